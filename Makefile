@@ -1,0 +1,61 @@
+# ringcast: two commands.
+#   make run   install what is missing, build, start ringcastd on the built-in config
+#   make test  same setup, then every test
+# Other targets: make build, make bench (micro-benchmarks), make clean.
+
+SHELL := /bin/bash
+BUILD ?= build
+HTTP ?= 127.0.0.1:8080
+DATA ?= var
+
+# Debian 12 packages the build and the tests need. Nothing else is downloaded.
+DEBS := g++ make pkg-config python3 meson ninja-build \
+        liburing-dev node-llhttp libmimalloc-dev libsimdjson-dev libfmt-dev libspdlog-dev \
+        libcli11-dev libtomlplusplus-dev libsystemd-dev \
+        libgtest-dev libgmock-dev googletest libbenchmark-dev
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build run test bench clean
+
+all: build
+
+deps:
+	@missing=""; \
+	for p in $(DEBS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "==> installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	else \
+	  echo "==> Debian packages: all present"; \
+	fi
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=release
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: build
+	@mkdir -p $(DATA)
+	@echo
+	@echo "==> starting ringcastd on http://$(HTTP) (built-in configuration, data in ./$(DATA))"
+	@echo "    watch a stream : curl -N 'http://$(HTTP)/api/sse/stream?channels=news'"
+	@echo "    publish        : curl -X POST http://$(HTTP)/api/publish -d '{\"channel\":\"news\",\"event\":\"update\",\"data\":{\"hello\":\"world\"}}'"
+	@echo "    stats          : curl http://$(HTTP)/api/stats"
+	@echo "    every setting  : ./$(BUILD)/src/ringcastd --print-default-config"
+	@echo "    logs           : below; Ctrl-C drains and stops the daemon"
+	@echo
+	exec ./$(BUILD)/src/ringcastd --http $(HTTP) --data-dir $(DATA)
+
+test: build
+	meson test -C $(BUILD) --print-errorlogs
+
+bench: build
+	./$(BUILD)/bench/ringcast-microbench
+
+clean:
+	rm -rf $(BUILD)

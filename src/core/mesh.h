@@ -1,0 +1,56 @@
+#pragma once
+// The rings between shards: one SPSC ring per ordered pair (from, to), plus the
+// per-shard wake-up state that lets a producer know whether the consumer may be
+// asleep in io_uring_enter and needs a doorbell.
+//
+// Shards never share anything else on the hot path. A message is 24 bytes; what
+// it means (a pointer to an event, a reply count...) is up to the layer that sends
+// it, keyed by `kind`.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/spsc_ring.h"
+
+namespace ringcast {
+
+struct MeshMsg {
+    uint16_t kind = 0;
+    uint16_t from = 0;  // filled in by the sender's reactor
+    uint32_t arg = 0;
+    uint64_t a = 0;
+    uint64_t b = 0;
+};
+static_assert(sizeof(MeshMsg) == 24);
+
+class Mesh {
+public:
+    Mesh(unsigned shards, size_t ring_capacity);
+    Mesh(const Mesh&) = delete;
+    Mesh& operator=(const Mesh&) = delete;
+
+    unsigned shards() const { return _shards; }
+    SpscRing<MeshMsg>& ring(unsigned from, unsigned to) { return *_rings[from * _shards + to]; }
+
+    // Set by a shard right before it blocks, cleared when it wakes (see reactor.cc
+    // for the ordering argument).
+    std::atomic<bool>& sleeping(unsigned shard) { return _wake[shard].sleeping; }
+
+    // The io_uring fd of each shard, published once the shard's ring exists; the
+    // target of MSG_RING doorbells.
+    void set_ring_fd(unsigned shard, int fd) { _wake[shard].ring_fd.store(fd, std::memory_order_release); }
+    int ring_fd(unsigned shard) const { return _wake[shard].ring_fd.load(std::memory_order_acquire); }
+
+private:
+    struct alignas(cache_line) WakeState {
+        std::atomic<bool> sleeping{false};
+        std::atomic<int> ring_fd{-1};
+    };
+
+    unsigned _shards;
+    std::vector<std::unique_ptr<SpscRing<MeshMsg>>> _rings;
+    std::unique_ptr<WakeState[]> _wake;
+};
+
+}  // namespace ringcast

@@ -1,0 +1,129 @@
+#include "core/reactor.h"
+
+#include <errno.h>
+
+#include <atomic>
+
+#include "core/clock.h"
+#include "core/user_data.h"
+
+namespace ringcast {
+
+Reactor::Reactor(unsigned id, Mesh& mesh)
+    : _id(id), _mesh(mesh), _timers(mono_ms()), _overflow(mesh.shards()), _dirty(mesh.shards(), 0) {}
+
+int Reactor::init(const ReactorOptions& opts, const char** what) {
+    *what = "io_uring setup";
+    int r = _ring.init(opts.ring);
+    if (r < 0) return r;
+    *what = "provided buffer ring registration";
+    r = _buffers.init(_ring.raw(), kRecvBufferGroup, opts.recv_buffers, opts.recv_buffer_size);
+    if (r < 0) return r;
+    if (opts.direct_files > 0) {
+        *what = "direct descriptor table registration";
+        r = io_uring_register_files_sparse(_ring.raw(), opts.direct_files);
+        if (r < 0) return r;
+    }
+    _mesh.set_ring_fd(_id, _ring.fd());
+    return 0;
+}
+
+void Reactor::send(unsigned to, MeshMsg msg) {
+    msg.from = uint16_t(_id);
+    auto& overflow = _overflow[to];
+    // Once anything overflowed, later messages queue behind it: per-pair FIFO
+    // order is what keeps every channel's events in order on every shard.
+    if (!overflow.empty() || !_mesh.ring(_id, to).try_push(msg)) overflow.push_back(msg);
+    _dirty[to] = 1;
+}
+
+// Producer half of the sleep/wake handshake. The consumer stores sleeping=true,
+// issues a full fence, then checks its rings; we publish the tail, issue a full
+// fence, then check sleeping. With both fences at least one side sees the other's
+// store, so a message is never left unseen by a sleeping shard: either the consumer
+// notices it before sleeping, or we see the flag and ring the doorbell (a MSG_RING
+// CQE that wakes the target's io_uring_enter).
+void Reactor::flush_outbox() {
+    for (unsigned to = 0; to < _mesh.shards(); ++to) {
+        if (!_dirty[to]) continue;
+        auto& ring = _mesh.ring(_id, to);
+        auto& overflow = _overflow[to];
+        while (!overflow.empty() && ring.try_push(overflow.front())) overflow.pop_front();
+        _dirty[to] = overflow.empty() ? 0 : 1;
+        if (!ring.publish()) continue;
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        auto& sleeping = _mesh.sleeping(to);
+        if (sleeping.load(std::memory_order_relaxed) && sleeping.exchange(false)) {
+            io_uring_sqe* sqe = _ring.sqe();
+            if (!sqe) {
+                sleeping.store(true);  // try again next turn
+                _dirty[to] = 1;
+                continue;
+            }
+            io_uring_prep_msg_ring(sqe, _mesh.ring_fd(to), 0, tag(Op::doorbell), 0);
+            io_uring_sqe_set_data64(sqe, tag(Op::ignore));
+            sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+        }
+    }
+}
+
+bool Reactor::inbox_empty() const {
+    for (unsigned from = 0; from < _mesh.shards(); ++from)
+        if (from != _id && !_mesh.ring(from, _id).empty_for_consumer()) return false;
+    return true;
+}
+
+void Reactor::drain_inbox(ReactorHooks& hooks) {
+    for (unsigned from = 0; from < _mesh.shards(); ++from) {
+        if (from == _id) continue;
+        _mesh.ring(from, _id).consume([&](const MeshMsg& m) { hooks.on_message(m); });
+    }
+}
+
+void Reactor::run(ReactorHooks& hooks) {
+    auto& sleeping = _mesh.sleeping(_id);
+    while (_running) {
+        ++_turns;
+        _now_ms = mono_ms();
+        drain_inbox(hooks);
+        _timers.advance(_now_ms, [&](TimerNode* n) { hooks.on_timer(n); });
+        hooks.before_sleep();
+        flush_outbox();
+
+        bool block = !hooks.has_pending_work() && _ring.cq_ready() == 0;
+        for (unsigned to = 0; block && to < _dirty.size(); ++to)
+            if (_dirty[to]) block = false;  // overflow left to push: keep turning
+        if (block) {
+            sleeping.store(true, std::memory_order_relaxed);
+            std::atomic_thread_fence(std::memory_order_seq_cst);
+            if (!inbox_empty()) block = false;
+        }
+        uint64_t timeout_ns = UINT64_MAX;
+        if (block) {
+            uint64_t due = _timers.next_due();
+            if (due != TimerWheel::kNever) {
+                uint64_t now = mono_ms();
+                timeout_ns = due > now ? (due - now) * 1'000'000u : 0;
+            }
+        }
+        int r = _ring.enter(block && timeout_ns != 0 ? 1 : 0, timeout_ns);
+        if (block) sleeping.store(false, std::memory_order_relaxed);
+        (void)r;  // -EINTR/-EBUSY: nothing to do but drain and go round again
+
+        _ring.drain([&](const io_uring_cqe& cqe) {
+            switch (op_of(cqe.user_data)) {
+                case Op::doorbell:
+                case Op::ignore:
+                case Op::cancel:
+                    return;
+                case Op::stop:
+                    hooks.on_stop_requested(payload_of(cqe.user_data));
+                    return;
+                default:
+                    hooks.on_completion(cqe);
+            }
+        });
+    }
+}
+
+}  // namespace ringcast

@@ -1,0 +1,96 @@
+#pragma once
+// The per-shard event loop: one thread, one io_uring, one timer wheel, one inbox.
+//
+// The loop is deliberately small (Redis's ae.c is the model). Each turn it:
+//   1. drains the inbox (messages other shards pushed through the mesh),
+//   2. fires due timers,
+//   3. lets the layer above flush what it queued (before_sleep: writes go out in
+//      one batch per turn, not one per event),
+//   4. publishes outgoing mesh messages and rings doorbells for sleeping shards,
+//   5. enters the kernel once: submit, run deferred completions, and sleep if
+//      there is nothing left to do,
+//   6. dispatches completions.
+// The layer above (the server's Shard) implements ReactorHooks; the reactor knows
+// nothing about connections, HTTP or channels.
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "core/buf_ring.h"
+#include "core/frame.h"
+#include "core/mesh.h"
+#include "core/ring.h"
+#include "core/timer_wheel.h"
+
+namespace ringcast {
+
+class ReactorHooks {
+public:
+    virtual ~ReactorHooks() = default;
+    virtual void on_completion(const io_uring_cqe& cqe) = 0;
+    virtual void on_message(const MeshMsg& msg) = 0;
+    virtual void on_timer(TimerNode* node) = 0;
+    // Called once per loop turn before the kernel is entered.
+    virtual void before_sleep() = 0;
+    // True if the loop must not block (work is waiting for SQ space, say).
+    virtual bool has_pending_work() = 0;
+    // The main thread sent Op::stop with a phase (see the daemon): 0 = drain,
+    // 1 = exit. The shard calls Reactor::finish() when it is done.
+    virtual void on_stop_requested(uint64_t phase) = 0;
+};
+
+struct ReactorOptions {
+    RingOptions ring;
+    unsigned recv_buffers = 512;       // provided buffers per shard (power of two)
+    unsigned recv_buffer_size = 4096;  // bytes each
+    unsigned direct_files = 0;         // size of the direct-descriptor table
+};
+
+class Reactor {
+public:
+    static constexpr uint16_t kRecvBufferGroup = 1;
+
+    Reactor(unsigned id, Mesh& mesh);
+    Reactor(const Reactor&) = delete;
+    Reactor& operator=(const Reactor&) = delete;
+
+    // Must run on the shard thread (the ring is bound to its creator). Returns 0
+    // or -errno; `what` names the step that failed.
+    int init(const ReactorOptions& opts, const char** what);
+
+    void run(ReactorHooks& hooks);
+    void finish() { _running = false; }
+
+    // Queues a message for another shard; it is published at the end of the turn.
+    void send(unsigned to, MeshMsg msg);
+
+    unsigned id() const { return _id; }
+    unsigned shards() const { return _mesh.shards(); }
+    // The io_uring fd of another shard: the target of MSG_RING operations.
+    int peer_ring_fd(unsigned shard) const { return _mesh.ring_fd(shard); }
+    Ring& ring() { return _ring; }
+    BufferRing& buffers() { return _buffers; }
+    TimerWheel& timers() { return _timers; }
+    LocalFramePool& frames() { return _frames; }
+    uint64_t now_ms() const { return _now_ms; }
+    uint64_t loop_turns() const { return _turns; }
+
+private:
+    void drain_inbox(ReactorHooks& hooks);
+    bool inbox_empty() const;
+    void flush_outbox();
+
+    unsigned _id;
+    Mesh& _mesh;
+    Ring _ring;
+    BufferRing _buffers;
+    TimerWheel _timers;
+    LocalFramePool _frames;
+    std::vector<std::deque<MeshMsg>> _overflow;  // per target, when its ring is full
+    std::vector<uint8_t> _dirty;                 // per target: pushed since last flush
+    bool _running = true;
+    uint64_t _now_ms = 0;
+    uint64_t _turns = 0;
+};
+
+}  // namespace ringcast

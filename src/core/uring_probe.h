@@ -1,0 +1,25 @@
+#pragma once
+// Startup check of everything the engine needs from io_uring, with a plain
+// explanation and a fix for each thing that is missing. The daemon runs it before
+// creating shards so that a locked-down machine gets a message, not a crash.
+#include <string>
+#include <vector>
+
+namespace ringcast {
+
+struct ProbeReport {
+    bool ok = true;
+    std::string kernel;                 // uname release
+    std::string mode;                   // ring setup mode the kernel accepted
+    std::vector<std::string> problems;  // each: what is wrong, then how to fix it
+    std::vector<std::string> notes;     // non-fatal observations
+};
+
+// Functional probe: sets up a small ring with the same flags as a shard, checks
+// the opcodes we use, registers a provided-buffer ring and direct descriptors,
+// and runs one multishot receive and one multishot accept over a socketpair.
+ProbeReport probe_io_uring();
+
+std::string format_probe(const ProbeReport& r);
+
+}  // namespace ringcast

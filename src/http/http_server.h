@@ -1,0 +1,113 @@
+#pragma once
+// The HTTP side of one shard: parses requests on each connection, routes them,
+// and turns GET /api/sse/stream into a long-lived event stream.
+//
+// A connection is in one of these modes:
+//   reading   - parsing a request (deadline: request timeout, then keep-alive idle)
+//   waiting   - the request needs other shards (publish, stats); later bytes are
+//               held back until the reply is queued, so pipelined replies stay in order
+//   streaming - an SSE stream: subscribed to channels, heartbeats on a timer,
+//               anything the client sends is ignored
+// The parser and request buffers exist only while a request is in progress, so an
+// idle stream holds none of them.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "http/request_parser.h"
+#include "net/transport.h"
+#include "ops/stats.h"
+#include "pubsub/channel_index.h"
+#include "pubsub/hub.h"
+
+namespace ringcast {
+
+struct HttpOptions {
+    HttpLimits limits;
+    uint32_t request_timeout_ms = 10'000;    // a request must arrive completely within this
+    uint32_t keepalive_timeout_ms = 60'000;  // idle keep-alive connections are closed after this
+    uint32_t heartbeat_interval_ms = 30'000;
+    bool heartbeat_as_comment = false;       // ": heartbeat" instead of a named event
+    uint32_t retry_ms = 1000;                // EventSource reconnection hint
+    std::vector<std::string> default_channels;
+    uint32_t max_channels_per_stream = 32;
+    uint64_t max_connections = 0;            // streams per instance; 0 = no limit
+    uint32_t retry_after_s = 5;              // for 503 answers
+};
+
+class HttpConnection : public Connection {
+public:
+    enum class Mode : uint8_t { reading, waiting, streaming };
+
+private:
+    friend class HttpServer;
+    std::unique_ptr<RequestParser> _parser;
+    std::unique_ptr<std::string> _held;  // bytes that arrived while waiting
+    void** _waiting_ctx = nullptr;       // clears the pending reply's target on close
+    Subscription* _subs = nullptr;
+    uint64_t _stream_started_ms = 0;
+    uint16_t _nsubs = 0;
+    Mode _mode = Mode::reading;
+    bool _sent_continue = false;
+    bool _close_after_reply = false;
+};
+
+class HttpServer : public ConnectionHandler {
+public:
+    HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& index, Hub& hub,
+               StatsCollector& stats, LoadBoard& board, const HttpOptions& opts,
+               uint64_t started_ms);
+    ~HttpServer() override;
+
+    // ConnectionHandler
+    Connection* create_connection() override;
+    void destroy_connection(Connection* c) override;
+    void on_open(Connection& c) override;
+    void on_data(Connection& c, const char* data, size_t len) override;
+    void on_drained(Connection& c) override;
+    void on_deadline(Connection& c, uint64_t now_ms) override;
+    void on_closed(Connection& c) override;
+
+    // Graceful shutdown: new requests get 503, streams are flushed and closed.
+    void begin_shutdown();
+    // Number of SSE streams on this shard (read by stats).
+    const uint64_t& stream_count() const { return _streams; }
+
+private:
+    void process_input(HttpConnection& c, const char* data, size_t len);
+    void handle_request(HttpConnection& c, HttpRequest& req);
+    void finish_request(HttpConnection& c);
+    void reply(HttpConnection& c, std::string response);
+    void reply_error(HttpConnection& c, int status, std::string_view message, bool close);
+
+    void open_stream(HttpConnection& c, HttpRequest& req);
+    void start_publish(HttpConnection& c, HttpRequest& req);
+    void start_stats(HttpConnection& c);
+    void send_heartbeat(HttpConnection& c);
+    LocalFrame* heartbeat_frame();
+
+    static void on_publish_done(PublishTicket& t, void* ctx);
+    static void on_stats_done(StatsRequest& r, void* ctx);
+    void complete_async(HttpConnection& c, std::string response);
+
+    std::string connection_id(const Connection& c) const;
+
+    Reactor& _reactor;
+    Transport& _transport;
+    ChannelIndex& _index;
+    Hub& _hub;
+    StatsCollector& _stats;
+    LoadBoard& _board;
+    HttpOptions _opts;
+    uint64_t _started_ms;
+    simdjson::dom::parser _json;
+    uint64_t _streams = 0;
+    bool _shutting_down = false;
+    LocalFrame* _heartbeat = nullptr;  // shared by every stream whose beat falls in the same ms
+    int64_t _heartbeat_ms = -1;
+};
+
+}  // namespace ringcast

@@ -1,0 +1,57 @@
+#pragma once
+// A client connection as the transport sees it: a direct descriptor, an output
+// queue of shared frames, at most one send in flight, a multishot receive and one
+// timer. Protocols derive from it to add their own per-connection state and must
+// keep it small: this object *is* the per-connection memory of an idle stream.
+#include <cstdint>
+
+#include "core/timer_wheel.h"
+#include "net/out_queue.h"
+
+namespace ringcast {
+
+struct SendOp;
+
+class Connection {
+public:
+    enum class State : uint8_t {
+        open,      // reading and writing
+        draining,  // closing once the queue is written; takes no new frames
+        closing,   // gone for the protocol; waiting for in-flight operations
+    };
+
+    Connection() = default;
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    uint64_t serial() const { return _serial; }
+    State state() const { return _state; }
+    bool is_open() const { return _state == State::open; }
+    uint64_t queued_bytes() const { return _out.bytes(); }
+    bool send_in_flight() const { return _send_inflight; }
+
+private:
+    friend class Transport;
+
+    OutQueue _out;
+    TimerNode _timer;
+    SendOp* _send_op = nullptr;       // only for multi-frame sends
+    Connection* _next_dirty = nullptr;
+    Connection* _prev_all = nullptr;  // every live connection of the shard
+    Connection* _next_all = nullptr;
+    uint64_t _serial = 0;
+    uint64_t _deadline = 0;           // the protocol's next deadline (0: none)
+    uint64_t _send_started = 0;       // ms; valid while _send_inflight
+    uint64_t _drain_deadline = 0;     // ms; valid while draining
+    uint32_t _slot = 0;               // direct descriptor index
+    State _state = State::open;
+    bool _recv_armed = false;
+    bool _send_inflight = false;
+    bool _close_inflight = false;
+    bool _dirty = false;
+    bool _close_requested = false;
+    bool _read_paused = false;
+    bool _recv_starved = false;
+};
+
+}  // namespace ringcast

@@ -1,0 +1,117 @@
+#include "net/out_queue.h"
+
+#include <cassert>
+
+namespace ringcast {
+
+namespace {
+// Chunks kept for reuse beyond this are returned to the allocator: a fan-out
+// burst should not pin its peak memory forever.
+constexpr size_t kMaxFreeChunks = 4096;
+}  // namespace
+
+OutChunkPool::~OutChunkPool() {
+    while (_free) {
+        OutChunk* n = _free->next;
+        delete _free;
+        _free = n;
+    }
+}
+
+OutChunk* OutChunkPool::get() {
+    ++_live;
+    if (_free) {
+        OutChunk* c = _free;
+        _free = c->next;
+        --_free_count;
+        c->next = nullptr;
+        return c;
+    }
+    return new OutChunk;
+}
+
+void OutChunkPool::put(OutChunk* c) {
+    --_live;
+    if (_free_count >= kMaxFreeChunks) {
+        delete c;
+        return;
+    }
+    c->next = _free;
+    _free = c;
+    ++_free_count;
+}
+
+void OutQueue::push(LocalFrame* lf, OutChunkPool& pool) {
+    if (!_tail) {
+        _head = _tail = pool.get();
+        _head_idx = _tail_idx = 0;
+    } else if (_tail_idx == OutChunk::kItems) {
+        OutChunk* c = pool.get();
+        _tail->next = c;
+        _tail = c;
+        _tail_idx = 0;
+    }
+    _tail->items[_tail_idx++] = lf;
+    ++_count;
+    _bytes += lf->frame->size();
+}
+
+unsigned OutQueue::gather(iovec* iov, unsigned max, size_t* total) const {
+    unsigned n = 0;
+    size_t sum = 0;
+    const OutChunk* c = _head;
+    unsigned idx = _head_idx;
+    uint32_t offset = _offset;
+    for (uint32_t seen = 0; seen < _count && n < max; ++seen) {
+        if (idx == OutChunk::kItems) {
+            c = c->next;
+            idx = 0;
+        }
+        const SharedFrame* f = c->items[idx++]->frame;
+        iov[n].iov_base = const_cast<char*>(f->data() + offset);
+        iov[n].iov_len = f->size() - offset;
+        sum += iov[n].iov_len;
+        offset = 0;
+        ++n;
+    }
+    *total = sum;
+    return n;
+}
+
+void OutQueue::pop_front(LocalFramePool& frames, OutChunkPool& pool) {
+    frames.drop_user(front());
+    ++_head_idx;
+    --_count;
+    _offset = 0;
+    if (_count == 0) {
+        pool.put(_head);
+        _head = _tail = nullptr;
+        _head_idx = _tail_idx = 0;
+    } else if (_head_idx == OutChunk::kItems) {
+        OutChunk* next = _head->next;
+        pool.put(_head);
+        _head = next;
+        _head_idx = 0;
+    }
+}
+
+void OutQueue::consume(size_t n, LocalFramePool& frames, OutChunkPool& pool) {
+    assert(n <= _bytes);
+    _bytes -= n;
+    while (n > 0) {
+        uint32_t left = front()->frame->size() - _offset;
+        if (n < left) {
+            _offset += uint32_t(n);
+            return;
+        }
+        n -= left;
+        pop_front(frames, pool);
+    }
+}
+
+void OutQueue::clear(LocalFramePool& frames, OutChunkPool& pool) {
+    while (_count > 0) pop_front(frames, pool);
+    _bytes = 0;
+}
+
+}  // namespace ringcast

@@ -1,0 +1,524 @@
+#include "net/transport.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "core/clock.h"
+#include "core/user_data.h"
+
+namespace ringcast {
+
+// msghdr and iovecs of a multi-frame send, kept until the send completes.
+struct SendOp {
+    msghdr msg;
+    iovec iov[Transport::kMaxIov];
+};
+
+namespace {
+
+// Connection is standard-layout, so the timer node's offset is well defined.
+Connection* connection_of(TimerNode* n, size_t offset) {
+    return reinterpret_cast<Connection*>(reinterpret_cast<char*>(n) - offset);
+}
+
+}  // namespace
+
+Transport::Transport(Reactor& reactor, LoadBoard& board, ConnectionHandler& handler,
+                     const TransportOptions& opts)
+    : _reactor(reactor), _board(board), _handler(handler), _opts(opts) {}
+
+Transport::~Transport() {
+    for (SendOp* op : _free_send_ops) delete op;
+    for (Listener* l : _listeners) {
+        if (l->fd >= 0) ::close(l->fd);
+        delete l;
+    }
+}
+
+// --- accept ----------------------------------------------------------------------
+
+void Transport::add_listener(int fd) {
+    auto* l = new Listener{fd, false};
+    _listeners.push_back(l);
+    arm_accept(l);
+}
+
+void Transport::arm_accept(Listener* l) {
+    if (!_accepting || l->fd < 0 || l->armed) return;
+    io_uring_sqe* sqe = _reactor.ring().sqe();
+    if (!sqe) return;
+    // Accepted sockets go straight into the ring's direct-descriptor table: they
+    // never occupy the process fd table, and every later operation on them skips
+    // the fd lookup (IOSQE_FIXED_FILE).
+    io_uring_prep_multishot_accept_direct(sqe, l->fd, nullptr, nullptr, 0);
+    io_uring_sqe_set_data64(sqe, tag(Op::accept, l));
+    l->armed = true;
+}
+
+void Transport::stop_accepting() {
+    _accepting = false;
+    for (Listener* l : _listeners) {
+        if (l->armed) {
+            io_uring_sqe* sqe = _reactor.ring().sqe();
+            if (sqe) {
+                io_uring_prep_cancel64(sqe, tag(Op::accept, l), 0);
+                io_uring_sqe_set_data64(sqe, tag(Op::cancel));
+            }
+        } else if (l->fd >= 0) {
+            ::close(l->fd);
+            l->fd = -1;
+        }
+    }
+}
+
+void Transport::on_accept(const io_uring_cqe& cqe) {
+    auto* l = pointer_of<Listener>(cqe.user_data);
+    if (!(cqe.flags & IORING_CQE_F_MORE)) l->armed = false;
+    if (cqe.res >= 0) {
+        ++_stats.accepted;
+        uint32_t slot = uint32_t(cqe.res);
+        unsigned self = _reactor.id();
+        unsigned target = _opts.handoff ? _board.least_loaded(self) : self;
+        // Count the connection where it is going right away, so that a burst of
+        // accepts spreads out instead of all chasing the same least-loaded shard.
+        _board.add(target, 1);
+        if (target == self) {
+            adopt(slot);
+        } else {
+            handoff(slot, target);
+        }
+    } else if (cqe.res == -ENFILE || cqe.res == -EMFILE) {
+        // Direct-descriptor table full: stop accepting until a connection closes.
+        if (!_accept_blocked)
+            spdlog::warn("shard {}: connection table full, pausing accept until a slot frees",
+                         _reactor.id());
+        _accept_blocked = true;
+        ++_stats.accept_errors;
+    } else if (cqe.res != -ECANCELED) {
+        ++_stats.accept_errors;
+        spdlog::warn("shard {}: accept failed: {}", _reactor.id(), std::strerror(-cqe.res));
+    }
+    if (!_accepting) {
+        if (!l->armed && l->fd >= 0) {
+            ::close(l->fd);
+            l->fd = -1;
+        }
+        return;
+    }
+    if (!l->armed && !_accept_blocked) arm_accept(l);
+}
+
+// Moves an accepted socket from our direct-descriptor table into the target
+// shard's table with MSG_RING (IORING_MSG_SEND_FD). The target gets a CQE tagged
+// Op::handoff whose result is the slot it was given. liburing 2.3 has no
+// io_uring_prep_msg_ring_fd(), so the SQE is filled in by hand: addr selects the
+// command, addr3 is our slot, file_index = IORING_FILE_INDEX_ALLOC asks the target
+// to pick a free slot. Our own slot is closed by a linked SQE that only runs if
+// the transfer worked; a failed transfer comes back to us as an Op::handoff_failed CQE
+// with a negative result, and we keep the connection.
+void Transport::handoff(uint32_t slot, unsigned target) {
+    Ring& ring = _reactor.ring();
+    if (ring.sq_space() < 2) ring.enter(0, UINT64_MAX);
+    io_uring_sqe* sqe = ring.sq_space() >= 2 ? ring.sqe() : nullptr;
+    if (!sqe) {
+        _board.add(target, -1);
+        _board.add(_reactor.id(), 1);
+        adopt(slot);
+        return;
+    }
+    io_uring_prep_rw(IORING_OP_MSG_RING, sqe, _reactor.peer_ring_fd(target),
+                     reinterpret_cast<void*>(uintptr_t(IORING_MSG_SEND_FD)), 0,
+                     tag(Op::handoff));
+    sqe->addr3 = slot;
+    sqe->file_index = IORING_FILE_INDEX_ALLOC;
+    sqe->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+    io_uring_sqe_set_data64(sqe, tag(Op::handoff_failed, (uint64_t(target) << 32) | slot));
+
+    io_uring_sqe* close_sqe = ring.sqe();
+    io_uring_prep_close_direct(close_sqe, slot);
+    close_sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+    io_uring_sqe_set_data64(close_sqe, tag(Op::ignore));
+    ++_stats.handed_off;
+}
+
+void Transport::adopt(uint32_t slot) {
+    Connection* c = _handler.create_connection();
+    c->_slot = slot;
+    c->_serial = _next_serial++;
+    c->_next_all = _all;
+    if (_all) _all->_prev_all = c;
+    _all = c;
+    ++_count;
+    arm_recv(*c);
+    _handler.on_open(*c);
+}
+
+// --- receive ---------------------------------------------------------------------
+
+void Transport::arm_recv(Connection& c) {
+    io_uring_sqe* sqe = _reactor.ring().sqe();
+    if (!sqe) {
+        c._recv_starved = true;
+        _starved.push_back(&c);
+        return;
+    }
+    // Multishot: one SQE keeps delivering data as it arrives, each chunk in a
+    // buffer taken from the shard's provided-buffer ring only at that moment.
+    io_uring_prep_recv_multishot(sqe, int(c._slot), nullptr, 0, 0);
+    sqe->flags |= IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT;
+    sqe->buf_group = Reactor::kRecvBufferGroup;
+    io_uring_sqe_set_data64(sqe, tag(Op::recv, &c));
+    c._recv_armed = true;
+}
+
+void Transport::pause_reading(Connection& c) {
+    if (c._read_paused) return;
+    c._read_paused = true;
+    if (c._recv_armed) {
+        io_uring_sqe* sqe = _reactor.ring().sqe();
+        if (sqe) {
+            io_uring_prep_cancel64(sqe, tag(Op::recv, &c), 0);
+            io_uring_sqe_set_data64(sqe, tag(Op::cancel));
+        }
+    }
+}
+
+void Transport::resume_reading(Connection& c) {
+    if (!c._read_paused) return;
+    c._read_paused = false;
+    if (c._state != Connection::State::closing && !c._recv_armed && !c._recv_starved) arm_recv(c);
+}
+
+void Transport::on_recv(Connection& c, const io_uring_cqe& cqe) {
+    bool more = cqe.flags & IORING_CQE_F_MORE;
+    if (!more) c._recv_armed = false;
+    int res = cqe.res;
+    if (res > 0) {
+        uint16_t bid = uint16_t(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
+        BufferRing& bufs = _reactor.buffers();
+        bufs.note_taken();
+        // While paused, bytes already in flight are still handed over: the
+        // protocol buffers them (bounded by its own limits).
+        if (c._state != Connection::State::closing) _handler.on_data(c, bufs.buffer(bid), size_t(res));
+        bufs.recycle(bid);
+    } else if (res == 0) {
+        // The peer closed its side: nothing more will come. Flush what is queued
+        // (it fails fast if the peer is fully gone) and close.
+        close(c, true);
+    } else if (res == -ENOBUFS) {
+        // Every provided buffer is in use: not an EOF. Re-arm once buffers return.
+        ++_stats.recv_starved;
+        if (c._state != Connection::State::closing && !c._recv_starved) {
+            c._recv_starved = true;
+            _starved.push_back(&c);
+        }
+    } else if (res != -ECANCELED) {
+        close(c, false);  // ECONNRESET, ETIMEDOUT...: the connection is dead
+    }
+    if (!c._recv_armed && res > 0 && c._state != Connection::State::closing && !c._read_paused &&
+        !c._recv_starved)
+        arm_recv(c);
+    maybe_destroy(c);
+}
+
+// --- send ------------------------------------------------------------------------
+
+bool Transport::enqueue(Connection& c, LocalFrame* lf) {
+    if (c._state != Connection::State::open) return false;
+    uint32_t size = lf->frame->size();
+    if (size == 0) return true;
+    if (c._out.bytes() + size > _opts.max_queue_bytes) {
+        ++_stats.dropped_slow;
+        spdlog::info("shard {}: connection {} dropped: {} bytes queued, limit {} (slow reader)",
+                     _reactor.id(), c._serial, c._out.bytes(), _opts.max_queue_bytes);
+        close(c, false);
+        return false;
+    }
+    _reactor.frames().add_user(lf);
+    c._out.push(lf, _chunks);
+    mark_dirty(c);
+    return true;
+}
+
+bool Transport::send_copy(Connection& c, std::string_view bytes) {
+    if (c._state == Connection::State::closing) return false;
+    if (bytes.empty()) return true;
+    LocalFrame* lf = _reactor.frames().wrap(SharedFrame::copy_of(bytes));
+    _reactor.frames().add_user(lf);
+    c._out.push(lf, _chunks);
+    mark_dirty(c);
+    return true;
+}
+
+void Transport::mark_dirty(Connection& c) {
+    if (c._dirty) return;
+    c._dirty = true;
+    c._next_dirty = nullptr;
+    if (_dirty_tail) {
+        _dirty_tail->_next_dirty = &c;
+    } else {
+        _dirty_head = &c;
+    }
+    _dirty_tail = &c;
+}
+
+void Transport::submit_send(Connection& c) {
+    iovec iov[kMaxIov];
+    size_t total = 0;
+    unsigned n = c._out.gather(iov, kMaxIov, &total);
+    if (n == 0) return;
+    io_uring_sqe* sqe = _reactor.ring().sqe();
+    if (!sqe) {
+        mark_dirty(c);
+        return;
+    }
+    // MSG_NOSIGNAL: a peer that vanished must give us EPIPE, not SIGPIPE.
+    if (n == 1) {
+        io_uring_prep_send(sqe, int(c._slot), iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+    } else {
+        SendOp* op;
+        if (!_free_send_ops.empty()) {
+            op = _free_send_ops.back();
+            _free_send_ops.pop_back();
+        } else {
+            op = new SendOp;
+        }
+        std::memcpy(op->iov, iov, n * sizeof(iovec));
+        std::memset(&op->msg, 0, sizeof op->msg);
+        op->msg.msg_iov = op->iov;
+        op->msg.msg_iovlen = n;
+        io_uring_prep_sendmsg(sqe, int(c._slot), &op->msg, MSG_NOSIGNAL);
+        c._send_op = op;
+    }
+    sqe->flags |= IOSQE_FIXED_FILE;
+    io_uring_sqe_set_data64(sqe, tag(Op::send, &c));
+    c._send_inflight = true;
+    c._send_started = _reactor.now_ms();
+    ++_inflight_sends;
+    ++_stats.sends;
+    _stats.send_frames += n;
+    // Make sure a stalled reader is noticed: the timer must fire no later than
+    // the write timeout of this send. Usually an earlier deadline (heartbeat) is
+    // already armed and nothing needs to move.
+    uint64_t stall_at = c._send_started + _opts.write_timeout_ms;
+    if (!c._timer.linked() || c._timer.expiry > stall_at) _reactor.timers().schedule(&c._timer, stall_at);
+}
+
+void Transport::on_send(Connection& c, const io_uring_cqe& cqe) {
+    c._send_inflight = false;
+    --_inflight_sends;
+    if (c._send_op) {
+        _free_send_ops.push_back(c._send_op);
+        c._send_op = nullptr;
+    }
+    int res = cqe.res;
+    if (res >= 0) {
+        _stats.bytes_sent += uint64_t(res);
+        size_t before = c._out.bytes();
+        c._out.consume(size_t(res), _reactor.frames(), _chunks);
+        if (c._out.bytes() > 0 && before - c._out.bytes() < before) ++_stats.short_sends;
+    }
+    if (res < 0) {
+        close(c, false);  // EPIPE, ECONNRESET, ECANCELED: the peer is gone
+    } else if (c._state == Connection::State::closing) {
+        // nothing: maybe_destroy below
+    } else if (!c._out.empty()) {
+        mark_dirty(c);
+    } else if (c._state == Connection::State::draining) {
+        close(c, false);
+    } else {
+        _handler.on_drained(c);
+    }
+    maybe_destroy(c);
+}
+
+void Transport::flush() {
+    // Closes first: a connection closed during this turn must not get a send.
+    if (!_close_list.empty()) {
+        std::vector<Connection*> list;
+        list.swap(_close_list);
+        for (Connection* c : list) begin_close(*c);
+    }
+    if (!_starved.empty()) {
+        std::vector<Connection*> list;
+        list.swap(_starved);
+        for (Connection* c : list) {
+            c->_recv_starved = false;
+            if (c->_state != Connection::State::closing && !c->_recv_armed && !c->_read_paused) arm_recv(*c);
+            maybe_destroy(*c);
+        }
+    }
+    while (_dirty_head && _inflight_sends < _opts.max_inflight_sends) {
+        Connection& c = *_dirty_head;
+        _dirty_head = c._next_dirty;
+        if (!_dirty_head) _dirty_tail = nullptr;
+        c._dirty = false;
+        c._next_dirty = nullptr;
+        if (c._state == Connection::State::closing) {
+            maybe_destroy(c);
+            continue;
+        }
+        if (c._send_inflight || c._out.empty()) continue;
+        submit_send(c);
+    }
+}
+
+// --- close -----------------------------------------------------------------------
+
+void Transport::close(Connection& c, bool flush_first) {
+    if (c._state == Connection::State::closing || c._close_requested) return;
+    if (flush_first && (c._send_inflight || !c._out.empty())) {
+        if (c._state != Connection::State::draining) {
+            c._state = Connection::State::draining;
+            c._drain_deadline = _reactor.now_ms() + _opts.write_timeout_ms;
+            reschedule_timer(c);
+        }
+        return;
+    }
+    c._close_requested = true;
+    _close_list.push_back(&c);
+}
+
+void Transport::begin_close(Connection& c) {
+    if (c._state == Connection::State::closing) return;
+    c._state = Connection::State::closing;
+    _reactor.timers().cancel(&c._timer);
+    _handler.on_closed(c);
+    _board.add(_reactor.id(), -1);
+    ++_stats.closed;
+
+    // shutdown() wakes the pending multishot receive (it completes with 0) and
+    // any send waiting for socket space (EPIPE); the hard link makes the close
+    // run even when shutdown fails because the socket is already dead.
+    Ring& ring = _reactor.ring();
+    if (ring.sq_space() < 2) ring.enter(0, UINT64_MAX);
+    io_uring_sqe* sd = ring.sqe();
+    io_uring_prep_shutdown(sd, int(c._slot), SHUT_RDWR);
+    sd->flags |= IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS;
+    io_uring_sqe_set_data64(sd, tag(Op::ignore));
+    io_uring_sqe* cl = ring.sqe();
+    io_uring_prep_close_direct(cl, c._slot);
+    io_uring_sqe_set_data64(cl, tag(Op::close, &c));
+    c._close_inflight = true;
+
+    if (_accept_blocked) {
+        _accept_blocked = false;
+        for (Listener* l : _listeners) arm_accept(l);
+    }
+}
+
+void Transport::maybe_destroy(Connection& c) {
+    if (c._state != Connection::State::closing || c._recv_armed || c._send_inflight ||
+        c._close_inflight || c._recv_starved || c._dirty)
+        return;
+    c._out.clear(_reactor.frames(), _chunks);
+    if (c._prev_all) c._prev_all->_next_all = c._next_all;
+    if (c._next_all) c._next_all->_prev_all = c._prev_all;
+    if (_all == &c) _all = c._next_all;
+    --_count;
+    _handler.destroy_connection(&c);
+}
+
+// --- timers ----------------------------------------------------------------------
+
+void Transport::set_deadline(Connection& c, uint64_t at_ms) {
+    c._deadline = at_ms;
+    if (c._state == Connection::State::closing) return;
+    if (at_ms && (!c._timer.linked() || c._timer.expiry > at_ms)) _reactor.timers().schedule(&c._timer, at_ms);
+}
+
+// Arms the timer for the earliest of: the protocol deadline, the write timeout
+// of the send in flight, the end of a drain.
+void Transport::reschedule_timer(Connection& c) {
+    uint64_t at = c._deadline ? c._deadline : UINT64_MAX;
+    if (c._send_inflight) at = std::min<uint64_t>(at, c._send_started + _opts.write_timeout_ms);
+    if (c._state == Connection::State::draining) at = std::min(at, c._drain_deadline);
+    if (at == UINT64_MAX) {
+        _reactor.timers().cancel(&c._timer);
+    } else {
+        _reactor.timers().schedule(&c._timer, at);
+    }
+}
+
+void Transport::on_timer(TimerNode* node) {
+    Connection& c = *connection_of(node, offsetof(Connection, _timer));
+    if (c._state == Connection::State::closing) return;
+    uint64_t now = _reactor.now_ms();
+    if (c._send_inflight && now >= c._send_started + _opts.write_timeout_ms) {
+        ++_stats.dropped_stalled;
+        spdlog::info("shard {}: connection {} dropped: a write has been pending for {} ms",
+                     _reactor.id(), c._serial, now - c._send_started);
+        close(c, false);
+        return;
+    }
+    if (c._state == Connection::State::draining && now >= c._drain_deadline) {
+        close(c, false);
+        return;
+    }
+    if (c._deadline && now >= c._deadline) {
+        c._deadline = 0;
+        _handler.on_deadline(c, now);  // may set a new deadline or close
+        if (c._state == Connection::State::closing || c._close_requested) return;
+    }
+    reschedule_timer(c);
+}
+
+// --- dispatch --------------------------------------------------------------------
+
+void Transport::on_completion(const io_uring_cqe& cqe) {
+    switch (op_of(cqe.user_data)) {
+        case Op::accept:
+            on_accept(cqe);
+            return;
+        case Op::recv:
+            on_recv(*pointer_of<Connection>(cqe.user_data), cqe);
+            return;
+        case Op::send:
+            on_send(*pointer_of<Connection>(cqe.user_data), cqe);
+            return;
+        case Op::close: {
+            Connection& c = *pointer_of<Connection>(cqe.user_data);
+            c._close_inflight = false;
+            if (c._recv_armed) {
+                // shutdown did not end the receive (the socket was already
+                // dead in an odd way): cancel it explicitly.
+                io_uring_sqe* sqe = _reactor.ring().sqe();
+                if (sqe) {
+                    io_uring_prep_cancel64(sqe, tag(Op::recv, &c), 0);
+                    io_uring_sqe_set_data64(sqe, tag(Op::cancel));
+                }
+            }
+            maybe_destroy(c);
+            return;
+        }
+        case Op::handoff:
+            // Another shard gave us a connection; res is the slot in our table.
+            if (cqe.res >= 0) {
+                ++_stats.adopted;
+                adopt(uint32_t(cqe.res));
+            }
+            return;
+        case Op::handoff_failed: {
+            // Our handoff did not go through: the socket is still in our table.
+            uint64_t p = payload_of(cqe.user_data);
+            unsigned target = unsigned(p >> 32);
+            uint32_t slot = uint32_t(p & 0xffffffffu);
+            spdlog::debug("shard {}: handoff to shard {} failed ({}), keeping the connection",
+                          _reactor.id(), target, std::strerror(-cqe.res));
+            _board.add(target, -1);
+            _board.add(_reactor.id(), 1);
+            adopt(slot);
+            return;
+        }
+        default:
+            return;
+    }
+}
+
+}  // namespace ringcast

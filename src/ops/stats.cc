@@ -1,0 +1,143 @@
+#include "ops/stats.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+
+#include "core/json_writer.h"
+
+namespace ringcast {
+
+namespace {
+
+template <typename T>
+uint64_t ptr(T* p) {
+    return uint64_t(reinterpret_cast<uintptr_t>(p));
+}
+template <typename T>
+T* as(uint64_t v) {
+    return reinterpret_cast<T*>(uintptr_t(v));
+}
+
+}  // namespace
+
+ProcessStats read_process_stats() {
+    ProcessStats p;
+    std::ifstream statm("/proc/self/statm");
+    uint64_t size = 0, resident = 0;
+    if (statm >> size >> resident) p.rss_bytes = resident * uint64_t(sysconf(_SC_PAGESIZE));
+    rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        p.cpu_user_s = double(ru.ru_utime.tv_sec) + double(ru.ru_utime.tv_usec) / 1e6;
+        p.cpu_system_s = double(ru.ru_stime.tv_sec) + double(ru.ru_stime.tv_usec) / 1e6;
+    }
+    return p;
+}
+
+StatsCollector::StatsCollector(Reactor& reactor, Transport& transport, ChannelIndex& index,
+                               Hub& hub)
+    : _reactor(reactor), _transport(transport), _index(index), _hub(hub) {}
+
+ShardSnapshot* StatsCollector::snapshot() const {
+    auto* s = new ShardSnapshot;
+    s->shard = _reactor.id();
+    s->sockets = _transport.connection_count();
+    s->streams = _streams ? *_streams : 0;
+    s->loop_turns = _reactor.loop_turns();
+    s->hub = _hub.stats();
+    s->transport = _transport.stats();
+    _index.for_each([&](const Channel& ch) {
+        if (!ch.subscribers.empty()) s->channels.emplace_back(ch.name, ch.subscribers.size());
+    });
+    return s;
+}
+
+void StatsCollector::collect(StatsRequest* r) {
+    r->pending = _reactor.shards();
+    for (unsigned s = 0; s < _reactor.shards(); ++s)
+        if (s != _reactor.id()) _reactor.send(s, MeshMsg{kStatsRequest, 0, 0, ptr(r), 0});
+    add_part(r, snapshot());
+}
+
+void StatsCollector::add_part(StatsRequest* r, ShardSnapshot* s) {
+    r->parts.push_back(s);
+    if (--r->pending > 0) return;
+    std::sort(r->parts.begin(), r->parts.end(),
+              [](const ShardSnapshot* a, const ShardSnapshot* b) { return a->shard < b->shard; });
+    if (r->done) r->done(*r, r->ctx);
+    delete r;
+}
+
+bool StatsCollector::on_message(const MeshMsg& m) {
+    switch (m.kind) {
+        case kStatsRequest:
+            _reactor.send(m.from, MeshMsg{kStatsReply, 0, 0, m.a, ptr(snapshot())});
+            return true;
+        case kStatsReply:
+            add_part(as<StatsRequest>(m.a), as<ShardSnapshot>(m.b));
+            return true;
+        default:
+            return false;
+    }
+}
+
+std::string render_stats_json(const StatsRequest& r, double uptime_s, const ProcessStats& p) {
+    uint64_t streams = 0, sockets = 0, published = 0, deliveries = 0, failures = 0;
+    uint64_t dropped_slow = 0, dropped_stalled = 0;
+    std::map<std::string, uint64_t> channels;
+    for (const ShardSnapshot* s : r.parts) {
+        streams += s->streams;
+        sockets += s->sockets;
+        published += s->hub.sequenced;
+        deliveries += s->hub.deliveries;
+        failures += s->hub.failures;
+        dropped_slow += s->transport.dropped_slow;
+        dropped_stalled += s->transport.dropped_stalled;
+        for (const auto& [name, n] : s->channels) channels[name] += n;
+    }
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object();
+    w.key("totalConnections").value(streams);
+    w.key("sockets").value(sockets);
+    w.key("activeChannels").value(channels.size());
+    w.key("eventsPublished").value(published);
+    w.key("deliveries").value(deliveries);
+    w.key("deliveryFailures").value(failures);
+    w.key("droppedSlowReaders").value(dropped_slow);
+    w.key("droppedStalledWriters").value(dropped_stalled);
+    w.key("uptime").value(uptime_s);
+    w.key("memoryUsage").begin_object().key("rss").value(p.rss_bytes).end_object();
+    w.key("cpu").begin_object().key("user").value(p.cpu_user_s).key("system").value(p.cpu_system_s).end_object();
+    w.key("channels").begin_object();
+    for (const auto& [name, n] : channels) w.key(name).begin_object().key("connections").value(n).end_object();
+    w.end_object();
+    w.key("shards").begin_array();
+    for (const ShardSnapshot* s : r.parts) {
+        w.begin_object();
+        w.key("id").value(s->shard);
+        w.key("connections").value(s->streams);
+        w.key("sockets").value(s->sockets);
+        w.key("eventsSequenced").value(s->hub.sequenced);
+        w.key("eventsDelivered").value(s->hub.delivered);
+        w.key("deliveries").value(s->hub.deliveries);
+        w.key("deliveryFailures").value(s->hub.failures);
+        w.key("accepted").value(s->transport.accepted);
+        w.key("handedOff").value(s->transport.handed_off);
+        w.key("adopted").value(s->transport.adopted);
+        w.key("sends").value(s->transport.sends);
+        w.key("framesSent").value(s->transport.send_frames);
+        w.key("bytesSent").value(s->transport.bytes_sent);
+        w.key("recvStarved").value(s->transport.recv_starved);
+        w.key("loopTurns").value(s->loop_turns);
+        w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+    return out;
+}
+
+}  // namespace ringcast

@@ -1,0 +1,81 @@
+#pragma once
+// Statistics gathered from every shard.
+//
+// A stats request is answered like a publish: the shard that was asked sends a
+// request through the mesh to every other shard, each one fills a ShardSnapshot of
+// its own state (no shard reads another's data structures), and the asking shard
+// renders the merged result once all have answered.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/mesh.h"
+#include "core/reactor.h"
+#include "net/transport.h"
+#include "pubsub/channel_index.h"
+#include "pubsub/hub.h"
+
+namespace ringcast {
+
+enum StatsMessage : uint16_t {
+    kStatsRequest = 16,  // asker -> shard: a = StatsRequest*
+    kStatsReply = 17,    // shard -> asker: a = StatsRequest*, b = ShardSnapshot*
+};
+
+struct ShardSnapshot {
+    unsigned shard = 0;
+    uint64_t sockets = 0;  // every connection, streams and API requests alike
+    uint64_t streams = 0;  // SSE streams
+    uint64_t loop_turns = 0;
+    HubStats hub;
+    TransportStats transport;
+    std::vector<std::pair<std::string, uint64_t>> channels;  // name -> local subscribers
+};
+
+struct StatsRequest {
+    uint32_t pending = 0;
+    std::vector<ShardSnapshot*> parts;
+    // Runs on the asking shard once every shard answered; ctx may have been
+    // cleared by the requester.
+    void (*done)(StatsRequest& r, void* ctx) = nullptr;
+    void* ctx = nullptr;
+    void* owner = nullptr;
+    ~StatsRequest() {
+        for (ShardSnapshot* s : parts) delete s;
+    }
+};
+
+// Process-wide figures read from the kernel (RSS, CPU time).
+struct ProcessStats {
+    uint64_t rss_bytes = 0;
+    double cpu_user_s = 0;
+    double cpu_system_s = 0;
+};
+ProcessStats read_process_stats();
+
+class StatsCollector {
+public:
+    StatsCollector(Reactor& reactor, Transport& transport, ChannelIndex& index, Hub& hub);
+    // Where this shard's count of SSE streams lives (owned by the protocol layer).
+    void set_stream_counter(const uint64_t* streams) { _streams = streams; }
+
+    // Starts a collection; the collector owns `r` and deletes it after done().
+    void collect(StatsRequest* r);
+    bool on_message(const MeshMsg& m);
+
+private:
+    ShardSnapshot* snapshot() const;
+    void add_part(StatsRequest* r, ShardSnapshot* s);
+
+    Reactor& _reactor;
+    Transport& _transport;
+    ChannelIndex& _index;
+    Hub& _hub;
+    const uint64_t* _streams = nullptr;
+};
+
+// {"totalConnections": ..., "channels": {...}, "shards": [...], ...}
+std::string render_stats_json(const StatsRequest& r, double uptime_s, const ProcessStats& p);
+
+}  // namespace ringcast

@@ -1,0 +1,73 @@
+#pragma once
+// One shard's map from channel to the connections subscribed to it on that shard.
+//
+// A subscription is a small record owned by the subscriber. The channel keeps a
+// dense array of subscription pointers for fast fan-out, and each record knows its
+// position in that array, so unsubscribing is O(1) (swap with the last entry).
+//
+// The owner shard of a channel also keeps its sequence counter here; a channel
+// entry without subscribers is dropped unless this shard owns it.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace ringcast {
+
+class Connection;
+struct Channel;
+
+struct Subscription {
+    Channel* channel = nullptr;
+    Connection* connection = nullptr;
+    uint32_t index = 0;  // position in channel->subscribers
+};
+
+struct Channel {
+    std::string name;
+    uint64_t hash = 0;
+    bool owned = false;               // this shard numbers the channel's events
+    uint64_t next_sequence = 1;       // owner only
+    uint64_t events = 0;              // events delivered here
+    uint64_t deliveries = 0;          // frames queued to subscribers here
+    std::vector<Subscription*> subscribers;
+};
+
+class ChannelIndex {
+public:
+    ChannelIndex() = default;
+    ~ChannelIndex();
+    ChannelIndex(const ChannelIndex&) = delete;
+    ChannelIndex& operator=(const ChannelIndex&) = delete;
+
+    Channel* find(std::string_view name, uint64_t hash) const;
+    Channel* get_or_create(std::string_view name, uint64_t hash);
+
+    void subscribe(Subscription& s, Channel& ch);
+    void unsubscribe(Subscription& s);
+
+    size_t size() const { return _map.size(); }
+    uint64_t subscriptions() const { return _subscriptions; }
+    template <typename F>
+    void for_each(F&& f) const {
+        for (const auto& [key, ch] : _map) f(*ch);
+    }
+
+private:
+    struct Key {
+        std::string_view name;
+        uint64_t hash;
+        bool operator==(const Key& o) const { return hash == o.hash && name == o.name; }
+    };
+    struct KeyHash {
+        size_t operator()(const Key& k) const { return size_t(k.hash); }
+    };
+
+    void maybe_erase(Channel& ch);
+
+    std::unordered_map<Key, Channel*, KeyHash> _map;
+    uint64_t _subscriptions = 0;
+};
+
+}  // namespace ringcast

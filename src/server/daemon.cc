@@ -1,0 +1,258 @@
+#include "server/daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <latch>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <liburing.h>
+#include <mimalloc.h>
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
+
+#include "core/affinity.h"
+#include "core/clock.h"
+#include "core/mesh.h"
+#include "core/uring_probe.h"
+#include "core/user_data.h"
+#include "net/address.h"
+#include "net/listener.h"
+#include "net/load_board.h"
+#include "server/options.h"
+#include "server/shard.h"
+
+namespace ringcast {
+
+namespace {
+
+// Raises the soft open-files limit to the hard one. The direct-descriptor table
+// of each shard is capped by it (the kernel refuses larger tables).
+rlim_t raise_nofile_limit() {
+    rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    return rl.rlim_cur;
+}
+
+bool prepare_data_dir(const std::string& dir, std::string* error) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+        *error = fmt::format("cannot create data directory {}: {}", dir, ec.message());
+        return false;
+    }
+    if (access(dir.c_str(), W_OK | X_OK) != 0) {
+        *error = fmt::format("data directory {} is not writable: {}", dir, std::strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+// Sends Op::stop(phase) to each shard through a small ring of the main thread.
+// MSG_RING is the only way into a shard's ring from outside: SINGLE_ISSUER rings
+// take no submissions from other threads.
+class ControlRing {
+public:
+    bool init() { return io_uring_queue_init(8, &_ring, 0) == 0; }
+    ~ControlRing() { io_uring_queue_exit(&_ring); }
+    void stop(int shard_ring_fd, uint64_t phase) {
+        io_uring_sqe* sqe = io_uring_get_sqe(&_ring);
+        io_uring_prep_msg_ring(sqe, shard_ring_fd, 0, tag(Op::stop, phase), 0);
+        io_uring_submit(&_ring);
+        io_uring_cqe* cqe;
+        if (io_uring_wait_cqe(&_ring, &cqe) == 0) {
+            if (cqe->res < 0) spdlog::error("stop message to a shard failed: {}", std::strerror(-cqe->res));
+            io_uring_cqe_seen(&_ring, cqe);
+        }
+    }
+
+private:
+    io_uring _ring{};
+};
+
+struct ShardThread {
+    std::thread thread;
+    std::atomic<int> init_result{0};
+    const char* init_step = "";
+    const char* ring_mode = "";
+};
+
+}  // namespace
+
+int run_daemon(const Config& cfg) {
+    const uint64_t started_ms = mono_ms();
+
+    std::string error;
+    if (!prepare_data_dir(cfg.data_dir, &error)) {
+        spdlog::critical("{}", error);
+        return kExitEnvironment;
+    }
+    auto addr = parse_address(cfg.http, &error);
+    if (!addr) {
+        spdlog::critical("invalid HTTP address '{}': {}", cfg.http, error);
+        return kExitUsage;
+    }
+
+    ProbeReport probe = probe_io_uring();
+    if (!probe.ok) {
+        spdlog::critical("io_uring is not usable on this machine:\n{}", format_probe(probe));
+        return kExitEnvironment;
+    }
+    for (const auto& note : probe.notes) spdlog::warn("{}", note);
+
+    std::vector<int> cpus = allowed_cpus();
+    if (cpus.empty()) cpus.push_back(0);
+    unsigned shards = cfg.shards ? cfg.shards : unsigned(cpus.size());
+    if (shards > cpus.size())
+        spdlog::warn("{} shards on {} CPUs: shards will share cores", shards, cpus.size());
+
+    rlim_t nofile = raise_nofile_limit();
+    unsigned table = cfg.connections_per_shard ? cfg.connections_per_shard : unsigned(nofile);
+    if (table > nofile) {
+        spdlog::warn("engine.connections_per_shard = {} exceeds the open-files limit {}; using {} "
+                     "(raise LimitNOFILE to allow more)", table, nofile, nofile);
+        table = unsigned(nofile);
+    }
+
+    // Listeners: one per shard (reuseport) or one for shard 0 (handoff).
+    const bool handoff = cfg.accept == "handoff";
+    std::vector<int> listeners;
+    SocketAddress bind_addr = *addr;
+    for (unsigned i = 0; i < (handoff ? 1u : shards); ++i) {
+        int fd = open_listener(bind_addr, ListenOptions{!handoff, int(cfg.listen_backlog)}, &error);
+        if (fd < 0) {
+            spdlog::critical("{}", error);
+            for (int l : listeners) close(l);
+            return kExitEnvironment;
+        }
+        if (i == 0) bind_addr = bound_address(fd);  // port 0: the others join the chosen port
+        listeners.push_back(fd);
+    }
+
+    // Threads inherit this mask: signals are taken by the main thread only.
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    Mesh mesh(shards, cfg.mesh_ring_capacity);
+    LoadBoard board(shards);
+    ShutdownState shutdown;
+    ShardOptions opts = shard_options(cfg, table);
+    std::vector<std::unique_ptr<ShardThread>> threads;
+    std::latch ready(shards);
+
+    for (unsigned i = 0; i < shards; ++i) {
+        auto st = std::make_unique<ShardThread>();
+        ShardThread* self = st.get();
+        int listener = handoff ? (i == 0 ? listeners[0] : -1) : listeners[i];
+        int cpu = cpus[i % cpus.size()];
+        st->thread = std::thread([&, i, self, listener, cpu] {
+            name_current_thread(fmt::format("ringcast-s{}", i));
+            if (int r = pin_current_thread(cpu); r < 0)
+                spdlog::warn("shard {}: cannot pin to CPU {}: {}", i, cpu, std::strerror(-r));
+            // The shard is built on its own thread so that its memory comes from
+            // this thread's mimalloc heap and its ring is bound to this thread.
+            auto shard = std::make_unique<Shard>(i, mesh, board, shutdown, opts, started_ms);
+            const char* what = "";
+            int r = shard->init(&what);
+            self->init_step = what;
+            self->init_result.store(r);
+            self->ring_mode = r == 0 ? shard->ring_mode() : "";
+            if (r == 0 && listener >= 0) shard->add_listener(listener);
+            ready.count_down();
+            if (r == 0) shard->run();
+        });
+        threads.push_back(std::move(st));
+    }
+    ready.wait();
+
+    ControlRing control;
+    if (!control.init()) {
+        spdlog::critical("cannot create the control ring: {}", std::strerror(errno));
+        return kExitEnvironment;
+    }
+    auto stop_all = [&](uint64_t phase) {
+        for (unsigned i = 0; i < shards; ++i)
+            if (threads[i]->init_result.load() == 0) control.stop(mesh.ring_fd(i), phase);
+    };
+
+    for (unsigned i = 0; i < shards; ++i) {
+        int r = threads[i]->init_result.load();
+        if (r != 0) {
+            spdlog::critical("shard {}: {} failed: {}", i, threads[i]->init_step, std::strerror(-r));
+            if (r == -ENOMEM || r == -EMFILE)
+                spdlog::critical("hint: lower engine.connections_per_shard or engine.recv_buffers, "
+                                 "or raise LimitNOFILE / LimitMEMLOCK");
+            stop_all(1);
+            for (auto& t : threads) t->thread.join();
+            return kExitEnvironment;
+        }
+    }
+
+    std::string where = bind_addr.to_string();
+    spdlog::info("ringcastd {} ready: {} shard{} (CPUs {}), accept={}, ring={}, kernel {}, mimalloc {}.{}.{}",
+                 RINGCAST_VERSION, shards, shards == 1 ? "" : "s",
+                 fmt::join(std::vector<int>(cpus.begin(), cpus.begin() + std::min<size_t>(shards, cpus.size())), ","),
+                 cfg.accept, threads[0]->ring_mode, probe.kernel, mi_version() / 100,
+                 (mi_version() / 10) % 10, mi_version() % 10);
+    spdlog::info("listening on http://{} — stream: GET /api/sse/stream?channels=a,b, publish: POST "
+                 "/api/publish, stats: GET /api/stats", where);
+    sd_notifyf(0, "READY=1\nSTATUS=listening on %s\nMAINPID=%lu", where.c_str(), (unsigned long)getpid());
+
+    for (;;) {
+        siginfo_t info;
+        int sig = sigwaitinfo(&sigs, &info);
+        if (sig == SIGHUP) {
+            spdlog::warn("SIGHUP received: configuration reload is not supported by this release; "
+                         "restart the service to apply changes");
+            continue;
+        }
+        if (sig == SIGINT || sig == SIGTERM) {
+            spdlog::info("{} received: draining connections (up to {} ms)", strsignal(sig),
+                         cfg.shutdown_timeout_ms);
+            break;
+        }
+    }
+    sd_notify(0, "STOPPING=1\nSTATUS=draining");
+    stop_all(0);
+
+    // Wait for every shard to report its connections closed. A second signal
+    // skips the wait. The shards enforce shutdown_timeout themselves; the extra
+    // second here only guards against a shard that stopped answering.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(cfg.shutdown_timeout_ms + 1000);
+    while (shutdown.drained.load() < shards && std::chrono::steady_clock::now() < deadline) {
+        timespec ts{0, 50'000'000};
+        int sig = sigtimedwait(&sigs, nullptr, &ts);
+        if (sig == SIGINT || sig == SIGTERM) {
+            spdlog::warn("second {} received: stopping without waiting", strsignal(sig));
+            break;
+        }
+    }
+    if (shutdown.drained.load() < shards)
+        spdlog::warn("{} of {} shards did not finish draining in time", shards - shutdown.drained.load(), shards);
+    stop_all(1);
+    for (auto& t : threads) t->thread.join();
+    spdlog::info("stopped");
+    return kExitOk;
+}
+
+}  // namespace ringcast

@@ -1,0 +1,20 @@
+#pragma once
+// The daemon process: checks the machine, opens listeners, starts one pinned
+// shard thread per CPU, tells systemd it is ready, and shuts down in two phases
+// on SIGTERM/SIGINT (drain every shard, then stop them all).
+#include <string>
+
+#include "config/config.h"
+
+namespace ringcast {
+
+enum ExitCode : int {
+    kExitOk = 0,
+    kExitFailure = 1,      // a runtime failure after startup
+    kExitUsage = 2,        // bad flags or configuration
+    kExitEnvironment = 3,  // the machine cannot run us (io_uring, limits, ports)
+};
+
+int run_daemon(const Config& cfg);
+
+}  // namespace ringcast

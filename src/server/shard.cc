@@ -1,0 +1,61 @@
+#include "server/shard.h"
+
+#include <spdlog/spdlog.h>
+
+namespace ringcast {
+
+Shard::Shard(unsigned id, Mesh& mesh, LoadBoard& board, ShutdownState& shutdown,
+             const ShardOptions& opts, uint64_t started_ms)
+    : _opts(opts)
+    , _shutdown(shutdown)
+    , _reactor(id, mesh)
+    , _transport(_reactor, board, _http, opts.transport)
+    , _hub(_reactor, _transport, _index)
+    , _stats(_reactor, _transport, _index, _hub)
+    , _http(_reactor, _transport, _index, _hub, _stats, board, opts.http, started_ms) {
+    _stats.set_stream_counter(&_http.stream_count());
+}
+
+int Shard::init(const char** what) { return _reactor.init(_opts.reactor, what); }
+
+void Shard::on_message(const MeshMsg& m) {
+    if (_hub.on_message(m)) return;
+    if (_stats.on_message(m)) return;
+    spdlog::error("shard {}: unknown mesh message kind {} from shard {}", _reactor.id(), m.kind, m.from);
+}
+
+void Shard::on_timer(TimerNode* node) {
+    if (node == &_drain_timer) {
+        // The drain took too long: cut whatever is left.
+        size_t left = _transport.connection_count();
+        if (left > 0)
+            spdlog::warn("shard {}: shutdown timeout ({} ms): closing {} connections with unsent data",
+                         _reactor.id(), _opts.shutdown_timeout_ms, left);
+        _transport.for_each_connection([&](Connection& c) { _transport.close(c, false); });
+        return;
+    }
+    _transport.on_timer(node);
+}
+
+void Shard::before_sleep() {
+    _transport.flush();
+    if (_draining && !_drained && _transport.connection_count() == 0) {
+        _drained = true;
+        _reactor.timers().cancel(&_drain_timer);
+        _shutdown.drained.fetch_add(1);
+    }
+}
+
+void Shard::on_stop_requested(uint64_t phase) {
+    if (phase == 0) {
+        if (_draining) return;
+        _draining = true;
+        _transport.stop_accepting();
+        _http.begin_shutdown();
+        _reactor.timers().schedule(&_drain_timer, _reactor.now_ms() + _opts.shutdown_timeout_ms);
+    } else {
+        _reactor.finish();
+    }
+}
+
+}  // namespace ringcast

@@ -1,0 +1,63 @@
+#pragma once
+// One shard: the objects a shard thread owns, wired together, and the reactor
+// hooks that dispatch to them.
+#include <atomic>
+#include <cstdint>
+
+#include "core/reactor.h"
+#include "http/http_server.h"
+#include "net/transport.h"
+#include "ops/stats.h"
+#include "pubsub/channel_index.h"
+#include "pubsub/hub.h"
+
+namespace ringcast {
+
+struct ShardOptions {
+    ReactorOptions reactor;
+    TransportOptions transport;
+    HttpOptions http;
+    uint64_t shutdown_timeout_ms = 5000;
+};
+
+// Shared by the main thread and every shard during shutdown.
+struct ShutdownState {
+    std::atomic<unsigned> drained{0};  // shards whose connections are all closed
+};
+
+class Shard final : public ReactorHooks {
+public:
+    Shard(unsigned id, Mesh& mesh, LoadBoard& board, ShutdownState& shutdown,
+          const ShardOptions& opts, uint64_t started_ms);
+
+    // On the shard thread, before run(). 0 or -errno; *what names the failed step.
+    int init(const char** what);
+    void add_listener(int fd) { _transport.add_listener(fd); }
+    void run() { _reactor.run(*this); }
+    const char* ring_mode() { return _reactor.ring().mode(); }
+
+    // ReactorHooks
+    void on_completion(const io_uring_cqe& cqe) override { _transport.on_completion(cqe); }
+    void on_message(const MeshMsg& m) override;
+    void on_timer(TimerNode* node) override;
+    void before_sleep() override;
+    bool has_pending_work() override { return _transport.has_pending_work(); }
+    void on_stop_requested(uint64_t phase) override;
+
+private:
+    ShardOptions _opts;
+    ShutdownState& _shutdown;
+    Reactor _reactor;
+    ChannelIndex _index;
+    // _transport calls into _http, which is constructed after it: the reference
+    // is only stored, never used, until both exist.
+    Transport _transport;
+    Hub _hub;
+    StatsCollector _stats;
+    HttpServer _http;
+    TimerNode _drain_timer;
+    bool _draining = false;
+    bool _drained = false;
+};
+
+}  // namespace ringcast
