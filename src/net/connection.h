@@ -24,6 +24,23 @@ public:
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
+    enum class QueueResult : uint8_t { queued, not_open, over_limit };
+
+    // Appends a frame to the output queue; the queue becomes one of lf's users.
+    // Pure bookkeeping: sending is the transport's job. This is the whole
+    // per-recipient cost of a fan-out.
+    QueueResult queue_frame(LocalFrame* lf, uint64_t max_bytes, LocalFramePool& frames,
+                            OutChunkPool& chunks) {
+        if (_state != State::open) return QueueResult::not_open;
+        uint32_t size = lf->frame->size();
+        if (_out.bytes() + size > max_bytes) return QueueResult::over_limit;
+        frames.add_user(lf);
+        _out.push(lf, chunks);
+        return QueueResult::queued;
+    }
+    // Releases every queued frame.
+    void discard_queue(LocalFramePool& frames, OutChunkPool& chunks) { _out.clear(frames, chunks); }
+
     uint64_t serial() const { return _serial; }
     State state() const { return _state; }
     bool is_open() const { return _state == State::open; }

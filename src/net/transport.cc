@@ -230,20 +230,20 @@ void Transport::on_recv(Connection& c, const io_uring_cqe& cqe) {
 // --- send ------------------------------------------------------------------------
 
 bool Transport::enqueue(Connection& c, LocalFrame* lf) {
-    if (c._state != Connection::State::open) return false;
-    uint32_t size = lf->frame->size();
-    if (size == 0) return true;
-    if (c._out.bytes() + size > _opts.max_queue_bytes) {
-        ++_stats.dropped_slow;
-        spdlog::info("shard {}: connection {} dropped: {} bytes queued, limit {} (slow reader)",
-                     _reactor.id(), c._serial, c._out.bytes(), _opts.max_queue_bytes);
-        close(c, false);
-        return false;
+    switch (c.queue_frame(lf, _opts.max_queue_bytes, _reactor.frames(), _chunks)) {
+        case Connection::QueueResult::queued:
+            mark_dirty(c);
+            return true;
+        case Connection::QueueResult::not_open:
+            return false;
+        case Connection::QueueResult::over_limit:
+            ++_stats.dropped_slow;
+            spdlog::info("shard {}: connection {} dropped: {} bytes queued, limit {} (slow reader)",
+                         _reactor.id(), c._serial, c._out.bytes(), _opts.max_queue_bytes);
+            close(c, false);
+            return false;
     }
-    _reactor.frames().add_user(lf);
-    c._out.push(lf, _chunks);
-    mark_dirty(c);
-    return true;
+    return false;
 }
 
 bool Transport::send_copy(Connection& c, std::string_view bytes) {
@@ -417,7 +417,7 @@ void Transport::maybe_destroy(Connection& c) {
     if (c._state != Connection::State::closing || c._recv_armed || c._send_inflight ||
         c._close_inflight || c._recv_starved || c._dirty)
         return;
-    c._out.clear(_reactor.frames(), _chunks);
+    c.discard_queue(_reactor.frames(), _chunks);
     if (c._prev_all) c._prev_all->_next_all = c._next_all;
     if (c._next_all) c._next_all->_prev_all = c._prev_all;
     if (_all == &c) _all = c._next_all;
