@@ -1,0 +1,23 @@
+#pragma once
+// The load generator's clock. CLOCK_MONOTONIC is system-wide, so a timestamp
+// taken by the publisher (parent process) can be subtracted from one taken by a
+// subscriber worker (forked child): that is how publish-to-receive latency is
+// measured across processes without any clock synchronisation.
+#include <cstdint>
+#include <ctime>
+
+namespace ringcast::load {
+
+inline uint64_t now_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
+}
+
+constexpr uint64_t kNsPerMs = 1'000'000u;
+constexpr uint64_t kNsPerSec = 1'000'000'000u;
+
+inline uint64_t ms_to_ns(double ms) { return uint64_t(ms * 1e6); }
+inline uint64_t sec_to_ns(double s) { return uint64_t(s * 1e9); }
+
+}  // namespace ringcast::load
