@@ -231,8 +231,8 @@ bool parse_duration_ms(std::string_view text, uint64_t* ms) {
     } else {
         return false;
     }
-    *ms = n * mult;
-    return true;
+    // "5124095576030432h" would wrap to a few seconds and pass every range check.
+    return !__builtin_mul_overflow(n, mult, ms);
 }
 
 bool parse_size_bytes(std::string_view text, uint64_t* bytes) {
@@ -251,8 +251,8 @@ bool parse_size_bytes(std::string_view text, uint64_t* bytes) {
     } else {
         return false;
     }
-    *bytes = n * mult;
-    return true;
+    // "17179869184GiB" would wrap to 0 and pass a range that starts at 0.
+    return !__builtin_mul_overflow(n, mult, bytes);
 }
 
 bool apply_config_text(Config& cfg, std::string_view text, const std::string& source,

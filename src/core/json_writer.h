@@ -4,6 +4,7 @@
 // it is not worth a dependency. Strings are escaped per RFC 8259; invalid UTF-8
 // is passed through unchanged (inputs were validated where they entered).
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -39,8 +40,15 @@ public:
     }
     JsonWriter& value(double d) {
         comma();
+        // JSON has no NaN or infinity.
+        if (!std::isfinite(d)) {
+            _out += "null";
+            return *this;
+        }
         char buf[32];
         auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed, 3);
+        // Beyond ~1e28 fixed notation does not fit; the shortest form always does.
+        if (ec != std::errc()) end = std::to_chars(buf, buf + sizeof buf, d).ptr;
         _out.append(buf, end);
         return *this;
     }

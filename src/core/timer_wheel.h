@@ -82,7 +82,9 @@ size_t TimerWheel::advance(uint64_t now_ms, F&& fire) {
     size_t fired = 0;
     for (;;) {
         uint64_t t = next_due();
-        if (t > now_ms) break;
+        // An empty wheel reports kNever, which is not > now_ms when now_ms is
+        // kNever itself: without the size check, advance(kNever) would spin.
+        if (t > now_ms || _count == 0) break;
         if (t > _cur) _cur = t;
         cascade_and_collect();  // moves everything due at _cur into _due
         TimerNode batch;

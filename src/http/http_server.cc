@@ -34,14 +34,14 @@ constexpr std::string_view kStreamHeaders =
 }  // namespace
 
 HttpServer::HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& index, Hub& hub,
-                       StatsCollector& stats, LoadBoard& board, const HttpOptions& opts,
+                       StatsCollector& stats, StreamLimit& streams, const HttpOptions& opts,
                        uint64_t started_ms)
     : _reactor(reactor)
     , _transport(transport)
     , _index(index)
     , _hub(hub)
     , _stats(stats)
-    , _board(board)
+    , _limit(streams)
     , _opts(opts)
     , _started_ms(started_ms) {}
 
@@ -183,11 +183,6 @@ void HttpServer::handle_request(HttpConnection& c, HttpRequest& req) {
 // --- SSE streams -----------------------------------------------------------------
 
 void HttpServer::open_stream(HttpConnection& c, HttpRequest& req) {
-    if (_opts.max_connections && _board.total() > _opts.max_connections) {
-        reply_error(c, 503, fmt::format("connection limit of {} reached; retry later", _opts.max_connections),
-                    false);
-        return;
-    }
     bool malformed = false;
     auto param = query_param(req.query(), "channels", &malformed);
     if (malformed) {
@@ -211,6 +206,12 @@ void HttpServer::open_stream(HttpConnection& c, HttpRequest& req) {
     if (unique.size() > _opts.max_channels_per_stream) {
         reply_error(c, 400, fmt::format("{} channels requested; at most {} per stream", unique.size(),
                                         _opts.max_channels_per_stream), false);
+        return;
+    }
+
+    if (!_limit.try_acquire()) {
+        reply_error(c, 503, fmt::format("the limit of {} streams is reached; retry later", _limit.max()),
+                    false);
         return;
     }
 
@@ -361,7 +362,10 @@ void HttpServer::on_closed(Connection& base) {
         c._subs = nullptr;
         c._nsubs = 0;
     }
-    if (c._mode == HttpConnection::Mode::streaming) --_streams;
+    if (c._mode == HttpConnection::Mode::streaming) {
+        --_streams;
+        _limit.release();
+    }
     c._parser.reset();
     c._held.reset();
 }

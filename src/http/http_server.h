@@ -18,6 +18,7 @@
 #include <simdjson.h>
 
 #include "http/request_parser.h"
+#include "http/stream_limit.h"
 #include "net/transport.h"
 #include "ops/stats.h"
 #include "pubsub/channel_index.h"
@@ -34,7 +35,6 @@ struct HttpOptions {
     uint32_t retry_ms = 1000;                // EventSource reconnection hint
     std::vector<std::string> default_channels;
     uint32_t max_channels_per_stream = 32;
-    uint64_t max_connections = 0;            // streams per instance; 0 = no limit
     uint32_t retry_after_s = 5;              // for 503 answers
 };
 
@@ -58,7 +58,7 @@ private:
 class HttpServer : public ConnectionHandler {
 public:
     HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& index, Hub& hub,
-               StatsCollector& stats, LoadBoard& board, const HttpOptions& opts,
+               StatsCollector& stats, StreamLimit& streams, const HttpOptions& opts,
                uint64_t started_ms);
     ~HttpServer() override;
 
@@ -100,7 +100,7 @@ private:
     ChannelIndex& _index;
     Hub& _hub;
     StatsCollector& _stats;
-    LoadBoard& _board;
+    StreamLimit& _limit;
     HttpOptions _opts;
     uint64_t _started_ms;
     simdjson::dom::parser _json;

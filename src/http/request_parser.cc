@@ -5,14 +5,31 @@
 
 namespace ringcast {
 
+namespace {
+
+// RFC 9112 3.2.2: a server must accept the absolute form
+// ("GET http://host:port/path?q HTTP/1.1"), which proxies send. Strips the
+// scheme and authority, leaving origin form.
+std::string_view origin_form(std::string_view t) {
+    size_t scheme_end = t.find("://");
+    if (scheme_end == std::string_view::npos || t.empty() || t.front() == '/') return t;
+    size_t path_start = t.find_first_of("/?", scheme_end + 3);
+    if (path_start == std::string_view::npos) return "/";
+    t = t.substr(path_start);
+    return t;
+}
+
+}  // namespace
+
 std::string_view HttpRequest::path() const {
-    std::string_view t(target);
+    std::string_view t = origin_form(target);
     size_t q = t.find('?');
-    return q == std::string_view::npos ? t : t.substr(0, q);
+    std::string_view p = q == std::string_view::npos ? t : t.substr(0, q);
+    return p.empty() ? std::string_view("/") : p;
 }
 
 std::string_view HttpRequest::query() const {
-    std::string_view t(target);
+    std::string_view t = origin_form(target);
     size_t q = t.find('?');
     return q == std::string_view::npos ? std::string_view() : t.substr(q + 1);
 }
@@ -132,7 +149,10 @@ int RequestParser::on_body(llhttp_t* p, const char* at, size_t len) {
 int RequestParser::on_message_complete(llhttp_t* p) {
     RequestParser& r = self(p);
     r._complete = true;
-    r._req.keep_alive = llhttp_should_keep_alive(p);
+    // Pausing here comes before llhttp's own upgrade pause (HPE_PAUSED_UPGRADE),
+    // so an Upgrade request is recognized here: we do not switch protocols, and
+    // what follows on the connection is not HTTP.
+    r._req.keep_alive = llhttp_should_keep_alive(p) && !p->upgrade;
     return HPE_PAUSED;  // one request at a time
 }
 

@@ -31,7 +31,9 @@ public:
     // per-recipient cost of a fan-out.
     QueueResult queue_frame(LocalFrame* lf, uint64_t max_bytes, LocalFramePool& frames,
                             OutChunkPool& chunks) {
-        if (_state != State::open) return QueueResult::not_open;
+        // A close requested this turn takes effect at the end of the turn; until
+        // then the connection must not accept (and count) frames it will never send.
+        if (_state != State::open || _close_requested) return QueueResult::not_open;
         uint32_t size = lf->frame->size();
         if (_out.bytes() + size > max_bytes) return QueueResult::over_limit;
         frames.add_user(lf);
@@ -43,7 +45,7 @@ public:
 
     uint64_t serial() const { return _serial; }
     State state() const { return _state; }
-    bool is_open() const { return _state == State::open; }
+    bool is_open() const { return _state == State::open && !_close_requested; }
     uint64_t queued_bytes() const { return _out.bytes(); }
     bool send_in_flight() const { return _send_inflight; }
 

@@ -221,8 +221,11 @@ void Transport::on_recv(Connection& c, const io_uring_cqe& cqe) {
     } else if (res != -ECANCELED) {
         close(c, false);  // ECONNRESET, ETIMEDOUT...: the connection is dead
     }
-    if (!c._recv_armed && res > 0 && c._state != Connection::State::closing && !c._read_paused &&
-        !c._recv_starved)
+    // The multishot ended without closing the connection: after data (the
+    // kernel may end a multishot at any time), or after a cancel from
+    // pause_reading() when resume_reading() ran before this completion arrived.
+    if (!c._recv_armed && (res > 0 || res == -ECANCELED) && c._state != Connection::State::closing &&
+        !c._close_requested && !c._read_paused && !c._recv_starved)
         arm_recv(c);
     maybe_destroy(c);
 }
@@ -247,7 +250,7 @@ bool Transport::enqueue(Connection& c, LocalFrame* lf) {
 }
 
 bool Transport::send_copy(Connection& c, std::string_view bytes) {
-    if (c._state == Connection::State::closing) return false;
+    if (c._state == Connection::State::closing || c._close_requested) return false;
     if (bytes.empty()) return true;
     LocalFrame* lf = _reactor.frames().wrap(SharedFrame::copy_of(bytes));
     _reactor.frames().add_user(lf);

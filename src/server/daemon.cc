@@ -155,6 +155,7 @@ int run_daemon(const Config& cfg) {
 
     Mesh mesh(shards, cfg.mesh_ring_capacity);
     LoadBoard board(shards);
+    StreamLimit streams(cfg.max_connections);
     ShutdownState shutdown;
     ShardOptions opts = shard_options(cfg, table);
     std::vector<std::unique_ptr<ShardThread>> threads;
@@ -171,7 +172,7 @@ int run_daemon(const Config& cfg) {
                 spdlog::warn("shard {}: cannot pin to CPU {}: {}", i, cpu, std::strerror(-r));
             // The shard is built on its own thread so that its memory comes from
             // this thread's mimalloc heap and its ring is bound to this thread.
-            auto shard = std::make_unique<Shard>(i, mesh, board, shutdown, opts, started_ms);
+            auto shard = std::make_unique<Shard>(i, mesh, board, streams, shutdown, opts, started_ms);
             const char* what = "";
             int r = shard->init(&what);
             self->init_step = what;

@@ -30,7 +30,6 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files) {
     o.http.retry_ms = uint32_t(cfg.retry_ms);
     o.http.default_channels = cfg.default_channels;
     o.http.max_channels_per_stream = cfg.max_channels_per_stream;
-    o.http.max_connections = cfg.max_connections;
     o.http.retry_after_s = uint32_t((cfg.retry_after_ms + 999) / 1000);
 
     o.shutdown_timeout_ms = cfg.shutdown_timeout_ms;

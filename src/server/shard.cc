@@ -4,15 +4,15 @@
 
 namespace ringcast {
 
-Shard::Shard(unsigned id, Mesh& mesh, LoadBoard& board, ShutdownState& shutdown,
-             const ShardOptions& opts, uint64_t started_ms)
+Shard::Shard(unsigned id, Mesh& mesh, LoadBoard& board, StreamLimit& streams,
+             ShutdownState& shutdown, const ShardOptions& opts, uint64_t started_ms)
     : _opts(opts)
     , _shutdown(shutdown)
     , _reactor(id, mesh)
     , _transport(_reactor, board, _http, opts.transport)
     , _hub(_reactor, _transport, _index)
     , _stats(_reactor, _transport, _index, _hub)
-    , _http(_reactor, _transport, _index, _hub, _stats, board, opts.http, started_ms) {
+    , _http(_reactor, _transport, _index, _hub, _stats, streams, opts.http, started_ms) {
     _stats.set_stream_counter(&_http.stream_count());
 }
 

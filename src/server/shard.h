@@ -27,7 +27,7 @@ struct ShutdownState {
 
 class Shard final : public ReactorHooks {
 public:
-    Shard(unsigned id, Mesh& mesh, LoadBoard& board, ShutdownState& shutdown,
+    Shard(unsigned id, Mesh& mesh, LoadBoard& board, StreamLimit& streams, ShutdownState& shutdown,
           const ShardOptions& opts, uint64_t started_ms);
 
     // On the shard thread, before run(). 0 or -errno; *what names the failed step.

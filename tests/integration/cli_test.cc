@@ -1,0 +1,173 @@
+// The command line: help, bad flags and values, configuration checking, and
+// the systemd readiness message.
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "daemon_process.h"
+#include "http_client.h"
+
+namespace ringcast::itest {
+namespace {
+
+TEST(Cli, HelpListsTheMainFlags) {
+    CommandResult r = run_ringcastd({"--help"});
+    ASSERT_TRUE(r.exit_code) << "ringcastd --help did not exit";
+    EXPECT_EQ(*r.exit_code, 0) << r.err;
+    for (const char* flag : {"--http", "--shards", "--config", "--data-dir", "--log-level", "--accept",
+                             "--check-config", "--print-default-config"})
+        EXPECT_NE(r.out.find(flag), std::string::npos) << flag << " missing from --help:\n" << r.out;
+}
+
+TEST(Cli, VersionPrintsTheVersion) {
+    CommandResult r = run_ringcastd({"--version"});
+    ASSERT_TRUE(r.exit_code);
+    EXPECT_EQ(*r.exit_code, 0) << r.err;
+    EXPECT_TRUE(r.out.starts_with("ringcastd ")) << r.out;
+}
+
+TEST(Cli, UnknownFlagIsAUsageError) {
+    CommandResult r = run_ringcastd({"--frobnicate"});
+    ASSERT_TRUE(r.exit_code) << "ringcastd with an unknown flag did not exit";
+    EXPECT_EQ(*r.exit_code, 2);
+    EXPECT_NE((r.out + r.err).find("--frobnicate"), std::string::npos) << "the message names the flag:\n"
+                                                                       << r.out << r.err;
+}
+
+TEST(Cli, BadValuesAreUsageErrorsWithAClearMessage) {
+    TempDir dir;
+    struct Case {
+        std::vector<std::string> args;
+        std::string mentions;
+    };
+    const std::vector<Case> cases = {
+        {{"--shards", "0"}, "--shards"},
+        {{"--shards", "many"}, "--shards"},
+        {{"--http", "nonsense"}, "nonsense"},
+        {{"--http", "127.0.0.1:99999"}, "127.0.0.1:99999"},
+        {{"--log-level", "chatty"}, "--log-level"},
+        {{"--accept", "random"}, "--accept"},
+        {{"--config", dir.path() + "/missing.toml"}, "missing.toml"},
+    };
+    for (const Case& k : cases) {
+        std::vector<std::string> args = k.args;
+        // Everything else valid, so that only the bad value can be blamed.
+        if (k.args[0] != "--http") args.insert(args.end(), {"--http", "127.0.0.1:0"});
+        args.insert(args.end(), {"--data-dir", dir.path() + "/data"});
+        CommandResult r = run_ringcastd(args, Deadline(10s));
+        std::string cmd;
+        for (const auto& a : k.args) cmd += a + " ";
+        ASSERT_TRUE(r.exit_code) << cmd << ": ringcastd started instead of refusing";
+        EXPECT_EQ(*r.exit_code, 2) << cmd << "\n" << r.out << r.err;
+        EXPECT_NE((r.out + r.err).find(k.mentions), std::string::npos)
+            << cmd << ": the message should mention " << k.mentions << ":\n" << r.out << r.err;
+    }
+}
+
+TEST(Cli, CheckConfigAcceptsAGoodFileAndNamesAnUnknownKey) {
+    TempDir dir;
+    std::string good = dir.write("good.toml",
+                                 "[server]\nmax_connections = 100\n[sse]\nheartbeat_interval = \"15s\"\n"
+                                 "default_channels = [\"a\", \"b\"]\n[delivery]\nmax_queue = \"1MiB\"\n");
+    CommandResult ok = run_ringcastd({"--check-config", good});
+    ASSERT_TRUE(ok.exit_code);
+    EXPECT_EQ(*ok.exit_code, 0) << ok.out << ok.err;
+    EXPECT_NE(ok.out.find("OK"), std::string::npos) << ok.out;
+
+    std::string bad = dir.write("bad.toml", "[sse]\nheartbeat_interval = \"15s\"\nheartbeat_intervall = \"1s\"\n");
+    CommandResult no = run_ringcastd({"--check-config", bad});
+    ASSERT_TRUE(no.exit_code);
+    EXPECT_EQ(*no.exit_code, 2) << no.out << no.err;
+    EXPECT_NE(no.err.find("sse.heartbeat_intervall"), std::string::npos) << "the error names the key:\n" << no.err;
+    EXPECT_NE(no.err.find("bad.toml"), std::string::npos) << "the error names the file:\n" << no.err;
+
+    std::string wrong_type = dir.write("type.toml", "[http]\nmax_body = \"lots\"\n");
+    CommandResult t = run_ringcastd({"--check-config", wrong_type});
+    ASSERT_TRUE(t.exit_code);
+    EXPECT_EQ(*t.exit_code, 2) << t.out << t.err;
+    EXPECT_NE(t.err.find("http.max_body"), std::string::npos) << t.err;
+
+    // The same file given to the daemon itself is refused before it starts.
+    CommandResult start = run_ringcastd({"--config", bad, "--http", "127.0.0.1:0", "--data-dir", dir.path() + "/d"},
+                                        Deadline(10s));
+    ASSERT_TRUE(start.exit_code) << "ringcastd started with an unknown key in its config";
+    EXPECT_EQ(*start.exit_code, 2);
+    EXPECT_NE(start.err.find("sse.heartbeat_intervall"), std::string::npos) << start.err;
+}
+
+TEST(Cli, CheckConfigExplainsBadValuesAndSyntax) {
+    TempDir dir;
+    struct Case {
+        std::string toml;
+        std::vector<std::string> mentions;
+    };
+    const std::vector<Case> cases = {
+        {"[sse]\nheartbeat_interval = \"10ms\"\n", {"sse.heartbeat_interval"}},
+        {"[server]\nshards = -1\n", {"server.shards"}},
+        {"[server]\naccept = \"roundrobin\"\n", {"server.accept", "handoff"}},
+        {"[engine]\nrecv_buffers = 100\n", {"engine.recv_buffers", "power of two"}},
+        {"[bogus]\nkey = 1\n", {"bogus"}},
+        {"[server]\nhttp = \"127.0.0.1:8080\"\nshards = \n", {"conf.toml:3"}},
+    };
+    for (const Case& k : cases) {
+        CommandResult r = run_ringcastd({"--check-config", dir.write("conf.toml", k.toml)});
+        ASSERT_TRUE(r.exit_code);
+        EXPECT_EQ(*r.exit_code, 2) << k.toml << r.out << r.err;
+        for (const std::string& m : k.mentions)
+            EXPECT_NE(r.err.find(m), std::string::npos) << "the error for\n" << k.toml << "should mention " << m
+                                                        << ":\n" << r.err;
+    }
+}
+
+TEST(Cli, EnvironmentProblemsExitThree) {
+    TempDir dir;
+    // The data directory cannot be created under a regular file.
+    std::string file = dir.write("not-a-dir", "x");
+    CommandResult r = run_ringcastd({"--http", "127.0.0.1:0", "--data-dir", file + "/data"}, Deadline(10s));
+    ASSERT_TRUE(r.exit_code) << "ringcastd started without a usable data directory";
+    EXPECT_EQ(*r.exit_code, 3) << r.out << r.err;
+    EXPECT_NE(r.err.find(file), std::string::npos) << "the message names the directory:\n" << r.err;
+
+    // The address is taken by another daemon.
+    DaemonProcess first;
+    ASSERT_TRUE(first.start({.shards = 1})) << first.error();
+    std::string addr = "127.0.0.1:" + std::to_string(first.port());
+    CommandResult second = run_ringcastd({"--http", addr, "--data-dir", dir.path() + "/d2"}, Deadline(10s));
+    ASSERT_TRUE(second.exit_code) << "a second daemon started on a port in use";
+    EXPECT_EQ(*second.exit_code, 3) << second.out << second.err;
+    EXPECT_NE(second.err.find(addr), std::string::npos) << "the message names the address:\n" << second.err;
+    // The first one is unaffected.
+    HttpClient c(first.port());
+    ASSERT_TRUE(c.connect()) << c.error();
+    EXPECT_TRUE(fetch_stats(c));
+}
+
+TEST(Cli, PrintedDefaultConfigPassesTheCheck) {
+    CommandResult print = run_ringcastd({"--print-default-config"});
+    ASSERT_TRUE(print.exit_code);
+    ASSERT_EQ(*print.exit_code, 0) << print.err;
+    for (const char* key : {"[server]", "[http]", "[sse]", "[delivery]", "max_connections", "request_timeout",
+                            "heartbeat_interval", "default_channels"})
+        EXPECT_NE(print.out.find(key), std::string::npos) << key;
+    TempDir dir;
+    CommandResult check = run_ringcastd({"--check-config", dir.write("defaults.toml", print.out)});
+    ASSERT_TRUE(check.exit_code);
+    EXPECT_EQ(*check.exit_code, 0) << check.err;
+}
+
+TEST(Cli, ReadinessNotificationNamesTheAddressAndPid) {
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.shards = 1})) << d.error();
+    EXPECT_EQ(d.main_pid(), d.pid());
+    EXPECT_EQ(d.status_line(), "listening on 127.0.0.1:" + std::to_string(d.port()));
+    // The announced address really serves.
+    HttpClient c(d.port());
+    ASSERT_TRUE(c.connect()) << c.error();
+    auto stats = fetch_stats(c);
+    ASSERT_TRUE(stats) << c.error();
+    EXPECT_EQ((*stats)["shards"].size(), 1u);
+    EXPECT_EQ(d.stop(), std::optional<int>(0));
+}
+
+}  // namespace
+}  // namespace ringcast::itest

@@ -1,0 +1,280 @@
+#include "daemon_process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+extern char** environ;
+
+namespace ringcast::itest {
+
+namespace {
+
+std::string read_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+int pidfd_open(pid_t pid) { return int(syscall(SYS_pidfd_open, pid, 0)); }
+
+// A spawned child: its pid and a pidfd that becomes readable when it exits.
+struct Child {
+    pid_t pid = -1;
+    int pidfd = -1;
+};
+
+// posix_spawn()s ringcastd with `args`, stdout/stderr to files, stdin from
+// /dev/null, and `extra_env` added to our environment.
+Child spawn(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path,
+            const std::vector<std::string>& extra_env, std::string* error) {
+    std::string bin = ringcastd_path();
+    std::vector<std::string> argv_s = {bin};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    std::vector<std::string> env_s;
+    for (char** e = environ; *e; ++e) {
+        std::string_view kv(*e);
+        if (kv.starts_with("NOTIFY_SOCKET=")) continue;
+        env_s.emplace_back(kv);
+    }
+    env_s.insert(env_s.end(), extra_env.begin(), extra_env.end());
+    std::vector<char*> envp;
+    for (auto& e : env_s) envp.push_back(e.data());
+    envp.push_back(nullptr);
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    // The daemon must start with default signal dispositions and an empty mask,
+    // whatever the test runner set.
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+    Child c;
+    int r = posix_spawn(&c.pid, bin.c_str(), &fa, &attr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    if (r != 0) {
+        *error = "cannot run " + bin + ": " + std::strerror(r);
+        c.pid = -1;
+        return c;
+    }
+    c.pidfd = pidfd_open(c.pid);
+    if (c.pidfd < 0) *error = std::string("pidfd_open: ") + std::strerror(errno);
+    return c;
+}
+
+// Awaits the child's exit through its pidfd and reaps it.
+std::optional<int> await_exit(pid_t pid, int pidfd, const Deadline& d) {
+    pollfd p{pidfd, POLLIN, 0};
+    int r;
+    do {
+        r = ::poll(&p, 1, d.poll_ms());
+    } while (r < 0 && errno == EINTR);
+    if (r <= 0) return std::nullopt;
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid) return std::nullopt;
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return std::nullopt;
+}
+
+void kill_and_reap(pid_t pid, int pidfd) {
+    ::kill(pid, SIGKILL);
+    await_exit(pid, pidfd, Deadline(10s));
+}
+
+}  // namespace
+
+std::string ringcastd_path() {
+    const char* p = std::getenv("RINGCASTD");
+    return p && *p ? p : "ringcastd";
+}
+
+TempDir::TempDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/ringcast-it-XXXXXX";
+    if (char* p = mkdtemp(tmpl.data())) _path = p;
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    if (!_path.empty()) std::filesystem::remove_all(_path, ec);
+}
+
+std::string TempDir::write(const std::string& name, const std::string& text) const {
+    std::string path = _path + "/" + name;
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f << text;
+    return path;
+}
+
+DaemonProcess::~DaemonProcess() {
+    if (running()) kill_and_reap(_pid, _pidfd);
+    if (_pidfd >= 0) ::close(_pidfd);
+    if (_pid > 0 && ::testing::Test::HasFailure()) {
+        std::string l = log();
+        if (l.size() > 8000) l = "...\n" + l.substr(l.size() - 8000);
+        std::fprintf(stderr, "---- ringcastd (pid %d) log ----\n%s---- end of log ----\n", int(_pid), l.c_str());
+    }
+}
+
+bool DaemonProcess::start(const DaemonOptions& opts, const Deadline& d) {
+    if (_dir.path().empty()) {
+        _error = "cannot create a temporary directory";
+        return false;
+    }
+    // The notification socket: systemd's side of sd_notify().
+    std::string sock_path = _dir.path() + "/notify.sock";
+    int ns = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    if (sock_path.size() >= sizeof sa.sun_path) {
+        _error = "notify socket path too long: " + sock_path;
+        return false;
+    }
+    std::memcpy(sa.sun_path, sock_path.c_str(), sock_path.size() + 1);
+    if (ns < 0 || ::bind(ns, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+        _error = std::string("notify socket: ") + std::strerror(errno);
+        if (ns >= 0) ::close(ns);
+        return false;
+    }
+
+    std::vector<std::string> args = {"--http", "127.0.0.1:0", "--shards", std::to_string(opts.shards),
+                                      "--data-dir", _dir.path() + "/data"};
+    if (!opts.config.empty()) {
+        args.push_back("--config");
+        args.push_back(_dir.write("ringcast.toml", opts.config));
+    }
+    args.insert(args.end(), opts.extra_args.begin(), opts.extra_args.end());
+    Child c = spawn(args, _dir.path() + "/stdout.log", _dir.path() + "/stderr.log",
+                    {"NOTIFY_SOCKET=" + sock_path}, &_error);
+    _pid = c.pid;
+    _pidfd = c.pidfd;
+    if (_pid < 0 || _pidfd < 0) {
+        ::close(ns);
+        return false;
+    }
+
+    // Await READY=1 or the daemon's exit, whichever comes first.
+    bool ready = false;
+    while (!ready) {
+        pollfd p[2] = {{ns, POLLIN, 0}, {_pidfd, POLLIN, 0}};
+        int r = ::poll(p, 2, d.poll_ms());
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            _error = "no READY=1 from ringcastd within the deadline";
+            break;
+        }
+        if (p[0].revents & POLLIN) {
+            char buf[4096];
+            ssize_t n = ::recv(ns, buf, sizeof buf - 1, 0);
+            if (n <= 0) continue;
+            std::string_view msg(buf, size_t(n));
+            while (!msg.empty()) {
+                size_t nl = msg.find('\n');
+                std::string_view line = msg.substr(0, nl);
+                msg = nl == std::string_view::npos ? std::string_view() : msg.substr(nl + 1);
+                if (line == "READY=1") ready = true;
+                if (line.starts_with("STATUS=")) _status.assign(line.substr(7));
+                if (line.starts_with("MAINPID="))
+                    std::from_chars(line.data() + 8, line.data() + line.size(), _main_pid);
+            }
+            continue;
+        }
+        if (p[1].revents & POLLIN) {
+            _exit_status = await_exit(_pid, _pidfd, Deadline(1s));
+            _error = "ringcastd exited with " + (_exit_status ? std::to_string(*_exit_status) : "?") +
+                     " before it was ready";
+            break;
+        }
+    }
+    ::close(ns);
+    if (!ready) {
+        _error += "\n" + log();
+        return false;
+    }
+    // "listening on 127.0.0.1:PORT"
+    size_t colon = _status.rfind(':');
+    unsigned port = 0;
+    if (_status.starts_with("listening on 127.0.0.1:") && colon != std::string::npos)
+        std::from_chars(_status.data() + colon + 1, _status.data() + _status.size(), port);
+    if (port == 0 || port > 65535) {
+        _error = "READY without a usable STATUS address: \"" + _status + "\"";
+        return false;
+    }
+    _port = uint16_t(port);
+    return true;
+}
+
+bool DaemonProcess::signal(int sig) const { return running() && ::kill(_pid, sig) == 0; }
+
+std::optional<int> DaemonProcess::wait_exit(const Deadline& d) {
+    if (_exit_status || _pid <= 0) return _exit_status;
+    _exit_status = await_exit(_pid, _pidfd, d);
+    return _exit_status;
+}
+
+std::optional<int> DaemonProcess::stop(const Deadline& d) {
+    signal(SIGTERM);
+    return wait_exit(d);
+}
+
+std::string DaemonProcess::log() const {
+    return read_file(_dir.path() + "/stdout.log") + read_file(_dir.path() + "/stderr.log");
+}
+
+CommandResult run_ringcastd(const std::vector<std::string>& args, const Deadline& d) {
+    TempDir dir;
+    CommandResult res;
+    std::string error;
+    std::string out = dir.path() + "/stdout", err = dir.path() + "/stderr";
+    Child c = spawn(args, out, err, {}, &error);
+    if (c.pid < 0) {
+        res.err = error;
+        return res;
+    }
+    if (c.pidfd < 0) {
+        res.err = error;
+        int status;
+        waitpid(c.pid, &status, 0);
+        return res;
+    }
+    res.exit_code = await_exit(c.pid, c.pidfd, d);
+    if (!res.exit_code) kill_and_reap(c.pid, c.pidfd);
+    ::close(c.pidfd);
+    res.out = read_file(out);
+    res.err = read_file(err);
+    return res;
+}
+
+}  // namespace ringcast::itest

@@ -1,0 +1,94 @@
+#pragma once
+// Runs the real ringcastd binary (path from $RINGCASTD) the way systemd does:
+// a unix datagram socket is named in NOTIFY_SOCKET, and start() returns once the
+// daemon sends READY=1 with "STATUS=listening on 127.0.0.1:PORT". Each daemon
+// gets its own temporary directory (data dir, config file, log); the log is
+// printed when the test that owns the daemon has failed.
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "deadline.h"
+
+namespace ringcast::itest {
+
+// The ringcastd binary under test ($RINGCASTD).
+std::string ringcastd_path();
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::string& path() const { return _path; }
+    // Writes `text` to path()/name and returns the file's path.
+    std::string write(const std::string& name, const std::string& text) const;
+
+private:
+    std::string _path;
+};
+
+struct DaemonOptions {
+    unsigned shards = 2;
+    // TOML written to a file passed with --config (none when empty).
+    std::string config;
+    std::vector<std::string> extra_args;
+};
+
+class DaemonProcess {
+public:
+    DaemonProcess() = default;
+    // Kills the daemon (SIGKILL) if it is still running; prints its log if the
+    // current test has failed.
+    ~DaemonProcess();
+    DaemonProcess(const DaemonProcess&) = delete;
+    DaemonProcess& operator=(const DaemonProcess&) = delete;
+
+    // Starts ringcastd --http 127.0.0.1:0 and awaits readiness. False (see
+    // error()) if it exited first, sent no READY, or named no address.
+    bool start(const DaemonOptions& opts = {}, const Deadline& d = Deadline(15s));
+
+    uint16_t port() const { return _port; }
+    pid_t pid() const { return _pid; }
+    // What the daemon announced: MAINPID=, STATUS=.
+    pid_t main_pid() const { return _main_pid; }
+    const std::string& status_line() const { return _status; }
+    const std::string& error() const { return _error; }
+    const TempDir& dir() const { return _dir; }
+    bool running() const { return _pid > 0 && !_exit_status; }
+
+    bool signal(int sig) const;
+    // Awaits the daemon's exit; its exit code (128+N if killed by signal N), or
+    // nullopt if it was still running at the deadline.
+    std::optional<int> wait_exit(const Deadline& d);
+    // SIGTERM, then wait_exit().
+    std::optional<int> stop(const Deadline& d = Deadline(15s));
+    // The daemon's stdout and stderr so far.
+    std::string log() const;
+
+private:
+    TempDir _dir;
+    pid_t _pid = -1;
+    int _pidfd = -1;
+    pid_t _main_pid = -1;
+    uint16_t _port = 0;
+    std::string _status;
+    std::string _error;
+    std::optional<int> _exit_status;
+};
+
+struct CommandResult {
+    std::optional<int> exit_code;  // nullopt: still running at the deadline (then killed)
+    std::string out;
+    std::string err;
+};
+
+// Runs ringcastd with `args` (no NOTIFY_SOCKET), capturing stdout and stderr.
+CommandResult run_ringcastd(const std::vector<std::string>& args, const Deadline& d = Deadline(15s));
+
+}  // namespace ringcast::itest
