@@ -17,7 +17,11 @@ inline uint64_t now_ns() {
 constexpr uint64_t kNsPerMs = 1'000'000u;
 constexpr uint64_t kNsPerSec = 1'000'000'000u;
 
-inline uint64_t ms_to_ns(double ms) { return uint64_t(ms * 1e6); }
-inline uint64_t sec_to_ns(double s) { return uint64_t(s * 1e9); }
+inline uint64_t ms_to_ns(double ms) {
+    return uint64_t(ms * 1e6);
+}
+inline uint64_t sec_to_ns(double s) {
+    return uint64_t(s * 1e9);
+}
 
 }  // namespace ringcast::load

@@ -41,7 +41,9 @@ std::optional<Endpoint> parse_endpoint(const std::string& text, std::string* err
     return e;
 }
 
-bool is_loopback(const Endpoint& e) { return (ntohl(e.addr.sin_addr.s_addr) >> 24) == 127; }
+bool is_loopback(const Endpoint& e) {
+    return (ntohl(e.addr.sin_addr.s_addr) >> 24) == 127;
+}
 
 std::vector<sockaddr_in> loopback_sources(unsigned count) {
     std::vector<sockaddr_in> out;

@@ -36,7 +36,8 @@ void Histogram::record(uint64_t value) {
 }
 
 void Histogram::merge(const Histogram& other) {
-    for (unsigned i = 0; i < kBuckets; ++i) _counts[i] += other._counts[i];
+    for (unsigned i = 0; i < kBuckets; ++i)
+        _counts[i] += other._counts[i];
     _count += other._count;
     _sum += other._sum;
     _min = std::min(_min, other._min);
@@ -88,8 +89,8 @@ bool take_number(std::string_view& s, char stop, uint64_t* out) {
 bool Histogram::parse(std::string_view s) {
     *this = Histogram{};
     uint64_t count, sum, min, max;
-    if (!take_number(s, ' ', &count) || !take_number(s, ' ', &sum) ||
-        !take_number(s, ' ', &min) || !take_number(s, ' ', &max))
+    if (!take_number(s, ' ', &count) || !take_number(s, ' ', &sum) || !take_number(s, ' ', &min) ||
+        !take_number(s, ' ', &max))
         return false;
     uint64_t total = 0;
     while (!s.empty()) {

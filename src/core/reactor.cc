@@ -87,8 +87,10 @@ void Reactor::run(ReactorHooks& hooks) {
         _now_ms = mono_ms();
         drain_inbox(hooks);
         _timers.advance(_now_ms, [&](TimerNode* n) { hooks.on_timer(n); });
-        hooks.before_sleep();
+        // Mesh messages first: other shards can start their part of a fan-out
+        // (or send a reply) while this shard submits its own sends.
         flush_outbox();
+        hooks.before_sleep();
 
         bool block = !hooks.has_pending_work() && _ring.cq_ready() == 0;
         for (unsigned to = 0; block && to < _dirty.size(); ++to)
@@ -109,6 +111,9 @@ void Reactor::run(ReactorHooks& hooks) {
         int r = _ring.enter(block && timeout_ns != 0 ? 1 : 0, timeout_ns);
         if (block) sleeping.store(false, std::memory_order_relaxed);
         (void)r;  // -EINTR/-EBUSY: nothing to do but drain and go round again
+        // We may have slept for a long time: completions must see the time they
+        // arrive at, not the time the turn began (deadlines are computed from it).
+        _now_ms = mono_ms();
 
         _ring.drain([&](const io_uring_cqe& cqe) {
             switch (op_of(cqe.user_data)) {

@@ -4,9 +4,10 @@
 // The loop is deliberately small (Redis's ae.c is the model). Each turn it:
 //   1. drains the inbox (messages other shards pushed through the mesh),
 //   2. fires due timers,
-//   3. lets the layer above flush what it queued (before_sleep: writes go out in
+//   3. publishes outgoing mesh messages and rings doorbells for sleeping shards
+//      (first, so other shards can work in parallel with step 4),
+//   4. lets the layer above flush what it queued (before_sleep: writes go out in
 //      one batch per turn, not one per event),
-//   4. publishes outgoing mesh messages and rings doorbells for sleeping shards,
 //   5. enters the kernel once: submit, run deferred completions, and sleep if
 //      there is nothing left to do,
 //   6. dispatches completions.

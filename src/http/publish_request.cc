@@ -46,6 +46,8 @@ bool parse_publish_object(simdjson::dom::object obj, PublishRequest* out, std::s
                 out->id.assign(s);
             } else if (v.get_int64().get(n) == simdjson::SUCCESS) {
                 out->id = std::to_string(n);
+            } else if (uint64_t u; v.get_uint64().get(u) == simdjson::SUCCESS) {
+                out->id = std::to_string(u);  // above INT64_MAX: still an integer
             } else if (!v.is_null()) {
                 *error = "\"id\" must be a string or an integer";
                 return false;

@@ -255,13 +255,22 @@ bool Transport::send_copy(Connection& c, std::string_view bytes) {
     LocalFrame* lf = _reactor.frames().wrap(SharedFrame::copy_of(bytes));
     _reactor.frames().add_user(lf);
     c._out.push(lf, _chunks);
-    mark_dirty(c);
+    // Replies and handshakes go before this turn's fan-out sends: a publisher
+    // waiting for its acknowledgement should not queue behind ten thousand
+    // subscribers.
+    mark_dirty(c, true);
     return true;
 }
 
-void Transport::mark_dirty(Connection& c) {
+void Transport::mark_dirty(Connection& c, bool urgent) {
     if (c._dirty) return;
     c._dirty = true;
+    if (urgent) {
+        c._next_dirty = _dirty_head;
+        _dirty_head = &c;
+        if (!_dirty_tail) _dirty_tail = &c;
+        return;
+    }
     c._next_dirty = nullptr;
     if (_dirty_tail) {
         _dirty_tail->_next_dirty = &c;

@@ -80,7 +80,8 @@ public:
     // Returns false, queueing nothing, if the connection is not open or its queue
     // would exceed max_queue_bytes; in the latter case the connection is dropped.
     bool enqueue(Connection& c, LocalFrame* lf);
-    // Queues a private copy of `bytes` (responses, handshakes).
+    // Queues a private copy of `bytes` (responses, handshakes); its send starts
+    // ahead of the fan-out sends of the same turn.
     bool send_copy(Connection& c, std::string_view bytes);
 
     // Closes the connection; with flush_first, what is queued is written first
@@ -121,7 +122,8 @@ private:
     void on_recv(Connection& c, const io_uring_cqe& cqe);
     void submit_send(Connection& c);
     void on_send(Connection& c, const io_uring_cqe& cqe);
-    void mark_dirty(Connection& c);
+    // urgent: start this connection's send before the others queued this turn.
+    void mark_dirty(Connection& c, bool urgent = false);
     void begin_close(Connection& c);
     void maybe_destroy(Connection& c);
     void reschedule_timer(Connection& c);

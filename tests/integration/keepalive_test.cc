@@ -1,5 +1,7 @@
 // HTTP/1.1 connection handling: keep-alive, pipelining, Connection: close.
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -249,6 +251,27 @@ TEST(KeepAliveTimeout, IdleConnectionsAreClosedAfterTheTimeout) {
     EXPECT_TRUE(c.await_close(Deadline(5s), &extra)) << "idle keep-alive connection not closed";
     EXPECT_EQ(extra, "");
     EXPECT_GE(ms_since(idle_from), 250);
+}
+
+// Regression: the shard loop's clock must be read again after it wakes. It used
+// to keep the time the turn began, so after an idle period longer than the
+// request timeout, a new connection got a deadline already in the past and was
+// closed unanswered. The daemon must really be idle here, so this test waits.
+TEST(IdleDaemon, FirstRequestAfterALongIdleIsAnswered) {
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.shards = 2, .config = "[http]\nrequest_timeout = \"300ms\"\n"})) << d.error();
+    {
+        HttpClient warm(d.port());
+        ASSERT_TRUE(warm.connect() && fetch_stats(warm)) << warm.error();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(900));  // idle, on purpose
+    for (int i = 0; i < 4; ++i) {  // every shard may hold the new connection
+        HttpClient c(d.port());
+        ASSERT_TRUE(c.connect()) << c.error();
+        auto r = c.request("GET", "/api/stats");
+        ASSERT_TRUE(r) << "connection " << i << " after idling: " << c.error();
+        EXPECT_EQ(r->status, 200);
+    }
 }
 
 // A pipeline far longer than the daemon buffers while a publish is in flight

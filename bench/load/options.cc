@@ -1,0 +1,149 @@
+#include "options.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <CLI/CLI.hpp>
+
+namespace ringcast::load {
+
+namespace {
+
+// Per process: the subscriber sockets plus a few (control pipe, epoll, stats).
+constexpr unsigned kSpareFds = 32;
+constexpr unsigned kConnsPerProc = 5000;
+// The default ephemeral range (32768-60999) has ~28k ports per source address;
+// stay well inside it so TIME_WAIT leftovers of a previous run do not matter.
+constexpr unsigned kConnsPerSource = 10000;
+constexpr unsigned kMaxSources = 250;
+
+}  // namespace
+
+void add_flags(CLI::App& app, LoadOptions& o) {
+    app.add_option("--target", o.target, "daemon address HOST:PORT")->capture_default_str();
+    app.add_option("--path", o.path, "SSE stream path (?channels=CHANNEL is appended)")
+        ->capture_default_str();
+    app.add_option("--publish-path", o.publish_path, "publish endpoint path")
+        ->capture_default_str();
+    app.add_option("--channel", o.channel, "channel to subscribe and publish to")
+        ->capture_default_str();
+    app.add_option("--event", o.event, "event name of the published events")->capture_default_str();
+    app.add_option("--label", o.label,
+                   "free text copied into the report (e.g. the server's flags)");
+
+    app.add_option("-n,--connections", o.connections, "subscriber connections to open")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 1000000u));
+    app.add_option("--procs", o.procs,
+                   "subscriber worker processes (default: ceil(connections/5000); each holds at "
+                   "most open-files-limit connections)");
+    app.add_option("--sources", o.sources,
+                   "source addresses 127.0.0.2.. to spread connections over (default: one per "
+                   "10000 connections, at least 2; ignored for a non-loopback target)");
+    app.add_option("--connect-concurrency", o.connect_concurrency,
+                   "connections being set up at once, over all workers (bounds the server's "
+                   "accept backlog)")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 100000u));
+    app.add_option("--connect-timeout", o.connect_timeout_s,
+                   "seconds for all connections to receive their 'connected' event")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    app.add_option("--handshake-timeout", o.handshake_timeout_s,
+                   "seconds one connection attempt may take before it is retried")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    app.add_option("--connect-retries", o.connect_retries,
+                   "retries of a failed connection attempt (refused, reset, timed out)")
+        ->capture_default_str()
+        ->check(CLI::Range(0u, 100u));
+
+    app.add_option("-r,--rate", o.rate, "events published per second (absolute schedule)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.001, 10'000'000.0));
+    app.add_option("-p,--payload", o.payload,
+                   "size in bytes of each event's JSON data value (seq, timestamp, padding)")
+        ->capture_default_str()
+        ->check(CLI::Range(kMinPayload, kMaxPayload));
+    app.add_option("-d,--duration", o.duration_s, "seconds of measured publishing")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    app.add_option("-e,--events", o.events, "measured events to publish (overrides --duration)")
+        ->check(CLI::Range(uint64_t(1), uint64_t(1) << 32));
+    app.add_option("-w,--warmup", o.warmup_s,
+                   "seconds of publishing before the measurement window (0: none)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--publishers", o.publishers,
+                   "keep-alive publisher connections (order is checked per publisher)")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, kMaxPublishers));
+    app.add_option("--pipeline", o.pipeline, "publish requests in flight per publisher connection")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 4096u));
+    app.add_option("--ack-timeout", o.ack_timeout_s,
+                   "seconds to wait for outstanding publish replies after the last event")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    app.add_option("--drain-timeout", o.drain_timeout_s,
+                   "seconds to wait for stragglers after publishing (ends early when all arrived)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+
+    app.add_option("--idle", o.idle_s,
+                   "idle mode: connect, measure memory, hold this many seconds, disconnect; no "
+                   "publishing")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--settle-timeout", o.settle_timeout_s,
+                   "at most this many seconds for the daemon's RSS to settle after connecting")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--stats-timeout-ms", o.stats_timeout_ms, "deadline of one GET /api/stats")
+        ->capture_default_str()
+        ->check(CLI::Range(10u, 600000u));
+    app.add_flag("--json", o.json, "print one JSON object instead of the table");
+    app.add_flag("-q,--quiet", o.quiet, "no progress messages on stderr");
+}
+
+bool finalize(LoadOptions& o, uint64_t nofile_limit, std::string* error) {
+    const unsigned n = o.connections;
+    if (o.procs == 0) o.procs = (n + kConnsPerProc - 1) / kConnsPerProc;
+    o.procs = std::clamp(o.procs, 1u, n);
+    unsigned per_proc = (n + o.procs - 1) / o.procs;
+    if (uint64_t(per_proc) + kSpareFds > nofile_limit) {
+        *error = "--connections " + std::to_string(n) + " over " + std::to_string(o.procs) +
+                 " processes is " + std::to_string(per_proc) +
+                 " sockets per process, above the open-files limit of " +
+                 std::to_string(nofile_limit) + " (minus " + std::to_string(kSpareFds) +
+                 "); use a larger --procs";
+        return false;
+    }
+    if (o.sources == 0) o.sources = std::max(2u, (n + kConnsPerSource - 1) / kConnsPerSource);
+    if (o.sources > kMaxSources) {
+        *error = "--sources is at most " + std::to_string(kMaxSources);
+        return false;
+    }
+    if (o.connect_concurrency < o.procs) o.connect_concurrency = o.procs;
+    if (o.path.empty() || o.path[0] != '/') {
+        *error = "--path must start with '/'";
+        return false;
+    }
+    if (o.idle()) {
+        o.warmup_events = o.measured_events = 0;
+        return true;
+    }
+    o.warmup_events = uint64_t(std::ceil(o.warmup_s * o.rate));
+    o.measured_events = o.events ? o.events : uint64_t(std::llround(o.duration_s * o.rate));
+    if (o.measured_events == 0) {
+        *error = "--duration x --rate gives no event to publish; raise one of them or use --events";
+        return false;
+    }
+    if (o.total_events() > (uint64_t(1) << 32)) {
+        *error = "more than 2^32 events in one run; lower --rate, --duration or --warmup";
+        return false;
+    }
+    o.duration_s = double(o.measured_events) / o.rate;
+    return true;
+}
+
+}  // namespace ringcast::load

@@ -1,0 +1,69 @@
+#pragma once
+// Command-line options of ringcast-load and the figures derived from them
+// (process count, source addresses, event counts of each phase).
+#include <cstdint>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace ringcast::load {
+
+struct LoadOptions {
+    // what to load
+    std::string target = "127.0.0.1:8080";
+    std::string path = "/api/sse/stream";
+    std::string publish_path = "/api/publish";
+    std::string channel = "bench";
+    std::string event = "tick";
+    std::string label;  // free text copied into the report
+
+    // subscribers
+    unsigned connections = 1000;
+    unsigned procs = 0;    // 0: ceil(connections / 5000)
+    unsigned sources = 0;  // 0: enough 127.0.0.x addresses for the port range
+    unsigned connect_concurrency = 512;
+    double connect_timeout_s = 60;
+    double handshake_timeout_s = 10;
+    unsigned connect_retries = 2;
+
+    // publishing
+    double rate = 100;
+    unsigned payload = 256;
+    double duration_s = 10;
+    uint64_t events = 0;  // overrides duration when set
+    double warmup_s = 1;
+    unsigned publishers = 1;
+    unsigned pipeline = 16;
+    double ack_timeout_s = 10;
+    double drain_timeout_s = 5;
+
+    // idle mode (no publishing) when > 0
+    double idle_s = 0;
+
+    double settle_timeout_s = 5;
+    uint32_t stats_timeout_ms = 5000;
+    bool json = false;
+    bool quiet = false;
+
+    // --- derived by finalize() ---
+    uint64_t warmup_events = 0;    // events 0 .. warmup_events-1 are not measured
+    uint64_t measured_events = 0;  // events after the warmup
+    uint64_t total_events() const { return warmup_events + measured_events; }
+    bool idle() const { return idle_s > 0; }
+};
+
+// Smallest --payload: the fixed part of {"seq":..,"ts":..,"pad":""} at its widest.
+constexpr unsigned kMinPayload = 64;
+constexpr unsigned kMaxPayload = 512 * 1024;
+constexpr unsigned kMaxPublishers = 16;
+
+void add_flags(CLI::App& app, LoadOptions& o);
+
+// Checks the options and fills in defaults and derived values; false with a
+// message in *error when they cannot work (e.g. too many connections per process
+// for the open-files limit).
+bool finalize(LoadOptions& o, uint64_t nofile_limit, std::string* error);
+
+}  // namespace ringcast::load

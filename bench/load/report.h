@@ -1,0 +1,85 @@
+#pragma once
+// The figures of one ringcast-load run, as a readable table or as one JSON
+// object (--json). Everything printed comes from this struct, so the two
+// forms always agree.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ringcast::load {
+
+struct RunReport {
+    // what ran
+    std::string mode;  // "publish" or "idle"
+    std::string target;
+    std::string server;  // the Server header of the SSE responses
+    std::string label;
+    uint64_t connections = 0;
+    unsigned procs = 0;
+    unsigned sources = 0;
+    unsigned publishers = 0;
+    unsigned pipeline = 0;
+    unsigned payload = 0;
+    double rate = 0;
+    double duration_s = 0;  // planned measured publishing
+    double warmup_s = 0;
+    double hold_s = 0;  // idle mode
+
+    // connecting
+    bool connected_all = false;
+    uint64_t connected = 0;
+    double connect_time_s = 0;
+    uint64_t connect_retries = 0;
+
+    // daemon memory
+    bool memory_measured = false;
+    uint64_t rss_before = 0;
+    uint64_t rss_after = 0;
+    bool rss_settled = false;
+    double rss_per_connection = 0;
+    uint64_t daemon_connections_before = 0;
+    uint64_t daemon_connections_after = 0;
+
+    // publishing and delivery (measurement window only, unless said otherwise)
+    bool published = false;  // the publish phase ran (maybe with errors)
+    uint64_t warmup_events = 0;
+    uint64_t events_written = 0;    // including the warmup
+    double achieved_rate = 0;       // measured events written per second
+    uint64_t events_published = 0;  // measured events acknowledged with 200
+    uint64_t ack_failures = 0;
+    uint64_t daemon_sent = 0;  // sum of "sent" in the acks of measured events
+    uint64_t daemon_failed = 0;
+    uint64_t expected_deliveries = 0;
+    uint64_t received_deliveries = 0;
+    double window_s = 0;
+    double deliveries_per_s = 0;
+    uint64_t latency_count = 0;
+    uint64_t latency_p50_us = 0, latency_p99_us = 0, latency_p999_us = 0, latency_max_us = 0;
+    double latency_mean_us = 0;
+    uint64_t lost = 0, lost_warmup = 0, duplicates = 0, out_of_order = 0, too_late = 0;
+    uint64_t unexpected = 0, malformed = 0, disconnects = 0, heartbeats = 0, other_events = 0;
+    uint64_t publish_lag_p99_us = 0, publish_lag_max_us = 0;
+    uint64_t ack_p50_us = 0, ack_p99_us = 0, ack_max_us = 0;
+
+    // daemon CPU over the window
+    bool cpu_measured = false;
+    double daemon_cpu_s = 0;
+    uint64_t daemon_deliveries = 0;  // Δ stats "deliveries"
+    double cpu_per_delivery_us = 0;
+
+    double generator_cpu_s = 0;  // the load generator's own, all processes
+    double machine_busy = -1;    // all cores' busy fraction over the window; <0: unknown
+    unsigned cpus = 0;
+    double daemon_cores = 0;  // CPU used over the window, in cores
+    double generator_cores = 0;
+    double other_cores = 0;  // everything else on the machine
+
+    bool ok = false;
+    std::vector<std::string> errors;
+    std::vector<std::string> warnings;
+};
+
+std::string format_table(const RunReport& r);
+std::string format_json(const RunReport& r);
+
+}  // namespace ringcast::load

@@ -1,0 +1,429 @@
+#include "run.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "clock.h"
+#include "machine_cpu.h"
+#include "publisher.h"
+#include "stats_client.h"
+#include "worker_set.h"
+
+namespace ringcast::load {
+
+namespace {
+
+// Margins around the planned time of each phase before it counts as hung.
+constexpr uint64_t kControlSlackNs = 10 * kNsPerSec;
+constexpr uint64_t kSettleIntervalNs = 250 * kNsPerMs;
+constexpr uint64_t kPublishLeadNs = 200 * kNsPerMs;
+
+class Run {
+public:
+    explicit Run(const LoadOptions& o) : _o(o) {}
+    RunReport go();
+
+private:
+    void note(const std::string& msg) const {
+        if (!_o.quiet) std::fprintf(stderr, "ringcast-load: %s\n", msg.c_str());
+    }
+    bool fail(const std::string& msg) {
+        _r.errors.push_back(msg);
+        return false;
+    }
+    bool connect_phase();
+    bool settle_memory();
+    bool hold_phase();
+    bool publish_phase();
+    void fill_delivery(const WorkerResult& w);
+    void check_results();
+    std::vector<WorkerConfig> worker_configs(uint64_t connect_deadline, uint64_t watchdog) const;
+    uint64_t planned_run_ns() const;
+
+    std::optional<DaemonStats> stats(const char* when, std::string* error);
+
+    const LoadOptions& _o;
+    RunReport _r;
+    Endpoint _target;
+    WorkerSet _workers;
+    DaemonStats _before, _after;
+};
+
+// One GET /api/stats, tried up to three times: a failed read must not sink a
+// whole run, but it is worth knowing about (it may be a daemon bug), so a
+// retry leaves a warning in the report. Also runs on the window-start thread,
+// while the main thread is inside run_publisher() and leaves _r alone.
+std::optional<DaemonStats> Run::stats(const char* when, std::string* error) {
+    std::string first_error;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        if (attempt) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        auto st = read_stats(_target, _o.stats_timeout_ms, error);
+        if (st) {
+            if (attempt)
+                _r.warnings.push_back(
+                    fmt::format("GET /api/stats {} failed and was retried: {}", when, first_error));
+            return st;
+        }
+        if (first_error.empty()) first_error = *error;
+    }
+    return std::nullopt;
+}
+
+uint64_t Run::planned_run_ns() const {
+    double s = _o.connect_timeout_s + _o.settle_timeout_s + _o.idle_s + _o.warmup_s +
+               (_o.idle() ? 0 : _o.duration_s * 2 + _o.ack_timeout_s + _o.drain_timeout_s);
+    return sec_to_ns(s) + 6 * kControlSlackNs;
+}
+
+std::vector<WorkerConfig> Run::worker_configs(uint64_t connect_deadline, uint64_t watchdog) const {
+    std::string request = fmt::format(
+        "GET {}{}channels={} HTTP/1.1\r\nHost: {}\r\n"
+        "Accept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n",
+        _o.path, _o.path.find('?') == std::string::npos ? "?" : "&", _o.channel, _o.target);
+    std::vector<sockaddr_in> sources;
+    if (is_loopback(_target)) sources = loopback_sources(_o.sources);
+    std::vector<WorkerConfig> out;
+    const uint64_t n = _o.connections;
+    for (unsigned w = 0; w < _o.procs; ++w) {
+        uint64_t first = n * w / _o.procs, last = n * (w + 1) / _o.procs;
+        WorkerConfig c;
+        c.pool.first_index = first;
+        c.pool.count = uint32_t(last - first);
+        c.pool.target = _target.addr;
+        c.pool.sources = sources;
+        c.pool.request = request;
+        c.pool.concurrency = std::max(1u, _o.connect_concurrency / _o.procs);
+        c.pool.handshake_timeout_ns = sec_to_ns(_o.handshake_timeout_s);
+        c.pool.retries = _o.connect_retries;
+        c.pool.event_name = _o.event;
+        c.pool.publishers = _o.publishers;
+        c.pool.warmup_events = _o.warmup_events;
+        c.pool.planned_events = _o.total_events();
+        c.connect_deadline_ns = connect_deadline;
+        c.watchdog_ns = watchdog;
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+bool Run::connect_phase() {
+    uint64_t start = now_ns();
+    uint64_t connect_deadline = start + sec_to_ns(_o.connect_timeout_s);
+    std::string error;
+    note(fmt::format("opening {} connections to {} from {} processes", _o.connections, _o.target,
+                     _o.procs));
+    if (!_workers.spawn(worker_configs(connect_deadline, start + planned_run_ns()), &error))
+        return fail(error);
+    auto progress = [&](uint64_t n) {
+        note(fmt::format("  {} of {} connected", n, _o.connections));
+    };
+    // The workers enforce the connect deadline themselves and say why it was
+    // missed; the slack here only covers a worker that stopped talking.
+    if (!_workers.wait_connected(connect_deadline + kControlSlackNs, progress, &error))
+        return fail("connecting: " + error);
+    _r.connected_all = true;
+    _r.connected = _o.connections;
+    _r.connect_retries = _workers.retries();
+    _r.server = _workers.server();
+    _r.connect_time_s = double(_workers.last_connected_ns() - _workers.first_attempt_ns()) / 1e9;
+    note(fmt::format("all {} connected in {:.3f} s", _o.connections, _r.connect_time_s));
+    return true;
+}
+
+// Reads the daemon's RSS until two consecutive reads agree (allocations from
+// the connect burst may still be settling), within --settle-timeout.
+bool Run::settle_memory() {
+    std::string error;
+    uint64_t deadline = now_ns() + sec_to_ns(_o.settle_timeout_s);
+    std::optional<DaemonStats> prev;
+    for (;;) {
+        auto st = stats("after connecting", &error);
+        if (!st) return fail("reading stats after connecting: " + error);
+        if (prev && prev->rss_bytes == st->rss_bytes) {
+            _r.rss_settled = true;
+            _after = *st;
+            break;
+        }
+        prev = st;
+        _after = *st;
+        if (now_ns() + kSettleIntervalNs > deadline) break;
+        std::this_thread::sleep_for(std::chrono::nanoseconds(kSettleIntervalNs));
+    }
+    _r.memory_measured = true;
+    _r.rss_after = _after.rss_bytes;
+    _r.daemon_connections_after = _after.total_connections;
+    _r.rss_per_connection =
+        (double(_after.rss_bytes) - double(_before.rss_bytes)) / double(_o.connections);
+    if (_after.rss_bytes < _before.rss_bytes)
+        _r.warnings.push_back(
+            "the daemon's RSS went down while connecting (memory from earlier "
+            "activity was reused or returned): start it fresh for RSS per "
+            "connection");
+    if (!_r.rss_settled)
+        _r.warnings.push_back(
+            fmt::format("daemon RSS still changing after {:.1f} s; RSS per "
+                        "connection is approximate",
+                        _o.settle_timeout_s));
+    uint64_t delta = _after.total_connections - _before.total_connections;
+    if (_after.total_connections < _before.total_connections || delta != _o.connections)
+        _r.warnings.push_back(fmt::format("the daemon counts {} -> {} connections, we opened {}",
+                                          _before.total_connections, _after.total_connections,
+                                          _o.connections));
+    note(fmt::format("daemon RSS {:.1f} -> {:.1f} MiB: {:.0f} bytes per connection",
+                     double(_before.rss_bytes) / 1048576.0, double(_after.rss_bytes) / 1048576.0,
+                     _r.rss_per_connection));
+    return true;
+}
+
+bool Run::hold_phase() {
+    note(fmt::format("holding {} idle connections for {:.1f} s", _o.connections, _o.idle_s));
+    std::string error;
+    if (!_workers.watch(now_ns() + sec_to_ns(_o.idle_s), &error)) return fail("holding: " + error);
+    _workers.broadcast("end 0 0");
+    WorkerResult w;
+    if (!_workers.collect(now_ns() + kControlSlackNs, &w, &error)) return fail("results: " + error);
+    fill_delivery(w);
+    return true;
+}
+
+bool Run::publish_phase() {
+    PublisherConfig pc;
+    pc.target = _target;
+    pc.path = _o.publish_path;
+    pc.channel = _o.channel;
+    pc.event = _o.event;
+    pc.payload = _o.payload;
+    pc.connections = _o.publishers;
+    pc.pipeline = _o.pipeline;
+    pc.rate = _o.rate;
+    pc.warmup_events = _o.warmup_events;
+    pc.total_events = _o.total_events();
+    pc.start_ns = now_ns() + kPublishLeadNs;
+    uint64_t planned_end = scheduled_ns(pc.start_ns, pc.rate, pc.total_events);
+    pc.send_deadline_ns = planned_end + std::max(10 * kNsPerSec, (planned_end - pc.start_ns) / 2);
+    pc.ack_timeout_ns = sec_to_ns(_o.ack_timeout_s);
+    const uint64_t window_start = scheduled_ns(pc.start_ns, pc.rate, _o.warmup_events);
+
+    // The window's first stats read happens when the first measured event is
+    // due, on its own thread so the publisher's schedule does not wait for it.
+    std::optional<DaemonStats> start_stats;
+    std::optional<MachineCpu> start_cpu;
+    std::string start_error;
+    std::vector<pid_t> generator_pids = _workers.pids();
+    generator_pids.push_back(getpid());
+    double start_generator_cpu = 0;
+    uint64_t start_cpu_ns = 0;
+    std::thread stats_thread([&] {
+        timespec ts{time_t(window_start / kNsPerSec), long(window_start % kNsPerSec)};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+        }
+        start_cpu = read_machine_cpu();
+        start_cpu_ns = now_ns();
+        start_generator_cpu = processes_cpu_seconds(generator_pids);
+        start_stats = stats("at the start of the window", &start_error);
+    });
+    note(fmt::format("publishing {} events at {} /s ({} warmup), {} B payload", pc.total_events,
+                     _o.rate, _o.warmup_events, _o.payload));
+    PublishResult pr = run_publisher(pc);
+    stats_thread.join();
+    _r.published = true;
+
+    _r.events_written = pr.written;
+    if (pr.written > _o.warmup_events && pr.last_write_ns >= window_start) {
+        // On schedule, the last of m events is written (m-1)/rate after the
+        // first: m / ((m-1)/rate + 1/rate) is exactly the rate.
+        double m = double(pr.written - _o.warmup_events);
+        _r.achieved_rate = m / (double(pr.last_write_ns - window_start) / 1e9 + 1.0 / _o.rate);
+        if (_r.achieved_rate < 0.95 * _o.rate)
+            _r.warnings.push_back(fmt::format(
+                "the publisher achieved {:.1f} events/s of the {} asked: deliveries/s and CPU "
+                "figures are for the lower rate (raise --pipeline or --publishers if the acks "
+                "were the limit)",
+                _r.achieved_rate, _o.rate));
+    }
+    _r.events_published = pr.acked_measured;
+    _r.ack_failures = pr.ack_failures;
+    _r.daemon_sent = pr.daemon_sent;
+    _r.daemon_failed = pr.daemon_failed;
+    _r.publish_lag_p99_us = pr.lag_us.quantile(0.99);
+    _r.publish_lag_max_us = pr.lag_us.max();
+    _r.ack_p50_us = pr.ack_us.quantile(0.5);
+    _r.ack_p99_us = pr.ack_us.quantile(0.99);
+    _r.ack_max_us = pr.ack_us.max();
+    _r.expected_deliveries = pr.acked_measured * _o.connections;
+    if (!pr.error.empty()) _r.errors.push_back("publishing: " + pr.error);
+
+    note(fmt::format("published {} events; waiting up to {:.1f} s for deliveries", pr.written,
+                     _o.drain_timeout_s));
+    std::string error;
+    _workers.broadcast(fmt::format("end {} {}", pr.written, uint64_t(_o.drain_timeout_s * 1000)));
+    WorkerResult w;
+    if (!_workers.collect(now_ns() + sec_to_ns(_o.drain_timeout_s) + kControlSlackNs, &w, &error))
+        return fail("results: " + error);
+    fill_delivery(w);
+
+    // Window: from when the first measured event was due to when the last
+    // measured delivery arrived.
+    if (w.last_rx_ns > window_start) {
+        _r.window_s = double(w.last_rx_ns - window_start) / 1e9;
+        _r.deliveries_per_s = double(_r.received_deliveries) / _r.window_s;
+    }
+    auto end_cpu = read_machine_cpu();
+    uint64_t end_cpu_ns = now_ns();
+    double end_generator_cpu = processes_cpu_seconds(generator_pids);
+    auto end_stats = stats("at the end of the window", &error);
+    if (start_cpu && end_cpu && start_stats && end_stats && end_cpu_ns > start_cpu_ns) {
+        // Who used the machine during the window: the daemon (its own
+        // rusage), the generator (its processes), and everything else.
+        double seconds = double(end_cpu_ns - start_cpu_ns) / 1e9;
+        _r.cpus = online_cpus();
+        _r.machine_busy = busy_fraction(*start_cpu, *end_cpu);
+        _r.daemon_cores = (end_stats->cpu_s() - start_stats->cpu_s()) / seconds;
+        _r.generator_cores = (end_generator_cpu - start_generator_cpu) / seconds;
+        _r.other_cores =
+            std::max(0.0, _r.machine_busy * _r.cpus - _r.daemon_cores - _r.generator_cores);
+        if (_r.other_cores > 0.25) {
+            _r.warnings.push_back(fmt::format(
+                "other processes used {:.2f} of {} cores during the window: latency figures may "
+                "include waiting for the CPU",
+                _r.other_cores, _r.cpus));
+        } else if (_r.machine_busy > 0.95) {
+            _r.warnings.push_back(fmt::format(
+                "the daemon and the generator kept all {} cores busy: latency figures include "
+                "their contention for the CPU",
+                _r.cpus));
+        }
+    }
+    if (!start_stats || !end_stats) {
+        _r.warnings.push_back("daemon CPU per delivery not measured: " +
+                              (!start_stats ? start_error : error));
+    } else if (end_stats->deliveries > start_stats->deliveries) {
+        _r.cpu_measured = true;
+        _r.daemon_cpu_s = end_stats->cpu_s() - start_stats->cpu_s();
+        _r.daemon_deliveries = end_stats->deliveries - start_stats->deliveries;
+        _r.cpu_per_delivery_us = _r.daemon_cpu_s * 1e6 / double(_r.daemon_deliveries);
+    }
+    return true;
+}
+
+void Run::fill_delivery(const WorkerResult& w) {
+    const DeliveryCounters& d = w.delivery;
+    _r.received_deliveries = d.received;
+    _r.lost = d.lost;
+    _r.lost_warmup = d.lost_warmup;
+    _r.duplicates = d.duplicates;
+    _r.out_of_order = d.out_of_order;
+    _r.too_late = d.too_late;
+    _r.unexpected = d.unexpected;
+    _r.malformed = w.malformed;
+    _r.disconnects = w.disconnects;
+    _r.heartbeats = w.heartbeats;
+    _r.other_events = w.other_events;
+    _r.latency_count = w.latency_us.count();
+    _r.latency_p50_us = w.latency_us.quantile(0.5);
+    _r.latency_p99_us = w.latency_us.quantile(0.99);
+    _r.latency_p999_us = w.latency_us.quantile(0.999);
+    _r.latency_max_us = w.latency_us.max();
+    _r.latency_mean_us = w.latency_us.mean();
+    _r.generator_cpu_s += double(w.cpu_us) / 1e6;
+}
+
+void Run::check_results() {
+    auto error_if = [&](bool bad, const std::string& msg) {
+        if (bad) _r.errors.push_back(msg);
+    };
+    error_if(_r.disconnects > 0,
+             fmt::format("{} subscriber streams were ended by the server", _r.disconnects));
+    if (_r.mode == "publish") {
+        error_if(_r.lost + _r.lost_warmup > 0,
+                 fmt::format("{} deliveries lost ({} in the window, {} in the warmup){}",
+                             _r.lost + _r.lost_warmup, _r.lost, _r.lost_warmup,
+                             _r.ack_failures ? fmt::format("; this counts the {} events whose "
+                                                           "publish was not acknowledged",
+                                                           _r.ack_failures)
+                                             : std::string()));
+        error_if(_r.duplicates > 0, fmt::format("{} duplicate deliveries", _r.duplicates));
+        error_if(_r.out_of_order + _r.too_late > 0,
+                 fmt::format("{} deliveries out of order", _r.out_of_order + _r.too_late));
+        error_if(_r.unexpected + _r.malformed > 0,
+                 fmt::format("{} events that were never published or could not be decoded",
+                             _r.unexpected + _r.malformed));
+        if (_r.daemon_sent != _r.expected_deliveries)
+            _r.warnings.push_back(fmt::format(
+                "the daemon's acks add up to {} deliveries ({} failed), {} x {} subscribers = {} "
+                "expected",
+                _r.daemon_sent, _r.daemon_failed, _r.events_published, _r.connections,
+                _r.expected_deliveries));
+        if (_r.publish_lag_max_us > 100'000)
+            _r.warnings.push_back(
+                fmt::format("the publisher was up to {:.1f} ms behind schedule "
+                            "(the machine may be saturated)",
+                            double(_r.publish_lag_max_us) / 1000.0));
+        if (_r.received_deliveries + _r.lost != _r.expected_deliveries && _r.ack_failures == 0)
+            _r.warnings.push_back(fmt::format("received {} + lost {} != expected {}",
+                                              _r.received_deliveries, _r.lost,
+                                              _r.expected_deliveries));
+    }
+    _r.ok = _r.errors.empty();
+}
+
+RunReport Run::go() {
+    _r.mode = _o.idle() ? "idle" : "publish";
+    _r.target = _o.target;
+    _r.label = _o.label;
+    _r.connections = _o.connections;
+    _r.procs = _o.procs;
+    _r.sources = _o.sources;
+    _r.publishers = _o.publishers;
+    _r.pipeline = _o.pipeline;
+    _r.payload = _o.payload;
+    _r.rate = _o.rate;
+    _r.duration_s = _o.duration_s;
+    _r.warmup_s = _o.warmup_s;
+    _r.warmup_events = _o.warmup_events;
+    _r.hold_s = _o.idle_s;
+
+    std::string error;
+    auto target = parse_endpoint(_o.target, &error);
+    if (!target) {
+        fail("--target: " + error);
+        return _r;
+    }
+    _target = *target;
+    if (!is_loopback(_target)) _r.sources = 0;
+    auto before = stats("before connecting", &error);
+    if (!before) {
+        fail("cannot read the daemon's stats before connecting: " + error);
+        return _r;
+    }
+    _before = *before;
+    _r.rss_before = _before.rss_bytes;
+    _r.daemon_connections_before = _before.total_connections;
+
+    bool ok = connect_phase() && settle_memory() && (_o.idle() ? hold_phase() : publish_phase());
+    (void)ok;  // errors are in the report
+    _workers.shutdown();
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    _r.generator_cpu_s += double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                          double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    check_results();
+    return _r;
+}
+
+}  // namespace
+
+RunReport run_load(const LoadOptions& opts) {
+    Run run(opts);
+    return run.go();
+}
+
+}  // namespace ringcast::load

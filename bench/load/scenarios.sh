@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Runs the project's load scenarios against ringcastd and naive-sse, one after
+# the other, each server started fresh for each scenario (memory figures need
+# a fresh heap) and stopped by its PID afterwards.
+#
+#   bench/load/scenarios.sh [-b BUILD_DIR] [-o OUT_DIR] [-p] SCENARIO...
+#     smoke  1000 connections, 100 events/s, 5 s
+#     idle   10000 idle connections held 35 s (one heartbeat each)
+#     fan    10000 connections, 10 events/s, 256 B, 20 s
+#     rate   1000 connections, 150 events/s, 256 B, 20 s
+#   -p  run in a session of its own weighted above other sessions (see
+#       docs/load-generator.md, "Reading the figures on a small machine")
+#
+# Each run's table goes to stdout and its JSON to OUT_DIR/SCENARIO-SERVER.json.
+# Exit status: non-zero if any run failed.
+set -euo pipefail
+
+build=build
+out=load-results
+priority=0
+while getopts "b:o:p" opt; do
+    case $opt in
+        b) build=$OPTARG ;;
+        o) out=$OPTARG ;;
+        p) priority=1 ;;
+        *) sed -n '2,16p' "$0"; exit 2 ;;
+    esac
+done
+shift $((OPTIND - 1))
+[ $# -gt 0 ] || { sed -n '2,16p' "$0"; exit 2; }
+
+if [ "$priority" = 1 ] && [ -z "${RINGCAST_LOAD_SESSION:-}" ]; then
+    RINGCAST_LOAD_SESSION=1 exec setsid -w bash -c \
+        'echo -10 > /proc/self/autogroup 2>/dev/null || true; exec "$0" "$@"' "$0" \
+        -b "$build" -o "$out" "$@"
+fi
+
+load=$build/bench/load/ringcast-load
+daemon=$build/src/ringcastd
+naive=$build/bench/naive/naive-sse
+for f in "$load" "$daemon" "$naive"; do
+    [ -x "$f" ] || { echo "scenarios.sh: $f is missing; build first (ninja -C $build)" >&2; exit 2; }
+done
+mkdir -p "$out"
+data_dir=$(mktemp -d /tmp/ringcast-load.XXXXXX)
+daemon_addr=127.0.0.1:18080
+naive_addr=127.0.0.1:18081
+pids=()
+failed=0
+
+stop_servers() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    pids=()
+}
+trap 'stop_servers; rm -rf "$data_dir"' EXIT
+
+start_servers() {
+    "$daemon" --http $daemon_addr --data-dir "$data_dir" --shards 2 --log-level warn &
+    pids+=($!)
+    "$naive" --http $naive_addr 2>/dev/null &
+    pids+=($!)
+    # Both listen within milliseconds; give them a bounded moment.
+    for _ in $(seq 50); do
+        if (exec 3<>/dev/tcp/127.0.0.1/18080) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/18081) 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "scenarios.sh: the servers did not start listening" >&2
+    exit 1
+}
+
+run() {  # run NAME SERVER ADDR ARGS...
+    local name=$1 server=$2 addr=$3
+    shift 3
+    echo "=== $name: $server ($*)"
+    if timeout 600 "$load" --target "$addr" --label "$server" -q --json "$@" >"$out/$name-$server.json"; then
+        :
+    else
+        failed=1
+    fi
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); [print(f"  {k}: {d[k]}") for k in sys.argv[2:] if k in d]' \
+        "$out/$name-$server.json" ok connect_time_s rss_per_connection_bytes deliveries_per_s \
+        latency_p50_us latency_p99_us latency_p999_us latency_max_us lost duplicates out_of_order \
+        cpu_per_delivery_us achieved_rate daemon_cores generator_cores other_cores warnings errors \
+        2>/dev/null || cat "$out/$name-$server.json"
+}
+
+for scenario in "$@"; do
+    case $scenario in
+        smoke) args=(-n 1000 -r 100 -d 5 -w 1) ;;
+        idle) args=(-n 10000 --idle 35) ;;
+        fan) args=(-n 10000 -r 10 -p 256 -d 20 -w 2) ;;
+        rate) args=(-n 1000 -r 150 -p 256 -d 20 -w 2) ;;
+        *) echo "scenarios.sh: unknown scenario '$scenario'" >&2; exit 2 ;;
+    esac
+    start_servers
+    run "$scenario" ringcastd $daemon_addr "${args[@]}"
+    run "$scenario" naive-sse $naive_addr "${args[@]}"
+    stop_servers
+done
+exit $failed

@@ -1,0 +1,391 @@
+#include "subscriber_pool.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "clock.h"
+#include "payload.h"
+#include "stream_scan.h"
+
+namespace ringcast::load {
+
+namespace {
+
+constexpr size_t kReadBuffer = 256 * 1024;
+constexpr size_t kMaxCarry = 4u << 20;  // a larger incomplete event is a protocol error
+constexpr uint64_t kRetryBackoffNs = 200 * kNsPerMs;
+
+}  // namespace
+
+SubscriberPool::SubscriberPool(const PoolConfig& cfg, int epoll_fd)
+    : _cfg(cfg), _epoll(epoll_fd), _conns(cfg.count), _buf(kReadBuffer) {
+    _trackers.resize(size_t(cfg.count) * cfg.publishers);
+    for (uint32_t p = 0; p < cfg.publishers; ++p) {
+        _first_measured.push_back(local_count(cfg.warmup_events, p));
+        _final.push_back(local_count(cfg.planned_events, p));
+    }
+    for (uint32_t i = 0; i < cfg.count; ++i)
+        _pending.push_back(i);
+    _result.connections = cfg.count;
+}
+
+SubscriberPool::~SubscriberPool() {
+    close_all();
+}
+
+// How many of the global events 0..total-1 publisher p sends (p, p+K, ...).
+uint64_t SubscriberPool::local_count(uint64_t total, uint32_t p) const {
+    return total > p ? (total - p + _cfg.publishers - 1) / _cfg.publishers : 0;
+}
+
+void SubscriberPool::close_fd(Conn& c) {
+    if (c.fd >= 0) ::close(c.fd);  // closing also removes it from the epoll set
+    c.fd = -1;
+}
+
+void SubscriberPool::close_all() {
+    for (Conn& c : _conns)
+        close_fd(c);
+}
+
+// --- connect phase -----------------------------------------------------------------
+
+void SubscriberPool::start_connects(uint64_t now) {
+    while (_inflight_count < _cfg.concurrency && !_pending.empty() && _failure.empty()) {
+        uint32_t i = _pending.front();
+        if (_conns[i].started_ns > now) break;  // retry backoff, in FIFO order
+        _pending.pop_front();
+        start(i, now);
+    }
+}
+
+void SubscriberPool::start(uint32_t i, uint64_t now) {
+    Conn& c = _conns[i];
+    c.state = State::connecting;
+    c.started_ns = now;
+    c.carry.clear();
+    ++_inflight_count;
+    _inflight.emplace_back(i, now);
+    if (!_result.first_attempt_ns) _result.first_attempt_ns = now;
+
+    c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c.fd < 0) {
+        int e = errno;
+        fail_for_good(i, fmt::format("socket(): {}{}", std::strerror(e),
+                                     e == EMFILE ? " (open-files limit: use more --procs)" : ""));
+        return;
+    }
+    if (!_cfg.sources.empty()) {
+        const sockaddr_in& src = _cfg.sources[(_cfg.first_index + i) % _cfg.sources.size()];
+        // Choose the port at connect() time, by the whole 4-tuple: bind() alone
+        // would need a port free for every destination and run out far sooner.
+        int one = 1;
+        setsockopt(c.fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        if (bind(c.fd, reinterpret_cast<const sockaddr*>(&src), sizeof src) != 0) {
+            attempt_failed(i, fmt::format("bind(): {}", std::strerror(errno)), now);
+            return;
+        }
+    }
+    if (connect(c.fd, reinterpret_cast<const sockaddr*>(&_cfg.target), sizeof _cfg.target) != 0 &&
+        errno != EINPROGRESS) {
+        int e = errno;
+        attempt_failed(
+            i,
+            fmt::format("connect(): {}{}", std::strerror(e),
+                        e == EADDRNOTAVAIL ? " (no free local port: use more --sources)" : ""),
+            now);
+        return;
+    }
+    epoll_event ev{};
+    ev.events = EPOLLOUT | EPOLLIN | EPOLLET;
+    ev.data.u64 = i;
+    if (epoll_ctl(_epoll, EPOLL_CTL_ADD, c.fd, &ev) != 0)
+        fail_for_good(i, fmt::format("epoll_ctl(): {}", std::strerror(errno)));
+}
+
+void SubscriberPool::attempt_failed(uint32_t i, const std::string& why, uint64_t now) {
+    Conn& c = _conns[i];
+    close_fd(c);
+    if (c.state == State::connecting || c.state == State::head ||
+        (c.state == State::stream && !c.connected))
+        --_inflight_count;
+    _last_error = why;
+    if (++c.attempts > _cfg.retries) {
+        fail_for_good(i, why);
+        return;
+    }
+    ++_result.retries;
+    c.state = State::idle;
+    c.started_ns = now + kRetryBackoffNs * c.attempts;
+    _pending.push_back(i);
+}
+
+void SubscriberPool::fail_for_good(uint32_t i, const std::string& why) {
+    Conn& c = _conns[i];
+    close_fd(c);
+    c.state = State::failed;
+    if (_failure.empty())
+        _failure = fmt::format("connection #{} failed after {} attempt{}: {}", _cfg.first_index + i,
+                               c.attempts ? c.attempts : 1, c.attempts > 1 ? "s" : "", why);
+}
+
+void SubscriberPool::check_timeouts(uint64_t now) {
+    while (!_inflight.empty()) {
+        auto [i, started] = _inflight.front();
+        const Conn& c = _conns[i];
+        bool live =
+            c.started_ns == started && (c.state == State::connecting || c.state == State::head ||
+                                        (c.state == State::stream && !c.connected));
+        if (!live) {
+            _inflight.pop_front();
+            continue;
+        }
+        if (now < started + _cfg.handshake_timeout_ns) return;
+        _inflight.pop_front();
+        const char* where = c.state == State::connecting ? "TCP connect"
+                            : c.state == State::head     ? "the HTTP response head"
+                                                         : "the connected event";
+        attempt_failed(i,
+                       fmt::format("timed out waiting for {} ({:.1f} s)", where,
+                                   double(_cfg.handshake_timeout_ns) / 1e9),
+                       now);
+    }
+}
+
+std::string SubscriberPool::connect_summary() const {
+    uint64_t idle = 0, connecting = 0, head = 0, waiting = 0, failed = 0, closed = 0;
+    for (const Conn& c : _conns) {
+        switch (c.state) {
+            case State::idle:
+                ++idle;
+                break;
+            case State::connecting:
+                ++connecting;
+                break;
+            case State::head:
+                ++head;
+                break;
+            case State::stream:
+                waiting += c.connected ? 0 : 1;
+                break;
+            case State::closed:
+                ++closed;
+                break;
+            case State::failed:
+                ++failed;
+                break;
+        }
+    }
+    std::string s = fmt::format(
+        "{} of {} connected; {} not started or waiting to retry, {} in TCP "
+        "connect, {} waiting for the response head, {} waiting for the "
+        "connected event, {} closed by the server, {} failed; {} retries",
+        _result.connected, _cfg.count, idle, connecting, head, waiting, closed, failed,
+        _result.retries);
+    if (!_last_error.empty()) s += "; last error: " + _last_error;
+    return s;
+}
+
+// --- socket events -------------------------------------------------------------------
+
+void SubscriberPool::on_ready(uint32_t i, uint32_t events, uint64_t now) {
+    if (i >= _conns.size()) return;
+    Conn& c = _conns[i];
+    if (c.fd < 0) return;  // closed earlier in this batch
+    if (c.state == State::connecting) {
+        on_writable(i, now);
+        return;
+    }
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_readable(i, now);
+}
+
+void SubscriberPool::on_writable(uint32_t i, uint64_t now) {
+    Conn& c = _conns[i];
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err) {
+        attempt_failed(i, fmt::format("connect: {}", std::strerror(err)), now);
+        return;
+    }
+    ssize_t n = send(c.fd, _cfg.request.data(), _cfg.request.size(), MSG_NOSIGNAL);
+    if (n != ssize_t(_cfg.request.size())) {
+        // A fresh socket's send buffer holds a few hundred bytes without fail;
+        // a short write here means the connection is already broken.
+        attempt_failed(
+            i, fmt::format("sending the request: {}", n < 0 ? std::strerror(errno) : "short write"),
+            now);
+        return;
+    }
+    // Edge-triggered: a level-triggered socket is polled again by every later
+    // epoll_wait, which costs as much as the read itself at these rates.
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLET;
+    ev.data.u64 = i;
+    epoll_ctl(_epoll, EPOLL_CTL_MOD, c.fd, &ev);
+    c.state = State::head;
+}
+
+// With edge-triggered epoll the socket must be read until it is empty. A read
+// that did not fill the buffer emptied the receive queue (TCP hands over all it
+// has), and anything arriving after it raises a new edge, so the EAGAIN read
+// that would confirm it is skipped: one recv() per event in the common case.
+void SubscriberPool::on_readable(uint32_t i, uint64_t now) {
+    Conn& c = _conns[i];
+    for (;;) {
+        ssize_t n = recv(c.fd, _buf.data(), _buf.size(), 0);
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && errno == EAGAIN) return;
+            on_closed(i, n == 0 ? "closed by the server" : std::strerror(errno), now);
+            return;
+        }
+        // One timestamp per read, taken after it (the loop's `now` is older by
+        // the time spent on the sockets before this one).
+        uint64_t at = now_ns();
+        if (c.state == State::head) {
+            on_head_bytes(i, _buf.data(), size_t(n), at);
+        } else {
+            on_stream_bytes(i, _buf.data(), size_t(n), at);
+        }
+        if (size_t(n) < _buf.size() || c.fd < 0) return;
+    }
+}
+
+void SubscriberPool::on_closed(uint32_t i, const std::string& why, uint64_t now) {
+    Conn& c = _conns[i];
+    if (!c.connected) {
+        attempt_failed(i, why + " before the connected event", now);
+        return;
+    }
+    _done_streams += _cfg.publishers - streams_done_of(i);  // nothing more will come
+    close_fd(c);
+    c.state = State::closed;
+    ++_result.disconnects;
+    _last_error = why;
+}
+
+void SubscriberPool::on_head_bytes(uint32_t i, const char* data, size_t len, uint64_t now) {
+    Conn& c = _conns[i];
+    c.carry.append(data, len);
+    ResponseHead head;
+    long used = parse_response_head(c.carry, &head);
+    if (used == 0) return;
+    if (used < 0) {
+        fail_for_good(i, "malformed HTTP response head: " + c.carry.substr(0, 120));
+        return;
+    }
+    if (head.status != 200) {
+        std::string body = c.carry.substr(size_t(used), 300);
+        fail_for_good(i, fmt::format("the server answered HTTP {}: {}", head.status, body));
+        return;
+    }
+    if (!head.event_stream) {
+        fail_for_good(i, "the response is not Content-Type: text/event-stream");
+        return;
+    }
+    if (head.chunked) {
+        fail_for_good(i,
+                      "the response uses chunked transfer encoding, which SSE streams here "
+                      "must not (the load generator does not decode it)");
+        return;
+    }
+    if (_server.empty()) _server = head.server;
+    c.state = State::stream;
+    std::string rest = c.carry.substr(size_t(used));
+    c.carry.clear();
+    if (!rest.empty()) on_stream_bytes(i, rest.data(), rest.size(), now);
+}
+
+void SubscriberPool::on_stream_bytes(uint32_t i, const char* data, size_t len, uint64_t now) {
+    Conn& c = _conns[i];
+    auto handler = [&](std::string_view name, std::string_view payload) {
+        on_event(i, name, payload, now);
+    };
+    if (c.carry.empty()) {
+        // Fast path: whole events straight from the read buffer.
+        size_t used = scan_events({data, len}, _scratch, _comments, handler);
+        if (used < len) c.carry.assign(data + used, len - used);
+    } else {
+        c.carry.append(data, len);
+        size_t used = scan_events(c.carry, _scratch, _comments, handler);
+        c.carry.erase(0, used);
+    }
+    if (c.carry.size() > kMaxCarry && c.fd >= 0) {
+        on_closed(i, "an event larger than 4 MiB (protocol error?)", now);
+        return;
+    }
+    if (c.carry.empty() && c.carry.capacity() > 4096) std::string().swap(c.carry);
+}
+
+void SubscriberPool::on_event(uint32_t i, std::string_view name, std::string_view data,
+                              uint64_t now) {
+    Conn& c = _conns[i];
+    if (name == _cfg.event_name) {
+        on_our_event(i, data, now);
+    } else if (name == "connected") {
+        if (c.connected) return;
+        c.connected = true;
+        --_inflight_count;
+        ++_result.connected;
+        _result.last_connected_ns = now;
+    } else if (name == "heartbeat") {
+        ++_result.heartbeats;
+    } else {
+        ++_result.other_events;
+    }
+}
+
+void SubscriberPool::on_our_event(uint32_t i, std::string_view data, uint64_t now) {
+    uint64_t seq, ts;
+    if (!decode_payload(data, &seq, &ts)) {
+        ++_result.malformed;
+        return;
+    }
+    if (seq >= _cfg.planned_events) {
+        ++_result.delivery.unexpected;
+        return;
+    }
+    const uint32_t k = _cfg.publishers;
+    uint32_t p = uint32_t(seq % k);
+    SeqTracker& t = _trackers[size_t(i) * k + p];
+    auto outcome = t.on_event(seq / k, _first_measured[p], _result.delivery);
+    if (outcome != SeqTracker::Outcome::fresh) return;
+    if (t.next() == _final[p] && _conns[i].state == State::stream) ++_done_streams;
+    if (seq < _cfg.warmup_events) return;
+    _result.latency_us.record(now > ts ? (now - ts) / 1000 : 0);
+    if (now > _result.last_rx_ns) _result.last_rx_ns = now;
+}
+
+// --- end of the run --------------------------------------------------------------------
+
+uint64_t SubscriberPool::streams_done_of(uint32_t i) const {
+    uint64_t done = 0;
+    for (uint32_t p = 0; p < _cfg.publishers; ++p)
+        if (_trackers[size_t(i) * _cfg.publishers + p].next() >= _final[p]) ++done;
+    return done;
+}
+
+void SubscriberPool::set_published(uint64_t total) {
+    for (uint32_t p = 0; p < _cfg.publishers; ++p)
+        _final[p] = local_count(total, p);
+    _done_streams = 0;
+    for (uint32_t i = 0; i < _cfg.count; ++i)
+        _done_streams += _conns[i].state == State::stream ? streams_done_of(i) : _cfg.publishers;
+}
+
+void SubscriberPool::finish() {
+    for (uint32_t i = 0; i < _cfg.count; ++i)
+        for (uint32_t p = 0; p < _cfg.publishers; ++p)
+            _trackers[size_t(i) * _cfg.publishers + p].finish(_final[p], _first_measured[p],
+                                                              _result.delivery);
+}
+
+}  // namespace ringcast::load

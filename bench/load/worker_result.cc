@@ -1,0 +1,93 @@
+#include "worker_result.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "control.h"
+
+namespace ringcast::load {
+
+namespace {
+
+// One table of (name, member) for encode and decode alike, so the two can
+// never disagree about a field. R is WorkerResult or const WorkerResult.
+template <typename R, typename F>
+void for_each_counter(R& r, F&& f) {
+    f("connections", r.connections);
+    f("connected", r.connected);
+    f("first_attempt_ns", r.first_attempt_ns);
+    f("last_connected_ns", r.last_connected_ns);
+    f("retries", r.retries);
+    f("disconnects", r.disconnects);
+    f("heartbeats", r.heartbeats);
+    f("other_events", r.other_events);
+    f("malformed", r.malformed);
+    f("last_rx_ns", r.last_rx_ns);
+    f("cpu_us", r.cpu_us);
+    f("received", r.delivery.received);
+    f("received_warmup", r.delivery.received_warmup);
+    f("lost", r.delivery.lost);
+    f("lost_warmup", r.delivery.lost_warmup);
+    f("duplicates", r.delivery.duplicates);
+    f("out_of_order", r.delivery.out_of_order);
+    f("too_late", r.delivery.too_late);
+    f("unexpected", r.delivery.unexpected);
+}
+
+}  // namespace
+
+std::vector<std::string> WorkerResult::encode() const {
+    std::string line = "result";
+    for_each_counter(*this, [&](const char* name, const uint64_t& v) {
+        line += ' ';
+        line += name;
+        line += '=';
+        line += std::to_string(v);
+    });
+    return {line, "hist " + latency_us.serialize()};
+}
+
+bool WorkerResult::decode_line(const std::string& line) {
+    if (line.starts_with("hist ")) return latency_us.parse(std::string_view(line).substr(5));
+    if (!line.starts_with("result ")) return false;
+    bool ok = true;
+    for_each_field(line.substr(7), [&](std::string_view key, std::string_view value) {
+        bool known = false;
+        for_each_counter(*this, [&](const char* name, uint64_t& v) {
+            if (key != name) return;
+            known = true;
+            auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+            if (ec != std::errc() || end != value.data() + value.size()) ok = false;
+        });
+        if (!known) ok = false;
+    });
+    return ok;
+}
+
+void WorkerResult::merge(const WorkerResult& o) {
+    auto add_min = [](uint64_t& a, uint64_t b) {
+        if (b && (!a || b < a)) a = b;
+    };
+    add_min(first_attempt_ns, o.first_attempt_ns);
+    last_connected_ns = std::max(last_connected_ns, o.last_connected_ns);
+    last_rx_ns = std::max(last_rx_ns, o.last_rx_ns);
+    connections += o.connections;
+    connected += o.connected;
+    retries += o.retries;
+    disconnects += o.disconnects;
+    heartbeats += o.heartbeats;
+    other_events += o.other_events;
+    malformed += o.malformed;
+    cpu_us += o.cpu_us;
+    delivery.received += o.delivery.received;
+    delivery.received_warmup += o.delivery.received_warmup;
+    delivery.lost += o.delivery.lost;
+    delivery.lost_warmup += o.delivery.lost_warmup;
+    delivery.duplicates += o.delivery.duplicates;
+    delivery.out_of_order += o.delivery.out_of_order;
+    delivery.too_late += o.delivery.too_late;
+    delivery.unexpected += o.delivery.unexpected;
+    latency_us.merge(o.latency_us);
+}
+
+}  // namespace ringcast::load
