@@ -107,7 +107,8 @@ private:
             bool digits = !value.empty();
             uint64_t v = 0;
             for (char ch : value) {
-                if (ch < '0' || ch > '9') {
+                // Not all digits, or too large to represent: ignore the field.
+                if (ch < '0' || ch > '9' || v > (UINT64_MAX - 9) / 10) {
                     digits = false;
                     break;
                 }

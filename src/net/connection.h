@@ -35,6 +35,7 @@ public:
         // then the connection must not accept (and count) frames it will never send.
         if (_state != State::open || _close_requested) return QueueResult::not_open;
         uint32_t size = lf->frame->size();
+        if (size == 0) return QueueResult::queued;  // nothing to write (and OutQueue needs bytes)
         if (_out.bytes() + size > max_bytes) return QueueResult::over_limit;
         frames.add_user(lf);
         _out.push(lf, chunks);
