@@ -14,6 +14,20 @@ inline uint64_t now_ns() {
     return uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
 }
 
+// CLOCK_REALTIME - CLOCK_MONOTONIC, read between two monotonic readings: turns
+// the kernel's receive timestamps (SO_TIMESTAMPNS, realtime) into monotonic
+// time. Good to a microsecond for the length of a run.
+inline uint64_t realtime_minus_monotonic() {
+    timespec a, r, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    clock_gettime(CLOCK_REALTIME, &r);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    uint64_t mono = (uint64_t(a.tv_sec) + uint64_t(b.tv_sec)) * 500'000'000u +
+                    (uint64_t(a.tv_nsec) + uint64_t(b.tv_nsec)) / 2;
+    uint64_t real = uint64_t(r.tv_sec) * 1'000'000'000u + uint64_t(r.tv_nsec);
+    return real - mono;
+}
+
 constexpr uint64_t kNsPerMs = 1'000'000u;
 constexpr uint64_t kNsPerSec = 1'000'000'000u;
 

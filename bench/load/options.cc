@@ -102,6 +102,10 @@ void add_flags(CLI::App& app, LoadOptions& o) {
         ->capture_default_str()
         ->check(CLI::Range(10u, 600000u));
     app.add_flag("--json", o.json, "print one JSON object instead of the table");
+    app.add_flag("--arrival", o.arrival,
+                 "also measure latency to the arrival of the bytes at each subscriber socket "
+                 "(kernel receive timestamps). Enabling them timestamps every packet on the "
+                 "machine, which costs the server CPU: measure CPU per delivery without it");
     app.add_flag("-q,--quiet", o.quiet, "no progress messages on stderr");
 }
 

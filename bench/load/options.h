@@ -37,6 +37,7 @@ struct LoadOptions {
     unsigned publishers = 1;
     unsigned pipeline = 16;
     double ack_timeout_s = 10;
+    bool arrival = false;  // also measure arrival at the socket (SO_TIMESTAMPNS)
     double drain_timeout_s = 5;
 
     // idle mode (no publishing) when > 0

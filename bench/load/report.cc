@@ -109,10 +109,17 @@ std::string format_table(const RunReport& r) {
                         r.daemon_failed));
         row("deliveries received", fmt::format("{}", r.received_deliveries));
         row("deliveries/s", fmt::format("{:.0f} over {:.3f} s", r.deliveries_per_s, r.window_s));
-        row("latency p50 / p99", fmt::format("{} / {} us", r.latency_p50_us, r.latency_p99_us));
+        row("latency p50 / p99", fmt::format("{} / {} us (publish -> read by the subscriber)",
+                                             r.latency_p50_us, r.latency_p99_us));
         row("latency p99.9 / max",
             fmt::format("{} / {} us (mean {:.0f} us, {} samples)", r.latency_p999_us,
                         r.latency_max_us, r.latency_mean_us, r.latency_count));
+        if (r.arrival_max_us) {
+            row("arrival p50 / p99",
+                fmt::format("{} / {} us (publish -> bytes at the subscriber's socket)",
+                            r.arrival_p50_us, r.arrival_p99_us));
+            row("arrival p99.9 / max", fmt::format("{} / {} us", r.arrival_p999_us, r.arrival_max_us));
+        }
         row("lost / dup / out-of-order",
             fmt::format("{} / {} / {} (warmup lost {}, too late {}, "
                         "unexpected {}, malformed {})",
@@ -190,6 +197,10 @@ std::string format_json(const RunReport& r) {
         f.num("latency_p999_us", r.latency_p999_us);
         f.num("latency_max_us", r.latency_max_us);
         f.num("latency_mean_us", r.latency_mean_us);
+        f.num("arrival_p50_us", r.arrival_p50_us);
+        f.num("arrival_p99_us", r.arrival_p99_us);
+        f.num("arrival_p999_us", r.arrival_p999_us);
+        f.num("arrival_max_us", r.arrival_max_us);
         f.num("lost", r.lost);
         f.num("lost_warmup", r.lost_warmup);
         f.num("duplicates", r.duplicates);

@@ -56,6 +56,8 @@ struct RunReport {
     uint64_t latency_count = 0;
     uint64_t latency_p50_us = 0, latency_p99_us = 0, latency_p999_us = 0, latency_max_us = 0;
     double latency_mean_us = 0;
+    // Same, to the arrival at the subscriber's socket (kernel receive timestamp).
+    uint64_t arrival_p50_us = 0, arrival_p99_us = 0, arrival_p999_us = 0, arrival_max_us = 0;
     uint64_t lost = 0, lost_warmup = 0, duplicates = 0, out_of_order = 0, too_late = 0;
     uint64_t unexpected = 0, malformed = 0, disconnects = 0, heartbeats = 0, other_events = 0;
     uint64_t publish_lag_p99_us = 0, publish_lag_max_us = 0;

@@ -107,6 +107,7 @@ std::vector<WorkerConfig> Run::worker_configs(uint64_t connect_deadline, uint64_
         c.pool.publishers = _o.publishers;
         c.pool.warmup_events = _o.warmup_events;
         c.pool.planned_events = _o.total_events();
+        c.pool.arrival = _o.arrival;
         c.connect_deadline_ns = connect_deadline;
         c.watchdog_ns = watchdog;
         out.push_back(std::move(c));
@@ -333,6 +334,10 @@ void Run::fill_delivery(const WorkerResult& w) {
     _r.latency_p999_us = w.latency_us.quantile(0.999);
     _r.latency_max_us = w.latency_us.max();
     _r.latency_mean_us = w.latency_us.mean();
+    _r.arrival_p50_us = w.arrival_us.quantile(0.5);
+    _r.arrival_p99_us = w.arrival_us.quantile(0.99);
+    _r.arrival_p999_us = w.arrival_us.quantile(0.999);
+    _r.arrival_max_us = w.arrival_us.max();
     _r.generator_cpu_s += double(w.cpu_us) / 1e6;
 }
 

@@ -82,6 +82,10 @@ void SubscriberPool::start(uint32_t i, uint64_t now) {
                                      e == EMFILE ? " (open-files limit: use more --procs)" : ""));
         return;
     }
+    if (_cfg.arrival) {
+        int on = 1;
+        setsockopt(c.fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+    }
     if (!_cfg.sources.empty()) {
         const sockaddr_in& src = _cfg.sources[(_cfg.first_index + i) % _cfg.sources.size()];
         // Choose the port at connect() time, by the whole 4-tuple: bind() alone
@@ -240,7 +244,19 @@ void SubscriberPool::on_writable(uint32_t i, uint64_t now) {
 void SubscriberPool::on_readable(uint32_t i, uint64_t now) {
     Conn& c = _conns[i];
     for (;;) {
-        ssize_t n = recv(c.fd, _buf.data(), _buf.size(), 0);
+        // recvmsg for the kernel's receive timestamp (SO_TIMESTAMPNS): when the
+        // last byte of this read reached the socket, i.e. when the server's send
+        // delivered it. It does not include the time this process waited for a
+        // CPU before reading, which on a machine shared with the server says
+        // more about the machine than about the server.
+        iovec iov{_buf.data(), _buf.size()};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        ssize_t n = recvmsg(c.fd, &msg, 0);
         if (n <= 0) {
             if (n < 0 && errno == EINTR) continue;
             if (n < 0 && errno == EAGAIN) return;
@@ -250,6 +266,16 @@ void SubscriberPool::on_readable(uint32_t i, uint64_t now) {
         // One timestamp per read, taken after it (the loop's `now` is older by
         // the time spent on the sockets before this one).
         uint64_t at = now_ns();
+        _arrival_ns = at;
+        for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+                timespec ts;
+                std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+                uint64_t real = uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
+                uint64_t mono = real - _realtime_minus_mono;
+                if (mono <= at) _arrival_ns = mono;
+            }
+        }
         if (c.state == State::head) {
             on_head_bytes(i, _buf.data(), size_t(n), at);
         } else {
@@ -361,6 +387,7 @@ void SubscriberPool::on_our_event(uint32_t i, std::string_view data, uint64_t no
     if (t.next() == _final[p] && _conns[i].state == State::stream) ++_done_streams;
     if (seq < _cfg.warmup_events) return;
     _result.latency_us.record(now > ts ? (now - ts) / 1000 : 0);
+    if (_cfg.arrival) _result.arrival_us.record(_arrival_ns > ts ? (_arrival_ns - ts) / 1000 : 0);
     if (now > _result.last_rx_ns) _result.last_rx_ns = now;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "clock.h"
 #include "seq_tracker.h"
 #include "worker_result.h"
 
@@ -29,6 +30,7 @@ struct PoolConfig {
     uint32_t publishers = 1;
     uint64_t warmup_events = 0;
     uint64_t planned_events = 0;  // sequence numbers at or above are unexpected
+    bool arrival = false;         // kernel receive timestamps (SO_TIMESTAMPNS)
 };
 
 class SubscriberPool {
@@ -95,6 +97,8 @@ private:
     uint32_t _inflight_count = 0;
     uint64_t _done_streams = 0;
     std::vector<char> _buf;
+    uint64_t _realtime_minus_mono = realtime_minus_monotonic();
+    uint64_t _arrival_ns = 0;  // kernel arrival time of the bytes being handled
     std::string _scratch;
     uint64_t _comments = 0;
     std::string _failure;

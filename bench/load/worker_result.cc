@@ -44,11 +44,12 @@ std::vector<std::string> WorkerResult::encode() const {
         line += '=';
         line += std::to_string(v);
     });
-    return {line, "hist " + latency_us.serialize()};
+    return {line, "hist " + latency_us.serialize(), "arrival " + arrival_us.serialize()};
 }
 
 bool WorkerResult::decode_line(const std::string& line) {
     if (line.starts_with("hist ")) return latency_us.parse(std::string_view(line).substr(5));
+    if (line.starts_with("arrival ")) return arrival_us.parse(std::string_view(line).substr(8));
     if (!line.starts_with("result ")) return false;
     bool ok = true;
     for_each_field(line.substr(7), [&](std::string_view key, std::string_view value) {
@@ -88,6 +89,7 @@ void WorkerResult::merge(const WorkerResult& o) {
     delivery.too_late += o.delivery.too_late;
     delivery.unexpected += o.delivery.unexpected;
     latency_us.merge(o.latency_us);
+    arrival_us.merge(o.arrival_us);
 }
 
 }  // namespace ringcast::load

@@ -23,7 +23,8 @@ struct WorkerResult {
     uint64_t last_rx_ns = 0;    // latest arrival of a measured event
     uint64_t cpu_us = 0;        // the worker's own user+system CPU time
     DeliveryCounters delivery;
-    Histogram latency_us;  // publish -> receive, measured events only
+    Histogram latency_us;  // publish -> read by this process, measured events only
+    Histogram arrival_us;  // publish -> arrival at the socket (kernel timestamp)
 
     // Lines to send: "result k=v ..." and "hist ...".
     std::vector<std::string> encode() const;
