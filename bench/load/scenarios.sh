@@ -8,6 +8,8 @@
 #     idle   10000 idle connections held 35 s (one heartbeat each)
 #     fan    10000 connections, 10 events/s, 256 B, 20 s
 #     rate   1000 connections, 150 events/s, 256 B, 20 s
+#     fan-arrival  fan, also measuring arrival at the sockets (--arrival)
+#     peak   1000 connections, 800 events/s, 4 publishers x 64 in flight, 10 s
 #   -p  run in a session of its own weighted above other sessions (see
 #       docs/load-generator.md, "Reading the figures on a small machine")
 #
@@ -82,7 +84,8 @@ run() {  # run NAME SERVER ADDR ARGS...
     fi
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); [print(f"  {k}: {d[k]}") for k in sys.argv[2:] if k in d]' \
         "$out/$name-$server.json" ok connect_time_s rss_per_connection_bytes deliveries_per_s \
-        latency_p50_us latency_p99_us latency_p999_us latency_max_us lost duplicates out_of_order \
+        latency_p50_us latency_p99_us latency_p999_us latency_max_us arrival_p50_us arrival_p99_us \
+        lost duplicates out_of_order \
         cpu_per_delivery_us achieved_rate daemon_cores generator_cores other_cores warnings errors \
         2>/dev/null || cat "$out/$name-$server.json"
 }
@@ -93,6 +96,8 @@ for scenario in "$@"; do
         idle) args=(-n 10000 --idle 35) ;;
         fan) args=(-n 10000 -r 10 -p 256 -d 20 -w 2) ;;
         rate) args=(-n 1000 -r 150 -p 256 -d 20 -w 2) ;;
+        fan-arrival) args=(-n 10000 -r 10 -p 256 -d 20 -w 2 --arrival) ;;
+        peak) args=(-n 1000 -r 800 -p 256 -d 10 -w 1 --publishers 4 --pipeline 64) ;;
         *) echo "scenarios.sh: unknown scenario '$scenario'" >&2; exit 2 ;;
     esac
     start_servers
