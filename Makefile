@@ -9,7 +9,7 @@ HTTP ?= 127.0.0.1:8080
 DATA ?= var
 
 # Debian 12 packages the build and the tests need. Nothing else is downloaded.
-DEBS := g++ make pkg-config python3 meson ninja-build \
+DEBS := g++ make pkg-config python3 meson ninja-build curl \
         liburing-dev node-llhttp libmimalloc-dev libsimdjson-dev libfmt-dev libspdlog-dev \
         libcli11-dev libtomlplusplus-dev libsystemd-dev \
         libgtest-dev libgmock-dev googletest libbenchmark-dev

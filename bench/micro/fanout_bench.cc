@@ -16,67 +16,70 @@ namespace {
 
 using namespace ringcast;
 
-void BM_FanoutQueue(benchmark::State& st) {
-    const size_t k = size_t(st.range(0));
-    LocalFramePool frames;
-    OutChunkPool chunks;
-    ChannelIndex index;
-    const uint64_t hash = channel_hash("bench");
-    Channel* ch = index.get_or_create("bench", hash);
-    std::vector<std::unique_ptr<Connection>> conns;
-    std::vector<Subscription> subs(k);
-    for (size_t i = 0; i < k; ++i) {
-        conns.push_back(std::make_unique<Connection>());
-        subs[i].connection = conns.back().get();
-        index.subscribe(subs[i], *ch);
+// One channel with k subscribed connections on one shard, plus the shard's pools.
+struct Audience {
+    explicit Audience(size_t k) : subs(k) {
+        Channel* ch = index.get_or_create("bench", hash);
+        for (size_t i = 0; i < k; ++i) {
+            conns.push_back(std::make_unique<Connection>());
+            subs[i].connection = conns.back().get();
+            index.subscribe(subs[i], *ch);
+        }
     }
-    std::string data = "{\"seq\":1,\"pad\":\"" + std::string(230, 'x') + "\"}";
-    uint64_t seq = 1;
-    for (auto _ : st) {
-        Event* e = Event::build("bench", "tick", data, {}, 0);
-        e->assign_sequence(seq++);
+    // Queues one reference to the event on every subscriber; returns how many took it.
+    uint64_t fan_out(Event* e) {
         LocalFrame* lf = frames.wrap(e);
-        Channel* found = index.find("bench", hash);
         uint64_t queued = 0;
-        for (Subscription* s : found->subscribers)
+        for (Subscription* s : index.find("bench", hash)->subscribers)
             queued += s->connection->queue_frame(lf, 1ull << 30, frames, chunks) ==
                       Connection::QueueResult::queued;
         frames.drop_if_unused(lf);
-        benchmark::DoNotOptimize(queued);
-        for (auto& c : conns) c->discard_queue(frames, chunks);  // as the sends complete
+        return queued;
+    }
+    // What completed sends do: release every queued frame.
+    void drain() {
+        for (auto& c : conns)
+            c->discard_queue(frames, chunks);
+    }
+
+    const uint64_t hash = channel_hash("bench");
+    LocalFramePool frames;
+    OutChunkPool chunks;
+    ChannelIndex index;
+    std::vector<std::unique_ptr<Connection>> conns;
+    std::vector<Subscription> subs;
+};
+
+const std::string kData = "{\"seq\":1,\"pad\":\"" + std::string(230, 'x') + "\"}";
+
+void BM_FanoutQueue(benchmark::State& st) {
+    const size_t k = size_t(st.range(0));
+    Audience a(k);
+    uint64_t seq = 1;
+    for (auto _ : st) {
+        Event* e = Event::build("bench", "tick", kData, {}, 0);
+        e->assign_sequence(seq++);
+        benchmark::DoNotOptimize(a.fan_out(e));
+        a.drain();
     }
     st.SetItemsProcessed(int64_t(st.iterations()) * int64_t(k));
-    st.counters["ns_per_recipient"] = benchmark::Counter(
-        double(st.iterations()) * double(k), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    st.counters["ns_per_recipient"] =
+        benchmark::Counter(double(st.iterations()) * double(k),
+                           benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_FanoutQueue)->Arg(100)->Arg(1000)->Arg(10000);
 
 // Several events in a row before the queues drain: chunked queues at work.
 void BM_FanoutBurst(benchmark::State& st) {
     const size_t k = 1000, burst = size_t(st.range(0));
-    LocalFramePool frames;
-    OutChunkPool chunks;
-    ChannelIndex index;
-    const uint64_t hash = channel_hash("bench");
-    Channel* ch = index.get_or_create("bench", hash);
-    std::vector<std::unique_ptr<Connection>> conns;
-    std::vector<Subscription> subs(k);
-    for (size_t i = 0; i < k; ++i) {
-        conns.push_back(std::make_unique<Connection>());
-        subs[i].connection = conns.back().get();
-        index.subscribe(subs[i], *ch);
-    }
-    std::string data = "{\"seq\":1,\"pad\":\"" + std::string(230, 'x') + "\"}";
+    Audience a(k);
     for (auto _ : st) {
         for (size_t b = 0; b < burst; ++b) {
-            Event* e = Event::build("bench", "tick", data, {}, 0);
+            Event* e = Event::build("bench", "tick", kData, {}, 0);
             e->assign_sequence(b + 1);
-            LocalFrame* lf = frames.wrap(e);
-            for (Subscription* s : index.find("bench", hash)->subscribers)
-                s->connection->queue_frame(lf, 1ull << 30, frames, chunks);
-            frames.drop_if_unused(lf);
+            a.fan_out(e);
         }
-        for (auto& c : conns) c->discard_queue(frames, chunks);
+        a.drain();
     }
     st.SetItemsProcessed(int64_t(st.iterations()) * int64_t(k * burst));
 }
