@@ -27,11 +27,13 @@ void setup_logging(const std::string& level) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"ringcastd " RINGCAST_VERSION " - Server-Sent Events hub on io_uring.\n"
-                 "Streams: GET /api/sse/stream?channels=a,b   Publish: POST /api/publish   "
-                 "Stats: GET /api/stats\n"
-                 "Settings come from the built-in defaults, then --config FILE, then the flags below.",
-                 "ringcastd"};
+    CLI::App app{
+        "ringcastd " RINGCAST_VERSION
+        " - Server-Sent Events hub on io_uring.\n"
+        "Streams: GET /api/sse/stream?channels=a,b   Publish: POST /api/publish   "
+        "Stats: GET /api/stats\n"
+        "Settings come from the built-in defaults, then --config FILE, then the flags below.",
+        "ringcastd"};
     app.get_formatter()->column_width(34);
 
     std::string config_path, check_path;
@@ -39,19 +41,26 @@ int main(int argc, char** argv) {
     unsigned shards = 0;
     bool print_defaults = false, probe_only = false, version = false;
 
-    app.add_option("--config", config_path, "TOML configuration file (every key: --print-default-config)")
+    app.add_option("--config", config_path,
+                   "TOML configuration file (every key: --print-default-config)")
         ->check(CLI::ExistingFile);
-    app.add_option("--http", http, "HTTP listen address ADDR:PORT (default 127.0.0.1:8080; port 0 picks one)");
+    app.add_option("--http", http,
+                   "HTTP listen address ADDR:PORT (default 127.0.0.1:8080; port 0 picks one)");
     app.add_option("--shards", shards, "shard threads, one io_uring each (default: one per CPU)")
         ->check(CLI::Range(1u, 1024u));
-    app.add_option("--data-dir", data_dir, "directory for state (default ./var; created if missing)");
-    app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off (default info)")
+    app.add_option("--data-dir", data_dir,
+                   "directory for state (default ./var; created if missing)");
+    app.add_option("--log-level", log_level,
+                   "trace, debug, info, warn, error, critical or off (default info)")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
-    app.add_option("--accept", accept, "spread connections by 'handoff' (least-loaded shard) or 'reuseport'")
+    app.add_option("--accept", accept,
+                   "spread connections by 'handoff' (least-loaded shard) or 'reuseport'")
         ->check(CLI::IsMember({"handoff", "reuseport"}));
-    app.add_option("--check-config", check_path, "validate a configuration file, explain any error, and exit")
+    app.add_option("--check-config", check_path,
+                   "validate a configuration file, explain any error, and exit")
         ->check(CLI::ExistingFile);
-    app.add_flag("--print-default-config", print_defaults, "print the built-in configuration (every key, with comments) and exit");
+    app.add_flag("--print-default-config", print_defaults,
+                 "print the built-in configuration (every key, with comments) and exit");
     app.add_flag("--probe", probe_only, "check io_uring support on this machine and exit");
     app.add_flag("--version", version, "print the version and exit");
 

@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
     const int rounds = argc > 2 ? std::atoi(argv[2]) : 20;
     const size_t size = argc > 3 ? size_t(std::atoi(argv[3])) : 330;
     if (n <= 0 || n > 9000 || rounds <= 0 || size == 0 || size > 65536) {
-        std::fprintf(stderr, "usage: ringcast-send-floor [CONNECTIONS 1-9000] [ROUNDS] [SIZE 1-65536]\n");
+        std::fprintf(stderr,
+                     "usage: ringcast-send-floor [CONNECTIONS 1-9000] [ROUNDS] [SIZE 1-65536]\n");
         return 2;
     }
     int l = socket(AF_INET, SOCK_STREAM, 0);
@@ -68,7 +69,8 @@ int main(int argc, char** argv) {
 
     double t0 = cpu_seconds();
     for (int r = 0; r < rounds; ++r)
-        for (int s : servers) send(s, msg.data(), msg.size(), MSG_NOSIGNAL);
+        for (int s : servers)
+            send(s, msg.data(), msg.size(), MSG_NOSIGNAL);
     double plain = (cpu_seconds() - t0) / total * 1e6;
 
     io_uring ring;
@@ -96,13 +98,14 @@ int main(int argc, char** argv) {
             io_uring_submit_and_wait(&ring, 1);
             unsigned head, k = 0;
             io_uring_cqe* cqe;
-            io_uring_for_each_cqe(&ring, head, cqe) ++k;
+            io_uring_for_each_cqe(&ring, head, cqe)++ k;
             io_uring_cq_advance(&ring, k);
             seen += k;
         }
     }
     double uring = (cpu_seconds() - t0) / total * 1e6;
-    std::printf("%d connections x %d rounds, %zu-byte sends (CPU time per send)\n", n, rounds, size);
+    std::printf("%d connections x %d rounds, %zu-byte sends (CPU time per send)\n", n, rounds,
+                size);
     std::printf("  send():   %.2f us\n  io_uring: %.2f us\n", plain, uring);
     return 0;
 }

@@ -10,21 +10,11 @@ std::string json_string(std::string_view s) {
     std::string out = "\"";
     for (unsigned char c : s) {
         switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
             default:
                 if (c < 0x20) {
                     out += fmt::format("\\u{:04x}", c);
@@ -118,7 +108,8 @@ std::string format_table(const RunReport& r) {
             row("arrival p50 / p99",
                 fmt::format("{} / {} us (publish -> bytes at the subscriber's socket)",
                             r.arrival_p50_us, r.arrival_p99_us));
-            row("arrival p99.9 / max", fmt::format("{} / {} us", r.arrival_p999_us, r.arrival_max_us));
+            row("arrival p99.9 / max",
+                fmt::format("{} / {} us", r.arrival_p999_us, r.arrival_max_us));
         }
         row("lost / dup / out-of-order",
             fmt::format("{} / {} / {} (warmup lost {}, too late {}, "

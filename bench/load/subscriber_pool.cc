@@ -167,24 +167,12 @@ std::string SubscriberPool::connect_summary() const {
     uint64_t idle = 0, connecting = 0, head = 0, waiting = 0, failed = 0, closed = 0;
     for (const Conn& c : _conns) {
         switch (c.state) {
-            case State::idle:
-                ++idle;
-                break;
-            case State::connecting:
-                ++connecting;
-                break;
-            case State::head:
-                ++head;
-                break;
-            case State::stream:
-                waiting += c.connected ? 0 : 1;
-                break;
-            case State::closed:
-                ++closed;
-                break;
-            case State::failed:
-                ++failed;
-                break;
+            case State::idle: ++idle; break;
+            case State::connecting: ++connecting; break;
+            case State::head: ++head; break;
+            case State::stream: waiting += c.connected ? 0 : 1; break;
+            case State::closed: ++closed; break;
+            case State::failed: ++failed; break;
         }
     }
     std::string s = fmt::format(

@@ -137,8 +137,7 @@ int run_worker(const WorkerConfig& cfg, int control_fd) {
                 if (pool.all_complete() || now >= drain_deadline) report();
                 break;
             case Phase::holding:
-            case Phase::reported:
-                break;
+            case Phase::reported: break;
         }
     }
     pool.close_all();

@@ -35,8 +35,10 @@ BENCHMARK(BM_ParseStreamRequest);
 void BM_ParsePublish(benchmark::State& st) {
     std::string body = "{\"channel\":\"bench\",\"event\":\"tick\",\"data\":{\"seq\":1,\"pad\":\"" +
                        std::string(230, 'x') + "\"}}";
-    std::string req = "POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                      "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    std::string req =
+        "POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
     HttpLimits limits;
     simdjson::dom::parser json;
     PublishRequest pr;

@@ -30,7 +30,8 @@ void BM_SpscRing(benchmark::State& st) {
         uint64_t goal = pushed + kPerIteration;
         while (pushed < goal) {
             size_t n = 0;
-            while (n < batch && pushed < goal && ring.try_push(ringcast::MeshMsg{1, 0, 0, pushed, 0})) {
+            while (n < batch && pushed < goal &&
+                   ring.try_push(ringcast::MeshMsg{1, 0, 0, pushed, 0})) {
                 ++pushed;
                 ++n;
             }

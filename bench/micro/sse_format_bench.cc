@@ -10,7 +10,8 @@ namespace {
 
 std::string json_payload(size_t bytes) {
     std::string s = "{\"seq\":1,\"pad\":\"";
-    while (s.size() + 2 < bytes) s += 'x';
+    while (s.size() + 2 < bytes)
+        s += 'x';
     s += "\"}";
     return s;
 }
@@ -31,7 +32,8 @@ BENCHMARK(BM_EventBuild)->Arg(64)->Arg(256)->Arg(4096);
 // Multi-line text payloads take the line-splitting path.
 void BM_EventBuildMultiline(benchmark::State& st) {
     std::string data;
-    while (data.size() < size_t(st.range(0))) data += "a line of text\n";
+    while (data.size() < size_t(st.range(0)))
+        data += "a line of text\n";
     for (auto _ : st) {
         ringcast::Event* e = ringcast::Event::build("bench", "tick", data, "id-1", 0);
         benchmark::DoNotOptimize(e->data());

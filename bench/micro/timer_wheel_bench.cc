@@ -29,7 +29,8 @@ void BM_TimerAdvance(benchmark::State& st) {
     const size_t n = 10'000;
     std::vector<TimerNode> nodes(n);
     TimerWheel wheel(0);
-    for (size_t i = 0; i < n; ++i) wheel.schedule(&nodes[i], 1 + i * 3);
+    for (size_t i = 0; i < n; ++i)
+        wheel.schedule(&nodes[i], 1 + i * 3);
     uint64_t now = 0;
     size_t fired = 0;
     for (auto _ : st) {

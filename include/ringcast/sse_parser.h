@@ -14,7 +14,7 @@
 namespace ringcast {
 
 struct SseEvent {
-    std::string type;           // "message" when the stream named none
+    std::string type;  // "message" when the stream named none
     std::string data;
     std::string last_event_id;  // the stream's last event ID when this was dispatched
 };

@@ -12,17 +12,22 @@ namespace ringcast {
 
 extern const char ringcast_default_config[];  // generated from default.toml
 
-std::string_view default_config_toml() { return ringcast_default_config; }
+std::string_view default_config_toml() {
+    return ringcast_default_config;
+}
 
 namespace {
 
 bool parse_number_with_unit(std::string_view text, uint64_t* number, std::string_view* unit) {
-    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-    while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+    while (!text.empty() && text.front() == ' ')
+        text.remove_prefix(1);
+    while (!text.empty() && text.back() == ' ')
+        text.remove_suffix(1);
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), *number);
     if (ec != std::errc() || p == text.data()) return false;
     *unit = text.substr(size_t(p - text.data()));
-    while (!unit->empty() && unit->front() == ' ') unit->remove_prefix(1);
+    while (!unit->empty() && unit->front() == ' ')
+        unit->remove_prefix(1);
     return true;
 }
 
@@ -61,7 +66,9 @@ bool want_duration(const toml::node& n, uint64_t* out, uint64_t min_ms, std::str
     if (n.is_integer() && n.as_integer()->get() >= 0) {
         ms = uint64_t(n.as_integer()->get());
     } else if (!n.is_string() || !parse_duration_ms(n.as_string()->get(), &ms)) {
-        *err = "expected a duration: milliseconds, or a string like \"500ms\", \"30s\", \"5m\", \"1h\"";
+        *err =
+            "expected a duration: milliseconds, or a string like \"500ms\", \"30s\", \"5m\", "
+            "\"1h\"";
         return false;
     }
     if (ms < min_ms) {
@@ -98,7 +105,8 @@ bool want_one_of(const toml::node& n, std::string* out, std::initializer_list<co
             return true;
         }
     std::string list;
-    for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string("\"") + a + "\"";
+    for (const char* a : allowed)
+        list += (list.empty() ? "" : ", ") + std::string("\"") + a + "\"";
     *err = "must be one of " + list;
     return false;
 }
@@ -109,24 +117,43 @@ std::vector<Key> schema(Config& c) {
         {"server.http", [&c](auto& n, auto* e) { return want_string(n, &c.http, e); }},
         {"server.shards", [&c](auto& n, auto* e) { return want_uint(n, &c.shards, 0, 1024, e); }},
         {"server.data_dir", [&c](auto& n, auto* e) { return want_string(n, &c.data_dir, e); }},
-        {"server.log_level", [&c](auto& n, auto* e) {
-             return want_one_of(n, &c.log_level, {"trace", "debug", "info", "warn", "error", "critical", "off"}, e);
+        {"server.log_level",
+         [&c](auto& n, auto* e) {
+             return want_one_of(n, &c.log_level,
+                                {"trace", "debug", "info", "warn", "error", "critical", "off"}, e);
          }},
-        {"server.accept", [&c](auto& n, auto* e) { return want_one_of(n, &c.accept, {"handoff", "reuseport"}, e); }},
-        {"server.listen_backlog", [&c](auto& n, auto* e) { return want_uint(n, &c.listen_backlog, 1, 1 << 20, e); }},
-        {"server.max_connections", [&c](auto& n, auto* e) { return want_uint(n, &c.max_connections, 0, UINT32_MAX, e); }},
-        {"server.retry_after", [&c](auto& n, auto* e) { return want_duration(n, &c.retry_after_ms, 1000, e); }},
-        {"server.shutdown_timeout", [&c](auto& n, auto* e) { return want_duration(n, &c.shutdown_timeout_ms, 0, e); }},
-        {"http.max_request_target", [&c](auto& n, auto* e) { return want_size(n, &c.max_request_target, 64, 1 << 20, e); }},
-        {"http.max_header_bytes", [&c](auto& n, auto* e) { return want_size(n, &c.max_header_bytes, 256, 1 << 20, e); }},
-        {"http.max_headers", [&c](auto& n, auto* e) { return want_uint(n, &c.max_headers, 1, 1000, e); }},
+        {"server.accept",
+         [&c](auto& n, auto* e) {
+             return want_one_of(n, &c.accept, {"handoff", "reuseport"}, e);
+         }},
+        {"server.listen_backlog",
+         [&c](auto& n, auto* e) { return want_uint(n, &c.listen_backlog, 1, 1 << 20, e); }},
+        {"server.max_connections",
+         [&c](auto& n, auto* e) { return want_uint(n, &c.max_connections, 0, UINT32_MAX, e); }},
+        {"server.retry_after",
+         [&c](auto& n, auto* e) { return want_duration(n, &c.retry_after_ms, 1000, e); }},
+        {"server.shutdown_timeout",
+         [&c](auto& n, auto* e) { return want_duration(n, &c.shutdown_timeout_ms, 0, e); }},
+        {"http.max_request_target",
+         [&c](auto& n, auto* e) { return want_size(n, &c.max_request_target, 64, 1 << 20, e); }},
+        {"http.max_header_bytes",
+         [&c](auto& n, auto* e) { return want_size(n, &c.max_header_bytes, 256, 1 << 20, e); }},
+        {"http.max_headers",
+         [&c](auto& n, auto* e) { return want_uint(n, &c.max_headers, 1, 1000, e); }},
         {"http.max_body", [&c](auto& n, auto* e) { return want_size(n, &c.max_body, 0, GiB, e); }},
-        {"http.request_timeout", [&c](auto& n, auto* e) { return want_duration(n, &c.request_timeout_ms, 100, e); }},
-        {"http.keepalive_timeout", [&c](auto& n, auto* e) { return want_duration(n, &c.keepalive_timeout_ms, 100, e); }},
-        {"sse.heartbeat_interval", [&c](auto& n, auto* e) { return want_duration(n, &c.heartbeat_interval_ms, 100, e); }},
-        {"sse.heartbeat_format", [&c](auto& n, auto* e) { return want_one_of(n, &c.heartbeat_format, {"event", "comment"}, e); }},
+        {"http.request_timeout",
+         [&c](auto& n, auto* e) { return want_duration(n, &c.request_timeout_ms, 100, e); }},
+        {"http.keepalive_timeout",
+         [&c](auto& n, auto* e) { return want_duration(n, &c.keepalive_timeout_ms, 100, e); }},
+        {"sse.heartbeat_interval",
+         [&c](auto& n, auto* e) { return want_duration(n, &c.heartbeat_interval_ms, 100, e); }},
+        {"sse.heartbeat_format",
+         [&c](auto& n, auto* e) {
+             return want_one_of(n, &c.heartbeat_format, {"event", "comment"}, e);
+         }},
         {"sse.retry", [&c](auto& n, auto* e) { return want_duration(n, &c.retry_ms, 0, e); }},
-        {"sse.default_channels", [&c](const toml::node& n, std::string* e) {
+        {"sse.default_channels",
+         [&c](const toml::node& n, std::string* e) {
              if (!n.is_array()) {
                  *e = "expected an array of channel names";
                  return false;
@@ -142,21 +169,31 @@ std::vector<Key> schema(Config& c) {
              c.default_channels = std::move(v);
              return true;
          }},
-        {"sse.max_channels_per_stream", [&c](auto& n, auto* e) { return want_uint(n, &c.max_channels_per_stream, 1, 65535, e); }},
-        {"delivery.max_queue", [&c](auto& n, auto* e) { return want_size(n, &c.max_queue, 4096, 16 * GiB, e); }},
-        {"delivery.write_timeout", [&c](auto& n, auto* e) { return want_duration(n, &c.write_timeout_ms, 100, e); }},
-        {"engine.sq_entries", [&c](auto& n, auto* e) { return want_uint(n, &c.sq_entries, 16, 32768, e); }},
-        {"engine.cq_entries", [&c](auto& n, auto* e) { return want_uint(n, &c.cq_entries, 64, 65536, e); }},
-        {"engine.recv_buffers", [&c](auto& n, auto* e) { return want_uint(n, &c.recv_buffers, 8, 32768, e); }},
-        {"engine.recv_buffer_size", [&c](auto& n, auto* e) { return want_size(n, &c.recv_buffer_size, 512, 1 << 20, e); }},
-        {"engine.mesh_ring_capacity", [&c](auto& n, auto* e) { return want_uint(n, &c.mesh_ring_capacity, 16, 1 << 24, e); }},
-        {"engine.connections_per_shard", [&c](auto& n, auto* e) { return want_uint(n, &c.connections_per_shard, 0, 1 << 22, e); }},
+        {"sse.max_channels_per_stream",
+         [&c](auto& n, auto* e) { return want_uint(n, &c.max_channels_per_stream, 1, 65535, e); }},
+        {"delivery.max_queue",
+         [&c](auto& n, auto* e) { return want_size(n, &c.max_queue, 4096, 16 * GiB, e); }},
+        {"delivery.write_timeout",
+         [&c](auto& n, auto* e) { return want_duration(n, &c.write_timeout_ms, 100, e); }},
+        {"engine.sq_entries",
+         [&c](auto& n, auto* e) { return want_uint(n, &c.sq_entries, 16, 32768, e); }},
+        {"engine.cq_entries",
+         [&c](auto& n, auto* e) { return want_uint(n, &c.cq_entries, 64, 65536, e); }},
+        {"engine.recv_buffers",
+         [&c](auto& n, auto* e) { return want_uint(n, &c.recv_buffers, 8, 32768, e); }},
+        {"engine.recv_buffer_size",
+         [&c](auto& n, auto* e) { return want_size(n, &c.recv_buffer_size, 512, 1 << 20, e); }},
+        {"engine.mesh_ring_capacity",
+         [&c](auto& n, auto* e) { return want_uint(n, &c.mesh_ring_capacity, 16, 1 << 24, e); }},
+        {"engine.connections_per_shard",
+         [&c](auto& n, auto* e) { return want_uint(n, &c.connections_per_shard, 0, 1 << 22, e); }},
     };
 }
 
 size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (size_t j = 0; j <= b.size(); ++j)
+        prev[j] = j;
     for (size_t i = 1; i <= a.size(); ++i) {
         cur[0] = i;
         for (size_t j = 1; j <= b.size(); ++j)
@@ -175,7 +212,8 @@ std::string where(const std::string& source, const toml::node& n) {
 bool apply_table(const toml::table& t, const std::string& prefix, const std::vector<Key>& keys,
                  const std::string& source, std::string* error) {
     for (auto&& [k, v] : t) {
-        std::string path = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+        std::string path =
+            prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
         if (v.is_table()) {
             bool known_section = false;
             for (const Key& key : keys)

@@ -40,7 +40,8 @@ int BufferRing::init(io_uring* ring, uint16_t group_id, unsigned count, unsigned
     _count = count;
     _size = size;
     const int mask = io_uring_buf_ring_mask(count);
-    for (unsigned i = 0; i < count; ++i) io_uring_buf_ring_add(_ring, buffer(uint16_t(i)), size, uint16_t(i), mask, int(i));
+    for (unsigned i = 0; i < count; ++i)
+        io_uring_buf_ring_add(_ring, buffer(uint16_t(i)), size, uint16_t(i), mask, int(i));
     io_uring_buf_ring_advance(_ring, int(count));
     return 0;
 }

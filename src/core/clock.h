@@ -12,7 +12,9 @@ inline uint64_t mono_ns() {
     return uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
 }
 
-inline uint64_t mono_ms() { return mono_ns() / 1'000'000u; }
+inline uint64_t mono_ms() {
+    return mono_ns() / 1'000'000u;
+}
 
 inline int64_t wall_ms() {
     timespec ts;

@@ -53,8 +53,7 @@ public:
         return *this;
     }
     template <typename T>
-        requires std::is_integral_v<T> && (!std::is_same_v<T, bool>)
-    JsonWriter& value(T n) {
+    requires std::is_integral_v<T> &&(!std::is_same_v<T, bool>)JsonWriter& value(T n) {
         comma();
         char buf[24];
         auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);

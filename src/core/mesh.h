@@ -39,8 +39,12 @@ public:
 
     // The io_uring fd of each shard, published once the shard's ring exists; the
     // target of MSG_RING doorbells.
-    void set_ring_fd(unsigned shard, int fd) { _wake[shard].ring_fd.store(fd, std::memory_order_release); }
-    int ring_fd(unsigned shard) const { return _wake[shard].ring_fd.load(std::memory_order_acquire); }
+    void set_ring_fd(unsigned shard, int fd) {
+        _wake[shard].ring_fd.store(fd, std::memory_order_release);
+    }
+    int ring_fd(unsigned shard) const {
+        return _wake[shard].ring_fd.load(std::memory_order_acquire);
+    }
 
 private:
     struct alignas(cache_line) WakeState {

@@ -10,7 +10,11 @@
 namespace ringcast {
 
 Reactor::Reactor(unsigned id, Mesh& mesh)
-    : _id(id), _mesh(mesh), _timers(mono_ms()), _overflow(mesh.shards()), _dirty(mesh.shards(), 0) {}
+    : _id(id)
+    , _mesh(mesh)
+    , _timers(mono_ms())
+    , _overflow(mesh.shards())
+    , _dirty(mesh.shards(), 0) {}
 
 int Reactor::init(const ReactorOptions& opts, const char** what) {
     *what = "io_uring setup";
@@ -48,7 +52,8 @@ void Reactor::flush_outbox() {
         if (!_dirty[to]) continue;
         auto& ring = _mesh.ring(_id, to);
         auto& overflow = _overflow[to];
-        while (!overflow.empty() && ring.try_push(overflow.front())) overflow.pop_front();
+        while (!overflow.empty() && ring.try_push(overflow.front()))
+            overflow.pop_front();
         _dirty[to] = overflow.empty() ? 0 : 1;
         if (!ring.publish()) continue;
         std::atomic_thread_fence(std::memory_order_seq_cst);
@@ -119,13 +124,9 @@ void Reactor::run(ReactorHooks& hooks) {
             switch (op_of(cqe.user_data)) {
                 case Op::doorbell:
                 case Op::ignore:
-                case Op::cancel:
-                    return;
-                case Op::stop:
-                    hooks.on_stop_requested(payload_of(cqe.user_data));
-                    return;
-                default:
-                    hooks.on_completion(cqe);
+                case Op::cancel: return;
+                case Op::stop: hooks.on_stop_requested(payload_of(cqe.user_data)); return;
+                default: hooks.on_completion(cqe);
             }
         });
     }

@@ -36,7 +36,8 @@ public:
     // capacity is rounded up to a power of two (at least 2).
     explicit SpscRing(size_t capacity) {
         size_t cap = 2;
-        while (cap < capacity) cap <<= 1;
+        while (cap < capacity)
+            cap <<= 1;
         _mask = cap - 1;
         _slots.reset(new T[cap]);
     }
@@ -88,9 +89,7 @@ public:
 
     // True when the consumer has seen everything published (acquire: pairs with
     // publish()). Used by a shard right before it decides to sleep.
-    bool empty_for_consumer() const {
-        return _c.head == _tail.v.load(std::memory_order_acquire);
-    }
+    bool empty_for_consumer() const { return _c.head == _tail.v.load(std::memory_order_acquire); }
 
 private:
     struct alignas(cache_line) Index {
@@ -105,9 +104,9 @@ private:
         uint64_t tail_cache = 0;  // last tail seen
     };
 
-    Index _tail;     // written by producer (publish), read by consumer
+    Index _tail;  // written by producer (publish), read by consumer
     ProducerSide _p;
-    Index _head;     // written by consumer, read by producer
+    Index _head;  // written by consumer, read by producer
     ConsumerSide _c;
     alignas(cache_line) std::unique_ptr<T[]> _slots;
     size_t _mask = 0;

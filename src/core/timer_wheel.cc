@@ -4,7 +4,9 @@ namespace ringcast {
 
 namespace {
 
-void make_empty(TimerNode* head) { head->prev = head->next = head; }
+void make_empty(TimerNode* head) {
+    head->prev = head->next = head;
+}
 
 // Bits of the time below `level`'s digit.
 uint64_t low_mask(unsigned level) {
@@ -26,7 +28,8 @@ unsigned digit(uint64_t t, unsigned level) {
 }  // namespace
 
 TimerWheel::TimerWheel(uint64_t now_ms) : _cur(now_ms) {
-    for (auto& head : _wheel) make_empty(&head);
+    for (auto& head : _wheel)
+        make_empty(&head);
     make_empty(&_due);
 }
 

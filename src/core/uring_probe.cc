@@ -47,8 +47,7 @@ std::string explain_setup_error(int err) {
             return "io_uring_setup(2) failed with ENOMEM: on kernels before 5.12 rings count "
                    "against RLIMIT_MEMLOCK. Raise it (LimitMEMLOCK=infinity in the unit) or use a "
                    "newer kernel.";
-        default:
-            return fmt::format("io_uring_setup(2) failed: {}", std::strerror(err));
+        default: return fmt::format("io_uring_setup(2) failed: {}", std::strerror(err));
     }
 }
 
@@ -98,7 +97,8 @@ ProbeReport probe_io_uring() {
     if (std::string(ring.mode()) != "defer_taskrun")
         rep.notes.push_back(fmt::format(
             "IORING_SETUP_DEFER_TASKRUN is unavailable (kernel {}); running with {}. Kernel 6.1+ "
-            "is faster.", rep.kernel, ring.mode()));
+            "is faster.",
+            rep.kernel, ring.mode()));
 
     io_uring_probe* probe = io_uring_get_probe_ring(ring.raw());
     if (!probe) {
@@ -111,9 +111,9 @@ ProbeReport probe_io_uring() {
         const char* since;
     };
     const Need needs[] = {
-        {IORING_OP_ACCEPT, "ACCEPT", "5.5"},     {IORING_OP_RECV, "RECV", "5.6"},
-        {IORING_OP_SEND, "SEND", "5.6"},         {IORING_OP_SENDMSG, "SENDMSG", "5.3"},
-        {IORING_OP_CLOSE, "CLOSE", "5.6"},       {IORING_OP_SHUTDOWN, "SHUTDOWN", "5.11"},
+        {IORING_OP_ACCEPT, "ACCEPT", "5.5"},      {IORING_OP_RECV, "RECV", "5.6"},
+        {IORING_OP_SEND, "SEND", "5.6"},          {IORING_OP_SENDMSG, "SENDMSG", "5.3"},
+        {IORING_OP_CLOSE, "CLOSE", "5.6"},        {IORING_OP_SHUTDOWN, "SHUTDOWN", "5.11"},
         {IORING_OP_MSG_RING, "MSG_RING", "5.18"}, {IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL", "5.5"},
     };
     for (const Need& n : needs)
@@ -132,8 +132,10 @@ ProbeReport probe_io_uring() {
     }
     r = io_uring_register_files_sparse(ring.raw(), 8);
     if (r < 0) {
-        fail(fmt::format("registering a sparse direct-descriptor table failed ({}): Linux 5.19+ "
-                         "is needed.", std::strerror(-r)));
+        fail(
+            fmt::format("registering a sparse direct-descriptor table failed ({}): Linux 5.19+ "
+                        "is needed.",
+                        std::strerror(-r)));
         return rep;
     }
 
@@ -198,8 +200,10 @@ ProbeReport probe_io_uring() {
 std::string format_probe(const ProbeReport& r) {
     std::string out = fmt::format("io_uring probe: kernel {}, ring mode {}: {}\n", r.kernel,
                                   r.mode.empty() ? "-" : r.mode, r.ok ? "ok" : "NOT USABLE");
-    for (const auto& p : r.problems) out += "  error: " + p + "\n";
-    for (const auto& n : r.notes) out += "  note: " + n + "\n";
+    for (const auto& p : r.problems)
+        out += "  error: " + p + "\n";
+    for (const auto& n : r.notes)
+        out += "  note: " + n + "\n";
     return out;
 }
 

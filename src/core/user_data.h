@@ -12,24 +12,32 @@ namespace ringcast {
 
 enum class Op : uint8_t {
     none = 0,
-    accept,     // multishot accept on a listener; payload: Listener*
-    recv,       // multishot recv; payload: Connection*
-    send,       // send/sendmsg; payload: Connection*
-    shutdown,   // shutdown(2) before close; payload: Connection*
-    close,      // close of a direct descriptor; payload: Connection*
-    doorbell,   // MSG_RING from another shard: "your inbox has messages"
-    stop,       // MSG_RING from the main thread: "shut down"
-    handoff,    // MSG_RING carrying a direct descriptor from the acceptor shard
+    accept,          // multishot accept on a listener; payload: Listener*
+    recv,            // multishot recv; payload: Connection*
+    send,            // send/sendmsg; payload: Connection*
+    shutdown,        // shutdown(2) before close; payload: Connection*
+    close,           // close of a direct descriptor; payload: Connection*
+    doorbell,        // MSG_RING from another shard: "your inbox has messages"
+    stop,            // MSG_RING from the main thread: "shut down"
+    handoff,         // MSG_RING carrying a direct descriptor from the acceptor shard
     handoff_failed,  // the acceptor's side of a handoff that did not go through;
                      // payload: target shard << 32 | slot
-    cancel,     // async cancel; result ignored
-    ignore,     // completions we do not need to look at
+    cancel,          // async cancel; result ignored
+    ignore,          // completions we do not need to look at
 };
 
-constexpr uint64_t tag(Op op, uint64_t payload = 0) { return (payload << 8) | uint64_t(op); }
-inline uint64_t tag(Op op, const void* p) { return tag(op, uint64_t(reinterpret_cast<uintptr_t>(p))); }
-constexpr Op op_of(uint64_t user_data) { return Op(user_data & 0xff); }
-constexpr uint64_t payload_of(uint64_t user_data) { return user_data >> 8; }
+constexpr uint64_t tag(Op op, uint64_t payload = 0) {
+    return (payload << 8) | uint64_t(op);
+}
+inline uint64_t tag(Op op, const void* p) {
+    return tag(op, uint64_t(reinterpret_cast<uintptr_t>(p)));
+}
+constexpr Op op_of(uint64_t user_data) {
+    return Op(user_data & 0xff);
+}
+constexpr uint64_t payload_of(uint64_t user_data) {
+    return user_data >> 8;
+}
 template <typename T>
 T* pointer_of(uint64_t user_data) {
     return reinterpret_cast<T*>(uintptr_t(payload_of(user_data)));

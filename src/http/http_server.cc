@@ -1,7 +1,8 @@
 #include "http/http_server.h"
 
-#include <algorithm>
 #include <strings.h>
+
+#include <algorithm>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -20,7 +21,9 @@ namespace ringcast {
 
 namespace {
 
-HttpConnection& as_http(Connection& c) { return static_cast<HttpConnection&>(c); }
+HttpConnection& as_http(Connection& c) {
+    return static_cast<HttpConnection&>(c);
+}
 
 constexpr std::string_view kStreamHeaders =
     "HTTP/1.1 200 OK\r\n"
@@ -49,9 +52,13 @@ HttpServer::~HttpServer() {
     if (_heartbeat) _reactor.frames().drop_user(_heartbeat);
 }
 
-Connection* HttpServer::create_connection() { return new HttpConnection; }
+Connection* HttpServer::create_connection() {
+    return new HttpConnection;
+}
 
-void HttpServer::destroy_connection(Connection* c) { delete static_cast<HttpConnection*>(c); }
+void HttpServer::destroy_connection(Connection* c) {
+    delete static_cast<HttpConnection*>(c);
+}
 
 std::string HttpServer::connection_id(const Connection& c) const {
     return fmt::format("c{}-{}", _reactor.id(), c.serial());
@@ -75,9 +82,7 @@ void HttpServer::on_data(Connection& base, const char* data, size_t len) {
             if (c._held->size() > _opts.limits.max_header_bytes + _opts.limits.max_body)
                 _transport.pause_reading(c);
             return;
-        case HttpConnection::Mode::reading:
-            process_input(c, data, len);
-            return;
+        case HttpConnection::Mode::reading: process_input(c, data, len); return;
     }
 }
 
@@ -92,7 +97,8 @@ void HttpServer::process_input(HttpConnection& c, const char* data, size_t len) 
         RequestParser::Result res = c._parser->feed(data, len, &consumed);
         if (res == RequestParser::Result::need_more) {
             if (c._parser->headers_complete() && !c._sent_continue &&
-                strcasecmp(std::string(c._parser->request().header("expect")).c_str(), "100-continue") == 0) {
+                strcasecmp(std::string(c._parser->request().header("expect")).c_str(),
+                           "100-continue") == 0) {
                 c._sent_continue = true;
                 _transport.send_copy(c, "HTTP/1.1 100 Continue\r\n\r\n");
             }
@@ -118,7 +124,8 @@ void HttpServer::reply(HttpConnection& c, std::string response) {
 }
 
 void HttpServer::reply_error(HttpConnection& c, int status, std::string_view message, bool close) {
-    bool keep_alive = !close && !c._close_after_reply && c._parser && c._parser->request().keep_alive;
+    bool keep_alive =
+        !close && !c._close_after_reply && c._parser && c._parser->request().keep_alive;
     if (status == 503) {
         std::string retry = std::to_string(_opts.retry_after_s);
         reply(c, http_error(status, message, keep_alive, {{"Retry-After", retry}}));
@@ -138,8 +145,8 @@ void HttpServer::reply_error(HttpConnection& c, int status, std::string_view mes
 
 // The reply for the current request is queued: close, or get ready for the next.
 void HttpServer::finish_request(HttpConnection& c) {
-    bool keep_alive = c._parser && c._parser->request().keep_alive && !c._close_after_reply &&
-                      !_shutting_down;
+    bool keep_alive =
+        c._parser && c._parser->request().keep_alive && !c._close_after_reply && !_shutting_down;
     c._parser.reset();
     c._sent_continue = false;
     c._mode = HttpConnection::Mode::reading;
@@ -157,19 +164,14 @@ void HttpServer::handle_request(HttpConnection& c, HttpRequest& req) {
     }
     RouteMatch m = route_request(req.method, req.path());
     switch (m.route) {
-        case Route::sse_stream:
-            open_stream(c, req);
-            return;
-        case Route::publish:
-            start_publish(c, req);
-            return;
-        case Route::stats:
-            start_stats(c);
-            return;
+        case Route::sse_stream: open_stream(c, req); return;
+        case Route::publish: start_publish(c, req); return;
+        case Route::stats: start_stats(c); return;
         case Route::method_not_allowed: {
             bool keep_alive = req.keep_alive;
-            reply(c, http_error(405, fmt::format("{} is not allowed on {}; use {}", req.method_name(),
-                                                 req.path(), m.allow),
+            reply(c, http_error(405,
+                                fmt::format("{} is not allowed on {}; use {}", req.method_name(),
+                                            req.path(), m.allow),
                                 keep_alive, {{"Allow", m.allow}}));
             finish_request(c);
             return;
@@ -197,20 +199,27 @@ void HttpServer::open_stream(HttpConnection& c, HttpRequest& req) {
     std::vector<std::string> unique;
     for (auto& n : names) {
         if (!valid_channel_name(n)) {
-            reply_error(c, 400, fmt::format("invalid channel name \"{}\": names match [A-Za-z0-9._:-]{{1,128}}",
-                                            n.substr(0, 200)), false);
+            reply_error(
+                c, 400,
+                fmt::format("invalid channel name \"{}\": names match [A-Za-z0-9._:-]{{1,128}}",
+                            n.substr(0, 200)),
+                false);
             return;
         }
-        if (std::find(unique.begin(), unique.end(), n) == unique.end()) unique.push_back(std::move(n));
+        if (std::find(unique.begin(), unique.end(), n) == unique.end())
+            unique.push_back(std::move(n));
     }
     if (unique.size() > _opts.max_channels_per_stream) {
-        reply_error(c, 400, fmt::format("{} channels requested; at most {} per stream", unique.size(),
-                                        _opts.max_channels_per_stream), false);
+        reply_error(c, 400,
+                    fmt::format("{} channels requested; at most {} per stream", unique.size(),
+                                _opts.max_channels_per_stream),
+                    false);
         return;
     }
 
     if (!_limit.try_acquire()) {
-        reply_error(c, 503, fmt::format("the limit of {} streams is reached; retry later", _limit.max()),
+        reply_error(c, 503,
+                    fmt::format("the limit of {} streams is reached; retry later", _limit.max()),
                     false);
         return;
     }
@@ -218,7 +227,8 @@ void HttpServer::open_stream(HttpConnection& c, HttpRequest& req) {
     std::string connected;
     JsonWriter w(connected);
     w.begin_object().key("connectionId").value(connection_id(c)).key("channels").begin_array();
-    for (const auto& n : unique) w.value(n);
+    for (const auto& n : unique)
+        w.value(n);
     w.end_array().key("timestamp").value(wall_ms()).end_object();
 
     std::string handshake;
@@ -263,7 +273,9 @@ LocalFrame* HttpServer::heartbeat_frame() {
     return _heartbeat;
 }
 
-void HttpServer::send_heartbeat(HttpConnection& c) { _transport.enqueue(c, heartbeat_frame()); }
+void HttpServer::send_heartbeat(HttpConnection& c) {
+    _transport.enqueue(c, heartbeat_frame());
+}
 
 // --- publish and stats (answered once every shard has replied) -------------------
 
@@ -291,7 +303,14 @@ void HttpServer::on_publish_done(PublishTicket& t, void* ctx) {
     auto* self = static_cast<HttpServer*>(t.owner);
     std::string body;
     JsonWriter w(body);
-    w.begin_object().key("id").value(t.event->id()).key("sent").value(t.sent).key("failed").value(t.failed).end_object();
+    w.begin_object()
+        .key("id")
+        .value(t.event->id())
+        .key("sent")
+        .value(t.sent)
+        .key("failed")
+        .value(t.failed)
+        .end_object();
     bool keep_alive = c._parser && c._parser->request().keep_alive && !c._close_after_reply;
     self->complete_async(c, http_response(200, "application/json", body, keep_alive));
 }
@@ -323,7 +342,8 @@ void HttpServer::complete_async(HttpConnection& c, std::string response) {
     finish_request(c);
     std::unique_ptr<std::string> held = std::move(c._held);
     _transport.resume_reading(c);
-    if (held && c._mode == HttpConnection::Mode::reading) process_input(c, held->data(), held->size());
+    if (held && c._mode == HttpConnection::Mode::reading)
+        process_input(c, held->data(), held->size());
 }
 
 // --- lifecycle -------------------------------------------------------------------
@@ -339,14 +359,15 @@ void HttpServer::on_deadline(Connection& base, uint64_t now_ms) {
             return;
         case HttpConnection::Mode::reading:
             if (c._parser && c._parser->started()) {
-                reply_error(c, 408, fmt::format("the request did not arrive within {} ms",
-                                                _opts.request_timeout_ms), true);
+                reply_error(c, 408,
+                            fmt::format("the request did not arrive within {} ms",
+                                        _opts.request_timeout_ms),
+                            true);
             } else {
                 _transport.close(c, true);  // idle: just close
             }
             return;
-        case HttpConnection::Mode::waiting:
-            return;
+        case HttpConnection::Mode::waiting: return;
     }
 }
 
@@ -357,7 +378,8 @@ void HttpServer::on_closed(Connection& base) {
         c._waiting_ctx = nullptr;
     }
     if (c._subs) {
-        for (uint16_t i = 0; i < c._nsubs; ++i) _index.unsubscribe(c._subs[i]);
+        for (uint16_t i = 0; i < c._nsubs; ++i)
+            _index.unsubscribe(c._subs[i]);
         delete[] c._subs;
         c._subs = nullptr;
         c._nsubs = 0;

@@ -31,11 +31,11 @@ struct HttpOptions {
     uint32_t request_timeout_ms = 10'000;    // a request must arrive completely within this
     uint32_t keepalive_timeout_ms = 60'000;  // idle keep-alive connections are closed after this
     uint32_t heartbeat_interval_ms = 30'000;
-    bool heartbeat_as_comment = false;       // ": heartbeat" instead of a named event
-    uint32_t retry_ms = 1000;                // EventSource reconnection hint
+    bool heartbeat_as_comment = false;  // ": heartbeat" instead of a named event
+    uint32_t retry_ms = 1000;           // EventSource reconnection hint
     std::vector<std::string> default_channels;
     uint32_t max_channels_per_stream = 32;
-    uint32_t retry_after_s = 5;              // for 503 answers
+    uint32_t retry_after_s = 5;  // for 503 answers
 };
 
 class HttpConnection : public Connection {

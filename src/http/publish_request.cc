@@ -27,7 +27,9 @@ bool parse_publish_object(simdjson::dom::object obj, PublishRequest* out, std::s
         } else if (key == "event") {
             std::string_view s;
             if (v.get_string().get(s) != simdjson::SUCCESS || !valid_event_name(s)) {
-                *error = "\"event\" must be a string of 1 to 128 printable characters without line breaks";
+                *error =
+                    "\"event\" must be a string of 1 to 128 printable characters without line "
+                    "breaks";
                 return false;
             }
             out->event.assign(s);

@@ -40,7 +40,8 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
         size_t eq = pair.find('=');
         std::string_view key = pair.substr(0, eq);
         if (key != name) continue;
-        std::string_view raw = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+        std::string_view raw =
+            eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
         auto decoded = percent_decode(raw);
         if (!decoded) {
             *malformed = true;

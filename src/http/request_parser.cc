@@ -103,7 +103,8 @@ int RequestParser::on_header_field(llhttp_t* p, const char* at, size_t len) {
     if (int e = r.count_header_bytes(len)) return e;
     if (r._field.empty() && r._req.headers.size() >= r._limits.max_headers)
         return r.fail(431, "more than " + std::to_string(r._limits.max_headers) + " header fields");
-    for (size_t i = 0; i < len; ++i) r._field += char(std::tolower(static_cast<unsigned char>(at[i])));
+    for (size_t i = 0; i < len; ++i)
+        r._field += char(std::tolower(static_cast<unsigned char>(at[i])));
     return 0;
 }
 
@@ -177,7 +178,8 @@ RequestParser::Result RequestParser::feed(const char* data, size_t len, size_t* 
     if (!_error_status) {
         _error_status = 400;
         const char* reason = llhttp_get_error_reason(&_parser);
-        _error_message = std::string("malformed HTTP request: ") + (reason ? reason : llhttp_errno_name(err));
+        _error_message =
+            std::string("malformed HTTP request: ") + (reason ? reason : llhttp_errno_name(err));
     }
     return Result::error;
 }

@@ -74,7 +74,15 @@ std::string http_response(int status, std::string_view content_type, std::string
 std::string json_error_body(std::string_view code, std::string_view message) {
     std::string body;
     JsonWriter w(body);
-    w.begin_object().key("error").begin_object().key("code").value(code).key("message").value(message).end_object().end_object();
+    w.begin_object()
+        .key("error")
+        .begin_object()
+        .key("code")
+        .value(code)
+        .key("message")
+        .value(message)
+        .end_object()
+        .end_object();
     return body;
 }
 
@@ -83,9 +91,10 @@ std::string http_error(int status, std::string_view message, bool keep_alive,
     return http_error(status, status_code_name(status), message, keep_alive, extra);
 }
 
-std::string http_error(int status, std::string_view code, std::string_view message,
-                       bool keep_alive, std::initializer_list<HttpHeader> extra) {
-    return http_response(status, "application/json", json_error_body(code, message), keep_alive, extra);
+std::string http_error(int status, std::string_view code, std::string_view message, bool keep_alive,
+                       std::initializer_list<HttpHeader> extra) {
+    return http_response(status, "application/json", json_error_body(code, message), keep_alive,
+                         extra);
 }
 
 }  // namespace ringcast

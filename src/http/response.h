@@ -24,7 +24,7 @@ std::string json_error_body(std::string_view code, std::string_view message);
 // A complete error response with a JSON body.
 std::string http_error(int status, std::string_view message, bool keep_alive,
                        std::initializer_list<HttpHeader> extra = {});
-std::string http_error(int status, std::string_view code, std::string_view message,
-                       bool keep_alive, std::initializer_list<HttpHeader> extra = {});
+std::string http_error(int status, std::string_view code, std::string_view message, bool keep_alive,
+                       std::initializer_list<HttpHeader> extra = {});
 
 }  // namespace ringcast

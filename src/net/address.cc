@@ -10,23 +10,28 @@ namespace ringcast {
 
 int SocketAddress::port() const {
     if (family() == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
-    if (family() == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
+    if (family() == AF_INET6)
+        return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
     return 0;
 }
 
 void SocketAddress::set_port(int port) {
-    if (family() == AF_INET) reinterpret_cast<sockaddr_in*>(&storage)->sin_port = htons(uint16_t(port));
-    if (family() == AF_INET6) reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port = htons(uint16_t(port));
+    if (family() == AF_INET)
+        reinterpret_cast<sockaddr_in*>(&storage)->sin_port = htons(uint16_t(port));
+    if (family() == AF_INET6)
+        reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port = htons(uint16_t(port));
 }
 
 std::string SocketAddress::to_string() const {
     char buf[INET6_ADDRSTRLEN] = "?";
     if (family() == AF_INET) {
-        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, buf, sizeof buf);
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, buf,
+                  sizeof buf);
         return std::string(buf) + ":" + std::to_string(port());
     }
     if (family() == AF_INET6) {
-        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr, buf, sizeof buf);
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr, buf,
+                  sizeof buf);
         return "[" + std::string(buf) + "]:" + std::to_string(port());
     }
     return "?";

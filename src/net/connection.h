@@ -55,15 +55,15 @@ private:
 
     OutQueue _out;
     TimerNode _timer;
-    SendOp* _send_op = nullptr;       // only for multi-frame sends
+    SendOp* _send_op = nullptr;  // only for multi-frame sends
     Connection* _next_dirty = nullptr;
     Connection* _prev_all = nullptr;  // every live connection of the shard
     Connection* _next_all = nullptr;
     uint64_t _serial = 0;
-    uint64_t _deadline = 0;           // the protocol's next deadline (0: none)
-    uint64_t _send_started = 0;       // ms; valid while _send_inflight
-    uint64_t _drain_deadline = 0;     // ms; valid while draining
-    uint32_t _slot = 0;               // direct descriptor index
+    uint64_t _deadline = 0;        // the protocol's next deadline (0: none)
+    uint64_t _send_started = 0;    // ms; valid while _send_inflight
+    uint64_t _drain_deadline = 0;  // ms; valid while draining
+    uint32_t _slot = 0;            // direct descriptor index
     State _state = State::open;
     bool _recv_armed = false;
     bool _send_inflight = false;

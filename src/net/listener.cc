@@ -31,7 +31,8 @@ int open_listener(const SocketAddress& addr, const ListenOptions& opts, std::str
         int e = errno;
         close(fd);
         *error = "cannot bind " + addr.to_string() + ": " + std::strerror(e);
-        if (e == EADDRINUSE) *error += " (another process listens there; pick another --http address)";
+        if (e == EADDRINUSE)
+            *error += " (another process listens there; pick another --http address)";
         if (e == EACCES) *error += " (ports below 1024 need CAP_NET_BIND_SERVICE)";
         return -e;
     }

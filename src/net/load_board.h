@@ -24,7 +24,8 @@ public:
     }
     uint64_t total() const {
         uint64_t t = 0;
-        for (unsigned i = 0; i < _shards; ++i) t += load(i);
+        for (unsigned i = 0; i < _shards; ++i)
+            t += load(i);
         return t;
     }
     // The shard with the fewest connections; `prefer` wins ties (no handoff needed).

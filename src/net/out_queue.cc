@@ -110,7 +110,8 @@ void OutQueue::consume(size_t n, LocalFramePool& frames, OutChunkPool& pool) {
 }
 
 void OutQueue::clear(LocalFramePool& frames, OutChunkPool& pool) {
-    while (_count > 0) pop_front(frames, pool);
+    while (_count > 0)
+        pop_front(frames, pool);
     _bytes = 0;
 }
 

@@ -69,7 +69,7 @@ private:
     uint16_t _head_idx = 0;  // first unsent item in _head
     uint16_t _tail_idx = 0;  // next free item in _tail
     uint32_t _count = 0;
-    uint32_t _offset = 0;    // bytes of front() already sent
+    uint32_t _offset = 0;  // bytes of front() already sent
     uint64_t _bytes = 0;
 };
 

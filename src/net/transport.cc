@@ -34,7 +34,8 @@ Transport::Transport(Reactor& reactor, LoadBoard& board, ConnectionHandler& hand
     : _reactor(reactor), _board(board), _handler(handler), _opts(opts) {}
 
 Transport::~Transport() {
-    for (SendOp* op : _free_send_ops) delete op;
+    for (SendOp* op : _free_send_ops)
+        delete op;
     for (Listener* l : _listeners) {
         if (l->fd >= 0) ::close(l->fd);
         delete l;
@@ -133,8 +134,7 @@ void Transport::handoff(uint32_t slot, unsigned target) {
         return;
     }
     io_uring_prep_rw(IORING_OP_MSG_RING, sqe, _reactor.peer_ring_fd(target),
-                     reinterpret_cast<void*>(uintptr_t(IORING_MSG_SEND_FD)), 0,
-                     tag(Op::handoff));
+                     reinterpret_cast<void*>(uintptr_t(IORING_MSG_SEND_FD)), 0, tag(Op::handoff));
     sqe->addr3 = slot;
     sqe->file_index = IORING_FILE_INDEX_ALLOC;
     sqe->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
@@ -205,7 +205,8 @@ void Transport::on_recv(Connection& c, const io_uring_cqe& cqe) {
         bufs.note_taken();
         // While paused, bytes already in flight are still handed over: the
         // protocol buffers them (bounded by its own limits).
-        if (c._state != Connection::State::closing) _handler.on_data(c, bufs.buffer(bid), size_t(res));
+        if (c._state != Connection::State::closing)
+            _handler.on_data(c, bufs.buffer(bid), size_t(res));
         bufs.recycle(bid);
     } else if (res == 0) {
         // The peer closed its side: nothing more will come. Flush what is queued
@@ -224,8 +225,9 @@ void Transport::on_recv(Connection& c, const io_uring_cqe& cqe) {
     // The multishot ended without closing the connection: after data (the
     // kernel may end a multishot at any time), or after a cancel from
     // pause_reading() when resume_reading() ran before this completion arrived.
-    if (!c._recv_armed && (res > 0 || res == -ECANCELED) && c._state != Connection::State::closing &&
-        !c._close_requested && !c._read_paused && !c._recv_starved)
+    if (!c._recv_armed && (res > 0 || res == -ECANCELED) &&
+        c._state != Connection::State::closing && !c._close_requested && !c._read_paused &&
+        !c._recv_starved)
         arm_recv(c);
     maybe_destroy(c);
 }
@@ -234,11 +236,8 @@ void Transport::on_recv(Connection& c, const io_uring_cqe& cqe) {
 
 bool Transport::enqueue(Connection& c, LocalFrame* lf) {
     switch (c.queue_frame(lf, _opts.max_queue_bytes, _reactor.frames(), _chunks)) {
-        case Connection::QueueResult::queued:
-            mark_dirty(c);
-            return true;
-        case Connection::QueueResult::not_open:
-            return false;
+        case Connection::QueueResult::queued: mark_dirty(c); return true;
+        case Connection::QueueResult::not_open: return false;
         case Connection::QueueResult::over_limit:
             ++_stats.dropped_slow;
             spdlog::info("shard {}: connection {} dropped: {} bytes queued, limit {} (slow reader)",
@@ -319,7 +318,8 @@ void Transport::submit_send(Connection& c) {
     // the write timeout of this send. Usually an earlier deadline (heartbeat) is
     // already armed and nothing needs to move.
     uint64_t stall_at = c._send_started + _opts.write_timeout_ms;
-    if (!c._timer.linked() || c._timer.expiry > stall_at) _reactor.timers().schedule(&c._timer, stall_at);
+    if (!c._timer.linked() || c._timer.expiry > stall_at)
+        _reactor.timers().schedule(&c._timer, stall_at);
 }
 
 void Transport::on_send(Connection& c, const io_uring_cqe& cqe) {
@@ -355,14 +355,16 @@ void Transport::flush() {
     if (!_close_list.empty()) {
         std::vector<Connection*> list;
         list.swap(_close_list);
-        for (Connection* c : list) begin_close(*c);
+        for (Connection* c : list)
+            begin_close(*c);
     }
     if (!_starved.empty()) {
         std::vector<Connection*> list;
         list.swap(_starved);
         for (Connection* c : list) {
             c->_recv_starved = false;
-            if (c->_state != Connection::State::closing && !c->_recv_armed && !c->_read_paused) arm_recv(*c);
+            if (c->_state != Connection::State::closing && !c->_recv_armed && !c->_read_paused)
+                arm_recv(*c);
             maybe_destroy(*c);
         }
     }
@@ -421,7 +423,8 @@ void Transport::begin_close(Connection& c) {
 
     if (_accept_blocked) {
         _accept_blocked = false;
-        for (Listener* l : _listeners) arm_accept(l);
+        for (Listener* l : _listeners)
+            arm_accept(l);
     }
 }
 
@@ -442,7 +445,8 @@ void Transport::maybe_destroy(Connection& c) {
 void Transport::set_deadline(Connection& c, uint64_t at_ms) {
     c._deadline = at_ms;
     if (c._state == Connection::State::closing) return;
-    if (at_ms && (!c._timer.linked() || c._timer.expiry > at_ms)) _reactor.timers().schedule(&c._timer, at_ms);
+    if (at_ms && (!c._timer.linked() || c._timer.expiry > at_ms))
+        _reactor.timers().schedule(&c._timer, at_ms);
 }
 
 // Arms the timer for the earliest of: the protocol deadline, the write timeout
@@ -485,15 +489,9 @@ void Transport::on_timer(TimerNode* node) {
 
 void Transport::on_completion(const io_uring_cqe& cqe) {
     switch (op_of(cqe.user_data)) {
-        case Op::accept:
-            on_accept(cqe);
-            return;
-        case Op::recv:
-            on_recv(*pointer_of<Connection>(cqe.user_data), cqe);
-            return;
-        case Op::send:
-            on_send(*pointer_of<Connection>(cqe.user_data), cqe);
-            return;
+        case Op::accept: on_accept(cqe); return;
+        case Op::recv: on_recv(*pointer_of<Connection>(cqe.user_data), cqe); return;
+        case Op::send: on_send(*pointer_of<Connection>(cqe.user_data), cqe); return;
         case Op::close: {
             Connection& c = *pointer_of<Connection>(cqe.user_data);
             c._close_inflight = false;
@@ -528,8 +526,7 @@ void Transport::on_completion(const io_uring_cqe& cqe) {
             adopt(slot);
             return;
         }
-        default:
-            return;
+        default: return;
     }
 }
 

@@ -95,7 +95,9 @@ public:
     void on_completion(const io_uring_cqe& cqe);
     void on_timer(TimerNode* node);
     void flush();
-    bool has_pending_work() const { return _dirty_head && _inflight_sends < _opts.max_inflight_sends; }
+    bool has_pending_work() const {
+        return _dirty_head && _inflight_sends < _opts.max_inflight_sends;
+    }
 
     size_t connection_count() const { return _count; }
     const TransportStats& stats() const { return _stats; }

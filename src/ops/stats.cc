@@ -76,11 +76,8 @@ bool StatsCollector::on_message(const MeshMsg& m) {
         case kStatsRequest:
             _reactor.send(m.from, MeshMsg{kStatsReply, 0, 0, m.a, ptr(snapshot())});
             return true;
-        case kStatsReply:
-            add_part(as<StatsRequest>(m.a), as<ShardSnapshot>(m.b));
-            return true;
-        default:
-            return false;
+        case kStatsReply: add_part(as<StatsRequest>(m.a), as<ShardSnapshot>(m.b)); return true;
+        default: return false;
     }
 }
 
@@ -96,7 +93,8 @@ std::string render_stats_json(const StatsRequest& r, double uptime_s, const Proc
         failures += s->hub.failures;
         dropped_slow += s->transport.dropped_slow;
         dropped_stalled += s->transport.dropped_stalled;
-        for (const auto& [name, n] : s->channels) channels[name] += n;
+        for (const auto& [name, n] : s->channels)
+            channels[name] += n;
     }
     std::string out;
     JsonWriter w(out);
@@ -111,9 +109,16 @@ std::string render_stats_json(const StatsRequest& r, double uptime_s, const Proc
     w.key("droppedStalledWriters").value(dropped_stalled);
     w.key("uptime").value(uptime_s);
     w.key("memoryUsage").begin_object().key("rss").value(p.rss_bytes).end_object();
-    w.key("cpu").begin_object().key("user").value(p.cpu_user_s).key("system").value(p.cpu_system_s).end_object();
+    w.key("cpu")
+        .begin_object()
+        .key("user")
+        .value(p.cpu_user_s)
+        .key("system")
+        .value(p.cpu_system_s)
+        .end_object();
     w.key("channels").begin_object();
-    for (const auto& [name, n] : channels) w.key(name).begin_object().key("connections").value(n).end_object();
+    for (const auto& [name, n] : channels)
+        w.key(name).begin_object().key("connections").value(n).end_object();
     w.end_object();
     w.key("shards").begin_array();
     for (const ShardSnapshot* s : r.parts) {

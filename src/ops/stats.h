@@ -42,7 +42,8 @@ struct StatsRequest {
     void* ctx = nullptr;
     void* owner = nullptr;
     ~StatsRequest() {
-        for (ShardSnapshot* s : parts) delete s;
+        for (ShardSnapshot* s : parts)
+            delete s;
     }
 };
 

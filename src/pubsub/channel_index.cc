@@ -5,7 +5,8 @@
 namespace ringcast {
 
 ChannelIndex::~ChannelIndex() {
-    for (auto& [key, ch] : _map) delete ch;
+    for (auto& [key, ch] : _map)
+        delete ch;
 }
 
 Channel* ChannelIndex::find(std::string_view name, uint64_t hash) const {

@@ -27,10 +27,10 @@ struct Subscription {
 struct Channel {
     std::string name;
     uint64_t hash = 0;
-    bool owned = false;               // this shard numbers the channel's events
-    uint64_t next_sequence = 1;       // owner only
-    uint64_t events = 0;              // events delivered here
-    uint64_t deliveries = 0;          // frames queued to subscribers here
+    bool owned = false;          // this shard numbers the channel's events
+    uint64_t next_sequence = 1;  // owner only
+    uint64_t events = 0;         // events delivered here
+    uint64_t deliveries = 0;     // frames queued to subscribers here
     std::vector<Subscription*> subscribers;
 };
 
@@ -51,7 +51,8 @@ public:
     uint64_t subscriptions() const { return _subscriptions; }
     template <typename F>
     void for_each(F&& f) const {
-        for (const auto& [key, ch] : _map) f(*ch);
+        for (const auto& [key, ch] : _map)
+            f(*ch);
     }
 
 private:

@@ -21,8 +21,7 @@ public:
 
     // Returns nullptr only if the inputs are invalid (the caller validates first).
     static Event* build(std::string_view channel, std::string_view event_name,
-                        std::string_view data, std::string_view explicit_id,
-                        int64_t timestamp_ms);
+                        std::string_view data, std::string_view explicit_id, int64_t timestamp_ms);
 
     std::string_view channel() const { return {_channel, _channel_len}; }
     uint64_t channel_hash() const { return _hash; }

@@ -90,14 +90,9 @@ bool Hub::on_message(const MeshMsg& m) {
         case kHubForward:
             sequence_and_broadcast(as<Event>(m.a), as<PublishTicket>(m.b), m.arg);
             return true;
-        case kHubDeliver:
-            deliver_local(as<Event>(m.a), as<PublishTicket>(m.b), m.arg);
-            return true;
-        case kHubResult:
-            complete(as<PublishTicket>(m.a), m.arg, m.b);
-            return true;
-        default:
-            return false;
+        case kHubDeliver: deliver_local(as<Event>(m.a), as<PublishTicket>(m.b), m.arg); return true;
+        case kHubResult: complete(as<PublishTicket>(m.a), m.arg, m.b); return true;
+        default: return false;
     }
 }
 

@@ -59,7 +59,9 @@ bool valid_event_id(std::string_view id) {
     return true;
 }
 
-size_t sse_id_line_size(std::string_view id) { return kId.size() + id.size() + 1; }
+size_t sse_id_line_size(std::string_view id) {
+    return kId.size() + id.size() + 1;
+}
 
 size_t sse_write_id_line(char* out, std::string_view id) {
     char* p = put(out, kId);
@@ -99,7 +101,9 @@ std::string sse_event(std::string_view id, std::string_view event, std::string_v
     return s;
 }
 
-std::string sse_retry(unsigned ms) { return "retry: " + std::to_string(ms) + "\n\n"; }
+std::string sse_retry(unsigned ms) {
+    return "retry: " + std::to_string(ms) + "\n\n";
+}
 
 std::string sse_comment(std::string_view text) {
     std::string s;

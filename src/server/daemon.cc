@@ -76,7 +76,8 @@ public:
         io_uring_submit(&_ring);
         io_uring_cqe* cqe;
         if (io_uring_wait_cqe(&_ring, &cqe) == 0) {
-            if (cqe->res < 0) spdlog::error("stop message to a shard failed: {}", std::strerror(-cqe->res));
+            if (cqe->res < 0)
+                spdlog::error("stop message to a shard failed: {}", std::strerror(-cqe->res));
             io_uring_cqe_seen(&_ring, cqe);
         }
     }
@@ -113,7 +114,8 @@ int run_daemon(const Config& cfg) {
         spdlog::critical("io_uring is not usable on this machine:\n{}", format_probe(probe));
         return kExitEnvironment;
     }
-    for (const auto& note : probe.notes) spdlog::warn("{}", note);
+    for (const auto& note : probe.notes)
+        spdlog::warn("{}", note);
 
     std::vector<int> cpus = allowed_cpus();
     if (cpus.empty()) cpus.push_back(0);
@@ -124,8 +126,10 @@ int run_daemon(const Config& cfg) {
     rlim_t nofile = raise_nofile_limit();
     unsigned table = cfg.connections_per_shard ? cfg.connections_per_shard : unsigned(nofile);
     if (table > nofile) {
-        spdlog::warn("engine.connections_per_shard = {} exceeds the open-files limit {}; using {} "
-                     "(raise LimitNOFILE to allow more)", table, nofile, nofile);
+        spdlog::warn(
+            "engine.connections_per_shard = {} exceeds the open-files limit {}; using {} "
+            "(raise LimitNOFILE to allow more)",
+            table, nofile, nofile);
         table = unsigned(nofile);
     }
 
@@ -137,7 +141,8 @@ int run_daemon(const Config& cfg) {
         int fd = open_listener(bind_addr, ListenOptions{!handoff, int(cfg.listen_backlog)}, &error);
         if (fd < 0) {
             spdlog::critical("{}", error);
-            for (int l : listeners) close(l);
+            for (int l : listeners)
+                close(l);
             return kExitEnvironment;
         }
         if (i == 0) bind_addr = bound_address(fd);  // port 0: the others join the chosen port
@@ -172,7 +177,8 @@ int run_daemon(const Config& cfg) {
                 spdlog::warn("shard {}: cannot pin to CPU {}: {}", i, cpu, std::strerror(-r));
             // The shard is built on its own thread so that its memory comes from
             // this thread's mimalloc heap and its ring is bound to this thread.
-            auto shard = std::make_unique<Shard>(i, mesh, board, streams, shutdown, opts, started_ms);
+            auto shard =
+                std::make_unique<Shard>(i, mesh, board, streams, shutdown, opts, started_ms);
             const char* what = "";
             int r = shard->init(&what);
             self->init_step = what;
@@ -199,32 +205,43 @@ int run_daemon(const Config& cfg) {
     for (unsigned i = 0; i < shards; ++i) {
         int r = threads[i]->init_result.load();
         if (r != 0) {
-            spdlog::critical("shard {}: {} failed: {}", i, threads[i]->init_step, std::strerror(-r));
+            spdlog::critical("shard {}: {} failed: {}", i, threads[i]->init_step,
+                             std::strerror(-r));
             if (r == -ENOMEM || r == -EMFILE)
-                spdlog::critical("hint: lower engine.connections_per_shard or engine.recv_buffers, "
-                                 "or raise LimitNOFILE / LimitMEMLOCK");
+                spdlog::critical(
+                    "hint: lower engine.connections_per_shard or engine.recv_buffers, "
+                    "or raise LimitNOFILE / LimitMEMLOCK");
             stop_all(1);
-            for (auto& t : threads) t->thread.join();
+            for (auto& t : threads)
+                t->thread.join();
             return kExitEnvironment;
         }
     }
 
     std::string where = bind_addr.to_string();
-    spdlog::info("ringcastd {} ready: {} shard{} (CPUs {}), accept={}, ring={}, kernel {}, mimalloc {}.{}.{}",
-                 RINGCAST_VERSION, shards, shards == 1 ? "" : "s",
-                 fmt::join(std::vector<int>(cpus.begin(), cpus.begin() + std::min<size_t>(shards, cpus.size())), ","),
-                 cfg.accept, threads[0]->ring_mode, probe.kernel, mi_version() / 100,
-                 (mi_version() / 10) % 10, mi_version() % 10);
-    spdlog::info("listening on http://{} — stream: GET /api/sse/stream?channels=a,b, publish: POST "
-                 "/api/publish, stats: GET /api/stats", where);
-    sd_notifyf(0, "READY=1\nSTATUS=listening on %s\nMAINPID=%lu", where.c_str(), (unsigned long)getpid());
+    spdlog::info(
+        "ringcastd {} ready: {} shard{} (CPUs {}), accept={}, ring={}, kernel {}, mimalloc "
+        "{}.{}.{}",
+        RINGCAST_VERSION, shards, shards == 1 ? "" : "s",
+        fmt::join(
+            std::vector<int>(cpus.begin(), cpus.begin() + std::min<size_t>(shards, cpus.size())),
+            ","),
+        cfg.accept, threads[0]->ring_mode, probe.kernel, mi_version() / 100,
+        (mi_version() / 10) % 10, mi_version() % 10);
+    spdlog::info(
+        "listening on http://{} — stream: GET /api/sse/stream?channels=a,b, publish: POST "
+        "/api/publish, stats: GET /api/stats",
+        where);
+    sd_notifyf(0, "READY=1\nSTATUS=listening on %s\nMAINPID=%lu", where.c_str(),
+               (unsigned long)getpid());
 
     for (;;) {
         siginfo_t info;
         int sig = sigwaitinfo(&sigs, &info);
         if (sig == SIGHUP) {
-            spdlog::warn("SIGHUP received: configuration reload is not supported by this release; "
-                         "restart the service to apply changes");
+            spdlog::warn(
+                "SIGHUP received: configuration reload is not supported by this release; "
+                "restart the service to apply changes");
             continue;
         }
         if (sig == SIGINT || sig == SIGTERM) {
@@ -239,7 +256,8 @@ int run_daemon(const Config& cfg) {
     // Wait for every shard to report its connections closed. A second signal
     // skips the wait. The shards enforce shutdown_timeout themselves; the extra
     // second here only guards against a shard that stopped answering.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(cfg.shutdown_timeout_ms + 1000);
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::milliseconds(cfg.shutdown_timeout_ms + 1000);
     while (shutdown.drained.load() < shards && std::chrono::steady_clock::now() < deadline) {
         timespec ts{0, 50'000'000};
         int sig = sigtimedwait(&sigs, nullptr, &ts);
@@ -249,9 +267,11 @@ int run_daemon(const Config& cfg) {
         }
     }
     if (shutdown.drained.load() < shards)
-        spdlog::warn("{} of {} shards did not finish draining in time", shards - shutdown.drained.load(), shards);
+        spdlog::warn("{} of {} shards did not finish draining in time",
+                     shards - shutdown.drained.load(), shards);
     stop_all(1);
-    for (auto& t : threads) t->thread.join();
+    for (auto& t : threads)
+        t->thread.join();
     spdlog::info("stopped");
     return kExitOk;
 }

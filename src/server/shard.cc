@@ -16,12 +16,15 @@ Shard::Shard(unsigned id, Mesh& mesh, LoadBoard& board, StreamLimit& streams,
     _stats.set_stream_counter(&_http.stream_count());
 }
 
-int Shard::init(const char** what) { return _reactor.init(_opts.reactor, what); }
+int Shard::init(const char** what) {
+    return _reactor.init(_opts.reactor, what);
+}
 
 void Shard::on_message(const MeshMsg& m) {
     if (_hub.on_message(m)) return;
     if (_stats.on_message(m)) return;
-    spdlog::error("shard {}: unknown mesh message kind {} from shard {}", _reactor.id(), m.kind, m.from);
+    spdlog::error("shard {}: unknown mesh message kind {} from shard {}", _reactor.id(), m.kind,
+                  m.from);
 }
 
 void Shard::on_timer(TimerNode* node) {
@@ -29,8 +32,9 @@ void Shard::on_timer(TimerNode* node) {
         // The drain took too long: cut whatever is left.
         size_t left = _transport.connection_count();
         if (left > 0)
-            spdlog::warn("shard {}: shutdown timeout ({} ms): closing {} connections with unsent data",
-                         _reactor.id(), _opts.shutdown_timeout_ms, left);
+            spdlog::warn(
+                "shard {}: shutdown timeout ({} ms): closing {} connections with unsent data",
+                _reactor.id(), _opts.shutdown_timeout_ms, left);
         _transport.for_each_connection([&](Connection& c) { _transport.close(c, false); });
         return;
     }

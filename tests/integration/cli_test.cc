@@ -14,9 +14,10 @@ TEST(Cli, HelpListsTheMainFlags) {
     CommandResult r = run_ringcastd({"--help"});
     ASSERT_TRUE(r.exit_code) << "ringcastd --help did not exit";
     EXPECT_EQ(*r.exit_code, 0) << r.err;
-    for (const char* flag : {"--http", "--shards", "--config", "--data-dir", "--log-level", "--accept",
-                             "--check-config", "--print-default-config"})
-        EXPECT_NE(r.out.find(flag), std::string::npos) << flag << " missing from --help:\n" << r.out;
+    for (const char* flag : {"--http", "--shards", "--config", "--data-dir", "--log-level",
+                             "--accept", "--check-config", "--print-default-config"})
+        EXPECT_NE(r.out.find(flag), std::string::npos) << flag << " missing from --help:\n"
+                                                       << r.out;
 }
 
 TEST(Cli, VersionPrintsTheVersion) {
@@ -30,8 +31,9 @@ TEST(Cli, UnknownFlagIsAUsageError) {
     CommandResult r = run_ringcastd({"--frobnicate"});
     ASSERT_TRUE(r.exit_code) << "ringcastd with an unknown flag did not exit";
     EXPECT_EQ(*r.exit_code, 2);
-    EXPECT_NE((r.out + r.err).find("--frobnicate"), std::string::npos) << "the message names the flag:\n"
-                                                                       << r.out << r.err;
+    EXPECT_NE((r.out + r.err).find("--frobnicate"), std::string::npos)
+        << "the message names the flag:\n"
+        << r.out << r.err;
 }
 
 TEST(Cli, BadValuesAreUsageErrorsWithAClearMessage) {
@@ -56,30 +58,37 @@ TEST(Cli, BadValuesAreUsageErrorsWithAClearMessage) {
         args.insert(args.end(), {"--data-dir", dir.path() + "/data"});
         CommandResult r = run_ringcastd(args, Deadline(10s));
         std::string cmd;
-        for (const auto& a : k.args) cmd += a + " ";
+        for (const auto& a : k.args)
+            cmd += a + " ";
         ASSERT_TRUE(r.exit_code) << cmd << ": ringcastd started instead of refusing";
         EXPECT_EQ(*r.exit_code, 2) << cmd << "\n" << r.out << r.err;
         EXPECT_NE((r.out + r.err).find(k.mentions), std::string::npos)
-            << cmd << ": the message should mention " << k.mentions << ":\n" << r.out << r.err;
+            << cmd << ": the message should mention " << k.mentions << ":\n"
+            << r.out << r.err;
     }
 }
 
 TEST(Cli, CheckConfigAcceptsAGoodFileAndNamesAnUnknownKey) {
     TempDir dir;
-    std::string good = dir.write("good.toml",
-                                 "[server]\nmax_connections = 100\n[sse]\nheartbeat_interval = \"15s\"\n"
-                                 "default_channels = [\"a\", \"b\"]\n[delivery]\nmax_queue = \"1MiB\"\n");
+    std::string good =
+        dir.write("good.toml",
+                  "[server]\nmax_connections = 100\n[sse]\nheartbeat_interval = \"15s\"\n"
+                  "default_channels = [\"a\", \"b\"]\n[delivery]\nmax_queue = \"1MiB\"\n");
     CommandResult ok = run_ringcastd({"--check-config", good});
     ASSERT_TRUE(ok.exit_code);
     EXPECT_EQ(*ok.exit_code, 0) << ok.out << ok.err;
     EXPECT_NE(ok.out.find("OK"), std::string::npos) << ok.out;
 
-    std::string bad = dir.write("bad.toml", "[sse]\nheartbeat_interval = \"15s\"\nheartbeat_intervall = \"1s\"\n");
+    std::string bad = dir.write(
+        "bad.toml", "[sse]\nheartbeat_interval = \"15s\"\nheartbeat_intervall = \"1s\"\n");
     CommandResult no = run_ringcastd({"--check-config", bad});
     ASSERT_TRUE(no.exit_code);
     EXPECT_EQ(*no.exit_code, 2) << no.out << no.err;
-    EXPECT_NE(no.err.find("sse.heartbeat_intervall"), std::string::npos) << "the error names the key:\n" << no.err;
-    EXPECT_NE(no.err.find("bad.toml"), std::string::npos) << "the error names the file:\n" << no.err;
+    EXPECT_NE(no.err.find("sse.heartbeat_intervall"), std::string::npos)
+        << "the error names the key:\n"
+        << no.err;
+    EXPECT_NE(no.err.find("bad.toml"), std::string::npos) << "the error names the file:\n"
+                                                          << no.err;
 
     std::string wrong_type = dir.write("type.toml", "[http]\nmax_body = \"lots\"\n");
     CommandResult t = run_ringcastd({"--check-config", wrong_type});
@@ -88,8 +97,8 @@ TEST(Cli, CheckConfigAcceptsAGoodFileAndNamesAnUnknownKey) {
     EXPECT_NE(t.err.find("http.max_body"), std::string::npos) << t.err;
 
     // The same file given to the daemon itself is refused before it starts.
-    CommandResult start = run_ringcastd({"--config", bad, "--http", "127.0.0.1:0", "--data-dir", dir.path() + "/d"},
-                                        Deadline(10s));
+    CommandResult start = run_ringcastd(
+        {"--config", bad, "--http", "127.0.0.1:0", "--data-dir", dir.path() + "/d"}, Deadline(10s));
     ASSERT_TRUE(start.exit_code) << "ringcastd started with an unknown key in its config";
     EXPECT_EQ(*start.exit_code, 2);
     EXPECT_NE(start.err.find("sse.heartbeat_intervall"), std::string::npos) << start.err;
@@ -114,8 +123,9 @@ TEST(Cli, CheckConfigExplainsBadValuesAndSyntax) {
         ASSERT_TRUE(r.exit_code);
         EXPECT_EQ(*r.exit_code, 2) << k.toml << r.out << r.err;
         for (const std::string& m : k.mentions)
-            EXPECT_NE(r.err.find(m), std::string::npos) << "the error for\n" << k.toml << "should mention " << m
-                                                        << ":\n" << r.err;
+            EXPECT_NE(r.err.find(m), std::string::npos) << "the error for\n"
+                                                        << k.toml << "should mention " << m << ":\n"
+                                                        << r.err;
     }
 }
 
@@ -123,7 +133,8 @@ TEST(Cli, EnvironmentProblemsExitThree) {
     TempDir dir;
     // The data directory cannot be created under a regular file.
     std::string file = dir.write("not-a-dir", "x");
-    CommandResult r = run_ringcastd({"--http", "127.0.0.1:0", "--data-dir", file + "/data"}, Deadline(10s));
+    CommandResult r =
+        run_ringcastd({"--http", "127.0.0.1:0", "--data-dir", file + "/data"}, Deadline(10s));
     ASSERT_TRUE(r.exit_code) << "ringcastd started without a usable data directory";
     EXPECT_EQ(*r.exit_code, 3) << r.out << r.err;
     EXPECT_NE(r.err.find(file), std::string::npos) << "the message names the directory:\n" << r.err;
@@ -132,10 +143,12 @@ TEST(Cli, EnvironmentProblemsExitThree) {
     DaemonProcess first;
     ASSERT_TRUE(first.start({.shards = 1})) << first.error();
     std::string addr = "127.0.0.1:" + std::to_string(first.port());
-    CommandResult second = run_ringcastd({"--http", addr, "--data-dir", dir.path() + "/d2"}, Deadline(10s));
+    CommandResult second =
+        run_ringcastd({"--http", addr, "--data-dir", dir.path() + "/d2"}, Deadline(10s));
     ASSERT_TRUE(second.exit_code) << "a second daemon started on a port in use";
     EXPECT_EQ(*second.exit_code, 3) << second.out << second.err;
-    EXPECT_NE(second.err.find(addr), std::string::npos) << "the message names the address:\n" << second.err;
+    EXPECT_NE(second.err.find(addr), std::string::npos) << "the message names the address:\n"
+                                                        << second.err;
     // The first one is unaffected.
     HttpClient c(first.port());
     ASSERT_TRUE(c.connect()) << c.error();
@@ -146,8 +159,8 @@ TEST(Cli, PrintedDefaultConfigPassesTheCheck) {
     CommandResult print = run_ringcastd({"--print-default-config"});
     ASSERT_TRUE(print.exit_code);
     ASSERT_EQ(*print.exit_code, 0) << print.err;
-    for (const char* key : {"[server]", "[http]", "[sse]", "[delivery]", "max_connections", "request_timeout",
-                            "heartbeat_interval", "default_channels"})
+    for (const char* key : {"[server]", "[http]", "[sse]", "[delivery]", "max_connections",
+                            "request_timeout", "heartbeat_interval", "default_channels"})
         EXPECT_NE(print.out.find(key), std::string::npos) << key;
     TempDir dir;
     CommandResult check = run_ringcastd({"--check-config", dir.write("defaults.toml", print.out)});

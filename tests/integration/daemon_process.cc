@@ -33,7 +33,9 @@ std::string read_file(const std::string& path) {
     return ss.str();
 }
 
-int pidfd_open(pid_t pid) { return int(syscall(SYS_pidfd_open, pid, 0)); }
+int pidfd_open(pid_t pid) {
+    return int(syscall(SYS_pidfd_open, pid, 0));
+}
 
 // A spawned child: its pid and a pidfd that becomes readable when it exits.
 struct Child {
@@ -43,13 +45,15 @@ struct Child {
 
 // posix_spawn()s ringcastd with `args`, stdout/stderr to files, stdin from
 // /dev/null, and `extra_env` added to our environment.
-Child spawn(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path,
-            const std::vector<std::string>& extra_env, std::string* error) {
+Child spawn(const std::vector<std::string>& args, const std::string& out_path,
+            const std::string& err_path, const std::vector<std::string>& extra_env,
+            std::string* error) {
     std::string bin = ringcastd_path();
     std::vector<std::string> argv_s = {bin};
     argv_s.insert(argv_s.end(), args.begin(), args.end());
     std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
+    for (auto& a : argv_s)
+        argv.push_back(a.data());
     argv.push_back(nullptr);
 
     std::vector<std::string> env_s;
@@ -60,7 +64,8 @@ Child spawn(const std::vector<std::string>& args, const std::string& out_path, c
     }
     env_s.insert(env_s.end(), extra_env.begin(), extra_env.end());
     std::vector<char*> envp;
-    for (auto& e : env_s) envp.push_back(e.data());
+    for (auto& e : env_s)
+        envp.push_back(e.data());
     envp.push_back(nullptr);
 
     posix_spawn_file_actions_t fa;
@@ -144,7 +149,8 @@ DaemonProcess::~DaemonProcess() {
     if (_pid > 0 && ::testing::Test::HasFailure()) {
         std::string l = log();
         if (l.size() > 8000) l = "...\n" + l.substr(l.size() - 8000);
-        std::fprintf(stderr, "---- ringcastd (pid %d) log ----\n%s---- end of log ----\n", int(_pid), l.c_str());
+        std::fprintf(stderr, "---- ringcastd (pid %d) log ----\n%s---- end of log ----\n",
+                     int(_pid), l.c_str());
     }
 }
 
@@ -169,8 +175,9 @@ bool DaemonProcess::start(const DaemonOptions& opts, const Deadline& d) {
         return false;
     }
 
-    std::vector<std::string> args = {"--http", "127.0.0.1:0", "--shards", std::to_string(opts.shards),
-                                      "--data-dir", _dir.path() + "/data"};
+    std::vector<std::string> args = {"--http",     "127.0.0.1:0",
+                                     "--shards",   std::to_string(opts.shards),
+                                     "--data-dir", _dir.path() + "/data"};
     if (!opts.config.empty()) {
         args.push_back("--config");
         args.push_back(_dir.write("ringcast.toml", opts.config));
@@ -213,8 +220,8 @@ bool DaemonProcess::start(const DaemonOptions& opts, const Deadline& d) {
         }
         if (p[1].revents & POLLIN) {
             _exit_status = await_exit(_pid, _pidfd, Deadline(1s));
-            _error = "ringcastd exited with " + (_exit_status ? std::to_string(*_exit_status) : "?") +
-                     " before it was ready";
+            _error = "ringcastd exited with " +
+                     (_exit_status ? std::to_string(*_exit_status) : "?") + " before it was ready";
             break;
         }
     }
@@ -236,7 +243,9 @@ bool DaemonProcess::start(const DaemonOptions& opts, const Deadline& d) {
     return true;
 }
 
-bool DaemonProcess::signal(int sig) const { return running() && ::kill(_pid, sig) == 0; }
+bool DaemonProcess::signal(int sig) const {
+    return running() && ::kill(_pid, sig) == 0;
+}
 
 std::optional<int> DaemonProcess::wait_exit(const Deadline& d) {
     if (_exit_status || _pid <= 0) return _exit_status;

@@ -89,6 +89,7 @@ struct CommandResult {
 };
 
 // Runs ringcastd with `args` (no NOTIFY_SOCKET), capturing stdout and stderr.
-CommandResult run_ringcastd(const std::vector<std::string>& args, const Deadline& d = Deadline(15s));
+CommandResult run_ringcastd(const std::vector<std::string>& args,
+                            const Deadline& d = Deadline(15s));
 
 }  // namespace ringcast::itest

@@ -15,29 +15,38 @@ TEST(Disconnect, VanishingClientsDoNotDisturbTheOthers) {
     constexpr int kTotal = kWatchers + kPlain + kAbortive + kStalled;
     DaemonProcess d;
     // A reader more than 64 KiB or 1 s behind is cut off.
-    ASSERT_TRUE(d.start({.shards = 2, .config = "[delivery]\nmax_queue = \"64KiB\"\nwrite_timeout = \"1s\"\n"}))
+    ASSERT_TRUE(d.start(
+        {.shards = 2, .config = "[delivery]\nmax_queue = \"64KiB\"\nwrite_timeout = \"1s\"\n"}))
         << d.error();
 
     SseFleet fleet(d.port());
     std::vector<size_t> watchers, plain, abortive, stalled;
-    for (int i = 0; i < kWatchers; ++i) watchers.push_back(fleet.add("/api/sse/stream?channels=flow"));
-    for (int i = 0; i < kPlain; ++i) plain.push_back(fleet.add("/api/sse/stream?channels=flow"));
-    for (int i = 0; i < kAbortive; ++i) abortive.push_back(fleet.add("/api/sse/stream?channels=flow,other"));
-    for (int i = 0; i < kStalled; ++i) stalled.push_back(fleet.add("/api/sse/stream?channels=flow", 4096));
-    ASSERT_TRUE(fleet.run_until([&] { return fleet.all_connected(); }, Deadline(10s))) << fleet.problems();
-    for (size_t i : stalled) fleet.stop_reading(i);
+    for (int i = 0; i < kWatchers; ++i)
+        watchers.push_back(fleet.add("/api/sse/stream?channels=flow"));
+    for (int i = 0; i < kPlain; ++i)
+        plain.push_back(fleet.add("/api/sse/stream?channels=flow"));
+    for (int i = 0; i < kAbortive; ++i)
+        abortive.push_back(fleet.add("/api/sse/stream?channels=flow,other"));
+    for (int i = 0; i < kStalled; ++i)
+        stalled.push_back(fleet.add("/api/sse/stream?channels=flow", 4096));
+    ASSERT_TRUE(fleet.run_until([&] { return fleet.all_connected(); }, Deadline(10s)))
+        << fleet.problems();
+    for (size_t i : stalled)
+        fleet.stop_reading(i);
 
     HttpClient api(d.port());
     ASSERT_TRUE(api.connect()) << api.error();
     Json stats;
-    ASSERT_TRUE(await_stats(api, [&](const Json& s) { return s["totalConnections"].as_int() == kTotal; },
-                            Deadline(10s), &stats, [&](int ms) { fleet.pump(ms); }));
+    ASSERT_TRUE(await_stats(
+        api, [&](const Json& s) { return s["totalConnections"].as_int() == kTotal; }, Deadline(10s),
+        &stats, [&](int ms) { fleet.pump(ms); }));
 
     const std::string pad(1000, 'p');
     int published = 0;
     auto publish_one = [&](std::string_view event) {
         ++published;
-        auto r = publish(api, "flow", event, "{\"n\":" + std::to_string(published) + ",\"pad\":\"" + pad + "\"}");
+        auto r = publish(api, "flow", event,
+                         "{\"n\":" + std::to_string(published) + ",\"pad\":\"" + pad + "\"}");
         ASSERT_TRUE(r) << api.error();
         ASSERT_EQ(r->response.status, 200) << r->response.describe();
         EXPECT_EQ(r->id, std::to_string(published));
@@ -47,11 +56,15 @@ TEST(Disconnect, VanishingClientsDoNotDisturbTheOthers) {
     };
 
     // Phase 1: everyone reads (but the stalled ones).
-    for (int k = 0; k < 20; ++k) ASSERT_NO_FATAL_FAILURE(publish_one("tick"));
+    for (int k = 0; k < 20; ++k)
+        ASSERT_NO_FATAL_FAILURE(publish_one("tick"));
     // Phase 2: plain closes, more events, abortive closes, more events.
-    for (size_t i : plain) fleet.close(i, false);
-    for (int k = 0; k < 20; ++k) ASSERT_NO_FATAL_FAILURE(publish_one("tick"));
-    for (size_t i : abortive) fleet.close(i, true);
+    for (size_t i : plain)
+        fleet.close(i, false);
+    for (int k = 0; k < 20; ++k)
+        ASSERT_NO_FATAL_FAILURE(publish_one("tick"));
+    for (size_t i : abortive)
+        fleet.close(i, true);
     // Phase 3: keep publishing until the daemon has dropped the stalled readers
     // and let go of every closed connection.
     auto settled = [&](const Json& s) {
@@ -61,16 +74,18 @@ TEST(Disconnect, VanishingClientsDoNotDisturbTheOthers) {
     Deadline phase3(30s);
     bool done = false;
     while (!done && !phase3.expired() && published < 5000) {
-        for (int k = 0; k < 10; ++k) ASSERT_NO_FATAL_FAILURE(publish_one("tick"));
+        for (int k = 0; k < 10; ++k)
+            ASSERT_NO_FATAL_FAILURE(publish_one("tick"));
         auto s = fetch_stats(api);
         ASSERT_TRUE(s) << api.error();
         stats = *s;
         done = settled(stats);
     }
     ASSERT_TRUE(done) << "after " << published << " events: totalConnections "
-                      << stats["totalConnections"].as_int() << " (want " << kWatchers << "), dropped slow "
-                      << stats["droppedSlowReaders"].as_int() << ", stalled "
-                      << stats["droppedStalledWriters"].as_int() << " (want " << kStalled << " in all)";
+                      << stats["totalConnections"].as_int() << " (want " << kWatchers
+                      << "), dropped slow " << stats["droppedSlowReaders"].as_int() << ", stalled "
+                      << stats["droppedStalledWriters"].as_int() << " (want " << kStalled
+                      << " in all)";
     ASSERT_NO_FATAL_FAILURE(publish_one("fence"));
 
     // Every watcher has every event, once, in order.
@@ -86,7 +101,8 @@ TEST(Disconnect, VanishingClientsDoNotDisturbTheOthers) {
         ASSERT_EQ(evs.size(), size_t(published)) << "watcher " << i;
         for (int k = 0; k < published; ++k) {
             ASSERT_EQ(evs[k]->last_event_id, std::to_string(k + 1)) << "watcher " << i;
-            ASSERT_TRUE(evs[k]->data.starts_with("{\"n\":" + std::to_string(k + 1) + ",")) << "watcher " << i;
+            ASSERT_TRUE(evs[k]->data.starts_with("{\"n\":" + std::to_string(k + 1) + ","))
+                << "watcher " << i;
         }
     }
 
@@ -103,24 +119,32 @@ TEST(Disconnect, VanishingClientsDoNotDisturbTheOthers) {
     }
 
     // Only the watchers and this API connection remain.
-    EXPECT_TRUE(await_stats(api, [&](const Json& s) {
-        return s["totalConnections"].as_int() == kWatchers && s["sockets"].as_int() == kWatchers + 1 &&
-               s["channels"]["flow"]["connections"].as_int() == kWatchers && !s["channels"].has("other");
-    }, Deadline(10s), &stats, [&](int ms) { fleet.pump(ms); }))
+    EXPECT_TRUE(await_stats(
+        api,
+        [&](const Json& s) {
+            return s["totalConnections"].as_int() == kWatchers &&
+                   s["sockets"].as_int() == kWatchers + 1 &&
+                   s["channels"]["flow"]["connections"].as_int() == kWatchers &&
+                   !s["channels"].has("other");
+        },
+        Deadline(10s), &stats, [&](int ms) { fleet.pump(ms); }))
         << "sockets " << stats["sockets"].as_int() << ", channels: flow "
-        << stats["channels"]["flow"]["connections"].as_int() << ", other present: " << stats["channels"].has("other");
+        << stats["channels"]["flow"]["connections"].as_int()
+        << ", other present: " << stats["channels"].has("other");
 }
 
 // One stream reads (the watcher), one never does. `config` decides how the
 // daemon gets rid of the second; `dropped_key` is the stats counter that must
 // count it, `other_key` the one that must not.
-void expect_stuck_reader_dropped(const std::string& config, const char* dropped_key, const char* other_key) {
+void expect_stuck_reader_dropped(const std::string& config, const char* dropped_key,
+                                 const char* other_key) {
     DaemonProcess d;
     ASSERT_TRUE(d.start({.shards = 2, .config = config})) << d.error();
     SseFleet fleet(d.port());
     size_t watcher = fleet.add("/api/sse/stream?channels=big");
     size_t stuck = fleet.add("/api/sse/stream?channels=big", 4096);
-    ASSERT_TRUE(fleet.run_until([&] { return fleet.all_connected(); }, Deadline(10s))) << fleet.problems();
+    ASSERT_TRUE(fleet.run_until([&] { return fleet.all_connected(); }, Deadline(10s)))
+        << fleet.problems();
     fleet.stop_reading(stuck);
 
     HttpClient api(d.port());
@@ -132,7 +156,8 @@ void expect_stuck_reader_dropped(const std::string& config, const char* dropped_
     Deadline give_up(30s);
     while (!give_up.expired() && published < 2000) {
         ++published;
-        auto r = publish(api, "big", "blob", "{\"n\":" + std::to_string(published) + ",\"pad\":\"" + pad + "\"}");
+        auto r = publish(api, "big", "blob",
+                         "{\"n\":" + std::to_string(published) + ",\"pad\":\"" + pad + "\"}");
         ASSERT_TRUE(r) << api.error();
         ASSERT_EQ(r->response.status, 200) << r->response.describe();
         fleet.pump(0);
@@ -144,10 +169,11 @@ void expect_stuck_reader_dropped(const std::string& config, const char* dropped_
     }
     // A write timeout needs time rather than bytes: once the queue is stuck,
     // await it without publishing more.
-    ASSERT_TRUE(await_stats(api, [&](const Json& s) { return s[dropped_key].as_int() == 1; }, Deadline(10s), &stats,
-                            [&](int ms) { fleet.pump(ms); }))
-        << "after " << published << " events: " << dropped_key << " " << stats[dropped_key].as_int() << ", "
-        << other_key << " " << stats[other_key].as_int();
+    ASSERT_TRUE(await_stats(
+        api, [&](const Json& s) { return s[dropped_key].as_int() == 1; }, Deadline(10s), &stats,
+        [&](int ms) { fleet.pump(ms); }))
+        << "after " << published << " events: " << dropped_key << " " << stats[dropped_key].as_int()
+        << ", " << other_key << " " << stats[other_key].as_int();
     EXPECT_EQ(stats[other_key].as_int(), 0);
     EXPECT_EQ(stats["totalConnections"].as_int(), 1);
 
@@ -155,8 +181,8 @@ void expect_stuck_reader_dropped(const std::string& config, const char* dropped_
     ASSERT_TRUE(fence) << api.error();
     EXPECT_EQ(fence->sent, 1);
     ++published;
-    ASSERT_TRUE(fleet.run_until([&] { return fleet[watcher].data_events().size() >= size_t(published); },
-                                Deadline(20s)));
+    ASSERT_TRUE(fleet.run_until(
+        [&] { return fleet[watcher].data_events().size() >= size_t(published); }, Deadline(20s)));
     EXPECT_EQ(fleet[watcher].data_events().size(), size_t(published));
     EXPECT_FALSE(fleet[watcher].ended);
 }
@@ -176,11 +202,13 @@ void slow_reader_batch_round(int round) {
     SCOPED_TRACE("round " + std::to_string(round));
     constexpr int kPublishers = 8, kEach = 60;
     DaemonProcess d;
-    ASSERT_TRUE(d.start({.shards = 2, .config = "[delivery]\nmax_queue = \"256KiB\"\nwrite_timeout = \"60s\"\n"}))
+    ASSERT_TRUE(d.start(
+        {.shards = 2, .config = "[delivery]\nmax_queue = \"256KiB\"\nwrite_timeout = \"60s\"\n"}))
         << d.error();
     SseFleet fleet(d.port());
     size_t stuck = fleet.add("/api/sse/stream?channels=big", 4096);
-    ASSERT_TRUE(fleet.run_until([&] { return fleet.all_connected(); }, Deadline(10s))) << fleet.problems();
+    ASSERT_TRUE(fleet.run_until([&] { return fleet.all_connected(); }, Deadline(10s)))
+        << fleet.problems();
     fleet.stop_reading(stuck);
 
     std::vector<std::unique_ptr<HttpClient>> pubs;
@@ -191,7 +219,8 @@ void slow_reader_batch_round(int round) {
     const std::string data = "\"" + std::string(16 * 1024, 'b') + "\"";
     for (auto& p : pubs) {
         std::string batch;
-        for (int k = 0; k < kEach; ++k) batch += build_request("POST", "/api/publish", publish_body("big", "e", data));
+        for (int k = 0; k < kEach; ++k)
+            batch += build_request("POST", "/api/publish", publish_body("big", "e", data));
         ASSERT_TRUE(p->send(batch)) << p->error();
     }
     int64_t sent = 0;
@@ -207,8 +236,9 @@ void slow_reader_batch_round(int round) {
     HttpClient api(d.port());
     ASSERT_TRUE(api.connect()) << api.error();
     Json stats;
-    ASSERT_TRUE(await_stats(api, [&](const Json& s) { return s["totalConnections"].as_int() == 0; }, Deadline(10s),
-                            &stats));
+    ASSERT_TRUE(await_stats(
+        api, [&](const Json& s) { return s["totalConnections"].as_int() == 0; }, Deadline(10s),
+        &stats));
     EXPECT_EQ(stats["droppedSlowReaders"].as_int(), 1) << "one slow reader, dropped once";
 }
 
@@ -216,7 +246,8 @@ void slow_reader_batch_round(int round) {
 // in one batch. It is one reader dropped once, whatever the batch size. How
 // events batch is up to the scheduler, so the scenario runs a few times.
 TEST(SlowReader, CountedOnceWhenEventsArriveTogether) {
-    for (int round = 1; round <= 3 && !HasFailure(); ++round) slow_reader_batch_round(round);
+    for (int round = 1; round <= 3 && !HasFailure(); ++round)
+        slow_reader_batch_round(round);
 }
 
 }  // namespace

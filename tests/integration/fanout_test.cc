@@ -20,7 +20,9 @@ struct FanoutCase {
     const char* accept;
 };
 
-void PrintTo(const FanoutCase& c, std::ostream* os) { *os << c.shards << " shards, accept=" << c.accept; }
+void PrintTo(const FanoutCase& c, std::ostream* os) {
+    *os << c.shards << " shards, accept=" << c.accept;
+}
 
 std::string case_name(const ::testing::TestParamInfo<FanoutCase>& info) {
     return std::to_string(info.param.shards) + "shards_" + info.param.accept;
@@ -43,7 +45,8 @@ protected:
     // counted, on every shard, per channel.
     void SetUp() override {
         const FanoutCase param = GetParam();
-        ASSERT_TRUE(_daemon.start({.shards = param.shards, .extra_args = {"--accept", param.accept}}))
+        ASSERT_TRUE(
+            _daemon.start({.shards = param.shards, .extra_args = {"--accept", param.accept}}))
             << _daemon.error();
         _fleet = std::make_unique<SseFleet>(_daemon.port());
         _subs.resize(kClients);
@@ -68,8 +71,10 @@ protected:
             const Json& hello = *(*_fleet)[i].connected;
             ids.insert(hello["connectionId"].as_string());
             std::vector<std::string> got, want;
-            for (const Json& c : hello["channels"].items()) got.push_back(c.as_string());
-            for (size_t c : _subs[i]) want.push_back(_channels[c]);
+            for (const Json& c : hello["channels"].items())
+                got.push_back(c.as_string());
+            for (size_t c : _subs[i])
+                want.push_back(_channels[c]);
             EXPECT_EQ(got, want) << "client " << i;
         }
         EXPECT_EQ(ids.size(), size_t(kClients)) << "connection ids must be unique";
@@ -77,29 +82,34 @@ protected:
         _api.emplace(_daemon.port());
         ASSERT_TRUE(_api->connect()) << _api->error();
         Json stats;
-        ASSERT_TRUE(await_stats(*_api, [&](const Json& s) { return s["totalConnections"].as_int() == kClients; },
-                                Deadline(10s), &stats, [&](int ms) { _fleet->pump(ms); }))
+        ASSERT_TRUE(await_stats(
+            *_api, [&](const Json& s) { return s["totalConnections"].as_int() == kClients; },
+            Deadline(10s), &stats, [&](int ms) { _fleet->pump(ms); }))
             << "totalConnections " << stats["totalConnections"].as_int();
         ASSERT_EQ(stats["shards"].size(), param.shards);
         int64_t sum = 0;
         for (const Json& shard : stats["shards"].items()) {
-            EXPECT_GT(shard["connections"].as_int(), 0) << "shard " << shard["id"].as_int() << " holds no stream";
+            EXPECT_GT(shard["connections"].as_int(), 0)
+                << "shard " << shard["id"].as_int() << " holds no stream";
             sum += shard["connections"].as_int();
         }
         EXPECT_EQ(sum, kClients);
         EXPECT_EQ(stats["activeChannels"].as_int(), int64_t(_channels.size()));
         for (size_t c = 0; c < _channels.size(); ++c)
-            EXPECT_EQ(stats["channels"][_channels[c]]["connections"].as_int(), _subscribers[c]) << _channels[c];
+            EXPECT_EQ(stats["channels"][_channels[c]]["connections"].as_int(), _subscribers[c])
+                << _channels[c];
     }
 
     bool subscribed(size_t client, size_t channel) const {
-        return std::find(_subs[client].begin(), _subs[client].end(), channel) != _subs[client].end();
+        return std::find(_subs[client].begin(), _subs[client].end(), channel) !=
+               _subs[client].end();
     }
 
     // Publishes one "fence" event per channel on _api and awaits them on every
     // client. Bytes reach each connection in order, so once a client has its
     // fences, any duplicate or stray event would have arrived before them.
-    void publish_fences_and_await(std::vector<Published>* published, std::vector<int64_t>* next_id) {
+    void publish_fences_and_await(std::vector<Published>* published,
+                                  std::vector<int64_t>* next_id) {
         for (size_t c = 0; c < _channels.size(); ++c) {
             std::string data = "{\"fence\":" + json_quote(_channels[c]) + "}";
             auto r = publish(*_api, _channels[c], "fence", data);
@@ -113,21 +123,26 @@ protected:
         }
         auto has_fences = [&](size_t i) {
             size_t fences = 0;
-            for (const SseEvent* e : (*_fleet)[i].data_events()) fences += e->type == "fence";
+            for (const SseEvent* e : (*_fleet)[i].data_events())
+                fences += e->type == "fence";
             return fences >= _subs[i].size();
         };
-        ASSERT_TRUE(_fleet->run_until([&] {
-            for (size_t i = 0; i < _fleet->size(); ++i)
-                if (!has_fences(i)) return false;
-            return true;
-        }, Deadline(60s))) << _fleet->problems();
+        ASSERT_TRUE(_fleet->run_until(
+            [&] {
+                for (size_t i = 0; i < _fleet->size(); ++i)
+                    if (!has_fences(i)) return false;
+                return true;
+            },
+            Deadline(60s)))
+            << _fleet->problems();
         for (size_t i = 0; i < _fleet->size(); ++i)
             EXPECT_FALSE((*_fleet)[i].ended) << "client " << i << " was disconnected";
     }
 
     // Compares each client's events with `want(i)`; reports the first few
     // clients that differ.
-    void expect_clients_received(const std::function<std::vector<const Published*>(size_t)>& want_of) {
+    void expect_clients_received(
+        const std::function<std::vector<const Published*>(size_t)>& want_of) {
         int bad_clients = 0;
         for (size_t i = 0; i < _fleet->size(); ++i) {
             std::vector<const Published*> want = want_of(i);
@@ -140,11 +155,14 @@ protected:
             }
             if (diff == n && got.size() == want.size()) continue;
             if (++bad_clients > 5) continue;
-            std::string detail = "client " + std::to_string(i) + " (" + (*_fleet)[i].target + "): got " +
-                                 std::to_string(got.size()) + " events, want " + std::to_string(want.size()) +
-                                 "; first difference at #" + std::to_string(diff);
-            if (diff < got.size()) detail += "; got id " + got[diff]->last_event_id + " " + got[diff]->data;
-            if (diff < want.size()) detail += "; want id " + want[diff]->id + " " + want[diff]->data;
+            std::string detail = "client " + std::to_string(i) + " (" + (*_fleet)[i].target +
+                                 "): got " + std::to_string(got.size()) + " events, want " +
+                                 std::to_string(want.size()) + "; first difference at #" +
+                                 std::to_string(diff);
+            if (diff < got.size())
+                detail += "; got id " + got[diff]->last_event_id + " " + got[diff]->data;
+            if (diff < want.size())
+                detail += "; want id " + want[diff]->id + " " + want[diff]->data;
             ADD_FAILURE() << detail;
         }
         EXPECT_EQ(bad_clients, 0) << "clients whose events differ from what was published";
@@ -168,8 +186,9 @@ TEST_P(Fanout, EveryClientGetsEveryEventOfItsChannelsOnceInOrder) {
     for (int k = 0; k < kEvents; ++k) {
         size_t c = rng() % _channels.size();
         std::string event = names[rng() % 4];
-        std::string data = "{\"seq\":" + std::to_string(k) + ",\"channel\":" + json_quote(_channels[c]) +
-                           ",\"payload\":[" + std::to_string(rng() % 1000) + ",\"" + std::string(k % 50, 'x') + "\"]}";
+        std::string data = "{\"seq\":" + std::to_string(k) +
+                           ",\"channel\":" + json_quote(_channels[c]) + ",\"payload\":[" +
+                           std::to_string(rng() % 1000) + ",\"" + std::string(k % 50, 'x') + "\"]}";
         auto r = publish(*_api, _channels[c], event, data);
         ASSERT_TRUE(r) << "publish " << k << ": " << _api->error();
         ASSERT_EQ(r->response.status, 200) << r->response.describe();
@@ -192,7 +211,8 @@ TEST_P(Fanout, EveryClientGetsEveryEventOfItsChannelsOnceInOrder) {
 
     // And the daemon counted the same.
     int64_t want_deliveries = 0;
-    for (const Published& p : published) want_deliveries += _subscribers[p.channel];
+    for (const Published& p : published)
+        want_deliveries += _subscribers[p.channel];
     auto stats = fetch_stats(*_api);
     ASSERT_TRUE(stats) << _api->error();
     EXPECT_EQ((*stats)["eventsPublished"].as_int(), int64_t(published.size()));
@@ -215,14 +235,15 @@ TEST_P(Fanout, ConcurrentPublishersAgreeOnOneOrderPerChannel) {
         for (int k = 0; k < kPerPublisher; ++k) {
             size_t c = rng() % _channels.size();
             sent[p].push_back({c, "", "from" + std::to_string(p),
-                               "{\"channel\":" + std::to_string(c) + ",\"publisher\":" + std::to_string(p) +
-                                   ",\"k\":" + std::to_string(k) + "}"});
+                               "{\"channel\":" + std::to_string(c) + ",\"publisher\":" +
+                                   std::to_string(p) + ",\"k\":" + std::to_string(k) + "}"});
         }
     }
     for (int p = 0; p < kPublishers; ++p) {
         std::string batch;
         for (const Published& e : sent[p])
-            batch += build_request("POST", "/api/publish", publish_body(_channels[e.channel], e.event, e.data));
+            batch += build_request("POST", "/api/publish",
+                                   publish_body(_channels[e.channel], e.event, e.data));
         ASSERT_TRUE(pubs[p]->send(batch)) << pubs[p]->error();
     }
     // Replies, in request order per connection; the id each event was given.
@@ -244,17 +265,21 @@ TEST_P(Fanout, ConcurrentPublishersAgreeOnOneOrderPerChannel) {
     // Per channel the ids are exactly 1..n.
     std::vector<int64_t> per_channel(_channels.size(), 0);
     for (int p = 0; p < kPublishers; ++p)
-        for (const Published& e : sent[p]) ++per_channel[e.channel];
+        for (const Published& e : sent[p])
+            ++per_channel[e.channel];
     for (size_t c = 0; c < _channels.size(); ++c)
         for (int64_t id = 1; id <= per_channel[c]; ++id)
-            EXPECT_TRUE(by_id.count({c, std::to_string(id)})) << _channels[c] << " has no event with id " << id;
+            EXPECT_TRUE(by_id.count({c, std::to_string(id)}))
+                << _channels[c] << " has no event with id " << id;
 
     std::vector<int64_t> next_id(per_channel);
-    for (auto& n : next_id) ++n;
+    for (auto& n : next_id)
+        ++n;
     std::vector<Published> fences;
     fences.reserve(_channels.size());
     ASSERT_NO_FATAL_FAILURE(publish_fences_and_await(&fences, &next_id));
-    for (const Published& f : fences) by_id.emplace(std::make_pair(f.channel, f.id), &f);
+    for (const Published& f : fences)
+        by_id.emplace(std::make_pair(f.channel, f.id), &f);
 
     // Every client sees, per channel, the events in id order 1..n (then the
     // fence), each with the data its publisher sent; and each publisher's
@@ -266,26 +291,28 @@ TEST_P(Fanout, ConcurrentPublishersAgreeOnOneOrderPerChannel) {
         std::vector<int> last_k(kPublishers, -1);
         for (const SseEvent* e : (*_fleet)[i].data_events()) {
             auto j = Json::parse(e->data);
-            size_t c = j && j->has("channel") ? size_t((*j)["channel"].as_int())
-                                              : size_t(std::find(_channels.begin(), _channels.end(),
-                                                                 j ? (*j)["fence"].as_string() : "") -
-                                                       _channels.begin());
+            size_t c = j && j->has("channel")
+                           ? size_t((*j)["channel"].as_int())
+                           : size_t(std::find(_channels.begin(), _channels.end(),
+                                              j ? (*j)["fence"].as_string() : "") -
+                                    _channels.begin());
             if (c >= _channels.size() || !subscribed(i, c)) {
                 problem = "an event not of its channels: " + e->data;
                 break;
             }
             auto it = by_id.find({c, std::to_string(next[c])});
-            if (e->last_event_id != std::to_string(next[c]) || it == by_id.end() || it->second->data != e->data ||
-                it->second->event != e->type) {
-                problem = "on " + _channels[c] + " expected id " + std::to_string(next[c]) + ", got id " +
-                          e->last_event_id + " " + e->type + " " + e->data;
+            if (e->last_event_id != std::to_string(next[c]) || it == by_id.end() ||
+                it->second->data != e->data || it->second->event != e->type) {
+                problem = "on " + _channels[c] + " expected id " + std::to_string(next[c]) +
+                          ", got id " + e->last_event_id + " " + e->type + " " + e->data;
                 break;
             }
             ++next[c];
             if (j->has("publisher")) {
                 int p = int((*j)["publisher"].as_int()), k = int((*j)["k"].as_int());
                 if (k <= last_k[p]) {
-                    problem = "publisher " + std::to_string(p) + "'s events out of order: " + e->data;
+                    problem =
+                        "publisher " + std::to_string(p) + "'s events out of order: " + e->data;
                     break;
                 }
                 last_k[p] = k;
@@ -293,9 +320,10 @@ TEST_P(Fanout, ConcurrentPublishersAgreeOnOneOrderPerChannel) {
         }
         for (size_t c : _subs[i])
             if (problem.empty() && next[c] != next_id[c])
-                problem = "on " + _channels[c] + " got " + std::to_string(next[c] - 1) + " events, want " +
-                          std::to_string(next_id[c] - 1);
-        if (!problem.empty() && ++bad_clients <= 5) ADD_FAILURE() << "client " << i << ": " << problem;
+                problem = "on " + _channels[c] + " got " + std::to_string(next[c] - 1) +
+                          " events, want " + std::to_string(next_id[c] - 1);
+        if (!problem.empty() && ++bad_clients <= 5)
+            ADD_FAILURE() << "client " << i << ": " << problem;
     }
     EXPECT_EQ(bad_clients, 0) << "clients whose events differ from what was published";
 }

@@ -21,13 +21,15 @@ int64_t wall_ms() {
 
 std::vector<std::string> strings_of(const Json& array) {
     std::vector<std::string> out;
-    for (const Json& j : array.items()) out.push_back(j.is_string() ? j.as_string() : "<not a string>");
+    for (const Json& j : array.items())
+        out.push_back(j.is_string() ? j.as_string() : "<not a string>");
     return out;
 }
 
 std::set<std::string> keys_of(const Json& object) {
     std::set<std::string> out;
-    for (const auto& [k, v] : object.members()) out.insert(k);
+    for (const auto& [k, v] : object.members())
+        out.insert(k);
     return out;
 }
 
@@ -38,7 +40,8 @@ TEST(Handshake, StatusHeadersRetryAndConnectedEventExactly) {
     int64_t before = wall_ms();
     SseClient s;
     ASSERT_TRUE(s.open(d.port(), "/api/sse/stream?channels=a,b")) << s.error();
-    ASSERT_TRUE(s.await_events(1, Deadline(5s))) << "no connected event; body so far: " << s.raw_body();
+    ASSERT_TRUE(s.await_events(1, Deadline(5s)))
+        << "no connected event; body so far: " << s.raw_body();
     int64_t after = wall_ms();
 
     const HttpResponse& h = s.head();
@@ -58,7 +61,8 @@ TEST(Handshake, StatusHeadersRetryAndConnectedEventExactly) {
     const std::string prefix = "retry: 1000\n\nevent: connected\ndata: ";
     ASSERT_TRUE(raw.starts_with(prefix)) << raw;
     ASSERT_TRUE(raw.ends_with("}\n\n")) << raw;
-    EXPECT_EQ(raw.find('\n', prefix.size()), raw.size() - 2) << "the connected data is one line: " << raw;
+    EXPECT_EQ(raw.find('\n', prefix.size()), raw.size() - 2)
+        << "the connected data is one line: " << raw;
     EXPECT_EQ(s.parser().retry_ms(), std::optional<uint64_t>(1000));
 
     ASSERT_EQ(s.events().size(), 1u);
@@ -67,8 +71,10 @@ TEST(Handshake, StatusHeadersRetryAndConnectedEventExactly) {
     EXPECT_EQ(e.last_event_id, "") << "the connected event carries no id";
     auto j = Json::parse(e.data);
     ASSERT_TRUE(j && j->is_object()) << e.data;
-    EXPECT_EQ(keys_of(*j), (std::set<std::string>{"connectionId", "channels", "timestamp"})) << e.data;
-    EXPECT_TRUE(std::regex_match((*j)["connectionId"].as_string(), std::regex("c[0-9]+-[0-9]+"))) << e.data;
+    EXPECT_EQ(keys_of(*j), (std::set<std::string>{"connectionId", "channels", "timestamp"}))
+        << e.data;
+    EXPECT_TRUE(std::regex_match((*j)["connectionId"].as_string(), std::regex("c[0-9]+-[0-9]+")))
+        << e.data;
     EXPECT_EQ(strings_of((*j)["channels"]), (std::vector<std::string>{"a", "b"}));
     int64_t ts = (*j)["timestamp"].as_int();
     EXPECT_GE(ts, before - 1000) << e.data;  // the daemon's wall clock, in ms
@@ -134,7 +140,8 @@ TEST(Handshake, DefaultChannelsWhenNoneAreGiven) {
 
 TEST(Handshake, ConfiguredDefaultChannelsAndRetry) {
     DaemonProcess d;
-    ASSERT_TRUE(d.start({.config = "[sse]\ndefault_channels = [\"ops\", \"deploys\"]\nretry = \"2500ms\"\n"}))
+    ASSERT_TRUE(d.start(
+        {.config = "[sse]\ndefault_channels = [\"ops\", \"deploys\"]\nretry = \"2500ms\"\n"}))
         << d.error();
     SseClient s;
     ASSERT_TRUE(s.open(d.port(), "/api/sse/stream")) << s.error();
@@ -181,11 +188,13 @@ TEST(Heartbeat, NamedEventsAtTheConfiguredInterval) {
 
 TEST(Heartbeat, CommentFormatIsInvisibleToEventListeners) {
     DaemonProcess d;
-    ASSERT_TRUE(d.start({.config = "[sse]\nheartbeat_interval = \"150ms\"\nheartbeat_format = \"comment\"\n"}))
+    ASSERT_TRUE(d.start(
+        {.config = "[sse]\nheartbeat_interval = \"150ms\"\nheartbeat_format = \"comment\"\n"}))
         << d.error();
     SseClient s;
     ASSERT_TRUE(s.open(d.port(), "/api/sse/stream?channels=quiet")) << s.error();
-    ASSERT_TRUE(s.read_until([&] { return s.parser().comments() >= 3; }, Deadline(5s))) << s.raw_body();
+    ASSERT_TRUE(s.read_until([&] { return s.parser().comments() >= 3; }, Deadline(5s)))
+        << s.raw_body();
     ASSERT_EQ(s.events().size(), 1u) << "only the connected event; heartbeats are comments";
     EXPECT_NE(s.raw_body().find("\n\n: heartbeat\n\n"), std::string::npos) << s.raw_body();
 }
@@ -224,7 +233,8 @@ TEST(Publish, DataIsMinifiedJsonAndExplicitIdsAreKept) {
     EXPECT_EQ(evs[1].last_event_id, "order-42");
     EXPECT_EQ(evs[2].data, "null");
     EXPECT_EQ(evs[2].last_event_id, r3->id);
-    EXPECT_TRUE(s.raw_body().find("id: 1\nevent: created\ndata: {") != std::string::npos) << s.raw_body();
+    EXPECT_TRUE(s.raw_body().find("id: 1\nevent: created\ndata: {") != std::string::npos)
+        << s.raw_body();
 }
 
 TEST(Publish, JsonValuesSurviveTheRoundTrip) {

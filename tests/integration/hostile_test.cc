@@ -33,8 +33,10 @@ protected:
     void SetUp() override {
         ASSERT_TRUE(_daemon.start({.shards = 2, .config = kHostileConfig})) << _daemon.error();
         _fleet = std::make_unique<SseFleet>(port());
-        for (int i = 0; i < kWatchers; ++i) _fleet->add(i % 2 ? "/api/sse/stream?channels=h" : "/api/sse?channels=x,h");
-        ASSERT_TRUE(_fleet->run_until([&] { return _fleet->all_connected(); }, Deadline(10s))) << _fleet->problems();
+        for (int i = 0; i < kWatchers; ++i)
+            _fleet->add(i % 2 ? "/api/sse/stream?channels=h" : "/api/sse?channels=x,h");
+        ASSERT_TRUE(_fleet->run_until([&] { return _fleet->all_connected(); }, Deadline(10s)))
+            << _fleet->problems();
         _publisher.emplace(port());
         ASSERT_TRUE(_publisher->connect()) << _publisher->error();
     }
@@ -68,7 +70,8 @@ protected:
         HttpClient c(port());
         auto r = exchange(raw, &c);
         if (!r) return;
-        EXPECT_EQ(check_json_error(*r, status, code), "") << "request: " << std::string(raw.substr(0, 120));
+        EXPECT_EQ(check_json_error(*r, status, code), "")
+            << "request: " << std::string(raw.substr(0, 120));
         EXPECT_EQ(r->header("connection").value_or(""), "close");
         std::string extra;
         EXPECT_TRUE(c.await_close(Deadline(5s), &extra)) << "connection left open after " << status;
@@ -109,42 +112,51 @@ TEST_F(Hostile, EveryBadRequestGetsItsStatusWhileStreamsFlow) {
     publish_next();
     {
         SCOPED_TRACE("garbage bytes");
-        static constexpr char kTlsHello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n";
+        static constexpr char kTlsHello[] =
+            "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n";
         expect_error_then_close(std::string(kTlsHello, sizeof kTlsHello - 1), 400, "bad_request");
         expect_error_then_close("HELLO / HTTP/1.1\r\n\r\n", 400, "bad_request");
-        static constexpr char kNulInHeader[] = "GET /api/stats HTTP/1.1\r\nHost: x\r\nX-Nul: a\0b\r\n\r\n";
-        expect_error_then_close(std::string(kNulInHeader, sizeof kNulInHeader - 1), 400, "bad_request");
+        static constexpr char kNulInHeader[] =
+            "GET /api/stats HTTP/1.1\r\nHost: x\r\nX-Nul: a\0b\r\n\r\n";
+        expect_error_then_close(std::string(kNulInHeader, sizeof kNulInHeader - 1), 400,
+                                "bad_request");
         // Request smuggling: a body framed two ways, or by two lengths.
         expect_error_then_close(
-            "POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: "
+            "chunked\r\n\r\n"
             "0\r\n\r\n",
             400, "bad_request");
         expect_error_then_close(
-            "POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n{}",
+            "POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: "
+            "40\r\n\r\n{}",
             400, "bad_request");
         expect_error_then_close("GET /api/stats HTTP/1.1\r\nHost x\r\n\r\n", 400, "bad_request");
     }
 
     {
         SCOPED_TRACE("oversized header");
-        std::string big = "GET /api/stats HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(5000, 'a') + "\r\n\r\n";
+        std::string big =
+            "GET /api/stats HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(5000, 'a') + "\r\n\r\n";
         expect_error_then_close(big, 431, "headers_too_large");
     }
     {
         SCOPED_TRACE("too many headers");
         std::string many = "GET /api/stats HTTP/1.1\r\nHost: x\r\n";
-        for (int i = 0; i < 40; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
+        for (int i = 0; i < 40; ++i)
+            many += "X-H" + std::to_string(i) + ": v\r\n";
         expect_error_then_close(many + "\r\n", 431, "headers_too_large");
     }
     {
         SCOPED_TRACE("overlong URL");
-        expect_error_then_close(build_request("GET", "/api/sse/stream?channels=" + std::string(2000, 'c')), 414,
-                                "uri_too_long");
+        expect_error_then_close(
+            build_request("GET", "/api/sse/stream?channels=" + std::string(2000, 'c')), 414,
+            "uri_too_long");
     }
     {
         SCOPED_TRACE("Content-Length over the limit, answered before any body byte");
         expect_error_then_close(
-            "POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
+            "POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Type: "
+            "application/json\r\nContent-Length: 100000\r\n\r\n",
             413, "payload_too_large");
     }
     {
@@ -158,12 +170,15 @@ TEST_F(Hostile, EveryBadRequestGetsItsStatusWhileStreamsFlow) {
         expect_error_then_close(build_request("GET", target + "p"), 414, "uri_too_long");
         // max_headers = 32 (Host is one of them)
         Headers h;
-        for (int i = 0; i < 31; ++i) h.emplace_back("X-H" + std::to_string(i), "v");
+        for (int i = 0; i < 31; ++i)
+            h.emplace_back("X-H" + std::to_string(i), "v");
         auto at_headers = exchange(build_request("GET", "/api/stats", {}, h));
         ASSERT_TRUE(at_headers);
-        EXPECT_EQ(at_headers->status, 200) << "exactly 32 header fields: " << at_headers->describe();
+        EXPECT_EQ(at_headers->status, 200)
+            << "exactly 32 header fields: " << at_headers->describe();
         h.emplace_back("X-One-Too-Many", "v");
-        expect_error_then_close(build_request("GET", "/api/stats", {}, h), 431, "headers_too_large");
+        expect_error_then_close(build_request("GET", "/api/stats", {}, h), 431,
+                                "headers_too_large");
         // max_body = 64KiB
         std::string body = publish_body("unheard", "big", "\"\"");
         body = publish_body("unheard", "big", "\"" + std::string(65536 - body.size(), 'b') + "\"");
@@ -173,13 +188,15 @@ TEST_F(Hostile, EveryBadRequestGetsItsStatusWhileStreamsFlow) {
         auto big = c.request("POST", "/api/publish", body);
         ASSERT_TRUE(big) << c.error();
         EXPECT_EQ(big->status, 200) << "a body of exactly 64 KiB: " << big->describe();
-        expect_error_then_close(build_request("POST", "/api/publish", body + " "), 413, "payload_too_large");
+        expect_error_then_close(build_request("POST", "/api/publish", body + " "), 413,
+                                "payload_too_large");
     }
     {
         SCOPED_TRACE("slow headers: one byte every 100 ms");
         HttpClient c(port());
         ASSERT_TRUE(c.connect()) << c.error();
-        std::string trickle = "GET /api/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + std::string(200, 's');
+        std::string trickle =
+            "GET /api/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + std::string(200, 's');
         auto started = Clock::now();
         Deadline give_up(5s);
         size_t sent = 0;
@@ -203,7 +220,8 @@ TEST_F(Hostile, EveryBadRequestGetsItsStatusWhileStreamsFlow) {
         HttpClient c(port());
         ASSERT_TRUE(c.connect()) << c.error();
         auto started = Clock::now();
-        ASSERT_TRUE(c.send("POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{\"channel\":"));
+        ASSERT_TRUE(c.send(
+            "POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{\"channel\":"));
         auto r = c.read_response(Deadline(5s));
         ASSERT_TRUE(r) << "no 408 for a body that never completes: " << c.error();
         EXPECT_EQ(check_json_error(*r, 408, "request_timeout"), "");
@@ -224,7 +242,8 @@ TEST_F(Hostile, EveryBadRequestGetsItsStatusWhileStreamsFlow) {
         ASSERT_TRUE(r) << "the second request got no 408 within request_timeout: " << c.error();
         EXPECT_EQ(check_json_error(*r, 408, "request_timeout"), "");
         EXPECT_GE(ms_since(started), 400);
-        EXPECT_LE(ms_since(started), 2500) << "request_timeout (500 ms), not keepalive_timeout (60 s)";
+        EXPECT_LE(ms_since(started), 2500)
+            << "request_timeout (500 ms), not keepalive_timeout (60 s)";
         publish_next();
     }
     {
@@ -256,7 +275,8 @@ TEST_F(Hostile, EveryBadRequestGetsItsStatusWhileStreamsFlow) {
                        Case{"POST", "/api/stats", "GET"}, Case{"PUT", "/api/sse/stream", "GET"}}) {
             auto r = exchange(build_request(k.method, k.path, k.method[0] == 'P' ? "{}" : ""));
             ASSERT_TRUE(r);
-            EXPECT_EQ(check_json_error(*r, 405, "method_not_allowed"), "") << k.method << " " << k.path;
+            EXPECT_EQ(check_json_error(*r, 405, "method_not_allowed"), "")
+                << k.method << " " << k.path;
             EXPECT_EQ(r->header("allow").value_or("<none>"), k.allow) << k.method << " " << k.path;
             publish_next();
         }
@@ -289,7 +309,8 @@ TEST_F(Hostile, EveryBadRequestGetsItsStatusWhileStreamsFlow) {
         HttpClient c(port());
         ASSERT_TRUE(c.connect()) << c.error();
         for (const Case& k : cases) {
-            auto r = c.request("POST", "/api/publish", k.body, {{"Content-Type", "application/json"}});
+            auto r =
+                c.request("POST", "/api/publish", k.body, {{"Content-Type", "application/json"}});
             ASSERT_TRUE(r) << k.body << ": " << c.error();
             EXPECT_EQ(check_json_error(*r, 400, "bad_request"), "") << k.body;
             auto j = r->json();
@@ -304,22 +325,26 @@ TEST_F(Hostile, EveryBadRequestGetsItsStatusWhileStreamsFlow) {
     }
     {
         SCOPED_TRACE("invalid channel names on a stream");
-        for (const std::string& target : std::vector<std::string>{"/api/sse/stream?channels=good,bad!name", "/api/sse/stream?channels=has%20space",
-                                   "/api/sse/stream?channels=" + std::string(129, 'n'),
-                                   "/api/sse/stream?channels=a%2"}) {
+        for (const std::string& target : std::vector<std::string>{
+                 "/api/sse/stream?channels=good,bad!name", "/api/sse/stream?channels=has%20space",
+                 "/api/sse/stream?channels=" + std::string(129, 'n'),
+                 "/api/sse/stream?channels=a%2"}) {
             SseClient s;
             ASSERT_TRUE(s.open(port(), target)) << s.error();
             EXPECT_EQ(check_json_error(s.head(), 400, "bad_request"), "") << target;
             publish_next();
         }
         std::string many = "/api/sse/stream?channels=c0";
-        for (int i = 1; i <= 32; ++i) many += ",c" + std::to_string(i);
+        for (int i = 1; i <= 32; ++i)
+            many += ",c" + std::to_string(i);
         SseClient too_many;
         ASSERT_TRUE(too_many.open(port(), many)) << too_many.error();
-        EXPECT_EQ(check_json_error(too_many.head(), 400, "bad_request"), "") << "33 channels, at most 32";
+        EXPECT_EQ(check_json_error(too_many.head(), 400, "bad_request"), "")
+            << "33 channels, at most 32";
 
         SseClient longest;  // 128 characters is allowed
-        ASSERT_TRUE(longest.open(port(), "/api/sse/stream?channels=" + std::string(128, 'n'))) << longest.error();
+        ASSERT_TRUE(longest.open(port(), "/api/sse/stream?channels=" + std::string(128, 'n')))
+            << longest.error();
         EXPECT_EQ(longest.status(), 200) << longest.head().describe();
         longest.conn().close();
 
@@ -345,7 +370,8 @@ TEST_F(Hostile, EveryBadRequestGetsItsStatusWhileStreamsFlow) {
                 refused = s->head();
             }
         }
-        ASSERT_TRUE(refused) << "a stream beyond server.max_connections = " << kMaxStreams << " was accepted";
+        ASSERT_TRUE(refused) << "a stream beyond server.max_connections = " << kMaxStreams
+                             << " was accepted";
         EXPECT_LE(kWatchers + int(extra.size()), kMaxStreams);
         EXPECT_EQ(check_json_error(*refused, 503, "unavailable"), "");
         EXPECT_EQ(refused->header("retry-after").value_or("<none>"), "7");
@@ -356,9 +382,13 @@ TEST_F(Hostile, EveryBadRequestGetsItsStatusWhileStreamsFlow) {
 
     // Nothing leaked: only the watchers and the publisher remain.
     Json stats;
-    EXPECT_TRUE(await_stats(*_publisher, [&](const Json& s) {
-        return s["totalConnections"].as_int() == kWatchers && s["sockets"].as_int() == kWatchers + 1;
-    }, Deadline(10s), &stats, [&](int ms) { _fleet->pump(ms); }))
+    EXPECT_TRUE(await_stats(
+        *_publisher,
+        [&](const Json& s) {
+            return s["totalConnections"].as_int() == kWatchers &&
+                   s["sockets"].as_int() == kWatchers + 1;
+        },
+        Deadline(10s), &stats, [&](int ms) { _fleet->pump(ms); }))
         << "stats: totalConnections " << stats["totalConnections"].as_int() << ", sockets "
         << stats["sockets"].as_int();
 }
@@ -367,7 +397,8 @@ TEST_F(Hostile, EveryBadRequestGetsItsStatusWhileStreamsFlow) {
 // stats) do not count, and a closed stream frees its place.
 TEST(Limits, MaxConnectionsCountsStreamsNotApiConnections) {
     DaemonProcess d;
-    ASSERT_TRUE(d.start({.shards = 2, .config = "[server]\nmax_connections = 3\nretry_after = \"2s\"\n"}))
+    ASSERT_TRUE(
+        d.start({.shards = 2, .config = "[server]\nmax_connections = 3\nretry_after = \"2s\"\n"}))
         << d.error();
     HttpClient api(d.port());
     ASSERT_TRUE(api.connect()) << api.error();
@@ -398,10 +429,14 @@ TEST(Limits, MaxConnectionsCountsStreamsNotApiConnections) {
         }
     }
     Json stats;
-    ASSERT_TRUE(await_stats(api, [&](const Json& s) {
-        return s["totalConnections"].as_int() == int64_t(open_streams) &&
-               s["sockets"].as_int() == int64_t(open_streams) + 1;
-    }, Deadline(10s), &stats)) << "sockets " << stats["sockets"].as_int();
+    ASSERT_TRUE(await_stats(
+        api,
+        [&](const Json& s) {
+            return s["totalConnections"].as_int() == int64_t(open_streams) &&
+                   s["sockets"].as_int() == int64_t(open_streams) + 1;
+        },
+        Deadline(10s), &stats))
+        << "sockets " << stats["sockets"].as_int();
     SseClient again;
     ASSERT_TRUE(again.open(d.port(), "/api/sse/stream?channels=lim")) << again.error();
     EXPECT_EQ(again.status(), 200) << again.head().describe();

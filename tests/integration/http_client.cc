@@ -11,13 +11,16 @@ namespace {
 
 std::string lower(std::string_view s) {
     std::string out(s);
-    for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : out)
+        c = char(std::tolower(static_cast<unsigned char>(c)));
     return out;
 }
 
 std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
     return s;
 }
 
@@ -31,7 +34,8 @@ std::optional<std::string> HttpResponse::header(std::string_view lower_name) con
 
 std::string HttpResponse::describe() const {
     std::string s = version + " " + std::to_string(status) + " " + reason + " | ";
-    for (const auto& [k, v] : headers) s += k + ": " + v + "; ";
+    for (const auto& [k, v] : headers)
+        s += k + ": " + v + "; ";
     s += "| " + body.substr(0, 400);
     return s;
 }
@@ -40,7 +44,8 @@ bool parse_response_head(std::string_view head, HttpResponse* out) {
     size_t eol = head.find("\r\n");
     std::string_view status_line = head.substr(0, eol);
     // HTTP/1.1 200 OK
-    if (status_line.size() < 12 || !status_line.starts_with("HTTP/1.") || status_line[8] != ' ') return false;
+    if (status_line.size() < 12 || !status_line.starts_with("HTTP/1.") || status_line[8] != ' ')
+        return false;
     out->version.assign(status_line.substr(0, 8));
     int status = 0;
     auto [p, ec] = std::from_chars(status_line.data() + 9, status_line.data() + 12, status);
@@ -48,14 +53,16 @@ bool parse_response_head(std::string_view head, HttpResponse* out) {
     out->status = status;
     out->reason.assign(trim(status_line.substr(12)));
     out->headers.clear();
-    std::string_view rest = eol == std::string_view::npos ? std::string_view() : head.substr(eol + 2);
+    std::string_view rest =
+        eol == std::string_view::npos ? std::string_view() : head.substr(eol + 2);
     while (!rest.empty()) {
         size_t e = rest.find("\r\n");
         std::string_view line = rest.substr(0, e);
         rest = e == std::string_view::npos ? std::string_view() : rest.substr(e + 2);
         size_t colon = line.find(':');
         if (colon == std::string_view::npos || colon == 0) return false;
-        out->headers.emplace_back(lower(line.substr(0, colon)), std::string(trim(line.substr(colon + 1))));
+        out->headers.emplace_back(lower(line.substr(0, colon)),
+                                  std::string(trim(line.substr(colon + 1))));
     }
     return true;
 }
@@ -70,13 +77,14 @@ std::string build_request(std::string_view method, std::string_view target, std:
         r.append(k).append(": ").append(v).append("\r\n");
         if (lower(k) == "content-length") has_length = true;
     }
-    if (!body.empty() && !has_length) r.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+    if (!body.empty() && !has_length)
+        r.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
     r.append("\r\n").append(body);
     return r;
 }
 
-std::string publish_body(std::string_view channel, std::string_view event, std::string_view data_json,
-                         std::optional<std::string> id) {
+std::string publish_body(std::string_view channel, std::string_view event,
+                         std::string_view data_json, std::optional<std::string> id) {
     std::string b = "{\"channel\":" + json_quote(channel) + ",\"event\":" + json_quote(event) +
                     ",\"data\":" + std::string(data_json);
     if (id) b += ",\"id\":" + json_quote(*id);
@@ -153,8 +161,9 @@ bool HttpClient::await_close(const Deadline& d, std::string* extra) {
 std::optional<PublishReply> publish(HttpClient& c, std::string_view channel, std::string_view event,
                                     std::string_view data_json, std::optional<std::string> id,
                                     const Deadline& d) {
-    auto r = c.request("POST", "/api/publish", publish_body(channel, event, data_json, std::move(id)),
-                       {{"Content-Type", "application/json"}}, d);
+    auto r =
+        c.request("POST", "/api/publish", publish_body(channel, event, data_json, std::move(id)),
+                  {{"Content-Type", "application/json"}}, d);
     if (!r) return std::nullopt;
     PublishReply p;
     p.response = std::move(*r);
@@ -192,9 +201,11 @@ bool await_stats(HttpClient& c, const std::function<bool(const Json&)>& pred, co
 
 std::string check_json_error(const HttpResponse& r, int status, std::string_view code) {
     std::string why;
-    if (r.status != status) why += "status " + std::to_string(r.status) + " (want " + std::to_string(status) + "); ";
+    if (r.status != status)
+        why += "status " + std::to_string(r.status) + " (want " + std::to_string(status) + "); ";
     auto ct = r.header("content-type");
-    if (!ct || ct->find("application/json") == std::string::npos) why += "content-type is not application/json; ";
+    if (!ct || ct->find("application/json") == std::string::npos)
+        why += "content-type is not application/json; ";
     auto j = r.json();
     if (!j) {
         why += "body is not JSON; ";
@@ -202,8 +213,10 @@ std::string check_json_error(const HttpResponse& r, int status, std::string_view
         const Json& e = (*j)["error"];
         if (!e.is_object()) why += "no error object; ";
         if (e["code"].as_string() != code)
-            why += "error.code \"" + e["code"].as_string() + "\" (want \"" + std::string(code) + "\"); ";
-        if (!e["message"].is_string() || e["message"].as_string().empty()) why += "no error.message; ";
+            why += "error.code \"" + e["code"].as_string() + "\" (want \"" + std::string(code) +
+                   "\"); ";
+        if (!e["message"].is_string() || e["message"].as_string().empty())
+            why += "no error.message; ";
     }
     if (!why.empty()) why += "response: " + r.describe();
     return why;

@@ -23,7 +23,7 @@ struct HttpResponse {
     std::string version;  // "HTTP/1.1"
     int status = 0;
     std::string reason;
-    Headers headers;      // names lower-cased, in order
+    Headers headers;  // names lower-cased, in order
     std::string body;
 
     std::optional<std::string> header(std::string_view lower_name) const;

@@ -26,7 +26,9 @@ private:
         return false;
     }
     void skip_ws() {
-        while (_i < _s.size() && (_s[_i] == ' ' || _s[_i] == '\t' || _s[_i] == '\n' || _s[_i] == '\r')) ++_i;
+        while (_i < _s.size() &&
+               (_s[_i] == ' ' || _s[_i] == '\t' || _s[_i] == '\n' || _s[_i] == '\r'))
+            ++_i;
     }
     bool literal(std::string_view word) {
         if (_s.substr(_i, word.size()) != word) return fail("invalid literal");
@@ -40,20 +42,14 @@ private:
         switch (_s[_i]) {
             case '{': return read_object(out, depth);
             case '[': return read_array(out, depth);
-            case '"':
-                out->_type = Json::Type::string;
-                return read_string(&out->_string);
+            case '"': out->_type = Json::Type::string; return read_string(&out->_string);
             case 't':
                 out->_type = Json::Type::boolean;
                 out->_bool = true;
                 return literal("true");
-            case 'f':
-                out->_type = Json::Type::boolean;
-                return literal("false");
-            case 'n':
-                return literal("null");
-            default:
-                return read_number(out);
+            case 'f': out->_type = Json::Type::boolean; return literal("false");
+            case 'n': return literal("null");
+            default: return read_number(out);
         }
     }
 
@@ -172,8 +168,7 @@ private:
                     put_utf8(out, cp);
                     break;
                 }
-                default:
-                    return fail("bad escape");
+                default: return fail("bad escape");
             }
         }
         return fail("unterminated string");
@@ -184,7 +179,8 @@ private:
         if (_i < _s.size() && _s[_i] == '-') ++_i;
         auto digits = [&] {
             size_t from = _i;
-            while (_i < _s.size() && _s[_i] >= '0' && _s[_i] <= '9') ++_i;
+            while (_i < _s.size() && _s[_i] >= '0' && _s[_i] <= '9')
+                ++_i;
             return _i > from;
         };
         if (!digits()) return fail("invalid value");

@@ -55,17 +55,19 @@ TEST_F(KeepAlive, SeveralRequestsOnOneConnection) {
     ASSERT_TRUE(_stream.await_events(6, Deadline(5s)));
     auto evs = _stream.data_events();
     ASSERT_EQ(evs.size(), 5u);
-    for (int i = 0; i < 5; ++i) EXPECT_EQ(evs[i].data, std::to_string(i + 1));
+    for (int i = 0; i < 5; ++i)
+        EXPECT_EQ(evs[i].data, std::to_string(i + 1));
 }
 
 TEST_F(KeepAlive, PipelinedRequestsAreAnsweredInOrder) {
     HttpClient c(port());
     ASSERT_TRUE(c.connect()) << c.error();
-    std::string batch = build_request("POST", "/api/publish", publish_body("k", "first", "\"one\"")) +
-                        build_request("GET", "/api/stats") +
-                        build_request("POST", "/api/publish", publish_body("k", "second", "\"two\"")) +
-                        build_request("GET", "/no/such/path") +
-                        build_request("POST", "/api/publish", publish_body("k", "third", "\"three\""));
+    std::string batch =
+        build_request("POST", "/api/publish", publish_body("k", "first", "\"one\"")) +
+        build_request("GET", "/api/stats") +
+        build_request("POST", "/api/publish", publish_body("k", "second", "\"two\"")) +
+        build_request("GET", "/no/such/path") +
+        build_request("POST", "/api/publish", publish_body("k", "third", "\"three\""));
     ASSERT_TRUE(c.send(batch)) << c.error();  // one write
 
     auto p1 = c.read_response();
@@ -84,7 +86,8 @@ TEST_F(KeepAlive, PipelinedRequestsAreAnsweredInOrder) {
     EXPECT_EQ(st->status, 200) << st->describe();
     auto stats = st->json();
     ASSERT_TRUE(stats) << st->body;
-    EXPECT_EQ((*stats)["eventsPublished"].as_int(), 1) << "stats answered between the two publishes";
+    EXPECT_EQ((*stats)["eventsPublished"].as_int(), 1)
+        << "stats answered between the two publishes";
     EXPECT_EQ(p2->status, 200) << p2->describe();
     EXPECT_EQ((*p2->json())["id"].as_string(), "2") << p2->body;
     EXPECT_EQ(check_json_error(*nf, 404, "not_found"), "");
@@ -104,7 +107,8 @@ TEST_F(KeepAlive, RequestSplitIntoSingleBytes) {
     HttpClient c(port());
     ASSERT_TRUE(c.connect()) << c.error();
     std::string req = build_request("POST", "/api/publish", publish_body("k", "slow", "[1,2,3]"));
-    for (char ch : req) ASSERT_TRUE(c.send(std::string_view(&ch, 1))) << c.error();
+    for (char ch : req)
+        ASSERT_TRUE(c.send(std::string_view(&ch, 1))) << c.error();
     auto r = c.read_response();
     ASSERT_TRUE(r) << c.error();
     EXPECT_EQ(r->status, 200) << r->describe();
@@ -126,7 +130,8 @@ TEST_F(KeepAlive, ConnectionCloseIsHonoured) {
     // Also on a publish, and on an error answer.
     HttpClient c2(port());
     ASSERT_TRUE(c2.connect()) << c2.error();
-    auto p = c2.request("POST", "/api/publish", publish_body("k", "bye", "0"), {{"Connection", "close"}});
+    auto p = c2.request("POST", "/api/publish", publish_body("k", "bye", "0"),
+                        {{"Connection", "close"}});
     ASSERT_TRUE(p) << c2.error();
     EXPECT_EQ(p->status, 200) << p->describe();
     EXPECT_EQ(p->header("connection").value_or(""), "close");
@@ -164,8 +169,9 @@ TEST_F(KeepAlive, ExpectContinueAndChunkedBodies) {
     HttpClient c(port());
     ASSERT_TRUE(c.connect()) << c.error();
     std::string body = publish_body("k", "continued", "\"after 100\"");
-    ASSERT_TRUE(c.send("POST /api/publish HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: " +
-                       std::to_string(body.size()) + "\r\n\r\n"));
+    ASSERT_TRUE(
+        c.send("POST /api/publish HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n"));
     auto cont = c.read_response();
     ASSERT_TRUE(cont) << "no 100 Continue: " << c.error();
     EXPECT_EQ(cont->status, 100);
@@ -175,11 +181,13 @@ TEST_F(KeepAlive, ExpectContinueAndChunkedBodies) {
     EXPECT_EQ(r->status, 200) << r->describe();
 
     // The same event, its body sent in chunks.
-    std::string chunked = "POST /api/publish HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    std::string chunked =
+        "POST /api/publish HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
     std::string b2 = publish_body("k", "chunked", "{\"parts\":3}");
     size_t third = b2.size() / 3;
-    for (std::string_view part : {std::string_view(b2).substr(0, third), std::string_view(b2).substr(third, third),
-                                  std::string_view(b2).substr(2 * third)}) {
+    for (std::string_view part :
+         {std::string_view(b2).substr(0, third), std::string_view(b2).substr(third, third),
+          std::string_view(b2).substr(2 * third)}) {
         char hex[16];
         std::snprintf(hex, sizeof hex, "%zx", part.size());
         chunked += std::string(hex) + "\r\n" + std::string(part) + "\r\n";
@@ -259,7 +267,8 @@ TEST(KeepAliveTimeout, IdleConnectionsAreClosedAfterTheTimeout) {
 // closed unanswered. The daemon must really be idle here, so this test waits.
 TEST(IdleDaemon, FirstRequestAfterALongIdleIsAnswered) {
     DaemonProcess d;
-    ASSERT_TRUE(d.start({.shards = 2, .config = "[http]\nrequest_timeout = \"300ms\"\n"})) << d.error();
+    ASSERT_TRUE(d.start({.shards = 2, .config = "[http]\nrequest_timeout = \"300ms\"\n"}))
+        << d.error();
     {
         HttpClient warm(d.port());
         ASSERT_TRUE(warm.connect() && fetch_stats(warm)) << warm.error();
@@ -280,7 +289,8 @@ TEST(IdleDaemon, FirstRequestAfterALongIdleIsAnswered) {
 TEST(Pipeline, LongPipelineUnderBackpressure) {
     constexpr int kRequests = 2000;
     DaemonProcess d;
-    ASSERT_TRUE(d.start({.shards = 2, .config = "[http]\nmax_header_bytes = \"256B\"\nmax_body = \"512B\"\n"}))
+    ASSERT_TRUE(d.start(
+        {.shards = 2, .config = "[http]\nmax_header_bytes = \"256B\"\nmax_body = \"512B\"\n"}))
         << d.error();
     SseClient s;
     ASSERT_TRUE(s.open(d.port(), "/api/sse/stream?channels=p0,p1")) << s.error();
@@ -288,7 +298,8 @@ TEST(Pipeline, LongPipelineUnderBackpressure) {
     ASSERT_TRUE(c.connect()) << c.error();
     std::string batch;
     for (int k = 0; k < kRequests; ++k)
-        batch += build_request("POST", "/api/publish", publish_body(k % 2 ? "p1" : "p0", "n", std::to_string(k)));
+        batch += build_request("POST", "/api/publish",
+                               publish_body(k % 2 ? "p1" : "p0", "n", std::to_string(k)));
     ASSERT_TRUE(c.send(batch, Deadline(30s))) << c.error();
     for (int k = 0; k < kRequests; ++k) {
         auto r = c.read_response(Deadline(10s));
@@ -297,9 +308,11 @@ TEST(Pipeline, LongPipelineUnderBackpressure) {
         ASSERT_EQ((*r->json())["id"].as_string(), std::to_string(k / 2 + 1)) << "response " << k;
         s.read_available();
     }
-    ASSERT_TRUE(s.read_until([&] { return s.data_events().size() >= size_t(kRequests); }, Deadline(10s)));
+    ASSERT_TRUE(
+        s.read_until([&] { return s.data_events().size() >= size_t(kRequests); }, Deadline(10s)));
     auto evs = s.data_events();
-    for (int k = 0; k < kRequests; ++k) ASSERT_EQ(evs[k].data, std::to_string(k));
+    for (int k = 0; k < kRequests; ++k)
+        ASSERT_EQ(evs[k].data, std::to_string(k));
 }
 
 TEST_F(KeepAlive, AbsoluteFormTargetsAreAccepted) {

@@ -16,7 +16,8 @@ namespace {
 
 int64_t total_bytes_sent(const Json& stats) {
     int64_t sum = 0;
-    for (const Json& s : stats["shards"].items()) sum += s["bytesSent"].as_int();
+    for (const Json& s : stats["shards"].items())
+        sum += s["bytesSent"].as_int();
     return sum;
 }
 
@@ -32,7 +33,8 @@ void publish_until_queued(HttpClient& api, const std::string& channel, int strea
     while (*events < 1000) {
         for (int k = 0; k < 20; ++k) {
             ++*events;
-            auto r = publish(api, channel, "bulk", "{\"n\":" + std::to_string(*events) + ",\"pad\":\"" + pad + "\"}");
+            auto r = publish(api, channel, "bulk",
+                             "{\"n\":" + std::to_string(*events) + ",\"pad\":\"" + pad + "\"}");
             ASSERT_TRUE(r) << api.error();
             ASSERT_EQ(r->response.status, 200) << r->response.describe();
             ASSERT_EQ(r->sent, streams);
@@ -45,15 +47,17 @@ void publish_until_queued(HttpClient& api, const std::string& channel, int strea
         sent = total_bytes_sent(*stats);
         if (payload - sent >= margin) return;
     }
-    FAIL() << "precondition: after " << *events << " events (" << payload << " payload bytes) the daemon "
+    FAIL() << "precondition: after " << *events << " events (" << payload
+           << " payload bytes) the daemon "
            << "had sent " << sent << " bytes; nothing stays queued";
 }
 
 TEST(Shutdown, SigtermFlushesQueuedEventsThenClosesAndExitsZero) {
     constexpr int kClients = 4;
     DaemonProcess d;
-    ASSERT_TRUE(d.start({.shards = 2,
-                         .config = "[server]\nshutdown_timeout = \"20s\"\n[delivery]\nmax_queue = \"64MiB\"\n"}))
+    ASSERT_TRUE(d.start(
+        {.shards = 2,
+         .config = "[server]\nshutdown_timeout = \"20s\"\n[delivery]\nmax_queue = \"64MiB\"\n"}))
         << d.error();
 
     // Streams that do not read until the daemon is told to stop: what is
@@ -61,7 +65,8 @@ TEST(Shutdown, SigtermFlushesQueuedEventsThenClosesAndExitsZero) {
     std::vector<std::unique_ptr<SseClient>> clients;
     for (int i = 0; i < kClients; ++i) {
         auto c = std::make_unique<SseClient>();
-        ASSERT_TRUE(c->open(d.port(), "/api/sse/stream?channels=drain", Deadline(5s), {}, 4096)) << c->error();
+        ASSERT_TRUE(c->open(d.port(), "/api/sse/stream?channels=drain", Deadline(5s), {}, 4096))
+            << c->error();
         ASSERT_EQ(c->status(), 200);
         clients.push_back(std::move(c));
     }
@@ -76,14 +81,17 @@ TEST(Shutdown, SigtermFlushesQueuedEventsThenClosesAndExitsZero) {
     for (int i = 0; i < kClients; ++i) {
         SseClient& c = *clients[i];
         ASSERT_TRUE(c.read_to_eof(Deadline(20s))) << "client " << i << " not closed after SIGTERM";
-        EXPECT_EQ(c.end_status(), IoStatus::eof) << "client " << i << ": the stream must end with a FIN";
+        EXPECT_EQ(c.end_status(), IoStatus::eof)
+            << "client " << i << ": the stream must end with a FIN";
         auto evs = c.data_events();
         ASSERT_EQ(evs.size(), size_t(events)) << "client " << i << " lost queued events";
         for (int k = 0; k < events; ++k) {
             ASSERT_EQ(evs[k].last_event_id, std::to_string(k + 1)) << "client " << i;
-            ASSERT_TRUE(evs[k].data.starts_with("{\"n\":" + std::to_string(k + 1) + ",")) << "client " << i;
+            ASSERT_TRUE(evs[k].data.starts_with("{\"n\":" + std::to_string(k + 1) + ","))
+                << "client " << i;
         }
-        EXPECT_TRUE(c.raw_body().ends_with("\n\n")) << "client " << i << ": the stream ended mid-event";
+        EXPECT_TRUE(c.raw_body().ends_with("\n\n"))
+            << "client " << i << ": the stream ended mid-event";
     }
     // The idle keep-alive API connection is closed too.
     EXPECT_TRUE(api.await_close(Deadline(10s)));
@@ -99,12 +107,14 @@ TEST(Shutdown, SigtermFlushesQueuedEventsThenClosesAndExitsZero) {
 
 TEST(Shutdown, ShutdownTimeoutCutsAReaderThatNeverReads) {
     DaemonProcess d;
-    ASSERT_TRUE(d.start({.shards = 2,
-                         .config = "[server]\nshutdown_timeout = \"1s\"\n[delivery]\nmax_queue = \"64MiB\"\n"
-                                   "write_timeout = \"60s\"\n"}))
+    ASSERT_TRUE(d.start(
+        {.shards = 2,
+         .config = "[server]\nshutdown_timeout = \"1s\"\n[delivery]\nmax_queue = \"64MiB\"\n"
+                   "write_timeout = \"60s\"\n"}))
         << d.error();
     SseClient stuck;
-    ASSERT_TRUE(stuck.open(d.port(), "/api/sse/stream?channels=s", Deadline(5s), {}, 4096)) << stuck.error();
+    ASSERT_TRUE(stuck.open(d.port(), "/api/sse/stream?channels=s", Deadline(5s), {}, 4096))
+        << stuck.error();
     HttpClient api(d.port());
     ASSERT_TRUE(api.connect()) << api.error();
     int events = 0;
@@ -148,8 +158,10 @@ void publish_through_sigterm_round(int round) {
     DaemonProcess d;
     ASSERT_TRUE(d.start({.shards = 4})) << d.error();
     SseFleet fleet(d.port());
-    for (int i = 0; i < kStreams; ++i) fleet.add("/api/sse/stream?channels=t");
-    ASSERT_TRUE(fleet.run_until([&] { return fleet.all_connected(); }, Deadline(10s))) << fleet.problems();
+    for (int i = 0; i < kStreams; ++i)
+        fleet.add("/api/sse/stream?channels=t");
+    ASSERT_TRUE(fleet.run_until([&] { return fleet.all_connected(); }, Deadline(10s)))
+        << fleet.problems();
 
     std::vector<std::unique_ptr<HttpClient>> pubs;
     for (int p = 0; p < kPublishers; ++p) {
@@ -159,7 +171,8 @@ void publish_through_sigterm_round(int round) {
     for (int p = 0; p < kPublishers; ++p) {
         std::string batch;
         for (int k = 1; k <= kRequests; ++k)
-            batch += build_request("POST", "/api/publish", publish_body("t", "e", std::to_string(p * 1000 + k)));
+            batch += build_request("POST", "/api/publish",
+                                   publish_body("t", "e", std::to_string(p * 1000 + k)));
         ASSERT_TRUE(pubs[p]->send(batch)) << pubs[p]->error();
     }
 
@@ -184,15 +197,19 @@ void publish_through_sigterm_round(int round) {
         }
         EXPECT_EQ(pubs[p]->pending(), "") << "a response was cut off";
     }
-    ASSERT_TRUE(fleet.run_until([&] {
-        for (size_t i = 0; i < fleet.size(); ++i)
-            if (!fleet[i].ended) return false;
-        return true;
-    }, Deadline(10s))) << "streams still open after SIGTERM";
+    ASSERT_TRUE(fleet.run_until(
+        [&] {
+            for (size_t i = 0; i < fleet.size(); ++i)
+                if (!fleet[i].ended) return false;
+            return true;
+        },
+        Deadline(10s)))
+        << "streams still open after SIGTERM";
 
     std::map<std::string, int64_t> received;  // event data -> streams that got it
     for (size_t i = 0; i < fleet.size(); ++i)
-        for (const SseEvent* e : fleet[i].data_events()) ++received[e->data];
+        for (const SseEvent* e : fleet[i].data_events())
+            ++received[e->data];
     EXPECT_FALSE(sent_by_data.empty());
     int lies = 0;
     for (const auto& [data, sent] : sent_by_data) {
@@ -203,7 +220,8 @@ void publish_through_sigterm_round(int round) {
     }
     EXPECT_EQ(lies, 0) << "publish replies whose `sent` differs from what the streams received";
     for (const auto& [data, n] : received)
-        EXPECT_TRUE(sent_by_data.count(data)) << "event " << data << " was delivered but never answered";
+        EXPECT_TRUE(sent_by_data.count(data))
+            << "event " << data << " was delivered but never answered";
     auto code = d.wait_exit(Deadline(10s));
     ASSERT_TRUE(code);
     EXPECT_EQ(*code, 0);
@@ -215,17 +233,20 @@ void publish_through_sigterm_round(int round) {
 // lands among the deliveries is up to the scheduler, so the scenario runs a
 // few times on fresh daemons.
 TEST(Shutdown, PublishesInFlightAreAnsweredTruthfully) {
-    for (int round = 1; round <= 5 && !HasFailure(); ++round) publish_through_sigterm_round(round);
+    for (int round = 1; round <= 5 && !HasFailure(); ++round)
+        publish_through_sigterm_round(round);
 }
 
 TEST(Shutdown, SecondSignalSkipsTheDrain) {
     DaemonProcess d;
-    ASSERT_TRUE(d.start({.shards = 2,
-                         .config = "[server]\nshutdown_timeout = \"60s\"\n[delivery]\nmax_queue = \"64MiB\"\n"
-                                   "write_timeout = \"60s\"\n"}))
+    ASSERT_TRUE(d.start(
+        {.shards = 2,
+         .config = "[server]\nshutdown_timeout = \"60s\"\n[delivery]\nmax_queue = \"64MiB\"\n"
+                   "write_timeout = \"60s\"\n"}))
         << d.error();
     SseClient stuck;
-    ASSERT_TRUE(stuck.open(d.port(), "/api/sse/stream?channels=s", Deadline(5s), {}, 4096)) << stuck.error();
+    ASSERT_TRUE(stuck.open(d.port(), "/api/sse/stream?channels=s", Deadline(5s), {}, 4096))
+        << stuck.error();
     HttpClient api(d.port());
     ASSERT_TRUE(api.connect()) << api.error();
     int events = 0;
@@ -267,11 +288,13 @@ TEST(Shutdown, ReuseportListenersDrainToo) {
     std::vector<std::unique_ptr<SseClient>> streams;
     for (int i = 0; i < 12; ++i) {
         streams.push_back(std::make_unique<SseClient>());
-        ASSERT_TRUE(streams.back()->open(d.port(), "/api/sse/stream?channels=r")) << streams.back()->error();
+        ASSERT_TRUE(streams.back()->open(d.port(), "/api/sse/stream?channels=r"))
+            << streams.back()->error();
     }
     HttpClient api(d.port());
     ASSERT_TRUE(api.connect()) << api.error();
-    for (int k = 1; k <= 5; ++k) ASSERT_TRUE(publish(api, "r", "e", std::to_string(k)));
+    for (int k = 1; k <= 5; ++k)
+        ASSERT_TRUE(publish(api, "r", "e", std::to_string(k)));
     ASSERT_TRUE(d.signal(SIGTERM));
     for (auto& s : streams) {
         EXPECT_TRUE(s->read_to_eof(Deadline(10s)));

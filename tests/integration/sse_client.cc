@@ -5,8 +5,8 @@
 
 namespace ringcast::itest {
 
-bool SseClient::open(uint16_t port, std::string_view target, const Deadline& d, const Headers& headers,
-                     int rcvbuf) {
+bool SseClient::open(uint16_t port, std::string_view target, const Deadline& d,
+                     const Headers& headers, int rcvbuf) {
     if (!_conn.connect(port, d, rcvbuf)) {
         _error = std::string("connect failed: ") + std::strerror(errno);
         return false;
@@ -23,7 +23,8 @@ bool SseClient::open(uint16_t port, std::string_view target, const Deadline& d, 
         RecvResult r = _conn.recv_some(d);
         buf += r.bytes;
         if (r.status != IoStatus::ok) {
-            _error = std::string("no response head: ") + to_string(r.status) + " after \"" + buf + "\"";
+            _error =
+                std::string("no response head: ") + to_string(r.status) + " after \"" + buf + "\"";
             return false;
         }
     }
@@ -38,7 +39,8 @@ bool SseClient::open(uint16_t port, std::string_view target, const Deadline& d, 
     }
     // An error answer: its body is framed by Content-Length.
     size_t length = 0;
-    if (auto cl = _head.header("content-length")) std::from_chars(cl->data(), cl->data() + cl->size(), length);
+    if (auto cl = _head.header("content-length"))
+        std::from_chars(cl->data(), cl->data() + cl->size(), length);
     while (rest.size() < length) {
         RecvResult r = _conn.recv_some(d);
         rest += r.bytes;

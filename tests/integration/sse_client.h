@@ -2,13 +2,13 @@
 // One SSE stream read synchronously: opens GET <target>, reads the response
 // head, then feeds the body to ringcast::SseParser and records every event with
 // its arrival time. For hundreds of streams at once use SseFleet.
+#include <ringcast/sse_parser.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <ringcast/sse_parser.h>
 
 #include "deadline.h"
 #include "http_client.h"

@@ -87,11 +87,13 @@ void SseFleet::finish(FleetClient& c) {
 void SseFleet::pump(int timeout_ms) {
     epoll_event evs[256];
     int n = epoll_wait(_epoll, evs, 256, timeout_ms);
-    for (int k = 0; k < n; ++k) on_ready(size_t(evs[k].data.u64), evs[k].events);
+    for (int k = 0; k < n; ++k)
+        on_ready(size_t(evs[k].data.u64), evs[k].events);
     // More may be ready than one batch held: take it without waiting.
     while (n == 256) {
         n = epoll_wait(_epoll, evs, 256, 0);
-        for (int k = 0; k < n; ++k) on_ready(size_t(evs[k].data.u64), evs[k].events);
+        for (int k = 0; k < n; ++k)
+            on_ready(size_t(evs[k].data.u64), evs[k].events);
     }
 }
 
@@ -210,7 +212,8 @@ void SseFleet::resume_reading(size_t i) {
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
     ev.data.u64 = i;
-    if (epoll_ctl(_epoll, EPOLL_CTL_MOD, c.fd, &ev) != 0) epoll_ctl(_epoll, EPOLL_CTL_ADD, c.fd, &ev);
+    if (epoll_ctl(_epoll, EPOLL_CTL_MOD, c.fd, &ev) != 0)
+        epoll_ctl(_epoll, EPOLL_CTL_ADD, c.fd, &ev);
 }
 
 std::string SseFleet::problems() const {
@@ -222,8 +225,9 @@ std::string SseFleet::problems() const {
         if (c.closed_by_us) continue;
         ++total;
         if (shown++ < 5)
-            s += "client " + std::to_string(i) + " (" + c.target + "): status " + std::to_string(c.status) +
-                 (c.ended ? ", ended" : "") + (c.error.empty() ? "" : ", " + c.error) + "; ";
+            s += "client " + std::to_string(i) + " (" + c.target + "): status " +
+                 std::to_string(c.status) + (c.ended ? ", ended" : "") +
+                 (c.error.empty() ? "" : ", " + c.error) + "; ";
     }
     return std::to_string(total) + " clients not streaming. " + s;
 }

@@ -3,14 +3,14 @@
 // without blocking, send their GET, parse the response head, then feed the body
 // to their own SseParser; every event is recorded per client. Tests drive it
 // with pump() between their own actions and run_until() to await a condition.
+#include <ringcast/sse_parser.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <ringcast/sse_parser.h>
 
 #include "deadline.h"
 #include "json.h"
@@ -23,18 +23,18 @@ struct FleetClient {
     std::string target;
     int fd = -1;
     State state = State::connecting;
-    std::string out;          // request bytes not yet sent
-    std::string head;         // response head bytes until the blank line
+    std::string out;   // request bytes not yet sent
+    std::string head;  // response head bytes until the blank line
     bool head_done = false;
     int status = 0;
     SseParser parser;
-    std::vector<SseEvent> events;  // every event, `connected` and heartbeats included
-    std::optional<Json> connected; // data of the `connected` event
+    std::vector<SseEvent> events;   // every event, `connected` and heartbeats included
+    std::optional<Json> connected;  // data of the `connected` event
     size_t body_bytes = 0;
-    bool reading = true;      // false: stopped reading on purpose
+    bool reading = true;  // false: stopped reading on purpose
     bool closed_by_us = false;
-    bool ended = false;       // the server closed (EOF or reset)
-    std::string error;        // connect failure, malformed head...
+    bool ended = false;  // the server closed (EOF or reset)
+    std::string error;   // connect failure, malformed head...
 
     // Events other than `connected` and `heartbeat`.
     std::vector<const SseEvent*> data_events() const;

@@ -3,14 +3,14 @@
 // was expected (and, for a misspelled key, the key that was probably meant).
 #include "config/config.h"
 
-#include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace ringcast {
 namespace {
@@ -19,7 +19,8 @@ namespace {
 std::map<std::string, std::string> fields(const Config& c) {
     auto s = [](auto v) { return std::to_string(v); };
     std::string channels;
-    for (const auto& ch : c.default_channels) channels += ch + ",";
+    for (const auto& ch : c.default_channels)
+        channels += ch + ",";
     return {
         {"server.http", c.http},
         {"server.shards", s(c.shards)},
@@ -95,7 +96,8 @@ TEST(Config, BuiltInDefaultsParseAndValidate) {
     EXPECT_EQ(c.heartbeat_interval_ms, 30'000u);
     EXPECT_EQ(c.heartbeat_format, "event");
     EXPECT_EQ(c.retry_ms, 1000u);
-    EXPECT_EQ(c.default_channels, (std::vector<std::string>{"alerts", "notifications", "toasts", "system"}));
+    EXPECT_EQ(c.default_channels,
+              (std::vector<std::string>{"alerts", "notifications", "toasts", "system"}));
     EXPECT_EQ(c.max_queue, 4u << 20);
     EXPECT_EQ(c.recv_buffers, 512u);
     EXPECT_EQ(c.recv_buffer_size, 4096u);
@@ -112,7 +114,8 @@ TEST(Config, DefaultFileListsEveryKey) {
         ASSERT_NE(at, std::string::npos) << section;
         size_t next_section = text.find("\n[", at + 1);
         size_t line = text.find("\n" + name + " = ", at);
-        EXPECT_TRUE(line != std::string::npos && line < next_section) << key << " missing from default.toml";
+        EXPECT_TRUE(line != std::string::npos && line < next_section)
+            << key << " missing from default.toml";
     }
 }
 
@@ -120,8 +123,8 @@ TEST(Config, FileOverridesOnlyTheKeysItSets) {
     Config base = defaults();
     Config c = base;
     ASSERT_EQ(apply(c, "[sse]\nretry = \"2s\"\n\n[engine]\nrecv_buffers = 1024\n"), "");
-    EXPECT_EQ(changed(base, c), (std::map<std::string, std::string>{{"sse.retry", "2000"},
-                                                                    {"engine.recv_buffers", "1024"}}));
+    EXPECT_EQ(changed(base, c), (std::map<std::string, std::string>{
+                                    {"sse.retry", "2000"}, {"engine.recv_buffers", "1024"}}));
 }
 
 TEST(Config, EmptyFileChangesNothing) {
@@ -141,11 +144,15 @@ TEST(Config, DottedKeysAndInlineTablesWork) {
 
 TEST(Config, UnknownKeyNamesFileLineAndSuggestsTheClosestKey) {
     Config c = defaults();
-    std::string err = apply(c, "[server]\nhttp = \"0.0.0.0:80\"\nshard = 4\n", "/etc/ringcast.toml");
-    EXPECT_EQ(err, "/etc/ringcast.toml:3: unknown key 'server.shard' (did you mean 'server.shards'?)");
+    std::string err =
+        apply(c, "[server]\nhttp = \"0.0.0.0:80\"\nshard = 4\n", "/etc/ringcast.toml");
+    EXPECT_EQ(err,
+              "/etc/ringcast.toml:3: unknown key 'server.shard' (did you mean 'server.shards'?)");
 
     err = apply(c, "[sse]\n\n\nheartbeat_intervall = \"5s\"\n");
-    EXPECT_EQ(err, "test.toml:4: unknown key 'sse.heartbeat_intervall' (did you mean 'sse.heartbeat_interval'?)");
+    EXPECT_EQ(err,
+              "test.toml:4: unknown key 'sse.heartbeat_intervall' (did you mean "
+              "'sse.heartbeat_interval'?)");
 
     err = apply(c, "[http]\nmax_bdy = 10\n");
     EXPECT_NE(err.find("did you mean 'http.max_body'?"), std::string::npos) << err;
@@ -170,8 +177,10 @@ TEST(Config, WrongTypes) {
         {"[server]\nshards = 1.5", "test.toml:2: 'server.shards' expected an integer"},
         {"[server]\nhttp = 8080", "test.toml:2: 'server.http' expected a string"},
         {"[server]\nlog_level = true", "test.toml:2: 'server.log_level' expected a string"},
-        {"[sse]\ndefault_channels = \"alerts\"", "test.toml:2: 'sse.default_channels' expected an array of channel names"},
-        {"[sse]\ndefault_channels = [\"a\", 2]", "test.toml:2: 'sse.default_channels' expected an array of strings"},
+        {"[sse]\ndefault_channels = \"alerts\"",
+         "test.toml:2: 'sse.default_channels' expected an array of channel names"},
+        {"[sse]\ndefault_channels = [\"a\", 2]",
+         "test.toml:2: 'sse.default_channels' expected an array of strings"},
     };
     for (auto [text, want] : cases) {
         Config c = defaults();
@@ -182,13 +191,16 @@ TEST(Config, WrongTypes) {
 TEST(Config, DurationAndSizeValueErrors) {
     Config c = defaults();
     std::string err = apply(c, "[http]\nrequest_timeout = \"10 parsecs\"\n");
-    EXPECT_EQ(err, "test.toml:2: 'http.request_timeout' expected a duration: milliseconds, or a string like "
-                   "\"500ms\", \"30s\", \"5m\", \"1h\"");
+    EXPECT_EQ(
+        err,
+        "test.toml:2: 'http.request_timeout' expected a duration: milliseconds, or a string like "
+        "\"500ms\", \"30s\", \"5m\", \"1h\"");
     err = apply(c, "[http]\nrequest_timeout = -5\n");
     EXPECT_NE(err.find("expected a duration"), std::string::npos) << err;
     err = apply(c, "[http]\nmax_body = \"1TB\"\n");
-    EXPECT_EQ(err, "test.toml:2: 'http.max_body' expected a size: bytes, or a string like "
-                   "\"512B\", \"64KiB\", \"1MiB\", \"1GiB\"");
+    EXPECT_EQ(err,
+              "test.toml:2: 'http.max_body' expected a size: bytes, or a string like "
+              "\"512B\", \"64KiB\", \"1MiB\", \"1GiB\"");
     err = apply(c, "[http]\nmax_body = true\n");
     EXPECT_NE(err.find("expected a size"), std::string::npos) << err;
 }
@@ -198,15 +210,22 @@ TEST(Config, OutOfRangeValues) {
         {"[server]\nshards = 2000", "test.toml:2: 'server.shards' must be between 0 and 1024"},
         {"[server]\nshards = -1", "test.toml:2: 'server.shards' must be between 0 and 1024"},
         {"[http]\nmax_headers = 0", "test.toml:2: 'http.max_headers' must be between 1 and 1000"},
-        {"[server]\nretry_after = \"500ms\"", "test.toml:2: 'server.retry_after' must be at least 1000 ms"},
-        {"[http]\nrequest_timeout = 99", "test.toml:2: 'http.request_timeout' must be at least 100 ms"},
-        {"[http]\nmax_header_bytes = \"100B\"", "test.toml:2: 'http.max_header_bytes' must be between 256 and 1048576 bytes"},
-        {"[http]\nmax_body = \"2GiB\"", "test.toml:2: 'http.max_body' must be between 0 and 1073741824 bytes"},
-        {"[engine]\ncq_entries = 65537", "test.toml:2: 'engine.cq_entries' must be between 64 and 65536"},
+        {"[server]\nretry_after = \"500ms\"",
+         "test.toml:2: 'server.retry_after' must be at least 1000 ms"},
+        {"[http]\nrequest_timeout = 99",
+         "test.toml:2: 'http.request_timeout' must be at least 100 ms"},
+        {"[http]\nmax_header_bytes = \"100B\"",
+         "test.toml:2: 'http.max_header_bytes' must be between 256 and 1048576 bytes"},
+        {"[http]\nmax_body = \"2GiB\"",
+         "test.toml:2: 'http.max_body' must be between 0 and 1073741824 bytes"},
+        {"[engine]\ncq_entries = 65537",
+         "test.toml:2: 'engine.cq_entries' must be between 64 and 65536"},
         {"[server]\nlog_level = \"loud\"",
-         "test.toml:2: 'server.log_level' must be one of \"trace\", \"debug\", \"info\", \"warn\", \"error\", "
+         "test.toml:2: 'server.log_level' must be one of \"trace\", \"debug\", \"info\", \"warn\", "
+         "\"error\", "
          "\"critical\", \"off\""},
-        {"[server]\naccept = \"random\"", "test.toml:2: 'server.accept' must be one of \"handoff\", \"reuseport\""},
+        {"[server]\naccept = \"random\"",
+         "test.toml:2: 'server.accept' must be one of \"handoff\", \"reuseport\""},
     };
     for (auto [text, want] : cases) {
         Config c = defaults();
@@ -216,8 +235,10 @@ TEST(Config, OutOfRangeValues) {
 
 TEST(Config, BoundaryValuesAreAccepted) {
     Config c = defaults();
-    EXPECT_EQ(apply(c, "[server]\nshards = 1024\nretry_after = 1000\n[http]\nmax_body = 0\nmax_headers = 1000\n"
-                       "max_header_bytes = \"1MiB\"\n[engine]\ncq_entries = 65536\n"),
+    EXPECT_EQ(apply(c,
+                    "[server]\nshards = 1024\nretry_after = 1000\n[http]\nmax_body = "
+                    "0\nmax_headers = 1000\n"
+                    "max_header_bytes = \"1MiB\"\n[engine]\ncq_entries = 65536\n"),
               "");
     EXPECT_EQ(c.shards, 1024u);
     EXPECT_EQ(c.max_body, 0u);
@@ -251,7 +272,8 @@ TEST(Config, LoadConfigLayersAFileOverTheDefaults) {
     Config c;
     std::string err;
     EXPECT_TRUE(load_config(c, path, &err)) << err;
-    EXPECT_EQ(changed(defaults(), c), (std::map<std::string, std::string>{{"delivery.max_queue", "8388608"}}));
+    EXPECT_EQ(changed(defaults(), c),
+              (std::map<std::string, std::string>{{"delivery.max_queue", "8388608"}}));
 
     {
         std::ofstream f(path);
@@ -259,7 +281,8 @@ TEST(Config, LoadConfigLayersAFileOverTheDefaults) {
     }
     Config d;
     EXPECT_FALSE(load_config(d, path, &err));
-    EXPECT_EQ(err, std::string(path) + ":2: unknown key 'delivery.max_queu' (did you mean 'delivery.max_queue'?)");
+    EXPECT_EQ(err, std::string(path) +
+                       ":2: unknown key 'delivery.max_queu' (did you mean 'delivery.max_queue'?)");
     std::remove(path);
 
     EXPECT_FALSE(load_config(d, path, &err));
@@ -280,8 +303,8 @@ TEST(Config, ValidateRejectsNonPowerOfTwoReceiveBuffers) {
 
 TEST(ParseDuration, UnitsAndPlainMilliseconds) {
     const std::pair<const char*, uint64_t> good[] = {
-        {"0", 0},        {"250", 250},       {"500ms", 500},    {"30s", 30'000},
-        {"5m", 300'000}, {"5min", 300'000},  {"1h", 3'600'000}, {"30 s", 30'000},
+        {"0", 0},        {"250", 250},        {"500ms", 500},    {"30s", 30'000},
+        {"5m", 300'000}, {"5min", 300'000},   {"1h", 3'600'000}, {"30 s", 30'000},
         {" 7s ", 7'000}, {"24h", 86'400'000},
     };
     for (auto [text, want] : good) {
@@ -289,7 +312,8 @@ TEST(ParseDuration, UnitsAndPlainMilliseconds) {
         EXPECT_TRUE(parse_duration_ms(text, &ms)) << text;
         EXPECT_EQ(ms, want) << text;
     }
-    for (const char* bad : {"", " ", "s", "1.5s", "-1s", "10d", "30S", "1 h x", "1hh", "0x10", "ms"}) {
+    for (const char* bad :
+         {"", " ", "s", "1.5s", "-1s", "10d", "30S", "1 h x", "1hh", "0x10", "ms"}) {
         uint64_t ms = 0;
         EXPECT_FALSE(parse_duration_ms(bad, &ms)) << bad;
     }
@@ -298,7 +322,8 @@ TEST(ParseDuration, UnitsAndPlainMilliseconds) {
 TEST(ParseDuration, OverflowIsAnError) {
     uint64_t ms = 0;
     EXPECT_FALSE(parse_duration_ms("99999999999999999999", &ms)) << "does not fit in 64 bits";
-    EXPECT_FALSE(parse_duration_ms("18446744073709551615s", &ms)) << "fits, but not once in ms: " << ms;
+    EXPECT_FALSE(parse_duration_ms("18446744073709551615s", &ms))
+        << "fits, but not once in ms: " << ms;
     EXPECT_FALSE(parse_duration_ms("5124095576030432h", &ms)) << "wraps to a small value: " << ms;
     EXPECT_TRUE(parse_duration_ms("18446744073709551615ms", &ms));
     EXPECT_EQ(ms, UINT64_MAX);
@@ -306,9 +331,9 @@ TEST(ParseDuration, OverflowIsAnError) {
 
 TEST(ParseSize, UnitsAndPlainBytes) {
     const std::pair<const char*, uint64_t> good[] = {
-        {"0", 0},          {"100", 100},         {"512B", 512},          {"64KiB", 64 << 10},
-        {"1K", 1024},      {"1k", 1024},         {"1MiB", 1 << 20},      {"2M", 2 << 20},
-        {"1GiB", 1 << 30}, {"3G", 3ull << 30},   {"16 KiB", 16 << 10},
+        {"0", 0},          {"100", 100},       {"512B", 512},        {"64KiB", 64 << 10},
+        {"1K", 1024},      {"1k", 1024},       {"1MiB", 1 << 20},    {"2M", 2 << 20},
+        {"1GiB", 1 << 30}, {"3G", 3ull << 30}, {"16 KiB", 16 << 10},
     };
     for (auto [text, want] : good) {
         uint64_t b = 12345;
@@ -327,7 +352,8 @@ TEST(ParseSize, OverflowIsAnError) {
     EXPECT_FALSE(parse_size_bytes("18014398509481985KiB", &b)) << "wraps to " << b;
     // Through the config file, a wrapped size would slip under the range check.
     Config c = defaults();
-    EXPECT_NE(apply(c, "[http]\nmax_body = \"17179869184GiB\"\n"), "") << "max_body became " << c.max_body;
+    EXPECT_NE(apply(c, "[http]\nmax_body = \"17179869184GiB\"\n"), "")
+        << "max_body became " << c.max_body;
 }
 
 }  // namespace

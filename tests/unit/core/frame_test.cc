@@ -4,13 +4,13 @@
 // one extra reference of its own, so the frame is never freed under the check.
 #include "core/frame.h"
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "support/random.h"
 
@@ -53,7 +53,8 @@ TEST(SharedFrame, RetainAndReleaseCount) {
     f->retain();
     f->retain(5);
     EXPECT_EQ(f->ref_count(), 7u);
-    for (int i = 0; i < 6; ++i) f->release();
+    for (int i = 0; i < 6; ++i)
+        f->release();
     EXPECT_EQ(f->ref_count(), 1u);
     EXPECT_EQ(f->view(), "x");
     f->release();
@@ -69,14 +70,16 @@ TEST(SharedFrame, ConcurrentRetainReleaseKeepsTheCountExact) {
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back([&, t] {
-            while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+            while (!go.load(std::memory_order_acquire))
+                std::this_thread::yield();
             uint32_t low = UINT32_MAX;
             for (int i = 0; i < kRounds; ++i) {
                 uint32_t burst = uint32_t(1 + (i + t) % 3);
                 f->retain(burst);
                 uint32_t seen = f->ref_count();
                 if (seen < low) low = seen;
-                for (uint32_t b = 0; b < burst; ++b) f->release();
+                for (uint32_t b = 0; b < burst; ++b)
+                    f->release();
             }
             uint32_t prev = min_seen.load();
             while (low < prev && !min_seen.compare_exchange_weak(prev, low)) {
@@ -84,7 +87,8 @@ TEST(SharedFrame, ConcurrentRetainReleaseKeepsTheCountExact) {
         });
     }
     go.store(true, std::memory_order_release);
-    for (auto& th : threads) th.join();
+    for (auto& th : threads)
+        th.join();
     EXPECT_EQ(f->ref_count(), 1u);
     EXPECT_GE(min_seen.load(), 2u) << "a thread saw the count drop below its own references";
     EXPECT_EQ(f->view(), "payload");
@@ -111,7 +115,8 @@ TEST(SharedFrame, ReferencesHandedToOtherThreadsAreEachReleasedOnce) {
             }
         });
     }
-    for (auto& th : receivers) th.join();
+    for (auto& th : receivers)
+        th.join();
     EXPECT_EQ(bad_bytes.load(), 0);
     for (SharedFrame* f : frames) {
         EXPECT_EQ(f->ref_count(), 1u);
@@ -130,7 +135,8 @@ TEST(LocalFramePool, SharedReferenceIsReleasedWhenTheLastUserDrops) {
     EXPECT_EQ(lf->users, 0u);
     EXPECT_EQ(pool.live(), 1u);
 
-    for (int i = 0; i < 3; ++i) pool.add_user(lf);
+    for (int i = 0; i < 3; ++i)
+        pool.add_user(lf);
     EXPECT_EQ(lf->users, 3u);
     EXPECT_EQ(f->ref_count(), 2u) << "local users do not touch the shared count";
 
@@ -205,7 +211,8 @@ TEST(LocalFramePool, RandomUsersAcrossManyFrames) {
             f->retain();
             LocalFrame* lf = pool.wrap(f);
             uint32_t users = uint32_t(rng.below(4));
-            for (uint32_t u = 0; u < users; ++u) pool.add_user(lf);
+            for (uint32_t u = 0; u < users; ++u)
+                pool.add_user(lf);
             if (users == 0) {
                 pool.drop_if_unused(lf);
                 ASSERT_EQ(f->ref_count(), 1u);
@@ -234,7 +241,8 @@ TEST(LocalFramePool, RandomUsersAcrossManyFrames) {
         ASSERT_EQ(pool.live(), open.size()) << "step " << step;
     }
     for (Tracked& t : open) {
-        while (t.users--) pool.drop_user(t.lf);
+        while (t.users--)
+            pool.drop_user(t.lf);
         EXPECT_EQ(t.frame->ref_count(), 1u);
         t.frame->release();
     }

@@ -2,13 +2,13 @@
 // values. Random strings are written and read back with simdjson.
 #include "core/json_writer.h"
 
-#include <gtest/gtest.h>
-#include <simdjson.h>
-
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include "support/random.h"
 
@@ -37,7 +37,8 @@ TEST(JsonWriter, EscapesQuotesBackslashesAndControls) {
 TEST(JsonWriter, EveryControlCharacterIsEscaped) {
     for (int c = 0; c < 0x20; ++c) {
         std::string s = str(std::string(1, char(c)));
-        for (char ch : s) EXPECT_GE((unsigned char)ch, 0x20) << "raw control " << c << " in " << s;
+        for (char ch : s)
+            EXPECT_GE((unsigned char)ch, 0x20) << "raw control " << c << " in " << s;
     }
 }
 
@@ -50,10 +51,27 @@ TEST(JsonWriter, ObjectsArraysAndCommas) {
     std::string out;
     JsonWriter w(out);
     w.begin_object()
-        .key("a").value(1)
-        .key("b").begin_array().value("x").value(true).null().begin_object().end_object().begin_array().end_array().end_array()
-        .key("c").begin_object().key("d").value(false).key("e").raw("[1,{\"f\":2}]").end_object()
-        .key("g").value(-3)
+        .key("a")
+        .value(1)
+        .key("b")
+        .begin_array()
+        .value("x")
+        .value(true)
+        .null()
+        .begin_object()
+        .end_object()
+        .begin_array()
+        .end_array()
+        .end_array()
+        .key("c")
+        .begin_object()
+        .key("d")
+        .value(false)
+        .key("e")
+        .raw("[1,{\"f\":2}]")
+        .end_object()
+        .key("g")
+        .value(-3)
         .end_object();
     EXPECT_EQ(out, R"({"a":1,"b":["x",true,null,{},[]],"c":{"d":false,"e":[1,{"f":2}]},"g":-3})");
 }
@@ -96,9 +114,10 @@ TEST(JsonWriter, DoublesUseThreeDecimals) {
 
 // Whatever double is written, the output must stay parseable JSON.
 TEST(JsonWriter, DoublesAlwaysProduceValidJson) {
-    for (double d : {1e30, -1e300, std::numeric_limits<double>::max(), std::numeric_limits<double>::infinity(),
-                     -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN(),
-                     123456789.125}) {
+    for (double d :
+         {1e30, -1e300, std::numeric_limits<double>::max(), std::numeric_limits<double>::infinity(),
+          -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN(),
+          123456789.125}) {
         std::string out;
         JsonWriter(out).begin_object().key("v").value(d).key("after").value(1).end_object();
         simdjson::dom::parser parser;
@@ -117,16 +136,27 @@ TEST(JsonWriter, DoublesAlwaysProduceValidJson) {
 
 TEST(JsonWriter, RandomStringsRoundTripThroughAParser) {
     RINGCAST_SEEDED_RNG(rng);
-    const std::vector<std::string> atoms = {"a", " ", "\"", "\\", "/", "\n", "\r", "\t", "\b", "\f",
-                                            "\x01", "\x1f", "\x7f", "\0"s, "\xC3\xA9", "\xF0\x9F\x98\x80",
-                                            "\\u0041", "}", "]", ",", ":"};
+    const std::vector<std::string> atoms = {
+        "a",       " ",  "\"",   "\\",   "/",    "\n",  "\r",       "\t",
+        "\b",      "\f", "\x01", "\x1f", "\x7f", "\0"s, "\xC3\xA9", "\xF0\x9F\x98\x80",
+        "\\u0041", "}",  "]",    ",",    ":"};
     simdjson::dom::parser parser;
     for (int round = 0; round < 2000; ++round) {
         std::string k, v;
-        for (size_t i = rng.below(10); i > 0; --i) k += rng.pick(atoms);
-        for (size_t i = rng.below(30); i > 0; --i) v += rng.pick(atoms);
+        for (size_t i = rng.below(10); i > 0; --i)
+            k += rng.pick(atoms);
+        for (size_t i = rng.below(30); i > 0; --i)
+            v += rng.pick(atoms);
         std::string out;
-        JsonWriter(out).begin_object().key(k).value(v).key("n").begin_array().value(v).end_array().end_object();
+        JsonWriter(out)
+            .begin_object()
+            .key(k)
+            .value(v)
+            .key("n")
+            .begin_array()
+            .value(v)
+            .end_array()
+            .end_object();
         simdjson::dom::element root;
         ASSERT_EQ(parser.parse(out).get(root), simdjson::SUCCESS) << out;
         simdjson::dom::object obj;

@@ -3,12 +3,12 @@
 // must arrive in order with nothing lost, duplicated or torn.
 #include "core/spsc_ring.h"
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <cstdint>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "support/random.h"
 
@@ -22,9 +22,9 @@ std::vector<uint64_t> drain(SpscRing<uint64_t>& r, size_t max = SIZE_MAX) {
 }
 
 TEST(SpscRing, CapacityRoundsUpToAPowerOfTwoOfAtLeastTwo) {
-    const std::pair<size_t, size_t> cases[] = {{0, 2},    {1, 2},       {2, 2},       {3, 4},
-                                               {4, 4},    {5, 8},       {1000, 1024}, {1024, 1024},
-                                               {1025, 2048}, {16384, 16384}};
+    const std::pair<size_t, size_t> cases[] = {
+        {0, 2}, {1, 2},       {2, 2},       {3, 4},       {4, 4},
+        {5, 8}, {1000, 1024}, {1024, 1024}, {1025, 2048}, {16384, 16384}};
     for (auto [asked, want] : cases) {
         SpscRing<uint64_t> r(asked);
         EXPECT_EQ(r.capacity(), want) << "asked " << asked;
@@ -33,13 +33,15 @@ TEST(SpscRing, CapacityRoundsUpToAPowerOfTwoOfAtLeastTwo) {
 
 TEST(SpscRing, FullRingRefusesAndOverwritesNothing) {
     SpscRing<uint64_t> r(4);
-    for (uint64_t i = 0; i < 4; ++i) EXPECT_TRUE(r.try_push(i));
+    for (uint64_t i = 0; i < 4; ++i)
+        EXPECT_TRUE(r.try_push(i));
     EXPECT_FALSE(r.try_push(100));
     EXPECT_TRUE(r.publish());
     EXPECT_FALSE(r.try_push(101)) << "publishing does not free slots; consuming does";
     EXPECT_EQ(drain(r), (std::vector<uint64_t>{0, 1, 2, 3}));
     // Space is back, and the rejected values never appear.
-    for (uint64_t i = 4; i < 8; ++i) EXPECT_TRUE(r.try_push(i));
+    for (uint64_t i = 4; i < 8; ++i)
+        EXPECT_TRUE(r.try_push(i));
     EXPECT_FALSE(r.try_push(102));
     r.publish();
     EXPECT_EQ(drain(r), (std::vector<uint64_t>{4, 5, 6, 7}));
@@ -78,7 +80,8 @@ TEST(SpscRing, NothingIsVisibleBeforePublish) {
 
 TEST(SpscRing, ConsumeRespectsMax) {
     SpscRing<uint64_t> r(16);
-    for (uint64_t i = 0; i < 10; ++i) r.try_push(i);
+    for (uint64_t i = 0; i < 10; ++i)
+        r.try_push(i);
     r.publish();
     EXPECT_EQ(drain(r, 3), (std::vector<uint64_t>{0, 1, 2}));
     EXPECT_EQ(drain(r, 0), (std::vector<uint64_t>{}));
@@ -184,10 +187,12 @@ TEST(SpscRing, TwoThreadsWithBoundedConsumeBatches) {
     for (;;) {
         bool done = producer_done.load(std::memory_order_acquire);
         size_t max = size_t(rng.between(1, 100));
-        size_t n = ring.consume([&](const uint64_t& v) {
-            if (v != expected) ++out_of_order;
-            expected = v + 1;
-        }, max);
+        size_t n = ring.consume(
+            [&](const uint64_t& v) {
+                if (v != expected) ++out_of_order;
+                expected = v + 1;
+            },
+            max);
         if (n > max) ++over_max;
         received += n;
         if (n == 0) {

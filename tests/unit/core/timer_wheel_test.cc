@@ -4,12 +4,12 @@
 // each advance(), in what order, and must keep next_due() a safe sleep bound.
 #include "core/timer_wheel.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <map>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "support/random.h"
 
@@ -97,7 +97,8 @@ TEST(TimerWheel, CancelPreventsFiringAndIsIdempotent) {
 TEST(TimerWheel, ManyTimersOnTheSameDeadlineAllFire) {
     TimerWheel w(7);
     std::vector<TimerNode> nodes(500);
-    for (auto& n : nodes) w.schedule(&n, 7 + 3 * kDay);
+    for (auto& n : nodes)
+        w.schedule(&n, 7 + 3 * kDay);
     auto fired = advance_collect(w, 7 + 3 * kDay);
     EXPECT_EQ(fired.size(), nodes.size());
     std::sort(fired.begin(), fired.end());
@@ -152,8 +153,8 @@ TEST(TimerWheel, CallbackSchedulingIntoTheAdvancedRangeFiresInTheSameAdvance) {
     std::vector<TimerNode*> fired;
     w.advance(100, [&](TimerNode* t) {
         fired.push_back(t);
-        if (t == &a && fired.size() == 1) w.schedule(&b, 50);   // still within this advance
-        if (t == &b) w.schedule(&a, 5);                         // already past: fires now too
+        if (t == &a && fired.size() == 1) w.schedule(&b, 50);  // still within this advance
+        if (t == &b) w.schedule(&a, 5);                        // already past: fires now too
     });
     EXPECT_EQ(fired, (std::vector<TimerNode*>{&a, &b, &a}));
     EXPECT_EQ(w.size(), 0u);
@@ -186,9 +187,9 @@ TEST(TimerWheel, AdvanceToTheEndOfTimeOnAnEmptyWheelReturns) {
 struct Horizon {
     const char* name;
     uint64_t start;
-    uint64_t max_delay;    // schedule: now + [0, max_delay] (log-uniform)
-    uint64_t max_step;     // advance: now + [0, max_step] (log-uniform)
-    uint64_t max_past;     // schedule sometimes lands up to this far in the past
+    uint64_t max_delay;  // schedule: now + [0, max_delay] (log-uniform)
+    uint64_t max_step;   // advance: now + [0, max_step] (log-uniform)
+    uint64_t max_past;   // schedule sometimes lands up to this far in the past
 };
 
 class Differential {
@@ -301,7 +302,8 @@ private:
         uint64_t a = _rng.below(100);
         if (a < 30) {
             // Rarely at "now" or in the past: it must then fire again in this advance.
-            uint64_t at = _rng.chance(0.05) ? now - std::min(now, _rng.below(1000)) : deadline_from(now) + 1;
+            uint64_t at =
+                _rng.chance(0.05) ? now - std::min(now, _rng.below(1000)) : deadline_from(now) + 1;
             schedule(id, at, now);
         }
         if (a >= 20 && a < 45) schedule(pick(), deadline_from(now), now);
@@ -336,7 +338,9 @@ private:
     int _op = 0;
 };
 
-void PrintTo(const Horizon& h, std::ostream* os) { *os << h.name; }
+void PrintTo(const Horizon& h, std::ostream* os) {
+    *os << h.name;
+}
 
 class TimerWheelDifferential : public ::testing::TestWithParam<Horizon> {};
 

@@ -2,10 +2,10 @@
 // with the message a client sees. `data` is kept as compact JSON of any type.
 #include "http/publish_request.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace ringcast {
 namespace {
@@ -104,29 +104,39 @@ TEST(PublishRequest, MissingFields) {
 
 TEST(PublishRequest, InvalidChannel) {
     const std::string want = "\"channel\" must be a string matching [A-Za-z0-9._:-]{1,128}";
-    for (std::string ch : std::vector<std::string>{"\"\"", "\"has space\"", "\"slash/\"", "\"caf\xC3\xA9\"", "1", "null",
-                           "[\"a\"]", "\"" + std::string(129, 'c') + "\""}) {
+    for (std::string ch :
+         std::vector<std::string>{"\"\"", "\"has space\"", "\"slash/\"", "\"caf\xC3\xA9\"", "1",
+                                  "null", "[\"a\"]", "\"" + std::string(129, 'c') + "\""}) {
         EXPECT_EQ(fails_with(R"({"event": "e", "data": 1, "channel": )" + ch + "}"), want) << ch;
     }
-    EXPECT_TRUE(parse(R"({"event": "e", "data": 1, "channel": ")" + std::string(128, 'c') + "\"}").ok);
+    EXPECT_TRUE(
+        parse(R"({"event": "e", "data": 1, "channel": ")" + std::string(128, 'c') + "\"}").ok);
     EXPECT_TRUE(parse(R"({"event": "e", "data": 1, "channel": "A-z_0.9:x"})").ok);
 }
 
 TEST(PublishRequest, InvalidEvent) {
-    const std::string want = "\"event\" must be a string of 1 to 128 printable characters without line breaks";
-    for (std::string ev : std::vector<std::string>{"\"\"", "\"a\\nb\"", "\"a\\rb\"", "\"tab\\there\"", "\"nul\\u0000\"", "7",
-                           "true", "{}", "\"" + std::string(129, 'e') + "\""}) {
+    const std::string want =
+        "\"event\" must be a string of 1 to 128 printable characters without line breaks";
+    for (std::string ev : std::vector<std::string>{"\"\"", "\"a\\nb\"", "\"a\\rb\"",
+                                                   "\"tab\\there\"", "\"nul\\u0000\"", "7", "true",
+                                                   "{}", "\"" + std::string(129, 'e') + "\""}) {
         EXPECT_EQ(fails_with(R"({"channel": "c", "data": 1, "event": )" + ev + "}"), want) << ev;
     }
 }
 
 TEST(PublishRequest, InvalidId) {
     const std::string bad_string = "\"id\" must be 1 to 128 bytes without line breaks or NUL";
-    for (std::string id : std::vector<std::string>{"\"\"", "\"a\\nb\"", "\"a\\rb\"", "\"a\\u0000b\"", "\"" + std::string(129, 'i') + "\""})
-        EXPECT_EQ(fails_with(R"({"channel": "c", "event": "e", "data": 1, "id": )" + id + "}"), bad_string) << id;
+    for (std::string id :
+         std::vector<std::string>{"\"\"", "\"a\\nb\"", "\"a\\rb\"", "\"a\\u0000b\"",
+                                  "\"" + std::string(129, 'i') + "\""})
+        EXPECT_EQ(fails_with(R"({"channel": "c", "event": "e", "data": 1, "id": )" + id + "}"),
+                  bad_string)
+            << id;
     const std::string bad_type = "\"id\" must be a string or an integer";
     for (std::string id : {"1.5", "true", "[]", "{}"})
-        EXPECT_EQ(fails_with(R"({"channel": "c", "event": "e", "data": 1, "id": )" + id + "}"), bad_type) << id;
+        EXPECT_EQ(fails_with(R"({"channel": "c", "event": "e", "data": 1, "id": )" + id + "}"),
+                  bad_type)
+            << id;
 }
 
 TEST(PublishRequest, UnknownField) {
@@ -140,15 +150,16 @@ TEST(PublishRequest, BodyMustBeAJsonObject) {
 }
 
 TEST(PublishRequest, InvalidJson) {
-    for (std::string_view body : {"{", "{\"channel\": }", "{'channel': 'c'}", "{\"a\":1,}", "not json",
-                                  "{\"channel\":\"c\"} trailing", "\"unterminated"}) {
+    for (std::string_view body : {"{", "{\"channel\": }", "{'channel': 'c'}", "{\"a\":1,}",
+                                  "not json", "{\"channel\":\"c\"} trailing", "\"unterminated"}) {
         std::string err = fails_with(body);
         EXPECT_EQ(err.rfind("request body is not valid JSON: ", 0), 0u) << body << " -> " << err;
     }
 }
 
 TEST(PublishRequest, EmptyBody) {
-    EXPECT_EQ(fails_with(""), "request body is empty; expected a JSON object with channel, event, data, id");
+    EXPECT_EQ(fails_with(""),
+              "request body is empty; expected a JSON object with channel, event, data, id");
 }
 
 TEST(PublishRequest, ParserIsReusableAfterErrors) {

@@ -1,11 +1,11 @@
 // Query strings: percent-decoding, the first matching parameter, comma lists.
 #include "http/query.h"
 
-#include <gtest/gtest.h>
-
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace ringcast {
 namespace {

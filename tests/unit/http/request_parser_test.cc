@@ -2,11 +2,11 @@
 // the limits that map hostile input to 400/413/414/431 before it is buffered.
 #include "http/request_parser.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <tuple>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "support/random.h"
 
@@ -97,7 +97,9 @@ TEST(RequestParser, AbsoluteFormTargetIsReducedToOriginForm) {
     };
     for (auto [target, path, query] : cases) {
         RequestParser p(HttpLimits{});
-        ASSERT_EQ(feed(p, std::string("GET ") + target + " HTTP/1.1\r\n\r\n").result, Result::complete) << target;
+        ASSERT_EQ(feed(p, std::string("GET ") + target + " HTTP/1.1\r\n\r\n").result,
+                  Result::complete)
+            << target;
         EXPECT_EQ(p.request().target, target) << "the target itself is kept as sent";
         EXPECT_EQ(p.request().path(), path) << target;
         EXPECT_EQ(p.request().query(), query) << target;
@@ -124,8 +126,9 @@ TEST(RequestParser, ByteAtATimeGivesTheSameRequest) {
     expect_the_get(p.request());
 
     RequestParser q(HttpLimits{});
-    std::string post = "POST /api/publish HTTP/1.1\r\nContent-Type: application/json\r\n"
-                       "Content-Length: 13\r\n\r\n{\"a\": [1, 2]}";
+    std::string post =
+        "POST /api/publish HTTP/1.1\r\nContent-Type: application/json\r\n"
+        "Content-Length: 13\r\n\r\n{\"a\": [1, 2]}";
     ASSERT_EQ(feed_bytewise(q, post).result, Result::complete);
     EXPECT_EQ(q.request().body, "{\"a\": [1, 2]}");
     EXPECT_EQ(q.request().header("content-type"), "application/json");
@@ -133,8 +136,9 @@ TEST(RequestParser, ByteAtATimeGivesTheSameRequest) {
 
 TEST(RequestParser, RandomChunkingGivesTheSameRequest) {
     RINGCAST_SEEDED_RNG(rng);
-    const std::string req = "POST /api/publish?x=1 HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nX-B: two words\r\n"
-                            "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+    const std::string req =
+        "POST /api/publish?x=1 HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nX-B: two words\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
     for (int round = 0; round < 300; ++round) {
         RequestParser p(HttpLimits{});
         auto pieces = test::random_chunks(req, rng, 12);
@@ -252,7 +256,8 @@ TEST(RequestParser, RepeatedHeaderKeepsBothFirstWins) {
 TEST(RequestParser, HeadersCompleteBeforeTheBody) {
     // The moment to answer "Expect: 100-continue": headers parsed, body pending.
     RequestParser p(HttpLimits{});
-    std::string head = "POST /api/publish HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n";
+    std::string head =
+        "POST /api/publish HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n";
     EXPECT_FALSE(p.headers_complete());
     Fed f = feed(p, head.substr(0, head.size() - 2));
     EXPECT_EQ(f.result, Result::need_more);
@@ -321,7 +326,8 @@ TEST(RequestParserLimits, HeaderBytesOverTheLimitIs431) {
 
     // Many small headers add up, also byte by byte.
     std::string many = "GET / HTTP/1.1\r\n";
-    for (int i = 0; i < 3; ++i) many += "X-H" + std::to_string(i) + ": " + std::string(100, 'x') + "\r\n";
+    for (int i = 0; i < 3; ++i)
+        many += "X-H" + std::to_string(i) + ": " + std::string(100, 'x') + "\r\n";
     many += "\r\n";
     RequestParser slow(small_limits());
     EXPECT_EQ(feed_bytewise(slow, many).result, Result::error);
@@ -331,7 +337,8 @@ TEST(RequestParserLimits, HeaderBytesOverTheLimitIs431) {
 TEST(RequestParserLimits, TooManyHeadersIs431) {
     auto request_with_headers = [](int n) {
         std::string r = "GET / HTTP/1.1\r\n";
-        for (int i = 0; i < n; ++i) r += "H" + std::to_string(i) + ": v\r\n";
+        for (int i = 0; i < n; ++i)
+            r += "H" + std::to_string(i) + ": v\r\n";
         return r + "\r\n";
     };
     RequestParser ok(small_limits());
@@ -348,7 +355,8 @@ TEST(RequestParserLimits, TooManyHeadersIs431) {
 
 TEST(RequestParserLimits, AnnouncedBodyOverTheLimitIs413BeforeTheBodyArrives) {
     RequestParser ok(small_limits());
-    EXPECT_EQ(feed(ok, "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789").result, Result::complete);
+    EXPECT_EQ(feed(ok, "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789").result,
+              Result::complete);
 
     RequestParser p(small_limits());
     Fed f = feed(p, "POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\n");  // no body bytes yet
@@ -358,7 +366,8 @@ TEST(RequestParserLimits, AnnouncedBodyOverTheLimitIs413BeforeTheBodyArrives) {
     EXPECT_NE(p.error_message().find("11"), std::string::npos) << p.error_message();
 
     RequestParser huge(small_limits());
-    EXPECT_EQ(feed(huge, "POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n").result, Result::error);
+    EXPECT_EQ(feed(huge, "POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n").result,
+              Result::error);
     EXPECT_EQ(huge.error_status(), 413);
 }
 
@@ -383,8 +392,9 @@ TEST(RequestParserLimits, ChunkedBodyOverTheLimitIs413) {
 
 TEST(RequestParserLimits, GarbageIs400AndStaysAnError) {
     for (std::string_view garbage :
-         {"NOT HTTP AT ALL\r\n\r\n", "GET / HTTP/1.1\r\nBad Header Line\r\n\r\n", "\x01\x02\x03\r\n",
-          "GET / HTTP/9.9\r\n\r\n", "POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+         {"NOT HTTP AT ALL\r\n\r\n", "GET / HTTP/1.1\r\nBad Header Line\r\n\r\n",
+          "\x01\x02\x03\r\n", "GET / HTTP/9.9\r\n\r\n",
+          "POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
           "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}) {
         RequestParser p(HttpLimits{});
         EXPECT_EQ(feed(p, garbage).result, Result::error) << garbage;

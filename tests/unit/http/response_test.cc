@@ -2,11 +2,11 @@
 // and every error body shaped {"error":{"code":...,"message":...}} as valid JSON.
 #include "http/response.h"
 
-#include <gtest/gtest.h>
-#include <simdjson.h>
-
 #include <map>
 #include <string>
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
 
 namespace ringcast {
 namespace {
@@ -29,10 +29,12 @@ Parsed parse_response(const std::string& r) {
     while (line_end != std::string::npos) {
         size_t start = line_end + 2;
         line_end = head.find("\r\n", start);
-        std::string line = head.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
+        std::string line = head.substr(
+            start, line_end == std::string::npos ? std::string::npos : line_end - start);
         size_t colon = line.find(": ");
         EXPECT_NE(colon, std::string::npos) << line;
-        if (colon != std::string::npos) p.headers.emplace(line.substr(0, colon), line.substr(colon + 2));
+        if (colon != std::string::npos)
+            p.headers.emplace(line.substr(0, colon), line.substr(colon + 2));
     }
     return p;
 }
@@ -44,7 +46,8 @@ std::string header(const Parsed& p, const std::string& name) {
 }
 
 TEST(HttpResponse, HeadAndBody) {
-    std::string r = http_response(200, "text/plain", "hello", true, {{"X-Extra", "1"}, {"Allow", "GET"}});
+    std::string r =
+        http_response(200, "text/plain", "hello", true, {{"X-Extra", "1"}, {"Allow", "GET"}});
     Parsed p = parse_response(r);
     EXPECT_EQ(p.status_line, "HTTP/1.1 200 OK");
     EXPECT_EQ(header(p, "Content-Type"), "text/plain");

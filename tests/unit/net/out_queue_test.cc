@@ -5,10 +5,10 @@
 // reference counts, with the test holding one reference of its own).
 #include "net/out_queue.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "support/random.h"
 
@@ -20,7 +20,8 @@ class Frames {
 public:
     explicit Frames(LocalFramePool& pool) : _pool(pool) {}
     ~Frames() {
-        for (SharedFrame* f : _frames) f->release();
+        for (SharedFrame* f : _frames)
+            f->release();
     }
 
     // Wraps a frame with `users` users; the test keeps an extra reference.
@@ -29,7 +30,8 @@ public:
         f->retain();
         _frames.push_back(f);
         LocalFrame* lf = _pool.wrap(f);
-        for (uint32_t i = 0; i < users; ++i) _pool.add_user(lf);
+        for (uint32_t i = 0; i < users; ++i)
+            _pool.add_user(lf);
         return lf;
     }
     // 1: only the test holds it (the pool gave its reference back); 2: still queued.
@@ -56,7 +58,9 @@ std::string gathered(const OutQueue& q, unsigned max, size_t* total = nullptr) {
     return s;
 }
 
-std::string payload(int i) { return "event " + std::to_string(i) + std::string(size_t(i % 7), '.') + "\n"; }
+std::string payload(int i) {
+    return "event " + std::to_string(i) + std::string(size_t(i % 7), '.') + "\n";
+}
 
 TEST(OutQueue, EmptyQueue) {
     OutQueue q;
@@ -89,7 +93,8 @@ TEST(OutQueue, PushGatherAcrossChunkBoundaries) {
     EXPECT_EQ(total, all.size());
     // A smaller iovec budget gathers a prefix, frame by frame.
     std::string first17;
-    for (int i = 0; i < 17; ++i) first17 += payload(i);
+    for (int i = 0; i < 17; ++i)
+        first17 += payload(i);
     EXPECT_EQ(gathered(q, 17), first17);
 
     q.consume(all.size(), lfp, chunks);
@@ -97,7 +102,8 @@ TEST(OutQueue, PushGatherAcrossChunkBoundaries) {
     EXPECT_EQ(q.bytes(), 0u);
     EXPECT_EQ(chunks.live(), 0u);
     EXPECT_EQ(lfp.live(), 0u);
-    for (size_t i = 0; i < frames.size(); ++i) EXPECT_EQ(frames.refs(i), 1u) << i;
+    for (size_t i = 0; i < frames.size(); ++i)
+        EXPECT_EQ(frames.refs(i), 1u) << i;
 }
 
 TEST(OutQueue, ShortWritesKeepTheOffsetIntoTheFirstFrame) {
@@ -133,7 +139,8 @@ TEST(OutQueue, OneFrameSharedByManyQueuesIsReleasedByTheLastOne) {
     constexpr int kQueues = 5;
     OutQueue qs[kQueues];
     LocalFrame* shared = frames.make("broadcast", kQueues);  // one user per queue
-    for (auto& q : qs) q.push(shared, chunks);
+    for (auto& q : qs)
+        q.push(shared, chunks);
     EXPECT_EQ(lfp.live(), 1u);
     for (int i = 0; i < kQueues; ++i) {
         EXPECT_EQ(frames.refs(0), 2u) << "still queued somewhere before queue " << i;
@@ -162,13 +169,15 @@ TEST(OutQueue, ClearDropsEveryUserOnce) {
     EXPECT_EQ(a.count(), 0u);
     EXPECT_EQ(a.bytes(), 0u);
     EXPECT_EQ(lfp.live(), 35u) << "b still holds every frame";
-    for (size_t i = 0; i < frames.size(); ++i) EXPECT_EQ(frames.refs(i), 2u) << i;
+    for (size_t i = 0; i < frames.size(); ++i)
+        EXPECT_EQ(frames.refs(i), 2u) << i;
     EXPECT_EQ(chunks.live(), 3u);
 
     b.clear(lfp, chunks);
     EXPECT_EQ(lfp.live(), 0u);
     EXPECT_EQ(chunks.live(), 0u);
-    for (size_t i = 0; i < frames.size(); ++i) EXPECT_EQ(frames.refs(i), 1u) << i;
+    for (size_t i = 0; i < frames.size(); ++i)
+        EXPECT_EQ(frames.refs(i), 1u) << i;
 
     // A cleared queue is reusable.
     a.push(frames.make("again"), chunks);
@@ -192,8 +201,9 @@ TEST(OutQueue, RandomShortWritesAndInterleavedPushes) {
         // Sometimes a burst of pushes (crossing chunk boundaries), sometimes none.
         size_t pushes = rng.chance(0.4) ? size_t(rng.between(1, 40)) : 0;
         for (size_t i = 0; i < pushes; ++i) {
-            std::string bytes = payload(int(queued_frames)) +
-                                std::string(size_t(rng.chance(0.05) ? rng.between(1, 5000) : 0), 'x');
+            std::string bytes =
+                payload(int(queued_frames)) +
+                std::string(size_t(rng.chance(0.05) ? rng.between(1, 5000) : 0), 'x');
             q.push(frames.make(bytes), chunks);
             expected += bytes;
             frame_end.push_back(expected.size());
@@ -213,7 +223,8 @@ TEST(OutQueue, RandomShortWritesAndInterleavedPushes) {
         q.consume(n, lfp, chunks);
 
         // Frames wholly written are released, the others are not.
-        while (done_frames < queued_frames && frame_end[done_frames] <= socket.size()) ++done_frames;
+        while (done_frames < queued_frames && frame_end[done_frames] <= socket.size())
+            ++done_frames;
         ASSERT_EQ(lfp.live(), queued_frames - done_frames) << "round " << round;
         if (done_frames > 0) {
             ASSERT_EQ(frames.refs(done_frames - 1), 1u);
@@ -231,7 +242,8 @@ TEST(OutQueue, RandomShortWritesAndInterleavedPushes) {
     EXPECT_EQ(socket, expected.substr(0, socket.size()));
     EXPECT_EQ(lfp.live(), 0u);
     EXPECT_EQ(chunks.live(), 0u);
-    for (size_t i = 0; i < frames.size(); ++i) ASSERT_EQ(frames.refs(i), 1u) << "frame " << i;
+    for (size_t i = 0; i < frames.size(); ++i)
+        ASSERT_EQ(frames.refs(i), 1u) << "frame " << i;
     EXPECT_GT(queued_frames, 10'000u);
 }
 

@@ -4,13 +4,13 @@
 // a std::map of std::set after every random operation.
 #include "pubsub/channel_index.h"
 
-#include <gtest/gtest.h>
-
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "pubsub/channel_name.h"
 #include "support/random.h"
@@ -56,7 +56,8 @@ TEST(ChannelIndex, SubscribeAppendsAndUnsubscribeSwapsWithTheLast) {
     ChannelIndex idx;
     Channel* ch = get(idx, "c");
     Subscription s[4];
-    for (auto& sub : s) idx.subscribe(sub, *ch);
+    for (auto& sub : s)
+        idx.subscribe(sub, *ch);
     EXPECT_EQ(idx.subscriptions(), 4u);
     ASSERT_EQ(ch->subscribers, (std::vector<Subscription*>{&s[0], &s[1], &s[2], &s[3]}));
 
@@ -113,7 +114,8 @@ TEST(ChannelIndex, EmptyChannelIsErasedUnlessOwned) {
 
 TEST(ChannelIndex, ForEachVisitsEveryChannel) {
     ChannelIndex idx;
-    for (std::string_view n : {"a", "b", "c"}) get(idx, n);
+    for (std::string_view n : {"a", "b", "c"})
+        get(idx, n);
     std::set<std::string> seen;
     idx.for_each([&](const Channel& ch) { seen.insert(ch.name); });
     EXPECT_EQ(seen, (std::set<std::string>{"a", "b", "c"}));
@@ -123,10 +125,12 @@ TEST(ChannelIndex, RandomSubscriptionsAgreeWithAReference) {
     RINGCAST_SEEDED_RNG(rng);
     ChannelIndex idx;
     std::vector<std::string> names;
-    for (int i = 0; i < 40; ++i) names.push_back("ch." + std::to_string(i));
+    for (int i = 0; i < 40; ++i)
+        names.push_back("ch." + std::to_string(i));
     std::set<std::string> owned_names;
     std::vector<std::unique_ptr<Subscription>> subs;
-    for (int i = 0; i < 2000; ++i) subs.push_back(std::make_unique<Subscription>());
+    for (int i = 0; i < 2000; ++i)
+        subs.push_back(std::make_unique<Subscription>());
     std::map<std::string, std::set<Subscription*>> ref;  // channel -> subscribers
     std::map<Subscription*, std::string> where;          // subscription -> channel
 
@@ -169,7 +173,8 @@ TEST(ChannelIndex, RandomSubscriptionsAgreeWithAReference) {
         }
         ASSERT_EQ(idx.size(), expected_channels) << "op " << op;
     }
-    for (auto& [s, name] : where) idx.unsubscribe(*s);
+    for (auto& [s, name] : where)
+        idx.unsubscribe(*s);
     EXPECT_EQ(idx.subscriptions(), 0u);
     EXPECT_EQ(idx.size(), owned_names.size());
 }

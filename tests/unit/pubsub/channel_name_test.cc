@@ -2,10 +2,10 @@
 // owner shard derived from it (deterministic, in range, spread over shards).
 #include "pubsub/channel_name.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace ringcast {
 namespace {

@@ -3,10 +3,10 @@
 // shard numbers it.
 #include "pubsub/event.h"
 
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "pubsub/sse_format.h"
 #include "support/sse.h"
@@ -83,7 +83,8 @@ TEST(Event, ViewParsesBackToTheFields) {
 
 TEST(Event, LargePayload) {
     std::string data(1 << 20, 'd');
-    for (size_t i = 100; i < data.size(); i += 1000) data[i] = '\n';
+    for (size_t i = 100; i < data.size(); i += 1000)
+        data[i] = '\n';
     EventRef e(Event::build("big", "blob", data, "", 0));
     ASSERT_NE(e.e, nullptr);
     e->assign_sequence(1);
@@ -92,7 +93,8 @@ TEST(Event, LargePayload) {
 
 TEST(Event, ChannelAccessors) {
     std::string longest(kMaxChannelName, 'c');
-    for (std::string_view ch : {std::string_view("a"), std::string_view("A-z_0.9:x"), std::string_view(longest)}) {
+    for (std::string_view ch :
+         {std::string_view("a"), std::string_view("A-z_0.9:x"), std::string_view(longest)}) {
         EventRef e(Event::build(ch, "e", "d", "", -17));
         ASSERT_NE(e.e, nullptr) << ch;
         EXPECT_EQ(e->channel(), ch);

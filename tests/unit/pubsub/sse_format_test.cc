@@ -3,10 +3,10 @@
 // same text with its line ends normalized to \n, however the bytes are chunked.
 #include "pubsub/sse_format.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "support/random.h"
 #include "support/sse.h"
@@ -57,14 +57,15 @@ TEST(SseFormat, PayloadsSurviveTheParser) {
     RINGCAST_SEEDED_RNG(rng);
     const std::string long_line(100'000, 'x');
     std::string long_multiline;
-    for (int i = 0; i < 5000; ++i) long_multiline += "line " + std::to_string(i) + (i % 3 ? "\n" : "\r\n");
+    for (int i = 0; i < 5000; ++i)
+        long_multiline += "line " + std::to_string(i) + (i % 3 ? "\n" : "\r\n");
     const std::vector<std::string> payloads = {
         "",
         "hello",
         "a\nb\nc",
         "a\rb\rc",
         "a\r\nb\r\nc",
-        "a\r\nb\nc\rd\n\re",     // mixed, including \n\r (two line ends)
+        "a\r\nb\nc\rd\n\re",  // mixed, including \n\r (two line ends)
         "trailing\n",
         "trailing\r\n",
         "trailing\r",
@@ -93,15 +94,31 @@ TEST(SseFormat, PayloadsSurviveTheParser) {
 
 TEST(SseFormat, RandomPayloadsSurviveTheParser) {
     RINGCAST_SEEDED_RNG(rng);
-    const std::vector<std::string> atoms = {"a", "Z", " ", "  ", ":", "\n", "\r", "\r\n", "\n\r",
-                                            "data: ", "id: ", "\xC3\xA9", "\xF0\x9F\x98\x80",
-                                            "\xEF\xBB\xBF", "\t", "\0"s};
+    const std::vector<std::string> atoms = {"a",
+                                            "Z",
+                                            " ",
+                                            "  ",
+                                            ":",
+                                            "\n",
+                                            "\r",
+                                            "\r\n",
+                                            "\n\r",
+                                            "data: ",
+                                            "id: ",
+                                            "\xC3\xA9",
+                                            "\xF0\x9F\x98\x80",
+                                            "\xEF\xBB\xBF",
+                                            "\t",
+                                            "\0"s};
     for (int round = 0; round < 3000; ++round) {
         std::string data;
         size_t n = rng.between(0, 30);
-        for (size_t i = 0; i < n; ++i) data += rng.pick(atoms);
-        SCOPED_TRACE(::testing::Message() << "round " << round << " data " << ::testing::PrintToString(data));
-        expect_round_trip(rng, rng.chance(0.5) ? "" : std::to_string(round), rng.chance(0.5) ? "" : "e", data);
+        for (size_t i = 0; i < n; ++i)
+            data += rng.pick(atoms);
+        SCOPED_TRACE(::testing::Message()
+                     << "round " << round << " data " << ::testing::PrintToString(data));
+        expect_round_trip(rng, rng.chance(0.5) ? "" : std::to_string(round),
+                          rng.chance(0.5) ? "" : "e", data);
         if (::testing::Test::HasFatalFailure()) return;
     }
 }
@@ -113,7 +130,8 @@ TEST(SseFormat, ManyEventsInOneStreamUnderRandomChunking) {
     for (int i = 0; i < 500; ++i) {
         std::string id = i % 4 ? std::to_string(i) : "";
         std::string name = i % 3 ? "" : "tick";
-        std::string data = "n=" + std::to_string(i) + (i % 2 ? "\r\nodd" : "") + (i % 5 ? "" : "\n");
+        std::string data =
+            "n=" + std::to_string(i) + (i % 2 ? "\r\nodd" : "") + (i % 5 ? "" : "\n");
         stream += sse_event(id, name, data);
         if (i % 7 == 0) stream += sse_comment("keep-alive");
         if (i % 11 == 0) stream += sse_retry(unsigned(i));
@@ -122,7 +140,8 @@ TEST(SseFormat, ManyEventsInOneStreamUnderRandomChunking) {
     }
     for (int round = 0; round < 20; ++round) {
         SseParser p;
-        ASSERT_EQ(parse_pieces(p, test::random_chunks(stream, rng, 200)), want) << "round " << round;
+        ASSERT_EQ(parse_pieces(p, test::random_chunks(stream, rng, 200)), want)
+            << "round " << round;
         EXPECT_EQ(p.comments(), 72u);  // i % 7 == 0 for 0..499
         EXPECT_EQ(p.retry_ms(), 495u);
     }

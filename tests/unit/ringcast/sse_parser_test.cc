@@ -3,10 +3,10 @@
 // invariance (a stream must parse the same however the network splits it).
 #include <ringcast/sse_parser.h>
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "support/random.h"
 #include "support/sse.h"
@@ -34,7 +34,8 @@ TEST(SseParserSpecExamples, CommentsIdsAndAnUnterminatedEvent) {
                                   "data:  third event\n"});
     // "id" without a colon sets the last event ID to the empty string; the third
     // block never sees its blank line, so it is not dispatched.
-    EXPECT_EQ(got, (Events{sse_ev("first event", "message", "1"), sse_ev("second event", "message", "")}));
+    EXPECT_EQ(got, (Events{sse_ev("first event", "message", "1"),
+                           sse_ev("second event", "message", "")}));
     EXPECT_EQ(p.comments(), 1u);
     EXPECT_EQ(p.last_event_id(), "");
 }
@@ -152,7 +153,8 @@ TEST(SseParserLineEnds, CrlfSplitAcrossChunksIsOneLineEnd) {
 
 TEST(SseParserLineEnds, CrCrIsTwoLineEnds) {
     SseParser p;
-    EXPECT_EQ(parse_pieces(p, {"data: a\r", "\r", "data: b\r\r"}), (Events{sse_ev("a"), sse_ev("b")}));
+    EXPECT_EQ(parse_pieces(p, {"data: a\r", "\r", "data: b\r\r"}),
+              (Events{sse_ev("a"), sse_ev("b")}));
 }
 
 TEST(SseParserLineEnds, LaterLfIsNotSwallowedByAnEarlierCr) {
@@ -164,29 +166,42 @@ TEST(SseParserLineEnds, LaterLfIsNotSwallowedByAnEarlierCr) {
 // --- byte order mark ------------------------------------------------------------
 
 TEST(SseParserBom, LeadingBomIsStripped) {
-    EXPECT_EQ(parse_whole("\xEF\xBB\xBF" "data: x\n\n"), Events{sse_ev("x")});
+    EXPECT_EQ(parse_whole("\xEF\xBB\xBF"
+                          "data: x\n\n"),
+              Events{sse_ev("x")});
 }
 
 TEST(SseParserBom, BomSplitAcrossChunksIsStripped) {
     SseParser p;
-    EXPECT_EQ(parse_pieces(p, {"\xEF", "", "\xBB", "\xBF" "da", "ta: x\n\n"}), Events{sse_ev("x")});
+    EXPECT_EQ(parse_pieces(p, {"\xEF", "", "\xBB",
+                               "\xBF"
+                               "da",
+                               "ta: x\n\n"}),
+              Events{sse_ev("x")});
 }
 
 TEST(SseParserBom, OnlyOneBomIsStripped) {
     // The second BOM becomes part of the field name, which is then unknown.
-    EXPECT_TRUE(parse_whole("\xEF\xBB\xBF\xEF\xBB\xBF" "data: x\n\n").empty());
+    EXPECT_TRUE(parse_whole("\xEF\xBB\xBF\xEF\xBB\xBF"
+                            "data: x\n\n")
+                    .empty());
 }
 
 TEST(SseParserBom, BomLaterInTheStreamIsData) {
     EXPECT_EQ(parse_whole("data: \xEF\xBB\xBFx\n\n"), Events{sse_ev("\xEF\xBB\xBFx")});
     SseParser p;
-    EXPECT_EQ(parse_pieces(p, {"data: a\n\n", "\xEF\xBB\xBF" "data: b\n\n"}), Events{sse_ev("a")});
+    EXPECT_EQ(parse_pieces(p, {"data: a\n\n",
+                               "\xEF\xBB\xBF"
+                               "data: b\n\n"}),
+              Events{sse_ev("a")});
 }
 
 TEST(SseParserBom, PartialBomBytesAreKeptAsData) {
     // A stream that merely starts like a BOM keeps those bytes: here they make the
     // first field name unknown. Dropping them would wrongly dispatch "x".
-    EXPECT_TRUE(parse_whole("\xEF\xBB" "data: x\n\n").empty());
+    EXPECT_TRUE(parse_whole("\xEF\xBB"
+                            "data: x\n\n")
+                    .empty());
     SseParser p;
     EXPECT_TRUE(parse_pieces(p, {"\xEF", "\xBB", "data: x\n\n"}).empty());
     // And a first byte that cannot start a BOM is an ordinary byte.
@@ -201,17 +216,35 @@ TEST(SseParserBom, PartialBomBytesAreKeptAsData) {
 // A stream assembled from lines that exercise every rule above, with random line ends.
 std::string random_stream(test::Rng& rng) {
     static const std::vector<std::string> lines = {
-        "data: plain",   "data:nospace", "data:  two spaces", "data",         "data:",
-        "data: a:b",     "event: update", "event",           "id: 42",        "id",
-        "id: x y",       "retry: 100",    "retry: 1x",       ": comment",     ":",
-        "unknown: v",    "data: \xC3\xA9\xF0\x9F\x98\x80",   "",              "",
-        "",              "data: \xEF\xBB\xBF",               "id: a\0b"s,
+        "data: plain",
+        "data:nospace",
+        "data:  two spaces",
+        "data",
+        "data:",
+        "data: a:b",
+        "event: update",
+        "event",
+        "id: 42",
+        "id",
+        "id: x y",
+        "retry: 100",
+        "retry: 1x",
+        ": comment",
+        ":",
+        "unknown: v",
+        "data: \xC3\xA9\xF0\x9F\x98\x80",
+        "",
+        "",
+        "",
+        "data: \xEF\xBB\xBF",
+        "id: a\0b"s,
     };
     static const std::vector<std::string> ends = {"\n", "\r", "\r\n"};
     std::string s;
     if (rng.chance(0.3)) s += "\xEF\xBB\xBF";
     size_t n = rng.between(0, 40);
-    for (size_t i = 0; i < n; ++i) s += rng.pick(lines) + rng.pick(ends);
+    for (size_t i = 0; i < n; ++i)
+        s += rng.pick(lines) + rng.pick(ends);
     return s;
 }
 
@@ -239,8 +272,10 @@ TEST(SseParserChunking, ByteAtATimeEqualsWhole) {
         "data: c\rdata: d\r\rid\ndata\n\n";
     SseParser p;
     std::vector<std::string_view> bytes;
-    for (size_t i = 0; i < stream.size(); ++i) bytes.push_back(std::string_view(stream).substr(i, 1));
-    Events want{sse_ev("a\nb", "e", "1"), sse_ev("c\nd", "message", "1"), sse_ev("", "message", "")};
+    for (size_t i = 0; i < stream.size(); ++i)
+        bytes.push_back(std::string_view(stream).substr(i, 1));
+    Events want{sse_ev("a\nb", "e", "1"), sse_ev("c\nd", "message", "1"),
+                sse_ev("", "message", "")};
     EXPECT_EQ(parse_pieces(p, bytes), want);
     EXPECT_EQ(parse_whole(stream), want);
     EXPECT_EQ(p.comments(), 1u);

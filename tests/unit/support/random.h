@@ -5,8 +5,6 @@
 // CI is deterministic; RINGCAST_TEST_SEED=<n> explores other seeds. The seed is
 // printed, recorded as an XML property and attached to every failure message
 // (SCOPED_TRACE) so that a failing run can be replayed exactly.
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +12,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace ringcast::test {
 
@@ -67,7 +67,7 @@ inline std::vector<std::string_view> random_chunks(std::string_view s, Rng& rng,
 }  // namespace ringcast::test
 
 // Declares `Rng name` seeded with test_seed() and tags later failures with the seed.
-#define RINGCAST_SEEDED_RNG(name)                                                         \
-    const uint64_t name##_seed = ::ringcast::test::test_seed();                          \
-    SCOPED_TRACE(::testing::Message() << "RINGCAST_TEST_SEED=" << name##_seed);         \
+#define RINGCAST_SEEDED_RNG(name)                                               \
+    const uint64_t name##_seed = ::ringcast::test::test_seed();                 \
+    SCOPED_TRACE(::testing::Message() << "RINGCAST_TEST_SEED=" << name##_seed); \
     ::ringcast::test::Rng name(name##_seed)

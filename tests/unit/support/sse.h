@@ -1,11 +1,11 @@
 #pragma once
 // Helpers for tests that read event streams with SseParser.
+#include <ringcast/sse_parser.h>
+
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <ringcast/sse_parser.h>
 
 namespace ringcast {
 
@@ -18,10 +18,15 @@ inline void PrintTo(const SseEvent& e, std::ostream* os) {
     auto quoted = [os](std::string_view s) {
         *os << '"';
         for (unsigned char c : s) {
-            if (c == '\n') *os << "\\n";
-            else if (c == '\r') *os << "\\r";
-            else if (c < 0x20 || c == 0x7f) *os << "\\x" << "0123456789abcdef"[c >> 4] << "0123456789abcdef"[c & 15];
-            else *os << char(c);
+            if (c == '\n')
+                *os << "\\n";
+            else if (c == '\r')
+                *os << "\\r";
+            else if (c < 0x20 || c == 0x7f)
+                *os << "\\x"
+                    << "0123456789abcdef"[c >> 4] << "0123456789abcdef"[c & 15];
+            else
+                *os << char(c);
         }
         *os << '"';
     };
@@ -41,9 +46,11 @@ inline SseEvent sse_ev(std::string data, std::string type = "message", std::stri
 }
 
 // Feeds every piece in order and returns the events dispatched.
-inline std::vector<SseEvent> parse_pieces(SseParser& p, const std::vector<std::string_view>& pieces) {
+inline std::vector<SseEvent> parse_pieces(SseParser& p,
+                                          const std::vector<std::string_view>& pieces) {
     std::vector<SseEvent> out;
-    for (std::string_view piece : pieces) p.feed(piece, [&](const SseEvent& e) { out.push_back(e); });
+    for (std::string_view piece : pieces)
+        p.feed(piece, [&](const SseEvent& e) { out.push_back(e); });
     return out;
 }
 
