@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <latch>
@@ -47,6 +48,15 @@ rlim_t raise_nofile_limit() {
         getrlimit(RLIMIT_NOFILE, &rl);
     }
     return rl.rlim_cur;
+}
+
+// True if plain malloc() is served by mimalloc (the shared library replaces the
+// allocator for the whole process when it is linked first).
+bool malloc_is_mimalloc() {
+    void* p = std::malloc(64);
+    bool ours = mi_is_in_heap_region(p);
+    std::free(p);
+    return ours;
 }
 
 bool prepare_data_dir(const std::string& dir, std::string* error) {
@@ -219,15 +229,20 @@ int run_daemon(const Config& cfg) {
     }
 
     std::string where = bind_addr.to_string();
+    bool mimalloc_active = malloc_is_mimalloc();
+    if (!mimalloc_active)
+        spdlog::warn("malloc is not mimalloc's (was the binary linked or preloaded differently?): "
+                     "per-connection memory and allocation speed will differ from the documented figures");
     spdlog::info(
-        "ringcastd {} ready: {} shard{} (CPUs {}), accept={}, ring={}, kernel {}, mimalloc "
-        "{}.{}.{}",
+        "ringcastd {} ready: {} shard{} (CPUs {}), accept={}, ring={}, kernel {}, allocator {}",
         RINGCAST_VERSION, shards, shards == 1 ? "" : "s",
         fmt::join(
             std::vector<int>(cpus.begin(), cpus.begin() + std::min<size_t>(shards, cpus.size())),
             ","),
-        cfg.accept, threads[0]->ring_mode, probe.kernel, mi_version() / 100,
-        (mi_version() / 10) % 10, mi_version() % 10);
+        cfg.accept, threads[0]->ring_mode, probe.kernel,
+        mimalloc_active ? fmt::format("mimalloc {}.{}.{}", mi_version() / 100,
+                                      (mi_version() / 10) % 10, mi_version() % 10)
+                        : std::string("libc malloc"));
     spdlog::info(
         "listening on http://{} — stream: GET /api/sse/stream?channels=a,b, publish: POST "
         "/api/publish, stats: GET /api/stats",

@@ -1,0 +1,147 @@
+// Engine behaviour seen from outside: how streams spread over shards, and what
+// happens when the shared receive buffers run out.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "daemon_process.h"
+#include "http_client.h"
+#include "sse_fleet.h"
+
+namespace ringcast::itest {
+namespace {
+
+// The shard a stream landed on, from its connection id "c<shard>-<serial>".
+int shard_of(const FleetClient& c) {
+    if (!c.connected) return -1;
+    const std::string& id = (*c.connected)["connectionId"].as_string();
+    if (id.size() < 2 || id[0] != 'c') return -1;
+    return std::atoi(id.c_str() + 1);
+}
+
+std::vector<int64_t> streams_per_shard(const Json& stats) {
+    std::vector<int64_t> out;
+    for (const Json& s : stats["shards"].items()) out.push_back(s["connections"].as_int());
+    return out;
+}
+
+std::string describe(const std::vector<int64_t>& v) {
+    std::string s;
+    for (int64_t n : v) s += (s.empty() ? "" : " / ") + std::to_string(n);
+    return s;
+}
+
+// With --accept handoff every new connection goes to the shard holding the
+// fewest, so the shards stay within one stream of each other, including after
+// churn that empties one shard more than the other (which the kernel's
+// SO_REUSEPORT hash never corrects).
+TEST(Balance, HandoffKeepsShardsWithinOneStreamThroughSkewedChurn) {
+    constexpr size_t kStreams = 600;
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.shards = 2, .extra_args = {"--accept", "handoff"}})) << d.error();
+    SseFleet fleet(d.port());
+    for (size_t i = 0; i < kStreams; ++i) fleet.add("/api/sse/stream?channels=balance");
+    ASSERT_TRUE(fleet.run_until([&] { return fleet.all_connected(); }, Deadline(20s)))
+        << fleet.problems();
+
+    HttpClient api(d.port());
+    ASSERT_TRUE(api.connect()) << api.error();
+    auto pump = [&](int ms) { fleet.pump(ms); };
+    auto balanced = [](const Json& s, int64_t total) {
+        auto v = streams_per_shard(s);
+        return v.size() == 2 && v[0] + v[1] == total && std::llabs(v[0] - v[1]) <= 1;
+    };
+    Json stats;
+    EXPECT_TRUE(await_stats(
+        api, [&](const Json& s) { return balanced(s, kStreams); }, Deadline(10s), &stats, pump))
+        << "after " << kStreams << " connects: " << describe(streams_per_shard(stats));
+
+    // Close 60% of shard 0's streams.
+    size_t closed = 0, on_shard0 = 0;
+    for (size_t i = 0; i < fleet.size(); ++i) on_shard0 += shard_of(fleet[i]) == 0;
+    ASSERT_GT(on_shard0, kStreams / 4);
+    for (size_t i = 0; i < fleet.size() && closed < on_shard0 * 6 / 10; ++i) {
+        if (shard_of(fleet[i]) != 0) continue;
+        fleet.close(i, false);
+        ++closed;
+    }
+    const int64_t left = int64_t(kStreams - closed);
+    ASSERT_TRUE(await_stats(
+        api, [&](const Json& s) { return s["totalConnections"].as_int() == left; }, Deadline(10s),
+        &stats, pump))
+        << "totalConnections " << stats["totalConnections"].as_int() << ", expected " << left;
+    auto skewed = streams_per_shard(stats);
+    ASSERT_GT(skewed[1] - skewed[0], int64_t(closed) / 2) << describe(skewed);
+
+    // As many new streams: all of them should go to shard 0 until it catches up.
+    for (size_t i = 0; i < closed; ++i) fleet.add("/api/sse/stream?channels=balance");
+    ASSERT_TRUE(fleet.run_until([&] { return fleet.all_connected(); }, Deadline(20s)))
+        << fleet.problems();
+    EXPECT_TRUE(await_stats(
+        api, [&](const Json& s) { return balanced(s, kStreams); }, Deadline(10s), &stats, pump))
+        << "after the churn: " << describe(streams_per_shard(stats));
+}
+
+// A shard's provided-buffer ring is shared by all its connections. When many
+// receive at once and it runs dry, the kernel completes receives with -ENOBUFS:
+// that must mean "try again when buffers return", never "end of stream". With 8
+// buffers of 512 bytes, hundreds of requests and multi-buffer publish bodies
+// arriving together exhaust it; every stream and every publish must still work.
+TEST(RecvBuffers, RunningOutOfProvidedBuffersIsNotEndOfStream) {
+    constexpr size_t kStreams = 400;
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.shards = 1,
+                         .config = "[engine]\nrecv_buffers = 8\nrecv_buffer_size = \"512B\"\n"}))
+        << d.error();
+    SseFleet fleet(d.port());
+    for (size_t i = 0; i < kStreams; ++i) fleet.add("/api/sse/stream?channels=starve");
+    ASSERT_TRUE(fleet.run_until([&] { return fleet.all_connected(); }, Deadline(20s)))
+        << fleet.problems();
+
+    // Publish bodies of 6 KiB: a dozen buffers each, from 4 connections at once.
+    const std::string pad(6000, 'x');
+    std::vector<std::unique_ptr<HttpClient>> publishers;
+    std::string wire;
+    for (int p = 0; p < 4; ++p) {
+        publishers.push_back(std::make_unique<HttpClient>(d.port()));
+        ASSERT_TRUE(publishers.back()->connect()) << publishers.back()->error();
+    }
+    for (int round = 0; round < 5; ++round)
+        for (int p = 0; p < 4; ++p) {
+            std::string body = publish_body("starve", "big", "\"" + pad + "\"");
+            ASSERT_TRUE(publishers[p]->send(build_request("POST", "/api/publish", body)));
+        }
+    for (int round = 0; round < 5; ++round)
+        for (int p = 0; p < 4; ++p) {
+            auto r = publishers[p]->read_response();
+            ASSERT_TRUE(r) << publishers[p]->error();
+            EXPECT_EQ(r->status, 200) << r->body;
+            EXPECT_NE(r->body.find("\"sent\":" + std::to_string(kStreams)), std::string::npos)
+                << r->body;
+        }
+    ASSERT_TRUE(fleet.run_until(
+        [&] {
+            for (size_t i = 0; i < fleet.size(); ++i)
+                if (fleet[i].data_events().size() < 20) return false;
+            return true;
+        },
+        Deadline(20s)))
+        << "not every stream received the 20 events";
+    for (size_t i = 0; i < fleet.size(); ++i) {
+        EXPECT_FALSE(fleet[i].ended) << "stream " << i << " was ended by the server";
+        for (const SseEvent* e : fleet[i].data_events()) ASSERT_EQ(e->data.size(), pad.size() + 2);
+    }
+
+    // The path under test really ran: receives found the pool empty.
+    HttpClient api(d.port());
+    ASSERT_TRUE(api.connect()) << api.error();
+    auto stats = fetch_stats(api);
+    ASSERT_TRUE(stats) << api.error();
+    EXPECT_GT((*stats)["shards"][size_t(0)]["recvStarved"].as_int(), 0)
+        << "no receive ran out of buffers: the test did not exercise -ENOBUFS";
+}
+
+}  // namespace
+}  // namespace ringcast::itest
