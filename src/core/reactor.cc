@@ -37,7 +37,10 @@ void Reactor::send(unsigned to, MeshMsg msg) {
     auto& overflow = _overflow[to];
     // Once anything overflowed, later messages queue behind it: per-pair FIFO
     // order is what keeps every channel's events in order on every shard.
-    if (!overflow.empty() || !_mesh.ring(_id, to).try_push(msg)) overflow.push_back(msg);
+    if (!overflow.empty() || !_mesh.ring(_id, to).try_push(msg)) {
+        overflow.push_back(msg);
+        ++_mesh_overflows;
+    }
     _dirty[to] = 1;
 }
 

@@ -75,6 +75,8 @@ public:
     LocalFramePool& frames() { return _frames; }
     uint64_t now_ms() const { return _now_ms; }
     uint64_t loop_turns() const { return _turns; }
+    // Messages that found their ring full and waited in the local overflow queue.
+    uint64_t mesh_overflows() const { return _mesh_overflows; }
 
 private:
     void drain_inbox(ReactorHooks& hooks);
@@ -92,6 +94,7 @@ private:
     bool _running = true;
     uint64_t _now_ms = 0;
     uint64_t _turns = 0;
+    uint64_t _mesh_overflows = 0;
 };
 
 }  // namespace ringcast

@@ -47,6 +47,7 @@ ShardSnapshot* StatsCollector::snapshot() const {
     s->sockets = _transport.connection_count();
     s->streams = _streams ? *_streams : 0;
     s->loop_turns = _reactor.loop_turns();
+    s->mesh_overflows = _reactor.mesh_overflows();
     s->hub = _hub.stats();
     s->transport = _transport.stats();
     _index.for_each([&](const Channel& ch) {
@@ -138,6 +139,7 @@ std::string render_stats_json(const StatsRequest& r, double uptime_s, const Proc
         w.key("bytesSent").value(s->transport.bytes_sent);
         w.key("recvStarved").value(s->transport.recv_starved);
         w.key("loopTurns").value(s->loop_turns);
+        w.key("meshQueued").value(s->mesh_overflows);
         w.end_object();
     }
     w.end_array();

@@ -28,6 +28,7 @@ struct ShardSnapshot {
     uint64_t sockets = 0;  // every connection, streams and API requests alike
     uint64_t streams = 0;  // SSE streams
     uint64_t loop_turns = 0;
+    uint64_t mesh_overflows = 0;
     HubStats hub;
     TransportStats transport;
     std::vector<std::pair<std::string, uint64_t>> channels;  // name -> local subscribers
