@@ -72,6 +72,7 @@ private:
     bool _close_requested = false;
     bool _read_paused = false;
     bool _recv_starved = false;
+    bool _cancel_pending = false;  // on the transport's cancel list
 };
 
 }  // namespace ringcast

@@ -53,7 +53,10 @@ void Transport::add_listener(int fd) {
 void Transport::arm_accept(Listener* l) {
     if (!_accepting || l->fd < 0 || l->armed) return;
     io_uring_sqe* sqe = _reactor.ring().sqe();
-    if (!sqe) return;
+    if (!sqe) {
+        _accept_retry = true;  // no room in the ring now: try again at the end of the turn
+        return;
+    }
     // Accepted sockets go straight into the ring's direct-descriptor table: they
     // never occupy the process fd table, and every later operation on them skips
     // the fd lookup (IOSQE_FIXED_FILE).
@@ -180,13 +183,7 @@ void Transport::arm_recv(Connection& c) {
 void Transport::pause_reading(Connection& c) {
     if (c._read_paused) return;
     c._read_paused = true;
-    if (c._recv_armed) {
-        io_uring_sqe* sqe = _reactor.ring().sqe();
-        if (sqe) {
-            io_uring_prep_cancel64(sqe, tag(Op::recv, &c), 0);
-            io_uring_sqe_set_data64(sqe, tag(Op::cancel));
-        }
-    }
+    if (c._recv_armed) cancel_recv(c);
 }
 
 void Transport::resume_reading(Connection& c) {
@@ -356,7 +353,22 @@ void Transport::flush() {
         std::vector<Connection*> list;
         list.swap(_close_list);
         for (Connection* c : list)
-            begin_close(*c);
+            if (!begin_close(*c)) _close_list.push_back(c);
+    }
+    if (!_cancel_list.empty()) {
+        std::vector<Connection*> list;
+        list.swap(_cancel_list);
+        for (Connection* c : list) {
+            c->_cancel_pending = false;
+            if (c->_recv_armed && (c->_read_paused || c->_state == Connection::State::closing))
+                cancel_recv(*c);
+            maybe_destroy(*c);
+        }
+    }
+    if (_accept_retry && _accepting) {
+        _accept_retry = false;
+        for (Listener* l : _listeners)
+            arm_accept(l);
     }
     if (!_starved.empty()) {
         std::vector<Connection*> list;
@@ -399,8 +411,15 @@ void Transport::close(Connection& c, bool flush_first) {
     _close_list.push_back(&c);
 }
 
-void Transport::begin_close(Connection& c) {
-    if (c._state == Connection::State::closing) return;
+// Returns false, changing nothing, when the ring has no room for the shutdown
+// and close SQEs right now (the kernel is pushing back); the caller retries on
+// the next turn.
+bool Transport::begin_close(Connection& c) {
+    if (c._state == Connection::State::closing) return true;
+    Ring& ring = _reactor.ring();
+    if (ring.sq_space() < 2) ring.enter(0, UINT64_MAX);
+    if (ring.sq_space() < 2) return false;
+
     c._state = Connection::State::closing;
     _reactor.timers().cancel(&c._timer);
     _handler.on_closed(c);
@@ -410,8 +429,6 @@ void Transport::begin_close(Connection& c) {
     // shutdown() wakes the pending multishot receive (it completes with 0) and
     // any send waiting for socket space (EPIPE); the hard link makes the close
     // run even when shutdown fails because the socket is already dead.
-    Ring& ring = _reactor.ring();
-    if (ring.sq_space() < 2) ring.enter(0, UINT64_MAX);
     io_uring_sqe* sd = ring.sqe();
     io_uring_prep_shutdown(sd, int(c._slot), SHUT_RDWR);
     sd->flags |= IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS;
@@ -423,14 +440,29 @@ void Transport::begin_close(Connection& c) {
 
     if (_accept_blocked) {
         _accept_blocked = false;
-        for (Listener* l : _listeners)
-            arm_accept(l);
+        _accept_retry = true;
     }
+    return true;
+}
+
+// Cancels the connection's multishot receive (pause, or a close that did not
+// end it). Without an SQE now, it is retried at the end of the turn.
+void Transport::cancel_recv(Connection& c) {
+    io_uring_sqe* sqe = _reactor.ring().sqe();
+    if (!sqe) {
+        if (!c._cancel_pending) {
+            c._cancel_pending = true;
+            _cancel_list.push_back(&c);
+        }
+        return;
+    }
+    io_uring_prep_cancel64(sqe, tag(Op::recv, &c), 0);
+    io_uring_sqe_set_data64(sqe, tag(Op::cancel));
 }
 
 void Transport::maybe_destroy(Connection& c) {
     if (c._state != Connection::State::closing || c._recv_armed || c._send_inflight ||
-        c._close_inflight || c._recv_starved || c._dirty)
+        c._close_inflight || c._recv_starved || c._dirty || c._cancel_pending)
         return;
     c.discard_queue(_reactor.frames(), _chunks);
     if (c._prev_all) c._prev_all->_next_all = c._next_all;
@@ -495,15 +527,9 @@ void Transport::on_completion(const io_uring_cqe& cqe) {
         case Op::close: {
             Connection& c = *pointer_of<Connection>(cqe.user_data);
             c._close_inflight = false;
-            if (c._recv_armed) {
-                // shutdown did not end the receive (the socket was already
-                // dead in an odd way): cancel it explicitly.
-                io_uring_sqe* sqe = _reactor.ring().sqe();
-                if (sqe) {
-                    io_uring_prep_cancel64(sqe, tag(Op::recv, &c), 0);
-                    io_uring_sqe_set_data64(sqe, tag(Op::cancel));
-                }
-            }
+            // shutdown did not end the receive (the socket was already dead in
+            // an odd way): cancel it explicitly.
+            if (c._recv_armed) cancel_recv(c);
             maybe_destroy(c);
             return;
         }

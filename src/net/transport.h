@@ -96,7 +96,8 @@ public:
     void on_timer(TimerNode* node);
     void flush();
     bool has_pending_work() const {
-        return _dirty_head && _inflight_sends < _opts.max_inflight_sends;
+        return (_dirty_head && _inflight_sends < _opts.max_inflight_sends) || !_close_list.empty() ||
+               !_cancel_list.empty() || (_accept_retry && _accepting);
     }
 
     size_t connection_count() const { return _count; }
@@ -126,7 +127,8 @@ private:
     void on_send(Connection& c, const io_uring_cqe& cqe);
     // urgent: start this connection's send before the others queued this turn.
     void mark_dirty(Connection& c, bool urgent = false);
-    void begin_close(Connection& c);
+    bool begin_close(Connection& c);
+    void cancel_recv(Connection& c);
     void maybe_destroy(Connection& c);
     void reschedule_timer(Connection& c);
 
@@ -140,6 +142,7 @@ private:
     std::vector<Listener*> _listeners;
     std::vector<Connection*> _close_list;
     std::vector<Connection*> _starved;
+    std::vector<Connection*> _cancel_list;  // receive cancels waiting for an SQE
     Connection* _dirty_head = nullptr;
     Connection* _dirty_tail = nullptr;
     Connection* _all = nullptr;
@@ -148,6 +151,7 @@ private:
     uint32_t _inflight_sends = 0;
     bool _accepting = true;
     bool _accept_blocked = false;  // the direct-descriptor table was full
+    bool _accept_retry = false;    // a listener needs (re-)arming at the end of the turn
 };
 
 }  // namespace ringcast

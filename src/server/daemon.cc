@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -57,6 +58,22 @@ bool malloc_is_mimalloc() {
     bool ours = mi_is_in_heap_region(p);
     std::free(p);
     return ours;
+}
+
+// Streams allowed at once. Each shard's direct-descriptor table is a hard
+// limit: a connection accepted into a full table is dropped by the kernel, and
+// the client sees a reset instead of an answer. So streams are capped below it,
+// leaving each shard a reserve of slots for API requests, handoffs and the 503
+// answers that tell clients to come back later.
+uint64_t stream_limit(uint64_t configured, unsigned table, unsigned shards) {
+    unsigned reserve = std::max(64u, table / 64);
+    uint64_t cap = table > reserve ? uint64_t(table - reserve) * shards : shards;
+    if (configured && configured <= cap) return configured;
+    if (configured)
+        spdlog::warn("server.max_connections = {} exceeds what the connection tables hold; using {} "
+                     "(raise LimitNOFILE or engine.connections_per_shard)",
+                     configured, cap);
+    return cap;
 }
 
 bool prepare_data_dir(const std::string& dir, std::string* error) {
@@ -170,7 +187,7 @@ int run_daemon(const Config& cfg) {
 
     Mesh mesh(shards, cfg.mesh_ring_capacity);
     LoadBoard board(shards);
-    StreamLimit streams(cfg.max_connections);
+    StreamLimit streams(stream_limit(cfg.max_connections, table, shards));
     ShutdownState shutdown;
     ShardOptions opts = shard_options(cfg, table);
     std::vector<std::unique_ptr<ShardThread>> threads;
@@ -243,6 +260,8 @@ int run_daemon(const Config& cfg) {
         mimalloc_active ? fmt::format("mimalloc {}.{}.{}", mi_version() / 100,
                                       (mi_version() / 10) % 10, mi_version() % 10)
                         : std::string("libc malloc"));
+    spdlog::info("up to {} streams ({} per shard connection table, {} shards)", streams.max(), table,
+                 shards);
     spdlog::info(
         "listening on http://{} — stream: GET /api/sse/stream?channels=a,b, publish: POST "
         "/api/publish, stats: GET /api/stats",

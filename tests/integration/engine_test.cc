@@ -209,5 +209,44 @@ TEST(MeshRings, FullRingsQueueInOrderAndLoseNothing) {
     }
 }
 
+// A connection accepted into a full direct-descriptor table is dropped by the
+// kernel (the client sees a reset). The default stream limit therefore stays
+// below the tables, keeping a reserve per shard: at capacity, new streams get a
+// 503 with Retry-After and API requests still work. Tables of 80 slots keep a
+// reserve of 64, so 2 shards hold 2 x 16 = 32 streams.
+TEST(ConnectionTables, AtCapacityStreamsGet503AndApiRequestsStillWork) {
+    constexpr size_t kCapacity = 32, kExtra = 8;
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.shards = 2, .config = "[engine]\nconnections_per_shard = 80\n"})) << d.error();
+    SseFleet fleet(d.port());
+    for (size_t i = 0; i < kCapacity; ++i) fleet.add("/api/sse/stream?channels=full");
+    ASSERT_TRUE(fleet.run_until([&] { return fleet.all_connected(); }, Deadline(10s)))
+        << fleet.problems();
+
+    for (size_t i = 0; i < kExtra; ++i) {
+        HttpClient c(d.port());
+        ASSERT_TRUE(c.connect()) << c.error();
+        auto r = c.request("GET", "/api/sse/stream?channels=full");
+        ASSERT_TRUE(r) << "stream " << kCapacity + i << " got no answer: " << c.error();
+        EXPECT_EQ(check_json_error(*r, 503, "unavailable"), "");
+        EXPECT_TRUE(r->header("retry-after")) << "503 without Retry-After";
+    }
+    HttpClient api(d.port());
+    ASSERT_TRUE(api.connect()) << api.error();
+    auto stats = fetch_stats(api);
+    ASSERT_TRUE(stats) << "API requests must still be served at capacity: " << api.error();
+    EXPECT_EQ((*stats)["totalConnections"].as_int(), int64_t(kCapacity));
+
+    // Room again once streams leave.
+    for (size_t i = 0; i < kExtra; ++i) fleet.close(i, false);
+    ASSERT_TRUE(await_stats(
+        api,
+        [&](const Json& s) { return s["totalConnections"].as_int() == int64_t(kCapacity - kExtra); },
+        Deadline(10s), nullptr, [&](int ms) { fleet.pump(ms); }));
+    for (size_t i = 0; i < kExtra; ++i) fleet.add("/api/sse/stream?channels=full");
+    EXPECT_TRUE(fleet.run_until([&] { return fleet.all_connected(); }, Deadline(10s)))
+        << fleet.problems();
+}
+
 }  // namespace
 }  // namespace ringcast::itest
