@@ -96,8 +96,8 @@ public:
     void on_timer(TimerNode* node);
     void flush();
     bool has_pending_work() const {
-        return (_dirty_head && _inflight_sends < _opts.max_inflight_sends) || !_close_list.empty() ||
-               !_cancel_list.empty() || (_accept_retry && _accepting);
+        return (_dirty_head && _inflight_sends < _opts.max_inflight_sends) ||
+               !_close_list.empty() || !_cancel_list.empty() || (_accept_retry && _accepting);
     }
 
     size_t connection_count() const { return _count; }

@@ -70,9 +70,10 @@ uint64_t stream_limit(uint64_t configured, unsigned table, unsigned shards) {
     uint64_t cap = table > reserve ? uint64_t(table - reserve) * shards : shards;
     if (configured && configured <= cap) return configured;
     if (configured)
-        spdlog::warn("server.max_connections = {} exceeds what the connection tables hold; using {} "
-                     "(raise LimitNOFILE or engine.connections_per_shard)",
-                     configured, cap);
+        spdlog::warn(
+            "server.max_connections = {} exceeds what the connection tables hold; using {} "
+            "(raise LimitNOFILE or engine.connections_per_shard)",
+            configured, cap);
     return cap;
 }
 
@@ -248,8 +249,9 @@ int run_daemon(const Config& cfg) {
     std::string where = bind_addr.to_string();
     bool mimalloc_active = malloc_is_mimalloc();
     if (!mimalloc_active)
-        spdlog::warn("malloc is not mimalloc's (was the binary linked or preloaded differently?): "
-                     "per-connection memory and allocation speed will differ from the documented figures");
+        spdlog::warn(
+            "malloc is not mimalloc's (was the binary linked or preloaded differently?): "
+            "per-connection memory and allocation speed will differ from the documented figures");
     spdlog::info(
         "ringcastd {} ready: {} shard{} (CPUs {}), accept={}, ring={}, kernel {}, allocator {}",
         RINGCAST_VERSION, shards, shards == 1 ? "" : "s",
@@ -260,8 +262,8 @@ int run_daemon(const Config& cfg) {
         mimalloc_active ? fmt::format("mimalloc {}.{}.{}", mi_version() / 100,
                                       (mi_version() / 10) % 10, mi_version() % 10)
                         : std::string("libc malloc"));
-    spdlog::info("up to {} streams ({} per shard connection table, {} shards)", streams.max(), table,
-                 shards);
+    spdlog::info("up to {} streams ({} per shard connection table, {} shards)", streams.max(),
+                 table, shards);
     spdlog::info(
         "listening on http://{} — stream: GET /api/sse/stream?channels=a,b, publish: POST "
         "/api/publish, stats: GET /api/stats",

@@ -1,10 +1,10 @@
 // Engine behaviour seen from outside: how streams spread over shards, and what
 // happens when the shared receive buffers run out.
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "daemon_process.h"
 #include "http_client.h"
@@ -23,13 +23,15 @@ int shard_of(const FleetClient& c) {
 
 std::vector<int64_t> streams_per_shard(const Json& stats) {
     std::vector<int64_t> out;
-    for (const Json& s : stats["shards"].items()) out.push_back(s["connections"].as_int());
+    for (const Json& s : stats["shards"].items())
+        out.push_back(s["connections"].as_int());
     return out;
 }
 
 std::string describe(const std::vector<int64_t>& v) {
     std::string s;
-    for (int64_t n : v) s += (s.empty() ? "" : " / ") + std::to_string(n);
+    for (int64_t n : v)
+        s += (s.empty() ? "" : " / ") + std::to_string(n);
     return s;
 }
 
@@ -42,7 +44,8 @@ TEST(Balance, HandoffKeepsShardsWithinOneStreamThroughSkewedChurn) {
     DaemonProcess d;
     ASSERT_TRUE(d.start({.shards = 2, .extra_args = {"--accept", "handoff"}})) << d.error();
     SseFleet fleet(d.port());
-    for (size_t i = 0; i < kStreams; ++i) fleet.add("/api/sse/stream?channels=balance");
+    for (size_t i = 0; i < kStreams; ++i)
+        fleet.add("/api/sse/stream?channels=balance");
     ASSERT_TRUE(fleet.run_until([&] { return fleet.all_connected(); }, Deadline(20s)))
         << fleet.problems();
 
@@ -60,7 +63,8 @@ TEST(Balance, HandoffKeepsShardsWithinOneStreamThroughSkewedChurn) {
 
     // Close 60% of shard 0's streams.
     size_t closed = 0, on_shard0 = 0;
-    for (size_t i = 0; i < fleet.size(); ++i) on_shard0 += shard_of(fleet[i]) == 0;
+    for (size_t i = 0; i < fleet.size(); ++i)
+        on_shard0 += shard_of(fleet[i]) == 0;
     ASSERT_GT(on_shard0, kStreams / 4);
     for (size_t i = 0; i < fleet.size() && closed < on_shard0 * 6 / 10; ++i) {
         if (shard_of(fleet[i]) != 0) continue;
@@ -76,7 +80,8 @@ TEST(Balance, HandoffKeepsShardsWithinOneStreamThroughSkewedChurn) {
     ASSERT_GT(skewed[1] - skewed[0], int64_t(closed) / 2) << describe(skewed);
 
     // As many new streams: all of them should go to shard 0 until it catches up.
-    for (size_t i = 0; i < closed; ++i) fleet.add("/api/sse/stream?channels=balance");
+    for (size_t i = 0; i < closed; ++i)
+        fleet.add("/api/sse/stream?channels=balance");
     ASSERT_TRUE(fleet.run_until([&] { return fleet.all_connected(); }, Deadline(20s)))
         << fleet.problems();
     EXPECT_TRUE(await_stats(
@@ -92,11 +97,12 @@ TEST(Balance, HandoffKeepsShardsWithinOneStreamThroughSkewedChurn) {
 TEST(RecvBuffers, RunningOutOfProvidedBuffersIsNotEndOfStream) {
     constexpr size_t kStreams = 400;
     DaemonProcess d;
-    ASSERT_TRUE(d.start({.shards = 1,
-                         .config = "[engine]\nrecv_buffers = 8\nrecv_buffer_size = \"512B\"\n"}))
+    ASSERT_TRUE(d.start(
+        {.shards = 1, .config = "[engine]\nrecv_buffers = 8\nrecv_buffer_size = \"512B\"\n"}))
         << d.error();
     SseFleet fleet(d.port());
-    for (size_t i = 0; i < kStreams; ++i) fleet.add("/api/sse/stream?channels=starve");
+    for (size_t i = 0; i < kStreams; ++i)
+        fleet.add("/api/sse/stream?channels=starve");
     ASSERT_TRUE(fleet.run_until([&] { return fleet.all_connected(); }, Deadline(20s)))
         << fleet.problems();
 
@@ -131,7 +137,8 @@ TEST(RecvBuffers, RunningOutOfProvidedBuffersIsNotEndOfStream) {
         << "not every stream received the 20 events";
     for (size_t i = 0; i < fleet.size(); ++i) {
         EXPECT_FALSE(fleet[i].ended) << "stream " << i << " was ended by the server";
-        for (const SseEvent* e : fleet[i].data_events()) ASSERT_EQ(e->data.size(), pad.size() + 2);
+        for (const SseEvent* e : fleet[i].data_events())
+            ASSERT_EQ(e->data.size(), pad.size() + 2);
     }
 
     // The path under test really ran: receives found the pool empty.
@@ -150,11 +157,14 @@ TEST(RecvBuffers, RunningOutOfProvidedBuffersIsNotEndOfStream) {
 TEST(MeshRings, FullRingsQueueInOrderAndLoseNothing) {
     constexpr int kPublishers = 32, kPerPublisher = 60, kStreams = 40;
     DaemonProcess d;
-    ASSERT_TRUE(d.start({.shards = 4, .config = "[engine]\nmesh_ring_capacity = 16\n"})) << d.error();
+    ASSERT_TRUE(d.start({.shards = 4, .config = "[engine]\nmesh_ring_capacity = 16\n"}))
+        << d.error();
     SseFleet fleet(d.port());
     std::string channels;
-    for (int p = 0; p < kPublishers; ++p) channels += (p ? ",m" : "m") + std::to_string(p);
-    for (int i = 0; i < kStreams; ++i) fleet.add("/api/sse/stream?channels=" + channels);
+    for (int p = 0; p < kPublishers; ++p)
+        channels += (p ? ",m" : "m") + std::to_string(p);
+    for (int i = 0; i < kStreams; ++i)
+        fleet.add("/api/sse/stream?channels=" + channels);
     ASSERT_TRUE(fleet.run_until([&] { return fleet.all_connected(); }, Deadline(10s)))
         << fleet.problems();
 
@@ -189,7 +199,8 @@ TEST(MeshRings, FullRingsQueueInOrderAndLoseNothing) {
     auto stats = fetch_stats(api);
     ASSERT_TRUE(stats) << api.error();
     int64_t queued = 0;
-    for (const Json& shard : (*stats)["shards"].items()) queued += shard["meshQueued"].as_int();
+    for (const Json& shard : (*stats)["shards"].items())
+        queued += shard["meshQueued"].as_int();
     EXPECT_GT(queued, 0) << "no ring was ever full: the test did not exercise the overflow queue";
     // Per channel (one publisher each), the data counts 0, 1, 2... on every stream.
     for (size_t c = 0; c < fleet.size(); ++c) {
@@ -205,7 +216,8 @@ TEST(MeshRings, FullRingsQueueInOrderAndLoseNothing) {
                                   << e->data << " is out of order";
             ++next[channel];
         }
-        for (int p = 0; p < kPublishers; ++p) EXPECT_EQ(next[p], kPerPublisher) << "stream " << c;
+        for (int p = 0; p < kPublishers; ++p)
+            EXPECT_EQ(next[p], kPerPublisher) << "stream " << c;
     }
 }
 
@@ -217,9 +229,11 @@ TEST(MeshRings, FullRingsQueueInOrderAndLoseNothing) {
 TEST(ConnectionTables, AtCapacityStreamsGet503AndApiRequestsStillWork) {
     constexpr size_t kCapacity = 32, kExtra = 8;
     DaemonProcess d;
-    ASSERT_TRUE(d.start({.shards = 2, .config = "[engine]\nconnections_per_shard = 80\n"})) << d.error();
+    ASSERT_TRUE(d.start({.shards = 2, .config = "[engine]\nconnections_per_shard = 80\n"}))
+        << d.error();
     SseFleet fleet(d.port());
-    for (size_t i = 0; i < kCapacity; ++i) fleet.add("/api/sse/stream?channels=full");
+    for (size_t i = 0; i < kCapacity; ++i)
+        fleet.add("/api/sse/stream?channels=full");
     ASSERT_TRUE(fleet.run_until([&] { return fleet.all_connected(); }, Deadline(10s)))
         << fleet.problems();
 
@@ -238,12 +252,16 @@ TEST(ConnectionTables, AtCapacityStreamsGet503AndApiRequestsStillWork) {
     EXPECT_EQ((*stats)["totalConnections"].as_int(), int64_t(kCapacity));
 
     // Room again once streams leave.
-    for (size_t i = 0; i < kExtra; ++i) fleet.close(i, false);
+    for (size_t i = 0; i < kExtra; ++i)
+        fleet.close(i, false);
     ASSERT_TRUE(await_stats(
         api,
-        [&](const Json& s) { return s["totalConnections"].as_int() == int64_t(kCapacity - kExtra); },
+        [&](const Json& s) {
+            return s["totalConnections"].as_int() == int64_t(kCapacity - kExtra);
+        },
         Deadline(10s), nullptr, [&](int ms) { fleet.pump(ms); }));
-    for (size_t i = 0; i < kExtra; ++i) fleet.add("/api/sse/stream?channels=full");
+    for (size_t i = 0; i < kExtra; ++i)
+        fleet.add("/api/sse/stream?channels=full");
     EXPECT_TRUE(fleet.run_until([&] { return fleet.all_connected(); }, Deadline(10s)))
         << fleet.problems();
 }

@@ -13,11 +13,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <cstddef>
 #include <optional>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "daemon_process.h"
 

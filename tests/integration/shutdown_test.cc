@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <map>
+#include <optional>
 
 #include <gtest/gtest.h>
 
@@ -105,20 +106,35 @@ TEST(Shutdown, SigtermFlushesQueuedEventsThenClosesAndExitsZero) {
     EXPECT_FALSE(late.connect(d.port(), Deadline(2s)));
 }
 
-TEST(Shutdown, ShutdownTimeoutCutsAReaderThatNeverReads) {
+// A daemon with one stream whose reader never reads and a backlog of events
+// queued for it, so a drain cannot finish on its own: shutdown must end it.
+struct StuckReader {
+    // Fills the members; call with ASSERT_NO_FATAL_FAILURE.
+    void start(const std::string& shutdown_timeout) {
+        ASSERT_TRUE(d.start({.shards = 2,
+                             .config = "[server]\nshutdown_timeout = \"" + shutdown_timeout +
+                                       "\"\n[delivery]\nmax_queue = \"64MiB\"\n"
+                                       "write_timeout = \"60s\"\n"}))
+            << d.error();
+        ASSERT_TRUE(stuck.open(d.port(), "/api/sse/stream?channels=s", Deadline(5s), {}, 4096))
+            << stuck.error();
+        api.emplace(d.port());
+        ASSERT_TRUE(api->connect()) << api->error();
+        ASSERT_NO_FATAL_FAILURE(publish_until_queued(*api, "s", 1, &events));
+    }
+
     DaemonProcess d;
-    ASSERT_TRUE(d.start(
-        {.shards = 2,
-         .config = "[server]\nshutdown_timeout = \"1s\"\n[delivery]\nmax_queue = \"64MiB\"\n"
-                   "write_timeout = \"60s\"\n"}))
-        << d.error();
     SseClient stuck;
-    ASSERT_TRUE(stuck.open(d.port(), "/api/sse/stream?channels=s", Deadline(5s), {}, 4096))
-        << stuck.error();
-    HttpClient api(d.port());
-    ASSERT_TRUE(api.connect()) << api.error();
+    std::optional<HttpClient> api;
     int events = 0;
-    ASSERT_NO_FATAL_FAILURE(publish_until_queued(api, "s", 1, &events));
+};
+
+TEST(Shutdown, ShutdownTimeoutCutsAReaderThatNeverReads) {
+    StuckReader r;
+    ASSERT_NO_FATAL_FAILURE(r.start("1s"));
+    DaemonProcess& d = r.d;
+    SseClient& stuck = r.stuck;
+    int& events = r.events;
     auto started = Clock::now();
     ASSERT_TRUE(d.signal(SIGTERM));
     auto code = d.wait_exit(Deadline(10s));
@@ -238,19 +254,10 @@ TEST(Shutdown, PublishesInFlightAreAnsweredTruthfully) {
 }
 
 TEST(Shutdown, SecondSignalSkipsTheDrain) {
-    DaemonProcess d;
-    ASSERT_TRUE(d.start(
-        {.shards = 2,
-         .config = "[server]\nshutdown_timeout = \"60s\"\n[delivery]\nmax_queue = \"64MiB\"\n"
-                   "write_timeout = \"60s\"\n"}))
-        << d.error();
-    SseClient stuck;
-    ASSERT_TRUE(stuck.open(d.port(), "/api/sse/stream?channels=s", Deadline(5s), {}, 4096))
-        << stuck.error();
-    HttpClient api(d.port());
-    ASSERT_TRUE(api.connect()) << api.error();
-    int events = 0;
-    ASSERT_NO_FATAL_FAILURE(publish_until_queued(api, "s", 1, &events));
+    StuckReader r;
+    ASSERT_NO_FATAL_FAILURE(r.start("60s"));
+    DaemonProcess& d = r.d;
+    HttpClient& api = *r.api;
     ASSERT_TRUE(d.signal(SIGTERM));
     // Draining has begun once the idle API connection is closed.
     ASSERT_TRUE(api.await_close(Deadline(10s)));

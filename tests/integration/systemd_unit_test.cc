@@ -3,13 +3,13 @@
 // accepts with the configuration file that `meson install` puts in place, and it
 // must speak the notify protocol its Type= promises. systemd itself is not
 // needed: the harness plays its part (NOTIFY_SOCKET, SIGTERM).
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "daemon_process.h"
 #include "http_client.h"
@@ -41,7 +41,8 @@ std::string unit_value(const std::string& unit, const std::string& key) {
 std::vector<std::string> split_words(const std::string& s) {
     std::istringstream in(s);
     std::vector<std::string> words;
-    for (std::string w; in >> w;) words.push_back(w);
+    for (std::string w; in >> w;)
+        words.push_back(w);
     return words;
 }
 
@@ -78,7 +79,8 @@ TEST(SystemdUnit, ExecStartRunsTheDaemonWithTheInstalledConfiguration) {
     bool saw_config = false, saw_data_dir = false;
     for (size_t i = 1; i < words.size(); ++i) {
         if (words[i] == "--config" && i + 1 < words.size()) {
-            EXPECT_NE(words[i + 1].find("ringcast/ringcast.toml"), std::string::npos) << words[i + 1];
+            EXPECT_NE(words[i + 1].find("ringcast/ringcast.toml"), std::string::npos)
+                << words[i + 1];
             args.insert(args.end(), {"--config", installed_config});
             saw_config = true;
             ++i;
