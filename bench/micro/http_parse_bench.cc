@@ -4,7 +4,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "http/publish_request.h"
+#include "pubsub/message_json.h"
 #include "http/request_parser.h"
 
 namespace {
@@ -41,13 +41,13 @@ void BM_ParsePublish(benchmark::State& st) {
         std::to_string(body.size()) + "\r\n\r\n" + body;
     HttpLimits limits;
     simdjson::dom::parser json;
-    PublishRequest pr;
+    Message pr;
     std::string error;
     for (auto _ : st) {
         RequestParser p(limits);
         size_t consumed = 0;
         p.feed(req.data(), req.size(), &consumed);
-        bool ok = parse_publish_request(json, p.request().body, &pr, &error);
+        bool ok = parse_message_text(json, p.request().body, &pr, &error);
         benchmark::DoNotOptimize(ok);
     }
     st.SetBytesProcessed(int64_t(st.iterations()) * int64_t(req.size()));

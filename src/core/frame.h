@@ -77,6 +77,8 @@ public:
 
 protected:
     SharedFrame() = default;
+    // All bytes after the object, wire view or not (derived types keep metadata there).
+    const char* stored_bytes() const { return storage(); }
 
 private:
     const char* storage() const { return reinterpret_cast<const char*>(this) + _base; }

@@ -9,12 +9,12 @@
 
 #include "core/clock.h"
 #include "core/json_writer.h"
-#include "http/publish_request.h"
 #include "http/query.h"
 #include "http/response.h"
 #include "http/router.h"
 #include "pubsub/channel_name.h"
 #include "pubsub/event.h"
+#include "pubsub/message_json.h"
 #include "pubsub/sse_format.h"
 
 namespace ringcast {
@@ -280,13 +280,13 @@ void HttpServer::send_heartbeat(HttpConnection& c) {
 // --- publish and stats (answered once every shard has replied) -------------------
 
 void HttpServer::start_publish(HttpConnection& c, HttpRequest& req) {
-    PublishRequest pr;
+    Message msg;
     std::string error;
-    if (!parse_publish_request(_json, req.body, &pr, &error)) {
+    if (!parse_message_text(_json, req.body, &msg, &error)) {
         reply_error(c, 400, error, false);
         return;
     }
-    Event* e = Event::build(pr.channel, pr.event, pr.data, pr.id, wall_ms());
+    Event* e = Event::build(msg, wall_ms());
     auto* t = new PublishTicket;
     t->done = on_publish_done;
     t->ctx = &c;

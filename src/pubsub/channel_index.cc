@@ -26,6 +26,7 @@ Channel* ChannelIndex::get_or_create(std::string_view name, uint64_t hash) {
 void ChannelIndex::subscribe(Subscription& s, Channel& ch) {
     s.channel = &ch;
     s.index = uint32_t(ch.subscribers.size());
+    if (ch.subscribers.empty() && _presence) _presence->channel_active(_shard, ch.hash);
     ch.subscribers.push_back(&s);
     ++_subscriptions;
 }
@@ -41,6 +42,7 @@ void ChannelIndex::unsubscribe(Subscription& s) {
     subs.pop_back();
     s.channel = nullptr;
     --_subscriptions;
+    if (subs.empty() && _presence) _presence->channel_idle(_shard, ch->hash);
     maybe_erase(*ch);
 }
 

@@ -13,6 +13,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "pubsub/presence.h"
+#include "pubsub/target.h"
+
 namespace ringcast {
 
 class Connection;
@@ -21,7 +24,8 @@ struct Channel;
 struct Subscription {
     Channel* channel = nullptr;
     Connection* connection = nullptr;
-    uint32_t index = 0;  // position in channel->subscribers
+    const Identity* who = &kAnonymous;  // owned by the subscriber's protocol layer
+    uint32_t index = 0;                 // position in channel->subscribers
 };
 
 struct Channel {
@@ -36,7 +40,10 @@ struct Channel {
 
 class ChannelIndex {
 public:
-    ChannelIndex() = default;
+    // With a presence map, the index marks this shard's channels active or idle in
+    // it as they gain their first or lose their last subscriber.
+    explicit ChannelIndex(ChannelPresence* presence = nullptr, unsigned shard = 0)
+        : _presence(presence), _shard(shard) {}
     ~ChannelIndex();
     ChannelIndex(const ChannelIndex&) = delete;
     ChannelIndex& operator=(const ChannelIndex&) = delete;
@@ -69,6 +76,8 @@ private:
 
     std::unordered_map<Key, Channel*, KeyHash> _map;
     uint64_t _subscriptions = 0;
+    ChannelPresence* _presence;
+    unsigned _shard;
 };
 
 }  // namespace ringcast

@@ -1,16 +1,22 @@
 #pragma once
 // A published event: the SSE bytes that every recipient receives, serialized once,
-// plus what the shards need to route it (channel, sequence).
+// plus what the shards need to route it (channel, sequence) and to decide who gets
+// it (target, expiry) — all in one immutable allocation.
 //
 // Built by the shard where the publish arrived. If the publisher gave no id, the
 // bytes start after a reserved gap and the channel's owner shard writes the
 // "id: <sequence>" line into that gap before handing the event to any other
 // shard; from then on nobody writes to it again.
+//
+// Layout: [Event][id gap][event/data lines][target lists, if any]. The wire view
+// covers the id line (once written) and the lines; the target lists sit after it.
 #include <cstdint>
 #include <string_view>
 
 #include "core/frame.h"
 #include "pubsub/channel_name.h"
+#include "pubsub/message.h"
+#include "pubsub/target.h"
 
 namespace ringcast {
 
@@ -19,7 +25,11 @@ public:
     // "id: " + 20 digits + "\n"
     static constexpr size_t kSequenceIdRoom = 25;
 
-    // Returns nullptr only if the inputs are invalid (the caller validates first).
+    // Serializes a validated message. `received_ms` (wall clock) stands in for a
+    // missing timestamp and anchors the ttl.
+    static Event* build(const Message& m, int64_t received_ms);
+    // Shorthand for an untargeted message (tests, benchmarks, internal events).
+    // Returns nullptr if the channel name is invalid.
     static Event* build(std::string_view channel, std::string_view event_name,
                         std::string_view data, std::string_view explicit_id, int64_t timestamp_ms);
 
@@ -30,6 +40,17 @@ public:
     bool has_explicit_id() const { return _explicit_id; }
     // The id as sent on the wire (empty until the owner numbered the event).
     std::string_view id() const;
+
+    uint8_t priority() const { return _priority; }
+    bool persistent() const { return _persistent; }
+    bool retryable() const { return _retryable; }
+    // Wall-clock ms after which the event must not be delivered; 0: never.
+    int64_t expires_at_ms() const { return _expires_at_ms; }
+    bool expired(int64_t now_wall_ms) const { return _expires_at_ms && now_wall_ms > _expires_at_ms; }
+
+    // Every subscriber of the channel receives it (no per-recipient check needed).
+    bool for_everyone() const { return _target_offset == 0 && _target_kind == Target::Kind::all && !_require_auth; }
+    TargetView target() const;
 
     // Owner shard only, before the event is shared: records the channel sequence
     // and, without an explicit id, writes it as the id line.
@@ -43,11 +64,18 @@ private:
     uint8_t _channel_len = 0;
     bool _explicit_id = false;
     uint8_t _id_len = 0;
-    uint32_t _body_offset = 0;  // where the event/data lines start
+    uint8_t _priority = kDefaultPriority;
+    Target::Kind _target_kind = Target::Kind::all;
+    bool _require_auth = false;
+    bool _persistent = false;
+    bool _retryable = false;
+    uint32_t _body_offset = 0;    // where the event/data lines start
     uint32_t _body_size = 0;
+    uint32_t _target_offset = 0;  // where the target lists start; 0: no lists
     uint64_t _hash = 0;
     uint64_t _sequence = 0;
     int64_t _timestamp_ms = 0;
+    int64_t _expires_at_ms = 0;
 };
 
 }  // namespace ringcast

@@ -1,5 +1,7 @@
 #include "pubsub/hub.h"
 
+#include "core/clock.h"
+
 namespace ringcast {
 
 namespace {
@@ -15,14 +17,16 @@ T* as(uint64_t v) {
 
 }  // namespace
 
-Hub::Hub(Reactor& reactor, Transport& transport, ChannelIndex& index)
-    : _reactor(reactor), _transport(transport), _index(index) {}
+Hub::Hub(Reactor& reactor, Transport& transport, ChannelIndex& index, const ChannelPresence& presence)
+    : _reactor(reactor), _transport(transport), _index(index), _presence(presence) {}
 
 void Hub::publish(Event* e, PublishTicket* t) {
     ++_stats.published;
-    t->pending = _reactor.shards();
-    t->event = e;
-    e->retain();  // the ticket's reference; the other one travels with the event
+    if (t) {
+        t->pending = _reactor.shards();
+        t->event = e;
+        e->retain();  // the ticket's reference; the other one travels with the event
+    }
     unsigned owner = channel_owner(e->channel_hash(), _reactor.shards());
     if (owner == _reactor.id()) {
         sequence_and_broadcast(e, t, _reactor.id());
@@ -36,27 +40,62 @@ void Hub::sequence_and_broadcast(Event* e, PublishTicket* t, unsigned origin) {
     ch->owned = true;
     e->assign_sequence(ch->next_sequence++);
     ++_stats.sequenced;
-    unsigned shards = _reactor.shards();
-    // One reference per shard; we hold one already.
-    if (shards > 1) e->retain(shards - 1);
+
+    const unsigned shards = _reactor.shards(), self = _reactor.id();
+    bool local = !ch->subscribers.empty();
+    unsigned remote = 0;
     for (unsigned s = 0; s < shards; ++s)
-        if (s != _reactor.id()) _reactor.send(s, MeshMsg{kHubDeliver, 0, origin, ptr(e), ptr(t)});
-    deliver_local(e, t, origin);
+        if (s != self && _presence.maybe_subscribed(s, e->channel_hash())) ++remote;
+    unsigned receivers = remote + (local ? 1 : 0);
+    unsigned skipped = shards - receivers;
+    _stats.skipped += skipped;
+    if (skipped > 0) report(t, origin, 0, 0, skipped);
+    if (receivers == 0) {
+        e->release();
+        return;
+    }
+    // One reference per receiving shard; we hold one already.
+    if (receivers > 1) e->retain(receivers - 1);
+    for (unsigned s = 0; s < shards && remote > 0; ++s)
+        if (s != self && _presence.maybe_subscribed(s, e->channel_hash())) {
+            _reactor.send(s, MeshMsg{kHubDeliver, 0, origin, ptr(e), ptr(t)});
+            --remote;
+        }
+    if (local) deliver_local(e, t, origin);
 }
 
 void Hub::deliver_local(Event* e, PublishTicket* t, unsigned origin) {
     LocalFramePool& frames = _reactor.frames();
-    LocalFrame* lf = frames.wrap(e);  // takes this shard's reference
     uint64_t sent = 0, failed = 0;
-    if (Channel* ch = _index.find(e->channel(), e->channel_hash())) {
+    Channel* ch = _index.find(e->channel(), e->channel_hash());
+    if (e->expired(wall_ms())) {
+        ++_stats.expired;  // never delivered, from any queue (B7)
+        e->release();
+        report(t, origin, 0, 0, 1);
+        return;
+    }
+    LocalFrame* lf = frames.wrap(e);  // takes this shard's reference
+    if (ch) {
         ++ch->events;
         // enqueue() never unsubscribes synchronously (closes are deferred to the
         // end of the turn), so the array is stable while we walk it.
-        for (Subscription* s : ch->subscribers) {
-            if (_transport.enqueue(*s->connection, lf)) {
-                ++sent;
-            } else {
-                ++failed;
+        if (e->for_everyone()) {
+            for (Subscription* s : ch->subscribers) {
+                if (_transport.enqueue(*s->connection, lf)) {
+                    ++sent;
+                } else {
+                    ++failed;
+                }
+            }
+        } else {
+            TargetView target = e->target();
+            for (Subscription* s : ch->subscribers) {
+                if (!matches(target, *s->who)) continue;
+                if (_transport.enqueue(*s->connection, lf)) {
+                    ++sent;
+                } else {
+                    ++failed;
+                }
             }
         }
         ch->deliveries += sent;
@@ -65,21 +104,24 @@ void Hub::deliver_local(Event* e, PublishTicket* t, unsigned origin) {
     ++_stats.delivered;
     _stats.deliveries += sent;
     _stats.failures += failed;
-    report(t, origin, sent, failed);
+    report(t, origin, sent, failed, 1);
 }
 
-void Hub::report(PublishTicket* t, unsigned origin, uint64_t sent, uint64_t failed) {
+void Hub::report(PublishTicket* t, unsigned origin, uint64_t sent, uint64_t failed, uint32_t shards) {
+    if (!t) return;  // fire-and-forget: nobody is waiting
     if (origin == _reactor.id()) {
-        complete(t, sent, failed);
+        complete(t, sent, failed, shards);
     } else {
-        _reactor.send(origin, MeshMsg{kHubResult, 0, uint32_t(sent), ptr(t), failed});
+        _reactor.send(origin, MeshMsg{kHubResult, 0, uint32_t(sent), ptr(t),
+                                      (failed & 0xffffffffu) | (uint64_t(shards) << 32)});
     }
 }
 
-void Hub::complete(PublishTicket* t, uint64_t sent, uint64_t failed) {
+void Hub::complete(PublishTicket* t, uint64_t sent, uint64_t failed, uint32_t shards) {
     t->sent += sent;
     t->failed += failed;
-    if (--t->pending > 0) return;
+    t->pending -= shards;
+    if (t->pending > 0) return;
     if (t->done) t->done(*t, t->ctx);
     t->event->release();
     delete t;
@@ -90,9 +132,14 @@ bool Hub::on_message(const MeshMsg& m) {
         case kHubForward:
             sequence_and_broadcast(as<Event>(m.a), as<PublishTicket>(m.b), m.arg);
             return true;
-        case kHubDeliver: deliver_local(as<Event>(m.a), as<PublishTicket>(m.b), m.arg); return true;
-        case kHubResult: complete(as<PublishTicket>(m.a), m.arg, m.b); return true;
-        default: return false;
+        case kHubDeliver:
+            deliver_local(as<Event>(m.a), as<PublishTicket>(m.b), m.arg);
+            return true;
+        case kHubResult:
+            complete(as<PublishTicket>(m.a), m.arg, m.b & 0xffffffffu, uint32_t(m.b >> 32));
+            return true;
+        default:
+            return false;
     }
 }
 

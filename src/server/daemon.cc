@@ -189,7 +189,9 @@ int run_daemon(const Config& cfg) {
     Mesh mesh(shards, cfg.mesh_ring_capacity);
     LoadBoard board(shards);
     StreamLimit streams(stream_limit(cfg.max_connections, table, shards));
+    ChannelPresence presence(shards);
     ShutdownState shutdown;
+    const ShardShared shared{mesh, board, streams, presence, shutdown};
     ShardOptions opts = shard_options(cfg, table);
     std::vector<std::unique_ptr<ShardThread>> threads;
     std::latch ready(shards);
@@ -206,7 +208,7 @@ int run_daemon(const Config& cfg) {
             // The shard is built on its own thread so that its memory comes from
             // this thread's mimalloc heap and its ring is bound to this thread.
             auto shard =
-                std::make_unique<Shard>(i, mesh, board, streams, shutdown, opts, started_ms);
+                std::make_unique<Shard>(i, shared, opts, started_ms);
             const char* what = "";
             int r = shard->init(&what);
             self->init_step = what;

@@ -4,15 +4,15 @@
 
 namespace ringcast {
 
-Shard::Shard(unsigned id, Mesh& mesh, LoadBoard& board, StreamLimit& streams,
-             ShutdownState& shutdown, const ShardOptions& opts, uint64_t started_ms)
+Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, uint64_t started_ms)
     : _opts(opts)
-    , _shutdown(shutdown)
-    , _reactor(id, mesh)
-    , _transport(_reactor, board, _http, opts.transport)
-    , _hub(_reactor, _transport, _index)
+    , _shutdown(shared.shutdown)
+    , _reactor(id, shared.mesh)
+    , _index(&shared.presence, id)
+    , _transport(_reactor, shared.board, _http, opts.transport)
+    , _hub(_reactor, _transport, _index, shared.presence)
     , _stats(_reactor, _transport, _index, _hub)
-    , _http(_reactor, _transport, _index, _hub, _stats, streams, opts.http, started_ms) {
+    , _http(_reactor, _transport, _index, _hub, _stats, shared.streams, opts.http, started_ms) {
     _stats.set_stream_counter(&_http.stream_count());
 }
 

@@ -10,6 +10,7 @@
 #include "ops/stats.h"
 #include "pubsub/channel_index.h"
 #include "pubsub/hub.h"
+#include "pubsub/presence.h"
 
 namespace ringcast {
 
@@ -25,10 +26,19 @@ struct ShutdownState {
     std::atomic<unsigned> drained{0};  // shards whose connections are all closed
 };
 
+// What all shards share. Each piece is touched off the hot path (connects,
+// subscriptions, shutdown) or through lock-free rings (the mesh).
+struct ShardShared {
+    Mesh& mesh;
+    LoadBoard& board;
+    StreamLimit& streams;
+    ChannelPresence& presence;
+    ShutdownState& shutdown;
+};
+
 class Shard final : public ReactorHooks {
 public:
-    Shard(unsigned id, Mesh& mesh, LoadBoard& board, StreamLimit& streams, ShutdownState& shutdown,
-          const ShardOptions& opts, uint64_t started_ms);
+    Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, uint64_t started_ms);
 
     // On the shard thread, before run(). 0 or -errno; *what names the failed step.
     int init(const char** what);

@@ -1,0 +1,240 @@
+#include "pubsub/message_json.h"
+
+#include <cmath>
+
+#include "pubsub/channel_name.h"
+#include "pubsub/sse_format.h"
+
+namespace ringcast {
+
+const char* const kMessageFields =
+    "channel, event, data, id, timestamp, target, targetUsers, targetRoles, targetPermissions, "
+    "excludeUsers, requireAuth, priority, ttl, persistent, retryable";
+
+const char* target_kind_name(Target::Kind k) {
+    switch (k) {
+        case Target::Kind::all: return "all";
+        case Target::Kind::users: return "user-specific";
+        case Target::Kind::roles: return "role-based";
+        case Target::Kind::permissions: return "permission-based";
+        case Target::Kind::authenticated: return "authenticated";
+        case Target::Kind::subscribers: return "subscribers";
+    }
+    return "all";
+}
+
+namespace {
+
+constexpr size_t kMaxListItems = 10000;
+constexpr size_t kMaxNameBytes = 256;
+constexpr double kMaxTtlSeconds = 366.0 * 24 * 3600;
+
+bool fail(std::string* error, std::string msg) {
+    *error = std::move(msg);
+    return false;
+}
+
+bool parse_kind(std::string_view s, Target::Kind* k) {
+    for (Target::Kind c : {Target::Kind::all, Target::Kind::users, Target::Kind::roles,
+                           Target::Kind::permissions, Target::Kind::authenticated,
+                           Target::Kind::subscribers})
+        if (s == target_kind_name(c)) {
+            *k = c;
+            return true;
+        }
+    return false;
+}
+
+// A user id: a non-empty string, or an integer (its decimal text).
+bool user_id(simdjson::dom::element v, std::string* out) {
+    std::string_view s;
+    int64_t i;
+    uint64_t u;
+    if (v.get_string().get(s) == simdjson::SUCCESS) {
+        if (s.empty() || s.size() > kMaxNameBytes) return false;
+        out->assign(s);
+        return true;
+    }
+    if (v.get_int64().get(i) == simdjson::SUCCESS) {
+        *out = std::to_string(i);
+        return true;
+    }
+    if (v.get_uint64().get(u) == simdjson::SUCCESS) {
+        *out = std::to_string(u);
+        return true;
+    }
+    return false;
+}
+
+bool user_list(std::string_view key, simdjson::dom::element v, std::vector<std::string>* out,
+               std::string* error) {
+    simdjson::dom::array arr;
+    if (v.get_array().get(arr) != simdjson::SUCCESS)
+        return fail(error, "\"" + std::string(key) + "\" must be an array of user ids (strings or integers)");
+    out->clear();
+    for (simdjson::dom::element item : arr) {
+        std::string id;
+        if (!user_id(item, &id))
+            return fail(error, "\"" + std::string(key) + "\" holds something that is not a user id "
+                               "(a non-empty string of at most 256 bytes, or an integer)");
+        if (out->size() == kMaxListItems)
+            return fail(error, "\"" + std::string(key) + "\" has more than 10000 entries");
+        out->push_back(std::move(id));
+    }
+    return true;
+}
+
+bool name_list(std::string_view key, simdjson::dom::element v, std::vector<std::string>* out,
+               std::string* error) {
+    simdjson::dom::array arr;
+    std::string what = "\"" + std::string(key) + "\" must be an array of non-empty strings";
+    if (v.get_array().get(arr) != simdjson::SUCCESS) return fail(error, what);
+    out->clear();
+    for (simdjson::dom::element item : arr) {
+        std::string_view s;
+        if (item.get_string().get(s) != simdjson::SUCCESS || s.empty() || s.size() > kMaxNameBytes)
+            return fail(error, what + " of at most 256 bytes");
+        if (out->size() == kMaxListItems)
+            return fail(error, "\"" + std::string(key) + "\" has more than 10000 entries");
+        out->emplace_back(s);
+    }
+    return true;
+}
+
+bool boolean(std::string_view key, simdjson::dom::element v, bool* out, std::string* error) {
+    if (v.get_bool().get(*out) != simdjson::SUCCESS)
+        return fail(error, "\"" + std::string(key) + "\" must be true or false");
+    return true;
+}
+
+}  // namespace
+
+bool parse_message(simdjson::dom::object obj, Message* out, std::string* error,
+                   std::initializer_list<std::string_view> ignore) {
+    *out = Message{};
+    bool has_channel = false, has_event = false, has_data = false, has_target = false;
+    for (auto field : obj) {
+        std::string_view key = field.key;
+        simdjson::dom::element v = field.value;
+        bool skip = false;
+        for (std::string_view i : ignore) skip |= key == i;
+        if (skip) continue;
+        if (key == "channel") {
+            std::string_view s;
+            if (v.get_string().get(s) != simdjson::SUCCESS || !valid_channel_name(s))
+                return fail(error, "\"channel\" must be a string matching [A-Za-z0-9._:-]{1,128}");
+            out->channel.assign(s);
+            has_channel = true;
+        } else if (key == "event") {
+            std::string_view s;
+            if (v.get_string().get(s) != simdjson::SUCCESS || !valid_event_name(s))
+                return fail(error, "\"event\" must be a string of 1 to 128 printable characters "
+                                   "without line breaks");
+            out->event.assign(s);
+            has_event = true;
+        } else if (key == "data") {
+            out->data = simdjson::minify(v);
+            has_data = true;
+        } else if (key == "id") {
+            std::string_view s;
+            int64_t n;
+            uint64_t u;
+            if (v.get_string().get(s) == simdjson::SUCCESS) {
+                if (!valid_event_id(s))
+                    return fail(error, "\"id\" must be 1 to 128 bytes without line breaks or NUL");
+                out->id.assign(s);
+            } else if (v.get_int64().get(n) == simdjson::SUCCESS) {
+                out->id = std::to_string(n);
+            } else if (v.get_uint64().get(u) == simdjson::SUCCESS) {
+                out->id = std::to_string(u);  // above INT64_MAX: still an integer
+            } else if (!v.is_null()) {
+                return fail(error, "\"id\" must be a string or an integer");
+            }
+        } else if (key == "timestamp") {
+            double t;
+            if (v.is_null()) continue;
+            if (v.get_double().get(t) != simdjson::SUCCESS || !(t >= 0) || t > 1e15)
+                return fail(error, "\"timestamp\" must be a number of milliseconds since the epoch");
+            out->timestamp_ms = int64_t(t);
+        } else if (key == "target") {
+            std::string_view s;
+            if (v.get_string().get(s) != simdjson::SUCCESS || !parse_kind(s, &out->target.kind))
+                return fail(error, "\"target\" must be one of \"all\", \"user-specific\", \"role-based\", "
+                                   "\"permission-based\", \"authenticated\", \"subscribers\"");
+            has_target = true;
+        } else if (key == "targetUsers") {
+            if (!user_list(key, v, &out->target.users, error)) return false;
+        } else if (key == "excludeUsers") {
+            if (!user_list(key, v, &out->target.exclude, error)) return false;
+        } else if (key == "targetRoles") {
+            if (!name_list(key, v, &out->target.roles, error)) return false;
+        } else if (key == "targetPermissions") {
+            if (!name_list(key, v, &out->target.permissions, error)) return false;
+        } else if (key == "requireAuth") {
+            if (!boolean(key, v, &out->target.require_auth, error)) return false;
+        } else if (key == "persistent") {
+            if (!boolean(key, v, &out->persistent, error)) return false;
+        } else if (key == "retryable") {
+            if (!boolean(key, v, &out->retryable, error)) return false;
+        } else if (key == "priority") {
+            int64_t p;
+            if (v.get_int64().get(p) != simdjson::SUCCESS || p < 0 || p > kMaxPriority)
+                return fail(error, "\"priority\" must be an integer from 0 to 10");
+            out->priority = uint8_t(p);
+        } else if (key == "ttl") {
+            double t;
+            if (v.is_null()) continue;
+            if (v.get_double().get(t) != simdjson::SUCCESS || !(t > 0) || t > kMaxTtlSeconds)
+                return fail(error, "\"ttl\" must be a number of seconds greater than 0 (at most a year)");
+            out->ttl_ms = uint64_t(std::ceil(t * 1000.0));
+        } else {
+            return fail(error, "unknown field \"" + std::string(key) + "\" (supported: " +
+                                   kMessageFields + ")");
+        }
+    }
+    if (!has_channel) return fail(error, "\"channel\" is required");
+    if (!has_event) return fail(error, "\"event\" is required");
+    if (!has_data) return fail(error, "\"data\" is required (any JSON value, null included)");
+
+    // The lists must agree with the target. Without "target", a single list says
+    // what is meant (sendMessage({targetUsers: [...]}) sends to those users).
+    Target& t = out->target;
+    if (!has_target) {
+        int lists = !t.users.empty() + !t.roles.empty() + !t.permissions.empty();
+        if (lists > 1)
+            return fail(error, "give \"target\" when more than one of \"targetUsers\", \"targetRoles\" "
+                               "and \"targetPermissions\" is set");
+        if (!t.users.empty()) t.kind = Target::Kind::users;
+        if (!t.roles.empty()) t.kind = Target::Kind::roles;
+        if (!t.permissions.empty()) t.kind = Target::Kind::permissions;
+    }
+    auto needs = [&](Target::Kind k, const std::vector<std::string>& list, const char* field) {
+        if (t.kind == k && list.empty())
+            return fail(error, std::string("target \"") + target_kind_name(k) + "\" needs a non-empty \"" +
+                                   field + "\"");
+        if (t.kind != k && !list.empty())
+            return fail(error, std::string("\"") + field + "\" is only used with target \"" +
+                                   target_kind_name(k) + "\" (target is \"" + target_kind_name(t.kind) + "\")");
+        return true;
+    };
+    return needs(Target::Kind::users, t.users, "targetUsers") &&
+           needs(Target::Kind::roles, t.roles, "targetRoles") &&
+           needs(Target::Kind::permissions, t.permissions, "targetPermissions");
+}
+
+bool parse_message_text(simdjson::dom::parser& parser, std::string_view text, Message* out,
+                        std::string* error) {
+    if (text.empty())
+        return fail(error, std::string("request body is empty; expected a JSON object with ") +
+                               kMessageFields);
+    simdjson::dom::element root;
+    auto err = parser.parse(text.data(), text.size(), true).get(root);
+    if (err)
+        return fail(error, std::string("request body is not valid JSON: ") + simdjson::error_message(err));
+    simdjson::dom::object obj;
+    if (root.get_object().get(obj) != simdjson::SUCCESS)
+        return fail(error, "request body must be a JSON object");
+    return parse_message(obj, out, error);
+}
+
+}  // namespace ringcast

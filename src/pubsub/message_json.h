@@ -1,0 +1,32 @@
+#pragma once
+// Reading a Message from JSON: the one validator behind every publish path.
+//
+//   {"channel": "orders", "event": "order-update", "data": <any JSON>,
+//    "id"?, "timestamp"?, "target"?, "targetUsers"?, "targetRoles"?,
+//    "targetPermissions"?, "excludeUsers"?, "requireAuth"?, "priority"?, "ttl"?,
+//    "persistent"?, "retryable"?}
+//
+// Errors name the field and what is expected; unknown fields are rejected rather
+// than ignored, so a typo never silently changes who receives a message.
+#include <string>
+#include <string_view>
+
+#include <simdjson.h>
+
+#include "pubsub/message.h"
+
+namespace ringcast {
+
+// Fields of a message object, for "supported: ..." in error messages.
+extern const char* const kMessageFields;
+
+// Validates one message object. `ignore` names one extra key to skip (the socket
+// protocol's "op" and "req" live in the same object); empty for none.
+bool parse_message(simdjson::dom::object obj, Message* out, std::string* error,
+                   std::initializer_list<std::string_view> ignore = {});
+
+// Parses a whole JSON text that must be one message object (the HTTP body).
+bool parse_message_text(simdjson::dom::parser& parser, std::string_view text, Message* out,
+                        std::string* error);
+
+}  // namespace ringcast
