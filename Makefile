@@ -9,7 +9,7 @@ HTTP ?= 127.0.0.1:8080
 DATA ?= var
 
 # Debian 12 packages the build and the tests need. Nothing else is downloaded.
-DEBS := g++ make pkg-config python3 meson ninja-build curl \
+DEBS := g++ make pkg-config python3 meson ninja-build curl socat \
         liburing-dev node-llhttp libmimalloc-dev libsimdjson-dev libfmt-dev libspdlog-dev \
         libcli11-dev libtomlplusplus-dev libsystemd-dev \
         libgtest-dev libgmock-dev googletest libbenchmark-dev
@@ -46,6 +46,7 @@ run: build
 	@echo "    watch a stream : curl -N 'http://$(HTTP)/api/sse/stream?channels=news'"
 	@echo "    publish        : curl -X POST http://$(HTTP)/api/publish -d '{\"channel\":\"news\",\"event\":\"update\",\"data\":{\"hello\":\"world\"}}'"
 	@echo "    stats          : curl http://$(HTTP)/api/stats"
+	@echo "    backends       : echo '{\"op\":\"ping\",\"req\":1}' | socat - UNIX-CONNECT:$(DATA)/ringcast.sock"
 	@echo "    every setting  : ./$(BUILD)/src/ringcastd --print-default-config"
 	@echo "    logs           : below; Ctrl-C drains and stops the daemon"
 	@echo

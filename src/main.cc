@@ -1,6 +1,7 @@
 // ringcastd: the ringcast SSE daemon. Parses the command line, loads the
 // configuration, and runs the daemon (src/server/daemon.cc).
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
 
     std::string config_path, check_path;
     std::string http, data_dir, log_level, accept;
+    std::optional<std::string> unix_path;
     unsigned shards = 0;
     bool print_defaults = false, probe_only = false, version = false;
 
@@ -46,6 +48,9 @@ int main(int argc, char** argv) {
         ->check(CLI::ExistingFile);
     app.add_option("--http", http,
                    "HTTP listen address ADDR:PORT (default 127.0.0.1:8080; port 0 picks one)");
+    app.add_option(
+        "--unix", unix_path,
+        "Unix socket for local publishers (default <data-dir>/ringcast.sock; \"\" disables)");
     app.add_option("--shards", shards, "shard threads, one io_uring each (default: one per CPU)")
         ->check(CLI::Range(1u, 1024u));
     app.add_option("--data-dir", data_dir,
@@ -99,6 +104,7 @@ int main(int argc, char** argv) {
         return kExitUsage;
     }
     if (!http.empty()) cfg.http = http;
+    if (unix_path) cfg.unix_path = *unix_path;
     if (shards) cfg.shards = shards;
     if (!data_dir.empty()) cfg.data_dir = data_dir;
     if (!log_level.empty()) cfg.log_level = log_level;

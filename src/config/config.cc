@@ -111,6 +111,25 @@ bool want_one_of(const toml::node& n, std::string* out, std::initializer_list<co
     return false;
 }
 
+// A list of numeric uids or gids.
+bool want_id_list(const toml::node& n, std::vector<uint32_t>* out, std::string* err) {
+    if (!n.is_array()) {
+        *err = "expected an array of numeric ids";
+        return false;
+    }
+    std::vector<uint32_t> v;
+    for (const toml::node& item : *n.as_array()) {
+        if (!item.is_integer() || item.as_integer()->get() < 0 ||
+            item.as_integer()->get() > 0xfffffffe) {
+            *err = "expected an array of numeric ids (0 to 4294967294)";
+            return false;
+        }
+        v.push_back(uint32_t(item.as_integer()->get()));
+    }
+    *out = std::move(v);
+    return true;
+}
+
 std::vector<Key> schema(Config& c) {
     constexpr uint64_t GiB = 1ull << 30;
     return {
@@ -126,6 +145,32 @@ std::vector<Key> schema(Config& c) {
          [&c](auto& n, auto* e) {
              return want_one_of(n, &c.accept, {"handoff", "reuseport"}, e);
          }},
+        {"server.unix", [&c](auto& n, auto* e) { return want_string(n, &c.unix_path, e); }},
+        {"server.unix_mode",
+         [&c](auto& n, auto* e) {
+             if (!want_string(n, &c.unix_mode, e)) return false;
+             unsigned mode = 0;
+             auto [p, ec] = std::from_chars(c.unix_mode.data(),
+                                            c.unix_mode.data() + c.unix_mode.size(), mode, 8);
+             if (ec != std::errc() || p != c.unix_mode.data() + c.unix_mode.size() || mode > 0777) {
+                 *e = "must be an octal file mode as a string, like \"0660\"";
+                 return false;
+             }
+             return true;
+         }},
+        {"server.unix_group", [&c](auto& n, auto* e) { return want_string(n, &c.unix_group, e); }},
+        {"publish.max_line",
+         [&c](auto& n, auto* e) { return want_size(n, &c.publish_max_line, 256, GiB, e); }},
+        {"publish.max_reply_backlog",
+         [&c](auto& n, auto* e) {
+             return want_size(n, &c.publish_max_reply_backlog, 4096, 16 * GiB, e);
+         }},
+        {"publish.max_pending",
+         [&c](auto& n, auto* e) { return want_uint(n, &c.publish_max_pending, 1, 1u << 24, e); }},
+        {"publish.allow_uids",
+         [&c](auto& n, auto* e) { return want_id_list(n, &c.publish_allow_uids, e); }},
+        {"publish.allow_gids",
+         [&c](auto& n, auto* e) { return want_id_list(n, &c.publish_allow_gids, e); }},
         {"server.listen_backlog",
          [&c](auto& n, auto* e) { return want_uint(n, &c.listen_backlog, 1, 1 << 20, e); }},
         {"server.max_connections",

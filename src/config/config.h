@@ -16,6 +16,9 @@ struct Config {
     std::string log_level;
     std::string accept;
     uint32_t listen_backlog = 0;
+    std::string unix_path;
+    std::string unix_mode;
+    std::string unix_group;
     uint64_t max_connections = 0;
     uint64_t retry_after_ms = 0;
     uint64_t shutdown_timeout_ms = 0;
@@ -32,6 +35,12 @@ struct Config {
     uint64_t retry_ms = 0;
     std::vector<std::string> default_channels;
     uint32_t max_channels_per_stream = 0;
+    // [publish]
+    uint64_t publish_max_line = 0;
+    uint64_t publish_max_reply_backlog = 0;
+    uint32_t publish_max_pending = 0;
+    std::vector<uint32_t> publish_allow_uids;
+    std::vector<uint32_t> publish_allow_gids;
     // [delivery]
     uint64_t max_queue = 0;
     uint64_t write_timeout_ms = 0;

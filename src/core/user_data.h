@@ -21,7 +21,8 @@ enum class Op : uint8_t {
     stop,            // MSG_RING from the main thread: "shut down"
     handoff,         // MSG_RING carrying a direct descriptor from the acceptor shard
     handoff_failed,  // the acceptor's side of a handoff that did not go through;
-                     // payload: target shard << 32 | slot
+                     // payload: protocol << 48 | target shard << 32 | slot
+    peer,            // getsockopt of a new connection's peer (SO_PEERCRED...); payload: Connection*
     cancel,          // async cancel; result ignored
     ignore,          // completions we do not need to look at
 };

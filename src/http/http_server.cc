@@ -38,7 +38,7 @@ constexpr std::string_view kStreamHeaders =
 
 HttpServer::HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& index, Hub& hub,
                        StatsCollector& stats, StreamLimit& streams, const HttpOptions& opts,
-                       uint64_t started_ms)
+                       uint64_t started_ms, uint8_t protocol)
     : _reactor(reactor)
     , _transport(transport)
     , _index(index)
@@ -46,7 +46,8 @@ HttpServer::HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& ind
     , _stats(stats)
     , _limit(streams)
     , _opts(opts)
-    , _started_ms(started_ms) {}
+    , _started_ms(started_ms)
+    , _protocol(protocol) {}
 
 HttpServer::~HttpServer() {
     if (_heartbeat) _reactor.frames().drop_user(_heartbeat);
@@ -242,6 +243,7 @@ void HttpServer::open_stream(HttpConnection& c, HttpRequest& req) {
     for (size_t i = 0; i < unique.size(); ++i) {
         Channel* ch = _index.get_or_create(unique[i], channel_hash(unique[i]));
         c._subs[i].connection = &c;
+        c._subs[i].who = c._who;
         _index.subscribe(c._subs[i], *ch);
     }
     c._mode = HttpConnection::Mode::streaming;
@@ -350,6 +352,16 @@ void HttpServer::complete_async(HttpConnection& c, std::string response) {
 
 void HttpServer::on_drained(Connection&) {}
 
+void HttpServer::on_peer_eof(Connection& base) {
+    HttpConnection& c = as_http(base);
+    if (c._mode == HttpConnection::Mode::waiting) {
+        c._close_after_reply = true;  // answer what it asked, then close
+        c._held.reset();              // nothing after it will be answered
+    } else {
+        _transport.close(c, true);  // flush what is queued (a stream's events, a reply)
+    }
+}
+
 void HttpServer::on_deadline(Connection& base, uint64_t now_ms) {
     HttpConnection& c = as_http(base);
     switch (c._mode) {
@@ -395,6 +407,7 @@ void HttpServer::on_closed(Connection& base) {
 void HttpServer::begin_shutdown() {
     _shutting_down = true;
     _transport.for_each_connection([&](Connection& base) {
+        if (base.protocol() != _protocol) return;
         HttpConnection& c = as_http(base);
         if (c._mode == HttpConnection::Mode::waiting) {
             c._close_after_reply = true;  // answer what was accepted, then close
@@ -402,6 +415,40 @@ void HttpServer::begin_shutdown() {
             _transport.close(c, true);  // streams: flush what is queued, then close
         }
     });
+}
+
+bool HttpServer::describe(const Connection& base, JsonWriter& w) const {
+    if (base.protocol() != _protocol) return false;
+    const auto& c = static_cast<const HttpConnection&>(base);
+    if (c._mode != HttpConnection::Mode::streaming) return false;
+    // Connection times are kept on the monotonic clock; show them as wall time.
+    const int64_t wall_now = wall_ms();
+    const uint64_t mono_now = mono_ms();
+    auto wall = [&](uint64_t mono) {
+        return wall_now - int64_t(mono_now - std::min(mono, mono_now));
+    };
+    w.begin_object();
+    w.key("connectionId").value(connection_id(c));
+    w.key("userId");
+    if (c._who->user.empty()) {
+        w.null();
+    } else {
+        w.value(c._who->user);
+    }
+    w.key("channels").begin_array();
+    for (uint16_t i = 0; i < c._nsubs; ++i)
+        if (c._subs[i].channel) w.value(c._subs[i].channel->name);
+    w.end_array();
+    w.key("connectedAt").value(wall(c._stream_started_ms));
+    w.key("lastActivity").value(wall(c.last_activity_ms()));
+    w.key("queuedBytes").value(c.queued_bytes());
+    w.end_object();
+    return true;
+}
+
+std::string_view HttpServer::user_of(const Connection& base) const {
+    if (base.protocol() != _protocol) return {};
+    return static_cast<const HttpConnection&>(base)._who->user;
 }
 
 }  // namespace ringcast

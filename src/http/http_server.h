@@ -20,6 +20,7 @@
 #include "http/request_parser.h"
 #include "http/stream_limit.h"
 #include "net/transport.h"
+#include "ops/directory.h"
 #include "ops/stats.h"
 #include "pubsub/channel_index.h"
 #include "pubsub/hub.h"
@@ -48,6 +49,7 @@ private:
     std::unique_ptr<std::string> _held;  // bytes that arrived while waiting
     void** _waiting_ctx = nullptr;       // clears the pending reply's target on close
     Subscription* _subs = nullptr;
+    const Identity* _who = &kAnonymous;
     uint64_t _stream_started_ms = 0;
     uint16_t _nsubs = 0;
     Mode _mode = Mode::reading;
@@ -55,11 +57,12 @@ private:
     bool _close_after_reply = false;
 };
 
-class HttpServer : public ConnectionHandler {
+class HttpServer : public ConnectionHandler, public StreamCatalog {
 public:
+    // `protocol` is the id the transport knows this server's connections by.
     HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& index, Hub& hub,
                StatsCollector& stats, StreamLimit& streams, const HttpOptions& opts,
-               uint64_t started_ms);
+               uint64_t started_ms, uint8_t protocol);
     ~HttpServer() override;
 
     // ConnectionHandler
@@ -68,11 +71,16 @@ public:
     void on_open(Connection& c) override;
     void on_data(Connection& c, const char* data, size_t len) override;
     void on_drained(Connection& c) override;
+    void on_peer_eof(Connection& c) override;
     void on_deadline(Connection& c, uint64_t now_ms) override;
     void on_closed(Connection& c) override;
 
     // Graceful shutdown: new requests get 503, streams are flushed and closed.
     void begin_shutdown();
+
+    // StreamCatalog
+    bool describe(const Connection& c, JsonWriter& w) const override;
+    std::string_view user_of(const Connection& c) const override;
     // Number of SSE streams on this shard (read by stats).
     const uint64_t& stream_count() const { return _streams; }
 
@@ -103,6 +111,7 @@ private:
     StreamLimit& _limit;
     HttpOptions _opts;
     uint64_t _started_ms;
+    uint8_t _protocol;
     simdjson::dom::parser _json;
     uint64_t _streams = 0;
     bool _shutting_down = false;

@@ -45,6 +45,9 @@ public:
     void discard_queue(LocalFramePool& frames, OutChunkPool& chunks) { _out.clear(frames, chunks); }
 
     uint64_t serial() const { return _serial; }
+    uint8_t protocol() const { return _protocol; }
+    // Monotonic ms of the last bytes received from or written to the peer.
+    uint64_t last_activity_ms() const { return _last_activity; }
     State state() const { return _state; }
     bool is_open() const { return _state == State::open && !_close_requested; }
     uint64_t queued_bytes() const { return _out.bytes(); }
@@ -63,8 +66,10 @@ private:
     uint64_t _deadline = 0;        // the protocol's next deadline (0: none)
     uint64_t _send_started = 0;    // ms; valid while _send_inflight
     uint64_t _drain_deadline = 0;  // ms; valid while draining
+    uint64_t _last_activity = 0;   // ms
     uint32_t _slot = 0;            // direct descriptor index
     State _state = State::open;
+    uint8_t _protocol = 0;
     bool _recv_armed = false;
     bool _send_inflight = false;
     bool _close_inflight = false;
@@ -73,6 +78,7 @@ private:
     bool _read_paused = false;
     bool _recv_starved = false;
     bool _cancel_pending = false;  // on the transport's cancel list
+    bool _peer_pending = false;    // reading the peer's credentials/address
 };
 
 }  // namespace ringcast

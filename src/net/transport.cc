@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/clock.h"
+#include "core/uring_cmd.h"
 #include "core/user_data.h"
 
 namespace ringcast {
@@ -29,9 +30,8 @@ Connection* connection_of(TimerNode* n, size_t offset) {
 
 }  // namespace
 
-Transport::Transport(Reactor& reactor, LoadBoard& board, ConnectionHandler& handler,
-                     const TransportOptions& opts)
-    : _reactor(reactor), _board(board), _handler(handler), _opts(opts) {}
+Transport::Transport(Reactor& reactor, LoadBoard& board, const TransportOptions& opts)
+    : _reactor(reactor), _board(board), _opts(opts) {}
 
 Transport::~Transport() {
     for (SendOp* op : _free_send_ops)
@@ -44,8 +44,8 @@ Transport::~Transport() {
 
 // --- accept ----------------------------------------------------------------------
 
-void Transport::add_listener(int fd) {
-    auto* l = new Listener{fd, false};
+void Transport::add_listener(int fd, uint8_t protocol, bool balance) {
+    auto* l = new Listener{fd, false, protocol, balance};
     _listeners.push_back(l);
     arm_accept(l);
 }
@@ -88,14 +88,14 @@ void Transport::on_accept(const io_uring_cqe& cqe) {
         ++_stats.accepted;
         uint32_t slot = uint32_t(cqe.res);
         unsigned self = _reactor.id();
-        unsigned target = _opts.handoff ? _board.least_loaded(self) : self;
+        unsigned target = l->balance ? _board.least_loaded(self) : self;
         // Count the connection where it is going right away, so that a burst of
         // accepts spreads out instead of all chasing the same least-loaded shard.
         _board.add(target, 1);
         if (target == self) {
-            adopt(slot);
+            adopt(slot, l->protocol);
         } else {
-            handoff(slot, target);
+            handoff(slot, target, l->protocol);
         }
     } else if (cqe.res == -ENFILE || cqe.res == -EMFILE) {
         // Direct-descriptor table full: stop accepting until a connection closes.
@@ -126,22 +126,25 @@ void Transport::on_accept(const io_uring_cqe& cqe) {
 // to pick a free slot. Our own slot is closed by a linked SQE that only runs if
 // the transfer worked; a failed transfer comes back to us as an Op::handoff_failed CQE
 // with a negative result, and we keep the connection.
-void Transport::handoff(uint32_t slot, unsigned target) {
+void Transport::handoff(uint32_t slot, unsigned target, uint8_t protocol) {
     Ring& ring = _reactor.ring();
     if (ring.sq_space() < 2) ring.enter(0, UINT64_MAX);
     io_uring_sqe* sqe = ring.sq_space() >= 2 ? ring.sqe() : nullptr;
     if (!sqe) {
         _board.add(target, -1);
         _board.add(_reactor.id(), 1);
-        adopt(slot);
+        adopt(slot, protocol);
         return;
     }
+    // The target's CQE carries the protocol, so it knows who handles the socket.
     io_uring_prep_rw(IORING_OP_MSG_RING, sqe, _reactor.peer_ring_fd(target),
-                     reinterpret_cast<void*>(uintptr_t(IORING_MSG_SEND_FD)), 0, tag(Op::handoff));
+                     reinterpret_cast<void*>(uintptr_t(IORING_MSG_SEND_FD)), 0,
+                     tag(Op::handoff, uint64_t(protocol)));
     sqe->addr3 = slot;
     sqe->file_index = IORING_FILE_INDEX_ALLOC;
     sqe->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
-    io_uring_sqe_set_data64(sqe, tag(Op::handoff_failed, (uint64_t(target) << 32) | slot));
+    io_uring_sqe_set_data64(
+        sqe, tag(Op::handoff_failed, (uint64_t(protocol) << 48) | (uint64_t(target) << 32) | slot));
 
     io_uring_sqe* close_sqe = ring.sqe();
     io_uring_prep_close_direct(close_sqe, slot);
@@ -150,16 +153,38 @@ void Transport::handoff(uint32_t slot, unsigned target) {
     ++_stats.handed_off;
 }
 
-void Transport::adopt(uint32_t slot) {
-    Connection* c = _handler.create_connection();
+void Transport::adopt(uint32_t slot, uint8_t protocol) {
+    Connection* c = _protocols[protocol]->create_connection();
+    c->_protocol = protocol;
     c->_slot = slot;
     c->_serial = _next_serial++;
+    c->_last_activity = _reactor.now_ms();
     c->_next_all = _all;
     if (_all) _all->_prev_all = c;
     _all = c;
     ++_count;
-    arm_recv(*c);
-    _handler.on_open(*c);
+    ConnectionHandler& h = handler(*c);
+    if (int option = h.peer_option()) {
+        // Ask the kernel who is on the other end before reading a byte: the
+        // protocol decides on_open() whether to serve this peer at all.
+        uint32_t len = 0;
+        void* buf = h.peer_buffer(*c, &len);
+        io_uring_sqe* sqe = buf ? _reactor.ring().sqe() : nullptr;
+        if (sqe) {
+            prep_getsockopt(sqe, int(slot), SOL_SOCKET, option, buf, len);
+            sqe->flags |= IOSQE_FIXED_FILE;
+            io_uring_sqe_set_data64(sqe, tag(Op::peer, c));
+            c->_peer_pending = true;
+            return;
+        }
+        h.on_peer(*c, -EAGAIN);
+    }
+    open_connection(*c);
+}
+
+void Transport::open_connection(Connection& c) {
+    arm_recv(c);
+    handler(c).on_open(c);
 }
 
 // --- receive ---------------------------------------------------------------------
@@ -200,15 +225,17 @@ void Transport::on_recv(Connection& c, const io_uring_cqe& cqe) {
         uint16_t bid = uint16_t(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
         BufferRing& bufs = _reactor.buffers();
         bufs.note_taken();
+        c._last_activity = _reactor.now_ms();
         // While paused, bytes already in flight are still handed over: the
         // protocol buffers them (bounded by its own limits).
         if (c._state != Connection::State::closing)
-            _handler.on_data(c, bufs.buffer(bid), size_t(res));
+            handler(c).on_data(c, bufs.buffer(bid), size_t(res));
         bufs.recycle(bid);
     } else if (res == 0) {
-        // The peer closed its side: nothing more will come. Flush what is queued
-        // (it fails fast if the peer is fully gone) and close.
-        close(c, true);
+        // The peer closed its side: nothing more will come. It may still read
+        // answers (a half-close), so the protocol decides when to close.
+        if (c._state != Connection::State::closing && !c._close_requested)
+            handler(c).on_peer_eof(c);
     } else if (res == -ENOBUFS) {
         // Every provided buffer is in use: not an EOF. Re-arm once buffers return.
         ++_stats.recv_starved;
@@ -329,6 +356,7 @@ void Transport::on_send(Connection& c, const io_uring_cqe& cqe) {
     int res = cqe.res;
     if (res >= 0) {
         _stats.bytes_sent += uint64_t(res);
+        c._last_activity = _reactor.now_ms();
         size_t before = c._out.bytes();
         c._out.consume(size_t(res), _reactor.frames(), _chunks);
         if (c._out.bytes() > 0 && before - c._out.bytes() < before) ++_stats.short_sends;
@@ -342,7 +370,7 @@ void Transport::on_send(Connection& c, const io_uring_cqe& cqe) {
     } else if (c._state == Connection::State::draining) {
         close(c, false);
     } else {
-        _handler.on_drained(c);
+        handler(c).on_drained(c);
     }
     maybe_destroy(c);
 }
@@ -422,7 +450,7 @@ bool Transport::begin_close(Connection& c) {
 
     c._state = Connection::State::closing;
     _reactor.timers().cancel(&c._timer);
-    _handler.on_closed(c);
+    handler(c).on_closed(c);
     _board.add(_reactor.id(), -1);
     ++_stats.closed;
 
@@ -462,14 +490,14 @@ void Transport::cancel_recv(Connection& c) {
 
 void Transport::maybe_destroy(Connection& c) {
     if (c._state != Connection::State::closing || c._recv_armed || c._send_inflight ||
-        c._close_inflight || c._recv_starved || c._dirty || c._cancel_pending)
+        c._close_inflight || c._recv_starved || c._dirty || c._cancel_pending || c._peer_pending)
         return;
     c.discard_queue(_reactor.frames(), _chunks);
     if (c._prev_all) c._prev_all->_next_all = c._next_all;
     if (c._next_all) c._next_all->_prev_all = c._prev_all;
     if (_all == &c) _all = c._next_all;
     --_count;
-    _handler.destroy_connection(&c);
+    handler(c).destroy_connection(&c);
 }
 
 // --- timers ----------------------------------------------------------------------
@@ -511,7 +539,7 @@ void Transport::on_timer(TimerNode* node) {
     }
     if (c._deadline && now >= c._deadline) {
         c._deadline = 0;
-        _handler.on_deadline(c, now);  // may set a new deadline or close
+        handler(c).on_deadline(c, now);  // may set a new deadline or close
         if (c._state == Connection::State::closing || c._close_requested) return;
     }
     reschedule_timer(c);
@@ -537,19 +565,31 @@ void Transport::on_completion(const io_uring_cqe& cqe) {
             // Another shard gave us a connection; res is the slot in our table.
             if (cqe.res >= 0) {
                 ++_stats.adopted;
-                adopt(uint32_t(cqe.res));
+                adopt(uint32_t(cqe.res), uint8_t(payload_of(cqe.user_data)));
             }
             return;
+        case Op::peer: {
+            Connection& c = *pointer_of<Connection>(cqe.user_data);
+            c._peer_pending = false;
+            if (c._state == Connection::State::closing) {
+                maybe_destroy(c);
+                return;
+            }
+            handler(c).on_peer(c, cqe.res);
+            if (c._state == Connection::State::open && !c._close_requested) open_connection(c);
+            return;
+        }
         case Op::handoff_failed: {
             // Our handoff did not go through: the socket is still in our table.
             uint64_t p = payload_of(cqe.user_data);
-            unsigned target = unsigned(p >> 32);
+            unsigned target = unsigned((p >> 32) & 0xffff);
+            uint8_t protocol = uint8_t(p >> 48);
             uint32_t slot = uint32_t(p & 0xffffffffu);
             spdlog::debug("shard {}: handoff to shard {} failed ({}), keeping the connection",
                           _reactor.id(), target, std::strerror(-cqe.res));
             _board.add(target, -1);
             _board.add(_reactor.id(), 1);
-            adopt(slot);
+            adopt(slot, protocol);
             return;
         }
         default: return;

@@ -33,11 +33,24 @@ public:
     virtual void on_data(Connection& c, const char* data, size_t len) = 0;
     // The output queue became empty.
     virtual void on_drained(Connection& c) = 0;
+    // The peer closed its sending side (a half-close: it may still be waiting for
+    // answers to what it sent). The protocol closes when it has answered.
+    virtual void on_peer_eof(Connection& c) = 0;
     // The protocol deadline set with Transport::set_deadline() passed.
     virtual void on_deadline(Connection& c, uint64_t now_ms) = 0;
     // The connection is closing: drop every reference to it (subscriptions, ...).
     // No further callbacks follow except destroy_connection().
     virtual void on_closed(Connection& c) = 0;
+
+    // Optional: a SOL_SOCKET option (SO_PEERCRED, say) the transport reads from a
+    // new connection before on_open(), into peer_buffer(). on_peer() gets the
+    // option's length, or -errno if the kernel could not read it.
+    virtual int peer_option() const { return 0; }
+    virtual void* peer_buffer(Connection&, uint32_t* len) {
+        *len = 0;
+        return nullptr;
+    }
+    virtual void on_peer(Connection&, int /*result*/) {}
 };
 
 struct TransportOptions {
@@ -66,14 +79,19 @@ class Transport {
 public:
     static constexpr unsigned kMaxIov = 64;
 
-    Transport(Reactor& reactor, LoadBoard& board, ConnectionHandler& handler,
-              const TransportOptions& opts);
+    static constexpr unsigned kMaxProtocols = 4;
+
+    Transport(Reactor& reactor, LoadBoard& board, const TransportOptions& opts);
     ~Transport();
     Transport(const Transport&) = delete;
     Transport& operator=(const Transport&) = delete;
 
-    // Starts a multishot accept on a listening socket owned by this shard.
-    void add_listener(int fd);
+    // Who handles connections of protocol `id` (HTTP, the publish socket...).
+    void set_protocol(uint8_t id, ConnectionHandler& handler) { _protocols[id] = &handler; }
+    // Starts a multishot accept on a listening socket owned by this shard; its
+    // connections speak `protocol`. With `balance`, each goes to the shard that
+    // holds the fewest connections (TransportOptions::handoff decides for TCP).
+    void add_listener(int fd, uint8_t protocol, bool balance);
     void stop_accepting();
 
     // Queues one frame for the connection (the queue becomes a user of lf).
@@ -115,12 +133,16 @@ private:
     struct Listener {
         int fd;
         bool armed;
+        uint8_t protocol;
+        bool balance;
     };
 
     void arm_accept(Listener* l);
     void on_accept(const io_uring_cqe& cqe);
-    void handoff(uint32_t slot, unsigned target);
-    void adopt(uint32_t slot);
+    void handoff(uint32_t slot, unsigned target, uint8_t protocol);
+    void adopt(uint32_t slot, uint8_t protocol);
+    void open_connection(Connection& c);
+    ConnectionHandler& handler(const Connection& c) const { return *_protocols[c._protocol]; }
     void arm_recv(Connection& c);
     void on_recv(Connection& c, const io_uring_cqe& cqe);
     void submit_send(Connection& c);
@@ -134,7 +156,7 @@ private:
 
     Reactor& _reactor;
     LoadBoard& _board;
-    ConnectionHandler& _handler;
+    ConnectionHandler* _protocols[kMaxProtocols] = {};
     TransportOptions _opts;
     TransportStats _stats;
     OutChunkPool _chunks;

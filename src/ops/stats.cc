@@ -53,6 +53,14 @@ ShardSnapshot* StatsCollector::snapshot() const {
     _index.for_each([&](const Channel& ch) {
         if (!ch.subscribers.empty()) s->channels.emplace_back(ch.name, ch.subscribers.size());
     });
+    if (_catalog) {
+        std::map<std::string, uint64_t, std::less<>> users;
+        _transport.for_each_connection([&](Connection& c) {
+            std::string_view user = _catalog->user_of(c);
+            if (!user.empty() && c.is_open()) ++users[std::string(user)];
+        });
+        s->users.assign(users.begin(), users.end());
+    }
     return s;
 }
 
@@ -85,8 +93,10 @@ bool StatsCollector::on_message(const MeshMsg& m) {
 std::string render_stats_json(const StatsRequest& r, double uptime_s, const ProcessStats& p) {
     uint64_t streams = 0, sockets = 0, published = 0, deliveries = 0, failures = 0;
     uint64_t dropped_slow = 0, dropped_stalled = 0;
-    std::map<std::string, uint64_t> channels;
+    std::map<std::string, uint64_t> channels, users;
     for (const ShardSnapshot* s : r.parts) {
+        for (const auto& [user, n] : s->users)
+            users[user] += n;
         streams += s->streams;
         sockets += s->sockets;
         published += s->hub.sequenced;
@@ -102,6 +112,11 @@ std::string render_stats_json(const StatsRequest& r, double uptime_s, const Proc
     w.begin_object();
     w.key("totalConnections").value(streams);
     w.key("sockets").value(sockets);
+    w.key("uniqueUsers").value(users.size());
+    w.key("connectionsByUser").begin_object();
+    for (const auto& [user, n] : users)
+        w.key(user).value(n);
+    w.end_object();
     w.key("activeChannels").value(channels.size());
     w.key("eventsPublished").value(published);
     w.key("deliveries").value(deliveries);
@@ -140,6 +155,8 @@ std::string render_stats_json(const StatsRequest& r, double uptime_s, const Proc
         w.key("recvStarved").value(s->transport.recv_starved);
         w.key("loopTurns").value(s->loop_turns);
         w.key("meshQueued").value(s->mesh_overflows);
+        w.key("eventsExpired").value(s->hub.expired);
+        w.key("shardsSkipped").value(s->hub.skipped);
         w.end_object();
     }
     w.end_array();

@@ -13,6 +13,7 @@
 #include "core/mesh.h"
 #include "core/reactor.h"
 #include "net/transport.h"
+#include "ops/directory.h"
 #include "pubsub/channel_index.h"
 #include "pubsub/hub.h"
 
@@ -32,6 +33,7 @@ struct ShardSnapshot {
     HubStats hub;
     TransportStats transport;
     std::vector<std::pair<std::string, uint64_t>> channels;  // name -> local subscribers
+    std::vector<std::pair<std::string, uint64_t>> users;     // user -> local streams
 };
 
 struct StatsRequest {
@@ -42,6 +44,7 @@ struct StatsRequest {
     void (*done)(StatsRequest& r, void* ctx) = nullptr;
     void* ctx = nullptr;
     void* owner = nullptr;
+    uint64_t cookie = 0;
     ~StatsRequest() {
         for (ShardSnapshot* s : parts)
             delete s;
@@ -61,6 +64,8 @@ public:
     StatsCollector(Reactor& reactor, Transport& transport, ChannelIndex& index, Hub& hub);
     // Where this shard's count of SSE streams lives (owned by the protocol layer).
     void set_stream_counter(const uint64_t* streams) { _streams = streams; }
+    // Who describes streams (their users); none: no per-user figures.
+    void set_catalog(const StreamCatalog* catalog) { _catalog = catalog; }
 
     // Starts a collection; the collector owns `r` and deletes it after done().
     void collect(StatsRequest* r);
@@ -75,6 +80,7 @@ private:
     ChannelIndex& _index;
     Hub& _hub;
     const uint64_t* _streams = nullptr;
+    const StreamCatalog* _catalog = nullptr;
 };
 
 // {"totalConnections": ..., "channels": {...}, "shards": [...], ...}

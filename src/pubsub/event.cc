@@ -10,7 +10,8 @@ namespace ringcast {
 Event* Event::build(const Message& m, int64_t received_ms) {
     if (!valid_channel_name(m.channel)) return nullptr;
     const Target& t = m.target;
-    bool lists = !t.users.empty() || !t.roles.empty() || !t.permissions.empty() || !t.exclude.empty();
+    bool lists =
+        !t.users.empty() || !t.roles.empty() || !t.permissions.empty() || !t.exclude.empty();
     size_t room = m.id.empty() ? kSequenceIdRoom : sse_id_line_size(m.id);
     size_t body = sse_size({}, m.event, m.data);
     size_t target = lists ? target_blob_size(t) : 0;

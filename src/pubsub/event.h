@@ -46,10 +46,14 @@ public:
     bool retryable() const { return _retryable; }
     // Wall-clock ms after which the event must not be delivered; 0: never.
     int64_t expires_at_ms() const { return _expires_at_ms; }
-    bool expired(int64_t now_wall_ms) const { return _expires_at_ms && now_wall_ms > _expires_at_ms; }
+    bool expired(int64_t now_wall_ms) const {
+        return _expires_at_ms && now_wall_ms > _expires_at_ms;
+    }
 
     // Every subscriber of the channel receives it (no per-recipient check needed).
-    bool for_everyone() const { return _target_offset == 0 && _target_kind == Target::Kind::all && !_require_auth; }
+    bool for_everyone() const {
+        return _target_offset == 0 && _target_kind == Target::Kind::all && !_require_auth;
+    }
     TargetView target() const;
 
     // Owner shard only, before the event is shared: records the channel sequence
@@ -69,7 +73,7 @@ private:
     bool _require_auth = false;
     bool _persistent = false;
     bool _retryable = false;
-    uint32_t _body_offset = 0;    // where the event/data lines start
+    uint32_t _body_offset = 0;  // where the event/data lines start
     uint32_t _body_size = 0;
     uint32_t _target_offset = 0;  // where the target lists start; 0: no lists
     uint64_t _hash = 0;

@@ -17,7 +17,8 @@ T* as(uint64_t v) {
 
 }  // namespace
 
-Hub::Hub(Reactor& reactor, Transport& transport, ChannelIndex& index, const ChannelPresence& presence)
+Hub::Hub(Reactor& reactor, Transport& transport, ChannelIndex& index,
+         const ChannelPresence& presence)
     : _reactor(reactor), _transport(transport), _index(index), _presence(presence) {}
 
 void Hub::publish(Event* e, PublishTicket* t) {
@@ -107,7 +108,8 @@ void Hub::deliver_local(Event* e, PublishTicket* t, unsigned origin) {
     report(t, origin, sent, failed, 1);
 }
 
-void Hub::report(PublishTicket* t, unsigned origin, uint64_t sent, uint64_t failed, uint32_t shards) {
+void Hub::report(PublishTicket* t, unsigned origin, uint64_t sent, uint64_t failed,
+                 uint32_t shards) {
     if (!t) return;  // fire-and-forget: nobody is waiting
     if (origin == _reactor.id()) {
         complete(t, sent, failed, shards);
@@ -132,14 +134,11 @@ bool Hub::on_message(const MeshMsg& m) {
         case kHubForward:
             sequence_and_broadcast(as<Event>(m.a), as<PublishTicket>(m.b), m.arg);
             return true;
-        case kHubDeliver:
-            deliver_local(as<Event>(m.a), as<PublishTicket>(m.b), m.arg);
-            return true;
+        case kHubDeliver: deliver_local(as<Event>(m.a), as<PublishTicket>(m.b), m.arg); return true;
         case kHubResult:
             complete(as<PublishTicket>(m.a), m.arg, m.b & 0xffffffffu, uint32_t(m.b >> 32));
             return true;
-        default:
-            return false;
+        default: return false;
     }
 }
 

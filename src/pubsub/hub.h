@@ -60,7 +60,8 @@ struct HubStats {
 
 class Hub {
 public:
-    Hub(Reactor& reactor, Transport& transport, ChannelIndex& index, const ChannelPresence& presence);
+    Hub(Reactor& reactor, Transport& transport, ChannelIndex& index,
+        const ChannelPresence& presence);
     Hub(const Hub&) = delete;
     Hub& operator=(const Hub&) = delete;
 

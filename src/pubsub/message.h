@@ -27,8 +27,8 @@ const char* target_kind_name(Target::Kind k);
 struct Message {
     std::string channel;
     std::string event;
-    std::string data;  // the data value as compact JSON text
-    std::string id;    // empty: the channel's owner numbers the event
+    std::string data;          // the data value as compact JSON text
+    std::string id;            // empty: the channel's owner numbers the event
     int64_t timestamp_ms = 0;  // 0: when the daemon received it
     Target target;
     uint8_t priority = 5;  // 0..10

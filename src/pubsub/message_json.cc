@@ -35,9 +35,9 @@ bool fail(std::string* error, std::string msg) {
 }
 
 bool parse_kind(std::string_view s, Target::Kind* k) {
-    for (Target::Kind c : {Target::Kind::all, Target::Kind::users, Target::Kind::roles,
-                           Target::Kind::permissions, Target::Kind::authenticated,
-                           Target::Kind::subscribers})
+    for (Target::Kind c :
+         {Target::Kind::all, Target::Kind::users, Target::Kind::roles, Target::Kind::permissions,
+          Target::Kind::authenticated, Target::Kind::subscribers})
         if (s == target_kind_name(c)) {
             *k = c;
             return true;
@@ -70,13 +70,15 @@ bool user_list(std::string_view key, simdjson::dom::element v, std::vector<std::
                std::string* error) {
     simdjson::dom::array arr;
     if (v.get_array().get(arr) != simdjson::SUCCESS)
-        return fail(error, "\"" + std::string(key) + "\" must be an array of user ids (strings or integers)");
+        return fail(error, "\"" + std::string(key) +
+                               "\" must be an array of user ids (strings or integers)");
     out->clear();
     for (simdjson::dom::element item : arr) {
         std::string id;
         if (!user_id(item, &id))
-            return fail(error, "\"" + std::string(key) + "\" holds something that is not a user id "
-                               "(a non-empty string of at most 256 bytes, or an integer)");
+            return fail(error, "\"" + std::string(key) +
+                                   "\" holds something that is not a user id "
+                                   "(a non-empty string of at most 256 bytes, or an integer)");
         if (out->size() == kMaxListItems)
             return fail(error, "\"" + std::string(key) + "\" has more than 10000 entries");
         out->push_back(std::move(id));
@@ -117,7 +119,8 @@ bool parse_message(simdjson::dom::object obj, Message* out, std::string* error,
         std::string_view key = field.key;
         simdjson::dom::element v = field.value;
         bool skip = false;
-        for (std::string_view i : ignore) skip |= key == i;
+        for (std::string_view i : ignore)
+            skip |= key == i;
         if (skip) continue;
         if (key == "channel") {
             std::string_view s;
@@ -128,8 +131,9 @@ bool parse_message(simdjson::dom::object obj, Message* out, std::string* error,
         } else if (key == "event") {
             std::string_view s;
             if (v.get_string().get(s) != simdjson::SUCCESS || !valid_event_name(s))
-                return fail(error, "\"event\" must be a string of 1 to 128 printable characters "
-                                   "without line breaks");
+                return fail(error,
+                            "\"event\" must be a string of 1 to 128 printable characters "
+                            "without line breaks");
             out->event.assign(s);
             has_event = true;
         } else if (key == "data") {
@@ -154,13 +158,15 @@ bool parse_message(simdjson::dom::object obj, Message* out, std::string* error,
             double t;
             if (v.is_null()) continue;
             if (v.get_double().get(t) != simdjson::SUCCESS || !(t >= 0) || t > 1e15)
-                return fail(error, "\"timestamp\" must be a number of milliseconds since the epoch");
+                return fail(error,
+                            "\"timestamp\" must be a number of milliseconds since the epoch");
             out->timestamp_ms = int64_t(t);
         } else if (key == "target") {
             std::string_view s;
             if (v.get_string().get(s) != simdjson::SUCCESS || !parse_kind(s, &out->target.kind))
-                return fail(error, "\"target\" must be one of \"all\", \"user-specific\", \"role-based\", "
-                                   "\"permission-based\", \"authenticated\", \"subscribers\"");
+                return fail(error,
+                            "\"target\" must be one of \"all\", \"user-specific\", \"role-based\", "
+                            "\"permission-based\", \"authenticated\", \"subscribers\"");
             has_target = true;
         } else if (key == "targetUsers") {
             if (!user_list(key, v, &out->target.users, error)) return false;
@@ -185,11 +191,12 @@ bool parse_message(simdjson::dom::object obj, Message* out, std::string* error,
             double t;
             if (v.is_null()) continue;
             if (v.get_double().get(t) != simdjson::SUCCESS || !(t > 0) || t > kMaxTtlSeconds)
-                return fail(error, "\"ttl\" must be a number of seconds greater than 0 (at most a year)");
+                return fail(error,
+                            "\"ttl\" must be a number of seconds greater than 0 (at most a year)");
             out->ttl_ms = uint64_t(std::ceil(t * 1000.0));
         } else {
-            return fail(error, "unknown field \"" + std::string(key) + "\" (supported: " +
-                                   kMessageFields + ")");
+            return fail(error, "unknown field \"" + std::string(key) +
+                                   "\" (supported: " + kMessageFields + ")");
         }
     }
     if (!has_channel) return fail(error, "\"channel\" is required");
@@ -202,19 +209,21 @@ bool parse_message(simdjson::dom::object obj, Message* out, std::string* error,
     if (!has_target) {
         int lists = !t.users.empty() + !t.roles.empty() + !t.permissions.empty();
         if (lists > 1)
-            return fail(error, "give \"target\" when more than one of \"targetUsers\", \"targetRoles\" "
-                               "and \"targetPermissions\" is set");
+            return fail(error,
+                        "give \"target\" when more than one of \"targetUsers\", \"targetRoles\" "
+                        "and \"targetPermissions\" is set");
         if (!t.users.empty()) t.kind = Target::Kind::users;
         if (!t.roles.empty()) t.kind = Target::Kind::roles;
         if (!t.permissions.empty()) t.kind = Target::Kind::permissions;
     }
     auto needs = [&](Target::Kind k, const std::vector<std::string>& list, const char* field) {
         if (t.kind == k && list.empty())
-            return fail(error, std::string("target \"") + target_kind_name(k) + "\" needs a non-empty \"" +
-                                   field + "\"");
+            return fail(error, std::string("target \"") + target_kind_name(k) +
+                                   "\" needs a non-empty \"" + field + "\"");
         if (t.kind != k && !list.empty())
             return fail(error, std::string("\"") + field + "\" is only used with target \"" +
-                                   target_kind_name(k) + "\" (target is \"" + target_kind_name(t.kind) + "\")");
+                                   target_kind_name(k) + "\" (target is \"" +
+                                   target_kind_name(t.kind) + "\")");
         return true;
     };
     return needs(Target::Kind::users, t.users, "targetUsers") &&
@@ -230,7 +239,8 @@ bool parse_message_text(simdjson::dom::parser& parser, std::string_view text, Me
     simdjson::dom::element root;
     auto err = parser.parse(text.data(), text.size(), true).get(root);
     if (err)
-        return fail(error, std::string("request body is not valid JSON: ") + simdjson::error_message(err));
+        return fail(error,
+                    std::string("request body is not valid JSON: ") + simdjson::error_message(err));
     simdjson::dom::object obj;
     if (root.get_object().get(obj) != simdjson::SUCCESS)
         return fail(error, "request body must be a JSON object");

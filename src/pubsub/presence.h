@@ -37,7 +37,8 @@ public:
     // Any shard.
     bool maybe_subscribed(unsigned shard, uint64_t hash) const {
         unsigned b = bucket(hash);
-        return _shards[shard].bits[b / 64].load(std::memory_order_acquire) & (uint64_t(1) << (b % 64));
+        return _shards[shard].bits[b / 64].load(std::memory_order_acquire) &
+               (uint64_t(1) << (b % 64));
     }
 
 private:

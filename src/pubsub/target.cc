@@ -10,7 +10,8 @@ namespace {
 
 size_t list_size(const std::vector<std::string>& v) {
     size_t n = sizeof(uint32_t);
-    for (const auto& s : v) n += sizeof(uint16_t) + s.size();
+    for (const auto& s : v)
+        n += sizeof(uint16_t) + s.size();
     return n;
 }
 
@@ -58,7 +59,8 @@ size_t StringList::encoded_size() const {
 }
 
 size_t target_blob_size(const Target& t) {
-    return list_size(t.users) + list_size(t.roles) + list_size(t.permissions) + list_size(t.exclude);
+    return list_size(t.users) + list_size(t.roles) + list_size(t.permissions) +
+           list_size(t.exclude);
 }
 
 void write_target_blob(char* out, const Target& t) {

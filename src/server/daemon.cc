@@ -177,6 +177,28 @@ int run_daemon(const Config& cfg) {
         listeners.push_back(fd);
     }
 
+    // The Unix socket for backends, on shard 0; its connections are always spread
+    // to the least-loaded shard (SO_REUSEPORT does not exist for Unix sockets).
+    std::string unix_path = cfg.unix_path;
+    int unix_fd = -1;
+    struct stat unix_stat {};
+    if (!unix_path.empty()) {
+        if (unix_path.front() != '/')
+            unix_path = (std::filesystem::path(cfg.data_dir) / unix_path).string();
+        UnixListenOptions uo;
+        uo.mode = unsigned(std::strtoul(cfg.unix_mode.c_str(), nullptr, 8));
+        uo.group = cfg.unix_group;
+        uo.backlog = int(cfg.listen_backlog);
+        unix_fd = open_unix_listener(unix_path, uo, &error);
+        if (unix_fd < 0) {
+            spdlog::critical("{}", error);
+            for (int l : listeners)
+                close(l);
+            return kExitEnvironment;
+        }
+        stat(unix_path.c_str(), &unix_stat);
+    }
+
     // Threads inherit this mask: signals are taken by the main thread only.
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -207,14 +229,15 @@ int run_daemon(const Config& cfg) {
                 spdlog::warn("shard {}: cannot pin to CPU {}: {}", i, cpu, std::strerror(-r));
             // The shard is built on its own thread so that its memory comes from
             // this thread's mimalloc heap and its ring is bound to this thread.
-            auto shard =
-                std::make_unique<Shard>(i, shared, opts, started_ms);
+            auto shard = std::make_unique<Shard>(i, shared, opts, started_ms);
             const char* what = "";
             int r = shard->init(&what);
             self->init_step = what;
             self->init_result.store(r);
             self->ring_mode = r == 0 ? shard->ring_mode() : "";
-            if (r == 0 && listener >= 0) shard->add_listener(listener);
+            if (r == 0 && listener >= 0) shard->add_listener(listener, Shard::kHttp, handoff);
+            if (r == 0 && i == 0 && unix_fd >= 0)
+                shard->add_listener(unix_fd, Shard::kPublish, true);
             ready.count_down();
             if (r == 0) shard->run();
         });
@@ -270,6 +293,12 @@ int run_daemon(const Config& cfg) {
         "listening on http://{} — stream: GET /api/sse/stream?channels=a,b, publish: POST "
         "/api/publish, stats: GET /api/stats",
         where);
+    if (unix_fd >= 0)
+        spdlog::info(
+            "publishing socket: {} (mode {}{}) — try: echo '{{\"op\":\"ping\",\"req\":1}}' | "
+            "socat - UNIX-CONNECT:{}",
+            unix_path, cfg.unix_mode, cfg.unix_group.empty() ? "" : ", group " + cfg.unix_group,
+            unix_path);
     sd_notifyf(0, "READY=1\nSTATUS=listening on %s\nMAINPID=%lu", where.c_str(),
                (unsigned long)getpid());
 
@@ -310,6 +339,11 @@ int run_daemon(const Config& cfg) {
     stop_all(1);
     for (auto& t : threads)
         t->thread.join();
+    // Remove the socket file, unless another daemon has replaced it meanwhile.
+    struct stat now {};
+    if (unix_fd >= 0 && stat(unix_path.c_str(), &now) == 0 && now.st_ino == unix_stat.st_ino &&
+        now.st_dev == unix_stat.st_dev)
+        unlink(unix_path.c_str());
     spdlog::info("stopped");
     return kExitOk;
 }

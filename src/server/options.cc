@@ -32,6 +32,12 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files) {
     o.http.max_channels_per_stream = cfg.max_channels_per_stream;
     o.http.retry_after_s = uint32_t((cfg.retry_after_ms + 999) / 1000);
 
+    o.publish.max_line = cfg.publish_max_line;
+    o.publish.max_reply_backlog = cfg.publish_max_reply_backlog;
+    o.publish.max_pending = cfg.publish_max_pending;
+    o.publish.allow_uids = cfg.publish_allow_uids;
+    o.publish.allow_gids = cfg.publish_allow_gids;
+
     o.shutdown_timeout_ms = cfg.shutdown_timeout_ms;
     return o;
 }

@@ -9,11 +9,18 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
     , _shutdown(shared.shutdown)
     , _reactor(id, shared.mesh)
     , _index(&shared.presence, id)
-    , _transport(_reactor, shared.board, _http, opts.transport)
+    , _transport(_reactor, shared.board, opts.transport)
     , _hub(_reactor, _transport, _index, shared.presence)
     , _stats(_reactor, _transport, _index, _hub)
-    , _http(_reactor, _transport, _index, _hub, _stats, shared.streams, opts.http, started_ms) {
+    , _directory(_reactor, _transport)
+    , _http(_reactor, _transport, _index, _hub, _stats, shared.streams, opts.http, started_ms,
+            kHttp)
+    , _publish(_reactor, _transport, _hub, _stats, _directory, opts.publish, started_ms, kPublish) {
     _stats.set_stream_counter(&_http.stream_count());
+    _stats.set_catalog(&_http);
+    _directory.set_catalog(&_http);
+    _transport.set_protocol(kHttp, _http);
+    _transport.set_protocol(kPublish, _publish);
 }
 
 int Shard::init(const char** what) {
@@ -23,6 +30,7 @@ int Shard::init(const char** what) {
 void Shard::on_message(const MeshMsg& m) {
     if (_hub.on_message(m)) return;
     if (_stats.on_message(m)) return;
+    if (_directory.on_message(m)) return;
     spdlog::error("shard {}: unknown mesh message kind {} from shard {}", _reactor.id(), m.kind,
                   m.from);
 }
@@ -42,6 +50,7 @@ void Shard::on_timer(TimerNode* node) {
 }
 
 void Shard::before_sleep() {
+    _publish.flush();  // replies produced this turn, then every write in one batch
     _transport.flush();
     if (_draining && !_drained && _transport.connection_count() == 0) {
         _drained = true;
@@ -56,6 +65,7 @@ void Shard::on_stop_requested(uint64_t phase) {
         _draining = true;
         _transport.stop_accepting();
         _http.begin_shutdown();
+        _publish.begin_shutdown();
         _reactor.timers().schedule(&_drain_timer, _reactor.now_ms() + _opts.shutdown_timeout_ms);
     } else {
         _reactor.finish();

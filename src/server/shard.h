@@ -7,7 +7,9 @@
 #include "core/reactor.h"
 #include "http/http_server.h"
 #include "net/transport.h"
+#include "ops/directory.h"
 #include "ops/stats.h"
+#include "publish/publish_server.h"
 #include "pubsub/channel_index.h"
 #include "pubsub/hub.h"
 #include "pubsub/presence.h"
@@ -18,6 +20,7 @@ struct ShardOptions {
     ReactorOptions reactor;
     TransportOptions transport;
     HttpOptions http;
+    PublishOptions publish;
     uint64_t shutdown_timeout_ms = 5000;
 };
 
@@ -42,7 +45,9 @@ public:
 
     // On the shard thread, before run(). 0 or -errno; *what names the failed step.
     int init(const char** what);
-    void add_listener(int fd) { _transport.add_listener(fd); }
+    // Protocols spoken on this shard's connections.
+    enum Protocol : uint8_t { kHttp = 0, kPublish = 1 };
+    void add_listener(int fd, Protocol p, bool balance) { _transport.add_listener(fd, p, balance); }
     void run() { _reactor.run(*this); }
     const char* ring_mode() { return _reactor.ring().mode(); }
 
@@ -59,12 +64,12 @@ private:
     ShutdownState& _shutdown;
     Reactor _reactor;
     ChannelIndex _index;
-    // _transport calls into _http, which is constructed after it: the reference
-    // is only stored, never used, until both exist.
     Transport _transport;
     Hub _hub;
     StatsCollector _stats;
+    Directory _directory;
     HttpServer _http;
+    PublishServer _publish;
     TimerNode _drain_timer;
     bool _draining = false;
     bool _drained = false;

@@ -13,6 +13,7 @@
 
 #include "daemon_process.h"
 #include "http_client.h"
+#include "unix_client.h"
 
 namespace ringcast::itest {
 namespace {
@@ -76,13 +77,21 @@ TEST(SystemdUnit, ExecStartRunsTheDaemonWithTheInstalledConfiguration) {
     // mapped to this build: the config is the file `meson install` copies, the
     // data directory is the harness's own, and the address a free port.
     std::vector<std::string> args;
-    bool saw_config = false, saw_data_dir = false;
+    TempDir socket_dir;
+    bool saw_config = false, saw_data_dir = false, saw_unix = false;
     for (size_t i = 1; i < words.size(); ++i) {
         if (words[i] == "--config" && i + 1 < words.size()) {
             EXPECT_NE(words[i + 1].find("ringcast/ringcast.toml"), std::string::npos)
                 << words[i + 1];
             args.insert(args.end(), {"--config", installed_config});
             saw_config = true;
+            ++i;
+        } else if (words[i] == "--unix" && i + 1 < words.size()) {
+            EXPECT_EQ(words[i + 1],
+                      "/run/" + unit_value(unit, "RuntimeDirectory") + "/ringcast.sock")
+                << "--unix must live in the unit's RuntimeDirectory";
+            args.insert(args.end(), {"--unix", socket_dir.path() + "/ringcast.sock"});
+            saw_unix = true;
             ++i;
         } else if (words[i] == "--data-dir" && i + 1 < words.size()) {
             EXPECT_EQ(words[i + 1], "/var/lib/" + unit_value(unit, "StateDirectory"))
@@ -93,7 +102,7 @@ TEST(SystemdUnit, ExecStartRunsTheDaemonWithTheInstalledConfiguration) {
             args.push_back(words[i]);
         }
     }
-    EXPECT_TRUE(saw_config && saw_data_dir) << unit_value(unit, "ExecStart");
+    EXPECT_TRUE(saw_config && saw_data_dir && saw_unix) << unit_value(unit, "ExecStart");
 
     DaemonProcess d;
     ASSERT_TRUE(d.start({.shards = 2, .extra_args = args})) << d.error();
@@ -101,6 +110,12 @@ TEST(SystemdUnit, ExecStartRunsTheDaemonWithTheInstalledConfiguration) {
     HttpClient api(d.port());
     ASSERT_TRUE(api.connect()) << api.error();
     EXPECT_TRUE(fetch_stats(api)) << api.error();
+    // The publishing socket answers too.
+    UnixClient backend;
+    ASSERT_TRUE(backend.connect(socket_dir.path() + "/ringcast.sock")) << backend.error();
+    auto pong = backend.request(R"({"op":"ping","req":1})");
+    ASSERT_TRUE(pong) << backend.error();
+    EXPECT_NE(pong->find("\"ok\":true"), std::string::npos) << *pong;
     auto code = d.stop();
     ASSERT_TRUE(code) << "did not stop on SIGTERM";
     EXPECT_EQ(*code, 0);

@@ -171,7 +171,6 @@ TEST(MessageJson, ParserIsReusableAfterErrors) {
     EXPECT_EQ(o.req.data, "[true]");
 }
 
-
 std::string msg(std::string_view extra) {
     return std::string(R"({"channel":"c","event":"e","data":1)") + (extra.empty() ? "" : ",") +
            std::string(extra) + "}";
@@ -190,7 +189,8 @@ TEST(MessageJson, DefaultsOfTheOptionalFields) {
 }
 
 TEST(MessageJson, EveryTargetKindWithItsList) {
-    Outcome u = parse(msg(R"("target":"user-specific","targetUsers":[123,"abc",18446744073709551615])"));
+    Outcome u =
+        parse(msg(R"("target":"user-specific","targetUsers":[123,"abc",18446744073709551615])"));
     ASSERT_TRUE(u.ok) << u.error;
     EXPECT_EQ(u.req.target.kind, Target::Kind::users);
     EXPECT_EQ(u.req.target.users, (std::vector<std::string>{"123", "abc", "18446744073709551615"}));
@@ -213,7 +213,8 @@ TEST(MessageJson, EveryTargetKindWithItsList) {
 TEST(MessageJson, TargetInferredFromASingleList) {
     Outcome o = parse(msg(R"("targetUsers":[7])"));
     ASSERT_TRUE(o.ok) << o.error;
-    EXPECT_EQ(o.req.target.kind, Target::Kind::users) << "sendMessage({targetUsers}) means those users";
+    EXPECT_EQ(o.req.target.kind, Target::Kind::users)
+        << "sendMessage({targetUsers}) means those users";
     EXPECT_EQ(fails_with(msg(R"("targetUsers":[7],"targetRoles":["a"])")),
               "give \"target\" when more than one of \"targetUsers\", \"targetRoles\" and "
               "\"targetPermissions\" is set");
@@ -236,20 +237,26 @@ TEST(MessageJson, ExclusionsAndRequireAuth) {
     EXPECT_TRUE(o.req.target.require_auth);
     EXPECT_FALSE(o.req.target.everyone());
     EXPECT_EQ(fails_with(msg(R"("requireAuth":"yes")")), "\"requireAuth\" must be true or false");
-    EXPECT_EQ(fails_with(msg(R"("excludeUsers":[""])")).rfind("\"excludeUsers\" holds something", 0), 0u);
-    EXPECT_EQ(fails_with(msg(R"("excludeUsers":[1.5])")).rfind("\"excludeUsers\" holds something", 0), 0u);
-    EXPECT_EQ(fails_with(msg(R"("targetRoles":[1])")).rfind("\"targetRoles\" must be an array", 0), 0u);
+    EXPECT_EQ(
+        fails_with(msg(R"("excludeUsers":[""])")).rfind("\"excludeUsers\" holds something", 0), 0u);
+    EXPECT_EQ(
+        fails_with(msg(R"("excludeUsers":[1.5])")).rfind("\"excludeUsers\" holds something", 0),
+        0u);
+    EXPECT_EQ(fails_with(msg(R"("targetRoles":[1])")).rfind("\"targetRoles\" must be an array", 0),
+              0u);
 }
 
 TEST(MessageJson, PriorityTtlTimestampFlags) {
-    Outcome o = parse(msg(R"("priority":9,"ttl":1.5,"timestamp":1700000000123,"persistent":true,"retryable":true)"));
+    Outcome o = parse(msg(
+        R"("priority":9,"ttl":1.5,"timestamp":1700000000123,"persistent":true,"retryable":true)"));
     ASSERT_TRUE(o.ok) << o.error;
     EXPECT_EQ(o.req.priority, 9);
     EXPECT_EQ(o.req.ttl_ms, 1500u);
     EXPECT_EQ(o.req.timestamp_ms, 1700000000123);
     EXPECT_TRUE(o.req.persistent);
     EXPECT_TRUE(o.req.retryable);
-    for (std::string_view bad : {R"("priority":11)", R"("priority":-1)", R"("priority":2.5)", R"("priority":"9")"})
+    for (std::string_view bad :
+         {R"("priority":11)", R"("priority":-1)", R"("priority":2.5)", R"("priority":"9")"})
         EXPECT_EQ(fails_with(msg(bad)), "\"priority\" must be an integer from 0 to 10") << bad;
     for (std::string_view bad : {R"("ttl":0)", R"("ttl":-3)", R"("ttl":"60")", R"("ttl":1e12)"})
         EXPECT_EQ(fails_with(msg(bad)).rfind("\"ttl\" must be a number of seconds", 0), 0u) << bad;
@@ -261,9 +268,11 @@ TEST(MessageJson, PriorityTtlTimestampFlags) {
 TEST(MessageJson, IgnoredKeysForTheSocketProtocol) {
     static simdjson::dom::parser parser;
     simdjson::dom::element root;
-    ASSERT_EQ(parser.parse(std::string(R"({"op":"publish","req":[1],"channel":"c","event":"e","data":2})"))
-                  .get(root),
-              simdjson::SUCCESS);
+    ASSERT_EQ(
+        parser
+            .parse(std::string(R"({"op":"publish","req":[1],"channel":"c","event":"e","data":2})"))
+            .get(root),
+        simdjson::SUCCESS);
     Message m;
     std::string error;
     EXPECT_TRUE(parse_message(root.get_object().value(), &m, &error, {"op", "req"})) << error;

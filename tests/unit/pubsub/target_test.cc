@@ -2,10 +2,10 @@
 // matches() applies FEATURES B4 (kinds, exclusions, requireAuth) to an identity.
 #include "pubsub/target.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "pubsub/event.h"
 
@@ -27,8 +27,8 @@ std::vector<std::string> collect(const StringList& l) {
     return v;
 }
 
-Identity user(std::string id, std::vector<std::string> roles = {}, std::vector<std::string> perms = {},
-              bool subscriber = false) {
+Identity user(std::string id, std::vector<std::string> roles = {},
+              std::vector<std::string> perms = {}, bool subscriber = false) {
     Identity who;
     who.user = std::move(id);
     who.authenticated = true;

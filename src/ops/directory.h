@@ -1,0 +1,78 @@
+#pragma once
+// Finding SSE connections across shards: by connection id, by user, and closing
+// them (the socket protocol's connection, user and disconnect ops).
+//
+// Like stats, a query is answered by message: the asking shard sends it to the
+// shard that holds the connection (its id names the shard: "c<shard>-<serial>") or
+// to every shard (user queries), each answers from its own connections, and the
+// asking shard assembles the reply. Connections are found by walking the shard's
+// list rather than through an index: these are operator queries, rare next to
+// events, and an index would cost memory on every idle connection.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/json_writer.h"
+#include "core/reactor.h"
+#include "net/transport.h"
+
+namespace ringcast {
+
+// What the protocol layer that owns streams tells the directory about them.
+class StreamCatalog {
+public:
+    virtual ~StreamCatalog() = default;
+    // Writes the connection's description as a JSON object if it is a stream.
+    virtual bool describe(const Connection& c, JsonWriter& w) const = 0;
+    // The user on a stream ("" if anonymous or not a stream).
+    virtual std::string_view user_of(const Connection& c) const = 0;
+};
+
+enum DirectoryMessage : uint16_t {
+    kDirQuery = 18,  // asker -> shard: a = DirectoryRequest*
+    kDirReply = 19,  // shard -> asker: a = DirectoryRequest*, b = DirectoryPart*
+};
+
+struct DirectoryPart {
+    std::vector<std::string> connections;  // JSON objects
+    uint64_t closed = 0;
+};
+
+struct DirectoryRequest {
+    enum class Kind : uint8_t { connection, user, disconnect_connection, disconnect_user };
+    Kind kind = Kind::connection;
+    std::string user;     // user queries
+    uint64_t serial = 0;  // connection queries
+    std::string label;    // the asker's own note (the id it was asked for, say)
+    uint32_t pending = 0;
+    DirectoryPart result;
+    void (*done)(DirectoryRequest& r, void* ctx) = nullptr;
+    void* ctx = nullptr;
+    void* owner = nullptr;
+    uint64_t cookie = 0;
+};
+
+// "c<shard>-<serial>" -> shard and serial; false if it is not such an id.
+bool parse_connection_id(std::string_view id, unsigned* shard, uint64_t* serial);
+
+class Directory {
+public:
+    Directory(Reactor& reactor, Transport& transport) : _reactor(reactor), _transport(transport) {}
+    void set_catalog(const StreamCatalog* catalog) { _catalog = catalog; }
+
+    // Starts a query; for connection kinds `shard` names the shard that holds
+    // it. The directory owns `r` and deletes it after done().
+    void query(DirectoryRequest* r, unsigned shard);
+    bool on_message(const MeshMsg& m);
+
+private:
+    DirectoryPart* answer(const DirectoryRequest& r);
+    void add_part(DirectoryRequest* r, DirectoryPart* part);
+
+    Reactor& _reactor;
+    Transport& _transport;
+    const StreamCatalog* _catalog = nullptr;
+};
+
+}  // namespace ringcast

@@ -1,0 +1,80 @@
+#pragma once
+// Splits a byte stream into lines ending in "\n" (an "\r" before it is dropped).
+//
+// Lines that lie entirely in one received buffer are handed over in place, with no
+// copy; only a line split across reads is assembled in a carry buffer. A line
+// longer than the limit is refused before it is buffered in full.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace ringcast {
+
+class LineReader {
+public:
+    explicit LineReader(size_t max_line) : _max(max_line) {}
+
+    // Calls on_line(std::string_view line, uint64_t number) for every complete
+    // line, numbered from 1; on_line returns false to stop (the rest is kept for a
+    // later feed). Returns false if a line exceeded the limit (nothing more is read).
+    template <typename F>
+    bool feed(const char* data, size_t len, F&& on_line) {
+        if (_overflow) return false;
+        const char* p = data;
+        const char* end = data + len;
+        while (p < end) {
+            const char* nl = static_cast<const char*>(std::memchr(p, '\n', size_t(end - p)));
+            if (!nl) {
+                if (_carry.size() + size_t(end - p) > _max) return overflow();
+                _carry.append(p, size_t(end - p));
+                return true;
+            }
+            std::string_view line;
+            if (_carry.empty()) {
+                line = std::string_view(p, size_t(nl - p));
+            } else {
+                if (_carry.size() + size_t(nl - p) > _max) return overflow();
+                _carry.append(p, size_t(nl - p));
+                line = _carry;
+            }
+            if (line.size() > _max) return overflow();
+            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+            p = nl + 1;
+            ++_lines;
+            bool go_on = on_line(line, _lines);
+            if (!_carry.empty()) _carry.clear();
+            if (!go_on) {
+                _carry.assign(p, size_t(end - p));  // resumed by feed_carry()
+                return true;
+            }
+        }
+        return true;
+    }
+
+    // Bytes kept from an earlier feed whose on_line stopped early (or an
+    // incomplete line). Feeding them again resumes where it stopped.
+    std::string take_carry() {
+        std::string c;
+        c.swap(_carry);
+        return c;
+    }
+    uint64_t lines() const { return _lines; }
+    bool overflowed() const { return _overflow; }
+    size_t buffered() const { return _carry.size(); }
+
+private:
+    bool overflow() {
+        _overflow = true;
+        _carry.clear();
+        return false;
+    }
+
+    std::string _carry;
+    size_t _max;
+    uint64_t _lines = 0;
+    bool _overflow = false;
+};
+
+}  // namespace ringcast

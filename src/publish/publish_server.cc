@@ -1,0 +1,570 @@
+#include "publish/publish_server.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/clock.h"
+#include "core/json_writer.h"
+#include "pubsub/event.h"
+#include "pubsub/message_json.h"
+
+namespace ringcast {
+
+namespace {
+
+PublishConnection& as_pub(Connection& c) {
+    return static_cast<PublishConnection&>(c);
+}
+
+constexpr const char* kOps = "ping, publish, stats, connection, user, disconnect";
+
+std::string json_string(std::string_view s) {
+    std::string out = "\"";
+    JsonWriter::escape_into(out, s);
+    out += '"';
+    return out;
+}
+
+std::string error_object(std::string_view code, std::string_view message) {
+    return "{\"code\":" + json_string(code) + ",\"message\":" + json_string(message) + "}";
+}
+
+// A user id as the protocol accepts it: a non-empty string or an integer.
+bool read_user_id(simdjson::dom::element v, std::string* out) {
+    std::string_view s;
+    int64_t i;
+    if (v.get_string().get(s) == simdjson::SUCCESS && !s.empty() && s.size() <= 256) {
+        out->assign(s);
+        return true;
+    }
+    if (v.get_int64().get(i) == simdjson::SUCCESS) {
+        *out = std::to_string(i);
+        return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+// What a reply needs to know about its request.
+struct PublishServer::Request {
+    std::string req;  // "req" as compact JSON; empty: fire-and-forget
+    uint64_t line = 0;
+    bool answered() const { return !req.empty(); }
+};
+
+// A publish with "messages": one reply when every message is accounted for.
+struct PublishServer::Batch {
+    PublishServer* server = nullptr;
+    PublishConnection* conn = nullptr;
+    Request request;
+    uint64_t slot = 0;
+    uint32_t remaining = 0;
+    uint64_t sent = 0;
+    uint64_t failed = 0;
+    std::vector<std::string> results;
+};
+
+PublishServer::PublishServer(Reactor& reactor, Transport& transport, Hub& hub,
+                             StatsCollector& stats, Directory& directory,
+                             const PublishOptions& opts, uint64_t started_ms, uint8_t protocol)
+    : _reactor(reactor)
+    , _transport(transport)
+    , _hub(hub)
+    , _stats(stats)
+    , _directory(directory)
+    , _opts(opts)
+    , _started_ms(started_ms)
+    , _protocol(protocol) {}
+
+PublishServer::~PublishServer() = default;
+
+Connection* PublishServer::create_connection() {
+    return new PublishConnection(_opts.max_line);
+}
+
+// The transport is done with the connection. If answers are still due from
+// other shards, the object lives on until the last one arrives (answer_arrived).
+void PublishServer::destroy_connection(Connection* base) {
+    PublishConnection& c = as_pub(*base);
+    c._closed = true;
+    maybe_free(c);
+}
+
+// Answers still due from other shards, or a place on the flush list, keep the
+// object alive after the transport is done with it.
+void PublishServer::maybe_free(PublishConnection& c) {
+    if (c._closed && c._inflight == 0 && !c._dirty) delete &c;
+}
+
+void* PublishServer::peer_buffer(Connection& base, uint32_t* len) {
+    *len = sizeof(ucred);
+    return &as_pub(base)._peer;
+}
+
+void PublishServer::on_peer(Connection& base, int result) {
+    PublishConnection& c = as_pub(base);
+    c._peer_known = result == int(sizeof(ucred));
+    if (!c._peer_known)
+        spdlog::debug("shard {}: peer credentials of publisher c{}-{} unavailable: {}",
+                      _reactor.id(), _reactor.id(), c.serial(),
+                      result < 0 ? std::strerror(-result) : "short read");
+}
+
+void PublishServer::on_open(Connection& base) {
+    PublishConnection& c = as_pub(base);
+    bool restricted = !_opts.allow_uids.empty() || !_opts.allow_gids.empty();
+    if (!restricted) return;
+    std::string why;
+    if (!c._peer_known) {
+        why =
+            "the kernel did not tell who this peer is (SO_PEERCRED through io_uring needs Linux "
+            "6.7), and publish.allow_uids/allow_gids is set";
+    } else {
+        auto in = [](const std::vector<uint32_t>& v, uint32_t x) {
+            return std::find(v.begin(), v.end(), x) != v.end();
+        };
+        if (in(_opts.allow_uids, c._peer.uid) || in(_opts.allow_gids, c._peer.gid)) return;
+        why =
+            fmt::format("uid {} gid {} is not allowed to publish (publish.allow_uids, allow_gids)",
+                        c._peer.uid, c._peer.gid);
+    }
+    spdlog::info("shard {}: publisher refused (pid {}): {}", _reactor.id(), c._peer.pid, why);
+    c._replies.push("{\"ok\":false,\"error\":" + error_object("forbidden", why) + "}\n");
+    c._finish = true;
+    c._stopped = true;
+    _transport.pause_reading(c);
+    mark_dirty(c);
+}
+
+void PublishServer::on_data(Connection& base, const char* data, size_t len) {
+    PublishConnection& c = as_pub(base);
+    if (c._finish) return;  // refused or closing: nothing more is read
+    if (c._stopped) {
+        c._held.append(data, len);  // bytes already in flight when reading stopped
+        return;
+    }
+    process(c, data, len);
+}
+
+void PublishServer::process(PublishConnection& c, const char* data, size_t len) {
+    bool ok = c._reader.feed(data, len, [&](std::string_view line, uint64_t number) {
+        return handle_line(c, line, number);
+    });
+    if (!ok) {
+        Request r;
+        r.line = c._reader.lines() + 1;
+        reply_error(
+            c, r, "line_too_long",
+            fmt::format("a request line is longer than publish.max_line ({} bytes); closing",
+                        _opts.max_line));
+        c._finish = true;
+        c._stopped = true;
+        _transport.pause_reading(c);
+    }
+    mark_dirty(c);
+}
+
+// Returns false to stop reading this connection for now.
+bool PublishServer::handle_line(PublishConnection& c, std::string_view line, uint64_t number) {
+    if (line.empty()) return true;
+    Request r;
+    r.line = number;
+    simdjson::dom::element root;
+    if (auto err = _json.parse(line.data(), line.size(), true).get(root)) {
+        reply_error(c, r, "invalid_json",
+                    std::string("the line is not valid JSON: ") + simdjson::error_message(err));
+        return true;
+    }
+    simdjson::dom::object obj;
+    if (root.get_object().get(obj) != simdjson::SUCCESS) {
+        reply_error(c, r, "invalid_request", "a request is a JSON object with an \"op\"");
+        return true;
+    }
+    simdjson::dom::element req;
+    if (obj["req"].get(req) == simdjson::SUCCESS) r.req = simdjson::minify(req);
+    std::string_view op;
+    if (obj["op"].get_string().get(op) != simdjson::SUCCESS) {
+        reply_error(c, r, "invalid_request", "the request has no \"op\" string");
+        return true;
+    }
+    if (_shutting_down) {
+        reply_error(c, r, "unavailable",
+                    "the daemon is shutting down; reconnect to another instance");
+        c._finish = true;
+        return false;
+    }
+    if (op == "publish") {
+        simdjson::dom::element messages;
+        if (obj["messages"].get(messages) == simdjson::SUCCESS) {
+            simdjson::dom::array arr;
+            if (messages.get_array().get(arr) != simdjson::SUCCESS) {
+                reply_error(c, r, "invalid_field",
+                            "\"messages\" must be an array of message objects");
+            } else if (obj.size() > 1 + (r.answered() ? 1 : 0) + 1) {
+                reply_error(c, r, "invalid_field",
+                            "a batch has only \"op\", \"req\" and \"messages\"; message fields go "
+                            "inside each message");
+            } else {
+                publish_batch(c, r, arr);
+            }
+        } else {
+            publish_one(c, r, obj);
+        }
+    } else if (op == "ping") {
+        reply_ok(c, r, fmt::format(",\"version\":\"{}\",\"time\":{}", RINGCAST_VERSION, wall_ms()));
+    } else if (op == "stats") {
+        start_stats(c, r);
+    } else if (op == "connection" || op == "user" || op == "disconnect") {
+        start_directory(c, r, obj);
+    } else {
+        reply_error(c, r, "unknown_op", fmt::format("unknown op \"{}\" (ops: {})", op, kOps));
+    }
+    if (c._replies.waiting() >= _opts.max_pending ||
+        c.queued_bytes() + c._replies.out().size() > _opts.max_reply_backlog) {
+        // Too much is waiting on this client: stop reading until it catches up.
+        // What is left of the current read stays in the line reader.
+        c._stopped = true;
+        _transport.pause_reading(c);
+        return false;
+    }
+    return true;
+}
+
+// --- publish ---------------------------------------------------------------------
+
+void PublishServer::publish_one(PublishConnection& c, const Request& r, simdjson::dom::object obj) {
+    Message m;
+    std::string error;
+    if (!parse_message(obj, &m, &error, {"op", "req"})) {
+        reply_error(c, r, "invalid_field", error);
+        return;
+    }
+    Event* e = Event::build(m, wall_ms());
+    if (!r.answered()) {
+        _hub.publish(e, nullptr);  // fire-and-forget: nobody waits for the counts
+        return;
+    }
+    auto* t = new PublishTicket;
+    t->done = on_publish_done;
+    t->ctx = &c;
+    t->owner = this;
+    t->cookie = reserve(c, r);
+    ++c._inflight;
+    _hub.publish(e, t);
+}
+
+void PublishServer::on_publish_done(PublishTicket& t, void* ctx) {
+    auto* self = static_cast<PublishServer*>(t.owner);
+    auto& c = *static_cast<PublishConnection*>(ctx);
+    if (!self->answer_arrived(c)) return;
+    c._replies.fill_ok(t.cookie, fmt::format(",\"id\":{},\"sent\":{},\"failed\":{}",
+                                             json_string(t.event->id()), t.sent, t.failed));
+    self->mark_dirty(c);
+}
+
+void PublishServer::publish_batch(PublishConnection& c, const Request& r,
+                                  simdjson::dom::array messages) {
+    auto* b = new Batch;
+    b->server = this;
+    b->conn = &c;
+    b->request = r;
+    b->results.resize(messages.size());
+    if (r.answered()) b->slot = reserve(c, r);
+    ++c._inflight;  // the batch itself, until its last message is accounted for
+    b->remaining = 1;
+    size_t i = 0;
+    std::string first_error;
+    for (simdjson::dom::element item : messages) {
+        size_t index = i++;
+        simdjson::dom::object obj;
+        Message m;
+        std::string error;
+        if (item.get_object().get(obj) != simdjson::SUCCESS) {
+            error = "a message must be a JSON object";
+        } else if (!parse_message(obj, &m, &error)) {
+        } else {
+            Event* e = Event::build(m, wall_ms());
+            if (!r.answered()) {
+                _hub.publish(e, nullptr);
+                continue;
+            }
+            auto* t = new PublishTicket;
+            t->done = on_batch_item_done;
+            t->ctx = b;
+            t->owner = this;
+            t->cookie = index;
+            ++b->remaining;
+            _hub.publish(e, t);
+            continue;
+        }
+        b->results[index] = "{\"ok\":false,\"error\":" + error_object("invalid_field", error) + "}";
+        if (first_error.empty()) first_error = fmt::format("messages[{}]: {}", index, error);
+    }
+    if (!r.answered() && !first_error.empty()) reply_error(c, r, "invalid_field", first_error);
+    // Drop the batch's own count; completes it if every message was answered already.
+    PublishTicket self_ticket;
+    self_ticket.owner = this;
+    self_ticket.cookie = SIZE_MAX;
+    on_batch_item_done(self_ticket, b);
+}
+
+void PublishServer::on_batch_item_done(PublishTicket& t, void* ctx) {
+    auto* b = static_cast<Batch*>(ctx);
+    if (t.cookie != SIZE_MAX) {
+        b->sent += t.sent;
+        b->failed += t.failed;
+        b->results[t.cookie] = fmt::format("{{\"ok\":true,\"id\":{},\"sent\":{},\"failed\":{}}}",
+                                           json_string(t.event->id()), t.sent, t.failed);
+    }
+    if (--b->remaining > 0) return;
+    PublishServer* self = b->server;
+    PublishConnection& c = *b->conn;
+    if (self->answer_arrived(c) && b->request.answered()) {
+        std::string body =
+            fmt::format(",\"sent\":{},\"failed\":{},\"results\":[", b->sent, b->failed);
+        for (size_t i = 0; i < b->results.size(); ++i) {
+            if (i) body += ',';
+            body += b->results[i];
+        }
+        body += ']';
+        c._replies.fill_ok(b->slot, body);
+        self->mark_dirty(c);
+    }
+    delete b;
+}
+
+// --- stats and the directory -------------------------------------------------------
+
+void PublishServer::start_stats(PublishConnection& c, const Request& r) {
+    if (!r.answered()) return;  // nothing to do for a stats request nobody reads
+    auto* s = new StatsRequest;
+    s->done = on_stats_done;
+    s->ctx = &c;
+    s->owner = this;
+    s->cookie = reserve(c, r);
+    ++c._inflight;
+    _stats.collect(s);
+}
+
+void PublishServer::on_stats_done(StatsRequest& s, void* ctx) {
+    auto* self = static_cast<PublishServer*>(s.owner);
+    auto& c = *static_cast<PublishConnection*>(ctx);
+    if (!self->answer_arrived(c)) return;
+    double uptime = double(self->_reactor.now_ms() - self->_started_ms) / 1000.0;
+    c._replies.fill_ok(s.cookie,
+                       ",\"stats\":" + render_stats_json(s, uptime, read_process_stats()));
+    self->mark_dirty(c);
+}
+
+void PublishServer::start_directory(PublishConnection& c, const Request& r,
+                                    simdjson::dom::object obj) {
+    std::string_view op;
+    if (obj["op"].get_string().get(op) != simdjson::SUCCESS) return;  // checked by the caller
+    auto* q = new DirectoryRequest;
+    unsigned shard = _reactor.id();
+    std::string_view id;
+    simdjson::dom::element user;
+    bool has_id = obj["connectionId"].get_string().get(id) == simdjson::SUCCESS ||
+                  (op == "connection" && obj["id"].get_string().get(id) == simdjson::SUCCESS);
+    bool has_user = obj["userId"].get(user) == simdjson::SUCCESS;
+    std::string error;
+    if (op == "connection") {
+        q->kind = DirectoryRequest::Kind::connection;
+        if (!has_id) error = "\"id\" (the connection id, like \"c1-42\") is required";
+    } else if (op == "user") {
+        q->kind = DirectoryRequest::Kind::user;
+        if (!has_user || !read_user_id(user, &q->user))
+            error = "\"userId\" (a non-empty string or an integer) is required";
+    } else {
+        if (has_id == has_user) {
+            error = "give exactly one of \"connectionId\" and \"userId\"";
+        } else if (has_id) {
+            q->kind = DirectoryRequest::Kind::disconnect_connection;
+        } else {
+            q->kind = DirectoryRequest::Kind::disconnect_user;
+            if (!read_user_id(user, &q->user))
+                error = "\"userId\" must be a non-empty string or an integer";
+        }
+    }
+    if (error.empty() && has_id && q->kind != DirectoryRequest::Kind::user) {
+        if (!parse_connection_id(id, &shard, &q->serial) || shard >= _reactor.shards()) {
+            if (op == "connection") {
+                delete q;
+                reply_error(c, r, "not_found", fmt::format("no connection \"{}\"", id));
+                return;
+            }
+            q->kind = DirectoryRequest::Kind::disconnect_connection;
+            q->serial = 0;  // no such connection: answers 0
+            shard = _reactor.id();
+        }
+    }
+    if (!error.empty()) {
+        delete q;
+        reply_error(c, r, "invalid_field", error);
+        return;
+    }
+    q->done = on_directory_done;
+    q->ctx = &c;
+    q->owner = this;
+    q->cookie = r.answered() ? reserve(c, r) : UINT64_MAX;
+    ++c._inflight;
+    q->label.assign(id);  // quoted by a not_found answer
+    _directory.query(q, shard);
+}
+
+void PublishServer::on_directory_done(DirectoryRequest& q, void* ctx) {
+    auto* self = static_cast<PublishServer*>(q.owner);
+    auto& c = *static_cast<PublishConnection*>(ctx);
+    if (!self->answer_arrived(c) || q.cookie == UINT64_MAX) return;
+    std::string body;
+    switch (q.kind) {
+        case DirectoryRequest::Kind::connection:
+            if (q.result.connections.empty()) {
+                c._replies.fill_error(
+                    q.cookie,
+                    error_object("not_found", fmt::format("no connection \"{}\"", q.label)));
+                self->mark_dirty(c);
+                return;
+            }
+            body = ",\"connection\":" + q.result.connections.front();
+            break;
+        case DirectoryRequest::Kind::user:
+            body = ",\"userId\":" + json_string(q.user) +
+                   ",\"connected\":" + (q.result.connections.empty() ? "false" : "true") +
+                   ",\"connections\":[";
+            for (size_t i = 0; i < q.result.connections.size(); ++i) {
+                if (i) body += ',';
+                body += q.result.connections[i];
+            }
+            body += ']';
+            break;
+        case DirectoryRequest::Kind::disconnect_connection:
+        case DirectoryRequest::Kind::disconnect_user:
+            body = fmt::format(",\"disconnected\":{}", q.result.closed);
+            break;
+    }
+    c._replies.fill_ok(q.cookie, body);
+    self->mark_dirty(c);
+}
+
+// --- replies ---------------------------------------------------------------------
+
+std::string PublishServer::ok_line(const Request& r, std::string_view body) const {
+    std::string line;
+    line.reserve(r.req.size() + body.size() + 24);
+    line += "{\"req\":";
+    line += r.req;
+    line += ",\"ok\":true";
+    line += body;
+    line += "}\n";
+    return line;
+}
+
+void PublishServer::reply_ok(PublishConnection& c, const Request& r, std::string_view body) {
+    if (r.answered()) c._replies.push(ok_line(r, body));
+}
+
+void PublishServer::reply_error(PublishConnection& c, const Request& r, std::string_view code,
+                                std::string_view message) {
+    std::string line;
+    if (r.answered()) {
+        line =
+            "{\"req\":" + r.req + ",\"ok\":false,\"error\":" + error_object(code, message) + "}\n";
+    } else {
+        line = fmt::format("{{\"ok\":false,\"line\":{},\"error\":{}}}\n", r.line,
+                           error_object(code, message));
+    }
+    c._replies.push(line);
+}
+
+uint64_t PublishServer::reserve(PublishConnection& c, const Request& r) {
+    return c._replies.reserve(r.req);
+}
+
+bool PublishServer::answer_arrived(PublishConnection& c) {
+    --c._inflight;
+    if (!c._closed) return true;
+    maybe_free(c);
+    return false;
+}
+
+void PublishServer::mark_dirty(PublishConnection& c) {
+    if (c._dirty || c._closed) return;
+    c._dirty = true;
+    _dirty.push_back(&c);
+}
+
+void PublishServer::on_drained(Connection& base) {
+    mark_dirty(as_pub(base));
+}
+
+// A client that sent its requests and shut down its writing side (socat, a
+// script) still reads the answers: close once every one is written.
+void PublishServer::on_peer_eof(Connection& base) {
+    PublishConnection& c = as_pub(base);
+    if (c._stopped && !c._finish) {
+        // Requests it sent are still unread behind the backpressure stop: let
+        // flush() resume and answer them before finishing.
+        c._eof = true;
+    } else {
+        c._finish = true;
+    }
+    mark_dirty(c);
+}
+
+void PublishServer::flush() {
+    while (!_dirty.empty()) {
+        std::vector<PublishConnection*> list;
+        list.swap(_dirty);
+        for (PublishConnection* cp : list) {
+            PublishConnection& c = *cp;
+            c._dirty = false;
+            if (c._closed) {
+                maybe_free(c);
+                continue;
+            }
+            if (!c.is_open()) continue;
+            // Read again once the client has caught up (below half of each limit).
+            if (c._stopped && !c._finish && c._replies.waiting() < _opts.max_pending / 2 &&
+                c.queued_bytes() < _opts.max_reply_backlog / 2) {
+                c._stopped = false;
+                _transport.resume_reading(c);
+                std::string pending = c._reader.take_carry();
+                pending += c._held;
+                c._held.clear();
+                if (!pending.empty()) process(c, pending.data(), pending.size());
+            }
+            std::string& out = c._replies.out();
+            if (!out.empty()) {
+                _transport.send_copy(c, out);
+                out.clear();
+            }
+            if (c._eof && !c._stopped) c._finish = true;  // everything it sent has been read
+            if (c._finish && c._replies.waiting() == 0 && c._inflight == 0)
+                _transport.close(c, true);
+        }
+    }
+}
+
+void PublishServer::on_closed(Connection& base) {
+    PublishConnection& c = as_pub(base);
+    c._finish = true;
+    // Answers still due (c._inflight) arrive later and are dropped; the object is
+    // freed by destroy_connection() or by the last of them.
+}
+
+void PublishServer::begin_shutdown() {
+    _shutting_down = true;
+    _transport.for_each_connection([&](Connection& base) {
+        if (base.is_open() && base.protocol() == _protocol) {
+            PublishConnection& c = as_pub(base);
+            c._finish = true;
+            mark_dirty(c);
+        }
+    });
+}
+
+}  // namespace ringcast

@@ -1,0 +1,127 @@
+#pragma once
+// The Unix-socket publish protocol on one shard (docs/protocol.md).
+//
+// Each line is a JSON request. Requests answered at once (ping, errors) reply in
+// place; those that need other shards (publish, stats, connection queries) reserve
+// a reply slot and are answered when the last shard reports, in request order.
+// Replies produced during a turn leave in one write per connection at the end of
+// the turn (flush()).
+//
+// Backpressure: a connection whose unwritten replies exceed max_reply_backlog, or
+// whose requests awaiting an answer exceed max_pending, stops being read until
+// the client catches up; the kernel's socket buffer then pushes back on it. A
+// client that never reads is disconnected by the transport's write timeout.
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "net/transport.h"
+#include "ops/directory.h"
+#include "ops/stats.h"
+#include "publish/line_reader.h"
+#include "publish/reply_queue.h"
+#include "pubsub/hub.h"
+
+namespace ringcast {
+
+struct PublishOptions {
+    size_t max_line = 1 << 20;
+    size_t max_reply_backlog = 4u << 20;
+    size_t max_pending = 65536;
+    std::vector<uint32_t> allow_uids;  // empty (both): any process that can open the socket
+    std::vector<uint32_t> allow_gids;
+};
+
+class PublishConnection : public Connection {
+private:
+    friend class PublishServer;
+    explicit PublishConnection(size_t max_line) : _reader(max_line) {}
+
+    LineReader _reader;
+    ReplyQueue _replies;
+    std::string _held;  // bytes that arrived while reading was stopped
+    ucred _peer{0, uint32_t(-1), uint32_t(-1)};
+    bool _peer_known = false;
+    bool _stopped = false;   // not reading: too many replies waiting
+    bool _dirty = false;     // has replies to write at the end of the turn
+    bool _closed = false;    // the transport closed it; kept while answers are due
+    bool _finish = false;    // close once every reply is written
+    bool _eof = false;       // the peer will send nothing more
+    uint32_t _inflight = 0;  // requests waiting for other shards
+};
+
+class PublishServer : public ConnectionHandler {
+public:
+    // `protocol` is the id the transport knows this server's connections by.
+    PublishServer(Reactor& reactor, Transport& transport, Hub& hub, StatsCollector& stats,
+                  Directory& directory, const PublishOptions& opts, uint64_t started_ms,
+                  uint8_t protocol);
+    ~PublishServer() override;
+
+    // Writes the replies produced this turn (called before the transport flushes).
+    void flush();
+    // Graceful shutdown: in-flight requests are answered, new ones refused.
+    void begin_shutdown();
+
+    // ConnectionHandler
+    Connection* create_connection() override;
+    void destroy_connection(Connection* c) override;
+    void on_open(Connection& c) override;
+    void on_data(Connection& c, const char* data, size_t len) override;
+    void on_drained(Connection& c) override;
+    void on_peer_eof(Connection& c) override;
+    void on_deadline(Connection&, uint64_t) override {}
+    void on_closed(Connection& c) override;
+    int peer_option() const override { return SO_PEERCRED; }
+    void* peer_buffer(Connection& c, uint32_t* len) override;
+    void on_peer(Connection& c, int result) override;
+
+private:
+    struct Request;
+    struct Batch;
+
+    void process(PublishConnection& c, const char* data, size_t len);
+    bool handle_line(PublishConnection& c, std::string_view line, uint64_t number);
+    void publish_one(PublishConnection& c, const Request& r, simdjson::dom::object obj);
+    void publish_batch(PublishConnection& c, const Request& r, simdjson::dom::array messages);
+    void start_stats(PublishConnection& c, const Request& r);
+    void start_directory(PublishConnection& c, const Request& r, simdjson::dom::object obj);
+
+    // Replies. `body` holds the members after "ok" (",\"id\":..."), or is empty.
+    void reply_ok(PublishConnection& c, const Request& r, std::string_view body);
+    void reply_error(PublishConnection& c, const Request& r, std::string_view code,
+                     std::string_view message);
+    std::string ok_line(const Request& r, std::string_view body) const;
+    uint64_t reserve(PublishConnection& c, const Request& r);
+    void mark_dirty(PublishConnection& c);
+    // Frees a connection the transport is done with, once nothing refers to it.
+    void maybe_free(PublishConnection& c);
+    void check_backpressure(PublishConnection& c);
+    // An answer that was waiting arrived; false if its connection is gone (and
+    // was freed here if nothing else waits for it).
+    bool answer_arrived(PublishConnection& c);
+
+    static void on_publish_done(PublishTicket& t, void* ctx);
+    static void on_batch_item_done(PublishTicket& t, void* ctx);
+    static void on_stats_done(StatsRequest& r, void* ctx);
+    static void on_directory_done(DirectoryRequest& r, void* ctx);
+
+    Reactor& _reactor;
+    Transport& _transport;
+    Hub& _hub;
+    StatsCollector& _stats;
+    Directory& _directory;
+    PublishOptions _opts;
+    uint64_t _started_ms;
+    simdjson::dom::parser _json;
+    std::vector<PublishConnection*> _dirty;
+    uint8_t _protocol;
+    bool _shutting_down = false;
+};
+
+}  // namespace ringcast
