@@ -1,0 +1,74 @@
+// ringcast: the command-line tool for ringcastd (docs/clients.md). Parses the
+// command line, runs the chosen subcommand, and exits with a code from
+// exit_codes.h.
+#include <cstdio>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+
+using namespace ringcast::cli;
+
+int main(int argc, char** argv) {
+    CLI::App app{
+        "ringcast - publish to and inspect a ringcastd Server-Sent Events hub.\n"
+        "Commands talk to the daemon's Unix socket (--socket), except tail, which subscribes "
+        "over HTTP (--http).",
+        "ringcast"};
+    app.get_formatter()->column_width(30);
+    app.require_subcommand(1);
+    // Global flags may also follow the subcommand: ringcast stats --json.
+    app.fallthrough();
+    app.footer(std::string(kExitCodesHelp) +
+               "\nEvery command has --help. Documentation: docs/clients.md");
+
+    GlobalOptions g;
+    app.add_option("-s,--socket", g.socket,
+                   fmt::format("the daemon's Unix socket (default {}, as make run starts it; "
+                               "or ${})",
+                               kDefaultSocket, kSocketEnv))
+        ->envname(kSocketEnv);
+    app.add_flag("--json", g.json, "machine-readable output: JSON on stdout");
+
+    std::vector<Command> commands = {
+        add_publish(app, g),    add_stats(app, g), add_user(app, g), add_connection(app, g),
+        add_disconnect(app, g), add_ping(app, g),  add_tail(app, g),
+    };
+
+    for (const Command& c : commands) {
+        std::string footer = c.app->get_footer();
+        c.app->footer((footer.empty() ? "" : footer + "\n") +
+                      "Global flags, before or after the command: --socket PATH (or $" +
+                      kSocketEnv + "), --json. Exit codes: ringcast --help.");
+    }
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        // CLI11 reports a mistyped command as a missing one; name it instead.
+        std::vector<std::string> rest = app.remaining();
+        if (app.get_subcommands().empty() && !rest.empty() && !rest.front().starts_with("-")) {
+            fmt::print(stderr,
+                       "ringcast: unknown command \"{}\" (commands: publish, stats, user, "
+                       "connection, disconnect, ping, tail)\nRun with --help for more "
+                       "information.\n",
+                       rest.front());
+            return kExitUsage;
+        }
+        return app.exit(e) == 0 ? kExitOk : kExitUsage;
+    }
+    for (const Command& c : commands) {
+        if (!c.app->parsed()) continue;
+        try {
+            return c.run();
+        } catch (const UsageError& e) {
+            fmt::print(stderr, "ringcast {}: {}\nRun with --help for more information.\n",
+                       c.app->get_name(), e.what());
+            return kExitUsage;
+        }
+    }
+    return kExitUsage;  // require_subcommand(1) makes this unreachable
+}

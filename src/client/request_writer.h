@@ -1,0 +1,26 @@
+#pragma once
+// Serializing requests of the Unix socket protocol into the client's output
+// buffer: one line each, appended in place (no temporary strings), with only the
+// message fields the caller set. The line framing is guaranteed here: every
+// string is escaped, and line breaks in a raw `data` payload become spaces (in
+// valid JSON they can only be whitespace between tokens).
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "ringcast/client_message.h"
+
+namespace ringcast::client {
+
+// `req` 0: no "req" member (fire-and-forget).
+void append_publish(std::string& out, const Message& m, uint64_t req);
+void append_publish_batch(std::string& out, std::span<const Message> messages, uint64_t req);
+// {"op":<op>,"req":<req>[,<key>:<value as a JSON string>]}
+void append_op(std::string& out, std::string_view op, uint64_t req, std::string_view key = {},
+               std::string_view value = {});
+
+// `s` as a JSON string literal appended to `out`.
+void append_json_string(std::string& out, std::string_view s);
+
+}  // namespace ringcast::client
