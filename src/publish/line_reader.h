@@ -27,7 +27,7 @@ public:
         while (p < end) {
             const char* nl = static_cast<const char*>(std::memchr(p, '\n', size_t(end - p)));
             if (!nl) {
-                if (_carry.size() + size_t(end - p) > _max) return overflow();
+                if (_carry.size() + size_t(end - p) > raw_max()) return overflow();
                 _carry.append(p, size_t(end - p));
                 return true;
             }
@@ -35,12 +35,12 @@ public:
             if (_carry.empty()) {
                 line = std::string_view(p, size_t(nl - p));
             } else {
-                if (_carry.size() + size_t(nl - p) > _max) return overflow();
+                if (_carry.size() + size_t(nl - p) > raw_max()) return overflow();
                 _carry.append(p, size_t(nl - p));
                 line = _carry;
             }
-            if (line.size() > _max) return overflow();
             if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+            if (line.size() > _max) return overflow();
             p = nl + 1;
             ++_lines;
             bool go_on = on_line(line, _lines);
@@ -65,6 +65,9 @@ public:
     size_t buffered() const { return _carry.size(); }
 
 private:
+    // The limit is on the line without its end; a "\r" before the "\n" may
+    // take one byte more.
+    size_t raw_max() const { return _max + 1; }
     bool overflow() {
         _overflow = true;
         _carry.clear();

@@ -174,8 +174,7 @@ bool PublishServer::handle_line(PublishConnection& c, std::string_view line, uin
     r.line = number;
     simdjson::dom::element root;
     if (auto err = _json.parse(line.data(), line.size(), true).get(root)) {
-        reply_error(c, r, "invalid_json",
-                    std::string("the line is not valid JSON: ") + simdjson::error_message(err));
+        reply_error(c, r, "invalid_json", json_error_text("the line", err));
         return true;
     }
     simdjson::dom::object obj;
@@ -276,7 +275,6 @@ void PublishServer::publish_batch(PublishConnection& c, const Request& r,
     ++c._inflight;  // the batch itself, until its last message is accounted for
     b->remaining = 1;
     size_t i = 0;
-    std::string first_error;
     for (simdjson::dom::element item : messages) {
         size_t index = i++;
         simdjson::dom::object obj;
@@ -300,10 +298,14 @@ void PublishServer::publish_batch(PublishConnection& c, const Request& r,
             _hub.publish(e, t);
             continue;
         }
-        b->results[index] = "{\"ok\":false,\"error\":" + error_object("invalid_field", error) + "}";
-        if (first_error.empty()) first_error = fmt::format("messages[{}]: {}", index, error);
+        if (r.answered()) {
+            b->results[index] =
+                "{\"ok\":false,\"error\":" + error_object("invalid_field", error) + "}";
+        } else {
+            // Nobody reads a per-message result: each bad message is an error line.
+            reply_error(c, r, "invalid_field", fmt::format("messages[{}]: {}", index, error));
+        }
     }
-    if (!r.answered() && !first_error.empty()) reply_error(c, r, "invalid_field", first_error);
     // Drop the batch's own count; completes it if every message was answered already.
     PublishTicket self_ticket;
     self_ticket.owner = this;
@@ -409,7 +411,8 @@ void PublishServer::start_directory(PublishConnection& c, const Request& r,
     q->done = on_directory_done;
     q->ctx = &c;
     q->owner = this;
-    q->cookie = r.answered() ? reserve(c, r) : UINT64_MAX;
+    // A fire-and-forget query still reports a failure (not_found), in order.
+    q->cookie = r.answered() ? reserve(c, r) : c._replies.reserve_silent(r.line);
     ++c._inflight;
     q->label.assign(id);  // quoted by a not_found answer
     _directory.query(q, shard);
@@ -418,7 +421,7 @@ void PublishServer::start_directory(PublishConnection& c, const Request& r,
 void PublishServer::on_directory_done(DirectoryRequest& q, void* ctx) {
     auto* self = static_cast<PublishServer*>(q.owner);
     auto& c = *static_cast<PublishConnection*>(ctx);
-    if (!self->answer_arrived(c) || q.cookie == UINT64_MAX) return;
+    if (!self->answer_arrived(c)) return;
     std::string body;
     switch (q.kind) {
         case DirectoryRequest::Kind::connection:
@@ -527,24 +530,32 @@ void PublishServer::flush() {
                 continue;
             }
             if (!c.is_open()) continue;
-            // Read again once the client has caught up (below half of each limit).
-            if (c._stopped && !c._finish && c._replies.waiting() < _opts.max_pending / 2 &&
-                c.queued_bytes() < _opts.max_reply_backlog / 2) {
-                c._stopped = false;
-                _transport.resume_reading(c);
-                std::string pending = c._reader.take_carry();
-                pending += c._held;
-                c._held.clear();
-                if (!pending.empty()) process(c, pending.data(), pending.size());
-            }
             std::string& out = c._replies.out();
             if (!out.empty()) {
                 _transport.send_copy(c, out);
                 out.clear();
             }
+            // Read again once the client has caught up (below half of each limit),
+            // counting the replies just handed to the transport: they are unread
+            // until the socket takes them. process() puts the connection back on
+            // the list, so its new replies leave in the next round of this loop.
+            if (c._stopped && !c._finish && c._replies.waiting() * 2 < _opts.max_pending &&
+                c.queued_bytes() * 2 < _opts.max_reply_backlog) {
+                // Lines already received go first; the socket is read again only
+                // if they all fit, else every resume would pull in another
+                // receive-ring's worth while answering a line or two.
+                c._stopped = false;
+                std::string pending = c._reader.take_carry();
+                pending += c._held;
+                c._held.clear();
+                if (!pending.empty()) process(c, pending.data(), pending.size());
+                if (!c._stopped) _transport.resume_reading(c);
+            }
             if (c._eof && !c._stopped) c._finish = true;  // everything it sent has been read
-            if (c._finish && c._replies.waiting() == 0 && c._inflight == 0)
-                _transport.close(c, true);
+            if (c._replies.waiting() > 0 || c._inflight > 0) continue;
+            // Shutting down, a connection stays open (and refuses what it reads)
+            // until its answers have left, then closes.
+            if (c._finish || (_shutting_down && c.queued_bytes() == 0)) _transport.close(c, true);
         }
     }
 }
@@ -559,11 +570,7 @@ void PublishServer::on_closed(Connection& base) {
 void PublishServer::begin_shutdown() {
     _shutting_down = true;
     _transport.for_each_connection([&](Connection& base) {
-        if (base.is_open() && base.protocol() == _protocol) {
-            PublishConnection& c = as_pub(base);
-            c._finish = true;
-            mark_dirty(c);
-        }
+        if (base.is_open() && base.protocol() == _protocol) mark_dirty(as_pub(base));
     });
 }
 

@@ -7,6 +7,8 @@
 // queue until the slot is filled. Reply lines follow docs/protocol.md:
 //   {"req":<req>,"ok":true<members>}            fill_ok
 //   {"req":<req>,"ok":false,"error":<object>}   fill_error
+// A fire-and-forget request that can still fail on another shard reserves a
+// silent slot: nothing if it succeeds, {"ok":false,"line":N,"error":...} if not.
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -18,20 +20,31 @@ class ReplyQueue {
 public:
     // A slot for the reply to the request whose "req" is `req` (compact JSON).
     uint64_t reserve(std::string req) {
-        _slots.push_back(Slot{std::move(req), false});
+        _slots.push_back(Slot{std::move(req), false, 0});
+        return _first + _slots.size() - 1;
+    }
+    // A slot for a request without "req", on line `line` of the connection.
+    uint64_t reserve_silent(uint64_t line) {
+        _slots.push_back(Slot{std::string(), false, line});
         return _first + _slots.size() - 1;
     }
     // `members` are the reply's members after "ok" (",\"id\":\"5\"..."), or empty.
     void fill_ok(uint64_t slot, std::string_view members) {
         Slot& s = _slots[size_t(slot - _first)];
-        s.text = "{\"req\":" + s.text + ",\"ok\":true" + std::string(members) + "}\n";
+        if (s.line == 0)
+            s.text = "{\"req\":" + s.text + ",\"ok\":true" + std::string(members) + "}\n";
         s.ready = true;
         release_ready();
     }
     void fill_error(uint64_t slot, std::string_view error_object) {
         Slot& s = _slots[size_t(slot - _first)];
-        s.text =
-            "{\"req\":" + s.text + ",\"ok\":false,\"error\":" + std::string(error_object) + "}\n";
+        if (s.line == 0) {
+            s.text = "{\"req\":" + s.text + ",\"ok\":false,\"error\":" +
+                     std::string(error_object) + "}\n";
+        } else {
+            s.text = "{\"ok\":false,\"line\":" + std::to_string(s.line) +
+                     ",\"error\":" + std::string(error_object) + "}\n";
+        }
         s.ready = true;
         release_ready();
     }
@@ -40,7 +53,7 @@ public:
         if (_slots.empty()) {
             _out += line;
         } else {
-            _slots.push_back(Slot{std::string(line), true});
+            _slots.push_back(Slot{std::string(line), true, 0});
         }
     }
 
@@ -50,8 +63,9 @@ public:
 
 private:
     struct Slot {
-        std::string text;  // "req" until filled, then the reply line
+        std::string text;  // "req" until filled, then the reply line (if any)
         bool ready = false;
+        uint64_t line = 0;  // silent slot: the request's line number
     };
     void release_ready() {
         while (!_slots.empty() && _slots.front().ready) {

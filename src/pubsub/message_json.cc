@@ -231,6 +231,14 @@ bool parse_message(simdjson::dom::object obj, Message* out, std::string* error,
            needs(Target::Kind::permissions, t.permissions, "targetPermissions");
 }
 
+std::string json_error_text(std::string_view what, simdjson::error_code err) {
+    if (err == simdjson::NUMBER_ERROR)
+        return std::string(what) +
+               " is not JSON ringcast can take: a number is malformed or out of range (integers "
+               "must fit in 64 bits, other numbers in a double; send larger ones as strings)";
+    return std::string(what) + " is not valid JSON: " + simdjson::error_message(err);
+}
+
 bool parse_message_text(simdjson::dom::parser& parser, std::string_view text, Message* out,
                         std::string* error) {
     if (text.empty())
@@ -238,9 +246,7 @@ bool parse_message_text(simdjson::dom::parser& parser, std::string_view text, Me
                                kMessageFields);
     simdjson::dom::element root;
     auto err = parser.parse(text.data(), text.size(), true).get(root);
-    if (err)
-        return fail(error,
-                    std::string("request body is not valid JSON: ") + simdjson::error_message(err));
+    if (err) return fail(error, json_error_text("request body", err));
     simdjson::dom::object obj;
     if (root.get_object().get(obj) != simdjson::SUCCESS)
         return fail(error, "request body must be a JSON object");

@@ -25,6 +25,11 @@ extern const char* const kMessageFields;
 bool parse_message(simdjson::dom::object obj, Message* out, std::string* error,
                    std::initializer_list<std::string_view> ignore = {});
 
+// Why `what` ("the line", "request body") is not JSON ringcast takes. Numbers stay
+// exact, so an integer beyond 64 bits or a decimal beyond a double is refused
+// (with a hint) rather than rounded.
+std::string json_error_text(std::string_view what, simdjson::error_code err);
+
 // Parses a whole JSON text that must be one message object (the HTTP body).
 bool parse_message_text(simdjson::dom::parser& parser, std::string_view text, Message* out,
                         std::string* error);

@@ -1,0 +1,457 @@
+// What a publish over the Unix socket does (docs/protocol.md, "Messages" and
+// "The Unix socket protocol"): it reaches real SSE subscribers on every shard
+// exactly once and in order, `sent` counts them, ids are one sequence per channel
+// whichever path published, batches report per message, every field is
+// validated the same way as over HTTP, targeted messages reach no anonymous
+// subscriber, and a message past its ttl is never delivered.
+#include <chrono>
+#include <cstdlib>
+
+#include <gtest/gtest.h>
+
+#include "daemon_process.h"
+#include "http_client.h"
+#include "publish_support.h"
+#include "sse_client.h"
+#include "sse_fleet.h"
+
+namespace ringcast::itest {
+namespace {
+
+int64_t wall_now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// Pumps `fleet` until each of `streams` has at least `n` data events.
+bool await_data_events(SseFleet& fleet, const std::vector<size_t>& streams, size_t n,
+                       const Deadline& d) {
+    return fleet.run_until(
+        [&] {
+            for (size_t s : streams)
+                if (fleet[s].data_events().size() < n) return false;
+            return true;
+        },
+        d);
+}
+
+// --- fan-out over shards -------------------------------------------------------------
+
+class PublishFanout : public ::testing::TestWithParam<unsigned> {};
+
+TEST_P(PublishFanout, EverySubscriberOnEveryShardGetsEachEventOnceInOrder) {
+    const unsigned shards = GetParam();
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.shards = shards})) << d.error();
+    SseFleet fleet(d.port());
+    std::string why;
+    // Both channels on every shard, and more subscribers on "fa" than on "fb".
+    auto both = open_streams_on_every_shard(fleet, "/api/sse/stream?channels=fa,fb", shards, 1,
+                                            Deadline(10s), &why);
+    ASSERT_FALSE(both.empty()) << why;
+    auto fa_only = open_streams_on_every_shard(fleet, "/api/sse/stream?channels=fa", shards, 1,
+                                               Deadline(10s), &why);
+    ASSERT_FALSE(fa_only.empty()) << why;
+    const int64_t subscribers[2] = {int64_t(both.size() + fa_only.size()), int64_t(both.size())};
+
+    // 200 publishes, with and without req, alternating channels, pipelined.
+    std::vector<std::string> expected[2];  // data in publish order, per channel
+    std::string out;
+    std::vector<int> answered_channel;
+    for (int i = 0; i < 200; ++i) {
+        int ch = (i / 3) % 2;
+        std::string data = "{\"i\":" + std::to_string(i) + "}";
+        bool with_req = i % 5 != 4;
+        out += publish_line(with_req ? std::to_string(i) : "", ch ? "fb" : "fa", "ev", data) + "\n";
+        expected[ch].push_back(data);
+        if (with_req) answered_channel.push_back(ch);
+    }
+    UnixClient c;
+    ASSERT_TRUE(c.connect(socket_path(d))) << c.error();
+    auto lines = exchange(c, out, answered_channel.size(), Deadline(20s), &why);
+    ASSERT_EQ(lines.size(), answered_channel.size()) << why;
+    for (size_t k = 0; k < lines.size(); ++k) {
+        Json j = parse_reply(lines[k]);
+        ASSERT_TRUE(j["ok"].as_bool()) << lines[k];
+        EXPECT_EQ(j["sent"].as_int(), subscribers[answered_channel[k]]) << lines[k];
+        EXPECT_EQ(j["failed"].as_int(), 0) << lines[k];
+    }
+
+    // A last event on each channel: whatever would be extra arrives before it.
+    for (int ch = 0; ch < 2; ++ch) {
+        std::string data = "{\"i\":" + std::to_string(-1 - ch) + "}";
+        ASSERT_TRUE(ask(c, publish_line("\"last\"", ch ? "fb" : "fa", "ev", data))["ok"].as_bool())
+            << c.error();
+        expected[ch].push_back(data);
+    }
+    ASSERT_TRUE(await_data_events(fleet, both, expected[0].size() + expected[1].size(),
+                                  Deadline(20s)))
+        << fleet.problems();
+    ASSERT_TRUE(await_data_events(fleet, fa_only, expected[0].size(), Deadline(20s)))
+        << fleet.problems();
+
+    auto check = [&](size_t s, bool fb) {
+        SCOPED_TRACE("stream " + connection_id(fleet, s));
+        std::vector<std::string> got[2];
+        std::vector<std::string> ids[2];
+        for (const SseEvent* e : fleet[s].data_events()) {
+            int i = int((*Json::parse(e->data))["i"].as_int());
+            int ch = i < 0 ? -1 - i : (i / 3) % 2;
+            got[ch].push_back(e->data);
+            ids[ch].push_back(e->last_event_id);
+        }
+        EXPECT_EQ(got[0], expected[0]) << "channel fa";
+        EXPECT_EQ(got[1], fb ? expected[1] : std::vector<std::string>{}) << "channel fb";
+        for (int ch = 0; ch < 2; ++ch)
+            for (size_t k = 0; k < ids[ch].size(); ++k)
+                ASSERT_EQ(ids[ch][k], std::to_string(k + 1)) << "channel " << ch;
+    };
+    for (size_t s : both)
+        check(s, true);
+    for (size_t s : fa_only)
+        check(s, false);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shards, PublishFanout, ::testing::Values(2u, 4u),
+                         [](const auto& info) { return std::to_string(info.param) + "shards"; });
+
+// --- ids ---------------------------------------------------------------------------
+
+TEST(PublishIds, HttpAndSocketPublishesShareOneSequencePerChannel) {
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.shards = 2})) << d.error();
+    SseClient sub;
+    ASSERT_TRUE(sub.open(d.port(), "/api/sse/stream?channels=mix,mix2")) << sub.error();
+    ASSERT_TRUE(sub.await_events(1, Deadline(5s)));
+    HttpClient api(d.port());
+    ASSERT_TRUE(api.connect()) << api.error();
+    UnixClient c;
+    ASSERT_TRUE(c.connect(socket_path(d))) << c.error();
+
+    int next[2] = {1, 1};
+    std::vector<std::pair<std::string, std::string>> want;  // id, data in publish order
+    for (int i = 0; i < 40; ++i) {
+        int ch = (i % 3 == 2);
+        std::string channel = ch ? "mix2" : "mix";
+        std::string data = "\"" + std::to_string(i) + "\"";
+        std::string id;
+        if (i % 2) {
+            auto r = publish(api, channel, "m", data);
+            ASSERT_TRUE(r && r->response.status == 200) << api.error();
+            id = r->id;
+        } else {
+            Json j = ask(c, publish_line(std::to_string(i), channel, "m", data));
+            ASSERT_TRUE(j["ok"].as_bool()) << c.error();
+            id = j["id"].as_string();
+        }
+        EXPECT_EQ(id, std::to_string(next[ch]++)) << "publish " << i << " (" << channel << ", "
+                                                 << (i % 2 ? "HTTP" : "socket") << ")";
+        want.emplace_back(id, data);
+    }
+    ASSERT_TRUE(sub.read_until([&] { return sub.data_events().size() >= 40; }, Deadline(10s)));
+    auto events = sub.data_events();
+    ASSERT_EQ(events.size(), 40u);
+    for (size_t i = 0; i < 40; ++i) {
+        EXPECT_EQ(events[i].last_event_id, want[i].first) << i;
+        EXPECT_EQ(events[i].data, want[i].second) << i;
+    }
+}
+
+// --- batches -----------------------------------------------------------------------
+
+TEST(PublishBatch, PerMessageResultsAndTotalsAndInvalidOnesDoNotStopTheRest) {
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.shards = 2})) << d.error();
+    SseFleet fleet(d.port());
+    std::string why;
+    auto streams =
+        open_streams_on_every_shard(fleet, "/api/sse/stream?channels=ba", 2, 1, Deadline(10s), &why);
+    ASSERT_FALSE(streams.empty()) << why;
+    const int64_t n = int64_t(streams.size());
+    UnixClient c;
+    ASSERT_TRUE(c.connect(socket_path(d))) << c.error();
+
+    Json r = ask(c, R"({"op":"publish","req":"b","messages":[)"
+                    R"({"channel":"ba","event":"x","data":1},)"
+                    R"({"channel":"ba","event":"x"},)"
+                    R"({"channel":"bb","event":"y","data":2},)"
+                    R"("not an object",)"
+                    R"({"channel":"ba","event":"x","data":3,"id":77},)"
+                    R"({"channel":"ba","event":"x","data":4,"colour":"red"},)"
+                    R"({"channel":"ba","event":"x","data":5,"priority":2}]})");
+    ASSERT_TRUE(r["ok"].as_bool()) << c.error();
+    EXPECT_EQ(r["req"].as_string(), "b");
+    EXPECT_EQ(r["sent"].as_int(), 3 * n);
+    EXPECT_EQ(r["failed"].as_int(), 0);
+    const Json& res = r["results"];
+    ASSERT_EQ(res.size(), 7u);
+    auto ok = [&](size_t i, const char* id, int64_t sent) {
+        EXPECT_TRUE(res[i]["ok"].as_bool()) << "result " << i;
+        EXPECT_EQ(res[i]["id"].as_string(), id) << "result " << i;
+        EXPECT_EQ(res[i]["sent"].as_int(), sent) << "result " << i;
+        EXPECT_EQ(res[i]["failed"].as_int(), 0) << "result " << i;
+    };
+    auto bad = [&](size_t i, const char* says) {
+        EXPECT_FALSE(res[i]["ok"].as_bool()) << "result " << i;
+        EXPECT_EQ(res[i]["error"]["code"].as_string(), "invalid_field") << "result " << i;
+        EXPECT_NE(res[i]["error"]["message"].as_string().find(says), std::string::npos)
+            << "result " << i << ": " << res[i]["error"]["message"].as_string();
+    };
+    ok(0, "1", n);
+    bad(1, "\"data\" is required");
+    ok(2, "1", 0);
+    bad(3, "object");
+    ok(4, "77", n);
+    bad(5, "unknown field \"colour\"");
+    // Numbered after message 0 (whether the explicit id took a sequence number
+    // is not specified).
+    EXPECT_TRUE(res[6]["ok"].as_bool());
+    EXPECT_GT(std::atoll(res[6]["id"].as_string().c_str()), 1) << res[6]["id"].as_string();
+    EXPECT_EQ(res[6]["sent"].as_int(), n);
+
+    ASSERT_TRUE(await_data_events(fleet, streams, 3, Deadline(10s))) << fleet.problems();
+    for (size_t s : streams) {
+        auto events = fleet[s].data_events();
+        ASSERT_EQ(events.size(), 3u);
+        EXPECT_EQ(events[0]->data, "1");
+        EXPECT_EQ(events[1]->data, "3");
+        EXPECT_EQ(events[1]->last_event_id, "77");
+        EXPECT_EQ(events[2]->data, "5");
+    }
+
+    // Refused whole: messages not an array, message fields beside "messages".
+    EXPECT_EQ(check_error_reply(*c.request(R"({"op":"publish","req":1,"messages":"x"})"), "1",
+                                "invalid_field"),
+              "");
+    EXPECT_EQ(check_error_reply(
+                  *c.request(R"({"op":"publish","req":2,"channel":"ba","messages":[]})"), "2",
+                  "invalid_field"),
+              "");
+    Json empty = ask(c, R"({"op":"publish","req":3,"messages":[]})");
+    EXPECT_TRUE(empty["ok"].as_bool());
+    EXPECT_EQ(empty["sent"].as_int(), 0);
+    EXPECT_EQ(empty["results"].size(), 0u);
+}
+
+// --- validation --------------------------------------------------------------------
+
+TEST(PublishValidation, EveryFieldIsCheckedWithAMessageNamingItOnBothPaths) {
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.shards = 2})) << d.error();
+    const std::string base = R"("channel":"c","event":"e","data":1,)";
+    struct Case {
+        std::string fields;
+        std::string says;
+    };
+    const std::vector<Case> cases = {
+        {R"("event":"e","data":1)", "\"channel\" is required"},
+        {R"("channel":"a b","event":"e","data":1)", "\"channel\""},
+        {"\"channel\":\"" + std::string(129, 'a') + "\",\"event\":\"e\",\"data\":1", "\"channel\""},
+        {R"("channel":5,"event":"e","data":1)", "\"channel\""},
+        {R"("channel":"c","data":1)", "\"event\" is required"},
+        {R"("channel":"c","event":"a\nb","data":1)", "\"event\""},
+        {R"("channel":"c","event":"","data":1)", "\"event\""},
+        {"\"channel\":\"c\",\"event\":\"" + std::string(129, 'e') + "\",\"data\":1", "\"event\""},
+        {R"("channel":"c","event":"e")", "\"data\" is required"},
+        {base + R"("id":"")", "\"id\""},
+        {base + R"("id":"a\nb")", "\"id\""},
+        {base + "\"id\":\"" + std::string(129, 'i') + "\"", "\"id\""},
+        {base + R"("id":1.5)", "\"id\""},
+        {base + R"("id":true)", "\"id\""},
+        {base + R"("timestamp":"now")", "\"timestamp\""},
+        {base + R"("timestamp":-1)", "\"timestamp\""},
+        {base + R"("target":"everyone")", "\"target\""},
+        {base + R"("target":5)", "\"target\""},
+        {base + R"("target":"user-specific")", "\"targetUsers\""},
+        {base + R"("target":"role-based")", "\"targetRoles\""},
+        {base + R"("target":"permission-based")", "\"targetPermissions\""},
+        {base + R"("target":"all","targetUsers":["u1"])", "\"targetUsers\""},
+        {base + R"("target":"user-specific","targetUsers":["u"],"targetRoles":["r"])",
+         "\"targetRoles\""},
+        {base + R"("targetUsers":"u1")", "\"targetUsers\""},
+        {base + R"("targetUsers":[""])", "\"targetUsers\""},
+        {base + R"("targetUsers":[true])", "\"targetUsers\""},
+        {base + R"("targetRoles":[1])", "\"targetRoles\""},
+        {base + R"("targetPermissions":[""])", "\"targetPermissions\""},
+        {base + R"("targetUsers":["u"],"targetRoles":["r"])", "\"target\""},
+        {base + R"("excludeUsers":[{}])", "\"excludeUsers\""},
+        {base + R"("excludeUsers":"u")", "\"excludeUsers\""},
+        {base + R"("requireAuth":"yes")", "\"requireAuth\""},
+        {base + R"("persistent":1)", "\"persistent\""},
+        {base + R"("retryable":null)", "\"retryable\""},
+        {base + R"("priority":11)", "\"priority\""},
+        {base + R"("priority":-1)", "\"priority\""},
+        {base + R"("priority":5.5)", "\"priority\""},
+        {base + R"("priority":"5")", "\"priority\""},
+        {base + R"("ttl":0)", "\"ttl\""},
+        {base + R"("ttl":-5)", "\"ttl\""},
+        {base + R"("ttl":"10")", "\"ttl\""},
+        {base + R"("ttl":100000000)", "\"ttl\""},
+        {base + R"("chanel":"x")", "unknown field \"chanel\""},
+    };
+    UnixClient c;
+    ASSERT_TRUE(c.connect(socket_path(d))) << c.error();
+    HttpClient api(d.port());
+    ASSERT_TRUE(api.connect()) << api.error();
+    for (size_t i = 0; i < cases.size(); ++i) {
+        SCOPED_TRACE(cases[i].fields);
+        auto r = c.request("{\"op\":\"publish\",\"req\":" + std::to_string(i) + "," +
+                           cases[i].fields + "}");
+        ASSERT_TRUE(r) << c.error();
+        EXPECT_EQ(check_error_reply(*r, std::to_string(i), "invalid_field"), "");
+        std::string message = parse_reply(*r)["error"]["message"].as_string();
+        EXPECT_NE(message.find(cases[i].says), std::string::npos) << message;
+
+        auto h = api.request("POST", "/api/publish", "{" + cases[i].fields + "}");
+        ASSERT_TRUE(h) << api.error();
+        EXPECT_EQ(check_json_error(*h, 400, "bad_request"), "");
+        auto hj = h->json();
+        EXPECT_EQ(hj ? (*hj)["error"]["message"].as_string() : "", message)
+            << "HTTP and the socket validate alike";
+    }
+
+    // Edge values that are valid.
+    struct Valid {
+        std::string fields;
+        std::string id;  // expected id; empty: numbered
+    };
+    const std::vector<Valid> valid = {
+        {base + R"("priority":0)", ""},
+        {base + R"("priority":10)", ""},
+        {base + R"("ttl":0.001)", ""},
+        {base + R"("ttl":null)", ""},
+        {base + R"("id":42)", "42"},
+        {base + R"("id":"custom")", "custom"},
+        {base + R"("id":18446744073709551615)", "18446744073709551615"},
+        {base + R"("timestamp":1795410947321)", ""},
+        {base + R"("target":"all","excludeUsers":[7,"u"])", ""},
+        {base + R"("targetUsers":[123,"u"])", ""},
+        {base + R"("requireAuth":false,"persistent":true,"retryable":true)", ""},
+        {R"("channel":"c","event":"e","data":null)", ""},
+    };
+    for (size_t i = 0; i < valid.size(); ++i) {
+        SCOPED_TRACE(valid[i].fields);
+        Json j = ask(c, "{\"op\":\"publish\",\"req\":" + std::to_string(i) + "," +
+                            valid[i].fields + "}");
+        EXPECT_TRUE(j["ok"].as_bool()) << c.error();
+        if (!valid[i].id.empty()) {
+            EXPECT_EQ(j["id"].as_string(), valid[i].id);
+        }
+    }
+}
+
+// --- targeting -----------------------------------------------------------------------
+
+TEST(PublishTargeting, TargetedMessagesReachNoAnonymousSubscriberUntargetedReachAll) {
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.shards = 2})) << d.error();
+    SseFleet fleet(d.port());
+    std::string why;
+    auto streams =
+        open_streams_on_every_shard(fleet, "/api/sse/stream?channels=tg", 2, 1, Deadline(10s), &why);
+    ASSERT_FALSE(streams.empty()) << why;
+    const int64_t n = int64_t(streams.size());
+    struct Case {
+        std::string extra;
+        bool reaches_all;
+    };
+    const std::vector<Case> cases = {
+        {R"("target":"user-specific","targetUsers":["u1"])", false},
+        {R"("targetUsers":["u1",2])", false},
+        {R"("target":"role-based","targetRoles":["admin"])", false},
+        {R"("target":"permission-based","targetPermissions":["p"])", false},
+        {R"("target":"authenticated")", false},
+        {R"("target":"subscribers")", false},
+        {R"("requireAuth":true)", false},
+        {R"("target":"all","requireAuth":true)", false},
+        {R"("target":"all","excludeUsers":["u1",7])", true},
+        {R"("target":"all")", true},
+        {"", true},
+    };
+    UnixClient c;
+    ASSERT_TRUE(c.connect(socket_path(d))) << c.error();
+    std::vector<std::string> delivered;
+    for (size_t i = 0; i < cases.size(); ++i) {
+        SCOPED_TRACE(cases[i].extra);
+        std::string data = std::to_string(i);
+        Json j = ask(c, publish_line(data, "tg", "t", data, cases[i].extra));
+        ASSERT_TRUE(j["ok"].as_bool()) << c.error();
+        EXPECT_EQ(j["sent"].as_int(), cases[i].reaches_all ? n : 0);
+        EXPECT_EQ(j["failed"].as_int(), 0);
+        if (cases[i].reaches_all) delivered.push_back(data);
+    }
+    Json fence = ask(c, publish_line("\"f\"", "tg", "t", "\"fence\""));
+    ASSERT_TRUE(fence["ok"].as_bool());
+    delivered.push_back("\"fence\"");
+    ASSERT_TRUE(await_data_events(fleet, streams, delivered.size(), Deadline(10s)))
+        << fleet.problems();
+    for (size_t s : streams) {
+        std::vector<std::string> got;
+        for (const SseEvent* e : fleet[s].data_events())
+            got.push_back(e->data);
+        EXPECT_EQ(got, delivered) << "stream " << connection_id(fleet, s);
+    }
+}
+
+// --- ttl ---------------------------------------------------------------------------
+
+TEST(PublishTtl, MessageExpiredByItsTimestampIsNeverDelivered) {
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.shards = 2})) << d.error();
+    SseFleet fleet(d.port());
+    std::string why;
+    auto streams =
+        open_streams_on_every_shard(fleet, "/api/sse/stream?channels=ttl", 2, 1, Deadline(10s), &why);
+    ASSERT_FALSE(streams.empty()) << why;
+    const int64_t n = int64_t(streams.size());
+    UnixClient c;
+    ASSERT_TRUE(c.connect(socket_path(d))) << c.error();
+    auto expired_total = [&] {
+        Json s = ask(c, R"({"op":"stats","req":"s"})");
+        int64_t sum = 0;
+        for (const Json& shard : s["stats"]["shards"].items())
+            sum += shard["eventsExpired"].as_int();
+        return sum;
+    };
+    const int64_t expired_before = expired_total();
+
+    const int64_t now = wall_now_ms();
+    struct Case {
+        std::string extra;
+        bool live;
+    };
+    const std::vector<Case> cases = {
+        {"\"timestamp\":" + std::to_string(now - 60000) + ",\"ttl\":1", false},
+        {"\"timestamp\":" + std::to_string(now - 5000) + ",\"ttl\":2.5", false},
+        {"\"timestamp\":" + std::to_string(now) + ",\"ttl\":60", true},
+        {"\"ttl\":60", true},
+        {"\"timestamp\":" + std::to_string(now - 1000), true},
+    };
+    std::vector<std::string> delivered;
+    for (size_t i = 0; i < cases.size(); ++i) {
+        SCOPED_TRACE(cases[i].extra);
+        std::string data = std::to_string(i);
+        Json j = ask(c, publish_line(data, "ttl", "t", data, cases[i].extra));
+        ASSERT_TRUE(j["ok"].as_bool()) << c.error();
+        EXPECT_EQ(j["sent"].as_int(), cases[i].live ? n : 0);
+        if (cases[i].live) delivered.push_back(data);
+    }
+    ASSERT_TRUE(ask(c, publish_line("\"f\"", "ttl", "t", "\"fence\""))["ok"].as_bool());
+    delivered.push_back("\"fence\"");
+    ASSERT_TRUE(await_data_events(fleet, streams, delivered.size(), Deadline(10s)))
+        << fleet.problems();
+    for (size_t s : streams) {
+        std::vector<std::string> got;
+        for (const SseEvent* e : fleet[s].data_events())
+            got.push_back(e->data);
+        EXPECT_EQ(got, delivered) << "stream " << connection_id(fleet, s);
+    }
+    // Each expired event was dropped on every shard it reached (at least one).
+    const int64_t expired = expired_total() - expired_before;
+    EXPECT_GE(expired, 2);
+    EXPECT_LE(expired, 2 * 2);
+}
+
+}  // namespace
+}  // namespace ringcast::itest
