@@ -13,6 +13,10 @@ DEBS := g++ make pkg-config python3 meson ninja-build curl socat \
         liburing-dev node-llhttp libmimalloc-dev libsimdjson-dev libfmt-dev libspdlog-dev \
         libcli11-dev libtomlplusplus-dev libsystemd-dev \
         libgtest-dev libgmock-dev googletest libbenchmark-dev
+# Node.js and npm for clients/node, wanted by command rather than by package: a
+# Node.js from elsewhere (NodeSource) bundles npm and conflicts with Debian's.
+NODE_DEBS := $(if $(shell command -v npm),,nodejs npm)
+NODE_CLIENT := clients/node
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -22,7 +26,7 @@ all: build
 
 deps:
 	@missing=""; \
-	for p in $(DEBS); do \
+	for p in $(DEBS) $(NODE_DEBS); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -36,7 +40,11 @@ deps:
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --buildtype=release
 
-build: deps $(BUILD)/build.ninja
+# The Node client's compiler and types, from its lockfile (npm ci also compiles it).
+$(NODE_CLIENT)/node_modules/.package-lock.json: $(NODE_CLIENT)/package-lock.json
+	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund
+
+build: deps $(BUILD)/build.ninja $(NODE_CLIENT)/node_modules/.package-lock.json
 	ninja -C $(BUILD)
 
 run: build

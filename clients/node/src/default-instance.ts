@@ -1,0 +1,46 @@
+// The shared instance and the seeds' free functions, so that
+//   import { SSEManager, sendToast, notifyAdmins } from '@/lib/sse';
+//   import { sseManager } from '@/lib/sse/SSEManager';
+//   import { notifications, broadcasts, sendUserSystemEvent } from '@/lib/sse';
+// keep working when those modules re-export this package.
+//
+// Creating the instance opens nothing: the socket is connected on the first
+// request, and its path ($RINGCAST_SOCKET, else ./var/ringcast.sock) is read
+// then, so importing this module during a build or before the environment is
+// set up costs nothing.
+
+import { Ringcast } from './ringcast.js';
+
+/** The shared instance (seed 002's `sseManager`). */
+export const sseManager: Ringcast = new Ringcast();
+/** The same instance under seed 000/001's name. */
+export const SSEManager: Ringcast = sseManager;
+
+export const sendMessage: Ringcast['sendMessage'] = (...a) => sseManager.sendMessage(...a);
+export const sendBatch: Ringcast['sendBatch'] = (...a) => sseManager.sendBatch(...a);
+export const publishNoReply: Ringcast['publishNoReply'] = (...a) => sseManager.publishNoReply(...a);
+export const sendToUser: Ringcast['sendToUser'] = (...a) => sseManager.sendToUser(...a);
+export const sendToUsers: Ringcast['sendToUsers'] = (...a) => sseManager.sendToUsers(...a);
+export const broadcast: Ringcast['broadcast'] = (...a) => sseManager.broadcast(...a);
+export const broadcastToChannel: Ringcast['broadcastToChannel'] = (...a) => sseManager.broadcastToChannel(...a);
+export const notifyAdmins: Ringcast['notifyAdmins'] = (...a) => sseManager.notifyAdmins(...a);
+export const sendToast: Ringcast['sendToast'] = (...a) => sseManager.sendToast(...a);
+export const triggerRefresh: Ringcast['triggerRefresh'] = (...a) => sseManager.triggerRefresh(...a);
+export const invalidateClientCaches: Ringcast['invalidateClientCaches'] = (...a) =>
+  sseManager.invalidateClientCaches(...a);
+export const sendUserNotification: Ringcast['sendUserNotification'] = (...a) => sseManager.sendUserNotification(...a);
+export const broadcastNotification: Ringcast['broadcastNotification'] = (...a) =>
+  sseManager.broadcastNotification(...a);
+export const sendUserSystemEvent: Ringcast['sendUserSystemEvent'] = (...a) => sseManager.sendUserSystemEvent(...a);
+export const broadcastSystemEvent: Ringcast['broadcastSystemEvent'] = (...a) => sseManager.broadcastSystemEvent(...a);
+export const notifications: Ringcast['notifications'] = sseManager.notifications;
+export const broadcasts: Ringcast['broadcasts'] = sseManager.broadcasts;
+
+export const getStats: Ringcast['getStats'] = () => sseManager.getStats();
+/** seed 003's name for getStats. */
+export const getSSEStats: Ringcast['getStats'] = () => sseManager.getStats();
+export const getSystemStats: Ringcast['getSystemStats'] = () => sseManager.getSystemStats();
+export const getConnectionInfo: Ringcast['getConnectionInfo'] = (...a) => sseManager.getConnectionInfo(...a);
+export const getClientCount: Ringcast['getClientCount'] = () => sseManager.getClientCount();
+export const isUserConnected: Ringcast['isUserConnected'] = (...a) => sseManager.isUserConnected(...a);
+export const removeClient: Ringcast['removeClient'] = (...a) => sseManager.removeClient(...a);

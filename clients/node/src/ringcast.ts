@@ -1,0 +1,283 @@
+// Ringcast: the seeds' server API (SSEManager / sseManager and their helpers)
+// on top of the transport. Every operation is one request; what each one
+// publishes is built in messages.ts, and the channels it uses are chosen in
+// conventions.ts.
+//
+// Differences from the seeds, all forced by the daemon living in another
+// process: every operation is async, including those the seeds have
+// synchronous (getClientCount, isUserConnected, getSystemStats...); results
+// are the daemon's ({id, sent, failed}); and the publishing operations return
+// promises that are safe to drop: seed code calls sseManager.sendToUser(...)
+// without await, and a daemon that is down must not turn that into an
+// unhandled rejection that ends the process. Awaiting still sees the error.
+
+import { RingcastClient, type Reply, type RequestOptions } from './client.js';
+import { CHANNELS } from './conventions.js';
+import { RingcastError } from './errors.js';
+import * as build from './messages.js';
+import type { ClientOptions } from './options.js';
+import type { ConnectionInfo, RingcastStats, SystemStats, UserInfo } from './stats-types.js';
+import type { BatchResult, PublishResult, SSEChannelType, SSEEventType, SSEMessage, UserId } from './types.js';
+
+export interface RingcastOptions extends ClientOptions {
+  /** sendToUser's channel when the call names none (default "notifications"). */
+  userChannel?: SSEChannelType;
+  /** broadcast's channel when the call names none (default "system"). */
+  broadcastChannel?: SSEChannelType;
+}
+
+/** sendToUser / broadcast options: another channel, and message options. */
+export type SendOptions = build.AudienceFixedOptions & { channel?: SSEChannelType };
+
+/** notifications.* and broadcasts.*: (…, message, title?) per type. */
+export interface UserNotifier {
+  success(userId: UserId, message: string, title?: string): Promise<PublishResult>;
+  error(userId: UserId, message: string, title?: string): Promise<PublishResult>;
+  info(userId: UserId, message: string, title?: string): Promise<PublishResult>;
+  warning(userId: UserId, message: string, title?: string): Promise<PublishResult>;
+}
+export interface BroadcastNotifier {
+  success(message: string, title?: string): Promise<PublishResult>;
+  error(message: string, title?: string): Promise<PublishResult>;
+  info(message: string, title?: string): Promise<PublishResult>;
+  warning(message: string, title?: string): Promise<PublishResult>;
+}
+
+// The caller may drop the promise; awaiting it still sees the rejection.
+function droppable<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
+
+function publishResult(r: Reply): PublishResult {
+  return { id: String(r['id']), sent: Number(r['sent']), failed: Number(r['failed']) };
+}
+
+export class Ringcast {
+  /** The connection: state, events ('connect', 'disconnect', 'reconnecting',
+   *  'publishError'), and raw request()/send() for any op. */
+  readonly client: RingcastClient;
+  /** notifications.success(userId, message, title?) … (seed 003). */
+  readonly notifications: UserNotifier;
+  /** broadcasts.info(message, title?) … (seed 003). */
+  readonly broadcasts: BroadcastNotifier;
+  readonly #userChannel: SSEChannelType;
+  readonly #broadcastChannel: SSEChannelType;
+
+  constructor(options: RingcastOptions = {}) {
+    const { userChannel, broadcastChannel, ...clientOptions } = options;
+    this.client = new RingcastClient(clientOptions);
+    this.#userChannel = userChannel ?? CHANNELS.user;
+    this.#broadcastChannel = broadcastChannel ?? CHANNELS.broadcast;
+    const user = (type: build.NotificationType) => (userId: UserId, message: string, title?: string) =>
+      this.sendUserNotification(userId, build.shorthand(type, message, title));
+    const all = (type: build.NotificationType) => (message: string, title?: string) =>
+      this.broadcastNotification(build.shorthand(type, message, title));
+    this.notifications = { success: user('success'), error: user('error'), info: user('info'), warning: user('warning') };
+    this.broadcasts = { success: all('success'), error: all('error'), info: all('info'), warning: all('warning') };
+  }
+
+  // --- publishing ---------------------------------------------------------------
+
+  /** One message with the seeds' full SSEMessage targeting. */
+  sendMessage(message: SSEMessage, options?: RequestOptions): Promise<PublishResult> {
+    return droppable(this.client.request('publish', message, options).then(publishResult));
+  }
+
+  /** Several messages in one request (the protocol's "messages" batch): each is
+   *  validated and published on its own, in order; a refused one is reported in
+   *  its result and does not stop the others. */
+  sendBatch(messages: SSEMessage[], options?: RequestOptions): Promise<BatchResult> {
+    return droppable(
+      this.client.request('publish', { messages }, options).then((r) => ({
+        sent: Number(r['sent']),
+        failed: Number(r['failed']),
+        results: r['results'] as BatchResult['results'],
+      })),
+    );
+  }
+
+  /** Fire-and-forget: publishes without waiting for (or getting) an answer.
+   *  Throws at once if it cannot be queued; a daemon error comes later as the
+   *  client's 'publishError' event. */
+  publishNoReply(message: SSEMessage | SSEMessage[]): void {
+    this.client.send('publish', Array.isArray(message) ? { messages: message } : message);
+  }
+
+  /** seed 002: sendToUser(userId, event, data), on "notifications" unless
+   *  options.channel (or the userChannel option) says otherwise. */
+  sendToUser(userId: UserId, event: SSEEventType, data: unknown, options: SendOptions = {}): Promise<PublishResult> {
+    const { channel, ...rest } = options;
+    return this.sendMessage(build.toUsers([userId], channel ?? this.#userChannel, event, data, rest));
+  }
+
+  /** seed 001: sendToUsers([ids], channel, event, data). */
+  sendToUsers(
+    userIds: UserId[],
+    channel: SSEChannelType,
+    event: SSEEventType,
+    data: unknown,
+    options?: build.AudienceFixedOptions,
+  ): Promise<PublishResult> {
+    return this.sendMessage(build.toUsers(userIds, channel, event, data, options));
+  }
+
+  /** seed 002: broadcast(event, data) to every subscriber of "system" unless
+   *  options.channel (or the broadcastChannel option) says otherwise. */
+  broadcast(event: SSEEventType, data: unknown, options: SendOptions = {}): Promise<PublishResult> {
+    const { channel, ...rest } = options;
+    return this.sendMessage(build.toChannel(channel ?? this.#broadcastChannel, event, data, rest));
+  }
+
+  /** seed 001: broadcastToChannel(channel, event, data). */
+  broadcastToChannel(
+    channel: SSEChannelType,
+    event: SSEEventType,
+    data: unknown,
+    options?: build.AudienceFixedOptions,
+  ): Promise<PublishResult> {
+    return this.sendMessage(build.toChannel(channel, event, data, options));
+  }
+
+  /** seed 001: notifyAdmins(event, data): role "admin" on "admin-actions". */
+  notifyAdmins(event: SSEEventType, data: unknown, options?: build.AudienceFixedOptions): Promise<PublishResult> {
+    return this.sendMessage(build.toAdmins(event, data, options));
+  }
+
+  /** seed 001: sendToast(userId, message, type = 'info', { duration = 5000,
+   *  dismissible = true }): event "toast" on "toasts", data {message, type,
+   *  duration, dismissible}. */
+  sendToast(userId: UserId, message: string, type?: build.ToastType, options?: build.ToastOptions): Promise<PublishResult> {
+    return this.sendMessage(build.toast(userId, message, type, options));
+  }
+
+  /** seed 001: triggerRefresh(key, { channel = 'live-updates', reason = 'manual' }):
+   *  event "refresh", data {key, reason, timestamp}, to everyone on the channel. */
+  triggerRefresh(key: string, options?: build.RefreshOptions): Promise<PublishResult> {
+    return this.sendMessage(build.refresh(key, options));
+  }
+
+  /** seed 001: invalidateClientCaches(channels, users): a "refresh" event
+   *  {reason: 'cache_invalidated', channel, timestamp} on each channel, to those
+   *  users (null: everyone). Clearing the daemon's message cache comes with the
+   *  release that has one. Rejects with the first refused message's error. */
+  invalidateClientCaches(channels: SSEChannelType[], users?: UserId[] | null): Promise<BatchResult> {
+    const messages = build.cacheInvalidation(channels, users);
+    if (messages.length === 0) return Promise.resolve({ sent: 0, failed: 0, results: [] });
+    return droppable(
+      this.sendBatch(messages).then((batch) => {
+        const i = batch.results.findIndex((r) => !r.ok);
+        const bad = batch.results[i];
+        if (bad && !bad.ok)
+          throw RingcastError.fromDaemon(
+            { code: bad.error.code, message: `invalidateClientCaches: channel "${channels[i]}": ${bad.error.message}` },
+            'publish',
+          );
+        return batch;
+      }),
+    );
+  }
+
+  /** seed 003: sendUserNotification(userId, {type, title, message, data}). */
+  sendUserNotification(userId: UserId, payload: build.NotificationPayload): Promise<PublishResult> {
+    return this.sendMessage(build.userNotification(userId, payload));
+  }
+
+  /** seed 003: broadcastNotification({type, title, message, data}). */
+  broadcastNotification(payload: build.NotificationPayload): Promise<PublishResult> {
+    return this.sendMessage(build.broadcastNotification(payload));
+  }
+
+  /** seed 003: sendUserSystemEvent(userId, {event, data}). */
+  sendUserSystemEvent(userId: UserId, event: build.SystemEventPayload): Promise<PublishResult> {
+    return this.sendMessage(build.userSystemEvent(userId, event));
+  }
+
+  /** seed 003: broadcastSystemEvent({event, data}). */
+  broadcastSystemEvent(event: build.SystemEventPayload): Promise<PublishResult> {
+    return this.sendMessage(build.broadcastSystemEvent(event));
+  }
+
+  // --- queries ------------------------------------------------------------------
+
+  /** Is the daemon there: its version and clock. */
+  async ping(): Promise<{ version: string; time: number }> {
+    const r = await this.client.request('ping');
+    return { version: String(r['version']), time: Number(r['time']) };
+  }
+
+  /** The daemon's statistics (seed 003's getStats / getSSEStats: totalConnections,
+   *  uniqueUsers, connectionsByUser, and everything else the daemon reports). */
+  async getStats(): Promise<RingcastStats> {
+    const r = await this.client.request('stats');
+    return r['stats'] as RingcastStats;
+  }
+
+  /** seed 000/001's getSystemStats() shape; channels as an array. */
+  async getSystemStats(): Promise<SystemStats> {
+    const s = await this.getStats();
+    const number = (v: unknown) => (typeof v === 'number' ? v : undefined);
+    const out: SystemStats = {
+      totalConnections: s.totalConnections,
+      activeChannels: s.activeChannels,
+      uptime: s.uptime,
+      memoryUsage: s.memoryUsage,
+      channels: Object.entries(s.channels ?? {}).map(([channel, c]) => {
+        const perMinute = number(c['messagesPerMinute']);
+        return perMinute === undefined
+          ? { channel, activeConnections: c.connections }
+          : { channel, activeConnections: c.connections, messagesPerMinute: perMinute };
+      }),
+    };
+    const perMinute = number(s['messagesPerMinute']);
+    const cacheSize = number(s['cacheSize']);
+    if (perMinute !== undefined) out.messagesPerMinute = perMinute;
+    if (cacheSize !== undefined) out.cacheSize = cacheSize;
+    return out;
+  }
+
+  /** Open SSE streams (seed 002's getClientCount, async here). */
+  async getClientCount(): Promise<number> {
+    return (await this.getStats()).totalConnections;
+  }
+
+  /** One connection by id, or undefined if there is none (seed 001). */
+  async getConnectionInfo(connectionId: string): Promise<ConnectionInfo | undefined> {
+    try {
+      const r = await this.client.request('connection', { id: connectionId });
+      return r['connection'] as ConnectionInfo;
+    } catch (error) {
+      if (error instanceof RingcastError && error.source === 'daemon' && error.code === 'not_found') return undefined;
+      throw error;
+    }
+  }
+
+  /** A user's presence and connections. */
+  async getUserInfo(userId: UserId): Promise<UserInfo> {
+    const r = await this.client.request('user', { userId });
+    return { userId: String(r['userId']), connected: r['connected'] === true, connections: r['connections'] as ConnectionInfo[] };
+  }
+
+  /** seed 002's isUserConnected(userId), async here. */
+  async isUserConnected(userId: UserId): Promise<boolean> {
+    return (await this.getUserInfo(userId)).connected;
+  }
+
+  /** seed 002's removeClient(userId): closes every connection of the user
+   *  (what is queued to them is flushed first). */
+  async removeClient(userId: UserId): Promise<{ disconnected: number }> {
+    const r = await this.client.request('disconnect', { userId });
+    return { disconnected: Number(r['disconnected']) };
+  }
+
+  /** Closes one connection by id (0 if there is no such connection). */
+  async removeConnection(connectionId: string): Promise<{ disconnected: number }> {
+    const r = await this.client.request('disconnect', { connectionId });
+    return { disconnected: Number(r['disconnected']) };
+  }
+
+  /** Closes the connection once the replies still due have arrived. */
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}

@@ -1,0 +1,93 @@
+// The shapes callers write and read: the seeds' SSEMessage (as the daemon's
+// "Messages" table in docs/protocol.md defines its fields) and the daemon's
+// answers. Names follow the seeds so that existing code type-checks unchanged.
+
+/** A user id: strings and integers name the same user (123 and "123"). */
+export type UserId = string | number;
+
+/** The seeds' channels; any name matching [A-Za-z0-9._:-]{1,128} is accepted. */
+export type SSEChannelType =
+  | 'alerts'
+  | 'notifications'
+  | 'toasts'
+  | 'live-updates'
+  | 'admin-actions'
+  | 'chat'
+  | 'system'
+  | 'custom'
+  | (string & {});
+
+/** The seeds' event types; any application event name is accepted too. */
+export type SSEEventType =
+  | 'connected'
+  | 'heartbeat'
+  | 'data'
+  | 'update'
+  | 'refresh'
+  | 'toast'
+  | 'alert'
+  | 'notification'
+  | 'broadcast'
+  | 'error'
+  | 'custom'
+  | (string & {});
+
+export type SSETargetType =
+  | 'all'
+  | 'user-specific'
+  | 'role-based'
+  | 'permission-based'
+  | 'authenticated'
+  | 'subscribers';
+
+/** A message as published. Only channel, event and data are required; the
+ *  daemon fills in id (the channel's next sequence number), timestamp (now) and
+ *  target ("all", or the kind implied by the one target list given). Fields
+ *  the daemon does not know are rejected (`invalid_field`), not ignored. */
+export interface SSEMessage {
+  channel: SSEChannelType;
+  event: SSEEventType;
+  /** Any JSON value; sent compact on one `data:` line. */
+  data: unknown;
+  /** The SSE `id:`: 1–128 bytes, no line breaks; or an integer. */
+  id?: string | number;
+  /** Milliseconds since the epoch. */
+  timestamp?: number;
+  target?: SSETargetType;
+  targetUsers?: UserId[];
+  targetRoles?: string[];
+  targetPermissions?: string[];
+  excludeUsers?: UserId[];
+  requireAuth?: boolean;
+  /** 0 (lowest) to 10; default 5. */
+  priority?: number;
+  /** Seconds; never delivered after timestamp + ttl. */
+  ttl?: number;
+  /** Kept for connections that subscribe later. */
+  persistent?: boolean;
+  /** Kept for a targeted user who is offline. */
+  retryable?: boolean;
+}
+
+/** Message options beside channel, event and data (what the helpers accept). */
+export type MessageOptions = Omit<SSEMessage, 'channel' | 'event' | 'data'>;
+
+/** The daemon's answer to a publish: the event's id and how many connections
+ *  it was queued for (`sent`) or could not take it (`failed`). */
+export interface PublishResult {
+  id: string;
+  sent: number;
+  failed: number;
+}
+
+export type BatchItemResult =
+  | ({ ok: true } & PublishResult)
+  | { ok: false; error: { code: string; message: string } };
+
+/** The answer to a batch: totals, and one result per message, in order. A
+ *  message the daemon refused does not stop the others. */
+export interface BatchResult {
+  sent: number;
+  failed: number;
+  results: BatchItemResult[];
+}

@@ -1,0 +1,101 @@
+// Runs the real ringcastd for a test file: a temp data dir, HTTP on a port the
+// kernel picks, the publishing socket where asked. Ready when its log names
+// both the HTTP address and the socket; stopped with SIGTERM by pid.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const READY_MS = 15_000;
+const STOP_MS = 15_000;
+
+export function ringcastdPath() {
+  const bin = process.env.RINGCASTD;
+  if (!bin)
+    throw new Error(
+      'RINGCASTD is not set: it must name the ringcastd binary ' +
+        '(meson test sets it; by hand: RINGCASTD=$PWD/../../build/src/ringcastd npm test)',
+    );
+  if (!existsSync(bin)) throw new Error(`RINGCASTD=${bin}: no such file (build the daemon first)`);
+  return bin;
+}
+
+/** A directory for sockets and data, removed by the caller. */
+export function tempDir() {
+  return mkdtempSync(join(tmpdir(), 'ringcast-node-'));
+}
+
+/**
+ * Starts ringcastd. `socketPath` defaults to <data dir>/ringcast.sock.
+ * Resolves with { pid, port, socketPath, dataDir, log(), stop() }.
+ */
+export async function startDaemon({ socketPath, args = [] } = {}) {
+  const bin = ringcastdPath();
+  const dataDir = tempDir();
+  const sock = socketPath ?? join(dataDir, 'ringcast.sock');
+  const child = spawn(bin, ['--http', '127.0.0.1:0', '--data-dir', dataDir, '--unix', sock, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const ready = new Promise((resolve, reject) => {
+    let port;
+    let path;
+    // stderr is read for the daemon's whole life, or a full pipe would stall it.
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk) => {
+      log += chunk;
+      if (log.length > 1 << 20) log = log.slice(-(1 << 19));
+      port ??= log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/)?.[1];
+      path ??= log.match(/publishing socket: (\S+) \(mode/)?.[1];
+      if (port && path) resolve({ port: Number(port), socketPath: path });
+    });
+    exited.then(({ code, signal }) =>
+      reject(new Error(`ringcastd exited before it was ready (code ${code}, signal ${signal}):\n${log}`)),
+    );
+    child.once('error', reject);
+  });
+  let timer;
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`ringcastd not ready within ${READY_MS} ms:\n${log}`)), READY_MS);
+  });
+  let where;
+  try {
+    where = await Promise.race([ready, deadline]);
+  } catch (error) {
+    child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+
+  let stopping;
+  return {
+    pid: child.pid,
+    port: where.port,
+    socketPath: where.socketPath,
+    dataDir,
+    log: () => log,
+    /** SIGTERM, then wait for the exit (SIGKILL past the bound). */
+    stop({ keepDir = false } = {}) {
+      stopping ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGTERM');
+        let t;
+        const status = await Promise.race([
+          exited,
+          new Promise((resolve) => (t = setTimeout(() => resolve(undefined), STOP_MS))),
+        ]);
+        clearTimeout(t);
+        if (status === undefined) {
+          process.kill(child.pid, 'SIGKILL');
+          await exited;
+          throw new Error(`ringcastd (pid ${child.pid}) ignored SIGTERM for ${STOP_MS} ms:\n${log}`);
+        }
+        if (!keepDir) rmSync(dataDir, { recursive: true, force: true });
+        return status;
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,99 @@
+// The query and management operations against the real daemon, with real
+// subscribers to count, look up and disconnect.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { Ringcast } from '../dist/index.js';
+import { startDaemon } from './helpers/daemon.mjs';
+import { Subscriber } from './helpers/sse.mjs';
+import { within } from './helpers/wait.mjs';
+
+describe('queries', { timeout: 60_000 }, () => {
+  let daemon;
+  let rc;
+  let a;
+  let b;
+
+  before(async () => {
+    daemon = await startDaemon();
+    rc = new Ringcast({ socketPath: daemon.socketPath, timeout: 5000 });
+    a = await Subscriber.open(daemon.port, ['q1', 'q2']);
+    b = await Subscriber.open(daemon.port, ['q2']);
+  });
+  after(async () => {
+    a?.close();
+    b?.close();
+    await rc?.close();
+    await daemon?.stop();
+  });
+
+  it('ping answers the version and the clock', async () => {
+    const p = await rc.ping();
+    assert.match(p.version, /^\d+\.\d+\.\d+/);
+    assert.ok(Math.abs(p.time - Date.now()) < 60_000);
+  });
+
+  it('getStats: totalConnections, uniqueUsers, connectionsByUser and the rest', async () => {
+    const s = await rc.getStats();
+    assert.equal(s.totalConnections, 2);
+    assert.equal(s.uniqueUsers, 0); // anonymous connections
+    assert.deepEqual(s.connectionsByUser, {});
+    assert.equal(s.activeChannels, 2);
+    assert.deepEqual(s.channels.q2, { connections: 2 });
+    assert.equal(typeof s.uptime, 'number');
+    assert.equal(typeof s.memoryUsage.rss, 'number');
+  });
+
+  it("getSystemStats: the seeds' shape, channels as an array", async () => {
+    const s = await rc.getSystemStats();
+    assert.equal(s.totalConnections, 2);
+    assert.equal(s.activeChannels, 2);
+    assert.deepEqual(
+      [...s.channels].sort((x, y) => x.channel.localeCompare(y.channel)),
+      [
+        { channel: 'q1', activeConnections: 1 },
+        { channel: 'q2', activeConnections: 2 },
+      ],
+    );
+    assert.equal(typeof s.uptime, 'number');
+    assert.equal(typeof s.memoryUsage.rss, 'number');
+  });
+
+  it('getClientCount counts open streams', async () => {
+    assert.equal(await rc.getClientCount(), 2);
+  });
+
+  it('getConnectionInfo returns the connection, or undefined for an unknown id', async () => {
+    const id = a.connected.connectionId;
+    const c = await rc.getConnectionInfo(id);
+    assert.equal(c.connectionId, id);
+    assert.equal(c.userId, null);
+    assert.deepEqual(Array.from(c.channels).sort(), ['q1', 'q2']);
+    assert.equal(typeof c.connectedAt, 'number');
+    assert.equal(typeof c.lastActivity, 'number');
+    assert.equal(typeof c.queuedBytes, 'number');
+    assert.ok(c.connectedAt <= Date.now());
+    assert.equal(await rc.getConnectionInfo('c0-999999'), undefined);
+    assert.equal(await rc.getConnectionInfo('no-such-thing'), undefined);
+  });
+
+  it('isUserConnected and getUserInfo: nobody is connected as a user yet', async () => {
+    assert.equal(await rc.isUserConnected('123'), false);
+    assert.equal(await rc.isUserConnected(123), false);
+    assert.deepEqual(await rc.getUserInfo(123), { userId: '123', connected: false, connections: [] });
+  });
+
+  it('removeClient(userId) closes the user\'s connections (none here)', async () => {
+    assert.deepEqual(await rc.removeClient('123'), { disconnected: 0 });
+  });
+
+  it('removeConnection closes that stream and the count follows', async () => {
+    assert.deepEqual(await rc.removeConnection(b.connected.connectionId), { disconnected: 1 });
+    await within(b.ended, 5000, 'the removed stream to end');
+    assert.equal(await rc.getClientCount(), 1);
+    assert.deepEqual(await rc.removeConnection(b.connected.connectionId), { disconnected: 0 });
+    // The other stream is untouched.
+    await rc.broadcastToChannel('q2', 'still-here', true);
+    assert.equal((await a.nextNamed('still-here')).json(), true);
+  });
+});

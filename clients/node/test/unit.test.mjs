@@ -1,0 +1,179 @@
+// Pure parts, no daemon: reconnect delays, reply framing, settings, errors, and
+// the exact message each seed operation builds.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { Backoff } from '../dist/backoff.js';
+import { LineSplitter } from '../dist/line-splitter.js';
+import { defaultSocketPath, resolveOptions } from '../dist/options.js';
+import { CHANNELS, RingcastClient, RingcastError, TOAST_DEFAULTS, messages } from '../dist/index.js';
+
+describe('Backoff', () => {
+  it('doubles from the initial delay up to the cap, with half of each delay jittered', () => {
+    const low = new Backoff({ initialDelay: 100, maxDelay: 1000, random: () => 0 });
+    const high = new Backoff({ initialDelay: 100, maxDelay: 1000, random: () => 0.999999 });
+    assert.deepEqual([1, 2, 3, 4, 5, 6].map(() => low.next()), [50, 100, 200, 400, 500, 500]);
+    assert.deepEqual([1, 2, 3, 4, 5, 6].map(() => high.next()), [100, 200, 400, 800, 1000, 1000]);
+  });
+
+  it('stays finite after many attempts and starts over after reset()', () => {
+    const b = new Backoff({ initialDelay: 10, maxDelay: 5000, random: () => 0.5 });
+    for (let i = 0; i < 2000; i++) assert.ok(b.next() <= 5000);
+    assert.equal(b.attempt, 2000);
+    b.reset();
+    assert.equal(b.next(), 8); // 10 * (0.5 + 0.5 / 2) rounded
+  });
+
+  it('refuses a cap below the initial delay', () => {
+    assert.throws(() => new Backoff({ initialDelay: 100, maxDelay: 50 }), RangeError);
+  });
+});
+
+describe('LineSplitter', () => {
+  it('joins lines split across chunks and splits chunks holding many lines', () => {
+    const s = new LineSplitter();
+    assert.deepEqual(s.push('{"a":1}\n{"b"'), ['{"a":1}']);
+    assert.deepEqual(s.push(':2}\r\n\n{"c":3}\n{"d":4}\n'), ['{"b":2}', '{"c":3}', '{"d":4}']);
+    assert.deepEqual(s.push('{"e"'), []);
+    s.reset();
+    assert.deepEqual(s.push('{"f":6}\n'), ['{"f":6}']);
+  });
+});
+
+describe('options', () => {
+  it('takes the socket from RINGCAST_SOCKET, else ./var/ringcast.sock', () => {
+    assert.equal(defaultSocketPath({ RINGCAST_SOCKET: '/run/ringcast/ringcast.sock' }), '/run/ringcast/ringcast.sock');
+    assert.equal(defaultSocketPath({}), './var/ringcast.sock');
+    assert.equal(defaultSocketPath({ RINGCAST_SOCKET: '' }), './var/ringcast.sock');
+  });
+
+  it('resolves a relative path against the working directory, at first use', () => {
+    const saved = process.env.RINGCAST_SOCKET;
+    delete process.env.RINGCAST_SOCKET;
+    const client = new RingcastClient();
+    process.env.RINGCAST_SOCKET = 'elsewhere/r.sock'; // set after construction: still counts
+    try {
+      assert.equal(client.socketPath, `${process.cwd()}/elsewhere/r.sock`);
+      assert.equal(client.state, 'idle'); // nothing was opened
+    } finally {
+      if (saved === undefined) delete process.env.RINGCAST_SOCKET;
+      else process.env.RINGCAST_SOCKET = saved;
+    }
+  });
+
+  it('fills defaults and refuses nonsense', () => {
+    const o = resolveOptions({});
+    assert.deepEqual(
+      { timeout: o.timeout, maxQueue: o.maxQueue, reconnectDelay: o.reconnectDelay, maxReconnectDelay: o.maxReconnectDelay },
+      { timeout: 10000, maxQueue: 10000, reconnectDelay: 100, maxReconnectDelay: 5000 },
+    );
+    assert.throws(() => resolveOptions({ timeout: 0 }), RangeError);
+    assert.throws(() => resolveOptions({ timeout: Infinity }), RangeError);
+    assert.throws(() => resolveOptions({ reconnectDelay: 500, maxReconnectDelay: 100 }), RangeError);
+  });
+});
+
+describe('RingcastError', () => {
+  it('carries the daemon code and message', () => {
+    const e = RingcastError.fromDaemon({ code: 'invalid_field', message: '"priority" must be an integer from 0 to 10' }, 'publish');
+    assert.ok(e instanceof Error && e instanceof RingcastError);
+    assert.equal(e.name, 'RingcastError');
+    assert.equal(e.code, 'invalid_field');
+    assert.equal(e.message, '"priority" must be an integer from 0 to 10');
+    assert.equal(e.source, 'daemon');
+    assert.equal(e.op, 'publish');
+  });
+});
+
+describe('messages: what each seed operation publishes', () => {
+  const now = 1_700_000_000_000;
+
+  it('sendToast: "toast" on "toasts" to the user, with the seed defaults', () => {
+    assert.deepEqual(messages.toast(42, 'Saved'), {
+      channel: 'toasts',
+      event: 'toast',
+      data: { message: 'Saved', type: 'info', duration: 5000, dismissible: true },
+      target: 'user-specific',
+      targetUsers: [42],
+    });
+    assert.deepEqual(messages.toast('u1', 'Oops', 'error', { duration: 8000, dismissible: false }).data, {
+      message: 'Oops',
+      type: 'error',
+      duration: 8000,
+      dismissible: false,
+    });
+    assert.deepEqual(TOAST_DEFAULTS, { type: 'info', duration: 5000, dismissible: true });
+  });
+
+  it('notifyAdmins: role "admin" on "admin-actions"', () => {
+    assert.deepEqual(messages.toAdmins('update', { type: 'quota-updated' }), {
+      channel: 'admin-actions',
+      event: 'update',
+      data: { type: 'quota-updated' },
+      target: 'role-based',
+      targetRoles: ['admin'],
+    });
+  });
+
+  it('options add fields but never retarget', () => {
+    const m = messages.toUsers([1], 'chat', 'msg', 'x', { priority: 9, ttl: 30, target: 'all', targetUsers: [7] });
+    assert.deepEqual(m, { priority: 9, ttl: 30, channel: 'chat', event: 'msg', data: 'x', target: 'user-specific', targetUsers: [1] });
+  });
+
+  it('triggerRefresh: "refresh" {key, reason, timestamp} to all, "live-updates" by default', () => {
+    assert.deepEqual(messages.refresh('user-list', { channel: 'admin-actions', reason: 'user_status_update' }, now), {
+      channel: 'admin-actions',
+      event: 'refresh',
+      data: { key: 'user-list', reason: 'user_status_update', timestamp: now },
+      target: 'all',
+    });
+    assert.deepEqual(messages.refresh('k', undefined, now).channel, CHANNELS.refresh);
+    assert.deepEqual(messages.refresh('k', undefined, now).data.reason, 'manual');
+  });
+
+  it('invalidateClientCaches: one "refresh" per channel, to the users or to all', () => {
+    assert.deepEqual(messages.cacheInvalidation(['alerts', 'toasts'], null, now), [
+      { channel: 'alerts', event: 'refresh', data: { reason: 'cache_invalidated', channel: 'alerts', timestamp: now }, target: 'all' },
+      { channel: 'toasts', event: 'refresh', data: { reason: 'cache_invalidated', channel: 'toasts', timestamp: now }, target: 'all' },
+    ]);
+    assert.deepEqual(messages.cacheInvalidation(['alerts'], [5, 'x'], now)[0], {
+      channel: 'alerts',
+      event: 'refresh',
+      data: { reason: 'cache_invalidated', channel: 'alerts', timestamp: now },
+      target: 'user-specific',
+      targetUsers: [5, 'x'],
+    });
+    assert.equal(messages.cacheInvalidation(['alerts'], [], now)[0].target, 'all');
+  });
+
+  it('notifications: "notification" on "notifications", type and timestamp filled in', () => {
+    assert.deepEqual(messages.userNotification(3, messages.shorthand('success', 'Done', 'Title'), now), {
+      channel: 'notifications',
+      event: 'notification',
+      data: { type: 'success', title: 'Title', message: 'Done', timestamp: now },
+      target: 'user-specific',
+      targetUsers: [3],
+    });
+    assert.deepEqual(messages.broadcastNotification({ message: 'Hi', data: { a: 1 } }, now), {
+      channel: 'notifications',
+      event: 'notification',
+      data: { message: 'Hi', data: { a: 1 }, type: 'info', timestamp: now },
+      target: 'all',
+    });
+  });
+
+  it('system events: "system" {event, data, timestamp} on "system"', () => {
+    assert.deepEqual(messages.userSystemEvent('9', { event: 'user_profile_updated', data: { profileId: '123' } }, now), {
+      channel: 'system',
+      event: 'system',
+      data: { event: 'user_profile_updated', data: { profileId: '123' }, timestamp: now },
+      target: 'user-specific',
+      targetUsers: ['9'],
+    });
+    assert.deepEqual(messages.broadcastSystemEvent({ event: 'server_maintenance' }, now).data, {
+      event: 'server_maintenance',
+      data: null,
+      timestamp: now,
+    });
+  });
+});
