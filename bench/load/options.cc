@@ -23,6 +23,9 @@ void add_flags(CLI::App& app, LoadOptions& o) {
     app.add_option("--target", o.target, "daemon address HOST:PORT")->capture_default_str();
     app.add_option("--path", o.path, "SSE stream path (?channels=CHANNEL is appended)")
         ->capture_default_str();
+    app.add_option("--publish-unix", o.publish_unix,
+                   "publish over the daemon's Unix socket at this path (the socket protocol, "
+                   "with the C++ client) instead of HTTP");
     app.add_option("--publish-path", o.publish_path, "publish endpoint path")
         ->capture_default_str();
     app.add_option("--channel", o.channel, "channel to subscribe and publish to")
@@ -31,9 +34,11 @@ void add_flags(CLI::App& app, LoadOptions& o) {
     app.add_option("--label", o.label,
                    "free text copied into the report (e.g. the server's flags)");
 
-    app.add_option("-n,--connections", o.connections, "subscriber connections to open")
+    app.add_option("-n,--connections", o.connections,
+                   "subscriber connections to open (0: publish to a channel nobody listens to, "
+                   "to measure acknowledged publishes alone)")
         ->capture_default_str()
-        ->check(CLI::Range(1u, 1000000u));
+        ->check(CLI::Range(0u, 1000000u));
     app.add_option("--procs", o.procs,
                    "subscriber worker processes (default: ceil(connections/5000); each holds at "
                    "most open-files-limit connections)");
@@ -111,9 +116,13 @@ void add_flags(CLI::App& app, LoadOptions& o) {
 
 bool finalize(LoadOptions& o, uint64_t nofile_limit, std::string* error) {
     const unsigned n = o.connections;
+    if (n == 0 && o.idle()) {
+        *error = "--idle needs subscriber connections (-n)";
+        return false;
+    }
     if (o.procs == 0) o.procs = (n + kConnsPerProc - 1) / kConnsPerProc;
-    o.procs = std::clamp(o.procs, 1u, n);
-    unsigned per_proc = (n + o.procs - 1) / o.procs;
+    o.procs = n == 0 ? 0 : std::clamp(o.procs, 1u, n);
+    unsigned per_proc = n == 0 ? 0 : (n + o.procs - 1) / o.procs;
     if (uint64_t(per_proc) + kSpareFds > nofile_limit) {
         *error = "--connections " + std::to_string(n) + " over " + std::to_string(o.procs) +
                  " processes is " + std::to_string(per_proc) +

@@ -91,6 +91,7 @@ std::string format_table(const RunReport& r) {
                                     "{} publisher{} x pipeline {}",
                                     r.rate, r.duration_s, r.warmup_s, r.payload, r.publishers,
                                     r.publishers == 1 ? "" : "s", r.pipeline));
+        row("publish via", r.publish_via);
         row("events published", fmt::format("{} measured (+{} warmup), {} ack failures",
                                             r.events_published, r.warmup_events, r.ack_failures));
         row("publish rate achieved", fmt::format("{:.1f} events/s", r.achieved_rate));
@@ -175,6 +176,7 @@ std::string format_json(const RunReport& r) {
         f.num("events_written", r.events_written);
         f.num("events_published", r.events_published);
         f.num("achieved_rate", r.achieved_rate);
+        f.str("publish_via", r.publish_via);
         f.num("ack_failures", r.ack_failures);
         f.num("daemon_acked_deliveries", r.daemon_sent);
         f.num("daemon_failed_deliveries", r.daemon_failed);

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "machine_cpu.h"
 #include "publisher.h"
+#include "unix_publisher.h"
 #include "stats_client.h"
 #include "worker_set.h"
 
@@ -233,7 +234,7 @@ bool Run::publish_phase() {
     });
     note(fmt::format("publishing {} events at {} /s ({} warmup), {} B payload", pc.total_events,
                      _o.rate, _o.warmup_events, _o.payload));
-    PublishResult pr = run_publisher(pc);
+    PublishResult pr = _o.publish_unix.empty() ? run_publisher(pc) : run_unix_publisher(pc, _o.publish_unix);
     stats_thread.join();
     _r.published = true;
 
@@ -388,6 +389,7 @@ RunReport Run::go() {
     _r.procs = _o.procs;
     _r.sources = _o.sources;
     _r.publishers = _o.publishers;
+    _r.publish_via = _o.publish_unix.empty() ? "http" : "unix:" + _o.publish_unix;
     _r.pipeline = _o.pipeline;
     _r.payload = _o.payload;
     _r.rate = _o.rate;
@@ -413,7 +415,10 @@ RunReport Run::go() {
     _r.rss_before = _before.rss_bytes;
     _r.daemon_connections_before = _before.total_connections;
 
-    bool ok = connect_phase() && settle_memory() && (_o.idle() ? hold_phase() : publish_phase());
+    // -n 0 measures publishing alone: no subscribers, no memory per connection.
+    bool subscribers = _o.connections > 0;
+    bool ok = (!subscribers || (connect_phase() && settle_memory())) &&
+              (_o.idle() ? hold_phase() : publish_phase());
     (void)ok;  // errors are in the report
     _workers.shutdown();
     rusage ru{};

@@ -10,6 +10,14 @@
 #     rate   1000 connections, 150 events/s, 256 B, 20 s
 #     fan-arrival  fan, also measuring arrival at the sockets (--arrival)
 #     peak   1000 connections, 800 events/s, 4 publishers x 64 in flight, 10 s
+#   Publishing over the Unix socket (ringcastd only; 64 B events, 2M of them,
+#   each publisher connection pipelining up to 4096):
+#     pub-none    as fast as one connection is acknowledged, no subscriber
+#     pub-one     the same, one subscriber receiving every event
+#     pub-none-8  8 publisher connections, no subscriber
+#     pub-one-8   8 publisher connections at 400k/s in total, one subscriber
+#     pub-latency 100 subscribers, 1000 events/s for 10 s, published over HTTP
+#                 and then over the socket (publish -> receive, side by side)
 #   -p  run in a session of its own weighted above other sessions (see
 #       docs/load-generator.md, "Reading the figures on a small machine")
 #
@@ -25,11 +33,11 @@ while getopts "b:o:p" opt; do
         b) build=$OPTARG ;;
         o) out=$OPTARG ;;
         p) priority=1 ;;
-        *) sed -n '2,16p' "$0"; exit 2 ;;
+        *) sed -n '2,24p' "$0"; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
-[ $# -gt 0 ] || { sed -n '2,16p' "$0"; exit 2; }
+[ $# -gt 0 ] || { sed -n '2,24p' "$0"; exit 2; }
 
 if [ "$priority" = 1 ] && [ -z "${RINGCAST_LOAD_SESSION:-}" ]; then
     RINGCAST_LOAD_SESSION=1 exec setsid -w bash -c \
@@ -85,12 +93,15 @@ run() {  # run NAME SERVER ADDR ARGS...
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); [print(f"  {k}: {d[k]}") for k in sys.argv[2:] if k in d]' \
         "$out/$name-$server.json" ok connect_time_s rss_per_connection_bytes deliveries_per_s \
         latency_p50_us latency_p99_us latency_p999_us latency_max_us arrival_p50_us arrival_p99_us \
-        lost duplicates out_of_order \
+        lost duplicates out_of_order publish_via ack_p50_us ack_p99_us \
         cpu_per_delivery_us achieved_rate daemon_cores generator_cores other_cores warnings errors \
         2>/dev/null || cat "$out/$name-$server.json"
 }
 
+socket=$data_dir/ringcast.sock
+flood=(-r 2000000 -p 64 --events 2000000 -w 0 --pipeline 4096 --publish-unix "$socket")
 for scenario in "$@"; do
+    naive_too=1
     case $scenario in
         smoke) args=(-n 1000 -r 100 -d 5 -w 1) ;;
         idle) args=(-n 10000 --idle 35) ;;
@@ -98,11 +109,21 @@ for scenario in "$@"; do
         rate) args=(-n 1000 -r 150 -p 256 -d 20 -w 2) ;;
         fan-arrival) args=(-n 10000 -r 10 -p 256 -d 20 -w 2 --arrival) ;;
         peak) args=(-n 1000 -r 800 -p 256 -d 10 -w 1 --publishers 4 --pipeline 64) ;;
+        pub-none) args=(-n 0 "${flood[@]}"); naive_too=0 ;;
+        pub-one) args=(-n 1 "${flood[@]}"); naive_too=0 ;;
+        pub-none-8) args=(-n 0 --publishers 8 "${flood[@]}"); naive_too=0 ;;
+        pub-one-8) args=(-n 1 --publishers 8 "${flood[@]}" -r 400000); naive_too=0 ;;
+        pub-latency)
+            start_servers
+            run pub-latency-http ringcastd $daemon_addr -n 100 -r 1000 -d 10 -w 1
+            run pub-latency-unix ringcastd $daemon_addr -n 100 -r 1000 -d 10 -w 1 --publish-unix "$socket"
+            stop_servers
+            continue ;;
         *) echo "scenarios.sh: unknown scenario '$scenario'" >&2; exit 2 ;;
     esac
     start_servers
     run "$scenario" ringcastd $daemon_addr "${args[@]}"
-    run "$scenario" naive-sse $naive_addr "${args[@]}"
+    [ "$naive_too" = 0 ] || run "$scenario" naive-sse $naive_addr "${args[@]}"
     stop_servers
 done
 exit $failed

@@ -124,6 +124,11 @@ public:
     size_t outstanding() const { return _pending.size(); }
     // Bytes queued and not yet written.
     size_t unflushed() const { return _out.size() - _out_sent; }
+    // For callers with their own schedule (a load generator publishing at a set
+    // rate): waits up to `timeout` until receive() can return a Result without
+    // blocking (a reply, or the end of the connection), writing what is queued
+    // meanwhile. True if one can; false if the time ran out.
+    bool wait_readable(std::chrono::milliseconds timeout);
 
     // The next Result, in request order (flushing first if needed). Returns false
     // only when nothing is outstanding; a failed exchange is a Result with

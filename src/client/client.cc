@@ -307,6 +307,33 @@ void Client::fail_result(Result& out, Op op, const char* code, std::string_view 
     out.message.assign(message);
 }
 
+bool Client::wait_readable(std::chrono::milliseconds timeout) {
+    if (_in_end > _in_begin && std::memchr(_in.get() + _in_begin, '\n', _in_end - _in_begin)) return true;
+    if (_fd < 0 || _eof) return true;  // receive() reports the end without waiting
+    using clock = std::chrono::steady_clock;
+    const auto deadline = clock::now() + timeout;
+    for (;;) {
+        if (unflushed()) {
+            ssize_t n = ::send(_fd, _out.data() + _out_sent, _out.size() - _out_sent,
+                               MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n > 0) _out_sent += size_t(n);
+            if (_out_sent == _out.size()) {
+                _out.clear();
+                _out_sent = 0;
+            }
+        }
+        if (read_available() > 0 || _eof) {
+            if (_eof || std::memchr(_in.get() + _in_begin, '\n', _in_end - _in_begin)) return true;
+            continue;
+        }
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
+        if (left <= 0) return false;
+        pollfd p{_fd, short(POLLIN | (unflushed() ? POLLOUT : 0)), 0};
+        int r = ::poll(&p, 1, int(left));
+        if (r < 0 && errno != EINTR) return true;  // receive() will report the failure
+    }
+}
+
 bool Client::receive(Result& out) {
     if (_pending.empty()) {
         fail_result(out, Op::ping, errc::busy, "nothing is outstanding");

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -235,6 +236,36 @@ TEST(Client, LongPipelineWithLargeRepliesDoesNotDeadlock) {
         ASSERT_TRUE(r.ok) << i << ": " << r.code << " " << r.message;
         ASSERT_EQ(r.json.size(), pad.size() + 10);
     }
+}
+
+// wait_readable() writes what is queued while it waits, says true as soon as a
+// reply can be received, false when the time runs out, and true at the end of
+// the connection (receive() then reports the loss without blocking).
+TEST(Client, WaitReadableWritesWhileWaitingAndReportsRepliesAndTheEnd) {
+    std::atomic<bool> answer{false};
+    FakeDaemon d([&](PeerConn& c) {
+        std::string line;
+        if (!c.read_line(&line)) return;
+        while (!answer.load())
+            std::this_thread::yield();
+        c.write(ok_publish(PeerConn::req_of(line)));
+        c.read_line(&line);  // the second request is never answered: the peer hangs up
+    });
+    Client c;
+    ASSERT_TRUE(c.connect(d.path())) << c.error();
+    c.send_publish(message());
+    EXPECT_FALSE(c.wait_readable(50ms)) << "nothing answered yet";
+    EXPECT_EQ(c.unflushed(), 0u) << "the request was written while waiting";
+    answer = true;
+    ASSERT_TRUE(c.wait_readable(10s));
+    Result r;
+    ASSERT_TRUE(c.receive(r));
+    EXPECT_TRUE(r.ok) << r.code << " " << r.message;
+    c.send_publish(message());
+    ASSERT_TRUE(c.wait_readable(10s)) << "the end of the connection is readable";
+    ASSERT_TRUE(c.receive(r));
+    EXPECT_FALSE(r.ok);
+    EXPECT_FALSE(r.answered);
 }
 
 TEST(Client, FireAndForgetFailuresAreCollectedByLine) {
