@@ -99,7 +99,8 @@ run() {  # run NAME SERVER ADDR ARGS...
 }
 
 socket=$data_dir/ringcast.sock
-flood=(-r 2000000 -p 64 --events 2000000 -w 0 --pipeline 4096 --publish-unix "$socket")
+flood=(-p 64 --events 2000000 -w 0 --pipeline 4096 --publish-unix "$socket")
+max=(-r 2000000)  # more than one core can acknowledge: the achieved rate is the figure
 for scenario in "$@"; do
     naive_too=1
     case $scenario in
@@ -109,10 +110,10 @@ for scenario in "$@"; do
         rate) args=(-n 1000 -r 150 -p 256 -d 20 -w 2) ;;
         fan-arrival) args=(-n 10000 -r 10 -p 256 -d 20 -w 2 --arrival) ;;
         peak) args=(-n 1000 -r 800 -p 256 -d 10 -w 1 --publishers 4 --pipeline 64) ;;
-        pub-none) args=(-n 0 "${flood[@]}"); naive_too=0 ;;
-        pub-one) args=(-n 1 "${flood[@]}"); naive_too=0 ;;
-        pub-none-8) args=(-n 0 --publishers 8 "${flood[@]}"); naive_too=0 ;;
-        pub-one-8) args=(-n 1 --publishers 8 "${flood[@]}" -r 400000); naive_too=0 ;;
+        pub-none) args=(-n 0 "${max[@]}" "${flood[@]}"); naive_too=0 ;;
+        pub-one) args=(-n 1 "${max[@]}" "${flood[@]}"); naive_too=0 ;;
+        pub-none-8) args=(-n 0 --publishers 8 "${max[@]}" "${flood[@]}"); naive_too=0 ;;
+        pub-one-8) args=(-n 1 --publishers 8 -r 400000 "${flood[@]}"); naive_too=0 ;;
         pub-latency)
             start_servers
             run pub-latency-http ringcastd $daemon_addr -n 100 -r 1000 -d 10 -w 1
