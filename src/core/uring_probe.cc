@@ -13,6 +13,7 @@
 
 #include "core/buf_ring.h"
 #include "core/ring.h"
+#include "core/uring_cmd.h"
 
 namespace ringcast {
 
@@ -166,6 +167,21 @@ ProbeReport probe_io_uring() {
         fail(fmt::format("multishot receive failed: {}", std::strerror(-r)));
     else if (!(flags & IORING_CQE_F_BUFFER))
         fail("multishot receive did not use a provided buffer: Linux 6.0+ is needed.");
+
+    // getsockopt(SO_PEERCRED) through the ring: optional, see ProbeReport.
+    ucred cred{};
+    sqe = ring.sqe();
+    prep_getsockopt(sqe, a.fd, SOL_SOCKET, SO_PEERCRED, &cred, sizeof cred);
+    io_uring_sqe_set_data64(sqe, 3);
+    ring.enter(0, UINT64_MAX);
+    r = wait_for(ring, 3, nullptr);
+    rep.peer_credentials = r == int(sizeof cred) && cred.pid == getpid();
+    if (!rep.peer_credentials)
+        rep.notes.push_back(fmt::format(
+            "io_uring cannot read a socket's peer credentials on kernel {} (getsockopt through "
+            "the ring needs Linux 6.7+): publishers' uid/gid are not known, and "
+            "publish.allow_uids/allow_gids cannot be used.",
+            rep.kernel));
 
     // Multishot accept into the direct-descriptor table on a listening socket.
     Fd l;

@@ -13,6 +13,9 @@ struct ProbeReport {
     std::string mode;                   // ring setup mode the kernel accepted
     std::vector<std::string> problems;  // each: what is wrong, then how to fix it
     std::vector<std::string> notes;     // non-fatal observations
+    // getsockopt through the ring (Linux 6.7+): who is on the other end of an
+    // accepted socket (SO_PEERCRED), which publish.allow_uids/allow_gids need.
+    bool peer_credentials = false;
 };
 
 // Functional probe: sets up a small ring with the same flags as a shard, checks

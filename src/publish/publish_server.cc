@@ -31,20 +31,6 @@ std::string error_object(std::string_view code, std::string_view message) {
     return "{\"code\":" + json_string(code) + ",\"message\":" + json_string(message) + "}";
 }
 
-// A user id as the protocol accepts it: a non-empty string or an integer.
-bool read_user_id(simdjson::dom::element v, std::string* out) {
-    std::string_view s;
-    int64_t i;
-    if (v.get_string().get(s) == simdjson::SUCCESS && !s.empty() && s.size() <= 256) {
-        out->assign(s);
-        return true;
-    }
-    if (v.get_int64().get(i) == simdjson::SUCCESS) {
-        *out = std::to_string(i);
-        return true;
-    }
-    return false;
-}
 
 }  // namespace
 
@@ -173,27 +159,31 @@ bool PublishServer::handle_line(PublishConnection& c, std::string_view line, uin
     Request r;
     r.line = number;
     simdjson::dom::element root;
-    if (auto err = _json.parse(line.data(), line.size(), true).get(root)) {
-        reply_error(c, r, "invalid_json", json_error_text("the line", err));
-        return true;
-    }
     simdjson::dom::object obj;
-    if (root.get_object().get(obj) != simdjson::SUCCESS) {
-        reply_error(c, r, "invalid_request", "a request is a JSON object with an \"op\"");
-        return true;
-    }
+    auto err = _json.parse(line.data(), line.size(), true).get(root);
+    bool is_object = !err && root.get_object().get(obj) == simdjson::SUCCESS;
     simdjson::dom::element req;
-    if (obj["req"].get(req) == simdjson::SUCCESS) r.req = simdjson::minify(req);
-    std::string_view op;
-    if (obj["op"].get_string().get(op) != simdjson::SUCCESS) {
-        reply_error(c, r, "invalid_request", "the request has no \"op\" string");
-        return true;
-    }
+    if (is_object && obj["req"].get(req) == simdjson::SUCCESS) r.req = simdjson::minify(req);
     if (_shutting_down) {
+        // Whatever the line holds, nothing more is acted on: the first line read
+        // after shutdown began is refused and the connection finishes.
         reply_error(c, r, "unavailable",
                     "the daemon is shutting down; reconnect to another instance");
         c._finish = true;
         return false;
+    }
+    if (err) {
+        reply_error(c, r, "invalid_json", json_error_text("the line", err));
+        return true;
+    }
+    if (!is_object) {
+        reply_error(c, r, "invalid_request", "a request is a JSON object with an \"op\"");
+        return true;
+    }
+    std::string_view op;
+    if (obj["op"].get_string().get(op) != simdjson::SUCCESS) {
+        reply_error(c, r, "invalid_request", "the request has no \"op\" string");
+        return true;
     }
     if (op == "publish") {
         simdjson::dom::element messages;

@@ -101,7 +101,6 @@ private:
     void mark_dirty(PublishConnection& c);
     // Frees a connection the transport is done with, once nothing refers to it.
     void maybe_free(PublishConnection& c);
-    void check_backpressure(PublishConnection& c);
     // An answer that was waiting arrived; false if its connection is gone (and
     // was freed here if nothing else waits for it).
     bool answer_arrived(PublishConnection& c);

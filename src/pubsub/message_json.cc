@@ -45,26 +45,6 @@ bool parse_kind(std::string_view s, Target::Kind* k) {
     return false;
 }
 
-// A user id: a non-empty string, or an integer (its decimal text).
-bool user_id(simdjson::dom::element v, std::string* out) {
-    std::string_view s;
-    int64_t i;
-    uint64_t u;
-    if (v.get_string().get(s) == simdjson::SUCCESS) {
-        if (s.empty() || s.size() > kMaxNameBytes) return false;
-        out->assign(s);
-        return true;
-    }
-    if (v.get_int64().get(i) == simdjson::SUCCESS) {
-        *out = std::to_string(i);
-        return true;
-    }
-    if (v.get_uint64().get(u) == simdjson::SUCCESS) {
-        *out = std::to_string(u);
-        return true;
-    }
-    return false;
-}
 
 bool user_list(std::string_view key, simdjson::dom::element v, std::vector<std::string>* out,
                std::string* error) {
@@ -75,7 +55,7 @@ bool user_list(std::string_view key, simdjson::dom::element v, std::vector<std::
     out->clear();
     for (simdjson::dom::element item : arr) {
         std::string id;
-        if (!user_id(item, &id))
+        if (!read_user_id(item, &id))
             return fail(error, "\"" + std::string(key) +
                                    "\" holds something that is not a user id "
                                    "(a non-empty string of at most 256 bytes, or an integer)");
@@ -229,6 +209,26 @@ bool parse_message(simdjson::dom::object obj, Message* out, std::string* error,
     return needs(Target::Kind::users, t.users, "targetUsers") &&
            needs(Target::Kind::roles, t.roles, "targetRoles") &&
            needs(Target::Kind::permissions, t.permissions, "targetPermissions");
+}
+
+bool read_user_id(simdjson::dom::element v, std::string* out) {
+    std::string_view s;
+    int64_t i;
+    uint64_t u;
+    if (v.get_string().get(s) == simdjson::SUCCESS) {
+        if (s.empty() || s.size() > kMaxNameBytes) return false;
+        out->assign(s);
+        return true;
+    }
+    if (v.get_int64().get(i) == simdjson::SUCCESS) {
+        *out = std::to_string(i);
+        return true;
+    }
+    if (v.get_uint64().get(u) == simdjson::SUCCESS) {
+        *out = std::to_string(u);
+        return true;
+    }
+    return false;
 }
 
 std::string json_error_text(std::string_view what, simdjson::error_code err) {

@@ -25,6 +25,10 @@ extern const char* const kMessageFields;
 bool parse_message(simdjson::dom::object obj, Message* out, std::string* error,
                    std::initializer_list<std::string_view> ignore = {});
 
+// A user id as every part of the protocol accepts it: a non-empty string of at
+// most kMaxNameBytes, or an integer (signed or unsigned 64-bit; its decimal text).
+bool read_user_id(simdjson::dom::element v, std::string* out);
+
 // Why `what` ("the line", "request body") is not JSON ringcast takes. Numbers stay
 // exact, so an integer beyond 64 bits or a decimal beyond a double is refused
 // (with a hint) rather than rounded.

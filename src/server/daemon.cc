@@ -144,6 +144,16 @@ int run_daemon(const Config& cfg) {
     }
     for (const auto& note : probe.notes)
         spdlog::warn("{}", note);
+    if (!probe.peer_credentials &&
+        (!cfg.publish_allow_uids.empty() || !cfg.publish_allow_gids.empty())) {
+        // Refusing every publisher would look like a permissions bug: say it now.
+        spdlog::critical(
+            "publish.allow_uids/allow_gids are set, but kernel {} cannot tell who connects to the "
+            "publishing socket through io_uring (Linux 6.7+). Remove them and restrict the socket "
+            "with server.unix_mode and server.unix_group instead, or upgrade the kernel.",
+            probe.kernel);
+        return kExitEnvironment;
+    }
 
     std::vector<int> cpus = allowed_cpus();
     if (cpus.empty()) cpus.push_back(0);

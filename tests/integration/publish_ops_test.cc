@@ -157,6 +157,10 @@ TEST(PublishOps, UserReportsUnknownUsersAsNotConnected) {
     Json i = ask(c, R"({"op":"user","req":7,"userId":123})");
     EXPECT_EQ(i["userId"].as_string(), "123") << "an integer id is its decimal text";
     EXPECT_FALSE(i["connected"].as_bool());
+    // The same ids as targetUsers takes: unsigned 64-bit ones too.
+    Json big = ask(c, R"({"op":"user","req":8,"userId":18446744073709551615})");
+    EXPECT_TRUE(big["ok"].as_bool());
+    EXPECT_EQ(big["userId"].as_string(), "18446744073709551615");
 
     for (const char* bad :
          {R"({"op":"user","req":"b"})", R"({"op":"user","req":"b","userId":""})",
