@@ -15,12 +15,6 @@
 namespace ringcast::itest {
 namespace {
 
-int64_t wall_now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 TEST(PublishOps, StatsIsTheHttpStatsDocumentPlusUsers) {
     DaemonProcess d;
     ASSERT_TRUE(d.start({.shards = 2})) << d.error();

@@ -18,12 +18,6 @@
 namespace ringcast::itest {
 namespace {
 
-int64_t wall_now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 // Pumps `fleet` until each of `streams` has at least `n` data events.
 bool await_data_events(SseFleet& fleet, const std::vector<size_t>& streams, size_t n,
                        const Deadline& d) {

@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -22,6 +23,13 @@
 #include "unix_client.h"
 
 namespace ringcast::itest {
+
+// Wall-clock ms, as the daemon stamps messages and connections.
+inline int64_t wall_now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 
 // The publishing socket of a daemon started with the default server.unix.
 inline std::string socket_path(const DaemonProcess& d) {
