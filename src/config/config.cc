@@ -1,6 +1,9 @@
 #include "config/config.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -8,7 +11,11 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "config/parse.h"
+
 namespace ringcast {
+
+using namespace config_detail;
 
 extern const char ringcast_default_config[];  // generated from default.toml
 
@@ -32,103 +39,14 @@ bool parse_number_with_unit(std::string_view text, uint64_t* number, std::string
 }
 
 // One configurable key: where it lives and how to store a TOML value into cfg.
+// `set` reports what is wrong with a plain value; `set_nested`, for values that
+// are tables (inline tables, [[endpoint]] blocks), reports a whole message and
+// the node it is about.
 struct Key {
     const char* path;
     std::function<bool(const toml::node&, std::string*)> set;
+    std::function<bool(const toml::node&, Problem*)> set_nested = nullptr;
 };
-
-bool want_string(const toml::node& n, std::string* out, std::string* err) {
-    if (!n.is_string()) {
-        *err = "expected a string";
-        return false;
-    }
-    *out = n.as_string()->get();
-    return true;
-}
-
-template <typename T>
-bool want_uint(const toml::node& n, T* out, uint64_t min, uint64_t max, std::string* err) {
-    if (!n.is_integer()) {
-        *err = "expected an integer";
-        return false;
-    }
-    int64_t v = n.as_integer()->get();
-    if (v < 0 || uint64_t(v) < min || uint64_t(v) > max) {
-        *err = fmt::format("must be between {} and {}", min, max);
-        return false;
-    }
-    *out = T(v);
-    return true;
-}
-
-bool want_duration(const toml::node& n, uint64_t* out, uint64_t min_ms, std::string* err) {
-    uint64_t ms = 0;
-    if (n.is_integer() && n.as_integer()->get() >= 0) {
-        ms = uint64_t(n.as_integer()->get());
-    } else if (!n.is_string() || !parse_duration_ms(n.as_string()->get(), &ms)) {
-        *err =
-            "expected a duration: milliseconds, or a string like \"500ms\", \"30s\", \"5m\", "
-            "\"1h\"";
-        return false;
-    }
-    if (ms < min_ms) {
-        *err = fmt::format("must be at least {} ms", min_ms);
-        return false;
-    }
-    *out = ms;
-    return true;
-}
-
-bool want_size(const toml::node& n, uint64_t* out, uint64_t min, uint64_t max, std::string* err) {
-    uint64_t b = 0;
-    if (n.is_integer() && n.as_integer()->get() >= 0) {
-        b = uint64_t(n.as_integer()->get());
-    } else if (!n.is_string() || !parse_size_bytes(n.as_string()->get(), &b)) {
-        *err = "expected a size: bytes, or a string like \"512B\", \"64KiB\", \"1MiB\", \"1GiB\"";
-        return false;
-    }
-    if (b < min || b > max) {
-        *err = fmt::format("must be between {} and {} bytes", min, max);
-        return false;
-    }
-    *out = b;
-    return true;
-}
-
-bool want_one_of(const toml::node& n, std::string* out, std::initializer_list<const char*> allowed,
-                 std::string* err) {
-    std::string v;
-    if (!want_string(n, &v, err)) return false;
-    for (const char* a : allowed)
-        if (v == a) {
-            *out = v;
-            return true;
-        }
-    std::string list;
-    for (const char* a : allowed)
-        list += (list.empty() ? "" : ", ") + std::string("\"") + a + "\"";
-    *err = "must be one of " + list;
-    return false;
-}
-
-// A list of numeric uids or gids.
-bool want_id_list(const toml::node& n, std::vector<uint32_t>* out, std::string* err) {
-    if (!n.is_array()) {
-        *err = "expected an array of numeric ids";
-        return false;
-    }
-    std::vector<uint32_t> v;
-    for (const toml::node& item : *n.as_array()) {
-        if (!item.is_integer() || item.as_integer()->get() < 0 ||
-            item.as_integer()->get() > 0xfffffffe) {
-            *err = "expected an array of numeric ids (0 to 4294967294)";
-            return false;
-        }
-        v.push_back(uint32_t(item.as_integer()->get()));
-    }
-    *out = std::move(v);
-    return true;
-}
 
 std::vector<Key> schema(Config& c) {
     constexpr uint64_t GiB = 1ull << 30;
@@ -171,6 +89,59 @@ std::vector<Key> schema(Config& c) {
          [&c](auto& n, auto* e) { return want_id_list(n, &c.publish_allow_uids, e); }},
         {"publish.allow_gids",
          [&c](auto& n, auto* e) { return want_id_list(n, &c.publish_allow_gids, e); }},
+        {"publish.http_require_auth",
+         [&c](auto& n, auto* e) { return want_bool(n, &c.publish_http_require_auth, e); }},
+        {"publish.api_keys",
+         [&c](auto& n, auto* e) {
+             return want_string_list(n, &c.publish_api_keys, "API keys", e);
+         }},
+        {"publish.rate_limit", nullptr,
+         [&c](auto& n, Problem* p) {
+             return parse_rate_window(n, "publish.rate_limit", "max", &c.publish_rate_limit, p);
+         }},
+        {"publish.user_rate_limit", nullptr,
+         [&c](auto& n, Problem* p) {
+             return parse_rate_window(n, "publish.user_rate_limit", "max",
+                                      &c.publish_user_rate_limit, p);
+         }},
+        {"auth.algorithm",
+         [&c](auto& n, auto* e) {
+             return want_one_of(n, &c.auth_algorithm, {"", "HS256", "RS256", "ES256"}, e);
+         }},
+        {"auth.secret", [&c](auto& n, auto* e) { return want_string(n, &c.auth_secret, e); }},
+        {"auth.secret_file",
+         [&c](auto& n, auto* e) { return want_string(n, &c.auth_secret_file, e); }},
+        {"auth.public_key_file",
+         [&c](auto& n, auto* e) { return want_string(n, &c.auth_public_key_file, e); }},
+        {"auth.leeway",
+         [&c](auto& n, auto* e) { return want_duration(n, &c.auth_leeway_ms, 0, e); }},
+        {"auth.issuer", [&c](auto& n, auto* e) { return want_string(n, &c.auth_issuer, e); }},
+        {"auth.audience", [&c](auto& n, auto* e) { return want_string(n, &c.auth_audience, e); }},
+        {"auth.header", [&c](auto& n, auto* e) { return want_bool(n, &c.auth_header, e); }},
+        {"auth.cookie", [&c](auto& n, auto* e) { return want_string(n, &c.auth_cookie, e); }},
+        {"auth.query", [&c](auto& n, auto* e) { return want_string(n, &c.auth_query, e); }},
+        {"auth.user_claim",
+         [&c](auto& n, auto* e) { return want_string(n, &c.auth_user_claim, e); }},
+        {"auth.roles_claim",
+         [&c](auto& n, auto* e) { return want_string(n, &c.auth_roles_claim, e); }},
+        {"auth.permissions_claim",
+         [&c](auto& n, auto* e) { return want_string(n, &c.auth_permissions_claim, e); }},
+        {"auth.subscriber_claim",
+         [&c](auto& n, auto* e) { return want_string(n, &c.auth_subscriber_claim, e); }},
+        {"auth.publish_claim",
+         [&c](auto& n, auto* e) { return want_string(n, &c.auth_publish_claim, e); }},
+        {"auth.admin_claim",
+         [&c](auto& n, auto* e) { return want_string(n, &c.auth_admin_claim, e); }},
+        {"cors.allowed_origins",
+         [&c](auto& n, auto* e) {
+             return want_string_list(n, &c.cors_allowed_origins, "origins", e);
+         }},
+        {"cors.allow_credentials",
+         [&c](auto& n, auto* e) { return want_bool(n, &c.cors_allow_credentials, e); }},
+        {"cors.max_age",
+         [&c](auto& n, auto* e) { return want_duration(n, &c.cors_max_age_ms, 0, e); }},
+        {"endpoint", nullptr,
+         [&c](auto& n, Problem* p) { return parse_endpoints(n, &c.endpoints, p); }},
         {"server.listen_backlog",
          [&c](auto& n, auto* e) { return want_uint(n, &c.listen_backlog, 1, 1 << 20, e); }},
         {"server.max_connections",
@@ -198,21 +169,8 @@ std::vector<Key> schema(Config& c) {
          }},
         {"sse.retry", [&c](auto& n, auto* e) { return want_duration(n, &c.retry_ms, 0, e); }},
         {"sse.default_channels",
-         [&c](const toml::node& n, std::string* e) {
-             if (!n.is_array()) {
-                 *e = "expected an array of channel names";
-                 return false;
-             }
-             std::vector<std::string> v;
-             for (const toml::node& item : *n.as_array()) {
-                 if (!item.is_string()) {
-                     *e = "expected an array of strings";
-                     return false;
-                 }
-                 v.push_back(item.as_string()->get());
-             }
-             c.default_channels = std::move(v);
-             return true;
+         [&c](auto& n, auto* e) {
+             return want_string_list(n, &c.default_channels, "channel names", e);
          }},
         {"sse.max_channels_per_stream",
          [&c](auto& n, auto* e) { return want_uint(n, &c.max_channels_per_stream, 1, 65535, e); }},
@@ -235,23 +193,41 @@ std::vector<Key> schema(Config& c) {
     };
 }
 
-size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j)
-        prev[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-        cur[0] = i;
-        for (size_t j = 1; j <= b.size(); ++j)
-            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
-        std::swap(prev, cur);
+// Every section a key lives in ("server", "publish", ...), for suggestions.
+std::vector<std::string> sections(const std::vector<Key>& keys) {
+    std::vector<std::string> out;
+    for (const Key& key : keys) {
+        std::string_view path(key.path);
+        for (size_t dot = path.find('.'); dot != path.npos; dot = path.find('.', dot + 1))
+            if (std::find(out.begin(), out.end(), path.substr(0, dot)) == out.end())
+                out.emplace_back(path.substr(0, dot));
     }
-    return prev[b.size()];
+    return out;
 }
 
-std::string where(const std::string& source, const toml::node& n) {
-    const auto& b = n.source().begin;
-    if (b.line == 0) return source;
-    return fmt::format("{}:{}", source, b.line);
+// A table that is neither a known section nor a key taking a table: a misspelled
+// section, or a misspelled key whose value is an inline table.
+bool unknown_table(const toml::node& v, const std::string& path, const std::vector<Key>& keys,
+                   const std::string& source, std::string* error) {
+    std::vector<std::string> candidates = sections(keys);
+    for (const Key& key : keys)
+        if (key.set_nested) candidates.emplace_back(key.path);
+    std::string best = closest(path, candidates);
+    bool best_is_key =
+        std::any_of(keys.begin(), keys.end(), [&](const Key& k) { return best == k.path; });
+    if (best == "endpoint") {
+        *error = fmt::format("{}: unknown section [{}] (did you mean [[endpoint]]?)",
+                             where(source, v), path);
+    } else if (best_is_key) {
+        *error =
+            fmt::format("{}: unknown key '{}' (did you mean '{}'?)", where(source, v), path, best);
+    } else if (!best.empty()) {
+        *error = fmt::format("{}: unknown section [{}] (did you mean [{}]?)", where(source, v),
+                             path, best);
+    } else {
+        *error = fmt::format("{}: unknown section [{}]", where(source, v), path);
+    }
+    return false;
 }
 
 bool apply_table(const toml::table& t, const std::string& prefix, const std::vector<Key>& keys,
@@ -259,32 +235,31 @@ bool apply_table(const toml::table& t, const std::string& prefix, const std::vec
     for (auto&& [k, v] : t) {
         std::string path =
             prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
-        if (v.is_table()) {
-            bool known_section = false;
-            for (const Key& key : keys)
-                if (std::string_view(key.path).starts_with(path + ".")) known_section = true;
-            if (!known_section) {
-                *error = fmt::format("{}: unknown section [{}]", where(source, v), path);
-                return false;
-            }
-            if (!apply_table(*v.as_table(), path, keys, source, error)) return false;
-            continue;
-        }
         const Key* found = nullptr;
         for (const Key& key : keys)
             if (path == key.path) found = &key;
-        if (!found) {
-            const Key* best = nullptr;
-            size_t best_d = 4;
-            for (const Key& key : keys) {
-                size_t d = edit_distance(path, key.path);
-                if (d < best_d) {
-                    best_d = d;
-                    best = &key;
-                }
+        if (found && found->set_nested) {
+            Problem p;
+            if (!found->set_nested(v, &p)) {
+                *error = fmt::format("{}: {}", where(source, p.at ? *p.at : v), p.message);
+                return false;
             }
-            *error = fmt::format("{}: unknown key '{}'", where(source, v), path);
-            if (best) *error += fmt::format(" (did you mean '{}'?)", best->path);
+            continue;
+        }
+        if (!found && v.is_table()) {
+            bool known_section = false;
+            for (const Key& key : keys)
+                if (std::string_view(key.path).starts_with(path + ".")) known_section = true;
+            if (!known_section) return unknown_table(v, path, keys, source, error);
+            if (!apply_table(*v.as_table(), path, keys, source, error)) return false;
+            continue;
+        }
+        if (!found) {
+            std::vector<std::string> paths;
+            for (const Key& key : keys)
+                paths.emplace_back(key.path);
+            *error =
+                fmt::format("{}: {}", where(source, v), unknown_key_message(path, path, paths));
             return false;
         }
         std::string why;
@@ -350,6 +325,10 @@ bool apply_config_text(Config& cfg, std::string_view text, const std::string& so
     }
     Config work = cfg;  // all or nothing
     if (!apply_table(doc, "", schema(work), source, error)) return false;
+    // A block without heartbeat_interval follows [sse] heartbeat_interval, also
+    // when a later file changes only that (the built-in endpoints set none).
+    for (EndpointConfig& e : work.endpoints)
+        if (!e.heartbeat_interval_set) e.heartbeat_interval_ms = work.heartbeat_interval_ms;
     cfg = std::move(work);
     return true;
 }
@@ -365,18 +344,6 @@ bool load_config(Config& cfg, const std::string& path, std::string* error) {
     std::stringstream ss;
     ss << f.rdbuf();
     return apply_config_text(cfg, ss.str(), path, error);
-}
-
-bool validate_config(const Config& cfg, std::string* error) {
-    if (cfg.recv_buffers & (cfg.recv_buffers - 1)) {
-        *error = fmt::format("engine.recv_buffers = {} must be a power of two", cfg.recv_buffers);
-        return false;
-    }
-    if (cfg.max_header_bytes < 256) {
-        *error = "http.max_header_bytes must be at least 256";
-        return false;
-    }
-    return true;
 }
 
 }  // namespace ringcast

@@ -1,12 +1,50 @@
 #pragma once
 // The daemon's configuration: the embedded defaults (default.toml), then the
 // operator's file, then command-line flags, each layer overriding the last.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace ringcast {
+
+// A count allowed per time window ("5 per minute": max = 5, window_ms = 60000).
+// max = 0 turns the limit off.
+struct RateWindow {
+    uint64_t max = 0;
+    uint64_t window_ms = 0;
+
+    bool operator==(const RateWindow&) const = default;
+};
+
+// One SSE endpoint: an [[endpoint]] block. An EndpointConfig built in code starts
+// from these values; the loader starts a block from the documented defaults
+// (rate_limit.window 1m, heartbeat_interval = [sse] heartbeat_interval).
+struct EndpointConfig {
+    std::string path;
+    // Channels a stream may pick with ?channels=; [] = any valid name. Without
+    // ?channels= a stream gets these, or [sse] default_channels when [].
+    std::vector<std::string> channels;
+    bool require_auth = false;
+    // A token must carry at least one of each non-empty list.
+    std::vector<std::string> allowed_roles, allowed_permissions;
+    uint64_t heartbeat_interval_ms = 30000;
+    uint64_t connection_timeout_ms = 0;  // maximum lifetime; 0 = none
+    RateWindow rate_limit;               // new streams per IP per window; max = max_connections
+    uint32_t max_connections_per_ip = 0;
+    uint32_t max_connections_per_user = 0;
+    // Loader bookkeeping: false when the block omitted heartbeat_interval, so that
+    // heartbeat_interval_ms follows [sse] heartbeat_interval of every later layer.
+    bool heartbeat_interval_set = false;
+
+    bool operator==(const EndpointConfig&) const = default;
+};
+
+// HS256 secrets shorter than this are refused: RFC 7518 section 3.2 asks for a key
+// at least as long as the hash (256 bits). validate_config applies it to
+// auth.secret; the daemon applies it to the content of auth.secret_file.
+inline constexpr size_t kMinHs256SecretBytes = 32;
 
 struct Config {
     // [server]
@@ -41,6 +79,31 @@ struct Config {
     uint32_t publish_max_pending = 0;
     std::vector<uint32_t> publish_allow_uids;
     std::vector<uint32_t> publish_allow_gids;
+    bool publish_http_require_auth = false;
+    std::vector<std::string> publish_api_keys;
+    RateWindow publish_rate_limit;       // per publisher
+    RateWindow publish_user_rate_limit;  // per target user of user-specific events
+    // [auth]
+    std::string auth_algorithm;  // "", "HS256", "RS256", "ES256"
+    std::string auth_secret;
+    std::string auth_secret_file;
+    std::string auth_public_key_file;
+    uint64_t auth_leeway_ms = 0;
+    std::string auth_issuer;
+    std::string auth_audience;
+    bool auth_header = false;
+    std::string auth_cookie;  // "" = not read
+    std::string auth_query;   // "" = not read
+    std::string auth_user_claim;
+    std::string auth_roles_claim;
+    std::string auth_permissions_claim;
+    std::string auth_subscriber_claim;
+    std::string auth_publish_claim;
+    std::string auth_admin_claim;
+    // [cors]
+    std::vector<std::string> cors_allowed_origins;  // [] = no CORS headers; ["*"] = any
+    bool cors_allow_credentials = false;
+    uint64_t cors_max_age_ms = 0;
     // [delivery]
     uint64_t max_queue = 0;
     uint64_t write_timeout_ms = 0;
@@ -51,6 +114,8 @@ struct Config {
     uint64_t recv_buffer_size = 0;
     uint32_t mesh_ring_capacity = 0;
     uint32_t connections_per_shard = 0;
+    // [[endpoint]] blocks. A file with any [[endpoint]] replaces the whole list.
+    std::vector<EndpointConfig> endpoints;
 };
 
 // The text of default.toml, compiled into the binary.
@@ -65,8 +130,21 @@ bool apply_config_text(Config& cfg, std::string_view text, const std::string& so
 // Embedded defaults, then the file at `path` if non-empty.
 bool load_config(Config& cfg, const std::string& path, std::string* error);
 
-// Checks rules that involve several keys or the environment; false with a message.
+// Checks rules that involve several keys; false with a message naming the keys
+// (endpoints by their path). Key files are not opened here: see read_key_file.
+// An endpoint that requires authentication while [auth] algorithm is empty is an
+// error, unless it is one of the built-in endpoints as shipped (those answer 401
+// until [auth] is configured), so that the printed defaults validate as a file.
 bool validate_config(const Config& cfg, std::string* error);
+
+// Reads the file named by auth.secret_file or auth.public_key_file (the path as
+// given, relative to the working directory) into *out, minus one trailing line
+// ending ("\n" or "\r\n"), so that `echo "$SECRET" > file` gives the secret itself
+// (PEM parsers do not need the final newline). False with a message naming the
+// file, never its content, when it cannot be read, is not a regular file, is empty
+// or is larger than 1 MiB. The caller checks an HS256 secret against
+// kMinHs256SecretBytes.
+bool read_key_file(const std::string& path, std::string* out, std::string* error);
 
 // "30s" / 30000 -> 30000 ms; "1MiB" / 1048576 -> bytes. Exposed for tests.
 bool parse_duration_ms(std::string_view text, uint64_t* ms);

@@ -1,10 +1,13 @@
 // Configuration: the embedded defaults load and validate; a file changes only
-// the keys it sets; every mistake is reported with file:line, the key, and what
-// was expected (and, for a misspelled key, the key that was probably meant).
+// the keys it sets ([[endpoint]] blocks replace the built-in list); every mistake
+// is reported with file:line, the key, and what was expected (and, for a
+// misspelled key, the key that was probably meant); rules across keys are
+// validate_config's.
 #include "config/config.h"
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -15,12 +18,29 @@
 namespace ringcast {
 namespace {
 
+std::string join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v)
+        out += s + ",";
+    return out;
+}
+
+std::string join_ids(const std::vector<uint32_t>& v) {
+    std::string out;
+    for (uint32_t id : v)
+        out += std::to_string(id) + ",";
+    return out;
+}
+
+std::string rate(const RateWindow& r) {
+    return std::to_string(r.max) + "/" + std::to_string(r.window_ms) + "ms";
+}
+
 // Every field by its TOML key, so two configs can be compared and differences named.
+// Endpoints are compared apart (see changed()).
 std::map<std::string, std::string> fields(const Config& c) {
     auto s = [](auto v) { return std::to_string(v); };
-    std::string channels;
-    for (const auto& ch : c.default_channels)
-        channels += ch + ",";
+    std::string channels = join(c.default_channels);
     return {
         {"server.http", c.http},
         {"server.shards", s(c.shards)},
@@ -42,6 +62,34 @@ std::map<std::string, std::string> fields(const Config& c) {
         {"sse.retry", s(c.retry_ms)},
         {"sse.default_channels", channels},
         {"sse.max_channels_per_stream", s(c.max_channels_per_stream)},
+        {"auth.algorithm", c.auth_algorithm},
+        {"auth.secret", c.auth_secret},
+        {"auth.secret_file", c.auth_secret_file},
+        {"auth.public_key_file", c.auth_public_key_file},
+        {"auth.leeway", s(c.auth_leeway_ms)},
+        {"auth.issuer", c.auth_issuer},
+        {"auth.audience", c.auth_audience},
+        {"auth.header", s(c.auth_header)},
+        {"auth.cookie", c.auth_cookie},
+        {"auth.query", c.auth_query},
+        {"auth.user_claim", c.auth_user_claim},
+        {"auth.roles_claim", c.auth_roles_claim},
+        {"auth.permissions_claim", c.auth_permissions_claim},
+        {"auth.subscriber_claim", c.auth_subscriber_claim},
+        {"auth.publish_claim", c.auth_publish_claim},
+        {"auth.admin_claim", c.auth_admin_claim},
+        {"publish.max_line", s(c.publish_max_line)},
+        {"publish.max_reply_backlog", s(c.publish_max_reply_backlog)},
+        {"publish.max_pending", s(c.publish_max_pending)},
+        {"publish.allow_uids", join_ids(c.publish_allow_uids)},
+        {"publish.allow_gids", join_ids(c.publish_allow_gids)},
+        {"publish.http_require_auth", s(c.publish_http_require_auth)},
+        {"publish.api_keys", join(c.publish_api_keys)},
+        {"publish.rate_limit", rate(c.publish_rate_limit)},
+        {"publish.user_rate_limit", rate(c.publish_user_rate_limit)},
+        {"cors.allowed_origins", join(c.cors_allowed_origins)},
+        {"cors.allow_credentials", s(c.cors_allow_credentials)},
+        {"cors.max_age", s(c.cors_max_age_ms)},
         {"delivery.max_queue", s(c.max_queue)},
         {"delivery.write_timeout", s(c.write_timeout_ms)},
         {"engine.sq_entries", s(c.sq_entries)},
@@ -53,12 +101,14 @@ std::map<std::string, std::string> fields(const Config& c) {
     };
 }
 
-// Keys whose values differ between a and b.
+// Keys whose values differ between a and b ("endpoint" if the endpoints do).
 std::map<std::string, std::string> changed(const Config& a, const Config& b) {
     std::map<std::string, std::string> out;
     auto fa = fields(a), fb = fields(b);
     for (auto& [k, v] : fb)
         if (fa[k] != v) out[k] = v;
+    if (a.endpoints != b.endpoints)
+        out["endpoint"] = std::to_string(b.endpoints.size()) + " endpoints";
     return out;
 }
 
@@ -297,6 +347,357 @@ TEST(Config, ValidateRejectsNonPowerOfTwoReceiveBuffers) {
     EXPECT_EQ(err, "engine.recv_buffers = 500 must be a power of two");
     ASSERT_EQ(apply(c, "[engine]\nrecv_buffers = 2048\n"), "");
     EXPECT_TRUE(validate_config(c, &err)) << err;
+}
+
+// --- [auth], [publish], [cors] ---------------------------------------------------
+
+TEST(Config, BuiltInAuthPublishAndCorsDefaults) {
+    Config c = defaults();
+    EXPECT_EQ(c.auth_algorithm, "");
+    EXPECT_EQ(c.auth_secret, "");
+    EXPECT_EQ(c.auth_secret_file, "");
+    EXPECT_EQ(c.auth_public_key_file, "");
+    EXPECT_EQ(c.auth_leeway_ms, 30'000u);
+    EXPECT_EQ(c.auth_issuer, "");
+    EXPECT_EQ(c.auth_audience, "");
+    EXPECT_TRUE(c.auth_header);
+    EXPECT_EQ(c.auth_cookie, "ringcast_token");
+    EXPECT_EQ(c.auth_query, "token");
+    EXPECT_EQ(c.auth_user_claim, "sub");
+    EXPECT_EQ(c.auth_roles_claim, "roles");
+    EXPECT_EQ(c.auth_permissions_claim, "permissions");
+    EXPECT_EQ(c.auth_subscriber_claim, "subscriber");
+    EXPECT_EQ(c.auth_publish_claim, "publish");
+    EXPECT_EQ(c.auth_admin_claim, "admin");
+    EXPECT_TRUE(c.publish_http_require_auth);
+    EXPECT_TRUE(c.publish_api_keys.empty());
+    EXPECT_EQ(c.publish_rate_limit, (RateWindow{0, 1000}));
+    EXPECT_EQ(c.publish_user_rate_limit, (RateWindow{0, 60'000}));
+    EXPECT_TRUE(c.cors_allowed_origins.empty());
+    EXPECT_FALSE(c.cors_allow_credentials);
+    EXPECT_EQ(c.cors_max_age_ms, 600'000u);
+}
+
+TEST(Config, AuthKeysParse) {
+    Config c = defaults();
+    ASSERT_EQ(apply(c,
+                    "[auth]\nalgorithm = \"RS256\"\npublic_key_file = \"/k.pem\"\n"
+                    "leeway = \"5s\"\nissuer = \"https://issuer\"\naudience = \"ringcast\"\n"
+                    "header = false\ncookie = \"\"\nquery = \"access_token\"\n"
+                    "user_claim = \"uid\"\nroles_claim = \"r\"\npermissions_claim = \"p\"\n"
+                    "subscriber_claim = \"s\"\npublish_claim = \"pub\"\nadmin_claim = \"a\"\n"),
+              "");
+    EXPECT_EQ(c.auth_algorithm, "RS256");
+    EXPECT_EQ(c.auth_public_key_file, "/k.pem");
+    EXPECT_EQ(c.auth_leeway_ms, 5000u);
+    EXPECT_EQ(c.auth_issuer, "https://issuer");
+    EXPECT_EQ(c.auth_audience, "ringcast");
+    EXPECT_FALSE(c.auth_header);
+    EXPECT_EQ(c.auth_cookie, "");
+    EXPECT_EQ(c.auth_query, "access_token");
+    EXPECT_EQ(c.auth_user_claim, "uid");
+    EXPECT_EQ(c.auth_admin_claim, "a");
+    std::string err;
+    EXPECT_TRUE(validate_config(c, &err)) << err;
+}
+
+TEST(Config, AuthValueErrors) {
+    const std::pair<const char*, const char*> cases[] = {
+        {"[auth]\nalgorithm = \"HS512\"",
+         "test.toml:2: 'auth.algorithm' must be one of \"\", \"HS256\", \"RS256\", \"ES256\""},
+        {"[auth]\nalgorithm = \"hs256\"",
+         "test.toml:2: 'auth.algorithm' must be one of \"\", \"HS256\", \"RS256\", \"ES256\""},
+        {"[auth]\nheader = \"yes\"", "test.toml:2: 'auth.header' expected true or false"},
+        {"[auth]\nleeway = \"a bit\"",
+         "test.toml:2: 'auth.leeway' expected a duration: milliseconds, or a string like "
+         "\"500ms\", \"30s\", \"5m\", \"1h\""},
+        {"[auth]\nsecret = 42", "test.toml:2: 'auth.secret' expected a string"},
+        {"[auth]\nsecrets = \"x\"",
+         "test.toml:2: unknown key 'auth.secrets' (did you mean 'auth.secret'?)"},
+        {"[publish]\napi_keys = \"k\"",
+         "test.toml:2: 'publish.api_keys' expected an array of API keys"},
+        {"[publish]\nhttp_require_auth = 1",
+         "test.toml:2: 'publish.http_require_auth' expected true or false"},
+        {"[cors]\nallowed_origins = [1]",
+         "test.toml:2: 'cors.allowed_origins' expected an array of strings"},
+        {"[cors]\nmax_age = -1",
+         "test.toml:2: 'cors.max_age' expected a duration: milliseconds, or a string like "
+         "\"500ms\", \"30s\", \"5m\", \"1h\""},
+    };
+    for (auto [text, want] : cases) {
+        Config c = defaults();
+        EXPECT_EQ(apply(c, text), want) << text;
+    }
+}
+
+// --- inline tables: rate limits -------------------------------------------------
+
+TEST(Config, RateLimitInlineTables) {
+    Config c = defaults();
+    ASSERT_EQ(apply(c,
+                    "[publish]\nrate_limit = { max = 100, window = \"1s\" }\n"
+                    "user_rate_limit = { max = 5, window = \"1m\" }\n"),
+              "");
+    EXPECT_EQ(c.publish_rate_limit, (RateWindow{100, 1000}));
+    EXPECT_EQ(c.publish_user_rate_limit, (RateWindow{5, 60'000}))
+        << "the applications' \"5 per user per minute\"";
+
+    // Tables merge key by key, as sections do: the window stays.
+    ASSERT_EQ(apply(c, "[publish]\nuser_rate_limit = { max = 7 }\n"), "");
+    EXPECT_EQ(c.publish_user_rate_limit, (RateWindow{7, 60'000}));
+    // The same as a section, and as dotted keys.
+    ASSERT_EQ(apply(c, "[publish.rate_limit]\nwindow = \"10s\"\n"), "");
+    EXPECT_EQ(c.publish_rate_limit, (RateWindow{100, 10'000}));
+    ASSERT_EQ(apply(c, "publish.rate_limit.max = 3\n"), "");
+    EXPECT_EQ(c.publish_rate_limit, (RateWindow{3, 10'000}));
+    ASSERT_EQ(apply(c, "[publish]\nrate_limit = { max = 0, window = 0 }\n"), "");
+    EXPECT_EQ(c.publish_rate_limit, (RateWindow{0, 0}));
+}
+
+TEST(Config, RateLimitInlineTableErrors) {
+    const std::pair<const char*, const char*> cases[] = {
+        {"[publish]\nrate_limit = 5",
+         "test.toml:2: 'publish.rate_limit' expected an inline table like { max = 5, window = "
+         "\"1m\" }"},
+        {"[publish]\nrate_limit = { max = 5, window = \"soon\" }",
+         "test.toml:2: 'publish.rate_limit.window' expected a duration: milliseconds, or a "
+         "string like \"500ms\", \"30s\", \"5m\", \"1h\""},
+        {"[publish]\nrate_limit = { max = -1 }",
+         "test.toml:2: 'publish.rate_limit.max' must be between 0 and 4294967295"},
+        {"[publish]\nrate_limit = { max = \"5\" }",
+         "test.toml:2: 'publish.rate_limit.max' expected an integer"},
+        {"[publish]\nrate_limit = { maxx = 5 }",
+         "test.toml:2: unknown key 'publish.rate_limit.maxx' (did you mean "
+         "'publish.rate_limit.max'?)"},
+        // The endpoint spelling, in the publish table: pointed to the right one.
+        {"[publish]\n\nuser_rate_limit = { max_connections = 5, window = \"1m\" }",
+         "test.toml:3: unknown key 'publish.user_rate_limit.max_connections' (did you mean "
+         "'publish.user_rate_limit.max'?)"},
+        {"[publish]\nrate_limt = { max = 5 }",
+         "test.toml:2: unknown key 'publish.rate_limt' (did you mean 'publish.rate_limit'?)"},
+        {"[publish.rate_limit]\nwindow = true",
+         "test.toml:2: 'publish.rate_limit.window' expected a duration: milliseconds, or a "
+         "string like \"500ms\", \"30s\", \"5m\", \"1h\""},
+    };
+    for (auto [text, want] : cases) {
+        Config c = defaults();
+        EXPECT_EQ(apply(c, text), want) << text;
+    }
+}
+
+// --- [[endpoint]] ---------------------------------------------------------------
+
+EndpointConfig endpoint(std::string path) {
+    EndpointConfig e;
+    e.path = std::move(path);
+    e.rate_limit.window_ms = 60'000;
+    return e;
+}
+
+TEST(Config, BuiltInEndpointsAreTheApplicationsFour) {
+    Config c = defaults();
+    ASSERT_EQ(c.endpoints.size(), 4u);
+
+    EndpointConfig general = endpoint("/api/sse/stream");
+    general.rate_limit = {50, 60'000};
+    EXPECT_EQ(c.endpoints[0], general);
+    general.path = "/api/sse";
+    EXPECT_EQ(c.endpoints[1], general);
+
+    EndpointConfig admin = endpoint("/api/admin/sse/stream");
+    admin.channels = {"admin-actions"};
+    admin.require_auth = true;
+    admin.allowed_roles = {"admin", "moderator"};
+    EXPECT_EQ(c.endpoints[2], admin);
+
+    EndpointConfig dashboard = endpoint("/api/dashboard/sse");
+    dashboard.channels = {"live-updates"};
+    dashboard.require_auth = true;
+    dashboard.allowed_permissions = {"dashboard.view"};
+    EXPECT_EQ(c.endpoints[3], dashboard);
+
+    // Their require_auth endpoints stand without [auth]: they answer 401 until it is set.
+    std::string err;
+    EXPECT_TRUE(validate_config(c, &err)) << err;
+}
+
+// The commented template in default.toml documents what an omitted key takes
+// (docs/configuration.md is checked against it): it must parse as an endpoint,
+// and spelling every key out must change nothing.
+TEST(Config, EndpointTemplateInTheDefaultsIsWhatOmittedKeysTake) {
+    std::string text(default_config_toml());
+    size_t at = text.find("\n#   [[endpoint]]\n");
+    ASSERT_NE(at, std::string::npos);
+    std::string block;
+    for (size_t line = at + 1; text.compare(line, 4, "#   ") == 0;) {
+        size_t end = text.find('\n', line);
+        block += text.substr(line + 4, end - line - 4) + "\n";
+        line = end + 1;
+    }
+    Config spelled = defaults(), omitted = defaults();
+    ASSERT_EQ(apply(spelled, block.c_str()), "") << block;
+    ASSERT_EQ(apply(omitted, "[[endpoint]]\npath = \"/api/example\"\n"), "");
+    ASSERT_EQ(spelled.endpoints.size(), 1u);
+    ASSERT_EQ(omitted.endpoints.size(), 1u);
+    EndpointConfig e = spelled.endpoints[0];
+    EXPECT_TRUE(e.heartbeat_interval_set);
+    e.heartbeat_interval_set = false;  // the template shows [sse]'s value
+    EXPECT_EQ(e, omitted.endpoints[0]);
+    EXPECT_EQ(e, endpoint("/api/example"));
+    // Every key is in the template: 10 keys, 10 lines.
+    EXPECT_EQ(std::count(block.begin(), block.end(), '\n'), 11) << block;
+}
+
+// `ringcastd --print-default-config > ringcast.toml` gives a file that validates:
+// its endpoints are the built-in ones, which may require authentication before
+// [auth] is configured (they answer 401 until then).
+TEST(Config, ThePrintedDefaultsValidateAsAFile) {
+    Config c = defaults();
+    ASSERT_EQ(apply(c, std::string(default_config_toml()).c_str(), "ringcast.toml"), "");
+    EXPECT_TRUE(changed(defaults(), c).empty());
+    std::string err;
+    EXPECT_TRUE(validate_config(c, &err)) << err;
+    ASSERT_EQ(apply(c, "[sse]\nheartbeat_interval = \"5s\"\n"), "");
+    EXPECT_TRUE(validate_config(c, &err)) << err << " (their heartbeat follows [sse])";
+}
+
+TEST(Config, EndpointBlocksReplaceTheBuiltInList) {
+    Config base = defaults();
+    Config c = base;
+    ASSERT_EQ(apply(c,
+                    "[[endpoint]]\n"
+                    "path = \"/api/chat/sse\"\n"
+                    "channels = [\"chat\"]\n"
+                    "require_auth = true\n"
+                    "allowed_roles = [\"member\"]\n"
+                    "allowed_permissions = [\"chat.read\"]\n"
+                    "heartbeat_interval = \"10s\"\n"
+                    "connection_timeout = \"10m\"\n"
+                    "rate_limit = { max_connections = 20, window = \"30s\" }\n"
+                    "max_connections_per_ip = 4\n"
+                    "max_connections_per_user = 5\n"
+                    "\n"
+                    "[[endpoint]]\n"
+                    "path = \"/events\"\n"),
+              "");
+    EXPECT_EQ(changed(base, c), (std::map<std::string, std::string>{{"endpoint", "2 endpoints"}}));
+    ASSERT_EQ(c.endpoints.size(), 2u);
+    const EndpointConfig& chat = c.endpoints[0];
+    EXPECT_EQ(chat.path, "/api/chat/sse");
+    EXPECT_EQ(chat.channels, std::vector<std::string>{"chat"});
+    EXPECT_TRUE(chat.require_auth);
+    EXPECT_EQ(chat.allowed_roles, std::vector<std::string>{"member"});
+    EXPECT_EQ(chat.allowed_permissions, std::vector<std::string>{"chat.read"});
+    EXPECT_EQ(chat.heartbeat_interval_ms, 10'000u);
+    EXPECT_EQ(chat.connection_timeout_ms, 600'000u);
+    EXPECT_EQ(chat.rate_limit, (RateWindow{20, 30'000}));
+    EXPECT_EQ(chat.max_connections_per_ip, 4u);
+    EXPECT_EQ(chat.max_connections_per_user, 5u);
+    EXPECT_EQ(c.endpoints[1], endpoint("/events"));
+}
+
+TEST(Config, EndpointWithoutHeartbeatFollowsTheSseOne) {
+    // Without [[endpoint]]: the built-in endpoints follow a changed [sse] value.
+    Config c = defaults();
+    ASSERT_EQ(apply(c, "[sse]\nheartbeat_interval = \"15s\"\n"), "");
+    for (const EndpointConfig& e : c.endpoints)
+        EXPECT_EQ(e.heartbeat_interval_ms, 15'000u) << e.path;
+
+    // In the same file, whatever the order; a block's own value wins.
+    Config d = defaults();
+    ASSERT_EQ(apply(d,
+                    "[[endpoint]]\npath = \"/a\"\n[[endpoint]]\npath = \"/b\"\n"
+                    "heartbeat_interval = \"10s\"\n[sse]\nheartbeat_interval = \"20s\"\n"),
+              "");
+    EXPECT_EQ(d.endpoints[0].heartbeat_interval_ms, 20'000u);
+    EXPECT_EQ(d.endpoints[1].heartbeat_interval_ms, 10'000u);
+}
+
+TEST(Config, EndpointsInlineArrayFormWorks) {
+    Config c = defaults();
+    ASSERT_EQ(apply(c, "endpoint = [{ path = \"/a\" }, { path = \"/b\", channels = [\"x\"] }]\n"),
+              "");
+    ASSERT_EQ(c.endpoints.size(), 2u);
+    EXPECT_EQ(c.endpoints[1].channels, std::vector<std::string>{"x"});
+}
+
+TEST(Config, UnknownKeyInsideAnEndpointNamesTheBlock) {
+    Config c = defaults();
+    std::string err = apply(c,
+                            "[[endpoint]]\npath = \"/a\"\n\n[[endpoint]]\npath = \"/b\"\n\n"
+                            "[[endpoint]]\npath = \"/c\"\nchanels = [\"chat\"]\n",
+                            "/etc/ringcast.toml");
+    EXPECT_EQ(err,
+              "/etc/ringcast.toml:9: unknown key 'endpoint[2].chanels' (did you mean "
+              "'endpoint[2].channels'?)");
+    err = apply(c, "[[endpoint]]\npath = \"/a\"\nallowed_role = [\"admin\"]\n");
+    EXPECT_EQ(err,
+              "test.toml:3: unknown key 'endpoint[0].allowed_role' (did you mean "
+              "'endpoint[0].allowed_roles'?)");
+    err = apply(c, "[[endpoint]]\npath = \"/a\"\nsomething_else = 1\n");
+    EXPECT_EQ(err, "test.toml:3: unknown key 'endpoint[0].something_else'");
+    // The publish spelling of a rate limit, in an endpoint.
+    err = apply(c, "[[endpoint]]\npath = \"/a\"\nrate_limit = { max = 50, window = \"1m\" }\n");
+    EXPECT_EQ(err,
+              "test.toml:3: unknown key 'endpoint[0].rate_limit.max' (did you mean "
+              "'endpoint[0].rate_limit.max_connections'?)");
+    err = apply(c, "[[endpoints]]\npath = \"/a\"\n");
+    EXPECT_EQ(err, "test.toml:1: unknown key 'endpoints' (did you mean 'endpoint'?)");
+    err = apply(c, "[endpoints]\npath = \"/a\"\n");
+    EXPECT_EQ(err, "test.toml:1: unknown section [endpoints] (did you mean [[endpoint]]?)");
+    err = apply(c, "[servre]\nshards = 1\n");
+    EXPECT_EQ(err, "test.toml:1: unknown section [servre] (did you mean [server]?)");
+}
+
+TEST(Config, EndpointValueErrors) {
+    const std::pair<const char*, const char*> cases[] = {
+        {"[[endpoint]]\npath = \"/a\"\nchannels = \"chat\"",
+         "test.toml:3: 'endpoint[0].channels' expected an array of channel names"},
+        {"[[endpoint]]\npath = \"/a\"\nchannels = [\"chat\", 1]",
+         "test.toml:3: 'endpoint[0].channels' expected an array of strings"},
+        {"[[endpoint]]\npath = \"/a\"\nrequire_auth = \"yes\"",
+         "test.toml:3: 'endpoint[0].require_auth' expected true or false"},
+        {"[[endpoint]]\npath = \"/a\"\nallowed_roles = \"admin\"",
+         "test.toml:3: 'endpoint[0].allowed_roles' expected an array of role names"},
+        {"[[endpoint]]\npath = \"/a\"\nheartbeat_interval = \"0s\"",
+         "test.toml:3: 'endpoint[0].heartbeat_interval' must be at least 100 ms"},
+        {"[[endpoint]]\npath = \"/a\"\nconnection_timeout = \"forever\"",
+         "test.toml:3: 'endpoint[0].connection_timeout' expected a duration: milliseconds, or a "
+         "string like \"500ms\", \"30s\", \"5m\", \"1h\""},
+        {"[[endpoint]]\npath = \"/a\"\nmax_connections_per_ip = -1",
+         "test.toml:3: 'endpoint[0].max_connections_per_ip' must be between 0 and 4294967295"},
+        {"[[endpoint]]\npath = \"/a\"\nmax_connections_per_user = 1.5",
+         "test.toml:3: 'endpoint[0].max_connections_per_user' expected an integer"},
+        {"[[endpoint]]\npath = \"/a\"\nrate_limit = 50",
+         "test.toml:3: 'endpoint[0].rate_limit' expected an inline table like { max_connections "
+         "= 5, window = \"1m\" }"},
+        {"[[endpoint]]\npath = \"/a\"\nrate_limit = { max_connections = 50, window = \"1 minute\" "
+         "}",
+         "test.toml:3: 'endpoint[0].rate_limit.window' expected a duration: milliseconds, or a "
+         "string like \"500ms\", \"30s\", \"5m\", \"1h\""},
+        {"[[endpoint]]\npath = 5", "test.toml:2: 'endpoint[0].path' expected a string"},
+        {"[[endpoint]]\npath = \"/a\"\n[[endpoint]]\nchannels = [\"x\"]",
+         "test.toml:3: 'endpoint[1]' has no path (every [[endpoint]] needs one)"},
+        {"[endpoint]\npath = \"/a\"",
+         "test.toml:1: 'endpoint' expected [[endpoint]] blocks (an array of tables), one per SSE "
+         "endpoint"},
+        {"endpoint = [\"/a\"]",
+         "test.toml:1: 'endpoint' expected [[endpoint]] blocks (an array of tables), one per SSE "
+         "endpoint"},
+        {"endpoint = []",
+         "test.toml:1: 'endpoint' is empty: at least one [[endpoint]] block is needed"},
+    };
+    for (auto [text, want] : cases) {
+        Config c = defaults();
+        EXPECT_EQ(apply(c, text), want) << text;
+    }
+}
+
+TEST(Config, BadEndpointLeavesTheConfigUntouched) {
+    Config base = defaults();
+    Config c = base;
+    EXPECT_NE(apply(c, "[[endpoint]]\npath = \"/a\"\n[[endpoint]]\npath = \"/b\"\nbad = 1\n"), "");
+    EXPECT_TRUE(changed(base, c).empty());
 }
 
 // --- units ----------------------------------------------------------------------
