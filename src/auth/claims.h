@@ -1,0 +1,19 @@
+#pragma once
+// The identity a verified token yields: what targeting and endpoint gates read.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ringcast {
+
+struct Claims {
+    std::string user;  // never empty in a verified token
+    std::vector<std::string> roles;
+    std::vector<std::string> permissions;
+    bool subscriber = false;
+    bool publish = false;      // may POST /api/publish
+    bool admin = false;        // the admin claim, or role "admin"
+    int64_t expires_at_s = 0;  // the token's exp (Unix seconds); 0 = never expires
+};
+
+}  // namespace ringcast

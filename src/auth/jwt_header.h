@@ -1,0 +1,30 @@
+#pragma once
+// The JOSE header of a token, read before any signature is checked: the verifier
+// must know which algorithm the token claims before it lets libjwt pick a
+// verification routine from that very claim.
+#include <string>
+#include <string_view>
+
+#include <simdjson.h>
+
+namespace ringcast {
+
+struct JwtHeader {
+    std::string alg;
+    // The header names "alg" more than once. JSON parsers disagree on which
+    // occurrence wins (simdjson the first, jansson — libjwt's — the last), so
+    // such a header could show us one algorithm and libjwt another.
+    bool alg_repeated = false;
+    // The header lists critical extensions ("crit"), which RFC 7515 §4.1.11
+    // requires a verifier that does not implement them to refuse.
+    bool has_crit = false;
+    // "typ" is a string other than "JWT" (in any case), e.g. RFC 9068's "at+jwt".
+    // libjwt 1.10 refuses such tokens, so the verifier says why before it does.
+    bool foreign_typ = false;
+};
+
+// False with *error when `json` is not a JSON object with a string "alg".
+bool read_jwt_header(simdjson::dom::parser& parser, std::string_view json, JwtHeader* out,
+                     std::string* error);
+
+}  // namespace ringcast

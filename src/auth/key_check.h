@@ -1,0 +1,25 @@
+#pragma once
+// The start-up check of the configured verification key.
+//
+// libjwt 1.10 parses the key on every verification and reports any problem as a
+// failed signature, so a wrong key would otherwise show up only as every client
+// getting 401. Checking it once, with OpenSSL, lets the daemon refuse to start
+// with a message that says what is wrong.
+#include <string>
+
+#include "auth/auth_options.h"
+
+namespace ringcast {
+
+// True when options.key can verify options.algorithm:
+//   none   anything (the key is not used);
+//   HS256  a secret of at least 32 bytes (RFC 7518 §3.2: no shorter than the
+//          hash) that is not a PEM block — a public key as an HMAC secret is the
+//          shape of an algorithm-confusion attack, never a deliberate choice;
+//   RS256  a PEM "PUBLIC KEY" (SubjectPublicKeyInfo) holding an RSA key of at
+//          least 2048 bits;
+//   ES256  a PEM "PUBLIC KEY" holding an EC key on P-256.
+// Otherwise false with *error. The message never quotes the key.
+bool check_auth_key(const AuthOptions& options, std::string* error);
+
+}  // namespace ringcast

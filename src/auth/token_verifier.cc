@@ -1,0 +1,157 @@
+#include "auth/token_verifier.h"
+
+#include <jwt.h>
+#include <openssl/err.h>
+
+#include <algorithm>
+#include <limits>
+#include <memory>
+
+#include <simdjson.h>
+
+#include "auth/jwt_claims.h"
+#include "auth/jwt_header.h"
+#include "auth/jwt_segments.h"
+#include "auth/key_check.h"
+
+namespace ringcast {
+
+namespace {
+
+Verified refuse(std::string_view code, std::string message) {
+    Verified v;
+    v.error_code.assign(code);
+    v.message = std::move(message);
+    return v;
+}
+
+jwt_alg_t libjwt_alg(JwtAlgorithm a) {
+    switch (a) {
+        case JwtAlgorithm::none: return JWT_ALG_NONE;
+        case JwtAlgorithm::hs256: return JWT_ALG_HS256;
+        case JwtAlgorithm::rs256: return JWT_ALG_RS256;
+        case JwtAlgorithm::es256: return JWT_ALG_ES256;
+    }
+    return JWT_ALG_INVAL;
+}
+
+struct JwtFree {
+    void operator()(jwt_t* j) const { jwt_free(j); }
+};
+using Jwt = std::unique_ptr<jwt_t, JwtFree>;
+
+constexpr int64_t kMaxMs = std::numeric_limits<int64_t>::max();
+
+int64_t seconds_to_ms(int64_t s) {
+    int64_t r;
+    if (!__builtin_mul_overflow(s, int64_t(1000), &r)) return r;
+    return s > 0 ? kMaxMs : std::numeric_limits<int64_t>::min();
+}
+
+// Saturating a + b for the time comparisons: exp and nbf come from the token and
+// the leeway from the operator, so neither may overflow.
+int64_t add_sat(int64_t a, int64_t b) {
+    int64_t r;
+    if (!__builtin_add_overflow(a, b, &r)) return r;
+    return b > 0 ? kMaxMs : std::numeric_limits<int64_t>::min();
+}
+
+// Scratch for the header and payload JSON. One per thread because the verifier
+// is shared by all shards; the parser keeps its buffers between tokens, so a
+// verification allocates nothing for JSON once warm.
+simdjson::dom::parser& json_parser() {
+    thread_local simdjson::dom::parser parser;
+    return parser;
+}
+
+}  // namespace
+
+std::optional<TokenVerifier> TokenVerifier::create(AuthOptions options, std::string* error) {
+    if (!check_auth_key(options, error)) return std::nullopt;
+    return TokenVerifier(std::move(options));
+}
+
+Verified TokenVerifier::verify(std::string_view token, int64_t now_s) const {
+    using namespace token_error;
+    if (!configured()) return refuse(not_configured, "authentication is not configured");
+    if (token.size() > kMaxTokenBytes) return refuse(malformed, "token is longer than 8192 bytes");
+
+    std::string error;
+    JwtSegments segments;
+    if (!decode_jwt_segments(token, &segments, &error)) return refuse(malformed, error);
+
+    simdjson::dom::parser& parser = json_parser();
+    JwtHeader header;
+    if (!read_jwt_header(parser, segments.header, &header, &error)) return refuse(malformed, error);
+    std::string_view expected = jwt_algorithm_name(_options.algorithm);
+    if (header.alg_repeated)
+        return refuse(unsupported_algorithm, "token header names its algorithm more than once");
+    if (header.alg == "none")
+        return refuse(unsupported_algorithm, "unsigned tokens (alg \"none\") are not accepted");
+    if (header.alg != expected)
+        return refuse(unsupported_algorithm, "token is not signed with " + std::string(expected) +
+                                                 ", the only algorithm accepted");
+    if (header.has_crit)
+        return refuse(malformed, "token header lists critical extensions (crit), none supported");
+    if (header.foreign_typ)
+        return refuse(malformed, "token type (typ) is not \"JWT\", the only one accepted");
+
+    simdjson::dom::object payload;
+    if (parser.parse(segments.payload.data(), segments.payload.size()).get_object().get(payload) !=
+        simdjson::SUCCESS)
+        return refuse(malformed, "token payload is not a JSON object");
+
+    // From here on libjwt sees the token. It needs a NUL-terminated copy.
+    if (segments.signature_bytes == 0) return refuse(bad_signature, "token is not signed");
+    std::string text(token);
+    const auto* key = reinterpret_cast<const unsigned char*>(_options.key.data());
+    jwt_t* raw = nullptr;
+    int rc = jwt_decode(&raw, text.c_str(), key, int(_options.key.size()));
+    Jwt jwt(raw);
+    if (rc != 0) {
+        ERR_clear_error();  // libjwt leaves OpenSSL's reasons on this thread's queue
+        // libjwt answers EINVAL for both a bad signature and JSON its own parser
+        // (jansson) refuses where simdjson did not; decoding again without a key
+        // tells them apart.
+        jwt_t* unverified = nullptr;
+        int parse_rc = jwt_decode(&unverified, text.c_str(), nullptr, 0);
+        jwt_free(unverified);
+        if (parse_rc != 0)
+            return refuse(malformed,
+                          "token holds JSON that libjwt cannot read (an integer beyond 64 bits "
+                          "or a number beyond a double, or \\u0000 in a string)");
+        return refuse(bad_signature, "token signature does not verify");
+    }
+    if (jwt_get_alg(jwt.get()) != libjwt_alg(_options.algorithm))
+        return refuse(unsupported_algorithm, "token is not signed with " + std::string(expected) +
+                                                 ", the only algorithm accepted");
+
+    TokenClaims claims;
+    if (!read_token_claims(payload, _options, &claims, &error)) return refuse(malformed, error);
+
+    int64_t now_ms = seconds_to_ms(now_s);
+    int64_t leeway_ms = int64_t(std::min<uint64_t>(_options.leeway_ms, uint64_t(kMaxMs)));
+    // RFC 7519 §4.1.4: valid only *before* exp; §4.1.5: valid from nbf on.
+    if (claims.expires_ms && now_ms >= add_sat(*claims.expires_ms, leeway_ms))
+        return refuse(expired, "token has expired");
+    if (claims.not_before_ms && add_sat(now_ms, leeway_ms) < *claims.not_before_ms)
+        return refuse(not_yet_valid, "token is not valid yet (nbf is in the future)");
+    if (!_options.issuer.empty() && claims.issuer != _options.issuer)
+        return refuse(wrong_issuer, "token was not issued by the configured issuer (iss)");
+    if (!_options.audience.empty()) {
+        bool found = false;
+        for (const std::string& a : claims.audience)
+            found = found || a == _options.audience;
+        if (!found) return refuse(wrong_audience, "token is not meant for this audience (aud)");
+    }
+    if (claims.identity.user.empty())
+        return refuse(missing_subject,
+                      "token has no user id (claim \"" + _options.user_claim + "\")");
+
+    Verified v;
+    v.ok = true;
+    v.claims = std::move(claims.identity);
+    return v;
+}
+
+}  // namespace ringcast
