@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "core/uring_probe.h"
+#include "server/auth_setup.h"
 #include "server/daemon.h"
 
 using namespace ringcast;
@@ -92,7 +93,9 @@ int main(int argc, char** argv) {
     Config cfg;
     std::string error;
     if (!check_path.empty()) {
-        if (!load_config(cfg, check_path, &error) || !validate_config(cfg, &error)) {
+        // The key files too: a check that passes means the daemon will start.
+        if (!load_config(cfg, check_path, &error) || !validate_config(cfg, &error) ||
+            !make_token_verifier(cfg, &error)) {
             std::fprintf(stderr, "%s\n", error.c_str());
             return kExitUsage;
         }

@@ -26,6 +26,10 @@ void add_flags(CLI::App& app, LoadOptions& o) {
     app.add_option("--publish-unix", o.publish_unix,
                    "publish over the daemon's Unix socket at this path (the socket protocol, "
                    "with the C++ client) instead of HTTP");
+    app.add_option("--api-key", o.api_key,
+                   "sent as X-API-Key with publishes and GET /api/stats (one of the daemon's "
+                   "publish.api_keys)")
+        ->envname("RINGCAST_API_KEY");
     app.add_option("--publish-path", o.publish_path, "publish endpoint path")
         ->capture_default_str();
     app.add_option("--channel", o.channel, "channel to subscribe and publish to")

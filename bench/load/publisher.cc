@@ -155,9 +155,10 @@ bool Publisher::setup() {
         epoll_ctl(_ep, EPOLL_CTL_ADD, _conns[k].fd, &ev);
     }
     _head_prefix = fmt::format(
-        "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n"
+        "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n{}"
         "Content-Length: ",
-        _cfg.path, _cfg.target.text);
+        _cfg.path, _cfg.target.text,
+        _cfg.api_key.empty() ? std::string() : "X-API-Key: " + _cfg.api_key + "\r\n");
     return true;
 }
 

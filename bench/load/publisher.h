@@ -21,6 +21,7 @@ namespace ringcast::load {
 struct PublisherConfig {
     Endpoint target;
     std::string path;
+    std::string api_key;  // X-API-Key header when non-empty
     std::string channel;
     std::string event;
     unsigned payload = 256;

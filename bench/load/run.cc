@@ -66,7 +66,7 @@ std::optional<DaemonStats> Run::stats(const char* when, std::string* error) {
     std::string first_error;
     for (int attempt = 0; attempt < 3; ++attempt) {
         if (attempt) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        auto st = read_stats(_target, _o.stats_timeout_ms, error);
+        auto st = read_stats(_target, _o.api_key, _o.stats_timeout_ms, error);
         if (st) {
             if (attempt)
                 _r.warnings.push_back(
@@ -200,6 +200,7 @@ bool Run::publish_phase() {
     PublisherConfig pc;
     pc.target = _target;
     pc.path = _o.publish_path;
+    pc.api_key = _o.api_key;
     pc.channel = _o.channel;
     pc.event = _o.event;
     pc.payload = _o.payload;

@@ -53,6 +53,10 @@ for f in "$load" "$daemon" "$naive"; do
 done
 mkdir -p "$out"
 data_dir=$(mktemp -d /tmp/ringcast-load.XXXXXX)
+# HTTP publishing and stats need credentials: one API key for the generator.
+api_key=bench-$$-$RANDOM
+printf '[publish]\napi_keys = ["%s"]\n' "$api_key" > "$data_dir/bench.toml"
+export RINGCAST_API_KEY=$api_key
 daemon_addr=127.0.0.1:18080
 naive_addr=127.0.0.1:18081
 pids=()
@@ -66,7 +70,8 @@ stop_servers() {
 trap 'stop_servers; rm -rf "$data_dir"' EXIT
 
 start_servers() {
-    "$daemon" --http $daemon_addr --data-dir "$data_dir" --shards 2 --log-level warn &
+    "$daemon" --config "$data_dir/bench.toml" --http $daemon_addr --data-dir "$data_dir" \
+        --shards 2 --log-level warn &
     pids+=($!)
     "$naive" --http $naive_addr 2>/dev/null &
     pids+=($!)

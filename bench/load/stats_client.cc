@@ -63,8 +63,8 @@ bool parse_head(const std::string& buf, size_t* body_at, int* status, long* cont
 
 }  // namespace
 
-bool http_get(const Endpoint& target, const std::string& path, uint32_t timeout_ms, int* status,
-              std::string* body, std::string* error) {
+bool http_get(const Endpoint& target, const std::string& path, const std::string& api_key,
+              uint32_t timeout_ms, int* status, std::string* body, std::string* error) {
     const uint64_t deadline = now_ns() + uint64_t(timeout_ms) * kNsPerMs;
     Fd s;
     s.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -89,7 +89,9 @@ bool http_get(const Endpoint& target, const std::string& path, uint32_t timeout_
         return false;
     }
     std::string req = "GET " + path + " HTTP/1.1\r\nHost: " + target.text +
-                      "\r\nConnection: close\r\nAccept: application/json\r\n\r\n";
+                      "\r\nConnection: close\r\nAccept: application/json\r\n";
+    if (!api_key.empty()) req += "X-API-Key: " + api_key + "\r\n";
+    req += "\r\n";
     if (send(s.fd, req.data(), req.size(), MSG_NOSIGNAL) != ssize_t(req.size())) {
         *error = "cannot send the request to " + target.text;
         return false;
@@ -131,11 +133,12 @@ bool http_get(const Endpoint& target, const std::string& path, uint32_t timeout_
     return true;
 }
 
-std::optional<DaemonStats> read_stats(const Endpoint& target, uint32_t timeout_ms,
-                                      std::string* error) {
+std::optional<DaemonStats> read_stats(const Endpoint& target, const std::string& api_key,
+                                      uint32_t timeout_ms, std::string* error) {
     int status = 0;
     std::string body;
-    if (!http_get(target, "/api/stats", timeout_ms, &status, &body, error)) return std::nullopt;
+    if (!http_get(target, "/api/stats", api_key, timeout_ms, &status, &body, error))
+        return std::nullopt;
     DaemonStats st;
     st.taken_ns = now_ns();
     if (status != 200) {

@@ -23,12 +23,13 @@ struct DaemonStats {
     double cpu_s() const { return cpu_user_s + cpu_system_s; }
 };
 
-// GET path from target and return the status and body; false with *error on
-// a network failure, a timeout or an unparseable HTTP response.
-bool http_get(const Endpoint& target, const std::string& path, uint32_t timeout_ms, int* status,
-              std::string* body, std::string* error);
+// GET path from target (with X-API-Key: api_key when non-empty) and return the
+// status and body; false with *error on a network failure, a timeout or an
+// unparseable HTTP response.
+bool http_get(const Endpoint& target, const std::string& path, const std::string& api_key,
+              uint32_t timeout_ms, int* status, std::string* body, std::string* error);
 
-std::optional<DaemonStats> read_stats(const Endpoint& target, uint32_t timeout_ms,
-                                      std::string* error);
+std::optional<DaemonStats> read_stats(const Endpoint& target, const std::string& api_key,
+                                      uint32_t timeout_ms, std::string* error);
 
 }  // namespace ringcast::load

@@ -9,6 +9,8 @@
 
 #include "core/clock.h"
 #include "core/json_writer.h"
+#include "http/api_auth.h"
+#include "http/cors.h"
 #include "http/query.h"
 #include "http/response.h"
 #include "http/router.h"
@@ -36,12 +38,13 @@ constexpr std::string_view kStreamHeaders =
 
 }  // namespace
 
-HttpServer::HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& index, Hub& hub,
-                       StatsCollector& stats, StreamLimit& streams, const HttpOptions& opts,
+HttpServer::HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& index,
+                       Audience& audience, Hub& hub, StatsCollector& stats, StreamLimit& streams, const HttpOptions& opts,
                        uint64_t started_ms, uint8_t protocol)
     : _reactor(reactor)
     , _transport(transport)
     , _index(index)
+    , _audience(audience)
     , _hub(hub)
     , _stats(stats)
     , _limit(streams)
@@ -121,6 +124,11 @@ void HttpServer::process_input(HttpConnection& c, const char* data, size_t len) 
 }
 
 void HttpServer::reply(HttpConnection& c, std::string response) {
+    if (_opts.cors.enabled() && c._parser) {
+        std::string_view origin = c._parser->request().header("origin");
+        if (!origin.empty())
+            response = with_headers(std::move(response), cors_response_headers(_opts.cors, origin));
+    }
     _transport.send_copy(c, response);
 }
 
@@ -163,11 +171,51 @@ void HttpServer::handle_request(HttpConnection& c, HttpRequest& req) {
         reply_error(c, 503, "the server is shutting down", true);
         return;
     }
-    RouteMatch m = route_request(req.method, req.path());
+    std::string_view path = req.path();
+    if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);  // same resource
+    const EndpointOptions* ep = find_endpoint(_opts.endpoints, path);
+    if (req.method == HTTP_OPTIONS && req.has_header("access-control-request-method")) {
+        RouteMatch api = route_request(HTTP_OPTIONS, path);
+        const char* methods = ep ? "GET" : api.allow;
+        if (methods) {
+            // A browser's CORS preflight: answered here, without CORS headers
+            // added twice by reply().
+            _transport.send_copy(c, cors_preflight_response(_opts.cors, req.header("origin"),
+                                                            methods, req.keep_alive));
+            finish_request(c);
+            return;
+        }
+    }
+    if (ep) {
+        if (req.method == HTTP_GET) {
+            open_stream(c, req, *ep);
+        } else {
+            reply(c, http_error(405,
+                                fmt::format("{} is not allowed on {}; use GET", req.method_name(),
+                                            req.path()),
+                                req.keep_alive, {{"Allow", "GET"}}));
+            finish_request(c);
+        }
+        return;
+    }
+    RouteMatch m = route_request(req.method, path);
     switch (m.route) {
-        case Route::sse_stream: open_stream(c, req); return;
-        case Route::publish: start_publish(c, req); return;
-        case Route::stats: start_stats(c); return;
+        case Route::publish:
+            if (auto r = authorize_api(req, ApiRight::publish, _opts.api, *_opts.verifier,
+                                       wall_ms() / 1000, "POST /api/publish")) {
+                refuse(c, *r);
+                return;
+            }
+            start_publish(c, req);
+            return;
+        case Route::stats:
+            if (auto r = authorize_api(req, ApiRight::admin, _opts.api, *_opts.verifier,
+                                       wall_ms() / 1000, "GET /api/stats")) {
+                refuse(c, *r);
+                return;
+            }
+            start_stats(c);
+            return;
         case Route::method_not_allowed: {
             bool keep_alive = req.keep_alive;
             reply(c, http_error(405,
@@ -185,38 +233,14 @@ void HttpServer::handle_request(HttpConnection& c, HttpRequest& req) {
 
 // --- SSE streams -----------------------------------------------------------------
 
-void HttpServer::open_stream(HttpConnection& c, HttpRequest& req) {
-    bool malformed = false;
-    auto param = query_param(req.query(), "channels", &malformed);
-    if (malformed) {
-        reply_error(c, 400, "the channels parameter has a malformed %-escape", false);
+void HttpServer::open_stream(HttpConnection& c, HttpRequest& req, const EndpointOptions& ep) {
+    StreamAdmission a = admit_stream(req, ep, *_opts.verifier, _opts.max_channels_per_stream,
+                                     wall_ms() / 1000);
+    if (!a.ok) {
+        refuse(c, a.refusal);
         return;
     }
-    std::vector<std::string> names = param ? split_list(*param) : _opts.default_channels;
-    if (names.empty()) {
-        reply_error(c, 400, "no channels given: use ?channels=a,b", false);
-        return;
-    }
-    std::vector<std::string> unique;
-    for (auto& n : names) {
-        if (!valid_channel_name(n)) {
-            reply_error(
-                c, 400,
-                fmt::format("invalid channel name \"{}\": names match [A-Za-z0-9._:-]{{1,128}}",
-                            n.substr(0, 200)),
-                false);
-            return;
-        }
-        if (std::find(unique.begin(), unique.end(), n) == unique.end())
-            unique.push_back(std::move(n));
-    }
-    if (unique.size() > _opts.max_channels_per_stream) {
-        reply_error(c, 400,
-                    fmt::format("{} channels requested; at most {} per stream", unique.size(),
-                                _opts.max_channels_per_stream),
-                    false);
-        return;
-    }
+    const std::vector<std::string>& unique = a.channels;
 
     if (!_limit.try_acquire()) {
         reply_error(c, 503,
@@ -227,7 +251,13 @@ void HttpServer::open_stream(HttpConnection& c, HttpRequest& req) {
 
     std::string connected;
     JsonWriter w(connected);
-    w.begin_object().key("connectionId").value(connection_id(c)).key("channels").begin_array();
+    w.begin_object().key("connectionId").value(connection_id(c)).key("userId");
+    if (a.claims) {
+        w.value(a.claims->user);
+    } else {
+        w.null();
+    }
+    w.key("channels").begin_array();
     for (const auto& n : unique)
         w.value(n);
     w.end_array().key("timestamp").value(wall_ms()).end_object();
@@ -235,24 +265,64 @@ void HttpServer::open_stream(HttpConnection& c, HttpRequest& req) {
     std::string handshake;
     handshake.reserve(kStreamHeaders.size() + connected.size() + 64);
     handshake += kStreamHeaders;
+    if (_opts.cors.enabled())
+        handshake = with_headers(std::move(handshake),
+                                 cors_response_headers(_opts.cors, req.header("origin")));
     handshake += sse_retry(_opts.retry_ms);
     handshake += sse_event({}, "connected", connected);
 
-    c._subs = new Subscription[unique.size()];
-    c._nsubs = uint16_t(unique.size());
+    if (a.claims) {
+        c._identity = std::make_unique<Identity>();
+        c._identity->user = std::move(a.claims->user);
+        c._identity->authenticated = true;
+        c._identity->subscriber = a.claims->subscriber;
+        _audience.set_names(*c._identity, a.claims->roles, a.claims->permissions);
+    }
+    c._endpoint = &ep;
+    Member& m = c._member;
+    m.connection = &c;
+    m.who = c._identity ? c._identity.get() : &kAnonymous;
+    m.subs = new Subscription[unique.size()];
+    m.nsubs = uint16_t(unique.size());
     for (size_t i = 0; i < unique.size(); ++i) {
         Channel* ch = _index.get_or_create(unique[i], channel_hash(unique[i]));
-        c._subs[i].connection = &c;
-        c._subs[i].who = c._who;
-        _index.subscribe(c._subs[i], *ch);
+        m.subs[i].connection = &c;
+        m.subs[i].who = m.who;
+        _index.subscribe(m.subs[i], *ch);
     }
+    _audience.add(m);
     c._mode = HttpConnection::Mode::streaming;
     c._parser.reset();
     c._held.reset();
     c._stream_started_ms = _reactor.now_ms();
     ++_streams;
     _transport.send_copy(c, handshake);
-    _transport.set_deadline(c, _reactor.now_ms() + _opts.heartbeat_interval_ms);
+    _transport.set_deadline(c, stream_deadline(c, _reactor.now_ms()));
+}
+
+uint64_t HttpServer::stream_deadline(const HttpConnection& c, uint64_t now_ms) const {
+    uint64_t next = now_ms + c._endpoint->heartbeat_interval_ms;
+    if (c._endpoint->connection_timeout_ms)
+        next = std::min(next, c._stream_started_ms + c._endpoint->connection_timeout_ms);
+    return next;
+}
+
+// 401 answers say how to authenticate (RFC 6750 §3), every refusal why.
+// Refusals of a well-formed request keep the connection.
+void HttpServer::refuse(HttpConnection& c, const Refusal& r) {
+    bool keep_alive = !c._close_after_reply && c._parser && c._parser->request().keep_alive;
+    std::string body = json_error_body(r.code, r.message, r.reason);
+    if (r.status == 401) {
+        std::string challenge = "Bearer realm=\"ringcast\"";
+        if (r.code == "invalid_token") challenge += ", error=\"invalid_token\"";
+        reply(c, http_response(401, "application/json", body, keep_alive,
+                               {{"WWW-Authenticate", challenge}}));
+    } else {
+        reply(c, http_response(r.status, "application/json", body, keep_alive));
+    }
+    spdlog::debug("shard {}: request refused: {} {} {}", _reactor.id(), r.status, r.code,
+                  r.message);
+    finish_request(c);
 }
 
 LocalFrame* HttpServer::heartbeat_frame() {
@@ -366,8 +436,15 @@ void HttpServer::on_deadline(Connection& base, uint64_t now_ms) {
     HttpConnection& c = as_http(base);
     switch (c._mode) {
         case HttpConnection::Mode::streaming:
+            if (c._endpoint->connection_timeout_ms &&
+                now_ms >= c._stream_started_ms + c._endpoint->connection_timeout_ms) {
+                // The endpoint's maximum lifetime: flush what is queued and close
+                // cleanly; the browser reconnects (with Last-Event-ID).
+                _transport.close(c, true);
+                return;
+            }
             send_heartbeat(c);
-            _transport.set_deadline(c, now_ms + _opts.heartbeat_interval_ms);
+            _transport.set_deadline(c, stream_deadline(c, now_ms));
             return;
         case HttpConnection::Mode::reading:
             if (c._parser && c._parser->started()) {
@@ -389,12 +466,14 @@ void HttpServer::on_closed(Connection& base) {
         *c._waiting_ctx = nullptr;
         c._waiting_ctx = nullptr;
     }
-    if (c._subs) {
-        for (uint16_t i = 0; i < c._nsubs; ++i)
-            _index.unsubscribe(c._subs[i]);
-        delete[] c._subs;
-        c._subs = nullptr;
-        c._nsubs = 0;
+    Member& m = c._member;
+    if (m.subs) {
+        _audience.remove(m);
+        for (uint16_t i = 0; i < m.nsubs; ++i)
+            _index.unsubscribe(m.subs[i]);
+        delete[] m.subs;
+        m.subs = nullptr;
+        m.nsubs = 0;
     }
     if (c._mode == HttpConnection::Mode::streaming) {
         --_streams;
@@ -430,14 +509,15 @@ bool HttpServer::describe(const Connection& base, JsonWriter& w) const {
     w.begin_object();
     w.key("connectionId").value(connection_id(c));
     w.key("userId");
-    if (c._who->user.empty()) {
+    const Identity& who = *c._member.who;
+    if (who.user.empty()) {
         w.null();
     } else {
-        w.value(c._who->user);
+        w.value(who.user);
     }
     w.key("channels").begin_array();
-    for (uint16_t i = 0; i < c._nsubs; ++i)
-        if (c._subs[i].channel) w.value(c._subs[i].channel->name);
+    for (uint16_t i = 0; i < c._member.nsubs; ++i)
+        if (c._member.subs[i].channel) w.value(c._member.subs[i].channel->name);
     w.end_array();
     w.key("connectedAt").value(wall(c._stream_started_ms));
     w.key("lastActivity").value(wall(c.last_activity_ms()));
@@ -448,7 +528,7 @@ bool HttpServer::describe(const Connection& base, JsonWriter& w) const {
 
 std::string_view HttpServer::user_of(const Connection& base) const {
     if (base.protocol() != _protocol) return {};
-    return static_cast<const HttpConnection&>(base)._who->user;
+    return static_cast<const HttpConnection&>(base)._member.who->user;
 }
 
 }  // namespace ringcast

@@ -17,11 +17,17 @@
 
 #include <simdjson.h>
 
+#include "auth/token_verifier.h"
+#include "http/api_auth.h"
+#include "http/cors.h"
+#include "http/endpoint.h"
 #include "http/request_parser.h"
+#include "http/stream_admission.h"
 #include "http/stream_limit.h"
 #include "net/transport.h"
 #include "ops/directory.h"
 #include "ops/stats.h"
+#include "pubsub/audience.h"
 #include "pubsub/channel_index.h"
 #include "pubsub/hub.h"
 
@@ -31,10 +37,12 @@ struct HttpOptions {
     HttpLimits limits;
     uint32_t request_timeout_ms = 10'000;    // a request must arrive completely within this
     uint32_t keepalive_timeout_ms = 60'000;  // idle keep-alive connections are closed after this
-    uint32_t heartbeat_interval_ms = 30'000;
     bool heartbeat_as_comment = false;  // ": heartbeat" instead of a named event
     uint32_t retry_ms = 1000;           // EventSource reconnection hint
-    std::vector<std::string> default_channels;
+    std::vector<EndpointOptions> endpoints;  // the SSE endpoints ([[endpoint]])
+    std::shared_ptr<const TokenVerifier> verifier;  // shared by every shard (verify() is const)
+    ApiAuthOptions api;                             // who may publish and read stats
+    CorsOptions cors;
     uint32_t max_channels_per_stream = 32;
     uint32_t retry_after_s = 5;  // for 503 answers
 };
@@ -48,10 +56,10 @@ private:
     std::unique_ptr<RequestParser> _parser;
     std::unique_ptr<std::string> _held;  // bytes that arrived while waiting
     void** _waiting_ctx = nullptr;       // clears the pending reply's target on close
-    Subscription* _subs = nullptr;
-    const Identity* _who = &kAnonymous;
+    Member _member;                      // identity and subscriptions, once streaming
+    std::unique_ptr<Identity> _identity;  // an authenticated stream's (else kAnonymous)
+    const EndpointOptions* _endpoint = nullptr;  // a stream's endpoint
     uint64_t _stream_started_ms = 0;
-    uint16_t _nsubs = 0;
     Mode _mode = Mode::reading;
     bool _sent_continue = false;
     bool _close_after_reply = false;
@@ -60,7 +68,8 @@ private:
 class HttpServer : public ConnectionHandler, public StreamCatalog {
 public:
     // `protocol` is the id the transport knows this server's connections by.
-    HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& index, Hub& hub,
+    HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& index, Audience& audience,
+               Hub& hub,
                StatsCollector& stats, StreamLimit& streams, const HttpOptions& opts,
                uint64_t started_ms, uint8_t protocol);
     ~HttpServer() override;
@@ -91,7 +100,10 @@ private:
     void reply(HttpConnection& c, std::string response);
     void reply_error(HttpConnection& c, int status, std::string_view message, bool close);
 
-    void open_stream(HttpConnection& c, HttpRequest& req);
+    void open_stream(HttpConnection& c, HttpRequest& req, const EndpointOptions& ep);
+    void refuse(HttpConnection& c, const Refusal& r);
+    // When a stream's next heartbeat is due, or its lifetime ends if sooner.
+    uint64_t stream_deadline(const HttpConnection& c, uint64_t now_ms) const;
     void start_publish(HttpConnection& c, HttpRequest& req);
     void start_stats(HttpConnection& c);
     void send_heartbeat(HttpConnection& c);
@@ -106,6 +118,7 @@ private:
     Reactor& _reactor;
     Transport& _transport;
     ChannelIndex& _index;
+    Audience& _audience;
     Hub& _hub;
     StatsCollector& _stats;
     StreamLimit& _limit;

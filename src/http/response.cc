@@ -71,18 +71,13 @@ std::string http_response(int status, std::string_view content_type, std::string
     return r;
 }
 
-std::string json_error_body(std::string_view code, std::string_view message) {
+std::string json_error_body(std::string_view code, std::string_view message,
+                            std::string_view reason) {
     std::string body;
     JsonWriter w(body);
-    w.begin_object()
-        .key("error")
-        .begin_object()
-        .key("code")
-        .value(code)
-        .key("message")
-        .value(message)
-        .end_object()
-        .end_object();
+    w.begin_object().key("error").begin_object().key("code").value(code);
+    if (!reason.empty()) w.key("reason").value(reason);
+    w.key("message").value(message).end_object().end_object();
     return body;
 }
 

@@ -11,10 +11,9 @@ struct Entry {
     const char* allow;
 };
 
-// The seeds' endpoints: /api/sse/stream (universal) and /api/sse (simple client).
+// The API. SSE endpoints come from the configuration (http/endpoint.h) and are
+// matched before these.
 constexpr Entry kRoutes[] = {
-    {"/api/sse/stream", HTTP_GET, Route::sse_stream, "GET"},
-    {"/api/sse", HTTP_GET, Route::sse_stream, "GET"},
     {"/api/publish", HTTP_POST, Route::publish, "POST"},
     {"/api/stats", HTTP_GET, Route::stats, "GET"},
 };

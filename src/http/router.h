@@ -1,13 +1,13 @@
 #pragma once
-// Which handler a request goes to. The table is fixed in this release; later
-// releases read endpoints from the configuration.
+// Which API handler a request goes to (the fixed routes; SSE endpoints are
+// configured, see http/endpoint.h).
 #include <string_view>
 
 #include <llhttp.h>
 
 namespace ringcast {
 
-enum class Route { sse_stream, publish, stats, not_found, method_not_allowed };
+enum class Route { publish, stats, not_found, method_not_allowed };
 
 struct RouteMatch {
     Route route;

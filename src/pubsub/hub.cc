@@ -1,5 +1,7 @@
 #include "pubsub/hub.h"
 
+#include "pubsub/recipients.h"
+
 #include "core/clock.h"
 
 namespace ringcast {
@@ -17,9 +19,13 @@ T* as(uint64_t v) {
 
 }  // namespace
 
-Hub::Hub(Reactor& reactor, Transport& transport, ChannelIndex& index,
+Hub::Hub(Reactor& reactor, Transport& transport, ChannelIndex& index, const Audience& audience,
          const ChannelPresence& presence)
-    : _reactor(reactor), _transport(transport), _index(index), _presence(presence) {}
+    : _reactor(reactor)
+    , _transport(transport)
+    , _index(index)
+    , _audience(audience)
+    , _presence(presence) {}
 
 void Hub::publish(Event* e, PublishTicket* t) {
     ++_stats.published;
@@ -78,27 +84,9 @@ void Hub::deliver_local(Event* e, PublishTicket* t, unsigned origin) {
     LocalFrame* lf = frames.wrap(e);  // takes this shard's reference
     if (ch) {
         ++ch->events;
-        // enqueue() never unsubscribes synchronously (closes are deferred to the
-        // end of the turn), so the array is stable while we walk it.
-        if (e->for_everyone()) {
-            for (Subscription* s : ch->subscribers) {
-                if (_transport.enqueue(*s->connection, lf)) {
-                    ++sent;
-                } else {
-                    ++failed;
-                }
-            }
-        } else {
-            TargetView target = e->target();
-            for (Subscription* s : ch->subscribers) {
-                if (!matches(target, *s->who)) continue;
-                if (_transport.enqueue(*s->connection, lf)) {
-                    ++sent;
-                } else {
-                    ++failed;
-                }
-            }
-        }
+        for_each_recipient(*e, *ch, _audience, [&](Connection& c) {
+            ++*(_transport.enqueue(c, lf) ? &sent : &failed);
+        });
         ch->deliveries += sent;
     }
     frames.drop_if_unused(lf);

@@ -21,6 +21,7 @@
 #include "core/mesh.h"
 #include "core/reactor.h"
 #include "net/transport.h"
+#include "pubsub/audience.h"
 #include "pubsub/channel_index.h"
 #include "pubsub/event.h"
 #include "pubsub/presence.h"
@@ -60,7 +61,7 @@ struct HubStats {
 
 class Hub {
 public:
-    Hub(Reactor& reactor, Transport& transport, ChannelIndex& index,
+    Hub(Reactor& reactor, Transport& transport, ChannelIndex& index, const Audience& audience,
         const ChannelPresence& presence);
     Hub(const Hub&) = delete;
     Hub& operator=(const Hub&) = delete;
@@ -84,6 +85,7 @@ private:
     Reactor& _reactor;
     Transport& _transport;
     ChannelIndex& _index;
+    const Audience& _audience;
     const ChannelPresence& _presence;
     HubStats _stats;
 };

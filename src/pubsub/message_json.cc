@@ -1,6 +1,7 @@
 #include "pubsub/message_json.h"
 
 #include <cmath>
+#include <unordered_set>
 
 #include "pubsub/channel_name.h"
 #include "pubsub/sse_format.h"
@@ -45,7 +46,6 @@ bool parse_kind(std::string_view s, Target::Kind* k) {
     return false;
 }
 
-
 bool user_list(std::string_view key, simdjson::dom::element v, std::vector<std::string>* out,
                std::string* error) {
     simdjson::dom::array arr;
@@ -53,6 +53,9 @@ bool user_list(std::string_view key, simdjson::dom::element v, std::vector<std::
         return fail(error, "\"" + std::string(key) +
                                "\" must be an array of user ids (strings or integers)");
     out->clear();
+    // 123 and "123" are one user, and a user named twice still gets the event
+    // once (the fan-out walks each listed user's streams): first mention wins.
+    std::unordered_set<std::string> seen;
     for (simdjson::dom::element item : arr) {
         std::string id;
         if (!read_user_id(item, &id))
@@ -61,7 +64,7 @@ bool user_list(std::string_view key, simdjson::dom::element v, std::vector<std::
                                    "(a non-empty string of at most 256 bytes, or an integer)");
         if (out->size() == kMaxListItems)
             return fail(error, "\"" + std::string(key) + "\" has more than 10000 entries");
-        out->push_back(std::move(id));
+        if (seen.insert(id).second) out->push_back(std::move(id));
     }
     return true;
 }

@@ -1,6 +1,5 @@
 #include "pubsub/target.h"
 
-#include <algorithm>
 
 namespace ringcast {
 
@@ -34,14 +33,6 @@ StringList read_list(const char*& p) {
     StringList list(p + sizeof count, count);
     p += sizeof count + list.encoded_size();
     return list;
-}
-
-bool has_any(const StringList& wanted, const std::vector<std::string>& held) {
-    bool found = false;
-    wanted.for_each([&](std::string_view w) {
-        if (!found && std::find(held.begin(), held.end(), w) != held.end()) found = true;
-    });
-    return found;
 }
 
 }  // namespace
@@ -83,14 +74,14 @@ TargetView read_target_blob(Target::Kind kind, bool require_auth, const char* bl
     return v;
 }
 
-bool matches(const TargetView& t, const Identity& who) {
+bool matches(const ResolvedTarget& t, const Identity& who) {
     if (t.require_auth && !who.authenticated) return false;
-    if (!who.user.empty() && t.exclude.contains(who.user)) return false;
+    if (!who.user.empty() && !t.exclude.empty() && t.exclude.contains(who.user)) return false;
     switch (t.kind) {
         case Target::Kind::all: return true;
         case Target::Kind::users: return !who.user.empty() && t.users.contains(who.user);
-        case Target::Kind::roles: return has_any(t.roles, who.roles);
-        case Target::Kind::permissions: return has_any(t.permissions, who.permissions);
+        case Target::Kind::roles: return who.roles.intersects(t.roles);
+        case Target::Kind::permissions: return who.permissions.intersects(t.permissions);
         case Target::Kind::authenticated: return who.authenticated;
         case Target::Kind::subscribers: return who.subscriber;
     }

@@ -2,10 +2,8 @@
 // Deciding, per recipient, whether a targeted event is meant for it.
 //
 // An event carries its Target encoded after its wire bytes (TargetView reads it
-// without copying); a subscriber carries an Identity. Connections are anonymous
-// until authentication provides identities, so in this release every targeted
-// kind other than "all" matches nobody, which is what those targets mean for
-// anonymous connections.
+// without copying); a subscriber carries an Identity, built from its token's
+// claims (anonymous without one: then every kind other than "all" passes it by).
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -13,16 +11,18 @@
 #include <vector>
 
 #include "pubsub/message.h"
+#include "pubsub/name_set.h"
 
 namespace ringcast {
 
-// Who is on a connection.
+// Who is on a connection. Roles and permissions are ids of the shard's Audience
+// interners (pubsub/audience.h), so an Identity is only meaningful on its shard.
 struct Identity {
     std::string user;  // empty: anonymous
     bool authenticated = false;
     bool subscriber = false;
-    std::vector<std::string> roles;
-    std::vector<std::string> permissions;
+    NameSet roles;
+    NameSet permissions;
 };
 
 // The identity of every connection that presented no credentials.
@@ -69,6 +69,16 @@ size_t target_blob_size(const Target& t);
 void write_target_blob(char* out, const Target& t);
 TargetView read_target_blob(Target::Kind kind, bool require_auth, const char* blob);
 
-bool matches(const TargetView& t, const Identity& who);
+// A target with its role and permission names resolved against one shard's
+// interners, once per event per shard (Audience::resolve).
+struct ResolvedTarget {
+    Target::Kind kind = Target::Kind::all;
+    bool require_auth = false;
+    StringList users, exclude;
+    NameSet roles, permissions;
+};
+
+// FEATURES B4: the kind, then requireAuth, then the exclusions.
+bool matches(const ResolvedTarget& t, const Identity& who);
 
 }  // namespace ringcast

@@ -31,6 +31,7 @@
 #include "net/address.h"
 #include "net/listener.h"
 #include "net/load_board.h"
+#include "server/auth_setup.h"
 #include "server/options.h"
 #include "server/shard.h"
 
@@ -136,6 +137,11 @@ int run_daemon(const Config& cfg) {
         spdlog::critical("invalid HTTP address '{}': {}", cfg.http, error);
         return kExitUsage;
     }
+    std::shared_ptr<const TokenVerifier> verifier = make_token_verifier(cfg, &error);
+    if (!verifier) {
+        spdlog::critical("{}", error);
+        return kExitUsage;
+    }
 
     ProbeReport probe = probe_io_uring();
     if (!probe.ok) {
@@ -224,7 +230,7 @@ int run_daemon(const Config& cfg) {
     ChannelPresence presence(shards);
     ShutdownState shutdown;
     const ShardShared shared{mesh, board, streams, presence, shutdown};
-    ShardOptions opts = shard_options(cfg, table);
+    ShardOptions opts = shard_options(cfg, table, verifier);
     std::vector<std::unique_ptr<ShardThread>> threads;
     std::latch ready(shards);
 

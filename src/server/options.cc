@@ -4,7 +4,29 @@
 
 namespace ringcast {
 
-ShardOptions shard_options(const Config& cfg, unsigned direct_files) {
+namespace {
+
+EndpointOptions endpoint_options(const EndpointConfig& e, const Config& cfg) {
+    EndpointOptions o;
+    o.path = e.path;
+    o.channels = e.channels;
+    o.default_channels = e.channels.empty() ? cfg.default_channels : e.channels;
+    o.require_auth = e.require_auth;
+    o.allowed_roles = e.allowed_roles;
+    o.allowed_permissions = e.allowed_permissions;
+    o.heartbeat_interval_ms = e.heartbeat_interval_ms;
+    o.connection_timeout_ms = e.connection_timeout_ms;
+    o.rate_limit_max = e.rate_limit.max;
+    o.rate_limit_window_ms = e.rate_limit.window_ms;
+    o.max_connections_per_ip = e.max_connections_per_ip;
+    o.max_connections_per_user = e.max_connections_per_user;
+    return o;
+}
+
+}  // namespace
+
+ShardOptions shard_options(const Config& cfg, unsigned direct_files,
+                           std::shared_ptr<const TokenVerifier> verifier) {
     ShardOptions o;
     o.reactor.ring.sq_entries = cfg.sq_entries;
     o.reactor.ring.cq_entries = cfg.cq_entries;
@@ -25,10 +47,16 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files) {
     o.http.limits.max_body = cfg.max_body;
     o.http.request_timeout_ms = uint32_t(cfg.request_timeout_ms);
     o.http.keepalive_timeout_ms = uint32_t(cfg.keepalive_timeout_ms);
-    o.http.heartbeat_interval_ms = uint32_t(cfg.heartbeat_interval_ms);
     o.http.heartbeat_as_comment = cfg.heartbeat_format == "comment";
     o.http.retry_ms = uint32_t(cfg.retry_ms);
-    o.http.default_channels = cfg.default_channels;
+    for (const EndpointConfig& e : cfg.endpoints)
+        o.http.endpoints.push_back(endpoint_options(e, cfg));
+    o.http.verifier = std::move(verifier);
+    o.http.api.require_auth = cfg.publish_http_require_auth;
+    o.http.api.api_keys = cfg.publish_api_keys;
+    o.http.cors.allowed_origins = cfg.cors_allowed_origins;
+    o.http.cors.allow_credentials = cfg.cors_allow_credentials;
+    o.http.cors.max_age_s = cfg.cors_max_age_ms / 1000;
     o.http.max_channels_per_stream = cfg.max_channels_per_stream;
     o.http.retry_after_s = uint32_t((cfg.retry_after_ms + 999) / 1000);
 

@@ -1,11 +1,16 @@
 #pragma once
 // Turns the operator's Config into each layer's options.
+#include <memory>
+
+#include "auth/token_verifier.h"
 #include "config/config.h"
 #include "server/shard.h"
 
 namespace ringcast {
 
-// `direct_files` is the per-shard connection table size the daemon settled on.
-ShardOptions shard_options(const Config& cfg, unsigned direct_files);
+// `direct_files` is the per-shard connection table size the daemon settled on;
+// `verifier` (make_token_verifier) is shared by every shard.
+ShardOptions shard_options(const Config& cfg, unsigned direct_files,
+                           std::shared_ptr<const TokenVerifier> verifier);
 
 }  // namespace ringcast

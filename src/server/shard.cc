@@ -10,11 +10,11 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
     , _reactor(id, shared.mesh)
     , _index(&shared.presence, id)
     , _transport(_reactor, shared.board, opts.transport)
-    , _hub(_reactor, _transport, _index, shared.presence)
+    , _hub(_reactor, _transport, _index, _audience, shared.presence)
     , _stats(_reactor, _transport, _index, _hub)
     , _directory(_reactor, _transport)
-    , _http(_reactor, _transport, _index, _hub, _stats, shared.streams, opts.http, started_ms,
-            kHttp)
+    , _http(_reactor, _transport, _index, _audience, _hub, _stats, shared.streams, opts.http,
+            started_ms, kHttp)
     , _publish(_reactor, _transport, _hub, _stats, _directory, opts.publish, started_ms, kPublish) {
     _stats.set_stream_counter(&_http.stream_count());
     _stats.set_catalog(&_http);

@@ -64,6 +64,7 @@ private:
     ShutdownState& _shutdown;
     Reactor _reactor;
     ChannelIndex _index;
+    Audience _audience;
     Transport _transport;
     Hub _hub;
     StatsCollector _stats;

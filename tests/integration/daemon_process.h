@@ -33,9 +33,18 @@ private:
     std::string _path;
 };
 
+// The API key every test daemon accepts (see DaemonOptions::config).
+inline constexpr std::string_view kTestApiKey = "itest-api-key";
+
+// `config` plus publish.api_keys = [kTestApiKey], unless it sets api_keys itself.
+std::string with_test_api_key(const std::string& config);
+
 struct DaemonOptions {
     unsigned shards = 2;
-    // TOML written to a file passed with --config (none when empty).
+    // TOML written to a file passed with --config. Every test daemon also gets
+    // kTestApiKey in publish.api_keys (with_test_api_key), so that HTTP publish
+    // and stats work for tests about something else; tests about API access set
+    // publish keys themselves.
     std::string config;
     std::vector<std::string> extra_args;
 };

@@ -71,8 +71,10 @@ TEST(Handshake, StatusHeadersRetryAndConnectedEventExactly) {
     EXPECT_EQ(e.last_event_id, "") << "the connected event carries no id";
     auto j = Json::parse(e.data);
     ASSERT_TRUE(j && j->is_object()) << e.data;
-    EXPECT_EQ(keys_of(*j), (std::set<std::string>{"connectionId", "channels", "timestamp"}))
+    EXPECT_EQ(keys_of(*j),
+              (std::set<std::string>{"connectionId", "userId", "channels", "timestamp"}))
         << e.data;
+    EXPECT_TRUE((*j)["userId"].is_null()) << "an anonymous stream: " << e.data;
     EXPECT_TRUE(std::regex_match((*j)["connectionId"].as_string(), std::regex("c[0-9]+-[0-9]+")))
         << e.data;
     EXPECT_EQ(strings_of((*j)["channels"]), (std::vector<std::string>{"a", "b"}));

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "daemon_process.h"
+
 namespace ringcast::itest {
 
 namespace {
@@ -72,11 +74,17 @@ std::string build_request(std::string_view method, std::string_view target, std:
     std::string r;
     r.reserve(128 + target.size() + body.size());
     r.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
-    bool has_length = false;
+    bool has_length = false, has_credentials = false;
     for (const auto& [k, v] : headers) {
         r.append(k).append(": ").append(v).append("\r\n");
         if (lower(k) == "content-length") has_length = true;
+        if (lower(k) == "authorization" || lower(k) == "x-api-key") has_credentials = true;
     }
+    // The API needs credentials; tests about something else use the test
+    // daemon's key (daemon_process.h), tests about access send their own.
+    if (!has_credentials &&
+        (target.starts_with("/api/publish") || target.starts_with("/api/stats")))
+        r.append("X-API-Key: ").append(kTestApiKey).append("\r\n");
     if (!body.empty() && !has_length)
         r.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
     r.append("\r\n").append(body);
@@ -175,17 +183,17 @@ std::optional<PublishReply> publish(HttpClient& c, std::string_view channel, std
     return p;
 }
 
-std::optional<Json> fetch_stats(HttpClient& c, const Deadline& d) {
-    auto r = c.request("GET", "/api/stats", {}, {}, d);
+std::optional<Json> fetch_stats(HttpClient& c, const Deadline& d, const Headers& headers) {
+    auto r = c.request("GET", "/api/stats", {}, headers, d);
     if (!r || r->status != 200) return std::nullopt;
     return r->json();
 }
 
 bool await_stats(HttpClient& c, const std::function<bool(const Json&)>& pred, const Deadline& d,
-                 Json* last, const std::function<void(int)>& idle) {
+                 Json* last, const std::function<void(int)>& idle, const Headers& headers) {
     constexpr int kPollIntervalMs = 5;
     for (;;) {
-        auto s = fetch_stats(c, d);
+        auto s = fetch_stats(c, d, headers);
         if (s) {
             if (last) *last = *s;
             if (pred(*s)) return true;

@@ -88,15 +88,19 @@ std::optional<PublishReply> publish(HttpClient& c, std::string_view channel, std
                                     std::optional<std::string> id = std::nullopt,
                                     const Deadline& d = Deadline(kIoTimeout));
 
-// GET /api/stats on `c`, parsed; nullopt if the exchange or the JSON failed.
-std::optional<Json> fetch_stats(HttpClient& c, const Deadline& d = Deadline(kIoTimeout));
+// GET /api/stats on `c` (with `headers`, e.g. an API key), parsed; nullopt if
+// the exchange or the JSON failed.
+std::optional<Json> fetch_stats(HttpClient& c, const Deadline& d = Deadline(kIoTimeout),
+                                const Headers& headers = {});
 
 // Polls GET /api/stats on `c` until pred(stats) holds or the deadline passes.
 // Between polls `idle(ms)` runs (default: wait `ms` in poll()); tests that hold
 // streams pass their reader's pump so the streams keep being read. The last
 // stats seen go to *last. Returns whether pred held.
+// `headers` go with every poll.
 bool await_stats(HttpClient& c, const std::function<bool(const Json&)>& pred, const Deadline& d,
-                 Json* last = nullptr, const std::function<void(int)>& idle = {});
+                 Json* last = nullptr, const std::function<void(int)>& idle = {},
+                 const Headers& headers = {});
 
 // Checks that `r` is an error answer as the daemon promises: the status, a
 // JSON content type and a body {"error":{"code": <code>, "message": <non-empty>}}.

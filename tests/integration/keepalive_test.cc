@@ -169,9 +169,9 @@ TEST_F(KeepAlive, ExpectContinueAndChunkedBodies) {
     HttpClient c(port());
     ASSERT_TRUE(c.connect()) << c.error();
     std::string body = publish_body("k", "continued", "\"after 100\"");
-    ASSERT_TRUE(
-        c.send("POST /api/publish HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: " +
-               std::to_string(body.size()) + "\r\n\r\n"));
+    ASSERT_TRUE(c.send(
+        "POST /api/publish HTTP/1.1\r\nHost: x\r\nX-API-Key: " + std::string(kTestApiKey) +
+        "\r\nExpect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n"));
     auto cont = c.read_response();
     ASSERT_TRUE(cont) << "no 100 Continue: " << c.error();
     EXPECT_EQ(cont->status, 100);
@@ -182,7 +182,8 @@ TEST_F(KeepAlive, ExpectContinueAndChunkedBodies) {
 
     // The same event, its body sent in chunks.
     std::string chunked =
-        "POST /api/publish HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+        "POST /api/publish HTTP/1.1\r\nHost: x\r\nX-API-Key: " + std::string(kTestApiKey) +
+        "\r\nTransfer-Encoding: chunked\r\n\r\n";
     std::string b2 = publish_body("k", "chunked", "{\"parts\":3}");
     size_t third = b2.size() / 3;
     for (std::string_view part :
@@ -319,7 +320,8 @@ TEST_F(KeepAlive, AbsoluteFormTargetsAreAccepted) {
     // RFC 9112 3.2.2: a server MUST accept the absolute-form.
     HttpClient c(port());
     ASSERT_TRUE(c.connect()) << c.error();
-    auto r = c.request("GET", "http://127.0.0.1:" + std::to_string(port()) + "/api/stats");
+    auto r = c.request("GET", "http://127.0.0.1:" + std::to_string(port()) + "/api/stats", {},
+                       {{"X-API-Key", std::string(kTestApiKey)}});
     ASSERT_TRUE(r) << c.error();
     EXPECT_EQ(r->status, 200) << r->describe();
 }
@@ -327,7 +329,8 @@ TEST_F(KeepAlive, AbsoluteFormTargetsAreAccepted) {
 TEST_F(KeepAlive, Http10ClosesUnlessAskedToKeepAlive) {
     HttpClient c(port());
     ASSERT_TRUE(c.connect()) << c.error();
-    ASSERT_TRUE(c.send("GET /api/stats HTTP/1.0\r\n\r\n"));
+    ASSERT_TRUE(
+        c.send("GET /api/stats HTTP/1.0\r\nX-API-Key: " + std::string(kTestApiKey) + "\r\n\r\n"));
     auto r = c.read_response();
     ASSERT_TRUE(r) << c.error();
     EXPECT_EQ(r->status, 200);
@@ -336,11 +339,13 @@ TEST_F(KeepAlive, Http10ClosesUnlessAskedToKeepAlive) {
 
     HttpClient k(port());
     ASSERT_TRUE(k.connect()) << k.error();
-    ASSERT_TRUE(k.send("GET /api/stats HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    ASSERT_TRUE(k.send("GET /api/stats HTTP/1.0\r\nConnection: keep-alive\r\nX-API-Key: " +
+                       std::string(kTestApiKey) + "\r\n\r\n"));
     auto r1 = k.read_response();
     ASSERT_TRUE(r1) << k.error();
     EXPECT_EQ(r1->header("connection").value_or(""), "keep-alive");
-    ASSERT_TRUE(k.send("GET /api/stats HTTP/1.0\r\n\r\n"));
+    ASSERT_TRUE(
+        k.send("GET /api/stats HTTP/1.0\r\nX-API-Key: " + std::string(kTestApiKey) + "\r\n\r\n"));
     auto r2 = k.read_response();
     ASSERT_TRUE(r2) << "second request on a kept-alive HTTP/1.0 connection: " << k.error();
     EXPECT_EQ(r2->status, 200);

@@ -109,7 +109,11 @@ TEST(SystemdUnit, ExecStartRunsTheDaemonWithTheInstalledConfiguration) {
     EXPECT_EQ(d.main_pid(), d.pid()) << "MAINPID= must name the daemon (NotifyAccess=main)";
     HttpClient api(d.port());
     ASSERT_TRUE(api.connect()) << api.error();
-    EXPECT_TRUE(fetch_stats(api)) << api.error();
+    // The installed configuration configures no API key: the API answers, and
+    // asks for credentials.
+    auto stats = api.request("GET", "/api/stats", {}, {{"X-API-Key", "not-configured"}});
+    ASSERT_TRUE(stats) << api.error();
+    EXPECT_EQ(stats->status, 401) << stats->describe();
     // The publishing socket answers too.
     UnixClient backend;
     ASSERT_TRUE(backend.connect(socket_dir.path() + "/ringcast.sock")) << backend.error();

@@ -1,4 +1,5 @@
-// The fixed route table: path first, then method (405 with Allow), else 404.
+// The fixed API route table: path first, then method (405 with Allow), else 404.
+// (SSE endpoints are configured and matched before it: integration tests.)
 #include "http/router.h"
 
 #include <gtest/gtest.h>
@@ -7,21 +8,19 @@ namespace ringcast {
 namespace {
 
 TEST(Router, KnownRoutes) {
-    EXPECT_EQ(route_request(HTTP_GET, "/api/sse/stream").route, Route::sse_stream);
-    EXPECT_EQ(route_request(HTTP_GET, "/api/sse").route, Route::sse_stream);
     EXPECT_EQ(route_request(HTTP_POST, "/api/publish").route, Route::publish);
     EXPECT_EQ(route_request(HTTP_GET, "/api/stats").route, Route::stats);
     EXPECT_EQ(route_request(HTTP_GET, "/api/stats").allow, nullptr);
 }
 
 TEST(Router, TrailingSlashNamesTheSameResource) {
-    EXPECT_EQ(route_request(HTTP_GET, "/api/sse/stream/").route, Route::sse_stream);
+    EXPECT_EQ(route_request(HTTP_GET, "/api/stats/").route, Route::stats);
     EXPECT_EQ(route_request(HTTP_POST, "/api/publish/").route, Route::publish);
-    EXPECT_EQ(route_request(HTTP_GET, "/api/sse//").route, Route::not_found) << "only one slash";
+    EXPECT_EQ(route_request(HTTP_GET, "/api/stats//").route, Route::not_found) << "only one slash";
 }
 
 TEST(Router, WrongMethodIs405WithAllow) {
-    RouteMatch m = route_request(HTTP_POST, "/api/sse/stream");
+    RouteMatch m = route_request(HTTP_POST, "/api/stats");
     EXPECT_EQ(m.route, Route::method_not_allowed);
     ASSERT_NE(m.allow, nullptr);
     EXPECT_STREQ(m.allow, "GET");
@@ -32,12 +31,12 @@ TEST(Router, WrongMethodIs405WithAllow) {
     EXPECT_STREQ(m.allow, "POST");
 
     EXPECT_EQ(route_request(HTTP_DELETE, "/api/stats/").route, Route::method_not_allowed);
-    EXPECT_EQ(route_request(HTTP_HEAD, "/api/sse").route, Route::method_not_allowed);
+    EXPECT_EQ(route_request(HTTP_HEAD, "/api/stats").route, Route::method_not_allowed);
 }
 
 TEST(Router, UnknownPathsAre404) {
-    for (std::string_view p : {"/", "", "/api", "/api/", "/API/SSE", "/api/sse/streams",
-                               "/api/sse/stream/x", "api/sse", "/api/publish?x=1"}) {
+    for (std::string_view p : {"/", "", "/api", "/api/", "/API/STATS", "/api/statss",
+                               "/api/stats/x", "api/stats", "/api/publish?x=1", "/api/sse"}) {
         RouteMatch m = route_request(HTTP_GET, p);
         EXPECT_EQ(m.route, Route::not_found) << p;
         EXPECT_EQ(m.allow, nullptr) << p;

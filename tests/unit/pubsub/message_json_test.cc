@@ -194,6 +194,11 @@ TEST(MessageJson, EveryTargetKindWithItsList) {
     ASSERT_TRUE(u.ok) << u.error;
     EXPECT_EQ(u.req.target.kind, Target::Kind::users);
     EXPECT_EQ(u.req.target.users, (std::vector<std::string>{"123", "abc", "18446744073709551615"}));
+    Outcome dup = parse(msg(R"("targetUsers":["7",7,"x","7","x"],"excludeUsers":[1,"1"])"));
+    ASSERT_TRUE(dup.ok) << dup.error;
+    EXPECT_EQ(dup.req.target.users, (std::vector<std::string>{"7", "x"}))
+        << "a user named twice (or as 7 and \"7\") is one recipient";
+    EXPECT_EQ(dup.req.target.exclude, std::vector<std::string>{"1"});
     Outcome r = parse(msg(R"("target":"role-based","targetRoles":["admin","moderator"])"));
     ASSERT_TRUE(r.ok) << r.error;
     EXPECT_EQ(r.req.target.kind, Target::Kind::roles);

@@ -1,0 +1,34 @@
+#pragma once
+// Who may use the HTTP API (POST /api/publish, GET /api/stats): a configured API
+// key, or a token whose claims allow it. Pure, like stream admission, so every
+// rule is unit-tested.
+//
+//   publish   an API key, or a token with the publish or admin claim
+//   admin     (stats: user ids, connection counts) an API key, or the admin claim
+//
+// Refusals: 401 unauthorized (missing_credentials), 401 invalid_api_key (an
+// X-API-Key that is not configured), 401 invalid_token (a token that does not
+// verify), 403 forbidden (missing_publish_claim, missing_admin_claim).
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/token_verifier.h"
+#include "http/request_parser.h"
+#include "http/stream_admission.h"
+
+namespace ringcast {
+
+struct ApiAuthOptions {
+    bool require_auth = true;           // publish.http_require_auth
+    std::vector<std::string> api_keys;  // publish.api_keys
+};
+
+enum class ApiRight { publish, admin };
+
+// nullopt: allowed. `what` names the request in messages ("POST /api/publish").
+std::optional<Refusal> authorize_api(const HttpRequest& req, ApiRight right,
+                                     const ApiAuthOptions& options, const TokenVerifier& verifier,
+                                     int64_t now_s, std::string_view what);
+
+}  // namespace ringcast
