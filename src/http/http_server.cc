@@ -39,8 +39,8 @@ constexpr std::string_view kStreamHeaders =
 }  // namespace
 
 HttpServer::HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& index,
-                       Audience& audience, Hub& hub, StatsCollector& stats, StreamLimit& streams, const HttpOptions& opts,
-                       uint64_t started_ms, uint8_t protocol)
+                       Audience& audience, Hub& hub, StatsCollector& stats, StreamLimit& streams,
+                       const HttpOptions& opts, uint64_t started_ms, uint8_t protocol)
     : _reactor(reactor)
     , _transport(transport)
     , _index(index)
@@ -234,8 +234,8 @@ void HttpServer::handle_request(HttpConnection& c, HttpRequest& req) {
 // --- SSE streams -----------------------------------------------------------------
 
 void HttpServer::open_stream(HttpConnection& c, HttpRequest& req, const EndpointOptions& ep) {
-    StreamAdmission a = admit_stream(req, ep, *_opts.verifier, _opts.max_channels_per_stream,
-                                     wall_ms() / 1000);
+    StreamAdmission a =
+        admit_stream(req, ep, *_opts.verifier, _opts.max_channels_per_stream, wall_ms() / 1000);
     if (!a.ok) {
         refuse(c, a.refusal);
         return;
@@ -271,6 +271,7 @@ void HttpServer::open_stream(HttpConnection& c, HttpRequest& req, const Endpoint
     handshake += sse_retry(_opts.retry_ms);
     handshake += sse_event({}, "connected", connected);
 
+    const int64_t expires_at_s = a.claims ? a.claims->expires_at_s : 0;
     if (a.claims) {
         c._identity = std::make_unique<Identity>();
         c._identity->user = std::move(a.claims->user);
@@ -295,6 +296,15 @@ void HttpServer::open_stream(HttpConnection& c, HttpRequest& req, const Endpoint
     c._parser.reset();
     c._held.reset();
     c._stream_started_ms = _reactor.now_ms();
+    // A stream ends cleanly when its endpoint's lifetime runs out or its token
+    // expires, whichever is first: the browser reconnects, with a fresh token.
+    if (ep.connection_timeout_ms)
+        c._stream_ends_ms = c._stream_started_ms + ep.connection_timeout_ms;
+    if (expires_at_s > 0) {
+        int64_t left_ms = std::max<int64_t>(0, expires_at_s * 1000 - wall_ms());
+        uint64_t token_end = c._stream_started_ms + uint64_t(left_ms);
+        if (!c._stream_ends_ms || token_end < c._stream_ends_ms) c._stream_ends_ms = token_end;
+    }
     ++_streams;
     _transport.send_copy(c, handshake);
     _transport.set_deadline(c, stream_deadline(c, _reactor.now_ms()));
@@ -302,8 +312,7 @@ void HttpServer::open_stream(HttpConnection& c, HttpRequest& req, const Endpoint
 
 uint64_t HttpServer::stream_deadline(const HttpConnection& c, uint64_t now_ms) const {
     uint64_t next = now_ms + c._endpoint->heartbeat_interval_ms;
-    if (c._endpoint->connection_timeout_ms)
-        next = std::min(next, c._stream_started_ms + c._endpoint->connection_timeout_ms);
+    if (c._stream_ends_ms) next = std::min(next, c._stream_ends_ms);
     return next;
 }
 
@@ -436,10 +445,9 @@ void HttpServer::on_deadline(Connection& base, uint64_t now_ms) {
     HttpConnection& c = as_http(base);
     switch (c._mode) {
         case HttpConnection::Mode::streaming:
-            if (c._endpoint->connection_timeout_ms &&
-                now_ms >= c._stream_started_ms + c._endpoint->connection_timeout_ms) {
-                // The endpoint's maximum lifetime: flush what is queued and close
-                // cleanly; the browser reconnects (with Last-Event-ID).
+            if (c._stream_ends_ms && now_ms >= c._stream_ends_ms) {
+                // The endpoint's maximum lifetime, or the token's: flush what is
+                // queued and close cleanly; the browser reconnects.
                 _transport.close(c, true);
                 return;
             }
