@@ -52,8 +52,9 @@ run: build
 	@echo
 	@echo "==> starting ringcastd on http://$(HTTP) (built-in configuration, data in ./$(DATA))"
 	@echo "    watch a stream : curl -N 'http://$(HTTP)/api/sse/stream?channels=news'"
-	@echo "    publish        : curl -X POST http://$(HTTP)/api/publish -d '{\"channel\":\"news\",\"event\":\"update\",\"data\":{\"hello\":\"world\"}}'"
-	@echo "    stats          : curl http://$(HTTP)/api/stats"
+	@echo "    publish        : ./$(BUILD)/src/ringcast publish -c news -e update -d '{\"hello\":\"world\"}'"
+	@echo "    stats          : ./$(BUILD)/src/ringcast stats"
+	@echo "    (HTTP publish and stats need an API key or a token: docs/operations.md)"
 	@echo "    backends       : echo '{\"op\":\"ping\",\"req\":1}' | socat - UNIX-CONNECT:$(DATA)/ringcast.sock"
 	@echo "    every setting  : ./$(BUILD)/src/ringcastd --print-default-config"
 	@echo "    logs           : below; Ctrl-C drains and stops the daemon"

@@ -34,6 +34,8 @@ void on_stop_signal(int sig) {
 struct TailArgs {
     std::vector<std::string> channels;
     std::string http;
+    std::string path = "/api/sse/stream";
+    std::string token;  // sent as Authorization: Bearer
     uint64_t count = 0;  // 0: no limit
     double timeout = 0;  // seconds; 0: none
 };
@@ -124,6 +126,10 @@ std::string describe_refusal(const ResponseHead& head, const std::string& body) 
 }
 
 int run_tail(const GlobalOptions& g, const TailArgs& a) {
+    if (!a.path.starts_with('/') || a.path.find_first_of("?# ") != std::string::npos)
+        throw UsageError(fmt::format("--path {}: expected an endpoint path like /api/sse/stream "
+                                     "(channels go in --channel)",
+                                     a.path));
     auto address = parse_http_address(a.http);
     if (!address)
         throw UsageError(fmt::format("--http {}: expected ADDR:PORT, like 127.0.0.1:8080", a.http));
@@ -157,9 +163,11 @@ int run_tail(const GlobalOptions& g, const TailArgs& a) {
     }
     ResponseHead head;
     bool ok = s.connect(*address, head_deadline) &&
-              s.send_all(fmt::format("GET /api/sse/stream?channels={} HTTP/1.1\r\nHost: {}\r\n"
-                                     "Accept: text/event-stream\r\n\r\n",
-                                     channels, address->text()),
+              s.send_all(fmt::format("GET {}?channels={} HTTP/1.1\r\nHost: {}\r\n"
+                                     "Accept: text/event-stream\r\n{}\r\n",
+                                     a.path, channels, address->text(),
+                                     a.token.empty() ? std::string()
+                                                     : "Authorization: Bearer " + a.token + "\r\n"),
                          head_deadline) &&
               s.read_head(&head, head_deadline);
     if (s.interrupted()) return kExitOk;
@@ -228,6 +236,12 @@ Command add_tail(CLI::App& app, const GlobalOptions& g) {
     sub->add_option("--http", a->http,
                     fmt::format("the daemon's HTTP address ADDR:PORT (default {}, or ${})",
                                 kDefaultHttp, kHttpEnv));
+    sub->add_option("--path", a->path, "the SSE endpoint (default /api/sse/stream)");
+    const char* token_env = std::getenv("RINGCAST_TOKEN");
+    if (token_env) a->token = token_env;
+    sub->add_option("--token", a->token,
+                    "a JWT for endpoints that need one, sent as Authorization: Bearer (default "
+                    "$RINGCAST_TOKEN)");
     sub->add_option("-n,--count", a->count, "stop after N events (default: no limit)")
         ->check(CLI::PositiveNumber);
     sub->add_option("--timeout", a->timeout, "stop after S seconds (default: never)")

@@ -178,10 +178,12 @@ bool is_builtin_endpoint(const EndpointConfig& e) {
     return false;
 }
 
+// Requests are matched with a trailing slash removed ("/x/" names "/x"), so a
+// configured path cannot end in one (it could never match).
 bool valid_path(std::string_view p) {
-    return p.starts_with('/') && std::none_of(p.begin(), p.end(), [](char c) {
-               return c <= 0x20 || c >= 0x7f || c == '?' || c == '#';
-           });
+    return p.starts_with('/') && (p.size() == 1 || !p.ends_with('/')) &&
+           std::none_of(p.begin(), p.end(),
+                        [](char c) { return c <= 0x20 || c >= 0x7f || c == '?' || c == '#'; });
 }
 
 bool validate_endpoint(const EndpointConfig& e, const Config& cfg, std::string* error) {
@@ -213,8 +215,8 @@ bool validate_endpoints(const Config& cfg, std::string* error) {
     for (size_t i = 0; i < cfg.endpoints.size(); ++i) {
         const std::string& path = cfg.endpoints[i].path;
         if (!valid_path(path))
-            return fail(error, fmt::format("endpoint[{}].path = \"{}\" must start with \"/\" and "
-                                           "hold no spaces, '?' or '#'",
+            return fail(error, fmt::format("endpoint[{}].path = \"{}\" must start with \"/\", not "
+                                           "end with one, and hold no spaces, '?' or '#'",
                                            i, path));
         for (std::string_view api : kApiPaths)
             if (path == api)

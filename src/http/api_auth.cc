@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "auth/token_source.h"
@@ -31,20 +33,33 @@ std::optional<Refusal> authorize_api(const HttpRequest& req, ApiRight right,
         return Refusal{401, "invalid_api_key", "",
                        fmt::format("the X-API-Key of {} is not one of publish.api_keys", what)};
     }
-    // A Bearer value may be an API key as well as a token.
-    std::string ignored;
-    if (auto bearer = bearer_credentials(req.header("authorization"), &ignored);
-        bearer && is_api_key(*bearer, o.api_keys))
-        return std::nullopt;
-
+    // Only header credentials: a browser attaches cookies (and a page can put a
+    // token in a URL) to cross-site requests it is made to send, headers it cannot.
+    std::string malformed;
+    std::optional<std::string_view> bearer =
+        bearer_credentials(req.header("authorization"), &malformed);
+    if (!bearer && req.has_header("authorization"))
+        return Refusal{401, "invalid_token", "malformed", malformed};
+    if (bearer && is_api_key(*bearer, o.api_keys)) return std::nullopt;
+    if (bearer && std::count(bearer->begin(), bearer->end(), '.') != 2)
+        return Refusal{401, "invalid_api_key", "",
+                       fmt::format("the Bearer credentials of {} are neither one of "
+                                   "publish.api_keys nor a JWT",
+                                   what)};
     std::optional<Claims> claims;
-    Refusal refusal;
-    if (!read_identity(req, verifier, now_s, &claims, &refusal)) return refusal;
+    if (bearer) {
+        Verified v = verifier.verify(*bearer, now_s);
+        if (!v.ok)
+            return Refusal{401, "invalid_token", v.error_code,
+                           fmt::format("the token was refused: {}", v.message)};
+        claims = std::move(v.claims);
+    }
     if (!claims)
-        return Refusal{401, "unauthorized", "missing_credentials",
-                       fmt::format("{} needs an API key (Authorization: Bearer <key> or X-API-Key) "
-                                   "or a token with the {} claim",
-                                   what, right == ApiRight::publish ? "publish or admin" : "admin")};
+        return Refusal{
+            401, "unauthorized", "missing_credentials",
+            fmt::format("{} needs an API key (Authorization: Bearer <key> or X-API-Key) "
+                        "or a token with the {} claim",
+                        what, right == ApiRight::publish ? "publish or admin" : "admin")};
     if (right == ApiRight::publish && !claims->publish && !claims->admin)
         return Refusal{403, "forbidden", "missing_publish_claim",
                        fmt::format("the token of user {} has neither the publish nor the admin "

@@ -6,9 +6,12 @@
 //   publish   an API key, or a token with the publish or admin claim
 //   admin     (stats: user ids, connection counts) an API key, or the admin claim
 //
+// Credentials come from headers only (X-API-Key, Authorization: Bearer), never
+// from cookies or the query: a browser can be made to send those cross-site.
 // Refusals: 401 unauthorized (missing_credentials), 401 invalid_api_key (an
-// X-API-Key that is not configured), 401 invalid_token (a token that does not
-// verify), 403 forbidden (missing_publish_claim, missing_admin_claim).
+// unknown key: X-API-Key, or a Bearer value that is not a JWT), 401 invalid_token
+// (a JWT that does not verify), 403 forbidden (missing_publish_claim,
+// missing_admin_claim).
 #include <optional>
 #include <string>
 #include <vector>

@@ -60,6 +60,7 @@ private:
     std::unique_ptr<Identity> _identity;  // an authenticated stream's (else kAnonymous)
     const EndpointOptions* _endpoint = nullptr;  // a stream's endpoint
     uint64_t _stream_started_ms = 0;
+    uint64_t _stream_ends_ms = 0;  // monotonic: endpoint lifetime or token expiry; 0: never
     Mode _mode = Mode::reading;
     bool _sent_continue = false;
     bool _close_after_reply = false;

@@ -37,7 +37,16 @@ std::shared_ptr<const TokenVerifier> make_token_verifier(const Config& cfg, std:
         return nullptr;
     }
     auto v = TokenVerifier::create(std::move(o), error);
-    if (!v) return nullptr;
+    if (!v) {
+        // Say which setting to fix; the key itself is never quoted.
+        std::string where = *algorithm == JwtAlgorithm::hs256
+                                ? (cfg.auth_secret_file.empty()
+                                       ? std::string("auth.secret")
+                                       : "auth.secret_file (" + cfg.auth_secret_file + ")")
+                                : "auth.public_key_file (" + cfg.auth_public_key_file + ")";
+        *error = fmt::format("{}: {}", where, *error);
+        return nullptr;
+    }
     return std::make_shared<TokenVerifier>(std::move(*v));
 }
 

@@ -305,10 +305,27 @@ int run_daemon(const Config& cfg) {
                         : std::string("libc malloc"));
     spdlog::info("up to {} streams ({} per shard connection table, {} shards)", streams.max(),
                  table, shards);
-    spdlog::info(
-        "listening on http://{} — stream: GET /api/sse/stream?channels=a,b, publish: POST "
-        "/api/publish, stats: GET /api/stats",
-        where);
+    std::vector<std::string> paths;
+    for (const EndpointConfig& e : cfg.endpoints)
+        paths.push_back(e.path);
+    spdlog::info("listening on http://{} — streams: GET {} (?channels=a,b), publish: POST "
+                 "/api/publish, stats: GET /api/stats",
+                 where, fmt::join(paths, ", "));
+    if (verifier->configured()) {
+        spdlog::info("streams: {} tokens verified; anonymous where an endpoint allows it",
+                     cfg.auth_algorithm);
+    } else {
+        spdlog::info("streams: anonymous ([auth] is not configured; endpoints that require a "
+                     "token answer 401)");
+    }
+    if (cfg.publish_http_require_auth)
+        spdlog::info("HTTP API: needs an API key ({} configured in publish.api_keys) or a token "
+                     "with the publish/admin claim; the Unix socket needs neither",
+                     cfg.publish_api_keys.size());
+    else
+        spdlog::warn("HTTP API: open to anyone who can reach {} (publish.http_require_auth = "
+                     "false)",
+                     where);
     if (unix_fd >= 0)
         spdlog::info(
             "publishing socket: {} (mode {}{}) — try: echo '{{\"op\":\"ping\",\"req\":1}}' | "

@@ -100,11 +100,17 @@ TEST(ConfigValidate, SecretNeverAppearsInMessages) {
 TEST(ConfigValidate, EndpointPaths) {
     const std::pair<const char*, const char*> cases[] = {
         {"[[endpoint]]\npath = \"api/x\"\n",
-         "endpoint[0].path = \"api/x\" must start with \"/\" and hold no spaces, '?' or '#'"},
+         "endpoint[0].path = \"api/x\" must start with \"/\", not end with one, and hold no "
+         "spaces, '?' or '#'"},
         {"[[endpoint]]\npath = \"\"\n",
-         "endpoint[0].path = \"\" must start with \"/\" and hold no spaces, '?' or '#'"},
+         "endpoint[0].path = \"\" must start with \"/\", not end with one, and hold no spaces, '?' "
+         "or '#'"},
+        {"[[endpoint]]\npath = \"/x/\"\n",
+         "endpoint[0].path = \"/x/\" must start with \"/\", not end with one, and hold no spaces, "
+         "'?' or '#'"},
         {"[[endpoint]]\npath = \"/a?b=1\"\n",
-         "endpoint[0].path = \"/a?b=1\" must start with \"/\" and hold no spaces, '?' or '#'"},
+         "endpoint[0].path = \"/a?b=1\" must start with \"/\", not end with one, and hold no "
+         "spaces, '?' or '#'"},
         {"[[endpoint]]\npath = \"/a\"\n[[endpoint]]\npath = \"/b\"\n[[endpoint]]\npath = \"/a\"\n",
          "endpoint[2].path = \"/a\" is already endpoint[0]'s: paths must be unique"},
         {"[[endpoint]]\npath = \"/api/publish\"\n",

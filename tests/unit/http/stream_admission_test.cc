@@ -172,6 +172,13 @@ TEST(ApiAuth, KeysAndClaimsDecideWhoMayPublishAndReadStats) {
     ASSERT_TRUE(bad);
     EXPECT_EQ(bad->code, "invalid_token");
 
+    auto typo = check(post({{"authorization", "Bearer key-one-012345678"}}), ApiRight::publish);
+    ASSERT_TRUE(typo);
+    EXPECT_EQ(typo->code, "invalid_api_key") << "a Bearer value that is not a JWT is a key";
+    auto cookie = check(post({{"cookie", "ringcast_token=" + publisher}}), ApiRight::publish);
+    ASSERT_TRUE(cookie) << "the API takes header credentials only (no cross-site cookies)";
+    EXPECT_EQ(cookie->reason, "missing_credentials");
+
     o.require_auth = false;
     EXPECT_FALSE(check(post({}), ApiRight::admin)) << "http_require_auth = false opens the API";
 }
