@@ -1,8 +1,9 @@
 // Runs the real ringcastd for a test file: a temp data dir, HTTP on a port the
-// kernel picks, the publishing socket where asked. Ready when its log names
-// both the HTTP address and the socket; stopped with SIGTERM by pid.
+// kernel picks, the publishing socket where asked, and optionally a
+// configuration file (its text written into the data dir). Ready when its log
+// names both the HTTP address and the socket; stopped with SIGTERM by pid.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -27,13 +28,22 @@ export function tempDir() {
 
 /**
  * Starts ringcastd. `socketPath` defaults to <data dir>/ringcast.sock.
+ * `config`, a TOML text, is written to <data dir>/ringcast.toml and passed with
+ * --config (the flags --http, --data-dir and --unix still win over it).
  * Resolves with { pid, port, socketPath, dataDir, log(), stop() }.
  */
-export async function startDaemon({ socketPath, args = [] } = {}) {
+export async function startDaemon({ socketPath, config, args = [] } = {}) {
   const bin = ringcastdPath();
   const dataDir = tempDir();
   const sock = socketPath ?? join(dataDir, 'ringcast.sock');
-  const child = spawn(bin, ['--http', '127.0.0.1:0', '--data-dir', dataDir, '--unix', sock, ...args], {
+  const configArgs = [];
+  if (config !== undefined) {
+    const file = join(dataDir, 'ringcast.toml');
+    writeFileSync(file, config);
+    configArgs.push('--config', file);
+  }
+  const argv = ['--http', '127.0.0.1:0', '--data-dir', dataDir, '--unix', sock, ...configArgs, ...args];
+  const child = spawn(bin, argv, {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';

@@ -1,6 +1,7 @@
-// A small EventSource-like reader over node:http: one stream, its events
-// parsed as the WHATWG EventSource parser reads them (event:, data: lines
-// joined with "\n", id:, comments ignored), handed to the test in order.
+// A small EventSource-like reader over node:http: one stream on any endpoint,
+// optionally with a token (header, ?token= or cookie), its events parsed as the
+// WHATWG EventSource parser reads them (event:, data: lines joined with "\n",
+// id:, comments ignored), handed to the test in order.
 import { get } from 'node:http';
 
 import { within } from './wait.mjs';
@@ -14,25 +15,53 @@ export class Subscriber {
   ended;
   connected; // the "connected" event's data
 
-  /** Opens /api/sse/stream?channels=… (no channels: the daemon's defaults)
-   *  and waits for the "connected" event. */
-  static async open(port, channels, ms = 5000) {
+  /**
+   * Opens a stream and waits for its "connected" event.
+   *
+   * `channels`: the ?channels= list (undefined: none, so the endpoint's defaults).
+   * `options`: the ms to wait (a number, as before), or
+   *   { path = '/api/sse/stream', token, tokenIn = 'header', ms = 5000 }
+   * where `token` (a JWT) goes in "Authorization: Bearer", in ?token= (tokenIn
+   * 'query') or in the ringcast_token cookie (tokenIn 'cookie').
+   * A refused stream rejects with an Error carrying `status` and `body`.
+   */
+  static async open(port, channels, options = {}) {
+    const { path = '/api/sse/stream', token, tokenIn = 'header', ms = 5000 } =
+      typeof options === 'number' ? { ms: options } : options;
+    const query = new URLSearchParams();
+    if (channels !== undefined) query.set('channels', channels.join(','));
+    const headers = {};
+    if (token !== undefined) {
+      if (tokenIn === 'header') headers.authorization = `Bearer ${token}`;
+      else if (tokenIn === 'query') query.set('token', token);
+      else if (tokenIn === 'cookie') headers.cookie = `ringcast_token=${token}`;
+      else throw new Error(`tokenIn: 'header', 'query' or 'cookie', not ${tokenIn}`);
+    }
+    const search = query.toString();
+    const target = search === '' ? path : `${path}?${search}`;
     const s = new Subscriber();
-    await within(s.#start(port, channels), ms, `the SSE stream on port ${port}`);
+    await within(s.#start(port, target, headers), ms, `the SSE stream ${path} on port ${port}`);
     const first = await s.next((e) => e.event === 'connected', ms);
     s.connected = JSON.parse(first.data);
     return s;
   }
 
-  #start(port, channels) {
-    const query = channels === undefined ? '' : `?channels=${encodeURIComponent(channels.join(','))}`;
+  #start(port, target, headers) {
     return new Promise((resolve, reject) => {
       let onEnd;
       this.ended = new Promise((r) => (onEnd = r));
-      this.#request = get({ host: '127.0.0.1', port, path: `/api/sse/stream${query}`, agent: false }, (res) => {
+      this.#request = get({ host: '127.0.0.1', port, path: target, headers, agent: false }, (res) => {
         if (res.statusCode !== 200 || !String(res.headers['content-type']).startsWith('text/event-stream')) {
-          reject(new Error(`SSE stream answered ${res.statusCode} ${res.headers['content-type']}`));
-          res.resume();
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk) => (body += chunk));
+          res.on('end', () => {
+            const error = new Error(`SSE stream answered ${res.statusCode} ${res.headers['content-type']}: ${body}`);
+            error.status = res.statusCode;
+            error.body = body;
+            reject(error);
+          });
+          res.on('close', () => onEnd());
           return;
         }
         res.setEncoding('utf8');
@@ -97,6 +126,20 @@ export class Subscriber {
   /** The next event named `name` (heartbeats and others stay queued). */
   nextNamed(name, ms = 5000) {
     return this.next((e) => e.event === name, ms);
+  }
+
+  /**
+   * Takes every event up to the first that matches, and resolves with the ones
+   * before it, in order (the match itself is taken too and not returned). What
+   * arrived before a fence event is exactly what the stream got since the last.
+   */
+  async until(match, ms = 5000) {
+    const before = [];
+    for (;;) {
+      const e = await this.next(() => true, ms);
+      if (match(e)) return before;
+      before.push(e);
+    }
   }
 
   close() {
