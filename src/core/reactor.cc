@@ -27,6 +27,7 @@ int Reactor::init(const ReactorOptions& opts, const char** what) {
         *what = "direct descriptor table registration";
         r = io_uring_register_files_sparse(_ring.raw(), opts.direct_files);
         if (r < 0) return r;
+        _direct_files = opts.direct_files;
     }
     _mesh.set_ring_fd(_id, _ring.fd());
     return 0;

@@ -70,6 +70,8 @@ public:
     // The io_uring fd of another shard: the target of MSG_RING operations.
     int peer_ring_fd(unsigned shard) const { return _mesh.ring_fd(shard); }
     Ring& ring() { return _ring; }
+    // Slots of the ring's direct-descriptor table; 0 if none was registered.
+    unsigned direct_files() const { return _direct_files; }
     BufferRing& buffers() { return _buffers; }
     TimerWheel& timers() { return _timers; }
     LocalFramePool& frames() { return _frames; }
@@ -91,6 +93,7 @@ private:
     LocalFramePool _frames;
     std::vector<std::deque<MeshMsg>> _overflow;  // per target, when its ring is full
     std::vector<uint8_t> _dirty;                 // per target: pushed since last flush
+    unsigned _direct_files = 0;
     bool _running = true;
     uint64_t _now_ms = 0;
     uint64_t _turns = 0;

@@ -183,7 +183,8 @@ ProbeReport probe_io_uring() {
             "publish.allow_uids/allow_gids cannot be used.",
             rep.kernel));
 
-    // Multishot accept into the direct-descriptor table on a listening socket.
+    // Accept into a slot of the direct-descriptor table the kernel picks
+    // (IORING_FILE_INDEX_ALLOC), with the peer's address, as the transport does.
     Fd l;
     l.fd = socket(AF_UNIX, SOCK_STREAM, 0);
     sockaddr_un sa{};
@@ -195,7 +196,10 @@ ProbeReport probe_io_uring() {
         return rep;
     }
     sqe = ring.sqe();
-    io_uring_prep_multishot_accept_direct(sqe, l.fd, nullptr, nullptr, 0);
+    sockaddr_storage peer{};
+    socklen_t peer_len = sizeof peer;
+    io_uring_prep_accept(sqe, l.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len, 0);
+    sqe->file_index = IORING_FILE_INDEX_ALLOC;  // not via prep_accept_direct: see transport.cc
     io_uring_sqe_set_data64(sqe, 2);
     ring.enter(0, UINT64_MAX);
     Fd c;
@@ -207,9 +211,11 @@ ProbeReport probe_io_uring() {
     flags = 0;
     r = wait_for(ring, 2, &flags);
     if (r == -EINVAL)
-        fail("multishot accept into direct descriptors is not supported: Linux 5.19+ is needed.");
+        fail("accept into an allocated direct descriptor is not supported: Linux 5.19+ is needed.");
     else if (r < 0)
-        fail(fmt::format("multishot accept failed: {}", std::strerror(-r)));
+        fail(fmt::format("accept into a direct descriptor failed: {}", std::strerror(-r)));
+    else if (peer.ss_family != AF_UNIX || peer_len == sizeof peer)
+        fail("accept into a direct descriptor did not report the peer's address.");
     return rep;
 }
 

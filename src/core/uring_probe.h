@@ -20,7 +20,8 @@ struct ProbeReport {
 
 // Functional probe: sets up a small ring with the same flags as a shard, checks
 // the opcodes we use, registers a provided-buffer ring and direct descriptors,
-// and runs one multishot receive and one multishot accept over a socketpair.
+// and runs one multishot receive over a socketpair and one accept (into an
+// allocated direct descriptor, with the peer's address) over a Unix socket.
 ProbeReport probe_io_uring();
 
 std::string format_probe(const ProbeReport& r);

@@ -12,16 +12,18 @@ namespace ringcast {
 
 enum class Op : uint8_t {
     none = 0,
-    accept,          // multishot accept on a listener; payload: Listener*
+    accept,          // single-shot accept on a listener; payload: its AcceptSlot*
     recv,            // multishot recv; payload: Connection*
-    send,            // send/sendmsg; payload: Connection*
+    send,            // send of one frame; payload: Connection*
+    sendmsg,         // sendmsg of several frames; payload: SendOp* (it names the Connection)
     shutdown,        // shutdown(2) before close; payload: Connection*
     close,           // close of a direct descriptor; payload: Connection*
     doorbell,        // MSG_RING from another shard: "your inbox has messages"
     stop,            // MSG_RING from the main thread: "shut down"
-    handoff,         // MSG_RING carrying a direct descriptor from the acceptor shard
-    handoff_failed,  // the acceptor's side of a handoff that did not go through;
-                     // payload: protocol << 48 | target shard << 32 | slot
+    handoff,         // MSG_RING carrying a direct descriptor from the acceptor shard;
+                     // payload: HandoffTag (protocol and IPv4 peer address)
+    handoff_sent,    // the acceptor's side of a handoff, whether or not it went
+                     // through; payload: HandoffOp*
     peer,            // getsockopt of a new connection's peer (SO_PEERCRED...); payload: Connection*
     cancel,          // async cancel; result ignored
     ignore,          // completions we do not need to look at
@@ -43,5 +45,26 @@ template <typename T>
 T* pointer_of(uint64_t user_data) {
     return reinterpret_cast<T*>(uintptr_t(payload_of(user_data)));
 }
+
+// What travels with a handed-off socket. The target's CQE carries nothing but
+// its slot (res) and this tag, so the connection's protocol and its peer's IPv4
+// address ride in the payload: protocol in bits 0-7, "an address follows" in bit
+// 8, the address (network byte order, as in in_addr.s_addr) in bits 16-47. An
+// IPv6 address (128 bits) cannot fit: IPv6 connections are never handed off.
+struct HandoffTag {
+    uint8_t protocol = 0;
+    bool has_v4 = false;
+    uint32_t v4 = 0;
+};
+
+constexpr uint64_t handoff_tag(const HandoffTag& h) {
+    return tag(Op::handoff, uint64_t(h.protocol) | (uint64_t(h.has_v4) << 8) | (uint64_t(h.v4) << 16));
+}
+constexpr HandoffTag handoff_of(uint64_t user_data) {
+    uint64_t p = payload_of(user_data);
+    return HandoffTag{uint8_t(p & 0xff), bool((p >> 8) & 1), uint32_t(p >> 16)};
+}
+static_assert(payload_of(handoff_tag({0xff, true, 0xffffffffu})) >> 48 == 0,
+              "the handoff payload must fit in the 56 bits tag() leaves");
 
 }  // namespace ringcast

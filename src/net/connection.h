@@ -7,10 +7,9 @@
 
 #include "core/timer_wheel.h"
 #include "net/out_queue.h"
+#include "net/peer_address.h"
 
 namespace ringcast {
-
-struct SendOp;
 
 class Connection {
 public:
@@ -52,13 +51,15 @@ public:
     bool is_open() const { return _state == State::open && !_close_requested; }
     uint64_t queued_bytes() const { return _out.bytes(); }
     bool send_in_flight() const { return _send_inflight; }
+    // The peer's IP address, as accepted (IPv4-mapped IPv6 shown as IPv4); empty
+    // for a Unix-socket peer. Known from on_open() on.
+    const PeerAddress& peer() const { return _peer; }
 
 private:
     friend class Transport;
 
     OutQueue _out;
     TimerNode _timer;
-    SendOp* _send_op = nullptr;  // only for multi-frame sends
     Connection* _next_dirty = nullptr;
     Connection* _prev_all = nullptr;  // every live connection of the shard
     Connection* _next_all = nullptr;
@@ -67,7 +68,12 @@ private:
     uint64_t _send_started = 0;    // ms; valid while _send_inflight
     uint64_t _drain_deadline = 0;  // ms; valid while draining
     uint64_t _last_activity = 0;   // ms
+    // The last 32 bytes hold no padding: slot (4), peer (17), state, protocol and
+    // the flags (11). One more byte grows the object by 8, and can push a
+    // protocol's object into the allocator's next size class (HttpConnection is
+    // 256 bytes, mimalloc's class boundary, as of the peer address).
     uint32_t _slot = 0;            // direct descriptor index
+    PeerAddress _peer;
     State _state = State::open;
     uint8_t _protocol = 0;
     bool _recv_armed = false;

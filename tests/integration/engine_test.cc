@@ -1,14 +1,18 @@
-// Engine behaviour seen from outside: how streams spread over shards, and what
-// happens when the shared receive buffers run out.
+// Engine behaviour seen from outside: how streams spread over shards, what
+// happens when the shared receive buffers run out, and at full connection tables.
+#include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "daemon_process.h"
 #include "http_client.h"
+#include "publish_support.h"
 #include "sse_fleet.h"
+#include "tcp.h"
 
 namespace ringcast::itest {
 namespace {
@@ -264,6 +268,82 @@ TEST(ConnectionTables, AtCapacityStreamsGet503AndApiRequestsStillWork) {
         fleet.add("/api/sse/stream?channels=full");
     EXPECT_TRUE(fleet.run_until([&] { return fleet.all_connected(); }, Deadline(10s)))
         << fleet.problems();
+}
+
+// The kernel accepts a connection before it looks for a free slot in the
+// direct-descriptor table, and drops it (the client sees a reset) when there is
+// none. A shard whose table is full must therefore stop accepting, not keep
+// taking connections only to drop them: later clients wait in the listen
+// backlog and are served as slots free, however many free at once. (The shard
+// keeps several accepts in flight and counts its free slots: none of them may
+// take a connection the table cannot hold, and each slot that frees, once it
+// has really been released, lets one waiting client in.)
+TEST(ConnectionTables, FullTablePausesAcceptUntilASlotFrees) {
+    constexpr size_t kTable = 80, kExtra = 12, kFreed = 5;
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.shards = 1,
+                         .config = "[engine]\nconnections_per_shard = 80\n"
+                                   "[http]\nrequest_timeout = \"60s\"\n"}))
+        << d.error();
+    // The publishing socket takes one slot and tells us how many are taken.
+    UnixClient sock;
+    ASSERT_TRUE(sock.connect(socket_path(d))) << sock.error();
+    std::vector<TcpConnection> idle(kTable - 1);
+    for (auto& c : idle)
+        ASSERT_TRUE(c.connect(d.port(), Deadline(5s)));
+    Deadline full(10s);
+    int64_t sockets = 0;
+    while ((sockets = ask(sock, R"({"op":"stats","req":1})")["stats"]["sockets"].as_int()) <
+               int64_t(kTable) &&
+           !full.expired())
+        std::this_thread::sleep_for(20ms);
+    ASSERT_EQ(sockets, int64_t(kTable)) << "the table did not fill";
+
+    // Clients arriving at a full table, one at a time, each with a request ready.
+    std::vector<TcpConnection> extra(kExtra);
+    for (auto& c : extra) {
+        ASSERT_TRUE(c.connect(d.port(), Deadline(5s)));
+        ASSERT_TRUE(c.send_all("GET /nowhere HTTP/1.1\r\nHost: t\r\n\r\n", Deadline(5s)));
+        std::this_thread::sleep_for(50ms);
+    }
+    std::this_thread::sleep_for(300ms);
+    auto dropped = [&] {
+        size_t n = 0;
+        for (auto& c : extra)
+            if (!c.valid()) ++n;
+        return n;
+    };
+    auto served = std::vector<bool>(kExtra, false);
+    // Reads what is there: a reset or EOF closes the client (dropped), an answer
+    // marks it served.
+    auto poll_extras = [&] {
+        for (size_t i = 0; i < kExtra; ++i) {
+            if (!extra[i].valid() || served[i] || !extra[i].readable_now()) continue;
+            RecvResult r = extra[i].recv_some(Deadline(1s));
+            if (r.status == IoStatus::ok && r.bytes.starts_with("HTTP/1.1 ")) {
+                served[i] = true;
+            } else if (r.status != IoStatus::ok) {
+                extra[i].close();
+            }
+        }
+        return size_t(std::count(served.begin(), served.end(), true));
+    };
+    EXPECT_EQ(poll_extras(), 0u) << "served while the table was full";
+    EXPECT_EQ(dropped(), 0u) << "clients accepted into a full table";
+
+    // Slots free: as many waiting clients are accepted and answered.
+    for (size_t i = 0; i < kFreed; ++i)
+        idle[i].close();
+    Deadline d2(10s);
+    size_t n = 0;
+    while ((n = poll_extras()) < kFreed && !d2.expired())
+        std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(n, kFreed) << dropped() << " clients dropped";
+    // The clients served hold the slots now: the others still wait.
+    std::this_thread::sleep_for(200ms);
+    EXPECT_EQ(poll_extras(), kFreed);
+    EXPECT_EQ(dropped(), 0u);
+    EXPECT_TRUE(ask(sock, R"({"op":"stats","req":2})")["ok"].as_bool()) << sock.error();
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ SseFleet::~SseFleet() {
     if (_epoll >= 0) ::close(_epoll);
 }
 
-size_t SseFleet::add(std::string target, int rcvbuf) {
+size_t SseFleet::add(std::string target, int rcvbuf, const std::string& source) {
     size_t i = _clients.size();
     auto c = std::make_unique<FleetClient>();
     c->target = std::move(target);
@@ -55,6 +55,20 @@ size_t SseFleet::add(std::string target, int rcvbuf) {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     cl.fd = fd;
+    if (!source.empty()) {
+        sockaddr_in src{};
+        src.sin_family = AF_INET;
+        if (::inet_pton(AF_INET, source.c_str(), &src.sin_addr) != 1) {
+            fail(cl, "not an IPv4 address: " + source);
+            return i;
+        }
+        // The port is picked at connect() time, by the whole 4-tuple.
+        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
+            fail(cl, "bind " + source + ": " + std::strerror(errno));
+            return i;
+        }
+    }
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_port = htons(_port);

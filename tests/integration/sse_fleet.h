@@ -48,8 +48,9 @@ public:
     SseFleet& operator=(const SseFleet&) = delete;
 
     // Starts a client on GET `target`; returns its index. `rcvbuf` > 0 shrinks
-    // its receive buffer.
-    size_t add(std::string target, int rcvbuf = 0);
+    // its receive buffer. `source`, an IPv4 loopback address ("127.0.0.5"),
+    // is bound before connecting, so the daemon sees the client coming from it.
+    size_t add(std::string target, int rcvbuf = 0, const std::string& source = {});
 
     // Handles whatever becomes ready within timeout_ms (0: only what is ready).
     void pump(int timeout_ms);
