@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "auth/token_source.h"
+#include "ops/publish_gate.h"
 
 namespace ringcast {
 
@@ -26,10 +27,15 @@ bool is_api_key(std::string_view candidate, const std::vector<std::string>& keys
 
 std::optional<Refusal> authorize_api(const HttpRequest& req, ApiRight right,
                                      const ApiAuthOptions& o, const TokenVerifier& verifier,
-                                     int64_t now_s, std::string_view what) {
+                                     int64_t now_s, std::string_view what,
+                                     std::string* publisher) {
     if (!o.require_auth) return std::nullopt;
+    auto by_key = [&](std::string_view key) -> std::optional<Refusal> {
+        if (publisher) *publisher = api_key_limit_key(key);
+        return std::nullopt;
+    };
     if (req.has_header("x-api-key")) {
-        if (is_api_key(req.header("x-api-key"), o.api_keys)) return std::nullopt;
+        if (is_api_key(req.header("x-api-key"), o.api_keys)) return by_key(req.header("x-api-key"));
         return Refusal{401, "invalid_api_key", "",
                        fmt::format("the X-API-Key of {} is not one of publish.api_keys", what)};
     }
@@ -40,7 +46,7 @@ std::optional<Refusal> authorize_api(const HttpRequest& req, ApiRight right,
         bearer_credentials(req.header("authorization"), &malformed);
     if (!bearer && req.has_header("authorization"))
         return Refusal{401, "invalid_token", "malformed", malformed};
-    if (bearer && is_api_key(*bearer, o.api_keys)) return std::nullopt;
+    if (bearer && is_api_key(*bearer, o.api_keys)) return by_key(*bearer);
     if (bearer && std::count(bearer->begin(), bearer->end(), '.') != 2)
         return Refusal{401, "invalid_api_key", "",
                        fmt::format("the Bearer credentials of {} are neither one of "
@@ -70,6 +76,7 @@ std::optional<Refusal> authorize_api(const HttpRequest& req, ApiRight right,
                        fmt::format("the token of user {} has no admin claim (or role), which {} "
                                    "needs",
                                    claims->user, what)};
+    if (publisher) *publisher = "pubtoken:" + claims->user;
     return std::nullopt;
 }
 

@@ -30,8 +30,12 @@ struct ApiAuthOptions {
 enum class ApiRight { publish, admin };
 
 // nullopt: allowed. `what` names the request in messages ("POST /api/publish").
+// When allowed, *publisher (if given) names who is asking, for publish.rate_limit:
+// "pubkey:<sha256 hex of the key>" or "pubtoken:<sub>"; "" when credentials are
+// not read (http_require_auth = false).
 std::optional<Refusal> authorize_api(const HttpRequest& req, ApiRight right,
                                      const ApiAuthOptions& options, const TokenVerifier& verifier,
-                                     int64_t now_s, std::string_view what);
+                                     int64_t now_s, std::string_view what,
+                                     std::string* publisher = nullptr);
 
 }  // namespace ringcast

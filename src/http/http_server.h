@@ -26,10 +26,13 @@
 #include "http/stream_limit.h"
 #include "net/transport.h"
 #include "ops/directory.h"
+#include "ops/limiter.h"
+#include "ops/publish_gate.h"
 #include "ops/stats.h"
 #include "pubsub/audience.h"
 #include "pubsub/channel_index.h"
 #include "pubsub/hub.h"
+#include "pubsub/message.h"
 
 namespace ringcast {
 
@@ -45,6 +48,19 @@ struct HttpOptions {
     CorsOptions cors;
     uint32_t max_channels_per_stream = 32;
     uint32_t retry_after_s = 5;  // for 503 answers
+    // publish.rate_limit per publisher (API key, token subject) and
+    // publish.user_rate_limit per target user; inactive (max 0): no limiter asked.
+    LimitRule publish_rule;
+    LimitRule publish_user_rule;
+};
+
+// What only some streams need, off the connection so that an anonymous stream
+// without limits stays in a smaller allocation class.
+struct StreamExtras {
+    Identity identity;  // an authenticated stream's (else the stream is kAnonymous)
+    bool authenticated = false;
+    // Limiter keys this stream holds an open count under (released on close).
+    std::vector<std::string> limit_holds;
 };
 
 class HttpConnection : public Connection {
@@ -56,21 +72,24 @@ private:
     std::unique_ptr<RequestParser> _parser;
     std::unique_ptr<std::string> _held;  // bytes that arrived while waiting
     void** _waiting_ctx = nullptr;       // clears the pending reply's target on close
-    Member _member;                      // identity and subscriptions, once streaming
-    std::unique_ptr<Identity> _identity;  // an authenticated stream's (else kAnonymous)
+    Member _member;                        // identity and subscriptions, once streaming
+    std::unique_ptr<StreamExtras> _extras;  // identity, limiter holds: when needed
     const EndpointOptions* _endpoint = nullptr;  // a stream's endpoint
     uint64_t _stream_started_ms = 0;
-    uint64_t _stream_ends_ms = 0;  // monotonic: endpoint lifetime or token expiry; 0: never
     Mode _mode = Mode::reading;
     bool _sent_continue = false;
     bool _close_after_reply = false;
+    // Endpoint lifetime or token expiry, from _stream_started_ms; 0: none. 32 bits
+    // (49 days at most) keep it in the padding after the flags: the connection
+    // stays within 256 bytes, mimalloc's size class below 320.
+    uint32_t _lifetime_ms = 0;
 };
 
 class HttpServer : public ConnectionHandler, public StreamCatalog {
 public:
     // `protocol` is the id the transport knows this server's connections by.
     HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& index, Audience& audience,
-               Hub& hub,
+               Limiter& limiter, Hub& hub,
                StatsCollector& stats, StreamLimit& streams, const HttpOptions& opts,
                uint64_t started_ms, uint8_t protocol);
     ~HttpServer() override;
@@ -93,6 +112,7 @@ public:
     std::string_view user_of(const Connection& c) const override;
     // Number of SSE streams on this shard (read by stats).
     const uint64_t& stream_count() const { return _streams; }
+    const RefusalStats& refusals() const { return _refused; }
 
 private:
     void process_input(HttpConnection& c, const char* data, size_t len);
@@ -101,11 +121,21 @@ private:
     void reply(HttpConnection& c, std::string response);
     void reply_error(HttpConnection& c, int status, std::string_view message, bool close);
 
+    struct PendingOpen;
     void open_stream(HttpConnection& c, HttpRequest& req, const EndpointOptions& ep);
+    // After every check: subscribes, sends the handshake, starts the heartbeat.
+    void start_stream(HttpConnection& c, const EndpointOptions& ep, StreamAdmission& a,
+                      std::string_view origin);
+    static void on_limit_answer(LimitTicket& t, void* ctx);
+    void count_refusal(int status);
     void refuse(HttpConnection& c, const Refusal& r);
     // When a stream's next heartbeat is due, or its lifetime ends if sooner.
     uint64_t stream_deadline(const HttpConnection& c, uint64_t now_ms) const;
-    void start_publish(HttpConnection& c, HttpRequest& req);
+    // `publisher`: the limiter key of who publishes ("" when unknown).
+    void start_publish(HttpConnection& c, HttpRequest& req, std::string publisher);
+    struct PendingPublish;
+    static void on_publish_checked(PublishCheck& k, void* ctx);
+    void publish_now(HttpConnection* c, Message& msg, std::vector<std::string> limited);
     void start_stats(HttpConnection& c);
     void send_heartbeat(HttpConnection& c);
     LocalFrame* heartbeat_frame();
@@ -120,6 +150,7 @@ private:
     Transport& _transport;
     ChannelIndex& _index;
     Audience& _audience;
+    Limiter& _limiter;
     Hub& _hub;
     StatsCollector& _stats;
     StreamLimit& _limit;
@@ -128,6 +159,7 @@ private:
     uint8_t _protocol;
     simdjson::dom::parser _json;
     uint64_t _streams = 0;
+    RefusalStats _refused;
     bool _shutting_down = false;
     LocalFrame* _heartbeat = nullptr;  // shared by every stream whose beat falls in the same ms
     int64_t _heartbeat_ms = -1;

@@ -46,6 +46,14 @@ ShardSnapshot* StatsCollector::snapshot() const {
     s->shard = _reactor.id();
     s->sockets = _transport.connection_count();
     s->streams = _streams ? *_streams : 0;
+    for (const RefusalStats* r : {_refused, _more_refused}) {
+        if (!r) continue;
+        s->refused.bad_request += r->bad_request;
+        s->refused.unauthorized += r->unauthorized;
+        s->refused.forbidden += r->forbidden;
+        s->refused.rate_limited += r->rate_limited;
+        s->refused.unavailable += r->unavailable;
+    }
     s->loop_turns = _reactor.loop_turns();
     s->mesh_overflows = _reactor.mesh_overflows();
     s->hub = _hub.stats();
@@ -93,6 +101,7 @@ bool StatsCollector::on_message(const MeshMsg& m) {
 std::string render_stats_json(const StatsRequest& r, double uptime_s, const ProcessStats& p) {
     uint64_t streams = 0, sockets = 0, published = 0, deliveries = 0, failures = 0;
     uint64_t dropped_slow = 0, dropped_stalled = 0;
+    RefusalStats refused;
     std::map<std::string, uint64_t> channels, users;
     for (const ShardSnapshot* s : r.parts) {
         for (const auto& [user, n] : s->users)
@@ -104,6 +113,11 @@ std::string render_stats_json(const StatsRequest& r, double uptime_s, const Proc
         failures += s->hub.failures;
         dropped_slow += s->transport.dropped_slow;
         dropped_stalled += s->transport.dropped_stalled;
+        refused.bad_request += s->refused.bad_request;
+        refused.unauthorized += s->refused.unauthorized;
+        refused.forbidden += s->refused.forbidden;
+        refused.rate_limited += s->refused.rate_limited;
+        refused.unavailable += s->refused.unavailable;
         for (const auto& [name, n] : s->channels)
             channels[name] += n;
     }
@@ -123,6 +137,19 @@ std::string render_stats_json(const StatsRequest& r, double uptime_s, const Proc
     w.key("deliveryFailures").value(failures);
     w.key("droppedSlowReaders").value(dropped_slow);
     w.key("droppedStalledWriters").value(dropped_stalled);
+    w.key("refused")
+        .begin_object()
+        .key("badRequest")
+        .value(refused.bad_request)
+        .key("unauthorized")
+        .value(refused.unauthorized)
+        .key("forbidden")
+        .value(refused.forbidden)
+        .key("rateLimited")
+        .value(refused.rate_limited)
+        .key("unavailable")
+        .value(refused.unavailable)
+        .end_object();
     w.key("uptime").value(uptime_s);
     w.key("memoryUsage").begin_object().key("rss").value(p.rss_bytes).end_object();
     w.key("cpu")

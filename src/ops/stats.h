@@ -24,6 +24,16 @@ enum StatsMessage : uint16_t {
     kStatsReply = 17,    // shard -> asker: a = StatsRequest*, b = ShardSnapshot*
 };
 
+// Requests a shard answered with a refusal, by kind (FEATURES: every refusal is
+// counted).
+struct RefusalStats {
+    uint64_t bad_request = 0;   // 400 (stream requests)
+    uint64_t unauthorized = 0;  // 401
+    uint64_t forbidden = 0;     // 403
+    uint64_t rate_limited = 0;  // 429
+    uint64_t unavailable = 0;   // 503
+};
+
 struct ShardSnapshot {
     unsigned shard = 0;
     uint64_t sockets = 0;  // every connection, streams and API requests alike
@@ -32,6 +42,7 @@ struct ShardSnapshot {
     uint64_t mesh_overflows = 0;
     HubStats hub;
     TransportStats transport;
+    RefusalStats refused;
     std::vector<std::pair<std::string, uint64_t>> channels;  // name -> local subscribers
     std::vector<std::pair<std::string, uint64_t>> users;     // user -> local streams
 };
@@ -64,6 +75,11 @@ public:
     StatsCollector(Reactor& reactor, Transport& transport, ChannelIndex& index, Hub& hub);
     // Where this shard's count of SSE streams lives (owned by the protocol layer).
     void set_stream_counter(const uint64_t* streams) { _streams = streams; }
+    // Where this shard's refusals are counted (HTTP, the publish socket): summed.
+    void set_refusals(const RefusalStats* refused, const RefusalStats* more = nullptr) {
+        _refused = refused;
+        _more_refused = more;
+    }
     // Who describes streams (their users); none: no per-user figures.
     void set_catalog(const StreamCatalog* catalog) { _catalog = catalog; }
 
@@ -80,6 +96,8 @@ private:
     ChannelIndex& _index;
     Hub& _hub;
     const uint64_t* _streams = nullptr;
+    const RefusalStats* _refused = nullptr;
+    const RefusalStats* _more_refused = nullptr;
     const StreamCatalog* _catalog = nullptr;
 };
 

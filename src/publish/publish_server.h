@@ -22,10 +22,13 @@
 
 #include "net/transport.h"
 #include "ops/directory.h"
+#include "ops/limiter.h"
+#include "ops/publish_gate.h"
 #include "ops/stats.h"
 #include "publish/line_reader.h"
 #include "publish/reply_queue.h"
 #include "pubsub/hub.h"
+#include "pubsub/message.h"
 
 namespace ringcast {
 
@@ -35,6 +38,11 @@ struct PublishOptions {
     size_t max_pending = 65536;
     std::vector<uint32_t> allow_uids;  // empty (both): any process that can open the socket
     std::vector<uint32_t> allow_gids;
+    // publish.rate_limit, counted per connection (no messages); rate_max 0: off.
+    uint64_t rate_max = 0;
+    uint64_t rate_window_ms = 0;
+    // publish.user_rate_limit, asked of the Limiter per target user.
+    LimitRule user_rule;
 };
 
 class PublishConnection : public Connection {
@@ -53,20 +61,24 @@ private:
     bool _finish = false;    // close once every reply is written
     bool _eof = false;       // the peer will send nothing more
     uint32_t _inflight = 0;  // requests waiting for other shards
+    uint64_t _rate_start_ms = 0;  // publish.rate_limit: this connection's window
+    uint64_t _rate_count = 0;
 };
 
 class PublishServer : public ConnectionHandler {
 public:
     // `protocol` is the id the transport knows this server's connections by.
     PublishServer(Reactor& reactor, Transport& transport, Hub& hub, StatsCollector& stats,
-                  Directory& directory, const PublishOptions& opts, uint64_t started_ms,
-                  uint8_t protocol);
+                  Directory& directory, Limiter& limiter, const PublishOptions& opts,
+                  uint64_t started_ms, uint8_t protocol);
     ~PublishServer() override;
 
     // Writes the replies produced this turn (called before the transport flushes).
     void flush();
     // Graceful shutdown: in-flight requests are answered, new ones refused.
     void begin_shutdown();
+    // Requests refused here (rate_limited: publish.rate_limit, user_rate_limit).
+    const RefusalStats& refusals() const { return _refused; }
 
     // ConnectionHandler
     Connection* create_connection() override;
@@ -84,11 +96,20 @@ public:
 private:
     struct Request;
     struct Batch;
+    struct PendingOne;
+    struct PendingItem;
 
     void process(PublishConnection& c, const char* data, size_t len);
     bool handle_line(PublishConnection& c, std::string_view line, uint64_t number);
     void publish_one(PublishConnection& c, const Request& r, simdjson::dom::object obj);
     void publish_batch(PublishConnection& c, const Request& r, simdjson::dom::array messages);
+    // publish.rate_limit on this connection: counts one publish, or says when to retry.
+    bool over_rate(PublishConnection& c, uint64_t* retry_ms);
+    std::string rate_message() const;
+    bool needs_user_check(const Message& m) const;
+    static std::string user_rate_message(const PublishCheck& k);
+    void batch_fail(Batch& b, size_t index, std::string_view code, const std::string& message,
+                    int64_t retry_ms = -1);
     void start_stats(PublishConnection& c, const Request& r);
     void start_directory(PublishConnection& c, const Request& r, simdjson::dom::object obj);
 
@@ -96,6 +117,7 @@ private:
     void reply_ok(PublishConnection& c, const Request& r, std::string_view body);
     void reply_error(PublishConnection& c, const Request& r, std::string_view code,
                      std::string_view message);
+    void reply_error_object(PublishConnection& c, const Request& r, std::string_view error);
     std::string ok_line(const Request& r, std::string_view body) const;
     uint64_t reserve(PublishConnection& c, const Request& r);
     void mark_dirty(PublishConnection& c);
@@ -107,6 +129,10 @@ private:
 
     static void on_publish_done(PublishTicket& t, void* ctx);
     static void on_batch_item_done(PublishTicket& t, void* ctx);
+    static void on_one_checked(PublishCheck& k, void* ctx);
+    static void on_checked_publish_done(PublishTicket& t, void* ctx);
+    static void on_item_checked(PublishCheck& k, void* ctx);
+    static void batch_step_done(Batch& b);
     static void on_stats_done(StatsRequest& r, void* ctx);
     static void on_directory_done(DirectoryRequest& r, void* ctx);
 
@@ -115,7 +141,9 @@ private:
     Hub& _hub;
     StatsCollector& _stats;
     Directory& _directory;
+    Limiter& _limiter;
     PublishOptions _opts;
+    RefusalStats _refused;
     uint64_t _started_ms;
     simdjson::dom::parser _json;
     std::vector<PublishConnection*> _dirty;

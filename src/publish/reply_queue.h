@@ -48,6 +48,14 @@ public:
         s.ready = true;
         release_ready();
     }
+    // A silent slot's failures, as complete lines (maybe none): a fire-and-forget
+    // batch reports each bad message on its own line.
+    void fill_lines(uint64_t slot, std::string lines) {
+        Slot& s = _slots[size_t(slot - _first)];
+        s.text = std::move(lines);
+        s.ready = true;
+        release_ready();
+    }
     // A complete reply line, ready now, behind every reply still waiting.
     void push(std::string_view line) {
         if (_slots.empty()) {

@@ -59,12 +59,19 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files,
     o.http.cors.max_age_s = cfg.cors_max_age_ms / 1000;
     o.http.max_channels_per_stream = cfg.max_channels_per_stream;
     o.http.retry_after_s = uint32_t((cfg.retry_after_ms + 999) / 1000);
+    o.http.publish_rule =
+        window_rule(cfg.publish_rate_limit.max, cfg.publish_rate_limit.window_ms);
+    o.http.publish_user_rule =
+        window_rule(cfg.publish_user_rate_limit.max, cfg.publish_user_rate_limit.window_ms);
 
     o.publish.max_line = cfg.publish_max_line;
     o.publish.max_reply_backlog = cfg.publish_max_reply_backlog;
     o.publish.max_pending = cfg.publish_max_pending;
     o.publish.allow_uids = cfg.publish_allow_uids;
     o.publish.allow_gids = cfg.publish_allow_gids;
+    o.publish.rate_max = cfg.publish_rate_limit.max;
+    o.publish.rate_window_ms = cfg.publish_rate_limit.window_ms;
+    o.publish.user_rule = o.http.publish_user_rule;
 
     o.shutdown_timeout_ms = cfg.shutdown_timeout_ms;
     return o;

@@ -13,10 +13,13 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
     , _hub(_reactor, _transport, _index, _audience, shared.presence)
     , _stats(_reactor, _transport, _index, _hub)
     , _directory(_reactor, _transport)
-    , _http(_reactor, _transport, _index, _audience, _hub, _stats, shared.streams, opts.http,
-            started_ms, kHttp)
-    , _publish(_reactor, _transport, _hub, _stats, _directory, opts.publish, started_ms, kPublish) {
+    , _limiter(_reactor)
+    , _http(_reactor, _transport, _index, _audience, _limiter, _hub, _stats, shared.streams,
+            opts.http, started_ms, kHttp)
+    , _publish(_reactor, _transport, _hub, _stats, _directory, _limiter, opts.publish, started_ms,
+               kPublish) {
     _stats.set_stream_counter(&_http.stream_count());
+    _stats.set_refusals(&_http.refusals(), &_publish.refusals());
     _stats.set_catalog(&_http);
     _directory.set_catalog(&_http);
     _transport.set_protocol(kHttp, _http);
@@ -31,6 +34,7 @@ void Shard::on_message(const MeshMsg& m) {
     if (_hub.on_message(m)) return;
     if (_stats.on_message(m)) return;
     if (_directory.on_message(m)) return;
+    if (_limiter.on_message(m)) return;
     spdlog::error("shard {}: unknown mesh message kind {} from shard {}", _reactor.id(), m.kind,
                   m.from);
 }

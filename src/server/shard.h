@@ -8,6 +8,7 @@
 #include "http/http_server.h"
 #include "net/transport.h"
 #include "ops/directory.h"
+#include "ops/limiter.h"
 #include "ops/stats.h"
 #include "publish/publish_server.h"
 #include "pubsub/channel_index.h"
@@ -69,6 +70,7 @@ private:
     Hub _hub;
     StatsCollector _stats;
     Directory _directory;
+    Limiter _limiter;
     HttpServer _http;
     PublishServer _publish;
     TimerNode _drain_timer;
