@@ -176,6 +176,7 @@ std::string render_stats_json(const StatsRequest& r, double uptime_s, const Proc
         w.key("accepted").value(s->transport.accepted);
         w.key("handedOff").value(s->transport.handed_off);
         w.key("adopted").value(s->transport.adopted);
+        w.key("adoptedV6").value(s->transport.adopted_v6);
         w.key("sends").value(s->transport.sends);
         w.key("framesSent").value(s->transport.send_frames);
         w.key("bytesSent").value(s->transport.bytes_sent);
