@@ -15,6 +15,17 @@
 
 namespace ringcast {
 
+// Pointers travel in MeshMsg's words: the sender keeps the object alive until the
+// receiver is done with it (each message kind says who frees what).
+template <typename T>
+uint64_t to_word(T* p) {
+    return uint64_t(reinterpret_cast<uintptr_t>(p));
+}
+template <typename T>
+T* from_word(uint64_t v) {
+    return reinterpret_cast<T*>(uintptr_t(v));
+}
+
 struct MeshMsg {
     uint16_t kind = 0;
     uint16_t from = 0;  // filled in by the sender's reactor

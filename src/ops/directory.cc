@@ -4,19 +4,6 @@
 
 namespace ringcast {
 
-namespace {
-
-template <typename T>
-uint64_t ptr(T* p) {
-    return uint64_t(reinterpret_cast<uintptr_t>(p));
-}
-template <typename T>
-T* as(uint64_t v) {
-    return reinterpret_cast<T*>(uintptr_t(v));
-}
-
-}  // namespace
-
 bool parse_connection_id(std::string_view id, unsigned* shard, uint64_t* serial) {
     if (id.size() < 4 || id[0] != 'c') return false;
     size_t dash = id.find('-');
@@ -35,13 +22,13 @@ void Directory::query(DirectoryRequest* r, unsigned shard) {
         if (shard == _reactor.id()) {
             add_part(r, answer(*r));
         } else {
-            _reactor.send(shard, MeshMsg{kDirQuery, 0, 0, ptr(r), 0});
+            _reactor.send(shard, MeshMsg{kDirQuery, 0, 0, to_word(r), 0});
         }
         return;
     }
     r->pending = _reactor.shards();
     for (unsigned s = 0; s < _reactor.shards(); ++s)
-        if (s != _reactor.id()) _reactor.send(s, MeshMsg{kDirQuery, 0, 0, ptr(r), 0});
+        if (s != _reactor.id()) _reactor.send(s, MeshMsg{kDirQuery, 0, 0, to_word(r), 0});
     add_part(r, answer(*r));
 }
 
@@ -88,11 +75,13 @@ void Directory::add_part(DirectoryRequest* r, DirectoryPart* part) {
 bool Directory::on_message(const MeshMsg& m) {
     switch (m.kind) {
         case kDirQuery: {
-            auto* r = as<DirectoryRequest>(m.a);
-            _reactor.send(m.from, MeshMsg{kDirReply, 0, 0, m.a, ptr(answer(*r))});
+            auto* r = from_word<DirectoryRequest>(m.a);
+            _reactor.send(m.from, MeshMsg{kDirReply, 0, 0, m.a, to_word(answer(*r))});
             return true;
         }
-        case kDirReply: add_part(as<DirectoryRequest>(m.a), as<DirectoryPart>(m.b)); return true;
+        case kDirReply:
+            add_part(from_word<DirectoryRequest>(m.a), from_word<DirectoryPart>(m.b));
+            return true;
         default: return false;
     }
 }

@@ -7,15 +7,6 @@ namespace ringcast {
 
 namespace {
 
-template <typename T>
-uint64_t ptr(T* p) {
-    return uint64_t(reinterpret_cast<uintptr_t>(p));
-}
-template <typename T>
-T* as(uint64_t v) {
-    return reinterpret_cast<T*>(uintptr_t(v));
-}
-
 // When an open-count refusal may clear: unknown (a stream must close), so a
 // short, honest hint rather than the window's length.
 constexpr uint64_t kOpenRetryMs = 5000;
@@ -33,7 +24,7 @@ void Limiter::acquire(LimitTicket* t) {
         t->done(*t, t->ctx);
         return;
     }
-    _reactor.send(owner, MeshMsg{kLimitAcquire, 0, 0, ptr(t), 0});
+    _reactor.send(owner, MeshMsg{kLimitAcquire, 0, 0, to_word(t), 0});
 }
 
 void Limiter::release(const std::string& key) {
@@ -42,7 +33,7 @@ void Limiter::release(const std::string& key) {
         release_here(key);
         return;
     }
-    _reactor.send(owner, MeshMsg{kLimitRelease, 0, 0, ptr(new std::string(key)), 0});
+    _reactor.send(owner, MeshMsg{kLimitRelease, 0, 0, to_word(new std::string(key)), 0});
 }
 
 void Limiter::decide(LimitTicket& t) {
@@ -90,18 +81,18 @@ void Limiter::sweep() {
 bool Limiter::on_message(const MeshMsg& m) {
     switch (m.kind) {
         case kLimitAcquire: {
-            auto* t = as<LimitTicket>(m.a);
+            auto* t = from_word<LimitTicket>(m.a);
             decide(*t);
             _reactor.send(m.from, MeshMsg{kLimitAnswer, 0, 0, m.a, 0});
             return true;
         }
         case kLimitAnswer: {
-            auto* t = as<LimitTicket>(m.a);
+            auto* t = from_word<LimitTicket>(m.a);
             t->done(*t, t->ctx);
             return true;
         }
         case kLimitRelease: {
-            auto* key = as<std::string>(m.a);
+            auto* key = from_word<std::string>(m.a);
             release_here(*key);
             delete key;
             return true;

@@ -11,19 +11,6 @@
 
 namespace ringcast {
 
-namespace {
-
-template <typename T>
-uint64_t ptr(T* p) {
-    return uint64_t(reinterpret_cast<uintptr_t>(p));
-}
-template <typename T>
-T* as(uint64_t v) {
-    return reinterpret_cast<T*>(uintptr_t(v));
-}
-
-}  // namespace
-
 ProcessStats read_process_stats() {
     ProcessStats p;
     std::ifstream statm("/proc/self/statm");
@@ -75,7 +62,7 @@ ShardSnapshot* StatsCollector::snapshot() const {
 void StatsCollector::collect(StatsRequest* r) {
     r->pending = _reactor.shards();
     for (unsigned s = 0; s < _reactor.shards(); ++s)
-        if (s != _reactor.id()) _reactor.send(s, MeshMsg{kStatsRequest, 0, 0, ptr(r), 0});
+        if (s != _reactor.id()) _reactor.send(s, MeshMsg{kStatsRequest, 0, 0, to_word(r), 0});
     add_part(r, snapshot());
 }
 
@@ -91,9 +78,11 @@ void StatsCollector::add_part(StatsRequest* r, ShardSnapshot* s) {
 bool StatsCollector::on_message(const MeshMsg& m) {
     switch (m.kind) {
         case kStatsRequest:
-            _reactor.send(m.from, MeshMsg{kStatsReply, 0, 0, m.a, ptr(snapshot())});
+            _reactor.send(m.from, MeshMsg{kStatsReply, 0, 0, m.a, to_word(snapshot())});
             return true;
-        case kStatsReply: add_part(as<StatsRequest>(m.a), as<ShardSnapshot>(m.b)); return true;
+        case kStatsReply:
+            add_part(from_word<StatsRequest>(m.a), from_word<ShardSnapshot>(m.b));
+            return true;
         default: return false;
     }
 }

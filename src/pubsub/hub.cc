@@ -1,23 +1,9 @@
 #include "pubsub/hub.h"
 
+#include "core/clock.h"
 #include "pubsub/recipients.h"
 
-#include "core/clock.h"
-
 namespace ringcast {
-
-namespace {
-
-template <typename T>
-uint64_t ptr(T* p) {
-    return uint64_t(reinterpret_cast<uintptr_t>(p));
-}
-template <typename T>
-T* as(uint64_t v) {
-    return reinterpret_cast<T*>(uintptr_t(v));
-}
-
-}  // namespace
 
 Hub::Hub(Reactor& reactor, Transport& transport, ChannelIndex& index, const Audience& audience,
          const ChannelPresence& presence)
@@ -38,7 +24,7 @@ void Hub::publish(Event* e, PublishTicket* t) {
     if (owner == _reactor.id()) {
         sequence_and_broadcast(e, t, _reactor.id());
     } else {
-        _reactor.send(owner, MeshMsg{kHubForward, 0, _reactor.id(), ptr(e), ptr(t)});
+        _reactor.send(owner, MeshMsg{kHubForward, 0, _reactor.id(), to_word(e), to_word(t)});
     }
 }
 
@@ -65,7 +51,7 @@ void Hub::sequence_and_broadcast(Event* e, PublishTicket* t, unsigned origin) {
     if (receivers > 1) e->retain(receivers - 1);
     for (unsigned s = 0; s < shards && remote > 0; ++s)
         if (s != self && _presence.maybe_subscribed(s, e->channel_hash())) {
-            _reactor.send(s, MeshMsg{kHubDeliver, 0, origin, ptr(e), ptr(t)});
+            _reactor.send(s, MeshMsg{kHubDeliver, 0, origin, to_word(e), to_word(t)});
             --remote;
         }
     if (local) deliver_local(e, t, origin);
@@ -102,7 +88,7 @@ void Hub::report(PublishTicket* t, unsigned origin, uint64_t sent, uint64_t fail
     if (origin == _reactor.id()) {
         complete(t, sent, failed, shards);
     } else {
-        _reactor.send(origin, MeshMsg{kHubResult, 0, uint32_t(sent), ptr(t),
+        _reactor.send(origin, MeshMsg{kHubResult, 0, uint32_t(sent), to_word(t),
                                       (failed & 0xffffffffu) | (uint64_t(shards) << 32)});
     }
 }
@@ -120,11 +106,13 @@ void Hub::complete(PublishTicket* t, uint64_t sent, uint64_t failed, uint32_t sh
 bool Hub::on_message(const MeshMsg& m) {
     switch (m.kind) {
         case kHubForward:
-            sequence_and_broadcast(as<Event>(m.a), as<PublishTicket>(m.b), m.arg);
+            sequence_and_broadcast(from_word<Event>(m.a), from_word<PublishTicket>(m.b), m.arg);
             return true;
-        case kHubDeliver: deliver_local(as<Event>(m.a), as<PublishTicket>(m.b), m.arg); return true;
+        case kHubDeliver:
+            deliver_local(from_word<Event>(m.a), from_word<PublishTicket>(m.b), m.arg);
+            return true;
         case kHubResult:
-            complete(as<PublishTicket>(m.a), m.arg, m.b & 0xffffffffu, uint32_t(m.b >> 32));
+            complete(from_word<PublishTicket>(m.a), m.arg, m.b & 0xffffffffu, uint32_t(m.b >> 32));
             return true;
         default: return false;
     }
