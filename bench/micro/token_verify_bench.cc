@@ -1,8 +1,8 @@
 // Verifying a stream's token: paid once per connection that presents one, on the
 // shard that accepts it. Typical claims (user, roles, permissions, times, issuer);
 // keys made at start-up with OpenSSL, tokens signed by libjwt as an issuer would.
-// The RS256/ES256 figures include libjwt 1.10 re-reading the PEM public key on
-// every call (it has no way to keep a parsed key).
+// The key is parsed once when the verifier is made (auth/jws_signature.h); before
+// that, libjwt 1.10 re-read the PEM on every call: 301 µs RS256, 372 µs ES256.
 #include <jwt.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>

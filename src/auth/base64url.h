@@ -1,9 +1,9 @@
 #pragma once
 // Base64url without padding (RFC 4648 §5, as JWTs use it), decoded strictly.
 //
-// Strict because the verifier decides on these bytes before libjwt (whose decoder
-// skips what it does not understand) sees the token: a segment either decodes to
-// exactly one byte string here, or the token is malformed.
+// Strict so that a segment decodes to exactly one byte string or the token is
+// malformed: lenient decoders (libjwt's skips what it does not understand) let
+// several spellings of one token through.
 #include <string>
 #include <string_view>
 

@@ -32,10 +32,10 @@ constexpr size_t kMaxUserIdBytes = 256;
 // arrays of strings; subscriber, publish and admin booleans; exp and nbf numbers
 // (NumericDate: seconds, fractions allowed); iss a string; aud a string or an array
 // of strings. A missing or null claim is absent: no user, no roles, false, no
-// expiry; of a claim named twice, the last counts (RFC 7519 §4, and what libjwt's
-// own parser keeps). Role "admin" also sets identity.admin. expires_at_s is exp in
-// seconds. (Integers beyond int64 are read here, but libjwt refuses tokens holding
-// them, so the verifier calls such tokens malformed before asking.)
+// expiry; of a claim named twice, the last counts (RFC 7519 §4, and what most JWT
+// libraries' parsers keep). Role "admin" also sets identity.admin. expires_at_s is
+// exp in seconds. An integer user id beyond int64 is kept as its decimal text; an
+// exp or nbf beyond it saturates.
 bool read_token_claims(simdjson::dom::object payload, const AuthOptions& options, TokenClaims* out,
                        std::string* error);
 

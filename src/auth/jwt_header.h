@@ -1,7 +1,6 @@
 #pragma once
-// The JOSE header of a token, read before any signature is checked: the verifier
-// must know which algorithm the token claims before it lets libjwt pick a
-// verification routine from that very claim.
+// The JOSE header of a token, read before any signature is checked: a token that
+// claims any algorithm but the configured one is refused unverified.
 #include <string>
 #include <string_view>
 
@@ -12,14 +11,15 @@ namespace ringcast {
 struct JwtHeader {
     std::string alg;
     // The header names "alg" more than once. JSON parsers disagree on which
-    // occurrence wins (simdjson the first, jansson — libjwt's — the last), so
-    // such a header could show us one algorithm and libjwt another.
+    // occurrence wins (simdjson the first, jansson the last), so such a header
+    // could show us one algorithm and the issuer's or a proxy's library another.
     bool alg_repeated = false;
     // The header lists critical extensions ("crit"), which RFC 7515 §4.1.11
     // requires a verifier that does not implement them to refuse.
     bool has_crit = false;
-    // "typ" is a string other than "JWT" (in any case), e.g. RFC 9068's "at+jwt".
-    // libjwt 1.10 refuses such tokens, so the verifier says why before it does.
+    // "typ" is a string other than "JWT" (in any case), e.g. RFC 9068's "at+jwt":
+    // explicit typing marks a token minted for another purpose (RFC 8725 §3.11),
+    // which must not open a stream just because its signature is good.
     bool foreign_typ = false;
 };
 

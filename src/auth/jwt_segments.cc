@@ -25,12 +25,12 @@ bool decode_jwt_segments(std::string_view token, JwtSegments* out, std::string* 
         *error = "token payload is not base64url";
         return false;
     }
-    std::string sig;
-    if (!base64url_decode(signature, &sig)) {
+    out->signature.clear();
+    if (!base64url_decode(signature, &out->signature)) {
         *error = "token signature is not base64url";
         return false;
     }
-    out->signature_bytes = sig.size();
+    out->signing_input_bytes = dot2;
     return true;
 }
 

@@ -10,13 +10,14 @@ namespace ringcast {
 struct JwtSegments {
     std::string header;          // decoded: the JSON text of the protected header
     std::string payload;         // decoded: the JSON text of the claims
-    size_t signature_bytes = 0;  // decoded length; 0 = the token carries no signature
+    std::string signature;       // decoded: empty = the token carries no signature
+    size_t signing_input_bytes = 0;  // "header.payload": the token's first bytes, signed
 };
 
 // Splits `token` at its two dots and decodes every segment strictly (see
 // base64url.h). False with *error (naming the segment) for any other shape,
 // including JWE's five segments and an empty header or payload. The signature is
-// only checked for form here; libjwt checks its value.
+// only checked for form here; JwsSignatureKey checks its value.
 bool decode_jwt_segments(std::string_view token, JwtSegments* out, std::string* error);
 
 }  // namespace ringcast

@@ -28,8 +28,8 @@ struct PkeyFree {
 };
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
-// Reads the key the way libjwt 1.10 does when it verifies (PEM_read_bio_PUBKEY),
-// so that whatever passes here is what libjwt will be able to use.
+// Reads the key the way JwsSignatureKey::load does (PEM_read_bio_PUBKEY), so that
+// whatever passes here is what verification will use.
 Pkey read_public_key(const std::string& pem) {
     if (pem.size() > size_t(std::numeric_limits<int>::max())) return nullptr;
     BIO* bio = BIO_new_mem_buf(pem.data(), int(pem.size()));

@@ -1,9 +1,8 @@
 #pragma once
 // The start-up check of the configured verification key.
 //
-// libjwt 1.10 parses the key on every verification and reports any problem as a
-// failed signature, so a wrong key would otherwise show up only as every client
-// getting 401. Checking it once, with OpenSSL, lets the daemon refuse to start
+// A wrong key would otherwise show up only as every client getting 401 for a bad
+// signature. Checking it at start, with OpenSSL, lets the daemon refuse to start
 // with a message that says what is wrong.
 #include <string>
 

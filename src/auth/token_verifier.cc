@@ -1,18 +1,13 @@
 #include "auth/token_verifier.h"
 
-#include <jwt.h>
-#include <openssl/err.h>
-
 #include <algorithm>
 #include <limits>
-#include <memory>
 
 #include <simdjson.h>
 
 #include "auth/jwt_claims.h"
 #include "auth/jwt_header.h"
 #include "auth/jwt_segments.h"
-#include "auth/key_check.h"
 
 namespace ringcast {
 
@@ -24,21 +19,6 @@ Verified refuse(std::string_view code, std::string message) {
     v.message = std::move(message);
     return v;
 }
-
-jwt_alg_t libjwt_alg(JwtAlgorithm a) {
-    switch (a) {
-        case JwtAlgorithm::none: return JWT_ALG_NONE;
-        case JwtAlgorithm::hs256: return JWT_ALG_HS256;
-        case JwtAlgorithm::rs256: return JWT_ALG_RS256;
-        case JwtAlgorithm::es256: return JWT_ALG_ES256;
-    }
-    return JWT_ALG_INVAL;
-}
-
-struct JwtFree {
-    void operator()(jwt_t* j) const { jwt_free(j); }
-};
-using Jwt = std::unique_ptr<jwt_t, JwtFree>;
 
 constexpr int64_t kMaxMs = std::numeric_limits<int64_t>::max();
 
@@ -67,8 +47,9 @@ simdjson::dom::parser& json_parser() {
 }  // namespace
 
 std::optional<TokenVerifier> TokenVerifier::create(AuthOptions options, std::string* error) {
-    if (!check_auth_key(options, error)) return std::nullopt;
-    return TokenVerifier(std::move(options));
+    std::optional<JwsSignatureKey> key = JwsSignatureKey::load(options, error);
+    if (!key) return std::nullopt;
+    return TokenVerifier(std::move(options), std::move(*key));
 }
 
 Verified TokenVerifier::verify(std::string_view token, int64_t now_s) const {
@@ -101,30 +82,9 @@ Verified TokenVerifier::verify(std::string_view token, int64_t now_s) const {
         simdjson::SUCCESS)
         return refuse(malformed, "token payload is not a JSON object");
 
-    // From here on libjwt sees the token. It needs a NUL-terminated copy.
-    if (segments.signature_bytes == 0) return refuse(bad_signature, "token is not signed");
-    std::string text(token);
-    const auto* key = reinterpret_cast<const unsigned char*>(_options.key.data());
-    jwt_t* raw = nullptr;
-    int rc = jwt_decode(&raw, text.c_str(), key, int(_options.key.size()));
-    Jwt jwt(raw);
-    if (rc != 0) {
-        ERR_clear_error();  // libjwt leaves OpenSSL's reasons on this thread's queue
-        // libjwt answers EINVAL for both a bad signature and JSON its own parser
-        // (jansson) refuses where simdjson did not; decoding again without a key
-        // tells them apart.
-        jwt_t* unverified = nullptr;
-        int parse_rc = jwt_decode(&unverified, text.c_str(), nullptr, 0);
-        jwt_free(unverified);
-        if (parse_rc != 0)
-            return refuse(malformed,
-                          "token holds JSON that libjwt cannot read (an integer beyond 64 bits "
-                          "or a number beyond a double, or \\u0000 in a string)");
+    if (segments.signature.empty()) return refuse(bad_signature, "token is not signed");
+    if (!_key.verify(token.substr(0, segments.signing_input_bytes), segments.signature))
         return refuse(bad_signature, "token signature does not verify");
-    }
-    if (jwt_get_alg(jwt.get()) != libjwt_alg(_options.algorithm))
-        return refuse(unsupported_algorithm, "token is not signed with " + std::string(expected) +
-                                                 ", the only algorithm accepted");
 
     TokenClaims claims;
     if (!read_token_claims(payload, _options, &claims, &error)) return refuse(malformed, error);

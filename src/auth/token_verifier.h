@@ -2,14 +2,13 @@
 // Verifying a JWT and turning it into Claims: the per-connection cost of identity.
 //
 // One verifier serves every shard: verify() is const and keeps its scratch state
-// per thread. libjwt 1.10 checks the signature; everything it leaves to its caller
-// is done here, in this order, each failure with its own code:
+// per thread. The signature is checked with a key parsed once (jws_signature.h);
+// everything else is done here, in this order, each failure with its own code:
 //   not_configured         no algorithm configured (every stream is anonymous)
 //   malformed              longer than kMaxTokenBytes, not three base64url segments,
-//                          header or payload not a JSON object (or JSON libjwt's
-//                          parser refuses), header without a string "alg", with
-//                          "crit" or with a "typ" other than "JWT", a claim of the
-//                          wrong type
+//                          header or payload not a JSON object, header without
+//                          a string "alg", with "crit" or with a "typ" other
+//                          than "JWT", a claim of the wrong type
 //   unsupported_algorithm  the header's alg is not the configured one ("none" and
 //                          algorithm confusion included) or is named twice
 //   bad_signature          no signature, or one that does not verify with the key
@@ -18,8 +17,8 @@
 //   wrong_issuer           issuer configured and iss missing or different
 //   wrong_audience         audience configured and aud missing or without it
 //   missing_subject        the user claim is missing, null or ""
-// The algorithm is settled before libjwt runs, because libjwt picks how to verify
-// from the token's own header, and checked again on what libjwt decoded.
+// The algorithm comes from the configuration alone: the token's header is only
+// compared with it, never used to pick how to verify.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -28,6 +27,7 @@
 
 #include "auth/auth_options.h"
 #include "auth/claims.h"
+#include "auth/jws_signature.h"
 
 namespace ringcast {
 
@@ -71,9 +71,11 @@ public:
     Verified verify(std::string_view token, int64_t now_s) const;
 
 private:
-    explicit TokenVerifier(AuthOptions options) : _options(std::move(options)) {}
+    TokenVerifier(AuthOptions options, JwsSignatureKey key)
+        : _options(std::move(options)), _key(std::move(key)) {}
 
     AuthOptions _options;
+    JwsSignatureKey _key;
 };
 
 }  // namespace ringcast
