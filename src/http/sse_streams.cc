@@ -1,0 +1,296 @@
+// HttpServer, part 2 of 3: SSE streams: admission, the limiter round trip,
+// the stream's first bytes, heartbeats and deadlines. (http_server.cc holds the
+// connection plumbing and request dispatch, api_requests.cc publish and stats.)
+#include "http/http_server.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/clock.h"
+#include "core/json_writer.h"
+#include "http/cors.h"
+#include "http/query.h"
+#include "http/response.h"
+#include "pubsub/channel_name.h"
+#include "pubsub/event.h"
+#include "pubsub/sse_format.h"
+
+namespace ringcast {
+
+namespace {
+
+constexpr std::string_view kStreamHeaders =
+    "HTTP/1.1 200 OK\r\n"
+    "Server: ringcast\r\n"
+    "Content-Type: text/event-stream\r\n"
+    "Cache-Control: no-cache\r\n"
+    "Connection: keep-alive\r\n"
+    "X-Accel-Buffering: no\r\n"
+    "\r\n";
+
+}  // namespace
+
+// A stream waiting for the limiter's answers (per-IP, per-user owner shards).
+struct HttpServer::PendingOpen {
+    HttpServer* server = nullptr;
+    HttpConnection* conn = nullptr;  // cleared if the connection closes meanwhile
+    const EndpointOptions* ep = nullptr;
+    StreamAdmission admission;
+    std::string origin;
+    LimitTicket tickets[2];
+    unsigned count = 0;
+    unsigned answered = 0;
+};
+
+void HttpServer::open_stream(HttpConnection& c, HttpRequest& req, const EndpointOptions& ep) {
+    StreamAdmission a =
+        admit_stream(req, ep, *_opts.verifier, _opts.max_channels_per_stream, wall_ms() / 1000);
+    if (!a.ok) {
+        refuse(c, a.refusal);
+        return;
+    }
+    if (!_limit.try_acquire()) {
+        count_refusal(503);
+        reply_error(c, 503,
+                    fmt::format("the limit of {} streams is reached; retry later", _limit.max()),
+                    false);
+        return;
+    }
+    // The limits that need counts kept on other shards (ops/limiter.h). Without
+    // any (the default), the stream opens here, allocating nothing more.
+    const PeerAddress& ip = c.peer();
+    const bool per_ip = (ep.max_connections_per_ip || ep.rate_limit_max) &&
+                        ip.family != PeerAddress::Family::none;
+    const bool per_user = ep.max_connections_per_user && a.claims;
+    if (!per_ip && !per_user) {
+        start_stream(c, ep, a, req.header("origin"));
+        return;
+    }
+    auto p = std::make_unique<PendingOpen>();
+    if (per_ip) {
+        LimitTicket& t = p->tickets[p->count++];
+        t.key = fmt::format("ip:{}@{}", ip.text(), ep.path);
+        t.rule = LimitRule{ep.max_connections_per_ip, ep.rate_limit_max, ep.rate_limit_window_ms};
+    }
+    if (per_user) {
+        LimitTicket& t = p->tickets[p->count++];
+        t.key = "user:" + a.claims->user;
+        t.rule = LimitRule{ep.max_connections_per_user, 0, 0};
+    }
+    p->server = this;
+    p->conn = &c;
+    p->ep = &ep;
+    p->admission = std::move(a);
+    p->origin.assign(req.header("origin"));
+    c._mode = HttpConnection::Mode::waiting;
+    c._waiting_ctx = reinterpret_cast<void**>(&p->conn);
+    PendingOpen* raw = p.release();
+    const unsigned count = raw->count;  // answers may complete (and free) it below
+    for (unsigned i = 0; i < count; ++i) {
+        raw->tickets[i].done = on_limit_answer;
+        raw->tickets[i].ctx = raw;
+        _limiter.acquire(&raw->tickets[i]);
+    }
+}
+
+void HttpServer::on_limit_answer(LimitTicket&, void* ctx) {
+    auto* p = static_cast<PendingOpen*>(ctx);
+    if (++p->answered < p->count) return;
+    std::unique_ptr<PendingOpen> done(p);
+    HttpServer& self = *p->server;
+    HttpConnection* c = p->conn;
+    bool all = true;
+    uint64_t retry_ms = 0;
+    const LimitTicket* refused = nullptr;
+    for (unsigned i = 0; i < p->count; ++i) {
+        const LimitTicket& t = p->tickets[i];
+        if (t.granted) continue;
+        all = false;
+        if (!refused || t.retry_after_ms > retry_ms) refused = &t;
+        retry_ms = std::max(retry_ms, t.retry_after_ms);
+    }
+    // Whatever was granted is given back unless the stream opens now.
+    auto release_granted = [&] {
+        for (unsigned i = 0; i < p->count; ++i)
+            if (p->tickets[i].granted && p->tickets[i].rule.max_open)
+                self._limiter.release(p->tickets[i].key);
+    };
+    if (!c) {  // the connection went away while we asked
+        release_granted();
+        self._limit.release();
+        return;
+    }
+    c->_waiting_ctx = nullptr;
+    if (self._shutting_down) {  // began while we asked: no new streams
+        release_granted();
+        self._limit.release();
+        self.count_refusal(503);
+        self.reply_error(*c, 503, "the server is shutting down", true);
+        return;
+    }
+    if (!all) {
+        release_granted();
+        self._limit.release();
+        const bool by_user = refused->key.starts_with("user:");
+        std::string message =
+            by_user ? fmt::format("user {} already has {} streams open (the most allowed)",
+                                  p->admission.claims->user, refused->rule.max_open)
+            : refused->by_window
+                ? fmt::format("more than {} new streams from {} on {} within {} ms",
+                              refused->rule.window_max, c->peer().text(), p->ep->path,
+                              refused->rule.window_ms)
+                : fmt::format("{} already has {} streams open on {} (the most allowed)",
+                              c->peer().text(), refused->rule.max_open, p->ep->path);
+        const uint64_t retry_s = std::max<uint64_t>(1, (retry_ms + 999) / 1000);
+        bool keep_alive = c->_parser && c->_parser->request().keep_alive;
+        self.count_refusal(429);
+        self.reply(*c, http_response(429, "application/json",
+                                     json_error_body("rate_limited", message,
+                                                     by_user              ? "user_connections"
+                                                     : refused->by_window ? "ip_rate"
+                                                                          : "ip_connections"),
+                                     keep_alive, {{"Retry-After", std::to_string(retry_s)}}));
+        self.finish_request(*c);
+        std::unique_ptr<std::string> held = std::move(c->_held);
+        self._transport.resume_reading(*c);
+        if (held && c->_mode == HttpConnection::Mode::reading)
+            self.process_input(*c, held->data(), held->size());
+        return;
+    }
+    for (unsigned i = 0; i < p->count; ++i) {
+        if (!p->tickets[i].rule.max_open) continue;
+        if (!c->_extras) c->_extras = std::make_unique<StreamExtras>();
+        c->_extras->limit_holds.push_back(std::move(p->tickets[i].key));
+    }
+    self.start_stream(*c, *p->ep, p->admission, p->origin);
+    self._transport.resume_reading(*c);  // reading watches for the client leaving
+}
+
+void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, StreamAdmission& a,
+                              std::string_view origin) {
+    const std::vector<std::string>& unique = a.channels;
+    std::string connected;
+    JsonWriter w(connected);
+    w.begin_object().key("connectionId").value(connection_id(c)).key("userId");
+    if (a.claims) {
+        w.value(a.claims->user);
+    } else {
+        w.null();
+    }
+    w.key("channels").begin_array();
+    for (const auto& n : unique)
+        w.value(n);
+    w.end_array().key("timestamp").value(wall_ms()).end_object();
+
+    std::string handshake;
+    handshake.reserve(kStreamHeaders.size() + connected.size() + 64);
+    handshake += kStreamHeaders;
+    if (_opts.cors.enabled())
+        handshake = with_headers(std::move(handshake), cors_response_headers(_opts.cors, origin));
+    handshake += sse_retry(_opts.retry_ms);
+    handshake += sse_event({}, "connected", connected);
+
+    const int64_t expires_at_s = a.claims ? a.claims->expires_at_s : 0;
+    if (a.claims) {
+        if (!c._extras) c._extras = std::make_unique<StreamExtras>();
+        Identity& who = c._extras->identity;
+        who.user = std::move(a.claims->user);
+        who.authenticated = true;
+        who.subscriber = a.claims->subscriber;
+        _audience.set_names(who, a.claims->roles, a.claims->permissions);
+        c._extras->authenticated = true;
+    }
+    c._endpoint = &ep;
+    Member& m = c._member;
+    m.connection = &c;
+    m.who = c._extras && c._extras->authenticated ? &c._extras->identity : &kAnonymous;
+    m.subs = new Subscription[unique.size()];
+    m.nsubs = uint16_t(unique.size());
+    for (size_t i = 0; i < unique.size(); ++i) {
+        Channel* ch = _index.get_or_create(unique[i], channel_hash(unique[i]));
+        m.subs[i].connection = &c;
+        m.subs[i].who = m.who;
+        _index.subscribe(m.subs[i], *ch);
+    }
+    _audience.add(m);
+    c._mode = HttpConnection::Mode::streaming;
+    c._parser.reset();
+    c._held.reset();
+    c._stream_started_ms = _reactor.now_ms();
+    // A stream ends cleanly when its endpoint's lifetime runs out or its token
+    // expires, whichever is first: the browser reconnects, with a fresh token.
+    uint64_t lifetime = ep.connection_timeout_ms;
+    if (expires_at_s > 0) {
+        // At least 1 ms: 0 means "no end".
+        uint64_t left = uint64_t(std::max<int64_t>(1, expires_at_s * 1000 - wall_ms()));
+        if (!lifetime || left < lifetime) lifetime = left;
+    }
+    c._lifetime_ms = uint32_t(std::min<uint64_t>(lifetime, UINT32_MAX));
+    ++_streams;
+    _transport.send_copy(c, handshake);
+    _transport.set_deadline(c, stream_deadline(c, _reactor.now_ms()));
+}
+
+uint64_t HttpServer::stream_deadline(const HttpConnection& c, uint64_t now_ms) const {
+    uint64_t next = now_ms + c._endpoint->heartbeat_interval_ms;
+    if (c._lifetime_ms) next = std::min(next, c._stream_started_ms + c._lifetime_ms);
+    return next;
+}
+
+// 401 answers say how to authenticate (RFC 6750 §3), every refusal why.
+// Refusals of a well-formed request keep the connection.
+void HttpServer::count_refusal(int status) {
+    switch (status) {
+        case 400: ++_refused.bad_request; break;
+        case 401: ++_refused.unauthorized; break;
+        case 403: ++_refused.forbidden; break;
+        case 429: ++_refused.rate_limited; break;
+        case 503: ++_refused.unavailable; break;
+        default: break;
+    }
+}
+
+void HttpServer::refuse(HttpConnection& c, const Refusal& r) {
+    count_refusal(r.status);
+    bool keep_alive = !c._close_after_reply && c._parser && c._parser->request().keep_alive;
+    std::string body = json_error_body(r.code, r.message, r.reason);
+    if (r.status == 401) {
+        std::string challenge = "Bearer realm=\"ringcast\"";
+        if (r.code == "invalid_token") challenge += ", error=\"invalid_token\"";
+        reply(c, http_response(401, "application/json", body, keep_alive,
+                               {{"WWW-Authenticate", challenge}}));
+    } else {
+        reply(c, http_response(r.status, "application/json", body, keep_alive));
+    }
+    spdlog::debug("shard {}: request refused: {} {} {}", _reactor.id(), r.status, r.code,
+                  r.message);
+    finish_request(c);
+}
+
+LocalFrame* HttpServer::heartbeat_frame() {
+    int64_t now = wall_ms();
+    if (_heartbeat && _heartbeat_ms == now) return _heartbeat;
+    LocalFramePool& frames = _reactor.frames();
+    if (_heartbeat) frames.drop_user(_heartbeat);
+    std::string bytes;
+    if (_opts.heartbeat_as_comment) {
+        bytes = sse_comment("heartbeat");
+    } else {
+        std::string data;
+        JsonWriter w(data);
+        w.begin_object().key("timestamp").value(now).key("status").value("alive").end_object();
+        bytes = sse_event({}, "heartbeat", data);
+    }
+    _heartbeat = frames.wrap(SharedFrame::copy_of(bytes));
+    frames.add_user(_heartbeat);  // the server's own hold, dropped when replaced
+    _heartbeat_ms = now;
+    return _heartbeat;
+}
+
+void HttpServer::send_heartbeat(HttpConnection& c) {
+    _transport.enqueue(c, heartbeat_frame());
+}
+
+}  // namespace ringcast
