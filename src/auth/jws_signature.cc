@@ -1,15 +1,11 @@
 #include "auth/jws_signature.h"
 
-#include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/pem.h>
-
-#include <limits>
 
 #include "auth/key_check.h"
 
@@ -82,15 +78,6 @@ bool verify_digest_signature(EVP_PKEY* key, std::string_view input, std::string_
                             input.size()) == 1;
 }
 
-EVP_PKEY* read_public_key(const std::string& pem) {
-    if (pem.size() > size_t(std::numeric_limits<int>::max())) return nullptr;
-    BIO* bio = BIO_new_mem_buf(pem.data(), int(pem.size()));
-    if (!bio) return nullptr;
-    EVP_PKEY* key = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
-    BIO_free(bio);
-    return key;
-}
-
 }  // namespace
 
 std::optional<JwsSignatureKey> JwsSignatureKey::load(const AuthOptions& options,
@@ -109,7 +96,6 @@ std::optional<JwsSignatureKey> JwsSignatureKey::load(const AuthOptions& options,
         case JwtAlgorithm::rs256:
         case JwtAlgorithm::es256: {
             EVP_PKEY* key = read_public_key(options.key);
-            ERR_clear_error();
             if (!key) {  // check_auth_key read it a moment ago; only memory can fail here
                 *error = "the public key could not be loaded";
                 return std::nullopt;

@@ -28,20 +28,6 @@ struct PkeyFree {
 };
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
-// Reads the key the way JwsSignatureKey::load does (PEM_read_bio_PUBKEY), so that
-// whatever passes here is what verification will use.
-Pkey read_public_key(const std::string& pem) {
-    if (pem.size() > size_t(std::numeric_limits<int>::max())) return nullptr;
-    BIO* bio = BIO_new_mem_buf(pem.data(), int(pem.size()));
-    if (!bio) return nullptr;
-    Pkey key(PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr));
-    BIO_free(bio);
-    // A failed read leaves entries on this thread's OpenSSL error queue; nothing
-    // later should mistake them for its own.
-    ERR_clear_error();
-    return key;
-}
-
 std::string type_name(EVP_PKEY* key) {
     const char* name = EVP_PKEY_get0_type_name(key);
     return name ? name : "unknown";
@@ -53,7 +39,7 @@ bool check_public_key(const AuthOptions& o, std::string* error) {
     if (o.key.empty())
         return fail(error,
                     std::string(alg) + " needs " + what + " public key (PEM), and none is set");
-    Pkey key = read_public_key(o.key);
+    Pkey key(read_public_key(o.key));
     if (!key)
         return fail(error, std::string(alg) +
                                " key is not a PEM public key: expected a \"-----BEGIN PUBLIC "
@@ -85,6 +71,20 @@ bool check_public_key(const AuthOptions& o, std::string* error) {
 }
 
 }  // namespace
+
+// The one reader of configured keys: what passes the start-up check is exactly
+// what JwsSignatureKey verifies with.
+EVP_PKEY* read_public_key(const std::string& pem) {
+    if (pem.size() > size_t(std::numeric_limits<int>::max())) return nullptr;
+    BIO* bio = BIO_new_mem_buf(pem.data(), int(pem.size()));
+    if (!bio) return nullptr;
+    EVP_PKEY* key = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+    BIO_free(bio);
+    // A failed read leaves entries on this thread's OpenSSL error queue; nothing
+    // later should mistake them for its own.
+    ERR_clear_error();
+    return key;
+}
 
 bool check_auth_key(const AuthOptions& o, std::string* error) {
     switch (o.algorithm) {

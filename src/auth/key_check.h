@@ -8,6 +8,8 @@
 
 #include "auth/auth_options.h"
 
+typedef struct evp_pkey_st EVP_PKEY;
+
 namespace ringcast {
 
 // True when options.key can verify options.algorithm:
@@ -20,5 +22,9 @@ namespace ringcast {
 //   ES256  a PEM "PUBLIC KEY" holding an EC key on P-256.
 // Otherwise false with *error. The message never quotes the key.
 bool check_auth_key(const AuthOptions& options, std::string* error);
+
+// The public key in a PEM "PUBLIC KEY" block, or nullptr; the caller frees it
+// (EVP_PKEY_free). Leaves nothing on OpenSSL's error queue.
+EVP_PKEY* read_public_key(const std::string& pem);
 
 }  // namespace ringcast
