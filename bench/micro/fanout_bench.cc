@@ -58,7 +58,7 @@ void BM_FanoutQueue(benchmark::State& st) {
     uint64_t seq = 1;
     for (auto _ : st) {
         Event* e = Event::build("bench", "tick", kData, {}, 0);
-        e->assign_sequence(seq++);
+        e->assign_sequence(seq++, "mk3l0q");
         benchmark::DoNotOptimize(a.fan_out(e));
         a.drain();
     }
@@ -76,7 +76,7 @@ void BM_FanoutBurst(benchmark::State& st) {
     for (auto _ : st) {
         for (size_t b = 0; b < burst; ++b) {
             Event* e = Event::build("bench", "tick", kData, {}, 0);
-            e->assign_sequence(b + 1);
+            e->assign_sequence(b + 1, "mk3l0q");
             a.fan_out(e);
         }
         a.drain();

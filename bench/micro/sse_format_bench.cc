@@ -21,7 +21,7 @@ void BM_EventBuild(benchmark::State& st) {
     uint64_t seq = 1;
     for (auto _ : st) {
         ringcast::Event* e = ringcast::Event::build("bench", "tick", data, {}, 0);
-        e->assign_sequence(seq++);
+        e->assign_sequence(seq++, "mk3l0q");
         benchmark::DoNotOptimize(e->data());
         e->release();
     }

@@ -86,7 +86,7 @@ void run(benchmark::State& st, const Target& target, uint64_t want) {
     uint64_t seq = 1;
     for (auto _ : st) {
         Event* e = Event::build(m, 1);
-        e->assign_sequence(seq++);
+        e->assign_sequence(seq++, "mk3l0q");
         uint64_t got = shard.fan_out(e);
         if (got != want) {
             st.SkipWithError("wrong number of recipients");

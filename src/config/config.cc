@@ -174,6 +174,16 @@ std::vector<Key> schema(Config& c) {
          }},
         {"sse.max_channels_per_stream",
          [&c](auto& n, auto* e) { return want_uint(n, &c.max_channels_per_stream, 1, 65535, e); }},
+        {"history.max_events",
+         [&c](auto& n, auto* e) { return want_uint(n, &c.history_max_events, 0, 10'000'000, e); }},
+        {"history.max_bytes",
+         [&c](auto& n, auto* e) { return want_size(n, &c.history_max_bytes, 4096, 16 * GiB, e); }},
+        {"history.max_age",
+         [&c](auto& n, auto* e) { return want_duration(n, &c.history_max_age_ms, 1000, e); }},
+        {"history.max_total_bytes",
+         [&c](auto& n, auto* e) {
+             return want_size(n, &c.history_max_total_bytes, 4096, 1024 * GiB, e);
+         }},
         {"delivery.max_queue",
          [&c](auto& n, auto* e) { return want_size(n, &c.max_queue, 4096, 16 * GiB, e); }},
         {"delivery.write_timeout",

@@ -54,6 +54,13 @@ struct HttpOptions {
     LimitRule publish_user_rule;
 };
 
+// Streams that came back with a Last-Event-ID (FEATURES B10), on this shard.
+struct ResumeStats {
+    uint64_t resumes = 0;   // streams opened with a Last-Event-ID
+    uint64_t gaps = 0;      // of which were told history-gap
+    uint64_t replayed = 0;  // events queued from history
+};
+
 // What only some streams need, off the connection so that an anonymous stream
 // without limits stays in a smaller allocation class.
 struct StreamExtras {
@@ -113,6 +120,7 @@ public:
     // Number of SSE streams on this shard (read by stats).
     const uint64_t& stream_count() const { return _streams; }
     const RefusalStats& refusals() const { return _refused; }
+    const ResumeStats& resumes() const { return _resume_stats; }
 
 private:
     void process_input(HttpConnection& c, const char* data, size_t len);
@@ -127,6 +135,11 @@ private:
     void start_stream(HttpConnection& c, const EndpointOptions& ep, StreamAdmission& a,
                       std::string_view origin);
     static void on_limit_answer(LimitTicket& t, void* ctx);
+    struct PendingResume;
+    static void on_replay_answer(ReplayRequest& r, void* ctx);
+    // Queues a resuming stream's answer: a history-gap refresh, the events meant
+    // for it, and the log's position.
+    void replay_into(HttpConnection& c, ReplayRequest& r);
     void count_refusal(int status);
     void refuse(HttpConnection& c, const Refusal& r);
     // When a stream's next heartbeat is due, or its lifetime ends if sooner.
@@ -160,6 +173,7 @@ private:
     simdjson::dom::parser _json;
     uint64_t _streams = 0;
     RefusalStats _refused;
+    ResumeStats _resume_stats;
     bool _shutting_down = false;
     LocalFrame* _heartbeat = nullptr;  // shared by every stream whose beat falls in the same ms
     int64_t _heartbeat_ms = -1;

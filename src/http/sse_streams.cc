@@ -16,6 +16,7 @@
 #include "pubsub/channel_name.h"
 #include "pubsub/event.h"
 #include "pubsub/sse_format.h"
+#include "pubsub/target.h"
 
 namespace ringcast {
 
@@ -31,6 +32,14 @@ constexpr std::string_view kStreamHeaders =
     "\r\n";
 
 }  // namespace
+
+// A resuming stream waiting for the log's answer.
+struct HttpServer::PendingResume {
+    HttpServer* server = nullptr;
+    HttpConnection* conn = nullptr;  // cleared if the connection closes meanwhile
+    std::vector<Channel*> held;      // in the order of the stream's subscriptions
+    ReplayRequest request;
+};
 
 // A stream waiting for the limiter's answers (per-IP, per-user owner shards).
 struct HttpServer::PendingOpen {
@@ -208,13 +217,26 @@ void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, Stre
     m.who = c._extras && c._extras->authenticated ? &c._extras->identity : &kAnonymous;
     m.subs = new Subscription[unique.size()];
     m.nsubs = uint16_t(unique.size());
+    // A resuming stream only holds its channels until its replay is queued
+    // (pubsub/hub.h explains why that loses and repeats nothing).
+    std::unique_ptr<PendingResume> resume;
+    if (a.last_event_id) {
+        resume = std::make_unique<PendingResume>();
+        resume->request.channels = unique;
+        resume->request.last_id = std::move(*a.last_event_id);
+    }
     for (size_t i = 0; i < unique.size(); ++i) {
         Channel* ch = _index.get_or_create(unique[i], channel_hash(unique[i]));
         m.subs[i].connection = &c;
         m.subs[i].who = m.who;
-        _index.subscribe(m.subs[i], *ch);
+        if (resume) {
+            _index.hold(*ch);
+            resume->held.push_back(ch);
+        } else {
+            _index.subscribe(m.subs[i], *ch);
+        }
     }
-    _audience.add(m);
+    if (!resume) _audience.add(m);
     c._mode = HttpConnection::Mode::streaming;
     c._parser.reset();
     c._held.reset();
@@ -231,6 +253,66 @@ void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, Stre
     ++_streams;
     _transport.send_copy(c, handshake);
     _transport.set_deadline(c, stream_deadline(c, _reactor.now_ms()));
+    if (resume) {
+        ++_resume_stats.resumes;
+        PendingResume* p = resume.release();
+        p->server = this;
+        p->conn = &c;
+        p->request.done = on_replay_answer;
+        p->request.ctx = p;
+        c._waiting_ctx = reinterpret_cast<void**>(&p->conn);
+        _hub.replay(&p->request);  // may answer before it returns (this shard is the log)
+    }
+}
+
+// The log's answer to a resuming stream: what it missed, then it goes live.
+void HttpServer::on_replay_answer(ReplayRequest& r, void* ctx) {
+    std::unique_ptr<PendingResume> p(static_cast<PendingResume*>(ctx));
+    HttpServer& self = *p->server;
+    HttpConnection* c = p->conn;
+    if (!c) {  // the stream went away meanwhile
+        for (Event* e : r.events)
+            e->release();
+        for (Channel* ch : p->held)
+            self._index.release(*ch);
+        return;
+    }
+    c->_waiting_ctx = nullptr;
+    self.replay_into(*c, r);
+    Member& m = c->_member;
+    for (size_t i = 0; i < p->held.size(); ++i) {
+        self._index.subscribe(m.subs[i], *p->held[i]);
+        self._index.release(*p->held[i]);
+    }
+    self._audience.add(m);
+}
+
+void HttpServer::replay_into(HttpConnection& c, ReplayRequest& r) {
+    if (r.gap) {
+        ++_resume_stats.gaps;
+        _transport.send_copy(c, sse_event({}, "refresh", R"({"reason":"history-gap"})"));
+    }
+    LocalFramePool& frames = _reactor.frames();
+    const Identity& who = *c._member.who;
+    std::string_view last_sent;
+    for (Event* e : r.events) {
+        // Targeting as in the live fan-out (pubsub/recipients.h), for one stream.
+        if (!e->for_everyone() && !matches(_audience.resolve(e->target()), who)) {
+            e->release();
+            continue;
+        }
+        LocalFrame* lf = frames.wrap(e);  // takes the reference the answer carried
+        if (_transport.enqueue(c, lf)) {
+            ++_resume_stats.replayed;
+            last_sent = e->id();
+        }
+        frames.drop_if_unused(lf);
+    }
+    // The client now has everything up to the log's last event on its channels:
+    // an id-only block (not an event: EventSource just records the id) moves its
+    // Last-Event-ID there, so that its next resume starts from here.
+    if (!r.high_id.empty() && last_sent != r.high_id)
+        _transport.send_copy(c, "id: " + r.high_id + "\n\n");
 }
 
 uint64_t HttpServer::stream_deadline(const HttpConnection& c, uint64_t now_ms) const {

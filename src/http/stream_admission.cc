@@ -101,6 +101,16 @@ StreamAdmission admit_stream(const HttpRequest& req, const EndpointOptions& ep,
         return refuse(400, "bad_request", "",
                       fmt::format("{} channels requested; at most {} per stream",
                                   a.channels.size(), max_channels));
+    std::string_view header = req.header("last-event-id");
+    if (!header.empty()) {
+        a.last_event_id.emplace(header);
+    } else {
+        auto resume = query_param(req.query(), "lastEventId", &malformed);
+        if (malformed)
+            return refuse(400, "bad_request", "",
+                          "the lastEventId parameter has a malformed %-escape");
+        if (resume && !resume->empty()) a.last_event_id = std::move(*resume);
+    }
     a.ok = true;
     return a;
 }

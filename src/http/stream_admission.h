@@ -10,7 +10,8 @@
 //   401 unauthorized    no token on an endpoint with require_auth
 //   403 forbidden       none of allowed_roles / allowed_permissions held, or a
 //                       channel the endpoint does not offer
-//   400 bad_request     ?channels= malformed, empty, invalid names, too many
+//   400 bad_request     ?channels= malformed, empty, invalid names, too many;
+//                       ?lastEventId= malformed
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -35,6 +36,10 @@ struct StreamAdmission {
     Refusal refusal;                // when !ok
     std::optional<Claims> claims;   // a verified token's; nullopt: anonymous
     std::vector<std::string> channels;  // when ok: distinct, valid, allowed
+    // Where the client wants to resume from: the Last-Event-ID header, else the
+    // lastEventId query parameter (for clients that cannot set headers); an
+    // empty value is no resume.
+    std::optional<std::string> last_event_id;
 };
 
 StreamAdmission admit_stream(const HttpRequest& req, const EndpointOptions& endpoint,

@@ -26,7 +26,8 @@ Channel* ChannelIndex::get_or_create(std::string_view name, uint64_t hash) {
 void ChannelIndex::subscribe(Subscription& s, Channel& ch) {
     s.channel = &ch;
     s.index = uint32_t(ch.subscribers.size());
-    if (ch.subscribers.empty() && _presence) _presence->channel_active(_shard, ch.hash);
+    if (ch.subscribers.empty() && ch.holds == 0 && _presence)
+        _presence->channel_active(_shard, ch.hash);
     ch.subscribers.push_back(&s);
     ++_subscriptions;
 }
@@ -42,12 +43,26 @@ void ChannelIndex::unsubscribe(Subscription& s) {
     subs.pop_back();
     s.channel = nullptr;
     --_subscriptions;
-    if (subs.empty() && _presence) _presence->channel_idle(_shard, ch->hash);
+    if (subs.empty() && ch->holds == 0 && _presence) _presence->channel_idle(_shard, ch->hash);
     maybe_erase(*ch);
 }
 
+void ChannelIndex::hold(Channel& ch) {
+    if (ch.subscribers.empty() && ch.holds == 0 && _presence)
+        _presence->channel_active(_shard, ch.hash);
+    ++ch.holds;
+}
+
+void ChannelIndex::release(Channel& ch) {
+    assert(ch.holds > 0);
+    --ch.holds;
+    if (ch.subscribers.empty() && ch.holds == 0 && _presence)
+        _presence->channel_idle(_shard, ch.hash);
+    maybe_erase(ch);
+}
+
 void ChannelIndex::maybe_erase(Channel& ch) {
-    if (!ch.subscribers.empty() || ch.owned) return;
+    if (!ch.subscribers.empty() || ch.holds) return;
     _map.erase(Key{ch.name, ch.hash});
     delete &ch;
 }

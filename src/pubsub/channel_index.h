@@ -5,8 +5,10 @@
 // dense array of subscription pointers for fast fan-out, and each record knows its
 // position in that array, so unsubscribing is O(1) (swap with the last entry).
 //
-// The owner shard of a channel also keeps its sequence counter here; a channel
-// entry without subscribers is dropped unless this shard owns it.
+// A channel entry lives while it has subscribers or holds: a stream that is being
+// resumed holds its channels (keeping them marked in ChannelPresence, so the log
+// shard keeps sending their events here) until its replay has been queued and it
+// subscribes.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -31,8 +33,7 @@ struct Subscription {
 struct Channel {
     std::string name;
     uint64_t hash = 0;
-    bool owned = false;          // this shard numbers the channel's events
-    uint64_t next_sequence = 1;  // owner only
+    uint32_t holds = 0;          // streams about to subscribe (see hold())
     uint64_t events = 0;         // events delivered here
     uint64_t deliveries = 0;     // frames queued to subscribers here
     std::vector<Subscription*> subscribers;
@@ -53,6 +54,9 @@ public:
 
     void subscribe(Subscription& s, Channel& ch);
     void unsubscribe(Subscription& s);
+    // Marks the channel present on this shard without a subscriber, until release().
+    void hold(Channel& ch);
+    void release(Channel& ch);
 
     size_t size() const { return _map.size(); }
     uint64_t subscriptions() const { return _subscriptions; }

@@ -1,6 +1,5 @@
 #include "pubsub/event.h"
 
-#include <charconv>
 #include <cstring>
 
 #include "pubsub/sse_format.h"
@@ -65,12 +64,11 @@ TargetView Event::target() const {
     return read_target_blob(_target_kind, _require_auth, blob);
 }
 
-void Event::assign_sequence(uint64_t sequence) {
+void Event::assign_sequence(uint64_t sequence, std::string_view epoch) {
     _sequence = sequence;
     if (_explicit_id) return;
-    char digits[20];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, sequence);
-    std::string_view id(digits, size_t(end - digits));
+    char text[kMaxEventIdLength];
+    std::string_view id(text, write_event_id(text, epoch, sequence));
     size_t line = sse_id_line_size(id);
     uint32_t start = _body_offset - uint32_t(line);
     sse_write_id_line(writable() + start, id);

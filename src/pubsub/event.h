@@ -4,9 +4,9 @@
 // it (target, expiry) — all in one immutable allocation.
 //
 // Built by the shard where the publish arrived. If the publisher gave no id, the
-// bytes start after a reserved gap and the channel's owner shard writes the
-// "id: <sequence>" line into that gap before handing the event to any other
-// shard; from then on nobody writes to it again.
+// bytes start after a reserved gap and the log shard (pubsub/hub.h) writes the
+// "id: <epoch>-<sequence>" line (pubsub/event_id.h) into that gap before handing
+// the event to any other shard; from then on nobody writes to it again.
 //
 // Layout: [Event][id gap][event/data lines][target lists, if any]. The wire view
 // covers the id line (once written) and the lines; the target lists sit after it.
@@ -15,6 +15,7 @@
 
 #include "core/frame.h"
 #include "pubsub/channel_name.h"
+#include "pubsub/event_id.h"
 #include "pubsub/message.h"
 #include "pubsub/target.h"
 
@@ -22,8 +23,8 @@ namespace ringcast {
 
 class Event : public SharedFrame {
 public:
-    // "id: " + 20 digits + "\n"
-    static constexpr size_t kSequenceIdRoom = 25;
+    // "id: " + the longest event id + "\n"
+    static constexpr size_t kSequenceIdRoom = 4 + kMaxEventIdLength + 1;
 
     // Serializes a validated message. `received_ms` (wall clock) stands in for a
     // missing timestamp and anchors the ttl.
@@ -56,9 +57,9 @@ public:
     }
     TargetView target() const;
 
-    // Owner shard only, before the event is shared: records the channel sequence
-    // and, without an explicit id, writes it as the id line.
-    void assign_sequence(uint64_t sequence);
+    // The log shard only, before the event is shared: records the sequence and,
+    // without an explicit id, writes "<epoch>-<sequence>" as the id line.
+    void assign_sequence(uint64_t sequence, std::string_view epoch);
 
 private:
     Event() = default;

@@ -1,17 +1,20 @@
 #include "pubsub/hub.h"
 
 #include "core/clock.h"
+#include "pubsub/event_id.h"
 #include "pubsub/recipients.h"
 
 namespace ringcast {
 
 Hub::Hub(Reactor& reactor, Transport& transport, ChannelIndex& index, const Audience& audience,
-         const ChannelPresence& presence)
+         const ChannelPresence& presence, const HistoryLimits& history, std::string epoch)
     : _reactor(reactor)
     , _transport(transport)
     , _index(index)
     , _audience(audience)
-    , _presence(presence) {}
+    , _presence(presence)
+    , _history(history)
+    , _epoch(std::move(epoch)) {}
 
 void Hub::publish(Event* e, PublishTicket* t) {
     ++_stats.published;
@@ -20,22 +23,23 @@ void Hub::publish(Event* e, PublishTicket* t) {
         t->event = e;
         e->retain();  // the ticket's reference; the other one travels with the event
     }
-    unsigned owner = channel_owner(e->channel_hash(), _reactor.shards());
-    if (owner == _reactor.id()) {
+    if (is_log()) {
         sequence_and_broadcast(e, t, _reactor.id());
     } else {
-        _reactor.send(owner, MeshMsg{kHubForward, 0, _reactor.id(), to_word(e), to_word(t)});
+        _reactor.send(log_shard(_reactor.shards()),
+                      MeshMsg{kHubForward, 0, _reactor.id(), to_word(e), to_word(t)});
     }
 }
 
 void Hub::sequence_and_broadcast(Event* e, PublishTicket* t, unsigned origin) {
-    Channel* ch = _index.get_or_create(e->channel(), e->channel_hash());
-    ch->owned = true;
-    e->assign_sequence(ch->next_sequence++);
+    e->assign_sequence(_next_sequence++, _epoch);
     ++_stats.sequenced;
+    const int64_t now = wall_ms();
+    if (!e->expired(now)) _history.append(e, now);
 
     const unsigned shards = _reactor.shards(), self = _reactor.id();
-    bool local = !ch->subscribers.empty();
+    const Channel* ch = _index.find(e->channel(), e->channel_hash());
+    bool local = ch && !ch->subscribers.empty();
     unsigned remote = 0;
     for (unsigned s = 0; s < shards; ++s)
         if (s != self && _presence.maybe_subscribed(s, e->channel_hash())) ++remote;
@@ -103,6 +107,30 @@ void Hub::complete(PublishTicket* t, uint64_t sent, uint64_t failed, uint32_t sh
     delete t;
 }
 
+void Hub::replay(ReplayRequest* r) {
+    if (is_log()) {
+        answer_replay(*r);
+        r->done(*r, r->ctx);
+    } else {
+        _reactor.send(log_shard(_reactor.shards()), MeshMsg{kHubReplay, 0, _reactor.id(), to_word(r), 0});
+    }
+}
+
+void Hub::answer_replay(ReplayRequest& r) {
+    const uint64_t high = _next_sequence - 1;
+    if (high > 0) r.high_id = format_event_id(_epoch, high);
+    std::optional<uint64_t> after = parse_event_id(r.last_id, _epoch);
+    if (!after) after = _history.sequence_of(r.last_id);  // a publisher's own id
+    if (!after || *after > high) {
+        r.gap = true;  // not an id of this numbering that we know of
+        return;
+    }
+    History::Replay out;
+    _history.replay(r.channels, *after, wall_ms(), &out);
+    r.events = std::move(out.events);
+    r.gap = out.gap;
+}
+
 bool Hub::on_message(const MeshMsg& m) {
     switch (m.kind) {
         case kHubForward:
@@ -114,6 +142,17 @@ bool Hub::on_message(const MeshMsg& m) {
         case kHubResult:
             complete(from_word<PublishTicket>(m.a), m.arg, m.b & 0xffffffffu, uint32_t(m.b >> 32));
             return true;
+        case kHubReplay: {
+            auto* r = from_word<ReplayRequest>(m.a);
+            answer_replay(*r);
+            _reactor.send(m.arg, MeshMsg{kHubReplayDone, 0, 0, to_word(r), 0});
+            return true;
+        }
+        case kHubReplayDone: {
+            auto* r = from_word<ReplayRequest>(m.a);
+            r->done(*r, r->ctx);
+            return true;
+        }
         default: return false;
     }
 }

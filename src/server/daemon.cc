@@ -26,6 +26,7 @@
 #include "core/affinity.h"
 #include "core/clock.h"
 #include "core/mesh.h"
+#include "pubsub/event_id.h"
 #include "core/uring_probe.h"
 #include "core/user_data.h"
 #include "net/address.h"
@@ -231,6 +232,9 @@ int run_daemon(const Config& cfg) {
     ShutdownState shutdown;
     const ShardShared shared{mesh, board, streams, presence, shutdown};
     ShardOptions opts = shard_options(cfg, table, verifier);
+    // Ids of this run's numbering (pubsub/event_id.h); an id from an earlier run
+    // is unknown to this one, and a resume with it is told so (history-gap).
+    opts.epoch = make_epoch(uint64_t(wall_ms()));
     std::vector<std::unique_ptr<ShardThread>> threads;
     std::latch ready(shards);
 

@@ -2,7 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/clock.h"
+
 namespace ringcast {
+
+namespace {
+constexpr uint64_t kHistorySweepMs = 1000;
+}  // namespace
 
 Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, uint64_t started_ms)
     : _opts(opts)
@@ -10,7 +16,7 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
     , _reactor(id, shared.mesh)
     , _index(&shared.presence, id)
     , _transport(_reactor, shared.board, opts.transport)
-    , _hub(_reactor, _transport, _index, _audience, shared.presence)
+    , _hub(_reactor, _transport, _index, _audience, shared.presence, opts.history, opts.epoch)
     , _stats(_reactor, _transport, _index, _hub)
     , _directory(_reactor, _transport)
     , _limiter(_reactor)
@@ -27,7 +33,10 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
 }
 
 int Shard::init(const char** what) {
-    return _reactor.init(_opts.reactor, what);
+    int rc = _reactor.init(_opts.reactor, what);
+    if (rc == 0 && _hub.is_log())
+        _reactor.timers().schedule(&_history_timer, _reactor.now_ms() + kHistorySweepMs);
+    return rc;
 }
 
 void Shard::on_message(const MeshMsg& m) {
@@ -48,6 +57,11 @@ void Shard::on_timer(TimerNode* node) {
                 "shard {}: shutdown timeout ({} ms): closing {} connections with unsent data",
                 _reactor.id(), _opts.shutdown_timeout_ms, left);
         _transport.for_each_connection([&](Connection& c) { _transport.close(c, false); });
+        return;
+    }
+    if (node == &_history_timer) {
+        _hub.expire_history(wall_ms());
+        _reactor.timers().schedule(&_history_timer, _reactor.now_ms() + kHistorySweepMs);
         return;
     }
     _transport.on_timer(node);

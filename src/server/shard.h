@@ -22,6 +22,8 @@ struct ShardOptions {
     TransportOptions transport;
     HttpOptions http;
     PublishOptions publish;
+    HistoryLimits history;  // kept by the log shard
+    std::string epoch;      // names the log's numbering (pubsub/event_id.h)
     uint64_t shutdown_timeout_ms = 5000;
 };
 
@@ -74,6 +76,7 @@ private:
     HttpServer _http;
     PublishServer _publish;
     TimerNode _drain_timer;
+    TimerNode _history_timer;  // the log shard: drops history past its age, every second
     bool _draining = false;
     bool _drained = false;
 };

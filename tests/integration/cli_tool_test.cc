@@ -28,6 +28,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon_process.h"
+#include "event_ids.h"
 #include "http_client.h"
 #include "json.h"
 #include "sse_client.h"
@@ -392,7 +393,8 @@ TEST_F(CliTool, PublishReachesASubscriber) {
     const SseEvent& ev = s.events()[1].event;
     EXPECT_EQ(ev.type, "update");
     EXPECT_EQ(ev.data, R"({"hello":"world","n":[1,2]})");
-    EXPECT_EQ(ev.last_event_id, "1");
+    // The first event published to this daemon.
+    EXPECT_EQ(id_sequence(ev.last_event_id), 1u) << ev.last_event_id;
 }
 
 TEST_F(CliTool, PublishJsonOutputAndEveryMessageFlag) {
@@ -604,13 +606,16 @@ TEST_F(CliTool, TailPrintsPublishedEventsAndStopsAfterCount) {
             out.push_back(w);
         return out;
     };
-    EXPECT_EQ(cells(lines[0]).at(1), "1");
+    // One sequence over every channel: news is event 1, the alert (its own id
+    // on the wire) event 2, the second news event 3.
+    EXPECT_EQ(id_sequence(cells(lines[0]).at(1)), 1u) << lines[0];
     EXPECT_EQ(cells(lines[0]).at(2), "update");
     EXPECT_EQ(cells(lines[0]).at(3), R"({"a":1})");
     EXPECT_EQ(cells(lines[1]).at(1), "al-7");
     EXPECT_EQ(cells(lines[1]).at(2), "alert");
     EXPECT_EQ(cells(lines[1]).at(3), "\"fire\"");
-    EXPECT_EQ(cells(lines[2]).at(1), "2");
+    EXPECT_EQ(id_sequence(cells(lines[2]).at(1)), 3u) << lines[2];
+    EXPECT_EQ(id_epoch(cells(lines[2]).at(1)), id_epoch(cells(lines[0]).at(1)));
     EXPECT_EQ(cells(lines[2]).at(3), "[true]");
     EXPECT_EQ(lines[0].find(':'), 2u) << "starts with the time: " << lines[0];
 }
@@ -626,11 +631,12 @@ TEST_F(CliTool, TailJsonPrintsOneObjectPerEvent) {
     ASSERT_EQ(lines.size(), 2u) << tail.out();
     Json first = parse_json(lines[0]);
     EXPECT_EQ(first["event"].as_string(), "a");
-    EXPECT_EQ(first["id"].as_string(), "1");
+    EXPECT_EQ(id_sequence(first["id"].as_string()), 1u) << lines[0];
     EXPECT_EQ(first["data"]["k"].as_string(), "v");
     EXPECT_GT(first["time"].as_int(0), 1'600'000'000'000);
     Json second = parse_json(lines[1]);
     EXPECT_EQ(second["event"].as_string(), "b");
+    EXPECT_EQ(second["id"].as_string(), event_id(id_epoch(first["id"].as_string()), 2)) << lines[1];
     EXPECT_EQ(second["data"].as_int(), 7);
 }
 
@@ -713,15 +719,21 @@ TEST_F(CppClient, PipelinedPublishesReachTheSubscriberInOrder) {
     }
     ASSERT_TRUE(c.flush()) << c.error();
     client::Result r;
+    std::string epoch;
     for (int i = 1; i <= kN; ++i) {
         ASSERT_TRUE(c.receive(r));
         ASSERT_TRUE(r.ok) << i << ": " << r.code << " " << r.message;
-        ASSERT_EQ(r.id, std::to_string(i));
+        // Publishes of one connection are numbered in the order they were sent.
+        ASSERT_EQ(id_sequence(r.id), uint64_t(i)) << r.id;
+        if (i == 1) epoch = id_epoch(r.id);
+        ASSERT_EQ(id_epoch(r.id), epoch) << r.id;
         ASSERT_EQ(r.sent, 1u);
     }
     ASSERT_TRUE(s.await_events(kN + 1, Deadline(30s))) << s.events().size();
-    for (int i = 0; i < kN; ++i)
+    for (int i = 0; i < kN; ++i) {
         ASSERT_EQ(s.events()[size_t(i) + 1].event.data, "{\"seq\":" + std::to_string(i) + "}");
+        ASSERT_EQ(s.events()[size_t(i) + 1].event.last_event_id, event_id(epoch, uint64_t(i) + 1));
+    }
 }
 
 TEST_F(CppClient, BatchesAndFireAndForgetFailures) {
@@ -738,11 +750,12 @@ TEST_F(CppClient, BatchesAndFireAndForgetFailures) {
     ASSERT_TRUE(r.ok) << r.code << " " << r.message;
     ASSERT_EQ(r.items.size(), 3u);
     EXPECT_TRUE(r.items[0].ok);
-    EXPECT_EQ(r.items[0].id, "1");
+    EXPECT_EQ(id_sequence(r.items[0].id), 1u) << r.items[0].id;
     EXPECT_FALSE(r.items[1].ok);
     EXPECT_EQ(r.items[1].code, "invalid_field");
     EXPECT_TRUE(r.items[2].ok);
-    EXPECT_EQ(r.items[2].id, "2");
+    // The refused message took no number.
+    EXPECT_EQ(r.items[2].id, event_id(id_epoch(r.items[0].id), 2)) << r.items[2].id;
 
     c.post(good);
     uint64_t line = c.post(bad);
@@ -848,13 +861,16 @@ TEST_F(CppClient, UnreadablePayloadFailsItsRequestOnly) {
     c.send_publish(broken);
     c.send_publish(good);
     ASSERT_TRUE(c.flush());
-    EXPECT_TRUE(c.receive().ok);
+    client::Result before = c.receive();
+    EXPECT_TRUE(before.ok);
+    EXPECT_EQ(id_sequence(before.id), 1u) << before.id;
     client::Result r = c.receive();
     EXPECT_TRUE(r.answered);
     EXPECT_EQ(r.code, "invalid_json") << r.message;
     client::Result after = c.receive();
     EXPECT_TRUE(after.ok) << after.code << " " << after.message;
-    EXPECT_EQ(after.id, "2");
+    // The unreadable request took no number.
+    EXPECT_EQ(after.id, event_id(id_epoch(before.id), 2)) << after.id;
 
     // A line too long is refused by name, and the daemon closes the connection.
     client::Result big = c.publish(huge);

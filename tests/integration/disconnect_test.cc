@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon_process.h"
+#include "event_ids.h"
 #include "http_client.h"
 #include "sse_fleet.h"
 
@@ -43,13 +44,16 @@ TEST(Disconnect, VanishingClientsDoNotDisturbTheOthers) {
 
     const std::string pad(1000, 'p');
     int published = 0;
+    std::string epoch;  // of the first event's id; every id of this run has it
     auto publish_one = [&](std::string_view event) {
         ++published;
         auto r = publish(api, "flow", event,
                          "{\"n\":" + std::to_string(published) + ",\"pad\":\"" + pad + "\"}");
         ASSERT_TRUE(r) << api.error();
         ASSERT_EQ(r->response.status, 200) << r->response.describe();
-        EXPECT_EQ(r->id, std::to_string(published));
+        // Every publish of the test, one after another: the daemon's sequence.
+        if (published == 1) epoch = id_epoch(r->id);
+        EXPECT_EQ(r->id, event_id(epoch, uint64_t(published)));
         EXPECT_GE(r->sent, kWatchers) << "event " << published;
         EXPECT_LE(r->sent + r->failed, kTotal) << "event " << published;
         fleet.pump(0);
@@ -100,7 +104,7 @@ TEST(Disconnect, VanishingClientsDoNotDisturbTheOthers) {
         EXPECT_FALSE(fleet[i].ended) << "watcher " << i << " was disconnected";
         ASSERT_EQ(evs.size(), size_t(published)) << "watcher " << i;
         for (int k = 0; k < published; ++k) {
-            ASSERT_EQ(evs[k]->last_event_id, std::to_string(k + 1)) << "watcher " << i;
+            ASSERT_EQ(evs[k]->last_event_id, event_id(epoch, uint64_t(k) + 1)) << "watcher " << i;
             ASSERT_TRUE(evs[k]->data.starts_with("{\"n\":" + std::to_string(k + 1) + ","))
                 << "watcher " << i;
         }
@@ -115,7 +119,7 @@ TEST(Disconnect, VanishingClientsDoNotDisturbTheOthers) {
         auto evs = fleet[i].data_events();
         EXPECT_LT(evs.size(), size_t(published)) << "stalled client " << i;
         for (size_t k = 0; k < evs.size(); ++k)
-            EXPECT_EQ(evs[k]->last_event_id, std::to_string(k + 1)) << "stalled client " << i;
+            EXPECT_EQ(evs[k]->last_event_id, event_id(epoch, k + 1)) << "stalled client " << i;
     }
 
     // Only the watchers and this API connection remain.

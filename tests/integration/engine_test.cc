@@ -2,6 +2,7 @@
 // happens when the shared receive buffers run out, and at full connection tables.
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -9,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon_process.h"
+#include "event_ids.h"
 #include "http_client.h"
 #include "publish_support.h"
 #include "sse_fleet.h"
@@ -182,14 +184,33 @@ TEST(MeshRings, FullRingsQueueInOrderAndLoseNothing) {
                                   publish_body("m" + std::to_string(p), "n", std::to_string(i)));
         ASSERT_TRUE(pubs.back()->send(wire)) << pubs.back()->error();
     }
-    for (int p = 0; p < kPublishers; ++p)
+    // The id each event was given, from its reply: sequence -> (publisher, i).
+    std::map<uint64_t, std::pair<int, int>> by_seq;
+    std::string epoch;
+    for (int p = 0; p < kPublishers; ++p) {
+        uint64_t last_seq = 0;
         for (int i = 0; i < kPerPublisher; ++i) {
             auto r = pubs[p]->read_response(Deadline(20s));
             ASSERT_TRUE(r) << "publisher " << p << " reply " << i << ": " << pubs[p]->error();
             ASSERT_EQ(r->status, 200) << r->body;
+            auto j = r->json();
+            ASSERT_TRUE(j) << r->body;
+            const std::string id = (*j)["id"].as_string();
+            uint64_t seq = id_sequence(id);
+            if (epoch.empty()) epoch = id_epoch(id);
+            EXPECT_EQ(id_epoch(id), epoch) << id;
+            // A publisher's events are numbered in the order it sent them.
+            EXPECT_GT(seq, last_seq) << "publisher " << p << " reply " << i << ": " << id;
+            last_seq = seq;
+            EXPECT_TRUE(by_seq.emplace(seq, std::make_pair(p, i)).second) << id << " given twice";
             fleet.pump(0);
         }
+    }
     const size_t total = size_t(kPublishers) * kPerPublisher;
+    // One sequence over every channel: exactly 1..total.
+    ASSERT_EQ(by_seq.size(), total);
+    EXPECT_EQ(by_seq.begin()->first, 1u);
+    EXPECT_EQ(by_seq.rbegin()->first, uint64_t(total));
     ASSERT_TRUE(fleet.run_until(
         [&] {
             for (size_t i = 0; i < fleet.size(); ++i)
@@ -206,19 +227,24 @@ TEST(MeshRings, FullRingsQueueInOrderAndLoseNothing) {
     for (const Json& shard : (*stats)["shards"].items())
         queued += shard["meshQueued"].as_int();
     EXPECT_GT(queued, 0) << "no ring was ever full: the test did not exercise the overflow queue";
-    // Per channel (one publisher each), the data counts 0, 1, 2... on every stream.
+    // Every stream (subscribed to every channel) gets every event once, in
+    // increasing sequence: <epoch>-1, -2, ... -total, each with the data of the
+    // publish whose reply carried that id. So per channel (one publisher each),
+    // the data counts 0, 1, 2...
     for (size_t c = 0; c < fleet.size(); ++c) {
+        auto events = fleet[c].data_events();
+        ASSERT_EQ(events.size(), total) << "stream " << c;
         std::vector<int> next(kPublishers, 0);
-        for (const SseEvent* e : fleet[c].data_events()) {
+        uint64_t seq = 0;
+        for (const auto& [want_seq, origin] : by_seq) {
+            const SseEvent* e = events[seq++];
             ASSERT_EQ(e->type, "n");
-            int channel = -1;
-            for (int p = 0; p < kPublishers; ++p)
-                if (e->last_event_id == std::to_string(next[p] + 1) &&
-                    e->data == std::to_string(next[p]))
-                    channel = p;
-            ASSERT_GE(channel, 0) << "stream " << c << ": event id " << e->last_event_id << " data "
-                                  << e->data << " is out of order";
-            ++next[channel];
+            ASSERT_EQ(e->last_event_id, event_id(epoch, want_seq))
+                << "stream " << c << ": event #" << seq << " (data " << e->data
+                << ") is out of order";
+            ASSERT_EQ(e->data, std::to_string(origin.second))
+                << "stream " << c << ": id " << e->last_event_id;
+            ASSERT_EQ(origin.second, next[origin.first]++) << "stream " << c;
         }
         for (int p = 0; p < kPublishers; ++p)
             EXPECT_EQ(next[p], kPerPublisher) << "stream " << c;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon_process.h"
+#include "event_ids.h"
 #include "http_client.h"
 #include "sse_client.h"
 
@@ -213,7 +214,9 @@ TEST(Publish, DataIsMinifiedJsonAndExplicitIdsAreKept) {
     auto r1 = publish(api, "orders", "created", R"({ "n" : [1, 2, {"x": null}], "s": "a b\nc" })");
     ASSERT_TRUE(r1) << api.error();
     EXPECT_EQ(r1->response.status, 200) << r1->response.describe();
-    EXPECT_EQ(r1->id, "1");
+    // "<epoch>-<sequence>": the first event of this daemon.
+    EXPECT_EQ(id_sequence(r1->id), 1u) << r1->id;
+    const std::string epoch = id_epoch(r1->id);
     EXPECT_EQ(r1->sent, 1);
     EXPECT_EQ(r1->failed, 0);
     auto r2 = publish(api, "orders", "shipped", R"("plain string")", std::string("order-42"));
@@ -223,19 +226,22 @@ TEST(Publish, DataIsMinifiedJsonAndExplicitIdsAreKept) {
     auto r3 = publish(api, "orders", "note", "null");
     ASSERT_TRUE(r3) << api.error();
     EXPECT_EQ(r3->response.status, 200) << r3->response.describe();
+    // The event with its own id took number 2 all the same: this one is 3.
+    EXPECT_EQ(r3->id, event_id(epoch, 3));
 
     ASSERT_TRUE(s.await_events(4, Deadline(5s))) << s.raw_body();
     auto evs = s.data_events();
     ASSERT_EQ(evs.size(), 3u);
     EXPECT_EQ(evs[0].type, "created");
     EXPECT_EQ(evs[0].data, R"({"n":[1,2,{"x":null}],"s":"a b\nc"})");
-    EXPECT_EQ(evs[0].last_event_id, "1");
+    EXPECT_EQ(evs[0].last_event_id, r1->id);
     EXPECT_EQ(evs[1].type, "shipped");
     EXPECT_EQ(evs[1].data, R"("plain string")");
     EXPECT_EQ(evs[1].last_event_id, "order-42");
     EXPECT_EQ(evs[2].data, "null");
     EXPECT_EQ(evs[2].last_event_id, r3->id);
-    EXPECT_TRUE(s.raw_body().find("id: 1\nevent: created\ndata: {") != std::string::npos)
+    EXPECT_TRUE(s.raw_body().find("id: " + r1->id + "\nevent: created\ndata: {") !=
+                std::string::npos)
         << s.raw_body();
 }
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon_process.h"
+#include "event_ids.h"
 #include "http_client.h"
 #include "sse_client.h"
 
@@ -29,12 +30,14 @@ protected:
 TEST_F(KeepAlive, SeveralRequestsOnOneConnection) {
     HttpClient c(port());
     ASSERT_TRUE(c.connect()) << c.error();
+    std::string epoch;
     for (int i = 1; i <= 5; ++i) {
         auto r = publish(c, "k", "n", std::to_string(i));
         ASSERT_TRUE(r) << "request " << i << ": " << c.error();
         EXPECT_EQ(r->response.status, 200) << r->response.describe();
         EXPECT_EQ(r->response.header("connection").value_or(""), "keep-alive");
-        EXPECT_EQ(r->id, std::to_string(i));
+        if (i == 1) epoch = id_epoch(r->id);
+        EXPECT_EQ(r->id, event_id(epoch, uint64_t(i)));
         EXPECT_EQ(r->sent, 1);
         auto s = c.request("GET", "/api/stats");
         ASSERT_TRUE(s) << "stats " << i << ": " << c.error();
@@ -55,8 +58,10 @@ TEST_F(KeepAlive, SeveralRequestsOnOneConnection) {
     ASSERT_TRUE(_stream.await_events(6, Deadline(5s)));
     auto evs = _stream.data_events();
     ASSERT_EQ(evs.size(), 5u);
-    for (int i = 0; i < 5; ++i)
+    for (int i = 0; i < 5; ++i) {
         EXPECT_EQ(evs[i].data, std::to_string(i + 1));
+        EXPECT_EQ(evs[i].last_event_id, event_id(epoch, uint64_t(i) + 1));
+    }
 }
 
 TEST_F(KeepAlive, PipelinedRequestsAreAnsweredInOrder) {
@@ -82,17 +87,18 @@ TEST_F(KeepAlive, PipelinedRequestsAreAnsweredInOrder) {
     ASSERT_TRUE(p3) << c.error();
 
     EXPECT_EQ(p1->status, 200) << p1->describe();
-    EXPECT_EQ((*p1->json())["id"].as_string(), "1") << p1->body;
+    const std::string id1 = (*p1->json())["id"].as_string();
+    EXPECT_EQ(id_sequence(id1), 1u) << p1->body;
     EXPECT_EQ(st->status, 200) << st->describe();
     auto stats = st->json();
     ASSERT_TRUE(stats) << st->body;
     EXPECT_EQ((*stats)["eventsPublished"].as_int(), 1)
         << "stats answered between the two publishes";
     EXPECT_EQ(p2->status, 200) << p2->describe();
-    EXPECT_EQ((*p2->json())["id"].as_string(), "2") << p2->body;
+    EXPECT_EQ((*p2->json())["id"].as_string(), event_id(id_epoch(id1), 2)) << p2->body;
     EXPECT_EQ(check_json_error(*nf, 404, "not_found"), "");
     EXPECT_EQ(p3->status, 200) << p3->describe();
-    EXPECT_EQ((*p3->json())["id"].as_string(), "3") << p3->body;
+    EXPECT_EQ((*p3->json())["id"].as_string(), event_id(id_epoch(id1), 3)) << p3->body;
     EXPECT_EQ(c.pending(), "") << "no stray bytes after the five responses";
 
     ASSERT_TRUE(_stream.await_events(4, Deadline(5s)));
@@ -213,7 +219,8 @@ TEST_F(KeepAlive, PublishToAChannelNobodyHearsSendsZero) {
     auto r = publish(c, "nobody-listens", "x", "1");
     ASSERT_TRUE(r) << c.error();
     EXPECT_EQ(r->response.status, 200) << r->response.describe();
-    EXPECT_EQ(r->id, "1");
+    // Numbered all the same: the first event of this daemon.
+    EXPECT_EQ(id_sequence(r->id), 1u) << r->id;
     EXPECT_EQ(r->sent, 0);
     EXPECT_EQ(r->failed, 0);
 }
@@ -302,18 +309,25 @@ TEST(Pipeline, LongPipelineUnderBackpressure) {
         batch += build_request("POST", "/api/publish",
                                publish_body(k % 2 ? "p1" : "p0", "n", std::to_string(k)));
     ASSERT_TRUE(c.send(batch, Deadline(30s))) << c.error();
+    // One connection's publishes, in order: the daemon's one sequence numbers
+    // them 1, 2, 3... across both channels.
+    std::string epoch;
     for (int k = 0; k < kRequests; ++k) {
         auto r = c.read_response(Deadline(10s));
         ASSERT_TRUE(r) << "response " << k << " of " << kRequests << ": " << c.error();
         ASSERT_EQ(r->status, 200) << r->describe();
-        ASSERT_EQ((*r->json())["id"].as_string(), std::to_string(k / 2 + 1)) << "response " << k;
+        const std::string id = (*r->json())["id"].as_string();
+        if (k == 0) epoch = id_epoch(id);
+        ASSERT_EQ(id, event_id(epoch, uint64_t(k) + 1)) << "response " << k;
         s.read_available();
     }
     ASSERT_TRUE(
         s.read_until([&] { return s.data_events().size() >= size_t(kRequests); }, Deadline(10s)));
     auto evs = s.data_events();
-    for (int k = 0; k < kRequests; ++k)
+    for (int k = 0; k < kRequests; ++k) {
         ASSERT_EQ(evs[k].data, std::to_string(k));
+        ASSERT_EQ(evs[k].last_event_id, event_id(epoch, uint64_t(k) + 1));
+    }
 }
 
 TEST_F(KeepAlive, AbsoluteFormTargetsAreAccepted) {

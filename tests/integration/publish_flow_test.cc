@@ -11,11 +11,13 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "daemon_process.h"
+#include "event_ids.h"
 #include "http_client.h"
 #include "publish_support.h"
 #include "sse_fleet.h"
@@ -113,11 +115,13 @@ TEST(PublishBackpressure, StalledPublisherIsBoundedOthersUnaffectedThenAnsweredI
     UnixClient q;
     ASSERT_TRUE(q.connect(socket_path(d))) << q.error();
     bool q_ok = true;
+    std::vector<std::string> q_ids;
     for (int k = 0; k < 50 && q_ok; ++k) {
         Json r = ask(q, publish_line(std::to_string(k), "live", "tick", std::to_string(k)),
                      Deadline(5s));
         EXPECT_TRUE(q_ok = r["ok"].as_bool()) << "Q got no answer while P stalls: " << q.error();
         EXPECT_EQ(r["sent"].as_int(), int64_t(streams.size()));
+        q_ids.push_back(r["id"].as_string());
         EXPECT_TRUE(q_ok = q_ok && fleet.run_until(
                                [&] {
                                    for (size_t s : streams)
@@ -149,21 +153,46 @@ TEST(PublishBackpressure, StalledPublisherIsBoundedOthersUnaffectedThenAnsweredI
     auto lines = exchange(p, std::string_view(requests).substr(written), kRequests, Deadline(30s),
                           &why);
     ASSERT_EQ(lines.size(), kRequests) << why;
-    int64_t next_bulk_id = 1;
+    // P's publishes (to "bulk") and Q's (to "live") share the daemon's one
+    // sequence: each publisher's are numbered in the order it sent them, and
+    // together they are exactly 1..n, all of one epoch.
+    ASSERT_EQ(q_ids.size(), 50u);
+    const std::string epoch = id_epoch(q_ids[0]);
+    std::set<uint64_t> seqs;
+    uint64_t last_seq = 0;
+    for (const std::string& id : q_ids) {
+        uint64_t seq = id_sequence(id);
+        EXPECT_EQ(id_epoch(id), epoch) << id;
+        EXPECT_GT(seq, last_seq) << "Q's publishes numbered out of order: " << id;
+        last_seq = seq;
+        EXPECT_TRUE(seqs.insert(seq).second) << id << " given twice";
+    }
+    last_seq = 0;
     for (size_t i = 0; i < kRequests; ++i) {
         ASSERT_TRUE(is_reply_to(lines[i], "\"p" + std::to_string(i) + "-"))
             << "reply " << i << ": " << lines[i].substr(0, 80);
         Json j = parse_reply(lines[i]);
         ASSERT_TRUE(j["ok"].as_bool()) << lines[i].substr(0, 200);
         if (i % 2) {
-            EXPECT_EQ(j["id"].as_string(), std::to_string(next_bulk_id++));
+            const std::string id = j["id"].as_string();
+            uint64_t seq = id_sequence(id);
+            EXPECT_EQ(id_epoch(id), epoch) << id;
+            EXPECT_GT(seq, last_seq) << "P's publishes numbered out of order: " << id;
+            last_seq = seq;
+            EXPECT_TRUE(seqs.insert(seq).second) << id << " given twice";
         }
     }
+    EXPECT_EQ(seqs.size(), 50 + kRequests / 2);
+    EXPECT_EQ(*seqs.begin(), 1u);
+    EXPECT_EQ(*seqs.rbegin(), uint64_t(50 + kRequests / 2));
+    // The streams got Q's events in order, with the ids of Q's replies.
     for (size_t s : streams) {
         auto events = fleet[s].data_events();
         ASSERT_EQ(events.size(), 50u);
-        for (size_t k = 0; k < 50; ++k)
+        for (size_t k = 0; k < 50; ++k) {
             EXPECT_EQ(events[k]->data, std::to_string(k));
+            EXPECT_EQ(events[k]->last_event_id, q_ids[k]);
+        }
     }
 }
 
@@ -303,7 +332,7 @@ TEST(PublishVanish, PublishersVanishingMidLineAndMidPipelineLoseNothingAcknowled
         std::string data;
         int64_t sent;
     };
-    std::map<std::string, Acked> acked[2];  // per channel: id -> what was acknowledged
+    std::map<std::string, Acked> acked;  // id -> what was acknowledged
     for (int round = 0; round < 8; ++round) {
         UnixClient p;
         ASSERT_TRUE(p.connect(socket_path(d))) << p.error();
@@ -326,7 +355,7 @@ TEST(PublishVanish, PublishersVanishingMidLineAndMidPipelineLoseNothingAcknowled
             for (size_t k = 0; k < lines.size(); ++k) {
                 Json j = parse_reply(lines[k]);
                 ASSERT_TRUE(j["ok"].as_bool()) << lines[k];
-                acked[channel_of[k]][j["id"].as_string()] = {
+                acked[j["id"].as_string()] = {
                     "{\"ch\":" + std::to_string(channel_of[k]) + ",\"r\":" + std::to_string(round) +
                         ",\"k\":" + std::to_string(k) + "}",
                     j["sent"].as_int()};
@@ -351,13 +380,18 @@ TEST(PublishVanish, PublishersVanishingMidLineAndMidPipelineLoseNothingAcknowled
         << "sockets " << stats["sockets"].as_int() << ": vanished publishers are still open";
     UnixClient f;
     ASSERT_TRUE(f.connect(socket_path(d))) << f.error();
-    int64_t fence[2];
+    uint64_t fence[2];
+    std::string epoch;
     for (int ch = 0; ch < 2; ++ch) {
         Json r = ask(f, publish_line("0", "v" + std::to_string(ch), "fence",
                                      "{\"ch\":" + std::to_string(ch) + "}"));
         ASSERT_TRUE(r["ok"].as_bool()) << f.error();
-        fence[ch] = std::stoll(r["id"].as_string());
+        fence[ch] = id_sequence(r["id"].as_string());
+        if (ch == 0) epoch = id_epoch(r["id"].as_string());
+        EXPECT_EQ(id_epoch(r["id"].as_string()), epoch);
     }
+    // Published one after the other, after everything else: the last two numbers.
+    EXPECT_EQ(fence[1], fence[0] + 1);
     ASSERT_TRUE(fleet.run_until(
         [&] {
             for (size_t s : streams) {
@@ -373,27 +407,27 @@ TEST(PublishVanish, PublishersVanishingMidLineAndMidPipelineLoseNothingAcknowled
 
     for (size_t s : streams) {
         SCOPED_TRACE("stream " + connection_id(fleet, s));
-        std::map<std::string, std::string> got[2];
-        int64_t last[2] = {0, 0};
+        std::map<std::string, std::string> got;  // id -> data
+        uint64_t last = 0;
         for (const SseEvent* e : fleet[s].data_events()) {
             auto data = Json::parse(e->data);
             ASSERT_TRUE(data) << e->data;
             int ch = int((*data)["ch"].as_int());
             ASSERT_TRUE(ch == 0 || ch == 1) << e->data;
-            int64_t id = std::stoll(e->last_event_id);
-            // Every event the daemon numbered reached the stream: ids 1, 2, 3...
-            ASSERT_EQ(id, last[ch] + 1) << "channel v" << ch << ": gap or reorder";
-            last[ch] = id;
-            got[ch][e->last_event_id] = e->data;
+            // Every event the daemon numbered (all on v0 or v1, which every
+            // stream reads) reached the stream: one sequence 1, 2, 3...
+            ASSERT_EQ(id_epoch(e->last_event_id), epoch) << e->last_event_id;
+            uint64_t seq = id_sequence(e->last_event_id);
+            ASSERT_EQ(seq, last + 1) << "v" << ch << " " << e->last_event_id << ": gap or reorder";
+            last = seq;
+            got[e->last_event_id] = e->data;
         }
-        for (int ch = 0; ch < 2; ++ch) {
-            EXPECT_EQ(last[ch], fence[ch]);
-            for (const auto& [id, a] : acked[ch]) {
-                EXPECT_EQ(a.sent, int64_t(streams.size())) << "v" << ch << " id " << id;
-                auto it = got[ch].find(id);
-                ASSERT_NE(it, got[ch].end()) << "acknowledged v" << ch << " id " << id << " lost";
-                EXPECT_EQ(it->second, a.data);
-            }
+        EXPECT_EQ(last, fence[1]);
+        for (const auto& [id, a] : acked) {
+            EXPECT_EQ(a.sent, int64_t(streams.size())) << "id " << id;
+            auto it = got.find(id);
+            ASSERT_NE(it, got.end()) << "acknowledged id " << id << " lost";
+            EXPECT_EQ(it->second, a.data);
         }
     }
 
@@ -482,6 +516,7 @@ TEST(PublishShutdown, SigtermAnswersInFlightRefusesLaterRequestsAndExitsZero) {
         for (const SseEvent* e : fleet[streams[s]].data_events())
             if (e->type == "sd") got[s][e->last_event_id] = e->data;
     size_t answered = 0, refused = 0;
+    std::string epoch;
     for (size_t k = 0; k < rlines.size(); ++k) {
         Json j = parse_reply(rlines[k]);
         ASSERT_EQ(j["req"].as_int(), int64_t(k)) << rlines[k];
@@ -492,6 +527,10 @@ TEST(PublishShutdown, SigtermAnswersInFlightRefusesLaterRequestsAndExitsZero) {
             break;
         }
         ++answered;
+        // P's mark was event 1 (it reached the streams before R began); R's
+        // publishes follow it in the daemon's one sequence, in order.
+        if (k == 0) epoch = id_epoch(j["id"].as_string());
+        ASSERT_EQ(j["id"].as_string(), event_id(epoch, k + 2)) << rlines[k];
         // sent is what the streams really got before they closed.
         int64_t received = 0;
         for (size_t s = 0; s < streams.size(); ++s) {

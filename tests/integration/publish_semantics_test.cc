@@ -1,7 +1,7 @@
 // What a publish over the Unix socket does (docs/protocol.md, "Messages" and
 // "The Unix socket protocol"): it reaches real SSE subscribers on every shard
-// exactly once and in order, `sent` counts them, ids are one sequence per channel
-// whichever path published, batches report per message, every field is
+// exactly once and in order, `sent` counts them, ids are one sequence over every
+// channel whichever path published, batches report per message, every field is
 // validated the same way as over HTTP, targeted messages reach no anonymous
 // subscriber, and a message past its ttl is never delivered.
 #include <chrono>
@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon_process.h"
+#include "event_ids.h"
 #include "http_client.h"
 #include "publish_support.h"
 #include "sse_client.h"
@@ -49,57 +50,67 @@ TEST_P(PublishFanout, EverySubscriberOnEveryShardGetsEachEventOnceInOrder) {
     ASSERT_FALSE(fa_only.empty()) << why;
     const int64_t subscribers[2] = {int64_t(both.size() + fa_only.size()), int64_t(both.size())};
 
-    // 200 publishes, with and without req, alternating channels, pipelined.
-    std::vector<std::string> expected[2];  // data in publish order, per channel
+    // 200 publishes, with and without req, alternating channels, pipelined on
+    // one connection: the daemon's one sequence numbers them 1..200 in the
+    // order they were sent, whatever their channel.
+    struct Sent {
+        int channel;
+        std::string data;
+    };
+    std::vector<Sent> expected;  // in publish order; event k has sequence k + 1
     std::string out;
-    std::vector<int> answered_channel;
+    std::vector<size_t> answered;  // indexes in `expected` of the publishes with a reply
     for (int i = 0; i < 200; ++i) {
         int ch = (i / 3) % 2;
         std::string data = "{\"i\":" + std::to_string(i) + "}";
         bool with_req = i % 5 != 4;
         out += publish_line(with_req ? std::to_string(i) : "", ch ? "fb" : "fa", "ev", data) + "\n";
-        expected[ch].push_back(data);
-        if (with_req) answered_channel.push_back(ch);
+        expected.push_back({ch, data});
+        if (with_req) answered.push_back(expected.size() - 1);
     }
     UnixClient c;
     ASSERT_TRUE(c.connect(socket_path(d))) << c.error();
-    auto lines = exchange(c, out, answered_channel.size(), Deadline(20s), &why);
-    ASSERT_EQ(lines.size(), answered_channel.size()) << why;
+    auto lines = exchange(c, out, answered.size(), Deadline(20s), &why);
+    ASSERT_EQ(lines.size(), answered.size()) << why;
+    const std::string epoch = id_epoch(parse_reply(lines[0])["id"].as_string());
     for (size_t k = 0; k < lines.size(); ++k) {
         Json j = parse_reply(lines[k]);
         ASSERT_TRUE(j["ok"].as_bool()) << lines[k];
-        EXPECT_EQ(j["sent"].as_int(), subscribers[answered_channel[k]]) << lines[k];
+        EXPECT_EQ(j["id"].as_string(), event_id(epoch, answered[k] + 1)) << lines[k];
+        EXPECT_EQ(j["sent"].as_int(), subscribers[expected[answered[k]].channel]) << lines[k];
         EXPECT_EQ(j["failed"].as_int(), 0) << lines[k];
     }
 
     // A last event on each channel: whatever would be extra arrives before it.
     for (int ch = 0; ch < 2; ++ch) {
         std::string data = "{\"i\":" + std::to_string(-1 - ch) + "}";
-        ASSERT_TRUE(ask(c, publish_line("\"last\"", ch ? "fb" : "fa", "ev", data))["ok"].as_bool())
-            << c.error();
-        expected[ch].push_back(data);
+        Json j = ask(c, publish_line("\"last\"", ch ? "fb" : "fa", "ev", data));
+        ASSERT_TRUE(j["ok"].as_bool()) << c.error();
+        expected.push_back({ch, data});
+        EXPECT_EQ(j["id"].as_string(), event_id(epoch, expected.size()));
     }
-    ASSERT_TRUE(await_data_events(fleet, both, expected[0].size() + expected[1].size(),
-                                  Deadline(20s)))
+    size_t on_fa = 0;
+    for (const Sent& e : expected)
+        on_fa += e.channel == 0;
+    ASSERT_TRUE(await_data_events(fleet, both, expected.size(), Deadline(20s)))
         << fleet.problems();
-    ASSERT_TRUE(await_data_events(fleet, fa_only, expected[0].size(), Deadline(20s)))
-        << fleet.problems();
+    ASSERT_TRUE(await_data_events(fleet, fa_only, on_fa, Deadline(20s))) << fleet.problems();
 
+    // Each stream gets exactly the events of its channels, in publish order,
+    // which is increasing sequence: the one on both channels all of them
+    // interleaved as published, the one on fa only the fa ones.
     auto check = [&](size_t s, bool fb) {
         SCOPED_TRACE("stream " + connection_id(fleet, s));
-        std::vector<std::string> got[2];
-        std::vector<std::string> ids[2];
-        for (const SseEvent* e : fleet[s].data_events()) {
-            int i = int((*Json::parse(e->data))["i"].as_int());
-            int ch = i < 0 ? -1 - i : (i / 3) % 2;
-            got[ch].push_back(e->data);
-            ids[ch].push_back(e->last_event_id);
+        auto events = fleet[s].data_events();
+        size_t k = 0;
+        for (size_t n = 0; n < expected.size(); ++n) {
+            if (expected[n].channel == 1 && !fb) continue;
+            ASSERT_LT(k, events.size()) << "event " << n << " is missing";
+            EXPECT_EQ(events[k]->data, expected[n].data) << "event " << n;
+            ASSERT_EQ(events[k]->last_event_id, event_id(epoch, n + 1)) << "event " << n;
+            ++k;
         }
-        EXPECT_EQ(got[0], expected[0]) << "channel fa";
-        EXPECT_EQ(got[1], fb ? expected[1] : std::vector<std::string>{}) << "channel fb";
-        for (int ch = 0; ch < 2; ++ch)
-            for (size_t k = 0; k < ids[ch].size(); ++k)
-                ASSERT_EQ(ids[ch][k], std::to_string(k + 1)) << "channel " << ch;
+        EXPECT_EQ(events.size(), k) << "extra events";
     };
     for (size_t s : both)
         check(s, true);
@@ -112,7 +123,12 @@ INSTANTIATE_TEST_SUITE_P(Shards, PublishFanout, ::testing::Values(2u, 4u),
 
 // --- ids ---------------------------------------------------------------------------
 
-TEST(PublishIds, HttpAndSocketPublishesShareOneSequencePerChannel) {
+// One sequence over every channel and both publish paths: publishes sent one
+// after another over HTTP and the socket, to two channels (and to one nobody
+// hears), are numbered 1, 2, 3... in the order they were acknowledged, all in
+// one epoch; a stream on both channels gets its events in that order, with those
+// ids.
+TEST(PublishIds, HttpAndSocketPublishesShareOneSequenceAcrossChannels) {
     DaemonProcess d;
     ASSERT_TRUE(d.start({.shards = 2})) << d.error();
     SseClient sub;
@@ -123,11 +139,12 @@ TEST(PublishIds, HttpAndSocketPublishesShareOneSequencePerChannel) {
     UnixClient c;
     ASSERT_TRUE(c.connect(socket_path(d))) << c.error();
 
-    int next[2] = {1, 1};
+    std::string epoch;
+    uint64_t next = 1;
     std::vector<std::pair<std::string, std::string>> want;  // id, data in publish order
     for (int i = 0; i < 40; ++i) {
-        int ch = (i % 3 == 2);
-        std::string channel = ch ? "mix2" : "mix";
+        // mix, mix, mix2, ...; every 7th to a channel nobody reads (numbered too).
+        std::string channel = i % 7 == 6 ? "unheard" : i % 3 == 2 ? "mix2" : "mix";
         std::string data = "\"" + std::to_string(i) + "\"";
         std::string id;
         if (i % 2) {
@@ -139,16 +156,30 @@ TEST(PublishIds, HttpAndSocketPublishesShareOneSequencePerChannel) {
             ASSERT_TRUE(j["ok"].as_bool()) << c.error();
             id = j["id"].as_string();
         }
-        EXPECT_EQ(id, std::to_string(next[ch]++)) << "publish " << i << " (" << channel << ", "
-                                                 << (i % 2 ? "HTTP" : "socket") << ")";
-        want.emplace_back(id, data);
+        if (i == 0) epoch = id_epoch(id);
+        EXPECT_EQ(id, event_id(epoch, next++)) << "publish " << i << " (" << channel << ", "
+                                               << (i % 2 ? "HTTP" : "socket") << ")";
+        if (channel != "unheard") want.emplace_back(id, data);
     }
-    ASSERT_TRUE(sub.read_until([&] { return sub.data_events().size() >= 40; }, Deadline(10s)));
+    ASSERT_EQ(want.size(), 35u);
+    ASSERT_TRUE(sub.read_until([&] { return sub.data_events().size() >= want.size(); },
+                               Deadline(10s)));
+    // A fence, so that anything extra would have arrived.
+    auto fence = publish(api, "mix", "fence", "0");
+    ASSERT_TRUE(fence && fence->response.status == 200) << api.error();
+    EXPECT_EQ(fence->id, event_id(epoch, next));
+    want.emplace_back(fence->id, "0");
+    ASSERT_TRUE(sub.read_until([&] { return sub.data_events().size() >= want.size(); },
+                               Deadline(10s)));
     auto events = sub.data_events();
-    ASSERT_EQ(events.size(), 40u);
-    for (size_t i = 0; i < 40; ++i) {
+    ASSERT_EQ(events.size(), want.size());
+    uint64_t last = 0;
+    for (size_t i = 0; i < want.size(); ++i) {
         EXPECT_EQ(events[i].last_event_id, want[i].first) << i;
         EXPECT_EQ(events[i].data, want[i].second) << i;
+        uint64_t seq = id_sequence(events[i].last_event_id);
+        EXPECT_GT(seq, last) << "out of sequence order at " << i;
+        last = seq;
     }
 }
 
@@ -180,7 +211,8 @@ TEST(PublishBatch, PerMessageResultsAndTotalsAndInvalidOnesDoNotStopTheRest) {
     EXPECT_EQ(r["failed"].as_int(), 0);
     const Json& res = r["results"];
     ASSERT_EQ(res.size(), 7u);
-    auto ok = [&](size_t i, const char* id, int64_t sent) {
+    const std::string epoch = id_epoch(res[0]["id"].as_string());
+    auto ok = [&](size_t i, const std::string& id, int64_t sent) {
         EXPECT_TRUE(res[i]["ok"].as_bool()) << "result " << i;
         EXPECT_EQ(res[i]["id"].as_string(), id) << "result " << i;
         EXPECT_EQ(res[i]["sent"].as_int(), sent) << "result " << i;
@@ -192,26 +224,26 @@ TEST(PublishBatch, PerMessageResultsAndTotalsAndInvalidOnesDoNotStopTheRest) {
         EXPECT_NE(res[i]["error"]["message"].as_string().find(says), std::string::npos)
             << "result " << i << ": " << res[i]["error"]["message"].as_string();
     };
-    ok(0, "1", n);
+    // One sequence over every channel: the refused messages take no number; the
+    // one to bb (nobody reads it) and the one with its own id do.
+    ok(0, event_id(epoch, 1), n);
     bad(1, "\"data\" is required");
-    ok(2, "1", 0);
+    ok(2, event_id(epoch, 2), 0);
     bad(3, "object");
     ok(4, "77", n);
     bad(5, "unknown field \"colour\"");
-    // Numbered after message 0 (whether the explicit id took a sequence number
-    // is not specified).
-    EXPECT_TRUE(res[6]["ok"].as_bool());
-    EXPECT_GT(std::atoll(res[6]["id"].as_string().c_str()), 1) << res[6]["id"].as_string();
-    EXPECT_EQ(res[6]["sent"].as_int(), n);
+    ok(6, event_id(epoch, 4), n);
 
     ASSERT_TRUE(await_data_events(fleet, streams, 3, Deadline(10s))) << fleet.problems();
     for (size_t s : streams) {
         auto events = fleet[s].data_events();
         ASSERT_EQ(events.size(), 3u);
         EXPECT_EQ(events[0]->data, "1");
+        EXPECT_EQ(events[0]->last_event_id, event_id(epoch, 1));
         EXPECT_EQ(events[1]->data, "3");
         EXPECT_EQ(events[1]->last_event_id, "77");
         EXPECT_EQ(events[2]->data, "5");
+        EXPECT_EQ(events[2]->last_event_id, event_id(epoch, 4));
     }
 
     // Refused whole: messages not an array, message fields beside "messages".
@@ -310,6 +342,8 @@ TEST(PublishValidation, EveryFieldIsCheckedWithAMessageNamingItOnBothPaths) {
         std::string fields;
         std::string id;  // expected id; empty: numbered
     };
+    // None of the invalid publishes above took a number; each valid one below
+    // (those with their own id too) takes the next: valid[i] is event i + 1.
     const std::vector<Valid> valid = {
         {base + R"("priority":0)", ""},
         {base + R"("priority":10)", ""},
@@ -324,6 +358,7 @@ TEST(PublishValidation, EveryFieldIsCheckedWithAMessageNamingItOnBothPaths) {
         {base + R"("requireAuth":false,"persistent":true,"retryable":true)", ""},
         {R"("channel":"c","event":"e","data":null)", ""},
     };
+    std::string epoch;
     for (size_t i = 0; i < valid.size(); ++i) {
         SCOPED_TRACE(valid[i].fields);
         Json j = ask(c, "{\"op\":\"publish\",\"req\":" + std::to_string(i) + "," +
@@ -331,6 +366,9 @@ TEST(PublishValidation, EveryFieldIsCheckedWithAMessageNamingItOnBothPaths) {
         EXPECT_TRUE(j["ok"].as_bool()) << c.error();
         if (!valid[i].id.empty()) {
             EXPECT_EQ(j["id"].as_string(), valid[i].id);
+        } else {
+            if (epoch.empty()) epoch = id_epoch(j["id"].as_string());
+            EXPECT_EQ(j["id"].as_string(), event_id(epoch, i + 1));
         }
     }
 }

@@ -4,10 +4,13 @@
 
 #include <map>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "daemon_process.h"
+#include "event_ids.h"
 #include "http_client.h"
 #include "sse_client.h"
 #include "sse_fleet.h"
@@ -25,8 +28,11 @@ int64_t total_bytes_sent(const Json& stats) {
 // Publishes 32 KiB events on `channel` (subscribed by `streams` streams that do
 // not read) until the daemon holds at least 1 MiB per stream that the kernel has
 // not taken: the socket buffers alone (up to tcp_wmem's 4 MiB) must not be able
-// to hide a lost queue. *events gets the number published.
-void publish_until_queued(HttpClient& api, const std::string& channel, int streams, int* events) {
+// to hide a lost queue. *events gets the number published; they are the first
+// events of the daemon, so their ids are <epoch>-1, -2, ... (in *ids if given).
+void publish_until_queued(HttpClient& api, const std::string& channel, int streams, int* events,
+                          std::vector<std::string>* ids = nullptr) {
+    std::string epoch;
     constexpr int64_t kPad = 32 * 1024;
     const int64_t margin = int64_t(streams) << 20;
     const std::string pad(kPad, 'q');
@@ -39,6 +45,9 @@ void publish_until_queued(HttpClient& api, const std::string& channel, int strea
             ASSERT_TRUE(r) << api.error();
             ASSERT_EQ(r->response.status, 200) << r->response.describe();
             ASSERT_EQ(r->sent, streams);
+            if (*events == 1) epoch = id_epoch(r->id);
+            ASSERT_EQ(r->id, event_id(epoch, uint64_t(*events)));
+            if (ids) ids->push_back(r->id);
             payload += int64_t(streams) * kPad;
         }
         auto stats = fetch_stats(api);
@@ -74,7 +83,8 @@ TEST(Shutdown, SigtermFlushesQueuedEventsThenClosesAndExitsZero) {
     HttpClient api(d.port());
     ASSERT_TRUE(api.connect()) << api.error();
     int events = 0;
-    ASSERT_NO_FATAL_FAILURE(publish_until_queued(api, "drain", kClients, &events));
+    std::vector<std::string> ids;
+    ASSERT_NO_FATAL_FAILURE(publish_until_queued(api, "drain", kClients, &events, &ids));
 
     ASSERT_TRUE(d.signal(SIGTERM));
 
@@ -87,7 +97,7 @@ TEST(Shutdown, SigtermFlushesQueuedEventsThenClosesAndExitsZero) {
         auto evs = c.data_events();
         ASSERT_EQ(evs.size(), size_t(events)) << "client " << i << " lost queued events";
         for (int k = 0; k < events; ++k) {
-            ASSERT_EQ(evs[k].last_event_id, std::to_string(k + 1)) << "client " << i;
+            ASSERT_EQ(evs[k].last_event_id, ids[size_t(k)]) << "client " << i;
             ASSERT_TRUE(evs[k].data.starts_with("{\"n\":" + std::to_string(k + 1) + ","))
                 << "client " << i;
         }

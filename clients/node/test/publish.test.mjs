@@ -6,6 +6,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 
 import { Ringcast, RingcastError } from '../dist/index.js';
 import { startDaemon } from './helpers/daemon.mjs';
+import { seqOf } from './helpers/ids.mjs';
 import { Subscriber } from './helpers/sse.mjs';
 import { nextEvent, within } from './helpers/wait.mjs';
 
@@ -40,10 +41,11 @@ describe('publishing to subscribers', { timeout: 60_000 }, () => {
     const news = await subscribe(['news']);
     const other = await subscribe(['other']);
     const result = await rc.broadcastToChannel('news', 'update', { title: 'System Update', n: 1 });
-    assert.deepEqual(result, { id: '1', sent: 1, failed: 0 });
+    assert.deepEqual({ ...result, id: undefined }, { id: undefined, sent: 1, failed: 0 });
+    seqOf(result.id);
     const e = await news.nextNamed('update');
     assert.deepEqual(e.json(), { title: 'System Update', n: 1 });
-    assert.equal(e.id, '1');
+    assert.equal(e.id, result.id);
     // "other" got nothing: a marker published after arrives first.
     await rc.broadcastToChannel('other', 'marker', 1);
     assert.equal((await other.next((x) => x.event !== 'heartbeat')).event, 'marker');
@@ -118,11 +120,15 @@ describe('publishing to subscribers', { timeout: 60_000 }, () => {
     ]);
     assert.equal(batch.sent, 2);
     assert.equal(batch.failed, 0);
-    assert.deepEqual(batch.results[0], { ok: true, id: '1', sent: 1, failed: 0 });
+    const first = batch.results[0];
+    assert.deepEqual({ ...first, id: undefined }, { ok: true, id: undefined, sent: 1, failed: 0 });
     assert.equal(batch.results[1].ok, false);
     assert.equal(batch.results[1].error.code, 'invalid_field');
     assert.match(batch.results[1].error.message, /priority/);
-    assert.deepEqual(batch.results[2], { ok: true, id: '2', sent: 1, failed: 0 });
+    const third = batch.results[2];
+    assert.deepEqual({ ...third, id: undefined }, { ok: true, id: undefined, sent: 1, failed: 0 });
+    // The refused message took no number: the two accepted ones are consecutive.
+    assert.equal(seqOf(third.id), seqOf(first.id) + 1);
     assert.equal((await s.nextNamed('step')).json(), 1);
     assert.equal((await s.nextNamed('step')).json(), 3);
   });

@@ -8,6 +8,7 @@ import { after, describe, it } from 'node:test';
 
 import { Ringcast } from '../dist/index.js';
 import { startDaemon, tempDir } from './helpers/daemon.mjs';
+import { seqOf } from './helpers/ids.mjs';
 import { Subscriber } from './helpers/sse.mjs';
 import { nextEvent, within } from './helpers/wait.mjs';
 
@@ -31,7 +32,7 @@ describe('reconnect', { timeout: 90_000 }, () => {
     const first = await start();
     const rc = new Ringcast({ socketPath, timeout: 20_000, reconnectDelay: 20, maxReconnectDelay: 200 });
     clients.push(rc);
-    assert.equal((await rc.broadcastToChannel('r', 'before', 1)).id, '1');
+    assert.equal(seqOf((await rc.broadcastToChannel('r', 'before', 1)).id), 1);
     assert.equal(rc.client.state, 'connected');
 
     const lost = nextEvent(rc.client, 'disconnect', 20_000);
@@ -49,12 +50,14 @@ describe('reconnect', { timeout: 90_000 }, () => {
     // The queued publish may reach the new daemon before the subscriber did:
     // publish once more to see delivery end to end.
     const queued = await within(during, 20_000, 'the queued publishes');
+    // In call order: consecutive numbers of the new daemon.
+    const seq = seqOf(queued[0].id);
     assert.deepEqual(
-      queued.map((r) => [r.id, r.failed]),
+      queued.map((r) => [seqOf(r.id), r.failed]),
       [
-        ['1', 0],
-        ['2', 0],
-        ['3', 0],
+        [seq, 0],
+        [seq + 1, 0],
+        [seq + 2, 0],
       ],
     );
     const later = await rc.broadcastToChannel('r', 'after', { n: 3 });

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Ringcast, RingcastClient, RingcastError } from '../dist/index.js';
 import { startDaemon, tempDir } from './helpers/daemon.mjs';
 import { Subscriber } from './helpers/sse.mjs';
+import { seqOf } from './helpers/ids.mjs';
 import { fakeDaemon } from './helpers/unix.mjs';
 import { within } from './helpers/wait.mjs';
 
@@ -35,16 +36,18 @@ describe('pipelining against the daemon', { timeout: 60_000 }, () => {
     for (let i = 0; i < N; i++) calls.push(rc.broadcastToChannel('pipe', 'n', i).then((r) => (settledOrder.push(i), r)));
     assert.ok(rc.client.pending > N / 2, 'the requests were in flight together');
     const results = await within(Promise.all(calls), 30_000, `${N} replies`);
+    // Numbered in call order: consecutive sequences.
+    const first = seqOf(results[0].id);
     assert.deepEqual(
-      results.map((r) => r.id),
-      Array.from({ length: N }, (_, i) => String(i + 1)),
+      results.map((r) => seqOf(r.id)),
+      Array.from({ length: N }, (_, i) => first + i),
     );
     assert.ok(results.every((r) => r.sent === 1 && r.failed === 0));
     assert.deepEqual(settledOrder, Array.from({ length: N }, (_, i) => i));
     for (let i = 0; i < N; i++) {
       const e = await sub.nextNamed('n');
       assert.equal(e.data, String(i));
-      assert.equal(e.id, String(i + 1));
+      assert.equal(e.id, results[i].id);
     }
     sub.close();
   });
@@ -59,7 +62,7 @@ describe('pipelining against the daemon', { timeout: 60_000 }, () => {
     ]);
     assert.equal(typeof ping.version, 'string');
     assert.equal(typeof stats.totalConnections, 'number');
-    assert.equal(pub.id, '1');
+    seqOf(pub.id);
     assert.equal(user, false);
     assert.equal(conn, undefined);
   });
@@ -255,7 +258,8 @@ describe('process lifetime', { timeout: 60_000 }, () => {
     const code = await within(new Promise((r) => child.on('exit', r)), 10_000, 'the script to exit by itself');
     assert.equal(code, 0, err);
     const result = JSON.parse(out);
-    assert.deepEqual(result.r, { id: '1', sent: 0, failed: 0 });
+    assert.deepEqual({ ...result.r, id: undefined }, { id: undefined, sent: 0, failed: 0 });
+    seqOf(result.r.id);
     assert.equal(result.count, 0);
     assert.equal(result.path, daemon.socketPath);
   });

@@ -32,19 +32,21 @@ TEST(Event, WithoutExplicitIdHasNoIdLineUntilNumbered) {
     EXPECT_EQ(e->view(), sse_event("", "update", "a\nb"));
     EXPECT_EQ(e->size(), e->view().size());
 
-    e->assign_sequence(42);
+    e->assign_sequence(42, "mk3l0q");
     EXPECT_EQ(e->sequence(), 42u);
-    EXPECT_EQ(e->id(), "42");
-    EXPECT_EQ(e->view(), sse_event("42", "update", "a\nb"));
+    EXPECT_EQ(e->id(), "mk3l0q-42");
+    EXPECT_EQ(e->view(), sse_event("mk3l0q-42", "update", "a\nb"));
 }
 
 TEST(Event, SequenceIdsOfEveryWidthFitTheReservedRoom) {
+    const std::string longest_epoch = make_epoch(UINT64_MAX);
+    ASSERT_EQ(longest_epoch.size(), kMaxEpochLength);
     for (uint64_t seq : {uint64_t(0), uint64_t(1), uint64_t(9), uint64_t(10), uint64_t(123456789),
                          uint64_t(1) << 32, UINT64_MAX - 1, UINT64_MAX}) {
         EventRef e(Event::build("c", "", "payload", "", 0));
         ASSERT_NE(e.e, nullptr);
-        e->assign_sequence(seq);
-        std::string id = std::to_string(seq);
+        e->assign_sequence(seq, longest_epoch);
+        std::string id = longest_epoch + "-" + std::to_string(seq);
         EXPECT_EQ(e->id(), id);
         EXPECT_EQ(e->view(), sse_event(id, "", "payload"));
     }
@@ -57,7 +59,7 @@ TEST(Event, ExplicitIdIsOnTheWireFromTheStartAndSurvivesNumbering) {
     EXPECT_EQ(e->id(), "evt-7");
     EXPECT_EQ(e->view(), sse_event("evt-7", "alert", "{\"level\":3}"));
 
-    e->assign_sequence(99);
+    e->assign_sequence(99, "mk3l0q");
     EXPECT_EQ(e->sequence(), 99u) << "the channel sequence is recorded even with an explicit id";
     EXPECT_EQ(e->id(), "evt-7");
     EXPECT_EQ(e->view(), sse_event("evt-7", "alert", "{\"level\":3}"));
@@ -74,11 +76,11 @@ TEST(Event, LongestExplicitIdAndEmptyName) {
 TEST(Event, ViewParsesBackToTheFields) {
     EventRef e(Event::build("c", "update", "line1\rline2\r\n", "", 0));
     ASSERT_NE(e.e, nullptr);
-    e->assign_sequence(7);
+    e->assign_sequence(7, "mk3l0q");
     SseParser p;
     auto got = test::parse_pieces(p, {e->view()});
     ASSERT_EQ(got.size(), 1u);
-    EXPECT_EQ(got[0], test::sse_ev("line1\nline2\n", "update", "7"));
+    EXPECT_EQ(got[0], test::sse_ev("line1\nline2\n", "update", "mk3l0q-7"));
 }
 
 TEST(Event, LargePayload) {
@@ -87,8 +89,8 @@ TEST(Event, LargePayload) {
         data[i] = '\n';
     EventRef e(Event::build("big", "blob", data, "", 0));
     ASSERT_NE(e.e, nullptr);
-    e->assign_sequence(1);
-    EXPECT_EQ(e->view(), sse_event("1", "blob", data));
+    e->assign_sequence(1, "mk3l0q");
+    EXPECT_EQ(e->view(), sse_event("mk3l0q-1", "blob", data));
 }
 
 TEST(Event, ChannelAccessors) {

@@ -1,0 +1,266 @@
+// Last-Event-ID resume (FEATURES B10) through the real daemon: a stream that
+// comes back with the id of the last event it saw gets exactly what its channels
+// had meanwhile, in order, then the live stream; an id the daemon cannot place
+// gets a `refresh` event with {"reason":"history-gap"} instead of silence.
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "daemon_process.h"
+#include "http_client.h"
+#include "publish_support.h"
+#include "sse_client.h"
+#include "unix_client.h"
+
+namespace ringcast::itest {
+namespace {
+
+// "<epoch>-<n>" -> n (0 for anything else).
+uint64_t seq_of(const std::string& id) {
+    size_t dash = id.rfind('-');
+    if (dash == std::string::npos) return 0;
+    return std::strtoull(id.c_str() + dash + 1, nullptr, 10);
+}
+
+std::string publish_or_fail(HttpClient& api, const std::string& channel, const std::string& data) {
+    if (!api.connected()) {
+        EXPECT_TRUE(api.connect()) << api.error();
+    }
+    auto r = publish(api, channel, "e", data);
+    EXPECT_TRUE(r && r->response.status == 200) << (r ? r->response.describe() : api.error());
+    return r ? r->id : "";
+}
+
+class Resume : public ::testing::Test {
+protected:
+    void SetUp() override { ASSERT_TRUE(_d.start(_opts)) << _d.error(); }
+    DaemonOptions _opts;
+    DaemonProcess _d;
+};
+
+TEST_F(Resume, MissedEventsOfEveryChannelInOrderThenLive) {
+    HttpClient api(_d.port());
+    SseClient s;
+    ASSERT_TRUE(s.open(_d.port(), "/api/sse/stream?channels=a,b")) << s.error();
+    ASSERT_EQ(s.status(), 200);
+    publish_or_fail(api, "a", R"({"n":1})");
+    publish_or_fail(api, "b", R"({"n":2})");
+    ASSERT_TRUE(s.await_events(3, Deadline(kIoTimeout)));
+    const std::string seen = s.parser().last_event_id();
+    ASSERT_EQ(seq_of(seen), 2u) << seen;
+
+    SseClient gone = std::move(s);  // the client is offline from here
+    std::vector<std::string> missed;
+    missed.push_back(publish_or_fail(api, "b", R"({"n":3})"));
+    publish_or_fail(api, "c", R"({"n":4})");  // not one of its channels
+    missed.push_back(publish_or_fail(api, "a", R"({"n":5})"));
+
+    SseClient back;
+    ASSERT_TRUE(back.open(_d.port(), "/api/sse/stream?channels=a,b", Deadline(kIoTimeout),
+                          {{"Last-Event-ID", seen}}))
+        << back.error();
+    ASSERT_TRUE(back.await_events(3, Deadline(kIoTimeout)));  // connected + the two missed
+    std::string live = publish_or_fail(api, "b", R"({"n":6})");
+    ASSERT_TRUE(back.await_events(4, Deadline(kIoTimeout)));
+    std::vector<SseEvent> got = back.data_events();
+    ASSERT_EQ(got.size(), 3u) << back.raw_body();
+    EXPECT_EQ(got[0].data, R"({"n":3})");
+    EXPECT_EQ(got[0].last_event_id, missed[0]);
+    EXPECT_EQ(got[1].data, R"({"n":5})");
+    EXPECT_EQ(got[1].last_event_id, missed[1]);
+    EXPECT_EQ(got[2].data, R"({"n":6})");
+    EXPECT_EQ(got[2].last_event_id, live);
+    EXPECT_EQ(back.raw_body().find("refresh"), std::string::npos);
+}
+
+TEST_F(Resume, QueryParameterForClientsThatCannotSetHeaders) {
+    HttpClient api(_d.port());
+    std::string first = publish_or_fail(api, "a", R"({"n":1})");
+    std::string second = publish_or_fail(api, "a", R"({"n":2})");
+    SseClient s;
+    ASSERT_TRUE(s.open(_d.port(), "/api/sse/stream?channels=a&lastEventId=" + first)) << s.error();
+    ASSERT_TRUE(s.await_events(2, Deadline(kIoTimeout)));
+    std::vector<SseEvent> got = s.data_events();
+    ASSERT_EQ(got.size(), 1u) << s.raw_body();
+    EXPECT_EQ(got[0].last_event_id, second);
+}
+
+TEST_F(Resume, AfterTheLastEventNothingIsReplayedAndTheIdMovesToTheLogsPosition) {
+    HttpClient api(_d.port());
+    std::string mine = publish_or_fail(api, "a", R"({"n":1})");
+    std::string other = publish_or_fail(api, "z", R"({"n":2})");
+    SseClient s;
+    ASSERT_TRUE(
+        s.open(_d.port(), "/api/sse/stream?channels=a", Deadline(kIoTimeout), {{"Last-Event-ID", mine}}));
+    // The id-only block dispatches nothing but moves the stream's last id.
+    ASSERT_TRUE(s.read_until([&] { return s.parser().last_event_id() == other; },
+                             Deadline(kIoTimeout)))
+        << s.raw_body();
+    EXPECT_TRUE(s.data_events().empty()) << s.raw_body();
+}
+
+TEST_F(Resume, AnIdFromAnotherNumberingIsAHistoryGap) {
+    HttpClient api(_d.port());
+    publish_or_fail(api, "a", R"({"n":1})");
+    for (std::string id : {"0-1", "zzzzzz-5", "not-an-id", "999999999999"}) {
+        SseClient s;
+        ASSERT_TRUE(s.open(_d.port(), "/api/sse/stream?channels=a", Deadline(kIoTimeout),
+                           {{"Last-Event-ID", id}}));
+        ASSERT_TRUE(s.await_events(2, Deadline(kIoTimeout))) << id;
+        const SseEvent& e = s.events()[1].event;
+        EXPECT_EQ(e.type, "refresh") << id;
+        EXPECT_EQ(e.data, R"({"reason":"history-gap"})") << id;
+        // Live events still follow.
+        std::string live = publish_or_fail(api, "a", R"({"n":2})");
+        ASSERT_TRUE(s.read_until([&] { return s.data_events().size() >= 2; }, Deadline(kIoTimeout)));
+        EXPECT_EQ(s.data_events().back().last_event_id, live);
+    }
+}
+
+TEST(ResumeHistory, BeyondTheKeptHistoryTheGapIsToldThenWhatIsKept) {
+    DaemonProcess d;
+    DaemonOptions o;
+    o.config = "[history]\nmax_events = 3\n";
+    ASSERT_TRUE(d.start(o)) << d.error();
+    HttpClient api(d.port());
+    std::vector<std::string> ids;
+    for (int i = 1; i <= 10; ++i)
+        ids.push_back(publish_or_fail(api, "a", "{\"n\":" + std::to_string(i) + "}"));
+    SseClient s;
+    ASSERT_TRUE(s.open(d.port(), "/api/sse/stream?channels=a", Deadline(kIoTimeout),
+                       {{"Last-Event-ID", ids[2]}}));
+    ASSERT_TRUE(s.await_events(5, Deadline(kIoTimeout))) << s.raw_body();
+    std::vector<SseEvent> got = s.data_events();
+    ASSERT_EQ(got.size(), 4u) << s.raw_body();
+    EXPECT_EQ(got[0].type, "refresh");
+    EXPECT_EQ(got[1].last_event_id, ids[7]);
+    EXPECT_EQ(got[2].last_event_id, ids[8]);
+    EXPECT_EQ(got[3].last_event_id, ids[9]);
+
+    // From an id still inside the history: no gap.
+    SseClient t;
+    ASSERT_TRUE(t.open(d.port(), "/api/sse/stream?channels=a", Deadline(kIoTimeout),
+                       {{"Last-Event-ID", ids[8]}}));
+    ASSERT_TRUE(t.await_events(2, Deadline(kIoTimeout)));
+    ASSERT_EQ(t.data_events().size(), 1u) << t.raw_body();
+    EXPECT_EQ(t.data_events()[0].last_event_id, ids[9]);
+}
+
+// Thousands of events on three channels while clients drop and come back with
+// their last id: each ends with every event of its channels exactly once, in order.
+TEST(ResumeUnderLoad, EveryClientEndsWithEveryEventOnceInOrder) {
+    DaemonProcess d;
+    DaemonOptions o;
+    o.config = "[history]\nmax_events = 100000\n";
+    ASSERT_TRUE(d.start(o)) << d.error();
+    const std::vector<std::string> channels = {"a", "b", "c"};
+    const std::vector<std::string> subsets = {"a,b", "b,c", "a,c", "a,b,c", "a", "b,a", "c,a,b", "c"};
+    constexpr int kPerChannel = 2000;
+
+    struct Client {
+        std::string target;
+        std::unique_ptr<SseClient> sse;
+        std::vector<SseEvent> got;  // data events of closed connections, then the open one's
+        int reconnects = 0;
+    };
+    std::vector<Client> clients;
+    for (const std::string& set : subsets) {
+        Client c;
+        c.target = "/api/sse/stream?channels=" + set;
+        c.sse = std::make_unique<SseClient>();
+        ASSERT_TRUE(c.sse->open(d.port(), c.target)) << c.sse->error();
+        ASSERT_TRUE(c.sse->await_events(1, Deadline(kIoTimeout)));
+        clients.push_back(std::move(c));
+    }
+
+    std::atomic<bool> done{false};
+    std::atomic<int> passes{0};  // of the readers' loop: the publisher keeps pace with it
+    std::string publisher_error;
+    std::thread publisher([&] {
+        UnixClient u;
+        if (!u.connect(socket_path(d))) {
+            publisher_error = u.error();
+            done = true;
+            return;
+        }
+        // Batches of 30 acknowledged publishes, round-robin over the channels, one
+        // batch per pass of the readers, so that reconnects happen all along.
+        int batch_no = 0;
+        for (int n = 1; n <= kPerChannel && publisher_error.empty(); n += 10) {
+            Deadline pace(kIoTimeout);
+            while (passes.load() < batch_no && !pace.expired())
+                std::this_thread::yield();
+            ++batch_no;
+            std::string batch;
+            for (int k = n; k < n + 10; ++k)
+                for (const std::string& ch : channels)
+                    batch += publish_line("1", ch, "e",
+                                          "{\"ch\":\"" + ch + "\",\"n\":" + std::to_string(k) + "}") +
+                             "\n";
+            if (!u.send(batch)) publisher_error = u.error();
+            for (int i = 0; i < 30 && publisher_error.empty(); ++i)
+                if (!u.read_line(Deadline(kIoTimeout))) publisher_error = u.error();
+        }
+        done = true;
+    });
+
+    std::mt19937 rng(5150);
+    auto reconnect = [&](Client& c) {
+        std::vector<SseEvent> part = c.sse->data_events();
+        c.got.insert(c.got.end(), part.begin(), part.end());
+        std::string last = c.sse->parser().last_event_id();
+        c.sse = std::make_unique<SseClient>();
+        Headers h;
+        if (!last.empty()) h.push_back({"Last-Event-ID", last});
+        ASSERT_TRUE(c.sse->open(d.port(), c.target, Deadline(kIoTimeout), h)) << c.sse->error();
+        ++c.reconnects;
+    };
+    while (!done) {
+        for (Client& c : clients) {
+            c.sse->read_available();
+            // A client that has seen no event yet has nothing to resume from (a
+            // browser would reconnect without Last-Event-ID and miss what passed).
+            if (rng() % 4 == 0 && !c.sse->parser().last_event_id().empty()) reconnect(c);
+        }
+        ++passes;
+    }
+    publisher.join();
+    ASSERT_EQ(publisher_error, "");
+
+    for (size_t i = 0; i < clients.size(); ++i) {
+        Client& c = clients[i];
+        const size_t want = size_t(kPerChannel) * (std::count(subsets[i].begin(), subsets[i].end(), ',') + 1);
+        c.sse->read_until([&] { return c.got.size() + c.sse->data_events().size() >= want; },
+                          Deadline(std::chrono::seconds(3)));
+        std::vector<SseEvent> part = c.sse->data_events();
+        c.got.insert(c.got.end(), part.begin(), part.end());
+        EXPECT_GE(c.reconnects, 5) << c.target << ": too few reconnects to test anything";
+        // Per channel 1..kPerChannel in order, exactly once; ids increasing overall.
+        std::map<std::string, int> next;
+        uint64_t last_seq = 0;
+        for (const SseEvent& e : c.got) {
+            ASSERT_NE(e.type, "refresh") << c.target;
+            std::optional<Json> j = Json::parse(e.data);
+            ASSERT_TRUE(j) << e.data;
+            int& expected = next[(*j)["ch"].as_string()];
+            ASSERT_EQ((*j)["n"].as_int(), ++expected)
+                << c.target << ": channel " << (*j)["ch"].as_string() << " lost or repeated an event";
+            uint64_t seq = seq_of(e.last_event_id);
+            ASSERT_GT(seq, last_seq) << c.target << ": ids out of order or repeated";
+            last_seq = seq;
+        }
+        ASSERT_EQ(c.got.size(), want) << c.target;
+        for (auto& [ch, n] : next)
+            EXPECT_EQ(n, kPerChannel) << c.target << " " << ch;
+    }
+}
+
+}  // namespace
+}  // namespace ringcast::itest
