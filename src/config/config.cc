@@ -43,12 +43,30 @@ bool parse_number_with_unit(std::string_view text, uint64_t* number, std::string
 // are tables (inline tables, [[endpoint]] blocks), reports a whole message and
 // the node it is about.
 struct Key {
-    const char* path;
+    std::string path;
     std::function<bool(const toml::node&, std::string*)> set;
     std::function<bool(const toml::node&, Problem*)> set_nested = nullptr;
 };
 
-std::vector<Key> schema(Config& c) {
+// The four bounds of one of the log shard's keeps ([history], [cache], [mailbox]).
+void add_keep_keys(std::vector<Key>* keys, const char* section, Config::KeepLimits& k) {
+    constexpr uint64_t GiB = 1ull << 30;
+    auto path = [section](const char* key) { return fmt::format("{}.{}", section, key); };
+    keys->push_back({path("max_events"), [&k](auto& n, auto* e) {
+                         return want_uint(n, &k.max_events, 0, 10'000'000, e);
+                     }});
+    keys->push_back({path("max_bytes"), [&k](auto& n, auto* e) {
+                         return want_size(n, &k.max_bytes, 4096, 16 * GiB, e);
+                     }});
+    keys->push_back({path("max_age"), [&k](auto& n, auto* e) {
+                         return want_duration(n, &k.max_age_ms, 1000, e);
+                     }});
+    keys->push_back({path("max_total_bytes"), [&k](auto& n, auto* e) {
+                         return want_size(n, &k.max_total_bytes, 4096, 1024 * GiB, e);
+                     }});
+}
+
+std::vector<Key> base_schema(Config& c) {
     constexpr uint64_t GiB = 1ull << 30;
     return {
         {"server.http", [&c](auto& n, auto* e) { return want_string(n, &c.http, e); }},
@@ -174,16 +192,6 @@ std::vector<Key> schema(Config& c) {
          }},
         {"sse.max_channels_per_stream",
          [&c](auto& n, auto* e) { return want_uint(n, &c.max_channels_per_stream, 1, 65535, e); }},
-        {"history.max_events",
-         [&c](auto& n, auto* e) { return want_uint(n, &c.history_max_events, 0, 10'000'000, e); }},
-        {"history.max_bytes",
-         [&c](auto& n, auto* e) { return want_size(n, &c.history_max_bytes, 4096, 16 * GiB, e); }},
-        {"history.max_age",
-         [&c](auto& n, auto* e) { return want_duration(n, &c.history_max_age_ms, 1000, e); }},
-        {"history.max_total_bytes",
-         [&c](auto& n, auto* e) {
-             return want_size(n, &c.history_max_total_bytes, 4096, 1024 * GiB, e);
-         }},
         {"delivery.max_queue",
          [&c](auto& n, auto* e) { return want_size(n, &c.max_queue, 4096, 16 * GiB, e); }},
         {"delivery.write_timeout",
@@ -201,6 +209,14 @@ std::vector<Key> schema(Config& c) {
         {"engine.connections_per_shard",
          [&c](auto& n, auto* e) { return want_uint(n, &c.connections_per_shard, 0, 1 << 22, e); }},
     };
+}
+
+std::vector<Key> schema(Config& c) {
+    std::vector<Key> keys = base_schema(c);
+    add_keep_keys(&keys, "history", c.history);
+    add_keep_keys(&keys, "cache", c.cache);
+    add_keep_keys(&keys, "mailbox", c.mailbox);
+    return keys;
 }
 
 // Every section a key lives in ("server", "publish", ...), for suggestions.

@@ -104,11 +104,14 @@ struct Config {
     std::vector<std::string> cors_allowed_origins;  // [] = no CORS headers; ["*"] = any
     bool cors_allow_credentials = false;
     uint64_t cors_max_age_ms = 0;
-    // [history]
-    uint32_t history_max_events = 0;
-    uint64_t history_max_bytes = 0;
-    uint64_t history_max_age_ms = 0;
-    uint64_t history_max_total_bytes = 0;
+    // [history], [cache], [mailbox]: the log shard's keeps (pubsub/event_log.h)
+    struct KeepLimits {
+        uint32_t max_events = 0;  // per channel (per user for mailboxes); 0 = off
+        uint64_t max_bytes = 0;
+        uint64_t max_age_ms = 0;
+        uint64_t max_total_bytes = 0;
+    };
+    KeepLimits history, cache, mailbox;
     // [delivery]
     uint64_t max_queue = 0;
     uint64_t write_timeout_ms = 0;

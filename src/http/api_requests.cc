@@ -1,5 +1,6 @@
-// HttpServer, part 3 of 3: POST /api/publish and GET /api/stats, answered once
-// every shard (and, for publishes, the limiter) has replied.
+// HttpServer, part 3 of 3: POST /api/publish, POST /api/invalidate and GET
+// /api/stats, answered once every shard (for publishes, the limiter too; for
+// invalidations, the log shard) has replied.
 #include "http/http_server.h"
 
 #include <algorithm>
@@ -139,6 +140,33 @@ void HttpServer::on_publish_done(PublishTicket& t, void* ctx) {
     w.end_object();
     bool keep_alive = c._parser && c._parser->request().keep_alive && !c._close_after_reply;
     self->complete_async(c, http_response(200, "application/json", body, keep_alive));
+}
+
+void HttpServer::start_invalidate(HttpConnection& c, HttpRequest& req) {
+    auto r = std::make_unique<InvalidateRequest>();
+    std::string error;
+    if (!parse_invalidation_text(_json, req.body, &r->what, &error)) {
+        reply_error(c, 400, error, false);
+        return;
+    }
+    r->done = on_invalidate_done;
+    r->ctx = &c;
+    r->owner = this;
+    c._waiting_ctx = &r->ctx;
+    c._mode = HttpConnection::Mode::waiting;
+    _transport.set_deadline(c, 0);
+    _hub.invalidate(r.release());  // may answer synchronously (this shard is the log)
+}
+
+void HttpServer::on_invalidate_done(InvalidateRequest& r, void* ctx) {
+    std::unique_ptr<InvalidateRequest> owned(&r);
+    if (!ctx) return;  // the client went away; the cache was still invalidated
+    auto& c = *static_cast<HttpConnection*>(ctx);
+    auto* self = static_cast<HttpServer*>(r.owner);
+    bool keep_alive = c._parser && c._parser->request().keep_alive && !c._close_after_reply;
+    self->complete_async(c, http_response(200, "application/json",
+                                          fmt::format(R"({{"removed":{}}})", r.removed),
+                                          keep_alive));
 }
 
 void HttpServer::start_stats(HttpConnection& c) {

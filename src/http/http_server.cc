@@ -209,6 +209,14 @@ void HttpServer::handle_request(HttpConnection& c, HttpRequest& req) {
             start_publish(c, req, std::move(publisher));
             return;
         }
+        case Route::invalidate:
+            if (auto r = authorize_api(req, ApiRight::publish, _opts.api, *_opts.verifier,
+                                       wall_ms() / 1000, "POST /api/invalidate")) {
+                refuse(c, *r);
+                return;
+            }
+            start_invalidate(c, req);
+            return;
         case Route::stats:
             if (auto r = authorize_api(req, ApiRight::admin, _opts.api, *_opts.verifier,
                                        wall_ms() / 1000, "GET /api/stats")) {

@@ -47,18 +47,12 @@ struct HttpOptions {
     ApiAuthOptions api;                             // who may publish and read stats
     CorsOptions cors;
     uint32_t max_channels_per_stream = 32;
+    bool cache_enabled = true;  // persistent events are kept for new streams ([cache])
     uint32_t retry_after_s = 5;  // for 503 answers
     // publish.rate_limit per publisher (API key, token subject) and
     // publish.user_rate_limit per target user; inactive (max 0): no limiter asked.
     LimitRule publish_rule;
     LimitRule publish_user_rule;
-};
-
-// Streams that came back with a Last-Event-ID (FEATURES B10), on this shard.
-struct ResumeStats {
-    uint64_t resumes = 0;   // streams opened with a Last-Event-ID
-    uint64_t gaps = 0;      // of which were told history-gap
-    uint64_t replayed = 0;  // events queued from history
 };
 
 // What only some streams need, off the connection so that an anonymous stream
@@ -120,7 +114,7 @@ public:
     // Number of SSE streams on this shard (read by stats).
     const uint64_t& stream_count() const { return _streams; }
     const RefusalStats& refusals() const { return _refused; }
-    const ResumeStats& resumes() const { return _resume_stats; }
+    const CatchUpStats& catch_ups() const { return _resume_stats; }
 
 private:
     void process_input(HttpConnection& c, const char* data, size_t len);
@@ -135,11 +129,12 @@ private:
     void start_stream(HttpConnection& c, const EndpointOptions& ep, StreamAdmission& a,
                       std::string_view origin);
     static void on_limit_answer(LimitTicket& t, void* ctx);
-    struct PendingResume;
-    static void on_replay_answer(ReplayRequest& r, void* ctx);
-    // Queues a resuming stream's answer: a history-gap refresh, the events meant
-    // for it, and the log's position.
-    void replay_into(HttpConnection& c, ReplayRequest& r);
+    // Subscribes the stream to the channels it holds, and lists it under its user.
+    void go_live(Member& m, const std::vector<Channel*>& held);
+    static void on_catch_up_answer(CatchUpWaiter& w, void* ctx);
+    // Queues what a stream gets before it goes live: a history-gap refresh, the
+    // events meant for it, and the log's position.
+    void queue_catch_up(HttpConnection& c, CatchUpWaiter& w);
     void count_refusal(int status);
     void refuse(HttpConnection& c, const Refusal& r);
     // When a stream's next heartbeat is due, or its lifetime ends if sooner.
@@ -150,6 +145,8 @@ private:
     static void on_publish_checked(PublishCheck& k, void* ctx);
     void publish_now(HttpConnection* c, Message& msg, std::vector<std::string> limited);
     void start_stats(HttpConnection& c);
+    void start_invalidate(HttpConnection& c, HttpRequest& req);
+    static void on_invalidate_done(InvalidateRequest& r, void* ctx);
     void send_heartbeat(HttpConnection& c);
     LocalFrame* heartbeat_frame();
 
@@ -173,7 +170,7 @@ private:
     simdjson::dom::parser _json;
     uint64_t _streams = 0;
     RefusalStats _refused;
-    ResumeStats _resume_stats;
+    CatchUpStats _resume_stats;
     bool _shutting_down = false;
     LocalFrame* _heartbeat = nullptr;  // shared by every stream whose beat falls in the same ms
     int64_t _heartbeat_ms = -1;

@@ -15,6 +15,7 @@ struct Entry {
 // matched before these.
 constexpr Entry kRoutes[] = {
     {"/api/publish", HTTP_POST, Route::publish, "POST"},
+    {"/api/invalidate", HTTP_POST, Route::invalidate, "POST"},
     {"/api/stats", HTTP_GET, Route::stats, "GET"},
 };
 

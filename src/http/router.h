@@ -7,7 +7,7 @@
 
 namespace ringcast {
 
-enum class Route { publish, stats, not_found, method_not_allowed };
+enum class Route { publish, invalidate, stats, not_found, method_not_allowed };
 
 struct RouteMatch {
     Route route;

@@ -33,14 +33,6 @@ constexpr std::string_view kStreamHeaders =
 
 }  // namespace
 
-// A resuming stream waiting for the log's answer.
-struct HttpServer::PendingResume {
-    HttpServer* server = nullptr;
-    HttpConnection* conn = nullptr;  // cleared if the connection closes meanwhile
-    std::vector<Channel*> held;      // in the order of the stream's subscriptions
-    ReplayRequest request;
-};
-
 // A stream waiting for the limiter's answers (per-IP, per-user owner shards).
 struct HttpServer::PendingOpen {
     HttpServer* server = nullptr;
@@ -191,7 +183,8 @@ void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, Stre
     w.key("channels").begin_array();
     for (const auto& n : unique)
         w.value(n);
-    w.end_array().key("timestamp").value(wall_ms()).end_object();
+    w.end_array().key("timestamp").value(wall_ms());
+    w.key("cacheEnabled").value(_opts.cache_enabled).end_object();
 
     std::string handshake;
     handshake.reserve(kStreamHeaders.size() + connected.size() + 64);
@@ -217,26 +210,28 @@ void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, Stre
     m.who = c._extras && c._extras->authenticated ? &c._extras->identity : &kAnonymous;
     m.subs = new Subscription[unique.size()];
     m.nsubs = uint16_t(unique.size());
-    // A resuming stream only holds its channels until its replay is queued
-    // (pubsub/hub.h explains why that loses and repeats nothing).
-    std::unique_ptr<PendingResume> resume;
-    if (a.last_event_id) {
-        resume = std::make_unique<PendingResume>();
-        resume->request.channels = unique;
-        resume->request.last_id = std::move(*a.last_event_id);
-    }
+    // Held first, then the hints are read: a stream that may have something to
+    // catch up on (pubsub/catch_up.h) subscribes once the log has answered, one
+    // that has not subscribes now.
+    std::vector<Channel*> held;
+    held.reserve(unique.size());
     for (size_t i = 0; i < unique.size(); ++i) {
         Channel* ch = _index.get_or_create(unique[i], channel_hash(unique[i]));
         m.subs[i].connection = &c;
         m.subs[i].who = m.who;
-        if (resume) {
-            _index.hold(*ch);
-            resume->held.push_back(ch);
-        } else {
-            _index.subscribe(m.subs[i], *ch);
-        }
+        _index.hold(*ch);
+        held.push_back(ch);
     }
-    if (!resume) _audience.add(m);
+    std::unique_ptr<CatchUpWaiter> catch_up;
+    if (a.last_event_id || _hub.may_catch_up(held, m.who->user)) {
+        catch_up = std::make_unique<CatchUpWaiter>();
+        catch_up->channels = unique;
+        catch_up->last_id = std::move(a.last_event_id);
+        catch_up->user = m.who->user;
+        catch_up->channels_held = std::move(held);
+    } else {
+        go_live(m, held);
+    }
     c._mode = HttpConnection::Mode::streaming;
     c._parser.reset();
     c._held.reset();
@@ -253,49 +248,51 @@ void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, Stre
     ++_streams;
     _transport.send_copy(c, handshake);
     _transport.set_deadline(c, stream_deadline(c, _reactor.now_ms()));
-    if (resume) {
-        ++_resume_stats.resumes;
-        PendingResume* p = resume.release();
-        p->server = this;
-        p->conn = &c;
-        p->request.done = on_replay_answer;
-        p->request.ctx = p;
-        c._waiting_ctx = reinterpret_cast<void**>(&p->conn);
-        _hub.replay(&p->request);  // may answer before it returns (this shard is the log)
+    if (catch_up) {
+        if (catch_up->last_id) ++_resume_stats.resumes;
+        CatchUpWaiter* w = catch_up.release();
+        w->member = &m;
+        w->done = on_catch_up_answer;
+        w->ctx = this;
+        c._waiting_ctx = reinterpret_cast<void**>(&w->member);
+        _hub.catch_up(w);  // may answer before it returns (this shard is the log)
     }
 }
 
-// The log's answer to a resuming stream: what it missed, then it goes live.
-void HttpServer::on_replay_answer(ReplayRequest& r, void* ctx) {
-    std::unique_ptr<PendingResume> p(static_cast<PendingResume*>(ctx));
-    HttpServer& self = *p->server;
-    HttpConnection* c = p->conn;
-    if (!c) {  // the stream went away meanwhile
-        for (Event* e : r.events)
-            e->release();
-        for (Channel* ch : p->held)
+void HttpServer::go_live(Member& m, const std::vector<Channel*>& held) {
+    for (size_t i = 0; i < held.size(); ++i) {
+        _index.subscribe(m.subs[i], *held[i]);
+        _index.release(*held[i]);
+    }
+    _audience.add(m);
+}
+
+// The log's answer to a stream that caught up: what it gets first, then it goes live.
+void HttpServer::on_catch_up_answer(CatchUpWaiter& w, void* ctx) {
+    std::unique_ptr<CatchUpWaiter> owned(&w);
+    HttpServer& self = *static_cast<HttpServer*>(ctx);
+    if (!w.member) {  // the stream went away meanwhile
+        self._hub.abandon(w);
+        for (Channel* ch : w.channels_held)
             self._index.release(*ch);
         return;
     }
-    c->_waiting_ctx = nullptr;
-    self.replay_into(*c, r);
-    Member& m = c->_member;
-    for (size_t i = 0; i < p->held.size(); ++i) {
-        self._index.subscribe(m.subs[i], *p->held[i]);
-        self._index.release(*p->held[i]);
-    }
-    self._audience.add(m);
+    auto& c = static_cast<HttpConnection&>(*w.member->connection);
+    c._waiting_ctx = nullptr;
+    self.queue_catch_up(c, w);
+    self.go_live(c._member, w.channels_held);
 }
 
-void HttpServer::replay_into(HttpConnection& c, ReplayRequest& r) {
-    if (r.gap) {
+void HttpServer::queue_catch_up(HttpConnection& c, CatchUpWaiter& w) {
+    if (w.gap) {
         ++_resume_stats.gaps;
         _transport.send_copy(c, sse_event({}, "refresh", R"({"reason":"history-gap"})"));
     }
+    const std::string high_id = std::move(w.high_id);
     LocalFramePool& frames = _reactor.frames();
     const Identity& who = *c._member.who;
     std::string_view last_sent;
-    for (Event* e : r.events) {
+    for (Event* e : merge_catch_up(w, wall_ms())) {
         // Targeting as in the live fan-out (pubsub/recipients.h), for one stream.
         if (!e->for_everyone() && !matches(_audience.resolve(e->target()), who)) {
             e->release();
@@ -308,11 +305,10 @@ void HttpServer::replay_into(HttpConnection& c, ReplayRequest& r) {
         }
         frames.drop_if_unused(lf);
     }
-    // The client now has everything up to the log's last event on its channels:
+    // The stream now has everything up to the log's last event on its channels:
     // an id-only block (not an event: EventSource just records the id) moves its
     // Last-Event-ID there, so that its next resume starts from here.
-    if (!r.high_id.empty() && last_sent != r.high_id)
-        _transport.send_copy(c, "id: " + r.high_id + "\n\n");
+    if (!high_id.empty() && last_sent != high_id) _transport.send_copy(c, "id: " + high_id + "\n\n");
 }
 
 uint64_t HttpServer::stream_deadline(const HttpConnection& c, uint64_t now_ms) const {

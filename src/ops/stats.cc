@@ -45,6 +45,15 @@ ShardSnapshot* StatsCollector::snapshot() const {
     s->mesh_overflows = _reactor.mesh_overflows();
     s->hub = _hub.stats();
     s->transport = _transport.stats();
+    if (_catch_ups) s->catch_up = *_catch_ups;
+    if (const EventLog* log = _hub.log()) {
+        s->has_log = true;
+        s->log = log->stats();
+        s->history = log->history_stats();
+        s->cache = log->cache_stats();
+        s->mailbox = log->mailbox_stats();
+        s->pending_mail = log->pending_mail();
+    }
     _index.for_each([&](const Channel& ch) {
         if (!ch.subscribers.empty()) s->channels.emplace_back(ch.name, ch.subscribers.size());
     });
@@ -91,8 +100,17 @@ std::string render_stats_json(const StatsRequest& r, double uptime_s, const Proc
     uint64_t streams = 0, sockets = 0, published = 0, deliveries = 0, failures = 0;
     uint64_t dropped_slow = 0, dropped_stalled = 0;
     RefusalStats refused;
+    CatchUpStats catch_up;
+    uint64_t catch_ups = 0, buffered = 0;
+    const ShardSnapshot* log = nullptr;
     std::map<std::string, uint64_t> channels, users;
     for (const ShardSnapshot* s : r.parts) {
+        if (s->has_log) log = s;
+        catch_up.resumes += s->catch_up.resumes;
+        catch_up.gaps += s->catch_up.gaps;
+        catch_up.replayed += s->catch_up.replayed;
+        catch_ups += s->hub.catch_ups;
+        buffered += s->hub.buffered;
         for (const auto& [user, n] : s->users)
             users[user] += n;
         streams += s->streams;
@@ -139,6 +157,27 @@ std::string render_stats_json(const StatsRequest& r, double uptime_s, const Proc
         .key("unavailable")
         .value(refused.unavailable)
         .end_object();
+    static const ShardSnapshot kNoLog;
+    const ShardSnapshot& l = log ? *log : kNoLog;
+    w.key("cacheSize").value(l.cache.events);
+    auto keep = [&](const char* name, const char* keys, const KeyedLogStats& k) {
+        w.key(name).begin_object();
+        w.key(keys).value(k.keys).key("events").value(k.events).key("bytes").value(k.bytes);
+        w.key("evicted").value(k.evicted).key("expired").value(k.aged);
+    };
+    keep("history", "channels", l.history);
+    w.end_object();
+    keep("cache", "channels", l.cache);
+    w.key("invalidated").value(l.log.invalidated).end_object();
+    keep("mailboxes", "users", l.mailbox);
+    w.key("mailed").value(l.log.mailed).key("delivered").value(l.log.mail_delivered);
+    w.key("returned").value(l.log.mail_returned).key("pending").value(l.pending_mail);
+    w.end_object();
+    w.key("catchUp").begin_object();
+    w.key("streams").value(catch_ups).key("resumes").value(catch_up.resumes);
+    w.key("gaps").value(catch_up.gaps).key("replayed").value(catch_up.replayed);
+    w.key("buffered").value(buffered).key("deferred").value(l.log.deferred);
+    w.end_object();
     w.key("uptime").value(uptime_s);
     w.key("memoryUsage").begin_object().key("rss").value(p.rss_bytes).end_object();
     w.key("cpu")

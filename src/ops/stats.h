@@ -24,6 +24,13 @@ enum StatsMessage : uint16_t {
     kStatsReply = 17,    // shard -> asker: a = StatsRequest*, b = ShardSnapshot*
 };
 
+// Streams that caught up before going live (FEATURES B8-B10), on one shard.
+struct CatchUpStats {
+    uint64_t resumes = 0;   // streams opened with a Last-Event-ID
+    uint64_t gaps = 0;      // of which were told history-gap
+    uint64_t replayed = 0;  // events queued before going live (history, cache, mail)
+};
+
 // Requests a shard answered with a refusal, by kind (FEATURES: every refusal is
 // counted).
 struct RefusalStats {
@@ -43,6 +50,12 @@ struct ShardSnapshot {
     HubStats hub;
     TransportStats transport;
     RefusalStats refused;
+    CatchUpStats catch_up;  // streams that caught up here
+    // The log shard's keeps (only the log fills them).
+    bool has_log = false;
+    EventLogStats log;
+    KeyedLogStats history, cache, mailbox;
+    uint64_t pending_mail = 0;
     std::vector<std::pair<std::string, uint64_t>> channels;  // name -> local subscribers
     std::vector<std::pair<std::string, uint64_t>> users;     // user -> local streams
 };
@@ -80,6 +93,8 @@ public:
         _refused = refused;
         _more_refused = more;
     }
+    // Where this shard counts streams that caught up (the HTTP layer).
+    void set_catch_ups(const CatchUpStats* c) { _catch_ups = c; }
     // Who describes streams (their users); none: no per-user figures.
     void set_catalog(const StreamCatalog* catalog) { _catalog = catalog; }
 
@@ -98,6 +113,7 @@ private:
     const uint64_t* _streams = nullptr;
     const RefusalStats* _refused = nullptr;
     const RefusalStats* _more_refused = nullptr;
+    const CatchUpStats* _catch_ups = nullptr;
     const StreamCatalog* _catalog = nullptr;
 };
 

@@ -23,7 +23,7 @@ PublishConnection& as_pub(Connection& c) {
     return static_cast<PublishConnection&>(c);
 }
 
-constexpr const char* kOps = "ping, publish, stats, connection, user, disconnect";
+constexpr const char* kOps = "ping, publish, invalidate, stats, connection, user, disconnect";
 
 }  // namespace
 
@@ -181,6 +181,8 @@ bool PublishServer::handle_line(PublishConnection& c, std::string_view line, uin
         }
     } else if (op == "ping") {
         reply_ok(c, r, fmt::format(",\"version\":\"{}\",\"time\":{}", RINGCAST_VERSION, wall_ms()));
+    } else if (op == "invalidate") {
+        start_invalidate(c, r, obj);
     } else if (op == "stats") {
         start_stats(c, r);
     } else if (op == "connection" || op == "user" || op == "disconnect") {

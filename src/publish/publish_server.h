@@ -111,6 +111,7 @@ private:
     void batch_fail(Batch& b, size_t index, std::string_view code, const std::string& message,
                     int64_t retry_ms = -1);
     void start_stats(PublishConnection& c, const Request& r);
+    void start_invalidate(PublishConnection& c, const Request& r, simdjson::dom::object obj);
     void start_directory(PublishConnection& c, const Request& r, simdjson::dom::object obj);
 
     // Replies. `body` holds the members after "ok" (",\"id\":..."), or is empty.
@@ -134,6 +135,7 @@ private:
     static void on_item_checked(PublishCheck& k, void* ctx);
     static void batch_step_done(Batch& b);
     static void on_stats_done(StatsRequest& r, void* ctx);
+    static void on_invalidate_done(InvalidateRequest& r, void* ctx);
     static void on_directory_done(DirectoryRequest& r, void* ctx);
 
     Reactor& _reactor;

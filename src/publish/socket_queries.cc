@@ -1,5 +1,6 @@
-// PublishServer, part 3 of 3: the queries answered by every shard: stats, and
-// connection / user / disconnect through the directory (ops/directory).
+// PublishServer, part 3 of 3: the queries answered by other shards: stats,
+// invalidate (the log shard), and connection / user / disconnect through the
+// directory (ops/directory).
 #include "publish/publish_server.h"
 
 #include <fmt/format.h>
@@ -31,6 +32,32 @@ void PublishServer::on_stats_done(StatsRequest& s, void* ctx) {
     double uptime = double(self->_reactor.now_ms() - self->_started_ms) / 1000.0;
     c._replies.fill_ok(s.cookie,
                        ",\"stats\":" + render_stats_json(s, uptime, read_process_stats()));
+    self->mark_dirty(c);
+}
+
+void PublishServer::start_invalidate(PublishConnection& c, const Request& r,
+                                     simdjson::dom::object obj) {
+    auto q = std::make_unique<InvalidateRequest>();
+    std::string error;
+    if (!parse_invalidation(obj, &q->what, &error, {"op", "req"})) {
+        reply_error(c, r, "invalid_field", error);
+        return;
+    }
+    q->done = on_invalidate_done;
+    q->ctx = &c;
+    q->owner = this;
+    // Nothing can fail from here: a fire-and-forget one needs no slot.
+    q->cookie = r.answered() ? reserve(c, r) : UINT64_MAX;
+    ++c._inflight;
+    _hub.invalidate(q.release());  // may answer synchronously (this shard is the log)
+}
+
+void PublishServer::on_invalidate_done(InvalidateRequest& q, void* ctx) {
+    std::unique_ptr<InvalidateRequest> owned(&q);
+    auto* self = static_cast<PublishServer*>(q.owner);
+    auto& c = *static_cast<PublishConnection*>(ctx);
+    if (!self->answer_arrived(c) || q.cookie == UINT64_MAX) return;
+    c._replies.fill_ok(q.cookie, fmt::format(",\"removed\":{}", q.removed));
     self->mark_dirty(c);
 }
 

@@ -5,10 +5,11 @@
 // dense array of subscription pointers for fast fan-out, and each record knows its
 // position in that array, so unsubscribing is O(1) (swap with the last entry).
 //
-// A channel entry lives while it has subscribers or holds: a stream that is being
-// resumed holds its channels (keeping them marked in ChannelPresence, so the log
-// shard keeps sending their events here) until its replay has been queued and it
-// subscribes.
+// A channel entry lives while it has subscribers or holds: a stream that is
+// opening holds its channels (keeping them marked in ChannelPresence, so the log
+// shard sends their events here) until it subscribes; one that catches up first
+// (pubsub/catch_up.h) is also on the channel's `waiting` list meanwhile, which
+// buffers the channel's events for it.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -22,6 +23,7 @@ namespace ringcast {
 
 class Connection;
 struct Channel;
+struct CatchUpWaiter;
 
 struct Subscription {
     Channel* channel = nullptr;
@@ -34,6 +36,7 @@ struct Channel {
     std::string name;
     uint64_t hash = 0;
     uint32_t holds = 0;          // streams about to subscribe (see hold())
+    std::vector<CatchUpWaiter*> waiting;  // of which catching up first
     uint64_t events = 0;         // events delivered here
     uint64_t deliveries = 0;     // frames queued to subscribers here
     std::vector<Subscription*> subscribers;

@@ -1,10 +1,6 @@
 #pragma once
-// Channel names and which shard owns each channel.
-//
-// The owner shard is the single place where a channel's events are numbered and
-// from which they are handed to every shard. Because each shard-to-shard ring is
-// FIFO, every subscriber of a channel, on any shard, sees its events in the same
-// order.
+// Channel names and their hash (the key of every per-channel table: each
+// shard's index, presence, catch-up hints).
 #include <cstdint>
 #include <string_view>
 
@@ -31,11 +27,6 @@ inline uint64_t channel_hash(std::string_view name) {
         h *= 0x100000001b3ull;
     }
     return h;
-}
-
-inline unsigned channel_owner(uint64_t hash, unsigned shards) {
-    // Mix the high bits in: FNV's low bits alone are weak for short names.
-    return unsigned((hash ^ (hash >> 32)) % shards);
 }
 
 }  // namespace ringcast

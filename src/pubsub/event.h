@@ -60,6 +60,10 @@ public:
     // The log shard only, before the event is shared: records the sequence and,
     // without an explicit id, writes "<epoch>-<sequence>" as the id line.
     void assign_sequence(uint64_t sequence, std::string_view epoch);
+    // The log shard only, before the event is shared: the shards that deliver
+    // it report which of its target users they reached (pubsub/event_log.h).
+    void set_mail_tracked() { _mail_tracked = true; }
+    bool mail_tracked() const { return _mail_tracked; }
 
 private:
     Event() = default;
@@ -74,6 +78,7 @@ private:
     bool _require_auth = false;
     bool _persistent = false;
     bool _retryable = false;
+    bool _mail_tracked = false;
     uint32_t _body_offset = 0;  // where the event/data lines start
     uint32_t _body_size = 0;
     uint32_t _target_offset = 0;  // where the target lists start; 0: no lists

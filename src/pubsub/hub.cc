@@ -1,20 +1,36 @@
 #include "pubsub/hub.h"
 
+#include <algorithm>
+
 #include "core/clock.h"
-#include "pubsub/event_id.h"
 #include "pubsub/recipients.h"
 
 namespace ringcast {
 
+namespace {
+
+// Mail handed to a stream that went away, on its way back to the log.
+struct MailBack {
+    std::string user;
+    std::vector<Event*> events;  // one reference each
+};
+
+void set_bit(UserBits** bits, size_t users, size_t i) {
+    if (!*bits) *bits = new UserBits((users + 63) / 64);
+    (**bits)[i / 64] |= uint64_t(1) << (i % 64);
+}
+
+}  // namespace
+
 Hub::Hub(Reactor& reactor, Transport& transport, ChannelIndex& index, const Audience& audience,
-         const ChannelPresence& presence, const HistoryLimits& history, std::string epoch)
+         const ChannelPresence& presence, CatchUpHints& hints, EventLog* log)
     : _reactor(reactor)
     , _transport(transport)
     , _index(index)
     , _audience(audience)
     , _presence(presence)
-    , _history(history)
-    , _epoch(std::move(epoch)) {}
+    , _hints(hints)
+    , _log(log) {}
 
 void Hub::publish(Event* e, PublishTicket* t) {
     ++_stats.published;
@@ -32,20 +48,28 @@ void Hub::publish(Event* e, PublishTicket* t) {
 }
 
 void Hub::sequence_and_broadcast(Event* e, PublishTicket* t, unsigned origin) {
-    e->assign_sequence(_next_sequence++, _epoch);
-    ++_stats.sequenced;
     const int64_t now = wall_ms();
-    if (!e->expired(now)) _history.append(e, now);
+    const bool track_mail = _log->number(e, now);
+    if (track_mail) e->set_mail_tracked();
+    ++_stats.sequenced;
+    // A new cache entry or pending mail set a hint: make it visible before
+    // reading presence (catch_up_hints.h says why that loses nobody).
+    if (track_mail || e->persistent()) CatchUpHints::fence();
 
     const unsigned shards = _reactor.shards(), self = _reactor.id();
     const Channel* ch = _index.find(e->channel(), e->channel_hash());
-    bool local = ch && !ch->subscribers.empty();
-    unsigned remote = 0;
+    bool local = ch && (!ch->subscribers.empty() || ch->holds > 0);
+    // Presence is read once: other shards flip their bits while we look, and
+    // the shards counted as receivers must be exactly the ones sent the event,
+    // or its ticket (and its mail) would wait for a report that never comes.
+    std::vector<unsigned>& targets = _targets;
+    targets.clear();
     for (unsigned s = 0; s < shards; ++s)
-        if (s != self && _presence.maybe_subscribed(s, e->channel_hash())) ++remote;
-    unsigned receivers = remote + (local ? 1 : 0);
-    unsigned skipped = shards - receivers;
+        if (s != self && _presence.maybe_subscribed(s, e->channel_hash())) targets.push_back(s);
+    const unsigned receivers = unsigned(targets.size()) + (local ? 1 : 0);
+    const unsigned skipped = shards - receivers;
     _stats.skipped += skipped;
+    if (track_mail) _log->retry_awaiting(e, receivers, now);
     if (skipped > 0) report(t, origin, 0, 0, skipped);
     if (receivers == 0) {
         e->release();
@@ -53,37 +77,88 @@ void Hub::sequence_and_broadcast(Event* e, PublishTicket* t, unsigned origin) {
     }
     // One reference per receiving shard; we hold one already.
     if (receivers > 1) e->retain(receivers - 1);
-    for (unsigned s = 0; s < shards && remote > 0; ++s)
-        if (s != self && _presence.maybe_subscribed(s, e->channel_hash())) {
-            _reactor.send(s, MeshMsg{kHubDeliver, 0, origin, to_word(e), to_word(t)});
-            --remote;
-        }
+    for (unsigned s : targets)
+        _reactor.send(s, MeshMsg{kHubDeliver, 0, origin, to_word(e), to_word(t)});
     if (local) deliver_local(e, t, origin);
 }
 
 void Hub::deliver_local(Event* e, PublishTicket* t, unsigned origin) {
     LocalFramePool& frames = _reactor.frames();
     uint64_t sent = 0, failed = 0;
+    UserBits* reached = nullptr;
+    const bool tracked = e->mail_tracked();  // read now: e may be freed below
     Channel* ch = _index.find(e->channel(), e->channel_hash());
     if (e->expired(wall_ms())) {
         ++_stats.expired;  // never delivered, from any queue (B7)
-        e->release();
-        report(t, origin, 0, 0, 1);
-        return;
+        if (!tracked) e->release();  // else this reference travels with the report
+    } else {
+        if (tracked) e->retain();  // for the report
+        LocalFrame* lf = frames.wrap(e);  // takes this shard's reference
+        if (ch) fan_out(e, *ch, lf, &sent, &failed, &reached);
+        frames.drop_if_unused(lf);
+        ++_stats.delivered;
     }
-    LocalFrame* lf = frames.wrap(e);  // takes this shard's reference
-    if (ch) {
-        ++ch->events;
-        for_each_recipient(*e, *ch, _audience, [&](Connection& c) {
-            ++*(_transport.enqueue(c, lf) ? &sent : &failed);
-        });
-        ch->deliveries += sent;
-    }
-    frames.drop_if_unused(lf);
-    ++_stats.delivered;
     _stats.deliveries += sent;
     _stats.failures += failed;
+    if (tracked) {
+        if (is_log()) {
+            this->reached(e, reached);
+        } else {
+            _reactor.send(log_shard(_reactor.shards()),
+                          MeshMsg{kHubReached, 0, 0, to_word(e), to_word(reached)});
+        }
+    }
     report(t, origin, sent, failed, 1);
+}
+
+void Hub::fan_out(Event* e, Channel& ch, LocalFrame* lf, uint64_t* sent, uint64_t* failed,
+                  UserBits** reached) {
+    ++ch.events;
+    uint64_t n = 0, bad = 0;
+    if (e->mail_tracked()) {
+        // As for_each_recipient, keeping track of whom it reached.
+        const ResolvedTarget target = _audience.resolve(e->target());
+        const size_t users = target.users.size();
+        for_each_target_user_stream(target, ch, _audience, [&](Connection& c, size_t user) {
+            if (_transport.enqueue(c, lf)) {
+                ++n;
+                set_bit(reached, users, user);
+            } else {
+                ++bad;
+            }
+        });
+        for (CatchUpWaiter* w : ch.waiting) {
+            if (!w->member || !matches(target, *w->member->who)) continue;
+            size_t i = 0, found = users;
+            target.users.for_each([&](std::string_view u) {
+                if (u == w->member->who->user) found = i;
+                ++i;
+            });
+            if (found == users) continue;
+            e->retain();
+            w->buffered.push_back(e);
+            ++_stats.buffered;
+            ++n;
+            set_bit(reached, users, found);
+        }
+    } else {
+        for_each_recipient(*e, ch, _audience,
+                           [&](Connection& c) { ++*(_transport.enqueue(c, lf) ? &n : &bad); });
+        if (!ch.waiting.empty()) {
+            const bool everyone = e->for_everyone();
+            const ResolvedTarget target = everyone ? ResolvedTarget{} : _audience.resolve(e->target());
+            for (CatchUpWaiter* w : ch.waiting) {
+                if (!w->member || (!everyone && !matches(target, *w->member->who))) continue;
+                e->retain();
+                w->buffered.push_back(e);
+                ++_stats.buffered;
+                ++n;
+            }
+        }
+    }
+    ch.deliveries += n;
+    *sent += n;
+    *failed += bad;
 }
 
 void Hub::report(PublishTicket* t, unsigned origin, uint64_t sent, uint64_t failed,
@@ -107,28 +182,102 @@ void Hub::complete(PublishTicket* t, uint64_t sent, uint64_t failed, uint32_t sh
     delete t;
 }
 
-void Hub::replay(ReplayRequest* r) {
+// --- catch-up, the stream's side ---------------------------------------------
+
+bool Hub::may_catch_up(const std::vector<Channel*>& channels, std::string_view user) const {
+    CatchUpHints::fence();  // presence (the holds) before the hints
+    if (!user.empty() && _hints.user_may_have(user)) return true;
+    for (const Channel* ch : channels)
+        if (_hints.channel_may_have(ch->hash)) return true;
+    return false;
+}
+
+void Hub::catch_up(CatchUpWaiter* w) {
+    ++_stats.catch_ups;
+    for (Channel* ch : w->channels_held)
+        ch->waiting.push_back(w);
+    w->asker = uint16_t(_reactor.id());
     if (is_log()) {
-        answer_replay(*r);
-        r->done(*r, r->ctx);
+        answer_catch_up(w);
     } else {
-        _reactor.send(log_shard(_reactor.shards()), MeshMsg{kHubReplay, 0, _reactor.id(), to_word(r), 0});
+        _reactor.send(log_shard(_reactor.shards()),
+                      MeshMsg{kHubCatchUp, 0, 0, to_word(static_cast<CatchUp*>(w)), 0});
     }
 }
 
-void Hub::answer_replay(ReplayRequest& r) {
-    const uint64_t high = _next_sequence - 1;
-    if (high > 0) r.high_id = format_event_id(_epoch, high);
-    std::optional<uint64_t> after = parse_event_id(r.last_id, _epoch);
-    if (!after) after = _history.sequence_of(r.last_id);  // a publisher's own id
-    if (!after || *after > high) {
-        r.gap = true;  // not an id of this numbering that we know of
-        return;
+void Hub::finish_catch_up(CatchUpWaiter* w) {
+    for (Channel* ch : w->channels_held) {
+        auto it = std::find(ch->waiting.begin(), ch->waiting.end(), w);
+        if (it != ch->waiting.end()) {
+            *it = ch->waiting.back();
+            ch->waiting.pop_back();
+        }
     }
-    History::Replay out;
-    _history.replay(r.channels, *after, wall_ms(), &out);
-    r.events = std::move(out.events);
-    r.gap = out.gap;
+    w->done(*w, w->ctx);
+}
+
+void Hub::abandon(CatchUpWaiter& w) {
+    // What it was handed from the mailbox goes back: it reached nobody. What it
+    // took in live meanwhile is like what a closing stream had queued: the log
+    // counted it as reached, and a client that comes back with Last-Event-ID
+    // gets it from history.
+    if (!w.mail.empty()) {
+        auto* back = new MailBack{w.user, w.mail};
+        for (Event* e : back->events)
+            e->retain();
+        if (is_log()) {
+            on_message(MeshMsg{kHubMailBack, 0, 0, to_word(back), 0});
+        } else {
+            _reactor.send(log_shard(_reactor.shards()), MeshMsg{kHubMailBack, 0, 0, to_word(back), 0});
+        }
+    }
+    for (Event* e : w.events)
+        e->release();
+    for (Event* e : w.buffered)
+        e->release();
+    w.events.clear();
+    w.mail.clear();
+    w.buffered.clear();
+}
+
+// --- the log's side -----------------------------------------------------------
+
+void Hub::answer_catch_up(CatchUp* r) {
+    if (_log->answer(*r, wall_ms())) send_answer(r);
+    // else: waits for its user's pending mail (reached() answers it)
+}
+
+void Hub::send_answer(CatchUp* r) {
+    auto* w = static_cast<CatchUpWaiter*>(r);
+    if (r->asker == _reactor.id()) {
+        finish_catch_up(w);
+    } else {
+        _reactor.send(r->asker, MeshMsg{kHubCatchUpDone, 0, 0, to_word(w), 0});
+    }
+}
+
+void Hub::reached(Event* e, UserBits* bits) {
+    static const UserBits kNobody;
+    for (CatchUp* r : _log->retry_result(e, bits ? *bits : kNobody, wall_ms()))
+        answer_catch_up(r);
+    delete bits;
+    e->release();
+}
+
+void Hub::invalidate(InvalidateRequest* r) {
+    if (is_log()) {
+        r->removed = _log->invalidate(r->what);
+        r->done(*r, r->ctx);
+    } else {
+        _reactor.send(log_shard(_reactor.shards()),
+                      MeshMsg{kHubInvalidate, 0, _reactor.id(), to_word(r), 0});
+    }
+}
+
+void Hub::expire(int64_t now_wall_ms) {
+    if (!_log) return;
+    for (CatchUp* r : _log->expire(now_wall_ms))
+        answer_catch_up(r);
 }
 
 bool Hub::on_message(const MeshMsg& m) {
@@ -142,14 +291,24 @@ bool Hub::on_message(const MeshMsg& m) {
         case kHubResult:
             complete(from_word<PublishTicket>(m.a), m.arg, m.b & 0xffffffffu, uint32_t(m.b >> 32));
             return true;
-        case kHubReplay: {
-            auto* r = from_word<ReplayRequest>(m.a);
-            answer_replay(*r);
-            _reactor.send(m.arg, MeshMsg{kHubReplayDone, 0, 0, to_word(r), 0});
+        case kHubCatchUp: answer_catch_up(from_word<CatchUp>(m.a)); return true;
+        case kHubCatchUpDone: finish_catch_up(from_word<CatchUpWaiter>(m.a)); return true;
+        case kHubReached: reached(from_word<Event>(m.a), from_word<UserBits>(m.b)); return true;
+        case kHubMailBack: {
+            std::unique_ptr<MailBack> back(from_word<MailBack>(m.a));
+            _log->take_back(back->user, back->events, wall_ms());
+            for (Event* e : back->events)
+                e->release();
             return true;
         }
-        case kHubReplayDone: {
-            auto* r = from_word<ReplayRequest>(m.a);
+        case kHubInvalidate: {
+            auto* r = from_word<InvalidateRequest>(m.a);
+            r->removed = _log->invalidate(r->what);
+            _reactor.send(m.arg, MeshMsg{kHubInvalidateDone, 0, 0, to_word(r), 0});
+            return true;
+        }
+        case kHubInvalidateDone: {
+            auto* r = from_word<InvalidateRequest>(m.a);
             r->done(*r, r->ctx);
             return true;
         }

@@ -1,17 +1,20 @@
 #pragma once
-// Routes published events between shards and fans them out on each shard.
+// Routes publishes between shards and fans events out on this shard.
 //
 // The life of a publish:
 //   1. The shard where it arrived (the origin) has already serialized it into an
 //      Event. It sends the event to the log shard (or handles it itself if it is
 //      the log), with a PublishTicket if the publisher wants an answer.
-//   2. The log numbers it (one sequence for every channel, the id line), keeps it
-//      in the channel's history, looks up which shards may have subscribers
-//      (ChannelPresence), and hands the same pointer to those shards only, itself
-//      included if it has subscribers.
+//   2. The log numbers it (one sequence for every channel, the id line) and keeps
+//      it (EventLog: history, cache, mailboxes), looks up which shards may have
+//      subscribers (ChannelPresence), and hands the same pointer to those shards
+//      only, itself included if it has subscribers.
 //   3. Each of them looks the channel up in its own index, queues a reference on
-//      every local subscriber the event is meant for, and reports {sent, failed}
-//      to the origin; the log reports the shards it skipped as one zero result.
+//      every local subscriber the event is meant for (and buffers it for streams
+//      that are catching up), and reports {sent, failed} to the origin; the log
+//      reports the shards it skipped as one zero result. For a retryable
+//      user-specific event each also reports to the log which of its users it
+//      reached, so that the log can mail it to the others.
 //   4. When every shard is accounted for, the origin completes the ticket (the HTTP
 //      or socket layer writes the reply).
 // One shard numbers everything and every shard-to-shard ring is FIFO, so every
@@ -20,11 +23,9 @@
 // its channels at once (pubsub/event_id.h). Numbering is a few stores per event;
 // the work that grows with the audience (fan-out) stays on every shard.
 //
-// Resume (replay()): a stream's shard holds the stream's channels present, then
-// asks the log for what followed the stream's last id. The log answers with
-// references from its history; everything it numbers after answering reaches
-// the asking shard after the answer (same FIFO ring), so the stream subscribes
-// when the answer arrives and misses nothing and gets nothing twice.
+// Catch-up (pubsub/catch_up.h): a stream that resumes, or may have cached events
+// or mail waiting, asks the log through catch_up() and goes live when the
+// answer arrives, without a gap or a duplicate.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -33,48 +34,52 @@
 #include "core/reactor.h"
 #include "net/transport.h"
 #include "pubsub/audience.h"
+#include "pubsub/catch_up.h"
+#include "pubsub/catch_up_hints.h"
 #include "pubsub/channel_index.h"
 #include "pubsub/event.h"
-#include "pubsub/history.h"
+#include "pubsub/event_log.h"
+#include "pubsub/message.h"
 #include "pubsub/presence.h"
 
 namespace ringcast {
 
 enum HubMessage : uint16_t {
-    kHubForward = 1,  // origin -> owner: a = Event*, b = PublishTicket* (or 0), arg = origin
-    kHubDeliver = 2,  // owner -> shard: a = Event*, b = PublishTicket* (or 0), arg = origin
+    kHubForward = 1,  // origin -> log: a = Event*, b = PublishTicket* (or 0), arg = origin
+    kHubDeliver = 2,  // log -> shard: a = Event*, b = PublishTicket* (or 0), arg = origin
     kHubResult = 3,   // shard -> origin: a = PublishTicket*, arg = sent, b = failed | shards << 32
-    kHubReplay = 4,      // shard -> log: a = ReplayRequest*, arg = the asking shard
-    kHubReplayDone = 5,  // log -> shard: a = ReplayRequest*
+    kHubCatchUp = 4,      // shard -> log: a = CatchUpWaiter* (as CatchUp)
+    kHubCatchUpDone = 5,  // log -> shard: a = CatchUpWaiter*
+    kHubReached = 6,      // shard -> log: a = Event*, b = UserBits* (or 0: nobody reached)
+    kHubMailBack = 7,     // shard -> log: a = MailBack*
+    kHubInvalidate = 8,   // shard -> log: a = InvalidateRequest*
+    kHubInvalidateDone = 9,  // log -> shard: a = InvalidateRequest*
     kHubLast = 15,    // kinds above this belong to other layers
 };
 
-// Lives on the origin shard until every shard is accounted for.
+// Tracks a publish until every shard has reported. Lives on the origin shard.
 struct PublishTicket {
-    Event* event = nullptr;  // one reference, kept so the reply can quote the id
-    uint32_t pending = 0;    // shards not accounted for yet
+    uint32_t pending = 0;  // shards still to report
     uint64_t sent = 0;
     uint64_t failed = 0;
-    // Called once on the origin shard when all shards have reported. `ctx` may
-    // have been cleared by the requester (its connection went away).
+    Event* event = nullptr;  // one reference, for the id in the reply
+    // Called on the origin shard once every shard has reported. `ctx` may have
+    // been cleared by the requester meanwhile (its connection went away).
     void (*done)(PublishTicket& t, void* ctx) = nullptr;
-    void* ctx = nullptr;    // the requester (its connection, say); cleared if it goes away
-    void* owner = nullptr;  // the layer that started the publish
+    void* ctx = nullptr;
+    void* owner = nullptr;  // the requester's object (e.g. its server)
     uint64_t cookie = 0;    // the requester's own tag (a reply slot, say)
 };
 
-// A stream's question to the log: what followed `last_id` on `channels`. Lives on
-// the asking shard; the log fills the answer.
-struct ReplayRequest {
-    std::vector<std::string> channels;
-    std::string last_id;  // as the client sent it
-    // Answer.
-    std::vector<Event*> events;  // in sequence order, one reference each (for the asker)
-    bool gap = false;            // the id is unknown, or history lost events after it
-    std::string high_id;         // the id of the last event numbered when answered ("" if none)
-    // Called on the asking shard. `ctx` may have been cleared (the stream went away).
-    void (*done)(ReplayRequest& r, void* ctx) = nullptr;
+// Removes cached persistent events (the seeds' cache invalidation). Lives on
+// the asking shard; the log fills `removed`.
+struct InvalidateRequest {
+    CacheInvalidation what;
+    uint64_t removed = 0;
+    void (*done)(InvalidateRequest& r, void* ctx) = nullptr;
     void* ctx = nullptr;
+    void* owner = nullptr;
+    uint64_t cookie = 0;
 };
 
 struct HubStats {
@@ -83,57 +88,76 @@ struct HubStats {
     uint64_t delivered = 0;   // events that reached this shard's index
     uint64_t deliveries = 0;  // frames queued to subscribers here
     uint64_t failures = 0;    // subscribers that could not take a frame
+    uint64_t skipped = 0;     // shards the log did not bother (no subscribers there)
     uint64_t expired = 0;     // events past their ttl when they reached this shard
-    uint64_t skipped = 0;     // shards an owner did not need to hand an event to
+    uint64_t catch_ups = 0;   // streams that caught up before going live
+    uint64_t buffered = 0;    // live events held for them meanwhile
 };
 
 class Hub {
 public:
-    // `history` is the log shard's (kept and replayed only there); `epoch` names
-    // its numbering (pubsub/event_id.h).
+    // `log` is the log shard's EventLog, nullptr on every other shard.
     Hub(Reactor& reactor, Transport& transport, ChannelIndex& index, const Audience& audience,
-        const ChannelPresence& presence, const HistoryLimits& history, std::string epoch);
-
-    // The shard that numbers every event.
-    static unsigned log_shard(unsigned shards) { return shards - 1; }
-    bool is_log() const { return _reactor.id() == log_shard(_reactor.shards()); }
+        const ChannelPresence& presence, CatchUpHints& hints, EventLog* log);
     Hub(const Hub&) = delete;
     Hub& operator=(const Hub&) = delete;
 
-    // Origin side: takes over the caller's reference to `e`. With a ticket, its
-    // done callback runs once every shard is accounted for (possibly before this
-    // returns), then the hub deletes it. Without one, nobody is told.
+    // The shard that numbers every event.
+    static unsigned log_shard(unsigned shards) { return shards - 1; }
+    bool is_log() const { return _log != nullptr; }
+
+    // Starts a publish of `e` (the hub takes over the caller's reference). With a
+    // ticket, the ticket's done() runs on this shard when every shard has
+    // reported (possibly before publish() returns), then the hub deletes it.
+    // Without one, nobody is told.
     void publish(Event* e, PublishTicket* t);
 
-    // Asks the log what followed r->last_id; r->done runs on this shard, possibly
-    // before this returns (when this shard is the log).
-    void replay(ReplayRequest* r);
+    // Whether a stream with these channels (held present already) and this user
+    // may have something to catch up on besides a Last-Event-ID (cache, mail).
+    bool may_catch_up(const std::vector<Channel*>& channels, std::string_view user) const;
+    // Registers `w` on its channels (they buffer for it) and asks the log; w->done
+    // runs on this shard, possibly before this returns (this shard is the log).
+    void catch_up(CatchUpWaiter* w);
+    // The stream is gone: mail it was handed goes back to the log, every
+    // reference it holds is released.
+    void abandon(CatchUpWaiter& w);
 
-    // The log shard: drops history past its age or ttl (called once a second).
-    void expire_history(int64_t now_wall_ms) { _history.expire(now_wall_ms); }
+    // Asks the log to invalidate; r->done runs on this shard.
+    void invalidate(InvalidateRequest* r);
+
+    // The log shard: ages every keep (called once a second).
+    void expire(int64_t now_wall_ms);
 
     // Returns false if the message is not a hub message.
     bool on_message(const MeshMsg& m);
 
     const HubStats& stats() const { return _stats; }
-    const HistoryStats& history_stats() const { return _history.stats(); }
-    std::string_view epoch() const { return _epoch; }
+    const EventLog* log() const { return _log; }
+    const CatchUpHints& hints() const { return _hints; }
 
 private:
     void sequence_and_broadcast(Event* e, PublishTicket* t, unsigned origin);
-    void answer_replay(ReplayRequest& r);
     void deliver_local(Event* e, PublishTicket* t, unsigned origin);
+    // Queues e for every recipient on `ch` and buffers it for its waiters;
+    // *reached gets the target users reached when e's mail is tracked.
+    void fan_out(Event* e, Channel& ch, LocalFrame* lf, uint64_t* sent, uint64_t* failed,
+                 UserBits** reached);
     void report(PublishTicket* t, unsigned origin, uint64_t sent, uint64_t failed, uint32_t shards);
     void complete(PublishTicket* t, uint64_t sent, uint64_t failed, uint32_t shards);
+    // The log: answers a catch-up (now or once its user's pending mail is decided).
+    void answer_catch_up(CatchUp* r);
+    void send_answer(CatchUp* r);
+    void finish_catch_up(CatchUpWaiter* w);
+    void reached(Event* e, UserBits* bits);
 
     Reactor& _reactor;
     Transport& _transport;
     ChannelIndex& _index;
     const Audience& _audience;
     const ChannelPresence& _presence;
-    History _history;          // the log shard's; empty elsewhere
-    std::string _epoch;
-    uint64_t _next_sequence = 1;  // the log shard's
+    CatchUpHints& _hints;
+    EventLog* _log;
+    std::vector<unsigned> _targets;  // scratch: the shards an event goes to
     HubStats _stats;
 };
 

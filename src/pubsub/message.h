@@ -37,6 +37,14 @@ struct Message {
     bool retryable = false;
 };
 
+// Which cached persistent events to remove (FEATURES B8, the seeds'
+// invalidateClientCaches): those of `channels` (every channel if empty) and, if
+// `users` is not empty, only user-specific ones naming one of those users.
+struct CacheInvalidation {
+    std::vector<std::string> channels;
+    std::vector<std::string> users;
+};
+
 inline constexpr uint8_t kDefaultPriority = 5;
 inline constexpr uint8_t kMaxPriority = 10;
 

@@ -1,5 +1,6 @@
 #include "pubsub/message_json.h"
 
+#include <algorithm>
 #include <cmath>
 #include <unordered_set>
 
@@ -212,6 +213,48 @@ bool parse_message(simdjson::dom::object obj, Message* out, std::string* error,
     return needs(Target::Kind::users, t.users, "targetUsers") &&
            needs(Target::Kind::roles, t.roles, "targetRoles") &&
            needs(Target::Kind::permissions, t.permissions, "targetPermissions");
+}
+
+bool parse_invalidation(simdjson::dom::object obj, CacheInvalidation* out, std::string* error,
+                        std::initializer_list<std::string_view> ignore) {
+    *out = CacheInvalidation{};
+    for (auto field : obj) {
+        std::string_view key = field.key;
+        if (std::find(ignore.begin(), ignore.end(), key) != ignore.end()) continue;
+        if (key == "channels") {
+            if (field.value.is_null()) continue;
+            if (!name_list(key, field.value, &out->channels, error)) return false;
+            for (const std::string& ch : out->channels)
+                if (!valid_channel_name(ch))
+                    return fail(error, "\"channels\": \"" + ch +
+                                           "\" is not a channel name ([A-Za-z0-9._:-]{1,128})");
+        } else if (key == "users") {
+            if (field.value.is_null()) continue;  // the seeds' invalidateClientCaches(ch, null)
+            if (!user_list(key, field.value, &out->users, error)) return false;
+        } else {
+            return fail(error, "unknown field \"" + std::string(key) +
+                                   "\" (supported: channels, users)");
+        }
+    }
+    if (out->channels.empty() && out->users.empty())
+        return fail(error,
+                    "give \"channels\", \"users\" or both (the cached events to remove: those "
+                    "of the channels, or those addressed to the users)");
+    return true;
+}
+
+bool parse_invalidation_text(simdjson::dom::parser& parser, std::string_view text,
+                             CacheInvalidation* out, std::string* error) {
+    if (text.empty())
+        return fail(error,
+                    "request body is empty; expected {\"channels\": [...], \"users\": [...]}");
+    simdjson::dom::element root;
+    auto err = parser.parse(text.data(), text.size(), true).get(root);
+    if (err) return fail(error, json_error_text("request body", err));
+    simdjson::dom::object obj;
+    if (root.get_object().get(obj) != simdjson::SUCCESS)
+        return fail(error, "request body must be a JSON object");
+    return parse_invalidation(obj, out, error);
 }
 
 bool read_user_id(simdjson::dom::element v, std::string* out) {

@@ -25,6 +25,14 @@ extern const char* const kMessageFields;
 bool parse_message(simdjson::dom::object obj, Message* out, std::string* error,
                    std::initializer_list<std::string_view> ignore = {});
 
+// Validates an invalidation request: {"channels"?: [names], "users"?: [user ids]},
+// at least one of them non-empty. `ignore` as for parse_message.
+bool parse_invalidation(simdjson::dom::object obj, CacheInvalidation* out, std::string* error,
+                        std::initializer_list<std::string_view> ignore = {});
+// The same for a whole JSON text (the HTTP body).
+bool parse_invalidation_text(simdjson::dom::parser& parser, std::string_view text,
+                             CacheInvalidation* out, std::string* error);
+
 // A user id as every part of the protocol accepts it: a non-empty string of at
 // most kMaxNameBytes, or an integer (signed or unsigned 64-bit; its decimal text).
 bool read_user_id(simdjson::dom::element v, std::string* out);

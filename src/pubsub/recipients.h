@@ -15,6 +15,21 @@
 
 namespace ringcast {
 
+// For a user-specific target: calls deliver(Connection&, size_t i) for each
+// stream of targetUsers[i] on this shard that is subscribed to `ch` and matches.
+// The message parser removed duplicate names: nobody is visited twice.
+template <typename F>
+void for_each_target_user_stream(const ResolvedTarget& target, const Channel& ch,
+                                 const Audience& audience, F&& deliver) {
+    size_t i = 0;
+    target.users.for_each([&](std::string_view user) {
+        if (const std::vector<Member*>* streams = audience.streams_of(user))
+            for (Member* m : *streams)
+                if (m->subscription(&ch) && matches(target, *m->who)) deliver(*m->connection, i);
+        ++i;
+    });
+}
+
 // Calls deliver(Connection&) once per recipient. deliver must not unsubscribe
 // anyone synchronously (the transport defers closes to the end of the turn).
 template <typename F>
@@ -27,12 +42,8 @@ void for_each_recipient(const Event& e, const Channel& ch, const Audience& audie
     }
     const ResolvedTarget target = audience.resolve(e.target());
     if (target.kind == Target::Kind::users) {
-        // The message parser removed duplicate names: nobody is visited twice.
-        target.users.for_each([&](std::string_view user) {
-            if (const std::vector<Member*>* streams = audience.streams_of(user))
-                for (Member* m : *streams)
-                    if (m->subscription(&ch) && matches(target, *m->who)) deliver(*m->connection);
-        });
+        for_each_target_user_stream(target, ch, audience,
+                                    [&](Connection& c, size_t) { deliver(c); });
         return;
     }
     for (Subscription* s : ch.subscribers)

@@ -229,8 +229,9 @@ int run_daemon(const Config& cfg) {
     LoadBoard board(shards);
     StreamLimit streams(stream_limit(cfg.max_connections, table, shards));
     ChannelPresence presence(shards);
+    CatchUpHints hints;
     ShutdownState shutdown;
-    const ShardShared shared{mesh, board, streams, presence, shutdown};
+    const ShardShared shared{mesh, board, streams, presence, hints, shutdown};
     ShardOptions opts = shard_options(cfg, table, verifier);
     // Ids of this run's numbering (pubsub/event_id.h); an id from an earlier run
     // is unknown to this one, and a resume with it is told so (history-gap).
@@ -313,7 +314,7 @@ int run_daemon(const Config& cfg) {
     for (const EndpointConfig& e : cfg.endpoints)
         paths.push_back(e.path);
     spdlog::info("listening on http://{} — streams: GET {} (?channels=a,b), publish: POST "
-                 "/api/publish, stats: GET /api/stats",
+                 "/api/publish, cache invalidation: POST /api/invalidate, stats: GET /api/stats",
                  where, fmt::join(paths, ", "));
     if (verifier->configured()) {
         spdlog::info("streams: {} tokens verified; anonymous where an endpoint allows it",

@@ -34,10 +34,13 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files,
     o.reactor.recv_buffer_size = unsigned(cfg.recv_buffer_size);
     o.reactor.direct_files = direct_files;
 
-    o.history.max_events = cfg.history_max_events;
-    o.history.max_bytes = cfg.history_max_bytes;
-    o.history.max_age_ms = cfg.history_max_age_ms;
-    o.history.max_total_bytes = cfg.history_max_total_bytes;
+    auto keep = [](const Config::KeepLimits& k) {
+        return KeyedLogLimits{k.max_events, k.max_bytes, k.max_age_ms, k.max_total_bytes};
+    };
+    o.log.history = keep(cfg.history);
+    o.log.cache = keep(cfg.cache);
+    o.log.mailbox = keep(cfg.mailbox);
+    o.http.cache_enabled = cfg.cache.max_events > 0;
 
     o.transport.max_queue_bytes = cfg.max_queue;
     o.transport.write_timeout_ms = uint32_t(cfg.write_timeout_ms);

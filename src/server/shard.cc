@@ -7,7 +7,7 @@
 namespace ringcast {
 
 namespace {
-constexpr uint64_t kHistorySweepMs = 1000;
+constexpr uint64_t kExpirySweepMs = 1000;
 }  // namespace
 
 Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, uint64_t started_ms)
@@ -16,7 +16,11 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
     , _reactor(id, shared.mesh)
     , _index(&shared.presence, id)
     , _transport(_reactor, shared.board, opts.transport)
-    , _hub(_reactor, _transport, _index, _audience, shared.presence, opts.history, opts.epoch)
+    , _log(id == Hub::log_shard(shared.mesh.shards())
+               ? std::make_unique<EventLog>(opts.log, shared.hints, opts.epoch, opts.next_sequence,
+                                            opts.journal)
+               : nullptr)
+    , _hub(_reactor, _transport, _index, _audience, shared.presence, shared.hints, _log.get())
     , _stats(_reactor, _transport, _index, _hub)
     , _directory(_reactor, _transport)
     , _limiter(_reactor)
@@ -26,6 +30,7 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
                kPublish) {
     _stats.set_stream_counter(&_http.stream_count());
     _stats.set_refusals(&_http.refusals(), &_publish.refusals());
+    _stats.set_catch_ups(&_http.catch_ups());
     _stats.set_catalog(&_http);
     _directory.set_catalog(&_http);
     _transport.set_protocol(kHttp, _http);
@@ -35,7 +40,7 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
 int Shard::init(const char** what) {
     int rc = _reactor.init(_opts.reactor, what);
     if (rc == 0 && _hub.is_log())
-        _reactor.timers().schedule(&_history_timer, _reactor.now_ms() + kHistorySweepMs);
+        _reactor.timers().schedule(&_expiry_timer, _reactor.now_ms() + kExpirySweepMs);
     return rc;
 }
 
@@ -59,15 +64,16 @@ void Shard::on_timer(TimerNode* node) {
         _transport.for_each_connection([&](Connection& c) { _transport.close(c, false); });
         return;
     }
-    if (node == &_history_timer) {
-        _hub.expire_history(wall_ms());
-        _reactor.timers().schedule(&_history_timer, _reactor.now_ms() + kHistorySweepMs);
+    if (node == &_expiry_timer) {
+        _hub.expire(wall_ms());
+        _reactor.timers().schedule(&_expiry_timer, _reactor.now_ms() + kExpirySweepMs);
         return;
     }
     _transport.on_timer(node);
 }
 
 void Shard::before_sleep() {
+    if (_log && _opts.journal) _opts.journal->poll();
     _publish.flush();  // replies produced this turn, then every write in one batch
     _transport.flush();
     if (_draining && !_drained && _transport.connection_count() == 0) {

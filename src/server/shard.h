@@ -3,6 +3,7 @@
 // hooks that dispatch to them.
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 #include "core/reactor.h"
 #include "http/http_server.h"
@@ -22,8 +23,12 @@ struct ShardOptions {
     TransportOptions transport;
     HttpOptions http;
     PublishOptions publish;
-    HistoryLimits history;  // kept by the log shard
-    std::string epoch;      // names the log's numbering (pubsub/event_id.h)
+    // The log shard's (pubsub/event_log.h): its keeps, the numbering it
+    // continues, and the store that mirrors it (nullptr: nothing survives).
+    EventLogOptions log;
+    std::string epoch;           // names the numbering (pubsub/event_id.h)
+    uint64_t next_sequence = 1;
+    Journal* journal = nullptr;
     uint64_t shutdown_timeout_ms = 5000;
 };
 
@@ -39,6 +44,7 @@ struct ShardShared {
     LoadBoard& board;
     StreamLimit& streams;
     ChannelPresence& presence;
+    CatchUpHints& hints;
     ShutdownState& shutdown;
 };
 
@@ -69,6 +75,7 @@ private:
     ChannelIndex _index;
     Audience _audience;
     Transport _transport;
+    std::unique_ptr<EventLog> _log;  // the log shard's; nullptr elsewhere
     Hub _hub;
     StatsCollector _stats;
     Directory _directory;
@@ -76,7 +83,7 @@ private:
     HttpServer _http;
     PublishServer _publish;
     TimerNode _drain_timer;
-    TimerNode _history_timer;  // the log shard: drops history past its age, every second
+    TimerNode _expiry_timer;  // the log shard: ages its keeps, every second
     bool _draining = false;
     bool _drained = false;
 };

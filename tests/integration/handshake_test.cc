@@ -73,9 +73,11 @@ TEST(Handshake, StatusHeadersRetryAndConnectedEventExactly) {
     auto j = Json::parse(e.data);
     ASSERT_TRUE(j && j->is_object()) << e.data;
     EXPECT_EQ(keys_of(*j),
-              (std::set<std::string>{"connectionId", "userId", "channels", "timestamp"}))
+              (std::set<std::string>{"connectionId", "userId", "channels", "timestamp",
+                                     "cacheEnabled"}))
         << e.data;
     EXPECT_TRUE((*j)["userId"].is_null()) << "an anonymous stream: " << e.data;
+    EXPECT_TRUE((*j)["cacheEnabled"].as_bool()) << "the cache is on by default: " << e.data;
     EXPECT_TRUE(std::regex_match((*j)["connectionId"].as_string(), std::regex("c[0-9]+-[0-9]+")))
         << e.data;
     EXPECT_EQ(strings_of((*j)["channels"]), (std::vector<std::string>{"a", "b"}));

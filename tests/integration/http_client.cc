@@ -83,7 +83,8 @@ std::string build_request(std::string_view method, std::string_view target, std:
     // The API needs credentials; tests about something else use the test
     // daemon's key (daemon_process.h), tests about access send their own.
     if (!has_credentials &&
-        (target.starts_with("/api/publish") || target.starts_with("/api/stats")))
+        (target.starts_with("/api/publish") || target.starts_with("/api/stats") ||
+         target.starts_with("/api/invalidate")))
         r.append("X-API-Key: ").append(kTestApiKey).append("\r\n");
     if (!body.empty() && !has_length)
         r.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");

@@ -398,7 +398,7 @@ TEST(PublishRobustness, ErrorsAreAnsweredAndTheConnectionStaysUsable) {
     auto unknown = c.request(R"({"op":"nope","req":0})");
     ASSERT_TRUE(unknown) << c.error();
     EXPECT_NE(parse_reply(*unknown)["error"]["message"].as_string().find(
-                  "ping, publish, stats, connection, user, disconnect"),
+                  "ping, publish, invalidate, stats, connection, user, disconnect"),
               std::string::npos)
         << "unknown_op lists the ops: " << *unknown;
 }

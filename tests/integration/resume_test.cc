@@ -234,6 +234,10 @@ TEST(ResumeUnderLoad, EveryClientEndsWithEveryEventOnceInOrder) {
     publisher.join();
     ASSERT_EQ(publisher_error, "");
 
+    int reconnects = 0;
+    for (const Client& c : clients)
+        reconnects += c.reconnects;
+    EXPECT_GE(reconnects, 40) << "too few reconnects to test anything";
     for (size_t i = 0; i < clients.size(); ++i) {
         Client& c = clients[i];
         const size_t want = size_t(kPerChannel) * (std::count(subsets[i].begin(), subsets[i].end(), ',') + 1);
@@ -241,7 +245,7 @@ TEST(ResumeUnderLoad, EveryClientEndsWithEveryEventOnceInOrder) {
                           Deadline(std::chrono::seconds(3)));
         std::vector<SseEvent> part = c.sse->data_events();
         c.got.insert(c.got.end(), part.begin(), part.end());
-        EXPECT_GE(c.reconnects, 5) << c.target << ": too few reconnects to test anything";
+        EXPECT_GE(c.reconnects, 1) << c.target << ": never reconnected";
         // Per channel 1..kPerChannel in order, exactly once; ids increasing overall.
         std::map<std::string, int> next;
         uint64_t last_seq = 0;

@@ -1,0 +1,72 @@
+#pragma once
+// What a new stream gets before it goes live (FEATURES B8, B9, B10), and how it
+// gets it without a gap or a duplicate at the seam.
+//
+// A stream catches up when it comes back with a Last-Event-ID (the events it
+// missed, from history), when one of its channels has cached persistent events,
+// or when its user may have mail (retryable events kept while the user was not
+// there). CatchUpHints tells the stream's shard, without asking anyone, whether
+// the last two may apply; nearly every stream opens without a catch-up.
+//
+// The seam. The stream's shard holds the stream's channels present (so the log
+// keeps sending their events here) without subscribing the stream, registers a
+// CatchUpWaiter on them, and sends the question to the log shard. The log
+// answers with references from its keeps: everything relevant that it numbered
+// before answering. While the answer travels, every event of those channels
+// that reaches the shard is buffered in the waiter (and counted as sent: it will
+// be queued). When the answer arrives, the shard merges the answer with the
+// buffer by sequence (an event in both is one event), drops what the stream
+// must not get (targeting, ttl, for a resume anything at or before its id),
+// queues the rest in order, and subscribes the stream. Everything the log
+// numbers after answering reaches the shard after the answer (one FIFO ring),
+// so it goes to the now subscribed stream: nothing is lost, nothing repeated.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pubsub/event.h"
+
+namespace ringcast {
+
+struct Channel;
+struct Member;
+
+// The question to the log and its answer. Lives on the asking shard; the log
+// fills the answer.
+struct CatchUp {
+    // Question.
+    std::vector<std::string> channels;
+    std::optional<std::string> last_id;  // as the client sent it
+    std::string user;                    // the stream's user ("" anonymous): its mailbox
+    // Answer.
+    std::vector<Event*> events;  // ascending sequence, distinct, one reference each
+    std::vector<Event*> mail;    // those of `events` taken from the mailbox (no extra reference)
+    bool resume = false;         // last_id placed: `after` is its sequence
+    uint64_t after = 0;
+    bool gap = false;     // the id is unknown, or history lost events after it
+    std::string high_id;  // the log's last event when it answered ("" if none yet)
+    uint16_t asker = 0;   // the asking shard
+};
+
+// A stream waiting for its answer, known to the channels it holds
+// (Channel::waiting). The question travels to the log as the CatchUp it is.
+struct CatchUpWaiter : CatchUp {
+    Member* member = nullptr;  // cleared if the stream goes away meanwhile
+    std::vector<Channel*> channels_held;  // in the order of member->subs
+    std::vector<Event*> buffered;         // live events that arrived meanwhile, one reference each
+    // Called on the asking shard when the answer is in.
+    void (*done)(CatchUpWaiter& w, void* ctx) = nullptr;
+    void* ctx = nullptr;
+};
+
+// What the stream gets, in order: the answer and the buffer merged by sequence,
+// without events past their ttl at `now_wall_ms` and, for a resume, without
+// events at or before its id: the client has seen its stream up to there, so
+// mail that old was delivered already (a browser resumes with the channels it
+// had) and is dropped. Takes over every reference in
+// `w` (events, buffered); the returned events carry one each. Targeting
+// is left to the caller (it needs the shard's Audience).
+std::vector<Event*> merge_catch_up(CatchUpWaiter& w, int64_t now_wall_ms);
+
+}  // namespace ringcast
