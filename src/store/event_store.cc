@@ -104,6 +104,7 @@ StoreStats EventStore::stats() const {
     s.waiting = _queue.waiting();
     s.last_commit_ms = _counters.last_commit_ms.load(std::memory_order_relaxed);
     s.last_commit_us = get(_counters.last_commit_us);
+    s.busy_us = get(_counters.busy_us);
     s.database_bytes = get(_counters.database_bytes);
     return s;
 }

@@ -16,6 +16,7 @@ struct StoreStats {
     uint64_t waiting = 0;          // of which on the log shard's side (the ring was full)
     int64_t last_commit_ms = 0;    // wall clock of the last commit; 0: none yet
     uint64_t last_commit_us = 0;   // how long it took (applying and committing)
+    uint64_t busy_us = 0;          // the writer's time in transactions, ever (failed ones too)
     uint64_t database_bytes = 0;   // the file's pages (updated about once a second)
 };
 
@@ -27,6 +28,7 @@ struct alignas(cache_line) StoreCounters {
     std::atomic<uint64_t> given_up{0};
     std::atomic<int64_t> last_commit_ms{0};
     std::atomic<uint64_t> last_commit_us{0};
+    std::atomic<uint64_t> busy_us{0};
     std::atomic<uint64_t> database_bytes{0};
 
     static void add(std::atomic<uint64_t>& c, uint64_t n) {

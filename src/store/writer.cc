@@ -55,9 +55,10 @@ bool StoreWriter::prepare(std::string* error) {
         {&_clear_keep, "UPDATE events SET keeps = keeps & ~?2 WHERE seq = ?1"},
         {&_add_mailbox, "INSERT OR IGNORE INTO mailbox(seq, user) VALUES(?1, ?2)"},
         {&_remove_mailbox, "DELETE FROM mailbox WHERE seq = ?1 AND user = ?2"},
-        // A row goes when neither a keep bit nor a mailbox holds it.
+        // A row goes when, without the keep letting go (?2), neither a keep bit
+        // nor a mailbox holds it: most drops are this one statement.
         {&_delete_unheld,
-         "DELETE FROM events WHERE seq = ?1 AND keeps = 0 "
+         "DELETE FROM events WHERE seq = ?1 AND (keeps & ~?2) = 0 "
          "AND NOT EXISTS (SELECT 1 FROM mailbox WHERE seq = ?1)"},
         {&_evicted,
          "INSERT INTO channel_evicted(channel, seq) VALUES(?1, ?2) "
@@ -124,18 +125,24 @@ bool StoreWriter::kept(const StoreRecord& r) {
 }
 
 bool StoreWriter::dropped(const StoreRecord& r) {
-    sqlite::Statement& s = r.keep == Keep::mailbox ? _remove_mailbox : _clear_keep;
-    s.bind(1, r.sequence);
+    const uint64_t bit = keep_bit(r.keep);
     if (r.keep == Keep::mailbox) {
-        s.bind_text(2, r.text());
-    } else {
-        s.bind(2, keep_bit(r.keep));
+        _remove_mailbox.bind(1, r.sequence);
+        _remove_mailbox.bind_text(2, r.text());
+        if (_remove_mailbox.run() != SQLITE_DONE) return false;
     }
-    if (s.run() != SQLITE_DONE) return false;
     _delete_unheld.bind(1, r.sequence);
+    _delete_unheld.bind(2, bit);
     if (_delete_unheld.run() != SQLITE_DONE) return false;
-    if (sqlite3_changes(_db.get()) > 0) _rows.erase(r.sequence);
-    return true;
+    if (sqlite3_changes(_db.get()) > 0) {
+        _rows.erase(r.sequence);
+        return true;
+    }
+    if (!bit) return true;
+    // Something else still holds the row (or there is none): clear this keep's bit.
+    _clear_keep.bind(1, r.sequence);
+    _clear_keep.bind(2, bit);
+    return _clear_keep.run() == SQLITE_DONE;
 }
 
 bool StoreWriter::apply(const StoreRecord& r) {
@@ -230,6 +237,16 @@ bool StoreWriter::turn(bool last) {
     if (_pending.empty() && high == _high && floor == _floor && !(last && _running)) return true;
 
     const auto started = std::chrono::steady_clock::now();
+    // Busy time, whatever the outcome.
+    struct Busy {
+        std::chrono::steady_clock::time_point started;
+        std::atomic<uint64_t>& total;
+        ~Busy() {
+            auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::steady_clock::now() - started);
+            StoreCounters::add(total, uint64_t(us.count()));
+        }
+    } busy{started, _counters.busy_us};
     _rows.clear();
     if (_begin.run() != SQLITE_DONE) {
         failed("beginning a transaction");
