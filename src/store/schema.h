@@ -8,7 +8,8 @@
 //       One row per event that some keep holds, keyed by its sequence (SQLite's
 //       rowid: the table is a B-tree in sequence order, which is the order the
 //       log rebuilds in and the order rows arrive, so inserts append). `keeps`:
-//       1 = in its channel's history, 2 = in the persistent cache. `record`: the
+//       1 = in its channel's history, 2 = in the persistent cache (sequences are
+//       stored as SQLite's signed integers: below 2^63). `record`: the
 //       whole event (pubsub/event_record.h) — channel, flags, target and wire
 //       bytes; nothing queries inside it, so nothing else is a column.
 //   mailbox(seq, user, PRIMARY KEY(seq, user)) WITHOUT ROWID
