@@ -17,9 +17,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -202,7 +202,12 @@ void BM_StoreWriter(benchmark::State& st) {
         e->release();
     remove_store(o);
 }
-BENCHMARK(BM_StoreWriter)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_StoreWriter)
+    ->Arg(0)
+    ->Arg(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(2.0);
 
 // One small commit, as at a steady publish rate: 100 events kept, the previous
 // 100 dropped, then wait for the commit. Reports the writer's time per commit,
@@ -239,7 +244,12 @@ void BM_StoreCommit(benchmark::State& st) {
         e->release();
     remove_store(o);
 }
-BENCHMARK(BM_StoreCommit)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMicrosecond)->MinTime(1.0);
+BENCHMARK(BM_StoreCommit)
+    ->Arg(0)
+    ->Arg(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond)
+    ->MinTime(1.0);
 
 // Built once per size and kept for every repetition.
 const StoreOptions& filled_store(uint64_t n) {

@@ -135,8 +135,8 @@ struct EventRecordAccess {
 
 void encode_event(const Event& e, std::string* out) {
     const TargetView t = e.target();
-    const bool lists = !t.users.empty() || !t.roles.empty() || !t.permissions.empty() ||
-                       !t.exclude.empty();
+    const bool lists =
+        !t.users.empty() || !t.roles.empty() || !t.permissions.empty() || !t.exclude.empty();
     uint8_t flags = (e.has_explicit_id() ? kExplicitId : 0) | (e.persistent() ? kPersistent : 0) |
                     (e.retryable() ? kRetryable : 0) | (t.require_auth ? kRequireAuth : 0) |
                     (lists ? kLists : 0);
@@ -174,8 +174,8 @@ bool parse(std::string_view record, EventFields* f, std::string* error) {
     uint8_t version, kind, channel_len;
     if (!r.u8(&version)) return fail(error, "empty record");
     if (version != kEventRecordVersion)
-        return fail(error, fmt::format("unknown record version {} (this build reads {})",
-                                       version, kEventRecordVersion));
+        return fail(error, fmt::format("unknown record version {} (this build reads {})", version,
+                                       kEventRecordVersion));
     if (!r.u8(&f->flags) || !r.u8(&f->priority) || !r.u8(&kind) || !r.le(&f->sequence) ||
         !r.le(&f->timestamp_ms) || !r.le(&f->expires_at_ms))
         return fail(error, "record truncated in its fixed fields");

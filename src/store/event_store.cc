@@ -21,12 +21,12 @@ std::unique_ptr<EventStore> EventStore::open(const StoreOptions& o, std::string*
 }
 
 EventStore::EventStore(const StoreOptions& o, LockFile lock, sqlite::Db db, const StoreMeta& meta)
-    : _o(o),
-      _lock(std::move(lock)),
-      _db(std::move(db)),
-      _meta(meta),
-      _queue(o.ring_capacity, o.max_pending),
-      _writer(_db, _queue, _o, _meta, _counters) {}
+    : _o(o)
+    , _lock(std::move(lock))
+    , _db(std::move(db))
+    , _meta(meta)
+    , _queue(o.ring_capacity, o.max_pending)
+    , _writer(_db, _queue, _o, _meta, _counters) {}
 
 EventStore::~EventStore() {
     close();
@@ -80,9 +80,10 @@ void EventStore::close() {
     // The writer thread is gone and the log shard has stopped: this thread owns
     // both sides now. One last turn takes everything and marks the store clean.
     if (!_writer.turn(true))
-        spdlog::error("store {}: the last records could not be written; the next start will see "
-                      "the store as not closed cleanly",
-                      _o.path);
+        spdlog::error(
+            "store {}: the last records could not be written; the next start will see "
+            "the store as not closed cleanly",
+            _o.path);
     if (_db.exec("PRAGMA wal_checkpoint(TRUNCATE)") != SQLITE_OK)
         spdlog::warn("store {}: checkpoint at close failed: {}", _o.path, _db.message());
     _writer.maybe_vacuum();

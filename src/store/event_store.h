@@ -64,8 +64,8 @@ public:
                                 where == Keep::mailbox ? user : std::string_view()));
     }
     void history_evicted(std::string_view channel, uint64_t sequence) override {
-        _queue.push(make_record(StoreRecord::Kind::evicted, Keep::history, sequence, nullptr,
-                                channel));
+        _queue.push(
+            make_record(StoreRecord::Kind::evicted, Keep::history, sequence, nullptr, channel));
     }
     void history_floor(uint64_t sequence) override { _queue.set_floor(sequence); }
     void poll() override { _queue.poll(); }

@@ -39,8 +39,8 @@ bool LockFile::lock(const std::string& store_path, std::string* error) {
                 "the other daemon, or give this one its own store.path",
                 store_path, path);
         } else {
-            *error = fmt::format("store {}: cannot lock {}: {}", store_path, path,
-                                 std::strerror(err));
+            *error =
+                fmt::format("store {}: cannot lock {}: {}", store_path, path, std::strerror(err));
         }
         return false;
     }

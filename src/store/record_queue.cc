@@ -25,8 +25,7 @@ void RecordQueue::wait(const StoreRecord& r) {
                             std::memory_order_relaxed);
         // Everything numbered so far may have lost a record: the writer raises the
         // history floor to this, so that a resume from before it is told so.
-        _log.lost_high.store(_log.high.load(std::memory_order_relaxed),
-                             std::memory_order_relaxed);
+        _log.lost_high.store(_log.high.load(std::memory_order_relaxed), std::memory_order_relaxed);
     }
     _overflow.push_back(r);
     _log.waiting.store(_overflow.size(), std::memory_order_relaxed);

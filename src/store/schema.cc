@@ -53,8 +53,7 @@ std::string open_error(const std::string& path, const sqlite::Db& db, int rc, co
         case SQLITE_FULL:
             return fmt::format("store {}: the disk is full while {} ({})", path, doing,
                                db.message());
-        default:
-            return fmt::format("store {}: {} failed: {}", path, doing, db.message());
+        default: return fmt::format("store {}: {} failed: {}", path, doing, db.message());
     }
 }
 
@@ -111,9 +110,9 @@ bool open_store_file(const StoreOptions& o, sqlite::Db* out, LockFile* lock, Sto
     if (!held.lock(path, error)) return false;
 
     sqlite3* raw = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &raw,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             nullptr);
+    int rc =
+        sqlite3_open_v2(path.c_str(), &raw,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     sqlite::Db db(raw);
     if (rc != SQLITE_OK) return fail(error, open_error(path, db, rc, "opening"));
     sqlite3_extended_result_codes(db.get(), 1);
@@ -127,9 +126,10 @@ bool open_store_file(const StoreOptions& o, sqlite::Db* out, LockFile* lock, Sto
 
     // The first read: is it a database at all, and is it ours?
     sqlite::Statement probe;
-    rc = probe.prepare(db, "SELECT (SELECT application_id FROM pragma_application_id), "
-                           "(SELECT user_version FROM pragma_user_version), "
-                           "(SELECT page_count FROM pragma_page_count)");
+    rc = probe.prepare(db,
+                       "SELECT (SELECT application_id FROM pragma_application_id), "
+                       "(SELECT user_version FROM pragma_user_version), "
+                       "(SELECT page_count FROM pragma_page_count)");
     if (rc == SQLITE_OK) rc = probe.step();
     if (rc != SQLITE_ROW) return fail(error, open_error(path, db, rc, "reading"));
     const int64_t app_id = probe.column_int(0), version = probe.column_int(1);
@@ -137,10 +137,11 @@ bool open_store_file(const StoreOptions& o, sqlite::Db* out, LockFile* lock, Sto
     probe.done();
     if (!meta->fresh) {
         if (app_id != kStoreApplicationId)
-            return fail(error, fmt::format("store {} is an SQLite database but not a ringcast store "
-                                           "(application_id {:#x}): move it away, or set "
-                                           "store.path to another file",
-                                           path, uint32_t(app_id)));
+            return fail(error,
+                        fmt::format("store {} is an SQLite database but not a ringcast store "
+                                    "(application_id {:#x}): move it away, or set "
+                                    "store.path to another file",
+                                    path, uint32_t(app_id)));
         if (version > kStoreSchemaVersion)
             return fail(error, fmt::format("store {} has schema version {}, written by a newer "
                                            "ringcastd; this one reads version {}: upgrade "
@@ -165,9 +166,9 @@ bool open_store_file(const StoreOptions& o, sqlite::Db* out, LockFile* lock, Sto
                                        path, wal.column_text(0)));
     wal.done();
 
-    std::string pragmas = fmt::format(
-        "PRAGMA synchronous = {}; PRAGMA journal_size_limit = {};",
-        o.sync_full ? "FULL" : "NORMAL", 64 << 20);  // a burst's WAL is truncated after it
+    std::string pragmas = fmt::format("PRAGMA synchronous = {}; PRAGMA journal_size_limit = {};",
+                                      o.sync_full ? "FULL" : "NORMAL",
+                                      64 << 20);  // a burst's WAL is truncated after it
     if (o.max_pages) pragmas += fmt::format("PRAGMA max_page_count = {};", o.max_pages);
     if ((rc = db.exec(pragmas.c_str())) != SQLITE_OK)
         return fail(error, open_error(path, db, rc, "setting pragmas"));

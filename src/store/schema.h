@@ -47,9 +47,9 @@ inline constexpr uint64_t kKeepCacheBit = 2;
 
 // What the file said when it was opened.
 struct StoreMeta {
-    bool fresh = true;   // created (or found empty) by this open
-    bool clean = true;   // the previous run closed it
-    std::string epoch;   // "" until set
+    bool fresh = true;  // created (or found empty) by this open
+    bool clean = true;  // the previous run closed it
+    std::string epoch;  // "" until set
     uint64_t high = 0;
     uint64_t floor = 0;
 };

@@ -10,9 +10,10 @@ namespace ringcast {
 namespace {
 
 bool fail(std::string* error, const std::string& path, const sqlite::Db& db, const char* what) {
-    *error = fmt::format("store {}: reading {} failed: {}; if the file is damaged, move it away "
-                         "to start with an empty store, or restore a backup",
-                         path, what, db.message());
+    *error = fmt::format(
+        "store {}: reading {} failed: {}; if the file is damaged, move it away "
+        "to start with an empty store, or restore a backup",
+        path, what, db.message());
     return false;
 }
 

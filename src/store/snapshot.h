@@ -23,10 +23,10 @@ struct StoredEvent {
 
     StoredEvent() = default;
     StoredEvent(StoredEvent&& o) noexcept
-        : event(std::exchange(o.event, nullptr)),
-          in_history(o.in_history),
-          in_cache(o.in_cache),
-          mailbox_users(std::move(o.mailbox_users)) {}
+        : event(std::exchange(o.event, nullptr))
+        , in_history(o.in_history)
+        , in_cache(o.in_cache)
+        , mailbox_users(std::move(o.mailbox_users)) {}
     StoredEvent& operator=(StoredEvent&& o) noexcept {
         std::swap(event, o.event);
         in_history = o.in_history;

@@ -70,8 +70,8 @@ bool StoreWriter::prepare(std::string* error) {
     };
     for (auto& [s, sql] : all) {
         if (s->prepare(_db, sql) != SQLITE_OK) {
-            *error = fmt::format("store {}: preparing statements failed: {}", _o.path,
-                                 _db.message());
+            *error =
+                fmt::format("store {}: preparing statements failed: {}", _o.path, _db.message());
             return false;
         }
     }

@@ -76,11 +76,11 @@ private:
     // Rows written in the current transaction: a second keep (or mailbox) of the
     // same event updates the row instead of encoding the event again.
     std::unordered_set<uint64_t> _rows;
-    uint64_t _high;      // committed
-    uint64_t _floor;     // committed
+    uint64_t _high;           // committed
+    uint64_t _floor;          // committed
     uint64_t _lost_high = 0;  // records this side gave up: floor at least this
-    std::string _epoch;  // to write at mark_running; "" = keep
-    bool _running = false;  // mark_running() committed: the store says not clean
+    std::string _epoch;       // to write at mark_running; "" = keep
+    bool _running = false;    // mark_running() committed: the store says not clean
 
     // Logging once: kinds of failure seen since the last good commit, and the
     // given-up episode.

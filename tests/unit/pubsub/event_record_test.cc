@@ -166,8 +166,8 @@ TEST(EventRecord, RandomMessages) {
         m.retryable = rng.chance(0.5);
         m.target.kind = Target::Kind(rng.below(6));
         m.target.require_auth = rng.chance(0.3);
-        for (auto* list : {&m.target.users, &m.target.roles, &m.target.permissions,
-                           &m.target.exclude})
+        for (auto* list :
+             {&m.target.users, &m.target.roles, &m.target.permissions, &m.target.exclude})
             for (uint64_t n = rng.chance(0.5) ? rng.below(4) : 0; n > 0; --n)
                 list->push_back(word(20));
         EventRef e(Event::build(m, 1));

@@ -1,12 +1,11 @@
 // EventStore when the writer falls behind: records wait on the log's side in
 // order, a full disk is retried and logged once, and beyond max_pending the
 // oldest records are given up while the history floor rises to cover them.
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
-
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "store/event_store.h"
 #include "store/store_fixture.h"

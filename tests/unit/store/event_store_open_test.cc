@@ -66,12 +66,10 @@ TEST_F(EventStoreOpenTest, AMissingDirectory) {
 TEST_F(EventStoreOpenTest, AnUnwritableDirectory) {
     std::filesystem::path ro = dir() / "read-only";
     std::filesystem::create_directory(ro);
-    std::filesystem::permissions(ro, std::filesystem::perms::owner_read |
-                                         std::filesystem::perms::owner_exec |
-                                         std::filesystem::perms::group_read |
-                                         std::filesystem::perms::group_exec |
-                                         std::filesystem::perms::others_read |
-                                         std::filesystem::perms::others_exec);
+    std::filesystem::permissions(
+        ro, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec |
+                std::filesystem::perms::group_read | std::filesystem::perms::group_exec |
+                std::filesystem::perms::others_read | std::filesystem::perms::others_exec);
     std::filesystem::permissions(dir(), std::filesystem::perms::all);
     options.path = (ro / "ringcast.db").string();
     int fds[2];

@@ -117,7 +117,8 @@ TEST_F(EventStoreTest, RowLivesUntilTheLastKeepLetsGo) {
     auto step = [&](Keep k, std::string_view user) {
         const uint64_t commits = s->stats().commits;
         s->dropped(*e.get(), k, user);
-        ASSERT_TRUE(wait_until([&] { return s->stats().commits > commits && !s->stats().pending; }));
+        ASSERT_TRUE(
+            wait_until([&] { return s->stats().commits > commits && !s->stats().pending; }));
     };
     step(Keep::history, "");
     step(Keep::mailbox, "alice");
@@ -176,7 +177,7 @@ TEST_F(EventStoreTest, TellingTwiceIsHarmless) {
         s->kept(e.get(), Keep::history, "");
         s->kept(e.get(), Keep::mailbox, "u");
         s->kept(e.get(), Keep::mailbox, "u");
-        s->dropped(*e.get(), Keep::cache, "");       // never in the cache
+        s->dropped(*e.get(), Keep::cache, "");  // never in the cache
         s->dropped(*e.get(), Keep::mailbox, "nobody");
         EventRef never(numbered_event("c", 6));
         s->dropped(*never.get(), Keep::history, "");  // never stored at all

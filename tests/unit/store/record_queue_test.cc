@@ -39,8 +39,8 @@ std::vector<uint64_t> range(uint64_t from, uint64_t to) {
 }
 
 TEST(StoreRecord, TextInlineOrOnTheHeap) {
-    for (size_t len : {size_t(0), size_t(1), StoreRecord::kInline, StoreRecord::kInline + 1,
-                       size_t(5000)}) {
+    for (size_t len :
+         {size_t(0), size_t(1), StoreRecord::kInline, StoreRecord::kInline + 1, size_t(5000)}) {
         std::string user(len, 'u');
         StoreRecord r = dropped_record(1, user);
         EXPECT_EQ(r.text(), user);

@@ -112,7 +112,8 @@ inline bool wait_until(const std::function<bool()>& done,
 }
 
 // Everything handed over so far is committed.
-inline bool wait_committed(EventStore& s, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+inline bool wait_committed(EventStore& s,
+                           std::chrono::milliseconds limit = std::chrono::seconds(10)) {
     return wait_until([&] { return s.stats().pending == 0 && s.stats().commits > 0; }, limit,
                       [&] { s.poll(); });
 }

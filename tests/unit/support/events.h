@@ -29,8 +29,8 @@ struct EventRef {
 // A numbered event of `channel` with a payload that names it.
 inline Event* numbered_event(std::string_view channel, uint64_t sequence,
                              std::string_view epoch = "mk3l0q", size_t payload = 40) {
-    std::string data = "{\"n\":" + std::to_string(sequence) + ",\"pad\":\"" +
-                       std::string(payload, 'x') + "\"}";
+    std::string data =
+        "{\"n\":" + std::to_string(sequence) + ",\"pad\":\"" + std::string(payload, 'x') + "\"}";
     Event* e = Event::build(channel, "update", data, "", 1'700'000'000'000 + int64_t(sequence));
     e->assign_sequence(sequence, epoch);
     return e;
