@@ -93,7 +93,7 @@ void EventStore::close() {
 StoreStats EventStore::stats() const {
     StoreStats s;
     auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
-    s.records_written = get(_counters.written);
+    s.records_written = _counters.written.load(std::memory_order_acquire);  // first: see writer.cc
     s.commits = get(_counters.commits);
     s.failed_commits = get(_counters.failed_commits);
     s.given_up = get(_counters.given_up) + _queue.given_up();

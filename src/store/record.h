@@ -46,7 +46,9 @@ inline StoreRecord make_record(StoreRecord::Kind kind, Keep keep, uint64_t seque
     r.keep = keep;
     r.sequence = sequence;
     r.text_len = uint32_t(text.size());
-    if (text.size() <= StoreRecord::kInline) {
+    if (text.empty()) {
+        // nothing to copy (and an empty view's data() may be null)
+    } else if (text.size() <= StoreRecord::kInline) {
         std::memcpy(r.inline_text, text.data(), text.size());
     } else {
         r.heap_text = new char[text.size()];

@@ -31,8 +31,9 @@ struct alignas(cache_line) StoreCounters {
     std::atomic<uint64_t> busy_us{0};
     std::atomic<uint64_t> database_bytes{0};
 
-    static void add(std::atomic<uint64_t>& c, uint64_t n) {
-        c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    static void add(std::atomic<uint64_t>& c, uint64_t n,
+                    std::memory_order order = std::memory_order_relaxed) {
+        c.store(c.load(std::memory_order_relaxed) + n, order);
     }
 };
 

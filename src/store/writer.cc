@@ -202,13 +202,15 @@ void StoreWriter::committed(size_t records, std::chrono::steady_clock::time_poin
         free_record(r);
     _pending.clear();
     auto took = std::chrono::steady_clock::now() - started;
-    StoreCounters::add(_counters.written, records);
-    StoreCounters::add(_counters.commits, 1);
     _counters.last_commit_us.store(
         uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(took).count()),
         std::memory_order_relaxed);
     _counters.last_commit_ms.store(wall_ms(), std::memory_order_relaxed);
     update_size();
+    StoreCounters::add(_counters.commits, 1);
+    // Last, with release: whoever sees these records written (stats() loads it
+    // with acquire) sees everything above, the events released included.
+    StoreCounters::add(_counters.written, records, std::memory_order_release);
     const uint64_t given_up =
         _counters.given_up.load(std::memory_order_relaxed) + _queue.given_up();
     if (_giving_up && given_up == _given_up_seen) {
