@@ -137,6 +137,21 @@ TEST_F(EventStoreOpenTest, OneDaemonAtATimeAcrossProcesses) {
     EXPECT_NE(open_ok(), nullptr);
 }
 
+// Not a daemon but some other program holding SQLite's write lock (an sqlite3
+// shell inside a transaction): the open waits briefly, then says who to ask.
+TEST_F(EventStoreOpenTest, AWriterOutsideTheDaemon) {
+    reload();
+    sqlite3* other = nullptr;
+    ASSERT_EQ(sqlite3_open(options.path.c_str(), &other), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+    std::string error = open_error();
+    EXPECT_CONTAINS(error, options.path);
+    EXPECT_CONTAINS(error, "locked by another process writing to it");
+    sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(other);
+    EXPECT_NE(open_ok(), nullptr);
+}
+
 // The lock keeps out daemons, not readers: a backup (what `sqlite3 ringcast.db
 // ".backup copy.db"` does) works while the store runs, and the copy is a store.
 TEST_F(EventStoreOpenTest, BackupWhileRunning) {
