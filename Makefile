@@ -11,7 +11,7 @@ DATA ?= var
 # Debian 12 packages the build and the tests need. Nothing else is downloaded.
 DEBS := g++ make pkg-config python3 meson ninja-build curl socat \
         liburing-dev node-llhttp libmimalloc-dev libsimdjson-dev libfmt-dev libspdlog-dev \
-        libcli11-dev libtomlplusplus-dev libsystemd-dev libjwt-dev libssl-dev \
+        libcli11-dev libtomlplusplus-dev libsystemd-dev libjwt-dev libssl-dev libsqlite3-dev \
         libgtest-dev libgmock-dev googletest libbenchmark-dev
 # Node.js and npm for clients/node, wanted by command rather than by package: a
 # Node.js from elsewhere (NodeSource) bundles npm and conflicts with Debian's.

@@ -192,6 +192,15 @@ std::vector<Key> base_schema(Config& c) {
          }},
         {"sse.max_channels_per_stream",
          [&c](auto& n, auto* e) { return want_uint(n, &c.max_channels_per_stream, 1, 65535, e); }},
+        {"store.path", [&c](auto& n, auto* e) { return want_string(n, &c.store_path, e); }},
+        {"store.sync",
+         [&c](auto& n, auto* e) { return want_one_of(n, &c.store_sync, {"normal", "full"}, e); }},
+        {"store.flush_interval",
+         [&c](auto& n, auto* e) { return want_duration(n, &c.store_flush_interval_ms, 1, e); }},
+        {"store.max_pending",
+         [&c](auto& n, auto* e) {
+             return want_uint(n, &c.store_max_pending, 1024, 1ull << 30, e);
+         }},
         {"delivery.max_queue",
          [&c](auto& n, auto* e) { return want_size(n, &c.max_queue, 4096, 16 * GiB, e); }},
         {"delivery.write_timeout",

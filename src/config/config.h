@@ -112,6 +112,11 @@ struct Config {
         uint64_t max_total_bytes = 0;
     };
     KeepLimits history, cache, mailbox;
+    // [store]
+    std::string store_path;  // "" = no store; relative to data_dir
+    std::string store_sync;  // "normal", "full"
+    uint64_t store_flush_interval_ms = 0;
+    uint64_t store_max_pending = 0;
     // [delivery]
     uint64_t max_queue = 0;
     uint64_t write_timeout_ms = 0;

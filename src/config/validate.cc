@@ -236,6 +236,21 @@ bool validate_endpoints(const Config& cfg, std::string* error) {
 
 }  // namespace
 
+// The store's file is checked when the daemon opens it (src/store); here only
+// what is wrong whatever the file system says.
+bool validate_store(const Config& cfg, std::string* error) {
+    constexpr uint64_t kMaxFlushMs = 10'000;
+    if (cfg.store_flush_interval_ms > kMaxFlushMs)
+        return fail(error, fmt::format("store.flush_interval = {} ms is more than {} ms: a crash "
+                                       "loses up to one interval of what the log kept",
+                                       cfg.store_flush_interval_ms, kMaxFlushMs));
+    if (!cfg.store_path.empty() && cfg.store_path.back() == '/')
+        return fail(error, fmt::format("store.path = \"{}\" names a directory; name the file "
+                                       "(\"{}ringcast.db\")",
+                                       cfg.store_path, cfg.store_path));
+    return true;
+}
+
 bool validate_config(const Config& cfg, std::string* error) {
     if (cfg.recv_buffers & (cfg.recv_buffers - 1)) {
         *error = fmt::format("engine.recv_buffers = {} must be a power of two", cfg.recv_buffers);
@@ -250,7 +265,7 @@ bool validate_config(const Config& cfg, std::string* error) {
                                        cfg.heartbeat_interval_ms, kMinHeartbeatMs));
     return validate_channels(cfg.default_channels, cfg, "sse.default_channels", error) &&
            validate_auth(cfg, error) && validate_publish_and_cors(cfg, error) &&
-           validate_endpoints(cfg, error);
+           validate_endpoints(cfg, error) && validate_store(cfg, error);
 }
 
 bool read_key_file(const std::string& path, std::string* out, std::string* error) {

@@ -68,6 +68,8 @@ public:
 private:
     Event() = default;
     friend class SharedFrame;
+    // Rebuilds stored events field by field (pubsub/event_record.cc).
+    friend struct EventRecordAccess;
 
     char _channel[kMaxChannelName];
     uint8_t _channel_len = 0;

@@ -1,6 +1,7 @@
 #include "server/options.h"
 
 #include <algorithm>
+#include <filesystem>
 
 namespace ringcast {
 
@@ -82,6 +83,17 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files,
     o.publish.user_rule = o.http.publish_user_rule;
 
     o.shutdown_timeout_ms = cfg.shutdown_timeout_ms;
+    return o;
+}
+
+StoreOptions store_options(const Config& cfg) {
+    StoreOptions o;
+    o.path = cfg.store_path;
+    if (!o.path.empty() && o.path.front() != '/')
+        o.path = (std::filesystem::path(cfg.data_dir) / o.path).string();
+    o.sync_full = cfg.store_sync == "full";
+    o.flush_interval_ms = cfg.store_flush_interval_ms;
+    o.max_pending = cfg.store_max_pending;
     return o;
 }
 

@@ -5,6 +5,7 @@
 #include "auth/token_verifier.h"
 #include "config/config.h"
 #include "server/shard.h"
+#include "store/store_options.h"
 
 namespace ringcast {
 
@@ -12,5 +13,9 @@ namespace ringcast {
 // `verifier` (make_token_verifier) is shared by every shard.
 ShardOptions shard_options(const Config& cfg, unsigned direct_files,
                            std::shared_ptr<const TokenVerifier> verifier);
+
+// [store], with a relative path resolved against server.data_dir (path "" stays
+// "": no store).
+StoreOptions store_options(const Config& cfg);
 
 }  // namespace ringcast

@@ -90,6 +90,10 @@ std::map<std::string, std::string> fields(const Config& c) {
         {"cors.allowed_origins", join(c.cors_allowed_origins)},
         {"cors.allow_credentials", s(c.cors_allow_credentials)},
         {"cors.max_age", s(c.cors_max_age_ms)},
+        {"store.path", c.store_path},
+        {"store.sync", c.store_sync},
+        {"store.flush_interval", s(c.store_flush_interval_ms)},
+        {"store.max_pending", s(c.store_max_pending)},
         {"delivery.max_queue", s(c.max_queue)},
         {"delivery.write_timeout", s(c.write_timeout_ms)},
         {"engine.sq_entries", s(c.sq_entries)},
@@ -152,6 +156,10 @@ TEST(Config, BuiltInDefaultsParseAndValidate) {
     EXPECT_EQ(c.recv_buffers, 512u);
     EXPECT_EQ(c.recv_buffer_size, 4096u);
     EXPECT_EQ(c.mesh_ring_capacity, 16384u);
+    EXPECT_EQ(c.store_path, "ringcast.db");
+    EXPECT_EQ(c.store_sync, "normal");
+    EXPECT_EQ(c.store_flush_interval_ms, 10u);
+    EXPECT_EQ(c.store_max_pending, 1'000'000u);
 }
 
 TEST(Config, DefaultFileListsEveryKey) {
@@ -276,6 +284,12 @@ TEST(Config, OutOfRangeValues) {
          "\"critical\", \"off\""},
         {"[server]\naccept = \"random\"",
          "test.toml:2: 'server.accept' must be one of \"handoff\", \"reuseport\""},
+        {"[store]\nsync = \"always\"",
+         "test.toml:2: 'store.sync' must be one of \"normal\", \"full\""},
+        {"[store]\nflush_interval = 0",
+         "test.toml:2: 'store.flush_interval' must be at least 1 ms"},
+        {"[store]\nmax_pending = 10",
+         "test.toml:2: 'store.max_pending' must be between 1024 and 1073741824"},
     };
     for (auto [text, want] : cases) {
         Config c = defaults();

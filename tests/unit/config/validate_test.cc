@@ -188,6 +188,17 @@ TEST(ConfigValidate, RateLimitsNeedAWindow) {
         << "a limit that is off needs no window";
 }
 
+TEST(ConfigValidate, Store) {
+    EXPECT_EQ(validate_text("[store]\nflush_interval = \"11s\"\n"),
+              "store.flush_interval = 11000 ms is more than 10000 ms: a crash loses up to one "
+              "interval of what the log kept");
+    EXPECT_EQ(validate_text("[store]\nflush_interval = \"10s\"\nsync = \"full\"\n"), "");
+    EXPECT_EQ(validate_text("[store]\npath = \"/var/lib/ringcast/\"\n"),
+              "store.path = \"/var/lib/ringcast/\" names a directory; name the file "
+              "(\"/var/lib/ringcast/ringcast.db\")");
+    EXPECT_EQ(validate_text("[store]\npath = \"\"\n"), "") << "no store at all";
+}
+
 TEST(ConfigValidate, HeartbeatIntervalZero) {
     Config c = defaults();
     c.endpoints[1].heartbeat_interval_ms = 0;
