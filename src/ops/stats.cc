@@ -53,6 +53,7 @@ ShardSnapshot* StatsCollector::snapshot() const {
         s->cache = log->cache_stats();
         s->mailbox = log->mailbox_stats();
         s->pending_mail = log->pending_mail();
+        if (_store) s->store = _store();
     }
     _index.for_each([&](const Channel& ch) {
         if (!ch.subscribers.empty()) s->channels.emplace_back(ch.name, ch.subscribers.size());
@@ -172,6 +173,16 @@ std::string render_stats_json(const StatsRequest& r, double uptime_s, const Proc
     keep("mailboxes", "users", l.mailbox);
     w.key("mailed").value(l.log.mailed).key("delivered").value(l.log.mail_delivered);
     w.key("returned").value(l.log.mail_returned).key("pending").value(l.pending_mail);
+    w.end_object();
+    w.key("store").begin_object().key("enabled").value(l.store.enabled);
+    if (l.store.enabled) {
+        w.key("path").value(l.store.path).key("written").value(l.store.written);
+        w.key("commits").value(l.store.commits).key("failedCommits").value(l.store.failed_commits);
+        w.key("givenUp").value(l.store.given_up).key("pending").value(l.store.pending);
+        w.key("lastCommit").value(l.store.last_commit_ms);
+        w.key("lastCommitUs").value(l.store.last_commit_us);
+        w.key("bytes").value(l.store.database_bytes);
+    }
     w.end_object();
     w.key("catchUp").begin_object();
     w.key("streams").value(catch_ups).key("resumes").value(catch_up.resumes);

@@ -6,6 +6,7 @@
 // its own state (no shard reads another's data structures), and the asking shard
 // renders the merged result once all have answered.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,6 +42,15 @@ struct RefusalStats {
     uint64_t unavailable = 0;   // 503
 };
 
+// The store's figures (src/store), as the log shard reads them.
+struct StoreFigures {
+    bool enabled = false;
+    std::string path;
+    uint64_t written = 0, commits = 0, failed_commits = 0, given_up = 0, pending = 0;
+    int64_t last_commit_ms = 0;
+    uint64_t last_commit_us = 0, database_bytes = 0;
+};
+
 struct ShardSnapshot {
     unsigned shard = 0;
     uint64_t sockets = 0;  // every connection, streams and API requests alike
@@ -56,6 +66,7 @@ struct ShardSnapshot {
     EventLogStats log;
     KeyedLogStats history, cache, mailbox;
     uint64_t pending_mail = 0;
+    StoreFigures store;
     std::vector<std::pair<std::string, uint64_t>> channels;  // name -> local subscribers
     std::vector<std::pair<std::string, uint64_t>> users;     // user -> local streams
 };
@@ -95,6 +106,8 @@ public:
     }
     // Where this shard counts streams that caught up (the HTTP layer).
     void set_catch_ups(const CatchUpStats* c) { _catch_ups = c; }
+    // The log shard: how to read the store's figures (thread-safe).
+    void set_store(std::function<StoreFigures()> read) { _store = std::move(read); }
     // Who describes streams (their users); none: no per-user figures.
     void set_catalog(const StreamCatalog* catalog) { _catalog = catalog; }
 
@@ -114,6 +127,7 @@ private:
     const RefusalStats* _refused = nullptr;
     const RefusalStats* _more_refused = nullptr;
     const CatchUpStats* _catch_ups = nullptr;
+    std::function<StoreFigures()> _store;
     const StreamCatalog* _catalog = nullptr;
 };
 

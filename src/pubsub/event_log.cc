@@ -230,12 +230,16 @@ std::vector<CatchUp*> EventLog::expire(int64_t now_wall_ms) {
     return ready;
 }
 
+// What a keep does not take back (past its age or ttl now, or beyond bounds
+// that were lowered) is dropped from the store too (journal.h).
 void EventLog::restore(Event* e, bool in_history, bool in_cache,
                        const std::vector<std::string>& users, int64_t now_wall_ms) {
-    if (in_history) _history.restore(e, now_wall_ms);
-    if (in_cache) _cache.restore(e->channel(), e, now_wall_ms);
+    if (in_history && !_history.restore(e, now_wall_ms) && _journal)
+        _journal->dropped(*e, Keep::history, {});
+    if (in_cache && !_cache.restore(e->channel(), e, now_wall_ms) && _journal)
+        _journal->dropped(*e, Keep::cache, {});
     for (const std::string& u : users)
-        _mail.restore(u, e, now_wall_ms);
+        if (!_mail.restore(u, e, now_wall_ms) && _journal) _journal->dropped(*e, Keep::mailbox, u);
 }
 
 }  // namespace ringcast

@@ -25,8 +25,10 @@ void History::append(Event* e, int64_t now_wall_ms) {
     if (_log.append(e->channel(), e, now_wall_ms)) remember_explicit(e);
 }
 
-void History::restore(Event* e, int64_t now_wall_ms) {
-    if (_log.restore(e->channel(), e, now_wall_ms)) remember_explicit(e);
+bool History::restore(Event* e, int64_t now_wall_ms) {
+    if (!_log.restore(e->channel(), e, now_wall_ms)) return false;
+    remember_explicit(e);
+    return true;
 }
 
 void History::replay(const std::vector<std::string>& channels, uint64_t after,

@@ -26,8 +26,9 @@ public:
     // Keeps a reference to `e` (numbered already) under its channel, unless
     // history is off or the event is past its age or ttl.
     void append(Event* e, int64_t now_wall_ms);
-    // The same for an event loaded from the store (the journal is not told).
-    void restore(Event* e, int64_t now_wall_ms);
+    // The same for an event loaded from the store (the journal is not told);
+    // false if it was not kept.
+    bool restore(Event* e, int64_t now_wall_ms);
 
     // Drops what is older than max_age and events whose ttl passed.
     void expire(int64_t now_wall_ms) { _log.expire(now_wall_ms); }

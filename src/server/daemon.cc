@@ -26,13 +26,13 @@
 #include "core/affinity.h"
 #include "core/clock.h"
 #include "core/mesh.h"
-#include "pubsub/event_id.h"
 #include "core/uring_probe.h"
 #include "core/user_data.h"
 #include "net/address.h"
 #include "net/listener.h"
 #include "net/load_board.h"
 #include "server/auth_setup.h"
+#include "server/store_setup.h"
 #include "server/options.h"
 #include "server/shard.h"
 
@@ -225,6 +225,16 @@ int run_daemon(const Config& cfg) {
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
     signal(SIGPIPE, SIG_IGN);
 
+    // The log shard's numbering and keeps, from the store (server/store_setup.h).
+    Durability durable;
+    if (!open_durability(cfg, wall_ms(), &durable, &error)) {
+        spdlog::critical("{}", error);
+        for (int l : listeners)
+            close(l);
+        if (unix_fd >= 0) close(unix_fd);
+        return kExitEnvironment;
+    }
+
     Mesh mesh(shards, cfg.mesh_ring_capacity);
     LoadBoard board(shards);
     StreamLimit streams(stream_limit(cfg.max_connections, table, shards));
@@ -233,9 +243,12 @@ int run_daemon(const Config& cfg) {
     ShutdownState shutdown;
     const ShardShared shared{mesh, board, streams, presence, hints, shutdown};
     ShardOptions opts = shard_options(cfg, table, verifier);
-    // Ids of this run's numbering (pubsub/event_id.h); an id from an earlier run
-    // is unknown to this one, and a resume with it is told so (history-gap).
-    opts.epoch = make_epoch(uint64_t(wall_ms()));
+    opts.epoch = durable.epoch;
+    opts.next_sequence = durable.next_sequence;
+    opts.journal = durable.store.get();
+    opts.store = durable.store.get();
+    opts.restore = &durable.snapshot;
+    opts.restore_floor = durable.floor;
     std::vector<std::unique_ptr<ShardThread>> threads;
     std::latch ready(shards);
 
@@ -265,6 +278,7 @@ int run_daemon(const Config& cfg) {
         threads.push_back(std::move(st));
     }
     ready.wait();
+    durable.snapshot = StoreSnapshot{};  // the log shard took what it keeps
 
     ControlRing control;
     if (!control.init()) {
@@ -377,6 +391,13 @@ int run_daemon(const Config& cfg) {
     stop_all(1);
     for (auto& t : threads)
         t->thread.join();
+    if (durable.store) {
+        durable.store->close();
+        StoreStats st = durable.store->stats();
+        spdlog::info("store: {} closed cleanly ({} changes written in {} commits{})",
+                     durable.store->path(), st.records_written, st.commits,
+                     st.given_up ? fmt::format(", {} given up", st.given_up) : std::string());
+    }
     // Remove the socket file, unless another daemon has replaced it meanwhile.
     struct stat now {};
     if (unix_fd >= 0 && stat(unix_path.c_str(), &now) == 0 && now.st_ino == unix_stat.st_ino &&

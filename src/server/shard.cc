@@ -31,6 +31,22 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
     _stats.set_stream_counter(&_http.stream_count());
     _stats.set_refusals(&_http.refusals(), &_publish.refusals());
     _stats.set_catch_ups(&_http.catch_ups());
+    if (_log && opts.store)
+        _stats.set_store([store = opts.store] {
+            StoreStats st = store->stats();
+            StoreFigures f;
+            f.enabled = true;
+            f.path = store->path();
+            f.written = st.records_written;
+            f.commits = st.commits;
+            f.failed_commits = st.failed_commits;
+            f.given_up = st.given_up;
+            f.pending = st.pending;
+            f.last_commit_ms = st.last_commit_ms;
+            f.last_commit_us = st.last_commit_us;
+            f.database_bytes = st.database_bytes;
+            return f;
+        });
     _stats.set_catalog(&_http);
     _directory.set_catalog(&_http);
     _transport.set_protocol(kHttp, _http);
@@ -39,9 +55,26 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
 
 int Shard::init(const char** what) {
     int rc = _reactor.init(_opts.reactor, what);
-    if (rc == 0 && _hub.is_log())
+    if (rc == 0 && _log) {
+        restore_keeps();
         _reactor.timers().schedule(&_expiry_timer, _reactor.now_ms() + kExpirySweepMs);
+    }
     return rc;
+}
+
+void Shard::restore_keeps() {
+    const int64_t now = wall_ms();
+    if (const StoreSnapshot* snap = _opts.restore) {
+        for (const StoredEvent& s : snap->events)
+            _log->restore(s.event, s.in_history, s.in_cache, s.mailbox_users, now);
+        for (const auto& [channel, seq] : snap->history_evicted)
+            _log->history().log().restore_lost(channel, seq);
+        _log->history().log().restore_floor(snap->history_floor);
+    }
+    if (_opts.restore_floor > _log->history().log().floor()) {
+        _log->history().log().restore_floor(_opts.restore_floor);
+        if (_opts.journal) _opts.journal->history_floor(_opts.restore_floor);
+    }
 }
 
 void Shard::on_message(const MeshMsg& m) {

@@ -15,6 +15,8 @@
 #include "pubsub/channel_index.h"
 #include "pubsub/hub.h"
 #include "pubsub/presence.h"
+#include "store/event_store.h"
+#include "store/snapshot.h"
 
 namespace ringcast {
 
@@ -29,6 +31,11 @@ struct ShardOptions {
     std::string epoch;           // names the numbering (pubsub/event_id.h)
     uint64_t next_sequence = 1;
     Journal* journal = nullptr;
+    const EventStore* store = nullptr;  // the same object, for its figures in stats
+    // What the store loaded, rebuilt by the log shard in init() (the caller
+    // keeps it alive until every shard is initialized), and the history floor.
+    const StoreSnapshot* restore = nullptr;
+    uint64_t restore_floor = 0;
     uint64_t shutdown_timeout_ms = 5000;
 };
 
@@ -53,6 +60,7 @@ public:
     Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, uint64_t started_ms);
 
     // On the shard thread, before run(). 0 or -errno; *what names the failed step.
+    // The log shard also rebuilds its keeps from opts.restore here.
     int init(const char** what);
     // Protocols spoken on this shard's connections.
     enum Protocol : uint8_t { kHttp = 0, kPublish = 1 };
@@ -69,6 +77,8 @@ public:
     void on_stop_requested(uint64_t phase) override;
 
 private:
+    void restore_keeps();
+
     ShardOptions _opts;
     ShutdownState& _shutdown;
     Reactor _reactor;

@@ -176,9 +176,9 @@ bool DaemonProcess::start(const DaemonOptions& opts, const Deadline& d) {
         return false;
     }
 
-    std::vector<std::string> args = {"--http",     "127.0.0.1:0",
-                                     "--shards",   std::to_string(opts.shards),
-                                     "--data-dir", _dir.path() + "/data"};
+    if (!opts.data_dir.empty()) _data_dir = opts.data_dir;
+    std::vector<std::string> args = {"--http",     "127.0.0.1:0", "--shards", std::to_string(opts.shards),
+                                     "--data-dir", _data_dir};
     // A test that names its own --config (the installed file, say) runs as is.
     if (std::find(opts.extra_args.begin(), opts.extra_args.end(), "--config") ==
         opts.extra_args.end()) {

@@ -47,11 +47,14 @@ struct DaemonOptions {
     // publish keys themselves.
     std::string config;
     std::vector<std::string> extra_args;
+    // --data-dir; empty: a "data" folder in the daemon's own temporary directory.
+    // Tests of restarts give the second daemon the first one's data_dir().
+    std::string data_dir;
 };
 
 class DaemonProcess {
 public:
-    DaemonProcess() = default;
+    DaemonProcess() : _data_dir(_dir.path() + "/data") {}
     // Kills the daemon (SIGKILL) if it is still running; prints its log if the
     // current test has failed.
     ~DaemonProcess();
@@ -69,6 +72,9 @@ public:
     const std::string& status_line() const { return _status; }
     const std::string& error() const { return _error; }
     const TempDir& dir() const { return _dir; }
+    // The daemon's --data-dir (where its store and publishing socket live):
+    // DaemonOptions::data_dir once started with one, else dir()/data.
+    const std::string& data_dir() const { return _data_dir; }
     bool running() const { return _pid > 0 && !_exit_status; }
 
     bool signal(int sig) const;
@@ -82,6 +88,7 @@ public:
 
 private:
     TempDir _dir;
+    std::string _data_dir;
     pid_t _pid = -1;
     int _pidfd = -1;
     pid_t _main_pid = -1;

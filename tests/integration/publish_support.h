@@ -33,7 +33,7 @@ inline int64_t wall_now_ms() {
 
 // The publishing socket of a daemon started with the default server.unix.
 inline std::string socket_path(const DaemonProcess& d) {
-    return d.dir().path() + "/data/ringcast.sock";
+    return d.data_dir() + "/ringcast.sock";
 }
 
 // A reply line parsed; a null Json (and a failed expectation in the caller's
