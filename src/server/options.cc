@@ -39,7 +39,10 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files,
     o.history.max_age_ms = cfg.history_max_age_ms;
     o.history.max_total_bytes = cfg.history_max_total_bytes;
 
-    o.transport.max_queue_bytes = cfg.max_queue;
+    o.transport.queue.hard = cfg.max_queue;
+    o.transport.queue.soft = cfg.queue_limit;
+    o.transport.queue.policy =
+        cfg.slow_reader == "disconnect" ? SlowReaderPolicy::disconnect : SlowReaderPolicy::drop;
     o.transport.write_timeout_ms = uint32_t(cfg.write_timeout_ms);
     // Each send yields one completion; half the CQ leaves room for receives,
     // accepts and closes arriving in the same batch.
