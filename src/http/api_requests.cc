@@ -1,4 +1,4 @@
-// HttpServer, part 3 of 3: POST /api/publish and GET /api/stats, answered once
+// HttpServer, part 3 of 4: POST /api/publish and GET /api/stats, answered once
 // every shard (and, for publishes, the limiter) has replied.
 #include "http/http_server.h"
 

@@ -34,6 +34,23 @@ struct RefusalStats {
     uint64_t unavailable = 0;   // 503
 };
 
+// Events a shard's streams lost in their output queues, one per recipient
+// (FEATURES B6, B7). Counted by the protocol layer, which knows what a frame is;
+// the transport's policy decides (net/queue_policy.h).
+struct QueueLossStats {
+    uint64_t events_dropped = 0;  // dropped to make room for a slow reader
+    uint64_t events_expired = 0;  // ttl passed while queued: removed, never written
+};
+
+// One channel as one shard sees it.
+struct ChannelFigures {
+    std::string name;
+    uint64_t subscribers = 0;
+    uint64_t dropped = 0;
+    uint64_t expired = 0;
+    uint64_t slow_disconnects = 0;
+};
+
 struct ShardSnapshot {
     unsigned shard = 0;
     uint64_t sockets = 0;  // every connection, streams and API requests alike
@@ -43,7 +60,8 @@ struct ShardSnapshot {
     HubStats hub;
     TransportStats transport;
     RefusalStats refused;
-    std::vector<std::pair<std::string, uint64_t>> channels;  // name -> local subscribers
+    QueueLossStats losses;
+    std::vector<ChannelFigures> channels;
     std::vector<std::pair<std::string, uint64_t>> users;     // user -> local streams
 };
 
@@ -82,6 +100,8 @@ public:
     }
     // Who describes streams (their users); none: no per-user figures.
     void set_catalog(const StreamCatalog* catalog) { _catalog = catalog; }
+    // Where this shard's queue losses are counted (the HTTP side).
+    void set_queue_losses(const QueueLossStats* losses) { _losses = losses; }
 
     // Starts a collection; the collector owns `r` and deletes it after done().
     void collect(StatsRequest* r);
@@ -99,6 +119,7 @@ private:
     const RefusalStats* _refused = nullptr;
     const RefusalStats* _more_refused = nullptr;
     const StreamCatalog* _catalog = nullptr;
+    const QueueLossStats* _losses = nullptr;
 };
 
 // {"totalConnections": ..., "channels": {...}, "shards": [...], ...}

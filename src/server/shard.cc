@@ -26,6 +26,7 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
                kPublish) {
     _stats.set_stream_counter(&_http.stream_count());
     _stats.set_refusals(&_http.refusals(), &_publish.refusals());
+    _stats.set_queue_losses(&_http.queue_losses());
     _stats.set_catalog(&_http);
     _directory.set_catalog(&_http);
     _transport.set_protocol(kHttp, _http);
