@@ -58,7 +58,8 @@ void OutQueue::push(LocalFrame* lf, OutChunkPool& pool) {
         _min_priority = lf->frame->priority();
 }
 
-unsigned OutQueue::gather(iovec* iov, unsigned max, size_t* total, int64_t now_wall_ms) const {
+unsigned OutQueue::gather(iovec* iov, unsigned max, size_t* total, int64_t now_wall_ms,
+                          size_t max_bytes) const {
     unsigned n = 0;
     size_t sum = 0;
     const OutChunk* c = _head;
@@ -70,7 +71,7 @@ unsigned OutQueue::gather(iovec* iov, unsigned max, size_t* total, int64_t now_w
             idx = 0;
         }
         const SharedFrame* f = c->items[idx++]->frame;
-        if (n > 0 && f->expired(now_wall_ms)) break;  // removed at the front, next send
+        if (n > 0 && (f->expired(now_wall_ms) || sum + f->size() > max_bytes)) break;
         iov[n].iov_base = const_cast<char*>(f->data() + offset);
         iov[n].iov_len = f->size() - offset;
         sum += iov[n].iov_len;

@@ -73,15 +73,17 @@ public:
     // Fills up to max iovecs with the unsent bytes, starting at the first frame,
     // and stops before any later frame that has expired at now_wall_ms: it is not
     // written, and take_expired_front() removes it once the frames before it are
-    // gone. The first frame is gathered whatever its expiry (the caller removes an
-    // expired one first; a partially written one must be finished). Returns how
-    // many were filled; *total gets their byte count.
+    // gone. It also stops before a frame that would take the total past
+    // max_bytes. The first frame is gathered whatever its expiry or size (the
+    // caller removes an expired one first; a partially written one must be
+    // finished). Returns how many were filled; *total gets their byte count.
     //
     // Why stop instead of skipping: skipping would need the queue compacted
     // around the hole, or a second send list. Stopping costs one load and branch
     // per gathered frame (the expiry sits beside the size in the frame header),
     // and only a queue that holds an expired frame pays an extra send.
-    unsigned gather(iovec* iov, unsigned max, size_t* total, int64_t now_wall_ms) const;
+    unsigned gather(iovec* iov, unsigned max, size_t* total, int64_t now_wall_ms,
+                    size_t max_bytes = SIZE_MAX) const;
 
     // The send just prepared covers the first n frames (what gather() returned).
     void set_in_flight(unsigned n) { _in_flight = uint8_t(n); }
@@ -107,6 +109,10 @@ public:
     // into out->dropped, in queue order. O(count()).
     void shed(uint64_t target, uint64_t limit, int64_t now_wall_ms, RemovedFrames* out,
               OutChunkPool& pool);
+
+    // Whether the first frame went out in part: the last send was cut short (the
+    // socket filled up) and the rest of that frame is still to go.
+    bool partially_written() const { return _offset > 0; }
 
     // A lower bound of the priorities of the frames queued that are not kept
     // (kKeepPriority when there are none): a frame below it is the lowest of all.

@@ -10,17 +10,20 @@ bool holds(const std::vector<LocalFrame*>& v, LocalFrame* lf) {
 
 }  // namespace
 
-Admission admit_over_limit(OutQueue& q, LocalFrame* lf, const QueueLimits& limits,
+Admission admit_over_limit(OutQueue& q, LocalFrame* lf, const QueueLimits& limits, bool writing,
                            int64_t now_wall_ms, LocalFramePool& frames, OutChunkPool& chunks,
                            RemovedFrames* removed) {
     const SharedFrame* f = lf->frame;
-    if (q.empty() && f->size() <= limits.hard) {
+    const bool over_hard = q.bytes() + f->size() > limits.hard;
+    if (!writing) {
+        // Not behind: the socket takes what we write. Only the hard limit holds.
+        if (over_hard) return Admission::overflow;
         frames.add_user(lf);
         q.push(lf, chunks);
         return Admission::queued;
     }
     if (limits.policy == SlowReaderPolicy::disconnect)
-        return q.bytes() + f->size() > limits.hard ? Admission::overflow : Admission::disconnect;
+        return over_hard ? Admission::overflow : Admission::disconnect;
 
     frames.add_user(lf);
     if (!f->keep() && f->priority() < q.min_priority()) {

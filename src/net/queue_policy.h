@@ -1,14 +1,22 @@
 #pragma once
 // What becomes of a frame that would take a connection's output queue past its
-// soft limit (delivery.queue_limit): the slow-reader policy, kept apart from the
-// transport so that every rule is unit-tested without a ring.
+// limits: the slow-reader policy, kept apart from the transport so that every rule
+// is unit-tested without a ring.
 //
-// Two limits. Past the soft one the policy applies: "disconnect" closes the
-// connection; "drop" makes room by dropping queued frames that are not being
-// written, lowest priority first, oldest first within a priority (the newcomer
-// is a candidate too), never frames marked keep (responses, the handshake).
-// Past the hard one (delivery.max_queue) the connection is closed whatever the
-// policy: with "drop" that happens only when what may not be dropped (frames in
+// Who is slow. A reader is behind when its socket is full: a write of ours is
+// still pending in the kernel, or the last one was cut short (a send to a socket
+// with room completes at once and in full, in the same loop turn). Only then does
+// the soft limit (delivery.queue_limit) apply.
+// A reader that keeps up may still see a burst queued within one turn (sends
+// start at the end of the turn): that is bounded by the hard limit only, so a
+// publish burst larger than queue_limit costs a fast reader nothing.
+//
+// Past the soft limit the policy applies: "disconnect" closes the connection;
+// "drop" makes room by dropping queued frames that are not being written, lowest
+// priority first, oldest first within a priority (the newcomer is a candidate
+// too), never frames marked keep (responses, the handshake). Past the hard limit
+// (delivery.max_queue) the connection is closed whatever the policy: with "drop"
+// and a full socket that happens only when what may not be dropped (frames in
 // flight, kept frames) is that large by itself.
 //
 // Hysteresis: when "drop" compacts a queue it drops down to 3/4 of the soft
@@ -46,12 +54,11 @@ enum class Admission : uint8_t {
 };
 
 // For a frame Connection::queue_frame() refused as over_limit (against
-// limits.soft). May queue lf and remove frames into *removed, each still holding
-// the queue's user (lf among them when it was not kept): the caller reports them,
-// then calls release_removed(). A frame arriving at an empty queue is always
-// queued if it fits under the hard limit: a reader with nothing queued is not
-// behind, however large one event is.
-Admission admit_over_limit(OutQueue& q, LocalFrame* lf, const QueueLimits& limits,
+// limits.soft when `writing`, else limits.hard). `writing`: a send of ours is
+// pending in the kernel, so the reader is behind. May queue lf and remove frames
+// into *removed, each still holding the queue's user (lf among them when it was
+// not kept): the caller reports them, then calls release_removed().
+Admission admit_over_limit(OutQueue& q, LocalFrame* lf, const QueueLimits& limits, bool writing,
                            int64_t now_wall_ms, LocalFramePool& frames, OutChunkPool& chunks,
                            RemovedFrames* removed);
 

@@ -395,9 +395,11 @@ void Transport::on_recv(Connection& c, const io_uring_cqe& cqe) {
 // --- send ------------------------------------------------------------------------
 
 bool Transport::enqueue(Connection& c, LocalFrame* lf) {
-    // The common case is queue_frame() and mark_dirty(): one comparison against
-    // the soft limit. Everything about slow readers is behind over_limit.
-    switch (c.queue_frame(lf, _opts.queue.soft, _reactor.frames(), _chunks)) {
+    // The common case is queue_frame() and mark_dirty(): one comparison, against
+    // the soft limit if the reader is behind, else the hard one. Everything about
+    // slow readers is behind over_limit (net/queue_policy.h).
+    const uint64_t limit = socket_full(c) ? _opts.queue.soft : _opts.queue.hard;
+    switch (c.queue_frame(lf, limit, _reactor.frames(), _chunks)) {
         case Connection::QueueResult::queued: mark_dirty(c); return true;
         case Connection::QueueResult::not_open: return false;
         case Connection::QueueResult::over_limit: return enqueue_over_limit(c, lf);
@@ -407,8 +409,8 @@ bool Transport::enqueue(Connection& c, LocalFrame* lf) {
 
 bool Transport::enqueue_over_limit(Connection& c, LocalFrame* lf) {
     const uint64_t before = c._out.bytes() + lf->frame->size();
-    Admission a = admit_over_limit(c._out, lf, _opts.queue, wall_ms(), _reactor.frames(), _chunks,
-                                   &_removed);
+    Admission a = admit_over_limit(c._out, lf, _opts.queue, socket_full(c), wall_ms(),
+                                   _reactor.frames(), _chunks, &_removed);
     report_removed(c, lf);
     switch (a) {
         case Admission::queued: mark_dirty(c); return true;
@@ -483,9 +485,13 @@ void Transport::submit_send(Connection& c, int64_t now_wall_ms) {
             return;
         }
     }
+    // A send covers at most half the soft limit (beyond its first frame): the
+    // frames of a send in flight cannot be dropped, and a queue that is mostly
+    // one stuck send would leave the slow-reader policy nothing to drop but
+    // each newcomer.
     iovec iov[kMaxIov];
     size_t total = 0;
-    unsigned n = c._out.gather(iov, kMaxIov, &total, now_wall_ms);
+    unsigned n = c._out.gather(iov, kMaxIov, &total, now_wall_ms, _opts.queue.soft / 2);
     if (n == 0) return;
     io_uring_sqe* sqe = _reactor.ring().sqe();
     if (!sqe) {

@@ -218,6 +218,12 @@ private:
     ConnectionHandler& handler(const Connection& c) const { return *_protocols[c._protocol]; }
     void arm_recv(Connection& c);
     void on_recv(Connection& c, const io_uring_cqe& cqe);
+    // The reader is behind: a send of ours is pending in the kernel, or the last
+    // one was cut short (a send to a socket with room completes in full, within
+    // the turn). Only then does the soft limit apply.
+    static bool socket_full(const Connection& c) {
+        return c._send_inflight || c._out.partially_written();
+    }
     bool enqueue_over_limit(Connection& c, LocalFrame* lf);
     // Tells the handler about removed frames, then lets go of them.
     void report_removed(Connection& c, LocalFrame* incoming);

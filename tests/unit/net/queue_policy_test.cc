@@ -1,6 +1,7 @@
 // The slow-reader policy (net/queue_policy.h): what admit_over_limit() does with
-// a frame that would take a queue past its soft limit, under "drop" and
-// "disconnect", and that a fan-out can go on using a frame one queue refused.
+// a frame that would take a queue past its limits, for a reader whose socket is
+// full and for one that keeps up, under "drop" and "disconnect", and that a
+// fan-out can go on using a frame one queue refused.
 #include "net/queue_policy.h"
 
 #include <string>
@@ -26,15 +27,16 @@ struct Fixture {
     OutQueue q;
     RemovedFrames removed;
     QueueLimits limits{.soft = 1000, .hard = 4000, .policy = SlowReaderPolicy::drop};
+    bool writing = true;  // a send is pending: the socket is full, the reader behind
 
     // What Transport::enqueue() does: the fast path, else the policy.
     Admission offer(LocalFrame* lf) {
-        if (q.bytes() + lf->frame->size() <= limits.soft) {
+        if (q.bytes() + lf->frame->size() <= (writing ? limits.soft : limits.hard)) {
             lfp.add_user(lf);
             q.push(lf, chunks);
             return Admission::queued;
         }
-        Admission a = admit_over_limit(q, lf, limits, 0, lfp, chunks, &removed);
+        Admission a = admit_over_limit(q, lf, limits, writing, 0, lfp, chunks, &removed);
         dropped_log.push_back(labels_of(removed.dropped));
         walks += removed.compacted ? 1 : 0;
         release_removed(&removed, lf, lfp);
@@ -97,15 +99,33 @@ TEST(QueuePolicy, ARefusedFrameStaysUsableForTheRestOfTheFanOut) {
     other.clear(t.lfp, t.chunks);
 }
 
-TEST(QueuePolicy, AnEmptyQueueTakesAFrameLargerThanTheSoftLimit) {
+TEST(QueuePolicy, AReaderThatKeepsUpIsBoundByTheHardLimitOnly) {
     Fixture t;
-    EXPECT_EQ(t.offer("big", 5, 3000), Admission::queued) << "not behind: nothing queued";
-    EXPECT_EQ(t.q.bytes(), 3000u);
-    t.q.set_in_flight(1);  // being written
-    EXPECT_EQ(t.offer("next", 5), Admission::dropped) << "behind the big one, over the limit";
-    EXPECT_EQ(t.q.count(), 1u);
-    t.q.clear(t.lfp, t.chunks);
-    EXPECT_EQ(t.offer("huge", 5, 5000), Admission::dropped) << "past the hard limit, even alone";
+    t.writing = false;  // its last send completed: a burst within one turn is no lag
+    for (int i = 0; i < 40; ++i)
+        ASSERT_EQ(t.offer("e" + std::to_string(i), 1), Admission::queued) << i;
+    EXPECT_EQ(t.q.bytes(), 4000u);
+    EXPECT_TRUE(t.dropped_log.empty()) << "nothing dropped";
+    EXPECT_EQ(t.offer("over", 10), Admission::overflow) << "max_queue holds whatever the policy";
+    EXPECT_EQ(t.q.count(), 40u);
+
+    // Its socket fills up (a send stays pending): now it is behind, and the next
+    // frame compacts the queue down to 3/4 of the soft limit.
+    t.writing = true;
+    EXPECT_EQ(t.offer("next", 5), Admission::queued);
+    EXPECT_EQ(t.q.bytes(), 700u);
+    EXPECT_EQ(queued_labels(t.q).back(), "next");
+}
+
+TEST(QueuePolicy, AFrameInFlightStaysAndTheNewcomerGoesIfNothingElseCan) {
+    Fixture t;
+    t.writing = false;
+    EXPECT_EQ(t.offer("big", 5, 3000), Admission::queued);
+    t.q.set_in_flight(1);  // being written, and the socket is full
+    t.writing = true;
+    EXPECT_EQ(t.offer("next", 5), Admission::dropped);
+    EXPECT_EQ(t.dropped_log.back(), (Labels{"next"}));
+    EXPECT_EQ(queued_labels(t.q), (Labels{"big"}));
 }
 
 TEST(QueuePolicy, DisconnectClosesPastTheSoftLimitAndCountsTheHardOneApart) {
@@ -117,6 +137,9 @@ TEST(QueuePolicy, DisconnectClosesPastTheSoftLimitAndCountsTheHardOneApart) {
     EXPECT_EQ(t.q.count(), 10u) << "nothing dropped, nothing queued";
     t.limits.hard = 1000;
     EXPECT_EQ(t.offer("M", 5), Admission::overflow) << "past max_queue as well";
+    t.writing = false;
+    t.limits.hard = 4000;
+    EXPECT_EQ(t.offer("O", 5), Admission::queued) << "keeping up: not a slow reader";
 }
 
 TEST(QueuePolicy, DropClosesWhenWhatMayNotGoExceedsTheHardLimit) {
