@@ -1,5 +1,6 @@
 #include "net/out_queue.h"
 
+#include <algorithm>
 #include <cassert>
 
 namespace ringcast {
@@ -54,8 +55,8 @@ void OutQueue::push(LocalFrame* lf, OutChunkPool& pool) {
     _tail->items[_tail_idx++] = lf;
     ++_count;
     _bytes += lf->frame->size();
-    if (!lf->frame->keep() && lf->frame->priority() < _min_priority)
-        _min_priority = lf->frame->priority();
+    // Kept frames have the highest priority value, so they never lower the bound.
+    _min_priority = std::min(_min_priority, lf->frame->priority());
 }
 
 unsigned OutQueue::gather(iovec* iov, unsigned max, size_t* total, int64_t now_wall_ms,
@@ -82,7 +83,9 @@ unsigned OutQueue::gather(iovec* iov, unsigned max, size_t* total, int64_t now_w
     return n;
 }
 
-LocalFrame* OutQueue::unlink_front(OutChunkPool& pool) {
+// Inlined by force: it is the per-frame step of consume(), on every completed
+// send, and a call there measurably slows BM_FanoutQueue's drain.
+[[gnu::always_inline]] inline LocalFrame* OutQueue::unlink_front(OutChunkPool& pool) {
     LocalFrame* lf = front();
     ++_head_idx;
     --_count;
@@ -133,10 +136,24 @@ void OutQueue::consume(size_t n, LocalFramePool& frames, OutChunkPool& pool) {
 }
 
 void OutQueue::clear(LocalFramePool& frames, OutChunkPool& pool) {
-    while (_count > 0)
-        pop_front(frames, pool);
+    // Chunk by chunk: no per-frame bookkeeping for a queue that goes away whole.
+    unsigned idx = _head_idx;
+    for (OutChunk* c = _head; c;) {
+        unsigned end = c == _tail ? _tail_idx : OutChunk::kItems;
+        for (; idx < end; ++idx)
+            frames.drop_user(c->items[idx]);
+        OutChunk* next = c->next;
+        pool.put(c);
+        c = next;
+        idx = 0;
+    }
+    _head = _tail = nullptr;
+    _head_idx = _tail_idx = 0;
+    _count = 0;
+    _offset = 0;
     _bytes = 0;
     _in_flight = 0;
+    _min_priority = SharedFrame::kKeepPriority;
 }
 
 }  // namespace ringcast
