@@ -111,6 +111,7 @@ struct TransportStats {
 class Transport {
 public:
     static constexpr unsigned kMaxIov = 64;
+    static_assert(kMaxIov <= 255, "OutQueue counts the frames of a send in one byte");
 
     static constexpr unsigned kMaxProtocols = 4;
 
