@@ -120,10 +120,10 @@ private:
     // a frame's expiry while gathering it costs no extra miss. The two bytes after
     // _kind are free; the expiry is 8-aligned at 24.
     std::atomic<uint32_t> _refs{1};
-    uint32_t _base = 0;      // where the bytes start, relative to this
-    uint32_t _capacity = 0;  // bytes allocated after the object
-    uint32_t _offset = 0;    // start of the wire view inside the bytes
-    uint32_t _size = 0;      // length of the wire view
+    uint32_t _base = 0;                 // where the bytes start, relative to this
+    uint32_t _capacity = 0;             // bytes allocated after the object
+    uint32_t _offset = 0;               // start of the wire view inside the bytes
+    uint32_t _size = 0;                 // length of the wire view
     uint8_t _priority = kKeepPriority;  // 0..10, or kKeepPriority: never dropped
     uint8_t _kind = kPlainKind;
     int64_t _expires_at_ms = 0;  // wall clock; 0: never

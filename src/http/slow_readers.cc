@@ -61,10 +61,10 @@ void HttpServer::on_frames_dropped(Connection& c, std::span<LocalFrame* const> f
     }
     std::string what;
     if (events)
-        what = fmt::format("{} event{} ({} {})", events, events == 1 ? "" : "s",
-                           lowest == highest ? "priority" : "priorities",
-                           lowest == highest ? fmt::format("{}", lowest)
-                                             : fmt::format("{}–{}", lowest, highest));
+        what = fmt::format(
+            "{} event{} ({} {})", events, events == 1 ? "" : "s",
+            lowest == highest ? "priority" : "priorities",
+            lowest == highest ? fmt::format("{}", lowest) : fmt::format("{}–{}", lowest, highest));
     if (others)
         what += fmt::format("{}{} heartbeat{}", what.empty() ? "" : " and ", others,
                             others == 1 ? "" : "s");

@@ -108,8 +108,7 @@ void OutQueue::pop_front(LocalFramePool& frames, OutChunkPool& pool) {
     frames.drop_user(unlink_front(pool));
 }
 
-uint64_t OutQueue::take_expired_front(int64_t now_wall_ms, RemovedFrames* out,
-                                      OutChunkPool& pool) {
+uint64_t OutQueue::take_expired_front(int64_t now_wall_ms, RemovedFrames* out, OutChunkPool& pool) {
     uint64_t freed = 0;
     while (front_expired(now_wall_ms)) {
         uint32_t size = front()->frame->size();

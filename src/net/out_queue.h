@@ -139,8 +139,8 @@ private:
     uint16_t _head_idx = 0;  // first unsent item in _head
     uint16_t _tail_idx = 0;  // next free item in _tail
     uint32_t _count = 0;
-    uint32_t _offset = 0;     // bytes of front() already sent
-    uint8_t _in_flight = 0;   // frames from the front the send in flight covers (<= 255)
+    uint32_t _offset = 0;    // bytes of front() already sent
+    uint8_t _in_flight = 0;  // frames from the front the send in flight covers (<= 255)
     uint8_t _min_priority = SharedFrame::kKeepPriority;
     uint64_t _bytes = 0;
 };

@@ -43,8 +43,8 @@ struct ShedPlan {
 // That never changes the fate of the newest: when the first phase ends above
 // `target` it has dropped whole priorities, exactly.
 ShedPlan plan_shed(const uint64_t (&by_priority)[kLevels], bool newest_droppable,
-                   unsigned newest_priority, uint64_t newest_bytes, uint64_t bytes,
-                   uint64_t target, uint64_t limit) {
+                   unsigned newest_priority, uint64_t newest_bytes, uint64_t bytes, uint64_t target,
+                   uint64_t limit) {
     ShedPlan p;
     auto take = [&](unsigned level, uint64_t floor) {
         if (bytes <= floor) return;

@@ -101,10 +101,10 @@ struct TransportStats {
     uint64_t send_frames = 0;
     uint64_t bytes_sent = 0;
     uint64_t short_sends = 0;
-    uint64_t dropped_slow = 0;     // queue over queue.hard (delivery.max_queue)
+    uint64_t dropped_slow = 0;      // queue over queue.hard (delivery.max_queue)
     uint64_t slow_disconnects = 0;  // over queue.soft with policy disconnect
-    uint64_t dropped_stalled = 0;  // a send pending longer than write_timeout
-    uint64_t recv_starved = 0;     // -ENOBUFS: provided buffers ran out
+    uint64_t dropped_stalled = 0;   // a send pending longer than write_timeout
+    uint64_t recv_starved = 0;      // -ENOBUFS: provided buffers ran out
     uint64_t accept_errors = 0;
 };
 

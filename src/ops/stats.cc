@@ -48,8 +48,8 @@ ShardSnapshot* StatsCollector::snapshot() const {
     if (_losses) s->losses = *_losses;
     _index.for_each([&](const Channel& ch) {
         if (ch.subscribers.empty() && !ch.dropped && !ch.expired && !ch.slow_disconnects) return;
-        s->channels.push_back(ChannelFigures{ch.name, ch.subscribers.size(), ch.dropped,
-                                             ch.expired, ch.slow_disconnects});
+        s->channels.push_back(ChannelFigures{ch.name, ch.subscribers.size(), ch.dropped, ch.expired,
+                                             ch.slow_disconnects});
     });
     if (_catalog) {
         std::map<std::string, uint64_t, std::less<>> users;

@@ -62,7 +62,7 @@ struct ShardSnapshot {
     RefusalStats refused;
     QueueLossStats losses;
     std::vector<ChannelFigures> channels;
-    std::vector<std::pair<std::string, uint64_t>> users;     // user -> local streams
+    std::vector<std::pair<std::string, uint64_t>> users;  // user -> local streams
 };
 
 struct StatsRequest {

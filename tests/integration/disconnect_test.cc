@@ -196,9 +196,10 @@ void expect_stuck_reader_dropped(const std::string& config, const char* dropped_
 // max_queue closes a connection whatever the policy; with queue_limit at the same
 // value and slow_reader = "disconnect" nothing is dropped first.
 TEST(SlowReader, DroppedWhenItsQueueExceedsMaxQueue) {
-    expect_stuck_reader_dropped("[delivery]\nmax_queue = \"256KiB\"\nqueue_limit = \"256KiB\"\n"
-                                "slow_reader = \"disconnect\"\nwrite_timeout = \"60s\"\n",
-                                "droppedSlowReaders", "droppedStalledWriters");
+    expect_stuck_reader_dropped(
+        "[delivery]\nmax_queue = \"256KiB\"\nqueue_limit = \"256KiB\"\n"
+        "slow_reader = \"disconnect\"\nwrite_timeout = \"60s\"\n",
+        "droppedSlowReaders", "droppedStalledWriters");
 }
 
 TEST(SlowReader, DroppedWhenAWriteStallsPastWriteTimeout) {

@@ -57,11 +57,11 @@ public:
             for (int k = 0; k < n; ++k) {
                 int id = ++_published;
                 const std::string padding(pad_of ? pad_of(id) : pad, 'x');
-                lines += publish_line(std::to_string(id), _channel, "tick",
-                                      "{\"n\":" + std::to_string(id) + ",\"pad\":\"" + padding +
-                                          "\"}",
-                                      extra(id)) +
-                         "\n";
+                lines +=
+                    publish_line(std::to_string(id), _channel, "tick",
+                                 "{\"n\":" + std::to_string(id) + ",\"pad\":\"" + padding + "\"}",
+                                 extra(id)) +
+                    "\n";
             }
             std::string why;
             auto replies = exchange(pub, lines, size_t(n), Deadline(10s), &why);
@@ -188,8 +188,8 @@ TEST(SlowReader, DropLosesLowPriorityEventsOnlyAndEveryoneElseGetsEverything) {
         << (t.fleet[t.stalled].data_events().empty()
                 ? -1
                 : number_of(*t.fleet[t.stalled].data_events().back()))
-        << " of " << total << "; " << t.fleet.problems() << " queued "
-        << t.stalled_queued() << " dropped " << t.stats()["eventsDropped"].as_int();
+        << " of " << total << "; " << t.fleet.problems() << " queued " << t.stalled_queued()
+        << " dropped " << t.stats()["eventsDropped"].as_int();
     auto evs = t.fleet[t.stalled].data_events();
     std::set<int> seen;
     uint64_t previous = 0;
@@ -208,9 +208,10 @@ TEST(SlowReader, DropLosesLowPriorityEventsOnlyAndEveryoneElseGetsEverything) {
     EXPECT_EQ(int64_t(seen.size()) + dropped, total)
         << "every event it did not get is counted as dropped, exactly";
     EXPECT_FALSE(t.fleet[t.stalled].ended);
-    std::printf("[   info   ] %d events, %lld dropped for the stalled stream, %d priority-9 kept; "
-                "its queue peaked at %lld bytes\n",
-                total, static_cast<long long>(dropped), nines, static_cast<long long>(max_queued));
+    std::printf(
+        "[   info   ] %d events, %lld dropped for the stalled stream, %d priority-9 kept; "
+        "its queue peaked at %lld bytes\n",
+        total, static_cast<long long>(dropped), nines, static_cast<long long>(max_queued));
 }
 
 TEST(SlowReader, DisconnectClosesTheReaderPastQueueLimitAndCountsIt) {
@@ -222,7 +223,8 @@ TEST(SlowReader, DisconnectClosesTheReaderPastQueueLimitAndCountsIt) {
     Json s;
     Deadline give_up(30s);
     while (!give_up.expired() && t.published() < 20'000) {
-        ASSERT_NO_FATAL_FAILURE(t.publish(100, [](int) { return std::string(); }, 2000));
+        ASSERT_NO_FATAL_FAILURE(t.publish(
+            100, [](int) { return std::string(); }, 2000));
         s = t.stats();
         if (s["slowReaderDisconnects"].as_int() > 0) break;
     }
@@ -254,7 +256,8 @@ TEST(SlowReader, AnEventWhoseTtlPassesInTheQueueIsNeverWritten) {
     // follows waits in its queue.
     Deadline fill(20s);
     while (t.stalled_queued() < 200 * 1024 && !fill.expired())
-        ASSERT_NO_FATAL_FAILURE(t.publish(100, [](int) { return std::string(); }, 1000));
+        ASSERT_NO_FATAL_FAILURE(t.publish(
+            100, [](int) { return std::string(); }, 1000));
     ASSERT_GE(t.stalled_queued(), 200 * 1024) << "the stalled stream's queue did not fill";
     const int fillers = t.published();
 

@@ -2,8 +2,6 @@
 // first, oldest first within a priority, the newcomer a candidate), which never do
 // (kept frames, frames in flight, a partly written first frame), that the rest
 // keep their order, and that bytes, counts and chunks stay exact.
-#include "net/out_queue.h"
-
 #include <algorithm>
 #include <map>
 #include <set>
@@ -12,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "net/out_queue.h"
 #include "support/frames.h"
 #include "support/random.h"
 
@@ -296,9 +295,8 @@ TEST(OutQueueShed, RandomQueuesFollowTheRules) {
         std::vector<size_t> order;
         for (size_t i = fixed; i < items.size(); ++i)
             if (items[i].priority != kKeep && !items[i].expired) order.push_back(i);
-        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-            return items[a].priority < items[b].priority;
-        });
+        std::stable_sort(order.begin(), order.end(),
+                         [&](size_t a, size_t b) { return items[a].priority < items[b].priority; });
         bool seen_kept = false;
         for (size_t i : order) {
             bool gone = dropped.count(items[i].label) > 0;

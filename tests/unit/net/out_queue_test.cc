@@ -1,8 +1,8 @@
 // OutQueue: a connection's frames, written out by a simulated socket that takes
-// arbitrary short writes, and frames whose expiry passes while they wait. What reaches the "socket" must be exactly the frames'
-// bytes in order; every LocalFrame user the queue holds must be dropped exactly
-// once (observed through the pool's live() count and the frames' shared
-// reference counts, with the test holding one reference of its own).
+// arbitrary short writes, and frames whose expiry passes while they wait. What reaches the "socket"
+// must be exactly the frames' bytes in order; every LocalFrame user the queue holds must be dropped
+// exactly once (observed through the pool's live() count and the frames' shared reference counts,
+// with the test holding one reference of its own).
 #include "net/out_queue.h"
 
 #include <string>

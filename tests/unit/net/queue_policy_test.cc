@@ -189,11 +189,11 @@ TEST(QueuePolicy, HysteresisAmortisesCompactions) {
     // most once per priority per fill. Measured: far fewer.
     ASSERT_GT(t.walks, 0);
     double events_per_walk = double(kEvents) / t.walks;
-    EXPECT_GE(events_per_walk, 25.0) << t.walks << " walks for " << decisions
-                                     << " events over the limit";
+    EXPECT_GE(events_per_walk, 25.0)
+        << t.walks << " walks for " << decisions << " events over the limit";
     RecordProperty("events_per_walk", std::to_string(events_per_walk));
-    std::printf("[   info   ] %d walks, %d events over the limit, %.1f events per walk\n",
-                t.walks, decisions, events_per_walk);
+    std::printf("[   info   ] %d walks, %d events over the limit, %.1f events per walk\n", t.walks,
+                decisions, events_per_walk);
 }
 
 // Priorities all equal (the common case: everything 5): every walk reaches the
