@@ -115,10 +115,11 @@ protected:
 private:
     const char* storage() const { return reinterpret_cast<const char*>(this) + _base; }
 
-    // 32 bytes. What a send reads (offset, size, expiry) shares the object's one
-    // cache line with what the queue's drop policy reads (priority), so checking
-    // a frame's expiry while gathering it costs no extra miss. The two bytes after
-    // _kind are free; the expiry is 8-aligned at 24.
+    // 32 bytes (was 20): the delivery fields sit right after the offset and size
+    // that a send reads anyway, within the same 32 bytes, so checking a frame's
+    // expiry while gathering it, or its priority while queueing it, touches no
+    // other memory. The two bytes after _kind are free; the expiry is 8-aligned
+    // at 24.
     std::atomic<uint32_t> _refs{1};
     uint32_t _base = 0;                 // where the bytes start, relative to this
     uint32_t _capacity = 0;             // bytes allocated after the object
