@@ -203,6 +203,12 @@ std::vector<Key> base_schema(Config& c) {
          }},
         {"delivery.max_queue",
          [&c](auto& n, auto* e) { return want_size(n, &c.max_queue, 4096, 16 * GiB, e); }},
+        {"delivery.queue_limit",
+         [&c](auto& n, auto* e) { return want_size(n, &c.queue_limit, 4096, 16 * GiB, e); }},
+        {"delivery.slow_reader",
+         [&c](auto& n, auto* e) {
+             return want_one_of(n, &c.slow_reader, {"drop", "disconnect"}, e);
+         }},
         {"delivery.write_timeout",
          [&c](auto& n, auto* e) { return want_duration(n, &c.write_timeout_ms, 100, e); }},
         {"engine.sq_entries",

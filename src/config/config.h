@@ -118,7 +118,9 @@ struct Config {
     uint64_t store_flush_interval_ms = 0;
     uint64_t store_max_pending = 0;
     // [delivery]
-    uint64_t max_queue = 0;
+    uint64_t max_queue = 0;    // hard limit: past it a connection is closed
+    uint64_t queue_limit = 0;  // soft limit: past it slow_reader applies; <= max_queue
+    std::string slow_reader;   // "drop" or "disconnect"
     uint64_t write_timeout_ms = 0;
     // [engine]
     uint32_t sq_entries = 0;

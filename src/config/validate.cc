@@ -263,6 +263,14 @@ bool validate_config(const Config& cfg, std::string* error) {
     if (cfg.heartbeat_interval_ms < kMinHeartbeatMs)
         return fail(error, fmt::format("sse.heartbeat_interval = {} ms must be at least {} ms",
                                        cfg.heartbeat_interval_ms, kMinHeartbeatMs));
+    if (cfg.queue_limit > cfg.max_queue)
+        return fail(error,
+                    fmt::format("delivery.queue_limit ({} bytes) is larger than "
+                                "delivery.max_queue ({} bytes): the slow-reader policy applies "
+                                "past queue_limit, and max_queue closes the connection, so "
+                                "queue_limit must not exceed max_queue; lower queue_limit or "
+                                "raise max_queue",
+                                cfg.queue_limit, cfg.max_queue));
     return validate_channels(cfg.default_channels, cfg, "sse.default_channels", error) &&
            validate_auth(cfg, error) && validate_publish_and_cors(cfg, error) &&
            validate_endpoints(cfg, error) && validate_store(cfg, error);

@@ -1,4 +1,4 @@
-// HttpServer, part 3 of 3: POST /api/publish, POST /api/invalidate and GET
+// HttpServer, part 3 of 4: POST /api/publish, POST /api/invalidate and GET
 // /api/stats, answered once every shard (for publishes, the limiter too; for
 // invalidations, the log shard) has replied.
 #include "http/http_server.h"

@@ -1,6 +1,6 @@
-// HttpServer, part 1 of 3: connections, reading and parsing requests, routing,
+// HttpServer, part 1 of 4: connections, reading and parsing requests, routing,
 // replies and the connection lifecycle. SSE streams are in sse_streams.cc,
-// publish and stats in api_requests.cc.
+// publish and stats in api_requests.cc, what slow readers lose in slow_readers.cc.
 #include "http/http_server.h"
 
 #include <strings.h>

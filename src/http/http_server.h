@@ -104,6 +104,10 @@ public:
     void on_peer_eof(Connection& c) override;
     void on_deadline(Connection& c, uint64_t now_ms) override;
     void on_closed(Connection& c) override;
+    // What slow readers lose (slow_readers.cc).
+    void on_frames_dropped(Connection& c, std::span<LocalFrame* const> frames,
+                           DropReason why) override;
+    void on_slow_reader_closed(Connection& c, SlowReaderClose why, uint64_t queued) override;
 
     // Graceful shutdown: new requests get 503, streams are flushed and closed.
     void begin_shutdown();
@@ -115,6 +119,7 @@ public:
     const uint64_t& stream_count() const { return _streams; }
     const RefusalStats& refusals() const { return _refused; }
     const CatchUpStats& catch_ups() const { return _resume_stats; }
+    const QueueLossStats& queue_losses() const { return _losses; }
 
 private:
     void process_input(HttpConnection& c, const char* data, size_t len);
@@ -171,6 +176,7 @@ private:
     uint64_t _streams = 0;
     RefusalStats _refused;
     CatchUpStats _resume_stats;
+    QueueLossStats _losses;
     bool _shutting_down = false;
     LocalFrame* _heartbeat = nullptr;  // shared by every stream whose beat falls in the same ms
     int64_t _heartbeat_ms = -1;

@@ -1,4 +1,4 @@
-// HttpServer, part 2 of 3: SSE streams: admission, the limiter round trip,
+// HttpServer, part 2 of 4: SSE streams: admission, the limiter round trip,
 // the stream's first bytes, heartbeats and deadlines. (http_server.cc holds the
 // connection plumbing and request dispatch, api_requests.cc publish and stats.)
 #include "http/http_server.h"
@@ -361,7 +361,8 @@ LocalFrame* HttpServer::heartbeat_frame() {
         w.begin_object().key("timestamp").value(now).key("status").value("alive").end_object();
         bytes = sse_event({}, "heartbeat", data);
     }
-    _heartbeat = frames.wrap(SharedFrame::copy_of(bytes));
+    // Priority 0: the first thing a slow reader loses (the next beat replaces it).
+    _heartbeat = frames.wrap(SharedFrame::copy_of(bytes, 0));
     frames.add_user(_heartbeat);  // the server's own hold, dropped when replaced
     _heartbeat_ms = now;
     return _heartbeat;

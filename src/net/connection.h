@@ -27,7 +27,9 @@ public:
 
     // Appends a frame to the output queue; the queue becomes one of lf's users.
     // Pure bookkeeping: sending is the transport's job. This is the whole
-    // per-recipient cost of a fan-out.
+    // per-recipient cost of a fan-out. over_limit (queueing nothing) when the queue
+    // would hold more than max_bytes: the transport's slow-reader policy takes it
+    // from there (net/queue_policy.h).
     QueueResult queue_frame(LocalFrame* lf, uint64_t max_bytes, LocalFramePool& frames,
                             OutChunkPool& chunks) {
         // A close requested this turn takes effect at the end of the turn; until

@@ -1,5 +1,6 @@
 #include "net/out_queue.h"
 
+#include <algorithm>
 #include <cassert>
 
 namespace ringcast {
@@ -54,9 +55,12 @@ void OutQueue::push(LocalFrame* lf, OutChunkPool& pool) {
     _tail->items[_tail_idx++] = lf;
     ++_count;
     _bytes += lf->frame->size();
+    // Kept frames have the highest priority value, so they never lower the bound.
+    _min_priority = std::min(_min_priority, lf->frame->priority());
 }
 
-unsigned OutQueue::gather(iovec* iov, unsigned max, size_t* total) const {
+unsigned OutQueue::gather(iovec* iov, unsigned max, size_t* total, int64_t now_wall_ms,
+                          size_t max_bytes) const {
     unsigned n = 0;
     size_t sum = 0;
     const OutChunk* c = _head;
@@ -68,6 +72,7 @@ unsigned OutQueue::gather(iovec* iov, unsigned max, size_t* total) const {
             idx = 0;
         }
         const SharedFrame* f = c->items[idx++]->frame;
+        if (n > 0 && (f->expired(now_wall_ms) || sum + f->size() > max_bytes)) break;
         iov[n].iov_base = const_cast<char*>(f->data() + offset);
         iov[n].iov_len = f->size() - offset;
         sum += iov[n].iov_len;
@@ -78,8 +83,10 @@ unsigned OutQueue::gather(iovec* iov, unsigned max, size_t* total) const {
     return n;
 }
 
-void OutQueue::pop_front(LocalFramePool& frames, OutChunkPool& pool) {
-    frames.drop_user(front());
+// Inlined by force: it is the per-frame step of consume(), on every completed
+// send, and a call there measurably slows BM_FanoutQueue's drain.
+[[gnu::always_inline]] inline LocalFrame* OutQueue::unlink_front(OutChunkPool& pool) {
+    LocalFrame* lf = front();
     ++_head_idx;
     --_count;
     _offset = 0;
@@ -87,16 +94,34 @@ void OutQueue::pop_front(LocalFramePool& frames, OutChunkPool& pool) {
         pool.put(_head);
         _head = _tail = nullptr;
         _head_idx = _tail_idx = 0;
+        _min_priority = SharedFrame::kKeepPriority;
     } else if (_head_idx == OutChunk::kItems) {
         OutChunk* next = _head->next;
         pool.put(_head);
         _head = next;
         _head_idx = 0;
     }
+    return lf;
+}
+
+void OutQueue::pop_front(LocalFramePool& frames, OutChunkPool& pool) {
+    frames.drop_user(unlink_front(pool));
+}
+
+uint64_t OutQueue::take_expired_front(int64_t now_wall_ms, RemovedFrames* out, OutChunkPool& pool) {
+    uint64_t freed = 0;
+    while (front_expired(now_wall_ms)) {
+        uint32_t size = front()->frame->size();
+        out->expired.push_back(unlink_front(pool));
+        _bytes -= size;
+        freed += size;
+    }
+    return freed;
 }
 
 void OutQueue::consume(size_t n, LocalFramePool& frames, OutChunkPool& pool) {
     assert(n <= _bytes);
+    _in_flight = 0;  // the send completed: the kernel is done with its iovecs
     _bytes -= n;
     while (n > 0) {
         uint32_t left = front()->frame->size() - _offset;
@@ -110,9 +135,24 @@ void OutQueue::consume(size_t n, LocalFramePool& frames, OutChunkPool& pool) {
 }
 
 void OutQueue::clear(LocalFramePool& frames, OutChunkPool& pool) {
-    while (_count > 0)
-        pop_front(frames, pool);
+    // Chunk by chunk: no per-frame bookkeeping for a queue that goes away whole.
+    unsigned idx = _head_idx;
+    for (OutChunk* c = _head; c;) {
+        unsigned end = c == _tail ? _tail_idx : OutChunk::kItems;
+        for (; idx < end; ++idx)
+            frames.drop_user(c->items[idx]);
+        OutChunk* next = c->next;
+        pool.put(c);
+        c = next;
+        idx = 0;
+    }
+    _head = _tail = nullptr;
+    _head_idx = _tail_idx = 0;
+    _count = 0;
+    _offset = 0;
     _bytes = 0;
+    _in_flight = 0;
+    _min_priority = SharedFrame::kKeepPriority;
 }
 
 }  // namespace ringcast

@@ -395,17 +395,52 @@ void Transport::on_recv(Connection& c, const io_uring_cqe& cqe) {
 // --- send ------------------------------------------------------------------------
 
 bool Transport::enqueue(Connection& c, LocalFrame* lf) {
-    switch (c.queue_frame(lf, _opts.max_queue_bytes, _reactor.frames(), _chunks)) {
+    // The common case is queue_frame() and mark_dirty(): one comparison, against
+    // the soft limit if the reader is behind, else the hard one. Everything about
+    // slow readers is behind over_limit (net/queue_policy.h).
+    const uint64_t limit = socket_full(c) ? _opts.queue.soft : _opts.queue.hard;
+    switch (c.queue_frame(lf, limit, _reactor.frames(), _chunks)) {
         case Connection::QueueResult::queued: mark_dirty(c); return true;
         case Connection::QueueResult::not_open: return false;
-        case Connection::QueueResult::over_limit:
+        case Connection::QueueResult::over_limit: return enqueue_over_limit(c, lf);
+    }
+    return false;
+}
+
+bool Transport::enqueue_over_limit(Connection& c, LocalFrame* lf) {
+    const uint64_t before = c._out.bytes() + lf->frame->size();
+    Admission a = admit_over_limit(c._out, lf, _opts.queue, socket_full(c), wall_ms(),
+                                   _reactor.frames(), _chunks, &_removed);
+    report_removed(c, lf);
+    switch (a) {
+        case Admission::queued: mark_dirty(c); return true;
+        case Admission::dropped: return false;
+        case Admission::disconnect:
+            ++_stats.slow_disconnects;
+            spdlog::debug("shard {}: connection {} past the queue limit: {} bytes, limit {}",
+                          _reactor.id(), c._serial, before, _opts.queue.soft);
+            handler(c).on_slow_reader_closed(c, SlowReaderClose::queue_limit, before);
+            close(c, false);
+            return false;
+        case Admission::overflow:
             ++_stats.dropped_slow;
-            spdlog::info("shard {}: connection {} dropped: {} bytes queued, limit {} (slow reader)",
-                         _reactor.id(), c._serial, c._out.bytes(), _opts.max_queue_bytes);
+            spdlog::debug("shard {}: connection {} past max_queue: {} bytes, limit {}",
+                          _reactor.id(), c._serial, before, _opts.queue.hard);
+            handler(c).on_slow_reader_closed(c, SlowReaderClose::max_queue, before);
             close(c, false);
             return false;
     }
     return false;
+}
+
+void Transport::report_removed(Connection& c, LocalFrame* incoming) {
+    if (_removed.empty()) return;
+    ConnectionHandler& h = handler(c);
+    if (!_removed.expired.empty()) h.on_frames_dropped(c, _removed.expired, DropReason::expired);
+    if (!_removed.dropped.empty())
+        h.on_frames_dropped(c, _removed.dropped,
+                            _removed.compacted ? DropReason::compacted : DropReason::refused);
+    release_removed(&_removed, incoming, _reactor.frames());
 }
 
 bool Transport::send_copy(Connection& c, std::string_view bytes) {
@@ -439,10 +474,24 @@ void Transport::mark_dirty(Connection& c, bool urgent) {
     _dirty_tail = &c;
 }
 
-void Transport::submit_send(Connection& c) {
+void Transport::submit_send(Connection& c, int64_t now_wall_ms) {
+    // An expired frame is never written: those at the front go now; gather()
+    // stops before any further one, which reaches the front with the next send.
+    if (c._out.front_expired(now_wall_ms)) {
+        c._out.take_expired_front(now_wall_ms, &_removed, _chunks);
+        report_removed(c, nullptr);
+        if (c._out.empty()) {
+            queue_emptied(c);
+            return;
+        }
+    }
+    // A send covers at most half the soft limit (beyond its first frame): the
+    // frames of a send in flight cannot be dropped, and a queue that is mostly
+    // one stuck send would leave the slow-reader policy nothing to drop but
+    // each newcomer.
     iovec iov[kMaxIov];
     size_t total = 0;
-    unsigned n = c._out.gather(iov, kMaxIov, &total);
+    unsigned n = c._out.gather(iov, kMaxIov, &total, now_wall_ms, _opts.queue.soft / 2);
     if (n == 0) return;
     io_uring_sqe* sqe = _reactor.ring().sqe();
     if (!sqe) {
@@ -470,6 +519,7 @@ void Transport::submit_send(Connection& c) {
         io_uring_sqe_set_data64(sqe, tag(Op::sendmsg, op));
     }
     sqe->flags |= IOSQE_FIXED_FILE;
+    c._out.set_in_flight(n);  // the queue policy must leave these frames alone
     c._send_inflight = true;
     c._send_started = _reactor.now_ms();
     ++_inflight_sends;
@@ -496,17 +546,24 @@ void Transport::on_send(Connection& c, const io_uring_cqe& cqe, SendOp* op) {
         if (c._out.bytes() > 0 && before - c._out.bytes() < before) ++_stats.short_sends;
     }
     if (res < 0) {
+        c._out.set_in_flight(0);
         close(c, false);  // EPIPE, ECONNRESET, ECANCELED: the peer is gone
     } else if (c._state == Connection::State::closing) {
         // nothing: maybe_destroy below
     } else if (!c._out.empty()) {
         mark_dirty(c);
-    } else if (c._state == Connection::State::draining) {
+    } else {
+        queue_emptied(c);
+    }
+    maybe_destroy(c);
+}
+
+void Transport::queue_emptied(Connection& c) {
+    if (c._state == Connection::State::draining) {
         close(c, false);
     } else {
         handler(c).on_drained(c);
     }
-    maybe_destroy(c);
 }
 
 void Transport::flush() {
@@ -542,6 +599,8 @@ void Transport::flush() {
             maybe_destroy(*c);
         }
     }
+    // One clock read per turn for every send's expiry checks.
+    const int64_t now_wall = _dirty_head ? wall_ms() : 0;
     while (_dirty_head && _inflight_sends < _opts.max_inflight_sends) {
         Connection& c = *_dirty_head;
         _dirty_head = c._next_dirty;
@@ -553,7 +612,7 @@ void Transport::flush() {
             continue;
         }
         if (c._send_inflight || c._out.empty()) continue;
-        submit_send(c);
+        submit_send(c, now_wall);
     }
 }
 

@@ -19,15 +19,31 @@
 
 #include <cstdint>
 #include <deque>
+#include <span>
 #include <vector>
 
 #include "core/reactor.h"
 #include "net/connection.h"
 #include "net/load_board.h"
+#include "net/queue_policy.h"
 
 namespace ringcast {
 
 struct SendOp;
+
+// Why frames left a queue without being written (on_frames_dropped).
+enum class DropReason : uint8_t {
+    // Past delivery.queue_limit with slow_reader = "drop":
+    compacted,  // a compaction of the queue dropped these, lowest priority first
+    refused,    // the frame being queued, below everything queued, dropped alone
+    expired,    // past their expiry before they started going out
+};
+
+// Why a connection is closed for falling behind (on_slow_reader_closed).
+enum class SlowReaderClose : uint8_t {
+    queue_limit,  // past delivery.queue_limit with slow_reader = "disconnect"
+    max_queue,    // past delivery.max_queue, whatever the policy
+};
 
 class ConnectionHandler {
 public:
@@ -57,10 +73,19 @@ public:
         return nullptr;
     }
     virtual void on_peer(Connection&, int /*result*/) {}
+
+    // Optional: frames removed from c's queue without being written, once per
+    // removal (a compaction, a send that found expired frames at the front),
+    // before they are released: lf->frame is still valid. c.queued_bytes() is
+    // already what stays queued. May not close or queue on c.
+    virtual void on_frames_dropped(Connection&, std::span<LocalFrame* const>, DropReason) {}
+    // Optional: c is about to be closed for falling behind; `queued` counts the
+    // bytes it held with the frame that took it over the limit.
+    virtual void on_slow_reader_closed(Connection&, SlowReaderClose, uint64_t /*queued*/) {}
 };
 
 struct TransportOptions {
-    uint64_t max_queue_bytes = 4u << 20;  // unsent bytes per connection, then it is dropped
+    QueueLimits queue;                    // unsent bytes per connection: soft, hard, policy
     uint32_t write_timeout_ms = 30'000;   // one send pending this long: the reader is gone
     uint32_t max_inflight_sends = 32768;  // per shard; keeps the CQ from overflowing
     bool handoff = false;                 // accepted connections go to the least-loaded shard
@@ -76,15 +101,17 @@ struct TransportStats {
     uint64_t send_frames = 0;
     uint64_t bytes_sent = 0;
     uint64_t short_sends = 0;
-    uint64_t dropped_slow = 0;     // queue over max_queue_bytes
-    uint64_t dropped_stalled = 0;  // a send pending longer than write_timeout
-    uint64_t recv_starved = 0;     // -ENOBUFS: provided buffers ran out
+    uint64_t dropped_slow = 0;      // queue over queue.hard (delivery.max_queue)
+    uint64_t slow_disconnects = 0;  // over queue.soft with policy disconnect
+    uint64_t dropped_stalled = 0;   // a send pending longer than write_timeout
+    uint64_t recv_starved = 0;      // -ENOBUFS: provided buffers ran out
     uint64_t accept_errors = 0;
 };
 
 class Transport {
 public:
     static constexpr unsigned kMaxIov = 64;
+    static_assert(kMaxIov <= 255, "OutQueue counts the frames of a send in one byte");
 
     static constexpr unsigned kMaxProtocols = 4;
 
@@ -102,8 +129,11 @@ public:
     void stop_accepting();
 
     // Queues one frame for the connection (the queue becomes a user of lf).
-    // Returns false, queueing nothing, if the connection is not open or its queue
-    // would exceed max_queue_bytes; in the latter case the connection is dropped.
+    // Returns false, queueing nothing, if the connection is not open, or if its
+    // queue would go past the soft limit and the slow-reader policy (see
+    // net/queue_policy.h) dropped this frame or closed the connection. Frames the
+    // policy drops are reported to the handler (on_frames_dropped) first. lf stays
+    // usable by the caller whatever happens (a fan-out goes on with it).
     bool enqueue(Connection& c, LocalFrame* lf);
     // Queues a private copy of `bytes` (responses, handshakes); its send starts
     // ahead of the fan-out sends of the same turn.
@@ -189,7 +219,18 @@ private:
     ConnectionHandler& handler(const Connection& c) const { return *_protocols[c._protocol]; }
     void arm_recv(Connection& c);
     void on_recv(Connection& c, const io_uring_cqe& cqe);
-    void submit_send(Connection& c);
+    // The reader is behind: a send of ours is pending in the kernel, or the last
+    // one was cut short (a send to a socket with room completes in full, within
+    // the turn). Only then does the soft limit apply.
+    static bool socket_full(const Connection& c) {
+        return c._send_inflight || c._out.partially_written();
+    }
+    bool enqueue_over_limit(Connection& c, LocalFrame* lf);
+    // Tells the handler about removed frames, then lets go of them.
+    void report_removed(Connection& c, LocalFrame* incoming);
+    void submit_send(Connection& c, int64_t now_wall_ms);
+    // The queue emptied without a send (its last frames expired).
+    void queue_emptied(Connection& c);
     void on_send(Connection& c, const io_uring_cqe& cqe, SendOp* op);
     // urgent: start this connection's send before the others queued this turn.
     void mark_dirty(Connection& c, bool urgent = false);
@@ -204,6 +245,7 @@ private:
     TransportOptions _opts;
     TransportStats _stats;
     OutChunkPool _chunks;
+    RemovedFrames _removed;  // scratch for the queue policy, reused (no allocation in steady state)
     std::vector<SendOp*> _free_send_ops;
     std::deque<HandoffOp> _handoff_ops;  // stable addresses; recycled through the free list
     std::vector<HandoffOp*> _free_handoff_ops;

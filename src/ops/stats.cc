@@ -55,8 +55,11 @@ ShardSnapshot* StatsCollector::snapshot() const {
         s->pending_mail = log->pending_mail();
         if (_store) s->store = _store();
     }
+    if (_losses) s->losses = *_losses;
     _index.for_each([&](const Channel& ch) {
-        if (!ch.subscribers.empty()) s->channels.emplace_back(ch.name, ch.subscribers.size());
+        if (ch.subscribers.empty() && !ch.dropped && !ch.expired && !ch.slow_disconnects) return;
+        s->channels.push_back(ChannelFigures{ch.name, ch.subscribers.size(), ch.dropped, ch.expired,
+                                             ch.slow_disconnects});
     });
     if (_catalog) {
         std::map<std::string, uint64_t, std::less<>> users;
@@ -99,12 +102,14 @@ bool StatsCollector::on_message(const MeshMsg& m) {
 
 std::string render_stats_json(const StatsRequest& r, double uptime_s, const ProcessStats& p) {
     uint64_t streams = 0, sockets = 0, published = 0, deliveries = 0, failures = 0;
-    uint64_t dropped_slow = 0, dropped_stalled = 0;
+    uint64_t dropped_slow = 0, dropped_stalled = 0, slow_disconnects = 0;
+    QueueLossStats losses;
     RefusalStats refused;
     CatchUpStats catch_up;
     uint64_t catch_ups = 0, buffered = 0;
     const ShardSnapshot* log = nullptr;
     std::map<std::string, uint64_t> channels, users;
+    std::map<std::string, ChannelFigures> channel_stats;
     for (const ShardSnapshot* s : r.parts) {
         if (s->has_log) log = s;
         catch_up.resumes += s->catch_up.resumes;
@@ -121,13 +126,22 @@ std::string render_stats_json(const StatsRequest& r, double uptime_s, const Proc
         failures += s->hub.failures;
         dropped_slow += s->transport.dropped_slow;
         dropped_stalled += s->transport.dropped_stalled;
+        slow_disconnects += s->transport.slow_disconnects;
+        losses.events_dropped += s->losses.events_dropped;
+        losses.events_expired += s->losses.events_expired;
         refused.bad_request += s->refused.bad_request;
         refused.unauthorized += s->refused.unauthorized;
         refused.forbidden += s->refused.forbidden;
         refused.rate_limited += s->refused.rate_limited;
         refused.unavailable += s->refused.unavailable;
-        for (const auto& [name, n] : s->channels)
-            channels[name] += n;
+        for (const ChannelFigures& ch : s->channels) {
+            if (ch.subscribers) channels[ch.name] += ch.subscribers;
+            ChannelFigures& sum = channel_stats[ch.name];
+            sum.subscribers += ch.subscribers;
+            sum.dropped += ch.dropped;
+            sum.expired += ch.expired;
+            sum.slow_disconnects += ch.slow_disconnects;
+        }
     }
     std::string out;
     JsonWriter w(out);
@@ -145,6 +159,9 @@ std::string render_stats_json(const StatsRequest& r, double uptime_s, const Proc
     w.key("deliveryFailures").value(failures);
     w.key("droppedSlowReaders").value(dropped_slow);
     w.key("droppedStalledWriters").value(dropped_stalled);
+    w.key("slowReaderDisconnects").value(slow_disconnects);
+    w.key("eventsDropped").value(losses.events_dropped);
+    w.key("eventsExpiredInQueue").value(losses.events_expired);
     w.key("refused")
         .begin_object()
         .key("badRequest")
@@ -202,6 +219,16 @@ std::string render_stats_json(const StatsRequest& r, double uptime_s, const Proc
     for (const auto& [name, n] : channels)
         w.key(name).begin_object().key("connections").value(n).end_object();
     w.end_object();
+    w.key("channelStats").begin_object();
+    for (const auto& [name, ch] : channel_stats) {
+        w.key(name).begin_object();
+        w.key("connections").value(ch.subscribers);
+        w.key("dropped").value(ch.dropped);
+        w.key("expired").value(ch.expired);
+        w.key("disconnected").value(ch.slow_disconnects);
+        w.end_object();
+    }
+    w.end_object();
     w.key("shards").begin_array();
     for (const ShardSnapshot* s : r.parts) {
         w.begin_object();
@@ -223,6 +250,10 @@ std::string render_stats_json(const StatsRequest& r, double uptime_s, const Proc
         w.key("loopTurns").value(s->loop_turns);
         w.key("meshQueued").value(s->mesh_overflows);
         w.key("eventsExpired").value(s->hub.expired);
+        w.key("eventsDropped").value(s->losses.events_dropped);
+        w.key("eventsExpiredInQueue").value(s->losses.events_expired);
+        w.key("droppedSlowReaders").value(s->transport.dropped_slow);
+        w.key("slowReaderDisconnects").value(s->transport.slow_disconnects);
         w.key("shardsSkipped").value(s->hub.skipped);
         w.end_object();
     }

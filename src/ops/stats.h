@@ -51,6 +51,23 @@ struct StoreFigures {
     uint64_t last_commit_us = 0, database_bytes = 0;
 };
 
+// Events a shard's streams lost in their output queues, one per recipient
+// (FEATURES B6, B7). Counted by the protocol layer, which knows what a frame is;
+// the transport's policy decides (net/queue_policy.h).
+struct QueueLossStats {
+    uint64_t events_dropped = 0;  // dropped to make room for a slow reader
+    uint64_t events_expired = 0;  // ttl passed while queued: removed, never written
+};
+
+// One channel as one shard sees it.
+struct ChannelFigures {
+    std::string name;
+    uint64_t subscribers = 0;
+    uint64_t dropped = 0;
+    uint64_t expired = 0;
+    uint64_t slow_disconnects = 0;
+};
+
 struct ShardSnapshot {
     unsigned shard = 0;
     uint64_t sockets = 0;  // every connection, streams and API requests alike
@@ -67,8 +84,9 @@ struct ShardSnapshot {
     KeyedLogStats history, cache, mailbox;
     uint64_t pending_mail = 0;
     StoreFigures store;
-    std::vector<std::pair<std::string, uint64_t>> channels;  // name -> local subscribers
-    std::vector<std::pair<std::string, uint64_t>> users;     // user -> local streams
+    QueueLossStats losses;
+    std::vector<ChannelFigures> channels;
+    std::vector<std::pair<std::string, uint64_t>> users;  // user -> local streams
 };
 
 struct StatsRequest {
@@ -110,6 +128,8 @@ public:
     void set_store(std::function<StoreFigures()> read) { _store = std::move(read); }
     // Who describes streams (their users); none: no per-user figures.
     void set_catalog(const StreamCatalog* catalog) { _catalog = catalog; }
+    // Where this shard's queue losses are counted (the HTTP side).
+    void set_queue_losses(const QueueLossStats* losses) { _losses = losses; }
 
     // Starts a collection; the collector owns `r` and deletes it after done().
     void collect(StatsRequest* r);
@@ -129,6 +149,7 @@ private:
     const CatchUpStats* _catch_ups = nullptr;
     std::function<StoreFigures()> _store;
     const StreamCatalog* _catalog = nullptr;
+    const QueueLossStats* _losses = nullptr;
 };
 
 // {"totalConnections": ..., "channels": {...}, "shards": [...], ...}

@@ -39,6 +39,12 @@ struct Channel {
     std::vector<CatchUpWaiter*> waiting;  // of which catching up first
     uint64_t events = 0;         // events delivered here
     uint64_t deliveries = 0;     // frames queued to subscribers here
+    // What its subscribers here lost, one per recipient (counted by the protocol
+    // layer from the transport's reports; gone with the entry, when the channel
+    // has no subscriber left on this shard).
+    uint64_t dropped = 0;           // events dropped from a slow reader's queue
+    uint64_t expired = 0;           // events whose ttl passed while queued: never written
+    uint64_t slow_disconnects = 0;  // subscribers closed for falling behind
     std::vector<Subscription*> subscribers;
 };
 

@@ -19,8 +19,7 @@ Event* Event::build(const Message& m, int64_t received_ms) {
     e->_channel_len = uint8_t(m.channel.size());
     e->_hash = ringcast::channel_hash(m.channel);
     e->_timestamp_ms = m.timestamp_ms ? m.timestamp_ms : received_ms;
-    e->_expires_at_ms = m.ttl_ms ? e->_timestamp_ms + int64_t(m.ttl_ms) : 0;
-    e->_priority = m.priority;
+    e->set_delivery(m.priority, m.ttl_ms ? e->_timestamp_ms + int64_t(m.ttl_ms) : 0);
     e->_persistent = m.persistent;
     e->_retryable = m.retryable;
     e->_target_kind = t.kind;

@@ -23,6 +23,13 @@ namespace ringcast {
 
 class Event : public SharedFrame {
 public:
+    // SharedFrame::kind() of every Event: how a queue's dropped frames are
+    // recognised as events again (http/http_server.cc).
+    static constexpr uint8_t kFrameKind = 1;
+    static const Event* from(const SharedFrame* f) {
+        return f->kind() == kFrameKind ? static_cast<const Event*>(f) : nullptr;
+    }
+
     // "id: " + the longest event id + "\n"
     static constexpr size_t kSequenceIdRoom = 4 + kMaxEventIdLength + 1;
 
@@ -42,14 +49,11 @@ public:
     // The id as sent on the wire (empty until the owner numbered the event).
     std::string_view id() const;
 
-    uint8_t priority() const { return _priority; }
+    // priority(), expires_at_ms() and expired(now) live in SharedFrame: output
+    // queues act on them (net/out_queue.h). An event's priority is 0..10; its
+    // expiry is timestamp + ttl in wall-clock ms, 0 without a ttl.
     bool persistent() const { return _persistent; }
     bool retryable() const { return _retryable; }
-    // Wall-clock ms after which the event must not be delivered; 0: never.
-    int64_t expires_at_ms() const { return _expires_at_ms; }
-    bool expired(int64_t now_wall_ms) const {
-        return _expires_at_ms && now_wall_ms > _expires_at_ms;
-    }
 
     // Every subscriber of the channel receives it (no per-recipient check needed).
     bool for_everyone() const {
@@ -66,7 +70,7 @@ public:
     bool mail_tracked() const { return _mail_tracked; }
 
 private:
-    Event() = default;
+    Event() : SharedFrame(kFrameKind) {}
     friend class SharedFrame;
     // Rebuilds stored events field by field (pubsub/event_record.cc).
     friend struct EventRecordAccess;
@@ -75,7 +79,6 @@ private:
     uint8_t _channel_len = 0;
     bool _explicit_id = false;
     uint8_t _id_len = 0;
-    uint8_t _priority = kDefaultPriority;
     Target::Kind _target_kind = Target::Kind::all;
     bool _require_auth = false;
     bool _persistent = false;
@@ -87,7 +90,6 @@ private:
     uint64_t _hash = 0;
     uint64_t _sequence = 0;
     int64_t _timestamp_ms = 0;
-    int64_t _expires_at_ms = 0;
 };
 
 }  // namespace ringcast

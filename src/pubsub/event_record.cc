@@ -119,7 +119,6 @@ struct EventRecordAccess {
         e->_hash = channel_hash(f.channel);
         e->_explicit_id = f.flags & kExplicitId;
         e->_id_len = f.id_len;
-        e->_priority = f.priority;
         e->_target_kind = f.kind;
         e->_require_auth = f.flags & kRequireAuth;
         e->_persistent = f.flags & kPersistent;
@@ -129,7 +128,7 @@ struct EventRecordAccess {
         e->_target_offset = target_offset;
         e->_sequence = f.sequence;
         e->_timestamp_ms = f.timestamp_ms;
-        e->_expires_at_ms = f.expires_at_ms;
+        e->set_delivery(f.priority, f.expires_at_ms);  // SharedFrame's (core/frame.h)
     }
 };
 

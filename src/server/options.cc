@@ -43,7 +43,10 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files,
     o.log.mailbox = keep(cfg.mailbox);
     o.http.cache_enabled = cfg.cache.max_events > 0;
 
-    o.transport.max_queue_bytes = cfg.max_queue;
+    o.transport.queue.hard = cfg.max_queue;
+    o.transport.queue.soft = cfg.queue_limit;
+    o.transport.queue.policy =
+        cfg.slow_reader == "disconnect" ? SlowReaderPolicy::disconnect : SlowReaderPolicy::drop;
     o.transport.write_timeout_ms = uint32_t(cfg.write_timeout_ms);
     // Each send yields one completion; half the CQ leaves room for receives,
     // accepts and closes arriving in the same batch.

@@ -47,6 +47,7 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
             f.database_bytes = st.database_bytes;
             return f;
         });
+    _stats.set_queue_losses(&_http.queue_losses());
     _stats.set_catalog(&_http);
     _directory.set_catalog(&_http);
     _transport.set_protocol(kHttp, _http);

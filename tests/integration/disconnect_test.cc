@@ -15,9 +15,11 @@ TEST(Disconnect, VanishingClientsDoNotDisturbTheOthers) {
     constexpr int kWatchers = 20, kPlain = 3, kAbortive = 3, kStalled = 2;
     constexpr int kTotal = kWatchers + kPlain + kAbortive + kStalled;
     DaemonProcess d;
-    // A reader more than 64 KiB or 1 s behind is cut off.
-    ASSERT_TRUE(d.start(
-        {.shards = 2, .config = "[delivery]\nmax_queue = \"64KiB\"\nwrite_timeout = \"1s\"\n"}))
+    // A reader more than 64 KiB or 1 s behind is cut off (one limit, no dropping:
+    // what a cut-off reader got is a clean prefix).
+    ASSERT_TRUE(d.start({.shards = 2,
+                         .config = "[delivery]\nmax_queue = \"64KiB\"\nqueue_limit = \"64KiB\"\n"
+                                   "slow_reader = \"disconnect\"\nwrite_timeout = \"1s\"\n"}))
         << d.error();
 
     SseFleet fleet(d.port());
@@ -191,9 +193,13 @@ void expect_stuck_reader_dropped(const std::string& config, const char* dropped_
     EXPECT_FALSE(fleet[watcher].ended);
 }
 
+// max_queue closes a connection whatever the policy; with queue_limit at the same
+// value and slow_reader = "disconnect" nothing is dropped first.
 TEST(SlowReader, DroppedWhenItsQueueExceedsMaxQueue) {
-    expect_stuck_reader_dropped("[delivery]\nmax_queue = \"256KiB\"\nwrite_timeout = \"60s\"\n",
-                                "droppedSlowReaders", "droppedStalledWriters");
+    expect_stuck_reader_dropped(
+        "[delivery]\nmax_queue = \"256KiB\"\nqueue_limit = \"256KiB\"\n"
+        "slow_reader = \"disconnect\"\nwrite_timeout = \"60s\"\n",
+        "droppedSlowReaders", "droppedStalledWriters");
 }
 
 TEST(SlowReader, DroppedWhenAWriteStallsPastWriteTimeout) {
@@ -206,8 +212,9 @@ void slow_reader_batch_round(int round) {
     SCOPED_TRACE("round " + std::to_string(round));
     constexpr int kPublishers = 8, kEach = 60;
     DaemonProcess d;
-    ASSERT_TRUE(d.start(
-        {.shards = 2, .config = "[delivery]\nmax_queue = \"256KiB\"\nwrite_timeout = \"60s\"\n"}))
+    ASSERT_TRUE(d.start({.shards = 2,
+                         .config = "[delivery]\nmax_queue = \"256KiB\"\nqueue_limit = \"256KiB\"\n"
+                                   "slow_reader = \"disconnect\"\nwrite_timeout = \"60s\"\n"}))
         << d.error();
     SseFleet fleet(d.port());
     size_t stuck = fleet.add("/api/sse/stream?channels=big", 4096);

@@ -168,7 +168,9 @@ TEST(PublishOps, UserReportsUnknownUsersAsNotConnected) {
 
 TEST(PublishOps, DisconnectClosesTheStreamAfterItsQueuedEvents) {
     DaemonProcess d;
-    ASSERT_TRUE(d.start({.shards = 2, .config = "[delivery]\nmax_queue = \"64MiB\"\n"})) << d.error();
+    ASSERT_TRUE(d.start(
+        {.shards = 2, .config = "[delivery]\nmax_queue = \"64MiB\"\nqueue_limit = \"64MiB\"\n"}))
+        << d.error();
     SseFleet fleet(d.port());
     std::string why;
     auto streams =

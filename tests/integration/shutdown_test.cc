@@ -65,9 +65,11 @@ void publish_until_queued(HttpClient& api, const std::string& channel, int strea
 TEST(Shutdown, SigtermFlushesQueuedEventsThenClosesAndExitsZero) {
     constexpr int kClients = 4;
     DaemonProcess d;
-    ASSERT_TRUE(d.start(
-        {.shards = 2,
-         .config = "[server]\nshutdown_timeout = \"20s\"\n[delivery]\nmax_queue = \"64MiB\"\n"}))
+    // Queues of up to 64 MiB, nothing dropped (queue_limit as large): the test is
+    // about flushing them.
+    ASSERT_TRUE(d.start({.shards = 2,
+                         .config = "[server]\nshutdown_timeout = \"20s\"\n[delivery]\n"
+                                   "max_queue = \"64MiB\"\nqueue_limit = \"64MiB\"\n"}))
         << d.error();
 
     // Streams that do not read until the daemon is told to stop: what is
@@ -124,6 +126,7 @@ struct StuckReader {
         ASSERT_TRUE(d.start({.shards = 2,
                              .config = "[server]\nshutdown_timeout = \"" + shutdown_timeout +
                                        "\"\n[delivery]\nmax_queue = \"64MiB\"\n"
+                                       "queue_limit = \"64MiB\"\n"
                                        "write_timeout = \"60s\"\n"}))
             << d.error();
         ASSERT_TRUE(stuck.open(d.port(), "/api/sse/stream?channels=s", Deadline(5s), {}, 4096))

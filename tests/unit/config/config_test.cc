@@ -95,6 +95,8 @@ std::map<std::string, std::string> fields(const Config& c) {
         {"store.flush_interval", s(c.store_flush_interval_ms)},
         {"store.max_pending", s(c.store_max_pending)},
         {"delivery.max_queue", s(c.max_queue)},
+        {"delivery.queue_limit", s(c.queue_limit)},
+        {"delivery.slow_reader", c.slow_reader},
         {"delivery.write_timeout", s(c.write_timeout_ms)},
         {"engine.sq_entries", s(c.sq_entries)},
         {"engine.cq_entries", s(c.cq_entries)},
@@ -153,6 +155,8 @@ TEST(Config, BuiltInDefaultsParseAndValidate) {
     EXPECT_EQ(c.default_channels,
               (std::vector<std::string>{"alerts", "notifications", "toasts", "system"}));
     EXPECT_EQ(c.max_queue, 4u << 20);
+    EXPECT_EQ(c.queue_limit, 1u << 20);
+    EXPECT_EQ(c.slow_reader, "drop");
     EXPECT_EQ(c.recv_buffers, 512u);
     EXPECT_EQ(c.recv_buffer_size, 4096u);
     EXPECT_EQ(c.mesh_ring_capacity, 16384u);

@@ -208,6 +208,23 @@ TEST(ConfigValidate, HeartbeatIntervalZero) {
     EXPECT_EQ(validate(c), "sse.heartbeat_interval = 0 ms must be at least 100 ms");
 }
 
+TEST(ConfigValidate, QueueLimitIsAtMostMaxQueue) {
+    EXPECT_EQ(validate_text("[delivery]\nqueue_limit = \"4MiB\"\n"), "") << "equal is fine";
+    EXPECT_EQ(validate_text("[delivery]\nmax_queue = \"256KiB\"\n"),
+              "delivery.queue_limit (1048576 bytes) is larger than delivery.max_queue (262144 "
+              "bytes): the slow-reader policy applies past queue_limit, and max_queue closes the "
+              "connection, so queue_limit must not exceed max_queue; lower queue_limit or raise "
+              "max_queue");
+    EXPECT_EQ(validate_text("[delivery]\nmax_queue = \"256KiB\"\nqueue_limit = \"64KiB\"\n"
+                            "slow_reader = \"disconnect\"\n"),
+              "");
+    Config c = defaults();
+    std::string err;
+    EXPECT_FALSE(apply_config_text(c, "[delivery]\nslow_reader = \"block\"\n", "t.toml", &err));
+    EXPECT_NE(err.find("delivery.slow_reader"), std::string::npos) << err;
+    EXPECT_NE(err.find("\"disconnect\""), std::string::npos) << err;
+}
+
 TEST(ConfigValidate, Cors) {
     EXPECT_EQ(validate_text("[cors]\nallowed_origins = [\"*\"]\nallow_credentials = true\n"),
               "cors.allow_credentials = true cannot be used with cors.allowed_origins = [\"*\"] "

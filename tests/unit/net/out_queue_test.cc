@@ -1,8 +1,8 @@
 // OutQueue: a connection's frames, written out by a simulated socket that takes
-// arbitrary short writes. What reaches the "socket" must be exactly the frames'
-// bytes in order; every LocalFrame user the queue holds must be dropped exactly
-// once (observed through the pool's live() count and the frames' shared
-// reference counts, with the test holding one reference of its own).
+// arbitrary short writes, and frames whose expiry passes while they wait. What reaches the "socket"
+// must be exactly the frames' bytes in order; every LocalFrame user the queue holds must be dropped
+// exactly once (observed through the pool's live() count and the frames' shared reference counts,
+// with the test holding one reference of its own).
 #include "net/out_queue.h"
 
 #include <string>
@@ -10,43 +10,19 @@
 
 #include <gtest/gtest.h>
 
+#include "support/frames.h"
 #include "support/random.h"
 
 namespace ringcast {
 namespace {
 
-// A set of frames wrapped in one shard's pool, as the fan-out path builds them.
-class Frames {
-public:
-    explicit Frames(LocalFramePool& pool) : _pool(pool) {}
-    ~Frames() {
-        for (SharedFrame* f : _frames)
-            f->release();
-    }
+using test::Frames;
 
-    // Wraps a frame with `users` users; the test keeps an extra reference.
-    LocalFrame* make(std::string_view bytes, uint32_t users = 1) {
-        SharedFrame* f = SharedFrame::copy_of(bytes);
-        f->retain();
-        _frames.push_back(f);
-        LocalFrame* lf = _pool.wrap(f);
-        for (uint32_t i = 0; i < users; ++i)
-            _pool.add_user(lf);
-        return lf;
-    }
-    // 1: only the test holds it (the pool gave its reference back); 2: still queued.
-    uint32_t refs(size_t i) const { return _frames[i]->ref_count(); }
-    size_t size() const { return _frames.size(); }
-
-private:
-    LocalFramePool& _pool;
-    std::vector<SharedFrame*> _frames;
-};
-
-std::string gathered(const OutQueue& q, unsigned max, size_t* total = nullptr) {
+std::string gathered(const OutQueue& q, unsigned max, size_t* total = nullptr,
+                     int64_t now_wall_ms = 0) {
     std::vector<iovec> iov(max);
     size_t sum = 0;
-    unsigned n = q.gather(iov.data(), max, &sum);
+    unsigned n = q.gather(iov.data(), max, &sum, now_wall_ms);
     std::string s;
     size_t check = 0;
     for (unsigned i = 0; i < n; ++i) {
@@ -69,7 +45,7 @@ TEST(OutQueue, EmptyQueue) {
     EXPECT_EQ(q.bytes(), 0u);
     iovec iov[4];
     size_t total = 99;
-    EXPECT_EQ(q.gather(iov, 4, &total), 0u);
+    EXPECT_EQ(q.gather(iov, 4, &total, 0), 0u);
     EXPECT_EQ(total, 0u);
 }
 
@@ -245,6 +221,107 @@ TEST(OutQueue, RandomShortWritesAndInterleavedPushes) {
     for (size_t i = 0; i < frames.size(); ++i)
         ASSERT_EQ(frames.refs(i), 1u) << "frame " << i;
     EXPECT_GT(queued_frames, 10'000u);
+}
+
+// --- expiry (FEATURES B7) ---------------------------------------------------------
+
+TEST(OutQueue, GatherStopsBeforeAnExpiredFrameAndTheNextSendRemovesIt) {
+    LocalFramePool lfp;
+    OutChunkPool chunks;
+    Frames frames(lfp);
+    OutQueue q;
+    q.push(frames.make_with("A", 5), chunks);
+    q.push(frames.make_with("B", 5, /*expires_at_ms=*/100), chunks);
+    q.push(frames.make_with("C", 5, 500), chunks);
+    q.push(frames.make_with("D", 5), chunks);
+
+    EXPECT_EQ(gathered(q, 8, nullptr, 100), "ABCD") << "not expired at its expiry, only after";
+    size_t total = 0;
+    EXPECT_EQ(gathered(q, 8, &total, 101), "A") << "B expired: the send stops before it";
+    EXPECT_EQ(total, 1u);
+    EXPECT_FALSE(q.front_expired(101));
+
+    q.set_in_flight(1);
+    q.consume(1, lfp, chunks);  // the send of A completed
+    EXPECT_EQ(q.in_flight(), 0u);
+    ASSERT_TRUE(q.front_expired(101));
+    RemovedFrames removed;
+    EXPECT_EQ(q.take_expired_front(101, &removed, chunks), 1u);
+    EXPECT_EQ(test::labels_of(removed.expired), std::vector<std::string>{"B"});
+    EXPECT_EQ(frames.refs(1), 2u) << "handed back with the queue's user, not released";
+    test::release_all(removed, lfp);
+    EXPECT_EQ(frames.refs(1), 1u);
+    EXPECT_EQ(q.bytes(), 2u);
+    EXPECT_EQ(gathered(q, 8, nullptr, 101), "CD");
+
+    // Later C expires too; D never does.
+    EXPECT_EQ(q.take_expired_front(501, &removed, chunks), 1u);
+    EXPECT_EQ(test::labels_of(removed.expired), std::vector<std::string>{"C"});
+    test::release_all(removed, lfp);
+    EXPECT_EQ(q.take_expired_front(1'000'000, &removed, chunks), 0u);
+    EXPECT_EQ(gathered(q, 8, nullptr, 1'000'000), "D");
+    q.clear(lfp, chunks);
+    EXPECT_EQ(lfp.live(), 0u);
+    EXPECT_EQ(chunks.live(), 0u);
+}
+
+TEST(OutQueue, ARunOfExpiredFramesAtTheFrontGoesAtOnce) {
+    LocalFramePool lfp;
+    OutChunkPool chunks;
+    Frames frames(lfp);
+    OutQueue q;
+    for (int i = 0; i < 40; ++i)  // across chunk boundaries
+        q.push(frames.make_with(payload(i), 5, 10), chunks);
+    q.push(frames.make_with("live", 5), chunks);
+    RemovedFrames removed;
+    q.take_expired_front(11, &removed, chunks);
+    EXPECT_EQ(removed.expired.size(), 40u);
+    test::release_all(removed, lfp);
+    EXPECT_EQ(q.count(), 1u);
+    EXPECT_EQ(q.bytes(), 4u);
+    EXPECT_EQ(chunks.live(), 1u) << "emptied chunks go back to the pool";
+    EXPECT_EQ(gathered(q, 4, nullptr, 11), "live");
+    q.clear(lfp, chunks);
+    EXPECT_EQ(lfp.live(), 0u);
+}
+
+TEST(OutQueue, AFrameThatStartedGoingOutIsFinishedEvenIfItExpired) {
+    LocalFramePool lfp;
+    OutChunkPool chunks;
+    Frames frames(lfp);
+    OutQueue q;
+    q.push(frames.make_with("abcdef", 5, 100), chunks);
+    q.push(frames.make_with("XYZ", 5), chunks);
+
+    q.set_in_flight(2);
+    EXPECT_FALSE(q.front_expired(200)) << "in flight: the kernel's";
+    q.consume(2, lfp, chunks);  // a short write: "ab" taken
+    EXPECT_FALSE(q.front_expired(200)) << "partly written: must be finished";
+    RemovedFrames removed;
+    EXPECT_EQ(q.take_expired_front(200, &removed, chunks), 0u);
+    EXPECT_EQ(gathered(q, 8, nullptr, 200), "cdefXYZ");
+    q.clear(lfp, chunks);
+    EXPECT_EQ(lfp.live(), 0u);
+}
+
+TEST(OutQueue, FramesInFlightAreNotRemovedWhenTheyExpire) {
+    LocalFramePool lfp;
+    OutChunkPool chunks;
+    Frames frames(lfp);
+    OutQueue q;
+    q.push(frames.make_with("A", 5, 100), chunks);
+    q.push(frames.make_with("B", 5, 100), chunks);
+    q.push(frames.make_with("C", 5, 100), chunks);
+    EXPECT_EQ(gathered(q, 8, nullptr, 50), "ABC");
+    q.set_in_flight(3);  // then all three expire while the send is pending
+    RemovedFrames removed;
+    EXPECT_EQ(q.take_expired_front(200, &removed, chunks), 0u);
+    q.shed(0, 0, 200, &removed, chunks);
+    EXPECT_TRUE(removed.empty()) << "the iovecs point into them";
+    EXPECT_EQ(q.count(), 3u);
+    q.consume(3, lfp, chunks);
+    EXPECT_TRUE(q.empty());
+    EXPECT_EQ(lfp.live(), 0u);
 }
 
 TEST(OutChunkPool, ReusesChunksAndCountsLive) {
