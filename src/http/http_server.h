@@ -48,6 +48,7 @@ struct HttpOptions {
     CorsOptions cors;
     uint32_t max_channels_per_stream = 32;
     bool cache_enabled = true;  // persistent events are kept for new streams ([cache])
+    uint64_t catch_up_max_bytes = 1 << 20;  // what a stream gets before going live, at most
     uint32_t retry_after_s = 5;  // for 503 answers
     // publish.rate_limit per publisher (API key, token subject) and
     // publish.user_rate_limit per target user; inactive (max 0): no limiter asked.

@@ -284,20 +284,37 @@ void HttpServer::on_catch_up_answer(CatchUpWaiter& w, void* ctx) {
 }
 
 void HttpServer::queue_catch_up(HttpConnection& c, CatchUpWaiter& w) {
-    if (w.gap) {
+    const Identity& who = *c._member.who;
+    bool gap = w.gap;
+    const std::string high_id = std::move(w.high_id);
+    // Targeting as in the live fan-out (pubsub/recipients.h), for one stream.
+    std::vector<Event*> events = merge_catch_up(w, wall_ms());
+    std::erase_if(events, [&](Event* e) {
+        if (e->for_everyone() || matches(_audience.resolve(e->target()), who)) return false;
+        e->release();
+        return true;
+    });
+    // A catch-up larger than a queue may hold (several channels' full
+    // histories, say) would cut the stream and loop it: it gets the newest
+    // part that fits, and is told of the gap before it.
+    uint64_t bytes = 0;
+    size_t first = events.size();
+    while (first > 0 && bytes + events[first - 1]->size() <= _opts.catch_up_max_bytes)
+        bytes += events[--first]->size();
+    if (first > 0) {
+        ++_resume_stats.trimmed;
+        gap = true;
+        for (size_t i = 0; i < first; ++i)
+            events[i]->release();
+        events.erase(events.begin(), events.begin() + ptrdiff_t(first));
+    }
+    if (gap) {
         ++_resume_stats.gaps;
         _transport.send_copy(c, sse_event({}, "refresh", R"({"reason":"history-gap"})"));
     }
-    const std::string high_id = std::move(w.high_id);
     LocalFramePool& frames = _reactor.frames();
-    const Identity& who = *c._member.who;
     std::string_view last_sent;
-    for (Event* e : merge_catch_up(w, wall_ms())) {
-        // Targeting as in the live fan-out (pubsub/recipients.h), for one stream.
-        if (!e->for_everyone() && !matches(_audience.resolve(e->target()), who)) {
-            e->release();
-            continue;
-        }
+    for (Event* e : events) {
         LocalFrame* lf = frames.wrap(e);  // takes the reference the answer carried
         if (_transport.enqueue(c, lf)) {
             ++_resume_stats.replayed;

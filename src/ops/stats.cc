@@ -115,6 +115,7 @@ std::string render_stats_json(const StatsRequest& r, double uptime_s, const Proc
         catch_up.resumes += s->catch_up.resumes;
         catch_up.gaps += s->catch_up.gaps;
         catch_up.replayed += s->catch_up.replayed;
+        catch_up.trimmed += s->catch_up.trimmed;
         catch_ups += s->hub.catch_ups;
         buffered += s->hub.buffered;
         for (const auto& [user, n] : s->users)
@@ -204,6 +205,7 @@ std::string render_stats_json(const StatsRequest& r, double uptime_s, const Proc
     w.key("catchUp").begin_object();
     w.key("streams").value(catch_ups).key("resumes").value(catch_up.resumes);
     w.key("gaps").value(catch_up.gaps).key("replayed").value(catch_up.replayed);
+    w.key("trimmed").value(catch_up.trimmed);
     w.key("buffered").value(buffered).key("deferred").value(l.log.deferred);
     w.end_object();
     w.key("uptime").value(uptime_s);

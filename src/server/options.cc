@@ -42,6 +42,7 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files,
     o.log.cache = keep(cfg.cache);
     o.log.mailbox = keep(cfg.mailbox);
     o.http.cache_enabled = cfg.cache.max_events > 0;
+    o.http.catch_up_max_bytes = cfg.queue_limit;
 
     o.transport.queue.hard = cfg.max_queue;
     o.transport.queue.soft = cfg.queue_limit;

@@ -153,6 +153,47 @@ TEST(ResumeHistory, BeyondTheKeptHistoryTheGapIsToldThenWhatIsKept) {
     EXPECT_EQ(t.data_events()[0].last_event_id, ids[9]);
 }
 
+// A catch-up larger than a connection's queue may hold would cut the stream,
+// and its reconnection would ask for the same again: it gets the newest events
+// that fit in delivery.queue_limit instead, after a history-gap refresh.
+TEST(ResumeHistory, ACatchUpLargerThanTheQueueLimitIsTrimmedToTheNewest) {
+    DaemonProcess d;
+    DaemonOptions o;
+    o.config = "[history]\nmax_events = 100000\nmax_bytes = \"16MiB\"\n"
+               "[delivery]\nqueue_limit = \"64KiB\"\nmax_queue = \"256KiB\"\n";
+    ASSERT_TRUE(d.start(o)) << d.error();
+    UnixClient u;
+    ASSERT_TRUE(u.connect(socket_path(d))) << u.error();
+    const std::string payload = "\"" + std::string(1000, 'x') + "\"";
+    std::vector<std::string> ids;
+    for (int n = 0; n < 300; ++n) {
+        auto r = u.request(publish_line("1", "a", "e", payload));
+        ASSERT_TRUE(r) << u.error();
+        ids.push_back(parse_reply(*r)["id"].as_string());
+    }
+    SseClient s;
+    ASSERT_TRUE(s.open(d.port(), "/api/sse/stream?channels=a", Deadline(kIoTimeout),
+                       {{"Last-Event-ID", ids.front()}}));
+    ASSERT_TRUE(s.read_until([&] { return s.parser().last_event_id() == ids.back(); },
+                             Deadline(kIoTimeout)))
+        << s.raw_body().substr(0, 500);
+    std::vector<SseEvent> got = s.data_events();
+    ASSERT_GE(got.size(), 2u);
+    EXPECT_EQ(got[0].type, "refresh");
+    const size_t kept = got.size() - 1;
+    EXPECT_GT(kept, 30u);
+    EXPECT_LT(kept * 1000, size_t(64 * 1024)) << "more than queue_limit was queued";
+    for (size_t i = 1; i < got.size(); ++i)  // the newest ones, in order, up to the last
+        EXPECT_EQ(got[i].last_event_id, ids[ids.size() - kept + i - 1]);
+    // Still open, and live.
+    HttpClient api(d.port());
+    std::string live = publish_or_fail(api, "a", R"({"n":1})");
+    ASSERT_TRUE(s.read_until([&] { return s.parser().last_event_id() == live; }, Deadline(kIoTimeout)));
+    auto stats = fetch_stats(api);
+    ASSERT_TRUE(stats);
+    EXPECT_EQ((*stats)["catchUp"]["trimmed"].as_int(), 1);
+}
+
 // Thousands of events on three channels while clients drop and come back with
 // their last id: each ends with every event of its channels exactly once, in order.
 TEST(ResumeUnderLoad, EveryClientEndsWithEveryEventOnceInOrder) {
