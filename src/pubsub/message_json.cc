@@ -93,6 +93,18 @@ bool boolean(std::string_view key, simdjson::dom::element v, bool* out, std::str
     return true;
 }
 
+// An HTTP body that must be one JSON object; `expected` says what it should hold.
+bool body_object(simdjson::dom::parser& parser, std::string_view text, std::string_view expected,
+                 simdjson::dom::object* obj, std::string* error) {
+    if (text.empty()) return fail(error, "request body is empty; expected " + std::string(expected));
+    simdjson::dom::element root;
+    auto err = parser.parse(text.data(), text.size(), true).get(root);
+    if (err) return fail(error, json_error_text("request body", err));
+    if (root.get_object().get(*obj) != simdjson::SUCCESS)
+        return fail(error, "request body must be a JSON object");
+    return true;
+}
+
 }  // namespace
 
 bool parse_message(simdjson::dom::object obj, Message* out, std::string* error,
@@ -245,16 +257,9 @@ bool parse_invalidation(simdjson::dom::object obj, CacheInvalidation* out, std::
 
 bool parse_invalidation_text(simdjson::dom::parser& parser, std::string_view text,
                              CacheInvalidation* out, std::string* error) {
-    if (text.empty())
-        return fail(error,
-                    "request body is empty; expected {\"channels\": [...], \"users\": [...]}");
-    simdjson::dom::element root;
-    auto err = parser.parse(text.data(), text.size(), true).get(root);
-    if (err) return fail(error, json_error_text("request body", err));
     simdjson::dom::object obj;
-    if (root.get_object().get(obj) != simdjson::SUCCESS)
-        return fail(error, "request body must be a JSON object");
-    return parse_invalidation(obj, out, error);
+    return body_object(parser, text, "{\"channels\": [...], \"users\": [...]}", &obj, error) &&
+           parse_invalidation(obj, out, error);
 }
 
 bool read_user_id(simdjson::dom::element v, std::string* out) {
@@ -287,16 +292,10 @@ std::string json_error_text(std::string_view what, simdjson::error_code err) {
 
 bool parse_message_text(simdjson::dom::parser& parser, std::string_view text, Message* out,
                         std::string* error) {
-    if (text.empty())
-        return fail(error, std::string("request body is empty; expected a JSON object with ") +
-                               kMessageFields);
-    simdjson::dom::element root;
-    auto err = parser.parse(text.data(), text.size(), true).get(root);
-    if (err) return fail(error, json_error_text("request body", err));
     simdjson::dom::object obj;
-    if (root.get_object().get(obj) != simdjson::SUCCESS)
-        return fail(error, "request body must be a JSON object");
-    return parse_message(obj, out, error);
+    return body_object(parser, text, std::string("a JSON object with ") + kMessageFields, &obj,
+                       error) &&
+           parse_message(obj, out, error);
 }
 
 }  // namespace ringcast

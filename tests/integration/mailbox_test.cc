@@ -186,16 +186,11 @@ TEST(MailboxUnderReconnects, EveryEventArrivesExactlyOnce) {
             while (passes.load() < batch_no && !pace.expired())
                 std::this_thread::yield();
             ++batch_no;
-            std::string lines;
+            std::vector<std::string> lines;
             for (int k = n; k < n + kBatch; ++k)
-                lines += publish_line(std::to_string(k), "inbox", "mail", std::to_string(k),
-                                      R"("targetUsers":["42"],"retryable":true)") +
-                         "\n";
-            if (!u.send(lines)) error = u.error();
-            for (int k = 0; k < kBatch && error.empty(); ++k) {
-                auto r = u.read_line();
-                if (!r || r->find("\"ok\":true") == std::string::npos) error = r ? *r : u.error();
-            }
+                lines.push_back(publish_line(std::to_string(k), "inbox", "mail", std::to_string(k),
+                                             R"("targetUsers":["42"],"retryable":true)"));
+            error = publish_pipelined(u, lines);
         }
         done = true;
     });

@@ -180,16 +180,11 @@ TEST(PersistentSeam, EveryStreamGetsEveryEventOnceWhileTheyArePublished) {
         // streams open (and some open in the middle of a batch).
         constexpr int kBatch = 100;
         for (int n = 1; n <= kEvents && error.empty(); n += kBatch) {
-            std::string lines;
+            std::vector<std::string> lines;
             for (int k = n; k < n + kBatch; ++k)
-                lines += publish_line(std::to_string(k), "seam", "p", std::to_string(k),
-                                      k % 2 ? R"("persistent":true)" : R"("persistent":false)") +
-                         "\n";
-            if (!u.send(lines)) error = u.error();
-            for (int k = 0; k < kBatch && error.empty(); ++k) {
-                auto r = u.read_line();
-                if (!r || r->find("\"ok\":true") == std::string::npos) error = r ? *r : u.error();
-            }
+                lines.push_back(publish_line(std::to_string(k), "seam", "p", std::to_string(k),
+                                             k % 2 ? R"("persistent":true)" : R"("persistent":false)"));
+            error = publish_pipelined(u, lines);
             published = n + kBatch - 1;
         }
     });

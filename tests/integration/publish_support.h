@@ -196,6 +196,21 @@ inline std::vector<size_t> open_streams_on_every_shard(SseFleet& fleet, const st
 }
 
 // A publish request line (no "\n"): op publish, req if not empty, then fields.
+// Sends the request lines (each with a "req") in one write and reads one reply
+// each; "" if every reply is ok, else the first failure (a reply or the error).
+inline std::string publish_pipelined(UnixClient& u, const std::vector<std::string>& lines) {
+    std::string all;
+    for (const std::string& l : lines)
+        all += l + "\n";
+    if (!u.send(all)) return u.error();
+    for (size_t i = 0; i < lines.size(); ++i) {
+        auto r = u.read_line();
+        if (!r) return u.error();
+        if (r->find("\"ok\":true") == std::string::npos) return *r;
+    }
+    return {};
+}
+
 inline std::string publish_line(std::string_view req_json, std::string_view channel,
                                 std::string_view event, std::string_view data_json,
                                 std::string_view extra_fields = {}) {

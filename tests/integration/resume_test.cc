@@ -239,15 +239,12 @@ TEST(ResumeUnderLoad, EveryClientEndsWithEveryEventOnceInOrder) {
             while (passes.load() < batch_no && !pace.expired())
                 std::this_thread::yield();
             ++batch_no;
-            std::string batch;
+            std::vector<std::string> batch;
             for (int k = n; k < n + 10; ++k)
                 for (const std::string& ch : channels)
-                    batch += publish_line("1", ch, "e",
-                                          "{\"ch\":\"" + ch + "\",\"n\":" + std::to_string(k) + "}") +
-                             "\n";
-            if (!u.send(batch)) publisher_error = u.error();
-            for (int i = 0; i < 30 && publisher_error.empty(); ++i)
-                if (!u.read_line(Deadline(kIoTimeout))) publisher_error = u.error();
+                    batch.push_back(publish_line(
+                        "1", ch, "e", "{\"ch\":\"" + ch + "\",\"n\":" + std::to_string(k) + "}"));
+            publisher_error = publish_pipelined(u, batch);
         }
         done = true;
     });
