@@ -30,7 +30,7 @@ struct CatchUpStats {
     uint64_t resumes = 0;   // streams opened with a Last-Event-ID
     uint64_t gaps = 0;      // of which were told history-gap
     uint64_t replayed = 0;  // events queued before going live (history, cache, mail)
-    uint64_t trimmed = 0;   // catch-ups cut to delivery.queue_limit (then told history-gap)
+    uint64_t trimmed = 0;   // catch-ups cut to half of delivery.queue_limit (then told history-gap)
 };
 
 // Requests a shard answered with a refusal, by kind (FEATURES: every refusal is

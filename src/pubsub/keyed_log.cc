@@ -89,7 +89,10 @@ bool KeyedLog::insert(std::string_view key, Event* e, int64_t now_wall_ms, bool 
     const int64_t oldest =
         _limits.max_age_ms ? now_wall_ms - int64_t(_limits.max_age_ms) : INT64_MIN;
     if (!enabled() || e->expired(now_wall_ms) || e->timestamp_ms() < oldest) return false;
-    auto [it, added] = _entries.try_emplace(std::string(key));
+    // Found without building a key string: that is the common case.
+    auto it = _entries.find(key);
+    const bool added = it == _entries.end();
+    if (added) it = _entries.try_emplace(std::string(key)).first;
     Entry& entry = it->second;
     if (added) {
         entry.key = it->first;

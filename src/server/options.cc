@@ -42,7 +42,9 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files,
     o.log.cache = keep(cfg.cache);
     o.log.mailbox = keep(cfg.mailbox);
     o.http.cache_enabled = cfg.cache.max_events > 0;
-    o.http.catch_up_max_bytes = cfg.queue_limit;
+    // Half the soft limit: a catch-up queued behind a handshake still in flight
+    // must not trip the slow-reader policy (net/queue_policy.h) by itself.
+    o.http.catch_up_max_bytes = cfg.queue_limit / 2;
 
     o.transport.queue.hard = cfg.max_queue;
     o.transport.queue.soft = cfg.queue_limit;
