@@ -45,10 +45,11 @@ void KeyedLog::leave(Entry& entry, Event* e, Why why, bool keep_ref) {
     --_stats.events;
     switch (why) {
         case Why::bound: ++_stats.evicted; break;
-        case Why::age: ++_stats.aged; break;
+        case Why::age:
+        case Why::ttl: ++_stats.aged; break;
         case Why::removed: ++_stats.removed; break;
     }
-    if (why != Why::removed && e->sequence() > entry.lost) {
+    if ((why == Why::bound || why == Why::age) && e->sequence() > entry.lost) {
         entry.lost = e->sequence();
         if (_journal && _keep == Keep::history) _journal->history_evicted(entry.key, entry.lost);
     }
@@ -147,7 +148,7 @@ void KeyedLog::expire(int64_t now_wall_ms) {
                 continue;
             }
             entry->events.erase(entry->events.begin() + ptrdiff_t(i));
-            leave(*entry, e, Why::age);
+            leave(*entry, e, Why::ttl);
         }
         maybe_forget(*entry);
         entry = next;

@@ -11,7 +11,8 @@
 //
 // What a bound or age took is remembered per key as a sequence (`lost`: the
 // highest sequence that left that way), so that history can tell a reader
-// asking for more than is kept that there is a gap. When a key empties it is
+// asking for more than is kept that there is a gap. An event whose ttl ended is
+// no loss: nobody may get it any more anyway. When a key empties it is
 // forgotten and its `lost` folds into one floor shared by every key: that may
 // report a gap that is not there (the reader refreshes), never the reverse.
 // Events removed on purpose (invalidated, taken from a mailbox) are not losses.
@@ -124,7 +125,7 @@ private:
         using is_transparent = void;
         size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
     };
-    enum class Why : uint8_t { bound, age, removed };
+    enum class Why : uint8_t { bound, age, ttl, removed };
 
     const Entry* find(std::string_view key) const;
     Entry* find(std::string_view key);

@@ -124,6 +124,31 @@ TEST_F(Resume, AnIdFromAnotherNumberingIsAHistoryGap) {
     }
 }
 
+// An event whose ttl has passed is never replayed: the sweep takes it out of
+// history within a second, and a resume after that gets what followed it.
+TEST_F(Resume, ExpiredEventsAreNotReplayed) {
+    HttpClient api(_d.port());
+    const std::string first = publish_or_fail(api, "a", R"({"n":1})");
+    // ttl counts from the timestamp: this one ends about a second from now.
+    const int64_t stamp = wall_now_ms() - 9000;
+    auto r = api.request("POST", "/api/publish",
+                         R"({"channel":"a","event":"e","data":{"n":2},"ttl":10,"timestamp":)" +
+                             std::to_string(stamp) + "}");
+    ASSERT_TRUE(r && r->status == 200) << (r ? r->describe() : api.error());
+    const std::string third = publish_or_fail(api, "a", R"({"n":3})");
+    ASSERT_TRUE(await_stats(
+        api, [](const Json& s) { return s["history"]["expired"].as_int() == 1; },
+        Deadline(std::chrono::seconds(5))));
+    SseClient s;
+    ASSERT_TRUE(s.open(_d.port(), "/api/sse/stream?channels=a", Deadline(kIoTimeout),
+                       {{"Last-Event-ID", first}}));
+    ASSERT_TRUE(s.read_until([&] { return s.parser().last_event_id() == third; },
+                             Deadline(kIoTimeout)));
+    std::vector<SseEvent> got = s.data_events();
+    ASSERT_EQ(got.size(), 1u) << s.raw_body();
+    EXPECT_EQ(got[0].data, R"({"n":3})");
+}
+
 TEST(ResumeHistory, BeyondTheKeptHistoryTheGapIsToldThenWhatIsKept) {
     DaemonProcess d;
     DaemonOptions o;

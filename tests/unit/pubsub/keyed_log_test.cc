@@ -140,8 +140,11 @@ TEST(KeyedLog, AgeAndTtl) {
     EXPECT_EQ(seqs(log, "a"), (std::vector<uint64_t>{3, 4, 5}));
     log.expire(kNow + 6000);  // 4's ttl is over
     EXPECT_EQ(seqs(log, "a"), (std::vector<uint64_t>{3, 5}));
+    EXPECT_FALSE(log.lost_after("a", 3)) << "an ended ttl is no loss: nobody may get it";
     log.expire(kNow + 31'000);  // 3 is past max_age
     EXPECT_EQ(seqs(log, "a"), (std::vector<uint64_t>{5}));
+    EXPECT_TRUE(log.lost_after("a", 2)) << "what max_age took is a gap for older readers";
+    EXPECT_FALSE(log.lost_after("a", 3));
     EXPECT_EQ(log.stats().aged, 2u);
 }
 
