@@ -9,7 +9,6 @@
 #include <benchmark/benchmark.h>
 
 #include "pubsub/catch_up.h"
-#include "pubsub/catch_up_hints.h"
 #include "pubsub/event_log.h"
 
 namespace {
@@ -41,8 +40,7 @@ Message message(const std::string& channel, bool persistent) {
 // the steady state drops one old event per new one.
 void BM_LogNumber(benchmark::State& st) {
     const bool keeps = st.range(0) > 0, persistent = st.range(0) > 1;
-    CatchUpHints hints;
-    EventLog log(options(keeps), hints, "ep", 1, nullptr);
+    EventLog log(options(keeps), "ep", 1, nullptr);
     std::vector<Message> msgs;
     for (int c = 0; c < 16; ++c)
         msgs.push_back(message("ch" + std::to_string(c), persistent));
@@ -60,8 +58,7 @@ BENCHMARK(BM_LogNumber)->Arg(0)->Arg(1)->Arg(2);
 // the last N of them (the references taken and given back).
 void BM_CatchUpAnswer(benchmark::State& st) {
     const int64_t n = st.range(0);
-    CatchUpHints hints;
-    EventLog log(options(true), hints, "ep", 1, nullptr);
+    EventLog log(options(true), "ep", 1, nullptr);
     const Message m = message("news", false);
     for (int i = 0; i < 1000; ++i) {
         Event* e = Event::build(m, kNow);

@@ -210,9 +210,8 @@ void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, Stre
     m.who = c._extras && c._extras->authenticated ? &c._extras->identity : &kAnonymous;
     m.subs = new Subscription[unique.size()];
     m.nsubs = uint16_t(unique.size());
-    // Held first, then the hints are read: a stream that may have something to
-    // catch up on (pubsub/catch_up.h) subscribes once the log has answered, one
-    // that has not subscribes now.
+    // Every stream catches up before it goes live (pubsub/catch_up.h): it holds
+    // its channels now and subscribes once the log has answered.
     std::vector<Channel*> held;
     held.reserve(unique.size());
     for (size_t i = 0; i < unique.size(); ++i) {
@@ -222,16 +221,11 @@ void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, Stre
         _index.hold(*ch);
         held.push_back(ch);
     }
-    std::unique_ptr<CatchUpWaiter> catch_up;
-    if (a.last_event_id || _hub.may_catch_up(held, m.who->user)) {
-        catch_up = std::make_unique<CatchUpWaiter>();
-        catch_up->channels = unique;
-        catch_up->last_id = std::move(a.last_event_id);
-        catch_up->user = m.who->user;
-        catch_up->channels_held = std::move(held);
-    } else {
-        go_live(m, held);
-    }
+    auto catch_up = std::make_unique<CatchUpWaiter>();
+    catch_up->channels = unique;
+    catch_up->last_id = std::move(a.last_event_id);
+    catch_up->user = m.who->user;
+    catch_up->channels_held = std::move(held);
     c._mode = HttpConnection::Mode::streaming;
     c._parser.reset();
     c._held.reset();
@@ -248,15 +242,13 @@ void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, Stre
     ++_streams;
     _transport.send_copy(c, handshake);
     _transport.set_deadline(c, stream_deadline(c, _reactor.now_ms()));
-    if (catch_up) {
-        if (catch_up->last_id) ++_resume_stats.resumes;
-        CatchUpWaiter* w = catch_up.release();
-        w->member = &m;
-        w->done = on_catch_up_answer;
-        w->ctx = this;
-        c._waiting_ctx = reinterpret_cast<void**>(&w->member);
-        _hub.catch_up(w);  // may answer before it returns (this shard is the log)
-    }
+    if (catch_up->last_id) ++_resume_stats.resumes;
+    CatchUpWaiter* waiter = catch_up.release();
+    waiter->member = &m;
+    waiter->done = on_catch_up_answer;
+    waiter->ctx = this;
+    c._waiting_ctx = reinterpret_cast<void**>(&waiter->member);
+    _hub.catch_up(waiter);  // may answer before it returns (this shard is the log)
 }
 
 void HttpServer::go_live(Member& m, const std::vector<Channel*>& held) {

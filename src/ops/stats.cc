@@ -57,8 +57,11 @@ ShardSnapshot* StatsCollector::snapshot() const {
     }
     if (_losses) s->losses = *_losses;
     _index.for_each([&](const Channel& ch) {
-        if (ch.subscribers.empty() && !ch.dropped && !ch.expired && !ch.slow_disconnects) return;
-        s->channels.push_back(ChannelFigures{ch.name, ch.subscribers.size(), ch.dropped, ch.expired,
+        // A stream catching up (pubsub/catch_up.h) is a subscriber already: it
+        // takes the channel's events, and is counted in `sent`.
+        const size_t subscribers = ch.subscribers.size() + ch.waiting.size();
+        if (!subscribers && !ch.dropped && !ch.expired && !ch.slow_disconnects) return;
+        s->channels.push_back(ChannelFigures{ch.name, subscribers, ch.dropped, ch.expired,
                                              ch.slow_disconnects});
     });
     if (_catalog) {

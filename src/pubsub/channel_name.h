@@ -1,6 +1,6 @@
 #pragma once
 // Channel names and their hash (the key of every per-channel table: each
-// shard's index, presence, catch-up hints).
+// shard's index, presence).
 #include <cstdint>
 #include <string_view>
 

@@ -4,7 +4,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "pubsub/channel_name.h"
 #include "pubsub/event_id.h"
 
 namespace ringcast {
@@ -19,44 +18,19 @@ bool bit(const UserBits& bits, size_t i) {
 
 }  // namespace
 
-void EventLog::CacheHints::on_key_added(std::string_view channel) {
-    hints->channel_gained(channel_hash(channel));
-}
-
-void EventLog::CacheHints::on_key_forgotten(std::string_view channel) {
-    hints->channel_lost(channel_hash(channel));
-}
-
-EventLog::EventLog(const EventLogOptions& opts, CatchUpHints& hints, std::string epoch,
-                   uint64_t next_sequence, Journal* journal)
-    : _hints(hints)
-    , _epoch(std::move(epoch))
+EventLog::EventLog(const EventLogOptions& opts, std::string epoch, uint64_t next_sequence,
+                   Journal* journal)
+    : _epoch(std::move(epoch))
     , _next(next_sequence)
     , _journal(journal)
     , _history(opts.history, journal)
     , _cache(opts.cache, Keep::cache, journal)
     , _mail(opts.mailbox, Keep::mailbox, journal) {
-    _cache_hints.hints = &hints;
-    _cache.set_hooks(&_cache_hints);
-    _mail.set_hooks(this);
 }
 
 EventLog::~EventLog() {
     for (auto& [e, p] : _pending)
         e->release();
-}
-
-// A user is hinted while it has mail or mail being decided.
-void EventLog::sync_user_hint(std::string_view user) {
-    const bool has = _pending_users.count(user) || !_mail.empty(user);
-    auto it = _hinted_users.find(user);
-    if (has && it == _hinted_users.end()) {
-        _hinted_users.emplace(user);
-        _hints.user_gained(user);
-    } else if (!has && it != _hinted_users.end()) {
-        _hints.user_lost(user);
-        _hinted_users.erase(it);
-    }
 }
 
 bool EventLog::number(Event* e, int64_t now_wall_ms) {
@@ -71,9 +45,7 @@ bool EventLog::number(Event* e, int64_t now_wall_ms) {
     e->retain();  // the pending record's
     _pending.emplace(e, Pending{0, {}, now_wall_ms});
     e->target().users.for_each([&](std::string_view user) {
-        auto [it, added] = _pending_users.try_emplace(std::string(user), 0);
-        ++it->second;
-        if (added) sync_user_hint(user);
+        ++_pending_users[std::string(user)];
     });
     return true;
 }
@@ -120,7 +92,6 @@ void EventLog::resolve(Event* e, Pending& p, int64_t now_wall_ms, std::vector<Ca
                 _waiting.erase(w);
             }
         }
-        sync_user_hint(user);
         ++i;
     });
     _pending.erase(e);

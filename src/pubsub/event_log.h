@@ -20,11 +20,9 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "pubsub/catch_up.h"
-#include "pubsub/catch_up_hints.h"
 #include "pubsub/event.h"
 #include "pubsub/history.h"
 #include "pubsub/journal.h"
@@ -52,12 +50,12 @@ struct EventLogStats {
     uint64_t mail_returned = 0;   // handed out, but the stream had gone: kept again
 };
 
-class EventLog : private KeyedLogHooks {
+class EventLog {
 public:
     // `next_sequence` continues a restored numbering (1 for a new one).
-    EventLog(const EventLogOptions& opts, CatchUpHints& hints, std::string epoch,
-             uint64_t next_sequence, Journal* journal);
-    ~EventLog() override;
+    EventLog(const EventLogOptions& opts, std::string epoch, uint64_t next_sequence,
+             Journal* journal);
+    ~EventLog();
     EventLog(const EventLog&) = delete;
     EventLog& operator=(const EventLog&) = delete;
 
@@ -67,8 +65,7 @@ public:
 
     // Numbers `e`, keeps it in history and, if persistent, in the cache.
     // Returns true when it is a retryable user-specific event whose delivery
-    // must be reported (retry_result) to decide its mail. The caller fences
-    // (CatchUpHints::fence) before reading presence.
+    // must be reported (retry_result) to decide its mail.
     bool number(Event* e, int64_t now_wall_ms);
     // Of a retryable event number() returned true for: how many shards will
     // report. With 0, the mail is decided now.
@@ -115,31 +112,18 @@ private:
         using is_transparent = void;
         size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
     };
-    // The mailbox log's hooks (the cache has its own small adapter).
-    void on_key_added(std::string_view user) override { sync_user_hint(user); }
-    void on_key_forgotten(std::string_view user) override { sync_user_hint(user); }
-    void sync_user_hint(std::string_view user);
     void resolve(Event* e, Pending& p, int64_t now_wall_ms, std::vector<CatchUp*>* ready);
 
-    struct CacheHints : KeyedLogHooks {
-        CatchUpHints* hints = nullptr;
-        void on_key_added(std::string_view channel) override;
-        void on_key_forgotten(std::string_view channel) override;
-    };
-
-    CatchUpHints& _hints;
     std::string _epoch;
     uint64_t _next;
     Journal* _journal;
     History _history;
     KeyedLog _cache;
     KeyedLog _mail;
-    CacheHints _cache_hints;
     std::unordered_map<Event*, Pending> _pending;  // retryable events being decided
     // Per user: pending events not yet decided, and catch-ups waiting for them.
     std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> _pending_users;
     std::unordered_map<std::string, std::vector<CatchUp*>, Hash, std::equal_to<>> _waiting;
-    std::unordered_set<std::string, Hash, std::equal_to<>> _hinted_users;
     EventLogStats _stats;
 };
 

@@ -23,13 +23,12 @@ void set_bit(UserBits** bits, size_t users, size_t i) {
 }  // namespace
 
 Hub::Hub(Reactor& reactor, Transport& transport, ChannelIndex& index, const Audience& audience,
-         const ChannelPresence& presence, CatchUpHints& hints, EventLog* log)
+         const ChannelPresence& presence, EventLog* log)
     : _reactor(reactor)
     , _transport(transport)
     , _index(index)
     , _audience(audience)
     , _presence(presence)
-    , _hints(hints)
     , _log(log) {}
 
 void Hub::publish(Event* e, PublishTicket* t) {
@@ -52,9 +51,6 @@ void Hub::sequence_and_broadcast(Event* e, PublishTicket* t, unsigned origin) {
     const bool track_mail = _log->number(e, now);
     if (track_mail) e->set_mail_tracked();
     ++_stats.sequenced;
-    // A new cache entry or pending mail set a hint: make it visible before
-    // reading presence (catch_up_hints.h says why that loses nobody).
-    if (track_mail || e->persistent()) CatchUpHints::fence();
 
     const unsigned shards = _reactor.shards(), self = _reactor.id();
     const Channel* ch = _index.find(e->channel(), e->channel_hash());
@@ -183,14 +179,6 @@ void Hub::complete(PublishTicket* t, uint64_t sent, uint64_t failed, uint32_t sh
 }
 
 // --- catch-up, the stream's side ---------------------------------------------
-
-bool Hub::may_catch_up(const std::vector<Channel*>& channels, std::string_view user) const {
-    CatchUpHints::fence();  // presence (the holds) before the hints
-    if (!user.empty() && _hints.user_may_have(user)) return true;
-    for (const Channel* ch : channels)
-        if (_hints.channel_may_have(ch->hash)) return true;
-    return false;
-}
 
 void Hub::catch_up(CatchUpWaiter* w) {
     ++_stats.catch_ups;

@@ -23,9 +23,9 @@
 // its channels at once (pubsub/event_id.h). Numbering is a few stores per event;
 // the work that grows with the audience (fan-out) stays on every shard.
 //
-// Catch-up (pubsub/catch_up.h): a stream that resumes, or may have cached events
-// or mail waiting, asks the log through catch_up() and goes live when the
-// answer arrives, without a gap or a duplicate.
+// Catch-up (pubsub/catch_up.h): every new stream asks the log through catch_up()
+// what it is owed (missed events, cached events, mail, the log's position) and
+// goes live when the answer arrives, without a gap or a duplicate.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -35,7 +35,6 @@
 #include "net/transport.h"
 #include "pubsub/audience.h"
 #include "pubsub/catch_up.h"
-#include "pubsub/catch_up_hints.h"
 #include "pubsub/channel_index.h"
 #include "pubsub/event.h"
 #include "pubsub/event_log.h"
@@ -98,7 +97,7 @@ class Hub {
 public:
     // `log` is the log shard's EventLog, nullptr on every other shard.
     Hub(Reactor& reactor, Transport& transport, ChannelIndex& index, const Audience& audience,
-        const ChannelPresence& presence, CatchUpHints& hints, EventLog* log);
+        const ChannelPresence& presence, EventLog* log);
     Hub(const Hub&) = delete;
     Hub& operator=(const Hub&) = delete;
 
@@ -112,9 +111,6 @@ public:
     // Without one, nobody is told.
     void publish(Event* e, PublishTicket* t);
 
-    // Whether a stream with these channels (held present already) and this user
-    // may have something to catch up on besides a Last-Event-ID (cache, mail).
-    bool may_catch_up(const std::vector<Channel*>& channels, std::string_view user) const;
     // Registers `w` on its channels (they buffer for it) and asks the log; w->done
     // runs on this shard, possibly before this returns (this shard is the log).
     void catch_up(CatchUpWaiter* w);
@@ -133,7 +129,6 @@ public:
 
     const HubStats& stats() const { return _stats; }
     const EventLog* log() const { return _log; }
-    const CatchUpHints& hints() const { return _hints; }
 
 private:
     void sequence_and_broadcast(Event* e, PublishTicket* t, unsigned origin);
@@ -155,7 +150,6 @@ private:
     ChannelIndex& _index;
     const Audience& _audience;
     const ChannelPresence& _presence;
-    CatchUpHints& _hints;
     EventLog* _log;
     std::vector<unsigned> _targets;  // scratch: the shards an event goes to
     HubStats _stats;

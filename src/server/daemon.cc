@@ -239,9 +239,8 @@ int run_daemon(const Config& cfg) {
     LoadBoard board(shards);
     StreamLimit streams(stream_limit(cfg.max_connections, table, shards));
     ChannelPresence presence(shards);
-    CatchUpHints hints;
     ShutdownState shutdown;
-    const ShardShared shared{mesh, board, streams, presence, hints, shutdown};
+    const ShardShared shared{mesh, board, streams, presence, shutdown};
     ShardOptions opts = shard_options(cfg, table, verifier);
     opts.epoch = durable.epoch;
     opts.next_sequence = durable.next_sequence;

@@ -17,10 +17,9 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
     , _index(&shared.presence, id)
     , _transport(_reactor, shared.board, opts.transport)
     , _log(id == Hub::log_shard(shared.mesh.shards())
-               ? std::make_unique<EventLog>(opts.log, shared.hints, opts.epoch, opts.next_sequence,
-                                            opts.journal)
+               ? std::make_unique<EventLog>(opts.log, opts.epoch, opts.next_sequence, opts.journal)
                : nullptr)
-    , _hub(_reactor, _transport, _index, _audience, shared.presence, shared.hints, _log.get())
+    , _hub(_reactor, _transport, _index, _audience, shared.presence, _log.get())
     , _stats(_reactor, _transport, _index, _hub)
     , _directory(_reactor, _transport)
     , _limiter(_reactor)

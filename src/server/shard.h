@@ -51,7 +51,6 @@ struct ShardShared {
     LoadBoard& board;
     StreamLimit& streams;
     ChannelPresence& presence;
-    CatchUpHints& hints;
     ShutdownState& shutdown;
 };
 

@@ -126,6 +126,32 @@ TEST_F(Resume, AnIdFromAnotherNumberingIsAHistoryGap) {
 
 // An event whose ttl has passed is never replayed: the sweep takes it out of
 // history within a second, and a resume after that gets what followed it.
+// Every stream learns the log's position right after `connected` (an id-only
+// block), so a client that drops before its first event still resumes exactly.
+TEST_F(Resume, AStreamThatGotNothingYetStillResumesExactly) {
+    HttpClient api(_d.port());
+    const std::string before = publish_or_fail(api, "other", R"({"n":1})");
+    std::string position;
+    {
+        SseClient s;
+        ASSERT_TRUE(s.open(_d.port(), "/api/sse/stream?channels=a")) << s.error();
+        ASSERT_TRUE(s.read_until([&] { return !s.parser().last_event_id().empty(); },
+                                 Deadline(kIoTimeout)))
+            << s.raw_body();
+        position = s.parser().last_event_id();
+        EXPECT_EQ(position, before) << "the log's last id when the stream opened";
+        EXPECT_TRUE(s.data_events().empty());
+    }  // gone before any event of its own
+    const std::string missed = publish_or_fail(api, "a", R"({"n":2})");
+    SseClient back;
+    ASSERT_TRUE(back.open(_d.port(), "/api/sse/stream?channels=a", Deadline(kIoTimeout),
+                          {{"Last-Event-ID", position}}));
+    ASSERT_TRUE(back.read_until([&] { return back.parser().last_event_id() == missed; },
+                                Deadline(kIoTimeout)));
+    ASSERT_EQ(back.data_events().size(), 1u) << back.raw_body();
+    EXPECT_EQ(back.data_events()[0].data, R"({"n":2})");
+}
+
 TEST_F(Resume, ExpiredEventsAreNotReplayed) {
     HttpClient api(_d.port());
     const std::string first = publish_or_fail(api, "a", R"({"n":1})");
