@@ -95,6 +95,10 @@ TEST_F(Mailbox, OnlyTheUsersNobodyReachedGetMail) {
     auto s42 = open_stream(_d.port(), stream_target("n", "42"));
     post_json(*_api, "/api/publish", retryable("n", R"(["42", 7, "9"])", R"("x")",
                                                R"(,"excludeUsers":["9"])"));
+    // Mail is decided once every shard has reported, which may follow the reply.
+    EXPECT_TRUE(await_stats(
+        *_api, [](const Json& st) { return st["mailboxes"]["pending"].as_int(-1) == 0; },
+        Deadline(kIoTimeout)));
     EXPECT_EQ(stats()["mailboxes"]["events"].as_int(), 1) << "7 only (9 is excluded)";
     auto s7 = open_stream(_d.port(), stream_target("n", "7"));
     auto s9 = open_stream(_d.port(), stream_target("n", "9"));
