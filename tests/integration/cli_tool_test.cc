@@ -57,12 +57,12 @@ TEST(CliToolHelp, HelpListsCommandsAndExitCodes) {
     CliRun r = run_cli({"--help"});
     ASSERT_EQ(r.code, 0) << r.describe();
     for (const char* s :
-         {"publish", "stats", "user", "connection", "disconnect", "ping", "tail", "--socket",
-          "--json", "RINGCAST_SOCKET", "Exit codes", "0  ok",
+         {"publish", "stats", "user", "connection", "disconnect", "invalidate", "ping", "tail",
+          "--socket", "--json", "RINGCAST_SOCKET", "Exit codes", "0  ok",
           "1  the daemon answered with an error", "2  usage error", "3  cannot reach the daemon"})
         EXPECT_TRUE(contains(r.out, s)) << s << " missing from --help:\n" << r.out;
     for (const char* cmd :
-         {"publish", "stats", "user", "connection", "disconnect", "ping", "tail"}) {
+         {"publish", "stats", "user", "connection", "disconnect", "invalidate", "ping", "tail"}) {
         CliRun h = run_cli({cmd, "--help"});
         EXPECT_EQ(h.code, 0) << cmd << "\n" << h.describe();
         EXPECT_TRUE(contains(h.out, "Usage")) << cmd << "\n" << h.out;
@@ -96,6 +96,8 @@ TEST(CliToolHelp, UsageErrorsExitTwoAndNameTheProblem) {
         {{"publish", "-c", "a", "-e", "e", "-d", "1", "--frobnicate"}, "--frobnicate"},
         {{"disconnect"}, "exactly one"},
         {{"disconnect", "--user", "u", "--connection", "c0-1"}, "--connection"},
+        {{"invalidate"}, "at least one --channel or --user"},
+        {{"invalidate", "--frobnicate"}, "--frobnicate"},
         {{"connection"}, "id"},
         {{"user"}, "id"},
         {{"tail"}, "--channel"},
@@ -127,7 +129,8 @@ TEST(CliToolHelp, UnreachableDaemonExitsThreeAndSaysWhereAndWhy) {
                                          {"stats"},
                                          {"user", "u"},
                                          {"connection", "c0-1"},
-                                         {"disconnect", "--user", "u"}}) {
+                                         {"disconnect", "--user", "u"},
+                                         {"invalidate", "--channel", "a"}}) {
         std::vector<std::string> args = {"--socket", missing};
         args.insert(args.end(), cmd.begin(), cmd.end());
         CliRun r = run_cli(args);
