@@ -1,8 +1,10 @@
 // The persistent-event cache from the `ringcast` tool and the C++ client,
 // against the real daemon: `ringcast invalidate` and Client::invalidate remove
 // cached events by channel, by user and by both (a stream opened afterwards
-// no longer gets them, which a live marker proves without sleeping), and
-// refusals exit 1 / answer with the daemon's code.
+// no longer gets them, which a live marker proves without sleeping), refusals
+// exit 1 / answer with the daemon's code, and `ringcast stats` shows what the
+// log keeps (history, cache, mailboxes), the store and the catch-ups with the
+// numbers of the stats document.
 #include <ringcast/client.h>
 
 #include <memory>
@@ -96,6 +98,75 @@ TEST_F(CliCache, RefusedInvalidateExitsOneWithTheDaemonsMessage) {
     Json v = parse_json(j.out);
     EXPECT_FALSE(v["ok"].as_bool());
     EXPECT_EQ(v["error"]["code"].as_string(), "invalid_field");
+}
+
+TEST_F(CliCache, StatsShowKeptEventsStoreAndCatchUps) {
+    persist("alerts", R"("for-all")");
+    persist("alerts", R"("for-42")", {"--user", "42"});
+    // Retryable, to a user with no stream: it waits in 9's mailbox.
+    CliRun mail = run_on(_d, {"publish", "-c", "news", "-e", "m", "-d", "1", "--retryable",
+                              "--user", "9", "--json"});
+    ASSERT_EQ(mail.code, 0) << mail.describe();
+    EXPECT_EQ(parse_json(mail.out)["sent"].as_int(), 0);
+    ASSERT_EQ(cached_for("alerts"), (Strings{R"("for-all")"}));
+
+    Json st = stats_json();
+    ASSERT_EQ(st["cacheSize"].as_int(), 2);
+    ASSERT_EQ(st["mailboxes"]["events"].as_int(), 1);
+    CliRun r = run_on(_d, {"stats"});
+    ASSERT_EQ(r.code, 0) << r.describe();
+    for (const char* title : {"Totals", "Kept events", "Store", "Catch-ups"})
+        EXPECT_FALSE(section_of(r.out, title).empty()) << title << "\n" << r.out;
+    auto n = [&](const char* object, const char* key) {
+        return std::to_string(st[object][key].as_int());
+    };
+    Strings totals = section_of(r.out, "Totals");
+    EXPECT_EQ(row_of(totals, "cacheSize"), (Strings{"cacheSize", "2"})) << r.out;
+
+    // History, cache and mailboxes side by side; a blank where one lacks a row.
+    Strings kept = section_of(r.out, "Kept events");
+    auto row = [&](const std::string& first) { return row_of(kept, first); };
+    EXPECT_EQ(row("figure"), (Strings{"figure", "history", "cache", "mailboxes"})) << r.out;
+    EXPECT_EQ(row("channels"),
+              (Strings{"channels", n("history", "channels"), n("cache", "channels")}))
+        << r.out;
+    EXPECT_EQ(row("users"), (Strings{"users", "1"})) << r.out;
+    EXPECT_EQ(row("events"), (Strings{"events", n("history", "events"), "2", "1"})) << r.out;
+    EXPECT_EQ(row("bytes"), (Strings{"bytes", n("history", "bytes"), n("cache", "bytes"),
+                                     n("mailboxes", "bytes")}))
+        << r.out;
+    EXPECT_EQ(row("invalidated"), (Strings{"invalidated", "0"})) << r.out;
+    EXPECT_EQ(row("mailed"), (Strings{"mailed", "1"})) << r.out;
+
+    // The store: where it is, and its figures with their units.
+    Strings store = section_of(r.out, "Store");
+    EXPECT_EQ(row_of(store, "enabled"), (Strings{"enabled", "true"})) << r.out;
+    EXPECT_EQ(row_of(store, "path"), (Strings{"path", st["store"]["path"].as_string()})) << r.out;
+    EXPECT_TRUE(contains(st["store"]["path"].as_string(), _d.dir().path())) << r.out;
+    Strings last = row_of(store, "lastCommitUs");
+    ASSERT_EQ(last.size(), 3u) << r.out;
+    EXPECT_EQ(last[2], "us");
+    Strings size = row_of(store, "bytes");
+    ASSERT_EQ(size.size(), 4u) << "bytes N (x.y KiB)\n" << r.out;
+    EXPECT_TRUE(size[3] == "B)" || size[3] == "KiB)" || size[3] == "MiB)") << r.out;
+
+    // Catch-ups: the stream handed the cached event before going live.
+    Strings catch_up = section_of(r.out, "Catch-ups");
+    EXPECT_GE(st["catchUp"]["streams"].as_int(), 1);
+    for (const char* key :
+         {"streams", "resumes", "gaps", "replayed", "trimmed", "buffered", "deferred"})
+        EXPECT_EQ(row_of(catch_up, key), (Strings{key, n("catchUp", key)})) << r.out;
+}
+
+TEST(CliCacheStore, StatsSayWhenTheStoreIsOff) {
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.shards = 1, .config = "[store]\npath = \"\"\n"})) << d.error();
+    CliRun r = run_on(d, {"stats"});
+    ASSERT_EQ(r.code, 0) << r.describe();
+    EXPECT_TRUE(contains(r.out,
+                         "Store\n  (disabled: history, cache and mailboxes do not survive a "
+                         "restart)\n"))
+        << r.out;
 }
 
 // The C++ client's invalidate, one at a time and pipelined with other requests.

@@ -215,4 +215,14 @@ inline std::vector<std::string> row_of(const std::vector<std::string>& lines,
     return {};
 }
 
+// The lines of one section of `ringcast stats` (a title line, then its table,
+// up to the blank line before the next section), title excluded.
+inline std::vector<std::string> section_of(const std::string& out, const std::string& title) {
+    size_t at = out.starts_with(title + "\n") ? 0 : out.find("\n\n" + title + "\n");
+    if (at == std::string::npos) return {};
+    size_t begin = out.find('\n', at == 0 ? 0 : at + 2) + 1;
+    size_t end = out.find("\n\n", begin);
+    return lines_of(out.substr(begin, end == std::string::npos ? std::string::npos : end - begin));
+}
+
 }  // namespace ringcast::itest

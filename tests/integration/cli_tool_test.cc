@@ -323,14 +323,19 @@ TEST_F(CliTool, StatsTablesContainTheNumbers) {
     ASSERT_EQ(r.code, 0) << r.describe();
     std::vector<std::string> lines = lines_of(r.out);
     auto row = [&](const std::string& first_cell) { return row_of(lines, first_cell); };
-    for (const char* title : {"Totals", "Shards", "Channels", "Users"})
+    for (const char* title :
+         {"Totals", "Kept events", "Store", "Catch-ups", "Shards", "Channels", "Users"})
         EXPECT_NE(std::find(lines.begin(), lines.end(), title), lines.end()) << title << "\n"
                                                                              << r.out;
     EXPECT_EQ(row("totalConnections"), (std::vector<std::string>{"totalConnections", "3"}))
         << r.out;
     EXPECT_EQ(row("eventsPublished"), (std::vector<std::string>{"eventsPublished", "2"})) << r.out;
-    EXPECT_EQ(row("news"), (std::vector<std::string>{"news", "2"})) << r.out;
-    EXPECT_EQ(row("alerts"), (std::vector<std::string>{"alerts", "1"})) << r.out;
+    // Channels: subscribers, then what they lost (channelStats).
+    EXPECT_EQ(row("channel"), (std::vector<std::string>{"channel", "connections", "dropped",
+                                                        "expired", "disconnected"}))
+        << r.out;
+    EXPECT_EQ(row("news"), (std::vector<std::string>{"news", "2", "0", "0", "0"})) << r.out;
+    EXPECT_EQ(row("alerts"), (std::vector<std::string>{"alerts", "1", "0", "0", "0"})) << r.out;
     // Shards: one column per shard and the total, which matches the document.
     EXPECT_EQ(row("counter"),
               (std::vector<std::string>{"counter", "shard", "0", "shard", "1", "total"}))
