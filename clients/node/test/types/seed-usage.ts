@@ -15,6 +15,9 @@ import {
   sendUserSystemEvent,
   sseManager,
   triggerRefresh,
+  type BatchResult,
+  type CacheInvalidationResult,
+  type InvalidateResult,
   type PublishResult,
   type SSEMessage,
 } from '../../dist/index.js';
@@ -91,4 +94,13 @@ export async function ownInstance(): Promise<void> {
   rc.publishNoReply(message);
   rc.client.on('publishError', (e) => console.warn(e.code, e.line));
   await rc.close();
+}
+
+// The cache of persistent events.
+export async function cache(): Promise<void> {
+  const { removed } = await SSEManager.invalidateCache(['alerts'], null);
+  const byUser: InvalidateResult = await SSEManager.invalidateCache(null, [42, '7']);
+  const cleared: CacheInvalidationResult = await invalidateClientCaches(['alerts'], [123]);
+  const asBatch: BatchResult = cleared;
+  console.log(removed.toFixed(), byUser.removed, cleared.removed, asBatch.results.length);
 }
