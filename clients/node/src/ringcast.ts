@@ -267,6 +267,7 @@ export class Ringcast {
       activeChannels: s.activeChannels,
       uptime: s.uptime,
       memoryUsage: s.memoryUsage,
+      cacheSize: s.cacheSize,
       channels: Object.entries(s.channels ?? {}).map(([channel, c]) => {
         const perMinute = number(c['messagesPerMinute']);
         return perMinute === undefined
@@ -275,9 +276,7 @@ export class Ringcast {
       }),
     };
     const perMinute = number(s['messagesPerMinute']);
-    const cacheSize = number(s['cacheSize']);
     if (perMinute !== undefined) out.messagesPerMinute = perMinute;
-    if (cacheSize !== undefined) out.cacheSize = cacheSize;
     return out;
   }
 

@@ -2,7 +2,8 @@
 // daemon: invalidateCache removes cached events by channel, by user, or both
 // (a stream opened afterwards no longer gets them); invalidateClientCaches
 // clears the cache first and then sends its refresh events; refusals come back
-// as RingcastError with the daemon's code.
+// as RingcastError with the daemon's code; the stats document reports the
+// cache, history, mailboxes, store and catch-ups under typed names.
 //
 // What a new stream got from the cache is read without sleeping: the daemon
 // gives cached events to a stream before anything live, so after a live
@@ -23,8 +24,18 @@ describe('the persistent-event cache', { timeout: 60_000 }, () => {
   let rc;
   const open = [];
   let markers = 0;
-  const invalidate = (channels, users) => rc.invalidateCache(channels, users);
-  const invalidateClientCaches = (channels, users) => rc.invalidateClientCaches(channels, users);
+  let invalidated = 0; // every cached event the tests removed, for cache.invalidated
+
+  const invalidate = async (channels, users) => {
+    const r = await rc.invalidateCache(channels, users);
+    invalidated += r.removed;
+    return r;
+  };
+  const invalidateClientCaches = async (channels, users) => {
+    const r = await rc.invalidateClientCaches(channels, users);
+    invalidated += r.removed;
+    return r;
+  };
 
   /** A stream on `channel`, as `user` when given (a token whose sub it is). */
   const subscribe = async (channel, user) => {
@@ -177,5 +188,51 @@ describe('the persistent-event cache', { timeout: 60_000 }, () => {
     // No channels: nothing to do, nothing sent.
     assert.deepEqual(await rc.invalidateClientCaches([], ['42']), { removed: 0, sent: 0, failed: 0, results: [] });
     assert.equal(proxy.requests.length, before + 1);
+  });
+
+  it('the stats report the cache, history, mailboxes, store and catch-ups', async () => {
+    // Earlier tests left some events cached: the figures are read as changes.
+    const was = await rc.getStats();
+    await persist('inv-stats', 's1');
+    await persist('inv-stats', 's2');
+    // A retryable event for a user with no stream waits in a mailbox.
+    const mailed = await rc.sendToUser('offline-9', 'notification', { n: 1 }, { retryable: true });
+    assert.equal(mailed.sent, 0);
+    assert.deepEqual(await cachedFor('inv-stats'), ['s1', 's2']);
+
+    const s = await rc.getStats();
+    assert.equal(s.cacheSize, was.cacheSize + 2);
+    assert.equal(s.cache.events, s.cacheSize);
+    assert.equal(s.cache.channels, was.cache.channels + 1);
+    assert.ok(s.cache.bytes > was.cache.bytes);
+    assert.equal(s.cache.invalidated, invalidated);
+    assert.ok(invalidated >= 9, `the tests before removed ${invalidated} events`);
+    for (const k of ['evicted', 'expired']) assert.equal(s.cache[k], 0, `cache.${k}`);
+    assert.ok(s.history.channels > was.history.channels, 'inv-stats has history now');
+    assert.ok(s.history.events >= was.history.events + 3 && s.history.bytes > was.history.bytes);
+    assert.equal(typeof s.history.evicted, 'number');
+    assert.equal(typeof s.history.expired, 'number');
+    assert.equal(s.mailboxes.users, 1);
+    assert.equal(s.mailboxes.events, 1);
+    assert.equal(s.mailboxes.mailed, 1);
+    for (const k of ['bytes', 'evicted', 'expired', 'delivered', 'returned', 'pending'])
+      assert.equal(typeof s.mailboxes[k], 'number', `mailboxes.${k}`);
+    assert.equal(s.store.enabled, true, 'startDaemon gives the daemon a data dir, where the store lives');
+    if (s.store.enabled) {
+      assert.equal(s.store.path.startsWith(daemon.dataDir), true, s.store.path);
+      for (const k of ['written', 'commits', 'failedCommits', 'givenUp', 'pending', 'lastCommit', 'lastCommitUs', 'bytes'])
+        assert.equal(typeof s.store[k], 'number', `store.${k}`);
+    }
+    assert.ok(s.catchUp.streams > was.catchUp.streams, 'the stream given cached events before going live');
+    assert.ok(s.catchUp.replayed >= was.catchUp.replayed + 2);
+    for (const k of ['resumes', 'gaps', 'trimmed', 'buffered', 'deferred']) assert.equal(typeof s.catchUp[k], 'number', `catchUp.${k}`);
+    for (const k of ['eventsDropped', 'eventsExpiredInQueue', 'slowReaderDisconnects', 'droppedSlowReaders'])
+      assert.equal(s[k], 0, k);
+    // inv-alerts still has the stream of an earlier test (and maybe closed
+    // ones the daemon has not noticed yet).
+    const alerts = s.channelStats['inv-alerts'];
+    assert.ok(alerts.connections >= 1);
+    assert.deepEqual({ ...alerts, connections: 0 }, { connections: 0, dropped: 0, expired: 0, disconnected: 0 });
+    assert.equal((await rc.getSystemStats()).cacheSize, s.cacheSize);
   });
 });
