@@ -100,6 +100,14 @@ public:
     Result user(std::string_view user_id);
     Result disconnect_connection(std::string_view connection_id);
     Result disconnect_user(std::string_view user_id);
+    // Removes cached persistent events, so that streams opened afterwards no
+    // longer get them: with `channels` only, every cached event of those
+    // channels; with `users` only, the cached user-specific events naming one of
+    // those users, on any channel; with both, those users' events on those
+    // channels. Result::removed counts them. Neither list given: the daemon
+    // answers invalid_field. Open streams are not told (publish a refresh).
+    Result invalidate(const std::vector<std::string>& channels,
+                      const std::vector<std::string>& users = {});
 
     // --- pipelined: queue, flush, receive in order ---------------------------------
     // Each send_*() queues one request that gets exactly one Result from receive().
@@ -111,6 +119,8 @@ public:
     void send_user(std::string_view user_id);
     void send_disconnect_connection(std::string_view connection_id);
     void send_disconnect_user(std::string_view user_id);
+    void send_invalidate(const std::vector<std::string>& channels,
+                         const std::vector<std::string>& users = {});
 
     // Fire-and-forget publish (or batch): no Result; returns the request's line
     // number, which a LineError names if the daemon refuses it.

@@ -11,7 +11,16 @@
 namespace ringcast::client {
 
 // The operations of the Unix socket protocol (docs/protocol.md).
-enum class Op : uint8_t { ping, publish, publish_batch, stats, connection, user, disconnect };
+enum class Op : uint8_t {
+    ping,
+    publish,
+    publish_batch,
+    stats,
+    connection,
+    user,
+    disconnect,
+    invalidate,
+};
 
 const char* op_name(Op op);  // "ping", "publish", ... ("publish" for publish_batch)
 
@@ -60,6 +69,7 @@ struct Result {
     std::string json;
     bool connected = false;     // user: has at least one connection
     uint64_t disconnected = 0;  // disconnect: connections closed
+    uint64_t removed = 0;       // invalidate: cached persistent events removed
 
     explicit operator bool() const { return ok; }
 };

@@ -34,8 +34,8 @@ int main(int argc, char** argv) {
     app.add_flag("--json", g.json, "machine-readable output: JSON on stdout");
 
     std::vector<Command> commands = {
-        add_publish(app, g),    add_stats(app, g), add_user(app, g), add_connection(app, g),
-        add_disconnect(app, g), add_ping(app, g),  add_tail(app, g),
+        add_publish(app, g),    add_stats(app, g),      add_user(app, g), add_connection(app, g),
+        add_disconnect(app, g), add_invalidate(app, g), add_ping(app, g), add_tail(app, g),
     };
 
     for (const Command& c : commands) {
@@ -53,8 +53,8 @@ int main(int argc, char** argv) {
         if (app.get_subcommands().empty() && !rest.empty() && !rest.front().starts_with("-")) {
             fmt::print(stderr,
                        "ringcast: unknown command \"{}\" (commands: publish, stats, user, "
-                       "connection, disconnect, ping, tail)\nRun with --help for more "
-                       "information.\n",
+                       "connection, disconnect, invalidate, ping, tail)\nRun with --help for "
+                       "more information.\n",
                        rest.front());
             return kExitUsage;
         }

@@ -1,7 +1,10 @@
 // ringcast stats: the daemon's statistics (docs/protocol.md "Statistics") as
-// tables: totals, shards (one column per shard), channels, users. Fields are read
-// from the document rather than listed here, so a counter the daemon adds later
-// shows up without a change to the tool.
+// tables: totals, what the log keeps (history, cache, mailboxes side by side),
+// the store, catch-ups, shards (one column per shard), channels (subscribers
+// and what they lost), users. Sections are chosen by the name of an object in
+// the document, but the rows inside come from the document rather than being
+// listed here, so a counter the daemon adds later shows up without a change to
+// the tool (an object no section knows is printed in the totals).
 #include <algorithm>
 #include <map>
 #include <string>
@@ -36,17 +39,29 @@ std::string text(element v) {
 std::string with_unit(std::string_view key, element v) {
     std::string t = text(v);
     uint64_t n;
-    if ((key == "rss" || key == "memoryUsage.rss") && v.get_uint64().get(n) == simdjson::SUCCESS)
+    bool bytes = key == "rss" || key == "memoryUsage.rss" || key == "store.bytes";
+    if (bytes && v.get_uint64().get(n) == simdjson::SUCCESS)
         return fmt::format("{} ({})", t, format_bytes(n));
+    if (key == "store.lastCommit" && v.get_uint64().get(n) == simdjson::SUCCESS)
+        return n == 0 ? "never" : fmt::format("{} ({})", format_time_ms(int64_t(n)), n);
+    if (key == "store.lastCommitUs") return t + " us";
     if (key == "uptime" || key.starts_with("cpu.")) return t + " s";
     return t;
+}
+
+// The objects that have a section of their own; the totals leave them out.
+bool has_section(std::string_view key) {
+    for (std::string_view k : {"channels", "channelStats", "shards", "connectionsByUser", "history",
+                               "cache", "mailboxes", "store", "catchUp"})
+        if (key == k) return true;
+    return false;
 }
 
 void print_totals(object stats) {
     Table t;
     for (auto field : stats) {
         std::string_view key = field.key;
-        if (key == "channels" || key == "shards" || key == "connectionsByUser") continue;
+        if (has_section(key)) continue;
         if (scalar(field.value)) {
             t.add({std::string(key), with_unit(key, field.value)});
             continue;
@@ -121,26 +136,109 @@ void print_shards(simdjson::dom::array shards) {
     t.print();
 }
 
-// channels: {"name": {"connections": N, ...}}, one row each.
-void print_channels(object channels) {
-    std::vector<std::string> keys;
-    for (auto ch : channels) {
+// Objects of counters side by side: one row per member, one column per
+// object, a blank where an object lacks it. History, cache and mailboxes
+// share most members (events, bytes, evicted, expired), so this reads better
+// than three lists.
+void print_side_by_side(const char* title, object stats, std::initializer_list<const char*> names) {
+    std::vector<std::string> header = {"figure"};
+    std::vector<object> columns;
+    for (const char* name : names) {
         object o;
-        if (ch.value.get_object().get(o) == simdjson::SUCCESS)
-            for (auto f : o)
-                if (std::find(keys.begin(), keys.end(), std::string_view(f.key)) == keys.end())
-                    keys.emplace_back(f.key);
+        if (stats[name].get_object().get(o) != simdjson::SUCCESS) continue;
+        header.emplace_back(name);
+        columns.push_back(o);
     }
+    if (columns.empty()) return;
+    // Each object's first member says what holds its events (channels, users):
+    // those rows go first, together.
+    std::vector<std::string> keys;
+    auto add_key = [&](std::string_view k) {
+        if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.emplace_back(k);
+    };
+    for (object o : columns)
+        for (auto f : o) {
+            if (scalar(f.value)) add_key(f.key);
+            break;
+        }
+    for (object o : columns)
+        for (auto f : o)
+            if (scalar(f.value)) add_key(f.key);
+    Table t(header);
+    for (const std::string& k : keys) {
+        std::vector<std::string> row = {k};
+        for (object o : columns) {
+            element v;
+            row.push_back(o[k].get(v) == simdjson::SUCCESS ? text(v) : "");
+        }
+        t.add(std::move(row));
+    }
+    fmt::print("\n{}\n", title);
+    t.print();
+}
+
+// One object as a key/value list (the store, catch-ups); `empty_note` when it
+// has nothing to show.
+void print_members(const char* title, std::string_view name, object o, const char* empty_note) {
+    Table t;
+    for (auto f : o)
+        if (scalar(f.value)) {
+            std::string key = fmt::format("{}.{}", name, std::string_view(f.key));
+            t.add({std::string(f.key), with_unit(key, f.value)});
+        }
+    fmt::print("\n{}\n", title);
+    if (t.empty())
+        fmt::print("  {}\n", empty_note);
+    else
+        t.print();
+}
+
+void print_store(object stats) {
+    object store;
+    if (stats["store"].get_object().get(store) != simdjson::SUCCESS) return;
+    bool enabled = false;
+    if (store["enabled"].get_bool().get(enabled) == simdjson::SUCCESS && !enabled) {
+        fmt::print(
+            "\nStore\n  (disabled: history, cache and mailboxes do not survive a "
+            "restart)\n");
+        return;
+    }
+    print_members("Store", "store", store, "(no figures)");
+}
+
+// channels {"name": {"connections": N}} and channelStats {"name": {"connections":
+// N, "dropped": ..., ...}} merged: one row per channel named in either, one
+// column per member named in either (a channel whose subscribers left keeps
+// its losses in channelStats until its shard forgets it).
+void print_channels(object stats) {
+    std::vector<std::string> keys, names;
+    std::map<std::string, std::map<std::string, std::string>, std::less<>> cells;
+    for (const char* part : {"channels", "channelStats"}) {
+        object channels;
+        if (stats[part].get_object().get(channels) != simdjson::SUCCESS) continue;
+        for (auto ch : channels) {
+            std::string name(ch.key);
+            if (!cells.count(name)) names.push_back(name);
+            auto& row = cells[name];
+            object o;
+            if (ch.value.get_object().get(o) != simdjson::SUCCESS) continue;
+            for (auto f : o) {
+                std::string k(f.key);
+                if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+                row.try_emplace(k, text(f.value));
+            }
+        }
+    }
+    std::sort(names.begin(), names.end());
     std::vector<std::string> header = {"channel"};
     header.insert(header.end(), keys.begin(), keys.end());
     Table t(header);
-    for (auto ch : channels) {
-        std::vector<std::string> row = {std::string(ch.key)};
-        object o;
-        bool is_obj = ch.value.get_object().get(o) == simdjson::SUCCESS;
+    for (const std::string& name : names) {
+        std::vector<std::string> row = {name};
+        const auto& c = cells[name];
         for (const std::string& k : keys) {
-            element v;
-            row.push_back(is_obj && o[k].get(v) == simdjson::SUCCESS ? text(v) : "");
+            auto it = c.find(k);
+            row.push_back(it == c.end() ? "" : it->second);
         }
         t.add(std::move(row));
     }
@@ -183,10 +281,15 @@ int run_stats(const GlobalOptions& g) {
         return kExitUnreachable;
     }
     print_totals(stats);
+    print_side_by_side("Kept events", stats, {"history", "cache", "mailboxes"});
+    print_store(stats);
+    object catch_up;
+    if (stats["catchUp"].get_object().get(catch_up) == simdjson::SUCCESS)
+        print_members("Catch-ups", "catchUp", catch_up, "(no figures)");
     simdjson::dom::array shards;
     if (stats["shards"].get_array().get(shards) == simdjson::SUCCESS) print_shards(shards);
-    object channels, users;
-    if (stats["channels"].get_object().get(channels) == simdjson::SUCCESS) print_channels(channels);
+    print_channels(stats);
+    object users;
     if (stats["connectionsByUser"].get_object().get(users) == simdjson::SUCCESS) print_users(users);
     std::fflush(stdout);
     return kExitOk;
@@ -196,7 +299,9 @@ int run_stats(const GlobalOptions& g) {
 
 Command add_stats(CLI::App& app, const GlobalOptions& g) {
     CLI::App* sub = app.add_subcommand(
-        "stats", "Show the daemon's statistics: totals, shards, channels, users");
+        "stats",
+        "Show the daemon's statistics: totals, kept events (history, cache, mailboxes), store, "
+        "catch-ups, shards, channels, users");
     sub->footer(
         "With --json: {\"ok\":true,\"stats\":<the daemon's stats document, unchanged>} "
         "(docs/protocol.md, Statistics).");

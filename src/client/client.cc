@@ -298,6 +298,10 @@ void Client::send_disconnect_connection(std::string_view id) {
 void Client::send_disconnect_user(std::string_view user_id) {
     queue_simple(Op::disconnect, "userId", user_id);
 }
+void Client::send_invalidate(const std::vector<std::string>& channels,
+                             const std::vector<std::string>& users) {
+    append_invalidate(_out, channels, users, begin_request(Op::invalidate, true));
+}
 
 // --- replies ------------------------------------------------------------------------
 
@@ -456,6 +460,15 @@ Result Client::disconnect_connection(std::string_view id) {
 }
 Result Client::disconnect_user(std::string_view user_id) {
     return call(Op::disconnect, "userId", user_id);
+}
+
+Result Client::invalidate(const std::vector<std::string>& channels,
+                          const std::vector<std::string>& users) {
+    Result r;
+    if (!idle_for_call(r, Op::invalidate)) return r;
+    send_invalidate(channels, users);
+    receive(r);
+    return r;
 }
 
 Result Client::publish(const Message& m) {

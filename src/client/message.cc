@@ -45,6 +45,7 @@ const char* op_name(Op op) {
         case Op::connection: return "connection";
         case Op::user: return "user";
         case Op::disconnect: return "disconnect";
+        case Op::invalidate: return "invalidate";
     }
     return "ping";
 }

@@ -81,6 +81,7 @@ bool read_success(object obj, Op op, Result& out) {
             read_json(obj, "connections", out.json);
             return true;
         case Op::disconnect: out.disconnected = read_count(obj, "disconnected"); return true;
+        case Op::invalidate: return obj["removed"].get_uint64().get(out.removed) == SUCCESS;
     }
     return false;
 }
@@ -111,6 +112,7 @@ void reset_result(Result& r, Op op) {
     r.json.clear();
     r.connected = false;
     r.disconnected = 0;
+    r.removed = 0;
 }
 
 ReplyKind ReplyReader::parse(std::string_view line, bool padded, Op op, Result& out, uint64_t* req,

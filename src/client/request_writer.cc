@@ -32,7 +32,7 @@ void key(std::string& out, std::string_view k) {
     out += "\":";
 }
 
-void string_list(std::string& out, std::string_view k, const std::vector<std::string>& list) {
+void string_list(std::string& out, std::string_view k, std::span<const std::string> list) {
     if (list.empty()) return;
     key(out, k);
     out += '[';
@@ -134,6 +134,14 @@ void append_publish_batch(std::string& out, std::span<const Message> messages, u
         out += '}';
     }
     out += "]}\n";
+}
+
+void append_invalidate(std::string& out, std::span<const std::string> channels,
+                       std::span<const std::string> users, uint64_t req) {
+    open_request(out, "invalidate", req);
+    string_list(out, "channels", channels);
+    string_list(out, "users", users);
+    out += "}\n";
 }
 
 void append_op(std::string& out, std::string_view op, uint64_t req, std::string_view k,

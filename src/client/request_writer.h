@@ -16,6 +16,10 @@ namespace ringcast::client {
 // `req` 0: no "req" member (fire-and-forget).
 void append_publish(std::string& out, const Message& m, uint64_t req);
 void append_publish_batch(std::string& out, std::span<const Message> messages, uint64_t req);
+// {"op":"invalidate","req":<req>[,"channels":[...]][,"users":[...]]}: an empty
+// list is left out (the daemon refuses a request with neither).
+void append_invalidate(std::string& out, std::span<const std::string> channels,
+                       std::span<const std::string> users, uint64_t req);
 // {"op":<op>,"req":<req>[,<key>:<value as a JSON string>]}
 void append_op(std::string& out, std::string_view op, uint64_t req, std::string_view key = {},
                std::string_view value = {});

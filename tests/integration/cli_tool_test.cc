@@ -3,190 +3,30 @@
 // subscribers, --json output parses, every exit code, tail, stats tables, and
 // the directory commands on real connections. Every wait is bounded: processes
 // are awaited through pidfds, subscriptions through the daemon's stats.
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <ringcast/client.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "cli_support.h"
 #include "daemon_process.h"
 #include "event_ids.h"
 #include "http_client.h"
 #include "json.h"
 #include "sse_client.h"
 
-extern char** environ;
-
 namespace ringcast::itest {
 namespace {
-
-// --- running the tool ------------------------------------------------------------
-
-std::string cli_path() {
-    const char* p = std::getenv("RINGCAST_CLI");
-    return p && *p ? p : "ringcast";
-}
-
-std::string slurp(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
-struct CliOptions {
-    std::vector<std::string> env;  // added to the environment ("NAME=value")
-    std::string stdin_text;
-    std::string cwd;  // empty: ours
-};
-
-// One run of `ringcast`, stdout and stderr to files, awaited through a pidfd.
-class CliProcess {
-public:
-    CliProcess() = default;
-    ~CliProcess() {
-        if (_pid > 0 && !_exit) {
-            ::kill(_pid, SIGKILL);
-            wait(Deadline(10s));
-        }
-        if (_pidfd >= 0) ::close(_pidfd);
-    }
-    CliProcess(const CliProcess&) = delete;
-    CliProcess& operator=(const CliProcess&) = delete;
-
-    bool start(const std::vector<std::string>& args, const CliOptions& o = {}) {
-        std::string bin = cli_path();
-        std::vector<std::string> argv_s = {bin};
-        argv_s.insert(argv_s.end(), args.begin(), args.end());
-        std::vector<char*> argv;
-        for (auto& a : argv_s)
-            argv.push_back(a.data());
-        argv.push_back(nullptr);
-        // Our environment without the tool's own variables, so that only what a
-        // test sets counts.
-        std::vector<std::string> env_s;
-        for (char** e = environ; *e; ++e) {
-            std::string_view kv(*e);
-            if (kv.starts_with("RINGCAST_SOCKET=") || kv.starts_with("RINGCAST_HTTP=")) continue;
-            env_s.emplace_back(kv);
-        }
-        env_s.insert(env_s.end(), o.env.begin(), o.env.end());
-        std::vector<char*> envp;
-        for (auto& e : env_s)
-            envp.push_back(e.data());
-        envp.push_back(nullptr);
-
-        std::string in = _dir.write("stdin", o.stdin_text);
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, in.c_str(), O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 1, out_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                         0644);
-        posix_spawn_file_actions_addopen(&fa, 2, err_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                         0644);
-        if (!o.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, o.cwd.c_str());
-        posix_spawnattr_t attr;
-        posix_spawnattr_init(&attr);
-        sigset_t none, all;
-        sigemptyset(&none);
-        sigfillset(&all);
-        posix_spawnattr_setsigmask(&attr, &none);
-        posix_spawnattr_setsigdefault(&attr, &all);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-        int r = posix_spawn(&_pid, bin.c_str(), &fa, &attr, argv.data(), envp.data());
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
-        if (r != 0) {
-            ADD_FAILURE() << "cannot run " << bin << ": " << std::strerror(r);
-            _pid = -1;
-            return false;
-        }
-        _pidfd = int(syscall(SYS_pidfd_open, _pid, 0));
-        return _pidfd >= 0;
-    }
-
-    // The exit code (128+N if killed by signal N); nullopt if still running.
-    std::optional<int> wait(const Deadline& d) {
-        if (_exit) return _exit;
-        pollfd p{_pidfd, POLLIN, 0};
-        int r;
-        do {
-            r = ::poll(&p, 1, d.poll_ms());
-        } while (r < 0 && errno == EINTR);
-        if (r <= 0) return std::nullopt;
-        int status = 0;
-        if (waitpid(_pid, &status, 0) != _pid) return std::nullopt;
-        if (WIFEXITED(status)) _exit = WEXITSTATUS(status);
-        if (WIFSIGNALED(status)) _exit = 128 + WTERMSIG(status);
-        return _exit;
-    }
-    bool signal(int sig) const { return _pid > 0 && ::kill(_pid, sig) == 0; }
-    std::string out() const { return slurp(out_path()); }
-    std::string err() const { return slurp(err_path()); }
-
-private:
-    std::string out_path() const { return _dir.path() + "/stdout"; }
-    std::string err_path() const { return _dir.path() + "/stderr"; }
-
-    TempDir _dir;
-    pid_t _pid = -1;
-    int _pidfd = -1;
-    std::optional<int> _exit;
-};
-
-struct CliRun {
-    std::optional<int> code;  // nullopt: did not exit in time (killed)
-    std::string out, err;
-    std::string describe() const {
-        return "exit " + (code ? std::to_string(*code) : "none (hung)") + "\n--- stdout:\n" + out +
-               "--- stderr:\n" + err;
-    }
-};
-
-CliRun run_cli(const std::vector<std::string>& args, const CliOptions& o = {},
-               const Deadline& d = Deadline(15s)) {
-    CliProcess p;
-    CliRun r;
-    if (!p.start(args, o)) return r;
-    r.code = p.wait(d);
-    r.out = p.out();
-    r.err = p.err();
-    return r;
-}
-
-// --- the daemon's side -----------------------------------------------------------
-
-std::string socket_of(const DaemonProcess& d) {
-    return d.dir().path() + "/data/ringcast.sock";
-}
-
-// `ringcast --socket <the daemon's> args...`
-CliRun run_on(const DaemonProcess& d, std::vector<std::string> args, const CliOptions& o = {}) {
-    args.insert(args.begin(), {"--socket", socket_of(d)});
-    return run_cli(args, o);
-}
-
-std::string http_of(const DaemonProcess& d) {
-    return "127.0.0.1:" + std::to_string(d.port());
-}
 
 // Waits until `channel` has `n` subscribers (the tool's tail, say).
 bool await_subscribers(const DaemonProcess& d, const std::string& channel, int64_t n,
@@ -205,25 +45,6 @@ std::string open_stream(const DaemonProcess& d, SseClient& s, const std::string&
     return j ? (*j)["connectionId"].as_string() : std::string();
 }
 
-Json parse_json(const std::string& text) {
-    std::string error;
-    auto j = Json::parse(text, &error);
-    EXPECT_TRUE(j) << error << ":\n" << text;
-    return j ? *j : Json();
-}
-
-std::vector<std::string> lines_of(const std::string& s) {
-    std::vector<std::string> out;
-    std::istringstream in(s);
-    for (std::string l; std::getline(in, l);)
-        if (!l.empty()) out.push_back(l);
-    return out;
-}
-
-bool contains(const std::string& hay, const std::string& needle) {
-    return hay.find(needle) != std::string::npos;
-}
-
 class CliTool : public ::testing::Test {
 protected:
     void SetUp() override { ASSERT_TRUE(_d.start({.shards = 2})) << _d.error(); }
@@ -236,12 +57,12 @@ TEST(CliToolHelp, HelpListsCommandsAndExitCodes) {
     CliRun r = run_cli({"--help"});
     ASSERT_EQ(r.code, 0) << r.describe();
     for (const char* s :
-         {"publish", "stats", "user", "connection", "disconnect", "ping", "tail", "--socket",
-          "--json", "RINGCAST_SOCKET", "Exit codes", "0  ok",
+         {"publish", "stats", "user", "connection", "disconnect", "invalidate", "ping", "tail",
+          "--socket", "--json", "RINGCAST_SOCKET", "Exit codes", "0  ok",
           "1  the daemon answered with an error", "2  usage error", "3  cannot reach the daemon"})
         EXPECT_TRUE(contains(r.out, s)) << s << " missing from --help:\n" << r.out;
     for (const char* cmd :
-         {"publish", "stats", "user", "connection", "disconnect", "ping", "tail"}) {
+         {"publish", "stats", "user", "connection", "disconnect", "invalidate", "ping", "tail"}) {
         CliRun h = run_cli({cmd, "--help"});
         EXPECT_EQ(h.code, 0) << cmd << "\n" << h.describe();
         EXPECT_TRUE(contains(h.out, "Usage")) << cmd << "\n" << h.out;
@@ -275,6 +96,8 @@ TEST(CliToolHelp, UsageErrorsExitTwoAndNameTheProblem) {
         {{"publish", "-c", "a", "-e", "e", "-d", "1", "--frobnicate"}, "--frobnicate"},
         {{"disconnect"}, "exactly one"},
         {{"disconnect", "--user", "u", "--connection", "c0-1"}, "--connection"},
+        {{"invalidate"}, "at least one --channel or --user"},
+        {{"invalidate", "--frobnicate"}, "--frobnicate"},
         {{"connection"}, "id"},
         {{"user"}, "id"},
         {{"tail"}, "--channel"},
@@ -306,7 +129,8 @@ TEST(CliToolHelp, UnreachableDaemonExitsThreeAndSaysWhereAndWhy) {
                                          {"stats"},
                                          {"user", "u"},
                                          {"connection", "c0-1"},
-                                         {"disconnect", "--user", "u"}}) {
+                                         {"disconnect", "--user", "u"},
+                                         {"invalidate", "--channel", "a"}}) {
         std::vector<std::string> args = {"--socket", missing};
         args.insert(args.end(), cmd.begin(), cmd.end());
         CliRun r = run_cli(args);
@@ -498,24 +322,20 @@ TEST_F(CliTool, StatsTablesContainTheNumbers) {
     CliRun r = run_on(_d, {"stats"});
     ASSERT_EQ(r.code, 0) << r.describe();
     std::vector<std::string> lines = lines_of(r.out);
-    auto row = [&](const std::string& first_cell) -> std::vector<std::string> {
-        for (const std::string& l : lines) {
-            std::istringstream in(l);
-            std::vector<std::string> cells;
-            for (std::string w; in >> w;)
-                cells.push_back(w);
-            if (!cells.empty() && cells[0] == first_cell) return cells;
-        }
-        return {};
-    };
-    for (const char* title : {"Totals", "Shards", "Channels", "Users"})
+    auto row = [&](const std::string& first_cell) { return row_of(lines, first_cell); };
+    for (const char* title :
+         {"Totals", "Kept events", "Store", "Catch-ups", "Shards", "Channels", "Users"})
         EXPECT_NE(std::find(lines.begin(), lines.end(), title), lines.end()) << title << "\n"
                                                                              << r.out;
     EXPECT_EQ(row("totalConnections"), (std::vector<std::string>{"totalConnections", "3"}))
         << r.out;
     EXPECT_EQ(row("eventsPublished"), (std::vector<std::string>{"eventsPublished", "2"})) << r.out;
-    EXPECT_EQ(row("news"), (std::vector<std::string>{"news", "2"})) << r.out;
-    EXPECT_EQ(row("alerts"), (std::vector<std::string>{"alerts", "1"})) << r.out;
+    // Channels: subscribers, then what they lost (channelStats).
+    EXPECT_EQ(row("channel"), (std::vector<std::string>{"channel", "connections", "dropped",
+                                                        "expired", "disconnected"}))
+        << r.out;
+    EXPECT_EQ(row("news"), (std::vector<std::string>{"news", "2", "0", "0", "0"})) << r.out;
+    EXPECT_EQ(row("alerts"), (std::vector<std::string>{"alerts", "1", "0", "0", "0"})) << r.out;
     // Shards: one column per shard and the total, which matches the document.
     EXPECT_EQ(row("counter"),
               (std::vector<std::string>{"counter", "shard", "0", "shard", "1", "total"}))

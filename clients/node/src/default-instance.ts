@@ -28,6 +28,7 @@ export const sendToast: Ringcast['sendToast'] = (...a) => sseManager.sendToast(.
 export const triggerRefresh: Ringcast['triggerRefresh'] = (...a) => sseManager.triggerRefresh(...a);
 export const invalidateClientCaches: Ringcast['invalidateClientCaches'] = (...a) =>
   sseManager.invalidateClientCaches(...a);
+export const invalidateCache: Ringcast['invalidateCache'] = (...a) => sseManager.invalidateCache(...a);
 export const sendUserNotification: Ringcast['sendUserNotification'] = (...a) => sseManager.sendUserNotification(...a);
 export const broadcastNotification: Ringcast['broadcastNotification'] = (...a) =>
   sseManager.broadcastNotification(...a);

@@ -1,6 +1,7 @@
-// The messages the seed operations publish, built as plain data (no I/O), so
-// that each operation's exact fields can be read and tested in one place. The
-// Ringcast class only sends what these functions return.
+// The messages the seed operations publish, and the fields of the invalidate
+// request, built as plain data (no I/O), so that each operation's exact fields
+// can be read and tested in one place. The Ringcast class only sends what
+// these functions return.
 //
 // The operation's own fields (channel, event, data, target, target lists) are
 // written after the caller's options: options add priority, ttl,
@@ -100,6 +101,19 @@ export function cacheInvalidation(
       ? toUsers(users, channel, EVENTS.refresh, data)
       : toChannel(channel, EVENTS.refresh, data);
   });
+}
+
+/** The invalidate request's fields: each list given as an array is sent (the
+ *  daemon refuses a request with neither list non-empty); null or undefined
+ *  leaves it out. */
+export function invalidation(
+  channels: SSEChannelType[] | null | undefined,
+  users: UserId[] | null | undefined,
+): { channels?: SSEChannelType[]; users?: UserId[] } {
+  const fields: { channels?: SSEChannelType[]; users?: UserId[] } = {};
+  if (channels) fields.channels = [...channels];
+  if (users) fields.users = [...users];
+  return fields;
 }
 
 function notificationData(p: NotificationPayload, now: number): NotificationPayload {

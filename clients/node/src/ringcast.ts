@@ -17,7 +17,16 @@ import { RingcastError } from './errors.js';
 import * as build from './messages.js';
 import type { ClientOptions } from './options.js';
 import type { ConnectionInfo, RingcastStats, SystemStats, UserInfo } from './stats-types.js';
-import type { BatchResult, PublishResult, SSEChannelType, SSEEventType, SSEMessage, UserId } from './types.js';
+import type {
+  BatchResult,
+  CacheInvalidationResult,
+  InvalidateResult,
+  PublishResult,
+  SSEChannelType,
+  SSEEventType,
+  SSEMessage,
+  UserId,
+} from './types.js';
 
 export interface RingcastOptions extends ClientOptions {
   /** sendToUser's channel when the call names none (default "notifications"). */
@@ -157,15 +166,51 @@ export class Ringcast {
     return this.sendMessage(build.refresh(key, options));
   }
 
-  /** seed 001: invalidateClientCaches(channels, users): a "refresh" event
-   *  {reason: 'cache_invalidated', channel, timestamp} on each channel, to those
-   *  users (null: everyone). Clearing the daemon's message cache comes with the
-   *  release that has one. Rejects with the first refused message's error. */
-  invalidateClientCaches(channels: SSEChannelType[], users?: UserId[] | null): Promise<BatchResult> {
-    const messages = build.cacheInvalidation(channels, users);
-    if (messages.length === 0) return Promise.resolve({ sent: 0, failed: 0, results: [] });
+  /** Removes cached persistent events from the daemon, so that streams opened
+   *  from now on no longer get them: with `channels` only, every cached event
+   *  of those channels; with `users` only, the cached user-specific events
+   *  naming one of those users, on any channel; with both, those users' events
+   *  on those channels. null or undefined: that list is not given. Resolves
+   *  with how many events were removed; rejects with `invalid_field` when
+   *  neither list names anything. Streams already open are not told: see
+   *  invalidateClientCaches. */
+  invalidateCache(
+    channels: SSEChannelType[] | null | undefined,
+    users?: UserId[] | null,
+    options?: RequestOptions,
+  ): Promise<InvalidateResult> {
     return droppable(
-      this.sendBatch(messages).then((batch) => {
+      this.client
+        .request('invalidate', build.invalidation(channels, users), options)
+        .then((r) => ({ removed: Number(r['removed']) })),
+    );
+  }
+
+  /** seed 001: invalidateClientCaches(channels, users). First clears the
+   *  daemon's cache of persistent events for those channels (for those users'
+   *  events only, when users are given; see invalidateCache), so that no stream
+   *  opened afterwards is handed what was invalidated; then, once the daemon
+   *  has answered, sends a "refresh" event {reason: 'cache_invalidated',
+   *  channel, timestamp} on each channel to those users (null or empty:
+   *  everyone on it), in one batch. Resolves with the batch's result and
+   *  `removed`, the cached events removed. Rejects with the daemon's error if
+   *  the cache cannot be cleared (no refresh is sent then), or with the first
+   *  refused refresh's error. An empty `channels` does nothing. */
+  invalidateClientCaches(channels: SSEChannelType[], users?: UserId[] | null): Promise<CacheInvalidationResult> {
+    const messages = build.cacheInvalidation(channels, users);
+    if (messages.length === 0) return Promise.resolve({ removed: 0, sent: 0, failed: 0, results: [] });
+    const audience = users && users.length > 0 ? users : null;
+    return droppable(
+      (async () => {
+        const { removed } = await this.invalidateCache(channels, audience).catch((error: unknown) => {
+          // Say which call failed; the daemon's code stays as it sent it.
+          if (!(error instanceof RingcastError) || error.source !== 'daemon') throw error;
+          throw RingcastError.fromDaemon(
+            { code: error.code, message: `invalidateClientCaches: clearing the cache: ${error.message}` },
+            'invalidate',
+          );
+        });
+        const batch = await this.sendBatch(messages);
         const i = batch.results.findIndex((r) => !r.ok);
         const bad = batch.results[i];
         if (bad && !bad.ok)
@@ -173,8 +218,8 @@ export class Ringcast {
             { code: bad.error.code, message: `invalidateClientCaches: channel "${channels[i]}": ${bad.error.message}` },
             'publish',
           );
-        return batch;
-      }),
+        return { removed, ...batch };
+      })(),
     );
   }
 
@@ -222,6 +267,7 @@ export class Ringcast {
       activeChannels: s.activeChannels,
       uptime: s.uptime,
       memoryUsage: s.memoryUsage,
+      cacheSize: s.cacheSize,
       channels: Object.entries(s.channels ?? {}).map(([channel, c]) => {
         const perMinute = number(c['messagesPerMinute']);
         return perMinute === undefined
@@ -230,9 +276,7 @@ export class Ringcast {
       }),
     };
     const perMinute = number(s['messagesPerMinute']);
-    const cacheSize = number(s['cacheSize']);
     if (perMinute !== undefined) out.messagesPerMinute = perMinute;
-    if (cacheSize !== undefined) out.cacheSize = cacheSize;
     return out;
   }
 

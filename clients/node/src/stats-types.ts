@@ -1,24 +1,188 @@
 // What the query ops answer (docs/protocol.md: stats, connection, user), and
 // the seeds' getSystemStats() view of the statistics.
+//
+// The statistics document is typed member by member as this release's daemon
+// sends it (src/ops/stats.cc renders it), so that reading a figure needs no
+// cast; a member added by a later daemon is still there, untyped, through the
+// index signature.
 
-/** The daemon's statistics document (`stats` op; also GET /api/stats). Members
- *  beyond these are passed through as the daemon sends them. */
+/** What the daemon keeps beyond a delivery (history, cache, mailboxes): how
+ *  much it holds now, and how much left it by a bound or by age, ever. */
+export interface KeptEventStats {
+  /** Events held now. */
+  events: number;
+  /** Their payload bytes. */
+  bytes: number;
+  /** Events pushed out by a bound (count or bytes), ever. */
+  evicted: number;
+  /** Events that passed their ttl or the maximum age, ever. */
+  expired: number;
+}
+
+/** The per-channel history that Last-Event-ID resumes read. */
+export interface HistoryStats extends KeptEventStats {
+  /** Channels with history kept. */
+  channels: number;
+}
+
+/** The cache of persistent events given to new streams (FEATURES B8). */
+export interface CacheStats extends KeptEventStats {
+  /** Channels with cached events. */
+  channels: number;
+  /** Cached events removed by `invalidate`, ever. */
+  invalidated: number;
+}
+
+/** The per-user mailboxes of retryable events for users who were offline (B9). */
+export interface MailboxStats extends KeptEventStats {
+  /** Users with mail waiting. */
+  users: number;
+  /** Events put in a mailbox (one per user), ever. */
+  mailed: number;
+  /** Events handed to a stream from a mailbox, ever. */
+  delivered: number;
+  /** Events handed out to a stream that had gone, and kept again, ever. */
+  returned: number;
+  /** Retryable events whose delivery is not known yet (mail or not). */
+  pending: number;
+}
+
+/** The durable store (an SQLite file) when it is off. */
+export interface StoreDisabledStats {
+  enabled: false;
+}
+
+/** The durable store when it is on. */
+export interface StoreEnabledStats {
+  enabled: true;
+  /** The database file. */
+  path: string;
+  /** Records committed, ever. */
+  written: number;
+  /** Transactions committed, ever. */
+  commits: number;
+  /** Transactions rolled back (disk full, I/O error), ever. */
+  failedCommits: number;
+  /** Records dropped because too many waited to be written, ever. */
+  givenUp: number;
+  /** Records handed to the store and not committed yet. */
+  pending: number;
+  /** Milliseconds since the epoch of the last commit; 0: none yet. */
+  lastCommit: number;
+  /** How long the last commit took, in microseconds. */
+  lastCommitUs: number;
+  /** The size of the database file. */
+  bytes: number;
+}
+
+export type StoreStats = StoreDisabledStats | StoreEnabledStats;
+
+/** Streams that caught up (history, cache, mail) before going live. */
+export interface CatchUpStats {
+  /** Streams that caught up before going live, ever. */
+  streams: number;
+  /** Streams opened with a Last-Event-ID, ever. */
+  resumes: number;
+  /** Of the resumes, those told history-gap (what they missed was gone). */
+  gaps: number;
+  /** Events queued to streams before they went live. */
+  replayed: number;
+  /** Catch-ups cut to the delivery queue limit (then told history-gap). */
+  trimmed: number;
+  /** Live events held for streams while they caught up. */
+  buffered: number;
+  /** Catch-ups that waited for mail whose delivery was not known yet. */
+  deferred: number;
+}
+
+/** One channel's subscribers and what they lost (`channelStats`). */
+export interface ChannelDeliveryStats {
+  /** Subscribers now. */
+  connections: number;
+  /** Events dropped from its slow subscribers' queues. */
+  dropped: number;
+  /** Events whose ttl passed in its subscribers' queues. */
+  expired: number;
+  /** Subscribers closed for falling behind. */
+  disconnected: number;
+}
+
+/** Requests refused, by kind (streams and API requests alike). */
+export interface RefusalStats {
+  badRequest: number;
+  unauthorized: number;
+  forbidden: number;
+  rateLimited: number;
+  unavailable: number;
+}
+
+/** One shard's own counters (`shards`, in shard order). */
+export interface ShardStats {
+  /** The shard (c<id>-… in its connection ids). */
+  id: number;
+  connections: number;
+  sockets: number;
+  eventsSequenced: number;
+  eventsDelivered: number;
+  deliveries: number;
+  deliveryFailures: number;
+  eventsExpired: number;
+  eventsDropped: number;
+  eventsExpiredInQueue: number;
+  droppedSlowReaders: number;
+  slowReaderDisconnects: number;
+  [key: string]: number;
+}
+
+/** The daemon's statistics document (`stats` op; also GET /api/stats), typed
+ *  as this release's daemon sends it. Members a later daemon adds are passed
+ *  through as it sends them. */
 export interface RingcastStats {
   /** Open SSE streams. */
   totalConnections: number;
-  /** Distinct user ids among them (0 while connections are anonymous). */
+  /** Every open connection: streams, HTTP API requests, socket publishers. */
+  sockets: number;
+  /** Distinct user ids among the streams (0 while they are anonymous). */
   uniqueUsers: number;
   /** Open streams per user id. */
   connectionsByUser: Record<string, number>;
+  /** Channels with at least one subscriber. */
   activeChannels: number;
+  /** Events numbered (every accepted publish), ever. */
+  eventsPublished: number;
+  /** Frames queued to subscribers, ever. */
+  deliveries: number;
+  /** Subscribers that could not take an event, ever. */
+  deliveryFailures: number;
+  /** Connections cut for holding more than delivery.max_queue. */
+  droppedSlowReaders: number;
+  /** Connections cut because a write stayed pending for delivery.write_timeout. */
+  droppedStalledWriters: number;
+  /** Streams closed for falling behind under slow_reader = "disconnect". */
+  slowReaderDisconnects: number;
+  /** Events dropped from slow readers' queues (one per stream that lost one). */
+  eventsDropped: number;
+  /** Events whose ttl passed while they waited in a stream's queue. */
+  eventsExpiredInQueue: number;
+  refused: RefusalStats;
+  /** Persistent events cached for new streams (the seeds' cacheSize; cache.events). */
+  cacheSize: number;
+  history: HistoryStats;
+  cache: CacheStats;
+  mailboxes: MailboxStats;
+  store: StoreStats;
+  catchUp: CatchUpStats;
   /** Seconds since the daemon started. */
   uptime: number;
+  /** Resident memory in bytes. */
   memoryUsage: { rss: number; [key: string]: number };
+  /** The daemon's CPU time in seconds. */
+  cpu: { user: number; system: number };
+  /** Subscribers per channel with at least one. */
   channels: Record<string, { connections: number; [key: string]: unknown }>;
-  sockets?: number;
-  eventsPublished?: number;
-  deliveries?: number;
-  deliveryFailures?: number;
+  /** Per channel: subscribers and what they lost. */
+  channelStats: Record<string, ChannelDeliveryStats>;
+  shards: ShardStats[];
   [key: string]: unknown;
 }
 
@@ -36,8 +200,8 @@ export interface SystemStats {
   activeChannels: number;
   /** Present when the daemon reports it (this release does not). */
   messagesPerMinute?: number;
-  /** Present when the daemon reports it (this release has no message cache). */
-  cacheSize?: number;
+  /** Persistent events cached for new streams. */
+  cacheSize: number;
   uptime: number;
   memoryUsage: RingcastStats['memoryUsage'];
   channels: ChannelStats[];

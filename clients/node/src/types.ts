@@ -91,3 +91,14 @@ export interface BatchResult {
   failed: number;
   results: BatchItemResult[];
 }
+
+/** The daemon's answer to an invalidate: how many cached events it removed. */
+export interface InvalidateResult {
+  removed: number;
+}
+
+/** invalidateClientCaches: the cached events removed (`removed`), then the
+ *  refresh batch's totals and per-channel results, as sendBatch gives them. */
+export interface CacheInvalidationResult extends BatchResult {
+  removed: number;
+}

@@ -274,9 +274,13 @@ describe('targeted operations reach exactly the streams they name', { timeout: 6
     await expectOnly(p, ['dashboard'], [delivered(p)]);
   });
 
-  it("invalidateClientCaches(channels, ['42']): a refresh to 42 only, per channel", async () => {
+  it("invalidateClientCaches(channels, ['42']): 42's cache cleared, then a refresh to 42 only, per channel", async () => {
     const r = await rc.invalidateClientCaches(['notifications'], ['42']);
+    const inv = proxy.last('invalidate');
+    assert.deepEqual(inv, { op: 'invalidate', req: inv.req, channels: ['notifications'], users: ['42'] });
     const batch = proxy.last('publish');
+    assert.ok(proxy.requests.indexOf(inv) < proxy.requests.indexOf(batch), 'the cache is cleared first');
+    assert.equal(r.removed, 0);
     assert.deepEqual(Object.keys(batch).sort(), ['messages', 'op', 'req']);
     const [m] = batch.messages;
     assert.deepEqual(m, {
@@ -301,6 +305,8 @@ describe('targeted operations reach exactly the streams they name', { timeout: 6
     await expectOnly(two, [...USER_42, 'user7'], events);
 
     const all = await rc.invalidateClientCaches(['system'], null);
+    assert.deepEqual(proxy.last('invalidate').channels, ['system']);
+    assert.equal('users' in proxy.last('invalidate'), false);
     assert.equal(proxy.last('publish').messages[0].target, 'all');
     await expectOnly(all, ON_SYSTEM, [{ event: 'refresh', id: all.results[0].id, data: proxy.last('publish').messages[0].data }]);
   });
@@ -339,9 +345,10 @@ describe('targeted operations reach exactly the streams they name', { timeout: 6
       rc.sendMessage({ channel: 'a', event: 'x', data: 1, targetRoles: ['admin'], targetUsers: [1] }),
       { code: 'invalid_field', message: /give "target"/ },
     );
+    // The cache is cleared first: its refusal names the channel, and no refresh goes out.
     await assert.rejects(rc.invalidateClientCaches(['alerts', 'not a channel'], null), {
       code: 'invalid_field',
-      message: /invalidateClientCaches: channel "not a channel"/,
+      message: /invalidateClientCaches: clearing the cache: "channels": "not a channel"/,
     });
     await assert.rejects(rc.notifyAdmins('update', undefined), { code: 'invalid_field', message: /"data" is required/ });
     // Nothing refused reached anyone.

@@ -146,6 +146,18 @@ describe('messages: what each seed operation publishes', () => {
     assert.equal(messages.cacheInvalidation(['alerts'], [], now)[0].target, 'all');
   });
 
+  it('invalidateCache: the lists given are sent as they are, null and undefined left out', () => {
+    assert.deepEqual(messages.invalidation(['alerts'], null), { channels: ['alerts'] });
+    assert.deepEqual(messages.invalidation(null, [42, 'x']), { users: [42, 'x'] });
+    assert.deepEqual(messages.invalidation(['a', 'b'], ['7']), { channels: ['a', 'b'], users: ['7'] });
+    // Empty lists go to the daemon, which names what is missing.
+    assert.deepEqual(messages.invalidation([], undefined), { channels: [] });
+    assert.deepEqual(messages.invalidation(undefined, undefined), {});
+    const channels = ['a'];
+    messages.invalidation(channels, null).channels.push('b');
+    assert.deepEqual(channels, ['a'], "the caller's array is copied");
+  });
+
   it('notifications: "notification" on "notifications", type and timestamp filled in', () => {
     assert.deepEqual(messages.userNotification(3, messages.shorthand('success', 'Done', 'Title'), now), {
       channel: 'notifications',

@@ -104,6 +104,35 @@ TEST(ReplyReader, PingStatsConnectionUserDisconnect) {
     EXPECT_EQ(disc.result.disconnected, 2u);
 }
 
+TEST(ReplyReader, InvalidateAnswerCountsTheRemovedEvents) {
+    Parsed p = parse(R"({"req":9,"ok":true,"removed":3})", Op::invalidate);
+    ASSERT_EQ(p.kind, ReplyKind::answer) << p.result.message;
+    EXPECT_EQ(p.req, 9u);
+    EXPECT_TRUE(p.result.ok);
+    EXPECT_EQ(p.result.op, Op::invalidate);
+    EXPECT_EQ(p.result.removed, 3u);
+    Parsed none = parse(R"({"req":10,"ok":true,"removed":0})", Op::invalidate);
+    ASSERT_EQ(none.kind, ReplyKind::answer);
+    EXPECT_EQ(none.result.removed, 0u);
+
+    Parsed refused = parse(
+        R"({"req":11,"ok":false,"error":{"code":"invalid_field","message":"give \"channels\", \"users\" or both"}})",
+        Op::invalidate);
+    ASSERT_EQ(refused.kind, ReplyKind::answer);
+    EXPECT_FALSE(refused.result.ok);
+    EXPECT_EQ(refused.result.code, "invalid_field");
+    EXPECT_EQ(refused.result.removed, 0u);
+
+    // An answer without the count is not an answer to invalidate.
+    for (std::string_view line :
+         {R"({"req":12,"ok":true})", R"({"req":12,"ok":true,"removed":"3"})",
+          R"({"req":12,"ok":true,"removed":-1})"}) {
+        Parsed bad = parse(line, Op::invalidate);
+        EXPECT_EQ(bad.kind, ReplyKind::malformed) << line;
+        EXPECT_NE(bad.result.message.find("invalidate"), std::string::npos) << bad.result.message;
+    }
+}
+
 TEST(ReplyReader, FireAndForgetFailureNamesTheLine) {
     Parsed p = parse(
         R"({"ok":false,"line":6,"error":{"code":"invalid_field","message":"\"event\" is required"}})",
@@ -151,7 +180,10 @@ TEST(ReplyReader, ResultIsResetBetweenReplies) {
     LineError le;
     std::string a = R"({"req":1,"ok":false,"error":{"code":"x","message":"y"}})";
     std::string b = R"({"req":2,"ok":true,"id":"3","sent":1,"failed":0})";
+    std::string c = R"({"req":3,"ok":true,"removed":5})";
+    ASSERT_EQ(reader.parse(c, false, Op::invalidate, r, &req, &le), ReplyKind::answer);
     ASSERT_EQ(reader.parse(a, false, Op::publish, r, &req, &le), ReplyKind::answer);
+    EXPECT_EQ(r.removed, 0u);
     ASSERT_EQ(reader.parse(b, false, Op::publish, r, &req, &le), ReplyKind::answer);
     EXPECT_TRUE(r.ok);
     EXPECT_TRUE(r.code.empty());

@@ -196,6 +196,25 @@ TEST(RequestWriter, QueryOps) {
               "{\"op\":\"disconnect\",\"req\":5,\"connectionId\":\"c0-7\"}\n");
 }
 
+TEST(RequestWriter, InvalidateCarriesTheListsGivenAndOnlyThose) {
+    std::string out;
+    const std::vector<std::string> channels = {"alerts", "a\"b"}, users = {"42"}, none;
+    append_invalidate(out, channels, none, 1);
+    append_invalidate(out, none, users, 2);
+    append_invalidate(out, channels, users, 3);
+    append_invalidate(out, none, none, 4);  // the daemon names what is missing
+    EXPECT_EQ(out,
+              "{\"op\":\"invalidate\",\"req\":1,\"channels\":[\"alerts\",\"a\\\"b\"]}\n"
+              "{\"op\":\"invalidate\",\"req\":2,\"users\":[\"42\"]}\n"
+              "{\"op\":\"invalidate\",\"req\":3,\"channels\":[\"alerts\",\"a\\\"b\"],"
+              "\"users\":[\"42\"]}\n"
+              "{\"op\":\"invalidate\",\"req\":4}\n");
+    simdjson::dom::parser p;
+    auto obj = parse_line(p, out.substr(0, out.find('\n') + 1));
+    EXPECT_EQ(std::string_view(obj["channels"].at(1)), "a\"b");
+    EXPECT_EQ(std::string(op_name(Op::invalidate)), "invalidate");
+}
+
 TEST(ClientMessage, TargetNamesRoundTrip) {
     for (Target t : {Target::all, Target::users, Target::roles, Target::permissions,
                      Target::authenticated, Target::subscribers}) {

@@ -6,6 +6,7 @@ import {
   broadcasts,
   broadcastSystemEvent,
   getSSEStats,
+  getSystemStats,
   invalidateClientCaches,
   notifications,
   notifyAdmins,
@@ -15,8 +16,13 @@ import {
   sendUserSystemEvent,
   sseManager,
   triggerRefresh,
+  type BatchResult,
+  type CacheInvalidationResult,
+  type InvalidateResult,
   type PublishResult,
+  type RingcastStats,
   type SSEMessage,
+  type SystemStats,
 } from '../../dist/index.js';
 
 declare const userId: number;
@@ -91,4 +97,36 @@ export async function ownInstance(): Promise<void> {
   rc.publishNoReply(message);
   rc.client.on('publishError', (e) => console.warn(e.code, e.line));
   await rc.close();
+}
+
+// The cache and the statistics this release's daemon reports, read without casts.
+export async function cacheAndStats(): Promise<void> {
+  const { removed } = await SSEManager.invalidateCache(['alerts'], null);
+  const byUser: InvalidateResult = await SSEManager.invalidateCache(null, [42, '7']);
+  const cleared: CacheInvalidationResult = await invalidateClientCaches(['alerts'], [123]);
+  const asBatch: BatchResult = cleared;
+  console.log(removed.toFixed(), byUser.removed, cleared.removed, asBatch.results.length);
+  const s: RingcastStats = await SSEManager.getStats();
+  const numbers: number[] = [
+    s.cacheSize,
+    s.cache.events,
+    s.cache.invalidated,
+    s.history.channels,
+    s.history.evicted,
+    s.mailboxes.users,
+    s.mailboxes.pending,
+    s.catchUp.resumes,
+    s.catchUp.gaps,
+    s.eventsDropped,
+    s.eventsExpiredInQueue,
+    s.slowReaderDisconnects,
+    s.refused.rateLimited,
+    s.cpu.user,
+  ];
+  if (s.store.enabled) numbers.push(s.store.lastCommit, s.store.failedCommits, s.store.bytes, s.store.path.length);
+  for (const [name, c] of Object.entries(s.channelStats)) console.log(name, c.connections, c.dropped, c.expired, c.disconnected);
+  for (const shard of s.shards) numbers.push(shard.id, shard.eventsDropped);
+  const system: SystemStats = await getSystemStats();
+  numbers.push(system.cacheSize);
+  console.log(numbers);
 }
