@@ -26,6 +26,7 @@
 #include "daemon_process.h"
 #include "deadline.h"
 #include "json.h"
+#include "child_process.h"
 
 extern char** environ;
 
@@ -66,54 +67,25 @@ public:
     CliProcess& operator=(const CliProcess&) = delete;
 
     bool start(const std::vector<std::string>& args, const CliOptions& o = {}) {
-        std::string bin = cli_path();
-        std::vector<std::string> argv_s = {bin};
-        argv_s.insert(argv_s.end(), args.begin(), args.end());
-        std::vector<char*> argv;
-        for (auto& a : argv_s)
-            argv.push_back(a.data());
-        argv.push_back(nullptr);
+        SpawnOptions so;
+        so.in_path = _dir.write("stdin", o.stdin_text);
+        so.out_path = out_path();
+        so.err_path = err_path();
+        so.cwd = o.cwd;
         // Our environment without the tool's own variables, so that only what a
         // test sets counts.
-        std::vector<std::string> env_s;
-        for (char** e = environ; *e; ++e) {
-            std::string_view kv(*e);
-            if (kv.starts_with("RINGCAST_SOCKET=") || kv.starts_with("RINGCAST_HTTP=")) continue;
-            env_s.emplace_back(kv);
-        }
-        env_s.insert(env_s.end(), o.env.begin(), o.env.end());
-        std::vector<char*> envp;
-        for (auto& e : env_s)
-            envp.push_back(e.data());
-        envp.push_back(nullptr);
-
-        std::string in = _dir.write("stdin", o.stdin_text);
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, in.c_str(), O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 1, out_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                         0644);
-        posix_spawn_file_actions_addopen(&fa, 2, err_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                         0644);
-        if (!o.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, o.cwd.c_str());
-        posix_spawnattr_t attr;
-        posix_spawnattr_init(&attr);
-        sigset_t none, all;
-        sigemptyset(&none);
-        sigfillset(&all);
-        posix_spawnattr_setsigmask(&attr, &none);
-        posix_spawnattr_setsigdefault(&attr, &all);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-        int r = posix_spawn(&_pid, bin.c_str(), &fa, &attr, argv.data(), envp.data());
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
-        if (r != 0) {
-            ADD_FAILURE() << "cannot run " << bin << ": " << std::strerror(r);
+        so.drop_env = {"RINGCAST_SOCKET=", "RINGCAST_HTTP="};
+        so.extra_env = o.env;
+        std::string error;
+        Child c = spawn_child(cli_path(), args, so, &error);
+        if (c.pid < 0 || c.pidfd < 0) {
+            ADD_FAILURE() << error;
             _pid = -1;
             return false;
         }
-        _pidfd = int(syscall(SYS_pidfd_open, _pid, 0));
-        return _pidfd >= 0;
+        _pid = c.pid;
+        _pidfd = c.pidfd;
+        return true;
     }
 
     // The exit code (128+N if killed by signal N); nullopt if still running.

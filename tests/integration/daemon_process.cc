@@ -21,6 +21,8 @@
 
 #include <gtest/gtest.h>
 
+#include "child_process.h"
+
 extern char** environ;
 
 namespace ringcast::itest {
@@ -34,69 +36,17 @@ std::string read_file(const std::string& path) {
     return ss.str();
 }
 
-int pidfd_open(pid_t pid) {
-    return int(syscall(SYS_pidfd_open, pid, 0));
-}
-
-// A spawned child: its pid and a pidfd that becomes readable when it exits.
-struct Child {
-    pid_t pid = -1;
-    int pidfd = -1;
-};
-
-// posix_spawn()s ringcastd with `args`, stdout/stderr to files, stdin from
-// /dev/null, and `extra_env` added to our environment.
+// Runs ringcastd with `args`, stdout/stderr to files, stdin from /dev/null, and
+// `extra_env` added to our environment (less a NOTIFY_SOCKET of the runner's).
 Child spawn(const std::vector<std::string>& args, const std::string& out_path,
             const std::string& err_path, const std::vector<std::string>& extra_env,
             std::string* error) {
-    std::string bin = ringcastd_path();
-    std::vector<std::string> argv_s = {bin};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_s)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
-
-    std::vector<std::string> env_s;
-    for (char** e = environ; *e; ++e) {
-        std::string_view kv(*e);
-        if (kv.starts_with("NOTIFY_SOCKET=")) continue;
-        env_s.emplace_back(kv);
-    }
-    env_s.insert(env_s.end(), extra_env.begin(), extra_env.end());
-    std::vector<char*> envp;
-    for (auto& e : env_s)
-        envp.push_back(e.data());
-    envp.push_back(nullptr);
-
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    // The daemon must start with default signal dispositions and an empty mask,
-    // whatever the test runner set.
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-    Child c;
-    int r = posix_spawn(&c.pid, bin.c_str(), &fa, &attr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (r != 0) {
-        *error = "cannot run " + bin + ": " + std::strerror(r);
-        c.pid = -1;
-        return c;
-    }
-    c.pidfd = pidfd_open(c.pid);
-    if (c.pidfd < 0) *error = std::string("pidfd_open: ") + std::strerror(errno);
-    return c;
+    SpawnOptions o;
+    o.out_path = out_path;
+    o.err_path = err_path;
+    o.drop_env = {"NOTIFY_SOCKET="};
+    o.extra_env = extra_env;
+    return spawn_child(ringcastd_path(), args, o, error);
 }
 
 // Awaits the child's exit through its pidfd and reaps it.
