@@ -1,9 +1,11 @@
 #include "child_process.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -62,6 +64,20 @@ Child spawn_child(const std::string& bin, const std::vector<std::string>& args,
     c.pidfd = int(syscall(SYS_pidfd_open, c.pid, 0));
     if (c.pidfd < 0) *error = std::string("pidfd_open: ") + std::strerror(errno);
     return c;
+}
+
+std::optional<int> await_exit(pid_t pid, int pidfd, const Deadline& d) {
+    pollfd p{pidfd, POLLIN, 0};
+    int r;
+    do {
+        r = ::poll(&p, 1, d.poll_ms());
+    } while (r < 0 && errno == EINTR);
+    if (r <= 0) return std::nullopt;
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid) return std::nullopt;
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return std::nullopt;
 }
 
 }  // namespace ringcast::itest

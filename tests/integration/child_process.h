@@ -6,8 +6,11 @@
 // its exit with a deadline.
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "deadline.h"
 
 namespace ringcast::itest {
 
@@ -28,5 +31,9 @@ struct Child {
 // Runs `bin` with `args`. On failure pid is -1 and *error says why.
 Child spawn_child(const std::string& bin, const std::vector<std::string>& args,
                   const SpawnOptions& o, std::string* error);
+
+// Awaits the child's exit through its pidfd and reaps it: its exit code (128+N
+// if killed by signal N), or nullopt if it is still running at the deadline.
+std::optional<int> await_exit(pid_t pid, int pidfd, const Deadline& d);
 
 }  // namespace ringcast::itest

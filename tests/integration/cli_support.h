@@ -90,17 +90,7 @@ public:
 
     // The exit code (128+N if killed by signal N); nullopt if still running.
     std::optional<int> wait(const Deadline& d) {
-        if (_exit) return _exit;
-        pollfd p{_pidfd, POLLIN, 0};
-        int r;
-        do {
-            r = ::poll(&p, 1, d.poll_ms());
-        } while (r < 0 && errno == EINTR);
-        if (r <= 0) return std::nullopt;
-        int status = 0;
-        if (waitpid(_pid, &status, 0) != _pid) return std::nullopt;
-        if (WIFEXITED(status)) _exit = WEXITSTATUS(status);
-        if (WIFSIGNALED(status)) _exit = 128 + WTERMSIG(status);
+        if (!_exit) _exit = await_exit(_pid, _pidfd, d);
         return _exit;
     }
     bool signal(int sig) const { return _pid > 0 && ::kill(_pid, sig) == 0; }

@@ -49,20 +49,6 @@ Child spawn(const std::vector<std::string>& args, const std::string& out_path,
     return spawn_child(ringcastd_path(), args, o, error);
 }
 
-// Awaits the child's exit through its pidfd and reaps it.
-std::optional<int> await_exit(pid_t pid, int pidfd, const Deadline& d) {
-    pollfd p{pidfd, POLLIN, 0};
-    int r;
-    do {
-        r = ::poll(&p, 1, d.poll_ms());
-    } while (r < 0 && errno == EINTR);
-    if (r <= 0) return std::nullopt;
-    int status = 0;
-    if (waitpid(pid, &status, 0) != pid) return std::nullopt;
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-    return std::nullopt;
-}
 
 void kill_and_reap(pid_t pid, int pidfd) {
     ::kill(pid, SIGKILL);
