@@ -90,6 +90,9 @@ void add_flags(CLI::App& app, LoadOptions& o) {
     app.add_option("--pipeline", o.pipeline, "publish requests in flight per publisher connection")
         ->capture_default_str()
         ->check(CLI::Range(1u, 4096u));
+    app.add_flag("--persistent", o.persistent,
+                 "publish every event with \"persistent\": true, so that the daemon keeps it in "
+                 "its cache of persistent events (and its store) as well as in history");
     app.add_option("--ack-timeout", o.ack_timeout_s,
                    "seconds to wait for outstanding publish replies after the last event")
         ->capture_default_str()

@@ -38,6 +38,7 @@ struct LoadOptions {
     double warmup_s = 1;
     unsigned publishers = 1;
     unsigned pipeline = 16;
+    bool persistent = false;  // events carry "persistent": true (the cache and the store)
     double ack_timeout_s = 10;
     bool arrival = false;  // also measure arrival at the socket (SO_TIMESTAMPNS)
     double drain_timeout_s = 5;

@@ -187,7 +187,7 @@ void Publisher::write_due(uint64_t now) {
         _body += _cfg.channel;
         _body += "\",\"event\":\"";
         _body += _cfg.event;
-        _body += "\",\"data\":";
+        _body += _cfg.persistent ? "\",\"persistent\":true,\"data\":" : "\",\"data\":";
         append_payload(_body, _next, stamp, _cfg.payload);
         _body += '}';
         c.out += _head_prefix;

@@ -25,6 +25,7 @@ struct PublisherConfig {
     std::string channel;
     std::string event;
     unsigned payload = 256;
+    bool persistent = false;  // "persistent": true in every event
     unsigned connections = 1;
     unsigned pipeline = 16;
     double rate = 100;

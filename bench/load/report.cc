@@ -87,9 +87,10 @@ std::string format_table(const RunReport& r) {
         row("held", fmt::format("{:.1f} s, {} disconnects, {} heartbeats", r.hold_s, r.disconnects,
                                 r.heartbeats));
     } else if (r.published) {
-        row("schedule", fmt::format("{} events/s x {:.1f} s (+{:.1f} s warmup), {} B payload, "
+        row("schedule", fmt::format("{} events/s x {:.1f} s (+{:.1f} s warmup), {} B payload{}, "
                                     "{} publisher{} x pipeline {}",
-                                    r.rate, r.duration_s, r.warmup_s, r.payload, r.publishers,
+                                    r.rate, r.duration_s, r.warmup_s, r.payload,
+                                    r.persistent ? " (persistent)" : "", r.publishers,
                                     r.publishers == 1 ? "" : "s", r.pipeline));
         row("publish via", r.publish_via);
         row("events published", fmt::format("{} measured (+{} warmup), {} ack failures",
@@ -170,6 +171,7 @@ std::string format_json(const RunReport& r) {
         f.num("duration_s", r.duration_s);
         f.num("warmup_s", r.warmup_s);
         f.num("payload_bytes", uint64_t(r.payload));
+        f.boolean("persistent", r.persistent);
         f.num("publishers", uint64_t(r.publishers));
         f.num("pipeline", uint64_t(r.pipeline));
         f.num("warmup_events", r.warmup_events);

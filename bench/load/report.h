@@ -20,6 +20,7 @@ struct RunReport {
     unsigned publishers = 0;
     unsigned pipeline = 0;
     unsigned payload = 0;
+    bool persistent = false;  // events published with "persistent": true
     double rate = 0;
     double duration_s = 0;  // planned measured publishing
     double warmup_s = 0;

@@ -204,6 +204,7 @@ bool Run::publish_phase() {
     pc.channel = _o.channel;
     pc.event = _o.event;
     pc.payload = _o.payload;
+    pc.persistent = _o.persistent;
     pc.connections = _o.publishers;
     pc.pipeline = _o.pipeline;
     pc.rate = _o.rate;
@@ -393,6 +394,7 @@ RunReport Run::go() {
     _r.publish_via = _o.publish_unix.empty() ? "http" : "unix:" + _o.publish_unix;
     _r.pipeline = _o.pipeline;
     _r.payload = _o.payload;
+    _r.persistent = _o.persistent;
     _r.rate = _o.rate;
     _r.duration_s = _o.duration_s;
     _r.warmup_s = _o.warmup_s;

@@ -44,6 +44,7 @@ PublishResult run_connection(const PublisherConfig& cfg, const std::string& path
     client::Message m;
     m.channel = cfg.channel;
     m.event = cfg.event;
+    m.persistent = cfg.persistent;
     client::Result reply;
     uint64_t ack_deadline = 0;
     auto take_reply = [&](uint64_t now) {
