@@ -3,9 +3,12 @@
 // addresses), publishes events on an absolute schedule through
 // POST /api/publish, and measures connect time, daemon memory per connection,
 // delivery throughput, publish-to-receive latency, loss/duplication/reordering
-// and daemon CPU per delivery. Works against ringcastd and bench/naive.
+// and daemon CPU per delivery. Works against ringcastd and bench/naive. The
+// resume-burst mode (ringcastd only) connects them with Last-Event-ID instead
+// and measures how fast the daemon replays what they missed.
 //
-// Files: options (flags), run (the phases), worker_set/worker/subscriber_pool
+// Files: options (flags), run/run_phases (the phases), resume_burst (the
+// resume-burst mode), worker_set/worker/subscriber_pool
 // (subscribers), publisher, stream_scan/payload/seq_tracker/histogram (the
 // measurement), stats_client (GET /api/stats), report (table and JSON).
 // docs/load-generator.md explains the method and how to read the figures.
@@ -53,6 +56,8 @@ int main(int argc, char** argv) {
         "--payload bytes for --duration s after --warmup s, report connect time, RSS per\n"
         "connection, deliveries/s, latency percentiles, loss and daemon CPU per delivery.\n"
         "Idle mode (--idle S): connect N, measure memory, hold S seconds, disconnect.\n"
+        "Resume-burst mode (--resume-burst K): publish K events, then connect N subscribers\n"
+        "with Last-Event-ID before them; report how fast every one had its K events replayed.\n"
         "Exit status: 0 clean run, 1 loss/failure (the report says why), 2 bad usage.",
         "ringcast-load"};
     app.get_formatter()->column_width(32);

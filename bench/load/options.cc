@@ -90,6 +90,9 @@ void add_flags(CLI::App& app, LoadOptions& o) {
     app.add_option("--pipeline", o.pipeline, "publish requests in flight per publisher connection")
         ->capture_default_str()
         ->check(CLI::Range(1u, 4096u));
+    app.add_flag("--persistent", o.persistent,
+                 "publish every event with \"persistent\": true, so that the daemon keeps it in "
+                 "its cache of persistent events (and its store) as well as in history");
     app.add_option("--ack-timeout", o.ack_timeout_s,
                    "seconds to wait for outstanding publish replies after the last event")
         ->capture_default_str()
@@ -103,6 +106,12 @@ void add_flags(CLI::App& app, LoadOptions& o) {
                    "idle mode: connect, measure memory, hold this many seconds, disconnect; no "
                    "publishing")
         ->check(CLI::PositiveNumber);
+    app.add_option("--resume-burst", o.resume_burst,
+                   "resume-burst mode: publish K events to --channel first, then connect the N "
+                   "subscribers with Last-Event-ID set to the event before them; each must get "
+                   "exactly those K events, in order, then one live event. Measures the burst "
+                   "completion time and replayed events/s (ringcastd only)")
+        ->check(CLI::Range(1u, kMaxResumeBurst));
     app.add_option("--settle-timeout", o.settle_timeout_s,
                    "at most this many seconds for the daemon's RSS to settle after connecting")
         ->capture_default_str()
@@ -122,6 +131,15 @@ bool finalize(LoadOptions& o, uint64_t nofile_limit, std::string* error) {
     const unsigned n = o.connections;
     if (n == 0 && o.idle()) {
         *error = "--idle needs subscriber connections (-n)";
+        return false;
+    }
+    if (o.resume() && (n == 0 || o.idle())) {
+        *error = "--resume-burst needs subscriber connections (-n) and no --idle";
+        return false;
+    }
+    if (o.resume() && o.publishers != 1) {
+        // The replay is one ordered sequence; its order is checked as one publisher's.
+        *error = "--resume-burst publishes over one connection (no --publishers)";
         return false;
     }
     if (o.procs == 0) o.procs = (n + kConnsPerProc - 1) / kConnsPerProc;
@@ -147,6 +165,13 @@ bool finalize(LoadOptions& o, uint64_t nofile_limit, std::string* error) {
     }
     if (o.idle()) {
         o.warmup_events = o.measured_events = 0;
+        return true;
+    }
+    if (o.resume()) {
+        // The K replayed events and the live one after them; no warmup, no
+        // schedule (they are published as fast as they are acknowledged).
+        o.warmup_events = 0;
+        o.measured_events = uint64_t(o.resume_burst) + 1;
         return true;
     }
     o.warmup_events = uint64_t(std::ceil(o.warmup_s * o.rate));

@@ -38,12 +38,16 @@ struct LoadOptions {
     double warmup_s = 1;
     unsigned publishers = 1;
     unsigned pipeline = 16;
+    bool persistent = false;  // events carry "persistent": true (the cache and the store)
     double ack_timeout_s = 10;
     bool arrival = false;  // also measure arrival at the socket (SO_TIMESTAMPNS)
     double drain_timeout_s = 5;
 
     // idle mode (no publishing) when > 0
     double idle_s = 0;
+    // resume-burst mode when > 0: this many events are replayed to every
+    // subscriber, which connects with Last-Event-ID (resume_burst.cc)
+    unsigned resume_burst = 0;
 
     double settle_timeout_s = 5;
     uint32_t stats_timeout_ms = 5000;
@@ -55,12 +59,16 @@ struct LoadOptions {
     uint64_t measured_events = 0;  // events after the warmup
     uint64_t total_events() const { return warmup_events + measured_events; }
     bool idle() const { return idle_s > 0; }
+    bool resume() const { return resume_burst > 0; }
 };
 
 // Smallest --payload: the fixed part of {"seq":..,"ts":..,"pad":""} at its widest.
 constexpr unsigned kMinPayload = 64;
 constexpr unsigned kMaxPayload = 512 * 1024;
 constexpr unsigned kMaxPublishers = 16;
+// A catch-up is capped at the daemon's delivery.queue_limit (1 MiB by default)
+// and history keeps 1000 events per channel by default.
+constexpr unsigned kMaxResumeBurst = 100000;
 
 void add_flags(CLI::App& app, LoadOptions& o);
 

@@ -41,6 +41,16 @@ struct PubConn {
     bool broken = false;
 };
 
+// The string value of "id" in a publish reply ({"id":"<epoch>-<n>",...}).
+std::string find_id(std::string_view s) {
+    size_t k = s.find("\"id\":");
+    if (k == std::string_view::npos) return {};
+    size_t open = s.find('"', k + 5);
+    size_t close = open == std::string_view::npos ? open : s.find('"', open + 1);
+    if (close == std::string_view::npos) return {};
+    return std::string(s.substr(open + 1, close - open - 1));
+}
+
 bool find_number(std::string_view s, std::string_view key, uint64_t* out) {
     size_t k = s.find(key);
     if (k == std::string_view::npos) return false;
@@ -187,8 +197,8 @@ void Publisher::write_due(uint64_t now) {
         _body += _cfg.channel;
         _body += "\",\"event\":\"";
         _body += _cfg.event;
-        _body += "\",\"data\":";
-        append_payload(_body, _next, stamp, _cfg.payload);
+        _body += _cfg.persistent ? "\",\"persistent\":true,\"data\":" : "\",\"data\":";
+        append_payload(_body, _cfg.first_seq + _next, stamp, _cfg.payload);
         _body += '}';
         c.out += _head_prefix;
         c.out += std::to_string(_body.size());
@@ -259,6 +269,7 @@ void Publisher::on_readable(unsigned k, uint64_t now) {
         if (status == 200 && find_number(body, "\"sent\":", &sent) &&
             find_number(body, "\"failed\":", &failed)) {
             ++_r.acked;
+            if (f.index == 0) _r.first_id = find_id(body);
             if (f.index >= _cfg.warmup_events) {
                 ++_r.acked_measured;
                 _r.daemon_sent += sent;

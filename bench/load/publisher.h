@@ -25,6 +25,8 @@ struct PublisherConfig {
     std::string channel;
     std::string event;
     unsigned payload = 256;
+    bool persistent = false;  // "persistent": true in every event
+    uint64_t first_seq = 0;   // event i carries seq first_seq + i in its data
     unsigned connections = 1;
     unsigned pipeline = 16;
     double rate = 100;
@@ -43,6 +45,7 @@ struct PublishResult {
     uint64_t daemon_sent = 0;     // sum of "sent" in replies to measured events
     uint64_t daemon_failed = 0;   // sum of "failed" in replies to measured events
     uint64_t last_write_ns = 0;
+    std::string first_id;  // the id the daemon gave event 0 (if it said)
     Histogram lag_us;   // write time - scheduled time
     Histogram ack_us;   // reply time - write time
     std::string error;  // first error, empty if none

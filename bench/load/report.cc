@@ -58,6 +58,69 @@ std::string string_array(const std::vector<std::string>& v) {
     return out + "]";
 }
 
+std::string log_summary(const RunReport& r) {
+    std::string store = "store off";
+    if (r.store_enabled)
+        store = fmt::format("store wrote {} records in {} commits ({} pending)", r.store_written,
+                            r.store_commits, r.store_pending);
+    return fmt::format("history holds {} events, cache {}; {}", r.history_events, r.cache_events,
+                       store);
+}
+
+// The resume-burst mode's rows (resume_burst.cc says what they measure).
+template <typename Row>
+void resume_rows(const RunReport& r, Row& row) {
+    if (r.resume_events == 0) return;
+    row("replay", fmt::format("{} events of {} B to each stream, after {}", r.resume_events,
+                              r.payload, r.resume_from.empty() ? "-" : r.resume_from));
+    if (r.burst_time_s > 0) {
+        row("burst completion", fmt::format("{:.3f} s (first connect -> last stream with its "
+                                            "{}th event)",
+                                            r.burst_time_s, r.resume_events));
+        row("replayed events/s", fmt::format("{:.0f} ({} x {} / burst completion)",
+                                             r.replayed_per_s, r.connections, r.resume_events));
+    }
+    row("per stream p50 / p90 / p99",
+        fmt::format("{:.1f} / {:.1f} / {:.1f} ms (connect start -> whole replay)",
+                    double(r.replay_p50_us) / 1000, double(r.replay_p90_us) / 1000,
+                    double(r.replay_p99_us) / 1000));
+    row("per stream max", fmt::format("{:.1f} ms, {} streams timed", double(r.replay_max_us) / 1000,
+                                      r.replay_streams));
+    if (r.catch_up_known) {
+        const CatchUpCounters& c = r.catch_up;
+        row("daemon catchUp (burst)",
+            fmt::format("streams {} resumes {} gaps {} replayed {} trimmed {} buffered {} "
+                        "deferred {}",
+                        c.streams, c.resumes, c.gaps, c.replayed, c.trimmed, c.buffered,
+                        c.deferred));
+    }
+    if (r.burst_window_s > 0) {
+        double replayed = double(r.connections * r.resume_events);
+        row("daemon CPU over the burst",
+            fmt::format("{:.3f} s in {:.3f} s ({:.2f} us per replayed event, connects included)",
+                        r.burst_daemon_cpu_s, r.burst_window_s,
+                        r.burst_daemon_cpu_s * 1e6 / replayed));
+    }
+    if (r.machine_busy >= 0)
+        row("CPU over the burst", fmt::format("{:.0f}% of {} cores busy: daemon {:.2f}, "
+                                              "generator {:.2f}, other {:.2f} cores",
+                                              r.machine_busy * 100, r.cpus, r.daemon_cores,
+                                              r.generator_cores, r.other_cores));
+    row("deliveries expected",
+        fmt::format("{} ({} replayed + {} live)", r.expected_deliveries,
+                    r.connections * r.resume_events, r.published ? r.connections : 0));
+    row("deliveries received", fmt::format("{}", r.received_deliveries));
+    if (r.published)
+        row("live event after", fmt::format("queued for {} streams; latency p50 / max {} / {} us",
+                                            r.tail_sent, r.latency_p50_us, r.latency_max_us));
+    row("lost / dup / out-of-order",
+        fmt::format("{} / {} / {} (too late {}, unexpected {}, malformed {}, refresh {}, "
+                    "before connected {})",
+                    r.lost, r.duplicates, r.out_of_order, r.too_late, r.unexpected, r.malformed,
+                    r.refreshes, r.before_connected));
+    row("disconnects", fmt::format("{}", r.disconnects));
+}
+
 }  // namespace
 
 std::string format_table(const RunReport& r) {
@@ -83,13 +146,16 @@ std::string format_table(const RunReport& r) {
                         r.rss_settled ? "" : " (not settled)"));
         row("RSS per connection", fmt::format("{:.0f} bytes", r.rss_per_connection));
     }
-    if (r.mode == "idle" && r.memory_measured) {
+    if (r.mode == "resume") {
+        resume_rows(r, row);
+    } else if (r.mode == "idle" && r.memory_measured) {
         row("held", fmt::format("{:.1f} s, {} disconnects, {} heartbeats", r.hold_s, r.disconnects,
                                 r.heartbeats));
     } else if (r.published) {
-        row("schedule", fmt::format("{} events/s x {:.1f} s (+{:.1f} s warmup), {} B payload, "
+        row("schedule", fmt::format("{} events/s x {:.1f} s (+{:.1f} s warmup), {} B payload{}, "
                                     "{} publisher{} x pipeline {}",
-                                    r.rate, r.duration_s, r.warmup_s, r.payload, r.publishers,
+                                    r.rate, r.duration_s, r.warmup_s, r.payload,
+                                    r.persistent ? " (persistent)" : "", r.publishers,
                                     r.publishers == 1 ? "" : "s", r.pipeline));
         row("publish via", r.publish_via);
         row("events published", fmt::format("{} measured (+{} warmup), {} ack failures",
@@ -132,6 +198,7 @@ std::string format_table(const RunReport& r) {
         row("publish ack p50 / p99 / max",
             fmt::format("{} / {} / {} us", r.ack_p50_us, r.ack_p99_us, r.ack_max_us));
     }
+    if (r.log_known) row("daemon log", log_summary(r));
     row("generator CPU", fmt::format("{:.2f} s", r.generator_cpu_s));
     for (const auto& w : r.warnings)
         o += "  warning: " + w + "\n";
@@ -163,13 +230,69 @@ std::string format_json(const RunReport& r) {
     f.num("daemon_connections_after", r.daemon_connections_after);
     f.num("disconnects", r.disconnects);
     f.num("heartbeats", r.heartbeats);
+    if (r.log_known) {
+        f.num("history_events", r.history_events);
+        f.num("cache_events", r.cache_events);
+        f.boolean("store_enabled", r.store_enabled);
+        f.num("store_written", r.store_written);
+        f.num("store_commits", r.store_commits);
+        f.num("store_pending", r.store_pending);
+    }
     if (r.mode == "idle") {
         f.num("hold_s", r.hold_s);
+    } else if (r.mode == "resume") {
+        f.num("payload_bytes", uint64_t(r.payload));
+        f.boolean("persistent", r.persistent);
+        f.str("publish_via", r.publish_via);
+        f.num("resume_events", r.resume_events);
+        f.str("resume_from", r.resume_from);
+        f.num("burst_time_s", r.burst_time_s);
+        f.num("replayed_per_s", r.replayed_per_s);
+        f.num("replay_streams", r.replay_streams);
+        f.num("replay_p50_us", r.replay_p50_us);
+        f.num("replay_p90_us", r.replay_p90_us);
+        f.num("replay_p99_us", r.replay_p99_us);
+        f.num("replay_max_us", r.replay_max_us);
+        if (r.catch_up_known) {
+            const CatchUpCounters& c = r.catch_up;
+            f.num("catchup_streams", c.streams);
+            f.num("catchup_resumes", c.resumes);
+            f.num("catchup_gaps", c.gaps);
+            f.num("catchup_replayed", c.replayed);
+            f.num("catchup_trimmed", c.trimmed);
+            f.num("catchup_buffered", c.buffered);
+            f.num("catchup_deferred", c.deferred);
+        }
+        f.num("burst_window_s", r.burst_window_s);
+        f.num("burst_daemon_cpu_s", r.burst_daemon_cpu_s);
+        if (r.machine_busy >= 0) {
+            f.num("machine_busy_fraction", r.machine_busy);
+            f.num("cpus", uint64_t(r.cpus));
+            f.num("daemon_cores", r.daemon_cores);
+            f.num("generator_cores", r.generator_cores);
+            f.num("other_cores", r.other_cores);
+        }
+        f.num("expected_deliveries", r.expected_deliveries);
+        f.num("received_deliveries", r.received_deliveries);
+        f.num("live_sent", r.tail_sent);
+        f.num("latency_p50_us", r.latency_p50_us);
+        f.num("latency_max_us", r.latency_max_us);
+        f.num("lost", r.lost);
+        f.num("duplicates", r.duplicates);
+        f.num("out_of_order", r.out_of_order);
+        f.num("too_late", r.too_late);
+        f.num("unexpected", r.unexpected);
+        f.num("malformed", r.malformed);
+        f.num("refreshes", r.refreshes);
+        f.num("before_connected", r.before_connected);
+        f.num("other_events", r.other_events);
+        f.num("earlier_runs", r.earlier_runs);
     } else {
         f.num("rate", r.rate);
         f.num("duration_s", r.duration_s);
         f.num("warmup_s", r.warmup_s);
         f.num("payload_bytes", uint64_t(r.payload));
+        f.boolean("persistent", r.persistent);
         f.num("publishers", uint64_t(r.publishers));
         f.num("pipeline", uint64_t(r.pipeline));
         f.num("warmup_events", r.warmup_events);
@@ -202,6 +325,7 @@ std::string format_json(const RunReport& r) {
         f.num("unexpected", r.unexpected);
         f.num("malformed", r.malformed);
         f.num("other_events", r.other_events);
+        f.num("earlier_runs", r.earlier_runs);
         if (r.cpu_measured) {
             f.num("daemon_cpu_s", r.daemon_cpu_s);
             f.num("daemon_deliveries", r.daemon_deliveries);

@@ -6,11 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "stats_client.h"
+
 namespace ringcast::load {
 
 struct RunReport {
     // what ran
-    std::string mode;  // "publish" or "idle"
+    std::string mode;  // "publish", "idle" or "resume"
     std::string target;
     std::string server;  // the Server header of the SSE responses
     std::string label;
@@ -20,6 +22,7 @@ struct RunReport {
     unsigned publishers = 0;
     unsigned pipeline = 0;
     unsigned payload = 0;
+    bool persistent = false;  // events published with "persistent": true
     double rate = 0;
     double duration_s = 0;  // planned measured publishing
     double warmup_s = 0;
@@ -61,6 +64,7 @@ struct RunReport {
     uint64_t arrival_p50_us = 0, arrival_p99_us = 0, arrival_p999_us = 0, arrival_max_us = 0;
     uint64_t lost = 0, lost_warmup = 0, duplicates = 0, out_of_order = 0, too_late = 0;
     uint64_t unexpected = 0, malformed = 0, disconnects = 0, heartbeats = 0, other_events = 0;
+    uint64_t earlier_runs = 0;  // events published before the run (not counted anywhere else)
     uint64_t publish_lag_p99_us = 0, publish_lag_max_us = 0;
     uint64_t ack_p50_us = 0, ack_p99_us = 0, ack_max_us = 0;
 
@@ -69,6 +73,30 @@ struct RunReport {
     double daemon_cpu_s = 0;
     uint64_t daemon_deliveries = 0;  // Δ stats "deliveries"
     double cpu_per_delivery_us = 0;
+
+    // the daemon's log at the end of the window (ringcastd only)
+    bool log_known = false;
+    uint64_t history_events = 0;  // held in history, all channels
+    uint64_t cache_events = 0;    // held in the persistent-event cache
+    bool store_enabled = false;
+    uint64_t store_written = 0;  // records the store committed over the window
+    uint64_t store_commits = 0;
+    uint64_t store_pending = 0;  // records still waiting for the writer at the end
+
+    // resume-burst mode (the CPU shares above then cover the burst)
+    uint64_t resume_events = 0;   // K: events replayed to every stream
+    std::string resume_from;      // the Last-Event-ID the streams sent
+    double burst_time_s = 0;      // first connect -> last stream with its K-th event
+    double replayed_per_s = 0;    // N x K / burst_time_s
+    uint64_t replay_streams = 0;  // streams timed (past their replay)
+    uint64_t replay_p50_us = 0, replay_p90_us = 0, replay_p99_us = 0, replay_max_us = 0;
+    uint64_t refreshes = 0;         // `refresh` events received
+    uint64_t before_connected = 0;  // events received before a stream's `connected`
+    bool catch_up_known = false;
+    CatchUpCounters catch_up;       // Δ of the daemon's catchUp over the burst
+    double burst_window_s = 0;      // between the two stats reads around the burst
+    double burst_daemon_cpu_s = 0;  // Δ daemon CPU over that window
+    uint64_t tail_sent = 0;         // streams the live event after the replay was queued for
 
     double generator_cpu_s = 0;  // the load generator's own, all processes
     double machine_busy = -1;    // all cores' busy fraction over the window; <0: unknown

@@ -12,51 +12,10 @@
 #include <fmt/format.h>
 
 #include "clock.h"
-#include "machine_cpu.h"
-#include "publisher.h"
+#include "run_phases.h"
 #include "unix_publisher.h"
-#include "stats_client.h"
-#include "worker_set.h"
 
 namespace ringcast::load {
-
-namespace {
-
-// Margins around the planned time of each phase before it counts as hung.
-constexpr uint64_t kControlSlackNs = 10 * kNsPerSec;
-constexpr uint64_t kSettleIntervalNs = 250 * kNsPerMs;
-constexpr uint64_t kPublishLeadNs = 200 * kNsPerMs;
-
-class Run {
-public:
-    explicit Run(const LoadOptions& o) : _o(o) {}
-    RunReport go();
-
-private:
-    void note(const std::string& msg) const {
-        if (!_o.quiet) std::fprintf(stderr, "ringcast-load: %s\n", msg.c_str());
-    }
-    bool fail(const std::string& msg) {
-        _r.errors.push_back(msg);
-        return false;
-    }
-    bool connect_phase();
-    bool settle_memory();
-    bool hold_phase();
-    bool publish_phase();
-    void fill_delivery(const WorkerResult& w);
-    void check_results();
-    std::vector<WorkerConfig> worker_configs(uint64_t connect_deadline, uint64_t watchdog) const;
-    uint64_t planned_run_ns() const;
-
-    std::optional<DaemonStats> stats(const char* when, std::string* error);
-
-    const LoadOptions& _o;
-    RunReport _r;
-    Endpoint _target;
-    WorkerSet _workers;
-    DaemonStats _before, _after;
-};
 
 // One GET /api/stats, tried up to three times: a failed read must not sink a
 // whole run, but it is worth knowing about (it may be a daemon bug), so a
@@ -79,7 +38,9 @@ std::optional<DaemonStats> Run::stats(const char* when, std::string* error) {
 }
 
 uint64_t Run::planned_run_ns() const {
-    double s = _o.connect_timeout_s + _o.settle_timeout_s + _o.idle_s + _o.warmup_s +
+    // A resume burst waits for the replays as long as for the connects.
+    double s = _o.connect_timeout_s * (_o.resume() ? 2 : 1) + _o.settle_timeout_s + _o.idle_s +
+               _o.warmup_s +
                (_o.idle() ? 0 : _o.duration_s * 2 + _o.ack_timeout_s + _o.drain_timeout_s);
     return sec_to_ns(s) + 6 * kControlSlackNs;
 }
@@ -87,8 +48,9 @@ uint64_t Run::planned_run_ns() const {
 std::vector<WorkerConfig> Run::worker_configs(uint64_t connect_deadline, uint64_t watchdog) const {
     std::string request = fmt::format(
         "GET {}{}channels={} HTTP/1.1\r\nHost: {}\r\n"
-        "Accept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n",
-        _o.path, _o.path.find('?') == std::string::npos ? "?" : "&", _o.channel, _o.target);
+        "Accept: text/event-stream\r\nCache-Control: no-cache\r\n{}\r\n",
+        _o.path, _o.path.find('?') == std::string::npos ? "?" : "&", _o.channel, _o.target,
+        _last_event_id.empty() ? std::string() : "Last-Event-ID: " + _last_event_id + "\r\n");
     std::vector<sockaddr_in> sources;
     if (is_loopback(_target)) sources = loopback_sources(_o.sources);
     std::vector<WorkerConfig> out;
@@ -109,6 +71,12 @@ std::vector<WorkerConfig> Run::worker_configs(uint64_t connect_deadline, uint64_
         c.pool.warmup_events = _o.warmup_events;
         c.pool.planned_events = _o.total_events();
         c.pool.arrival = _o.arrival;
+        c.pool.run_start_ns = _start_ns;
+        if (_o.resume()) {
+            // Seq 0 is the event the streams resume after: never theirs.
+            c.pool.seq_base = 1;
+            c.pool.replay_events = _o.resume_burst;
+        }
         c.connect_deadline_ns = connect_deadline;
         c.watchdog_ns = watchdog;
         out.push_back(std::move(c));
@@ -196,7 +164,7 @@ bool Run::hold_phase() {
     return true;
 }
 
-bool Run::publish_phase() {
+PublisherConfig Run::publisher_config() const {
     PublisherConfig pc;
     pc.target = _target;
     pc.path = _o.publish_path;
@@ -204,15 +172,60 @@ bool Run::publish_phase() {
     pc.channel = _o.channel;
     pc.event = _o.event;
     pc.payload = _o.payload;
+    pc.persistent = _o.persistent;
     pc.connections = _o.publishers;
     pc.pipeline = _o.pipeline;
     pc.rate = _o.rate;
+    pc.ack_timeout_ns = sec_to_ns(_o.ack_timeout_s);
+    return pc;
+}
+
+PublishResult Run::publish(const PublisherConfig& pc) const {
+    return _o.publish_unix.empty() ? run_publisher(pc) : run_unix_publisher(pc, _o.publish_unix);
+}
+
+void Run::share_cpu(const MachineCpu& start, const MachineCpu& end, double seconds,
+                    double daemon_cpu_s, double generator_cpu_s) {
+    _r.cpus = online_cpus();
+    _r.machine_busy = busy_fraction(start, end);
+    _r.daemon_cores = daemon_cpu_s / seconds;
+    _r.generator_cores = generator_cpu_s / seconds;
+    _r.other_cores =
+        std::max(0.0, _r.machine_busy * _r.cpus - _r.daemon_cores - _r.generator_cores);
+    if (_r.other_cores > 0.25) {
+        _r.warnings.push_back(fmt::format(
+            "other processes used {:.2f} of {} cores during the window: latency figures may "
+            "include waiting for the CPU",
+            _r.other_cores, _r.cpus));
+    } else if (_r.machine_busy > 0.95) {
+        _r.warnings.push_back(fmt::format(
+            "the daemon and the generator kept all {} cores busy: latency figures include "
+            "their contention for the CPU",
+            _r.cpus));
+    }
+}
+
+// What the daemon's log did over the window (ringcastd only): the keeps it
+// holds at the end and what its store wrote meanwhile, so that a report says
+// whether history, cache and store were in play.
+void Run::fill_log(const DaemonStats& start, const DaemonStats& end) {
+    if (!end.has_log) return;
+    _r.log_known = true;
+    _r.history_events = end.history_events;
+    _r.cache_events = end.cache_events;
+    _r.store_enabled = end.store_enabled;
+    _r.store_written = end.store_written - start.store_written;
+    _r.store_commits = end.store_commits - start.store_commits;
+    _r.store_pending = end.store_pending;
+}
+
+bool Run::publish_phase() {
+    PublisherConfig pc = publisher_config();
     pc.warmup_events = _o.warmup_events;
     pc.total_events = _o.total_events();
     pc.start_ns = now_ns() + kPublishLeadNs;
     uint64_t planned_end = scheduled_ns(pc.start_ns, pc.rate, pc.total_events);
     pc.send_deadline_ns = planned_end + std::max(10 * kNsPerSec, (planned_end - pc.start_ns) / 2);
-    pc.ack_timeout_ns = sec_to_ns(_o.ack_timeout_s);
     const uint64_t window_start = scheduled_ns(pc.start_ns, pc.rate, _o.warmup_events);
 
     // The window's first stats read happens when the first measured event is
@@ -235,7 +248,7 @@ bool Run::publish_phase() {
     });
     note(fmt::format("publishing {} events at {} /s ({} warmup), {} B payload", pc.total_events,
                      _o.rate, _o.warmup_events, _o.payload));
-    PublishResult pr = _o.publish_unix.empty() ? run_publisher(pc) : run_unix_publisher(pc, _o.publish_unix);
+    PublishResult pr = publish(pc);
     stats_thread.join();
     _r.published = true;
 
@@ -286,25 +299,11 @@ bool Run::publish_phase() {
     if (start_cpu && end_cpu && start_stats && end_stats && end_cpu_ns > start_cpu_ns) {
         // Who used the machine during the window: the daemon (its own
         // rusage), the generator (its processes), and everything else.
-        double seconds = double(end_cpu_ns - start_cpu_ns) / 1e9;
-        _r.cpus = online_cpus();
-        _r.machine_busy = busy_fraction(*start_cpu, *end_cpu);
-        _r.daemon_cores = (end_stats->cpu_s() - start_stats->cpu_s()) / seconds;
-        _r.generator_cores = (end_generator_cpu - start_generator_cpu) / seconds;
-        _r.other_cores =
-            std::max(0.0, _r.machine_busy * _r.cpus - _r.daemon_cores - _r.generator_cores);
-        if (_r.other_cores > 0.25) {
-            _r.warnings.push_back(fmt::format(
-                "other processes used {:.2f} of {} cores during the window: latency figures may "
-                "include waiting for the CPU",
-                _r.other_cores, _r.cpus));
-        } else if (_r.machine_busy > 0.95) {
-            _r.warnings.push_back(fmt::format(
-                "the daemon and the generator kept all {} cores busy: latency figures include "
-                "their contention for the CPU",
-                _r.cpus));
-        }
+        share_cpu(*start_cpu, *end_cpu, double(end_cpu_ns - start_cpu_ns) / 1e9,
+                  end_stats->cpu_s() - start_stats->cpu_s(),
+                  end_generator_cpu - start_generator_cpu);
     }
+    if (start_stats && end_stats) fill_log(*start_stats, *end_stats);
     if (!start_stats || !end_stats) {
         _r.warnings.push_back("daemon CPU per delivery not measured: " +
                               (!start_stats ? start_error : error));
@@ -330,6 +329,7 @@ void Run::fill_delivery(const WorkerResult& w) {
     _r.disconnects = w.disconnects;
     _r.heartbeats = w.heartbeats;
     _r.other_events = w.other_events;
+    _r.earlier_runs = w.earlier_runs;
     _r.latency_count = w.latency_us.count();
     _r.latency_p50_us = w.latency_us.quantile(0.5);
     _r.latency_p99_us = w.latency_us.quantile(0.99);
@@ -349,7 +349,12 @@ void Run::check_results() {
     };
     error_if(_r.disconnects > 0,
              fmt::format("{} subscriber streams were ended by the server", _r.disconnects));
-    if (_r.mode == "publish") {
+    if (_r.earlier_runs > 0)
+        _r.warnings.push_back(fmt::format(
+            "{} events published before this run arrived (the daemon's cache of persistent "
+            "events from an earlier run; they are not counted): start the daemon fresh",
+            _r.earlier_runs));
+    if (_r.mode != "idle") {
         error_if(_r.lost + _r.lost_warmup > 0,
                  fmt::format("{} deliveries lost ({} in the window, {} in the warmup){}",
                              _r.lost + _r.lost_warmup, _r.lost, _r.lost_warmup,
@@ -363,6 +368,13 @@ void Run::check_results() {
         error_if(_r.unexpected + _r.malformed > 0,
                  fmt::format("{} events that were never published or could not be decoded",
                              _r.unexpected + _r.malformed));
+        if (_r.received_deliveries + _r.lost != _r.expected_deliveries && _r.ack_failures == 0)
+            _r.warnings.push_back(fmt::format("received {} + lost {} != expected {}",
+                                              _r.received_deliveries, _r.lost,
+                                              _r.expected_deliveries));
+    }
+    if (_r.mode == "resume") check_resume();
+    if (_r.mode == "publish") {
         if (_r.daemon_sent != _r.expected_deliveries)
             _r.warnings.push_back(fmt::format(
                 "the daemon's acks add up to {} deliveries ({} failed), {} x {} subscribers = {} "
@@ -374,16 +386,13 @@ void Run::check_results() {
                 fmt::format("the publisher was up to {:.1f} ms behind schedule "
                             "(the machine may be saturated)",
                             double(_r.publish_lag_max_us) / 1000.0));
-        if (_r.received_deliveries + _r.lost != _r.expected_deliveries && _r.ack_failures == 0)
-            _r.warnings.push_back(fmt::format("received {} + lost {} != expected {}",
-                                              _r.received_deliveries, _r.lost,
-                                              _r.expected_deliveries));
     }
     _r.ok = _r.errors.empty();
 }
 
 RunReport Run::go() {
-    _r.mode = _o.idle() ? "idle" : "publish";
+    _start_ns = now_ns();
+    _r.mode = _o.idle() ? "idle" : _o.resume() ? "resume" : "publish";
     _r.target = _o.target;
     _r.label = _o.label;
     _r.connections = _o.connections;
@@ -393,6 +402,7 @@ RunReport Run::go() {
     _r.publish_via = _o.publish_unix.empty() ? "http" : "unix:" + _o.publish_unix;
     _r.pipeline = _o.pipeline;
     _r.payload = _o.payload;
+    _r.persistent = _o.persistent;
     _r.rate = _o.rate;
     _r.duration_s = _o.duration_s;
     _r.warmup_s = _o.warmup_s;
@@ -418,8 +428,9 @@ RunReport Run::go() {
 
     // -n 0 measures publishing alone: no subscribers, no memory per connection.
     bool subscribers = _o.connections > 0;
-    bool ok = (!subscribers || (connect_phase() && settle_memory())) &&
-              (_o.idle() ? hold_phase() : publish_phase());
+    bool ok = _o.resume() ? resume_phase()
+                          : (!subscribers || (connect_phase() && settle_memory())) &&
+                                (_o.idle() ? hold_phase() : publish_phase());
     (void)ok;  // errors are in the report
     _workers.shutdown();
     rusage ru{};
@@ -429,8 +440,6 @@ RunReport Run::go() {
     check_results();
     return _r;
 }
-
-}  // namespace
 
 RunReport run_load(const LoadOptions& opts) {
     Run run(opts);

@@ -18,9 +18,20 @@
 #     pub-one-8   8 publisher connections at 400k/s in total, one subscriber
 #     pub-latency 100 subscribers, 1000 events/s for 10 s, published over HTTP
 #                 and then over the socket (publish -> receive, side by side)
+#   History, persistence and resume (ringcastd only; docs/performance.md):
+#     keeps-10    fan (10000 connections, 10 events/s, 256 B, 20 s), every event
+#                 persistent, history, cache and store on (the built-in defaults)
+#     bare-10     the same events, history, cache and store off
+#     keeps-rate, bare-rate  the same with rate's 1000 connections at 150 events/s
+#     keeps-peak, bare-peak  the same with peak's 1000 connections asking 800/s
+#     resume      10000 connections resuming at once, 100 events each to replay
+#   Run keeps-X and bare-X alternately, round after round, and compare medians.
 #   -p  run in a session of its own weighted above other sessions (see
 #       docs/load-generator.md, "Reading the figures on a small machine")
 #
+# Every server start gets a data directory of its own (a store left by an
+# earlier daemon would be restored: history and cached events from before).
+# The servers listen on 127.0.0.1:$RINGCAST_LOAD_PORT (18080) and the port after.
 # Each run's table goes to stdout and its JSON to OUT_DIR/SCENARIO-SERVER.json.
 # Exit status: non-zero if any run failed.
 set -euo pipefail
@@ -33,11 +44,11 @@ while getopts "b:o:p" opt; do
         b) build=$OPTARG ;;
         o) out=$OPTARG ;;
         p) priority=1 ;;
-        *) sed -n '2,24p' "$0"; exit 2 ;;
+        *) sed -n '2,36p' "$0"; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
-[ $# -gt 0 ] || { sed -n '2,24p' "$0"; exit 2; }
+[ $# -gt 0 ] || { sed -n '2,36p' "$0"; exit 2; }
 
 if [ "$priority" = 1 ] && [ -z "${RINGCAST_LOAD_SESSION:-}" ]; then
     RINGCAST_LOAD_SESSION=1 exec setsid -w bash -c \
@@ -56,11 +67,17 @@ data_dir=$(mktemp -d /tmp/ringcast-load.XXXXXX)
 # HTTP publishing and stats need credentials: one API key for the generator.
 api_key=bench-$$-$RANDOM
 printf '[publish]\napi_keys = ["%s"]\n' "$api_key" > "$data_dir/bench.toml"
+# The same with everything the log keeps switched off: no history, no cache of
+# persistent events, no store.
+cp "$data_dir/bench.toml" "$data_dir/bare.toml"
+printf '[history]\nmax_events = 0\n[cache]\nmax_events = 0\n[store]\npath = ""\n' >> "$data_dir/bare.toml"
 export RINGCAST_API_KEY=$api_key
-daemon_addr=127.0.0.1:18080
-naive_addr=127.0.0.1:18081
+port=${RINGCAST_LOAD_PORT:-18080}
+daemon_addr=127.0.0.1:$port
+naive_addr=127.0.0.1:$((port + 1))
 pids=()
 failed=0
+starts=0
 
 stop_servers() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -69,15 +86,21 @@ stop_servers() {
 }
 trap 'stop_servers; rm -rf "$data_dir"' EXIT
 
-start_servers() {
-    "$daemon" --config "$data_dir/bench.toml" --http $daemon_addr --data-dir "$data_dir" \
+start_servers() {  # start_servers [CONFIG] (bench.toml by default)
+    local config=${1:-bench.toml}
+    starts=$((starts + 1))
+    local dir=$data_dir/daemon-$starts
+    mkdir -p "$dir"
+    socket=$dir/ringcast.sock
+    "$daemon" --config "$data_dir/$config" --http $daemon_addr --data-dir "$dir" \
         --shards 2 --log-level warn &
     pids+=($!)
     "$naive" --http $naive_addr 2>/dev/null &
     pids+=($!)
     # Both listen within milliseconds; give them a bounded moment.
     for _ in $(seq 50); do
-        if (exec 3<>/dev/tcp/127.0.0.1/18080) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/18081) 2>/dev/null; then
+        if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null &&
+            (exec 3<>/dev/tcp/127.0.0.1/$((port + 1))) 2>/dev/null; then
             return 0
         fi
         sleep 0.1
@@ -99,15 +122,20 @@ run() {  # run NAME SERVER ADDR ARGS...
         "$out/$name-$server.json" ok connect_time_s rss_per_connection_bytes deliveries_per_s \
         latency_p50_us latency_p99_us latency_p999_us latency_max_us arrival_p50_us arrival_p99_us \
         lost duplicates out_of_order publish_via ack_p50_us ack_p99_us \
-        cpu_per_delivery_us achieved_rate daemon_cores generator_cores other_cores warnings errors \
+        cpu_per_delivery_us achieved_rate daemon_cores generator_cores other_cores \
+        burst_time_s replayed_per_s replay_p50_us replay_p99_us catchup_resumes catchup_gaps \
+        catchup_replayed burst_daemon_cpu_s history_events cache_events store_written \
+        warnings errors \
         2>/dev/null || cat "$out/$name-$server.json"
 }
 
-socket=$data_dir/ringcast.sock
-flood=(-p 64 --events 2000000 -w 0 --pipeline 4096 --publish-unix "$socket")
 max=(-r 2000000)  # more than one core can acknowledge: the achieved rate is the figure
 for scenario in "$@"; do
     naive_too=1
+    config=bench.toml
+    # The socket of the daemon about to start (start_servers sets it again).
+    socket=$data_dir/daemon-$((starts + 1))/ringcast.sock
+    flood=(-p 64 --events 2000000 -w 0 --pipeline 4096 --publish-unix "$socket")
     case $scenario in
         smoke) args=(-n 1000 -r 100 -d 5 -w 1) ;;
         idle) args=(-n 10000 --idle 35) ;;
@@ -119,6 +147,15 @@ for scenario in "$@"; do
         pub-one) args=(-n 1 "${max[@]}" "${flood[@]}"); naive_too=0 ;;
         pub-none-8) args=(-n 0 --publishers 8 "${max[@]}" "${flood[@]}"); naive_too=0 ;;
         pub-one-8) args=(-n 1 --publishers 8 -r 400000 "${flood[@]}"); naive_too=0 ;;
+        keeps-10) args=(-n 10000 -r 10 -p 256 -d 20 -w 2 --persistent); naive_too=0 ;;
+        bare-10) args=(-n 10000 -r 10 -p 256 -d 20 -w 2 --persistent); naive_too=0; config=bare.toml ;;
+        keeps-rate) args=(-n 1000 -r 150 -p 256 -d 20 -w 2 --persistent); naive_too=0 ;;
+        bare-rate) args=(-n 1000 -r 150 -p 256 -d 20 -w 2 --persistent); naive_too=0; config=bare.toml ;;
+        keeps-peak) args=(-n 1000 -r 800 -p 256 -d 10 -w 1 --publishers 4 --pipeline 64 --persistent)
+            naive_too=0 ;;
+        bare-peak) args=(-n 1000 -r 800 -p 256 -d 10 -w 1 --publishers 4 --pipeline 64 --persistent)
+            naive_too=0; config=bare.toml ;;
+        resume) args=(-n 10000 --resume-burst 100 -p 256); naive_too=0 ;;
         pub-latency)
             start_servers
             run pub-latency-http ringcastd $daemon_addr -n 100 -r 1000 -d 10 -w 1
@@ -127,7 +164,7 @@ for scenario in "$@"; do
             continue ;;
         *) echo "scenarios.sh: unknown scenario '$scenario'" >&2; exit 2 ;;
     esac
-    start_servers
+    start_servers "$config"
     run "$scenario" ringcastd $daemon_addr "${args[@]}"
     [ "$naive_too" = 0 ] || run "$scenario" naive-sse $naive_addr "${args[@]}"
     stop_servers

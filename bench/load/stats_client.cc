@@ -179,6 +179,30 @@ std::optional<DaemonStats> read_stats(const Endpoint& target, const std::string&
         !number("/memoryUsage/rss", &st.rss_bytes) || !number("/cpu/user", &st.cpu_user_s) ||
         !number("/cpu/system", &st.cpu_system_s))
         return std::nullopt;
+    // The log's figures are ringcastd's alone: read them when they are there.
+    auto optional = [&](const char* pointer, uint64_t* out) {
+        uint64_t v;
+        if (root.at_pointer(pointer).get_uint64().get(v) == simdjson::SUCCESS) *out = v;
+    };
+    bool enabled = false;
+    if (root.at_pointer("/catchUp").error() == simdjson::SUCCESS) {
+        st.has_log = true;
+        optional("/history/events", &st.history_events);
+        optional("/cache/events", &st.cache_events);
+        if (root.at_pointer("/store/enabled").get_bool().get(enabled) == simdjson::SUCCESS)
+            st.store_enabled = enabled;
+        optional("/store/written", &st.store_written);
+        optional("/store/commits", &st.store_commits);
+        optional("/store/pending", &st.store_pending);
+        CatchUpCounters& c = st.catch_up;
+        optional("/catchUp/streams", &c.streams);
+        optional("/catchUp/resumes", &c.resumes);
+        optional("/catchUp/gaps", &c.gaps);
+        optional("/catchUp/replayed", &c.replayed);
+        optional("/catchUp/trimmed", &c.trimmed);
+        optional("/catchUp/buffered", &c.buffered);
+        optional("/catchUp/deferred", &c.deferred);
+    }
     return st;
 }
 

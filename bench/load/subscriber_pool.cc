@@ -280,6 +280,10 @@ void SubscriberPool::on_closed(uint32_t i, const std::string& why, uint64_t now)
         return;
     }
     _done_streams += _cfg.publishers - streams_done_of(i);  // nothing more will come
+    if (_cfg.replay_events && !c.replayed) {
+        c.replayed = true;
+        ++_replayed_streams;
+    }
     close_fd(c);
     c.state = State::closed;
     ++_result.disconnects;
@@ -343,6 +347,8 @@ void SubscriberPool::on_event(uint32_t i, std::string_view name, std::string_vie
                               uint64_t now) {
     Conn& c = _conns[i];
     if (name == _cfg.event_name) {
+        // A stream's events come after its `connected` event, replayed or live.
+        if (!c.connected) ++_result.before_connected;
         on_our_event(i, data, now);
     } else if (name == "connected") {
         if (c.connected) return;
@@ -352,6 +358,8 @@ void SubscriberPool::on_event(uint32_t i, std::string_view name, std::string_vie
         _result.last_connected_ns = now;
     } else if (name == "heartbeat") {
         ++_result.heartbeats;
+    } else if (name == "refresh") {
+        ++_result.refreshes;  // the daemon could not replay what a resume asked for
     } else {
         ++_result.other_events;
     }
@@ -363,10 +371,15 @@ void SubscriberPool::on_our_event(uint32_t i, std::string_view data, uint64_t no
         ++_result.malformed;
         return;
     }
-    if (seq >= _cfg.planned_events) {
+    if (ts < _cfg.run_start_ns) {
+        ++_result.earlier_runs;
+        return;
+    }
+    if (seq < _cfg.seq_base || seq - _cfg.seq_base >= _cfg.planned_events) {
         ++_result.delivery.unexpected;
         return;
     }
+    seq -= _cfg.seq_base;
     const uint32_t k = _cfg.publishers;
     uint32_t p = uint32_t(seq % k);
     SeqTracker& t = _trackers[size_t(i) * k + p];
@@ -374,6 +387,16 @@ void SubscriberPool::on_our_event(uint32_t i, std::string_view data, uint64_t no
     if (outcome != SeqTracker::Outcome::fresh) return;
     if (t.next() == _final[p] && _conns[i].state == State::stream) ++_done_streams;
     if (seq < _cfg.warmup_events) return;
+    Conn& c = _conns[i];
+    if (_cfg.replay_events && !c.replayed && t.next() >= _cfg.replay_events) {
+        // The stream is past its replay (whole, or with a loss the tracker
+        // counted). Its time runs from the start of the attempt that got it.
+        c.replayed = true;
+        ++_replayed_streams;
+        _result.replay_us.record(now > c.started_ns ? (now - c.started_ns) / 1000 : 0);
+        if (now > _result.last_replayed_ns) _result.last_replayed_ns = now;
+    }
+    if (seq < _cfg.replay_events) return;  // its timestamp is from before the stream
     _result.latency_us.record(now > ts ? (now - ts) / 1000 : 0);
     if (_cfg.arrival) _result.arrival_us.record(_arrival_ns > ts ? (_arrival_ns - ts) / 1000 : 0);
     if (now > _result.last_rx_ns) _result.last_rx_ns = now;

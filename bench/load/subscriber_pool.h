@@ -31,6 +31,15 @@ struct PoolConfig {
     uint64_t warmup_events = 0;
     uint64_t planned_events = 0;  // sequence numbers at or above are unexpected
     bool arrival = false;         // kernel receive timestamps (SO_TIMESTAMPNS)
+    // Resume-burst mode (resume_burst.cc): events carry seq seq_base + n, and
+    // the first replay_events of them (n < replay_events) are a replay: not
+    // timed by their (old) timestamps, but by when each stream has them all.
+    uint64_t seq_base = 0;
+    uint64_t replay_events = 0;
+    // Events stamped before this (CLOCK_MONOTONIC, the run's start) were
+    // published by an earlier run: a daemon that was not started fresh hands
+    // new streams its cached persistent events. Counted apart, not checked.
+    uint64_t run_start_ns = 0;
 };
 
 class SubscriberPool {
@@ -53,6 +62,8 @@ public:
     // Drain phase: `total` events were published (global numbers 0..total-1).
     void set_published(uint64_t total);
     bool all_complete() const { return _done_streams == uint64_t(_cfg.count) * _cfg.publishers; }
+    // Resume-burst mode: every stream has its replay_events (or was ended).
+    bool all_replayed() const { return _replayed_streams == _cfg.count; }
     // Counts what never arrived as lost; call once, at the end.
     void finish();
 
@@ -67,6 +78,7 @@ private:
         int fd = -1;
         State state = State::idle;
         bool connected = false;  // got its `connected` event
+        bool replayed = false;   // resume-burst mode: past its replay (or ended)
         uint8_t attempts = 0;
         uint64_t started_ns = 0;  // current attempt; also the retry time when idle
         std::string carry;        // incomplete head or event block
@@ -96,6 +108,7 @@ private:
     std::deque<std::pair<uint32_t, uint64_t>> _inflight;  // (index, started_ns), in order
     uint32_t _inflight_count = 0;
     uint64_t _done_streams = 0;
+    uint64_t _replayed_streams = 0;
     std::vector<char> _buf;
     uint64_t _realtime_minus_mono = realtime_minus_monotonic();
     uint64_t _arrival_ns = 0;  // kernel arrival time of the bytes being handled

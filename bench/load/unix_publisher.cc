@@ -44,6 +44,7 @@ PublishResult run_connection(const PublisherConfig& cfg, const std::string& path
     client::Message m;
     m.channel = cfg.channel;
     m.event = cfg.event;
+    m.persistent = cfg.persistent;
     client::Result reply;
     uint64_t ack_deadline = 0;
     auto take_reply = [&](uint64_t now) {
@@ -53,6 +54,7 @@ PublishResult run_connection(const PublisherConfig& cfg, const std::string& path
         r.ack_us.record(now > f.written_ns ? (now - f.written_ns) / 1000 : 0);
         if (reply.ok) {
             ++r.acked;
+            if (f.index == 0) r.first_id = reply.id;
             if (f.index >= cfg.warmup_events) {
                 ++r.acked_measured;
                 r.daemon_sent += reply.sent;
@@ -74,7 +76,7 @@ PublishResult run_connection(const PublisherConfig& cfg, const std::string& path
             uint64_t due = scheduled_ns(cfg.start_ns, cfg.rate, next);
             if (due > now) break;
             m.data.clear();
-            append_payload(m.data, next, stamp, cfg.payload);
+            append_payload(m.data, cfg.first_seq + next, stamp, cfg.payload);
             c.send_publish(m);
             inflight.push_back({next, stamp});
             r.lag_us.record(stamp > due ? (stamp - due) / 1000 : 0);
@@ -141,6 +143,7 @@ PublishResult run_unix_publisher(const PublisherConfig& cfg, const std::string& 
         r.daemon_sent += p.daemon_sent;
         r.daemon_failed += p.daemon_failed;
         r.last_write_ns = std::max(r.last_write_ns, p.last_write_ns);
+        if (r.first_id.empty()) r.first_id = p.first_id;
         r.lag_us.merge(p.lag_us);
         r.ack_us.merge(p.ack_us);
         if (r.error.empty()) r.error = p.error;

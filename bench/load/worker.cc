@@ -59,6 +59,7 @@ int run_worker(const WorkerConfig& cfg, int control_fd) {
     Phase phase = Phase::connecting;
     uint64_t drain_deadline = 0, next_progress = now_ns() + kNsPerSec;
     bool exit_requested = false;
+    bool replay_reported = !cfg.pool.replay_events;
     epoll_event events[kMaxEvents];
 
     auto fail = [&](const std::string& msg) {
@@ -138,6 +139,10 @@ int run_worker(const WorkerConfig& cfg, int control_fd) {
                 break;
             case Phase::holding:
             case Phase::reported: break;
+        }
+        if (!replay_reported && phase == Phase::holding && pool.all_replayed()) {
+            ctl.send_line(fmt::format("replayed last={}", pool.result().last_replayed_ns));
+            replay_reported = true;
         }
     }
     pool.close_all();

@@ -5,6 +5,8 @@
 // Control protocol (lines, see control.h):
 //   worker -> parent  progress connected=N
 //                     connected first=NS last=NS retries=N server=TEXT
+//                     replayed last=NS     (resume-burst mode: every stream is
+//                                           past its replay)
 //                     fail MESSAGE
 //                     result k=v ...  /  hist ...  /  done
 //   parent -> worker  end TOTAL DRAIN_MS   (TOTAL events were published; wait at

@@ -24,6 +24,10 @@ void for_each_counter(R& r, F&& f) {
     f("malformed", r.malformed);
     f("last_rx_ns", r.last_rx_ns);
     f("cpu_us", r.cpu_us);
+    f("refreshes", r.refreshes);
+    f("before_connected", r.before_connected);
+    f("earlier_runs", r.earlier_runs);
+    f("last_replayed_ns", r.last_replayed_ns);
     f("received", r.delivery.received);
     f("received_warmup", r.delivery.received_warmup);
     f("lost", r.delivery.lost);
@@ -44,12 +48,14 @@ std::vector<std::string> WorkerResult::encode() const {
         line += '=';
         line += std::to_string(v);
     });
-    return {line, "hist " + latency_us.serialize(), "arrival " + arrival_us.serialize()};
+    return {line, "hist " + latency_us.serialize(), "arrival " + arrival_us.serialize(),
+            "replay " + replay_us.serialize()};
 }
 
 bool WorkerResult::decode_line(const std::string& line) {
     if (line.starts_with("hist ")) return latency_us.parse(std::string_view(line).substr(5));
     if (line.starts_with("arrival ")) return arrival_us.parse(std::string_view(line).substr(8));
+    if (line.starts_with("replay ")) return replay_us.parse(std::string_view(line).substr(7));
     if (!line.starts_with("result ")) return false;
     bool ok = true;
     for_each_field(line.substr(7), [&](std::string_view key, std::string_view value) {
@@ -72,6 +78,10 @@ void WorkerResult::merge(const WorkerResult& o) {
     add_min(first_attempt_ns, o.first_attempt_ns);
     last_connected_ns = std::max(last_connected_ns, o.last_connected_ns);
     last_rx_ns = std::max(last_rx_ns, o.last_rx_ns);
+    last_replayed_ns = std::max(last_replayed_ns, o.last_replayed_ns);
+    refreshes += o.refreshes;
+    before_connected += o.before_connected;
+    earlier_runs += o.earlier_runs;
     connections += o.connections;
     connected += o.connected;
     retries += o.retries;
@@ -90,6 +100,7 @@ void WorkerResult::merge(const WorkerResult& o) {
     delivery.unexpected += o.delivery.unexpected;
     latency_us.merge(o.latency_us);
     arrival_us.merge(o.arrival_us);
+    replay_us.merge(o.replay_us);
 }
 
 }  // namespace ringcast::load

@@ -22,11 +22,16 @@ struct WorkerResult {
     uint64_t malformed = 0;     // our events whose data we could not decode
     uint64_t last_rx_ns = 0;    // latest arrival of a measured event
     uint64_t cpu_us = 0;        // the worker's own user+system CPU time
+    uint64_t refreshes = 0;     // `refresh` events (a resume the daemon could not serve)
+    uint64_t before_connected = 0;  // our events that came before the stream's `connected`
+    uint64_t earlier_runs = 0;      // events published before this run (a daemon not fresh)
+    uint64_t last_replayed_ns = 0;  // resume-burst mode: the last stream past its replay
     DeliveryCounters delivery;
     Histogram latency_us;  // publish -> read by this process, measured events only
     Histogram arrival_us;  // publish -> arrival at the socket (kernel timestamp)
+    Histogram replay_us;   // resume-burst mode: per stream, connect start -> whole replay
 
-    // Lines to send: "result k=v ..." and "hist ...".
+    // Lines to send: "result k=v ...", "hist ...", "arrival ...", "replay ...".
     std::vector<std::string> encode() const;
     // Applies one received line; false if it is not a result line.
     bool decode_line(const std::string& line);

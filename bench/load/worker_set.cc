@@ -79,6 +79,8 @@ void WorkerSet::handle_line(Worker& w, size_t index, const std::string& line) {
         for_each_field(line, [&](std::string_view k, std::string_view v) {
             if (k == "server" && _server.empty() && v != "-") _server.assign(v);
         });
+    } else if (line.starts_with("replayed ")) {
+        w.replayed = true;
     } else if (line.starts_with("fail ")) {
         w.failed = true;
         if (_failure.empty()) _failure = fmt::format("worker {}: {}", index, line.substr(5));
@@ -145,6 +147,16 @@ bool WorkerSet::wait_connected(uint64_t deadline_ns, const std::function<void(ui
             return all;
         },
         "the workers to connect", error);
+}
+
+bool WorkerSet::wait_replayed(uint64_t deadline_ns, std::string* error) {
+    return pump(
+        deadline_ns,
+        [&] {
+            return std::all_of(_workers.begin(), _workers.end(),
+                               [](const Worker& w) { return w.replayed; });
+        },
+        "every stream's replay", error);
 }
 
 bool WorkerSet::watch(uint64_t until_ns, std::string* error) {

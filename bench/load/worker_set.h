@@ -28,6 +28,8 @@ public:
     // about once a second with the number connected so far.
     bool wait_connected(uint64_t deadline_ns, const std::function<void(uint64_t)>& progress,
                         std::string* error);
+    // Resume-burst mode: until every worker reported its streams past their replay.
+    bool wait_replayed(uint64_t deadline_ns, std::string* error);
     // Keeps reading the control channels until `until_ns`; false if a worker
     // failed or died meanwhile.
     bool watch(uint64_t until_ns, std::string* error);
@@ -48,6 +50,7 @@ private:
         pid_t pid = -1;
         LineChannel ctl;
         bool connected = false;
+        bool replayed = false;
         bool done = false;
         bool failed = false;
         uint64_t count = 0;  // connections assigned

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Smoke test of ringcast-load against a real ringcastd: the modes the figures in
+docs/performance.md come from must keep working (and keep checking what they
+claim to check), at a size that takes a few seconds.
+
+  load_smoke.py RINGCASTD RINGCAST_LOAD
+
+Runs, each bounded in time:
+  1. a resume burst over HTTP (200 streams, 20 events each), with the daemon's
+     catchUp counters checked by the generator and here;
+  2. a resume burst published over the Unix socket, persistent events;
+  3. a short --persistent publish run: the cache and the store are used;
+  4. the same again on the same daemon: the cached events of run 3 reach the new
+     streams and are counted apart (earlier_runs), not as duplicates.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+READY_TIMEOUT_S = 20
+RUN_TIMEOUT_S = 60
+
+
+def fail(msg):
+    print("load_smoke: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def start_daemon(ringcastd, tmp):
+    config = os.path.join(tmp, "ringcast.toml")
+    with open(config, "w") as f:
+        f.write('[publish]\napi_keys = ["smoke-key"]\n')
+    notify_path = os.path.join(tmp, "notify.sock")
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(notify_path)
+    notify.settimeout(0.5)
+    log = open(os.path.join(tmp, "ringcastd.log"), "w")
+    daemon = subprocess.Popen(
+        [ringcastd, "--config", config, "--http", "127.0.0.1:0", "--shards", "2",
+         "--data-dir", os.path.join(tmp, "data"), "--log-level", "warn"],
+        env=dict(os.environ, NOTIFY_SOCKET=notify_path), stdout=log, stderr=log)
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    ready, status = False, ""
+    while not ready and time.monotonic() < deadline and daemon.poll() is None:
+        try:
+            msg = notify.recv(4096).decode()
+        except socket.timeout:
+            continue
+        for line in msg.splitlines():
+            ready |= line == "READY=1"
+            if line.startswith("STATUS="):
+                status = line[7:]
+    notify.close()
+    if not ready or not status.startswith("listening on 127.0.0.1:"):
+        stop_daemon(daemon)
+        fail("ringcastd did not become ready (status %r); log:\n%s" %
+             (status, open(os.path.join(tmp, "ringcastd.log")).read()))
+    return daemon, "127.0.0.1:" + status.rsplit(":", 1)[1]
+
+
+def stop_daemon(daemon):
+    if daemon.poll() is None:
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            daemon.wait(10)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+
+
+def run_load(load, target, args):
+    cmd = [load, "--target", target, "--api-key", "smoke-key", "-q", "--json"] + args
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        fail("timed out: " + " ".join(cmd))
+    try:
+        report = json.loads(p.stdout)
+    except ValueError:
+        fail("no JSON report from %s (exit %d): %s" % (" ".join(cmd), p.returncode, p.stderr))
+    if p.returncode != 0 or not report["ok"]:
+        fail("%s exited %d: errors %s" % (" ".join(cmd), p.returncode, report["errors"]))
+    return report
+
+
+def expect(report, key, want):
+    if report.get(key) != want:
+        fail("%s is %r, expected %r (report: %s)" % (key, report.get(key), want, report))
+
+
+def main():
+    if len(sys.argv) != 3:
+        fail("usage: load_smoke.py RINGCASTD RINGCAST_LOAD")
+    ringcastd, load = sys.argv[1:]
+    with tempfile.TemporaryDirectory(prefix="ringcast-load-smoke.") as tmp:
+        daemon, target = start_daemon(ringcastd, tmp)
+        try:
+            r = run_load(load, target, ["-n", "200", "--resume-burst", "20"])
+            expect(r, "mode", "resume")
+            expect(r, "catchup_resumes", 200)
+            expect(r, "catchup_gaps", 0)
+            expect(r, "catchup_replayed", 4000)
+            expect(r, "received_deliveries", 4200)  # 20 replayed + 1 live, each
+            expect(r, "lost", 0)
+            if not r["burst_time_s"] > 0 or r["replay_streams"] != 200:
+                fail("no burst figures: %s" % r)
+
+            sock = os.path.join(tmp, "data", "ringcast.sock")
+            r = run_load(load, target, ["-n", "50", "--resume-burst", "10", "--persistent",
+                                        "--publish-unix", sock])
+            expect(r, "catchup_replayed", 500)
+            expect(r, "received_deliveries", 550)
+
+            publish = ["-n", "100", "-r", "50", "-d", "1", "-w", "0.2", "--persistent"]
+            r = run_load(load, target, publish)
+            expect(r, "persistent", True)
+            expect(r, "store_enabled", True)
+            if r["cache_events"] == 0 or r["store_written"] == 0:
+                fail("a --persistent run left nothing in the cache or the store: %s" % r)
+
+            # Run 3's events are cached: the next streams get them on connect.
+            r = run_load(load, target, publish)
+            if r["earlier_runs"] == 0:
+                fail("cached events of the previous run were not recognised: %s" % r)
+            expect(r, "duplicates", 0)
+        finally:
+            stop_daemon(daemon)
+    print("load_smoke: ok")
+
+
+if __name__ == "__main__":
+    main()
