@@ -118,7 +118,10 @@ bool EventLog::answer(CatchUp& r, int64_t now_wall_ms) {
             History::Replay out;
             _history.replay(r.channels, r.after, now_wall_ms, &out);
             r.events = std::move(out.events);
-            r.gap = out.gap;
+            // Without history nothing after the id was kept: whether any of it
+            // was on these channels is unknown, so it is a gap unless nothing
+            // at all was numbered since.
+            r.gap = out.gap || (!_history.enabled() && r.after < high);
         }
     }
     for (const std::string& ch : r.channels)

@@ -204,6 +204,26 @@ TEST(ResumeHistory, BeyondTheKeptHistoryTheGapIsToldThenWhatIsKept) {
     EXPECT_EQ(t.data_events()[0].last_event_id, ids[9]);
 }
 
+// [history] max_events = 0 keeps nothing: every resume behind the log is told so.
+TEST(ResumeHistory, WithoutHistoryAResumeIsAGap) {
+    DaemonProcess d;
+    DaemonOptions o;
+    o.config = "[history]\nmax_events = 0\n";
+    ASSERT_TRUE(d.start(o)) << d.error();
+    HttpClient api(d.port());
+    std::string first = publish_or_fail(api, "a", R"({"n":1})");
+    std::string second = publish_or_fail(api, "a", R"({"n":2})");
+    SseClient s;
+    ASSERT_TRUE(s.open(d.port(), "/api/sse/stream?channels=a", Deadline(kIoTimeout),
+                       {{"Last-Event-ID", first}}));
+    ASSERT_TRUE(s.read_until([&] { return s.parser().last_event_id() == second; },
+                             Deadline(kIoTimeout)));
+    std::vector<SseEvent> got = s.data_events();
+    ASSERT_EQ(got.size(), 1u) << s.raw_body();
+    EXPECT_EQ(got[0].type, "refresh");
+    EXPECT_EQ(got[0].data, R"({"reason":"history-gap"})");
+}
+
 // A catch-up larger than a connection's queue may hold would cut the stream,
 // and its reconnection would ask for the same again: it gets the newest events
 // that fit in half of delivery.queue_limit instead, after a history-gap refresh.

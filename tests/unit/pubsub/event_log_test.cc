@@ -119,6 +119,29 @@ TEST_F(EventLogTest, UnknownIdsAndIdsFromTheFutureAreGaps) {
     }
 }
 
+TEST(EventLogWithoutHistory, AResumeIsAGapUnlessNothingWasNumberedSince) {
+    EventLogOptions o;
+    o.history.max_events = 0;
+    EventLog log(o, kEpoch, 1, nullptr);
+    Event* e = Event::build("a", "e", "1", "", kNow);
+    log.number(e, kNow);
+    CatchUp at_the_end;
+    at_the_end.channels = {"a"};
+    at_the_end.last_id = std::string(e->id());
+    ASSERT_TRUE(log.answer(at_the_end, kNow));
+    EXPECT_FALSE(at_the_end.gap) << "nothing was numbered after its id";
+    Event* f = Event::build("b", "e", "2", "", kNow);
+    log.number(f, kNow);
+    CatchUp behind;
+    behind.channels = {"a"};
+    behind.last_id = std::string(e->id());
+    ASSERT_TRUE(log.answer(behind, kNow));
+    EXPECT_TRUE(behind.gap) << "an event followed it, and nothing is kept to tell";
+    EXPECT_TRUE(behind.events.empty());
+    e->release();
+    f->release();
+}
+
 TEST_F(EventLogTest, APublishersOwnIdResumesWhileItsEventIsKept) {
     Message m = message("a", "1");
     m.id = "order-42";
