@@ -12,10 +12,6 @@ namespace {
 
 bool is_user_specific(const Event& e) { return e.target().kind == Target::Kind::users; }
 
-bool bit(const UserBits& bits, size_t i) {
-    return i / 64 < bits.size() && (bits[i / 64] >> (i % 64)) & 1;
-}
-
 }  // namespace
 
 EventLog::EventLog(const EventLogOptions& opts, std::string epoch, uint64_t next_sequence,
@@ -80,7 +76,7 @@ void EventLog::resolve(Event* e, Pending& p, int64_t now_wall_ms, std::vector<Ca
     target.users.for_each([&](std::string_view user) {
         // An excluded user could never receive it; nobody is mailed it twice
         // (the parser removed duplicate names).
-        if (!bit(p.reached, i) && !target.exclude.contains(user) &&
+        if (!user_bit(p.reached, i) && !target.exclude.contains(user) &&
             _mail.append(user, e, now_wall_ms))
             ++_stats.mailed;
         auto it = _pending_users.find(user);

@@ -39,6 +39,14 @@ struct EventLogOptions {
 
 // Which target users (by their index in targetUsers) a shard reached.
 using UserBits = std::vector<uint64_t>;
+inline bool user_bit(const UserBits& bits, size_t i) {
+    return i / 64 < bits.size() && (bits[i / 64] >> (i % 64)) & 1;
+}
+// Sets bit i of *bits, allocating it (sized for `users`) on the first one.
+inline void set_user_bit(UserBits** bits, size_t users, size_t i) {
+    if (!*bits) *bits = new UserBits((users + 63) / 64);
+    (**bits)[i / 64] |= uint64_t(1) << (i % 64);
+}
 
 struct EventLogStats {
     uint64_t numbered = 0;

@@ -15,11 +15,6 @@ struct MailBack {
     std::vector<Event*> events;  // one reference each
 };
 
-void set_bit(UserBits** bits, size_t users, size_t i) {
-    if (!*bits) *bits = new UserBits((users + 63) / 64);
-    (**bits)[i / 64] |= uint64_t(1) << (i % 64);
-}
-
 }  // namespace
 
 Hub::Hub(Reactor& reactor, Transport& transport, ChannelIndex& index, const Audience& audience,
@@ -114,47 +109,50 @@ void Hub::fan_out(Event* e, Channel& ch, LocalFrame* lf, uint64_t* sent, uint64_
     if (e->mail_tracked()) {
         // As for_each_recipient, keeping track of whom it reached.
         const ResolvedTarget target = _audience.resolve(e->target());
-        const size_t users = target.users.size();
         for_each_target_user_stream(target, ch, _audience, [&](Connection& c, size_t user) {
             if (_transport.enqueue(c, lf)) {
                 ++n;
-                set_bit(reached, users, user);
+                set_user_bit(reached, target.users.size(), user);
             } else {
                 ++bad;
             }
         });
-        for (CatchUpWaiter* w : ch.waiting) {
-            if (!w->member || !matches(target, *w->member->who)) continue;
-            size_t i = 0, found = users;
-            target.users.for_each([&](std::string_view u) {
-                if (u == w->member->who->user) found = i;
-                ++i;
-            });
-            if (found == users) continue;
-            e->retain();
-            w->buffered.push_back(e);
-            ++_stats.buffered;
-            ++n;
-            set_bit(reached, users, found);
-        }
+        if (!ch.waiting.empty()) n += buffer_for_waiters(e, ch, &target, reached);
     } else {
         for_each_recipient(*e, ch, _audience,
                            [&](Connection& c) { ++*(_transport.enqueue(c, lf) ? &n : &bad); });
         if (!ch.waiting.empty()) {
-            const bool everyone = e->for_everyone();
-            const ResolvedTarget target = everyone ? ResolvedTarget{} : _audience.resolve(e->target());
-            for (CatchUpWaiter* w : ch.waiting) {
-                if (!w->member || (!everyone && !matches(target, *w->member->who))) continue;
-                e->retain();
-                w->buffered.push_back(e);
-                ++_stats.buffered;
-                ++n;
+            if (e->for_everyone()) {
+                n += buffer_for_waiters(e, ch, nullptr, reached);
+            } else {
+                const ResolvedTarget target = _audience.resolve(e->target());
+                n += buffer_for_waiters(e, ch, &target, reached);
             }
         }
     }
     ch.deliveries += n;
     *sent += n;
     *failed += bad;
+}
+
+uint64_t Hub::buffer_for_waiters(Event* e, Channel& ch, const ResolvedTarget* target,
+                                 UserBits** reached) {
+    uint64_t n = 0;
+    for (CatchUpWaiter* w : ch.waiting) {
+        if (!w->member || (target && !matches(*target, *w->member->who))) continue;
+        e->retain();
+        w->buffered.push_back(e);
+        ++n;
+        if (!e->mail_tracked()) continue;
+        // It matched a user-specific target: its user is one of the targets.
+        size_t i = 0;
+        target->users.for_each([&](std::string_view u) {
+            if (u == w->member->who->user) set_user_bit(reached, target->users.size(), i);
+            ++i;
+        });
+    }
+    _stats.buffered += n;
+    return n;
 }
 
 void Hub::report(PublishTicket* t, unsigned origin, uint64_t sent, uint64_t failed,

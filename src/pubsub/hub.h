@@ -137,6 +137,11 @@ private:
     // *reached gets the target users reached when e's mail is tracked.
     void fan_out(Event* e, Channel& ch, LocalFrame* lf, uint64_t* sent, uint64_t* failed,
                  UserBits** reached);
+    // Buffers e for the streams catching up on ch that it is meant for (target:
+    // nullptr for everyone), noting in *reached the target users among them
+    // when e's mail is tracked; returns how many took it.
+    uint64_t buffer_for_waiters(Event* e, Channel& ch, const ResolvedTarget* target,
+                                UserBits** reached);
     void report(PublishTicket* t, unsigned origin, uint64_t sent, uint64_t failed, uint32_t shards);
     void complete(PublishTicket* t, uint64_t sent, uint64_t failed, uint32_t shards);
     // The log: answers a catch-up (now or once its user's pending mail is decided).
