@@ -1,7 +1,5 @@
 #include "pubsub/history.h"
 
-#include <algorithm>
-
 namespace ringcast {
 
 History::History(const KeyedLogLimits& limits, Journal* journal)
@@ -33,7 +31,6 @@ bool History::restore(Event* e, int64_t now_wall_ms) {
 
 void History::replay(const std::vector<std::string>& channels, uint64_t after,
                      int64_t now_wall_ms, Replay* out) const {
-    const size_t first = out->events.size();
     for (const std::string& name : channels) {
         if (_log.lost_after(name, after)) out->gap = true;
         _log.for_each_after(name, after, [&](Event* e) {
@@ -42,8 +39,6 @@ void History::replay(const std::vector<std::string>& channels, uint64_t after,
             out->events.push_back(e);
         });
     }
-    std::sort(out->events.begin() + ptrdiff_t(first), out->events.end(),
-              [](const Event* a, const Event* b) { return a->sequence() < b->sequence(); });
 }
 
 std::optional<uint64_t> History::sequence_of(std::string_view explicit_id) const {

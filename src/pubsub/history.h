@@ -37,8 +37,10 @@ public:
         std::vector<Event*> events;  // one reference each, for the caller to release
         bool gap = false;            // some event after `after` on these channels is gone
     };
-    // Every kept event of `channels` with a sequence above `after`, in sequence
-    // order, except those whose ttl has passed.
+    // Every kept event of `channels` with a sequence above `after`, except those
+    // whose ttl has passed: in order within each channel, one channel after the
+    // other (EventLog::answer orders everything it hands out once, with the
+    // cache and mail).
     void replay(const std::vector<std::string>& channels, uint64_t after, int64_t now_wall_ms,
                 Replay* out) const;
 
