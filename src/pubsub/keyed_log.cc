@@ -75,7 +75,6 @@ void KeyedLog::maybe_forget(Entry& entry) {
     std::string key = std::move(entry.key);
     _entries.erase(key);
     --_stats.keys;
-    if (_hooks) _hooks->on_key_forgotten(key);
 }
 
 bool KeyedLog::append(std::string_view key, Event* e, int64_t now_wall_ms) {
@@ -98,7 +97,6 @@ bool KeyedLog::insert(std::string_view key, Event* e, int64_t now_wall_ms, bool 
     if (added) {
         entry.key = it->first;
         ++_stats.keys;
-        if (_hooks) _hooks->on_key_added(entry.key);
     } else {
         lru_unlink(entry);
     }

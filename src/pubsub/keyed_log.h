@@ -47,15 +47,12 @@ struct KeyedLogStats {
     uint64_t removed = 0;  // removed on purpose (invalidated, taken), ever
 };
 
-// What the owner of a KeyedLog may want to hear about (all optional).
+// Told of each event as it leaves a KeyedLog, before its reference is released
+// (History forgets the event's explicit id).
 class KeyedLogHooks {
 public:
     virtual ~KeyedLogHooks() = default;
-    // A key got its first event / lost its last one (and is forgotten).
-    virtual void on_key_added(std::string_view /*key*/) {}
-    virtual void on_key_forgotten(std::string_view /*key*/) {}
-    // An event is leaving, before its reference is released.
-    virtual void on_drop(const Event& /*e*/) {}
+    virtual void on_drop(const Event& e) = 0;
 };
 
 class KeyedLog {

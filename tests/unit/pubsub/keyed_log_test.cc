@@ -1,7 +1,7 @@
 // KeyedLog: bounded queues of events by key. Bounds by count, bytes, age and
 // total bytes (least recently appended key first), ttl, the loss markers that
-// tell history about gaps, removal and taking on purpose, and what the journal
-// is told.
+// tell history about gaps, removal and taking on purpose, the drop hook, and
+// what the journal is told.
 #include "pubsub/keyed_log.h"
 
 #include <string>
@@ -176,19 +176,18 @@ TEST(KeyedLog, RemovedAndTakenEventsAreNotLosses) {
     EXPECT_EQ(j.lines.back(), "dropped 3 42");
 }
 
-TEST(KeyedLog, HooksHearKeysComeAndGo) {
+TEST(KeyedLog, TheHookHearsEveryEventLeave) {
     struct Hooks : KeyedLogHooks {
-        std::vector<std::string> seen;
-        void on_key_added(std::string_view k) override { seen.push_back("+" + std::string(k)); }
-        void on_key_forgotten(std::string_view k) override { seen.push_back("-" + std::string(k)); }
+        std::vector<uint64_t> seen;
+        void on_drop(const Event& e) override { seen.push_back(e.sequence()); }
     } hooks;
     Events ev;
     KeyedLog log({1, 1 << 20, 0, 1 << 30}, Keep::cache);
     log.set_hooks(&hooks);
     log.append("a", ev.make("a", 1), kNow);
-    log.append("a", ev.make("a", 2), kNow);  // replaces 1: the key stays
+    log.append("a", ev.make("a", 2), kNow);  // the bound takes 1
     log.remove_if("a", [](const Event&) { return true; });
-    EXPECT_EQ(hooks.seen, (std::vector<std::string>{"+a", "-a"}));
+    EXPECT_EQ(hooks.seen, (std::vector<uint64_t>{1, 2}));
 }
 
 TEST(KeyedLog, DisabledKeepsNothing) {
