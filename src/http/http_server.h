@@ -119,7 +119,7 @@ public:
     // Number of SSE streams on this shard (read by stats).
     const uint64_t& stream_count() const { return _streams; }
     const RefusalStats& refusals() const { return _refused; }
-    const CatchUpStats& catch_ups() const { return _resume_stats; }
+    const CatchUpStats& catch_ups() const { return _catch_up_stats; }
     const QueueLossStats& queue_losses() const { return _losses; }
 
 private:
@@ -176,7 +176,7 @@ private:
     simdjson::dom::parser _json;
     uint64_t _streams = 0;
     RefusalStats _refused;
-    CatchUpStats _resume_stats;
+    CatchUpStats _catch_up_stats;
     QueueLossStats _losses;
     bool _shutting_down = false;
     LocalFrame* _heartbeat = nullptr;  // shared by every stream whose beat falls in the same ms

@@ -242,7 +242,7 @@ void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, Stre
     ++_streams;
     _transport.send_copy(c, handshake);
     _transport.set_deadline(c, stream_deadline(c, _reactor.now_ms()));
-    if (catch_up->last_id) ++_resume_stats.resumes;
+    if (catch_up->last_id) ++_catch_up_stats.resumes;
     CatchUpWaiter* waiter = catch_up.release();
     waiter->member = &m;
     waiter->done = on_catch_up_answer;
@@ -294,14 +294,14 @@ void HttpServer::queue_catch_up(HttpConnection& c, CatchUpWaiter& w) {
     while (first > 0 && bytes + events[first - 1]->size() <= _opts.catch_up_max_bytes)
         bytes += events[--first]->size();
     if (first > 0) {
-        ++_resume_stats.trimmed;
+        ++_catch_up_stats.trimmed;
         gap = true;
         for (size_t i = 0; i < first; ++i)
             events[i]->release();
         events.erase(events.begin(), events.begin() + ptrdiff_t(first));
     }
     if (gap) {
-        ++_resume_stats.gaps;
+        ++_catch_up_stats.gaps;
         _transport.send_copy(c, sse_event({}, "refresh", R"({"reason":"history-gap"})"));
     }
     LocalFramePool& frames = _reactor.frames();
@@ -309,7 +309,7 @@ void HttpServer::queue_catch_up(HttpConnection& c, CatchUpWaiter& w) {
     for (Event* e : events) {
         LocalFrame* lf = frames.wrap(e);  // takes the reference the answer carried
         if (_transport.enqueue(c, lf)) {
-            ++_resume_stats.replayed;
+            ++_catch_up_stats.replayed;
             last_sent = e->id();
         }
         frames.drop_if_unused(lf);

@@ -244,7 +244,6 @@ int run_daemon(const Config& cfg) {
     ShardOptions opts = shard_options(cfg, table, verifier);
     opts.epoch = durable.epoch;
     opts.next_sequence = durable.next_sequence;
-    opts.journal = durable.store.get();
     opts.store = durable.store.get();
     opts.restore = &durable.snapshot;
     opts.restore_floor = durable.floor;

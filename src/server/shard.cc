@@ -17,7 +17,7 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
     , _index(&shared.presence, id)
     , _transport(_reactor, shared.board, opts.transport)
     , _log(id == Hub::log_shard(shared.mesh.shards())
-               ? std::make_unique<EventLog>(opts.log, opts.epoch, opts.next_sequence, opts.journal)
+               ? std::make_unique<EventLog>(opts.log, opts.epoch, opts.next_sequence, opts.store)
                : nullptr)
     , _hub(_reactor, _transport, _index, _audience, shared.presence, _log.get())
     , _stats(_reactor, _transport, _index, _hub)
@@ -73,7 +73,7 @@ void Shard::restore_keeps() {
     }
     if (_opts.restore_floor > _log->history().log().floor()) {
         _log->history().log().restore_floor(_opts.restore_floor);
-        if (_opts.journal) _opts.journal->history_floor(_opts.restore_floor);
+        if (_opts.store) _opts.store->history_floor(_opts.restore_floor);
     }
 }
 
@@ -106,7 +106,7 @@ void Shard::on_timer(TimerNode* node) {
 }
 
 void Shard::before_sleep() {
-    if (_log && _opts.journal) _opts.journal->poll();
+    if (_log && _opts.store) _opts.store->poll();
     _publish.flush();  // replies produced this turn, then every write in one batch
     _transport.flush();
     if (_draining && !_drained && _transport.connection_count() == 0) {

@@ -30,8 +30,7 @@ struct ShardOptions {
     EventLogOptions log;
     std::string epoch;           // names the numbering (pubsub/event_id.h)
     uint64_t next_sequence = 1;
-    Journal* journal = nullptr;
-    const EventStore* store = nullptr;  // the same object, for its figures in stats
+    EventStore* store = nullptr;  // the log's Journal; its figures go into stats
     // What the store loaded, rebuilt by the log shard in init() (the caller
     // keeps it alive until every shard is initialized), and the history floor.
     const StoreSnapshot* restore = nullptr;
