@@ -208,6 +208,20 @@ std::string format_table(const RunReport& r) {
     return o;
 }
 
+namespace {
+
+// How busy the machine was over the measured window, when it was measured.
+void machine_fields(JsonFields& f, const RunReport& r) {
+    if (r.machine_busy < 0) return;
+    f.num("machine_busy_fraction", r.machine_busy);
+    f.num("cpus", uint64_t(r.cpus));
+    f.num("daemon_cores", r.daemon_cores);
+    f.num("generator_cores", r.generator_cores);
+    f.num("other_cores", r.other_cores);
+}
+
+}  // namespace
+
 std::string format_json(const RunReport& r) {
     std::string o = "{";
     JsonFields f(o);
@@ -265,13 +279,7 @@ std::string format_json(const RunReport& r) {
         }
         f.num("burst_window_s", r.burst_window_s);
         f.num("burst_daemon_cpu_s", r.burst_daemon_cpu_s);
-        if (r.machine_busy >= 0) {
-            f.num("machine_busy_fraction", r.machine_busy);
-            f.num("cpus", uint64_t(r.cpus));
-            f.num("daemon_cores", r.daemon_cores);
-            f.num("generator_cores", r.generator_cores);
-            f.num("other_cores", r.other_cores);
-        }
+        machine_fields(f, r);
         f.num("expected_deliveries", r.expected_deliveries);
         f.num("received_deliveries", r.received_deliveries);
         f.num("live_sent", r.tail_sent);
@@ -333,13 +341,7 @@ std::string format_json(const RunReport& r) {
         } else {
             f.raw("cpu_per_delivery_us", "null");
         }
-        if (r.machine_busy >= 0) {
-            f.num("machine_busy_fraction", r.machine_busy);
-            f.num("cpus", uint64_t(r.cpus));
-            f.num("daemon_cores", r.daemon_cores);
-            f.num("generator_cores", r.generator_cores);
-            f.num("other_cores", r.other_cores);
-        }
+        machine_fields(f, r);
         f.num("publish_lag_p99_us", r.publish_lag_p99_us);
         f.num("publish_lag_max_us", r.publish_lag_max_us);
         f.num("ack_p50_us", r.ack_p50_us);
