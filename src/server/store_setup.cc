@@ -13,8 +13,9 @@ bool open_durability(const Config& cfg, int64_t now_wall_ms, Durability* out, st
     const StoreOptions o = store_options(cfg);
     if (o.path.empty()) {
         out->epoch = make_epoch(uint64_t(now_wall_ms));
-        spdlog::warn("store: off (store.path = \"\"): history, cached events and mailboxes do "
-                     "not survive a restart");
+        spdlog::warn(
+            "store: off (store.path = \"\"): history, cached events and mailboxes do "
+            "not survive a restart");
         return true;
     }
     const auto t0 = std::chrono::steady_clock::now();
@@ -22,9 +23,9 @@ bool open_durability(const Config& cfg, int64_t now_wall_ms, Durability* out, st
     if (!out->store) return false;
     StoreSnapshot& snap = out->snapshot;
     if (!out->store->load(&snap, error)) return false;
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - t0)
-                        .count();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
     if (snap.epoch.empty()) {
         out->epoch = make_epoch(uint64_t(now_wall_ms));
         out->store->set_epoch(out->epoch);
@@ -32,29 +33,38 @@ bool open_durability(const Config& cfg, int64_t now_wall_ms, Durability* out, st
     } else {
         out->epoch = snap.epoch;
         out->floor = snap.history_floor;
+        // Nothing at or below the floor may be numbered again either: after a
+        // crash the floor is raised above the high-water mark (below), and a
+        // clean stop before anything new was numbered leaves it there.
+        const uint64_t known = std::max(snap.high, snap.history_floor);
         if (snap.clean) {
-            out->next_sequence = snap.high + 1;
+            out->next_sequence = known + 1;
         } else {
-            out->next_sequence = snap.high + kCrashSkip;
-            out->floor = std::max(out->floor, out->next_sequence - 1);
-            spdlog::warn("store: {} was not closed cleanly (a crash or a kill): what was numbered "
-                         "after {}-{} may be lost, so numbering continues at {}-{} and clients "
-                         "resuming from before it are told history-gap",
-                         o.path, out->epoch, snap.high, out->epoch, out->next_sequence);
+            out->next_sequence = known + kCrashSkip;
+            out->floor = out->next_sequence - 1;
+            spdlog::warn(
+                "store: {} was not closed cleanly (a crash or a kill): what was numbered "
+                "after {}-{} may be lost, so numbering continues at {}-{} and clients "
+                "resuming from before it are told history-gap",
+                o.path, out->epoch, known, out->epoch, out->next_sequence);
         }
+        // Durable with start()'s commit, before the first number is handed out:
+        // a crash right after this start must not let the next one number from
+        // the same place again.
+        out->store->set_start(out->next_sequence - 1, out->floor);
         size_t history = 0, cache = 0, mail = 0;
         for (const StoredEvent& s : snap.events) {
             history += s.in_history;
             cache += s.in_cache;
             mail += s.mailbox_users.size();
         }
-        spdlog::info("store: {} loaded in {} ms: {} events ({} in history, {} cached, {} mail), "
-                     "numbering {} from {}",
-                     o.path, ms, snap.events.size(), history, cache, mail, out->epoch,
-                     out->next_sequence);
+        spdlog::info(
+            "store: {} loaded in {} ms: {} events ({} in history, {} cached, {} mail), "
+            "numbering {} from {}",
+            o.path, ms, snap.events.size(), history, cache, mail, out->epoch, out->next_sequence);
         if (snap.unreadable)
-            spdlog::error("store: {} rows of {} could not be read and were left out", snap.unreadable,
-                          o.path);
+            spdlog::error("store: {} rows of {} could not be read and were left out",
+                          snap.unreadable, o.path);
     }
     return out->store->start(error);
 }

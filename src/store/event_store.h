@@ -7,7 +7,9 @@
 //               takes the exclusive lock (one daemon per store);
 //   load()      main thread: what the keeps held, to rebuild them;
 //   set_epoch() main thread, for a store that has none yet;
-//   start()     marks the store running (not clean) and starts the writer thread;
+//   set_start() main thread: where this run's numbering starts;
+//   start()     marks the store running (not clean), with the epoch and the
+//               start in the same commit, and starts the writer thread;
 //   Journal     the log shard's thread only, never blocking (record_queue.h);
 //   close()     main thread, once the shards have stopped: writes everything that
 //               is left, marks the store clean, checkpoints the WAL, joins.
@@ -46,6 +48,10 @@ public:
     bool load(StoreSnapshot* out, std::string* error);
     // The numbering's name, written with start()'s commit.
     void set_epoch(std::string epoch) { _writer.set_epoch(std::move(epoch)); }
+    // This run numbers from high + 1, with the history floor at `floor`; both
+    // are durable once start() returns, before the first number is handed out,
+    // so that no crash, however soon, lets a later run number from below them.
+    void set_start(uint64_t high, uint64_t floor) { _writer.set_start(high, floor); }
     // False if the store cannot be written (the first commit failed).
     bool start(std::string* error);
     void close();

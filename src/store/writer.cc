@@ -91,14 +91,21 @@ bool StoreWriter::set_meta(const char* key, std::string_view value) {
 }
 
 bool StoreWriter::mark_running(std::string* error) {
+    const uint64_t high = std::max(_high, _start_high);
+    const uint64_t floor = std::max(_floor, _start_floor);
     bool ok = _begin.run() == SQLITE_DONE && set_meta("clean", uint64_t(0)) &&
-              (_epoch.empty() || set_meta("epoch", _epoch)) && _commit.run() == SQLITE_DONE;
+              (_epoch.empty() || set_meta("epoch", _epoch)) &&
+              (high == _high || set_meta("high", high)) &&
+              (floor == _floor || set_meta("floor", floor)) && _commit.run() == SQLITE_DONE;
     if (!ok) {
         *error = fmt::format("store {}: cannot write to it: {}", _o.path, _db.message());
         _rollback.run();
+        return false;
     }
-    _running = ok;
-    return ok;
+    _high = high;
+    _floor = floor;
+    _running = true;
+    return true;
 }
 
 bool StoreWriter::kept(const StoreRecord& r) {

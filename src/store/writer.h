@@ -39,10 +39,17 @@ public:
 
     bool prepare(std::string* error);
 
-    // Commits clean = 0 (and the epoch, if set_epoch() gave one): from now on a
-    // crash is recognised at the next open.
+    // Commits clean = 0 (and the epoch, if set_epoch() gave one, and the
+    // numbering's start, if set_start() moved it): from now on a crash is
+    // recognised at the next open, and the next start numbers above `high`.
     bool mark_running(std::string* error);
     void set_epoch(std::string epoch) { _epoch = std::move(epoch); }
+    // The run numbers from high + 1 with the history floor at `floor`: written
+    // with mark_running()'s commit, before any of those numbers is handed out.
+    void set_start(uint64_t high, uint64_t floor) {
+        _start_high = high;
+        _start_floor = floor;
+    }
 
     // One turn. `last`: the log shard has stopped; take what waited on its side
     // too, and (if mark_running() made it not clean) mark the store clean in the
@@ -76,11 +83,13 @@ private:
     // Rows written in the current transaction: a second keep (or mailbox) of the
     // same event updates the row instead of encoding the event again.
     std::unordered_set<uint64_t> _rows;
-    uint64_t _high;           // committed
-    uint64_t _floor;          // committed
-    uint64_t _lost_high = 0;  // records this side gave up: floor at least this
-    std::string _epoch;       // to write at mark_running; "" = keep
-    bool _running = false;    // mark_running() committed: the store says not clean
+    uint64_t _high;             // committed
+    uint64_t _floor;            // committed
+    uint64_t _lost_high = 0;    // records this side gave up: floor at least this
+    std::string _epoch;         // to write at mark_running; "" = keep
+    uint64_t _start_high = 0;   // to write at mark_running when above _high
+    uint64_t _start_floor = 0;  // to write at mark_running when above _floor
+    bool _running = false;      // mark_running() committed: the store says not clean
 
     // Logging once: kinds of failure seen since the last good commit, and the
     // given-up episode.

@@ -6,7 +6,6 @@
 #include <signal.h>
 
 #include <memory>
-#include <thread>
 #include <string>
 #include <vector>
 
@@ -17,6 +16,7 @@
 #include "http_client.h"
 #include "keeps_support.h"
 #include "publish_support.h"
+#include "restart_support.h"
 #include "sse_client.h"
 #include "unix_client.h"
 
@@ -25,30 +25,6 @@ namespace {
 
 std::string msg(const std::string& channel, const std::string& data, const std::string& more = {}) {
     return R"({"channel":")" + channel + R"(","event":"e","data":)" + data + more + "}";
-}
-
-// Everything the store was handed is committed (stats.store.pending is 0 and
-// at least `written` changes went to the file).
-void await_committed(HttpClient& api, int64_t written) {
-    ASSERT_TRUE(await_stats(
-        api,
-        [&](const Json& s) {
-            return s["store"]["pending"].as_int(-1) == 0 && s["store"]["written"].as_int() >= written;
-        },
-        Deadline(kIoTimeout)));
-}
-
-// After a kill the kernel tears the dead daemon's io_uring down in the
-// background, and its listening sockets accept for a moment longer; the next
-// daemon (like systemd's restart after RestartSec) starts once they refuse.
-bool await_socket_refused(const std::string& path) {
-    Deadline d(kIoTimeout);
-    while (!d.expired()) {
-        UnixClient probe;
-        if (!probe.connect(path, Deadline(std::chrono::milliseconds(100)))) return true;
-        std::this_thread::yield();
-    }
-    return false;
 }
 
 class Restart : public ::testing::Test {
@@ -130,8 +106,8 @@ TEST_F(Restart, AfterAKillWhatWasCommittedSurvivesAndOlderResumesAreToldTheGap) 
     EXPECT_EQ(id_epoch(got[2].last_event_id), id_epoch(two));
     EXPECT_GT(id_sequence(got[2].last_event_id), id_sequence(two) + 1'000'000);
     // A resume from after the restart is exact again.
-    auto again = open_stream(second->port(), stream_target("a"),
-                             {{"Last-Event-ID", got[2].last_event_id}});
+    auto again =
+        open_stream(second->port(), stream_target("a"), {{"Last-Event-ID", got[2].last_event_id}});
     read_past_marker(api2, *again, "a");
     EXPECT_TRUE(before_marker(*again).empty()) << again->raw_body();
 }

@@ -228,6 +228,42 @@ TEST_F(EventStoreOpenTest, ACrashIsRecognised) {
     EXPECT_TRUE(reload().clean);
 }
 
+// Where a run starts numbering is in the file once start() returns: a kill
+// right after it, before any record, still leaves it there; a start below what
+// is stored never lowers it.
+TEST_F(EventStoreOpenTest, TheNumberingsStartIsDurableBeforeTheFirstRecord) {
+    { auto s = start_ok("ep"); }
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        std::string error;
+        auto s = EventStore::open(options, &error);
+        if (!s) _exit(1);
+        s->set_start(4294967300u, 4294967300u);
+        if (!s->start(&error)) _exit(2);
+        _exit(0);  // killed at once: no record, no close()
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+    StoreSnapshot snap = reload();
+    EXPECT_FALSE(snap.clean);
+    EXPECT_EQ(snap.high, 4294967300u);
+    EXPECT_EQ(snap.history_floor, 4294967300u);
+
+    {
+        auto s = open_ok();
+        s->set_start(7, 3);  // below what is stored: changes nothing
+        std::string error;
+        ASSERT_TRUE(s->start(&error)) << error;
+    }
+    snap = reload();
+    EXPECT_TRUE(snap.clean);
+    EXPECT_EQ(snap.high, 4294967300u);
+    EXPECT_EQ(snap.history_floor, 4294967300u);
+}
+
 TEST_F(EventStoreOpenTest, StartTwiceIsRefused) {
     auto s = start_ok("ep");
     std::string error;
