@@ -111,6 +111,7 @@ Verified TokenVerifier::verify(std::string_view token, int64_t now_s) const {
     Verified v;
     v.ok = true;
     v.claims = std::move(claims.identity);
+    if (claims.expires_ms) v.claims.accepted_until_ms = add_sat(*claims.expires_ms, leeway_ms);
     return v;
 }
 

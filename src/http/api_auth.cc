@@ -27,8 +27,7 @@ bool is_api_key(std::string_view candidate, const std::vector<std::string>& keys
 
 std::optional<Refusal> authorize_api(const HttpRequest& req, ApiRight right,
                                      const ApiAuthOptions& o, const TokenVerifier& verifier,
-                                     int64_t now_s, std::string_view what,
-                                     std::string* publisher) {
+                                     int64_t now_s, std::string_view what, std::string* publisher) {
     if (!o.require_auth) return std::nullopt;
     auto by_key = [&](std::string_view key) -> std::optional<Refusal> {
         if (publisher) *publisher = api_key_limit_key(key);

@@ -1,8 +1,6 @@
 // HttpServer, part 3 of 4: POST /api/publish, POST /api/invalidate and GET
 // /api/stats, answered once every shard (for publishes, the limiter too; for
 // invalidations, the log shard) has replied.
-#include "http/http_server.h"
-
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -10,6 +8,7 @@
 
 #include "core/clock.h"
 #include "core/json_writer.h"
+#include "http/http_server.h"
 #include "http/response.h"
 #include "pubsub/message_json.h"
 
@@ -32,8 +31,7 @@ void HttpServer::start_publish(HttpConnection& c, HttpRequest& req, std::string 
     c._mode = HttpConnection::Mode::waiting;
     _transport.set_deadline(c, 0);
     const bool by_publisher = _opts.publish_rule.active();
-    const bool by_user =
-        _opts.publish_user_rule.active() && msg.target.kind == Target::Kind::users;
+    const bool by_user = _opts.publish_user_rule.active() && msg.target.kind == Target::Kind::users;
     if (!by_publisher && !by_user) {  // no limits (the default): no message to anyone
         publish_now(&c, msg, {});
         return;
@@ -68,10 +66,10 @@ void HttpServer::on_publish_checked(PublishCheck& k, void* ctx) {
         self.count_refusal(429);
         const uint64_t retry_s = std::max<uint64_t>(1, (k.retry_after_ms + 999) / 1000);
         bool keep_alive = c->_parser && c->_parser->request().keep_alive && !c->_close_after_reply;
-        self.complete_async(*c, http_response(429, "application/json",
-                                              json_error_body("rate_limited", message, reason),
-                                              keep_alive,
-                                              {{"Retry-After", std::to_string(retry_s)}}));
+        self.complete_async(
+            *c,
+            http_response(429, "application/json", json_error_body("rate_limited", message, reason),
+                          keep_alive, {{"Retry-After", std::to_string(retry_s)}}));
     };
     if (k.publisher_refused) {
         refuse_429("publisher_rate",
@@ -110,8 +108,8 @@ void HttpServer::publish_now(HttpConnection* c, Message& msg, std::vector<std::s
     t->ctx = c;
     t->owner = this;
     if (!limited.empty())
-        t->cookie = uint64_t(reinterpret_cast<uintptr_t>(
-            new std::vector<std::string>(std::move(limited))));
+        t->cookie =
+            uint64_t(reinterpret_cast<uintptr_t>(new std::vector<std::string>(std::move(limited))));
     c->_waiting_ctx = &t->ctx;
     _hub.publish(e, t);  // may complete synchronously (single shard)
 }
@@ -164,9 +162,9 @@ void HttpServer::on_invalidate_done(InvalidateRequest& r, void* ctx) {
     auto& c = *static_cast<HttpConnection*>(ctx);
     auto* self = static_cast<HttpServer*>(r.owner);
     bool keep_alive = c._parser && c._parser->request().keep_alive && !c._close_after_reply;
-    self->complete_async(c, http_response(200, "application/json",
-                                          fmt::format(R"({{"removed":{}}})", r.removed),
-                                          keep_alive));
+    self->complete_async(
+        c, http_response(200, "application/json", fmt::format(R"({{"removed":{}}})", r.removed),
+                         keep_alive));
 }
 
 void HttpServer::start_stats(HttpConnection& c) {

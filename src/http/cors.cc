@@ -19,8 +19,8 @@ bool any_origin(const CorsOptions& o) {
 
 bool cors_origin_allowed(const CorsOptions& o, std::string_view origin) {
     if (!o.enabled() || origin.empty()) return false;
-    return any_origin(o) || std::find(o.allowed_origins.begin(), o.allowed_origins.end(),
-                                      origin) != o.allowed_origins.end();
+    return any_origin(o) || std::find(o.allowed_origins.begin(), o.allowed_origins.end(), origin) !=
+                                o.allowed_origins.end();
 }
 
 std::string cors_response_headers(const CorsOptions& o, std::string_view origin) {

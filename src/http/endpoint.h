@@ -11,8 +11,9 @@ namespace ringcast {
 
 struct EndpointOptions {
     std::string path;
-    std::vector<std::string> channels;          // allowed; empty: any valid name
-    std::vector<std::string> default_channels;  // without ?channels=: `channels`, or sse.default_channels
+    std::vector<std::string> channels;  // allowed; empty: any valid name
+    std::vector<std::string>
+        default_channels;  // without ?channels=: `channels`, or sse.default_channels
     bool require_auth = false;
     std::vector<std::string> allowed_roles;        // non-empty: the token holds one of them
     std::vector<std::string> allowed_permissions;  // non-empty: the token holds one of them

@@ -198,8 +198,7 @@ void HttpServer::handle_request(HttpConnection& c, HttpRequest& req) {
     }
     RouteMatch m = route_request(req.method, path);
     switch (m.route) {
-        case Route::publish:
-        {
+        case Route::publish: {
             std::string publisher;
             if (auto r = authorize_api(req, ApiRight::publish, _opts.api, *_opts.verifier,
                                        wall_ms() / 1000, "POST /api/publish", &publisher)) {
@@ -260,7 +259,10 @@ void HttpServer::on_deadline(Connection& base, uint64_t now_ms) {
         case HttpConnection::Mode::streaming:
             if (c._lifetime_ms && now_ms >= c._stream_started_ms + c._lifetime_ms) {
                 // The endpoint's maximum lifetime, or the token's: flush what is
-                // queued and close cleanly; the browser reconnects.
+                // queued and close cleanly; the browser reconnects. A token's
+                // end is announced first, so that a client can fetch a new token
+                // before it reconnects rather than retry with the same one.
+                if (c._extras && c._extras->ends_with_token) send_token_expired(c);
                 _transport.close(c, true);
                 return;
             }

@@ -40,16 +40,16 @@ struct HttpOptions {
     HttpLimits limits;
     uint32_t request_timeout_ms = 10'000;    // a request must arrive completely within this
     uint32_t keepalive_timeout_ms = 60'000;  // idle keep-alive connections are closed after this
-    bool heartbeat_as_comment = false;  // ": heartbeat" instead of a named event
-    uint32_t retry_ms = 1000;           // EventSource reconnection hint
+    bool heartbeat_as_comment = false;       // ": heartbeat" instead of a named event
+    uint32_t retry_ms = 1000;                // EventSource reconnection hint
     std::vector<EndpointOptions> endpoints;  // the SSE endpoints ([[endpoint]])
     std::shared_ptr<const TokenVerifier> verifier;  // shared by every shard (verify() is const)
     ApiAuthOptions api;                             // who may publish and read stats
     CorsOptions cors;
     uint32_t max_channels_per_stream = 32;
-    bool cache_enabled = true;  // persistent events are kept for new streams ([cache])
+    bool cache_enabled = true;              // persistent events are kept for new streams ([cache])
     uint64_t catch_up_max_bytes = 1 << 20;  // what a stream gets before going live, at most
-    uint32_t retry_after_s = 5;  // for 503 answers
+    uint32_t retry_after_s = 5;             // for 503 answers
     // publish.rate_limit per publisher (API key, token subject) and
     // publish.user_rate_limit per target user; inactive (max 0): no limiter asked.
     LimitRule publish_rule;
@@ -61,6 +61,10 @@ struct HttpOptions {
 struct StreamExtras {
     Identity identity;  // an authenticated stream's (else the stream is kAnonymous)
     bool authenticated = false;
+    // The stream's lifetime is its token's (exp + auth.leeway, sooner than the
+    // endpoint's connection_timeout): at its end the client is told why.
+    bool ends_with_token = false;
+    int64_t token_ends_ms = 0;  // wall clock
     // Limiter keys this stream holds an open count under (released on close).
     std::vector<std::string> limit_holds;
 };
@@ -72,10 +76,10 @@ public:
 private:
     friend class HttpServer;
     std::unique_ptr<RequestParser> _parser;
-    std::unique_ptr<std::string> _held;  // bytes that arrived while waiting
-    void** _waiting_ctx = nullptr;       // clears the pending reply's target on close
-    Member _member;                        // identity and subscriptions, once streaming
-    std::unique_ptr<StreamExtras> _extras;  // identity, limiter holds: when needed
+    std::unique_ptr<std::string> _held;          // bytes that arrived while waiting
+    void** _waiting_ctx = nullptr;               // clears the pending reply's target on close
+    Member _member;                              // identity and subscriptions, once streaming
+    std::unique_ptr<StreamExtras> _extras;       // identity, limiter holds: when needed
     const EndpointOptions* _endpoint = nullptr;  // a stream's endpoint
     uint64_t _stream_started_ms = 0;
     Mode _mode = Mode::reading;
@@ -91,9 +95,8 @@ class HttpServer : public ConnectionHandler, public StreamCatalog {
 public:
     // `protocol` is the id the transport knows this server's connections by.
     HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& index, Audience& audience,
-               Limiter& limiter, Hub& hub,
-               StatsCollector& stats, StreamLimit& streams, const HttpOptions& opts,
-               uint64_t started_ms, uint8_t protocol);
+               Limiter& limiter, Hub& hub, StatsCollector& stats, StreamLimit& streams,
+               const HttpOptions& opts, uint64_t started_ms, uint8_t protocol);
     ~HttpServer() override;
 
     // ConnectionHandler
@@ -154,6 +157,8 @@ private:
     void start_invalidate(HttpConnection& c, HttpRequest& req);
     static void on_invalidate_done(InvalidateRequest& r, void* ctx);
     void send_heartbeat(HttpConnection& c);
+    // The `token-expired` event a stream gets when its token ends it.
+    void send_token_expired(HttpConnection& c);
     LocalFrame* heartbeat_frame();
 
     static void on_publish_done(PublishTicket& t, void* ctx);

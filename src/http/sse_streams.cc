@@ -1,8 +1,6 @@
 // HttpServer, part 2 of 4: SSE streams: admission, the limiter round trip,
 // the stream's first bytes, heartbeats and deadlines. (http_server.cc holds the
 // connection plumbing and request dispatch, api_requests.cc publish and stats.)
-#include "http/http_server.h"
-
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -11,6 +9,7 @@
 #include "core/clock.h"
 #include "core/json_writer.h"
 #include "http/cors.h"
+#include "http/http_server.h"
 #include "http/query.h"
 #include "http/response.h"
 #include "pubsub/channel_name.h"
@@ -62,8 +61,8 @@ void HttpServer::open_stream(HttpConnection& c, HttpRequest& req, const Endpoint
     // The limits that need counts kept on other shards (ops/limiter.h). Without
     // any (the default), the stream opens here, allocating nothing more.
     const PeerAddress& ip = c.peer();
-    const bool per_ip = (ep.max_connections_per_ip || ep.rate_limit_max) &&
-                        ip.family != PeerAddress::Family::none;
+    const bool per_ip =
+        (ep.max_connections_per_ip || ep.rate_limit_max) && ip.family != PeerAddress::Family::none;
     const bool per_user = ep.max_connections_per_user && a.claims;
     if (!per_ip && !per_user) {
         start_stream(c, ep, a, req.header("origin"));
@@ -194,7 +193,7 @@ void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, Stre
     handshake += sse_retry(_opts.retry_ms);
     handshake += sse_event({}, "connected", connected);
 
-    const int64_t expires_at_s = a.claims ? a.claims->expires_at_s : 0;
+    const int64_t token_ends_ms = a.claims ? a.claims->accepted_until_ms : 0;
     if (a.claims) {
         if (!c._extras) c._extras = std::make_unique<StreamExtras>();
         Identity& who = c._extras->identity;
@@ -230,13 +229,20 @@ void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, Stre
     c._parser.reset();
     c._held.reset();
     c._stream_started_ms = _reactor.now_ms();
-    // A stream ends cleanly when its endpoint's lifetime runs out or its token
-    // expires, whichever is first: the browser reconnects, with a fresh token.
+    // A stream ends cleanly when its endpoint's lifetime runs out or when the
+    // verifier would no longer accept its token (exp + leeway: the rule that
+    // admitted it), whichever is first: the browser reconnects, with a fresh
+    // token, or is refused once (401) instead of looping through streams that
+    // end as soon as they open.
     uint64_t lifetime = ep.connection_timeout_ms;
-    if (expires_at_s > 0) {
+    if (token_ends_ms > 0) {
         // At least 1 ms: 0 means "no end".
-        uint64_t left = uint64_t(std::max<int64_t>(1, expires_at_s * 1000 - wall_ms()));
-        if (!lifetime || left < lifetime) lifetime = left;
+        uint64_t left = uint64_t(std::max<int64_t>(1, token_ends_ms - wall_ms()));
+        if (!lifetime || left < lifetime) {
+            lifetime = left;
+            c._extras->ends_with_token = true;
+            c._extras->token_ends_ms = token_ends_ms;
+        }
     }
     c._lifetime_ms = uint32_t(std::min<uint64_t>(lifetime, UINT32_MAX));
     ++_streams;
@@ -317,7 +323,8 @@ void HttpServer::queue_catch_up(HttpConnection& c, CatchUpWaiter& w) {
     // The stream now has everything up to the log's last event on its channels:
     // an id-only block (not an event: EventSource just records the id) moves its
     // Last-Event-ID there, so that its next resume starts from here.
-    if (!high_id.empty() && last_sent != high_id) _transport.send_copy(c, "id: " + high_id + "\n\n");
+    if (!high_id.empty() && last_sent != high_id)
+        _transport.send_copy(c, "id: " + high_id + "\n\n");
 }
 
 uint64_t HttpServer::stream_deadline(const HttpConnection& c, uint64_t now_ms) const {
@@ -379,6 +386,20 @@ LocalFrame* HttpServer::heartbeat_frame() {
 
 void HttpServer::send_heartbeat(HttpConnection& c) {
     _transport.enqueue(c, heartbeat_frame());
+}
+
+void HttpServer::send_token_expired(HttpConnection& c) {
+    std::string data;
+    JsonWriter w(data);
+    w.begin_object()
+        .key("reason")
+        .value("token-expired")
+        .key("expiredAt")
+        .value(c._extras->token_ends_ms)
+        .key("timestamp")
+        .value(wall_ms())
+        .end_object();
+    _transport.send_copy(c, sse_event({}, "token-expired", data));
 }
 
 }  // namespace ringcast

@@ -57,8 +57,7 @@ bool read_identity(const HttpRequest& req, const TokenVerifier& verifier, int64_
 }
 
 StreamAdmission admit_stream(const HttpRequest& req, const EndpointOptions& ep,
-                             const TokenVerifier& verifier, uint32_t max_channels,
-                             int64_t now_s) {
+                             const TokenVerifier& verifier, uint32_t max_channels, int64_t now_s) {
     StreamAdmission a;
     if (!read_identity(req, verifier, now_s, &a.claims, &a.refusal)) return a;
     if (ep.require_auth && !a.claims)
@@ -71,18 +70,19 @@ StreamAdmission admit_stream(const HttpRequest& req, const EndpointOptions& ep,
                                   ep.path, fmt::join(ep.allowed_roles, ", "), a.claims->user));
     if (!ep.allowed_permissions.empty() &&
         !holds_any(a.claims->permissions, ep.allowed_permissions))
-        return refuse(403, "forbidden", "missing_permission",
-                      fmt::format("{} needs one of the permissions {}; the token of user {} "
-                                  "holds none of them",
-                                  ep.path, fmt::join(ep.allowed_permissions, ", "),
-                                  a.claims->user));
+        return refuse(
+            403, "forbidden", "missing_permission",
+            fmt::format("{} needs one of the permissions {}; the token of user {} "
+                        "holds none of them",
+                        ep.path, fmt::join(ep.allowed_permissions, ", "), a.claims->user));
 
     bool malformed = false;
     auto param = query_param(req.query(), "channels", &malformed);
     if (malformed)
         return refuse(400, "bad_request", "", "the channels parameter has a malformed %-escape");
     std::vector<std::string> names = param ? split_list(*param) : ep.default_channels;
-    if (names.empty()) return refuse(400, "bad_request", "", "no channels given: use ?channels=a,b");
+    if (names.empty())
+        return refuse(400, "bad_request", "", "no channels given: use ?channels=a,b");
     for (auto& n : names) {
         if (!valid_channel_name(n))
             return refuse(
@@ -99,8 +99,8 @@ StreamAdmission admit_stream(const HttpRequest& req, const EndpointOptions& ep,
     }
     if (a.channels.size() > max_channels)
         return refuse(400, "bad_request", "",
-                      fmt::format("{} channels requested; at most {} per stream",
-                                  a.channels.size(), max_channels));
+                      fmt::format("{} channels requested; at most {} per stream", a.channels.size(),
+                                  max_channels));
     std::string_view header = req.header("last-event-id");
     if (!header.empty()) {
         a.last_event_id.emplace(header);

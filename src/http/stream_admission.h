@@ -33,8 +33,8 @@ struct Refusal {
 
 struct StreamAdmission {
     bool ok = false;
-    Refusal refusal;                // when !ok
-    std::optional<Claims> claims;   // a verified token's; nullopt: anonymous
+    Refusal refusal;                    // when !ok
+    std::optional<Claims> claims;       // a verified token's; nullopt: anonymous
     std::vector<std::string> channels;  // when ok: distinct, valid, allowed
     // Where the client wants to resume from: the Last-Event-ID header, else the
     // lastEventId query parameter (for clients that cannot set headers); an
@@ -43,8 +43,7 @@ struct StreamAdmission {
 };
 
 StreamAdmission admit_stream(const HttpRequest& req, const EndpointOptions& endpoint,
-                             const TokenVerifier& verifier, uint32_t max_channels,
-                             int64_t now_s);
+                             const TokenVerifier& verifier, uint32_t max_channels, int64_t now_s);
 
 // The identity part alone (also used for API requests): nullopt claims and no
 // refusal when the request carries no token.

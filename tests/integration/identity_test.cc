@@ -270,6 +270,45 @@ TEST(IdentityTokens, ExpiryAndNotBeforeHonourTheLeeway) {
     EXPECT_EQ(admitted(*b, "nbf-within-leeway"), "") << "valid in 5 s, leeway 30 s";
 }
 
+// Admission and the stream's end follow one rule: a token is good until exp +
+// leeway. A stream lasts exactly that long (not until exp alone, which made a
+// token inside its leeway open streams that closed at once, a reconnect storm),
+// says `token-expired` before it closes, and the same token is then refused.
+TEST(IdentityTokens, AStreamEndsWhenItsTokenWouldNoLongerBeAdmitted) {
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.shards = 1, .config = hs256_config("leeway = \"2s\"\n")})) << d.error();
+    const uint16_t port = d.port();
+    const std::string path = "/api/sse/stream?channels=alerts";
+    TokenClaims within = claims_of("within-leeway");
+    within.exp = unix_now_s() - 1;  // past exp, inside the leeway: admitted for 1 to 2 s more
+    const std::string token = hs(within);
+    const int64_t ends_ms = *within.exp * 1000 + 2000;
+
+    auto s = get(port, path, bearer(token));
+    ASSERT_EQ(admitted(*s, "within-leeway"), "");
+    ASSERT_TRUE(s->read_to_eof(Deadline(std::chrono::seconds(10)))) << s->raw_body();
+    const int64_t closed_ms = wall_now_ms();
+    EXPECT_GE(closed_ms, ends_ms - 50) << "the stream ended before its token stopped being good";
+    std::vector<SseEvent> got = s->data_events();
+    ASSERT_FALSE(got.empty()) << s->raw_body();
+    EXPECT_EQ(got.back().type, "token-expired") << s->raw_body();
+    auto j = Json::parse(got.back().data);
+    ASSERT_TRUE(j) << got.back().data;
+    EXPECT_EQ((*j)["reason"].as_string(), "token-expired");
+    EXPECT_EQ((*j)["expiredAt"].as_int(), ends_ms);
+    // The browser's reconnect with the same token: refused once, for good.
+    EXPECT_EQ(refusal_of(port, path, bearer(token), 401, "invalid_token", "expired"), "");
+
+    // A token with a longer life ends its stream the same way, at exp + leeway.
+    TokenClaims fresh = claims_of("fresh");
+    fresh.exp = unix_now_s() + 1;
+    auto f = get(port, path, bearer(hs(fresh)));
+    ASSERT_EQ(admitted(*f, "fresh"), "");
+    ASSERT_TRUE(f->read_to_eof(Deadline(std::chrono::seconds(10)))) << f->raw_body();
+    EXPECT_GE(wall_now_ms(), *fresh.exp * 1000 + 2000 - 50);
+    EXPECT_EQ(f->data_events().back().type, "token-expired");
+}
+
 TEST(IdentityTokens, ForgedAndMalformedTokensAreRefusedNotAnonymous) {
     DaemonProcess d;
     ASSERT_TRUE(d.start({.shards = 2, .config = hs256_config()})) << d.error();

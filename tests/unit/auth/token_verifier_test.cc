@@ -156,9 +156,9 @@ TEST(TokenVerifier, Es256SignatureMustBeRAndSNotDer) {
     EXPECT_TRUE(refused(v.verify(der, kNow), token_error::bad_signature));
     // r || s of the right length but all zeros, and all ones.
     for (char fill : {'\0', '\xff'})
-        EXPECT_TRUE(refused(
-            v.verify(assemble(R"({"alg":"ES256"})", payload, std::string(64, fill)), kNow),
-            token_error::bad_signature));
+        EXPECT_TRUE(
+            refused(v.verify(assemble(R"({"alg":"ES256"})", payload, std::string(64, fill)), kNow),
+                    token_error::bad_signature));
 }
 
 TEST(TokenVerifier, OneVerifierServesManyThreadsAtOnce) {
@@ -226,14 +226,30 @@ TEST(TokenVerifierTime, FractionalExpIsHonoured) {
     Verified r = v.verify(hs256(R"({"sub":"a","exp":1700000000.5})"), kNow);
     ASSERT_TRUE(accepted(r));
     EXPECT_EQ(r.claims.expires_at_s, 1700000000);
+    EXPECT_EQ(r.claims.accepted_until_ms, 1700000000500);
     EXPECT_TRUE(
         refused(v.verify(hs256(R"({"sub":"a","exp":1699999999.5})"), kNow), token_error::expired));
+}
+
+// The instant a stream opened with the token must end: the first one at which
+// verify() refuses it.
+TEST(TokenVerifierTime, AcceptedUntilIsExpPlusTheLeeway) {
+    AuthOptions o = options_for(JwtAlgorithm::hs256);
+    o.leeway_ms = 30'000;
+    TokenVerifier v = verifier_for(o);
+    const std::string token = hs256(R"({"sub":"a","exp":1699999990})");
+    Verified r = v.verify(token, kNow);
+    ASSERT_TRUE(accepted(r)) << "inside the leeway";
+    EXPECT_EQ(r.claims.accepted_until_ms, 1700000020000);
+    EXPECT_TRUE(accepted(v.verify(token, 1700000019)));
+    EXPECT_TRUE(refused(v.verify(token, 1700000020), token_error::expired));
 }
 
 TEST(TokenVerifierTime, NoExpMeansNoExpiry) {
     Verified r = verifier_for(JwtAlgorithm::hs256).verify(hs256(R"({"sub":"a"})"), kNow);
     ASSERT_TRUE(accepted(r));
     EXPECT_EQ(r.claims.expires_at_s, 0);
+    EXPECT_EQ(r.claims.accepted_until_ms, 0);
 }
 
 TEST(TokenVerifierTime, NotBeforeInTheFutureIsRefused) {
@@ -264,9 +280,9 @@ TEST(TokenVerifierTime, AbsurdTimesSaturateInsteadOfOverflowing) {
     TokenVerifier v = verifier_for(JwtAlgorithm::hs256);
     EXPECT_TRUE(accepted(v.verify(hs256(R"({"sub":"a","exp":9223372036854775807})"), kNow)));
     // Beyond int64 (simdjson reads it as unsigned): as far in the future as exp goes.
-    EXPECT_TRUE(accepted(v.verify(hs256_token(R"({"alg":"HS256"})",
-                                              R"({"sub":"a","exp":18446744073709551615})", kSecret),
-                                  kNow)));
+    EXPECT_TRUE(accepted(v.verify(
+        hs256_token(R"({"alg":"HS256"})", R"({"sub":"a","exp":18446744073709551615})", kSecret),
+        kNow)));
     EXPECT_TRUE(refused(v.verify(hs256_token(R"({"alg":"HS256"})",
                                              R"({"sub":"a","nbf":18446744073709551615})", kSecret),
                                  kNow),
