@@ -58,9 +58,8 @@ void add_keep_keys(std::vector<Key>* keys, const char* section, Config::KeepLimi
     keys->push_back({path("max_bytes"), [&k](auto& n, auto* e) {
                          return want_size(n, &k.max_bytes, 4096, 16 * GiB, e);
                      }});
-    keys->push_back({path("max_age"), [&k](auto& n, auto* e) {
-                         return want_duration(n, &k.max_age_ms, 1000, e);
-                     }});
+    keys->push_back({path("max_age"),
+                     [&k](auto& n, auto* e) { return want_duration(n, &k.max_age_ms, 1000, e); }});
     keys->push_back({path("max_total_bytes"), [&k](auto& n, auto* e) {
                          return want_size(n, &k.max_total_bytes, 4096, 1024 * GiB, e);
                      }});
@@ -160,6 +159,8 @@ std::vector<Key> base_schema(Config& c) {
          [&c](auto& n, auto* e) { return want_duration(n, &c.cors_max_age_ms, 0, e); }},
         {"endpoint", nullptr,
          [&c](auto& n, Problem* p) { return parse_endpoints(n, &c.endpoints, p); }},
+        {"channel", nullptr,
+         [&c](auto& n, Problem* p) { return parse_channel_rules(n, &c.channels, p); }},
         {"server.listen_backlog",
          [&c](auto& n, auto* e) { return want_uint(n, &c.listen_backlog, 1, 1 << 20, e); }},
         {"server.max_connections",
@@ -192,9 +193,12 @@ std::vector<Key> base_schema(Config& c) {
          }},
         {"sse.max_channels_per_stream",
          [&c](auto& n, auto* e) { return want_uint(n, &c.max_channels_per_stream, 1, 65535, e); }},
+        {"sse.open_channels", [&c](auto& n, auto* e) { return want_bool(n, &c.open_channels, e); }},
         {"store.path", [&c](auto& n, auto* e) { return want_string(n, &c.store_path, e); }},
         {"store.sync",
-         [&c](auto& n, auto* e) { return want_one_of(n, &c.store_sync, {"normal", "full"}, e); }},
+         [&c](auto& n, auto* e) {
+             return want_one_of(n, &c.store_sync, {"normal", "full"}, e);
+         }},
         {"store.flush_interval",
          [&c](auto& n, auto* e) { return want_duration(n, &c.store_flush_interval_ms, 1, e); }},
         {"store.max_pending",

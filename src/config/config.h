@@ -41,6 +41,18 @@ struct EndpointConfig {
     bool operator==(const EndpointConfig&) const = default;
 };
 
+// Who may subscribe to a channel on any endpoint: a [[channel]] block. `name` is
+// a channel name, or a pattern where `*` stands for any run of characters.
+struct ChannelRuleConfig {
+    std::string name;
+    bool require_auth = false;
+    // A token must carry at least one of each non-empty list (either implies
+    // require_auth).
+    std::vector<std::string> allowed_roles, allowed_permissions;
+
+    bool operator==(const ChannelRuleConfig&) const = default;
+};
+
 // HS256 secrets shorter than this are refused: RFC 7518 section 3.2 asks for a key
 // at least as long as the hash (256 bits). validate_config applies it to
 // auth.secret; the daemon applies it to the content of auth.secret_file.
@@ -73,6 +85,7 @@ struct Config {
     uint64_t retry_ms = 0;
     std::vector<std::string> default_channels;
     uint32_t max_channels_per_stream = 0;
+    bool open_channels = true;  // channels no [[channel]] rule names: open to anyone
     // [publish]
     uint64_t publish_max_line = 0;
     uint64_t publish_max_reply_backlog = 0;
@@ -131,6 +144,9 @@ struct Config {
     uint32_t connections_per_shard = 0;
     // [[endpoint]] blocks. A file with any [[endpoint]] replaces the whole list.
     std::vector<EndpointConfig> endpoints;
+    // [[channel]] rules. A file with any [[channel]] (or channel = []) replaces
+    // the whole list.
+    std::vector<ChannelRuleConfig> channels;
 };
 
 // The text of default.toml, compiled into the binary.

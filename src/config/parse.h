@@ -74,4 +74,8 @@ bool parse_rate_window(const toml::node& n, const std::string& path, const char*
 // at its documented default. Replaces *out only if every block is valid.
 bool parse_endpoints(const toml::node& n, std::vector<EndpointConfig>* out, Problem* p);
 
+// The value of `channel`: [[channel]] blocks (or [] for none), each one rule.
+// Replaces *out only if every block is valid.
+bool parse_channel_rules(const toml::node& n, std::vector<ChannelRuleConfig>* out, Problem* p);
+
 }  // namespace ringcast::config_detail

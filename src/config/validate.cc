@@ -234,6 +234,35 @@ bool validate_endpoints(const Config& cfg, std::string* error) {
     return true;
 }
 
+// [[channel]] names: channel names, or patterns of their characters and `*`;
+// each at most once.
+bool validate_channel_rules(const Config& cfg, std::string* error) {
+    for (size_t i = 0; i < cfg.channels.size(); ++i) {
+        const ChannelRuleConfig& r = cfg.channels[i];
+        std::string literal = r.name;
+        std::erase(literal, '*');
+        if (r.name.empty() || r.name.size() > kMaxChannelName ||
+            (!literal.empty() && !valid_channel_name(literal)))
+            return fail(error, fmt::format("channel[{}].name = \"{}\" must be a channel name "
+                                           "([A-Za-z0-9._:-], at most {} characters) or a pattern "
+                                           "of those with * (\"user:*\")",
+                                           i, r.name, kMaxChannelName));
+        for (size_t j = 0; j < i; ++j)
+            if (cfg.channels[j].name == r.name)
+                return fail(error, fmt::format("channel[{}].name = \"{}\" is already "
+                                               "channel[{}]'s: one rule per name",
+                                               i, r.name, j));
+        for (const auto* list : {&r.allowed_roles, &r.allowed_permissions})
+            for (const std::string& item : *list)
+                if (item.empty())
+                    return fail(error,
+                                fmt::format("channel {}: {} has an empty name", r.name,
+                                            list == &r.allowed_roles ? "allowed_roles"
+                                                                     : "allowed_permissions"));
+    }
+    return true;
+}
+
 }  // namespace
 
 // The store's file is checked when the daemon opens it (src/store); here only
@@ -273,7 +302,8 @@ bool validate_config(const Config& cfg, std::string* error) {
                                 cfg.queue_limit, cfg.max_queue));
     return validate_channels(cfg.default_channels, cfg, "sse.default_channels", error) &&
            validate_auth(cfg, error) && validate_publish_and_cors(cfg, error) &&
-           validate_endpoints(cfg, error) && validate_store(cfg, error);
+           validate_endpoints(cfg, error) && validate_channel_rules(cfg, error) &&
+           validate_store(cfg, error);
 }
 
 bool read_key_file(const std::string& path, std::string* out, std::string* error) {

@@ -19,6 +19,7 @@
 
 #include "auth/token_verifier.h"
 #include "http/api_auth.h"
+#include "http/channel_rules.h"
 #include "http/cors.h"
 #include "http/endpoint.h"
 #include "http/request_parser.h"
@@ -43,6 +44,7 @@ struct HttpOptions {
     bool heartbeat_as_comment = false;       // ": heartbeat" instead of a named event
     uint32_t retry_ms = 1000;                // EventSource reconnection hint
     std::vector<EndpointOptions> endpoints;  // the SSE endpoints ([[endpoint]])
+    ChannelRules channel_rules;              // who may subscribe to what ([[channel]])
     std::shared_ptr<const TokenVerifier> verifier;  // shared by every shard (verify() is const)
     ApiAuthOptions api;                             // who may publish and read stats
     CorsOptions cors;

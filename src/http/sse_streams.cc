@@ -46,7 +46,8 @@ struct HttpServer::PendingOpen {
 
 void HttpServer::open_stream(HttpConnection& c, HttpRequest& req, const EndpointOptions& ep) {
     StreamAdmission a =
-        admit_stream(req, ep, *_opts.verifier, _opts.max_channels_per_stream, wall_ms() / 1000);
+        admit_stream(req, ep, *_opts.verifier, _opts.channel_rules, _opts.max_channels_per_stream,
+                     wall_ms() / 1000);
     if (!a.ok) {
         refuse(c, a.refusal);
         return;

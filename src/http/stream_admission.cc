@@ -57,7 +57,8 @@ bool read_identity(const HttpRequest& req, const TokenVerifier& verifier, int64_
 }
 
 StreamAdmission admit_stream(const HttpRequest& req, const EndpointOptions& ep,
-                             const TokenVerifier& verifier, uint32_t max_channels, int64_t now_s) {
+                             const TokenVerifier& verifier, const ChannelRules& rules,
+                             uint32_t max_channels, int64_t now_s) {
     StreamAdmission a;
     if (!read_identity(req, verifier, now_s, &a.claims, &a.refusal)) return a;
     if (ep.require_auth && !a.claims)
@@ -83,6 +84,8 @@ StreamAdmission admit_stream(const HttpRequest& req, const EndpointOptions& ep,
     std::vector<std::string> names = param ? split_list(*param) : ep.default_channels;
     if (names.empty())
         return refuse(400, "bad_request", "", "no channels given: use ?channels=a,b");
+    const Claims* who = a.claims ? &*a.claims : nullptr;
+    std::optional<std::string> first_closed;  // of the defaults, when none is left
     for (auto& n : names) {
         if (!valid_channel_name(n))
             return refuse(
@@ -94,9 +97,19 @@ StreamAdmission admit_stream(const HttpRequest& req, const EndpointOptions& ep,
             return refuse(403, "forbidden", "channel_not_allowed",
                           fmt::format("channel \"{}\" is not available on {} (it offers: {})", n,
                                       ep.path, fmt::join(ep.channels, ", ")));
+        if (std::optional<std::string> closed = rules.refusal(n, who)) {
+            if (param) return refuse(403, "forbidden", "channel_forbidden", std::move(*closed));
+            if (!first_closed) first_closed = std::move(closed);
+            continue;
+        }
         if (std::find(a.channels.begin(), a.channels.end(), n) == a.channels.end())
             a.channels.push_back(std::move(n));
     }
+    if (a.channels.empty())
+        return refuse(403, "forbidden", "channel_forbidden",
+                      *first_closed +
+                          "; no channel of this endpoint's default is left: name "
+                          "channels with ?channels=");
     if (a.channels.size() > max_channels)
         return refuse(400, "bad_request", "",
                       fmt::format("{} channels requested; at most {} per stream", a.channels.size(),

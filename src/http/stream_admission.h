@@ -8,10 +8,14 @@
 //   401 invalid_token   a token that does not verify (reason: the verifier's code),
 //                       or credentials that cannot be a token (reason: malformed)
 //   401 unauthorized    no token on an endpoint with require_auth
-//   403 forbidden       none of allowed_roles / allowed_permissions held, or a
-//                       channel the endpoint does not offer
+//   403 forbidden       none of allowed_roles / allowed_permissions held, a
+//                       channel the endpoint does not offer (channel_not_allowed),
+//                       or one its [[channel]] rule closes to this stream
+//                       (channel_forbidden)
 //   400 bad_request     ?channels= malformed, empty, invalid names, too many;
 //                       ?lastEventId= malformed
+// Channels the stream did not name (the endpoint's defaults) that a rule closes
+// to it are left out rather than refused; only when none is left is it a 403.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,6 +23,7 @@
 
 #include "auth/claims.h"
 #include "auth/token_verifier.h"
+#include "http/channel_rules.h"
 #include "http/endpoint.h"
 #include "http/request_parser.h"
 
@@ -43,7 +48,8 @@ struct StreamAdmission {
 };
 
 StreamAdmission admit_stream(const HttpRequest& req, const EndpointOptions& endpoint,
-                             const TokenVerifier& verifier, uint32_t max_channels, int64_t now_s);
+                             const TokenVerifier& verifier, const ChannelRules& rules,
+                             uint32_t max_channels, int64_t now_s);
 
 // The identity part alone (also used for API requests): nullopt claims and no
 // refusal when the request carries no token.

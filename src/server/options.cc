@@ -66,6 +66,10 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files,
     o.http.retry_ms = uint32_t(cfg.retry_ms);
     for (const EndpointConfig& e : cfg.endpoints)
         o.http.endpoints.push_back(endpoint_options(e, cfg));
+    std::vector<ChannelRule> rules;
+    for (const ChannelRuleConfig& r : cfg.channels)
+        rules.push_back({r.name, r.require_auth, r.allowed_roles, r.allowed_permissions});
+    o.http.channel_rules = ChannelRules(std::move(rules), cfg.open_channels);
     o.http.verifier = std::move(verifier);
     o.http.api.require_auth = cfg.publish_http_require_auth;
     o.http.api.api_keys = cfg.publish_api_keys;
@@ -74,8 +78,7 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files,
     o.http.cors.max_age_s = cfg.cors_max_age_ms / 1000;
     o.http.max_channels_per_stream = cfg.max_channels_per_stream;
     o.http.retry_after_s = uint32_t((cfg.retry_after_ms + 999) / 1000);
-    o.http.publish_rule =
-        window_rule(cfg.publish_rate_limit.max, cfg.publish_rate_limit.window_ms);
+    o.http.publish_rule = window_rule(cfg.publish_rate_limit.max, cfg.publish_rate_limit.window_ms);
     o.http.publish_user_rule =
         window_rule(cfg.publish_user_rate_limit.max, cfg.publish_user_rate_limit.window_ms);
 

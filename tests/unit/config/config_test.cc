@@ -104,6 +104,7 @@ std::map<std::string, std::string> fields(const Config& c) {
         {"engine.recv_buffer_size", s(c.recv_buffer_size)},
         {"engine.mesh_ring_capacity", s(c.mesh_ring_capacity)},
         {"engine.connections_per_shard", s(c.connections_per_shard)},
+        {"sse.open_channels", c.open_channels ? "true" : "false"},
     };
 }
 
@@ -115,6 +116,7 @@ std::map<std::string, std::string> changed(const Config& a, const Config& b) {
         if (fa[k] != v) out[k] = v;
     if (a.endpoints != b.endpoints)
         out["endpoint"] = std::to_string(b.endpoints.size()) + " endpoints";
+    if (a.channels != b.channels) out["channel"] = std::to_string(b.channels.size()) + " rules";
     return out;
 }
 
@@ -708,6 +710,72 @@ TEST(Config, EndpointValueErrors) {
     for (auto [text, want] : cases) {
         Config c = defaults();
         EXPECT_EQ(apply(c, text), want) << text;
+    }
+}
+
+TEST(Config, BuiltInChannelRulesCloseTheGatedEndpointsChannels) {
+    Config c = defaults();
+    EXPECT_TRUE(c.open_channels);
+    ASSERT_EQ(c.channels.size(), 2u);
+    EXPECT_EQ(c.channels[0],
+              (ChannelRuleConfig{"admin-actions", false, {"admin", "moderator"}, {}}));
+    EXPECT_EQ(c.channels[1], (ChannelRuleConfig{"live-updates", false, {}, {"dashboard.view"}}));
+}
+
+TEST(Config, ChannelBlocksReplaceTheBuiltInRules) {
+    Config base = defaults();
+    Config c = base;
+    ASSERT_EQ(apply(c,
+                    "[sse]\nopen_channels = false\n"
+                    "[[channel]]\nname = \"private-*\"\nrequire_auth = true\n"
+                    "allowed_roles = [\"staff\"]\nallowed_permissions = [\"read\"]\n"
+                    "[[channel]]\nname = \"alerts\"\n"),
+              "");
+    EXPECT_EQ(changed(base, c), (std::map<std::string, std::string>{
+                                    {"channel", "2 rules"}, {"sse.open_channels", "false"}}));
+    EXPECT_EQ(c.channels[0], (ChannelRuleConfig{"private-*", true, {"staff"}, {"read"}}));
+    EXPECT_EQ(c.channels[1], (ChannelRuleConfig{"alerts", false, {}, {}}));
+    std::string err;
+    EXPECT_TRUE(validate_config(c, &err)) << err;
+    c = base;
+    ASSERT_EQ(apply(c, "channel = []\n"), "");
+    EXPECT_TRUE(c.channels.empty()) << "channel = [] removes every rule";
+}
+
+TEST(Config, ChannelValueErrors) {
+    const std::pair<const char*, const char*> cases[] = {
+        {"[[channel]]\nname = \"a\"\nrequire_auth = 1",
+         "test.toml:3: 'channel[0].require_auth' expected true or false"},
+        {"[[channel]]\nname = \"a\"\nallowed_roles = \"admin\"",
+         "test.toml:3: 'channel[0].allowed_roles' expected an array of role names"},
+        {"[[channel]]\nname = \"a\"\nallowed_role = [\"admin\"]",
+         "test.toml:3: unknown key 'channel[0].allowed_role' (did you mean "
+         "'channel[0].allowed_roles'?)"},
+        {"[[channel]]\nrequire_auth = true",
+         "test.toml:1: 'channel[0]' has no name (every [[channel]] names a channel or a pattern "
+         "such as \"user:*\")"},
+        {"[channel]\nname = \"a\"",
+         "test.toml:1: 'channel' expected [[channel]] blocks (an array of tables), one per "
+         "channel rule, or [] for none"},
+    };
+    for (auto [text, want] : cases) {
+        Config c = defaults();
+        EXPECT_EQ(apply(c, text), want) << text;
+    }
+    const std::pair<const char*, const char*> invalid[] = {
+        {"[[channel]]\nname = \"a b\"", "channel[0].name = \"a b\" must be a channel name"},
+        {"[[channel]]\nname = \"\"", "channel[0].name = \"\" must be a channel name"},
+        {"[[channel]]\nname = \"a\"\n[[channel]]\nname = \"a\"",
+         "channel[1].name = \"a\" is already channel[0]'s: one rule per name"},
+        {"[[channel]]\nname = \"a\"\nallowed_permissions = [\"\"]",
+         "channel a: allowed_permissions has an empty name"},
+    };
+    for (auto [text, want] : invalid) {
+        Config c = defaults();
+        ASSERT_EQ(apply(c, text), "") << text;
+        std::string err;
+        EXPECT_FALSE(validate_config(c, &err)) << text;
+        EXPECT_NE(err.find(want), std::string::npos) << err;
     }
 }
 

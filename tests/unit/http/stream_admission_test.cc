@@ -60,22 +60,54 @@ EndpointOptions admin() {
 
 TEST(StreamAdmission, AnonymousOnAnOpenEndpointGetsItsDefaultOrChosenChannels) {
     TokenVerifier v = hs256_verifier();
-    StreamAdmission a = admit_stream(get("/api/sse/stream"), general(), v, 32, kNow);
+    StreamAdmission a =
+        admit_stream(get("/api/sse/stream"), general(), v, ChannelRules{}, 32, kNow);
     ASSERT_TRUE(a.ok) << a.refusal.message;
     EXPECT_FALSE(a.claims);
     EXPECT_EQ(a.channels, (std::vector<std::string>{"alerts", "system"}));
-    a = admit_stream(get("/api/sse/stream?channels=b,a,b"), general(), v, 32, kNow);
+    a = admit_stream(get("/api/sse/stream?channels=b,a,b"), general(), v, ChannelRules{}, 32, kNow);
     ASSERT_TRUE(a.ok);
     EXPECT_EQ(a.channels, (std::vector<std::string>{"b", "a"})) << "duplicates dropped, order kept";
+}
+
+// [[channel]] rules hold on every endpoint: a named channel its rule closes is a
+// 403 naming it; a default channel the stream may not hold is left out.
+TEST(StreamAdmission, ChannelRulesRefuseNamedChannelsAndThinTheDefaults) {
+    TokenVerifier v = hs256_verifier();
+    ChannelRules rules({{"admin-actions", false, {"admin"}, {}}, {"system", true, {}, {}}}, true);
+    StreamAdmission a = admit_stream(get("/api/sse/stream?channels=alerts,admin-actions"),
+                                     general(), v, rules, 32, kNow);
+    ASSERT_FALSE(a.ok);
+    EXPECT_EQ(a.refusal.status, 403);
+    EXPECT_EQ(a.refusal.code, "forbidden");
+    EXPECT_EQ(a.refusal.reason, "channel_forbidden");
+    EXPECT_NE(a.refusal.message.find("\"admin-actions\""), std::string::npos) << a.refusal.message;
+
+    const std::string admin_token = token(R"({"sub":"a1","roles":["admin"]})");
+    a = admit_stream(get("/x?channels=alerts,admin-actions&token=" + admin_token), general(), v,
+                     rules, 32, kNow);
+    ASSERT_TRUE(a.ok) << a.refusal.message;
+    EXPECT_EQ(a.channels, (std::vector<std::string>{"alerts", "admin-actions"}));
+
+    a = admit_stream(get("/x"), general(), v, rules, 32, kNow);  // defaults: alerts, system
+    ASSERT_TRUE(a.ok) << a.refusal.message;
+    EXPECT_EQ(a.channels, std::vector<std::string>{"alerts"}) << "system needs a token";
+
+    ChannelRules closed({{"alerts", true, {}, {}}, {"system", true, {}, {}}}, true);
+    a = admit_stream(get("/x"), general(), v, closed, 32, kNow);
+    ASSERT_FALSE(a.ok);
+    EXPECT_EQ(a.refusal.reason, "channel_forbidden");
+    EXPECT_NE(a.refusal.message.find("name channels with ?channels="), std::string::npos)
+        << a.refusal.message;
 }
 
 TEST(StreamAdmission, TokensFromEachSourceGiveTheIdentity) {
     TokenVerifier v = hs256_verifier();
     std::string t = token(R"({"sub":"u1","roles":["admin"],"subscriber":true})");
-    for (const HttpRequest& r : {get("/x", {{"authorization", "Bearer " + t}}),
-                                 get("/x", {{"cookie", "a=1; ringcast_token=" + t}}),
-                                 get("/x?token=" + t)}) {
-        StreamAdmission a = admit_stream(r, admin(), v, 32, kNow);
+    for (const HttpRequest& r :
+         {get("/x", {{"authorization", "Bearer " + t}}),
+          get("/x", {{"cookie", "a=1; ringcast_token=" + t}}), get("/x?token=" + t)}) {
+        StreamAdmission a = admit_stream(r, admin(), v, ChannelRules{}, 32, kNow);
         ASSERT_TRUE(a.ok) << a.refusal.message;
         ASSERT_TRUE(a.claims);
         EXPECT_EQ(a.claims->user, "u1");
@@ -96,18 +128,19 @@ TEST(StreamAdmission, EachRefusalHasItsStatusCodeAndReason) {
     std::string expired = token(R"({"sub":"u3","exp":)" + std::to_string(kNow - 3600) + "}");
     const Case cases[] = {
         {get("/x"), admin(), 401, "unauthorized", "missing_token"},
-        {get("/x", {{"authorization", "Basic dTpw"}}), general(), 401, "invalid_token", "malformed"},
+        {get("/x", {{"authorization", "Basic dTpw"}}), general(), 401, "invalid_token",
+         "malformed"},
         {get("/x?token=" + expired), general(), 401, "invalid_token", "expired"},
         {get("/x?token=" + viewer + "x"), general(), 401, "invalid_token", "bad_signature"},
         {get("/x?token=" + viewer), admin(), 403, "forbidden", "missing_role"},
-        {get("/x?channels=alerts&token=" + token(R"({"sub":"a","roles":["admin"]})")), admin(),
-         403, "forbidden", "channel_not_allowed"},
+        {get("/x?channels=alerts&token=" + token(R"({"sub":"a","roles":["admin"]})")), admin(), 403,
+         "forbidden", "channel_not_allowed"},
         {get("/x?channels=bad%20name"), general(), 400, "bad_request", ""},
         {get("/x?channels=%zz"), general(), 400, "bad_request", ""},
         {get("/x?channels=,,"), general(), 400, "bad_request", ""},
     };
     for (const Case& c : cases) {
-        StreamAdmission a = admit_stream(c.req, c.ep, v, 32, kNow);
+        StreamAdmission a = admit_stream(c.req, c.ep, v, ChannelRules{}, 32, kNow);
         EXPECT_FALSE(a.ok) << c.req.target;
         EXPECT_EQ(a.refusal.status, c.status) << c.req.target << ": " << a.refusal.message;
         EXPECT_EQ(a.refusal.code, c.code) << c.req.target;
@@ -117,18 +150,20 @@ TEST(StreamAdmission, EachRefusalHasItsStatusCodeAndReason) {
     EndpointOptions dashboard = general();
     dashboard.require_auth = true;
     dashboard.allowed_permissions = {"dashboard.view"};
-    EXPECT_TRUE(admit_stream(get("/x?token=" + viewer), dashboard, v, 32, kNow).ok);
-    StreamAdmission no_perm =
-        admit_stream(get("/x?token=" + token(R"({"sub":"u9"})")), dashboard, v, 32, kNow);
+    EXPECT_TRUE(admit_stream(get("/x?token=" + viewer), dashboard, v, ChannelRules{}, 32, kNow).ok);
+    StreamAdmission no_perm = admit_stream(get("/x?token=" + token(R"({"sub":"u9"})")), dashboard,
+                                           v, ChannelRules{}, 32, kNow);
     EXPECT_EQ(no_perm.refusal.reason, "missing_permission");
-    StreamAdmission too_many = admit_stream(get("/x?channels=a,b,c"), general(), v, 2, kNow);
+    StreamAdmission too_many =
+        admit_stream(get("/x?channels=a,b,c"), general(), v, ChannelRules{}, 2, kNow);
     EXPECT_EQ(too_many.refusal.status, 400);
 }
 
 TEST(StreamAdmission, AnUnconfiguredVerifierRefusesTokensButServesTheAnonymous) {
     TokenVerifier none;
-    EXPECT_TRUE(admit_stream(get("/x"), general(), none, 32, kNow).ok);
-    StreamAdmission a = admit_stream(get("/x?token=abc.def.ghi"), general(), none, 32, kNow);
+    EXPECT_TRUE(admit_stream(get("/x"), general(), none, ChannelRules{}, 32, kNow).ok);
+    StreamAdmission a =
+        admit_stream(get("/x?token=abc.def.ghi"), general(), none, ChannelRules{}, 32, kNow);
     EXPECT_EQ(a.refusal.status, 401);
     EXPECT_EQ(a.refusal.reason, "not_configured");
 }
