@@ -25,6 +25,14 @@ PublishConnection& as_pub(Connection& c) {
 
 constexpr const char* kOps = "ping, publish, invalidate, stats, connection, user, disconnect";
 
+// A batch holds "op", "req" and "messages", each any number of times (the first
+// counts); a message field beside them is a mistake worth an error.
+bool only_batch_keys(simdjson::dom::object obj) {
+    for (auto field : obj)
+        if (field.key != "op" && field.key != "req" && field.key != "messages") return false;
+    return true;
+}
+
 }  // namespace
 
 using namespace reply_json;
@@ -183,7 +191,7 @@ bool PublishServer::handle_line(PublishConnection& c, std::string_view line, uin
             if (messages.get_array().get(arr) != simdjson::SUCCESS) {
                 reply_error(c, r, "invalid_field",
                             "\"messages\" must be an array of message objects");
-            } else if (obj.size() > 1 + (r.answered() ? 1 : 0) + 1) {
+            } else if (!only_batch_keys(obj)) {
                 reply_error(c, r, "invalid_field",
                             "a batch has only \"op\", \"req\" and \"messages\"; message fields go "
                             "inside each message");
