@@ -72,6 +72,8 @@ struct Config {
     uint64_t max_connections = 0;
     uint64_t retry_after_ms = 0;
     uint64_t shutdown_timeout_ms = 0;
+    uint64_t lingering_time_ms = 0;
+    uint64_t lingering_bytes = 0;
     // [http]
     uint64_t max_request_target = 0;
     uint64_t max_header_bytes = 0;

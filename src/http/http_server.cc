@@ -140,11 +140,14 @@ void HttpServer::reply_error(HttpConnection& c, int status, std::string_view mes
         reply(c, http_error(status, message, keep_alive));
     }
     if (!keep_alive) {
-        // After a malformed request the byte stream cannot be trusted: stop
-        // reading, flush the answer, close.
-        _transport.pause_reading(c);
+        // After a malformed request the byte stream cannot be trusted: nothing
+        // more is parsed; the answer is flushed, then the connection closed.
+        // The rest of the request may still be on its way (a body over
+        // max_body, a slow request cut at 408): the close lingers, reading and
+        // discarding it, since a close with unread input is a reset that can
+        // destroy the answer before the client reads it (net/transport.h).
         c._parser.reset();
-        _transport.close(c, true);
+        _transport.close_lingering(c);
         return;
     }
     finish_request(c);

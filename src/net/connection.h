@@ -14,9 +14,11 @@ namespace ringcast {
 class Connection {
 public:
     enum class State : uint8_t {
-        open,      // reading and writing
-        draining,  // closing once the queue is written; takes no new frames
-        closing,   // gone for the protocol; waiting for in-flight operations
+        open,       // reading and writing
+        draining,   // closing once the queue is written; takes no new frames
+        lingering,  // closing once the queue is written and the peer has stopped
+                    // sending (Transport::close_lingering); takes no new bytes
+        closing,    // gone for the protocol; waiting for in-flight operations
     };
 
     Connection() = default;
@@ -66,9 +68,15 @@ private:
     Connection* _prev_all = nullptr;  // every live connection of the shard
     Connection* _next_all = nullptr;
     uint64_t _serial = 0;
-    uint64_t _deadline = 0;        // the protocol's next deadline (0: none)
+    // A lingering connection's protocol has let go of it, so its deadline is
+    // free to count what the peer still sends (a field more would grow every
+    // idle stream by 8 bytes, see below). Neither is read in the other's state.
+    union {
+        uint64_t _deadline = 0;  // the protocol's next deadline (0: none)
+        uint64_t _lingered;      // while lingering: bytes received and discarded
+    };
     uint64_t _send_started = 0;    // ms; valid while _send_inflight
-    uint64_t _drain_deadline = 0;  // ms; valid while draining
+    uint64_t _drain_deadline = 0;  // ms; valid while draining or lingering
     uint64_t _last_activity = 0;   // ms
     // The last 32 bytes hold no padding: slot (4), peer (17), state, protocol and
     // the flags (11). One more byte grows the object by 8, and can push a

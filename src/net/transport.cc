@@ -342,7 +342,8 @@ void Transport::arm_recv(Connection& c) {
 }
 
 void Transport::pause_reading(Connection& c) {
-    if (c._read_paused) return;
+    // A lingering connection reads until the peer's EOF, whatever the protocol says.
+    if (c._read_paused || c._state == Connection::State::lingering) return;
     c._read_paused = true;
     if (c._recv_armed) cancel_recv(c);
 }
@@ -364,14 +365,20 @@ void Transport::on_recv(Connection& c, const io_uring_cqe& cqe) {
         c._last_activity = _reactor.now_ms();
         // While paused, bytes already in flight are still handed over: the
         // protocol buffers them (bounded by its own limits).
-        if (c._state != Connection::State::closing)
+        if (c._state == Connection::State::lingering) {
+            lingering_input(c, size_t(res));
+        } else if (c._state != Connection::State::closing) {
             handler(c).on_data(c, bufs.buffer(bid), size_t(res));
+        }
         bufs.recycle(bid);
     } else if (res == 0) {
         // The peer closed its side: nothing more will come. It may still read
         // answers (a half-close), so the protocol decides when to close.
-        if (c._state != Connection::State::closing && !c._close_requested)
+        if (c._state == Connection::State::lingering) {
+            lingering_input(c, 0);
+        } else if (c._state != Connection::State::closing && !c._close_requested) {
             handler(c).on_peer_eof(c);
+        }
     } else if (res == -ENOBUFS) {
         // Every provided buffer is in use: not an EOF. Re-arm once buffers return.
         ++_stats.recv_starved;
@@ -444,7 +451,9 @@ void Transport::report_removed(Connection& c, LocalFrame* incoming) {
 }
 
 bool Transport::send_copy(Connection& c, std::string_view bytes) {
-    if (c._state == Connection::State::closing || c._close_requested) return false;
+    if (c._state == Connection::State::closing || c._state == Connection::State::lingering ||
+        c._close_requested)
+        return false;
     if (bytes.empty()) return true;
     LocalFrame* lf = _reactor.frames().wrap(SharedFrame::copy_of(bytes));
     _reactor.frames().add_user(lf);
@@ -561,6 +570,8 @@ void Transport::on_send(Connection& c, const io_uring_cqe& cqe, SendOp* op) {
 void Transport::queue_emptied(Connection& c) {
     if (c._state == Connection::State::draining) {
         close(c, false);
+    } else if (c._state == Connection::State::lingering) {
+        shut_down_writing(c);
     } else {
         handler(c).on_drained(c);
     }
@@ -620,6 +631,7 @@ void Transport::flush() {
 
 void Transport::close(Connection& c, bool flush_first) {
     if (c._state == Connection::State::closing || c._close_requested) return;
+    if (flush_first && c._state == Connection::State::lingering) return;  // closing already
     if (flush_first && (c._send_inflight || !c._out.empty())) {
         if (c._state != Connection::State::draining) {
             c._state = Connection::State::draining;
@@ -630,6 +642,78 @@ void Transport::close(Connection& c, bool flush_first) {
     }
     c._close_requested = true;
     _close_list.push_back(&c);
+}
+
+void Transport::close_lingering(Connection& c) {
+    if (c._state == Connection::State::closing || c._state == Connection::State::lingering ||
+        c._close_requested)
+        return;
+    // Writing what is queued has write_timeout, as a drain has (a drain this
+    // call turns into a linger keeps its deadline).
+    if (c._state != Connection::State::draining)
+        c._drain_deadline = _reactor.now_ms() + _opts.write_timeout_ms;
+    c._state = Connection::State::lingering;
+    c._lingered = 0;
+    // Read again if the protocol had stopped: the peer's bytes must leave the
+    // socket for the close not to be a reset. A cancel still on its way ends
+    // the receive, which on_recv() then re-arms.
+    c._read_paused = false;
+    if (!c._recv_armed && !c._recv_starved) arm_recv(c);
+    if (!c._send_inflight && c._out.empty()) {
+        shut_down_writing(c);
+    } else {
+        reschedule_timer(c);
+    }
+}
+
+// A lingering connection is in one of two steps: writing its queue, then
+// (queue empty, nothing in flight) shut down for writing and waiting for the
+// peer's EOF. Nothing is queued after the call, so the queue empties once, and
+// this runs once.
+void Transport::shut_down_writing(Connection& c) {
+    io_uring_sqe* sqe = _reactor.ring().sqe();
+    if (!sqe) {
+        close(c, false);  // the kernel is pushing back on the ring: no linger
+        return;
+    }
+    // Fire and forget: a failure (the peer is gone) shows on the receive too.
+    io_uring_prep_shutdown(sqe, int(c._slot), SHUT_WR);
+    sqe->flags |= IOSQE_FIXED_FILE | IOSQE_CQE_SKIP_SUCCESS;
+    io_uring_sqe_set_data64(sqe, tag(Op::ignore));
+    c._drain_deadline = _reactor.now_ms() + _opts.lingering_time_ms;
+    reschedule_timer(c);
+}
+
+void Transport::lingering_input(Connection& c, size_t bytes) {
+    if (c._close_requested) return;  // cut already; receives in flight still complete
+    if (bytes == 0) {
+        // The peer is done: close once the queue is written (a drain), or now.
+        if (c._send_inflight || !c._out.empty()) {
+            c._state = Connection::State::draining;
+            c._deadline = 0;  // the union's other member again, and no protocol deadline
+        } else {
+            close(c, false);
+        }
+        return;
+    }
+    c._lingered += bytes;
+    if (c._lingered > _opts.lingering_bytes) {
+        spdlog::debug(
+            "shard {}: connection {} closed: the peer sent {} bytes after its last answer "
+            "(lingering bytes {})",
+            _reactor.id(), c._serial, c._lingered, _opts.lingering_bytes);
+        cut_lingering(c);
+    }
+}
+
+// The receive is cancelled before the close shuts the socket down: once reading
+// is shut down the kernel sends the peer no window update, so a receive still
+// draining the socket would close its window, and a close that then finds no
+// unread input sends no reset. A peer still sending would hang on the closed
+// window (for tcp_fin_timeout) instead of learning at once that it was cut.
+void Transport::cut_lingering(Connection& c) {
+    if (c._recv_armed) cancel_recv(c);
+    close(c, false);
 }
 
 // Returns false, changing nothing, when the ring has no room for the shutdown
@@ -691,6 +775,7 @@ void Transport::maybe_destroy(Connection& c) {
 // --- timers ----------------------------------------------------------------------
 
 void Transport::set_deadline(Connection& c, uint64_t at_ms) {
+    if (c._state == Connection::State::lingering) return;  // the protocol has let go
     c._deadline = at_ms;
     if (c._state == Connection::State::closing) return;
     if (at_ms && (!c._timer.linked() || c._timer.expiry > at_ms))
@@ -698,11 +783,12 @@ void Transport::set_deadline(Connection& c, uint64_t at_ms) {
 }
 
 // Arms the timer for the earliest of: the protocol deadline, the write timeout
-// of the send in flight, the end of a drain.
+// of the send in flight, the end of a drain or a linger.
 void Transport::reschedule_timer(Connection& c) {
-    uint64_t at = c._deadline ? c._deadline : UINT64_MAX;
+    const bool lingering = c._state == Connection::State::lingering;
+    uint64_t at = !lingering && c._deadline ? c._deadline : UINT64_MAX;
     if (c._send_inflight) at = std::min<uint64_t>(at, c._send_started + _opts.write_timeout_ms);
-    if (c._state == Connection::State::draining) at = std::min(at, c._drain_deadline);
+    if (c._state == Connection::State::draining || lingering) at = std::min(at, c._drain_deadline);
     if (at == UINT64_MAX) {
         _reactor.timers().cancel(&c._timer);
     } else {
@@ -723,6 +809,25 @@ void Transport::on_timer(TimerNode* node) {
     }
     if (c._state == Connection::State::draining && now >= c._drain_deadline) {
         close(c, false);
+        return;
+    }
+    if (c._state == Connection::State::lingering) {
+        if (now < c._drain_deadline) {
+            reschedule_timer(c);
+            return;
+        }
+        if (c._send_inflight || !c._out.empty()) {
+            spdlog::debug(
+                "shard {}: connection {} closed: its last answers were not read within "
+                "the write timeout",
+                _reactor.id(), c._serial);
+        } else {
+            spdlog::debug(
+                "shard {}: connection {} closed: the peer did not close within the "
+                "lingering time ({} bytes discarded meanwhile)",
+                _reactor.id(), c._serial, c._lingered);
+        }
+        cut_lingering(c);
         return;
     }
     if (c._deadline && now >= c._deadline) {

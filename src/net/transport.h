@@ -85,8 +85,13 @@ public:
 };
 
 struct TransportOptions {
-    QueueLimits queue;                    // unsent bytes per connection: soft, hard, policy
-    uint32_t write_timeout_ms = 30'000;   // one send pending this long: the reader is gone
+    QueueLimits queue;                   // unsent bytes per connection: soft, hard, policy
+    uint32_t write_timeout_ms = 30'000;  // one send pending this long: the reader is gone
+    // Bounds of a lingering close (close_lingering()): how long after shutting
+    // down writing the peer has to close its side, and how many of its bytes are
+    // discarded meanwhile; past either the connection is closed at once.
+    uint32_t lingering_time_ms = 5'000;
+    uint64_t lingering_bytes = 16u << 20;
     uint32_t max_inflight_sends = 32768;  // per shard; keeps the CQ from overflowing
     bool handoff = false;                 // accepted connections go to the least-loaded shard
 };
@@ -142,6 +147,19 @@ public:
     // Closes the connection; with flush_first, what is queued is written first
     // (bounded by write_timeout).
     void close(Connection& c, bool flush_first);
+    // Closes the connection without resetting it, for a protocol that gives up
+    // on a peer still sending (an over-long request, a refused one): closing a
+    // socket with unread input makes the kernel reset the connection, and a TCP
+    // reset destroys the answers the peer has not read yet (a Unix-socket peer
+    // reads them, then gets ECONNRESET; its writes fail with EPIPE at once).
+    // So, as nginx's lingering_close: what is queued is written (bounded by
+    // write_timeout), the writing side is shut down (the peer reads EOF after
+    // the answers), and the peer's bytes are read and discarded until its own
+    // EOF; then the connection closes. The protocol gets no more data, EOF or
+    // deadlines, queues nothing more, and cannot pause reading. Bounded by
+    // lingering_time (from the shutdown) and lingering_bytes (from this call):
+    // past either, the connection is closed at once, reset or not.
+    void close_lingering(Connection& c);
     void set_deadline(Connection& c, uint64_t at_ms);
     void pause_reading(Connection& c);
     void resume_reading(Connection& c);
@@ -229,8 +247,14 @@ private:
     // Tells the handler about removed frames, then lets go of them.
     void report_removed(Connection& c, LocalFrame* incoming);
     void submit_send(Connection& c, int64_t now_wall_ms);
-    // The queue emptied without a send (its last frames expired).
+    // The queue emptied: a send completed, or its last frames expired.
     void queue_emptied(Connection& c);
+    // A lingering close wrote everything: SHUT_WR, then wait for the peer.
+    void shut_down_writing(Connection& c);
+    // A lingering connection received `bytes` (discarded), or its peer's EOF (0).
+    void lingering_input(Connection& c, size_t bytes);
+    // Closes a lingering connection at one of its bounds.
+    void cut_lingering(Connection& c);
     void on_send(Connection& c, const io_uring_cqe& cqe, SendOp* op);
     // urgent: start this connection's send before the others queued this turn.
     void mark_dirty(Connection& c, bool urgent = false);

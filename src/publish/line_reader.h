@@ -1,5 +1,7 @@
 #pragma once
 // Splits a byte stream into lines ending in "\n" (an "\r" before it is dropped).
+// At the end of the input (the peer's half-close), finish() hands over an
+// unterminated last line as if its "\n" had come.
 //
 // Lines that lie entirely in one received buffer are handed over in place, with no
 // copy; only a line split across reads is assembled in a carry buffer. A line
@@ -51,6 +53,20 @@ public:
             }
         }
         return true;
+    }
+
+    // The input ended: what is left is handed over, its last line as if "\n"
+    // followed it (numbered, checked against the limit, "\r" dropped), so that a
+    // client need not end its last request with a newline. Same contract as
+    // feed(); if on_line stops, the rest (that last line now terminated) is kept
+    // for take_carry(), and a later finish() with nothing left does nothing.
+    template <typename F>
+    bool finish(F&& on_line) {
+        if (_overflow) return false;
+        if (_carry.empty()) return true;
+        std::string rest = take_carry();
+        if (rest.back() != '\n') rest += '\n';  // (a stop may have kept whole lines only)
+        return feed(rest.data(), rest.size(), on_line);
     }
 
     // Bytes kept from an earlier feed whose on_line stopped early (or an

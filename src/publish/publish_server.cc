@@ -25,6 +25,14 @@ PublishConnection& as_pub(Connection& c) {
 
 constexpr const char* kOps = "ping, publish, invalidate, stats, connection, user, disconnect";
 
+// A batch holds "op", "req" and "messages", each any number of times (the first
+// counts); a message field beside them is a mistake worth an error.
+bool only_batch_keys(simdjson::dom::object obj) {
+    for (auto field : obj)
+        if (field.key != "op" && field.key != "req" && field.key != "messages") return false;
+    return true;
+}
+
 }  // namespace
 
 using namespace reply_json;
@@ -97,6 +105,7 @@ void PublishServer::on_open(Connection& base) {
     spdlog::info("shard {}: publisher refused (pid {}): {}", _reactor.id(), c._peer.pid, why);
     c._replies.push("{\"ok\":false,\"error\":" + error_object("forbidden", why) + "}\n");
     c._finish = true;
+    c._linger = true;
     c._stopped = true;
     _transport.pause_reading(c);
     mark_dirty(c);
@@ -116,18 +125,31 @@ void PublishServer::process(PublishConnection& c, const char* data, size_t len) 
     bool ok = c._reader.feed(data, len, [&](std::string_view line, uint64_t number) {
         return handle_line(c, line, number);
     });
-    if (!ok) {
-        Request r;
-        r.line = c._reader.lines() + 1;
-        reply_error(
-            c, r, "line_too_long",
-            fmt::format("a request line is longer than publish.max_line ({} bytes); closing",
-                        _opts.max_line));
-        c._finish = true;
-        c._stopped = true;
-        _transport.pause_reading(c);
-    }
+    if (!ok) refuse_long_line(c);
     mark_dirty(c);
+}
+
+void PublishServer::end_of_input(PublishConnection& c) {
+    if (c._finish) return;  // refused, over-long, shutting down: nothing more is read
+    bool ok = c._reader.finish(
+        [&](std::string_view line, uint64_t number) { return handle_line(c, line, number); });
+    if (!ok) refuse_long_line(c);
+    // Stopped by backpressure on that line: flush() comes back here once it
+    // has read what the stop kept.
+    if (!c._stopped) c._finish = true;
+    mark_dirty(c);
+}
+
+void PublishServer::refuse_long_line(PublishConnection& c) {
+    Request r;
+    r.line = c._reader.lines() + 1;
+    reply_error(c, r, "line_too_long",
+                fmt::format("a request line is longer than publish.max_line ({} bytes); closing",
+                            _opts.max_line));
+    c._finish = true;
+    c._linger = true;  // the rest of the line, and whatever follows, is never read
+    c._stopped = true;
+    _transport.pause_reading(c);
 }
 
 // Returns false to stop reading this connection for now.
@@ -169,7 +191,7 @@ bool PublishServer::handle_line(PublishConnection& c, std::string_view line, uin
             if (messages.get_array().get(arr) != simdjson::SUCCESS) {
                 reply_error(c, r, "invalid_field",
                             "\"messages\" must be an array of message objects");
-            } else if (obj.size() > 1 + (r.answered() ? 1 : 0) + 1) {
+            } else if (!only_batch_keys(obj)) {
                 reply_error(c, r, "invalid_field",
                             "a batch has only \"op\", \"req\" and \"messages\"; message fields go "
                             "inside each message");
@@ -256,16 +278,14 @@ void PublishServer::on_drained(Connection& base) {
 }
 
 // A client that sent its requests and shut down its writing side (socat, a
-// script) still reads the answers: close once every one is written.
+// script) still reads the answers: close once every one is written. Its last
+// request needs no "\n" (printf '{...}' | socat ...).
 void PublishServer::on_peer_eof(Connection& base) {
     PublishConnection& c = as_pub(base);
-    if (c._stopped && !c._finish) {
-        // Requests it sent are still unread behind the backpressure stop: let
-        // flush() resume and answer them before finishing.
-        c._eof = true;
-    } else {
-        c._finish = true;
-    }
+    c._eof = true;
+    // Requests it sent may still be unread behind a backpressure stop: flush()
+    // reads them when it resumes, then ends the input.
+    if (!c._stopped) end_of_input(c);
     mark_dirty(c);
 }
 
@@ -300,13 +320,28 @@ void PublishServer::flush() {
                 pending += c._held;
                 c._held.clear();
                 if (!pending.empty()) process(c, pending.data(), pending.size());
-                if (!c._stopped) _transport.resume_reading(c);
+                if (!c._stopped) {
+                    // After the peer's EOF everything it sent was in `pending`
+                    // but an unterminated last line; the socket has no more.
+                    if (c._eof) {
+                        end_of_input(c);
+                    } else {
+                        _transport.resume_reading(c);
+                    }
+                }
+                // The replies this produced leave in the next round (the
+                // connection is back on the list), before any close.
+                if (!c._replies.out().empty()) continue;
             }
-            if (c._eof && !c._stopped) c._finish = true;  // everything it sent has been read
             if (c._replies.waiting() > 0 || c._inflight > 0) continue;
             // Shutting down, a connection stays open (and refuses what it reads)
-            // until its answers have left, then closes.
-            if (c._finish || (_shutting_down && c.queued_bytes() == 0)) _transport.close(c, true);
+            // until its answers have left, then closes. One refused with its
+            // input unread lingers, so that its answers are not lost to a reset.
+            if (c._finish && c._linger) {
+                _transport.close_lingering(c);
+            } else if (c._finish || (_shutting_down && c.queued_bytes() == 0)) {
+                _transport.close(c, true);
+            }
         }
     }
 }

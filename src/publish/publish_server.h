@@ -59,6 +59,7 @@ private:
     bool _dirty = false;     // has replies to write at the end of the turn
     bool _closed = false;    // the transport closed it; kept while answers are due
     bool _finish = false;    // close once every reply is written
+    bool _linger = false;    // close lingering: input is left unread (Transport::close_lingering)
     bool _eof = false;       // the peer will send nothing more
     uint32_t _inflight = 0;  // requests waiting for other shards
     uint64_t _rate_start_ms = 0;  // publish.rate_limit: this connection's window
@@ -100,6 +101,11 @@ private:
     struct PendingItem;
 
     void process(PublishConnection& c, const char* data, size_t len);
+    // Everything the peer sent has been read: its unterminated last line, if
+    // any, is a request like the others; then the connection finishes.
+    void end_of_input(PublishConnection& c);
+    // A line over publish.max_line: line_too_long, then close; nothing more is read.
+    void refuse_long_line(PublishConnection& c);
     bool handle_line(PublishConnection& c, std::string_view line, uint64_t number);
     void publish_one(PublishConnection& c, const Request& r, simdjson::dom::object obj);
     void publish_batch(PublishConnection& c, const Request& r, simdjson::dom::array messages);

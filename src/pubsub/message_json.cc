@@ -36,6 +36,24 @@ bool fail(std::string* error, std::string msg) {
     return false;
 }
 
+// A key repeated in one object counts once: its first occurrence, as
+// simdjson's obj["key"] lookups find it (the socket's "op", "req", "messages").
+// The later ones are skipped unchecked, so that every part of a request reads
+// the same value. `names` are the object's known keys (at most 32), one bit
+// each in *seen; an unknown key is not tracked (the caller refuses it).
+bool repeated(std::string_view key, std::initializer_list<std::string_view> names, uint32_t* seen) {
+    uint32_t bit = 1;
+    for (std::string_view n : names) {
+        if (key == n) {
+            const bool was = *seen & bit;
+            *seen |= bit;
+            return was;
+        }
+        bit <<= 1;
+    }
+    return false;
+}
+
 bool parse_kind(std::string_view s, Target::Kind* k) {
     for (Target::Kind c :
          {Target::Kind::all, Target::Kind::users, Target::Kind::roles, Target::Kind::permissions,
@@ -111,6 +129,7 @@ bool parse_message(simdjson::dom::object obj, Message* out, std::string* error,
                    std::initializer_list<std::string_view> ignore) {
     *out = Message{};
     bool has_channel = false, has_event = false, has_data = false, has_target = false;
+    uint32_t seen = 0;
     for (auto field : obj) {
         std::string_view key = field.key;
         simdjson::dom::element v = field.value;
@@ -118,6 +137,12 @@ bool parse_message(simdjson::dom::object obj, Message* out, std::string* error,
         for (std::string_view i : ignore)
             skip |= key == i;
         if (skip) continue;
+        if (repeated(key,
+                     {"channel", "event", "data", "id", "timestamp", "target", "targetUsers",
+                      "excludeUsers", "targetRoles", "targetPermissions", "requireAuth",
+                      "persistent", "retryable", "priority", "ttl"},
+                     &seen))
+            continue;
         if (key == "channel") {
             std::string_view s;
             if (v.get_string().get(s) != simdjson::SUCCESS || !valid_channel_name(s))
@@ -230,9 +255,11 @@ bool parse_message(simdjson::dom::object obj, Message* out, std::string* error,
 bool parse_invalidation(simdjson::dom::object obj, CacheInvalidation* out, std::string* error,
                         std::initializer_list<std::string_view> ignore) {
     *out = CacheInvalidation{};
+    uint32_t seen = 0;
     for (auto field : obj) {
         std::string_view key = field.key;
         if (std::find(ignore.begin(), ignore.end(), key) != ignore.end()) continue;
+        if (repeated(key, {"channels", "users"}, &seen)) continue;
         if (key == "channels") {
             if (field.value.is_null()) continue;
             if (!name_list(key, field.value, &out->channels, error)) return false;
@@ -287,6 +314,16 @@ std::string json_error_text(std::string_view what, simdjson::error_code err) {
         return std::string(what) +
                " is not JSON ringcast can take: a number is malformed or out of range (integers "
                "must fit in 64 bits, other numbers in a double; send larger ones as strings)";
+    if (err == simdjson::DEPTH_ERROR)
+        return std::string(what) + " is not JSON ringcast can take: objects and arrays nest " +
+               std::to_string(simdjson::DEFAULT_MAX_DEPTH) +
+               " levels deep at most, the outermost object included";
+    // simdjson says "Problem while parsing a string" for either.
+    if (err == simdjson::STRING_ERROR)
+        return std::string(what) +
+               " is not valid JSON: a string holds an invalid escape, or a lone surrogate (a "
+               "\\ud800-\\udbff escape not followed by a \\udc00-\\udfff one, or the "
+               "latter alone)";
     return std::string(what) + " is not valid JSON: " + simdjson::error_message(err);
 }
 

@@ -7,7 +7,8 @@
 //    "persistent"?, "retryable"?}
 //
 // Errors name the field and what is expected; unknown fields are rejected rather
-// than ignored, so a typo never silently changes who receives a message.
+// than ignored, so a typo never silently changes who receives a message. A key
+// given twice counts once, with its first value (docs/protocol.md, Framing).
 #include <string>
 #include <string_view>
 
@@ -39,7 +40,8 @@ bool read_user_id(simdjson::dom::element v, std::string* out);
 
 // Why `what` ("the line", "request body") is not JSON ringcast takes. Numbers stay
 // exact, so an integer beyond 64 bits or a decimal beyond a double is refused
-// (with a hint) rather than rounded.
+// (with a hint) rather than rounded. Nesting deeper than simdjson's 1024 levels
+// and lone surrogate escapes ("\ud800") are refused too, each said plainly.
 std::string json_error_text(std::string_view what, simdjson::error_code err);
 
 // Parses a whole JSON text that must be one message object (the HTTP body).

@@ -51,6 +51,8 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files,
     o.transport.queue.policy =
         cfg.slow_reader == "disconnect" ? SlowReaderPolicy::disconnect : SlowReaderPolicy::drop;
     o.transport.write_timeout_ms = uint32_t(cfg.write_timeout_ms);
+    o.transport.lingering_time_ms = uint32_t(cfg.lingering_time_ms);
+    o.transport.lingering_bytes = cfg.lingering_bytes;
     // Each send yields one completion; half the CQ leaves room for receives,
     // accepts and closes arriving in the same batch.
     o.transport.max_inflight_sends = std::max<uint32_t>(64, cfg.cq_entries / 2);

@@ -222,6 +222,27 @@ inline std::string publish_line(std::string_view req_json, std::string_view chan
     return s + "}";
 }
 
+// Request i of a stream of fat pings: "req" is "p<i>-" and `pad` bytes, so the
+// reply is about as large as the request.
+inline std::string fat_ping(size_t i, size_t pad) {
+    return "{\"op\":\"ping\",\"req\":\"p" + std::to_string(i) + "-" + std::string(pad, 'x') +
+           "\"}\n";
+}
+
+inline bool is_reply_to(const std::string& line, const std::string& req_prefix) {
+    return line.rfind("{\"req\":" + req_prefix, 0) == 0;
+}
+
+// Writes as much of `bytes` from *offset as the socket takes now.
+inline void write_available(int fd, const std::string& bytes, size_t* offset) {
+    while (*offset < bytes.size()) {
+        ssize_t w =
+            ::send(fd, bytes.data() + *offset, bytes.size() - *offset, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w <= 0) return;
+        *offset += size_t(w);
+    }
+}
+
 // One request with a reply, parsed; a null Json if none came.
 inline Json ask(UnixClient& c, std::string_view line, const Deadline& d = Deadline(kIoTimeout)) {
     auto r = c.request(line, d);

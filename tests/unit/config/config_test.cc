@@ -51,6 +51,8 @@ std::map<std::string, std::string> fields(const Config& c) {
         {"server.max_connections", s(c.max_connections)},
         {"server.retry_after", s(c.retry_after_ms)},
         {"server.shutdown_timeout", s(c.shutdown_timeout_ms)},
+        {"server.lingering_time", s(c.lingering_time_ms)},
+        {"server.lingering_bytes", s(c.lingering_bytes)},
         {"http.max_request_target", s(c.max_request_target)},
         {"http.max_header_bytes", s(c.max_header_bytes)},
         {"http.max_headers", s(c.max_headers)},

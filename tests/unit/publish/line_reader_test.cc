@@ -1,6 +1,7 @@
 // LineReader: lines split at "\n" whatever the read boundaries, "\r\n" accepted,
-// the limit applied to the line without its end, and a stop resumed exactly
-// where it stopped (the publish server's backpressure path).
+// the limit applied to the line without its end, a stop resumed exactly where
+// it stopped (the publish server's backpressure path), and an unterminated last
+// line handed over at the end of the input.
 #include "publish/line_reader.h"
 
 #include <string>
@@ -121,6 +122,89 @@ TEST(LineReader, AStopKeepsTheRestAndFeedingItAgainResumes) {
     ASSERT_TRUE(r.feed(pending.data(), pending.size(), take));
     EXPECT_EQ(got, (std::vector<std::string>{"one", "two", "three", "four", "five"}));
     EXPECT_EQ(r.lines(), 5u);
+}
+
+bool finish_all(LineReader& r, Collected* out) {
+    return r.finish([&](std::string_view line, uint64_t n) {
+        out->lines.emplace_back(line);
+        out->numbers.push_back(n);
+        return true;
+    });
+}
+
+// At the end of the input, a last line without its "\n" is a line like the
+// others: numbered, "\r" dropped, whatever the read boundaries.
+TEST(LineReader, FinishHandsOverAnUnterminatedLastLine) {
+    for (std::string_view end : {"", "\r"}) {
+        LineReader r(100);
+        Collected got;
+        ASSERT_TRUE(feed_all(r, "a\nb", &got));
+        ASSERT_TRUE(feed_all(r, "c", &got));
+        ASSERT_TRUE(feed_all(r, end, &got));
+        EXPECT_EQ(got.lines, std::vector<std::string>{"a"});
+        ASSERT_TRUE(finish_all(r, &got));
+        EXPECT_EQ(got.lines, (std::vector<std::string>{"a", "bc"}));
+        EXPECT_EQ(got.numbers, (std::vector<uint64_t>{1, 2}));
+        EXPECT_EQ(r.buffered(), 0u);
+    }
+}
+
+TEST(LineReader, FinishWithNothingLeftHandsOverNothing) {
+    LineReader r(100);
+    Collected got;
+    ASSERT_TRUE(finish_all(r, &got)) << "empty input";
+    ASSERT_TRUE(feed_all(r, "a\n\n", &got));
+    ASSERT_TRUE(finish_all(r, &got));
+    ASSERT_TRUE(finish_all(r, &got)) << "twice";
+    EXPECT_EQ(got.lines, (std::vector<std::string>{"a", ""}));
+    EXPECT_EQ(r.lines(), 2u);
+}
+
+// The limit applies as to a terminated line: exactly max_line passes (with a
+// "\r" after it too), one byte more is refused.
+TEST(LineReader, FinishAppliesTheLimit) {
+    for (std::string_view end : {"", "\r"}) {
+        LineReader r(8);
+        Collected got;
+        ASSERT_TRUE(feed_all(r, "x\n12345678" + std::string(end), &got));
+        ASSERT_TRUE(finish_all(r, &got));
+        EXPECT_EQ(got.lines, (std::vector<std::string>{"x", "12345678"}));
+    }
+    LineReader r(8);
+    Collected got;
+    ASSERT_TRUE(feed_all(r, "x\n123456789", &got))
+        << "one over: refused only once it must be a line";
+    EXPECT_FALSE(finish_all(r, &got));
+    EXPECT_TRUE(r.overflowed());
+    EXPECT_EQ(r.lines(), 1u) << "the refused line is the second";
+    EXPECT_FALSE(finish_all(r, &got)) << "nothing is read after an overflow";
+}
+
+// A stop inside finish() keeps the rest, the last line now terminated: feeding
+// it resumes, and a later finish() adds nothing (the publish server's
+// backpressure path at the peer's EOF).
+TEST(LineReader, AStopDuringFinishResumesWithoutAnExtraLine) {
+    LineReader r(100);
+    std::vector<std::string> got;
+    int budget = 2;
+    auto take = [&](std::string_view line, uint64_t) {
+        got.emplace_back(line);
+        return --budget > 0;
+    };
+    // A stop in feed() kept whole lines and the unterminated tail.
+    std::string first = "one\ntwo\nthree\nfour";
+    ASSERT_TRUE(r.feed(first.data(), first.size(), take));
+    EXPECT_EQ(got, (std::vector<std::string>{"one", "two"}));
+    budget = 1;
+    ASSERT_TRUE(r.finish(take));
+    EXPECT_EQ(got, (std::vector<std::string>{"one", "two", "three"}));
+    std::string pending = r.take_carry();
+    EXPECT_EQ(pending, "four\n");
+    budget = 100;
+    ASSERT_TRUE(r.feed(pending.data(), pending.size(), take));
+    ASSERT_TRUE(r.finish(take));
+    EXPECT_EQ(got, (std::vector<std::string>{"one", "two", "three", "four"}));
+    EXPECT_EQ(r.lines(), 4u);
 }
 
 }  // namespace

@@ -145,6 +145,56 @@ TEST(MessageJson, UnknownField) {
               std::string("unknown field \"retry\" (supported: ") + kMessageFields + ")");
 }
 
+// A key given twice counts once: the first value, the later ones unchecked (as
+// the socket's obj["op"] and obj["req"] lookups read them). A null first value
+// counts too: it is the default.
+TEST(MessageJson, ARepeatedKeyCountsOnceWithItsFirstValue) {
+    Outcome o =
+        parse(R"({"channel":"a","channel":"b","event":"e","event":"f","data":1,"data":[2],)"
+              R"("priority":3,"priority":"x","ttl":null,"ttl":5,"targetUsers":["u"],)"
+              R"("targetUsers":["v","w"],"requireAuth":true,"requireAuth":false,"nope":0})");
+    EXPECT_FALSE(o.ok) << "an unknown key is still refused";
+    o = parse(R"({"channel":"a","channel":"b","event":"e","event":"f","data":1,"data":[2],)"
+              R"("priority":3,"priority":"x","ttl":null,"ttl":5,"targetUsers":["u"],)"
+              R"("targetUsers":["v","w"],"requireAuth":true,"requireAuth":false})");
+    ASSERT_TRUE(o.ok) << o.error;
+    EXPECT_EQ(o.req.channel, "a");
+    EXPECT_EQ(o.req.event, "e");
+    EXPECT_EQ(o.req.data, "1");
+    EXPECT_EQ(o.req.priority, 3);
+    EXPECT_EQ(o.req.ttl_ms, 0u);
+    EXPECT_EQ(o.req.target.users, std::vector<std::string>{"u"});
+    EXPECT_TRUE(o.req.target.require_auth);
+
+    static simdjson::dom::parser parser;
+    CacheInvalidation inv;
+    std::string error;
+    ASSERT_TRUE(parse_invalidation_text(parser, R"({"users":["u"],"users":7,"channels":["c"]})",
+                                        &inv, &error))
+        << error;
+    EXPECT_EQ(inv.users, std::vector<std::string>{"u"});
+    EXPECT_EQ(inv.channels, std::vector<std::string>{"c"});
+}
+
+TEST(MessageJson, NestingDeeperThan1024LevelsAndLoneSurrogatesAreRefusedPlainly) {
+    std::string ok = R"({"channel":"c","event":"e","data":)" + std::string(1023, '[') +
+                     std::string(1023, ']') + "}";
+    EXPECT_TRUE(parse(ok).ok);
+    std::string deep = R"({"channel":"c","event":"e","data":)" + std::string(1024, '[') +
+                       std::string(1024, ']') + "}";
+    EXPECT_EQ(fails_with(deep),
+              "request body is not JSON ringcast can take: objects and arrays nest 1024 levels "
+              "deep at most, the outermost object included");
+    for (std::string_view lone : {R"("\ud800")", R"("\udc00")", R"("\ud800\u0041")"}) {
+        std::string err =
+            fails_with(R"({"channel":"c","event":"e","data":)" + std::string(lone) + "}");
+        EXPECT_NE(err.find("lone surrogate"), std::string::npos) << lone << " -> " << err;
+    }
+    Outcome pair = parse(R"({"channel":"c","event":"e","data":"\ud83d\ude00"})");
+    ASSERT_TRUE(pair.ok) << pair.error;
+    EXPECT_EQ(pair.req.data, "\"\xF0\x9F\x98\x80\"");
+}
+
 TEST(MessageJson, BodyMustBeAJsonObject) {
     for (std::string_view body : {"[]", "[{\"channel\":\"c\"}]", "\"str\"", "1", "null", "true"})
         EXPECT_EQ(fails_with(body), "request body must be a JSON object") << body;
