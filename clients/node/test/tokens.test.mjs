@@ -5,7 +5,7 @@
 // - an app that signs its own JWT with `jose` (HS256, the secret in the file
 //   ringcastd's [auth] secret_file names): the docs' example, run for real.
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -74,10 +74,11 @@ describe('createStreamToken', { timeout: 60_000 }, () => {
 describe('an app that signs its own tokens with jose', { timeout: 60_000 }, () => {
   let daemon;
   let dir;
+  let secretFile;
   const secret = 'an-hs256-secret-of-at-least-32-bytes-for-jose';
   before(async () => {
     dir = tempDir();
-    const secretFile = join(dir, 'jwt-secret');
+    secretFile = join(dir, 'jwt-secret');
     writeFileSync(secretFile, `${secret}\n`, { mode: 0o600 }); // one trailing newline, as `openssl rand` writes
     daemon = await startDaemon({
       config: `[auth]\nalgorithm = "HS256"\nsecret_file = ${JSON.stringify(secretFile)}\n`,
@@ -90,7 +91,8 @@ describe('an app that signs its own tokens with jose', { timeout: 60_000 }, () =
 
   it('a token signed as docs/clients.md shows opens a stream as its user', async () => {
     // docs/clients.md, "Signing your own tokens": the same calls.
-    const key = new TextEncoder().encode(secret);
+    let key = readFileSync(secretFile); // the bytes ringcastd reads, one trailing newline stripped
+    if (key.at(-1) === 0x0a) key = key.subarray(0, -1);
     const token = await new SignJWT({ roles: ['admin'], permissions: ['dashboard.view'] })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject('user-42')
