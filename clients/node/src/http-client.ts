@@ -378,6 +378,7 @@ export class RingcastHttpClient extends EventEmitter implements Transport {
     }
     if (!this.#everConnected) {
       this.#fail(call, this.#unreachable(call, error));
+      if (this.#state === 'connecting') this.#state = 'idle'; // the next call tries again
       return;
     }
     this.#hold(call, error);

@@ -60,6 +60,10 @@ describe('the same API over the socket and over HTTP', { timeout: 60_000 }, () =
           await Subscriber.open(daemon.port, ['x'], { token }),
           await Subscriber.open(daemon.port, ['x', 'y'], { token, tokenIn: 'cookie' }),
         ];
+        // Live on their channels: a stream still catching up after `connected`
+        // is listed without them (the daemon subscribes it once caught up).
+        await rc().broadcastToChannel('x', 'fence', kind);
+        for (const t of tabs) await t.nextNamed('fence');
         const info = await rc().getConnectionInfo(tabs[1].connected.connectionId);
         assert.equal(info.connectionId, tabs[1].connected.connectionId);
         assert.equal(info.userId, user);

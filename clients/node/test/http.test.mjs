@@ -165,6 +165,7 @@ describe('HTTP connections', { timeout: 60_000 }, () => {
       return true;
     });
     assert.ok(Date.now() - started < 2000);
+    assert.equal(rc.client.state, 'idle'); // the next call tries again
     await rc.close();
   });
 
