@@ -19,7 +19,12 @@
 //   to the request it is reading and reads nothing after it, so that request
 //   and every later one on the connection were never acted on; they go first
 //   in the queue for the next connection, in their order.
-// - Reconnection is automatic, with exponential backoff and jitter (backoff.ts).
+// - Reconnection is automatic, with exponential backoff and jitter (backoff.ts),
+//   once the client has been connected. A client that has never reached the
+//   daemon and finds no socket (ENOENT), nobody listening (ECONNREFUSED) or no
+//   permission (EACCES) fails what waits at once, with an error that says
+//   what to change (socket-errors.ts): that is a configuration mistake, not a
+//   restart to wait out. The next request tries again.
 // - Fire-and-forget (send()) writes a line without "req": nothing answers a
 //   success; a failure arrives as {"ok":false,"line":N,...} and is emitted as
 //   'publishError' (or a process warning when nobody listens).
@@ -38,28 +43,10 @@ import { RingcastError } from './errors.js';
 import { LineSplitter } from './line-splitter.js';
 import { type ClientOptions, type ResolvedOptions, resolveOptions, socketPathFor } from './options.js';
 import { PendingRequest } from './pending.js';
+import { connectError, FAIL_FAST_CODES } from './socket-errors.js';
+import type { ConnectionState, Reply, RequestOptions, RingcastClientEvents, Transport } from './transport.js';
 
-export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
-
-/** A reply line: "req", "ok" and the op's own members. */
-export type Reply = Record<string, unknown>;
-
-export interface RequestOptions {
-  /** This request's deadline in ms (default: the client's `timeout`). */
-  timeout?: number;
-}
-
-export interface RingcastClientEvents {
-  /** A connection is up (the first one, or after a reconnect). */
-  connect: [];
-  /** The connection went away; the error says why, when known. */
-  disconnect: [error: Error | undefined];
-  /** The next connection attempt is scheduled. */
-  reconnecting: [info: { attempt: number; delay: number; error: Error | undefined }];
-  /** A fire-and-forget message failed (daemon error with its `line`, or it
-   *  waited too long for a connection), or the daemon refused the connection. */
-  publishError: [error: RingcastError];
-}
+export type { ConnectionState, Reply, RequestOptions, RingcastClientEvents } from './transport.js';
 
 // A connection that lasted this long, or got a successful reply, was a good
 // one: the next reconnect starts again from the first delay.
@@ -73,7 +60,8 @@ export interface RingcastClient {
   off<E extends keyof RingcastClientEvents>(event: E, listener: (...args: RingcastClientEvents[E]) => void): this;
 }
 
-export class RingcastClient extends EventEmitter {
+export class RingcastClient extends EventEmitter implements Transport {
+  readonly kind = 'socket' as const;
   readonly #opts: Omit<ResolvedOptions, 'socketPath'> & { socketPath: string | undefined };
   readonly #backoff: Backoff;
   readonly #splitter = new LineSplitter();
@@ -88,6 +76,7 @@ export class RingcastClient extends EventEmitter {
   #corked = false;
   #connectedAt = 0;
   #healthy = false;
+  #everConnected = false; // after a first connection, errors mean "wait": a restart
   #failure: RingcastError | undefined; // the daemon's reason for closing this connection
   #lastError: Error | undefined; // the socket's last error (ENOENT, ECONNREFUSED...)
   #timer: NodeJS.Timeout | undefined; // the next reconnect
@@ -103,9 +92,16 @@ export class RingcastClient extends EventEmitter {
     });
   }
 
-  /** The absolute socket path (decided at first use: $RINGCAST_SOCKET, else ./var/ringcast.sock). */
+  /** The absolute socket path, decided at first use: the socketPath option,
+   *  else $RINGCAST_SOCKET, else ./var/ringcast.sock if it exists, else
+   *  /run/ringcast/ringcast.sock. */
   get socketPath(): string {
     return (this.#path ??= socketPathFor(this.#opts.socketPath));
+  }
+
+  /** The socket path (Transport's name for where the daemon is). */
+  get target(): string {
+    return this.socketPath;
   }
 
   get state(): ConnectionState {
@@ -342,6 +338,7 @@ export class RingcastClient extends EventEmitter {
   #onConnect(s: Socket): void {
     if (s !== this.#socket) return;
     this.#state = 'connected';
+    this.#everConnected = true;
     this.#connectedAt = Date.now();
     this.#lastError = undefined;
     // What waited goes first; a 'connect' listener's own requests follow it.
@@ -387,6 +384,17 @@ export class RingcastClient extends EventEmitter {
       this.#queue.clear();
       this.#state = 'closed';
       this.#closed?.();
+      return;
+    }
+    const cause = this.#lastError as NodeJS.ErrnoException | undefined;
+    if (!this.#everConnected && cause?.code !== undefined && FAIL_FAST_CODES.has(cause.code)) {
+      // Never reached the daemon: a wrong path or missing rights, not a
+      // restart. Fail what waits now; the next request tries again.
+      const waiting = [...this.#queue];
+      this.#queue.clear();
+      for (const p of waiting) p.reject(connectError(this.socketPath, cause, p.op));
+      this.#state = 'idle';
+      this.#path = undefined; // decided again: the socket may appear at ./var, or the env change
       return;
     }
     const delay = this.#backoff.next();

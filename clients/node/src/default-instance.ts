@@ -4,10 +4,12 @@
 //   import { notifications, broadcasts, sendUserSystemEvent } from '@/lib/sse';
 // keep working when those modules re-export this package.
 //
-// Creating the instance opens nothing: the socket is connected on the first
-// request, and its path ($RINGCAST_SOCKET, else ./var/ringcast.sock) is read
-// then, so importing this module during a build or before the environment is
-// set up costs nothing.
+// Creating the instance opens nothing: the transport is chosen on the first
+// request, and the environment is read then ($RINGCAST_URL and
+// $RINGCAST_API_KEY: HTTP; else the socket at $RINGCAST_SOCKET, else
+// ./var/ringcast.sock if it exists, else /run/ringcast/ringcast.sock), so
+// importing this module during a build or before the environment is set up
+// costs nothing.
 
 import { Ringcast } from './ringcast.js';
 
@@ -36,6 +38,8 @@ export const sendUserSystemEvent: Ringcast['sendUserSystemEvent'] = (...a) => ss
 export const broadcastSystemEvent: Ringcast['broadcastSystemEvent'] = (...a) => sseManager.broadcastSystemEvent(...a);
 export const notifications: Ringcast['notifications'] = sseManager.notifications;
 export const broadcasts: Ringcast['broadcasts'] = sseManager.broadcasts;
+
+export const createStreamToken: Ringcast['createStreamToken'] = (...a) => sseManager.createStreamToken(...a);
 
 export const getStats: Ringcast['getStats'] = () => sseManager.getStats();
 /** seed 003's name for getStats. */

@@ -11,12 +11,14 @@
 // without await, and a daemon that is down must not turn that into an
 // unhandled rejection that ends the process. Awaiting still sees the error.
 
-import { RingcastClient, type Reply, type RequestOptions } from './client.js';
+import { RingcastClient } from './client.js';
 import { CHANNELS } from './conventions.js';
 import { RingcastError } from './errors.js';
+import { RingcastHttpClient } from './http-client.js';
 import * as build from './messages.js';
-import type { ClientOptions } from './options.js';
+import { type ClientOptions, type HttpClientOptions, httpFromEnv, resolveOptions } from './options.js';
 import type { ConnectionInfo, RingcastStats, SystemStats, UserInfo } from './stats-types.js';
+import type { Reply, RequestOptions, Transport } from './transport.js';
 import type {
   BatchResult,
   CacheInvalidationResult,
@@ -25,10 +27,16 @@ import type {
   SSEChannelType,
   SSEEventType,
   SSEMessage,
+  StreamToken,
+  StreamTokenOptions,
   UserId,
 } from './types.js';
 
-export interface RingcastOptions extends ClientOptions {
+export interface RingcastOptions extends ClientOptions, Partial<Omit<HttpClientOptions, keyof ClientOptions>> {
+  /** Speak HTTP to the daemon at this URL (with `apiKey`) instead of using the
+   *  Unix socket. Default: $RINGCAST_URL (and $RINGCAST_API_KEY) when set and
+   *  no socketPath is given, else the socket. */
+  url?: string | URL;
   /** sendToUser's channel when the call names none (default "notifications"). */
   userChannel?: SSEChannelType;
   /** broadcast's channel when the call names none (default "system"). */
@@ -63,19 +71,28 @@ function publishResult(r: Reply): PublishResult {
 }
 
 export class Ringcast {
-  /** The connection: state, events ('connect', 'disconnect', 'reconnecting',
-   *  'publishError'), and raw request()/send() for any op. */
-  readonly client: RingcastClient;
   /** notifications.success(userId, message, title?) … (seed 003). */
   readonly notifications: UserNotifier;
   /** broadcasts.info(message, title?) … (seed 003). */
   readonly broadcasts: BroadcastNotifier;
   readonly #userChannel: SSEChannelType;
   readonly #broadcastChannel: SSEChannelType;
+  readonly #transportOptions: Omit<RingcastOptions, 'userChannel' | 'broadcastChannel'>;
+  #client: Transport | undefined;
 
   constructor(options: RingcastOptions = {}) {
-    const { userChannel, broadcastChannel, ...clientOptions } = options;
-    this.client = new RingcastClient(clientOptions);
+    const { userChannel, broadcastChannel, ...transportOptions } = options;
+    const { url, apiKey, connections, pipelining, ...clientOptions } = transportOptions;
+    if (url !== undefined && clientOptions.socketPath !== undefined)
+      throw new RangeError('ringcast: give url (HTTP) or socketPath (the Unix socket), not both');
+    if (url === undefined && (apiKey !== undefined || connections !== undefined || pipelining !== undefined))
+      throw new RangeError('ringcast: apiKey, connections and pipelining are HTTP options: give url too');
+    resolveOptions(clientOptions); // bad settings throw here, not at the first call
+    this.#transportOptions = transportOptions;
+    // An explicit URL: the transport now (nothing connects until a call).
+    // Otherwise it is chosen at first use, so that RINGCAST_URL set after the
+    // import counts, as RINGCAST_SOCKET does.
+    if (url !== undefined) this.#client = new RingcastHttpClient({ ...transportOptions, url });
     this.#userChannel = userChannel ?? CHANNELS.user;
     this.#broadcastChannel = broadcastChannel ?? CHANNELS.broadcast;
     const user = (type: build.NotificationType) => (userId: UserId, message: string, title?: string) =>
@@ -84,6 +101,18 @@ export class Ringcast {
       this.broadcastNotification(build.shorthand(type, message, title));
     this.notifications = { success: user('success'), error: user('error'), info: user('info'), warning: user('warning') };
     this.broadcasts = { success: all('success'), error: all('error'), info: all('info'), warning: all('warning') };
+  }
+
+  /** The transport (created at first use): a RingcastClient over the Unix
+   *  socket, or a RingcastHttpClient. Its state, events ('connect',
+   *  'disconnect', 'reconnecting', 'publishError'), and raw request()/send()
+   *  for any op. */
+  get client(): Transport {
+    if (this.#client) return this.#client;
+    const o = this.#transportOptions;
+    const env = o.socketPath === undefined ? httpFromEnv() : undefined;
+    this.#client = env ? new RingcastHttpClient({ ...o, ...env }) : new RingcastClient(o);
+    return this.#client;
   }
 
   // --- publishing ---------------------------------------------------------------
@@ -241,6 +270,18 @@ export class Ringcast {
   /** seed 003: broadcastSystemEvent({event, data}). */
   broadcastSystemEvent(event: build.SystemEventPayload): Promise<PublishResult> {
     return this.sendMessage(build.broadcastSystemEvent(event));
+  }
+
+  // --- identity -----------------------------------------------------------------
+
+  /** A short-lived token for a browser's stream, signed by ringcastd itself
+   *  (the app needs no JWT library): the stream is then user `userId`, with
+   *  these roles, permissions and subscriber flag, so the per-user calls reach
+   *  it. Hand it to the browser as the HttpOnly cookie `ringcast_token` (or
+   *  `?token=`). Resolves with {token, expiresAt (ms since the epoch)}. */
+  async createStreamToken(userId: UserId, options: StreamTokenOptions = {}, request?: RequestOptions): Promise<StreamToken> {
+    const r = await this.client.request('token', { userId, ...options }, request);
+    return { token: String(r['token']), expiresAt: Number(r['expiresAt']) };
   }
 
   // --- queries ------------------------------------------------------------------

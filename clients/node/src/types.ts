@@ -102,3 +102,22 @@ export interface InvalidateResult {
 export interface CacheInvalidationResult extends BatchResult {
   removed: number;
 }
+
+/** createStreamToken's options: what the token says about the stream's user. */
+export interface StreamTokenOptions {
+  /** The `roles` claim (targetRoles, notifyAdmins reach streams by role). */
+  roles?: string[];
+  /** The `permissions` claim (targetPermissions, the dashboard endpoint). */
+  permissions?: string[];
+  /** The `subscriber` claim (target "subscribers"). */
+  subscriber?: boolean;
+  /** Seconds the token is valid (the daemon's default and bounds apply). */
+  ttl?: number;
+}
+
+/** A stream token signed by ringcastd: the browser presents it as the
+ *  `ringcast_token` cookie or `?token=`; `expiresAt` is in ms since the epoch. */
+export interface StreamToken {
+  token: string;
+  expiresAt: number;
+}

@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { Ringcast, RingcastError } from '../dist/index.js';
+import { Ringcast, RingcastError } from '../dist/esm/index.js';
 import { startDaemon } from './helpers/daemon.mjs';
 import { hs256Config, mintHs256 } from './helpers/jwt.mjs';
 import { Subscriber } from './helpers/sse.mjs';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 
-import { Ringcast, RingcastError } from '../dist/index.js';
+import { Ringcast, RingcastError } from '../dist/esm/index.js';
 import { startDaemon } from './helpers/daemon.mjs';
 import { seqOf } from './helpers/ids.mjs';
 import { Subscriber } from './helpers/sse.mjs';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { Ringcast } from '../dist/index.js';
+import { Ringcast } from '../dist/esm/index.js';
 import { startDaemon } from './helpers/daemon.mjs';
 import { Subscriber } from './helpers/sse.mjs';
 import { within } from './helpers/wait.mjs';

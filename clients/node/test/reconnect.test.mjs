@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { Ringcast } from '../dist/index.js';
+import { Ringcast } from '../dist/esm/index.js';
 import { startDaemon, tempDir } from './helpers/daemon.mjs';
 import { seqOf } from './helpers/ids.mjs';
 import { Subscriber } from './helpers/sse.mjs';
@@ -66,22 +66,43 @@ describe('reconnect', { timeout: 90_000 }, () => {
     sub.close();
   });
 
-  it('a client started before its daemon connects when the daemon appears', async () => {
+  it('a client that never reached its daemon fails at once; once it has, a missing daemon is waited for', async () => {
     for (const d of daemons.splice(0)) await d.stop();
     const rc = new Ringcast({ socketPath, timeout: 20_000, reconnectDelay: 20, maxReconnectDelay: 200 });
     clients.push(rc);
-    const attempts = [];
-    rc.client.on('reconnecting', (info) => attempts.push(info));
-    const early = rc.ping();
-    await nextEvent(rc.client, 'reconnecting', 5000); // it tried, and will again
-    assert.match(String(attempts[0].error?.message), /ENOENT|ECONNREFUSED/);
+    // No daemon yet: a configuration problem as far as this client knows.
+    const started = Date.now();
+    await assert.rejects(rc.ping(), (e) => {
+      assert.equal(e.code, 'unreachable');
+      assert.equal(e.source, 'client');
+      assert.ok(e.message.includes(socketPath), e.message);
+      assert.match(e.message, /RINGCAST_SOCKET/);
+      assert.equal(e.cause?.code, 'ENOENT');
+      return true;
+    });
+    assert.ok(Date.now() - started < 2000, 'failed at once, not at the 20 s deadline');
+    assert.equal(rc.client.state, 'idle');
+
     const d = await start();
     const sub = await Subscriber.open(d.port, ['late']);
-    assert.equal(typeof (await within(early, 20_000, 'the early ping')).version, 'string');
+    assert.equal(typeof (await rc.ping()).version, 'string'); // the next call tries again
     assert.equal((await rc.broadcastToChannel('late', 'hello', 'world')).sent, 1);
     assert.equal((await sub.nextNamed('hello')).json(), 'world');
+    sub.close();
+
+    // Connected once: the same ENOENT now means a restart, and requests wait.
+    const attempts = [];
+    rc.client.on('reconnecting', (info) => attempts.push(info));
+    const lost = nextEvent(rc.client, 'disconnect', 20_000);
+    daemons.splice(daemons.indexOf(d), 1);
+    await d.stop();
+    await lost;
+    const waiting = rc.ping();
+    await nextEvent(rc.client, 'reconnecting', 5000); // it tried, and will again
+    assert.match(String(attempts.at(-1).error?.message), /ENOENT|ECONNREFUSED/);
+    await start();
+    assert.equal(typeof (await within(waiting, 20_000, 'the waiting ping')).version, 'string');
     // Jitter never takes a delay past the cap.
     assert.ok(attempts.every((a) => a.delay <= 200));
-    sub.close();
   });
 });

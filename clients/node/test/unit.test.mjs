@@ -3,10 +3,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { Backoff } from '../dist/backoff.js';
-import { LineSplitter } from '../dist/line-splitter.js';
-import { defaultSocketPath, resolveOptions } from '../dist/options.js';
-import { CHANNELS, RingcastClient, RingcastError, TOAST_DEFAULTS, messages } from '../dist/index.js';
+import { Backoff } from '../dist/esm/backoff.js';
+import { LineSplitter } from '../dist/esm/line-splitter.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { defaultSocketPath, httpFromEnv, resolveOptions } from '../dist/esm/options.js';
+import { CHANNELS, Ringcast, RingcastClient, RingcastError, TOAST_DEFAULTS, messages } from '../dist/esm/index.js';
+import { groupName } from '../dist/esm/socket-errors.js';
 
 describe('Backoff', () => {
   it('doubles from the initial delay up to the cap, with half of each delay jittered', () => {
@@ -41,10 +46,62 @@ describe('LineSplitter', () => {
 });
 
 describe('options', () => {
-  it('takes the socket from RINGCAST_SOCKET, else ./var/ringcast.sock', () => {
-    assert.equal(defaultSocketPath({ RINGCAST_SOCKET: '/run/ringcast/ringcast.sock' }), '/run/ringcast/ringcast.sock');
-    assert.equal(defaultSocketPath({}), './var/ringcast.sock');
-    assert.equal(defaultSocketPath({ RINGCAST_SOCKET: '' }), './var/ringcast.sock');
+  it('takes the socket from RINGCAST_SOCKET, else ./var/ringcast.sock if it exists, else /run/ringcast/ringcast.sock', () => {
+    const there = () => true;
+    const absent = () => false;
+    assert.equal(defaultSocketPath({ RINGCAST_SOCKET: '/srv/r.sock' }, there), '/srv/r.sock');
+    assert.equal(defaultSocketPath({}, there), './var/ringcast.sock');
+    assert.equal(defaultSocketPath({ RINGCAST_SOCKET: '' }, there), './var/ringcast.sock');
+    assert.equal(defaultSocketPath({}, absent), '/run/ringcast/ringcast.sock');
+    const asked = [];
+    defaultSocketPath({}, (p) => (asked.push(p), false));
+    assert.deepEqual(asked, ['./var/ringcast.sock']);
+  });
+
+  it('looks for ./var/ringcast.sock in the working directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ringcast-cwd-'));
+    const cwd = process.cwd();
+    try {
+      process.chdir(dir);
+      assert.equal(defaultSocketPath({}), '/run/ringcast/ringcast.sock');
+      mkdirSync('var');
+      writeFileSync('var/ringcast.sock', '');
+      assert.equal(defaultSocketPath({}), './var/ringcast.sock');
+    } finally {
+      process.chdir(cwd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('selects HTTP from RINGCAST_URL and RINGCAST_API_KEY', () => {
+    assert.equal(httpFromEnv({}), undefined);
+    assert.equal(httpFromEnv({ RINGCAST_URL: '', RINGCAST_API_KEY: 'k' }), undefined);
+    assert.deepEqual(httpFromEnv({ RINGCAST_URL: 'http://r:8080' }), { url: 'http://r:8080' });
+    assert.deepEqual(httpFromEnv({ RINGCAST_URL: 'http://r:8080', RINGCAST_API_KEY: 'k' }), { url: 'http://r:8080', apiKey: 'k' });
+    const saved = { url: process.env.RINGCAST_URL, key: process.env.RINGCAST_API_KEY, sock: process.env.RINGCAST_SOCKET };
+    try {
+      process.env.RINGCAST_URL = 'http://127.0.0.1:1/base/';
+      process.env.RINGCAST_API_KEY = 'k';
+      const viaEnv = new Ringcast(); // the env is read at first use
+      assert.equal(viaEnv.client.kind, 'http');
+      assert.equal(viaEnv.client.target, 'http://127.0.0.1:1/base');
+      assert.equal(new Ringcast({ socketPath: '/tmp/x.sock' }).client.kind, 'socket'); // an explicit socket wins
+      delete process.env.RINGCAST_URL;
+      assert.equal(new Ringcast().client.kind, 'socket');
+    } finally {
+      for (const [name, value] of [['RINGCAST_URL', saved.url], ['RINGCAST_API_KEY', saved.key], ['RINGCAST_SOCKET', saved.sock]])
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+    }
+  });
+
+  it('refuses transport options that do not go together', () => {
+    assert.throws(() => new Ringcast({ url: 'http://a:1', socketPath: '/x.sock' }), /not both/);
+    assert.throws(() => new Ringcast({ apiKey: 'k' }), /give url too/);
+    assert.throws(() => new Ringcast({ url: 'ftp://a' }), /must be http: or https:/);
+    assert.throws(() => new Ringcast({ url: 'not a url' }), /is not a URL/);
+    assert.throws(() => new Ringcast({ url: 'http://k:s@a:1' }), /apiKey, not in the url/);
+    assert.throws(() => new Ringcast({ url: 'http://a:1', connections: 0 }), RangeError);
   });
 
   it('resolves a relative path against the working directory, at first use', () => {
@@ -82,6 +139,43 @@ describe('RingcastError', () => {
     assert.equal(e.message, '"priority" must be an integer from 0 to 10');
     assert.equal(e.source, 'daemon');
     assert.equal(e.op, 'publish');
+  });
+
+  it('gives an HTTP 400 the socket code its reason names, and keeps status, reason and the retry delay', () => {
+    const http = RingcastError.fromDaemon(
+      { code: 'bad_request', reason: 'invalid_field', message: '"event" is required' },
+      'publish',
+      undefined,
+      { status: 400 },
+    );
+    assert.deepEqual([http.code, http.reason, http.status], ['invalid_field', 'invalid_field', 400]);
+    const plain = RingcastError.fromDaemon({ code: 'bad_request', message: 'malformed' }, 'publish', undefined, { status: 400 });
+    assert.equal(plain.code, 'bad_request');
+    const limited = RingcastError.fromDaemon(
+      { code: 'rate_limited', reason: 'publisher_rate', message: 'too many' },
+      'publish',
+      undefined,
+      { status: 429, retryAfterMs: 2000 },
+    );
+    assert.deepEqual([limited.code, limited.retryAfterMs, limited.reason], ['rate_limited', 2000, 'publisher_rate']);
+    const socket = RingcastError.fromDaemon({ code: 'rate_limited', message: 'too many', retryAfterMs: 412 }, 'publish');
+    assert.deepEqual([socket.code, socket.retryAfterMs, socket.status], ['rate_limited', 412, undefined]);
+  });
+});
+
+describe('groupName', () => {
+  it('reads the name from a group file, else says the number', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ringcast-group-'));
+    try {
+      const file = join(dir, 'group');
+      writeFileSync(file, 'root:x:0:\nringcast:x:998:www-data,app\n');
+      assert.equal(groupName(998, file), 'ringcast');
+      assert.equal(groupName(0, file), 'root');
+      assert.equal(groupName(12345, file), 'gid 12345');
+      assert.equal(groupName(5, join(dir, 'absent')), 'gid 5');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -30,9 +30,11 @@ export function tempDir() {
  * Starts ringcastd. `socketPath` defaults to <data dir>/ringcast.sock.
  * `config`, a TOML text, is written to <data dir>/ringcast.toml and passed with
  * --config (the flags --http, --data-dir and --unix still win over it).
+ * `http` is the --http address (default 127.0.0.1:0, a port the kernel picks;
+ * a fixed port lets a test restart the daemon where its clients expect it).
  * Resolves with { pid, port, socketPath, dataDir, log(), stop() }.
  */
-export async function startDaemon({ socketPath, config, args = [] } = {}) {
+export async function startDaemon({ socketPath, config, args = [], http = '127.0.0.1:0' } = {}) {
   const bin = ringcastdPath();
   const dataDir = tempDir();
   const sock = socketPath ?? join(dataDir, 'ringcast.sock');
@@ -42,7 +44,7 @@ export async function startDaemon({ socketPath, config, args = [] } = {}) {
     writeFileSync(file, config);
     configArgs.push('--config', file);
   }
-  const argv = ['--http', '127.0.0.1:0', '--data-dir', dataDir, '--unix', sock, ...configArgs, ...args];
+  const argv = ['--http', http, '--data-dir', dataDir, '--unix', sock, ...configArgs, ...args];
   const child = spawn(bin, argv, {
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -14,6 +14,10 @@ import {
   RingcastError,
   sendToast,
   sendUserSystemEvent,
+  createStreamToken,
+  RingcastHttpClient,
+  type StreamToken,
+  type Transport,
   sseManager,
   triggerRefresh,
   type BatchResult,
@@ -23,7 +27,7 @@ import {
   type RingcastStats,
   type SSEMessage,
   type SystemStats,
-} from '../../dist/index.js';
+} from '@ringcast/node';
 
 declare const userId: number;
 declare const currentAdminId: number;
@@ -129,4 +133,22 @@ export async function cacheAndStats(): Promise<void> {
   const system: SystemStats = await getSystemStats();
   numbers.push(system.cacheSize);
   console.log(numbers);
+}
+
+// HTTP, tokens and errors: the same API whatever the transport.
+export async function overHttp(session: { userId: string; roles: string[] }): Promise<string> {
+  const rc = new Ringcast({ url: 'http://ringcast:8080', apiKey: 'k', timeout: 5000, connections: 4, pipelining: 10 });
+  const t: Transport = rc.client;
+  console.log(t.kind, t.target, t.state, t.pending);
+  if (rc.client instanceof RingcastHttpClient) console.log(rc.client.url);
+  await rc.sendToast(session.userId, 'hi', 'success');
+  const token: StreamToken = await rc.createStreamToken(session.userId, { roles: session.roles, ttl: 600 });
+  const again = await createStreamToken(42, { permissions: ['dashboard.view'], subscriber: true });
+  try {
+    await rc.broadcast('x', 1);
+  } catch (e) {
+    if (e instanceof RingcastError && e.code === 'rate_limited') console.log(e.retryAfterMs, e.status, e.reason);
+    if (e instanceof RingcastError && (e.code === 'unreachable' || e.code === 'permission_denied')) throw e;
+  }
+  return `${token.token}${token.expiresAt}${again.token}`;
 }
