@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "deadline.h"
+#include "http_client.h"
 #include "json.h"
 
 namespace ringcast::itest {
@@ -50,7 +51,9 @@ public:
     // Starts a client on GET `target`; returns its index. `rcvbuf` > 0 shrinks
     // its receive buffer. `source`, an IPv4 loopback address ("127.0.0.5"),
     // is bound before connecting, so the daemon sees the client coming from it.
-    size_t add(std::string target, int rcvbuf = 0, const std::string& source = {});
+    // `headers` go with the GET (a forwarding header, say).
+    size_t add(std::string target, int rcvbuf = 0, const std::string& source = {},
+               const Headers& headers = {});
 
     // Handles whatever becomes ready within timeout_ms (0: only what is ready).
     void pump(int timeout_ms);
