@@ -184,6 +184,13 @@ void SseFleet::read_client(FleetClient& c) {
             bytes = bytes.substr(end + 4 - before);
             c.head.resize(end + 4);
             if (c.status != 200) return fail(c, "status " + std::to_string(c.status));
+            if (auto te = r.header("transfer-encoding"); te && te->find("chunked") != te->npos)
+                c.chunked.emplace();
+        }
+        std::string payload;
+        if (c.chunked) {
+            if (!c.chunked->feed(bytes, &payload)) return fail(c, "broken chunked framing");
+            bytes = payload;
         }
         c.body_bytes += bytes.size();
         c.parser.feed(bytes, [&](const SseEvent& e) {

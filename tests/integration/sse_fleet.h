@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "chunked_body.h"
 #include "deadline.h"
 #include "http_client.h"
 #include "json.h"
@@ -29,6 +30,7 @@ struct FleetClient {
     bool head_done = false;
     int status = 0;
     SseParser parser;
+    std::optional<ChunkedDecoder> chunked;  // when the body is chunked (through a proxy)
     std::vector<SseEvent> events;   // every event, `connected` and heartbeats included
     std::optional<Json> connected;  // data of the `connected` event
     size_t body_bytes = 0;
