@@ -28,6 +28,9 @@ namespace {
 
 // Every idle stream is one of these: at 257 bytes mimalloc would give it 320.
 static_assert(sizeof(HttpConnection) <= 256, "HttpConnection outgrew its allocation class");
+// Authenticated, limited and proxied streams hold one of these: 160 is mimalloc's
+// class for it (the client address filled what would otherwise be rounding).
+static_assert(sizeof(StreamExtras) <= 160, "StreamExtras outgrew its allocation class");
 
 HttpConnection& as_http(Connection& c) {
     return static_cast<HttpConnection&>(c);
