@@ -12,7 +12,7 @@ DATA ?= var
 DEBS := g++ make pkg-config python3 meson ninja-build curl socat \
         liburing-dev node-llhttp libmimalloc-dev libsimdjson-dev libfmt-dev libspdlog-dev \
         libcli11-dev libtomlplusplus-dev libsystemd-dev libjwt-dev libssl-dev libsqlite3-dev \
-        libgtest-dev libgmock-dev googletest libbenchmark-dev
+        libgtest-dev libgmock-dev googletest libbenchmark-dev nginx-light
 # Node.js and npm for clients/node, wanted by command rather than by package: a
 # Node.js from elsewhere (NodeSource) bundles npm and conflicts with Debian's.
 NODE_DEBS := $(if $(shell command -v npm),,nodejs npm)

@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include <strings.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -39,9 +41,9 @@ bool parse_number_with_unit(std::string_view text, uint64_t* number, std::string
 }
 
 // One configurable key: where it lives and how to store a TOML value into cfg.
-// `set` reports what is wrong with a plain value; `set_nested`, for values that
-// are tables (inline tables, [[endpoint]] blocks), reports a whole message and
-// the node it is about.
+// `set` reports what is wrong with a plain value; `set_nested`, for values whose
+// parts have lines of their own (inline tables, [[endpoint]] blocks, arrays
+// checked item by item), reports a whole message and the node it is about.
 struct Key {
     std::string path;
     std::function<bool(const toml::node&, std::string*)> set;
@@ -184,6 +186,23 @@ std::vector<Key> base_schema(Config& c) {
          [&c](auto& n, auto* e) { return want_duration(n, &c.request_timeout_ms, 100, e); }},
         {"http.keepalive_timeout",
          [&c](auto& n, auto* e) { return want_duration(n, &c.keepalive_timeout_ms, 100, e); }},
+        {"http.trusted_proxies", nullptr,
+         [&c](auto& n, Problem* p) {
+             return parse_ip_ranges(n, "http.trusted_proxies", &c.trusted_proxies, p);
+         }},
+        {"http.forwarded_header",
+         [&c](auto& n, auto* e) {
+             // A header name: any case, kept in its usual spelling.
+             std::string name;
+             if (!want_string(n, &name, e)) return false;
+             for (const char* known : {"X-Forwarded-For", "Forwarded"})
+                 if (strcasecmp(name.c_str(), known) == 0) {
+                     c.forwarded_header = known;
+                     return true;
+                 }
+             *e = "must be \"X-Forwarded-For\" or \"Forwarded\"";
+             return false;
+         }},
         {"sse.heartbeat_interval",
          [&c](auto& n, auto* e) { return want_duration(n, &c.heartbeat_interval_ms, 100, e); }},
         {"sse.heartbeat_format",

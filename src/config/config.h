@@ -81,6 +81,10 @@ struct Config {
     uint64_t max_body = 0;
     uint64_t request_timeout_ms = 0;
     uint64_t keepalive_timeout_ms = 0;
+    // Reverse proxies whose forwarding header names the client: addresses and
+    // CIDR ranges as written (each valid for net/ip_range.h); [] = none.
+    std::vector<std::string> trusted_proxies;
+    std::string forwarded_header;  // "X-Forwarded-For" or "Forwarded"
     // [sse]
     uint64_t heartbeat_interval_ms = 0;
     std::string heartbeat_format;

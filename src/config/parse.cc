@@ -4,6 +4,9 @@
 
 #include <algorithm>
 
+// Header-only and free of other layers: the one definition of an address range.
+#include "net/ip_range.h"
+
 namespace ringcast::config_detail {
 
 bool want_string(const toml::node& n, std::string* out, std::string* err) {
@@ -195,6 +198,38 @@ bool parse_rate_window(const toml::node& n, const std::string& path, const char*
         }
     }
     *out = rw;
+    return true;
+}
+
+bool parse_ip_ranges(const toml::node& n, const std::string& path, std::vector<std::string>* out,
+                     Problem* p) {
+    if (!n.is_array()) {
+        p->message = fmt::format(
+            "'{}' expected an array of IP addresses and CIDR ranges, like [\"127.0.0.1\", "
+            "\"10.0.0.0/8\"]",
+            path);
+        return false;
+    }
+    std::vector<std::string> v;
+    size_t index = 0;
+    for (const toml::node& item : *n.as_array()) {
+        ++index;
+        if (!item.is_string()) {
+            p->at = &item;
+            p->message = fmt::format("'{}' item {}: expected a string", path, index);
+            return false;
+        }
+        const std::string& text = item.as_string()->get();
+        IpRange range;
+        std::string why;
+        if (!IpRange::parse(text, &range, &why)) {
+            p->at = &item;
+            p->message = fmt::format("'{}' item {}: \"{}\" {}", path, index, text, why);
+            return false;
+        }
+        v.push_back(text);
+    }
+    *out = std::move(v);
     return true;
 }
 

@@ -70,6 +70,12 @@ std::string where(const std::string& source, const toml::node& n);
 bool parse_rate_window(const toml::node& n, const std::string& path, const char* max_key,
                        RateWindow* out, Problem* p);
 
+// An array of IP addresses and CIDR ranges (net/ip_range.h), each checked, kept
+// as written (the daemon parses them again into ranges). `path` is the key's
+// full path; a bad item is reported at its own line.
+bool parse_ip_ranges(const toml::node& n, const std::string& path, std::vector<std::string>* out,
+                     Problem* p);
+
 // The value of `endpoint`: an array of tables, each one endpoint, every omitted key
 // at its documented default. Replaces *out only if every block is valid.
 bool parse_endpoints(const toml::node& n, std::vector<EndpointConfig>* out, Problem* p);

@@ -42,7 +42,7 @@ void HttpServer::start_publish(HttpConnection& c, HttpRequest& req, std::string 
     PublishCheck& k = p->check;
     if (by_publisher) {
         // Credentials not read (http_require_auth = false): the client's address.
-        k.publisher_key = publisher.empty() ? "pubip:" + c.peer().text() : std::move(publisher);
+        k.publisher_key = publisher.empty() ? "pubip:" + client_of(c).text() : std::move(publisher);
         k.publisher_rule = _opts.publish_rule;
     }
     if (by_user) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "core/clock.h"
 #include "core/json_writer.h"
@@ -27,6 +28,9 @@ namespace {
 
 // Every idle stream is one of these: at 257 bytes mimalloc would give it 320.
 static_assert(sizeof(HttpConnection) <= 256, "HttpConnection outgrew its allocation class");
+// Authenticated, limited and proxied streams hold one of these: 160 is mimalloc's
+// class for it (the client address filled what would otherwise be rounding).
+static_assert(sizeof(StreamExtras) <= 160, "StreamExtras outgrew its allocation class");
 
 HttpConnection& as_http(Connection& c) {
     return static_cast<HttpConnection&>(c);
@@ -64,6 +68,28 @@ void HttpServer::destroy_connection(Connection* c) {
 
 std::string HttpServer::connection_id(const Connection& c) const {
     return fmt::format("c{}-{}", _reactor.id(), c.serial());
+}
+
+PeerAddress HttpServer::client_of(const HttpConnection& c) const {
+    if (c._extras && !c._extras->client.empty()) return c._extras->client;
+    if (c._parser && c._mode != HttpConnection::Mode::streaming)
+        return client_address(c.peer(), c._parser->request(), _opts.proxies);
+    return c.peer();
+}
+
+void HttpServer::note_untrusted_forwarding(const HttpConnection& c, const HttpRequest& req) {
+    if (_untrusted_forwarding_noted || c.peer().empty()) return;
+    if (!req.has_header(_opts.proxies.header_name()) || _opts.proxies.trusts(c.peer())) return;
+    _untrusted_forwarding_noted = true;
+    const std::string peer = c.peer().text();
+    spdlog::info(
+        "shard {}: a request from {} carries {}, but {} is not in http.trusted_proxies: "
+        "the header is ignored and the request counts as coming from {} (if that is "
+        "your reverse proxy, list it there: docs/operations.md, \"Behind a reverse "
+        "proxy\"). Said once per shard.",
+        _reactor.id(), peer,
+        _opts.proxies.header == ForwardedHeader::forwarded ? "Forwarded" : "X-Forwarded-For", peer,
+        peer);
 }
 
 void HttpServer::on_open(Connection& base) {
@@ -172,6 +198,7 @@ void HttpServer::handle_request(HttpConnection& c, HttpRequest& req) {
         reply_error(c, 503, "the server is shutting down", true);
         return;
     }
+    note_untrusted_forwarding(c, req);
     std::string_view path = req.path();
     if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);  // same resource
     const EndpointOptions* ep = find_endpoint(_opts.endpoints, path);
@@ -339,7 +366,9 @@ bool HttpServer::describe(const Connection& base, JsonWriter& w) const {
     };
     w.begin_object();
     w.key("connectionId").value(connection_id(c));
-    w.key("ip").value(c.peer().text());
+    w.key("ip").value(client_of(c).text());
+    // Behind a trusted proxy: the proxy's own address too.
+    if (c._extras && !c._extras->client.empty()) w.key("via").value(c.peer().text());
     w.key("userId");
     const Identity& who = *c._member.who;
     if (who.user.empty()) {

@@ -20,6 +20,7 @@
 #include "auth/token_verifier.h"
 #include "http/api_auth.h"
 #include "http/channel_rules.h"
+#include "http/client_address.h"
 #include "http/cors.h"
 #include "http/endpoint.h"
 #include "http/request_parser.h"
@@ -48,6 +49,8 @@ struct HttpOptions {
     std::shared_ptr<const TokenVerifier> verifier;  // shared by every shard (verify() is const)
     ApiAuthOptions api;                             // who may publish and read stats
     CorsOptions cors;
+    // http.trusted_proxies and the header they write: who a request's client is.
+    TrustedProxies proxies;
     uint32_t max_channels_per_stream = 32;
     bool cache_enabled = true;              // persistent events are kept for new streams ([cache])
     uint64_t catch_up_max_bytes = 1 << 20;  // what a stream gets before going live, at most
@@ -66,9 +69,13 @@ struct StreamExtras {
     // The stream's lifetime is its token's (exp + auth.leeway, sooner than the
     // endpoint's connection_timeout): at its end the client is told why.
     bool ends_with_token = false;
-    int64_t token_ends_ms = 0;  // wall clock
     // Limiter keys this stream holds an open count under (released on close).
     std::vector<std::string> limit_holds;
+    // The client a trusted proxy named, when it is not the peer itself (else
+    // empty). Here, not in HttpConnection, which has no byte to spare: a stream
+    // behind a proxy pays for this allocation (160 bytes with mimalloc, the
+    // class an authenticated stream's extras are in already).
+    PeerAddress client;
 };
 
 class HttpConnection : public Connection {
@@ -168,6 +175,13 @@ private:
     void complete_async(HttpConnection& c, std::string response);
 
     std::string connection_id(const Connection& c) const;
+    // The client of the request being handled on c (each request of a proxy's
+    // keep-alive connection may come from another), or of the stream c carries:
+    // the peer, or the address a trusted proxy's header names (client_address.h).
+    PeerAddress client_of(const HttpConnection& c) const;
+    // Once per shard: a request carrying the forwarding header from a peer that
+    // is not a trusted proxy (a proxy missing from http.trusted_proxies?).
+    void note_untrusted_forwarding(const HttpConnection& c, const HttpRequest& req);
 
     Reactor& _reactor;
     Transport& _transport;
@@ -186,6 +200,7 @@ private:
     CatchUpStats _catch_up_stats;
     QueueLossStats _losses;
     bool _shutting_down = false;
+    bool _untrusted_forwarding_noted = false;
     LocalFrame* _heartbeat = nullptr;  // shared by every stream whose beat falls in the same ms
     int64_t _heartbeat_ms = -1;
 };

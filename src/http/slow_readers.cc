@@ -71,7 +71,8 @@ void HttpServer::on_frames_dropped(Connection& c, std::span<LocalFrame* const> f
     // A refusal (the newcomer was below everything queued) happens once per
     // event while the reader stays stuck: counted, but not worth a line each.
     auto level = why == DropReason::compacted ? spdlog::level::info : spdlog::level::debug;
-    spdlog::log(level, "connection {} fell behind: dropped {}, {} queued", connection_id(c), what,
+    spdlog::log(level, "connection {} ({}) fell behind: dropped {}, {} queued", connection_id(c),
+                client_of(static_cast<const HttpConnection&>(c)).text(), what,
                 human_bytes(c.queued_bytes()));
 }
 
@@ -80,8 +81,8 @@ void HttpServer::on_slow_reader_closed(Connection& base, SlowReaderClose why, ui
     const Member& m = c._member;
     for (uint16_t i = 0; m.subs && i < m.nsubs; ++i)
         if (Channel* ch = m.subs[i].channel) ++ch->slow_disconnects;
-    spdlog::info("connection {} fell behind: {} queued, past delivery.{}: disconnected",
-                 connection_id(c), human_bytes(queued),
+    spdlog::info("connection {} ({}) fell behind: {} queued, past delivery.{}: disconnected",
+                 connection_id(c), client_of(c).text(), human_bytes(queued),
                  why == SlowReaderClose::queue_limit ? "queue_limit" : "max_queue");
 }
 

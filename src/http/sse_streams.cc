@@ -37,6 +37,7 @@ struct HttpServer::PendingOpen {
     HttpServer* server = nullptr;
     HttpConnection* conn = nullptr;  // cleared if the connection closes meanwhile
     const EndpointOptions* ep = nullptr;
+    PeerAddress client;  // whose streams the per-IP limits count
     StreamAdmission admission;
     std::string origin;
     LimitTicket tickets[2];
@@ -61,9 +62,9 @@ void HttpServer::open_stream(HttpConnection& c, HttpRequest& req, const Endpoint
     }
     // The limits that need counts kept on other shards (ops/limiter.h). Without
     // any (the default), the stream opens here, allocating nothing more.
-    const PeerAddress& ip = c.peer();
-    const bool per_ip =
-        (ep.max_connections_per_ip || ep.rate_limit_max) && ip.family != PeerAddress::Family::none;
+    const PeerAddress ip = client_of(c);
+    const bool per_ip = (ep.max_connections_per_ip || ep.rate_limit_max) &&
+                        ip.family != PeerAddress::Family::none;
     const bool per_user = ep.max_connections_per_user && a.claims;
     if (!per_ip && !per_user) {
         start_stream(c, ep, a, req.header("origin"));
@@ -83,6 +84,7 @@ void HttpServer::open_stream(HttpConnection& c, HttpRequest& req, const Endpoint
     p->server = this;
     p->conn = &c;
     p->ep = &ep;
+    p->client = ip;
     p->admission = std::move(a);
     p->origin.assign(req.header("origin"));
     c._mode = HttpConnection::Mode::waiting;
@@ -140,10 +142,10 @@ void HttpServer::on_limit_answer(LimitTicket&, void* ctx) {
                                   p->admission.claims->user, refused->rule.max_open)
             : refused->by_window
                 ? fmt::format("more than {} new streams from {} on {} within {} ms",
-                              refused->rule.window_max, c->peer().text(), p->ep->path,
+                              refused->rule.window_max, p->client.text(), p->ep->path,
                               refused->rule.window_ms)
                 : fmt::format("{} already has {} streams open on {} (the most allowed)",
-                              c->peer().text(), refused->rule.max_open, p->ep->path);
+                              p->client.text(), refused->rule.max_open, p->ep->path);
         const uint64_t retry_s = std::max<uint64_t>(1, (retry_ms + 999) / 1000);
         bool keep_alive = c->_parser && c->_parser->request().keep_alive;
         self.count_refusal(429);
@@ -204,6 +206,12 @@ void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, Stre
         _audience.set_names(who, a.claims->roles, a.claims->permissions);
         c._extras->authenticated = true;
     }
+    // Behind a trusted proxy the connection is this client's for its life: its
+    // address outlives the request that named it.
+    if (const PeerAddress client = client_of(c); !(client == c.peer())) {
+        if (!c._extras) c._extras = std::make_unique<StreamExtras>();
+        c._extras->client = client;
+    }
     c._endpoint = &ep;
     Member& m = c._member;
     m.connection = &c;
@@ -242,7 +250,6 @@ void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, Stre
         if (!lifetime || left < lifetime) {
             lifetime = left;
             c._extras->ends_with_token = true;
-            c._extras->token_ends_ms = token_ends_ms;
         }
     }
     c._lifetime_ms = uint32_t(std::min<uint64_t>(lifetime, UINT32_MAX));
@@ -359,8 +366,8 @@ void HttpServer::refuse(HttpConnection& c, const Refusal& r) {
     } else {
         reply(c, http_response(r.status, "application/json", body, keep_alive));
     }
-    spdlog::debug("shard {}: request refused: {} {} {}", _reactor.id(), r.status, r.code,
-                  r.message);
+    spdlog::debug("shard {}: request from {} refused: {} {} {}", _reactor.id(), client_of(c).text(),
+                  r.status, r.code, r.message);
     finish_request(c);
 }
 
@@ -395,8 +402,6 @@ void HttpServer::send_token_expired(HttpConnection& c) {
     w.begin_object()
         .key("reason")
         .value("token-expired")
-        .key("expiredAt")
-        .value(c._extras->token_ends_ms)
         .key("timestamp")
         .value(wall_ms())
         .end_object();

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <string_view>
 
 namespace ringcast {
 
@@ -56,6 +57,33 @@ struct PeerAddress {
         a.family = Family::v4;
         std::memcpy(a.bytes, &network_order, 4);
         return a;
+    }
+    // From an address as text: "203.0.113.7", "2001:db8::7" (no brackets, port,
+    // zone or prefix; IPv4 only as a dotted quad without leading zeros, as
+    // inet_pton(3) reads it). IPv4-mapped IPv6 text gives IPv4, as from() does.
+    // False (and *out untouched) for anything else.
+    static bool parse(std::string_view text, PeerAddress* out) {
+        char buf[INET6_ADDRSTRLEN];
+        // A NUL would end the C string early: "1.2.3.4\0junk" is not an address.
+        if (text.empty() || text.size() >= sizeof buf || text.find('\0') != text.npos)
+            return false;
+        std::memcpy(buf, text.data(), text.size());
+        buf[text.size()] = '\0';
+        sockaddr_storage ss{};
+        socklen_t len;
+        if (text.find(':') == std::string_view::npos) {
+            auto& sin = reinterpret_cast<sockaddr_in&>(ss);
+            if (inet_pton(AF_INET, buf, &sin.sin_addr) != 1) return false;
+            sin.sin_family = AF_INET;
+            len = sizeof sin;
+        } else {
+            auto& sin6 = reinterpret_cast<sockaddr_in6&>(ss);
+            if (inet_pton(AF_INET6, buf, &sin6.sin6_addr) != 1) return false;
+            sin6.sin6_family = AF_INET6;
+            len = sizeof sin6;
+        }
+        *out = from(ss, len);
+        return true;
     }
     // The IPv4 address's 32 bits in network byte order; 0 unless is_v4().
     uint32_t v4() const {

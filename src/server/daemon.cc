@@ -29,6 +29,7 @@
 #include "core/uring_probe.h"
 #include "core/user_data.h"
 #include "net/address.h"
+#include "net/ip_range.h"
 #include "net/listener.h"
 #include "net/load_board.h"
 #include "server/auth_setup.h"
@@ -343,6 +344,21 @@ int run_daemon(const Config& cfg) {
         spdlog::warn("HTTP API: open to anyone who can reach {} (publish.http_require_auth = "
                      "false)",
                      where);
+    if (!cfg.trusted_proxies.empty()) {
+        spdlog::info(
+            "behind a reverse proxy: the client is read from {} on requests from {} "
+            "(http.trusted_proxies)",
+            cfg.forwarded_header, fmt::join(cfg.trusted_proxies, ", "));
+        for (const std::string& text : cfg.trusted_proxies) {
+            IpRange r;
+            std::string why;
+            if (IpRange::parse(text, &r, &why) && r.prefix == 0)
+                spdlog::warn(
+                    "http.trusted_proxies has {}: every client in it can choose the "
+                    "address it is counted under (per-IP limits, logs)",
+                    text);
+        }
+    }
     if (unix_fd >= 0)
         spdlog::info(
             "publishing socket: {} (mode {}{}) — try: echo '{{\"op\":\"ping\",\"req\":1}}' | "

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "net/ip_range.h"
+
 namespace ringcast {
 
 namespace {
@@ -78,6 +80,13 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files,
     o.http.cors.allowed_origins = cfg.cors_allowed_origins;
     o.http.cors.allow_credentials = cfg.cors_allow_credentials;
     o.http.cors.max_age_s = cfg.cors_max_age_ms / 1000;
+    for (const std::string& text : cfg.trusted_proxies) {
+        IpRange r;
+        std::string why;
+        if (IpRange::parse(text, &r, &why)) o.http.proxies.ranges.push_back(r);  // checked at load
+    }
+    o.http.proxies.header = cfg.forwarded_header == "Forwarded" ? ForwardedHeader::forwarded
+                                                                : ForwardedHeader::x_forwarded_for;
     o.http.max_channels_per_stream = cfg.max_channels_per_stream;
     o.http.retry_after_s = uint32_t((cfg.retry_after_ms + 999) / 1000);
     o.http.publish_rule = window_rule(cfg.publish_rate_limit.max, cfg.publish_rate_limit.window_ms);

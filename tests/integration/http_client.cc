@@ -104,7 +104,7 @@ std::string publish_body(std::string_view channel, std::string_view event,
 bool HttpClient::connect(const Deadline& d, int rcvbuf) {
     _buf.clear();
     _error.clear();
-    if (!_conn.connect(_port, d, rcvbuf)) {
+    if (!_conn.connect(_port, d, rcvbuf, _source)) {
         _error = std::string("connect failed: ") + std::strerror(errno);
         return false;
     }

@@ -47,7 +47,9 @@ std::string publish_body(std::string_view channel, std::string_view event,
 
 class HttpClient {
 public:
-    explicit HttpClient(uint16_t port) : _port(port) {}
+    // `source`: the IPv4 loopback address to connect from (TcpConnection::connect).
+    explicit HttpClient(uint16_t port, std::string source = {})
+        : _port(port), _source(std::move(source)) {}
 
     bool connect(const Deadline& d = Deadline(kIoTimeout), int rcvbuf = 0);
     bool connected() const { return _conn.valid(); }
@@ -70,6 +72,7 @@ public:
 
 private:
     uint16_t _port;
+    std::string _source;
     TcpConnection _conn;
     std::string _buf;
     std::string _error;

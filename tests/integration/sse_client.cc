@@ -34,6 +34,8 @@ bool SseClient::open(uint16_t port, std::string_view target, const Deadline& d,
     }
     std::string rest = buf.substr(head_end + 4);
     if (_head.status == 200) {
+        if (auto te = _head.header("transfer-encoding"); te && te->find("chunked") != te->npos)
+            _chunked.emplace();
         feed(rest);
         return true;
     }
@@ -51,6 +53,15 @@ bool SseClient::open(uint16_t port, std::string_view target, const Deadline& d,
 }
 
 void SseClient::feed(std::string_view bytes) {
+    std::string payload;
+    if (_chunked) {
+        if (!_chunked->feed(bytes, &payload) && _error.empty()) {
+            _error = "broken chunked framing";
+            _ended = true;
+            _end_status = IoStatus::error;
+        }
+        bytes = payload;
+    }
     _raw.append(bytes);
     auto now = Clock::now();
     _parser.feed(bytes, [&](const SseEvent& e) { _events.push_back({e, now}); });

@@ -1,15 +1,18 @@
 #pragma once
 // One SSE stream read synchronously: opens GET <target>, reads the response
 // head, then feeds the body to ringcast::SseParser and records every event with
-// its arrival time. For hundreds of streams at once use SseFleet.
+// its arrival time. A chunked body (what a proxy such as nginx sends) is
+// decoded first. For hundreds of streams at once use SseFleet.
 #include <ringcast/sse_parser.h>
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "chunked_body.h"
 #include "deadline.h"
 #include "http_client.h"
 #include "tcp.h"
@@ -46,7 +49,8 @@ public:
     const std::vector<ReceivedEvent>& events() const { return _events; }
     // Events other than `connected` and `heartbeat`.
     std::vector<SseEvent> data_events() const;
-    // Every body byte received so far, exactly as sent.
+    // Every body byte received so far, exactly as sent (less the chunked
+    // framing, if any).
     const std::string& raw_body() const { return _raw; }
     const SseParser& parser() const { return _parser; }
     bool ended() const { return _ended; }
@@ -62,6 +66,7 @@ private:
     TcpConnection _conn;
     HttpResponse _head;
     SseParser _parser;
+    std::optional<ChunkedDecoder> _chunked;  // when the body is chunked
     std::vector<ReceivedEvent> _events;
     std::string _raw;
     std::string _error;

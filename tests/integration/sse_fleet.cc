@@ -38,11 +38,14 @@ SseFleet::~SseFleet() {
     if (_epoll >= 0) ::close(_epoll);
 }
 
-size_t SseFleet::add(std::string target, int rcvbuf, const std::string& source) {
+size_t SseFleet::add(std::string target, int rcvbuf, const std::string& source,
+                     const Headers& headers) {
     size_t i = _clients.size();
     auto c = std::make_unique<FleetClient>();
     c->target = std::move(target);
-    c->out = build_request("GET", c->target, {}, {{"Accept", "text/event-stream"}});
+    Headers all = {{"Accept", "text/event-stream"}};
+    all.insert(all.end(), headers.begin(), headers.end());
+    c->out = build_request("GET", c->target, {}, all);
     FleetClient& cl = *c;
     _clients.push_back(std::move(c));
 
@@ -181,6 +184,13 @@ void SseFleet::read_client(FleetClient& c) {
             bytes = bytes.substr(end + 4 - before);
             c.head.resize(end + 4);
             if (c.status != 200) return fail(c, "status " + std::to_string(c.status));
+            if (auto te = r.header("transfer-encoding"); te && te->find("chunked") != te->npos)
+                c.chunked.emplace();
+        }
+        std::string payload;
+        if (c.chunked) {
+            if (!c.chunked->feed(bytes, &payload)) return fail(c, "broken chunked framing");
+            bytes = payload;
         }
         c.body_bytes += bytes.size();
         c.parser.feed(bytes, [&](const SseEvent& e) {

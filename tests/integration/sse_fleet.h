@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "chunked_body.h"
 #include "deadline.h"
+#include "http_client.h"
 #include "json.h"
 
 namespace ringcast::itest {
@@ -28,6 +30,7 @@ struct FleetClient {
     bool head_done = false;
     int status = 0;
     SseParser parser;
+    std::optional<ChunkedDecoder> chunked;  // when the body is chunked (through a proxy)
     std::vector<SseEvent> events;   // every event, `connected` and heartbeats included
     std::optional<Json> connected;  // data of the `connected` event
     size_t body_bytes = 0;
@@ -50,7 +53,9 @@ public:
     // Starts a client on GET `target`; returns its index. `rcvbuf` > 0 shrinks
     // its receive buffer. `source`, an IPv4 loopback address ("127.0.0.5"),
     // is bound before connecting, so the daemon sees the client coming from it.
-    size_t add(std::string target, int rcvbuf = 0, const std::string& source = {});
+    // `headers` go with the GET (a forwarding header, say).
+    size_t add(std::string target, int rcvbuf = 0, const std::string& source = {},
+               const Headers& headers = {});
 
     // Handles whatever becomes ready within timeout_ms (0: only what is ready).
     void pump(int timeout_ms);

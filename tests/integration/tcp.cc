@@ -30,13 +30,31 @@ TcpConnection& TcpConnection::operator=(TcpConnection&& o) noexcept {
     return *this;
 }
 
-bool TcpConnection::connect(uint16_t port, const Deadline& d, int rcvbuf) {
+bool TcpConnection::connect(uint16_t port, const Deadline& d, int rcvbuf,
+                            const std::string& source) {
     close();
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return false;
     if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (!source.empty()) {
+        sockaddr_in src{};
+        src.sin_family = AF_INET;
+        // The port is picked at connect() time, by the whole 4-tuple.
+        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        if (::inet_pton(AF_INET, source.c_str(), &src.sin_addr) != 1) {
+            ::close(fd);
+            errno = EINVAL;
+            return false;
+        }
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
+            int e = errno;
+            ::close(fd);
+            errno = e;
+            return false;
+        }
+    }
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_port = htons(port);

@@ -29,9 +29,10 @@ public:
     TcpConnection& operator=(const TcpConnection&) = delete;
 
     // Connects to 127.0.0.1:port. `rcvbuf` > 0 shrinks the receive buffer
-    // before connecting (a reader that falls behind quickly). On failure the
-    // connection is invalid and errno is set.
-    bool connect(uint16_t port, const Deadline& d, int rcvbuf = 0);
+    // before connecting (a reader that falls behind quickly). `source`, an IPv4
+    // loopback address ("127.0.0.5"), is bound first, so that the server sees the
+    // client coming from it. On failure the connection is invalid and errno is set.
+    bool connect(uint16_t port, const Deadline& d, int rcvbuf = 0, const std::string& source = {});
     bool valid() const { return _fd >= 0; }
     int fd() const { return _fd; }
 

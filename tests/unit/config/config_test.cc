@@ -59,6 +59,8 @@ std::map<std::string, std::string> fields(const Config& c) {
         {"http.max_body", s(c.max_body)},
         {"http.request_timeout", s(c.request_timeout_ms)},
         {"http.keepalive_timeout", s(c.keepalive_timeout_ms)},
+        {"http.trusted_proxies", join(c.trusted_proxies)},
+        {"http.forwarded_header", c.forwarded_header},
         {"sse.heartbeat_interval", s(c.heartbeat_interval_ms)},
         {"sse.heartbeat_format", c.heartbeat_format},
         {"sse.retry", s(c.retry_ms)},
@@ -153,6 +155,8 @@ TEST(Config, BuiltInDefaultsParseAndValidate) {
     EXPECT_EQ(c.max_body, 1u << 20);
     EXPECT_EQ(c.request_timeout_ms, 10'000u);
     EXPECT_EQ(c.keepalive_timeout_ms, 60'000u);
+    EXPECT_TRUE(c.trusted_proxies.empty());
+    EXPECT_EQ(c.forwarded_header, "X-Forwarded-For");
     EXPECT_EQ(c.heartbeat_interval_ms, 30'000u);
     EXPECT_EQ(c.heartbeat_format, "event");
     EXPECT_EQ(c.retry_ms, 1000u);
@@ -372,6 +376,39 @@ TEST(Config, ValidateRejectsNonPowerOfTwoReceiveBuffers) {
 }
 
 // --- [auth], [publish], [cors] ---------------------------------------------------
+
+TEST(Config, TrustedProxiesAreCheckedItemByItem) {
+    Config c = defaults();
+    ASSERT_EQ(apply(c,
+                    "[http]\ntrusted_proxies = [\"127.0.0.1\", \"::1\", \"10.0.0.0/8\", "
+                    "\"fd00::/8\"]\nforwarded_header = \"forwarded\"\n"),
+              "");
+    EXPECT_EQ(c.trusted_proxies,
+              (std::vector<std::string>{"127.0.0.1", "::1", "10.0.0.0/8", "fd00::/8"}));
+    EXPECT_EQ(c.forwarded_header, "Forwarded") << "any case, kept in its usual spelling";
+    ASSERT_EQ(apply(c, "http.forwarded_header = \"X-FORWARDED-FOR\"\n"), "");
+    EXPECT_EQ(c.forwarded_header, "X-Forwarded-For");
+
+    // Each mistake names the file, the line of the item itself, and the item.
+    Config d = defaults();
+    EXPECT_EQ(apply(d, "[http]\ntrusted_proxies = [\n  \"127.0.0.1\",\n  \"10.0.0.1/8\",\n]\n"),
+              "test.toml:4: 'http.trusted_proxies' item 2: \"10.0.0.1/8\" has bits set past its "
+              "/8 prefix: write \"10.0.0.0/8\" for the range, or the address alone");
+    EXPECT_EQ(
+        apply(d, "[http]\n\ntrusted_proxies = [\"proxy.internal\"]\n")
+            .rfind("test.toml:3: 'http.trusted_proxies' item 1: \"proxy.internal\" is not an IP "
+                   "address or a CIDR range",
+                   0),
+        0u);
+    EXPECT_EQ(apply(d, "[http]\ntrusted_proxies = [\"10.0.0.0/8\", 7]\n"),
+              "test.toml:2: 'http.trusted_proxies' item 2: expected a string");
+    EXPECT_EQ(apply(d, "[http]\ntrusted_proxies = \"10.0.0.0/8\"\n"),
+              "test.toml:2: 'http.trusted_proxies' expected an array of IP addresses and CIDR "
+              "ranges, like [\"127.0.0.1\", \"10.0.0.0/8\"]");
+    EXPECT_EQ(apply(d, "[http]\nforwarded_header = \"X-Real-IP\"\n"),
+              "test.toml:2: 'http.forwarded_header' must be \"X-Forwarded-For\" or \"Forwarded\"");
+    EXPECT_TRUE(d.trusted_proxies.empty()) << "a bad file changes nothing";
+}
 
 TEST(Config, BuiltInAuthPublishAndCorsDefaults) {
     Config c = defaults();
