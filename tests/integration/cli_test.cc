@@ -2,6 +2,10 @@
 // the systemd readiness message.
 #include <unistd.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "daemon_process.h"
@@ -127,6 +131,56 @@ TEST(Cli, CheckConfigExplainsBadValuesAndSyntax) {
                                                         << k.toml << "should mention " << m << ":\n"
                                                         << r.err;
     }
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> out;
+    for (size_t at = 0; at < text.size();) {
+        size_t end = std::min(text.find('\n', at), text.size());
+        out.push_back(text.substr(at, end - at));
+        at = end + 1;
+    }
+    return out;
+}
+
+// Every problem, in the order of the file: a rule broken on line 2 comes before
+// a bad key on line 4 (rules are checked once every value is read, and were
+// reported only after the values' problems were fixed), and a value above a
+// syntax error before the syntax error. The daemon reports the same.
+TEST(Cli, ConfigProblemsComeInTheOrderOfTheFile) {
+    TempDir dir;
+    const std::string file =
+        dir.write("conf.toml", "[delivery]\nqueue_limit = \"8MiB\"\n[server]\nbogus = 1\n");
+    CommandResult check = run_ringcastd({"--check-config", file});
+    ASSERT_TRUE(check.exit_code);
+    EXPECT_EQ(*check.exit_code, 2) << check.err;
+    std::vector<std::string> lines = lines_of(check.err);
+    ASSERT_EQ(lines.size(), 2u) << check.err;
+    EXPECT_TRUE(lines[0].starts_with(file + ":2: delivery.queue_limit (8388608 bytes) is larger "
+                                            "than delivery.max_queue"))
+        << check.err;
+    EXPECT_EQ(lines[1], file + ":4: unknown key 'server.bogus'");
+
+    CommandResult start =
+        run_ringcastd({"--config", file, "--http", "127.0.0.1:0", "--data-dir", dir.path() + "/d"},
+                      Deadline(10s));
+    ASSERT_TRUE(start.exit_code) << "ringcastd started with a bad config";
+    EXPECT_EQ(*start.exit_code, 2);
+    lines = lines_of(start.err);
+    ASSERT_EQ(lines.size(), 2u) << start.err;
+    EXPECT_TRUE(lines[0].starts_with("ringcastd: " + file + ":2: delivery.queue_limit"))
+        << start.err;
+    EXPECT_EQ(lines[1], "ringcastd: " + file + ":4: unknown key 'server.bogus'");
+
+    const std::string syntax =
+        dir.write("syntax.toml", "[server]\nhttp = 8080\n[sse]\nretry = = 1\n");
+    CommandResult s = run_ringcastd({"--check-config", syntax});
+    ASSERT_TRUE(s.exit_code);
+    EXPECT_EQ(*s.exit_code, 2) << s.err;
+    lines = lines_of(s.err);
+    ASSERT_EQ(lines.size(), 2u) << s.err;
+    EXPECT_EQ(lines[0], syntax + ":2: 'server.http' expected a string");
+    EXPECT_TRUE(lines[1].starts_with(syntax + ":4:")) << s.err;
 }
 
 TEST(Cli, EnvironmentProblemsExitThree) {

@@ -1,0 +1,77 @@
+// Files of secrets the daemon reads at startup: the [auth] key files. Messages
+// name the file, never its content.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "config/config.h"
+#include "config/parse.h"
+
+namespace ringcast {
+namespace {
+
+constexpr off_t kMaxKeyFile = 1 << 20;
+
+// The whole of a regular file of at most kMaxKeyFile bytes; "" and *why set
+// when it cannot be had.
+std::string read_small_file(const std::string& path, std::string* why) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        *why = strerror(errno);
+        return {};
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        *why = strerror(errno);
+    } else if (!S_ISREG(st.st_mode)) {
+        *why = "not a regular file";
+    } else if (st.st_size > kMaxKeyFile) {
+        *why = fmt::format("{} bytes, more than a key file holds (1 MiB at most)", st.st_size);
+    }
+    std::string text;
+    if (why->empty()) {
+        text.resize(size_t(st.st_size));
+        size_t got = 0;
+        while (got < text.size()) {
+            ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                *why = strerror(errno);
+                break;
+            }
+            if (n == 0) break;  // shrank while we read: take what is there
+            got += size_t(n);
+        }
+        text.resize(got);
+    }
+    ::close(fd);
+    return why->empty() ? text : std::string();
+}
+
+}  // namespace
+
+bool read_key_file(const std::string& path, std::string* out, std::string* error) {
+    std::string why;
+    std::string text = read_small_file(path, &why);
+    if (!why.empty()) {
+        *error = fmt::format("cannot read key file {}: {}", path, why);
+        return false;
+    }
+    if (text.ends_with('\n')) {
+        text.pop_back();
+        if (text.ends_with('\r')) text.pop_back();
+    }
+    if (text.empty()) {
+        *error = fmt::format("key file {} is empty", path);
+        return false;
+    }
+    *out = std::move(text);
+    return true;
+}
+
+}  // namespace ringcast
