@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
     app.get_formatter()->column_width(34);
 
     std::string config_path, check_path;
-    std::string http, data_dir, log_level, accept;
+    std::string http, data_dir, log_level, accept, api_key_file;
     std::optional<std::string> unix_path;
     unsigned shards = 0;
     bool print_defaults = false, probe_only = false, version = false;
@@ -57,6 +57,9 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1u, 1024u));
     app.add_option("--data-dir", data_dir,
                    "directory for state (default ./var; created if missing)");
+    app.add_option("--api-key-file", api_key_file,
+                   "file of API keys for the HTTP API, one per line (publish.api_key_file; "
+                   "they add to publish.api_keys)");
     app.add_option("--log-level", log_level,
                    "trace, debug, info, warn, error, critical or off (default info)")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -103,6 +106,8 @@ int main(int argc, char** argv) {
         if (!problems.about("auth") && !make_token_verifier(cfg, &error))
             problems.add_rule_problem({"auth.secret_file", "auth.public_key_file", "auth.secret"},
                                       error);
+        if (!problems.about("publish.api_key_file") && !read_api_key_file(cfg, &error))
+            problems.add_rule_problem({"publish.api_key_file"}, error);
         if (!problems.empty()) {
             std::fprintf(stderr, "%s\n", problems.report().c_str());
             return kExitUsage;
@@ -117,7 +122,10 @@ int main(int argc, char** argv) {
     if (!data_dir.empty()) cfg.data_dir = data_dir;
     if (!log_level.empty()) cfg.log_level = log_level;
     if (!accept.empty()) cfg.accept = accept;
+    if (!api_key_file.empty()) cfg.publish_api_key_file = api_key_file;
     validate_config(cfg, &problems);
+    if (!problems.about("publish.api_key_file") && !read_api_key_file(cfg, &error))
+        problems.add_rule_problem({"publish.api_key_file"}, error);
     if (!problems.empty()) {
         std::string report = problems.report();
         for (size_t at = 0; at < report.size();) {

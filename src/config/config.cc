@@ -112,6 +112,8 @@ std::vector<Key> base_schema(Config& c) {
          [&c](auto& n, auto* e) {
              return want_string_list(n, &c.publish_api_keys, "API keys", e);
          }},
+        {"publish.api_key_file",
+         [&c](auto& n, auto* e) { return want_string(n, &c.publish_api_key_file, e); }},
         {"publish.rate_limit", nullptr,
          [&c](auto& n, Problem* p) {
              return parse_rate_window(n, "publish.rate_limit", "max", &c.publish_rate_limit, p);

@@ -83,6 +83,7 @@ struct Config {
     std::vector<uint32_t> publish_allow_gids;
     bool publish_http_require_auth = false;
     std::vector<std::string> publish_api_keys;
+    std::string publish_api_key_file;    // more keys, one per line (read_api_key_file)
     RateWindow publish_rate_limit;       // per publisher
     RateWindow publish_user_rate_limit;  // per target user of user-specific events
     // [auth]
@@ -160,7 +161,7 @@ bool load_config(Config& cfg, const std::string& path, std::string* error);
 // Checks rules that involve several keys; each broken rule is a problem naming
 // the keys (endpoints by their path). Rules that read a key which had a problem
 // of its own are not judged, nor any when the file could not be read to its end.
-// Key files are not opened here: see read_key_file.
+// Key files are not opened here: see read_key_file and read_api_key_file.
 // An endpoint that requires authentication while [auth] algorithm is empty is an
 // error, unless it is one of the built-in endpoints as shipped (those answer 401
 // until [auth] is configured), so that the printed defaults validate as a file.
@@ -176,6 +177,15 @@ bool validate_config(const Config& cfg, std::string* error);
 // or is larger than 1 MiB. The caller checks an HS256 secret against
 // kMinHs256SecretBytes.
 bool read_key_file(const std::string& path, std::string* out, std::string* error);
+
+// Reads publish.api_key_file (the path as given, relative to the working
+// directory) and adds the keys it holds to cfg.publish_api_keys (a key already
+// there is not added twice). The file holds one key per line; surrounding
+// blanks, empty lines and lines starting with '#' are ignored. False with a
+// message naming the file (and the line, never a key) when it cannot be read,
+// is not a regular file, is larger than 1 MiB, holds no key, or holds a key
+// that is not visible ASCII. Does nothing when the setting is "".
+bool read_api_key_file(Config& cfg, std::string* error);
 
 // "30s" / 30000 -> 30000 ms; "1MiB" / 1048576 -> bytes. Exposed for tests.
 bool parse_duration_ms(std::string_view text, uint64_t* ms);

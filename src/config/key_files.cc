@@ -1,9 +1,10 @@
-// Files of secrets the daemon reads at startup: the [auth] key files. Messages
-// name the file, never its content.
+// Files of secrets the daemon reads at startup: the [auth] key files and the
+// file of API keys. Messages name the file (and a line), never its content.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -53,6 +54,15 @@ std::string read_small_file(const std::string& path, std::string* why) {
     return why->empty() ? text : std::string();
 }
 
+std::string_view trim(std::string_view s) {
+    auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+    while (!s.empty() && blank(s.front()))
+        s.remove_prefix(1);
+    while (!s.empty() && blank(s.back()))
+        s.remove_suffix(1);
+    return s;
+}
+
 }  // namespace
 
 bool read_key_file(const std::string& path, std::string* out, std::string* error) {
@@ -71,6 +81,46 @@ bool read_key_file(const std::string& path, std::string* out, std::string* error
         return false;
     }
     *out = std::move(text);
+    return true;
+}
+
+bool read_api_key_file(Config& cfg, std::string* error) {
+    const std::string& path = cfg.publish_api_key_file;
+    if (path.empty()) return true;
+    std::string why;
+    std::string text = read_small_file(path, &why);
+    if (!why.empty()) {
+        *error = fmt::format("publish.api_key_file: cannot read {}: {}", path, why);
+        return false;
+    }
+    std::vector<std::string> keys;
+    size_t line = 0;
+    for (size_t at = 0; at < text.size();) {
+        size_t end = std::min(text.find('\n', at), text.size());
+        std::string_view item = trim(std::string_view(text).substr(at, end - at));
+        at = end + 1;
+        ++line;
+        if (item.empty() || item.starts_with('#')) continue;
+        if (!config_detail::header_safe(item)) {
+            *error = fmt::format(
+                "publish.api_key_file {}:{}: a key must be visible ASCII without spaces (it "
+                "travels in an HTTP header); write one key per line",
+                path, line);
+            return false;
+        }
+        keys.emplace_back(item);
+    }
+    if (keys.empty()) {
+        *error = fmt::format(
+            "publish.api_key_file {} holds no key (one key per line; blank lines and lines "
+            "starting with # are ignored)",
+            path);
+        return false;
+    }
+    for (std::string& k : keys)
+        if (std::find(cfg.publish_api_keys.begin(), cfg.publish_api_keys.end(), k) ==
+            cfg.publish_api_keys.end())
+            cfg.publish_api_keys.push_back(std::move(k));
     return true;
 }
 

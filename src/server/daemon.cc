@@ -336,13 +336,17 @@ int run_daemon(const Config& cfg) {
                      "token answer 401)");
     }
     if (cfg.publish_http_require_auth)
-        spdlog::info("HTTP API: needs an API key ({} configured in publish.api_keys) or a token "
-                     "with the publish/admin claim; the Unix socket needs neither",
-                     cfg.publish_api_keys.size());
+        spdlog::info(
+            "HTTP API: needs an API key ({} configured: publish.api_keys{}) or a token "
+            "with the publish/admin claim; the Unix socket needs neither",
+            cfg.publish_api_keys.size(),
+            cfg.publish_api_key_file.empty() ? std::string()
+                                             : " and the file " + cfg.publish_api_key_file);
     else
-        spdlog::warn("HTTP API: open to anyone who can reach {} (publish.http_require_auth = "
-                     "false)",
-                     where);
+        spdlog::warn(
+            "HTTP API: open to anyone who can reach {} (publish.http_require_auth = "
+            "false)",
+            where);
     if (unix_fd >= 0)
         spdlog::info(
             "publishing socket: {} (mode {}{}) — try: echo '{{\"op\":\"ping\",\"req\":1}}' | "
