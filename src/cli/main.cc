@@ -1,6 +1,8 @@
 // ringcast: the command-line tool for ringcastd (docs/clients.md). Parses the
 // command line, runs the chosen subcommand, and exits with a code from
 // exit_codes.h.
+#include <ringcast/socket_location.h>
+
 #include <cstdio>
 #include <vector>
 
@@ -27,10 +29,10 @@ int main(int argc, char** argv) {
 
     GlobalOptions g;
     app.add_option("-s,--socket", g.socket,
-                   fmt::format("the daemon's Unix socket (default {}, as make run starts it; "
-                               "or ${})",
-                               kDefaultSocket, kSocketEnv))
-        ->envname(kSocketEnv);
+                   fmt::format("the daemon's Unix socket (default: ${}, else {} if it exists, "
+                               "as make run makes it, else {}, the systemd unit's)",
+                               ringcast::client::kSocketEnv, ringcast::client::kMakeRunSocket,
+                               ringcast::client::kSystemdSocket));
     app.add_flag("--json", g.json, "machine-readable output: JSON on stdout");
 
     std::vector<Command> commands = {
@@ -42,7 +44,7 @@ int main(int argc, char** argv) {
         std::string footer = c.app->get_footer();
         c.app->footer((footer.empty() ? "" : footer + "\n") +
                       "Global flags, before or after the command: --socket PATH (or $" +
-                      kSocketEnv + "), --json. Exit codes: ringcast --help.");
+                      ringcast::client::kSocketEnv + "), --json. Exit codes: ringcast --help.");
     }
 
     try {

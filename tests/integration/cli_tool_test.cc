@@ -153,7 +153,8 @@ TEST(CliToolHelp, UnreachableDaemonExitsThreeAndSaysWhereAndWhy) {
     EXPECT_EQ(r.code, 3) << r.describe();
     EXPECT_TRUE(contains(r.err, "refused")) << r.describe();
 
-    // Without --socket: $RINGCAST_SOCKET, else ./var/ringcast.sock as make run makes it.
+    // Without --socket: $RINGCAST_SOCKET, else ./var/ringcast.sock if it exists, else
+    // the systemd unit's (cli_socket_test.cc); both are named.
     CliRun by_env = run_cli({"ping"}, {.env = {"RINGCAST_SOCKET=" + missing}});
     EXPECT_EQ(by_env.code, 3) << by_env.describe();
     EXPECT_TRUE(contains(by_env.err, missing)) << by_env.describe();
