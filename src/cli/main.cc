@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
     app.footer(std::string(kExitCodesHelp) +
                "\nEvery command has --help. Documentation: docs/clients.md");
 
+    app.set_version_flag("--version", "ringcast " RINGCAST_VERSION, "print the version and exit");
+
     GlobalOptions g;
     app.add_option("-s,--socket", g.socket,
                    fmt::format("the daemon's Unix socket (default: ${}, else {} if it exists, "
