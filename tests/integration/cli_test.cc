@@ -209,6 +209,58 @@ TEST(Cli, EnvironmentProblemsExitThree) {
     EXPECT_TRUE(fetch_stats(c));
 }
 
+// Under make run (the Makefile sets RINGCAST_MAKE_RUN=1) a startup error's hint
+// names the make variables the user can set, elsewhere the daemon's flags.
+TEST(Cli, StartupHintsNameMakeVariablesUnderMakeRun) {
+    DaemonProcess first;
+    ASSERT_TRUE(first.start({.shards = 1})) << first.error();
+    const std::string addr = "127.0.0.1:" + std::to_string(first.port());
+    const std::string next = "127.0.0.1:" + std::to_string(first.port() % 65535 + 1);
+    TempDir dir;
+    const std::vector<std::string> same_port = {"--http", addr, "--data-dir", dir.path() + "/d"};
+
+    CommandResult plain = run_ringcastd(same_port, Deadline(10s));
+    ASSERT_TRUE(plain.exit_code);
+    EXPECT_EQ(*plain.exit_code, 3) << plain.err;
+    EXPECT_NE(plain.err.find("pick another address, for example --http " + next), std::string::npos)
+        << plain.err;
+    EXPECT_EQ(plain.err.find("make run"), std::string::npos) << plain.err;
+
+    CommandResult make = run_ringcastd(same_port, Deadline(10s), {"RINGCAST_MAKE_RUN=1"});
+    ASSERT_TRUE(make.exit_code);
+    EXPECT_EQ(*make.exit_code, 3) << make.err;
+    EXPECT_NE(make.err.find("pick another address, for example make run HTTP=" + next),
+              std::string::npos)
+        << make.err;
+    EXPECT_EQ(make.err.find("--http"), std::string::npos) << make.err;
+
+    // A second make run on another port but the same data directory meets the
+    // first one's publishing socket: it needs its own DATA.
+    const std::vector<std::string> same_data = {"--http", "127.0.0.1:0", "--data-dir",
+                                                first.data_dir()};
+    CommandResult socket = run_ringcastd(same_data, Deadline(10s), {"RINGCAST_MAKE_RUN=1"});
+    ASSERT_TRUE(socket.exit_code);
+    EXPECT_EQ(*socket.exit_code, 3) << socket.err;
+    EXPECT_NE(socket.err.find("accepts connections on " + first.data_dir() +
+                              "/ringcast.sock: stop it, or give this one its own data directory: "
+                              "make run DATA=var2 HTTP=127.0.0.1:0"),
+              std::string::npos)
+        << socket.err;
+    CommandResult socket_plain = run_ringcastd(same_data, Deadline(10s));
+    ASSERT_TRUE(socket_plain.exit_code);
+    EXPECT_NE(socket_plain.err.find("stop it, or choose another path with --unix PATH"),
+              std::string::npos)
+        << socket_plain.err;
+
+    // A data directory that cannot be made.
+    const std::string file = dir.write("not-a-dir", "x");
+    CommandResult data = run_ringcastd({"--http", "127.0.0.1:0", "--data-dir", file + "/data"},
+                                       Deadline(10s), {"RINGCAST_MAKE_RUN=1"});
+    ASSERT_TRUE(data.exit_code);
+    EXPECT_EQ(*data.exit_code, 3) << data.err;
+    EXPECT_NE(data.err.find("choose another with make run DATA="), std::string::npos) << data.err;
+}
+
 TEST(Cli, PrintedDefaultConfigPassesTheCheck) {
     CommandResult print = run_ringcastd({"--print-default-config"});
     ASSERT_TRUE(print.exit_code);
