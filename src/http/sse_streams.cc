@@ -1,8 +1,6 @@
 // HttpServer, part 2 of 4: SSE streams: admission, the limiter round trip,
 // the stream's first bytes, heartbeats and deadlines. (http_server.cc holds the
 // connection plumbing and request dispatch, api_requests.cc publish and stats.)
-#include "http/http_server.h"
-
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -11,6 +9,7 @@
 #include "core/clock.h"
 #include "core/json_writer.h"
 #include "http/cors.h"
+#include "http/http_server.h"
 #include "http/query.h"
 #include "http/response.h"
 #include "pubsub/channel_name.h"
@@ -62,8 +61,8 @@ void HttpServer::open_stream(HttpConnection& c, HttpRequest& req, const Endpoint
     // The limits that need counts kept on other shards (ops/limiter.h). Without
     // any (the default), the stream opens here, allocating nothing more.
     const PeerAddress& ip = c.peer();
-    const bool per_ip = (ep.max_connections_per_ip || ep.rate_limit_max) &&
-                        ip.family != PeerAddress::Family::none;
+    const bool per_ip =
+        (ep.max_connections_per_ip || ep.rate_limit_max) && ip.family != PeerAddress::Family::none;
     const bool per_user = ep.max_connections_per_user && a.claims;
     if (!per_ip && !per_user) {
         start_stream(c, ep, a, req.header("origin"));
@@ -306,18 +305,24 @@ void HttpServer::queue_catch_up(HttpConnection& c, CatchUpWaiter& w) {
     }
     LocalFramePool& frames = _reactor.frames();
     std::string_view last_sent;
+    uint64_t replayed = 0;
     for (Event* e : events) {
         LocalFrame* lf = frames.wrap(e);  // takes the reference the answer carried
         if (_transport.enqueue(c, lf)) {
-            ++_catch_up_stats.replayed;
+            ++replayed;
             last_sent = e->id();
         }
         frames.drop_if_unused(lf);
     }
+    _catch_up_stats.replayed += replayed;
+    // Every stream catches up (it may be owed something); only those that got
+    // something are counted, the id-only block below not being an event.
+    if (gap || replayed) ++_catch_up_stats.streams;
     // The stream now has everything up to the log's last event on its channels:
     // an id-only block (not an event: EventSource just records the id) moves its
     // Last-Event-ID there, so that its next resume starts from here.
-    if (!high_id.empty() && last_sent != high_id) _transport.send_copy(c, "id: " + high_id + "\n\n");
+    if (!high_id.empty() && last_sent != high_id)
+        _transport.send_copy(c, "id: " + high_id + "\n\n");
 }
 
 uint64_t HttpServer::stream_deadline(const HttpConnection& c, uint64_t now_ms) const {
