@@ -13,8 +13,9 @@
 namespace ringcast {
 namespace {
 
-// Routes the HTTP API answers itself (src/http/router.cc).
-constexpr std::string_view kApiPaths[] = {"/api/publish", "/api/stats"};
+// Routes the HTTP API answers itself (src/http/router.cc, which matches the
+// endpoints first: an endpoint on one of these would hide it).
+constexpr std::string_view kApiPaths[] = {"/api/publish", "/api/invalidate", "/api/stats"};
 
 constexpr uint64_t kMinHeartbeatMs = 100;
 

@@ -113,6 +113,8 @@ TEST(ConfigValidate, EndpointPaths) {
          "endpoint[0].path = \"/api/publish\" is a route of the HTTP API; pick another path"},
         {"[[endpoint]]\npath = \"/api/stats\"\n",
          "endpoint[0].path = \"/api/stats\" is a route of the HTTP API; pick another path"},
+        {"[[endpoint]]\npath = \"/api/invalidate\"\n",
+         "endpoint[0].path = \"/api/invalidate\" is a route of the HTTP API; pick another path"},
     };
     for (auto [text, want] : cases)
         EXPECT_EQ(validate_text(text), want) << text;
