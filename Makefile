@@ -30,26 +30,26 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
-# Installs the missing packages among $(1).
+# Installs the missing packages among $(1); $(2) names them in messages.
 define apt_install
 	@missing=""; \
 	for p in $(1); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
-	  echo "==> installing Debian packages:$$missing"; \
+	  echo "==> installing $(2):$$missing"; \
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	else \
-	  echo "==> Debian packages: all present"; \
+	  echo "==> $(2): all present"; \
 	fi
 endef
 
 deps:
-	$(call apt_install,$(DEBS))
+	$(call apt_install,$(DEBS),Debian packages)
 
 node-deps:
-	$(call apt_install,$(NODE_DEBS))
+	$(call apt_install,$(NODE_DEBS),Node.js and npm)
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --buildtype=release
