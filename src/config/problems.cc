@@ -17,8 +17,7 @@ bool within(std::string_view inner, std::string_view outer) {
 }  // namespace
 
 void ConfigProblems::add_value_problem(std::string key, ConfigPlace at, std::string message) {
-    _bad_keys.push_back(key);
-    _found.push_back({at, _found.size(), std::move(message), {std::move(key)}});
+    _found.push_back({at, _found.size(), std::move(message), {std::move(key)}, true});
 }
 
 void ConfigProblems::add_rule_problem(std::vector<std::string> keys, std::string message) {
@@ -38,8 +37,8 @@ ConfigPlace ConfigProblems::place_of(const std::string& key) const {
 }
 
 bool ConfigProblems::has_value_problem(const std::string& key) const {
-    return std::any_of(_bad_keys.begin(), _bad_keys.end(), [&](const std::string& bad) {
-        return within(key, bad) || within(bad, key);
+    return std::any_of(_found.begin(), _found.end(), [&](const Problem& p) {
+        return p.value && (within(key, p.keys[0]) || within(p.keys[0], key));
     });
 }
 
@@ -66,11 +65,6 @@ std::string ConfigProblems::report() const {
     for (const Problem* p : ordered())
         out += (out.empty() ? "" : "\n") + p->message;
     return out;
-}
-
-std::string ConfigProblems::first() const {
-    std::vector<const Problem*> all = ordered();
-    return all.empty() ? std::string() : all.front()->message;
 }
 
 }  // namespace ringcast

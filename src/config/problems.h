@@ -56,8 +56,6 @@ public:
     // Every problem, one per line, in the order of the file; those the file
     // does not place (about defaults or flags) last, in the order found.
     std::string report() const;
-    // The first line of report().
-    std::string first() const;
 
 private:
     struct Problem {
@@ -65,6 +63,7 @@ private:
         size_t found = 0;  // order of discovery, to break ties and order the unplaced
         std::string message;
         std::vector<std::string> keys;
+        bool value = false;  // a value problem (its key kept its previous value)
     };
     ConfigPlace place_of(const std::string& key) const;
     bool has_value_problem(const std::string& key) const;
@@ -72,7 +71,6 @@ private:
 
     std::string _source;
     std::map<std::string, ConfigPlace> _places;
-    std::vector<std::string> _bad_keys;  // the keys of value problems
     std::vector<Problem> _found;
     bool _incomplete = false;
 };

@@ -30,7 +30,6 @@ std::vector<std::string> problems_of(const std::string& text) {
         lines.push_back(report.substr(at, end - at));
         at = end + 1;
     }
-    EXPECT_EQ(lines.empty() ? "" : lines[0], p.first());
     return lines;
 }
 
