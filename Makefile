@@ -1,71 +1,101 @@
 # ringcast: two commands.
-#   make run   install what is missing, build, start ringcastd on the built-in config
-#   make test  same setup, then every test
-# Other targets: make build, make bench (micro-benchmarks), make clean.
+#   make run   install what is missing, build the daemon and the ringcast tool,
+#              start ringcastd on the built-in config with a development API key
+#   make test  same setup, then build everything and run every test
+# Other targets: make build (everything), make bench (micro-benchmarks), make clean.
+# Variables: HTTP (listen address), DATA (data directory), CONFIG (a configuration
+# file for make run), BUILD (build directory).
 
 SHELL := /bin/bash
 BUILD ?= build
 HTTP ?= 127.0.0.1:8080
 DATA ?= var
+CONFIG ?=
 
-# Debian 12 packages the build and the tests need. Nothing else is downloaded.
+# Debian 12 packages the build and the tests need (meson configures the tests and
+# benchmarks with the daemon, so make run needs their libraries too).
 DEBS := g++ make pkg-config python3 meson ninja-build curl socat \
         liburing-dev node-llhttp libmimalloc-dev libsimdjson-dev libfmt-dev libspdlog-dev \
         libcli11-dev libtomlplusplus-dev libsystemd-dev libjwt-dev libssl-dev libsqlite3-dev \
-        libgtest-dev libgmock-dev googletest libbenchmark-dev nginx-light
-# Node.js and npm for clients/node, wanted by command rather than by package: a
-# Node.js from elsewhere (NodeSource) bundles npm and conflicts with Debian's.
-NODE_DEBS := $(if $(shell command -v npm),,nodejs npm)
+        libgtest-dev libgmock-dev googletest libbenchmark-dev
+# What only the tests need (make build / make test): Node.js and npm for
+# clients/node, wanted by command rather than by package (a Node.js from elsewhere,
+# NodeSource, bundles npm and conflicts with Debian's), and nginx for the
+# reverse-proxy test (which runs its own nginx on a free port; where a service
+# manager runs, Debian's package also starts its default site on port 80).
+TEST_DEBS := $(if $(shell command -v npm),,nodejs npm) nginx-light
 NODE_CLIENT := clients/node
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps test-deps build run test bench clean
 
 all: build
 
-deps:
+# Installs the missing packages among $(1); $(2) names them in messages.
+define apt_install
 	@missing=""; \
-	for p in $(DEBS) $(NODE_DEBS); do \
+	for p in $(1); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
-	  echo "==> installing Debian packages:$$missing"; \
+	  echo "==> installing $(2):$$missing"; \
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	else \
-	  echo "==> Debian packages: all present"; \
+	  echo "==> $(2): all present"; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(DEBS),Debian packages)
+
+test-deps:
+	$(call apt_install,$(TEST_DEBS),packages the tests need)
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --buildtype=release
 
-# The Node client's compiler and types, from its lockfile (npm ci also compiles it).
+# The Node client's compiler and types, from its lockfile: npm ci downloads them
+# from the npm registry (the only download besides Debian packages) and compiles
+# the client. Only the tests need them.
 $(NODE_CLIENT)/node_modules/.package-lock.json: $(NODE_CLIENT)/package-lock.json
 	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund
 
-build: deps $(BUILD)/build.ninja $(NODE_CLIENT)/node_modules/.package-lock.json
+build: deps test-deps $(BUILD)/build.ninja $(NODE_CLIENT)/node_modules/.package-lock.json
 	ninja -C $(BUILD)
 
-run: build
+# Only what it runs: the daemon and the ringcast tool. The API key is made once
+# (32 random bytes, hex), readable by this user only; RINGCAST_MAKE_RUN tells the
+# daemon to word its hints as make variables (HTTP=, DATA=) rather than flags.
+run: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD) src/ringcastd src/ringcast
 	@mkdir -p $(DATA)
+	@if [ ! -e $(DATA)/api-key ]; then \
+	  (umask 077 && od -An -vtx1 -N32 /dev/urandom | tr -d ' \n' > $(DATA)/api-key.new && \
+	   echo >> $(DATA)/api-key.new && mv $(DATA)/api-key.new $(DATA)/api-key) && \
+	  echo "==> made a development API key for the HTTP API: $(DATA)/api-key (mode 0600)"; \
+	fi
 	@echo
-	@echo "==> starting ringcastd on http://$(HTTP) (built-in configuration, data in ./$(DATA))"
+	@echo "==> starting ringcastd on http://$(HTTP) ($(if $(CONFIG),$(CONFIG) over the built-in configuration,built-in configuration), data in ./$(DATA))"
 	@echo "    watch a stream : curl -N 'http://$(HTTP)/api/sse/stream?channels=news'"
 	@echo "    publish        : ./$(BUILD)/src/ringcast publish -c news -e update -d '{\"hello\":\"world\"}'"
+	@echo "    publish (HTTP) : curl -X POST http://$(HTTP)/api/publish -H \"X-API-Key: \$$(cat $(DATA)/api-key)\" -d '{\"channel\":\"news\",\"event\":\"update\",\"data\":{\"hello\":\"world\"}}'"
 	@echo "    stats          : ./$(BUILD)/src/ringcast stats"
-	@echo "    (HTTP publish and stats need an API key or a token: docs/operations.md)"
+	@echo "    stats (HTTP)   : curl -H \"X-API-Key: \$$(cat $(DATA)/api-key)\" http://$(HTTP)/api/stats"
 	@echo "    backends       : echo '{\"op\":\"ping\",\"req\":1}' | socat - UNIX-CONNECT:$(DATA)/ringcast.sock"
-	@echo "    every setting  : ./$(BUILD)/src/ringcastd --print-default-config"
+	@echo "    every setting  : ./$(BUILD)/src/ringcastd --print-default-config (try one: make run CONFIG=file.toml)"
 	@echo "    logs           : below; Ctrl-C drains and stops the daemon"
 	@echo
-	exec ./$(BUILD)/src/ringcastd --http $(HTTP) --data-dir $(DATA)
+	exec env RINGCAST_MAKE_RUN=1 ./$(BUILD)/src/ringcastd --http $(HTTP) --data-dir $(DATA) \
+	  --api-key-file $(DATA)/api-key $(if $(CONFIG),--config $(CONFIG))
 
 test: build
 	meson test -C $(BUILD) --print-errorlogs
 
-bench: build
-	./$(BUILD)/bench/ringcast-microbench
+bench: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD) bench/micro/ringcast-microbench
+	./$(BUILD)/bench/micro/ringcast-microbench
 
 clean:
 	rm -rf $(BUILD)

@@ -1,5 +1,6 @@
 // ringcastd: the ringcast SSE daemon. Parses the command line, loads the
 // configuration, and runs the daemon (src/server/daemon.cc).
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -39,7 +40,7 @@ int main(int argc, char** argv) {
     app.get_formatter()->column_width(34);
 
     std::string config_path, check_path;
-    std::string http, data_dir, log_level, accept;
+    std::string http, data_dir, log_level, accept, api_key_file;
     std::optional<std::string> unix_path;
     unsigned shards = 0;
     bool print_defaults = false, probe_only = false, version = false;
@@ -56,6 +57,9 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1u, 1024u));
     app.add_option("--data-dir", data_dir,
                    "directory for state (default ./var; created if missing)");
+    app.add_option("--api-key-file", api_key_file,
+                   "file of API keys for the HTTP API, one per line (publish.api_key_file; "
+                   "they add to publish.api_keys)");
     app.add_option("--log-level", log_level,
                    "trace, debug, info, warn, error, critical or off (default info)")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -90,30 +94,45 @@ int main(int argc, char** argv) {
         return r.ok ? kExitOk : kExitEnvironment;
     }
 
+    // Every problem is gathered, then reported in the order of the file
+    // (config/problems.h).
     Config cfg;
+    ConfigProblems problems;
     std::string error;
     if (!check_path.empty()) {
+        load_config(cfg, check_path, &problems);
+        validate_config(cfg, &problems);
         // The key files too: a check that passes means the daemon will start.
-        if (!load_config(cfg, check_path, &error) || !validate_config(cfg, &error) ||
-            !make_token_verifier(cfg, &error)) {
-            std::fprintf(stderr, "%s\n", error.c_str());
+        if (!problems.about("auth") && !make_token_verifier(cfg, &error))
+            problems.add_rule_problem({"auth.secret_file", "auth.public_key_file", "auth.secret"},
+                                      error);
+        if (!problems.about("publish.api_key_file") && !read_api_key_file(cfg, &error))
+            problems.add_rule_problem({"publish.api_key_file"}, error);
+        if (!problems.empty()) {
+            std::fprintf(stderr, "%s\n", problems.report().c_str());
             return kExitUsage;
         }
         std::printf("%s: OK\n", check_path.c_str());
         return kExitOk;
     }
-    if (!load_config(cfg, config_path, &error)) {
-        std::fprintf(stderr, "ringcastd: %s\n", error.c_str());
-        return kExitUsage;
-    }
+    load_config(cfg, config_path, &problems);
     if (!http.empty()) cfg.http = http;
     if (unix_path) cfg.unix_path = *unix_path;
     if (shards) cfg.shards = shards;
     if (!data_dir.empty()) cfg.data_dir = data_dir;
     if (!log_level.empty()) cfg.log_level = log_level;
     if (!accept.empty()) cfg.accept = accept;
-    if (!validate_config(cfg, &error)) {
-        std::fprintf(stderr, "ringcastd: %s\n", error.c_str());
+    if (!api_key_file.empty()) cfg.publish_api_key_file = api_key_file;
+    validate_config(cfg, &problems);
+    if (!problems.about("publish.api_key_file") && !read_api_key_file(cfg, &error))
+        problems.add_rule_problem({"publish.api_key_file"}, error);
+    if (!problems.empty()) {
+        std::string report = problems.report();
+        for (size_t at = 0; at < report.size();) {
+            size_t end = std::min(report.find('\n', at), report.size());
+            std::fprintf(stderr, "ringcastd: %.*s\n", int(end - at), report.data() + at);
+            at = end + 1;
+        }
         return kExitUsage;
     }
 

@@ -53,6 +53,7 @@
 
 #include "ringcast/client_message.h"
 #include "ringcast/client_result.h"
+#include "ringcast/socket_location.h"
 
 namespace ringcast::client {
 
@@ -80,8 +81,15 @@ public:
     // error_number() holds the errno: ENOENT (no socket file there: is the daemon
     // running, with this path?), ECONNREFUSED (a socket file nobody listens on: a
     // daemon that stopped), EACCES (the socket's mode or group keeps this user
-    // out), ENAMETOOLONG, ETIMEDOUT.
+    // out: the message names them and the group to join), ENAMETOOLONG,
+    // ETIMEDOUT.
     bool connect(std::string_view path);
+    // Connects where ringcast's clients look when not told
+    // (ringcast/socket_location.h): $RINGCAST_SOCKET, else ./var/ringcast.sock
+    // if it exists (make run), else /run/ringcast/ringcast.sock (the systemd
+    // unit). error() then also says how the path was chosen.
+    bool connect();
+    bool connect(const SocketLocation& where);
     bool connected() const { return _fd >= 0; }
     void close();
     // The last connection-level error (connect, or what closed the connection).

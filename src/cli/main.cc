@@ -1,6 +1,8 @@
 // ringcast: the command-line tool for ringcastd (docs/clients.md). Parses the
 // command line, runs the chosen subcommand, and exits with a code from
 // exit_codes.h.
+#include <ringcast/socket_location.h>
+
 #include <cstdio>
 #include <vector>
 
@@ -25,12 +27,14 @@ int main(int argc, char** argv) {
     app.footer(std::string(kExitCodesHelp) +
                "\nEvery command has --help. Documentation: docs/clients.md");
 
+    app.set_version_flag("--version", "ringcast " RINGCAST_VERSION, "print the version and exit");
+
     GlobalOptions g;
     app.add_option("-s,--socket", g.socket,
-                   fmt::format("the daemon's Unix socket (default {}, as make run starts it; "
-                               "or ${})",
-                               kDefaultSocket, kSocketEnv))
-        ->envname(kSocketEnv);
+                   fmt::format("the daemon's Unix socket (default: ${}, else {} if it exists, "
+                               "as make run makes it, else {}, the systemd unit's)",
+                               ringcast::client::kSocketEnv, ringcast::client::kMakeRunSocket,
+                               ringcast::client::kSystemdSocket));
     app.add_flag("--json", g.json, "machine-readable output: JSON on stdout");
 
     std::vector<Command> commands = {
@@ -42,7 +46,7 @@ int main(int argc, char** argv) {
         std::string footer = c.app->get_footer();
         c.app->footer((footer.empty() ? "" : footer + "\n") +
                       "Global flags, before or after the command: --socket PATH (or $" +
-                      kSocketEnv + "), --json. Exit codes: ringcast --help.");
+                      ringcast::client::kSocketEnv + "), --json. Exit codes: ringcast --help.");
     }
 
     try {

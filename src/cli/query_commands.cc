@@ -82,7 +82,7 @@ int run_ping(const GlobalOptions& g) {
         print_line(out);
     } else {
         print_line(fmt::format("ringcastd {} at {}: answered in {:.3f} ms (daemon time {})",
-                               r.version, g.socket, rtt_ms, format_time_ms(r.time_ms)));
+                               r.version, c.path(), rtt_ms, format_time_ms(r.time_ms)));
     }
     return kExitOk;
 }

@@ -1,5 +1,6 @@
 #include "cli/session.h"
 
+#include <cerrno>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -11,12 +12,15 @@ namespace ringcast::cli {
 
 bool open_session(client::Client& c, const GlobalOptions& g) {
     c = client::Client(client::ClientOptions{.timeout = kRequestTimeout});
-    if (c.connect(g.socket)) return true;
-    fmt::print(stderr,
-               "ringcast: {}\n"
-               "  Start the daemon with `make run` (its socket is then {}), or name its socket "
-               "with --socket PATH or {}=PATH.\n",
-               c.error(), kDefaultSocket, kSocketEnv);
+    if (c.connect(client::locate_socket(g.socket))) return true;
+    fmt::print(stderr, "ringcast: {}\n", c.error());
+    // A socket closed to this user is there, and its daemon is running: the
+    // message above says who may open it.
+    if (c.error_number() != EACCES && c.error_number() != EPERM)
+        fmt::print(stderr,
+                   "  Start the daemon with `make run` (its socket is then {}), or name its "
+                   "socket with --socket PATH or {}=PATH.\n",
+                   client::kMakeRunSocket, client::kSocketEnv);
     return false;
 }
 

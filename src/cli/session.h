@@ -11,12 +11,10 @@
 
 namespace ringcast::cli {
 
-// make run starts the daemon with --data-dir var, so its socket is here.
-inline constexpr const char* kDefaultSocket = "./var/ringcast.sock";
-inline constexpr const char* kSocketEnv = "RINGCAST_SOCKET";
-
 struct GlobalOptions {
-    std::string socket = kDefaultSocket;
+    // --socket; "" = where ringcast's clients look (ringcast/socket_location.h):
+    // $RINGCAST_SOCKET, ./var/ringcast.sock if it exists, /run/ringcast/ringcast.sock.
+    std::string socket;
     bool json = false;
 };
 
@@ -30,8 +28,10 @@ public:
 // The longest the tool waits for the daemon at any step.
 inline constexpr std::chrono::seconds kRequestTimeout{10};
 
-// Connects `c` (made anew, with kRequestTimeout) to g.socket. On failure prints why, which path,
-// and how to start the daemon or name another socket, and returns false (exit with
+// Connects `c` (made anew, with kRequestTimeout) to g.socket, or where the
+// socket is looked for without one. On failure prints why, which path (and what
+// else was tried), and, unless the socket is there but closed to this user, how
+// to start the daemon or name another socket; returns false (exit with
 // kExitUnreachable).
 bool open_session(client::Client& c, const GlobalOptions& g);
 

@@ -82,12 +82,20 @@ Client& Client::operator=(Client&& o) noexcept {
 // --- the connection ------------------------------------------------------------------
 
 bool Client::connect(std::string_view path) {
+    return connect(SocketLocation{std::string(path), SocketSource::given});
+}
+
+bool Client::connect() {
+    return connect(locate_socket());
+}
+
+bool Client::connect(const SocketLocation& where) {
     close();
-    _path.assign(path);
+    _path = where.path;
     _error.clear();
     _errno = 0;
     int timeout = _opts.timeout.count() > 0 ? int(_opts.timeout.count()) : -1;
-    _fd = connect_unix(path, timeout, &_errno, &_error);
+    _fd = connect_unix(where, timeout, &_errno, &_error);
     if (_fd < 0) return false;
     _write_closed = _eof = false;
     if (!_reader) _reader = std::make_unique<ReplyReader>();
@@ -312,7 +320,8 @@ void Client::fail_result(Result& out, Op op, const char* code, std::string_view 
 }
 
 bool Client::wait_readable(std::chrono::milliseconds timeout) {
-    if (_in_end > _in_begin && std::memchr(_in.get() + _in_begin, '\n', _in_end - _in_begin)) return true;
+    if (_in_end > _in_begin && std::memchr(_in.get() + _in_begin, '\n', _in_end - _in_begin))
+        return true;
     if (_fd < 0 || _eof) return true;  // receive() reports the end without waiting
     using clock = std::chrono::steady_clock;
     const auto deadline = clock::now() + timeout;

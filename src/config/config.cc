@@ -114,6 +114,8 @@ std::vector<Key> base_schema(Config& c) {
          [&c](auto& n, auto* e) {
              return want_string_list(n, &c.publish_api_keys, "API keys", e);
          }},
+        {"publish.api_key_file",
+         [&c](auto& n, auto* e) { return want_string(n, &c.publish_api_key_file, e); }},
         {"publish.rate_limit", nullptr,
          [&c](auto& n, Problem* p) {
              return parse_rate_window(n, "publish.rate_limit", "max", &c.publish_rate_limit, p);
@@ -275,42 +277,42 @@ std::vector<std::string> sections(const std::vector<Key>& keys) {
 
 // A table that is neither a known section nor a key taking a table: a misspelled
 // section, or a misspelled key whose value is an inline table.
-bool unknown_table(const toml::node& v, const std::string& path, const std::vector<Key>& keys,
-                   const std::string& source, std::string* error) {
+std::string unknown_table(const toml::node& v, const std::string& path,
+                          const std::vector<Key>& keys, const std::string& source) {
     std::vector<std::string> candidates = sections(keys);
     for (const Key& key : keys)
         if (key.set_nested) candidates.emplace_back(key.path);
     std::string best = closest(path, candidates);
     bool best_is_key =
         std::any_of(keys.begin(), keys.end(), [&](const Key& k) { return best == k.path; });
-    if (best == "endpoint") {
-        *error = fmt::format("{}: unknown section [{}] (did you mean [[endpoint]]?)",
-                             where(source, v), path);
-    } else if (best_is_key) {
-        *error =
-            fmt::format("{}: unknown key '{}' (did you mean '{}'?)", where(source, v), path, best);
-    } else if (!best.empty()) {
-        *error = fmt::format("{}: unknown section [{}] (did you mean [{}]?)", where(source, v),
-                             path, best);
-    } else {
-        *error = fmt::format("{}: unknown section [{}]", where(source, v), path);
-    }
-    return false;
+    if (best == "endpoint")
+        return fmt::format("{}: unknown section [{}] (did you mean [[endpoint]]?)",
+                           where(source, v), path);
+    if (best_is_key)
+        return fmt::format("{}: unknown key '{}' (did you mean '{}'?)", where(source, v), path,
+                           best);
+    if (!best.empty())
+        return fmt::format("{}: unknown section [{}] (did you mean [{}]?)", where(source, v), path,
+                           best);
+    return fmt::format("{}: unknown section [{}]", where(source, v), path);
 }
 
-bool apply_table(const toml::table& t, const std::string& prefix, const std::vector<Key>& keys,
-                 const std::string& source, std::string* error) {
-    for (auto&& [k, v] : t) {
-        std::string path =
-            prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+// Applies every key of `t` it can, in the order of the file, and records a
+// problem for each one it cannot (that key keeps its previous value).
+void apply_table(const toml::table& t, const std::string& prefix, const std::vector<Key>& keys,
+                 const std::string& source, ConfigProblems* problems) {
+    for (const auto& [name, node] : in_file_order(t)) {
+        const toml::node& v = *node;
+        std::string path = prefix.empty() ? name : prefix + "." + name;
         const Key* found = nullptr;
         for (const Key& key : keys)
             if (path == key.path) found = &key;
         if (found && found->set_nested) {
             Problem p;
             if (!found->set_nested(v, &p)) {
-                *error = fmt::format("{}: {}", where(source, p.at ? *p.at : v), p.message);
-                return false;
+                const toml::node& at = p.at ? *p.at : v;
+                problems->add_value_problem(found->path, place_of(at),
+                                            fmt::format("{}: {}", where(source, at), p.message));
             }
             continue;
         }
@@ -318,25 +320,61 @@ bool apply_table(const toml::table& t, const std::string& prefix, const std::vec
             bool known_section = false;
             for (const Key& key : keys)
                 if (std::string_view(key.path).starts_with(path + ".")) known_section = true;
-            if (!known_section) return unknown_table(v, path, keys, source, error);
-            if (!apply_table(*v.as_table(), path, keys, source, error)) return false;
+            if (known_section) {
+                apply_table(*v.as_table(), path, keys, source, problems);
+            } else {
+                problems->add_value_problem(path, place_of(v),
+                                            unknown_table(v, path, keys, source));
+            }
             continue;
         }
         if (!found) {
             std::vector<std::string> paths;
             for (const Key& key : keys)
                 paths.emplace_back(key.path);
-            *error =
-                fmt::format("{}: {}", where(source, v), unknown_key_message(path, path, paths));
-            return false;
+            problems->add_value_problem(
+                path, place_of(v),
+                fmt::format("{}: {}", where(source, v), unknown_key_message(path, path, paths)));
+            continue;
         }
         std::string why;
-        if (!found->set(v, &why)) {
-            *error = fmt::format("{}: '{}' {}", where(source, v), path, why);
-            return false;
-        }
+        if (!found->set(v, &why))
+            problems->add_value_problem(path, place_of(v),
+                                        fmt::format("{}: '{}' {}", where(source, v), path, why));
     }
-    return true;
+}
+
+// Where the file sets every key, table and [[endpoint]] block, for ordering the
+// problems found later.
+void record_places(const toml::node& n, const std::string& path, ConfigProblems* problems) {
+    if (!path.empty()) problems->set_place(path, place_of(n));
+    if (const toml::table* t = n.as_table()) {
+        for (const auto& [name, member] : in_file_order(*t))
+            record_places(*member, path.empty() ? name : path + "." + name, problems);
+    } else if (const toml::array* a = n.as_array(); a && a->is_array_of_tables()) {
+        for (size_t i = 0; i < a->size(); ++i)
+            record_places(*a->get(i), fmt::format("{}[{}]", path, i), problems);
+    }
+}
+
+void apply_document(Config& cfg, const toml::table& doc, const std::string& source,
+                    ConfigProblems* problems) {
+    apply_table(doc, "", schema(cfg), source, problems);
+    // A block without heartbeat_interval follows [sse] heartbeat_interval, also
+    // when a later file changes only that (the built-in endpoints set none).
+    for (EndpointConfig& e : cfg.endpoints)
+        if (!e.heartbeat_interval_set) e.heartbeat_interval_ms = cfg.heartbeat_interval_ms;
+}
+
+// The text before the line a syntax error is on, for the problems of the
+// values above it (parsing stops at the error; those come first in the file).
+std::string_view text_before_line(std::string_view text, uint32_t line) {
+    size_t at = 0;
+    for (uint32_t l = 1; l < line && at != std::string_view::npos; ++l) {
+        at = text.find('\n', at);
+        if (at != std::string_view::npos) ++at;
+    }
+    return at == std::string_view::npos ? text : text.substr(0, at);
 }
 
 }  // namespace
@@ -382,36 +420,75 @@ bool parse_size_bytes(std::string_view text, uint64_t* bytes) {
 }
 
 bool apply_config_text(Config& cfg, std::string_view text, const std::string& source,
-                       std::string* error) {
+                       ConfigProblems* problems) {
+    const size_t before = problems->size();
+    problems->set_source(source);
     toml::table doc;
     try {
         doc = toml::parse(text, source);
     } catch (const toml::parse_error& e) {
-        *error = fmt::format("{}:{}:{}: {}", source, e.source().begin.line, e.source().begin.column,
-                             e.description());
+        const auto& b = e.source().begin;
+        problems->set_incomplete();
+        problems->add_value_problem(
+            "", {uint32_t(b.line), uint32_t(b.column)},
+            fmt::format("{}:{}:{}: {}", source, b.line, b.column, e.description()));
+        // The values above the error were not looked at: read them too, so that
+        // a problem there is not reported after this one. A cut that itself does
+        // not parse (inside a multi-line array) tells nothing more.
+        try {
+            toml::table head = toml::parse(text_before_line(text, uint32_t(b.line)), source);
+            Config scratch = cfg;
+            apply_document(scratch, head, source, problems);
+        } catch (const toml::parse_error&) {
+        }
         return false;
     }
+    record_places(doc, "", problems);
+    apply_document(cfg, doc, source, problems);
+    return problems->size() == before;
+}
+
+bool apply_config_text(Config& cfg, std::string_view text, const std::string& source,
+                       std::string* error) {
     Config work = cfg;  // all or nothing
-    if (!apply_table(doc, "", schema(work), source, error)) return false;
-    // A block without heartbeat_interval follows [sse] heartbeat_interval, also
-    // when a later file changes only that (the built-in endpoints set none).
-    for (EndpointConfig& e : work.endpoints)
-        if (!e.heartbeat_interval_set) e.heartbeat_interval_ms = work.heartbeat_interval_ms;
+    ConfigProblems problems;
+    if (!apply_config_text(work, text, source, &problems)) {
+        *error = problems.report();
+        return false;
+    }
     cfg = std::move(work);
     return true;
 }
 
-bool load_config(Config& cfg, const std::string& path, std::string* error) {
-    if (!apply_config_text(cfg, default_config_toml(), "<built-in defaults>", error)) return false;
+bool load_config(Config& cfg, const std::string& path, ConfigProblems* problems) {
+    std::string error;
+    if (!apply_config_text(cfg, default_config_toml(), "<built-in defaults>", &error)) {
+        problems->add_value_problem("", {}, error);  // a unit test keeps this from happening
+        problems->set_incomplete();
+        return false;
+    }
     if (path.empty()) return true;
     std::ifstream f(path);
     if (!f) {
-        *error = fmt::format("cannot read config file {}: {}", path, std::strerror(errno));
+        problems->add_value_problem(
+            "", {}, fmt::format("cannot read config file {}: {}", path, std::strerror(errno)));
+        problems->set_incomplete();
         return false;
     }
     std::stringstream ss;
     ss << f.rdbuf();
-    return apply_config_text(cfg, ss.str(), path, error);
+    return apply_config_text(cfg, ss.str(), path, problems);
+}
+
+bool load_config(Config& cfg, const std::string& path, std::string* error) {
+    Config work = cfg;
+    ConfigProblems problems;
+    if (!load_config(work, path, &problems)) {
+        *error = problems.report();
+        return false;
+    }
+    cfg = std::move(work);
+    return true;
 }
 
 }  // namespace ringcast

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "config/problems.h"
+
 namespace ringcast {
 
 // A count allowed per time window ("5 per minute": max = 5, window_ms = 60000).
@@ -100,6 +102,7 @@ struct Config {
     std::vector<uint32_t> publish_allow_gids;
     bool publish_http_require_auth = false;
     std::vector<std::string> publish_api_keys;
+    std::string publish_api_key_file;    // more keys, one per line (read_api_key_file)
     RateWindow publish_rate_limit;       // per publisher
     RateWindow publish_user_rate_limit;  // per target user of user-specific events
     // [auth]
@@ -158,20 +161,34 @@ struct Config {
 // The text of default.toml, compiled into the binary.
 std::string_view default_config_toml();
 
-// Parses `text` and applies every key it sets onto cfg. `source` names the text
-// in messages ("/etc/ringcast/ringcast.toml"). Returns false with a message
-// naming the file, line and key on any error, unknown keys included.
+// Parses `text` and applies every key it sets onto cfg, in the order of the
+// text. `source` names the text in messages ("/etc/ringcast/ringcast.toml").
+// Every value that cannot be taken (a wrong type or range, an unknown key or
+// section, a syntax error) is a problem naming the file, line and key; that key
+// keeps its previous value and the others are applied. Records where the text
+// sets each key, so that rule problems found later are put in the file's order.
+// False if it added a problem.
+bool apply_config_text(Config& cfg, std::string_view text, const std::string& source,
+                       ConfigProblems* problems);
+// The same, all or nothing: cfg is changed only if the whole text is good;
+// otherwise *error lists the problems in the order of the text.
 bool apply_config_text(Config& cfg, std::string_view text, const std::string& source,
                        std::string* error);
 
-// Embedded defaults, then the file at `path` if non-empty.
+// Embedded defaults, then the file at `path` if non-empty (a file that cannot
+// be read is a problem).
+bool load_config(Config& cfg, const std::string& path, ConfigProblems* problems);
 bool load_config(Config& cfg, const std::string& path, std::string* error);
 
-// Checks rules that involve several keys; false with a message naming the keys
-// (endpoints by their path). Key files are not opened here: see read_key_file.
+// Checks rules that involve several keys; each broken rule is a problem naming
+// the keys (endpoints by their path). Rules that read a key which had a problem
+// of its own are not judged, nor any when the file could not be read to its end.
+// Key files are not opened here: see read_key_file and read_api_key_file.
 // An endpoint that requires authentication while [auth] algorithm is empty is an
 // error, unless it is one of the built-in endpoints as shipped (those answer 401
 // until [auth] is configured), so that the printed defaults validate as a file.
+bool validate_config(const Config& cfg, ConfigProblems* problems);
+// The same; *error lists the broken rules in the order they were checked.
 bool validate_config(const Config& cfg, std::string* error);
 
 // Reads the file named by auth.secret_file or auth.public_key_file (the path as
@@ -182,6 +199,15 @@ bool validate_config(const Config& cfg, std::string* error);
 // or is larger than 1 MiB. The caller checks an HS256 secret against
 // kMinHs256SecretBytes.
 bool read_key_file(const std::string& path, std::string* out, std::string* error);
+
+// Reads publish.api_key_file (the path as given, relative to the working
+// directory) and adds the keys it holds to cfg.publish_api_keys (a key already
+// there is not added twice). The file holds one key per line; surrounding
+// blanks, empty lines and lines starting with '#' are ignored. False with a
+// message naming the file (and the line, never a key) when it cannot be read,
+// is not a regular file, is larger than 1 MiB, holds no key, or holds a key
+// that is not visible ASCII. Does nothing when the setting is "".
+bool read_api_key_file(Config& cfg, std::string* error);
 
 // "30s" / 30000 -> 30000 ms; "1MiB" / 1048576 -> bytes. Exposed for tests.
 bool parse_duration_ms(std::string_view text, uint64_t* ms);

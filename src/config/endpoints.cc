@@ -66,8 +66,9 @@ EndpointConfig block_defaults() {
 bool parse_block(const toml::table& t, const std::string& prefix, EndpointConfig* out, Problem* p) {
     EndpointConfig e = block_defaults();
     bool has_path = false;
-    for (auto&& [k, v] : t) {
-        std::string name(k.str()), path = prefix + "." + name;
+    for (const auto& [name, node] : in_file_order(t)) {
+        const toml::node& v = *node;
+        std::string path = prefix + "." + name;
         const EndpointKey* key = nullptr;
         for (const EndpointKey& candidate : endpoint_keys())
             if (name == candidate.name) key = &candidate;

@@ -113,6 +113,11 @@ bool want_id_list(const toml::node& n, std::vector<uint32_t>* out, std::string* 
     return true;
 }
 
+bool header_safe(std::string_view s) {
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
 namespace {
 
 size_t edit_distance(std::string_view a, std::string_view b) {
@@ -171,6 +176,21 @@ std::string where(const std::string& source, const toml::node& n) {
     return fmt::format("{}:{}", source, b.line);
 }
 
+ConfigPlace place_of(const toml::node& n) {
+    const auto& b = n.source().begin;
+    return {uint32_t(b.line), uint32_t(b.column)};
+}
+
+std::vector<std::pair<std::string, const toml::node*>> in_file_order(const toml::table& t) {
+    std::vector<std::pair<std::string, const toml::node*>> out;
+    for (auto&& [k, v] : t)
+        out.emplace_back(std::string(k.str()), &v);
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        return place_of(*a.second) < place_of(*b.second);
+    });
+    return out;
+}
+
 bool parse_rate_window(const toml::node& n, const std::string& path, const char* max_key,
                        RateWindow* out, Problem* p) {
     if (!n.is_table()) {
@@ -179,8 +199,9 @@ bool parse_rate_window(const toml::node& n, const std::string& path, const char*
         return false;
     }
     RateWindow rw = *out;
-    for (auto&& [k, v] : *n.as_table()) {
-        std::string key(k.str()), why;
+    for (const auto& [key, node] : in_file_order(*n.as_table())) {
+        const toml::node& v = *node;
+        std::string why;
         bool ok;
         if (key == max_key) {
             ok = want_uint(v, &rw.max, 0, UINT32_MAX, &why);

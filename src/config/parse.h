@@ -14,6 +14,7 @@
 #include <toml++/toml.h>
 
 #include "config/config.h"
+#include "config/problems.h"
 
 namespace ringcast::config_detail {
 
@@ -52,6 +53,10 @@ bool want_uint(const toml::node& n, T* out, uint64_t min, uint64_t max, std::str
     return true;
 }
 
+// Visible ASCII without spaces, at least one character: what may follow
+// "Bearer " or "X-API-Key:" (an API key).
+bool header_safe(std::string_view s);
+
 // The candidate the operator probably meant by `name`, or "" when none is close:
 // an edit distance below 4, or failing that the only candidate that extends the
 // name by a word ("max" -> "max_connections") or that the name extends
@@ -64,6 +69,13 @@ std::string unknown_key_message(const std::string& path, const std::string& leaf
 
 // "file:line", or "file" when the node has no position.
 std::string where(const std::string& source, const toml::node& n);
+
+// Where a value is in its file (line 0 when it has no position).
+ConfigPlace place_of(const toml::node& n);
+
+// A table's members in the order the file writes them (toml++ keeps them sorted
+// by name), so that the first problem found in a table is its first in the file.
+std::vector<std::pair<std::string, const toml::node*>> in_file_order(const toml::table& t);
 
 // rate_limit = { <max_key> = N, window = "1m" }: sets the keys the table has and
 // keeps the others. `path` is the key's full path for messages.

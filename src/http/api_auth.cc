@@ -36,7 +36,9 @@ std::optional<Refusal> authorize_api(const HttpRequest& req, ApiRight right,
     if (req.has_header("x-api-key")) {
         if (is_api_key(req.header("x-api-key"), o.api_keys)) return by_key(req.header("x-api-key"));
         return Refusal{401, "invalid_api_key", "",
-                       fmt::format("the X-API-Key of {} is not one of publish.api_keys", what)};
+                       fmt::format("the X-API-Key of {} is not one of the API keys "
+                                   "(publish.api_keys, publish.api_key_file)",
+                                   what)};
     }
     // Only header credentials: a browser attaches cookies (and a page can put a
     // token in a URL) to cross-site requests it is made to send, headers it cannot.
@@ -48,8 +50,8 @@ std::optional<Refusal> authorize_api(const HttpRequest& req, ApiRight right,
     if (bearer && is_api_key(*bearer, o.api_keys)) return by_key(*bearer);
     if (bearer && std::count(bearer->begin(), bearer->end(), '.') != 2)
         return Refusal{401, "invalid_api_key", "",
-                       fmt::format("the Bearer credentials of {} are neither one of "
-                                   "publish.api_keys nor a JWT",
+                       fmt::format("the Bearer credentials of {} are neither one of the API "
+                                   "keys (publish.api_keys, publish.api_key_file) nor a JWT",
                                    what)};
     std::optional<Claims> claims;
     if (bearer) {

@@ -320,14 +320,19 @@ void HttpServer::queue_catch_up(HttpConnection& c, CatchUpWaiter& w) {
     }
     LocalFramePool& frames = _reactor.frames();
     std::string_view last_sent;
+    uint64_t replayed = 0;
     for (Event* e : events) {
         LocalFrame* lf = frames.wrap(e);  // takes the reference the answer carried
         if (_transport.enqueue(c, lf)) {
-            ++_catch_up_stats.replayed;
+            ++replayed;
             last_sent = e->id();
         }
         frames.drop_if_unused(lf);
     }
+    _catch_up_stats.replayed += replayed;
+    // Every stream catches up (it may be owed something); only those that got
+    // something are counted, the id-only block below not being an event.
+    if (gap || replayed) ++_catch_up_stats.streams;
     // The stream now has everything up to the log's last event on its channels:
     // an id-only block (not an event: EventSource just records the id) moves its
     // Last-Event-ID there, so that its next resume starts from here.

@@ -34,8 +34,7 @@ int open_listener(const SocketAddress& addr, const ListenOptions& opts, std::str
         int e = errno;
         close(fd);
         *error = "cannot bind " + addr.to_string() + ": " + std::strerror(e);
-        if (e == EADDRINUSE)
-            *error += " (another process listens there; pick another --http address)";
+        if (e == EADDRINUSE) *error += " (another process listens there)";
         if (e == EACCES) *error += " (ports below 1024 need CAP_NET_BIND_SERVICE)";
         return -e;
     }
@@ -62,15 +61,14 @@ int open_unix_listener(const std::string& path, const UnixListenOptions& opts, s
     struct stat st;
     if (lstat(path.c_str(), &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
-            *error = path + " exists and is not a socket: remove it or choose another --unix path";
+            *error = path + " exists and is not a socket";
             return -EEXIST;
         }
         int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         bool live = probe >= 0 && connect(probe, reinterpret_cast<sockaddr*>(&sa), len) == 0;
         if (probe >= 0) close(probe);
         if (live) {
-            *error = "another process (a running ringcastd?) accepts connections on " + path +
-                     ": stop it or choose another --unix path";
+            *error = "another process (a running ringcastd?) accepts connections on " + path;
             return -EADDRINUSE;
         }
         unlink(path.c_str());  // stale: its daemon is gone

@@ -61,8 +61,8 @@ ShardSnapshot* StatsCollector::snapshot() const {
         // takes the channel's events, and is counted in `sent`.
         const size_t subscribers = ch.subscribers.size() + ch.waiting.size();
         if (!subscribers && !ch.dropped && !ch.expired && !ch.slow_disconnects) return;
-        s->channels.push_back(ChannelFigures{ch.name, subscribers, ch.dropped, ch.expired,
-                                             ch.slow_disconnects});
+        s->channels.push_back(
+            ChannelFigures{ch.name, subscribers, ch.dropped, ch.expired, ch.slow_disconnects});
     });
     if (_catalog) {
         std::map<std::string, uint64_t, std::less<>> users;
@@ -109,17 +109,17 @@ std::string render_stats_json(const StatsRequest& r, double uptime_s, const Proc
     QueueLossStats losses;
     RefusalStats refused;
     CatchUpStats catch_up;
-    uint64_t catch_ups = 0, buffered = 0;
+    uint64_t buffered = 0;
     const ShardSnapshot* log = nullptr;
     std::map<std::string, uint64_t> channels, users;
     std::map<std::string, ChannelFigures> channel_stats;
     for (const ShardSnapshot* s : r.parts) {
         if (s->has_log) log = s;
+        catch_up.streams += s->catch_up.streams;
         catch_up.resumes += s->catch_up.resumes;
         catch_up.gaps += s->catch_up.gaps;
         catch_up.replayed += s->catch_up.replayed;
         catch_up.trimmed += s->catch_up.trimmed;
-        catch_ups += s->hub.catch_ups;
         buffered += s->hub.buffered;
         for (const auto& [user, n] : s->users)
             users[user] += n;
@@ -206,7 +206,7 @@ std::string render_stats_json(const StatsRequest& r, double uptime_s, const Proc
     }
     w.end_object();
     w.key("catchUp").begin_object();
-    w.key("streams").value(catch_ups).key("resumes").value(catch_up.resumes);
+    w.key("streams").value(catch_up.streams).key("resumes").value(catch_up.resumes);
     w.key("gaps").value(catch_up.gaps).key("replayed").value(catch_up.replayed);
     w.key("trimmed").value(catch_up.trimmed);
     w.key("buffered").value(buffered).key("deferred").value(l.log.deferred);

@@ -25,10 +25,11 @@ enum StatsMessage : uint16_t {
     kStatsReply = 17,    // shard -> asker: a = StatsRequest*, b = ShardSnapshot*
 };
 
-// Streams that caught up before going live (FEATURES B8-B10), on one shard.
+// What streams got before going live (FEATURES B8-B10), on one shard.
 struct CatchUpStats {
-    uint64_t resumes = 0;   // streams opened with a Last-Event-ID
-    uint64_t gaps = 0;      // of which were told history-gap
+    uint64_t streams = 0;   // streams that got something: events, or a history-gap refresh
+    uint64_t resumes = 0;   // streams opened with a Last-Event-ID, owed something or not
+    uint64_t gaps = 0;      // streams told history-gap (a resume that missed events, a trim)
     uint64_t replayed = 0;  // events queued before going live (history, cache, mail)
     uint64_t trimmed = 0;   // catch-ups cut to half of delivery.queue_limit (then told history-gap)
 };

@@ -80,10 +80,10 @@ void Hub::deliver_local(Event* e, PublishTicket* t, unsigned origin) {
     const bool tracked = e->mail_tracked();  // read now: e may be freed below
     Channel* ch = _index.find(e->channel(), e->channel_hash());
     if (e->expired(wall_ms())) {
-        ++_stats.expired;  // never delivered, from any queue (B7)
+        ++_stats.expired;            // never delivered, from any queue (B7)
         if (!tracked) e->release();  // else this reference travels with the report
     } else {
-        if (tracked) e->retain();  // for the report
+        if (tracked) e->retain();         // for the report
         LocalFrame* lf = frames.wrap(e);  // takes this shard's reference
         if (ch) fan_out(e, *ch, lf, &sent, &failed, &reached);
         frames.drop_if_unused(lf);
@@ -179,7 +179,6 @@ void Hub::complete(PublishTicket* t, uint64_t sent, uint64_t failed, uint32_t sh
 // --- catch-up, the stream's side ---------------------------------------------
 
 void Hub::catch_up(CatchUpWaiter* w) {
-    ++_stats.catch_ups;
     for (Channel* ch : w->channels_held)
         ch->waiting.push_back(w);
     w->asker = uint16_t(_reactor.id());
@@ -214,7 +213,8 @@ void Hub::abandon(CatchUpWaiter& w) {
         if (is_log()) {
             on_message(MeshMsg{kHubMailBack, 0, 0, to_word(back), 0});
         } else {
-            _reactor.send(log_shard(_reactor.shards()), MeshMsg{kHubMailBack, 0, 0, to_word(back), 0});
+            _reactor.send(log_shard(_reactor.shards()),
+                          MeshMsg{kHubMailBack, 0, 0, to_word(back), 0});
         }
     }
     for (Event* e : w.events)

@@ -47,13 +47,13 @@ enum HubMessage : uint16_t {
     kHubForward = 1,  // origin -> log: a = Event*, b = PublishTicket* (or 0), arg = origin
     kHubDeliver = 2,  // log -> shard: a = Event*, b = PublishTicket* (or 0), arg = origin
     kHubResult = 3,   // shard -> origin: a = PublishTicket*, arg = sent, b = failed | shards << 32
-    kHubCatchUp = 4,      // shard -> log: a = CatchUpWaiter* (as CatchUp)
-    kHubCatchUpDone = 5,  // log -> shard: a = CatchUpWaiter*
-    kHubReached = 6,      // shard -> log: a = Event*, b = UserBits* (or 0: nobody reached)
-    kHubMailBack = 7,     // shard -> log: a = MailBack*
-    kHubInvalidate = 8,   // shard -> log: a = InvalidateRequest*
+    kHubCatchUp = 4,  // shard -> log: a = CatchUpWaiter* (as CatchUp)
+    kHubCatchUpDone = 5,     // log -> shard: a = CatchUpWaiter*
+    kHubReached = 6,         // shard -> log: a = Event*, b = UserBits* (or 0: nobody reached)
+    kHubMailBack = 7,        // shard -> log: a = MailBack*
+    kHubInvalidate = 8,      // shard -> log: a = InvalidateRequest*
     kHubInvalidateDone = 9,  // log -> shard: a = InvalidateRequest*
-    kHubLast = 15,    // kinds above this belong to other layers
+    kHubLast = 15,           // kinds above this belong to other layers
 };
 
 // Tracks a publish until every shard has reported. Lives on the origin shard.
@@ -89,7 +89,6 @@ struct HubStats {
     uint64_t failures = 0;    // subscribers that could not take a frame
     uint64_t skipped = 0;     // shards the log did not bother (no subscribers there)
     uint64_t expired = 0;     // events past their ttl when they reached this shard
-    uint64_t catch_ups = 0;   // streams that caught up before going live
     uint64_t buffered = 0;    // live events held for them meanwhile
 };
 

@@ -33,9 +33,10 @@
 #include "net/listener.h"
 #include "net/load_board.h"
 #include "server/auth_setup.h"
-#include "server/store_setup.h"
+#include "server/launch_hints.h"
 #include "server/options.h"
 #include "server/shard.h"
+#include "server/store_setup.h"
 
 namespace ringcast {
 
@@ -128,15 +129,17 @@ struct ShardThread {
 
 int run_daemon(const Config& cfg) {
     const uint64_t started_ms = mono_ms();
+    const LaunchHints hints = LaunchHints::from_environment();
 
     std::string error;
     if (!prepare_data_dir(cfg.data_dir, &error)) {
-        spdlog::critical("{}", error);
+        spdlog::critical("{}; choose another with {}", error, hints.other_data_dir());
         return kExitEnvironment;
     }
     auto addr = parse_address(cfg.http, &error);
     if (!addr) {
-        spdlog::critical("invalid HTTP address '{}': {}", cfg.http, error);
+        spdlog::critical("invalid HTTP address '{}': {}; give one like {}", cfg.http, error,
+                         hints.other_http("127.0.0.1:8080"));
         return kExitUsage;
     }
     std::shared_ptr<const TokenVerifier> verifier = make_token_verifier(cfg, &error);
@@ -186,6 +189,12 @@ int run_daemon(const Config& cfg) {
     for (unsigned i = 0; i < (handoff ? 1u : shards); ++i) {
         int fd = open_listener(bind_addr, ListenOptions{!handoff, int(cfg.listen_backlog)}, &error);
         if (fd < 0) {
+            if (fd == -EADDRINUSE) {
+                SocketAddress next = bind_addr;
+                next.set_port(bind_addr.port() % 65535 + 1);
+                error +=
+                    ": pick another address, for example " + hints.other_http(next.to_string());
+            }
             spdlog::critical("{}", error);
             for (int l : listeners)
                 close(l);
@@ -209,6 +218,8 @@ int run_daemon(const Config& cfg) {
         uo.backlog = int(cfg.listen_backlog);
         unix_fd = open_unix_listener(unix_path, uo, &error);
         if (unix_fd < 0) {
+            if (unix_fd == -EADDRINUSE) error += ": stop it, or " + hints.other_socket(cfg.http);
+            if (unix_fd == -EEXIST) error += ": remove it, or " + hints.other_socket(cfg.http);
             spdlog::critical("{}", error);
             for (int l : listeners)
                 close(l);
@@ -326,20 +337,25 @@ int run_daemon(const Config& cfg) {
     std::vector<std::string> paths;
     for (const EndpointConfig& e : cfg.endpoints)
         paths.push_back(e.path);
-    spdlog::info("listening on http://{} — streams: GET {} (?channels=a,b), publish: POST "
-                 "/api/publish, cache invalidation: POST /api/invalidate, stats: GET /api/stats",
-                 where, fmt::join(paths, ", "));
+    spdlog::info(
+        "listening on http://{} — streams: GET {} (?channels=a,b), publish: POST "
+        "/api/publish, cache invalidation: POST /api/invalidate, stats: GET /api/stats",
+        where, fmt::join(paths, ", "));
     if (verifier->configured()) {
         spdlog::info("streams: {} tokens verified; anonymous where an endpoint allows it",
                      cfg.auth_algorithm);
     } else {
-        spdlog::info("streams: anonymous ([auth] is not configured; endpoints that require a "
-                     "token answer 401)");
+        spdlog::info(
+            "streams: anonymous ([auth] is not configured; endpoints that require a "
+            "token answer 401)");
     }
     if (cfg.publish_http_require_auth)
-        spdlog::info("HTTP API: needs an API key ({} configured in publish.api_keys) or a token "
-                     "with the publish/admin claim; the Unix socket needs neither",
-                     cfg.publish_api_keys.size());
+        spdlog::info(
+            "HTTP API: needs an API key ({} configured: publish.api_keys{}) or a token "
+            "with the publish/admin claim; the Unix socket needs neither",
+            cfg.publish_api_keys.size(),
+            cfg.publish_api_key_file.empty() ? std::string()
+                                             : " and the file " + cfg.publish_api_key_file);
     else
         spdlog::warn("HTTP API: open to anyone who can reach {} (publish.http_require_auth = "
                      "false)",

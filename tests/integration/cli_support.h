@@ -23,10 +23,10 @@
 
 #include <gtest/gtest.h>
 
+#include "child_process.h"
 #include "daemon_process.h"
 #include "deadline.h"
 #include "json.h"
-#include "child_process.h"
 
 extern char** environ;
 
@@ -67,6 +67,11 @@ public:
     CliProcess& operator=(const CliProcess&) = delete;
 
     bool start(const std::vector<std::string>& args, const CliOptions& o = {}) {
+        return start_program(cli_path(), args, o);
+    }
+    // Another program (a wrapper that runs the tool, say) the same way.
+    bool start_program(const std::string& bin, const std::vector<std::string>& args,
+                       const CliOptions& o = {}) {
         SpawnOptions so;
         so.in_path = _dir.write("stdin", o.stdin_text);
         so.out_path = out_path();
@@ -77,7 +82,7 @@ public:
         so.drop_env = {"RINGCAST_SOCKET=", "RINGCAST_HTTP="};
         so.extra_env = o.env;
         std::string error;
-        Child c = spawn_child(cli_path(), args, so, &error);
+        Child c = spawn_child(bin, args, so, &error);
         if (c.pid < 0 || c.pidfd < 0) {
             ADD_FAILURE() << error;
             _pid = -1;

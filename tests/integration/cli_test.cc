@@ -2,6 +2,10 @@
 // the systemd readiness message.
 #include <unistd.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "daemon_process.h"
@@ -129,6 +133,56 @@ TEST(Cli, CheckConfigExplainsBadValuesAndSyntax) {
     }
 }
 
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> out;
+    for (size_t at = 0; at < text.size();) {
+        size_t end = std::min(text.find('\n', at), text.size());
+        out.push_back(text.substr(at, end - at));
+        at = end + 1;
+    }
+    return out;
+}
+
+// Every problem, in the order of the file: a rule broken on line 2 comes before
+// a bad key on line 4 (rules are checked once every value is read, and were
+// reported only after the values' problems were fixed), and a value above a
+// syntax error before the syntax error. The daemon reports the same.
+TEST(Cli, ConfigProblemsComeInTheOrderOfTheFile) {
+    TempDir dir;
+    const std::string file =
+        dir.write("conf.toml", "[delivery]\nqueue_limit = \"8MiB\"\n[server]\nbogus = 1\n");
+    CommandResult check = run_ringcastd({"--check-config", file});
+    ASSERT_TRUE(check.exit_code);
+    EXPECT_EQ(*check.exit_code, 2) << check.err;
+    std::vector<std::string> lines = lines_of(check.err);
+    ASSERT_EQ(lines.size(), 2u) << check.err;
+    EXPECT_TRUE(lines[0].starts_with(file + ":2: delivery.queue_limit (8388608 bytes) is larger "
+                                            "than delivery.max_queue"))
+        << check.err;
+    EXPECT_EQ(lines[1], file + ":4: unknown key 'server.bogus'");
+
+    CommandResult start =
+        run_ringcastd({"--config", file, "--http", "127.0.0.1:0", "--data-dir", dir.path() + "/d"},
+                      Deadline(10s));
+    ASSERT_TRUE(start.exit_code) << "ringcastd started with a bad config";
+    EXPECT_EQ(*start.exit_code, 2);
+    lines = lines_of(start.err);
+    ASSERT_EQ(lines.size(), 2u) << start.err;
+    EXPECT_TRUE(lines[0].starts_with("ringcastd: " + file + ":2: delivery.queue_limit"))
+        << start.err;
+    EXPECT_EQ(lines[1], "ringcastd: " + file + ":4: unknown key 'server.bogus'");
+
+    const std::string syntax =
+        dir.write("syntax.toml", "[server]\nhttp = 8080\n[sse]\nretry = = 1\n");
+    CommandResult s = run_ringcastd({"--check-config", syntax});
+    ASSERT_TRUE(s.exit_code);
+    EXPECT_EQ(*s.exit_code, 2) << s.err;
+    lines = lines_of(s.err);
+    ASSERT_EQ(lines.size(), 2u) << s.err;
+    EXPECT_EQ(lines[0], syntax + ":2: 'server.http' expected a string");
+    EXPECT_TRUE(lines[1].starts_with(syntax + ":4:")) << s.err;
+}
+
 TEST(Cli, EnvironmentProblemsExitThree) {
     TempDir dir;
     // The data directory cannot be created under a regular file.
@@ -153,6 +207,58 @@ TEST(Cli, EnvironmentProblemsExitThree) {
     HttpClient c(first.port());
     ASSERT_TRUE(c.connect()) << c.error();
     EXPECT_TRUE(fetch_stats(c));
+}
+
+// Under make run (the Makefile sets RINGCAST_MAKE_RUN=1) a startup error's hint
+// names the make variables the user can set, elsewhere the daemon's flags.
+TEST(Cli, StartupHintsNameMakeVariablesUnderMakeRun) {
+    DaemonProcess first;
+    ASSERT_TRUE(first.start({.shards = 1})) << first.error();
+    const std::string addr = "127.0.0.1:" + std::to_string(first.port());
+    const std::string next = "127.0.0.1:" + std::to_string(first.port() % 65535 + 1);
+    TempDir dir;
+    const std::vector<std::string> same_port = {"--http", addr, "--data-dir", dir.path() + "/d"};
+
+    CommandResult plain = run_ringcastd(same_port, Deadline(10s));
+    ASSERT_TRUE(plain.exit_code);
+    EXPECT_EQ(*plain.exit_code, 3) << plain.err;
+    EXPECT_NE(plain.err.find("pick another address, for example --http " + next), std::string::npos)
+        << plain.err;
+    EXPECT_EQ(plain.err.find("make run"), std::string::npos) << plain.err;
+
+    CommandResult make = run_ringcastd(same_port, Deadline(10s), {"RINGCAST_MAKE_RUN=1"});
+    ASSERT_TRUE(make.exit_code);
+    EXPECT_EQ(*make.exit_code, 3) << make.err;
+    EXPECT_NE(make.err.find("pick another address, for example make run HTTP=" + next),
+              std::string::npos)
+        << make.err;
+    EXPECT_EQ(make.err.find("--http"), std::string::npos) << make.err;
+
+    // A second make run on another port but the same data directory meets the
+    // first one's publishing socket: it needs its own DATA.
+    const std::vector<std::string> same_data = {"--http", "127.0.0.1:0", "--data-dir",
+                                                first.data_dir()};
+    CommandResult socket = run_ringcastd(same_data, Deadline(10s), {"RINGCAST_MAKE_RUN=1"});
+    ASSERT_TRUE(socket.exit_code);
+    EXPECT_EQ(*socket.exit_code, 3) << socket.err;
+    EXPECT_NE(socket.err.find("accepts connections on " + first.data_dir() +
+                              "/ringcast.sock: stop it, or give this one its own data directory: "
+                              "make run DATA=var2 HTTP=127.0.0.1:0"),
+              std::string::npos)
+        << socket.err;
+    CommandResult socket_plain = run_ringcastd(same_data, Deadline(10s));
+    ASSERT_TRUE(socket_plain.exit_code);
+    EXPECT_NE(socket_plain.err.find("stop it, or choose another path with --unix PATH"),
+              std::string::npos)
+        << socket_plain.err;
+
+    // A data directory that cannot be made.
+    const std::string file = dir.write("not-a-dir", "x");
+    CommandResult data = run_ringcastd({"--http", "127.0.0.1:0", "--data-dir", file + "/data"},
+                                       Deadline(10s), {"RINGCAST_MAKE_RUN=1"});
+    ASSERT_TRUE(data.exit_code);
+    EXPECT_EQ(*data.exit_code, 3) << data.err;
+    EXPECT_NE(data.err.find("choose another with make run DATA="), std::string::npos) << data.err;
 }
 
 TEST(Cli, PrintedDefaultConfigPassesTheCheck) {

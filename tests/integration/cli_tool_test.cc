@@ -71,6 +71,27 @@ TEST(CliToolHelp, HelpListsCommandsAndExitCodes) {
     }
 }
 
+// `ringcast --version` and `ringcastd --version` print the same version, and so
+// does the daemon it talks to.
+TEST(CliToolHelp, VersionIsTheDaemons) {
+    CliRun tool = run_cli({"--version"});
+    ASSERT_EQ(tool.code, 0) << tool.describe();
+    CommandResult daemon = run_ringcastd({"--version"});
+    ASSERT_TRUE(daemon.exit_code);
+    ASSERT_EQ(*daemon.exit_code, 0) << daemon.err;
+    ASSERT_TRUE(tool.out.starts_with("ringcast ")) << tool.out;
+    ASSERT_TRUE(daemon.out.starts_with("ringcastd ")) << daemon.out;
+    const std::string version = daemon.out.substr(std::string("ringcastd ").size());
+    EXPECT_EQ(tool.out.substr(std::string("ringcast ").size()), version);
+    EXPECT_TRUE(version.starts_with("0.") || version.starts_with("1.")) << version;
+
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.shards = 1})) << d.error();
+    CliRun ping = run_on(d, {"ping", "--json"});
+    ASSERT_EQ(ping.code, 0) << ping.describe();
+    EXPECT_EQ(parse_json(ping.out)["version"].as_string() + "\n", version);
+}
+
 // Usage errors are found before the daemon is contacted: no socket is needed.
 TEST(CliToolHelp, UsageErrorsExitTwoAndNameTheProblem) {
     struct Case {
@@ -153,7 +174,8 @@ TEST(CliToolHelp, UnreachableDaemonExitsThreeAndSaysWhereAndWhy) {
     EXPECT_EQ(r.code, 3) << r.describe();
     EXPECT_TRUE(contains(r.err, "refused")) << r.describe();
 
-    // Without --socket: $RINGCAST_SOCKET, else ./var/ringcast.sock as make run makes it.
+    // Without --socket: $RINGCAST_SOCKET, else ./var/ringcast.sock if it exists, else
+    // the systemd unit's (cli_socket_test.cc); both are named.
     CliRun by_env = run_cli({"ping"}, {.env = {"RINGCAST_SOCKET=" + missing}});
     EXPECT_EQ(by_env.code, 3) << by_env.describe();
     EXPECT_TRUE(contains(by_env.err, missing)) << by_env.describe();

@@ -44,11 +44,11 @@ Child spawn(const std::vector<std::string>& args, const std::string& out_path,
     SpawnOptions o;
     o.out_path = out_path;
     o.err_path = err_path;
-    o.drop_env = {"NOTIFY_SOCKET="};
+    // Not make run's daemon, whatever started the tests (server/launch_hints.h).
+    o.drop_env = {"NOTIFY_SOCKET=", "RINGCAST_MAKE_RUN="};
     o.extra_env = extra_env;
     return spawn_child(ringcastd_path(), args, o, error);
 }
-
 
 void kill_and_reap(pid_t pid, int pidfd) {
     ::kill(pid, SIGKILL);
@@ -113,8 +113,8 @@ bool DaemonProcess::start(const DaemonOptions& opts, const Deadline& d) {
     }
 
     if (!opts.data_dir.empty()) _data_dir = opts.data_dir;
-    std::vector<std::string> args = {"--http",     "127.0.0.1:0", "--shards", std::to_string(opts.shards),
-                                     "--data-dir", _data_dir};
+    std::vector<std::string> args = {
+        "--http", "127.0.0.1:0", "--shards", std::to_string(opts.shards), "--data-dir", _data_dir};
     // A test that names its own --config (the installed file, say) runs as is.
     if (std::find(opts.extra_args.begin(), opts.extra_args.end(), "--config") ==
         opts.extra_args.end()) {
@@ -201,12 +201,13 @@ std::string DaemonProcess::log() const {
     return read_file(_dir.path() + "/stdout.log") + read_file(_dir.path() + "/stderr.log");
 }
 
-CommandResult run_ringcastd(const std::vector<std::string>& args, const Deadline& d) {
+CommandResult run_ringcastd(const std::vector<std::string>& args, const Deadline& d,
+                            const std::vector<std::string>& env) {
     TempDir dir;
     CommandResult res;
     std::string error;
     std::string out = dir.path() + "/stdout", err = dir.path() + "/stderr";
-    Child c = spawn(args, out, err, {}, &error);
+    Child c = spawn(args, out, err, env, &error);
     if (c.pid < 0) {
         res.err = error;
         return res;

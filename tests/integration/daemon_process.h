@@ -104,8 +104,9 @@ struct CommandResult {
     std::string err;
 };
 
-// Runs ringcastd with `args` (no NOTIFY_SOCKET), capturing stdout and stderr.
-CommandResult run_ringcastd(const std::vector<std::string>& args,
-                            const Deadline& d = Deadline(15s));
+// Runs ringcastd with `args` (no NOTIFY_SOCKET), capturing stdout and stderr;
+// `env` ("NAME=value") is added to its environment.
+CommandResult run_ringcastd(const std::vector<std::string>& args, const Deadline& d = Deadline(15s),
+                            const std::vector<std::string>& env = {});
 
 }  // namespace ringcast::itest

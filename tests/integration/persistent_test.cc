@@ -66,9 +66,9 @@ TEST_F(Persistent, TargetingAppliesToCachedEvents) {
         std::string user;
         std::vector<std::string> want;
     };
-    for (const Case& k : {Case{"42", {R"("for-42")", R"("authenticated")"}},
-                          Case{"7", {R"("authenticated")", R"("all-but-42")"}},
-                          Case{"", {R"("all-but-42")"}}}) {
+    for (const Case& k :
+         {Case{"42", {R"("for-42")", R"("authenticated")"}},
+          Case{"7", {R"("authenticated")", R"("all-but-42")"}}, Case{"", {R"("all-but-42")"}}}) {
         for (auto& s : open_on_both_shards(_d.port(), stream_target("c", k.user))) {
             read_past_marker(*_api, *s, "c");
             EXPECT_EQ(before_marker(*s), k.want) << "user " << k.user << ": " << s->raw_body();
@@ -80,14 +80,15 @@ TEST_F(Persistent, AnExpiredEventLeavesTheCacheAndIsNeverGivenOut) {
     // ttl counts from the message's timestamp: this one expires about a second
     // from now, whatever the machine's speed up to here.
     const int64_t stamp = wall_now_ms() - 9000;
-    publish_json(*_api, persistent("c", R"("short")",
-                                   R"(,"ttl":10,"timestamp":)" + std::to_string(stamp)));
+    publish_json(
+        *_api, persistent("c", R"("short")", R"(,"ttl":10,"timestamp":)" + std::to_string(stamp)));
     publish_json(*_api, persistent("c", R"("long")"));
     auto early = open_stream(_d.port(), stream_target("c"));
     read_past_marker(*_api, *early, "c");
     const std::vector<std::string> first = before_marker(*early);
     if (wall_now_ms() < stamp + 10'000) {
-        EXPECT_EQ(first, (std::vector<std::string>{R"("short")", R"("long")"})) << early->raw_body();
+        EXPECT_EQ(first, (std::vector<std::string>{R"("short")", R"("long")"}))
+            << early->raw_body();
     }
     // The sweep (once a second) takes it out.
     ASSERT_TRUE(await_stats(
@@ -120,8 +121,9 @@ TEST_F(Persistent, InvalidateByChannelOverHttpAndByUserOverTheSocket) {
     auto reply = u.request(R"({"op":"invalidate","req":1,"users":[42]})");
     ASSERT_TRUE(reply) << u.error();
     EXPECT_EQ(*reply, R"({"req":1,"ok":true,"removed":1})");
-    for (auto [user, want] : {std::pair<std::string, std::vector<std::string>>{"42", {R"("b-all")"}},
-                              {"7", {R"("b-7")", R"("b-all")"}}}) {
+    for (auto [user, want] :
+         {std::pair<std::string, std::vector<std::string>>{"42", {R"("b-all")"}},
+          {"7", {R"("b-7")", R"("b-all")"}}}) {
         auto s = open_stream(_d.port(), stream_target("b", user));
         read_past_marker(*_api, *s, "b");
         EXPECT_EQ(before_marker(*s), want) << "user " << user << ": " << s->raw_body();
@@ -138,9 +140,9 @@ TEST_F(Persistent, InvalidateByChannelOverHttpAndByUserOverTheSocket) {
 
 TEST_F(Persistent, InvalidateRefusesWhatItCannotRead) {
     ASSERT_TRUE(_api->connect()) << _api->error();
-    for (const char* body : {"{}", R"({"channels":[]})", R"({"channels":"a"})",
-                             R"({"channels":["bad name"]})", R"({"users":[""]})",
-                             R"({"channel":["a"]})", "[1]", "not json"}) {
+    for (const char* body :
+         {"{}", R"({"channels":[]})", R"({"channels":"a"})", R"({"channels":["bad name"]})",
+          R"({"users":[""]})", R"({"channel":["a"]})", "[1]", "not json"}) {
         auto r = _api->request("POST", "/api/invalidate", body);
         ASSERT_TRUE(r) << _api->error();
         EXPECT_EQ(check_json_error(*r, 400, "bad_request"), "") << body << ": " << r->describe();
@@ -151,8 +153,8 @@ TEST_F(Persistent, InvalidateRefusesWhatItCannotRead) {
     ASSERT_TRUE(reply);
     EXPECT_EQ(check_error_reply(*reply, "3", "invalid_field"), "") << *reply;
     // Without credentials the HTTP API refuses, as for publishing.
-    auto r = _api->request("POST", "/api/invalidate", R"({"channels":["a"]})",
-                           {{"X-API-Key", "wrong"}});
+    auto r =
+        _api->request("POST", "/api/invalidate", R"({"channels":["a"]})", {{"X-API-Key", "wrong"}});
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 401) << r->describe();
 }
@@ -182,8 +184,9 @@ TEST(PersistentSeam, EveryStreamGetsEveryEventOnceWhileTheyArePublished) {
         for (int n = 1; n <= kEvents && error.empty(); n += kBatch) {
             std::vector<std::string> lines;
             for (int k = n; k < n + kBatch; ++k)
-                lines.push_back(publish_line(std::to_string(k), "seam", "p", std::to_string(k),
-                                             k % 2 ? R"("persistent":true)" : R"("persistent":false)"));
+                lines.push_back(
+                    publish_line(std::to_string(k), "seam", "p", std::to_string(k),
+                                 k % 2 ? R"("persistent":true)" : R"("persistent":false)"));
             error = publish_pipelined(u, lines);
             published = n + kBatch - 1;
         }
@@ -223,7 +226,9 @@ TEST(PersistentSeam, EveryStreamGetsEveryEventOnceWhileTheyArePublished) {
         // unbroken run up to the last one (none for a stream opened later).
         for (size_t i = 1; i < even.size(); ++i)
             ASSERT_EQ(even[i], even[i - 1] + 2) << who << ": an event lost at the seam";
-        if (!even.empty()) EXPECT_EQ(even.back(), kEvents) << who;
+        if (!even.empty()) {
+            EXPECT_EQ(even.back(), kEvents) << who;
+        }
         // Everything in publish order, once.
         for (size_t i = 1; i < got.size(); ++i)
             ASSERT_LT(got[i - 1], got[i]) << who;

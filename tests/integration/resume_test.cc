@@ -15,6 +15,7 @@
 
 #include "daemon_process.h"
 #include "http_client.h"
+#include "json.h"
 #include "publish_support.h"
 #include "sse_client.h"
 #include "unix_client.h"
@@ -97,13 +98,61 @@ TEST_F(Resume, AfterTheLastEventNothingIsReplayedAndTheIdMovesToTheLogsPosition)
     std::string mine = publish_or_fail(api, "a", R"({"n":1})");
     std::string other = publish_or_fail(api, "z", R"({"n":2})");
     SseClient s;
-    ASSERT_TRUE(
-        s.open(_d.port(), "/api/sse/stream?channels=a", Deadline(kIoTimeout), {{"Last-Event-ID", mine}}));
+    ASSERT_TRUE(s.open(_d.port(), "/api/sse/stream?channels=a", Deadline(kIoTimeout),
+                       {{"Last-Event-ID", mine}}));
     // The id-only block dispatches nothing but moves the stream's last id.
-    ASSERT_TRUE(s.read_until([&] { return s.parser().last_event_id() == other; },
-                             Deadline(kIoTimeout)))
+    ASSERT_TRUE(
+        s.read_until([&] { return s.parser().last_event_id() == other; }, Deadline(kIoTimeout)))
         << s.raw_body();
     EXPECT_TRUE(s.data_events().empty()) << s.raw_body();
+}
+
+// catchUp.streams counts the streams that got something before going live
+// (events, or a history-gap refresh), not every stream: one owed nothing gets
+// only the id-only block. catchUp.resumes counts every Last-Event-ID.
+TEST_F(Resume, CatchUpCountsTheStreamsThatGotSomething) {
+    HttpClient api(_d.port());
+    std::string first = publish_or_fail(api, "a", R"({"n":1})");
+    std::string second = publish_or_fail(api, "a", R"({"n":2})");
+    auto counters = [&] {
+        auto s = fetch_stats(api);
+        EXPECT_TRUE(s) << api.error();
+        return s ? (*s)["catchUp"] : Json();
+    };
+    // Live on `a` means caught up: the stats then count what it got.
+    auto await_live = [&](int64_t n) {
+        return await_stats(
+            api, [&](const Json& s) { return s["channels"]["a"]["connections"].as_int(0) >= n; },
+            Deadline(kIoTimeout));
+    };
+    const Json before = counters();
+
+    SseClient fresh, current;
+    ASSERT_TRUE(fresh.open(_d.port(), "/api/sse/stream?channels=a")) << fresh.error();
+    ASSERT_TRUE(current.open(_d.port(), "/api/sse/stream?channels=a", Deadline(kIoTimeout),
+                             {{"Last-Event-ID", second}}))
+        << current.error();
+    ASSERT_TRUE(await_live(2));
+    const Json owed_nothing = counters();
+    EXPECT_EQ(owed_nothing["streams"].as_int(), before["streams"].as_int())
+        << "a new stream and an up-to-date resume got nothing before going live";
+    EXPECT_EQ(owed_nothing["resumes"].as_int(), before["resumes"].as_int() + 1);
+    EXPECT_EQ(owed_nothing["replayed"].as_int(), before["replayed"].as_int());
+
+    SseClient behind, lost;
+    ASSERT_TRUE(behind.open(_d.port(), "/api/sse/stream?channels=a", Deadline(kIoTimeout),
+                            {{"Last-Event-ID", first}}))
+        << behind.error();
+    ASSERT_TRUE(lost.open(_d.port(), "/api/sse/stream?channels=a", Deadline(kIoTimeout),
+                          {{"Last-Event-ID", "zzzzzzzz-7"}}))
+        << lost.error();
+    ASSERT_TRUE(await_live(4));
+    const Json owed = counters();
+    EXPECT_EQ(owed["streams"].as_int(), before["streams"].as_int() + 2)
+        << "one got the event it missed, one a history-gap refresh";
+    EXPECT_EQ(owed["resumes"].as_int(), before["resumes"].as_int() + 3);
+    EXPECT_EQ(owed["gaps"].as_int(), before["gaps"].as_int() + 1);
+    EXPECT_EQ(owed["replayed"].as_int(), before["replayed"].as_int() + 1);
 }
 
 TEST_F(Resume, AnIdFromAnotherNumberingIsAHistoryGap) {
@@ -119,7 +168,8 @@ TEST_F(Resume, AnIdFromAnotherNumberingIsAHistoryGap) {
         EXPECT_EQ(e.data, R"({"reason":"history-gap"})") << id;
         // Live events still follow.
         std::string live = publish_or_fail(api, "a", R"({"n":2})");
-        ASSERT_TRUE(s.read_until([&] { return s.data_events().size() >= 2; }, Deadline(kIoTimeout)));
+        ASSERT_TRUE(
+            s.read_until([&] { return s.data_events().size() >= 2; }, Deadline(kIoTimeout)));
         EXPECT_EQ(s.data_events().back().last_event_id, live);
     }
 }
@@ -135,8 +185,8 @@ TEST_F(Resume, AStreamThatGotNothingYetStillResumesExactly) {
     {
         SseClient s;
         ASSERT_TRUE(s.open(_d.port(), "/api/sse/stream?channels=a")) << s.error();
-        ASSERT_TRUE(s.read_until([&] { return !s.parser().last_event_id().empty(); },
-                                 Deadline(kIoTimeout)))
+        ASSERT_TRUE(
+            s.read_until([&] { return !s.parser().last_event_id().empty(); }, Deadline(kIoTimeout)))
             << s.raw_body();
         position = s.parser().last_event_id();
         EXPECT_EQ(position, before) << "the log's last id when the stream opened";
@@ -168,8 +218,8 @@ TEST_F(Resume, ExpiredEventsAreNotReplayed) {
     SseClient s;
     ASSERT_TRUE(s.open(_d.port(), "/api/sse/stream?channels=a", Deadline(kIoTimeout),
                        {{"Last-Event-ID", first}}));
-    ASSERT_TRUE(s.read_until([&] { return s.parser().last_event_id() == third; },
-                             Deadline(kIoTimeout)));
+    ASSERT_TRUE(
+        s.read_until([&] { return s.parser().last_event_id() == third; }, Deadline(kIoTimeout)));
     std::vector<SseEvent> got = s.data_events();
     ASSERT_EQ(got.size(), 1u) << s.raw_body();
     EXPECT_EQ(got[0].data, R"({"n":3})");
@@ -216,8 +266,8 @@ TEST(ResumeHistory, WithoutHistoryAResumeIsAGap) {
     SseClient s;
     ASSERT_TRUE(s.open(d.port(), "/api/sse/stream?channels=a", Deadline(kIoTimeout),
                        {{"Last-Event-ID", first}}));
-    ASSERT_TRUE(s.read_until([&] { return s.parser().last_event_id() == second; },
-                             Deadline(kIoTimeout)));
+    ASSERT_TRUE(
+        s.read_until([&] { return s.parser().last_event_id() == second; }, Deadline(kIoTimeout)));
     std::vector<SseEvent> got = s.data_events();
     ASSERT_EQ(got.size(), 1u) << s.raw_body();
     EXPECT_EQ(got[0].type, "refresh");
@@ -230,8 +280,9 @@ TEST(ResumeHistory, WithoutHistoryAResumeIsAGap) {
 TEST(ResumeHistory, ACatchUpLargerThanTheQueueLimitIsTrimmedToTheNewest) {
     DaemonProcess d;
     DaemonOptions o;
-    o.config = "[history]\nmax_events = 100000\nmax_bytes = \"16MiB\"\n"
-               "[delivery]\nqueue_limit = \"64KiB\"\nmax_queue = \"256KiB\"\n";
+    o.config =
+        "[history]\nmax_events = 100000\nmax_bytes = \"16MiB\"\n"
+        "[delivery]\nqueue_limit = \"64KiB\"\nmax_queue = \"256KiB\"\n";
     ASSERT_TRUE(d.start(o)) << d.error();
     UnixClient u;
     ASSERT_TRUE(u.connect(socket_path(d))) << u.error();
@@ -259,7 +310,8 @@ TEST(ResumeHistory, ACatchUpLargerThanTheQueueLimitIsTrimmedToTheNewest) {
     // Still open, and live.
     HttpClient api(d.port());
     std::string live = publish_or_fail(api, "a", R"({"n":1})");
-    ASSERT_TRUE(s.read_until([&] { return s.parser().last_event_id() == live; }, Deadline(kIoTimeout)));
+    ASSERT_TRUE(
+        s.read_until([&] { return s.parser().last_event_id() == live; }, Deadline(kIoTimeout)));
     auto stats = fetch_stats(api);
     ASSERT_TRUE(stats);
     EXPECT_EQ((*stats)["catchUp"]["trimmed"].as_int(), 1);
@@ -273,7 +325,8 @@ TEST(ResumeUnderLoad, EveryClientEndsWithEveryEventOnceInOrder) {
     o.config = "[history]\nmax_events = 100000\n";
     ASSERT_TRUE(d.start(o)) << d.error();
     const std::vector<std::string> channels = {"a", "b", "c"};
-    const std::vector<std::string> subsets = {"a,b", "b,c", "a,c", "a,b,c", "a", "b,a", "c,a,b", "c"};
+    const std::vector<std::string> subsets = {"a,b", "b,c", "a,c",   "a,b,c",
+                                              "a",   "b,a", "c,a,b", "c"};
     constexpr int kPerChannel = 2000;
 
     struct Client {
@@ -349,7 +402,8 @@ TEST(ResumeUnderLoad, EveryClientEndsWithEveryEventOnceInOrder) {
     EXPECT_GE(reconnects, 40) << "too few reconnects to test anything";
     for (size_t i = 0; i < clients.size(); ++i) {
         Client& c = clients[i];
-        const size_t want = size_t(kPerChannel) * (std::count(subsets[i].begin(), subsets[i].end(), ',') + 1);
+        const size_t want =
+            size_t(kPerChannel) * (std::count(subsets[i].begin(), subsets[i].end(), ',') + 1);
         c.sse->read_until([&] { return c.got.size() + c.sse->data_events().size() >= want; },
                           Deadline(std::chrono::seconds(3)));
         std::vector<SseEvent> part = c.sse->data_events();
@@ -364,7 +418,8 @@ TEST(ResumeUnderLoad, EveryClientEndsWithEveryEventOnceInOrder) {
             ASSERT_TRUE(j) << e.data;
             int& expected = next[(*j)["ch"].as_string()];
             ASSERT_EQ((*j)["n"].as_int(), ++expected)
-                << c.target << ": channel " << (*j)["ch"].as_string() << " lost or repeated an event";
+                << c.target << ": channel " << (*j)["ch"].as_string()
+                << " lost or repeated an event";
             uint64_t seq = seq_of(e.last_event_id);
             ASSERT_GT(seq, last_seq) << c.target << ": ids out of order or repeated";
             last_seq = seq;

@@ -77,13 +77,19 @@ export interface StoreEnabledStats {
 
 export type StoreStats = StoreDisabledStats | StoreEnabledStats;
 
-/** Streams that caught up (history, cache, mail) before going live. */
+/** What streams got (history, cache, mail) before going live. */
 export interface CatchUpStats {
-  /** Streams that caught up before going live, ever. */
+  /**
+   * Streams that got something before going live (events, or a history-gap
+   * refresh), ever; a stream owed nothing is not counted.
+   */
   streams: number;
-  /** Streams opened with a Last-Event-ID, ever. */
+  /** Streams opened with a Last-Event-ID, ever, owed something or not. */
   resumes: number;
-  /** Of the resumes, those told history-gap (what they missed was gone). */
+  /**
+   * Streams told history-gap: a resume whose events were gone or whose id could
+   * not be placed, or a catch-up trimmed to the queue limit.
+   */
   gaps: number;
   /** Events queued to streams before they went live. */
   replayed: number;

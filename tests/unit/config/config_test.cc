@@ -89,6 +89,7 @@ std::map<std::string, std::string> fields(const Config& c) {
         {"publish.allow_gids", join_ids(c.publish_allow_gids)},
         {"publish.http_require_auth", s(c.publish_http_require_auth)},
         {"publish.api_keys", join(c.publish_api_keys)},
+        {"publish.api_key_file", c.publish_api_key_file},
         {"publish.rate_limit", rate(c.publish_rate_limit)},
         {"publish.user_rate_limit", rate(c.publish_user_rate_limit)},
         {"cors.allowed_origins", join(c.cors_allowed_origins)},

@@ -1,10 +1,6 @@
 // validate_config: the rules that involve several keys (auth algorithm and key,
 // endpoint paths and access, CORS, rate windows), each with the message the
-// operator sees; and read_key_file, which the daemon uses for auth key files.
-#include <unistd.h>
-
-#include <cstdio>
-#include <fstream>
+// operator sees.
 #include <string>
 
 #include <gtest/gtest.h>
@@ -117,6 +113,8 @@ TEST(ConfigValidate, EndpointPaths) {
          "endpoint[0].path = \"/api/publish\" is a route of the HTTP API; pick another path"},
         {"[[endpoint]]\npath = \"/api/stats\"\n",
          "endpoint[0].path = \"/api/stats\" is a route of the HTTP API; pick another path"},
+        {"[[endpoint]]\npath = \"/api/invalidate\"\n",
+         "endpoint[0].path = \"/api/invalidate\" is a route of the HTTP API; pick another path"},
     };
     for (auto [text, want] : cases)
         EXPECT_EQ(validate_text(text), want) << text;
@@ -253,65 +251,6 @@ TEST(ConfigValidate, ApiKeys) {
     std::string err = validate_text("[publish]\napi_keys = [\"has space\"]\n");
     EXPECT_EQ(err.find("has space"), std::string::npos) << "never quote a key: " << err;
     EXPECT_EQ(validate_text("[publish]\napi_keys = [\"k1-AbC_9.~+/=\"]\n"), "");
-}
-
-// --- read_key_file ----------------------------------------------------------------
-
-class ConfigReadKeyFile : public ::testing::Test {
-protected:
-    void SetUp() override {
-        char tmpl[] = "/tmp/ringcast-key-test-XXXXXX";
-        int fd = mkstemp(tmpl);
-        ASSERT_GE(fd, 0);
-        close(fd);
-        path = tmpl;
-    }
-    void TearDown() override { std::remove(path.c_str()); }
-    void write(const std::string& content) {
-        std::ofstream f(path, std::ios::binary | std::ios::trunc);
-        f << content;
-    }
-    std::string path;
-};
-
-TEST_F(ConfigReadKeyFile, StripsOneTrailingLineEnding) {
-    std::string out, err;
-    write(kSecret32 + "\n");
-    ASSERT_TRUE(read_key_file(path, &out, &err)) << err;
-    EXPECT_EQ(out, kSecret32);
-    write(kSecret32 + "\r\n");
-    ASSERT_TRUE(read_key_file(path, &out, &err)) << err;
-    EXPECT_EQ(out, kSecret32);
-    write(kSecret32 + "\n\n");
-    ASSERT_TRUE(read_key_file(path, &out, &err)) << err;
-    EXPECT_EQ(out, kSecret32 + "\n") << "only one line ending is taken off";
-    write(kSecret32);
-    ASSERT_TRUE(read_key_file(path, &out, &err)) << err;
-    EXPECT_EQ(out, kSecret32);
-    std::string pem = "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n";
-    write(pem);
-    ASSERT_TRUE(read_key_file(path, &out, &err)) << err;
-    EXPECT_EQ(out + "\n", pem);
-}
-
-TEST_F(ConfigReadKeyFile, ErrorsNameTheFileNotTheContent) {
-    std::string out = "unchanged", err;
-    write("\n");
-    EXPECT_FALSE(read_key_file(path, &out, &err));
-    EXPECT_EQ(err, "key file " + path + " is empty");
-    EXPECT_EQ(out, "unchanged");
-
-    write(std::string((1 << 20) + 1, 'k'));
-    EXPECT_FALSE(read_key_file(path, &out, &err));
-    EXPECT_EQ(err, "cannot read key file " + path +
-                       ": 1048577 bytes, more than a key file holds (1 MiB at most)");
-
-    EXPECT_FALSE(read_key_file("/tmp", &out, &err));
-    EXPECT_EQ(err, "cannot read key file /tmp: not a regular file");
-
-    std::remove(path.c_str());
-    EXPECT_FALSE(read_key_file(path, &out, &err));
-    EXPECT_EQ(err, "cannot read key file " + path + ": No such file or directory");
 }
 
 }  // namespace
