@@ -103,9 +103,11 @@ int main(int argc, char** argv) {
         load_config(cfg, check_path, &problems);
         validate_config(cfg, &problems);
         // The key files too: a check that passes means the daemon will start.
-        if (!problems.about("auth") && !make_token_verifier(cfg, &error))
-            problems.add_rule_problem({"auth.secret_file", "auth.public_key_file", "auth.secret"},
-                                      error);
+        AuthSetup auth;
+        if (!problems.about("auth") && !make_auth(cfg, &auth, &error, /*check_only=*/true))
+            problems.add_rule_problem(
+                {"auth.secret_file", "auth.public_key_file", "auth.secret", "auth.token_key_file"},
+                error);
         if (!problems.about("publish.api_key_file") && !read_api_key_file(cfg, &error))
             problems.add_rule_problem({"publish.api_key_file"}, error);
         if (!problems.empty()) {

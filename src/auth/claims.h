@@ -18,6 +18,9 @@ struct Claims {
     // ms; 0 = never. A stream opened with it ends then: the one rule for
     // admission and for the stream's end.
     int64_t accepted_until_ms = 0;
+    // Signed by ringcastd itself (stream_token.h): it opens streams, and is
+    // refused by the API whatever its roles say.
+    bool stream_token = false;
 };
 
 }  // namespace ringcast

@@ -150,11 +150,14 @@ bool read_token_claims(simdjson::dom::object payload, const AuthOptions& options
         if (!read_numeric_date_ms(*f.nbf, "nbf", &ms, error)) return false;
         out->not_before_ms = ms;
     }
-    if (!options.issuer.empty() && f.iss) {
+    if (f.iss) {
+        // Read whenever it is a string (a stream token's is checked); its type
+        // matters only where an issuer is configured.
         std::string_view s;
-        if (f.iss->get_string().get(s) != simdjson::SUCCESS)
+        if (f.iss->get_string().get(s) == simdjson::SUCCESS)
+            out->issuer.emplace(s);
+        else if (!options.issuer.empty())
             return fail(error, quoted("iss") + " must be a string");
-        out->issuer.emplace(s);
     }
     if (!options.audience.empty() && f.aud) {
         std::string_view s;

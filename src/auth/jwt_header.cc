@@ -25,6 +25,9 @@ bool read_jwt_header(simdjson::dom::parser& parser, std::string_view json, JwtHe
         std::string_view typ;
         if (field.key == "typ" && field.value.get_string().get(typ) == simdjson::SUCCESS)
             out->foreign_typ = !is_jwt(typ);
+        std::string_view kid;
+        if (field.key == "kid" && field.value.get_string().get(kid) == simdjson::SUCCESS)
+            out->kid.assign(kid);
         if (field.key != "alg") continue;
         if (has_alg) {
             out->alg_repeated = true;

@@ -10,6 +10,9 @@ namespace ringcast {
 
 struct JwtHeader {
     std::string alg;
+    // "kid" when it is a string ("" otherwise): ringcastd's own stream tokens
+    // name kStreamTokenKid (stream_token.h), which picks their key.
+    std::string kid;
     // The header names "alg" more than once. JSON parsers disagree on which
     // occurrence wins (simdjson the first, jansson the last), so such a header
     // could show us one algorithm and the issuer's or a proxy's library another.

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <limits>
 
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include "auth/jwt_claims.h"
 #include "auth/jwt_header.h"
 #include "auth/jwt_segments.h"
+#include "auth/stream_token.h"
 
 namespace ringcast {
 
@@ -52,6 +54,22 @@ std::optional<TokenVerifier> TokenVerifier::create(AuthOptions options, std::str
     return TokenVerifier(std::move(options), std::move(*key));
 }
 
+bool TokenVerifier::with_stream_key(std::string key, std::string* error) {
+    if (key.size() < kStreamTokenKeyBytes) {
+        *error = fmt::format("the stream-token key is {} bytes, fewer than {}", key.size(),
+                             kStreamTokenKeyBytes);
+        return false;
+    }
+    AuthOptions o;
+    o.algorithm = JwtAlgorithm::hs256;
+    o.key = std::move(key);
+    std::optional<JwsSignatureKey> k = JwsSignatureKey::load(o, error);
+    if (!k) return false;
+    _stream_key = std::move(*k);
+    _stream_tokens = true;
+    return true;
+}
+
 Verified TokenVerifier::verify(std::string_view token, int64_t now_s) const {
     using namespace token_error;
     if (!configured()) return refuse(not_configured, "authentication is not configured");
@@ -64,7 +82,14 @@ Verified TokenVerifier::verify(std::string_view token, int64_t now_s) const {
     simdjson::dom::parser& parser = json_parser();
     JwtHeader header;
     if (!read_jwt_header(parser, segments.header, &header, &error)) return refuse(malformed, error);
-    std::string_view expected = jwt_algorithm_name(_options.algorithm);
+    // ringcastd's own token, or the application's.
+    const bool stream = _stream_tokens && header.kid == kStreamTokenKid;
+    if (!stream && _options.algorithm == JwtAlgorithm::none)
+        return refuse(not_configured,
+                      "authentication is not configured ([auth] algorithm is empty): only "
+                      "ringcastd's own stream tokens are accepted");
+    std::string_view expected =
+        jwt_algorithm_name(stream ? JwtAlgorithm::hs256 : _options.algorithm);
     if (header.alg_repeated)
         return refuse(unsupported_algorithm, "token header names its algorithm more than once");
     if (header.alg == "none")
@@ -83,7 +108,8 @@ Verified TokenVerifier::verify(std::string_view token, int64_t now_s) const {
         return refuse(malformed, "token payload is not a JSON object");
 
     if (segments.signature.empty()) return refuse(bad_signature, "token is not signed");
-    if (!_key.verify(token.substr(0, segments.signing_input_bytes), segments.signature))
+    if (!(stream ? _stream_key : _key)
+             .verify(token.substr(0, segments.signing_input_bytes), segments.signature))
         return refuse(bad_signature, "token signature does not verify");
 
     TokenClaims claims;
@@ -96,9 +122,13 @@ Verified TokenVerifier::verify(std::string_view token, int64_t now_s) const {
         return refuse(expired, "token has expired");
     if (claims.not_before_ms && add_sat(now_ms, leeway_ms) < *claims.not_before_ms)
         return refuse(not_yet_valid, "token is not valid yet (nbf is in the future)");
-    if (!_options.issuer.empty() && claims.issuer != _options.issuer)
+    if (stream) {
+        if (claims.issuer != kStreamTokenIssuer)
+            return refuse(wrong_issuer, "a stream token names ringcast as its issuer (iss)");
+    } else if (!_options.issuer.empty() && claims.issuer != _options.issuer) {
         return refuse(wrong_issuer, "token was not issued by the configured issuer (iss)");
-    if (!_options.audience.empty()) {
+    }
+    if (!stream && !_options.audience.empty()) {
         bool found = false;
         for (const std::string& a : claims.audience)
             found = found || a == _options.audience;
@@ -112,6 +142,7 @@ Verified TokenVerifier::verify(std::string_view token, int64_t now_s) const {
     v.ok = true;
     v.claims = std::move(claims.identity);
     if (claims.expires_ms) v.claims.accepted_until_ms = add_sat(*claims.expires_ms, leeway_ms);
+    v.claims.stream_token = stream;
     return v;
 }
 

@@ -18,7 +18,11 @@
 //   wrong_audience         audience configured and aud missing or without it
 //   missing_subject        the user claim is missing, null or ""
 // The algorithm comes from the configuration alone: the token's header is only
-// compared with it, never used to pick how to verify.
+// compared with it, never used to pick how to verify. The one exception is a key
+// ringcastd holds itself: with a stream-token key (with_stream_key), a token whose
+// header names kStreamTokenKid is checked as HS256 with that key and nothing else,
+// its `iss` must be kStreamTokenIssuer (auth.issuer and auth.audience are for the
+// application's tokens), and its claims say stream_token.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -63,7 +67,13 @@ public:
     // the algorithm (see key_check.h), so a misconfiguration stops the start.
     static std::optional<TokenVerifier> create(AuthOptions options, std::string* error);
 
-    bool configured() const { return _options.algorithm != JwtAlgorithm::none; }
+    // This verifier also accepts ringcastd's own stream tokens, signed with
+    // `key` (at least kStreamTokenKeyBytes); false with *error otherwise.
+    bool with_stream_key(std::string key, std::string* error);
+
+    // Some token can verify: an algorithm is configured, or stream tokens are on.
+    bool configured() const { return _options.algorithm != JwtAlgorithm::none || _stream_tokens; }
+    bool accepts_stream_tokens() const { return _stream_tokens; }
     const AuthOptions& options() const { return _options; }
 
     // Verifies `token` at time `now_s` (Unix seconds). Never throws; any input,
@@ -76,6 +86,8 @@ private:
 
     AuthOptions _options;
     JwsSignatureKey _key;
+    JwsSignatureKey _stream_key;  // HS256, ringcastd's own
+    bool _stream_tokens = false;
 };
 
 }  // namespace ringcast

@@ -153,6 +153,12 @@ std::vector<Key> base_schema(Config& c) {
          [&c](auto& n, auto* e) { return want_string(n, &c.auth_publish_claim, e); }},
         {"auth.admin_claim",
          [&c](auto& n, auto* e) { return want_string(n, &c.auth_admin_claim, e); }},
+        {"auth.token_key_file",
+         [&c](auto& n, auto* e) { return want_string(n, &c.auth_token_key_file, e); }},
+        {"auth.token_ttl",
+         [&c](auto& n, auto* e) { return want_duration(n, &c.auth_token_ttl_ms, 1000, e); }},
+        {"auth.token_max_ttl",
+         [&c](auto& n, auto* e) { return want_duration(n, &c.auth_token_max_ttl_ms, 1000, e); }},
         {"cors.allowed_origins",
          [&c](auto& n, auto* e) {
              return want_string_list(n, &c.cors_allowed_origins, "origins", e);

@@ -122,6 +122,11 @@ struct Config {
     std::string auth_subscriber_claim;
     std::string auth_publish_claim;
     std::string auth_admin_claim;
+    // ringcastd's own stream tokens (auth/stream_token.h): "" = off; relative to
+    // data_dir; made at the first start.
+    std::string auth_token_key_file;
+    uint64_t auth_token_ttl_ms = 0;
+    uint64_t auth_token_max_ttl_ms = 0;
     // [cors]
     std::vector<std::string> cors_allowed_origins;  // [] = no CORS headers; ["*"] = any
     bool cors_allow_credentials = false;

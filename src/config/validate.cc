@@ -15,7 +15,11 @@ namespace {
 
 // Routes the HTTP API answers itself (src/http/router.cc, which matches the
 // endpoints first: an endpoint on one of these would hide it).
-constexpr std::string_view kApiPaths[] = {"/api/publish", "/api/invalidate", "/api/stats"};
+// The HTTP API's routes (src/http/router.cc), which an endpoint may not shadow;
+// those ending in "/" take a name after them.
+constexpr std::string_view kApiPaths[] = {"/api/publish",      "/api/invalidate", "/api/stats",
+                                          "/api/ping",         "/api/disconnect", "/api/tokens",
+                                          "/api/connections/", "/api/users/"};
 
 constexpr uint64_t kMinHeartbeatMs = 100;
 
@@ -48,6 +52,18 @@ bool valid_origin(std::string_view o) {
                   c == ':' || c == '[' || c == ']';
         if (!ok) return false;
     }
+    return true;
+}
+
+bool validate_stream_tokens(const Config& cfg, ConfigProblems* p) {
+    if (cfg.auth_token_ttl_ms > cfg.auth_token_max_ttl_ms)
+        return fail(p, {"auth.token_ttl", "auth.token_max_ttl"},
+                    fmt::format("auth.token_ttl ({} s) is longer than auth.token_max_ttl ({} s)",
+                                cfg.auth_token_ttl_ms / 1000, cfg.auth_token_max_ttl_ms / 1000));
+    if (!cfg.auth_token_key_file.empty() && cfg.auth_token_key_file.back() == '/')
+        return fail(p, {"auth.token_key_file"},
+                    fmt::format("auth.token_key_file = \"{}\" names a directory; name the file",
+                                cfg.auth_token_key_file));
     return true;
 }
 
@@ -215,12 +231,14 @@ bool validate_endpoint(const EndpointConfig& e, const std::string& block, const 
     if (!e.require_auth && !e.allowed_permissions.empty())
         return fail(p, {key("allowed_permissions"), key("require_auth")},
                     name + ": allowed_permissions needs require_auth = true");
-    // The built-in endpoints may: they answer 401 until [auth] is configured.
-    if (e.require_auth && cfg.auth_algorithm.empty() && !is_builtin_endpoint(e))
-        return fail(p, {key("require_auth"), "auth.algorithm"},
+    // The built-in endpoints may: they answer 401 until some token can verify.
+    if (e.require_auth && cfg.auth_algorithm.empty() && cfg.auth_token_key_file.empty() &&
+        !is_builtin_endpoint(e))
+        return fail(p, {key("require_auth"), "auth.algorithm", "auth.token_key_file"},
                     name +
-                        " requires authentication but [auth] algorithm is empty (configure "
-                        "[auth], or set require_auth = false)");
+                        " requires authentication but no token can verify: [auth] algorithm "
+                        "and token_key_file are empty (configure one, or set require_auth = "
+                        "false)");
     if (e.heartbeat_interval_ms < kMinHeartbeatMs)
         return fail(p, {key("heartbeat_interval"), "sse.heartbeat_interval"},
                     fmt::format("{}: heartbeat_interval = {} ms must be at least {} ms", name,
@@ -243,7 +261,7 @@ bool validate_endpoints(const Config& cfg, ConfigProblems* p) {
         }
         bool api = false;
         for (std::string_view route : kApiPaths)
-            api |= path == route;
+            api |= route.ends_with('/') ? path.starts_with(route) : path == route;
         if (api) {
             ok = fail(p, {block + ".path"},
                       fmt::format("endpoint[{}].path = \"{}\" is a route of the HTTP API; pick "
@@ -287,8 +305,9 @@ bool validate_channel_rules(const Config& cfg, ConfigProblems* p) {
                                       "name",
                                       block, r.name, j));
         for (const char* list_key : {"allowed_roles", "allowed_permissions"}) {
-            const auto& list =
-                std::string_view(list_key) == "allowed_roles" ? r.allowed_roles : r.allowed_permissions;
+            const auto& list = std::string_view(list_key) == "allowed_roles"
+                                   ? r.allowed_roles
+                                   : r.allowed_permissions;
             for (const std::string& item : list)
                 if (item.empty())
                     ok = fail(p, {block + "." + list_key},
@@ -341,6 +360,7 @@ bool validate_config(const Config& cfg, ConfigProblems* p) {
                          cfg.queue_limit, cfg.max_queue));
     validate_channels(cfg.default_channels, cfg, "sse.default_channels", "sse.default_channels", p);
     validate_auth(cfg, p);
+    validate_stream_tokens(cfg, p);
     validate_publish(cfg, p);
     validate_cors(cfg, p);
     validate_endpoints(cfg, p);

@@ -67,6 +67,14 @@ std::optional<Refusal> authorize_api(const HttpRequest& req, ApiRight right,
             fmt::format("{} needs an API key (Authorization: Bearer <key> or X-API-Key) "
                         "or a token with the {} claim",
                         what, right == ApiRight::publish ? "publish or admin" : "admin")};
+    // Signed by ringcastd for a browser's stream: whatever roles the backend put
+    // in it, it is not a credential for the API.
+    if (claims->stream_token)
+        return Refusal{403, "forbidden", "stream_token",
+                       fmt::format("the token of user {} is a stream token (signed by ringcastd "
+                                   "for a browser's stream), which opens streams only; {} needs "
+                                   "an API key or a token of your application",
+                                   claims->user, what)};
     if (right == ApiRight::publish && !claims->publish && !claims->admin)
         return Refusal{403, "forbidden", "missing_publish_claim",
                        fmt::format("the token of user {} has neither the publish nor the admin "

@@ -11,7 +11,8 @@
 // Refusals: 401 unauthorized (missing_credentials), 401 invalid_api_key (an
 // unknown key: X-API-Key, or a Bearer value that is not a JWT), 401 invalid_token
 // (a JWT that does not verify), 403 forbidden (missing_publish_claim,
-// missing_admin_claim).
+// missing_admin_claim, stream_token: ringcastd's own stream tokens open streams
+// only).
 #include <optional>
 #include <string>
 #include <vector>

@@ -1,6 +1,7 @@
-// HttpServer, part 3 of 4: POST /api/publish, POST /api/invalidate and GET
-// /api/stats, answered once every shard (for publishes, the limiter too; for
-// invalidations, the log shard) has replied.
+// HttpServer, part 3 of 4: POST /api/publish (one message; batches are in
+// api_batch.cc), POST /api/invalidate and GET /api/stats, answered once every
+// shard (for publishes, the limiter too; for invalidations, the log shard) has
+// replied.
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -22,10 +23,17 @@ struct HttpServer::PendingPublish {
 };
 
 void HttpServer::start_publish(HttpConnection& c, HttpRequest& req, std::string publisher) {
+    simdjson::dom::object obj;
+    if (!body_object(c, req, &obj)) return;
+    simdjson::dom::element messages;
+    if (obj["messages"].get(messages) == simdjson::SUCCESS) {
+        start_batch(c, obj, std::move(publisher));
+        return;
+    }
     Message msg;
     std::string error;
-    if (!parse_message_text(_json, req.body, &msg, &error)) {
-        reply_error(c, 400, error, false);
+    if (!parse_message(obj, &msg, &error)) {
+        reply_bad_request(c, "invalid_field", error);
         return;
     }
     c._mode = HttpConnection::Mode::waiting;
@@ -142,9 +150,11 @@ void HttpServer::on_publish_done(PublishTicket& t, void* ctx) {
 
 void HttpServer::start_invalidate(HttpConnection& c, HttpRequest& req) {
     auto r = std::make_unique<InvalidateRequest>();
+    simdjson::dom::object obj;
+    if (!body_object(c, req, &obj)) return;
     std::string error;
-    if (!parse_invalidation_text(_json, req.body, &r->what, &error)) {
-        reply_error(c, 400, error, false);
+    if (!parse_invalidation(obj, &r->what, &error)) {
+        reply_bad_request(c, "invalid_field", error);
         return;
     }
     r->done = on_invalidate_done;

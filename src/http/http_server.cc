@@ -40,8 +40,8 @@ HttpConnection& as_http(Connection& c) {
 
 HttpServer::HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& index,
                        Audience& audience, Limiter& limiter, Hub& hub, StatsCollector& stats,
-                       StreamLimit& streams, const HttpOptions& opts, uint64_t started_ms,
-                       uint8_t protocol)
+                       Directory& directory, StreamLimit& streams, const HttpOptions& opts,
+                       uint64_t started_ms, uint8_t protocol)
     : _reactor(reactor)
     , _transport(transport)
     , _index(index)
@@ -49,6 +49,7 @@ HttpServer::HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& ind
     , _limiter(limiter)
     , _hub(hub)
     , _stats(stats)
+    , _directory(directory)
     , _limit(streams)
     , _opts(opts)
     , _started_ms(started_ms)
@@ -254,6 +255,31 @@ void HttpServer::handle_request(HttpConnection& c, HttpRequest& req) {
             }
             start_stats(c);
             return;
+        case Route::ping:
+        case Route::connection:
+        case Route::user:
+        case Route::disconnect:
+        case Route::tokens: {
+            // Operator queries and stream tokens (mints a user's identity): admin.
+            static constexpr const char* kWhat[] = {"GET /api/ping", "GET /api/connections",
+                                                    "GET /api/users", "POST /api/disconnect",
+                                                    "POST /api/tokens"};
+            const char* what = kWhat[int(m.route) - int(Route::ping)];
+            if (auto r = authorize_api(req, m.route == Route::ping ? ApiRight::publish
+                                                                   : ApiRight::admin,
+                                       _opts.api, *_opts.verifier, wall_ms() / 1000, what)) {
+                refuse(c, *r);
+                return;
+            }
+            if (m.route == Route::ping) {
+                answer_ping(c);
+            } else if (m.route == Route::tokens) {
+                issue_token(c, req);
+            } else {
+                start_directory(c, req, m.route, m.rest);
+            }
+            return;
+        }
         case Route::method_not_allowed: {
             bool keep_alive = req.keep_alive;
             reply(c, http_error(405,

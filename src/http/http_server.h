@@ -17,6 +17,7 @@
 
 #include <simdjson.h>
 
+#include "auth/stream_token.h"
 #include "auth/token_verifier.h"
 #include "http/api_auth.h"
 #include "http/channel_rules.h"
@@ -24,6 +25,7 @@
 #include "http/cors.h"
 #include "http/endpoint.h"
 #include "http/request_parser.h"
+#include "http/router.h"
 #include "http/stream_admission.h"
 #include "http/stream_limit.h"
 #include "net/transport.h"
@@ -47,6 +49,7 @@ struct HttpOptions {
     std::vector<EndpointOptions> endpoints;  // the SSE endpoints ([[endpoint]])
     ChannelRules channel_rules;              // who may subscribe to what ([[channel]])
     std::shared_ptr<const TokenVerifier> verifier;  // shared by every shard (verify() is const)
+    std::shared_ptr<const StreamTokenSigner> signer;  // POST /api/tokens; nullptr: off
     ApiAuthOptions api;                             // who may publish and read stats
     CorsOptions cors;
     // http.trusted_proxies and the header they write: who a request's client is.
@@ -104,8 +107,9 @@ class HttpServer : public ConnectionHandler, public StreamCatalog {
 public:
     // `protocol` is the id the transport knows this server's connections by.
     HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& index, Audience& audience,
-               Limiter& limiter, Hub& hub, StatsCollector& stats, StreamLimit& streams,
-               const HttpOptions& opts, uint64_t started_ms, uint8_t protocol);
+               Limiter& limiter, Hub& hub, StatsCollector& stats, Directory& directory,
+               StreamLimit& streams, const HttpOptions& opts, uint64_t started_ms,
+               uint8_t protocol);
     ~HttpServer() override;
 
     // ConnectionHandler
@@ -162,7 +166,29 @@ private:
     struct PendingPublish;
     static void on_publish_checked(PublishCheck& k, void* ctx);
     void publish_now(HttpConnection* c, Message& msg, std::vector<std::string> limited);
+    // api_batch.cc: {"messages": [...]}, published one after the other.
+    struct Batch;
+    void start_batch(HttpConnection& c, simdjson::dom::object obj, std::string publisher);
+    void step(Batch* b);
+    void check_batch_message(Batch* b);
+    static void on_batch_checked(PublishCheck& k, void* ctx);
+    void publish_batch_message(Batch* b);
+    static void on_batch_published(PublishTicket& t, void* ctx);
+    void batch_message_done(Batch* b);
+    void finish_batch(Batch* b);
     void start_stats(HttpConnection& c);
+    // api_queries.cc: GET /api/ping, POST /api/tokens, and the directory's
+    // GET /api/connections/{id}, GET /api/users/{userId}, POST /api/disconnect.
+    void answer_ping(HttpConnection& c);
+    void issue_token(HttpConnection& c, HttpRequest& req);
+    void start_directory(HttpConnection& c, HttpRequest& req, Route route, std::string_view name);
+    static void on_directory_done(DirectoryRequest& q, void* ctx);
+    // The request body as a JSON object; otherwise a 400 (reason invalid_json) is
+    // answered and false returned.
+    bool body_object(HttpConnection& c, const HttpRequest& req, simdjson::dom::object* out);
+    // 400 bad_request with the socket protocol's code as its reason
+    // (invalid_json, invalid_field), so both protocols name a mistake alike.
+    void reply_bad_request(HttpConnection& c, std::string_view reason, std::string_view message);
     void start_invalidate(HttpConnection& c, HttpRequest& req);
     static void on_invalidate_done(InvalidateRequest& r, void* ctx);
     void send_heartbeat(HttpConnection& c);
@@ -190,6 +216,7 @@ private:
     Limiter& _limiter;
     Hub& _hub;
     StatsCollector& _stats;
+    Directory& _directory;
     StreamLimit& _limit;
     HttpOptions _opts;
     uint64_t _started_ms;

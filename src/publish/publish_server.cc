@@ -23,7 +23,8 @@ PublishConnection& as_pub(Connection& c) {
     return static_cast<PublishConnection&>(c);
 }
 
-constexpr const char* kOps = "ping, publish, invalidate, stats, connection, user, disconnect";
+constexpr const char* kOps =
+    "ping, publish, invalidate, stats, connection, user, disconnect, token";
 
 // A batch holds "op", "req" and "messages", each any number of times (the first
 // counts); a message field beside them is a mistake worth an error.
@@ -209,6 +210,8 @@ bool PublishServer::handle_line(PublishConnection& c, std::string_view line, uin
         start_stats(c, r);
     } else if (op == "connection" || op == "user" || op == "disconnect") {
         start_directory(c, r, obj);
+    } else if (op == "token") {
+        issue_token(c, r, obj);
     } else {
         reply_error(c, r, "unknown_op", fmt::format("unknown op \"{}\" (ops: {})", op, kOps));
     }

@@ -20,6 +20,7 @@
 
 #include <simdjson.h>
 
+#include "auth/stream_token.h"
 #include "net/transport.h"
 #include "ops/directory.h"
 #include "ops/limiter.h"
@@ -43,6 +44,8 @@ struct PublishOptions {
     uint64_t rate_window_ms = 0;
     // publish.user_rate_limit, asked of the Limiter per target user.
     LimitRule user_rule;
+    // The "token" op (auth/stream_token.h); nullptr: stream tokens are off.
+    std::shared_ptr<const StreamTokenSigner> signer;
 };
 
 class PublishConnection : public Connection {
@@ -118,6 +121,8 @@ private:
                     int64_t retry_ms = -1);
     void start_stats(PublishConnection& c, const Request& r);
     void start_invalidate(PublishConnection& c, const Request& r, simdjson::dom::object obj);
+    // The "token" op: a stream token signed here (auth/stream_token.h), at once.
+    void issue_token(PublishConnection& c, const Request& r, simdjson::dom::object obj);
     void start_directory(PublishConnection& c, const Request& r, simdjson::dom::object obj);
 
     // Replies. `body` holds the members after "ok" (",\"id\":..."), or is empty.

@@ -1,11 +1,14 @@
 // PublishServer, part 3 of 3: the queries answered by other shards: stats,
 // invalidate (the log shard), and connection / user / disconnect through the
-// directory (ops/directory).
+// directory (ops/directory); and the token op, answered here.
 #include "publish/publish_server.h"
 
 #include <fmt/format.h>
 
+#include "auth/token_request.h"
+#include "core/clock.h"
 #include "core/json_writer.h"
+#include "ops/directory_json.h"
 #include "pubsub/message_json.h"
 #include "publish/publish_request.h"
 #include "publish/reply_json.h"
@@ -61,52 +64,37 @@ void PublishServer::on_invalidate_done(InvalidateRequest& q, void* ctx) {
     self->mark_dirty(c);
 }
 
+void PublishServer::issue_token(PublishConnection& c, const Request& r,
+                                simdjson::dom::object obj) {
+    if (!_opts.signer) {
+        reply_error(c, r, "not_configured",
+                    "stream tokens are off (auth.token_key_file = \"\"): ringcastd signs none");
+        return;
+    }
+    StreamTokenRequest t;
+    std::string error;
+    std::optional<StreamToken> token;
+    if (!read_token_request(obj, &t, &error, {"op", "req"}) ||
+        !(token = _opts.signer->sign(t, wall_ms(), &error))) {
+        reply_error(c, r, "invalid_field", error);
+        return;
+    }
+    reply_ok(c, r,
+             fmt::format(",\"token\":\"{}\",\"expiresAt\":{}", token->token, token->expires_at_ms));
+}
+
 void PublishServer::start_directory(PublishConnection& c, const Request& r,
                                     simdjson::dom::object obj) {
     std::string_view op;
     if (obj["op"].get_string().get(op) != simdjson::SUCCESS) return;  // checked by the caller
-    auto* q = new DirectoryRequest;
-    unsigned shard = _reactor.id();
-    std::string_view id;
-    simdjson::dom::element user;
-    bool has_id = obj["connectionId"].get_string().get(id) == simdjson::SUCCESS ||
-                  (op == "connection" && obj["id"].get_string().get(id) == simdjson::SUCCESS);
-    bool has_user = obj["userId"].get(user) == simdjson::SUCCESS;
+    auto q = std::make_unique<DirectoryRequest>();
+    unsigned shard = 0;
     std::string error;
-    if (op == "connection") {
-        q->kind = DirectoryRequest::Kind::connection;
-        if (!has_id) error = "\"id\" (the connection id, like \"c1-42\") is required";
-    } else if (op == "user") {
-        q->kind = DirectoryRequest::Kind::user;
-        if (!has_user || !read_user_id(user, &q->user))
-            error = "\"userId\" (a non-empty string or an integer) is required";
-    } else {
-        if (has_id == has_user) {
-            error = "give exactly one of \"connectionId\" and \"userId\"";
-        } else if (has_id) {
-            q->kind = DirectoryRequest::Kind::disconnect_connection;
-        } else {
-            q->kind = DirectoryRequest::Kind::disconnect_user;
-            if (!read_user_id(user, &q->user))
-                error = "\"userId\" must be a non-empty string or an integer";
-        }
-    }
-    if (error.empty() && has_id && q->kind != DirectoryRequest::Kind::user) {
-        if (!parse_connection_id(id, &shard, &q->serial) || shard >= _reactor.shards()) {
-            if (op == "connection") {
-                delete q;
-                reply_error(c, r, "not_found", fmt::format("no connection \"{}\"", id));
-                return;
-            }
-            q->kind = DirectoryRequest::Kind::disconnect_connection;
-            q->serial = 0;  // no such connection: answers 0
-            shard = _reactor.id();
-        }
-    }
-    if (!error.empty()) {
-        delete q;
-        reply_error(c, r, "invalid_field", error);
-        return;
+    switch (read_directory_request(op, obj, _reactor.id(), _reactor.shards(), q.get(), &shard,
+                                   &error)) {
+        case DirectoryAsk::invalid_field: reply_error(c, r, "invalid_field", error); return;
+        case DirectoryAsk::not_found: reply_error(c, r, "not_found", error); return;
+        case DirectoryAsk::ok: break;
     }
     q->done = on_directory_done;
     q->ctx = &c;
@@ -114,42 +102,20 @@ void PublishServer::start_directory(PublishConnection& c, const Request& r,
     // A fire-and-forget query still reports a failure (not_found), in order.
     q->cookie = r.answered() ? reserve(c, r) : c._replies.reserve_silent(r.line);
     ++c._inflight;
-    q->label.assign(id);  // quoted by a not_found answer
-    _directory.query(q, shard);
+    _directory.query(q.release(), shard);
 }
 
 void PublishServer::on_directory_done(DirectoryRequest& q, void* ctx) {
     auto* self = static_cast<PublishServer*>(q.owner);
     auto& c = *static_cast<PublishConnection*>(ctx);
     if (!self->answer_arrived(c)) return;
-    std::string body;
-    switch (q.kind) {
-        case DirectoryRequest::Kind::connection:
-            if (q.result.connections.empty()) {
-                c._replies.fill_error(
-                    q.cookie,
-                    error_object("not_found", fmt::format("no connection \"{}\"", q.label)));
-                self->mark_dirty(c);
-                return;
-            }
-            body = ",\"connection\":" + q.result.connections.front();
-            break;
-        case DirectoryRequest::Kind::user:
-            body = ",\"userId\":" + json_string(q.user) +
-                   ",\"connected\":" + (q.result.connections.empty() ? "false" : "true") +
-                   ",\"connections\":[";
-            for (size_t i = 0; i < q.result.connections.size(); ++i) {
-                if (i) body += ',';
-                body += q.result.connections[i];
-            }
-            body += ']';
-            break;
-        case DirectoryRequest::Kind::disconnect_connection:
-        case DirectoryRequest::Kind::disconnect_user:
-            body = fmt::format(",\"disconnected\":{}", q.result.closed);
-            break;
+    std::string members;
+    if (write_directory_answer(q, &members)) {
+        c._replies.fill_ok(q.cookie, members);
+    } else {
+        c._replies.fill_error(
+            q.cookie, error_object("not_found", fmt::format("no connection \"{}\"", q.label)));
     }
-    c._replies.fill_ok(q.cookie, body);
     self->mark_dirty(c);
 }
 

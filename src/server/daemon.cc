@@ -142,8 +142,8 @@ int run_daemon(const Config& cfg) {
                          hints.other_http("127.0.0.1:8080"));
         return kExitUsage;
     }
-    std::shared_ptr<const TokenVerifier> verifier = make_token_verifier(cfg, &error);
-    if (!verifier) {
+    AuthSetup auth;
+    if (!make_auth(cfg, &auth, &error)) {
         spdlog::critical("{}", error);
         return kExitUsage;
     }
@@ -253,7 +253,7 @@ int run_daemon(const Config& cfg) {
     ChannelPresence presence(shards);
     ShutdownState shutdown;
     const ShardShared shared{mesh, board, streams, presence, shutdown};
-    ShardOptions opts = shard_options(cfg, table, verifier);
+    ShardOptions opts = shard_options(cfg, table, auth);
     opts.epoch = durable.epoch;
     opts.next_sequence = durable.next_sequence;
     opts.store = durable.store.get();
@@ -341,14 +341,18 @@ int run_daemon(const Config& cfg) {
         "listening on http://{} — streams: GET {} (?channels=a,b), publish: POST "
         "/api/publish, cache invalidation: POST /api/invalidate, stats: GET /api/stats",
         where, fmt::join(paths, ", "));
-    if (verifier->configured()) {
-        spdlog::info("streams: {} tokens verified; anonymous where an endpoint allows it",
+    if (!cfg.auth_algorithm.empty())
+        spdlog::info("streams: {} tokens of your application verified; anonymous where an "
+                     "endpoint allows it",
                      cfg.auth_algorithm);
-    } else {
-        spdlog::info(
-            "streams: anonymous ([auth] is not configured; endpoints that require a "
-            "token answer 401)");
+    if (auth.signer) {
+        spdlog::info("stream tokens: signed and verified with {} ({}); backends ask for one "
+                     "with the socket's \"token\" op or POST /api/tokens",
+                     auth.key_path, auth.key_made ? "a new key, made now" : "auth.token_key_file");
     }
+    if (!auth.verifier->configured())
+        spdlog::info("streams: anonymous ([auth] is not configured and stream tokens are off; "
+                     "endpoints that require a token answer 401)");
     if (cfg.publish_http_require_auth)
         spdlog::info(
             "HTTP API: needs an API key ({} configured: publish.api_keys{}) or a token "

@@ -28,8 +28,7 @@ EndpointOptions endpoint_options(const EndpointConfig& e, const Config& cfg) {
 
 }  // namespace
 
-ShardOptions shard_options(const Config& cfg, unsigned direct_files,
-                           std::shared_ptr<const TokenVerifier> verifier) {
+ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthSetup& auth) {
     ShardOptions o;
     o.reactor.ring.sq_entries = cfg.sq_entries;
     o.reactor.ring.cq_entries = cfg.cq_entries;
@@ -74,7 +73,9 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files,
     for (const ChannelRuleConfig& r : cfg.channels)
         rules.push_back({r.name, r.require_auth, r.allowed_roles, r.allowed_permissions});
     o.http.channel_rules = ChannelRules(std::move(rules), cfg.open_channels);
-    o.http.verifier = std::move(verifier);
+    o.http.verifier = auth.verifier;
+    o.http.signer = auth.signer;
+    o.publish.signer = auth.signer;
     o.http.api.require_auth = cfg.publish_http_require_auth;
     o.http.api.api_keys = cfg.publish_api_keys;
     o.http.cors.allowed_origins = cfg.cors_allowed_origins;

@@ -4,15 +4,16 @@
 
 #include "auth/token_verifier.h"
 #include "config/config.h"
+#include "server/auth_setup.h"
 #include "server/shard.h"
 #include "store/store_options.h"
 
 namespace ringcast {
 
 // `direct_files` is the per-shard connection table size the daemon settled on;
-// `verifier` (make_token_verifier) is shared by every shard.
-ShardOptions shard_options(const Config& cfg, unsigned direct_files,
-                           std::shared_ptr<const TokenVerifier> verifier);
+// `auth` (make_auth: the verifier, the stream-token signer) is shared by every
+// shard.
+ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthSetup& auth);
 
 // [store], with a relative path resolved against server.data_dir (path "" stays
 // "": no store).

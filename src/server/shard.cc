@@ -23,8 +23,8 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
     , _stats(_reactor, _transport, _index, _hub)
     , _directory(_reactor, _transport)
     , _limiter(_reactor)
-    , _http(_reactor, _transport, _index, _audience, _limiter, _hub, _stats, shared.streams,
-            opts.http, started_ms, kHttp)
+    , _http(_reactor, _transport, _index, _audience, _limiter, _hub, _stats, _directory,
+            shared.streams, opts.http, started_ms, kHttp)
     , _publish(_reactor, _transport, _hub, _stats, _directory, _limiter, opts.publish, started_ms,
                kPublish) {
     _stats.set_stream_counter(&_http.stream_count());

@@ -58,7 +58,9 @@ describe('HTTP transport against the daemon', { timeout: 60_000 }, () => {
   });
 
   it('the seed operations give the same answers as over the socket', async () => {
-    const sub = await Subscriber.open(daemon.port, ['live-updates', 'notifications', 'system']);
+    // live-updates is for the permission dashboard.view ([[channel]] rules).
+    const { token } = await http.createStreamToken('ops', { permissions: ['dashboard.view'] });
+    const sub = await Subscriber.open(daemon.port, ['live-updates', 'notifications', 'system'], { token });
     const viaHttp = await http.triggerRefresh('dashboard', { reason: 'test' });
     const viaSocket = await socket.triggerRefresh('dashboard', { reason: 'test' });
     assert.equal(seqOf(viaSocket.id), seqOf(viaHttp.id) + 1); // one numbering, whichever way it came

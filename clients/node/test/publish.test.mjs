@@ -14,8 +14,8 @@ describe('publishing to subscribers', { timeout: 60_000 }, () => {
   let daemon;
   let rc;
   const subscribers = [];
-  const subscribe = async (channels) => {
-    const s = await Subscriber.open(daemon.port, channels);
+  const subscribe = async (channels, options) => {
+    const s = await Subscriber.open(daemon.port, channels, options);
     subscribers.push(s);
     return s;
   };
@@ -89,7 +89,9 @@ describe('publishing to subscribers', { timeout: 60_000 }, () => {
   });
 
   it('sendToast, triggerRefresh, broadcasts.* and broadcastSystemEvent arrive as the seeds describe', async () => {
-    const s = await subscribe(['notifications', 'system', 'live-updates', 'admin-actions']);
+    // admin-actions and live-updates are closed to anonymous streams ([[channel]] rules).
+    const { token } = await rc.createStreamToken('admin-1', { roles: ['admin'], permissions: ['dashboard.view'] });
+    const s = await subscribe(['notifications', 'system', 'live-updates', 'admin-actions'], { token });
     await rc.triggerRefresh('user-list', { channel: 'admin-actions', reason: 'user_status_update' });
     const refresh = await s.nextNamed('refresh');
     assert.equal(refresh.json().key, 'user-list');

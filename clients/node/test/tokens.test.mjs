@@ -55,13 +55,20 @@ describe('createStreamToken', { timeout: 60_000 }, () => {
     const { token } = await rc.createStreamToken(7, { permissions: ['dashboard.view'], subscriber: true });
     const dashboard = await Subscriber.open(daemon.port, undefined, { path: '/api/dashboard/sse', token, tokenIn: 'query' });
     assert.equal(dashboard.connected.userId, '7');
-    const anonymous = await Subscriber.open(daemon.port, ['live-updates']);
+    // live-updates is closed to streams without the permission, on every endpoint.
+    await assert.rejects(Subscriber.open(daemon.port, ['live-updates']), { status: 403 });
+    const kpis = await Subscriber.open(daemon.port, ['kpis'], { token, tokenIn: 'query' });
+    const anonymous = await Subscriber.open(daemon.port, ['kpis']);
     const r = await rc.sendMessage({ channel: 'live-updates', event: 'kpi', data: 1, targetPermissions: ['dashboard.view'] });
     assert.equal(r.sent, 1);
     assert.equal((await dashboard.nextNamed('kpi')).data, '1');
-    await rc.broadcastToChannel('live-updates', 'fence', 0);
+    const s = await rc.sendMessage({ channel: 'kpis', event: 'kpi', data: 2, target: 'subscribers' });
+    assert.equal(s.sent, 1);
+    assert.equal((await kpis.nextNamed('kpi')).data, '2');
+    await rc.broadcastToChannel('kpis', 'fence', 0);
     assert.deepEqual((await anonymous.until((e) => e.event === 'fence')).filter((e) => e.event === 'kpi'), []);
     dashboard.close();
+    kpis.close();
     anonymous.close();
   });
 

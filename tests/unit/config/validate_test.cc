@@ -159,15 +159,20 @@ TEST(ConfigValidate, EndpointAccessRules) {
                             "allowed_roles = [\"\"]\n"),
               "endpoint /a: allowed_roles has an empty name");
     // An operator's endpoint needing a token that nothing can verify.
-    EXPECT_EQ(validate_text("[[endpoint]]\npath = \"/x\"\nrequire_auth = true\n"),
-              "endpoint /x requires authentication but [auth] algorithm is empty (configure "
-              "[auth], or set require_auth = false)");
+    const std::string no_tokens = "[auth]\ntoken_key_file = \"\"\n";
+    EXPECT_EQ(validate_text(no_tokens + "[[endpoint]]\npath = \"/x\"\nrequire_auth = true\n"),
+              "endpoint /x requires authentication but no token can verify: [auth] algorithm and "
+              "token_key_file are empty (configure one, or set require_auth = false)");
     // A built-in one changed is the operator's too.
-    EXPECT_EQ(validate_text("[[endpoint]]\npath = \"/api/admin/sse/stream\"\n"
+    EXPECT_EQ(validate_text(no_tokens +
+                            "[[endpoint]]\npath = \"/api/admin/sse/stream\"\n"
                             "channels = [\"admin-actions\"]\nrequire_auth = true\n"
                             "allowed_roles = [\"admin\"]\n"),
-              "endpoint /api/admin/sse/stream requires authentication but [auth] algorithm is "
-              "empty (configure [auth], or set require_auth = false)");
+              "endpoint /api/admin/sse/stream requires authentication but no token can verify: "
+              "[auth] algorithm and token_key_file are empty (configure one, or set require_auth "
+              "= false)");
+    // Stream tokens (on by default) can verify.
+    EXPECT_EQ(validate_text("[[endpoint]]\npath = \"/x\"\nrequire_auth = true\n"), "");
     EXPECT_EQ(validate_text("[auth]\nalgorithm = \"HS256\"\nsecret_file = \"/s\"\n"
                             "[[endpoint]]\npath = \"/x\"\nrequire_auth = true\n"
                             "allowed_roles = [\"admin\"]\nallowed_permissions = [\"x\"]\n"),

@@ -13,6 +13,27 @@ TEST(Router, KnownRoutes) {
     EXPECT_EQ(route_request(HTTP_GET, "/api/stats").allow, nullptr);
 }
 
+TEST(Router, EveryApiRoute) {
+    EXPECT_EQ(route_request(HTTP_POST, "/api/invalidate").route, Route::invalidate);
+    EXPECT_EQ(route_request(HTTP_GET, "/api/ping").route, Route::ping);
+    EXPECT_EQ(route_request(HTTP_POST, "/api/disconnect").route, Route::disconnect);
+    EXPECT_EQ(route_request(HTTP_POST, "/api/tokens").route, Route::tokens);
+}
+
+TEST(Router, NamedResourcesTakeOneSegment) {
+    RouteMatch m = route_request(HTTP_GET, "/api/connections/c1-42");
+    EXPECT_EQ(m.route, Route::connection);
+    EXPECT_EQ(m.rest, "c1-42");
+    m = route_request(HTTP_GET, "/api/users/user%2042/");
+    EXPECT_EQ(m.route, Route::user);
+    EXPECT_EQ(m.rest, "user%2042") << "still %-encoded; the trailing slash dropped";
+    EXPECT_EQ(route_request(HTTP_GET, "/api/users/").route, Route::not_found) << "no name";
+    EXPECT_EQ(route_request(HTTP_GET, "/api/users/a/b").route, Route::not_found);
+    m = route_request(HTTP_DELETE, "/api/users/42");
+    EXPECT_EQ(m.route, Route::method_not_allowed);
+    EXPECT_STREQ(m.allow, "GET");
+}
+
 TEST(Router, TrailingSlashNamesTheSameResource) {
     EXPECT_EQ(route_request(HTTP_GET, "/api/stats/").route, Route::stats);
     EXPECT_EQ(route_request(HTTP_POST, "/api/publish/").route, Route::publish);

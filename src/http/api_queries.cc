@@ -1,0 +1,150 @@
+// HttpServer: the API requests beside publishing — GET /api/ping, POST
+// /api/tokens (answered here), and the directory's GET /api/connections/{id},
+// GET /api/users/{userId} and POST /api/disconnect (answered by the shards that
+// hold the streams). The answers carry the same members as the socket's replies
+// (docs/protocol.md), so a client can use either protocol alike.
+#include <fmt/format.h>
+
+#include "auth/jwt_claims.h"
+#include "auth/token_request.h"
+#include "core/clock.h"
+#include "core/json_writer.h"
+#include "http/http_server.h"
+#include "http/query.h"
+#include "http/response.h"
+#include "ops/directory_json.h"
+#include "pubsub/message_json.h"
+
+namespace ringcast {
+
+void HttpServer::reply_bad_request(HttpConnection& c, std::string_view reason,
+                                   std::string_view message) {
+    count_refusal(400);
+    const bool keep_alive = !c._close_after_reply && c._parser && c._parser->request().keep_alive;
+    reply(c, http_response(400, "application/json", json_error_body("bad_request", message, reason),
+                           keep_alive));
+    finish_request(c);
+}
+
+bool HttpServer::body_object(HttpConnection& c, const HttpRequest& req,
+                             simdjson::dom::object* out) {
+    simdjson::dom::element root;
+    if (auto err = _json.parse(req.body.data(), req.body.size()).get(root)) {
+        reply_bad_request(c, "invalid_json", json_error_text("the request body", err));
+        return false;
+    }
+    if (root.get_object().get(*out) != simdjson::SUCCESS) {
+        reply_bad_request(c, "invalid_json", "the request body must be a JSON object");
+        return false;
+    }
+    return true;
+}
+
+void HttpServer::answer_ping(HttpConnection& c) {
+    std::string body;
+    JsonWriter(body)
+        .begin_object()
+        .key("version")
+        .value(RINGCAST_VERSION)
+        .key("time")
+        .value(wall_ms())
+        .end_object();
+    const bool keep_alive = !c._close_after_reply && c._parser->request().keep_alive;
+    reply(c, http_response(200, "application/json", body, keep_alive));
+    finish_request(c);
+}
+
+void HttpServer::issue_token(HttpConnection& c, HttpRequest& req) {
+    if (!_opts.signer) {
+        const bool keep_alive = !c._close_after_reply && req.keep_alive;
+        reply(c, http_error(501, "not_configured",
+                            "stream tokens are off (auth.token_key_file = \"\"): ringcastd signs "
+                            "none",
+                            keep_alive));
+        finish_request(c);
+        return;
+    }
+    simdjson::dom::object obj;
+    if (!body_object(c, req, &obj)) return;
+    StreamTokenRequest t;
+    std::string error;
+    std::optional<StreamToken> token;
+    if (!read_token_request(obj, &t, &error) ||
+        !(token = _opts.signer->sign(t, wall_ms(), &error))) {
+        reply_bad_request(c, "invalid_field", error);
+        return;
+    }
+    std::string body;
+    JsonWriter(body)
+        .begin_object()
+        .key("token")
+        .value(token->token)
+        .key("expiresAt")
+        .value(token->expires_at_ms)
+        .end_object();
+    reply(c, http_response(200, "application/json", body, !c._close_after_reply && req.keep_alive,
+                           {{"Cache-Control", "no-store"}}));
+    finish_request(c);
+}
+
+void HttpServer::start_directory(HttpConnection& c, HttpRequest& req, Route route,
+                                 std::string_view name) {
+    auto q = std::make_unique<DirectoryRequest>();
+    unsigned shard = _reactor.id();
+    const auto not_found = [&](std::string_view id) {
+        reply_error(c, 404, fmt::format("no connection \"{}\"", id), false);
+    };
+    if (route == Route::connection) {
+        std::optional<std::string> id = percent_decode(name);
+        if (!id || !connection_request(*id, _reactor.shards(), q.get(), &shard)) {
+            not_found(id ? *id : std::string(name));
+            return;
+        }
+    } else if (route == Route::user) {
+        std::optional<std::string> user = percent_decode(name);
+        if (!user || user->empty() || user->size() > kMaxUserIdBytes) {
+            reply_bad_request(c, "invalid_field",
+                              fmt::format("the user id in the path must be %-encoded text of at "
+                                          "most {} bytes",
+                                          kMaxUserIdBytes));
+            return;
+        }
+        q->kind = DirectoryRequest::Kind::user;
+        q->user = std::move(*user);
+    } else {
+        simdjson::dom::object obj;
+        if (!body_object(c, req, &obj)) return;
+        std::string error;
+        switch (read_directory_request("disconnect", obj, _reactor.id(), _reactor.shards(), q.get(),
+                                       &shard, &error)) {
+            case DirectoryAsk::invalid_field: reply_bad_request(c, "invalid_field", error); return;
+            case DirectoryAsk::not_found: not_found(q->label); return;
+            case DirectoryAsk::ok: break;
+        }
+    }
+    q->done = on_directory_done;
+    q->ctx = &c;
+    q->owner = this;
+    c._waiting_ctx = &q->ctx;
+    c._mode = HttpConnection::Mode::waiting;
+    _transport.set_deadline(c, 0);
+    _directory.query(q.release(), shard);  // the directory deletes it after done()
+}
+
+void HttpServer::on_directory_done(DirectoryRequest& q, void* ctx) {
+    if (!ctx) return;  // the client went away (a disconnect still happened)
+    auto& c = *static_cast<HttpConnection*>(ctx);
+    auto* self = static_cast<HttpServer*>(q.owner);
+    const bool keep_alive = !c._close_after_reply && c._parser && c._parser->request().keep_alive;
+    std::string members;
+    if (!write_directory_answer(q, &members)) {
+        self->complete_async(
+            c, http_error(404, fmt::format("no connection \"{}\"", q.label), keep_alive));
+        return;
+    }
+    members[0] = '{';  // ",a,b" -> "{a,b"
+    members += '}';
+    self->complete_async(c, http_response(200, "application/json", members, keep_alive));
+}
+
+}  // namespace ringcast
