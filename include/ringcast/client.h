@@ -116,6 +116,11 @@ public:
     // answers invalid_field. Open streams are not told (publish a refresh).
     Result invalidate(const std::vector<std::string>& channels,
                       const std::vector<std::string>& users = {});
+    // A stream token for `request.user_id`, signed by the daemon (docs/protocol.md,
+    // "Stream tokens"): Result::token and Result::expires_at_ms. The browser
+    // presents it as the ringcast_token cookie or ?token=; its stream carries the
+    // user, roles, permissions and subscriber flag given here.
+    Result token(const TokenRequest& request);
 
     // --- pipelined: queue, flush, receive in order ---------------------------------
     // Each send_*() queues one request that gets exactly one Result from receive().
@@ -129,6 +134,7 @@ public:
     void send_disconnect_user(std::string_view user_id);
     void send_invalidate(const std::vector<std::string>& channels,
                          const std::vector<std::string>& users = {});
+    void send_token(const TokenRequest& request);
 
     // Fire-and-forget publish (or batch): no Result; returns the request's line
     // number, which a LineError names if the daemon refuses it.

@@ -49,6 +49,15 @@ struct Message {
     bool retryable = false;                       // kept for offline targeted users
 };
 
+// What a stream token carries (the "token" op, docs/protocol.md "Stream tokens").
+struct TokenRequest {
+    std::string user_id;                   // required: the stream's user
+    std::vector<std::string> roles;        // for allowed_roles and role-based targeting
+    std::vector<std::string> permissions;  // for allowed_permissions and permission targeting
+    bool subscriber = false;               // for the target "subscribers"
+    uint64_t ttl_s = 0;                    // 0: the daemon's auth.token_ttl
+};
+
 // `s` as a JSON string literal, quotes included: Message::data for a text payload.
 std::string json_quote(std::string_view s);
 

@@ -20,6 +20,7 @@ enum class Op : uint8_t {
     user,
     disconnect,
     invalidate,
+    token,
 };
 
 const char* op_name(Op op);  // "ping", "publish", ... ("publish" for publish_batch)
@@ -70,6 +71,8 @@ struct Result {
     bool connected = false;     // user: has at least one connection
     uint64_t disconnected = 0;  // disconnect: connections closed
     uint64_t removed = 0;       // invalidate: cached persistent events removed
+    std::string token;          // token: the stream token
+    int64_t expires_at_ms = 0;  // token: when it expires, ms since the epoch
 
     explicit operator bool() const { return ok; }
 };

@@ -24,5 +24,6 @@ Command add_connection(CLI::App& app, const GlobalOptions& g);
 Command add_disconnect(CLI::App& app, const GlobalOptions& g);
 Command add_invalidate(CLI::App& app, const GlobalOptions& g);
 Command add_tail(CLI::App& app, const GlobalOptions& g);
+Command add_token(CLI::App& app, const GlobalOptions& g);
 
 }  // namespace ringcast::cli

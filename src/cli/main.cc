@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
     std::vector<Command> commands = {
         add_publish(app, g),    add_stats(app, g),      add_user(app, g), add_connection(app, g),
         add_disconnect(app, g), add_invalidate(app, g), add_ping(app, g), add_tail(app, g),
+        add_token(app, g),
     };
 
     for (const Command& c : commands) {
@@ -57,7 +58,7 @@ int main(int argc, char** argv) {
         if (app.get_subcommands().empty() && !rest.empty() && !rest.front().starts_with("-")) {
             fmt::print(stderr,
                        "ringcast: unknown command \"{}\" (commands: publish, stats, user, "
-                       "connection, disconnect, invalidate, ping, tail)\nRun with --help for "
+                       "connection, disconnect, invalidate, ping, tail, token)\nRun with --help for "
                        "more information.\n",
                        rest.front());
             return kExitUsage;

@@ -310,6 +310,9 @@ void Client::send_invalidate(const std::vector<std::string>& channels,
                              const std::vector<std::string>& users) {
     append_invalidate(_out, channels, users, begin_request(Op::invalidate, true));
 }
+void Client::send_token(const TokenRequest& request) {
+    append_token(_out, request, begin_request(Op::token, true));
+}
 
 // --- replies ------------------------------------------------------------------------
 
@@ -476,6 +479,14 @@ Result Client::invalidate(const std::vector<std::string>& channels,
     Result r;
     if (!idle_for_call(r, Op::invalidate)) return r;
     send_invalidate(channels, users);
+    receive(r);
+    return r;
+}
+
+Result Client::token(const TokenRequest& request) {
+    Result r;
+    if (!idle_for_call(r, Op::token)) return r;
+    send_token(request);
     receive(r);
     return r;
 }

@@ -46,6 +46,7 @@ const char* op_name(Op op) {
         case Op::user: return "user";
         case Op::disconnect: return "disconnect";
         case Op::invalidate: return "invalidate";
+        case Op::token: return "token";
     }
     return "ping";
 }

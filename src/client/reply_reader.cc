@@ -82,6 +82,14 @@ bool read_success(object obj, Op op, Result& out) {
             return true;
         case Op::disconnect: out.disconnected = read_count(obj, "disconnected"); return true;
         case Op::invalidate: return obj["removed"].get_uint64().get(out.removed) == SUCCESS;
+        case Op::token: {
+            std::string_view token;
+            if (obj["token"].get_string().get(token) != SUCCESS ||
+                obj["expiresAt"].get_int64().get(out.expires_at_ms) != SUCCESS)
+                return false;
+            out.token.assign(token);
+            return true;
+        }
     }
     return false;
 }
@@ -113,6 +121,8 @@ void reset_result(Result& r, Op op) {
     r.connected = false;
     r.disconnected = 0;
     r.removed = 0;
+    r.token.clear();
+    r.expires_at_ms = 0;
 }
 
 ReplyKind ReplyReader::parse(std::string_view line, bool padded, Op op, Result& out, uint64_t* req,

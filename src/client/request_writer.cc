@@ -144,6 +144,20 @@ void append_invalidate(std::string& out, std::span<const std::string> channels,
     out += "}\n";
 }
 
+void append_token(std::string& out, const TokenRequest& t, uint64_t req) {
+    open_request(out, "token", req);
+    key(out, "userId");
+    append_json_string(out, t.user_id);
+    string_list(out, "roles", t.roles);
+    string_list(out, "permissions", t.permissions);
+    if (t.subscriber) out += ",\"subscriber\":true";
+    if (t.ttl_s) {
+        key(out, "ttl");
+        append_number(out, t.ttl_s);
+    }
+    out += "}\n";
+}
+
 void append_op(std::string& out, std::string_view op, uint64_t req, std::string_view k,
                std::string_view value) {
     open_request(out, op, req);

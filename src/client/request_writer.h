@@ -20,6 +20,9 @@ void append_publish_batch(std::string& out, std::span<const Message> messages, u
 // list is left out (the daemon refuses a request with neither).
 void append_invalidate(std::string& out, std::span<const std::string> channels,
                        std::span<const std::string> users, uint64_t req);
+// {"op":"token","req":<req>,"userId":...[,"roles":[...]][,"permissions":[...]]
+//  [,"subscriber":true][,"ttl":<s>]}: what the request leaves unset is left out.
+void append_token(std::string& out, const TokenRequest& t, uint64_t req);
 // {"op":<op>,"req":<req>[,<key>:<value as a JSON string>]}
 void append_op(std::string& out, std::string_view op, uint64_t req, std::string_view key = {},
                std::string_view value = {});

@@ -104,6 +104,26 @@ TEST(ReplyReader, PingStatsConnectionUserDisconnect) {
     EXPECT_EQ(disc.result.disconnected, 2u);
 }
 
+TEST(ReplyReader, TokenAnswerCarriesTheTokenAndItsExpiry) {
+    Parsed p = parse(R"({"req":4,"ok":true,"token":"a.b.c","expiresAt":1796616936000})", Op::token);
+    ASSERT_EQ(p.kind, ReplyKind::answer) << p.result.message;
+    EXPECT_TRUE(p.result.ok);
+    EXPECT_EQ(p.result.token, "a.b.c");
+    EXPECT_EQ(p.result.expires_at_ms, 1796616936000);
+    Parsed off = parse(
+        R"({"req":5,"ok":false,"error":{"code":"not_configured","message":"stream tokens are off"}})",
+        Op::token);
+    ASSERT_EQ(off.kind, ReplyKind::answer);
+    EXPECT_FALSE(off.result.ok);
+    EXPECT_EQ(off.result.code, "not_configured");
+    EXPECT_TRUE(off.result.token.empty());
+    for (std::string_view line : {R"({"req":6,"ok":true})", R"({"req":6,"ok":true,"token":"x"})",
+                                  R"({"req":6,"ok":true,"token":1,"expiresAt":2})"}) {
+        Parsed bad = parse(line, Op::token);
+        EXPECT_EQ(bad.kind, ReplyKind::malformed) << line;
+    }
+}
+
 TEST(ReplyReader, InvalidateAnswerCountsTheRemovedEvents) {
     Parsed p = parse(R"({"req":9,"ok":true,"removed":3})", Op::invalidate);
     ASSERT_EQ(p.kind, ReplyKind::answer) << p.result.message;

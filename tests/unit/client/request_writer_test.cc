@@ -215,6 +215,23 @@ TEST(RequestWriter, InvalidateCarriesTheListsGivenAndOnlyThose) {
     EXPECT_EQ(std::string(op_name(Op::invalidate)), "invalidate");
 }
 
+TEST(RequestWriter, TokenCarriesWhatTheRequestSets) {
+    std::string out;
+    TokenRequest t;
+    t.user_id = "u\"1";
+    append_token(out, t, 1);
+    t.roles = {"admin", "ops"};
+    t.permissions = {"dashboard.view"};
+    t.subscriber = true;
+    t.ttl_s = 900;
+    append_token(out, t, 2);
+    EXPECT_EQ(out,
+              "{\"op\":\"token\",\"req\":1,\"userId\":\"u\\\"1\"}\n"
+              "{\"op\":\"token\",\"req\":2,\"userId\":\"u\\\"1\",\"roles\":[\"admin\",\"ops\"],"
+              "\"permissions\":[\"dashboard.view\"],\"subscriber\":true,\"ttl\":900}\n");
+    EXPECT_EQ(std::string(op_name(Op::token)), "token");
+}
+
 TEST(ClientMessage, TargetNamesRoundTrip) {
     for (Target t : {Target::all, Target::users, Target::roles, Target::permissions,
                      Target::authenticated, Target::subscribers}) {
