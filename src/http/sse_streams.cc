@@ -226,6 +226,9 @@ void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, Stre
         Channel* ch = _index.get_or_create(unique[i], channel_hash(unique[i]));
         m.subs[i].connection = &c;
         m.subs[i].who = m.who;
+        // Known (describe() lists it) but not in the channel's list until go_live.
+        m.subs[i].channel = ch;
+        m.subs[i].index = Subscription::kHeld;
         _index.hold(*ch);
         held.push_back(ch);
     }

@@ -35,6 +35,10 @@ void ChannelIndex::subscribe(Subscription& s, Channel& ch) {
 void ChannelIndex::unsubscribe(Subscription& s) {
     Channel* ch = s.channel;
     if (!ch) return;
+    if (s.index == Subscription::kHeld) {  // never subscribed; its hold is released elsewhere
+        s.channel = nullptr;
+        return;
+    }
     auto& subs = ch->subscribers;
     assert(s.index < subs.size() && subs[s.index] == &s);
     Subscription* last = subs.back();

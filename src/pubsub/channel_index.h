@@ -26,10 +26,14 @@ struct Channel;
 struct CatchUpWaiter;
 
 struct Subscription {
+    // index while the stream holds the channel but is not subscribed yet (it
+    // catches up first: catch_up.h): the channel is known, the list unchanged.
+    static constexpr uint32_t kHeld = UINT32_MAX;
+
     Channel* channel = nullptr;
     Connection* connection = nullptr;
     const Identity* who = &kAnonymous;  // owned by the subscriber's protocol layer
-    uint32_t index = 0;                 // position in channel->subscribers
+    uint32_t index = 0;                 // position in channel->subscribers, or kHeld
 };
 
 struct Channel {

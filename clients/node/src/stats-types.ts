@@ -216,6 +216,10 @@ export interface SystemStats {
 /** One SSE connection (`connection` op), as the seeds' getConnectionInfo(). */
 export interface ConnectionInfo {
   connectionId: string;
+  /** The client's address: behind a proxy listed in http.trusted_proxies, the one it names. */
+  ip: string;
+  /** The proxy's own address, when a trusted proxy named the client. */
+  via?: string;
   /** null for an anonymous connection. */
   userId: string | null;
   channels: string[];

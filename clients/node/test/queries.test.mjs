@@ -68,6 +68,8 @@ describe('queries', { timeout: 60_000 }, () => {
     const c = await rc.getConnectionInfo(id);
     assert.equal(c.connectionId, id);
     assert.equal(c.userId, null);
+    assert.equal(c.ip, '127.0.0.1');
+    assert.equal(c.via, undefined);
     assert.deepEqual(Array.from(c.channels).sort(), ['q1', 'q2']);
     assert.equal(typeof c.connectedAt, 'number');
     assert.equal(typeof c.lastActivity, 'number');

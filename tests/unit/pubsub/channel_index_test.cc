@@ -87,6 +87,25 @@ TEST(ChannelIndex, UnsubscribingTwiceOrNeverSubscribedIsHarmless) {
     expect_consistent(*ch);
 }
 
+// A stream catching up knows its channels (its connection info lists them) before
+// it is in their lists: unsubscribing it then leaves the lists alone.
+TEST(ChannelIndex, AHeldSubscriptionIsNotInTheListAndUnsubscribesHarmlessly) {
+    ChannelIndex idx;
+    Channel* ch = get(idx, "news");
+    idx.hold(*ch);
+    Subscription live, held;
+    idx.subscribe(live, *ch);
+    held.channel = ch;
+    held.index = Subscription::kHeld;
+    idx.unsubscribe(held);
+    EXPECT_EQ(held.channel, nullptr);
+    ASSERT_EQ(ch->subscribers.size(), 1u);
+    EXPECT_EQ(ch->subscribers[0], &live);
+    expect_consistent(*ch);
+    idx.unsubscribe(live);
+    idx.release(*ch);
+}
+
 TEST(ChannelIndex, EmptyChannelIsErasedUnlessHeld) {
     ChannelIndex idx;
     Channel* plain = get(idx, "plain");
