@@ -124,6 +124,22 @@ bool make_auth(const Config& cfg, AuthSetup* out, std::string* error, bool check
         if (!load_or_make_token_key(out->key_path, !check_only, &key, &out->key_made, error))
             return false;
         if (key.empty()) {  // check_only, and not made yet
+            // The start makes it once the data directory exists: its folder must
+            // be that one or exist already, or the start fails where the check passed.
+            namespace fs = std::filesystem;
+            auto normal = [](const fs::path& p) {
+                fs::path n = p.lexically_normal();
+                return n.has_filename() || !n.has_relative_path() ? n : n.parent_path();
+            };
+            const fs::path folder = normal(fs::path(out->key_path).parent_path());
+            std::error_code ec;
+            if (folder != normal(fs::path(cfg.data_dir)) && !fs::is_directory(folder, ec)) {
+                *error = fmt::format(
+                    "auth.token_key_file: cannot make {}: its directory {} does not exist "
+                    "(set it to \"\" to turn stream tokens off)",
+                    out->key_path, folder.string());
+                return false;
+            }
             out->verifier = std::move(verifier);
             return true;
         }
