@@ -95,13 +95,13 @@ void HttpServer::start_directory(HttpConnection& c, HttpRequest& req, Route rout
         reply_error(c, 404, fmt::format("no connection \"{}\"", id), false);
     };
     if (route == Route::connection) {
-        std::optional<std::string> id = percent_decode(name);
+        std::optional<std::string> id = percent_decode(name, /*plus_is_space=*/false);
         if (!id || !connection_request(*id, _reactor.shards(), q.get(), &shard)) {
             not_found(id ? *id : std::string(name));
             return;
         }
     } else if (route == Route::user) {
-        std::optional<std::string> user = percent_decode(name);
+        std::optional<std::string> user = percent_decode(name, /*plus_is_space=*/false);
         if (!user || user->empty() || user->size() > kMaxUserIdBytes) {
             reply_bad_request(c, "invalid_field",
                               fmt::format("the user id in the path must be %-encoded text of at "
