@@ -26,7 +26,13 @@ std::shared_ptr<TokenVerifier> make_verifier(const Config& cfg, const AuthOption
     }
     AuthOptions o = base;
     o.algorithm = *algorithm;
-    if (o.algorithm == JwtAlgorithm::none) return std::make_shared<TokenVerifier>();
+    if (o.algorithm == JwtAlgorithm::none) {
+        // No token of the application's, but the options still say where a
+        // token is found, its claim names and the leeway: ringcastd's own
+        // stream tokens are read by them (the signer writes those names).
+        std::optional<TokenVerifier> v = TokenVerifier::create(std::move(o), error);
+        return v ? std::make_shared<TokenVerifier>(std::move(*v)) : nullptr;
+    }
     if (o.algorithm == JwtAlgorithm::hs256) {
         if (!cfg.auth_secret_file.empty()) {
             if (!read_key_file(cfg.auth_secret_file, &o.key, error)) return nullptr;
