@@ -82,8 +82,9 @@ void HttpServer::issue_token(HttpConnection& c, HttpRequest& req) {
         .key("expiresAt")
         .value(token->expires_at_ms)
         .end_object();
-    reply(c, http_response(200, "application/json", body, !c._close_after_reply && req.keep_alive,
-                           {{"Cache-Control", "no-store"}}));
+    // A credential: never cached (every API answer carries Cache-Control:
+    // no-store already; a second header would only repeat it).
+    reply(c, http_response(200, "application/json", body, !c._close_after_reply && req.keep_alive));
     finish_request(c);
 }
 
