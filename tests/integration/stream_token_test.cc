@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -168,6 +169,10 @@ TEST(StreamTokens, IssuedOverTheSocketAndHttpOnADaemonWithoutAuth) {
     const int64_t t2 = wall_now_ms();
     ASSERT_EQ(h.status, 200) << h.describe();
     EXPECT_EQ(h.header("cache-control"), "no-store");
+    EXPECT_EQ(std::count_if(h.headers.begin(), h.headers.end(),
+                            [](const auto& kv) { return kv.first == "cache-control"; }),
+              1)
+        << "one Cache-Control header";
     EXPECT_NE(h.header("content-type").value_or("").find("application/json"), std::string::npos);
     auto hj = h.json();
     ASSERT_TRUE(hj) << h.body;
@@ -459,6 +464,14 @@ TEST(StreamTokens, TheApiRefusesThemEvenWithRoleAdmin) {
 
 // --- requests that are refused, and who may ask ------------------------------------------
 
+// A JSON array of `n` distinct names of 128 bytes.
+std::string long_names(int n) {
+    std::string s = "[";
+    for (int i = 0; i < n; ++i)
+        s += (i ? ",\"" : "\"") + std::string(125, 'n') + std::to_string(100 + i) + "\"";
+    return s + "]";
+}
+
 TEST(StreamTokens, InvalidRequestsNameTheFieldOverBothProtocols) {
     DaemonProcess d;
     ASSERT_TRUE(
@@ -487,6 +500,8 @@ TEST(StreamTokens, InvalidRequestsNameTheFieldOverBothProtocols) {
         {R"("userId":"u","roles":[""])", "\"roles\""},
         {R"("userId":"u","permissions":[1])", "\"permissions\""},
         {R"("userId":"u","subscriber":"yes")", "\"subscriber\""},
+        // Names a verifier could not take back: longer than 8192 bytes signed.
+        {R"("userId":"u","roles":)" + long_names(60), "8192"},
     };
     HttpClient api(d.port());
     ASSERT_TRUE(api.connect()) << api.error();
@@ -563,6 +578,50 @@ TEST(StreamTokens, IssuingOverHttpNeedsAdminCredentials) {
     // What it issued opens the admin stream.
     auto s = get(d.port(), "/api/admin/sse/stream", bearer((*by_key.json())["token"].as_string()));
     EXPECT_EQ(admitted(*s, "u", {"admin-actions"}), "");
+}
+
+// --- the configured claim names and the token's end -------------------------------------
+
+TEST(StreamTokens, FollowTheConfiguredClaimNames) {
+    DaemonProcess d;
+    ASSERT_TRUE(
+        d.start({.shards = 2,
+                 .config = "[auth]\nuser_claim = \"uid\"\nroles_claim = \"groups\"\n"
+                           "permissions_claim = \"scopes\"\nsubscriber_claim = \"paid\"\n"}))
+        << d.error();
+    UnixClient u;
+    ASSERT_TRUE(u.connect(socket_path(d))) << u.error();
+    const std::string token =
+        token_for(u, R"("userId":"named","roles":["moderator"],"permissions":["dashboard.view"],)"
+                     R"("subscriber":true)");
+    auto admin = get(d.port(), "/api/admin/sse/stream", bearer(token));
+    EXPECT_EQ(admitted(*admin, "named", {"admin-actions"}), "");
+    auto dash = get(d.port(), "/api/dashboard/sse?token=" + token);
+    EXPECT_EQ(admitted(*dash, "named", {"live-updates"}), "");
+    auto general = get(d.port(), "/api/sse/stream?channels=paid&token=" + token);
+    EXPECT_EQ(admitted(*general, "named"), "");
+    Json r = ask(u, publish_line("1", "paid", "e", "1", R"("target":"subscribers")"));
+    EXPECT_EQ(r["sent"].as_int(), 1) << "the subscriber flag under its configured name";
+}
+
+TEST(StreamTokens, AStreamEndsWithItsTokenAndSaysSo) {
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.shards = 1, .config = "[auth]\nleeway = \"1s\"\n"})) << d.error();
+    UnixClient u;
+    ASSERT_TRUE(u.connect(socket_path(d))) << u.error();
+    Json t = socket_token(u, R"("userId":"brief","ttl":1)");
+    ASSERT_TRUE(t["ok"].as_bool()) << u.error();
+    const int64_t ends_ms = t["expiresAt"].as_int() + 1000;
+    auto s = get(d.port(), "/api/sse/stream?channels=alerts", bearer(t["token"].as_string()));
+    ASSERT_EQ(admitted(*s, "brief"), "");
+    ASSERT_TRUE(s->read_to_eof(Deadline(10s))) << s->raw_body();
+    EXPECT_GE(wall_now_ms(), ends_ms - 50) << "the stream ended before its token did";
+    std::vector<SseEvent> got = s->data_events();
+    ASSERT_FALSE(got.empty()) << s->raw_body();
+    EXPECT_EQ(got.back().type, "token-expired") << s->raw_body();
+    EXPECT_EQ(stream_refusal(d.port(), "/api/sse/stream", bearer(t["token"].as_string()), 401,
+                             "invalid_token", "expired"),
+              "");
 }
 
 // --- turned off ----------------------------------------------------------------------------
