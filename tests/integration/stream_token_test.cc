@@ -584,10 +584,10 @@ TEST(StreamTokens, IssuingOverHttpNeedsAdminCredentials) {
 
 TEST(StreamTokens, FollowTheConfiguredClaimNames) {
     DaemonProcess d;
-    ASSERT_TRUE(
-        d.start({.shards = 2,
-                 .config = "[auth]\nuser_claim = \"uid\"\nroles_claim = \"groups\"\n"
-                           "permissions_claim = \"scopes\"\nsubscriber_claim = \"paid\"\n"}))
+    ASSERT_TRUE(d.start({.shards = 2,
+                         .config = "[auth]\nuser_claim = \"uid\"\nroles_claim = \"groups\"\n"
+                                   "permissions_claim = \"scopes\"\nsubscriber_claim = \"paid\"\n"
+                                   "cookie = \"rc_session\"\nquery = \"\"\n"}))
         << d.error();
     UnixClient u;
     ASSERT_TRUE(u.connect(socket_path(d))) << u.error();
@@ -596,12 +596,20 @@ TEST(StreamTokens, FollowTheConfiguredClaimNames) {
                      R"("subscriber":true)");
     auto admin = get(d.port(), "/api/admin/sse/stream", bearer(token));
     EXPECT_EQ(admitted(*admin, "named", {"admin-actions"}), "");
-    auto dash = get(d.port(), "/api/dashboard/sse?token=" + token);
+    auto dash = get(d.port(), "/api/dashboard/sse", bearer(token));
     EXPECT_EQ(admitted(*dash, "named", {"live-updates"}), "");
-    auto general = get(d.port(), "/api/sse/stream?channels=paid&token=" + token);
+    auto general = get(d.port(), "/api/sse/stream?channels=paid", bearer(token));
     EXPECT_EQ(admitted(*general, "named"), "");
     Json r = ask(u, publish_line("1", "paid", "e", "1", R"("target":"subscribers")"));
     EXPECT_EQ(r["sent"].as_int(), 1) << "the subscriber flag under its configured name";
+    // The configured places to look: the cookie rc_session, no query parameter.
+    auto cookie = get(d.port(), "/api/sse/stream", {{"Cookie", "rc_session=" + token}});
+    EXPECT_EQ(admitted(*cookie, "named"), "");
+    auto default_cookie = get(d.port(), "/api/sse/stream", {{"Cookie", "ringcast_token=" + token}});
+    EXPECT_EQ(admitted(*default_cookie, std::nullopt), "")
+        << "a cookie of another name is not read";
+    auto query = get(d.port(), "/api/sse/stream?token=" + token);
+    EXPECT_EQ(admitted(*query, std::nullopt), "") << "query = \"\" reads no parameter";
 }
 
 TEST(StreamTokens, AStreamEndsWithItsTokenAndSaysSo) {
