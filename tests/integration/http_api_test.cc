@@ -740,11 +740,14 @@ TEST(HttpApi, ABatchIsPublishedWholeWhenTheClientLeaves) {
                              {{"Authorization", "Bearer " + std::string(kTestApiKey)},
                               {"Content-Type", "application/json"}});
     };
-    // Reset right after sending: no answer can be delivered.
+    // Reset once the batch is under way (its first message arrived): no
+    // answer can be delivered, and the rest must still go out.
     {
         TcpConnection c;
         ASSERT_TRUE(c.connect(d.port(), Deadline(kIoTimeout)));
         ASSERT_TRUE(c.send_all(batch(0), Deadline(kIoTimeout)));
+        ASSERT_TRUE(
+            s.sse->read_until([&] { return !s.sse->data_events().empty(); }, Deadline(kIoTimeout)));
         c.close_abortive();
     }
     // Half-closed after sending: the answer comes, then the end.
