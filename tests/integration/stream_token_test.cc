@@ -3,9 +3,10 @@
 // with the API key) and the browser's stream then carries that user, its roles,
 // permissions and subscriber flag — for targeting, the gated endpoints and the
 // channel rules — on a daemon with no [auth] at all and beside an application's
-// own HS256 tokens. The API refuses such tokens; bad requests are refused with
-// the field at fault; the key file is made once (mode 0600), kept across
-// restarts, and an unusable one stops the start with a message naming it.
+// own HS256 tokens, read under the configured claim names, ending with the
+// token. The API refuses such tokens; bad requests are refused with the field
+// at fault over both protocols; POST /api/tokens needs admin credentials. The
+// key file and turning them off are in stream_token_key_test.cc.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,122 +29,11 @@
 #include "keeps_support.h"
 #include "publish_support.h"
 #include "sse_client.h"
+#include "stream_token_support.h"
 #include "unix_client.h"
 
 namespace ringcast::itest {
 namespace {
-
-constexpr char kAppSecret[] = "stream-token-test-app-secret-0123456789!";
-
-const Headers kApiKey = {{"Authorization", "Bearer " + std::string(kTestApiKey)}};
-
-std::string hs256_config(const std::string& extra = {}) {
-    return std::string("[auth]\nalgorithm = \"HS256\"\nsecret = \"") + kAppSecret + "\"\n" + extra;
-}
-
-Headers bearer(const std::string& token) {
-    return {{"Authorization", "Bearer " + token}};
-}
-
-// The application's own token (HS256 with kAppSecret).
-std::string app_token(const std::string& user, std::vector<std::string> roles = {},
-                      std::optional<bool> publish = std::nullopt, bool admin = false) {
-    TokenClaims c;
-    c.sub = user;
-    c.roles = std::move(roles);
-    c.publish = publish;
-    std::string payload = c.json();
-    if (admin) payload.insert(1, "\"admin\":true,");
-    return mint_hs256(kAppSecret, payload);
-}
-
-// {"op":"token","req":"t",<fields>} on the socket; the reply.
-Json socket_token(UnixClient& u, const std::string& fields) {
-    return ask(u, R"({"op":"token","req":"t",)" + fields + "}");
-}
-
-// A token for `fields` from the socket; "" (and a failure) if none came.
-std::string token_for(UnixClient& u, const std::string& fields) {
-    Json r = socket_token(u, fields);
-    EXPECT_TRUE(r["ok"].as_bool()) << fields << ": " << u.error();
-    return r["token"].as_string();
-}
-
-// POST /api/tokens with `body` and `headers` (the API key by default).
-HttpResponse post_tokens(uint16_t port, const std::string& body, const Headers& headers = kApiKey) {
-    HttpClient c(port);
-    EXPECT_TRUE(c.connect()) << c.error();
-    Headers h = headers;
-    h.emplace_back("Content-Type", "application/json");
-    auto r = c.request("POST", "/api/tokens", body, h);
-    EXPECT_TRUE(r) << c.error();
-    return r ? *r : HttpResponse{};
-}
-
-std::vector<std::string> keys_of(const Json& j) {
-    std::vector<std::string> out;
-    for (const auto& [k, v] : j.members())
-        out.push_back(k);
-    return out;
-}
-
-std::unique_ptr<SseClient> get(uint16_t port, const std::string& target, const Headers& h = {}) {
-    auto s = std::make_unique<SseClient>();
-    if (!s->open(port, target, Deadline(kIoTimeout), h))
-        ADD_FAILURE() << "GET " << target << ": " << s->error();
-    return s;
-}
-
-// Empty when `s` was admitted as `user` (nullopt: anonymous) and its `connected`
-// event names `channels` (when given).
-std::string admitted(SseClient& s, const std::optional<std::string>& user,
-                     const std::vector<std::string>& channels = {}) {
-    if (s.status() != 200) return "refused: " + s.head().describe();
-    if (!s.await_events(1, Deadline(kIoTimeout))) return "no connected event";
-    auto j = Json::parse(s.events()[0].event.data);
-    if (!j) return "connected data is not JSON";
-    const Json& uid = (*j)["userId"];
-    if (!user && !uid.is_null()) return "userId should be null: " + s.events()[0].event.data;
-    if (user && uid.as_string() != *user)
-        return "userId should be \"" + *user + "\": " + s.events()[0].event.data;
-    if (!channels.empty()) {
-        std::vector<std::string> got;
-        for (const Json& c : (*j)["channels"].items())
-            got.push_back(c.as_string());
-        if (got != channels) return "channels: " + s.events()[0].event.data;
-    }
-    return {};
-}
-
-// Empty when `r` is the JSON refusal (status, code, reason).
-std::string refused(const HttpResponse& r, int status, std::string_view code,
-                    std::string_view reason) {
-    std::string why = check_json_error(r, status, code);
-    if (!why.empty()) return why;
-    auto j = r.json();
-    if ((*j)["error"]["reason"].as_string() != reason)
-        return "reason \"" + (*j)["error"]["reason"].as_string() + "\", not \"" +
-               std::string(reason) + "\": " + r.describe();
-    return {};
-}
-
-std::string stream_refusal(uint16_t port, const std::string& target, const Headers& h, int status,
-                           std::string_view code, std::string_view reason) {
-    auto s = get(port, target, h);
-    if (s->status() == 0) return "no answer: " + s->error();
-    return refused(s->head(), status, code, reason);
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
-std::string key_path(const DaemonProcess& d) {
-    return d.data_dir() + "/stream-token.key";
-}
 
 // --- issuing, and the three places a browser presents the token ------------------------
 
@@ -428,7 +318,7 @@ void check_api_refuses(uint16_t port, const std::string& token) {
         SCOPED_TRACE(std::string(r.method) + " " + r.path);
         auto resp = c.request(r.method, r.path, r.body, bearer(token));
         ASSERT_TRUE(resp) << c.error();
-        EXPECT_EQ(refused(*resp, 403, "forbidden", "stream_token"), "");
+        EXPECT_EQ(refusal(*resp, 403, "forbidden", "stream_token"), "");
         auto j = resp->json();
         EXPECT_NE((*j)["error"]["message"].as_string().find("stream token"), std::string::npos)
             << resp->body;
@@ -516,7 +406,7 @@ TEST(StreamTokens, InvalidRequestsNameTheFieldOverBothProtocols) {
 
         auto r = api.request("POST", "/api/tokens", "{" + b.fields + "}", kApiKey);
         ASSERT_TRUE(r) << api.error();
-        EXPECT_EQ(refused(*r, 400, "bad_request", "invalid_field"), "");
+        EXPECT_EQ(refusal(*r, 400, "bad_request", "invalid_field"), "");
         auto hj = r->json();
         EXPECT_EQ((*hj)["error"]["message"].as_string(), socket_message)
             << "both protocols say the same";
@@ -525,7 +415,7 @@ TEST(StreamTokens, InvalidRequestsNameTheFieldOverBothProtocols) {
     for (const char* body : {"", "not json", "[]", "\"userId\"", R"({"userId":"u")"}) {
         auto r = api.request("POST", "/api/tokens", body, kApiKey);
         ASSERT_TRUE(r) << api.error();
-        EXPECT_EQ(refused(*r, 400, "bad_request", "invalid_json"), "") << body;
+        EXPECT_EQ(refusal(*r, 400, "bad_request", "invalid_json"), "") << body;
     }
     // The bounds: ttl up to token_max_ttl, token_ttl when none is given.
     const int64_t t0 = wall_now_ms();
@@ -546,7 +436,7 @@ TEST(StreamTokens, IssuingOverHttpNeedsAdminCredentials) {
     DaemonProcess d;
     ASSERT_TRUE(d.start({.shards = 2, .config = hs256_config()})) << d.error();
     const std::string body = R"({"userId":"u","roles":["admin"]})";
-    EXPECT_EQ(refused(post_tokens(d.port(), body, {}), 401, "unauthorized", "missing_credentials"),
+    EXPECT_EQ(refusal(post_tokens(d.port(), body, {}), 401, "unauthorized", "missing_credentials"),
               "");
     EXPECT_EQ(check_json_error(post_tokens(d.port(), body, {{"X-API-Key", "wrong"}}), 401,
                                "invalid_api_key"),
@@ -554,17 +444,17 @@ TEST(StreamTokens, IssuingOverHttpNeedsAdminCredentials) {
     EXPECT_EQ(
         check_json_error(post_tokens(d.port(), body, bearer("not-a-key")), 401, "invalid_api_key"),
         "");
-    EXPECT_EQ(refused(post_tokens(d.port(), body, bearer(app_token("pub", {}, true))), 403,
+    EXPECT_EQ(refusal(post_tokens(d.port(), body, bearer(app_token("pub", {}, true))), 403,
                       "forbidden", "missing_admin_claim"),
               "")
         << "a publish-only token may not mint identities";
-    EXPECT_EQ(refused(post_tokens(d.port(), body, bearer(app_token("nobody"))), 403, "forbidden",
+    EXPECT_EQ(refusal(post_tokens(d.port(), body, bearer(app_token("nobody"))), 403, "forbidden",
                       "missing_admin_claim"),
               "");
     TokenClaims expired;
     expired.sub = "ops";
     expired.exp = unix_now_s() - 3600;
-    EXPECT_EQ(refused(post_tokens(d.port(), body,
+    EXPECT_EQ(refusal(post_tokens(d.port(), body,
                                   bearer(mint_hs256(
                                       kAppSecret, "{\"admin\":true," + expired.json().substr(1)))),
                       401, "invalid_token", "expired"),
@@ -630,206 +520,6 @@ TEST(StreamTokens, AStreamEndsWithItsTokenAndSaysSo) {
     EXPECT_EQ(stream_refusal(d.port(), "/api/sse/stream", bearer(t["token"].as_string()), 401,
                              "invalid_token", "expired"),
               "");
-}
-
-// --- turned off ----------------------------------------------------------------------------
-
-TEST(StreamTokens, AnEmptyKeyFileTurnsThemOff) {
-    // A token from a daemon that has them, to present to one that does not.
-    DaemonProcess on;
-    ASSERT_TRUE(on.start({.shards = 1})) << on.error();
-    UnixClient uo;
-    ASSERT_TRUE(uo.connect(socket_path(on))) << uo.error();
-    const std::string foreign = token_for(uo, R"("userId":"u","roles":["admin"])");
-
-    for (const bool with_app_auth : {false, true}) {
-        SCOPED_TRACE(with_app_auth ? "with HS256 configured" : "without [auth]");
-        DaemonProcess d;
-        const std::string off = "token_key_file = \"\"\n";
-        ASSERT_TRUE(
-            d.start({.shards = 2, .config = with_app_auth ? hs256_config(off) : "[auth]\n" + off}))
-            << d.error();
-        EXPECT_FALSE(std::filesystem::exists(key_path(d))) << "no key file is made";
-        UnixClient u;
-        ASSERT_TRUE(u.connect(socket_path(d))) << u.error();
-        auto line = u.request(R"({"op":"token","req":3,"userId":"u"})");
-        ASSERT_TRUE(line) << u.error();
-        EXPECT_EQ(check_error_reply(*line, "3", "not_configured"), "");
-        EXPECT_NE(line->find("token_key_file"), std::string::npos) << *line;
-        HttpResponse h = post_tokens(d.port(), R"({"userId":"u"})");
-        EXPECT_EQ(check_json_error(h, 501, "not_configured"), "");
-        EXPECT_NE(h.body.find("token_key_file"), std::string::npos) << h.body;
-        // Credentials are checked first.
-        EXPECT_EQ(post_tokens(d.port(), R"({"userId":"u"})", {}).status, 401);
-
-        // A stream token is nothing here.
-        EXPECT_EQ(stream_refusal(d.port(), "/api/sse/stream", bearer(foreign), 401, "invalid_token",
-                                 with_app_auth ? "bad_signature" : "not_configured"),
-                  "");
-        EXPECT_EQ(
-            stream_refusal(d.port(), "/api/admin/sse/stream", bearer(foreign), 401, "invalid_token",
-                           with_app_auth ? "bad_signature" : "not_configured"),
-            "");
-        if (with_app_auth) {
-            auto app = get(d.port(), "/api/sse/stream", bearer(app_token("app")));
-            EXPECT_EQ(admitted(*app, "app"), "");
-        } else {
-            auto anon = get(d.port(), "/api/sse/stream");
-            EXPECT_EQ(admitted(*anon, std::nullopt), "");
-            EXPECT_EQ(stream_refusal(d.port(), "/api/admin/sse/stream", {}, 401, "unauthorized",
-                                     "missing_token"),
-                      "");
-        }
-    }
-}
-
-// --- the key file ----------------------------------------------------------------------------
-
-TEST(StreamTokenKey, MadeAtTheFirstStartWithMode0600AndKeptAcrossRestarts) {
-    TempDir data;
-    const std::string dir = data.path() + "/data";
-    const std::string path = dir + "/stream-token.key";
-    std::string token, key;
-    {
-        DaemonProcess d;
-        ASSERT_TRUE(d.start({.shards = 2, .data_dir = dir})) << d.error();
-        struct stat st {};
-        ASSERT_EQ(::stat(path.c_str(), &st), 0) << path << " was not made";
-        EXPECT_EQ(st.st_mode & 07777, 0600u);
-        EXPECT_TRUE(S_ISREG(st.st_mode));
-        key = read_file(path);
-        EXPECT_GE(key.size(), 32u);
-        EXPECT_EQ(d.log().find(key.substr(0, 16)), std::string::npos) << "the log shows the key";
-        UnixClient u;
-        ASSERT_TRUE(u.connect(socket_path(d))) << u.error();
-        token = token_for(u, R"("userId":"survivor","roles":["moderator"])");
-        auto s = get(d.port(), "/api/admin/sse/stream", bearer(token));
-        EXPECT_EQ(admitted(*s, "survivor"), "");
-        ASSERT_EQ(d.stop(), 0);
-    }
-    {
-        DaemonProcess d;
-        ASSERT_TRUE(d.start({.shards = 2, .data_dir = dir})) << d.error();
-        EXPECT_EQ(read_file(path), key) << "a restart keeps the key";
-        struct stat st {};
-        ASSERT_EQ(::stat(path.c_str(), &st), 0);
-        EXPECT_EQ(st.st_mode & 07777, 0600u);
-        auto s = get(d.port(), "/api/admin/sse/stream", bearer(token));
-        EXPECT_EQ(admitted(*s, "survivor", {"admin-actions"}), "")
-            << "a token issued before the restart opens a stream after it";
-        ASSERT_EQ(d.stop(), 0);
-    }
-    // Deleting the key invalidates every token issued with it.
-    ASSERT_EQ(::unlink(path.c_str()), 0);
-    {
-        DaemonProcess d;
-        ASSERT_TRUE(d.start({.shards = 2, .data_dir = dir})) << d.error();
-        const std::string fresh = read_file(path);
-        EXPECT_GE(fresh.size(), 32u);
-        EXPECT_NE(fresh, key) << "a new random key";
-        EXPECT_EQ(stream_refusal(d.port(), "/api/admin/sse/stream", bearer(token), 401,
-                                 "invalid_token", "bad_signature"),
-                  "");
-        EXPECT_EQ(stream_refusal(d.port(), "/api/sse/stream", bearer(token), 401, "invalid_token",
-                                 "bad_signature"),
-                  "");
-        UnixClient u;
-        ASSERT_TRUE(u.connect(socket_path(d))) << u.error();
-        auto s = get(d.port(), "/api/sse/stream", bearer(token_for(u, R"("userId":"survivor")")));
-        EXPECT_EQ(admitted(*s, "survivor"), "") << "new tokens work";
-    }
-}
-
-TEST(StreamTokenKey, AKeyFileOfYourOwnIsUsedWhereverItIs) {
-    TempDir dir;
-    const std::string own = dir.write("my.key", std::string(40, 'k') + "\n");
-    DaemonProcess d;
-    ASSERT_TRUE(d.start({.shards = 1, .config = "[auth]\ntoken_key_file = \"" + own + "\"\n"}))
-        << d.error();
-    EXPECT_FALSE(std::filesystem::exists(key_path(d))) << "no key is made in the data directory";
-    EXPECT_EQ(read_file(own), std::string(40, 'k') + "\n") << "the file is left as it was";
-    UnixClient u;
-    ASSERT_TRUE(u.connect(socket_path(d))) << u.error();
-    const std::string token = token_for(u, R"("userId":"mine")");
-    // It is signed with that key (HS256 over the file's text, less its line end).
-    const std::string input = token.substr(0, token.rfind('.'));
-    EXPECT_EQ(token.substr(token.rfind('.') + 1), b64url(hmac_sha256(std::string(40, 'k'), input)));
-    auto s = get(d.port(), "/api/sse/stream", bearer(token));
-    EXPECT_EQ(admitted(*s, "mine"), "");
-}
-
-TEST(StreamTokenKey, AnUnusableKeyFileStopsTheStartNamingIt) {
-    TempDir dir;
-    struct Case {
-        std::string name;
-        std::string key_file;  // auth.token_key_file
-        std::vector<std::string> mentions;
-    };
-    const std::string as_dir = dir.path() + "/a-directory.key";
-    ASSERT_EQ(::mkdir(as_dir.c_str(), 0700), 0);
-    const std::string empty = dir.write("empty.key", "");
-    const std::string short_key = dir.write("short.key", "tooshort-SECRET\n");
-    const std::vector<Case> cases = {
-        {"a directory", as_dir, {"auth.token_key_file", as_dir}},
-        {"an empty file", empty, {"auth.token_key_file", empty}},
-        {"a short key", short_key, {"auth.token_key_file", short_key, "32"}},
-        {"in a missing directory",
-         dir.path() + "/missing/dir/k.key",
-         {"auth.token_key_file", dir.path() + "/missing/dir/k.key"}},
-    };
-    for (const Case& c : cases) {
-        SCOPED_TRACE(c.name);
-        const std::string conf =
-            dir.write("c.toml", "[auth]\ntoken_key_file = \"" + c.key_file + "\"\n");
-        CommandResult start = run_ringcastd(
-            {"--config", conf, "--http", "127.0.0.1:0", "--data-dir", dir.path() + "/data"},
-            Deadline(10s));
-        ASSERT_TRUE(start.exit_code) << "ringcastd started with " << c.name;
-        EXPECT_EQ(*start.exit_code, 2) << start.out << start.err;
-        const std::string said = start.out + start.err;
-        for (const std::string& m : c.mentions)
-            EXPECT_NE(said.find(m), std::string::npos) << "should mention " << m << ":\n" << said;
-        EXPECT_EQ(said.find("SECRET"), std::string::npos) << "never quote the key";
-
-        CommandResult check = run_ringcastd({"--check-config", conf});
-        ASSERT_TRUE(check.exit_code);
-        EXPECT_EQ(*check.exit_code, 2) << check.out << check.err;
-        for (const std::string& m : c.mentions)
-            EXPECT_NE(check.err.find(m), std::string::npos)
-                << "--check-config should mention " << m << ":\n"
-                << check.err;
-    }
-    EXPECT_FALSE(std::filesystem::exists(dir.path() + "/missing"));
-}
-
-TEST(StreamTokenKey, CheckConfigDoesNotMakeTheKeyFile) {
-    TempDir dir;
-    const std::string data = dir.path() + "/data";
-    ASSERT_EQ(::mkdir(data.c_str(), 0700), 0);
-    const std::string conf = dir.write("c.toml", "[server]\ndata_dir = \"" + data + "\"\n");
-    CommandResult r = run_ringcastd({"--check-config", conf});
-    ASSERT_TRUE(r.exit_code);
-    EXPECT_EQ(*r.exit_code, 0) << r.out << r.err;
-    EXPECT_FALSE(std::filesystem::exists(data + "/stream-token.key"))
-        << "--check-config made the key file";
-    EXPECT_TRUE(std::filesystem::is_empty(data));
-
-    // Not even when the data directory does not exist yet.
-    const std::string later = dir.path() + "/not-yet";
-    const std::string conf2 = dir.write("c2.toml", "[server]\ndata_dir = \"" + later + "\"\n");
-    CommandResult r2 = run_ringcastd({"--check-config", conf2});
-    ASSERT_TRUE(r2.exit_code);
-    EXPECT_EQ(*r2.exit_code, 0) << r2.out << r2.err;
-    EXPECT_FALSE(std::filesystem::exists(later));
-
-    // The daemon then makes it; a check afterwards reads it and passes.
-    DaemonProcess d;
-    ASSERT_TRUE(d.start({.shards = 1, .data_dir = data})) << d.error();
-    EXPECT_TRUE(std::filesystem::exists(data + "/stream-token.key"));
-    ASSERT_EQ(d.stop(), 0);
-    CommandResult r3 = run_ringcastd({"--check-config", conf});
-    ASSERT_TRUE(r3.exit_code);
-    EXPECT_EQ(*r3.exit_code, 0) << r3.out << r3.err;
 }
 
 }  // namespace
