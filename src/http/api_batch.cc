@@ -77,7 +77,7 @@ void HttpServer::start_batch(HttpConnection& c, simdjson::dom::object obj, std::
         simdjson::dom::object m;
         std::string error;
         if (e.get_object().get(m) != simdjson::SUCCESS) {
-            b->results[i] = error_result("invalid_field", "a message is a JSON object");
+            b->results[i] = error_result("invalid_field", "a message must be a JSON object");
         } else if (!parse_message(m, &b->messages[i], &error)) {
             b->results[i] = error_result("invalid_field", error);
         }

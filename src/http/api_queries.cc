@@ -82,8 +82,9 @@ void HttpServer::issue_token(HttpConnection& c, HttpRequest& req) {
         .key("expiresAt")
         .value(token->expires_at_ms)
         .end_object();
-    reply(c, http_response(200, "application/json", body, !c._close_after_reply && req.keep_alive,
-                           {{"Cache-Control", "no-store"}}));
+    // A credential: never cached (every API answer carries Cache-Control:
+    // no-store already; a second header would only repeat it).
+    reply(c, http_response(200, "application/json", body, !c._close_after_reply && req.keep_alive));
     finish_request(c);
 }
 
@@ -95,13 +96,13 @@ void HttpServer::start_directory(HttpConnection& c, HttpRequest& req, Route rout
         reply_error(c, 404, fmt::format("no connection \"{}\"", id), false);
     };
     if (route == Route::connection) {
-        std::optional<std::string> id = percent_decode(name);
+        std::optional<std::string> id = percent_decode(name, /*plus_is_space=*/false);
         if (!id || !connection_request(*id, _reactor.shards(), q.get(), &shard)) {
             not_found(id ? *id : std::string(name));
             return;
         }
     } else if (route == Route::user) {
-        std::optional<std::string> user = percent_decode(name);
+        std::optional<std::string> user = percent_decode(name, /*plus_is_space=*/false);
         if (!user || user->empty() || user->size() > kMaxUserIdBytes) {
             reply_bad_request(c, "invalid_field",
                               fmt::format("the user id in the path must be %-encoded text of at "

@@ -7,8 +7,11 @@
 
 namespace ringcast {
 
-// Decodes %XX escapes and '+' (as space). Returns nullopt on a malformed escape.
-std::optional<std::string> percent_decode(std::string_view s);
+// Decodes %XX escapes and '+' (as space, the form encoding of a query string).
+// A path segment passes plus_is_space = false: there '+' is itself (RFC 3986
+// §3.3), as in a user id "ann+news@example.com". Returns nullopt on a
+// malformed escape.
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space = true);
 
 // The decoded value of the first `name=` parameter; nullopt if absent. A
 // malformed escape sets *malformed.

@@ -46,9 +46,8 @@ struct HttpServer::PendingOpen {
 };
 
 void HttpServer::open_stream(HttpConnection& c, HttpRequest& req, const EndpointOptions& ep) {
-    StreamAdmission a =
-        admit_stream(req, ep, *_opts.verifier, _opts.channel_rules, _opts.max_channels_per_stream,
-                     wall_ms() / 1000);
+    StreamAdmission a = admit_stream(req, ep, *_opts.verifier, _opts.channel_rules,
+                                     _opts.max_channels_per_stream, wall_ms() / 1000);
     if (!a.ok) {
         refuse(c, a.refusal);
         return;
@@ -63,8 +62,8 @@ void HttpServer::open_stream(HttpConnection& c, HttpRequest& req, const Endpoint
     // The limits that need counts kept on other shards (ops/limiter.h). Without
     // any (the default), the stream opens here, allocating nothing more.
     const PeerAddress ip = client_of(c);
-    const bool per_ip = (ep.max_connections_per_ip || ep.rate_limit_max) &&
-                        ip.family != PeerAddress::Family::none;
+    const bool per_ip =
+        (ep.max_connections_per_ip || ep.rate_limit_max) && ip.family != PeerAddress::Family::none;
     const bool per_user = ep.max_connections_per_user && a.claims;
     if (!per_ip && !per_user) {
         start_stream(c, ep, a, req.header("origin"));
@@ -248,8 +247,12 @@ void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, Stre
     // end as soon as they open.
     uint64_t lifetime = ep.connection_timeout_ms;
     if (token_ends_ms > 0) {
-        // At least 1 ms: 0 means "no end".
-        uint64_t left = uint64_t(std::max<int64_t>(1, token_ends_ms - wall_ms()));
+        // At least 1 ms: 0 means "no end". The lifetime counts from the loop's
+        // clock, which may be behind by however long this turn has run: that
+        // time is added, so that the stream never ends before the verifier
+        // stops admitting its token (a reconnect then would be admitted).
+        const uint64_t behind = mono_ms() - c._stream_started_ms;
+        uint64_t left = uint64_t(std::max<int64_t>(1, token_ends_ms - wall_ms())) + behind;
         if (!lifetime || left < lifetime) {
             lifetime = left;
             c._extras->ends_with_token = true;

@@ -26,7 +26,13 @@ std::shared_ptr<TokenVerifier> make_verifier(const Config& cfg, const AuthOption
     }
     AuthOptions o = base;
     o.algorithm = *algorithm;
-    if (o.algorithm == JwtAlgorithm::none) return std::make_shared<TokenVerifier>();
+    if (o.algorithm == JwtAlgorithm::none) {
+        // No token of the application's, but the options still say where a
+        // token is found, its claim names and the leeway: ringcastd's own
+        // stream tokens are read by them (the signer writes those names).
+        std::optional<TokenVerifier> v = TokenVerifier::create(std::move(o), error);
+        return v ? std::make_shared<TokenVerifier>(std::move(*v)) : nullptr;
+    }
     if (o.algorithm == JwtAlgorithm::hs256) {
         if (!cfg.auth_secret_file.empty()) {
             if (!read_key_file(cfg.auth_secret_file, &o.key, error)) return nullptr;
@@ -124,6 +130,22 @@ bool make_auth(const Config& cfg, AuthSetup* out, std::string* error, bool check
         if (!load_or_make_token_key(out->key_path, !check_only, &key, &out->key_made, error))
             return false;
         if (key.empty()) {  // check_only, and not made yet
+            // The start makes it once the data directory exists: its folder must
+            // be that one or exist already, or the start fails where the check passed.
+            namespace fs = std::filesystem;
+            auto normal = [](const fs::path& p) {
+                fs::path n = p.lexically_normal();
+                return n.has_filename() || !n.has_relative_path() ? n : n.parent_path();
+            };
+            const fs::path folder = normal(fs::path(out->key_path).parent_path());
+            std::error_code ec;
+            if (folder != normal(fs::path(cfg.data_dir)) && !fs::is_directory(folder, ec)) {
+                *error = fmt::format(
+                    "auth.token_key_file: cannot make {}: its directory {} does not exist "
+                    "(set it to \"\" to turn stream tokens off)",
+                    out->key_path, folder.string());
+                return false;
+            }
             out->verifier = std::move(verifier);
             return true;
         }
