@@ -141,7 +141,14 @@ Verified TokenVerifier::verify(std::string_view token, int64_t now_s) const {
     Verified v;
     v.ok = true;
     v.claims = std::move(claims.identity);
-    if (claims.expires_ms) v.claims.accepted_until_ms = add_sat(*claims.expires_ms, leeway_ms);
+    if (claims.expires_ms) {
+        // The first instant verify(), which is asked in whole seconds, refuses
+        // the token: exp + leeway rounded up to a second. A stream ends then,
+        // and a reconnect at that instant is refused.
+        const int64_t ends = add_sat(*claims.expires_ms, leeway_ms);
+        v.claims.accepted_until_ms =
+            ends <= 0 || ends > kMaxMs - 999 ? ends : (ends + 999) / 1000 * 1000;
+    }
     v.claims.stream_token = stream;
     return v;
 }

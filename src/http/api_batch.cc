@@ -56,14 +56,17 @@ struct HttpServer::Batch {
 
 void HttpServer::start_batch(HttpConnection& c, simdjson::dom::object obj, std::string publisher) {
     simdjson::dom::array arr;
-    if (obj.size() != 1) {
-        reply_bad_request(c, "invalid_field",
-                          "a batch has only \"messages\"; message fields go inside each message");
-        return;
+    for (auto field : obj) {
+        if (field.key != "messages") {
+            reply_bad_request(c, "invalid_field",
+                              "a batch has only \"messages\"; message fields go inside each "
+                              "message");
+            return;
+        }
     }
-    if (obj["messages"].get_array().get(arr) != simdjson::SUCCESS || arr.size() == 0) {
-        reply_bad_request(c, "invalid_field",
-                          "\"messages\" must be a non-empty array of message objects");
+    // A repeated "messages" counts once, with its first value, as every key does.
+    if (obj["messages"].get_array().get(arr) != simdjson::SUCCESS) {
+        reply_bad_request(c, "invalid_field", "\"messages\" must be an array of message objects");
         return;
     }
     auto b = std::make_unique<Batch>();

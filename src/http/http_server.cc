@@ -265,9 +265,13 @@ void HttpServer::handle_request(HttpConnection& c, HttpRequest& req) {
                                                     "GET /api/users", "POST /api/disconnect",
                                                     "POST /api/tokens"};
             const char* what = kWhat[int(m.route) - int(Route::ping)];
+            // A token is an identity: minting one always takes credentials, also
+            // where publish.http_require_auth = false leaves the rest of the API open.
+            ApiAuthOptions api = _opts.api;
+            if (m.route == Route::tokens) api.require_auth = true;
             if (auto r = authorize_api(req, m.route == Route::ping ? ApiRight::publish
                                                                    : ApiRight::admin,
-                                       _opts.api, *_opts.verifier, wall_ms() / 1000, what)) {
+                                       api, *_opts.verifier, wall_ms() / 1000, what)) {
                 refuse(c, *r);
                 return;
             }

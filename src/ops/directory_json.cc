@@ -18,11 +18,24 @@ DirectoryAsk read_directory_request(std::string_view op, simdjson::dom::object o
                                     unsigned shards, DirectoryRequest* q, unsigned* shard,
                                     std::string* error) {
     *shard = here;
+    // A member is given when it is there and not null (null counts as absent, as
+    // in every request); a connection id given must be a string.
+    auto given = [&](std::string_view key, simdjson::dom::element* out) {
+        return obj[key].get(*out) == simdjson::SUCCESS && !out->is_null();
+    };
+    simdjson::dom::element id_value, user;
+    const char* id_key = "connectionId";
+    bool has_id = given("connectionId", &id_value);
+    if (!has_id && op == "connection" && given("id", &id_value)) {
+        has_id = true;
+        id_key = "id";
+    }
     std::string_view id;
-    simdjson::dom::element user;
-    const bool has_id = obj["connectionId"].get_string().get(id) == simdjson::SUCCESS ||
-                        (op == "connection" && obj["id"].get_string().get(id) == simdjson::SUCCESS);
-    const bool has_user = obj["userId"].get(user) == simdjson::SUCCESS;
+    if (has_id && id_value.get_string().get(id) != simdjson::SUCCESS) {
+        *error = fmt::format("\"{}\" must be a connection id string, like \"c1-42\"", id_key);
+        return DirectoryAsk::invalid_field;
+    }
+    const bool has_user = given("userId", &user);
     if (op == "connection") {
         if (!has_id) {
             *error = "\"id\" (the connection id, like \"c1-42\") is required";

@@ -268,7 +268,9 @@ TEST(HttpApi, DisconnectEndsTheStreamsAsTheSocketWould) {
     for (const std::string& body :
          {std::string(R"({})"), std::string(R"({"connectionId":"c0-1","userId":"u"})"),
           std::string(R"({"userId":""})"), std::string(R"({"userId":true})"),
-          std::string(R"({"id":"c0-1"})"), std::string(R"({"connectionId":5})")}) {
+          std::string(R"({"id":"c0-1"})"), std::string(R"({"connectionId":5})"),
+          // A bad connection id is refused, not skipped for the user beside it.
+          std::string(R"({"connectionId":5,"userId":"bystander"})")}) {
         SCOPED_TRACE(body);
         HttpResponse r = call(api, "POST", "/api/disconnect", body);
         EXPECT_EQ(bad_request(r, "invalid_field"), "");

@@ -142,17 +142,27 @@ TEST(HttpApi, ABatchIsPublishedInOrderWithOneResultPerMessage) {
         last = seq;
     }
 
+    // An empty batch publishes nothing, as on the socket; a repeated "messages"
+    // counts once, with its first value, as every key does.
+    HttpResponse empty = call(api, "POST", "/api/publish", R"({"messages":[]})");
+    ASSERT_EQ(empty.status, 200) << empty.describe();
+    EXPECT_EQ(empty.body, R"({"sent":0,"failed":0,"results":[]})");
+    Json twice = body_of(call(api, "POST", "/api/publish",
+                              R"({"messages":[)" + message("bt", 8) + R"(],"messages":5})"));
+    EXPECT_EQ(twice["results"].size(), 1u);
+    EXPECT_TRUE(twice["results"][0]["ok"].as_bool());
+
     // Not a batch: 400 invalid_field, nothing published.
     for (const std::string& body :
-         {std::string(R"({"messages":[]})"), std::string(R"({"messages":{}})"),
-          std::string(R"({"messages":5})"), std::string(R"({"messages":null})"),
+         {std::string(R"({"messages":{}})"), std::string(R"({"messages":5})"),
+          std::string(R"({"messages":null})"),
           R"({"messages":[)" + message("bt", 9) + R"(],"channel":"bt"})",
           R"({"req":1,"messages":[)" + message("bt", 9) + "]}"}) {
         EXPECT_EQ(bad_request(call(api, "POST", "/api/publish", body), "invalid_field"), "")
             << body;
     }
     read_past_marker(api, *streams[0], "bt");
-    EXPECT_EQ(before_marker(*streams[0]).size(), 6u) << "a refused batch published something";
+    EXPECT_EQ(before_marker(*streams[0]).size(), 7u) << "a refused batch published something";
 }
 
 TEST(HttpApi, EachMessageOfABatchPassesThePublisherRateLimit) {

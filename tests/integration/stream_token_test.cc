@@ -468,6 +468,15 @@ TEST(StreamTokens, IssuingOverHttpNeedsAdminCredentials) {
     // What it issued opens the admin stream.
     auto s = get(d.port(), "/api/admin/sse/stream", bearer((*by_key.json())["token"].as_string()));
     EXPECT_EQ(admitted(*s, "u", {"admin-actions"}), "");
+
+    // An API left open (http_require_auth = false) still asks who mints an identity.
+    DaemonProcess open;
+    ASSERT_TRUE(open.start({.config = hs256_config() + "[publish]\nhttp_require_auth = false\n"}))
+        << open.error();
+    EXPECT_EQ(
+        refusal(post_tokens(open.port(), body, {}), 401, "unauthorized", "missing_credentials"),
+        "");
+    EXPECT_EQ(post_tokens(open.port(), body).status, 200) << "with the key it still works";
 }
 
 // --- the configured claim names and the token's end -------------------------------------

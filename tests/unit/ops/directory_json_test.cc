@@ -141,7 +141,11 @@ TEST(DirectoryJsonRequest, DisconnectNeedsExactlyOneOfConnectionAndUser) {
     EXPECT_TRUE(invalid("disconnect", R"({"connectionId":"c0-1","userId":"u"})", "exactly one"));
     EXPECT_TRUE(invalid("disconnect", R"({"id":"c0-1"})", "exactly one"))
         << "\"id\" is the connection op's name only";
-    EXPECT_TRUE(invalid("disconnect", R"({"connectionId":5})", "exactly one"));
+    EXPECT_TRUE(invalid("disconnect", R"({"connectionId":5})", "must be a connection id string"));
+    EXPECT_TRUE(invalid("disconnect", R"({"connectionId":5,"userId":"u"})",
+                        "must be a connection id string"))
+        << "a bad id is refused, not skipped for the user beside it";
+    EXPECT_TRUE(invalid("connection", R"({"id":5})", "\"id\" must be a connection id string"));
     EXPECT_TRUE(invalid("disconnect", R"({"userId":""})", "\"userId\""));
     EXPECT_TRUE(invalid("disconnect", R"({"userId":true})", "\"userId\""));
     EXPECT_TRUE(invalid("disconnect", R"({"userId":[1]})", "\"userId\""));
