@@ -39,20 +39,6 @@ std::string header_of(const std::string& head, std::string_view name) {
     return v;
 }
 
-// Opens a stream from `source` and awaits its answer (the connected event or a
-// refusal); returns its index.
-size_t open_from(SseFleet& fleet, const std::string& target, const std::string& source) {
-    size_t i = fleet.add(target, 0, source);
-    fleet.run_until(
-        [&] {
-            const FleetClient& c = fleet[i];
-            return c.connected.has_value() || (c.head_done && c.status != 200) || c.ended ||
-                   !c.error.empty();
-        },
-        Deadline(5s));
-    return i;
-}
-
 std::set<int> shards_of(const SseFleet& fleet, const std::vector<size_t>& streams) {
     std::set<int> shards;
     for (size_t i : streams)

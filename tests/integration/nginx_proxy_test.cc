@@ -26,27 +26,6 @@ namespace {
 // What docs/operations.md tells an operator to set for nginx on the same host.
 const std::string kTrustNginx = "[http]\ntrusted_proxies = [\"127.0.0.1\", \"::1\"]\n";
 
-// Opens a stream through nginx from `source` and awaits its answer.
-size_t open_from(SseFleet& fleet, const std::string& source, const std::string& target) {
-    size_t i = fleet.add(target, 0, source);
-    fleet.run_until(
-        [&] {
-            const FleetClient& c = fleet[i];
-            return c.connected.has_value() || (c.head_done && c.status != 200) || c.ended ||
-                   !c.error.empty();
-        },
-        Deadline(10s));
-    return i;
-}
-
-Json connection_info(const DaemonProcess& d, const SseFleet& fleet, size_t i) {
-    UnixClient c;
-    EXPECT_TRUE(c.connect(socket_path(d))) << c.error();
-    Json r = ask(c, "{\"op\":\"connection\",\"req\":1,\"id\":\"" + connection_id(fleet, i) + "\"}");
-    EXPECT_TRUE(r["ok"].as_bool()) << c.error();
-    return r["connection"];
-}
-
 TEST(NginxProxy, EventsArriveThroughNginxAsTheyArePublished) {
     DaemonProcess d;
     ASSERT_TRUE(d.start({.config = kTrustNginx})) << d.error();
@@ -102,12 +81,12 @@ TEST(NginxProxy, PerIpLimitsAndConnectionInfoSeeTheBrowser) {
     SseFleet fleet(nginx.port());
     const std::string target = "/api/sse/stream?channels=a";
 
-    size_t first = open_from(fleet, "127.0.0.2", target);
+    size_t first = open_from(fleet, target, "127.0.0.2");
     ASSERT_TRUE(fleet[first].connected) << fleet.problems();
-    size_t second = open_from(fleet, "127.0.0.2", target);
+    size_t second = open_from(fleet, target, "127.0.0.2");
     ASSERT_TRUE(fleet[second].head_done) << fleet.problems();
     EXPECT_EQ(fleet[second].status, 429) << "127.0.0.2 has its one stream: " << fleet[second].head;
-    size_t other = open_from(fleet, "127.0.0.3", target);
+    size_t other = open_from(fleet, target, "127.0.0.3");
     ASSERT_TRUE(fleet[other].connected) << "127.0.0.3 is another browser: " << fleet.problems();
 
     Json a = connection_info(d, fleet, first);

@@ -122,8 +122,9 @@ inline std::vector<std::string> exchange(UnixClient& c, std::string_view bytes, 
         }
         if (lines.size() >= n && bytes.empty()) break;
         if (peer_closed(c)) {
-            if (why) *why += "the daemon closed the connection after " +
-                             std::to_string(lines.size()) + " lines";
+            if (why)
+                *why += "the daemon closed the connection after " + std::to_string(lines.size()) +
+                        " lines";
             break;
         }
         if (progress) continue;
@@ -179,8 +180,8 @@ inline std::vector<size_t> open_streams_on_every_shard(SseFleet& fleet, const st
         }
         size_t i = fleet.add(target);
         opened.push_back(i);
-        if (!fleet.run_until([&] { return fleet[i].connected.has_value() || !fleet[i].error.empty(); },
-                             d) ||
+        if (!fleet.run_until(
+                [&] { return fleet[i].connected.has_value() || !fleet[i].error.empty(); }, d) ||
             !fleet[i].connected) {
             *why = "stream " + target + " did not connect: " + fleet.problems();
             return {};
@@ -243,10 +244,36 @@ inline void write_available(int fd, const std::string& bytes, size_t* offset) {
     }
 }
 
+// Opens a fleet stream to `target` from `source` (an IPv4 loopback address, "" for
+// any) with `headers`, and awaits its answer: the connected event, a refusal or
+// the end. Its index in the fleet.
+inline size_t open_from(SseFleet& fleet, const std::string& target, const std::string& source,
+                        const Headers& headers = {},
+                        const Deadline& d = Deadline(std::chrono::seconds(10))) {
+    size_t i = fleet.add(target, 0, source, headers);
+    fleet.run_until(
+        [&] {
+            const FleetClient& c = fleet[i];
+            return c.connected.has_value() || (c.head_done && c.status != 200) || c.ended ||
+                   !c.error.empty();
+        },
+        d);
+    return i;
+}
+
 // One request with a reply, parsed; a null Json if none came.
 inline Json ask(UnixClient& c, std::string_view line, const Deadline& d = Deadline(kIoTimeout)) {
     auto r = c.request(line, d);
     return r ? parse_reply(*r) : Json();
+}
+
+// The socket's `connection` answer about fleet client i.
+inline Json connection_info(const DaemonProcess& d, const SseFleet& fleet, size_t i) {
+    UnixClient c;
+    EXPECT_TRUE(c.connect(socket_path(d))) << c.error();
+    Json r = ask(c, "{\"op\":\"connection\",\"req\":1,\"id\":\"" + connection_id(fleet, i) + "\"}");
+    EXPECT_TRUE(r["ok"].as_bool()) << c.error();
+    return r["connection"];
 }
 
 }  // namespace ringcast::itest

@@ -29,27 +29,10 @@ const std::string kLimitedConfig =
     "path = \"/s\"\n"
     "max_connections_per_ip = 1\n";
 
-// Opens a stream from `source` with `headers` and awaits its answer.
-size_t open_from(SseFleet& fleet, const std::string& source, const Headers& headers,
-                 const std::string& target = "/s?channels=a") {
-    size_t i = fleet.add(target, 0, source, headers);
-    fleet.run_until(
-        [&] {
-            const FleetClient& c = fleet[i];
-            return c.connected.has_value() || (c.head_done && c.status != 200) || c.ended ||
-                   !c.error.empty();
-        },
-        Deadline(10s));
-    return i;
-}
-
-// The `connection` op's answer for fleet client i.
-Json connection_info(const DaemonProcess& d, const SseFleet& fleet, size_t i) {
-    UnixClient c;
-    EXPECT_TRUE(c.connect(socket_path(d))) << c.error();
-    Json r = ask(c, "{\"op\":\"connection\",\"req\":1,\"id\":\"" + connection_id(fleet, i) + "\"}");
-    EXPECT_TRUE(r["ok"].as_bool()) << c.error();
-    return r["connection"];
+// A stream on the test's endpoint from `source` with `headers` (publish_support.h).
+size_t open_via(SseFleet& fleet, const std::string& source, const Headers& headers,
+                const std::string& target = "/s?channels=a") {
+    return open_from(fleet, target, source, headers);
 }
 
 Headers xff(const std::string& value) {
@@ -61,24 +44,24 @@ TEST(TrustedProxy, StreamsFromAProxyCountAndShowTheClientItNames) {
     ASSERT_TRUE(d.start({.config = kLimitedConfig})) << d.error();
     SseFleet fleet(d.port());
 
-    size_t first = open_from(fleet, kProxy, xff("198.51.100.7"));
+    size_t first = open_via(fleet, kProxy, xff("198.51.100.7"));
     ASSERT_TRUE(fleet[first].connected) << fleet.problems();
     Json info = connection_info(d, fleet, first);
     EXPECT_EQ(info["ip"].as_string(), "198.51.100.7");
     EXPECT_EQ(info["via"].as_string(), kProxy);
 
     // The same client through the proxy again: its one stream is open.
-    size_t again = open_from(fleet, kProxy, xff("198.51.100.7"));
+    size_t again = open_via(fleet, kProxy, xff("198.51.100.7"));
     ASSERT_TRUE(fleet[again].head_done) << fleet.problems();
     EXPECT_EQ(fleet[again].status, 429) << fleet[again].head;
 
     // Another client through the same proxy is not held back by the first.
-    size_t other = open_from(fleet, kProxy, xff("198.51.100.8"));
+    size_t other = open_via(fleet, kProxy, xff("198.51.100.8"));
     ASSERT_TRUE(fleet[other].connected) << fleet.problems();
     EXPECT_EQ(connection_info(d, fleet, other)["ip"].as_string(), "198.51.100.8");
 
     // What a client wrote itself, left of what the proxy appended, is not believed.
-    size_t spoofing = open_from(fleet, kProxy, xff("198.51.100.8, 198.51.100.9"));
+    size_t spoofing = open_via(fleet, kProxy, xff("198.51.100.8, 198.51.100.9"));
     ASSERT_TRUE(fleet[spoofing].connected) << fleet.problems();
     EXPECT_EQ(connection_info(d, fleet, spoofing)["ip"].as_string(), "198.51.100.9");
 
@@ -97,7 +80,7 @@ TEST(TrustedProxy, AClientThatIsNotAProxyCannotSpoofItsAddress) {
     ASSERT_TRUE(d.start({.config = kLimitedConfig})) << d.error();
     SseFleet fleet(d.port());
 
-    size_t first = open_from(fleet, kDirect, xff("198.51.100.20"));
+    size_t first = open_via(fleet, kDirect, xff("198.51.100.20"));
     ASSERT_TRUE(fleet[first].connected) << fleet.problems();
     Json info = connection_info(d, fleet, first);
     EXPECT_EQ(info["ip"].as_string(), kDirect);
@@ -105,12 +88,12 @@ TEST(TrustedProxy, AClientThatIsNotAProxyCannotSpoofItsAddress) {
 
     // A new address in the header every time does not buy a second stream.
     for (const char* claimed : {"198.51.100.21", "127.0.0.1", "10.0.0.1, 198.51.100.22"}) {
-        size_t next = open_from(fleet, kDirect, xff(claimed));
+        size_t next = open_via(fleet, kDirect, xff(claimed));
         ASSERT_TRUE(fleet[next].head_done) << fleet.problems();
         EXPECT_EQ(fleet[next].status, 429) << claimed << ": " << fleet[next].head;
     }
     // Nor does the other header.
-    size_t fwd = open_from(fleet, kDirect, {{"Forwarded", "for=198.51.100.23"}});
+    size_t fwd = open_via(fleet, kDirect, {{"Forwarded", "for=198.51.100.23"}});
     ASSERT_TRUE(fleet[fwd].head_done) << fleet.problems();
     EXPECT_EQ(fleet[fwd].status, 429) << fleet[fwd].head;
 
@@ -127,10 +110,10 @@ TEST(TrustedProxy, WithoutTrustedProxiesTheHeaderIsNeverRead) {
     ASSERT_TRUE(d.start({.config = "[[endpoint]]\npath = \"/s\"\nmax_connections_per_ip = 1\n"}))
         << d.error();
     SseFleet fleet(d.port());
-    size_t first = open_from(fleet, kProxy, xff("198.51.100.7"));
+    size_t first = open_via(fleet, kProxy, xff("198.51.100.7"));
     ASSERT_TRUE(fleet[first].connected) << fleet.problems();
     EXPECT_EQ(connection_info(d, fleet, first)["ip"].as_string(), kProxy);
-    size_t second = open_from(fleet, kProxy, xff("198.51.100.8"));
+    size_t second = open_via(fleet, kProxy, xff("198.51.100.8"));
     ASSERT_TRUE(fleet[second].head_done) << fleet.problems();
     EXPECT_EQ(fleet[second].status, 429) << fleet[second].head;
 }
@@ -142,23 +125,23 @@ TEST(TrustedProxy, ForwardedHeaderWhenConfigured) {
                                    "forwarded_header = \"Forwarded\"\n"}))
         << d.error();
     SseFleet fleet(d.port());
-    size_t six = open_from(fleet, kProxy,
-                           {{"X-Forwarded-For", "198.51.100.1"},
-                            {"Forwarded", "for=192.0.2.60;proto=http, for=\"[2001:db8::7]:4711\""}},
-                           "/api/sse/stream?channels=a");
+    size_t six = open_via(fleet, kProxy,
+                          {{"X-Forwarded-For", "198.51.100.1"},
+                           {"Forwarded", "for=192.0.2.60;proto=http, for=\"[2001:db8::7]:4711\""}},
+                          "/api/sse/stream?channels=a");
     ASSERT_TRUE(fleet[six].connected) << fleet.problems();
     Json info = connection_info(d, fleet, six);
     EXPECT_EQ(info["ip"].as_string(), "2001:db8::7");
     EXPECT_EQ(info["via"].as_string(), kProxy);
 
     // Only Forwarded is read: X-Forwarded-For alone names nobody.
-    size_t only_xff = open_from(fleet, kProxy, xff("198.51.100.1"), "/api/sse/stream?channels=a");
+    size_t only_xff = open_via(fleet, kProxy, xff("198.51.100.1"), "/api/sse/stream?channels=a");
     ASSERT_TRUE(fleet[only_xff].connected) << fleet.problems();
     EXPECT_EQ(connection_info(d, fleet, only_xff)["ip"].as_string(), kProxy);
 
     // "unknown" from the proxy: the proxy is the best we know.
     size_t unknown =
-        open_from(fleet, "127.0.0.9", {{"Forwarded", "for=unknown"}}, "/api/sse/stream?channels=a");
+        open_via(fleet, "127.0.0.9", {{"Forwarded", "for=unknown"}}, "/api/sse/stream?channels=a");
     ASSERT_TRUE(fleet[unknown].connected) << fleet.problems();
     Json u = connection_info(d, fleet, unknown);
     EXPECT_EQ(u["ip"].as_string(), "127.0.0.9");
