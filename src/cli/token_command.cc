@@ -43,9 +43,10 @@ struct TokenArgs {
 
 int run_token(const GlobalOptions& g, TokenArgs& a) {
     if (!a.ttl.empty() && !(a.request.ttl_s = parse_ttl(a.ttl)))
-        throw UsageError(fmt::format("--ttl {}: give a duration of at least 1s, like 900s, 15m "
-                                     "or 1h",
-                                     a.ttl));
+        throw UsageError(
+            fmt::format("--ttl {}: give a duration of at least 1s, like 900s, 15m "
+                        "or 1h",
+                        a.ttl));
     client::Client c;
     if (!open_session(c, g)) return kExitUnreachable;
     client::Result r = c.token(a.request);

@@ -269,9 +269,9 @@ void HttpServer::handle_request(HttpConnection& c, HttpRequest& req) {
             // where publish.http_require_auth = false leaves the rest of the API open.
             ApiAuthOptions api = _opts.api;
             if (m.route == Route::tokens) api.require_auth = true;
-            if (auto r = authorize_api(req, m.route == Route::ping ? ApiRight::publish
-                                                                   : ApiRight::admin,
-                                       api, *_opts.verifier, wall_ms() / 1000, what)) {
+            if (auto r =
+                    authorize_api(req, m.route == Route::ping ? ApiRight::publish : ApiRight::admin,
+                                  api, *_opts.verifier, wall_ms() / 1000, what)) {
                 refuse(c, *r);
                 return;
             }

@@ -48,9 +48,9 @@ struct HttpOptions {
     uint32_t retry_ms = 1000;                // EventSource reconnection hint
     std::vector<EndpointOptions> endpoints;  // the SSE endpoints ([[endpoint]])
     ChannelRules channel_rules;              // who may subscribe to what ([[channel]])
-    std::shared_ptr<const TokenVerifier> verifier;  // shared by every shard (verify() is const)
+    std::shared_ptr<const TokenVerifier> verifier;    // shared by every shard (verify() is const)
     std::shared_ptr<const StreamTokenSigner> signer;  // POST /api/tokens; nullptr: off
-    ApiAuthOptions api;                             // who may publish and read stats
+    ApiAuthOptions api;                               // who may publish and read stats
     CorsOptions cors;
     // http.trusted_proxies and the header they write: who a request's client is.
     TrustedProxies proxies;

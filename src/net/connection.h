@@ -82,7 +82,7 @@ private:
     // the flags (11). One more byte grows the object by 8, and can push a
     // protocol's object into the allocator's next size class (HttpConnection is
     // 256 bytes, mimalloc's class boundary, as of the peer address).
-    uint32_t _slot = 0;            // direct descriptor index
+    uint32_t _slot = 0;  // direct descriptor index
     PeerAddress _peer;
     State _state = State::open;
     uint8_t _protocol = 0;

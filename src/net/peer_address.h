@@ -65,8 +65,7 @@ struct PeerAddress {
     static bool parse(std::string_view text, PeerAddress* out) {
         char buf[INET6_ADDRSTRLEN];
         // A NUL would end the C string early: "1.2.3.4\0junk" is not an address.
-        if (text.empty() || text.size() >= sizeof buf || text.find('\0') != text.npos)
-            return false;
+        if (text.empty() || text.size() >= sizeof buf || text.find('\0') != text.npos) return false;
         std::memcpy(buf, text.data(), text.size());
         buf[text.size()] = '\0';
         sockaddr_storage ss{};

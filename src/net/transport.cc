@@ -110,7 +110,8 @@ void Transport::trim_accepts() {
     uint32_t room = free_slots();
     if (room >= kAcceptsPerListener) return;  // the usual case: nothing to do
     for (Listener* l : _listeners) {
-        for (unsigned i = kAcceptsPerListener; i-- > 0 && uint32_t(l->armed - l->cancelling) > room;) {
+        for (unsigned i = kAcceptsPerListener;
+             i-- > 0 && uint32_t(l->armed - l->cancelling) > room;) {
             AcceptSlot& s = l->slots[i];
             if (!s.armed || s.cancelling) continue;
             io_uring_sqe* sqe = _reactor.ring().sqe();
@@ -238,8 +239,7 @@ void Transport::on_accept(const io_uring_cqe& cqe) {
 // what a failed handoff needs to keep the connection here (slot, target,
 // protocol, address) does not fit in 56 bits of tag next to 32 of address. On
 // success the record is recycled; on failure we adopt the connection.
-void Transport::handoff(uint32_t slot, unsigned target, uint8_t protocol,
-                        const PeerAddress& peer) {
+void Transport::handoff(uint32_t slot, unsigned target, uint8_t protocol, const PeerAddress& peer) {
     Ring& ring = _reactor.ring();
     if (ring.sq_space() < 2) ring.enter(0, UINT64_MAX);
     io_uring_sqe* sqe = ring.sq_space() >= 2 ? ring.sqe() : nullptr;

@@ -10,10 +10,10 @@
 
 #include "core/clock.h"
 #include "core/json_writer.h"
-#include "pubsub/event.h"
-#include "pubsub/message_json.h"
 #include "publish/publish_request.h"
 #include "publish/reply_json.h"
+#include "pubsub/event.h"
+#include "pubsub/message_json.h"
 
 namespace ringcast {
 

@@ -1,17 +1,16 @@
 // PublishServer, part 3 of 3: the queries answered by other shards: stats,
 // invalidate (the log shard), and connection / user / disconnect through the
 // directory (ops/directory); and the token op, answered here.
-#include "publish/publish_server.h"
-
 #include <fmt/format.h>
 
 #include "auth/token_request.h"
 #include "core/clock.h"
 #include "core/json_writer.h"
 #include "ops/directory_json.h"
-#include "pubsub/message_json.h"
 #include "publish/publish_request.h"
+#include "publish/publish_server.h"
 #include "publish/reply_json.h"
+#include "pubsub/message_json.h"
 
 namespace ringcast {
 
@@ -64,8 +63,7 @@ void PublishServer::on_invalidate_done(InvalidateRequest& q, void* ctx) {
     self->mark_dirty(c);
 }
 
-void PublishServer::issue_token(PublishConnection& c, const Request& r,
-                                simdjson::dom::object obj) {
+void PublishServer::issue_token(PublishConnection& c, const Request& r, simdjson::dom::object obj) {
     if (!_opts.signer) {
         reply_error(c, r, "not_configured",
                     "stream tokens are off (auth.token_key_file = \"\"): ringcastd signs none");

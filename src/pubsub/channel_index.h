@@ -39,10 +39,10 @@ struct Subscription {
 struct Channel {
     std::string name;
     uint64_t hash = 0;
-    uint32_t holds = 0;          // streams about to subscribe (see hold())
+    uint32_t holds = 0;                   // streams about to subscribe (see hold())
     std::vector<CatchUpWaiter*> waiting;  // of which catching up first
-    uint64_t events = 0;         // events delivered here
-    uint64_t deliveries = 0;     // frames queued to subscribers here
+    uint64_t events = 0;                  // events delivered here
+    uint64_t deliveries = 0;              // frames queued to subscribers here
     // What its subscribers here lost, one per recipient (counted by the protocol
     // layer from the transport's reports; gone with the entry, when the channel
     // has no subscriber left on this shard).

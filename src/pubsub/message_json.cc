@@ -114,7 +114,8 @@ bool boolean(std::string_view key, simdjson::dom::element v, bool* out, std::str
 // An HTTP body that must be one JSON object; `expected` says what it should hold.
 bool body_object(simdjson::dom::parser& parser, std::string_view text, std::string_view expected,
                  simdjson::dom::object* obj, std::string* error) {
-    if (text.empty()) return fail(error, "request body is empty; expected " + std::string(expected));
+    if (text.empty())
+        return fail(error, "request body is empty; expected " + std::string(expected));
     simdjson::dom::element root;
     auto err = parser.parse(text.data(), text.size(), true).get(root);
     if (err) return fail(error, json_error_text("request body", err));
@@ -271,8 +272,8 @@ bool parse_invalidation(simdjson::dom::object obj, CacheInvalidation* out, std::
             if (field.value.is_null()) continue;  // the seeds' invalidateClientCaches(ch, null)
             if (!user_list(key, field.value, &out->users, error)) return false;
         } else {
-            return fail(error, "unknown field \"" + std::string(key) +
-                                   "\" (supported: channels, users)");
+            return fail(error,
+                        "unknown field \"" + std::string(key) + "\" (supported: channels, users)");
         }
     }
     if (out->channels.empty() && out->users.empty())

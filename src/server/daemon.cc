@@ -342,17 +342,20 @@ int run_daemon(const Config& cfg) {
         "/api/publish, cache invalidation: POST /api/invalidate, stats: GET /api/stats",
         where, fmt::join(paths, ", "));
     if (!cfg.auth_algorithm.empty())
-        spdlog::info("streams: {} tokens of your application verified; anonymous where an "
-                     "endpoint allows it",
-                     cfg.auth_algorithm);
+        spdlog::info(
+            "streams: {} tokens of your application verified; anonymous where an "
+            "endpoint allows it",
+            cfg.auth_algorithm);
     if (auth.signer) {
-        spdlog::info("stream tokens: signed and verified with {} ({}); backends ask for one "
-                     "with the socket's \"token\" op or POST /api/tokens",
-                     auth.key_path, auth.key_made ? "a new key, made now" : "auth.token_key_file");
+        spdlog::info(
+            "stream tokens: signed and verified with {} ({}); backends ask for one "
+            "with the socket's \"token\" op or POST /api/tokens",
+            auth.key_path, auth.key_made ? "a new key, made now" : "auth.token_key_file");
     }
     if (!auth.verifier->configured())
-        spdlog::info("streams: anonymous ([auth] is not configured and stream tokens are off; "
-                     "endpoints that require a token answer 401)");
+        spdlog::info(
+            "streams: anonymous ([auth] is not configured and stream tokens are off; "
+            "endpoints that require a token answer 401)");
     if (cfg.publish_http_require_auth)
         spdlog::info(
             "HTTP API: needs an API key ({} configured: publish.api_keys{}) or a token "
@@ -361,9 +364,10 @@ int run_daemon(const Config& cfg) {
             cfg.publish_api_key_file.empty() ? std::string()
                                              : " and the file " + cfg.publish_api_key_file);
     else
-        spdlog::warn("HTTP API: open to anyone who can reach {} (publish.http_require_auth = "
-                     "false)",
-                     where);
+        spdlog::warn(
+            "HTTP API: open to anyone who can reach {} (publish.http_require_auth = "
+            "false)",
+            where);
     if (!cfg.trusted_proxies.empty()) {
         spdlog::info(
             "behind a reverse proxy: the client is read from {} on requests from {} "

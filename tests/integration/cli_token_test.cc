@@ -24,8 +24,8 @@ TEST(CliToken, PrintsATokenThatOpensTheGatedStreams) {
     EXPECT_EQ(r.out, token + "\n") << "the token alone, for $(ringcast token ...)";
 
     SseClient admin;
-    ASSERT_TRUE(admin.open(d.port(), "/api/admin/sse/stream",
-                           Deadline(kIoTimeout), {{"Cookie", "ringcast_token=" + token}}));
+    ASSERT_TRUE(admin.open(d.port(), "/api/admin/sse/stream", Deadline(kIoTimeout),
+                           {{"Cookie", "ringcast_token=" + token}}));
     ASSERT_EQ(admin.status(), 200) << admin.head().describe();
     ASSERT_TRUE(admin.await_events(1, Deadline(kIoTimeout)));
     auto j = Json::parse(admin.events()[0].event.data);

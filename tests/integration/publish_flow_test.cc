@@ -31,16 +31,16 @@ class Writer {
 public:
     Writer(int fd, const std::string& bytes, std::atomic<size_t>* taken)
         : _wake(::eventfd(0, EFD_CLOEXEC)), _thread([=, this, &bytes] {
-              size_t offset = 0;
-              Deadline d(60s);
-              while (offset < bytes.size() && !d.expired()) {
-                  write_available(fd, bytes, &offset);
-                  taken->store(offset);
-                  pollfd pf[2] = {{fd, POLLOUT, 0}, {_wake, POLLIN, 0}};
-                  ::poll(pf, 2, d.poll_ms());
-                  if (pf[1].revents || (pf[0].revents & (POLLHUP | POLLERR))) break;
-              }
-          }) {}
+            size_t offset = 0;
+            Deadline d(60s);
+            while (offset < bytes.size() && !d.expired()) {
+                write_available(fd, bytes, &offset);
+                taken->store(offset);
+                pollfd pf[2] = {{fd, POLLOUT, 0}, {_wake, POLLIN, 0}};
+                ::poll(pf, 2, d.poll_ms());
+                if (pf[1].revents || (pf[0].revents & (POLLHUP | POLLERR))) break;
+            }
+        }) {}
     ~Writer() { stop(); }
     void stop() {
         if (!_thread.joinable()) return;
@@ -65,17 +65,18 @@ TEST(PublishBackpressure, StalledPublisherIsBoundedOthersUnaffectedThenAnsweredI
         << d.error();
     SseFleet fleet(d.port());
     std::string why;
-    auto streams =
-        open_streams_on_every_shard(fleet, "/api/sse/stream?channels=live", 2, 1, Deadline(10s), &why);
+    auto streams = open_streams_on_every_shard(fleet, "/api/sse/stream?channels=live", 2, 1,
+                                               Deadline(10s), &why);
     ASSERT_FALSE(streams.empty()) << why;
 
     // P: fat pings and publishes (to a channel nobody reads), about 4 MB.
     std::string requests;
     for (size_t i = 0; i < kRequests; ++i) {
         if (i % 2) {
-            requests += publish_line("\"p" + std::to_string(i) + "-" + std::string(kPad, 'x') + "\"",
-                                     "bulk", "e", std::to_string(i)) +
-                        "\n";
+            requests +=
+                publish_line("\"p" + std::to_string(i) + "-" + std::string(kPad, 'x') + "\"",
+                             "bulk", "e", std::to_string(i)) +
+                "\n";
         } else {
             requests += fat_ping(i, kPad);
         }
@@ -102,13 +103,13 @@ TEST(PublishBackpressure, StalledPublisherIsBoundedOthersUnaffectedThenAnsweredI
         EXPECT_EQ(r["sent"].as_int(), int64_t(streams.size()));
         q_ids.push_back(r["id"].as_string());
         EXPECT_TRUE(q_ok = q_ok && fleet.run_until(
-                               [&] {
-                                   for (size_t s : streams)
-                                       if (fleet[s].data_events().size() < size_t(k) + 1)
-                                           return false;
-                                   return true;
-                               },
-                               Deadline(5s)))
+                                       [&] {
+                                           for (size_t s : streams)
+                                               if (fleet[s].data_events().size() < size_t(k) + 1)
+                                                   return false;
+                                           return true;
+                                       },
+                                       Deadline(5s)))
             << "streams starved while P stalls: " << fleet.problems();
     }
     writer.stop();
@@ -129,8 +130,8 @@ TEST(PublishBackpressure, StalledPublisherIsBoundedOthersUnaffectedThenAnsweredI
     std::printf("stalled publisher: the daemon took %zu bytes (bound %zu)\n", written, bound);
 
     // P reads again: everything is answered, in order.
-    auto lines = exchange(p, std::string_view(requests).substr(written), kRequests, Deadline(30s),
-                          &why);
+    auto lines =
+        exchange(p, std::string_view(requests).substr(written), kRequests, Deadline(30s), &why);
     ASSERT_EQ(lines.size(), kRequests) << why;
     // P's publishes (to "bulk") and Q's (to "live") share the daemon's one
     // sequence: each publisher's are numbered in the order it sent them, and
@@ -305,8 +306,8 @@ TEST(PublishVanish, PublishersVanishingMidLineAndMidPipelineLoseNothingAcknowled
     ASSERT_TRUE(d.start({.shards = 2})) << d.error();
     SseFleet fleet(d.port());
     std::string why;
-    auto streams =
-        open_streams_on_every_shard(fleet, "/api/sse/stream?channels=v0,v1", 2, 1, Deadline(10s), &why);
+    auto streams = open_streams_on_every_shard(fleet, "/api/sse/stream?channels=v0,v1", 2, 1,
+                                               Deadline(10s), &why);
     ASSERT_FALSE(streams.empty()) << why;
 
     struct Acked {
@@ -321,11 +322,12 @@ TEST(PublishVanish, PublishersVanishingMidLineAndMidPipelineLoseNothingAcknowled
         std::vector<int> channel_of;
         for (int k = 0; k < 200; ++k) {
             int ch = k % 2;
-            out += publish_line("\"" + std::to_string(round) + "-" + std::to_string(k) + "\"",
-                                "v" + std::to_string(ch), "e",
-                                "{\"ch\":" + std::to_string(ch) + ",\"r\":" +
-                                    std::to_string(round) + ",\"k\":" + std::to_string(k) + "}") +
-                   "\n";
+            out +=
+                publish_line("\"" + std::to_string(round) + "-" + std::to_string(k) + "\"",
+                             "v" + std::to_string(ch), "e",
+                             "{\"ch\":" + std::to_string(ch) + ",\"r\":" + std::to_string(round) +
+                                 ",\"k\":" + std::to_string(k) + "}") +
+                "\n";
             channel_of.push_back(ch);
         }
         out += R"({"op":"publish","req":"cut","channel":"v0","eve)";  // mid-line
@@ -336,10 +338,10 @@ TEST(PublishVanish, PublishersVanishingMidLineAndMidPipelineLoseNothingAcknowled
             for (size_t k = 0; k < lines.size(); ++k) {
                 Json j = parse_reply(lines[k]);
                 ASSERT_TRUE(j["ok"].as_bool()) << lines[k];
-                acked[j["id"].as_string()] = {
-                    "{\"ch\":" + std::to_string(channel_of[k]) + ",\"r\":" + std::to_string(round) +
-                        ",\"k\":" + std::to_string(k) + "}",
-                    j["sent"].as_int()};
+                acked[j["id"].as_string()] = {"{\"ch\":" + std::to_string(channel_of[k]) +
+                                                  ",\"r\":" + std::to_string(round) +
+                                                  ",\"k\":" + std::to_string(k) + "}",
+                                              j["sent"].as_int()};
             }
         } else {
             ASSERT_TRUE(p.send(out)) << p.error();  // and vanish at once
@@ -415,8 +417,7 @@ TEST(PublishVanish, PublishersVanishingMidLineAndMidPipelineLoseNothingAcknowled
     // Healthy, and no publisher connection left behind.
     EXPECT_TRUE(ask(f, R"({"op":"ping","req":1})")["ok"].as_bool()) << f.error();
     EXPECT_TRUE(await_stats(
-        api,
-        [&](const Json& s) { return s["sockets"].as_int() == int64_t(streams.size()) + 2; },
+        api, [&](const Json& s) { return s["sockets"].as_int() == int64_t(streams.size()) + 2; },
         Deadline(5s), &stats, [&](int ms) { fleet.pump(ms); }))
         << "sockets " << stats["sockets"].as_int() << ", want streams + api + f";
 }

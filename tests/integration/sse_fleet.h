@@ -31,8 +31,8 @@ struct FleetClient {
     int status = 0;
     SseParser parser;
     std::optional<ChunkedDecoder> chunked;  // when the body is chunked (through a proxy)
-    std::vector<SseEvent> events;   // every event, `connected` and heartbeats included
-    std::optional<Json> connected;  // data of the `connected` event
+    std::vector<SseEvent> events;           // every event, `connected` and heartbeats included
+    std::optional<Json> connected;          // data of the `connected` event
     size_t body_bytes = 0;
     bool reading = true;  // false: stopped reading on purpose
     bool closed_by_us = false;

@@ -164,10 +164,9 @@ TEST(ConfigValidate, EndpointAccessRules) {
               "endpoint /x requires authentication but no token can verify: [auth] algorithm and "
               "token_key_file are empty (configure one, or set require_auth = false)");
     // A built-in one changed is the operator's too.
-    EXPECT_EQ(validate_text(no_tokens +
-                            "[[endpoint]]\npath = \"/api/admin/sse/stream\"\n"
-                            "channels = [\"admin-actions\"]\nrequire_auth = true\n"
-                            "allowed_roles = [\"admin\"]\n"),
+    EXPECT_EQ(validate_text(no_tokens + "[[endpoint]]\npath = \"/api/admin/sse/stream\"\n"
+                                        "channels = [\"admin-actions\"]\nrequire_auth = true\n"
+                                        "allowed_roles = [\"admin\"]\n"),
               "endpoint /api/admin/sse/stream requires authentication but no token can verify: "
               "[auth] algorithm and token_key_file are empty (configure one, or set require_auth "
               "= false)");
