@@ -81,6 +81,7 @@ run: deps $(BUILD)/build.ninja
 	@echo "    watch a stream : curl -N 'http://$(HTTP)/api/sse/stream?channels=news'"
 	@echo "    publish        : ./$(BUILD)/src/ringcast publish -c news -e update -d '{\"hello\":\"world\"}'"
 	@echo "    publish (HTTP) : curl -X POST http://$(HTTP)/api/publish -H \"X-API-Key: \$$(cat $(DATA)/api-key)\" -d '{\"channel\":\"news\",\"event\":\"update\",\"data\":{\"hello\":\"world\"}}'"
+	@echo "    as a user      : curl -N --cookie \"ringcast_token=\$$(./$(BUILD)/src/ringcast token --user 42 --role admin)\" 'http://$(HTTP)/api/admin/sse/stream'"
 	@echo "    stats          : ./$(BUILD)/src/ringcast stats"
 	@echo "    stats (HTTP)   : curl -H \"X-API-Key: \$$(cat $(DATA)/api-key)\" http://$(HTTP)/api/stats"
 	@echo "    backends       : echo '{\"op\":\"ping\",\"req\":1}' | socat - UNIX-CONNECT:$(DATA)/ringcast.sock"

@@ -338,8 +338,9 @@ int run_daemon(const Config& cfg) {
     for (const EndpointConfig& e : cfg.endpoints)
         paths.push_back(e.path);
     spdlog::info(
-        "listening on http://{} — streams: GET {} (?channels=a,b), publish: POST "
-        "/api/publish, cache invalidation: POST /api/invalidate, stats: GET /api/stats",
+        "listening on http://{} — streams: GET {} (?channels=a,b); API: POST /api/publish, "
+        "/api/invalidate, /api/tokens, /api/disconnect, GET /api/stats, /api/ping, "
+        "/api/connections/{{id}}, /api/users/{{id}} (docs/protocol.md)",
         where, fmt::join(paths, ", "));
     if (!cfg.auth_algorithm.empty())
         spdlog::info(
