@@ -22,8 +22,9 @@ DEBS := g++ make pkg-config python3 meson ninja-build curl socat \
 # clients/node, wanted by command rather than by package (a Node.js from elsewhere,
 # NodeSource, bundles npm and conflicts with Debian's), and nginx for the
 # reverse-proxy test (which runs its own nginx on a free port; where a service
-# manager runs, Debian's package also starts its default site on port 80).
-TEST_DEBS := $(if $(shell command -v npm),,nodejs npm) nginx-light
+# manager runs, Debian's package also starts its default site on port 80), and
+# clang-format for the formatting check.
+TEST_DEBS := $(if $(shell command -v npm),,nodejs npm) nginx-light clang-format
 NODE_CLIENT := clients/node
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

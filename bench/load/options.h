@@ -15,7 +15,7 @@ struct LoadOptions {
     std::string target = "127.0.0.1:8080";
     std::string path = "/api/sse/stream";
     std::string publish_path = "/api/publish";
-    std::string api_key;  // X-API-Key for publishes and stats (publish.api_keys)
+    std::string api_key;       // X-API-Key for publishes and stats (publish.api_keys)
     std::string publish_unix;  // publish over this Unix socket instead of HTTP
     std::string channel = "bench";
     std::string event = "tick";

@@ -46,9 +46,9 @@ struct PublishResult {
     uint64_t daemon_failed = 0;   // sum of "failed" in replies to measured events
     uint64_t last_write_ns = 0;
     std::string first_id;  // the id the daemon gave event 0 (if it said)
-    Histogram lag_us;   // write time - scheduled time
-    Histogram ack_us;   // reply time - write time
-    std::string error;  // first error, empty if none
+    Histogram lag_us;      // write time - scheduled time
+    Histogram ack_us;      // reply time - write time
+    std::string error;     // first error, empty if none
 };
 
 uint64_t scheduled_ns(uint64_t start_ns, double rate, uint64_t index);

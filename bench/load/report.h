@@ -46,7 +46,7 @@ struct RunReport {
     // publishing and delivery (measurement window only, unless said otherwise)
     bool published = false;  // the publish phase ran (maybe with errors)
     uint64_t warmup_events = 0;
-    std::string publish_via;  // "http" or "unix:PATH"
+    std::string publish_via;        // "http" or "unix:PATH"
     uint64_t events_written = 0;    // including the warmup
     double achieved_rate = 0;       // measured events written per second
     uint64_t events_published = 0;  // measured events acknowledged with 200

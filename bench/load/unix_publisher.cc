@@ -1,5 +1,6 @@
 #include "unix_publisher.h"
 
+#include <ringcast/client.h>
 #include <time.h>
 
 #include <algorithm>
@@ -8,7 +9,6 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <ringcast/client.h>
 
 #include "clock.h"
 #include "payload.h"
@@ -33,7 +33,8 @@ void sleep_until(uint64_t mono_ns) {
 // are taken as they come without delaying the schedule.
 PublishResult run_connection(const PublisherConfig& cfg, const std::string& path, unsigned k) {
     PublishResult r;
-    client::Client c(client::ClientOptions{std::chrono::milliseconds(cfg.ack_timeout_ns / kNsPerMs + 1)});
+    client::Client c(
+        client::ClientOptions{std::chrono::milliseconds(cfg.ack_timeout_ns / kNsPerMs + 1)});
     if (!c.connect(path)) {
         r.error = fmt::format("publisher connection {}: {}", k, c.error());
         return r;
@@ -94,9 +95,10 @@ PublishResult run_connection(const PublisherConfig& cfg, const std::string& path
             if (inflight.empty()) return r;
             if (!ack_deadline) ack_deadline = now + cfg.ack_timeout_ns;
         } else if (now >= cfg.send_deadline_ns) {
-            r.error = fmt::format("the publisher fell behind: event {} of {} was still unsent at the "
-                                  "deadline (rate too high for --pipeline/--publishers)",
-                                  next, cfg.total_events);
+            r.error = fmt::format(
+                "the publisher fell behind: event {} of {} was still unsent at the "
+                "deadline (rate too high for --pipeline/--publishers)",
+                next, cfg.total_events);
             r.ack_failures += inflight.size();
             return r;
         }
@@ -115,7 +117,8 @@ PublishResult run_connection(const PublisherConfig& cfg, const std::string& path
             if (wake > now) sleep_until(wake);
             continue;
         }
-        auto wait = std::chrono::milliseconds(wake > now ? (wake - now + kNsPerMs - 1) / kNsPerMs : 0);
+        auto wait =
+            std::chrono::milliseconds(wake > now ? (wake - now + kNsPerMs - 1) / kNsPerMs : 0);
         if (c.wait_readable(wait)) {
             uint64_t t = now_ns();
             do {

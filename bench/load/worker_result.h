@@ -18,11 +18,11 @@ struct WorkerResult {
     uint64_t retries = 0;            // connection attempts repeated
     uint64_t disconnects = 0;        // streams the server ended after they connected
     uint64_t heartbeats = 0;
-    uint64_t other_events = 0;  // events with an unknown name
-    uint64_t malformed = 0;     // our events whose data we could not decode
-    uint64_t last_rx_ns = 0;    // latest arrival of a measured event
-    uint64_t cpu_us = 0;        // the worker's own user+system CPU time
-    uint64_t refreshes = 0;     // `refresh` events (a resume the daemon could not serve)
+    uint64_t other_events = 0;      // events with an unknown name
+    uint64_t malformed = 0;         // our events whose data we could not decode
+    uint64_t last_rx_ns = 0;        // latest arrival of a measured event
+    uint64_t cpu_us = 0;            // the worker's own user+system CPU time
+    uint64_t refreshes = 0;         // `refresh` events (a resume the daemon could not serve)
     uint64_t before_connected = 0;  // our events that came before the stream's `connected`
     uint64_t earlier_runs = 0;      // events published before this run (a daemon not fresh)
     uint64_t last_replayed_ns = 0;  // resume-burst mode: the last stream past its replay

@@ -29,7 +29,8 @@ Message message(const std::string& channel, bool persistent) {
     Message m;
     m.channel = channel;
     m.event = "tick";
-    m.data = R"({"seq":1,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"})";
+    m.data =
+        R"({"seq":1,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"})";
     m.timestamp_ms = kNow;
     m.persistent = persistent;
     return m;

@@ -4,8 +4,8 @@
 
 #include <benchmark/benchmark.h>
 
-#include "pubsub/message_json.h"
 #include "http/request_parser.h"
+#include "pubsub/message_json.h"
 
 namespace {
 

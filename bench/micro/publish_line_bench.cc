@@ -29,8 +29,7 @@ void BM_SocketPublishLine(benchmark::State& st) {
         reader.feed(read.data(), read.size(), [&](std::string_view line, uint64_t) {
             simdjson::dom::element root;
             simdjson::dom::object obj;
-            if (json.parse(line.data(), line.size(), true).get(root) ||
-                root.get_object().get(obj))
+            if (json.parse(line.data(), line.size(), true).get(root) || root.get_object().get(obj))
                 return true;
             Message m;
             std::string error;

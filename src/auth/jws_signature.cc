@@ -73,8 +73,7 @@ bool verify_digest_signature(EVP_PKEY* key, std::string_view input, std::string_
     EVP_MD_CTX* ctx = thread_ctx();
     if (EVP_DigestVerifyInit(ctx, nullptr, sha256(), nullptr, key) != 1) return false;
     return EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
-                            signature.size(),
-                            reinterpret_cast<const unsigned char*>(input.data()),
+                            signature.size(), reinterpret_cast<const unsigned char*>(input.data()),
                             input.size()) == 1;
 }
 

@@ -39,8 +39,8 @@ public:
 
 private:
     JwtAlgorithm _algorithm = JwtAlgorithm::none;
-    std::string _secret;              // HS256
-    std::shared_ptr<EVP_PKEY> _key;   // RS256, ES256: read-only once loaded
+    std::string _secret;             // HS256
+    std::shared_ptr<EVP_PKEY> _key;  // RS256, ES256: read-only once loaded
 };
 
 }  // namespace ringcast

@@ -8,9 +8,9 @@
 namespace ringcast {
 
 struct JwtSegments {
-    std::string header;          // decoded: the JSON text of the protected header
-    std::string payload;         // decoded: the JSON text of the claims
-    std::string signature;       // decoded: empty = the token carries no signature
+    std::string header;              // decoded: the JSON text of the protected header
+    std::string payload;             // decoded: the JSON text of the claims
+    std::string signature;           // decoded: empty = the token carries no signature
     size_t signing_input_bytes = 0;  // "header.payload": the token's first bytes, signed
 };
 

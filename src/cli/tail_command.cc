@@ -35,7 +35,7 @@ struct TailArgs {
     std::vector<std::string> channels;
     std::string http;
     std::string path = "/api/sse/stream";
-    std::string token;  // sent as Authorization: Bearer
+    std::string token;   // sent as Authorization: Bearer
     uint64_t count = 0;  // 0: no limit
     double timeout = 0;  // seconds; 0: none
 };
@@ -127,9 +127,10 @@ std::string describe_refusal(const ResponseHead& head, const std::string& body) 
 
 int run_tail(const GlobalOptions& g, const TailArgs& a) {
     if (!a.path.starts_with('/') || a.path.find_first_of("?# ") != std::string::npos)
-        throw UsageError(fmt::format("--path {}: expected an endpoint path like /api/sse/stream "
-                                     "(channels go in --channel)",
-                                     a.path));
+        throw UsageError(
+            fmt::format("--path {}: expected an endpoint path like /api/sse/stream "
+                        "(channels go in --channel)",
+                        a.path));
     auto address = parse_http_address(a.http);
     if (!address)
         throw UsageError(fmt::format("--http {}: expected ADDR:PORT, like 127.0.0.1:8080", a.http));

@@ -12,21 +12,21 @@ namespace ringcast {
 
 enum class Op : uint8_t {
     none = 0,
-    accept,          // single-shot accept on a listener; payload: its AcceptSlot*
-    recv,            // multishot recv; payload: Connection*
-    send,            // send of one frame; payload: Connection*
-    sendmsg,         // sendmsg of several frames; payload: SendOp* (it names the Connection)
-    shutdown,        // shutdown(2) before close; payload: Connection*
-    close,           // close of a direct descriptor; payload: Connection*
-    doorbell,        // MSG_RING from another shard: "your inbox has messages"
-    stop,            // MSG_RING from the main thread: "shut down"
-    handoff,         // MSG_RING carrying a direct descriptor from the acceptor shard;
-                     // payload: HandoffTag (protocol and IPv4 peer address)
-    handoff_sent,    // the acceptor's side of a handoff, whether or not it went
-                     // through; payload: HandoffOp*
-    peer,            // getsockopt of a new connection's peer (SO_PEERCRED...); payload: Connection*
-    cancel,          // async cancel; result ignored
-    ignore,          // completions we do not need to look at
+    accept,        // single-shot accept on a listener; payload: its AcceptSlot*
+    recv,          // multishot recv; payload: Connection*
+    send,          // send of one frame; payload: Connection*
+    sendmsg,       // sendmsg of several frames; payload: SendOp* (it names the Connection)
+    shutdown,      // shutdown(2) before close; payload: Connection*
+    close,         // close of a direct descriptor; payload: Connection*
+    doorbell,      // MSG_RING from another shard: "your inbox has messages"
+    stop,          // MSG_RING from the main thread: "shut down"
+    handoff,       // MSG_RING carrying a direct descriptor from the acceptor shard;
+                   // payload: HandoffTag (protocol and IPv4 peer address)
+    handoff_sent,  // the acceptor's side of a handoff, whether or not it went
+                   // through; payload: HandoffOp*
+    peer,          // getsockopt of a new connection's peer (SO_PEERCRED...); payload: Connection*
+    cancel,        // async cancel; result ignored
+    ignore,        // completions we do not need to look at
 };
 
 constexpr uint64_t tag(Op op, uint64_t payload = 0) {
@@ -58,7 +58,8 @@ struct HandoffTag {
 };
 
 constexpr uint64_t handoff_tag(const HandoffTag& h) {
-    return tag(Op::handoff, uint64_t(h.protocol) | (uint64_t(h.has_v4) << 8) | (uint64_t(h.v4) << 16));
+    return tag(Op::handoff,
+               uint64_t(h.protocol) | (uint64_t(h.has_v4) << 8) | (uint64_t(h.v4) << 16));
 }
 constexpr HandoffTag handoff_of(uint64_t user_data) {
     uint64_t p = payload_of(user_data);

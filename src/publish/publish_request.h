@@ -14,5 +14,4 @@ struct PublishServer::Request {
     bool answered() const { return !req.empty(); }
 };
 
-
 }  // namespace ringcast

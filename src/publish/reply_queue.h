@@ -39,8 +39,8 @@ public:
     void fill_error(uint64_t slot, std::string_view error_object) {
         Slot& s = _slots[size_t(slot - _first)];
         if (s.line == 0) {
-            s.text = "{\"req\":" + s.text + ",\"ok\":false,\"error\":" +
-                     std::string(error_object) + "}\n";
+            s.text = "{\"req\":" + s.text + ",\"ok\":false,\"error\":" + std::string(error_object) +
+                     "}\n";
         } else {
             s.text = "{\"ok\":false,\"line\":" + std::to_string(s.line) +
                      ",\"error\":" + std::string(error_object) + "}\n";

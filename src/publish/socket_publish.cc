@@ -1,17 +1,16 @@
 // PublishServer, part 2 of 3: the publish op, one message or a batch, through the
 // publish rate limits (ops/publish_gate) to the hub, and its {id, sent, failed}.
-#include "publish/publish_server.h"
-
 #include <algorithm>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "core/clock.h"
+#include "publish/publish_request.h"
+#include "publish/publish_server.h"
+#include "publish/reply_json.h"
 #include "pubsub/event.h"
 #include "pubsub/message_json.h"
-#include "publish/publish_request.h"
-#include "publish/reply_json.h"
 
 namespace ringcast {
 
@@ -25,7 +24,6 @@ bool drop_limited(Message& m, const std::vector<std::string>& limited) {
     });
     return !m.target.users.empty();
 }
-
 
 }  // namespace
 
@@ -79,9 +77,10 @@ bool PublishServer::over_rate(PublishConnection& c, uint64_t* retry_ms) {
 }
 
 std::string PublishServer::rate_message() const {
-    return fmt::format("more than {} publishes on this connection within {} ms "
-                       "(publish.rate_limit)",
-                       _opts.rate_max, _opts.rate_window_ms);
+    return fmt::format(
+        "more than {} publishes on this connection within {} ms "
+        "(publish.rate_limit)",
+        _opts.rate_max, _opts.rate_window_ms);
 }
 
 bool PublishServer::needs_user_check(const Message& m) const {
@@ -89,9 +88,10 @@ bool PublishServer::needs_user_check(const Message& m) const {
 }
 
 std::string PublishServer::user_rate_message(const PublishCheck& k) {
-    return fmt::format("every target user already had {} events within {} ms "
-                       "(publish.user_rate_limit): {}",
-                       k.user_rule.window_max, k.user_rule.window_ms, fmt::join(k.limited, ", "));
+    return fmt::format(
+        "every target user already had {} events within {} ms "
+        "(publish.user_rate_limit): {}",
+        k.user_rule.window_max, k.user_rule.window_ms, fmt::join(k.limited, ", "));
 }
 
 void PublishServer::publish_one(PublishConnection& c, const Request& r, simdjson::dom::object obj) {
@@ -172,9 +172,9 @@ void PublishServer::on_checked_publish_done(PublishTicket& t, void* ctx) {
     auto* self = static_cast<PublishServer*>(t.owner);
     auto& c = *static_cast<PublishConnection*>(ctx);
     if (!self->answer_arrived(c)) return;
-    c._replies.fill_ok(p->slot, fmt::format(",\"id\":{},\"sent\":{},\"failed\":{}{}",
-                                            json_string(t.event->id()), t.sent, t.failed,
-                                            limited_member(p->check.limited)));
+    c._replies.fill_ok(
+        p->slot, fmt::format(",\"id\":{},\"sent\":{},\"failed\":{}{}", json_string(t.event->id()),
+                             t.sent, t.failed, limited_member(p->check.limited)));
     self->mark_dirty(c);
 }
 
@@ -201,8 +201,7 @@ void PublishServer::batch_fail(Batch& b, size_t index, std::string_view code,
         return;
     }
     // Nobody reads a per-message result: each failed message is an error line.
-    std::string line = fmt::format("{{\"ok\":false,\"line\":{},\"error\":{}}}\n",
-                                   b.request.line,
+    std::string line = fmt::format("{{\"ok\":false,\"line\":{},\"error\":{}}}\n", b.request.line,
                                    make(fmt::format("messages[{}]: {}", index, message)));
     if (b.deferred) {
         b.results[index] = std::move(line);

@@ -28,7 +28,7 @@ struct Member {
     const Identity* who = &kAnonymous;
     Subscription* subs = nullptr;
     uint16_t nsubs = 0;
-    bool indexed = false;  // listed under its user
+    bool indexed = false;   // listed under its user
     uint32_t user_pos = 0;  // position in its user's list
 
     // Its subscription to `ch`, if any (a stream holds a handful of channels).

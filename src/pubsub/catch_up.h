@@ -56,7 +56,7 @@ struct CatchUp {
 // A stream waiting for its answer, known to the channels it holds
 // (Channel::waiting). The question travels to the log as the CatchUp it is.
 struct CatchUpWaiter : CatchUp {
-    Member* member = nullptr;  // cleared if the stream goes away meanwhile
+    Member* member = nullptr;             // cleared if the stream goes away meanwhile
     std::vector<Channel*> channels_held;  // in the order of member->subs
     std::vector<Event*> buffered;         // live events that arrived meanwhile, one reference each
     // Called on the asking shard when the answer is in.

@@ -10,7 +10,9 @@ namespace ringcast {
 
 namespace {
 
-bool is_user_specific(const Event& e) { return e.target().kind == Target::Kind::users; }
+bool is_user_specific(const Event& e) {
+    return e.target().kind == Target::Kind::users;
+}
 
 }  // namespace
 
@@ -21,8 +23,7 @@ EventLog::EventLog(const EventLogOptions& opts, std::string epoch, uint64_t next
     , _journal(journal)
     , _history(opts.history, journal)
     , _cache(opts.cache, Keep::cache, journal)
-    , _mail(opts.mailbox, Keep::mailbox, journal) {
-}
+    , _mail(opts.mailbox, Keep::mailbox, journal) {}
 
 EventLog::~EventLog() {
     for (auto& [e, p] : _pending)
@@ -40,9 +41,7 @@ bool EventLog::number(Event* e, int64_t now_wall_ms) {
     if (!e->retryable() || !_mail.enabled() || !is_user_specific(*e)) return false;
     e->retain();  // the pending record's
     _pending.emplace(e, Pending{0, {}, now_wall_ms});
-    e->target().users.for_each([&](std::string_view user) {
-        ++_pending_users[std::string(user)];
-    });
+    e->target().users.for_each([&](std::string_view user) { ++_pending_users[std::string(user)]; });
     return true;
 }
 
@@ -192,9 +191,10 @@ std::vector<CatchUp*> EventLog::expire(int64_t now_wall_ms) {
     for (auto& [e, p] : _pending)
         if (now_wall_ms - p.since_ms > kMailDecisionMs) late.push_back(e);
     for (Event* e : late) {
-        spdlog::error("event {}: {} shard(s) did not report whom they reached within {} ms; its "
-                      "mail is decided without them",
-                      e->id(), _pending[e].awaiting, kMailDecisionMs);
+        spdlog::error(
+            "event {}: {} shard(s) did not report whom they reached within {} ms; its "
+            "mail is decided without them",
+            e->id(), _pending[e].awaiting, kMailDecisionMs);
         resolve(e, _pending[e], now_wall_ms, &ready);
     }
     return ready;

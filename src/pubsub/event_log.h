@@ -50,10 +50,10 @@ inline void set_user_bit(UserBits** bits, size_t users, size_t i) {
 
 struct EventLogStats {
     uint64_t numbered = 0;
-    uint64_t catch_ups = 0;   // questions answered
-    uint64_t deferred = 0;    // of which waited for pending mail
-    uint64_t invalidated = 0; // cached events removed by invalidate
-    uint64_t mailed = 0;      // events put in a mailbox (one per user)
+    uint64_t catch_ups = 0;       // questions answered
+    uint64_t deferred = 0;        // of which waited for pending mail
+    uint64_t invalidated = 0;     // cached events removed by invalidate
+    uint64_t mailed = 0;          // events put in a mailbox (one per user)
     uint64_t mail_delivered = 0;  // handed to a stream from a mailbox
     uint64_t mail_returned = 0;   // handed out, but the stream had gone: kept again
 };

@@ -29,8 +29,8 @@ bool History::restore(Event* e, int64_t now_wall_ms) {
     return true;
 }
 
-void History::replay(const std::vector<std::string>& channels, uint64_t after,
-                     int64_t now_wall_ms, Replay* out) const {
+void History::replay(const std::vector<std::string>& channels, uint64_t after, int64_t now_wall_ms,
+                     Replay* out) const {
     for (const std::string& name : channels) {
         if (_log.lost_after(name, after)) out->gap = true;
         _log.for_each_after(name, after, [&](Event* e) {

@@ -113,8 +113,8 @@ private:
         std::string key;
         std::deque<Event*> events;  // ascending sequence
         uint64_t bytes = 0;
-        uint64_t lost = 0;  // highest sequence taken by a bound or age
-        uint32_t with_ttl = 0;  // events with a ttl: only these keys need a full sweep
+        uint64_t lost = 0;          // highest sequence taken by a bound or age
+        uint32_t with_ttl = 0;      // events with a ttl: only these keys need a full sweep
         Entry* lru_prev = nullptr;  // least recently appended first
         Entry* lru_next = nullptr;
     };

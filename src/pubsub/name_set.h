@@ -9,8 +9,8 @@
 // Ids below 64 live in one word, which covers every deployment we know of; more
 // names spill into a sorted vector and stay correct, only slower.
 #include <algorithm>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>

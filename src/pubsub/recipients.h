@@ -33,8 +33,7 @@ void for_each_target_user_stream(const ResolvedTarget& target, const Channel& ch
 // Calls deliver(Connection&) once per recipient. deliver must not unsubscribe
 // anyone synchronously (the transport defers closes to the end of the turn).
 template <typename F>
-void for_each_recipient(const Event& e, const Channel& ch, const Audience& audience,
-                        F&& deliver) {
+void for_each_recipient(const Event& e, const Channel& ch, const Audience& audience, F&& deliver) {
     if (e.for_everyone()) {
         for (Subscription* s : ch.subscribers)
             deliver(*s->connection);

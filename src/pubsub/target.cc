@@ -1,6 +1,5 @@
 #include "pubsub/target.h"
 
-
 namespace ringcast {
 
 const Identity kAnonymous{};

@@ -28,7 +28,7 @@ struct ShardOptions {
     // The log shard's (pubsub/event_log.h): its keeps, the numbering it
     // continues, and the store that mirrors it (nullptr: nothing survives).
     EventLogOptions log;
-    std::string epoch;           // names the numbering (pubsub/event_id.h)
+    std::string epoch;  // names the numbering (pubsub/event_id.h)
     uint64_t next_sequence = 1;
     EventStore* store = nullptr;  // the log's Journal; its figures go into stats
     // What the store loaded, rebuilt by the log shard in init() (the caller

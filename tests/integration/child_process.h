@@ -18,9 +18,9 @@ struct SpawnOptions {
     std::string in_path = "/dev/null";
     std::string out_path;
     std::string err_path;
-    std::string cwd;                      // "" = ours
-    std::vector<std::string> drop_env;    // prefixes ("NOTIFY_SOCKET=") left out
-    std::vector<std::string> extra_env;   // "NAME=value", added
+    std::string cwd;                     // "" = ours
+    std::vector<std::string> drop_env;   // prefixes ("NOTIFY_SOCKET=") left out
+    std::vector<std::string> extra_env;  // "NAME=value", added
 };
 
 struct Child {

@@ -278,8 +278,9 @@ TEST_P(Fanout, ConcurrentPublishersAgreeOnOneSequenceAcrossChannels) {
             EXPECT_EQ((*j)["sent"].as_int(), _subscribers[e.channel]);
             e.id = (*j)["id"].as_string();
             uint64_t seq = sequence_of(e.id);
-            EXPECT_GT(seq, last_seq) << "publisher " << p << "'s events numbered out of order: "
-                                     << e.id << " after " << last_seq << ", " << e.data;
+            EXPECT_GT(seq, last_seq)
+                << "publisher " << p << "'s events numbered out of order: " << e.id << " after "
+                << last_seq << ", " << e.data;
             last_seq = seq;
             EXPECT_TRUE(by_seq.emplace(seq, &e).second) << "id " << e.id << " given twice";
         }

@@ -72,9 +72,8 @@ TEST(Handshake, StatusHeadersRetryAndConnectedEventExactly) {
     EXPECT_EQ(e.last_event_id, "") << "the connected event carries no id";
     auto j = Json::parse(e.data);
     ASSERT_TRUE(j && j->is_object()) << e.data;
-    EXPECT_EQ(keys_of(*j),
-              (std::set<std::string>{"connectionId", "userId", "channels", "timestamp",
-                                     "cacheEnabled"}))
+    EXPECT_EQ(keys_of(*j), (std::set<std::string>{"connectionId", "userId", "channels", "timestamp",
+                                                  "cacheEnabled"}))
         << e.data;
     EXPECT_TRUE((*j)["userId"].is_null()) << "an anonymous stream: " << e.data;
     EXPECT_TRUE((*j)["cacheEnabled"].as_bool()) << "the cache is on by default: " << e.data;

@@ -116,10 +116,10 @@ protected:
     DaemonProcess _daemon;
     std::unique_ptr<SseFleet> _fleet;
     std::optional<HttpClient> _publisher;  // created once the port is known
-    int _published = 0;             // events on "h"
-    std::vector<std::string> _ids;  // their ids, in publish order
-    uint64_t _sequenced = 0;        // events the daemon accepted, on any channel
-    std::string _epoch;             // of the first event id
+    int _published = 0;                    // events on "h"
+    std::vector<std::string> _ids;         // their ids, in publish order
+    uint64_t _sequenced = 0;               // events the daemon accepted, on any channel
+    std::string _epoch;                    // of the first event id
 };
 
 TEST_F(Hostile, EveryBadRequestGetsItsStatusWhileStreamsFlow) {

@@ -62,7 +62,8 @@ inline std::string stream_target(const std::string& channels, const std::string&
 inline std::unique_ptr<SseClient> open_stream(uint16_t port, const std::string& target,
                                               const Headers& headers = {}) {
     auto s = std::make_unique<SseClient>();
-    EXPECT_TRUE(s->open(port, target, Deadline(kIoTimeout), headers)) << target << ": " << s->error();
+    EXPECT_TRUE(s->open(port, target, Deadline(kIoTimeout), headers))
+        << target << ": " << s->error();
     EXPECT_EQ(s->status(), 200) << target;
     EXPECT_TRUE(s->await_events(1, Deadline(kIoTimeout))) << target << ": " << s->raw_body();
     return s;
@@ -102,8 +103,8 @@ inline std::vector<std::string> data_of(const SseClient& s) {
 // Publishes a marker on `channel` and reads `s` until it arrives: everything
 // the stream was going to get before it is then in.
 inline void read_past_marker(HttpClient& api, SseClient& s, const std::string& channel) {
-    std::string id = publish_json(
-        api, R"({"channel":")" + channel + R"(","event":"marker","data":"marker"})");
+    std::string id =
+        publish_json(api, R"({"channel":")" + channel + R"(","event":"marker","data":"marker"})");
     ASSERT_FALSE(id.empty());
     ASSERT_TRUE(s.read_until(
         [&] {

@@ -23,8 +23,8 @@
 namespace ringcast::itest {
 namespace {
 
-std::string retryable(const std::string& channel, const std::string& users,
-                      const std::string& data, const std::string& more = {}) {
+std::string retryable(const std::string& channel, const std::string& users, const std::string& data,
+                      const std::string& more = {}) {
     return R"({"channel":")" + channel + R"(","event":"mail","data":)" + data +
            R"(,"targetUsers":)" + users + R"(,"retryable":true)" + more + "}";
 }
@@ -56,8 +56,8 @@ TEST_F(Mailbox, AnOfflineUserGetsItsMailFirstWhenItConnects) {
         << streams[0]->raw_body();
     for (size_t i = 1; i < streams.size(); ++i) {
         read_past_marker(*_api, *streams[i], "n");
-        EXPECT_TRUE(before_marker(*streams[i]).empty()) << "mail is delivered once: "
-                                                        << streams[i]->raw_body();
+        EXPECT_TRUE(before_marker(*streams[i]).empty())
+            << "mail is delivered once: " << streams[i]->raw_body();
     }
     Json s = stats();
     EXPECT_EQ(s["mailboxes"]["mailed"].as_int(), 1);
@@ -93,8 +93,8 @@ TEST_F(Mailbox, AUserOnlineOnOtherChannelsGetsItOnTheEventsChannel) {
 TEST_F(Mailbox, OnlyTheUsersNobodyReachedGetMail) {
     start();
     auto s42 = open_stream(_d.port(), stream_target("n", "42"));
-    post_json(*_api, "/api/publish", retryable("n", R"(["42", 7, "9"])", R"("x")",
-                                               R"(,"excludeUsers":["9"])"));
+    post_json(*_api, "/api/publish",
+              retryable("n", R"(["42", 7, "9"])", R"("x")", R"(,"excludeUsers":["9"])"));
     // Mail is decided once every shard has reported, which may follow the reply.
     EXPECT_TRUE(await_stats(
         *_api, [](const Json& st) { return st["mailboxes"]["pending"].as_int(-1) == 0; },
@@ -252,10 +252,13 @@ TEST(MailboxUnderReconnects, EveryEventArrivesExactlyOnce) {
         ASSERT_TRUE(s->open(d.port(), target, Deadline(kIoTimeout), h)) << s->error();
     }
     const size_t before = got.size();
-    s->read_until([&] { return before + s->data_events().size() >= size_t(kEvents) &&
-                               !s->data_events().empty() &&
-                               s->data_events().back().data == std::to_string(kEvents); },
-                  Deadline(kIoTimeout));
+    s->read_until(
+        [&] {
+            return before + s->data_events().size() >= size_t(kEvents) &&
+                   !s->data_events().empty() &&
+                   s->data_events().back().data == std::to_string(kEvents);
+        },
+        Deadline(kIoTimeout));
     take(*s);
     EXPECT_GE(reconnects, 10u) << "too few reconnects to test anything";
     EXPECT_GT((*fetch_stats(api))["mailboxes"]["mailed"].as_int(), 0)

@@ -21,7 +21,7 @@ namespace {
 
 // Every byte of the address differs in some source, so that a byte-order slip
 // on the way between shards cannot go unnoticed.
-const std::vector<std::string> kSources = {"127.0.0.2", "127.0.0.5",  "127.0.0.9",
+const std::vector<std::string> kSources = {"127.0.0.2", "127.0.0.5",    "127.0.0.9",
                                            "127.1.2.3", "127.10.20.30", "127.254.253.252"};
 constexpr unsigned kPerSource = 4;
 

@@ -158,7 +158,8 @@ TEST(PublishAccess, PeersAreServedOrRefusedByModeUidAndGid) {
         SCOPED_TRACE(ac.name);
         OpenDir where;
         DaemonProcess d;
-        ASSERT_TRUE(d.start({.shards = 2, .config = ac.config, .extra_args = {"--unix", where.socket()}}))
+        ASSERT_TRUE(
+            d.start({.shards = 2, .config = ac.config, .extra_args = {"--unix", where.socket()}}))
             << d.error();
 
         UnixClient root;
@@ -231,10 +232,12 @@ TEST(PublishSocketFile, ModeIs0660ByDefaultAndUnixModeIsApplied) {
     ASSERT_TRUE(d.start({.shards = 1})) << d.error();
     EXPECT_EQ(file_mode(socket_path(d)), mode_t(0660)) << socket_path(d);
     DaemonProcess d2;
-    ASSERT_TRUE(d2.start({.shards = 1, .config = "[server]\nunix_mode = \"0600\"\n"})) << d2.error();
+    ASSERT_TRUE(d2.start({.shards = 1, .config = "[server]\nunix_mode = \"0600\"\n"}))
+        << d2.error();
     EXPECT_EQ(file_mode(socket_path(d2)), mode_t(0600));
     DaemonProcess d3;
-    ASSERT_TRUE(d3.start({.shards = 1, .config = "[server]\nunix_mode = \"0666\"\n"})) << d3.error();
+    ASSERT_TRUE(d3.start({.shards = 1, .config = "[server]\nunix_mode = \"0666\"\n"}))
+        << d3.error();
     EXPECT_EQ(file_mode(socket_path(d3)), mode_t(0666));
 }
 
@@ -277,8 +280,8 @@ TEST(PublishSocketFile, ASecondDaemonOnALiveSocketRefusesToStart) {
                             other.path() + "/data", "--unix", path});
     ASSERT_TRUE(r.exit_code) << "the second daemon kept running";
     EXPECT_EQ(*r.exit_code, 3) << r.err;
-    EXPECT_NE((r.out + r.err).find(path), std::string::npos) << "the message names the path: "
-                                                              << r.err;
+    EXPECT_NE((r.out + r.err).find(path), std::string::npos)
+        << "the message names the path: " << r.err;
     struct stat after;
     ASSERT_EQ(::stat(path.c_str(), &after), 0) << "the live socket was removed";
     EXPECT_EQ(after.st_ino, before.st_ino) << "the live socket was replaced";

@@ -28,8 +28,8 @@ TEST(PublishOps, StatsIsTheHttpStatsDocumentPlusUsers) {
     UnixClient c;
     ASSERT_TRUE(c.connect(socket_path(d))) << c.error();
     for (int i = 0; i < 10; ++i)
-        ASSERT_TRUE(ask(c, publish_line(std::to_string(i), i % 2 ? "s1" : "s2", "e", "1"))["ok"]
-                        .as_bool());
+        ASSERT_TRUE(
+            ask(c, publish_line(std::to_string(i), i % 2 ? "s1" : "s2", "e", "1"))["ok"].as_bool());
     ASSERT_TRUE(fleet.run_until(
         [&] {
             for (size_t s : streams)
@@ -116,17 +116,20 @@ TEST(PublishOps, ConnectionFindsARealStreamOnAnyShardByItsId) {
         EXPECT_GE(conn["lastActivity"].as_int(), conn["connectedAt"].as_int() - 1000);
         EXPECT_EQ(conn["queuedBytes"].as_int(), 0);
     }
-    EXPECT_EQ(ask(c, "{\"op\":\"connection\",\"req\":1,\"id\":\"" + connection_id(fleet, streams[0]) +
-                         "\"}")["connection"]["channels"].size(),
+    EXPECT_EQ(ask(c, "{\"op\":\"connection\",\"req\":1,\"id\":\"" +
+                         connection_id(fleet, streams[0]) + "\"}")["connection"]["channels"]
+                  .size(),
               2u);
 
     for (const char* id : {"c0-999999", "c1-999999", "c9-1", "nonsense", "c1-", "c-1", ""}) {
-        auto r = c.request(std::string("{\"op\":\"connection\",\"req\":\"nf\",\"id\":\"") + id + "\"}");
+        auto r =
+            c.request(std::string("{\"op\":\"connection\",\"req\":\"nf\",\"id\":\"") + id + "\"}");
         ASSERT_TRUE(r) << c.error();
         EXPECT_EQ(check_error_reply(*r, "\"nf\"", "not_found"), "") << id;
     }
-    for (const char* bad : {R"({"op":"connection","req":"b"})", R"({"op":"connection","req":"b","id":5})",
-                            R"({"op":"connection","req":"b","id":null})"}) {
+    for (const char* bad :
+         {R"({"op":"connection","req":"b"})", R"({"op":"connection","req":"b","id":5})",
+          R"({"op":"connection","req":"b","id":null})"}) {
         auto r = c.request(bad);
         ASSERT_TRUE(r) << c.error();
         EXPECT_EQ(check_error_reply(*r, "\"b\"", "invalid_field"), "") << bad;
@@ -173,8 +176,8 @@ TEST(PublishOps, DisconnectClosesTheStreamAfterItsQueuedEvents) {
         << d.error();
     SseFleet fleet(d.port());
     std::string why;
-    auto streams =
-        open_streams_on_every_shard(fleet, "/api/sse/stream?channels=dc", 2, 2, Deadline(10s), &why);
+    auto streams = open_streams_on_every_shard(fleet, "/api/sse/stream?channels=dc", 2, 2,
+                                               Deadline(10s), &why);
     ASSERT_FALSE(streams.empty()) << why;
     // The victim: alone on "big", with a small receive buffer, and not read for
     // now, so that what is published to it stays queued in the daemon.
@@ -195,8 +198,9 @@ TEST(PublishOps, DisconnectClosesTheStreamAfterItsQueuedEvents) {
     int64_t payload = 0, sent = 0;
     while (events < 300 && payload - sent < (int64_t(1) << 20)) {
         for (int k = 0; k < 20; ++k, ++events) {
-            Json r = ask(c, publish_line(std::to_string(events), "big", "big",
-                                         "{\"n\":" + std::to_string(events) + ",\"pad\":\"" + pad + "\"}"));
+            Json r = ask(
+                c, publish_line(std::to_string(events), "big", "big",
+                                "{\"n\":" + std::to_string(events) + ",\"pad\":\"" + pad + "\"}"));
             ASSERT_EQ(r["sent"].as_int(), 1) << c.error();
             payload += int64_t(pad.size());
         }
@@ -209,7 +213,8 @@ TEST(PublishOps, DisconnectClosesTheStreamAfterItsQueuedEvents) {
     ASSERT_GE(payload - sent, int64_t(1) << 20)
         << "precondition: nothing stays queued for the victim after " << events << " events";
 
-    Json dis = ask(c, "{\"op\":\"disconnect\",\"req\":\"d\",\"connectionId\":\"" + victim_id + "\"}");
+    Json dis =
+        ask(c, "{\"op\":\"disconnect\",\"req\":\"d\",\"connectionId\":\"" + victim_id + "\"}");
     EXPECT_TRUE(dis["ok"].as_bool()) << c.error();
     EXPECT_EQ(dis["req"].as_string(), "d");
     EXPECT_EQ(dis["disconnected"].as_int(), 1);
@@ -227,7 +232,9 @@ TEST(PublishOps, DisconnectClosesTheStreamAfterItsQueuedEvents) {
     Json stats;
     EXPECT_TRUE(await_stats(
         api,
-        [&](const Json& s) { return s["totalConnections"].as_int() == int64_t(streams.size()) - 1; },
+        [&](const Json& s) {
+            return s["totalConnections"].as_int() == int64_t(streams.size()) - 1;
+        },
         Deadline(5s), &stats, [&](int ms) { fleet.pump(ms); }))
         << "totalConnections " << stats["totalConnections"].as_int();
 

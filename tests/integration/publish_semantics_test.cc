@@ -92,8 +92,7 @@ TEST_P(PublishFanout, EverySubscriberOnEveryShardGetsEachEventOnceInOrder) {
     size_t on_fa = 0;
     for (const Sent& e : expected)
         on_fa += e.channel == 0;
-    ASSERT_TRUE(await_data_events(fleet, both, expected.size(), Deadline(20s)))
-        << fleet.problems();
+    ASSERT_TRUE(await_data_events(fleet, both, expected.size(), Deadline(20s))) << fleet.problems();
     ASSERT_TRUE(await_data_events(fleet, fa_only, on_fa, Deadline(20s))) << fleet.problems();
 
     // Each stream gets exactly the events of its channels, in publish order,
@@ -157,20 +156,20 @@ TEST(PublishIds, HttpAndSocketPublishesShareOneSequenceAcrossChannels) {
             id = j["id"].as_string();
         }
         if (i == 0) epoch = id_epoch(id);
-        EXPECT_EQ(id, event_id(epoch, next++)) << "publish " << i << " (" << channel << ", "
-                                               << (i % 2 ? "HTTP" : "socket") << ")";
+        EXPECT_EQ(id, event_id(epoch, next++))
+            << "publish " << i << " (" << channel << ", " << (i % 2 ? "HTTP" : "socket") << ")";
         if (channel != "unheard") want.emplace_back(id, data);
     }
     ASSERT_EQ(want.size(), 35u);
-    ASSERT_TRUE(sub.read_until([&] { return sub.data_events().size() >= want.size(); },
-                               Deadline(10s)));
+    ASSERT_TRUE(
+        sub.read_until([&] { return sub.data_events().size() >= want.size(); }, Deadline(10s)));
     // A fence, so that anything extra would have arrived.
     auto fence = publish(api, "mix", "fence", "0");
     ASSERT_TRUE(fence && fence->response.status == 200) << api.error();
     EXPECT_EQ(fence->id, event_id(epoch, next));
     want.emplace_back(fence->id, "0");
-    ASSERT_TRUE(sub.read_until([&] { return sub.data_events().size() >= want.size(); },
-                               Deadline(10s)));
+    ASSERT_TRUE(
+        sub.read_until([&] { return sub.data_events().size() >= want.size(); }, Deadline(10s)));
     auto events = sub.data_events();
     ASSERT_EQ(events.size(), want.size());
     uint64_t last = 0;
@@ -190,8 +189,8 @@ TEST(PublishBatch, PerMessageResultsAndTotalsAndInvalidOnesDoNotStopTheRest) {
     ASSERT_TRUE(d.start({.shards = 2})) << d.error();
     SseFleet fleet(d.port());
     std::string why;
-    auto streams =
-        open_streams_on_every_shard(fleet, "/api/sse/stream?channels=ba", 2, 1, Deadline(10s), &why);
+    auto streams = open_streams_on_every_shard(fleet, "/api/sse/stream?channels=ba", 2, 1,
+                                               Deadline(10s), &why);
     ASSERT_FALSE(streams.empty()) << why;
     const int64_t n = int64_t(streams.size());
     UnixClient c;
@@ -250,10 +249,10 @@ TEST(PublishBatch, PerMessageResultsAndTotalsAndInvalidOnesDoNotStopTheRest) {
     EXPECT_EQ(check_error_reply(*c.request(R"({"op":"publish","req":1,"messages":"x"})"), "1",
                                 "invalid_field"),
               "");
-    EXPECT_EQ(check_error_reply(
-                  *c.request(R"({"op":"publish","req":2,"channel":"ba","messages":[]})"), "2",
-                  "invalid_field"),
-              "");
+    EXPECT_EQ(
+        check_error_reply(*c.request(R"({"op":"publish","req":2,"channel":"ba","messages":[]})"),
+                          "2", "invalid_field"),
+        "");
     Json empty = ask(c, R"({"op":"publish","req":3,"messages":[]})");
     EXPECT_TRUE(empty["ok"].as_bool());
     EXPECT_EQ(empty["sent"].as_int(), 0);
@@ -361,8 +360,8 @@ TEST(PublishValidation, EveryFieldIsCheckedWithAMessageNamingItOnBothPaths) {
     std::string epoch;
     for (size_t i = 0; i < valid.size(); ++i) {
         SCOPED_TRACE(valid[i].fields);
-        Json j = ask(c, "{\"op\":\"publish\",\"req\":" + std::to_string(i) + "," +
-                            valid[i].fields + "}");
+        Json j = ask(
+            c, "{\"op\":\"publish\",\"req\":" + std::to_string(i) + "," + valid[i].fields + "}");
         EXPECT_TRUE(j["ok"].as_bool()) << c.error();
         if (!valid[i].id.empty()) {
             EXPECT_EQ(j["id"].as_string(), valid[i].id);
@@ -380,8 +379,8 @@ TEST(PublishTargeting, TargetedMessagesReachNoAnonymousSubscriberUntargetedReach
     ASSERT_TRUE(d.start({.shards = 2})) << d.error();
     SseFleet fleet(d.port());
     std::string why;
-    auto streams =
-        open_streams_on_every_shard(fleet, "/api/sse/stream?channels=tg", 2, 1, Deadline(10s), &why);
+    auto streams = open_streams_on_every_shard(fleet, "/api/sse/stream?channels=tg", 2, 1,
+                                               Deadline(10s), &why);
     ASSERT_FALSE(streams.empty()) << why;
     const int64_t n = int64_t(streams.size());
     struct Case {
@@ -433,8 +432,8 @@ TEST(PublishTtl, MessageExpiredByItsTimestampIsNeverDelivered) {
     ASSERT_TRUE(d.start({.shards = 2})) << d.error();
     SseFleet fleet(d.port());
     std::string why;
-    auto streams =
-        open_streams_on_every_shard(fleet, "/api/sse/stream?channels=ttl", 2, 1, Deadline(10s), &why);
+    auto streams = open_streams_on_every_shard(fleet, "/api/sse/stream?channels=ttl", 2, 1,
+                                               Deadline(10s), &why);
     ASSERT_FALSE(streams.empty()) << why;
     const int64_t n = int64_t(streams.size());
     UnixClient c;

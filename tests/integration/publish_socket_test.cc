@@ -23,10 +23,21 @@ TEST(PublishFraming, EveryReqIsEchoedOnceWhateverItsJsonType) {
     ASSERT_TRUE(c.connect(socket_path(d))) << c.error();
 
     // Compact forms come back byte for byte; the rest as the same JSON value.
-    const std::vector<std::string> compact = {
-        "1", "-7", "0", "3.25", "12345678901234567890", "\"s\"", "\"\"", "null", "true", "false",
-        "[]", "{}", R"("quote \" backslash \\ newline \n tab \t é 😀")",
-        R"([1,"a",null,{"b":[2,false]}])", R"({"k":{"n":-1.5,"s":"x"},"a":[]})"};
+    const std::vector<std::string> compact = {"1",
+                                              "-7",
+                                              "0",
+                                              "3.25",
+                                              "12345678901234567890",
+                                              "\"s\"",
+                                              "\"\"",
+                                              "null",
+                                              "true",
+                                              "false",
+                                              "[]",
+                                              "{}",
+                                              R"("quote \" backslash \\ newline \n tab \t é 😀")",
+                                              R"([1,"a",null,{"b":[2,false]}])",
+                                              R"({"k":{"n":-1.5,"s":"x"},"a":[]})"};
     const std::vector<std::string> other = {"1e2", "-0.5E-3", R"("\u00e9\/")",
                                             R"( { "spaced" : [ 1 , 2 ] } )"};
     std::vector<std::string> reqs = compact;
@@ -81,12 +92,13 @@ TEST(PublishFraming, IntegersBeyondSixtyFourBitsAreRefusedWithAHint) {
     ASSERT_TRUE(c.connect(socket_path(d))) << c.error();
 
     std::string why;
-    auto lines = exchange(c,
-                          "{\"op\":\"ping\",\"req\":123456789012345678901234}\n" +
-                              publish_line("2", "big", "e", R"({"n":123456789012345678901234})") +
-                              "\n" + publish_line("3", "big", "e", R"({"n":"123456789012345678901234"})") +
-                              "\n{\"op\":\"ping\",\"req\":18446744073709551615}\n",
-                          4, Deadline(5s), &why);
+    auto lines =
+        exchange(c,
+                 "{\"op\":\"ping\",\"req\":123456789012345678901234}\n" +
+                     publish_line("2", "big", "e", R"({"n":123456789012345678901234})") + "\n" +
+                     publish_line("3", "big", "e", R"({"n":"123456789012345678901234"})") +
+                     "\n{\"op\":\"ping\",\"req\":18446744073709551615}\n",
+                 4, Deadline(5s), &why);
     ASSERT_EQ(lines.size(), 4u) << why;
     for (size_t i = 0; i < 2; ++i) {
         EXPECT_EQ(check_error_reply(lines[i], "", "invalid_json", i + 1), "");
@@ -112,22 +124,22 @@ TEST(PublishFraming, FireAndForgetIsSilentUnlessItFailsThenNamesItsLine) {
 
     // Line numbers count every line, empty ones and "\r\n" ones included.
     const std::string session =
-        "{\"op\":\"ping\"}\n"                                                          // 1
-        "\n"                                                                           // 2
+        "{\"op\":\"ping\"}\n"                                                             // 1
+        "\n"                                                                              // 2
         "{\"op\":\"publish\",\"channel\":\"ff\",\"event\":\"e\",\"data\":\"first\"}\r\n"  // 3
-        "\r\n"                                                                         // 4
-        "{\"op\":\"nope\"}\n"                                                          // 5
-        "not json\n"                                                                   // 6
-        "{\"op\":\"publish\",\"channel\":\"ff\"}\r\n"                                  // 7
-        "[1]\n"                                                                        // 8
-        "{\"op\":\"stats\"}\n"                                                         // 9
-        "{\"op\":\"user\",\"userId\":\"u\"}\n"                                         // 10
-        "{\"op\":\"ping\",\"req\":\"crlf\"}\r\n"                                       // 11
+        "\r\n"                                                                            // 4
+        "{\"op\":\"nope\"}\n"                                                             // 5
+        "not json\n"                                                                      // 6
+        "{\"op\":\"publish\",\"channel\":\"ff\"}\r\n"                                     // 7
+        "[1]\n"                                                                           // 8
+        "{\"op\":\"stats\"}\n"                                                            // 9
+        "{\"op\":\"user\",\"userId\":\"u\"}\n"                                            // 10
+        "{\"op\":\"ping\",\"req\":\"crlf\"}\r\n"                                          // 11
         "{\"op\":\"publish\",\"channel\":\"ff\",\"event\":\"e\",\"data\":\"second\"}\n"   // 12
         "{\"op\":\"publish\",\"messages\":[{\"channel\":\"ff\",\"event\":\"e\",\"data\":"
-        "\"third\"},{\"channel\":\"ff\",\"event\":\"e\"},7]}\n"                        // 13
-        "{\"op\":\"disconnect\",\"userId\":\"ghost\"}\n"                               // 14
-        "{\"op\":\"ping\",\"req\":\"end\"}\n";                                         // 15
+        "\"third\"},{\"channel\":\"ff\",\"event\":\"e\"},7]}\n"  // 13
+        "{\"op\":\"disconnect\",\"userId\":\"ghost\"}\n"         // 14
+        "{\"op\":\"ping\",\"req\":\"end\"}\n";                   // 15
     std::string why;
     auto lines = exchange(c, session, 8, Deadline(10s), &why);
     ASSERT_EQ(lines.size(), 8u) << why;
@@ -184,9 +196,9 @@ struct Expected {
     enum Kind { ping, publish, batch, stats, connection, user, disconnect, error } kind;
     std::string req;  // compact JSON; empty for a line-numbered error
     uint64_t line = 0;
-    std::string code;                  // error
-    std::vector<uint64_t> seqs;        // publish, batch: the sequence of each event
-    std::string conn;                  // connection
+    std::string code;            // error
+    std::vector<uint64_t> seqs;  // publish, batch: the sequence of each event
+    std::string conn;            // connection
 };
 
 TEST(PublishFraming, FiveThousandPipelinedRequestsAreAnsweredInRequestOrder) {
@@ -278,9 +290,8 @@ TEST(PublishFraming, FiveThousandPipelinedRequestsAreAnsweredInRequestOrder) {
                 auto [seq1, data1] = published(ch, i);
                 auto [seq2, data2] = published(ch2, i);
                 add("{\"op\":\"publish\",\"req\":" + req + ",\"messages\":[{\"channel\":\"" +
-                        channel + "\",\"event\":\"pl\",\"data\":" + data1 +
-                        "},{\"channel\":\"pl" + std::to_string(ch2) +
-                        "\",\"event\":\"pl\",\"data\":" + data2 + "}]}",
+                        channel + "\",\"event\":\"pl\",\"data\":" + data1 + "},{\"channel\":\"pl" +
+                        std::to_string(ch2) + "\",\"event\":\"pl\",\"data\":" + data2 + "}]}",
                     crlf);
                 want.push_back({Expected::batch, req, 0, "", {seq1, seq2}, ""});
                 break;
@@ -317,8 +328,7 @@ TEST(PublishFraming, FiveThousandPipelinedRequestsAreAnsweredInRequestOrder) {
         switch (e.kind) {
             case Expected::publish:
                 ok = ok && j["id"].as_string() == event_id(epoch, e.seqs[0]) &&
-                     j["sent"].as_int() == subs &&
-                     j["failed"].as_int() == 0;
+                     j["sent"].as_int() == subs && j["failed"].as_int() == 0;
                 break;
             case Expected::batch:
                 ok = ok && j["sent"].as_int() == 2 * subs && j["results"].size() == 2 &&
@@ -329,7 +339,9 @@ TEST(PublishFraming, FiveThousandPipelinedRequestsAreAnsweredInRequestOrder) {
             case Expected::connection:
                 ok = ok && j["connection"]["connectionId"].as_string() == e.conn;
                 break;
-            case Expected::user: ok = ok && j["connected"].is_bool() && !j["connected"].as_bool(); break;
+            case Expected::user:
+                ok = ok && j["connected"].is_bool() && !j["connected"].as_bool();
+                break;
             case Expected::disconnect: ok = ok && j["disconnected"].as_int() == 0; break;
             default: break;
         }
@@ -385,10 +397,9 @@ TEST(PublishRobustness, ErrorsAreAnsweredAndTheConnectionStaysUsable) {
     for (size_t i = 0; i < cases.size(); ++i) {
         SCOPED_TRACE(cases[i].line);
         std::string why;
-        auto lines = exchange(c,
-                              cases[i].line + "\n{\"op\":\"ping\",\"req\":\"after" +
-                                  std::to_string(i) + "\"}\n",
-                              2, Deadline(5s), &why);
+        auto lines = exchange(
+            c, cases[i].line + "\n{\"op\":\"ping\",\"req\":\"after" + std::to_string(i) + "\"}\n",
+            2, Deadline(5s), &why);
         ASSERT_EQ(lines.size(), 2u) << why;
         // Line numbers: two lines per case so far.
         EXPECT_EQ(check_error_reply(lines[0], cases[i].req, cases[i].code, 2 * i + 1), "");

@@ -93,9 +93,9 @@ TEST(KeyedLog, CountBoundDropsTheOldestAndMarksTheLoss) {
     EXPECT_TRUE(log.lost_after("a", 0));
     EXPECT_TRUE(log.lost_after("a", 1));
     EXPECT_FALSE(log.lost_after("a", 2)) << "nothing after 2 was lost";
-    EXPECT_EQ(j.lines, (std::vector<std::string>{"kept 1 ", "kept 2 ", "kept 3 ", "evicted a 1",
-                                                  "dropped 1 ", "kept 4 ", "evicted a 2",
-                                                  "dropped 2 "}));
+    EXPECT_EQ(j.lines,
+              (std::vector<std::string>{"kept 1 ", "kept 2 ", "kept 3 ", "evicted a 1",
+                                        "dropped 1 ", "kept 4 ", "evicted a 2", "dropped 2 "}));
 }
 
 TEST(KeyedLog, ByteBoundsPerKeyAndInTotalTakeFromTheLeastRecentKey) {
