@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "core/clock.h"
+#include "core/mesh_kinds.h"
 #include "core/user_data.h"
 
 namespace ringcast {
@@ -31,6 +32,65 @@ int Reactor::init(const ReactorOptions& opts, const char** what) {
     }
     _mesh.set_ring_fd(_id, _ring.fd());
     return 0;
+}
+
+void Reactor::call(unsigned to, std::unique_ptr<ShardCall> c) {
+    c->_asker = _id;
+    MeshMsg m{uint16_t(MeshKind::call), uint16_t(_id), 0, to_word(c.release()), 0};
+    if (to == _id) {
+        _local.push_back(m);
+    } else {
+        send(to, m);
+    }
+}
+
+void Reactor::post(unsigned to, std::unique_ptr<ShardCall> c) {
+    MeshMsg m{uint16_t(MeshKind::post), uint16_t(_id), 0, to_word(c.release()), 0};
+    if (to == _id) {
+        _local.push_back(m);
+    } else {
+        send(to, m);
+    }
+}
+
+void Reactor::answer(ShardCall* c) {
+    MeshMsg m{uint16_t(MeshKind::call_done), uint16_t(_id), 0, to_word(c), 0};
+    if (c->_asker == _id) {
+        _local.push_back(m);
+    } else {
+        send(c->_asker, m);
+    }
+}
+
+bool Reactor::on_call_message(const MeshMsg& m) {
+    switch (MeshKind(m.kind)) {
+        case MeshKind::call: {
+            auto* c = from_word<ShardCall>(m.a);
+            if (c->run(*this)) answer(c);
+            return true;
+        }
+        case MeshKind::call_done: {
+            std::unique_ptr<ShardCall> c(from_word<ShardCall>(m.a));
+            c->complete();
+            return true;
+        }
+        case MeshKind::post: {
+            std::unique_ptr<ShardCall> c(from_word<ShardCall>(m.a));
+            c->run(*this);
+            return true;
+        }
+        default: return false;
+    }
+}
+
+void Reactor::run_local_calls() {
+    // What these calls queue locally runs in this same pass: a local call and
+    // its answer complete within one drain.
+    while (!_local.empty()) {
+        MeshMsg m = _local.front();
+        _local.pop_front();
+        on_call_message(m);
+    }
 }
 
 void Reactor::send(unsigned to, MeshMsg msg) {
@@ -83,10 +143,14 @@ bool Reactor::inbox_empty() const {
 }
 
 void Reactor::drain_inbox(ReactorHooks& hooks) {
+    run_local_calls();
     for (unsigned from = 0; from < _mesh.shards(); ++from) {
         if (from == _id) continue;
-        _mesh.ring(from, _id).consume([&](const MeshMsg& m) { hooks.on_message(m); });
+        _mesh.ring(from, _id).consume([&](const MeshMsg& m) {
+            if (!on_call_message(m)) hooks.on_message(m);
+        });
     }
+    run_local_calls();  // what the messages above called locally
 }
 
 void Reactor::run(ReactorHooks& hooks) {
@@ -101,7 +165,7 @@ void Reactor::run(ReactorHooks& hooks) {
         flush_outbox();
         hooks.before_sleep();
 
-        bool block = !hooks.has_pending_work() && _ring.cq_ready() == 0;
+        bool block = !hooks.has_pending_work() && _ring.cq_ready() == 0 && _local.empty();
         for (unsigned to = 0; block && to < _dirty.size(); ++to)
             if (_dirty[to]) block = false;  // overflow left to push: keep turning
         if (block) {

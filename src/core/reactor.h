@@ -21,6 +21,7 @@
 #include "core/frame.h"
 #include "core/mesh.h"
 #include "core/ring.h"
+#include "core/shard_call.h"
 #include "core/timer_wheel.h"
 
 namespace ringcast {
@@ -65,6 +66,24 @@ public:
     // Queues a message for another shard; it is published at the end of the turn.
     void send(unsigned to, MeshMsg msg);
 
+    // Shard calls (core/shard_call.h): `c` runs on shard `to` (this one included),
+    // then completes here; the reactor deletes it after complete().
+    void call(unsigned to, std::unique_ptr<ShardCall> c);
+    // One way: `c` runs on shard `to` and is deleted there.
+    void post(unsigned to, std::unique_ptr<ShardCall> c);
+    // A call whose run() returned false, answered now (on this, its target shard).
+    void answer(ShardCall* c);
+    // Runs `then` on this shard later in the loop, never inside the caller.
+    void defer(std::function<void()> then) {
+        call(_id, std::make_unique<Deferred>(std::move(then)));
+    }
+    // This shard's objects for calls that run here (ShardLocals::provide, before run()).
+    ShardLocals& locals() { return _locals; }
+    template <typename T>
+    T& local() const {
+        return _locals.get<T>();
+    }
+
     unsigned id() const { return _id; }
     unsigned shards() const { return _mesh.shards(); }
     // The io_uring fd of another shard: the target of MSG_RING operations.
@@ -84,6 +103,11 @@ private:
     void drain_inbox(ReactorHooks& hooks);
     bool inbox_empty() const;
     void flush_outbox();
+    // The shard-call kinds (MeshKind::call, call_done, post); false for others.
+    bool on_call_message(const MeshMsg& m);
+    // Calls this shard made to itself, and their answers: run at the next inbox
+    // drain, never inside call().
+    void run_local_calls();
 
     unsigned _id;
     Mesh& _mesh;
@@ -93,6 +117,9 @@ private:
     LocalFramePool _frames;
     std::vector<std::deque<MeshMsg>> _overflow;  // per target, when its ring is full
     std::vector<uint8_t> _dirty;                 // per target: pushed since last flush
+    ShardLocals _locals;
+    // Local calls: to run here (kCall to ourselves), answered here (kCallDone).
+    std::deque<MeshMsg> _local;
     unsigned _direct_files = 0;
     bool _running = true;
     uint64_t _now_ms = 0;

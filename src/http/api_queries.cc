@@ -20,9 +20,8 @@ namespace ringcast {
 void HttpServer::reply_bad_request(HttpConnection& c, std::string_view reason,
                                    std::string_view message) {
     count_refusal(400);
-    const bool keep_alive = !c._close_after_reply && c._parser && c._parser->request().keep_alive;
     reply(c, http_response(400, "application/json", json_error_body("bad_request", message, reason),
-                           keep_alive));
+                           keeps_alive(c)));
     finish_request(c);
 }
 
@@ -49,18 +48,16 @@ void HttpServer::answer_ping(HttpConnection& c) {
         .key("time")
         .value(wall_ms())
         .end_object();
-    const bool keep_alive = !c._close_after_reply && c._parser->request().keep_alive;
-    reply(c, http_response(200, "application/json", body, keep_alive));
+    reply(c, http_response(200, "application/json", body, keeps_alive(c)));
     finish_request(c);
 }
 
 void HttpServer::issue_token(HttpConnection& c, HttpRequest& req) {
     if (!_opts.signer) {
-        const bool keep_alive = !c._close_after_reply && req.keep_alive;
         reply(c, http_error(501, "not_configured",
                             "stream tokens are off (auth.token_key_file = \"\"): ringcastd signs "
                             "none",
-                            keep_alive));
+                            keeps_alive(c)));
         finish_request(c);
         return;
     }
@@ -84,7 +81,7 @@ void HttpServer::issue_token(HttpConnection& c, HttpRequest& req) {
         .end_object();
     // A credential: never cached (every API answer carries Cache-Control:
     // no-store already; a second header would only repeat it).
-    reply(c, http_response(200, "application/json", body, !c._close_after_reply && req.keep_alive));
+    reply(c, http_response(200, "application/json", body, keeps_alive(c)));
     finish_request(c);
 }
 
@@ -123,29 +120,18 @@ void HttpServer::start_directory(HttpConnection& c, HttpRequest& req, Route rout
             case DirectoryAsk::ok: break;
         }
     }
-    q->done = on_directory_done;
-    q->ctx = &c;
-    q->owner = this;
-    c._waiting_ctx = &q->ctx;
-    c._mode = HttpConnection::Mode::waiting;
-    _transport.set_deadline(c, 0);
-    _directory.query(q.release(), shard);  // the directory deletes it after done()
-}
-
-void HttpServer::on_directory_done(DirectoryRequest& q, void* ctx) {
-    if (!ctx) return;  // the client went away (a disconnect still happened)
-    auto& c = *static_cast<HttpConnection*>(ctx);
-    auto* self = static_cast<HttpServer*>(q.owner);
-    const bool keep_alive = !c._close_after_reply && c._parser && c._parser->request().keep_alive;
-    std::string members;
-    if (!write_directory_answer(q, &members)) {
-        self->complete_async(
-            c, http_error(404, fmt::format("no connection \"{}\"", q.label), keep_alive));
-        return;
-    }
-    members[0] = '{';  // ",a,b" -> "{a,b"
-    members += '}';
-    self->complete_async(c, http_response(200, "application/json", members, keep_alive));
+    wait_for_answer(c);
+    _directory.query(std::move(*q), shard, [this, h = Transport::handle(c)](DirectoryRequest& r) {
+        complete_async(h, [&](HttpConnection& c) {
+            std::string members;
+            if (!write_directory_answer(r, &members))
+                return http_error(404, fmt::format("no connection \"{}\"", r.label),
+                                  keeps_alive(c));
+            members[0] = '{';  // ",a,b" -> "{a,b"
+            members += '}';
+            return http_response(200, "application/json", members, keeps_alive(c));
+        });
+    });
 }
 
 }  // namespace ringcast

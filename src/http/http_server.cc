@@ -40,8 +40,8 @@ HttpConnection& as_http(Connection& c) {
 
 HttpServer::HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& index,
                        Audience& audience, Limiter& limiter, Hub& hub, StatsCollector& stats,
-                       Directory& directory, StreamLimit& streams, const HttpOptions& opts,
-                       uint64_t started_ms, uint8_t protocol)
+                       Directory& directory, PublishFlow& flow, StreamLimit& streams,
+                       const HttpOptions& opts, uint64_t started_ms, uint8_t protocol)
     : _reactor(reactor)
     , _transport(transport)
     , _index(index)
@@ -50,6 +50,7 @@ HttpServer::HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& ind
     , _hub(hub)
     , _stats(stats)
     , _directory(directory)
+    , _flow(flow)
     , _limit(streams)
     , _opts(opts)
     , _started_ms(started_ms)
@@ -157,9 +158,19 @@ void HttpServer::reply(HttpConnection& c, std::string response) {
     _transport.send_copy(c, response);
 }
 
+bool HttpServer::keeps_alive(const HttpConnection& c) const {
+    // The client's wish (HTTP/1.1 default, or keep-alive in 1.0), unless this
+    // side already decided to close: a request it could not read whole, or the
+    // daemon shutting down (an answer then says close, and closes).
+    return c._parser && c._parser->request().keep_alive && !c._close_after_reply && !_shutting_down;
+}
+
+HttpConnection* HttpServer::alive(ConnectionHandle h) const {
+    return static_cast<HttpConnection*>(_transport.find(h));
+}
+
 void HttpServer::reply_error(HttpConnection& c, int status, std::string_view message, bool close) {
-    bool keep_alive =
-        !close && !c._close_after_reply && c._parser && c._parser->request().keep_alive;
+    const bool keep_alive = !close && keeps_alive(c);
     if (status == 503) {
         std::string retry = std::to_string(_opts.retry_after_s);
         reply(c, http_error(status, message, keep_alive, {{"Retry-After", retry}}));
@@ -182,8 +193,7 @@ void HttpServer::reply_error(HttpConnection& c, int status, std::string_view mes
 
 // The reply for the current request is queued: close, or get ready for the next.
 void HttpServer::finish_request(HttpConnection& c) {
-    bool keep_alive =
-        c._parser && c._parser->request().keep_alive && !c._close_after_reply && !_shutting_down;
+    const bool keep_alive = keeps_alive(c);
     c._parser.reset();
     c._sent_continue = false;
     c._mode = HttpConnection::Mode::reading;
@@ -210,7 +220,7 @@ void HttpServer::handle_request(HttpConnection& c, HttpRequest& req) {
             // A browser's CORS preflight: answered here, without CORS headers
             // added twice by reply().
             _transport.send_copy(c, cors_preflight_response(_opts.cors, req.header("origin"),
-                                                            methods, req.keep_alive));
+                                                            methods, keeps_alive(c)));
             finish_request(c);
             return;
         }
@@ -222,7 +232,7 @@ void HttpServer::handle_request(HttpConnection& c, HttpRequest& req) {
             reply(c, http_error(405,
                                 fmt::format("{} is not allowed on {}; use GET", req.method_name(),
                                             req.path()),
-                                req.keep_alive, {{"Allow", "GET"}}));
+                                keeps_alive(c), {{"Allow", "GET"}}));
             finish_request(c);
         }
         return;
@@ -285,7 +295,7 @@ void HttpServer::handle_request(HttpConnection& c, HttpRequest& req) {
             return;
         }
         case Route::method_not_allowed: {
-            bool keep_alive = req.keep_alive;
+            const bool keep_alive = keeps_alive(c);
             reply(c, http_error(405,
                                 fmt::format("{} is not allowed on {}; use {}", req.method_name(),
                                             req.path(), m.allow),
@@ -345,10 +355,6 @@ void HttpServer::on_deadline(Connection& base, uint64_t now_ms) {
 
 void HttpServer::on_closed(Connection& base) {
     HttpConnection& c = as_http(base);
-    if (c._waiting_ctx) {
-        *c._waiting_ctx = nullptr;
-        c._waiting_ctx = nullptr;
-    }
     Member& m = c._member;
     if (m.subs) {
         _audience.remove(m);

@@ -31,7 +31,7 @@
 #include "net/transport.h"
 #include "ops/directory.h"
 #include "ops/limiter.h"
-#include "ops/publish_gate.h"
+#include "ops/publish_flow.h"
 #include "ops/stats.h"
 #include "pubsub/audience.h"
 #include "pubsub/channel_index.h"
@@ -58,10 +58,6 @@ struct HttpOptions {
     bool cache_enabled = true;              // persistent events are kept for new streams ([cache])
     uint64_t catch_up_max_bytes = 1 << 20;  // what a stream gets before going live, at most
     uint32_t retry_after_s = 5;             // for 503 answers
-    // publish.rate_limit per publisher (API key, token subject) and
-    // publish.user_rate_limit per target user; inactive (max 0): no limiter asked.
-    LimitRule publish_rule;
-    LimitRule publish_user_rule;
 };
 
 // What only some streams need, off the connection so that an anonymous stream
@@ -89,7 +85,6 @@ private:
     friend class HttpServer;
     std::unique_ptr<RequestParser> _parser;
     std::unique_ptr<std::string> _held;          // bytes that arrived while waiting
-    void** _waiting_ctx = nullptr;               // clears the pending reply's target on close
     Member _member;                              // identity and subscriptions, once streaming
     std::unique_ptr<StreamExtras> _extras;       // identity, limiter holds: when needed
     const EndpointOptions* _endpoint = nullptr;  // a stream's endpoint
@@ -108,8 +103,8 @@ public:
     // `protocol` is the id the transport knows this server's connections by.
     HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& index, Audience& audience,
                Limiter& limiter, Hub& hub, StatsCollector& stats, Directory& directory,
-               StreamLimit& streams, const HttpOptions& opts, uint64_t started_ms,
-               uint8_t protocol);
+               PublishFlow& flow, StreamLimit& streams, const HttpOptions& opts,
+               uint64_t started_ms, uint8_t protocol);
     ~HttpServer() override;
 
     // ConnectionHandler
@@ -144,16 +139,21 @@ private:
     void finish_request(HttpConnection& c);
     void reply(HttpConnection& c, std::string response);
     void reply_error(HttpConnection& c, int status, std::string_view message, bool close);
+    // Whether the answer to c's request keeps the connection: the one decision
+    // every reply's Connection header and the close after it follow.
+    bool keeps_alive(const HttpConnection& c) const;
+    // The connection a later answer is for, if it is still open.
+    HttpConnection* alive(ConnectionHandle h) const;
 
     struct PendingOpen;
     void open_stream(HttpConnection& c, HttpRequest& req, const EndpointOptions& ep);
     // After every check: subscribes, sends the handshake, starts the heartbeat.
     void start_stream(HttpConnection& c, const EndpointOptions& ep, StreamAdmission& a,
                       std::string_view origin);
-    static void on_limit_answer(LimitTicket& t, void* ctx);
+    void on_limit_answer(ConnectionHandle h, PendingOpen& p, std::vector<LimitVerdict>& verdicts);
     // Subscribes the stream to the channels it holds, and lists it under its user.
     void go_live(Member& m, const std::vector<Channel*>& held);
-    static void on_catch_up_answer(CatchUpWaiter& w, void* ctx);
+    void on_catch_up_answer(CatchUpWaiter& w);
     // Queues what a stream gets before it goes live: a history-gap refresh, the
     // events meant for it, and the log's position.
     void queue_catch_up(HttpConnection& c, CatchUpWaiter& w);
@@ -163,26 +163,13 @@ private:
     uint64_t stream_deadline(const HttpConnection& c, uint64_t now_ms) const;
     // `publisher`: the limiter key of who publishes ("" when unknown).
     void start_publish(HttpConnection& c, HttpRequest& req, std::string publisher);
-    struct PendingPublish;
-    static void on_publish_checked(PublishCheck& k, void* ctx);
-    void publish_now(HttpConnection* c, Message& msg, std::vector<std::string> limited);
-    // api_batch.cc: {"messages": [...]}, published one after the other.
-    struct Batch;
-    void start_batch(HttpConnection& c, simdjson::dom::object obj, std::string publisher);
-    void step(Batch* b);
-    void check_batch_message(Batch* b);
-    static void on_batch_checked(PublishCheck& k, void* ctx);
-    void publish_batch_message(Batch* b);
-    static void on_batch_published(PublishTicket& t, void* ctx);
-    void batch_message_done(Batch* b);
-    void finish_batch(Batch* b);
+    void start_batch(HttpConnection& c, simdjson::dom::object obj, const std::string& publisher);
     void start_stats(HttpConnection& c);
     // api_queries.cc: GET /api/ping, POST /api/tokens, and the directory's
     // GET /api/connections/{id}, GET /api/users/{userId}, POST /api/disconnect.
     void answer_ping(HttpConnection& c);
     void issue_token(HttpConnection& c, HttpRequest& req);
     void start_directory(HttpConnection& c, HttpRequest& req, Route route, std::string_view name);
-    static void on_directory_done(DirectoryRequest& q, void* ctx);
     // The request body as a JSON object; otherwise a 400 (reason invalid_json) is
     // answered and false returned.
     bool body_object(HttpConnection& c, const HttpRequest& req, simdjson::dom::object* out);
@@ -190,15 +177,19 @@ private:
     // (invalid_json, invalid_field), so both protocols name a mistake alike.
     void reply_bad_request(HttpConnection& c, std::string_view reason, std::string_view message);
     void start_invalidate(HttpConnection& c, HttpRequest& req);
-    static void on_invalidate_done(InvalidateRequest& r, void* ctx);
     void send_heartbeat(HttpConnection& c);
     // The `token-expired` event a stream gets when its token ends it.
     void send_token_expired(HttpConnection& c);
     LocalFrame* heartbeat_frame();
 
-    static void on_publish_done(PublishTicket& t, void* ctx);
-    static void on_stats_done(StatsRequest& r, void* ctx);
+    // A request that waited for other shards is answered: the reply, then the
+    // next pipelined request, if one arrived meanwhile.
     void complete_async(HttpConnection& c, std::string response);
+    // The same for an answer that comes back by handle: nothing if c is gone.
+    void complete_async(ConnectionHandle h,
+                        const std::function<std::string(HttpConnection&)>& answer);
+    // c waits for other shards: nothing more is parsed or timed out meanwhile.
+    void wait_for_answer(HttpConnection& c);
 
     std::string connection_id(const Connection& c) const;
     // The client of the request being handled on c (each request of a proxy's
@@ -217,6 +208,7 @@ private:
     Hub& _hub;
     StatsCollector& _stats;
     Directory& _directory;
+    PublishFlow& _flow;
     StreamLimit& _limit;
     HttpOptions _opts;
     uint64_t _started_ms;

@@ -32,17 +32,14 @@ constexpr std::string_view kStreamHeaders =
 
 }  // namespace
 
-// A stream waiting for the limiter's answers (per-IP, per-user owner shards).
+// What a stream that waits for the limiter's answers (per-IP, per-user owner
+// shards) needs to open afterwards.
 struct HttpServer::PendingOpen {
-    HttpServer* server = nullptr;
-    HttpConnection* conn = nullptr;  // cleared if the connection closes meanwhile
     const EndpointOptions* ep = nullptr;
     PeerAddress client;  // whose streams the per-IP limits count
     StreamAdmission admission;
     std::string origin;
-    LimitTicket tickets[2];
-    unsigned count = 0;
-    unsigned answered = 0;
+    std::vector<LimitAsk> asks;
 };
 
 void HttpServer::open_stream(HttpConnection& c, HttpRequest& req, const EndpointOptions& ep) {
@@ -69,105 +66,86 @@ void HttpServer::open_stream(HttpConnection& c, HttpRequest& req, const Endpoint
         start_stream(c, ep, a, req.header("origin"));
         return;
     }
-    auto p = std::make_unique<PendingOpen>();
-    if (per_ip) {
-        LimitTicket& t = p->tickets[p->count++];
-        t.key = fmt::format("ip:{}@{}", ip.text(), ep.path);
-        t.rule = LimitRule{ep.max_connections_per_ip, ep.rate_limit_max, ep.rate_limit_window_ms};
-    }
-    if (per_user) {
-        LimitTicket& t = p->tickets[p->count++];
-        t.key = "user:" + a.claims->user;
-        t.rule = LimitRule{ep.max_connections_per_user, 0, 0};
-    }
-    p->server = this;
-    p->conn = &c;
-    p->ep = &ep;
-    p->client = ip;
-    p->admission = std::move(a);
-    p->origin.assign(req.header("origin"));
+    PendingOpen p;
+    if (per_ip)
+        p.asks.push_back(
+            {fmt::format("ip:{}@{}", ip.text(), ep.path),
+             LimitRule{ep.max_connections_per_ip, ep.rate_limit_max, ep.rate_limit_window_ms}});
+    if (per_user)
+        p.asks.push_back({"user:" + a.claims->user, LimitRule{ep.max_connections_per_user, 0, 0}});
+    p.ep = &ep;
+    p.client = ip;
+    p.admission = std::move(a);
+    p.origin.assign(req.header("origin"));
     c._mode = HttpConnection::Mode::waiting;
-    c._waiting_ctx = reinterpret_cast<void**>(&p->conn);
-    PendingOpen* raw = p.release();
-    const unsigned count = raw->count;  // answers may complete (and free) it below
-    for (unsigned i = 0; i < count; ++i) {
-        raw->tickets[i].done = on_limit_answer;
-        raw->tickets[i].ctx = raw;
-        _limiter.acquire(&raw->tickets[i]);
-    }
+    std::vector<LimitAsk> asks = p.asks;
+    _limiter.acquire(std::move(asks),
+                     [this, h = Transport::handle(c), p = std::move(p)](
+                         std::vector<LimitVerdict>& v) mutable { on_limit_answer(h, p, v); });
 }
 
-void HttpServer::on_limit_answer(LimitTicket&, void* ctx) {
-    auto* p = static_cast<PendingOpen*>(ctx);
-    if (++p->answered < p->count) return;
-    std::unique_ptr<PendingOpen> done(p);
-    HttpServer& self = *p->server;
-    HttpConnection* c = p->conn;
+void HttpServer::on_limit_answer(ConnectionHandle h, PendingOpen& p,
+                                 std::vector<LimitVerdict>& verdicts) {
+    auto* c = static_cast<HttpConnection*>(_transport.find(h));
     bool all = true;
     uint64_t retry_ms = 0;
-    const LimitTicket* refused = nullptr;
-    for (unsigned i = 0; i < p->count; ++i) {
-        const LimitTicket& t = p->tickets[i];
-        if (t.granted) continue;
+    size_t refused = verdicts.size();
+    for (size_t i = 0; i < verdicts.size(); ++i) {
+        const LimitVerdict& v = verdicts[i];
+        if (v.granted) continue;
         all = false;
-        if (!refused || t.retry_after_ms > retry_ms) refused = &t;
-        retry_ms = std::max(retry_ms, t.retry_after_ms);
+        if (refused == verdicts.size() || v.retry_after_ms > retry_ms) refused = i;
+        retry_ms = std::max(retry_ms, v.retry_after_ms);
     }
     // Whatever was granted is given back unless the stream opens now.
     auto release_granted = [&] {
-        for (unsigned i = 0; i < p->count; ++i)
-            if (p->tickets[i].granted && p->tickets[i].rule.max_open)
-                self._limiter.release(p->tickets[i].key);
+        for (size_t i = 0; i < verdicts.size(); ++i)
+            if (verdicts[i].granted && p.asks[i].rule.max_open) _limiter.release(p.asks[i].key);
     };
     if (!c) {  // the connection went away while we asked
         release_granted();
-        self._limit.release();
+        _limit.release();
         return;
     }
-    c->_waiting_ctx = nullptr;
-    if (self._shutting_down) {  // began while we asked: no new streams
+    if (_shutting_down) {  // began while we asked: no new streams
         release_granted();
-        self._limit.release();
-        self.count_refusal(503);
-        self.reply_error(*c, 503, "the server is shutting down", true);
+        _limit.release();
+        count_refusal(503);
+        reply_error(*c, 503, "the server is shutting down", true);
         return;
     }
     if (!all) {
         release_granted();
-        self._limit.release();
-        const bool by_user = refused->key.starts_with("user:");
+        _limit.release();
+        const LimitAsk& ask = p.asks[refused];
+        const LimitVerdict& v = verdicts[refused];
+        const bool by_user = ask.key.starts_with("user:");
         std::string message =
             by_user ? fmt::format("user {} already has {} streams open (the most allowed)",
-                                  p->admission.claims->user, refused->rule.max_open)
-            : refused->by_window
+                                  p.admission.claims->user, ask.rule.max_open)
+            : v.by_window
                 ? fmt::format("more than {} new streams from {} on {} within {} ms",
-                              refused->rule.window_max, p->client.text(), p->ep->path,
-                              refused->rule.window_ms)
+                              ask.rule.window_max, p.client.text(), p.ep->path, ask.rule.window_ms)
                 : fmt::format("{} already has {} streams open on {} (the most allowed)",
-                              p->client.text(), refused->rule.max_open, p->ep->path);
+                              p.client.text(), ask.rule.max_open, p.ep->path);
         const uint64_t retry_s = std::max<uint64_t>(1, (retry_ms + 999) / 1000);
-        bool keep_alive = c->_parser && c->_parser->request().keep_alive;
-        self.count_refusal(429);
-        self.reply(*c, http_response(429, "application/json",
+        count_refusal(429);
+        complete_async(*c,
+                       http_response(429, "application/json",
                                      json_error_body("rate_limited", message,
-                                                     by_user              ? "user_connections"
-                                                     : refused->by_window ? "ip_rate"
-                                                                          : "ip_connections"),
-                                     keep_alive, {{"Retry-After", std::to_string(retry_s)}}));
-        self.finish_request(*c);
-        std::unique_ptr<std::string> held = std::move(c->_held);
-        self._transport.resume_reading(*c);
-        if (held && c->_mode == HttpConnection::Mode::reading)
-            self.process_input(*c, held->data(), held->size());
+                                                     by_user       ? "user_connections"
+                                                     : v.by_window ? "ip_rate"
+                                                                   : "ip_connections"),
+                                     keeps_alive(*c), {{"Retry-After", std::to_string(retry_s)}}));
         return;
     }
-    for (unsigned i = 0; i < p->count; ++i) {
-        if (!p->tickets[i].rule.max_open) continue;
+    for (size_t i = 0; i < p.asks.size(); ++i) {
+        if (!p.asks[i].rule.max_open) continue;
         if (!c->_extras) c->_extras = std::make_unique<StreamExtras>();
-        c->_extras->limit_holds.push_back(std::move(p->tickets[i].key));
+        c->_extras->limit_holds.push_back(std::move(p.asks[i].key));
     }
-    self.start_stream(*c, *p->ep, p->admission, p->origin);
-    self._transport.resume_reading(*c);  // reading watches for the client leaving
+    start_stream(*c, *p.ep, p.admission, p.origin);
+    _transport.resume_reading(*c);  // reading watches for the client leaving
 }
 
 void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, StreamAdmission& a,
@@ -263,12 +241,10 @@ void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, Stre
     _transport.send_copy(c, handshake);
     _transport.set_deadline(c, stream_deadline(c, _reactor.now_ms()));
     if (catch_up->last_id) ++_catch_up_stats.resumes;
-    CatchUpWaiter* waiter = catch_up.release();
-    waiter->member = &m;
-    waiter->done = on_catch_up_answer;
-    waiter->ctx = this;
-    c._waiting_ctx = reinterpret_cast<void**>(&waiter->member);
-    _hub.catch_up(waiter);  // may answer before it returns (this shard is the log)
+    catch_up->member = &m;
+    catch_up->stream = Transport::handle(c);
+    catch_up->then = [this](CatchUpWaiter& w) { on_catch_up_answer(w); };
+    _hub.catch_up(std::move(catch_up));
 }
 
 void HttpServer::go_live(Member& m, const std::vector<Channel*>& held) {
@@ -280,19 +256,16 @@ void HttpServer::go_live(Member& m, const std::vector<Channel*>& held) {
 }
 
 // The log's answer to a stream that caught up: what it gets first, then it goes live.
-void HttpServer::on_catch_up_answer(CatchUpWaiter& w, void* ctx) {
-    std::unique_ptr<CatchUpWaiter> owned(&w);
-    HttpServer& self = *static_cast<HttpServer*>(ctx);
-    if (!w.member) {  // the stream went away meanwhile
-        self._hub.abandon(w);
+void HttpServer::on_catch_up_answer(CatchUpWaiter& w) {
+    auto* c = static_cast<HttpConnection*>(_transport.find(w.stream));
+    if (!c) {  // the stream went away meanwhile
+        _hub.abandon(w);
         for (Channel* ch : w.channels_held)
-            self._index.release(*ch);
+            _index.release(*ch);
         return;
     }
-    auto& c = static_cast<HttpConnection&>(*w.member->connection);
-    c._waiting_ctx = nullptr;
-    self.queue_catch_up(c, w);
-    self.go_live(c._member, w.channels_held);
+    queue_catch_up(*c, w);
+    go_live(c->_member, w.channels_held);
 }
 
 void HttpServer::queue_catch_up(HttpConnection& c, CatchUpWaiter& w) {
@@ -367,7 +340,7 @@ void HttpServer::count_refusal(int status) {
 
 void HttpServer::refuse(HttpConnection& c, const Refusal& r) {
     count_refusal(r.status);
-    bool keep_alive = !c._close_after_reply && c._parser && c._parser->request().keep_alive;
+    const bool keep_alive = keeps_alive(c);
     std::string body = json_error_body(r.code, r.message, r.reason);
     if (r.status == 401) {
         std::string challenge = "Bearer realm=\"ringcast\"";

@@ -11,6 +11,16 @@
 
 namespace ringcast {
 
+// Names a connection from outside the transport: what a request made on a
+// connection's behalf (a shard call, a publish) keeps instead of a pointer, and
+// looks up when its answer comes (Transport::find), since the connection may be
+// gone by then. The slot says where to look, the serial whether it is still the
+// same connection (slots are reused).
+struct ConnectionHandle {
+    uint32_t slot = UINT32_MAX;
+    uint64_t serial = 0;
+};
+
 class Connection {
 public:
     enum class State : uint8_t {

@@ -298,6 +298,8 @@ void Transport::adopt(uint32_t slot, uint8_t protocol, const PeerAddress& peer) 
     c->_next_all = _all;
     if (_all) _all->_prev_all = c;
     _all = c;
+    if (slot >= _by_slot.size()) _by_slot.resize(std::max<size_t>(slot + 1, _by_slot.size() * 2));
+    _by_slot[slot] = c;
     ++_count;
     ConnectionHandler& h = handler(*c);
     if (int option = h.peer_option()) {
@@ -768,6 +770,7 @@ void Transport::maybe_destroy(Connection& c) {
     if (c._prev_all) c._prev_all->_next_all = c._next_all;
     if (c._next_all) c._next_all->_prev_all = c._prev_all;
     if (_all == &c) _all = c._next_all;
+    if (c._slot < _by_slot.size() && _by_slot[c._slot] == &c) _by_slot[c._slot] = nullptr;
     --_count;
     handler(c).destroy_connection(&c);
 }

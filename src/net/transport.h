@@ -173,6 +173,15 @@ public:
                !_close_list.empty() || !_cancel_list.empty() || (_accept_retry && _accepting);
     }
 
+    // A handle on `c` (net/connection.h), and the connection a handle names:
+    // nullptr once it is closed for its protocol (on_closed() ran) or gone.
+    static ConnectionHandle handle(const Connection& c) { return {c._slot, c._serial}; }
+    Connection* find(ConnectionHandle h) const {
+        if (h.slot >= _by_slot.size()) return nullptr;
+        Connection* c = _by_slot[h.slot];
+        return c && c->_serial == h.serial && c->_state != Connection::State::closing ? c : nullptr;
+    }
+
     size_t connection_count() const { return _count; }
     const TransportStats& stats() const { return _stats; }
     template <typename F>
@@ -280,6 +289,7 @@ private:
     Connection* _dirty_head = nullptr;
     Connection* _dirty_tail = nullptr;
     Connection* _all = nullptr;
+    std::vector<Connection*> _by_slot;  // live connections by direct-descriptor slot (find())
     size_t _count = 0;
     uint64_t _next_serial = 1;
     uint32_t _inflight_sends = 0;

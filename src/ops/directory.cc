@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "core/shard_gather.h"
+
 namespace ringcast {
 
 bool parse_connection_id(std::string_view id, unsigned* shard, uint64_t* serial) {
@@ -14,28 +16,33 @@ bool parse_connection_id(std::string_view id, unsigned* shard, uint64_t* serial)
            p2 == id.data() + id.size();
 }
 
-void Directory::query(DirectoryRequest* r, unsigned shard) {
-    bool one = r->kind == DirectoryRequest::Kind::connection ||
-               r->kind == DirectoryRequest::Kind::disconnect_connection;
+void Directory::query(DirectoryRequest r, unsigned shard, Done done) {
+    const bool one = r.kind == DirectoryRequest::Kind::connection ||
+                     r.kind == DirectoryRequest::Kind::disconnect_connection;
+    // What each shard reads of the question travels by value with its call.
+    std::vector<ShardAsk<DirectoryPart>> asks;
+    auto ask = [q = r](Reactor& s) { return s.local<Directory>().answer(q); };
     if (one) {
-        r->pending = 1;
-        if (shard == _reactor.id()) {
-            add_part(r, answer(*r));
-        } else {
-            _reactor.send(shard, MeshMsg{kDirQuery, 0, 0, to_word(r), 0});
-        }
-        return;
+        asks.push_back({shard, ask});
+    } else {
+        for (unsigned s = 0; s < _reactor.shards(); ++s)
+            asks.push_back({s, ask});
     }
-    r->pending = _reactor.shards();
-    for (unsigned s = 0; s < _reactor.shards(); ++s)
-        if (s != _reactor.id()) _reactor.send(s, MeshMsg{kDirQuery, 0, 0, to_word(r), 0});
-    add_part(r, answer(*r));
+    gather<DirectoryPart>(
+        _reactor, std::move(asks),
+        [r = std::move(r), done = std::move(done)](std::vector<DirectoryPart>& parts) mutable {
+            for (DirectoryPart& part : parts) {
+                for (std::string& c : part.connections)
+                    r.result.connections.push_back(std::move(c));
+                r.result.closed += part.closed;
+            }
+            done(r);
+        });
 }
 
-// Runs on the shard that holds the connections. Reads only immutable fields of
-// the request (kind, user, serial), which the asker wrote before sending it.
-DirectoryPart* Directory::answer(const DirectoryRequest& r) {
-    auto* part = new DirectoryPart;
+// Runs on the shard that holds the connections.
+DirectoryPart Directory::answer(const DirectoryRequest& r) {
+    DirectoryPart part;
     if (!_catalog) return part;
     _transport.for_each_connection([&](Connection& c) {
         bool hit = false;
@@ -54,36 +61,12 @@ DirectoryPart* Directory::answer(const DirectoryRequest& r) {
         if (r.kind == DirectoryRequest::Kind::disconnect_connection ||
             r.kind == DirectoryRequest::Kind::disconnect_user) {
             _transport.close(c, true);  // flush what is queued, then close
-            ++part->closed;
+            ++part.closed;
         } else {
-            part->connections.push_back(std::move(json));
+            part.connections.push_back(std::move(json));
         }
     });
     return part;
-}
-
-void Directory::add_part(DirectoryRequest* r, DirectoryPart* part) {
-    for (auto& c : part->connections)
-        r->result.connections.push_back(std::move(c));
-    r->result.closed += part->closed;
-    delete part;
-    if (--r->pending > 0) return;
-    if (r->done) r->done(*r, r->ctx);
-    delete r;
-}
-
-bool Directory::on_message(const MeshMsg& m) {
-    switch (m.kind) {
-        case kDirQuery: {
-            auto* r = from_word<DirectoryRequest>(m.a);
-            _reactor.send(m.from, MeshMsg{kDirReply, 0, 0, m.a, to_word(answer(*r))});
-            return true;
-        }
-        case kDirReply:
-            add_part(from_word<DirectoryRequest>(m.a), from_word<DirectoryPart>(m.b));
-            return true;
-        default: return false;
-    }
 }
 
 }  // namespace ringcast

@@ -9,6 +9,7 @@
 // list rather than through an index: these are operator queries, rare next to
 // events, and an index would cost memory on every idle connection.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,28 +30,19 @@ public:
     virtual std::string_view user_of(const Connection& c) const = 0;
 };
 
-enum DirectoryMessage : uint16_t {
-    kDirQuery = 18,  // asker -> shard: a = DirectoryRequest*
-    kDirReply = 19,  // shard -> asker: a = DirectoryRequest*, b = DirectoryPart*
-};
-
 struct DirectoryPart {
     std::vector<std::string> connections;  // JSON objects
     uint64_t closed = 0;
 };
 
+// A question and, once the shards answered, its answer.
 struct DirectoryRequest {
     enum class Kind : uint8_t { connection, user, disconnect_connection, disconnect_user };
     Kind kind = Kind::connection;
     std::string user;     // user queries
     uint64_t serial = 0;  // connection queries
     std::string label;    // the asker's own note (the id it was asked for, say)
-    uint32_t pending = 0;
     DirectoryPart result;
-    void (*done)(DirectoryRequest& r, void* ctx) = nullptr;
-    void* ctx = nullptr;
-    void* owner = nullptr;
-    uint64_t cookie = 0;
 };
 
 // "c<shard>-<serial>" -> shard and serial; false if it is not such an id.
@@ -58,18 +50,20 @@ bool parse_connection_id(std::string_view id, unsigned* shard, uint64_t* serial)
 
 class Directory {
 public:
+    using Done = std::function<void(DirectoryRequest& r)>;
+
     Directory(Reactor& reactor, Transport& transport) : _reactor(reactor), _transport(transport) {}
     void set_catalog(const StreamCatalog* catalog) { _catalog = catalog; }
 
-    // Starts a query; for connection kinds `shard` names the shard that holds
-    // it. The directory owns `r` and deletes it after done().
-    void query(DirectoryRequest* r, unsigned shard);
-    bool on_message(const MeshMsg& m);
+    // Asks the shard `shard` (a connection kind: the one that holds it) or every
+    // shard (a user kind), with shard calls; `done` runs on this shard with the
+    // parts merged into r.result, never inside query().
+    void query(DirectoryRequest r, unsigned shard, Done done);
+    // This shard's part of the answer (on its own thread): the streams it holds
+    // that match, described, or closed for a disconnect.
+    DirectoryPart answer(const DirectoryRequest& r);
 
 private:
-    DirectoryPart* answer(const DirectoryRequest& r);
-    void add_part(DirectoryRequest* r, DirectoryPart* part);
-
     Reactor& _reactor;
     Transport& _transport;
     const StreamCatalog* _catalog = nullptr;

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <functional>
+#include <memory>
+
+#include "core/shard_gather.h"
 
 namespace ringcast {
 
@@ -11,53 +14,57 @@ namespace {
 // short, honest hint rather than the window's length.
 constexpr uint64_t kOpenRetryMs = 5000;
 
+struct Release final : ShardCall {
+    std::string key;
+    explicit Release(std::string k) : key(std::move(k)) {}
+    bool run(Reactor& owner) override {
+        owner.local<Limiter>().release_here(key);
+        return true;
+    }
+};
+
 }  // namespace
 
 unsigned Limiter::owner_of(const std::string& key) const {
     return unsigned(std::hash<std::string>{}(key) % _reactor.shards());
 }
 
-void Limiter::acquire(LimitTicket* t) {
-    unsigned owner = owner_of(t->key);
-    if (owner == _reactor.id()) {
-        decide(*t);
-        t->done(*t, t->ctx);
-        return;
-    }
-    _reactor.send(owner, MeshMsg{kLimitAcquire, 0, 0, to_word(t), 0});
+void Limiter::acquire(std::vector<LimitAsk> asks, Answer done) {
+    std::vector<ShardAsk<LimitVerdict>> questions;
+    questions.reserve(asks.size());
+    for (LimitAsk& a : asks)
+        questions.push_back({owner_of(a.key), [a = std::move(a)](Reactor& owner) {
+                                 return owner.local<Limiter>().decide(a.key, a.rule);
+                             }});
+    gather<LimitVerdict>(_reactor, std::move(questions), std::move(done));
 }
 
-void Limiter::release(const std::string& key) {
-    unsigned owner = owner_of(key);
-    if (owner == _reactor.id()) {
-        release_here(key);
-        return;
-    }
-    _reactor.send(owner, MeshMsg{kLimitRelease, 0, 0, to_word(new std::string(key)), 0});
+void Limiter::release(std::string key) {
+    const unsigned owner = owner_of(key);
+    _reactor.post(owner, std::make_unique<Release>(std::move(key)));
 }
 
-void Limiter::decide(LimitTicket& t) {
+LimitVerdict Limiter::decide(const std::string& key, const LimitRule& rule) {
     const uint64_t now = _reactor.now_ms();
-    Counter& c = _counters[t.key];
-    c.window_ms = t.rule.window_ms;
-    if (t.rule.window_max && now >= c.window_start_ms + t.rule.window_ms) {
+    Counter& c = _counters[key];
+    c.window_ms = rule.window_ms;
+    if (rule.window_max && now >= c.window_start_ms + rule.window_ms) {
         c.window_start_ms = now;
         c.window_count = 0;
     }
-    if (t.rule.window_max && c.window_count >= t.rule.window_max) {
-        t.granted = false;
-        t.by_window = true;
-        t.retry_after_ms = c.window_start_ms + t.rule.window_ms - now;
-    } else if (t.rule.max_open && c.open >= t.rule.max_open) {
-        t.granted = false;
-        t.by_window = false;
-        t.retry_after_ms = kOpenRetryMs;
+    LimitVerdict v;
+    if (rule.window_max && c.window_count >= rule.window_max) {
+        v.by_window = true;
+        v.retry_after_ms = c.window_start_ms + rule.window_ms - now;
+    } else if (rule.max_open && c.open >= rule.max_open) {
+        v.retry_after_ms = kOpenRetryMs;
     } else {
-        t.granted = true;
-        if (t.rule.max_open) ++c.open;  // held until release(): only open counts need one
+        v.granted = true;
+        if (rule.max_open) ++c.open;  // held until release(): only open counts need one
         ++c.window_count;
     }
     if (_counters.size() > _sweep_at) sweep();
+    return v;
 }
 
 void Limiter::release_here(const std::string& key) {
@@ -76,29 +83,6 @@ void Limiter::sweep() {
         it = idle ? _counters.erase(it) : std::next(it);
     }
     _sweep_at = std::max<size_t>(4096, _counters.size() * 2);
-}
-
-bool Limiter::on_message(const MeshMsg& m) {
-    switch (m.kind) {
-        case kLimitAcquire: {
-            auto* t = from_word<LimitTicket>(m.a);
-            decide(*t);
-            _reactor.send(m.from, MeshMsg{kLimitAnswer, 0, 0, m.a, 0});
-            return true;
-        }
-        case kLimitAnswer: {
-            auto* t = from_word<LimitTicket>(m.a);
-            t->done(*t, t->ctx);
-            return true;
-        }
-        case kLimitRelease: {
-            auto* key = from_word<std::string>(m.a);
-            release_here(*key);
-            delete key;
-            return true;
-        }
-        default: return false;
-    }
 }
 
 }  // namespace ringcast

@@ -3,68 +3,52 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <memory>
 
 namespace ringcast {
 
 namespace {
 
-void finish(PublishCheck& c) {
-    for (const LimitTicket& t : c.user_tickets) {
-        if (t.granted) continue;
-        c.limited.push_back(t.key.substr(sizeof("pubuser:") - 1));
-        c.retry_after_ms = std::max(c.retry_after_ms, t.retry_after_ms);
-    }
-    c.done(c, c.ctx);
-}
+constexpr std::string_view kUserPrefix = "pubuser:";
 
-void on_user_answer(LimitTicket&, void* ctx) {
-    auto& c = *static_cast<PublishCheck*>(ctx);
-    if (--c.pending == 0) finish(c);
-}
+using Done = std::function<void(PublishVerdict&)>;
 
-void ask_users(PublishCheck& c) {
-    if (c.users.empty() || !c.user_rule.active()) {
-        c.done(c, c.ctx);
-        return;
-    }
-    // Sized once: the Limiter's messages point at these tickets.
-    c.user_tickets.resize(c.users.size());
-    c.pending = uint32_t(c.users.size()) + 1;  // +1: ours, so no answer finishes early
-    for (size_t i = 0; i < c.users.size(); ++i) {
-        LimitTicket& t = c.user_tickets[i];
-        t.key = "pubuser:" + c.users[i];
-        t.rule = c.user_rule;
-        t.done = on_user_answer;
-        t.ctx = &c;
-        c.limiter->acquire(&t);
-    }
-    if (--c.pending == 0) finish(c);
-}
-
-void on_publisher_answer(LimitTicket& t, void* ctx) {
-    auto& c = *static_cast<PublishCheck*>(ctx);
-    if (!t.granted) {
-        c.publisher_refused = true;
-        c.retry_after_ms = t.retry_after_ms;
-        c.done(c, c.ctx);
-        return;
-    }
-    ask_users(c);
+void ask_users(Limiter& limiter, const PublishCheck& c, Done done) {
+    std::vector<LimitAsk> asks;
+    if (c.user_rule.active())
+        for (const std::string& u : c.users)
+            asks.push_back({std::string(kUserPrefix) + u, c.user_rule});
+    limiter.acquire(std::move(asks), [users = c.users, active = c.user_rule.active(),
+                                      done = std::move(done)](std::vector<LimitVerdict>& v) {
+        PublishVerdict verdict;
+        for (size_t i = 0; active && i < v.size(); ++i) {
+            if (v[i].granted) continue;
+            verdict.limited.push_back(users[i]);
+            verdict.retry_after_ms = std::max(verdict.retry_after_ms, v[i].retry_after_ms);
+        }
+        done(verdict);
+    });
 }
 
 }  // namespace
 
-void check_publish(Limiter& limiter, PublishCheck* c) {
-    c->limiter = &limiter;
-    if (!c->publisher_key.empty() && c->publisher_rule.active()) {
-        c->publisher_ticket.key = c->publisher_key;
-        c->publisher_ticket.rule = c->publisher_rule;
-        c->publisher_ticket.done = on_publisher_answer;
-        c->publisher_ticket.ctx = c;
-        limiter.acquire(&c->publisher_ticket);
+void check_publish(Limiter& limiter, PublishCheck check, Done done) {
+    if (check.publisher_key.empty() || !check.publisher_rule.active()) {
+        ask_users(limiter, check, std::move(done));
         return;
     }
-    ask_users(*c);
+    std::vector<LimitAsk> ask{{check.publisher_key, check.publisher_rule}};
+    limiter.acquire(std::move(ask), [&limiter, check = std::move(check),
+                                     done = std::move(done)](std::vector<LimitVerdict>& v) mutable {
+        if (!v[0].granted) {
+            PublishVerdict refused;
+            refused.publisher_refused = true;
+            refused.retry_after_ms = v[0].retry_after_ms;
+            done(refused);
+            return;
+        }
+        ask_users(limiter, check, std::move(done));
+    });
 }
 
 std::string api_key_limit_key(std::string_view api_key) {

@@ -7,12 +7,9 @@
 // count. Both are window-only rules: a grant holds nothing, nothing is released.
 // The users refused are reported in the order the message lists them; the
 // caller removes them from the message before building the event.
-//
-// Ownership: the caller allocates the check and gets it back in done(), exactly
-// once and on this shard (maybe before check_publish() returns); it may delete
-// it there. Until then the Limiter's messages point into it.
-#include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ops/limiter.h"
@@ -26,30 +23,22 @@ struct PublishCheck {
     LimitRule publisher_rule;
     std::vector<std::string> users;  // distinct user ids (Message.target.users)
     LimitRule user_rule;
+};
 
-    // The answer.
+struct PublishVerdict {
     bool publisher_refused = false;
     std::vector<std::string> limited;  // users over their limit, in list order
     uint64_t retry_after_ms = 0;  // publisher refused: its window's end; else the latest user's
-
-    void (*done)(PublishCheck& c, void* ctx) = nullptr;
-    void* ctx = nullptr;  // the requester's; it may clear it, done() still runs
-    void* owner = nullptr;
-    uint64_t cookie = 0;
-
-    // Internal: the questions in flight.
-    Limiter* limiter = nullptr;
-    LimitTicket publisher_ticket;
-    std::vector<LimitTicket> user_tickets;
-    uint32_t pending = 0;
 };
+
+// Asks; `done` runs on this shard with the verdict, never inside check_publish().
+void check_publish(Limiter& limiter, PublishCheck check,
+                   std::function<void(PublishVerdict& verdict)> done);
 
 // A window-only rule from a RateWindow-like pair; max 0: inactive.
 inline LimitRule window_rule(uint64_t max, uint64_t window_ms) {
     return LimitRule{0, max, window_ms};
 }
-
-void check_publish(Limiter& limiter, PublishCheck* check);
 
 // "pubkey:" and the SHA-256 of an API key in hex: the key itself never sits in
 // the limiter's table (nor in a log line that prints one).

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "core/json_writer.h"
+#include "core/shard_gather.h"
 
 namespace ringcast {
 
@@ -28,8 +29,9 @@ StatsCollector::StatsCollector(Reactor& reactor, Transport& transport, ChannelIn
                                Hub& hub)
     : _reactor(reactor), _transport(transport), _index(index), _hub(hub) {}
 
-ShardSnapshot* StatsCollector::snapshot() const {
-    auto* s = new ShardSnapshot;
+ShardSnapshot StatsCollector::snapshot() const {
+    ShardSnapshot snap;
+    ShardSnapshot* s = &snap;
     s->shard = _reactor.id();
     s->sockets = _transport.connection_count();
     s->streams = _streams ? *_streams : 0;
@@ -72,38 +74,19 @@ ShardSnapshot* StatsCollector::snapshot() const {
         });
         s->users.assign(users.begin(), users.end());
     }
-    return s;
+    return snap;
 }
 
-void StatsCollector::collect(StatsRequest* r) {
-    r->pending = _reactor.shards();
+void StatsCollector::collect(std::function<void(std::vector<ShardSnapshot>&)> done) {
+    std::vector<ShardAsk<ShardSnapshot>> asks;
     for (unsigned s = 0; s < _reactor.shards(); ++s)
-        if (s != _reactor.id()) _reactor.send(s, MeshMsg{kStatsRequest, 0, 0, to_word(r), 0});
-    add_part(r, snapshot());
+        asks.push_back(
+            {s, [](Reactor& shard) { return shard.local<StatsCollector>().snapshot(); }});
+    gather<ShardSnapshot>(_reactor, std::move(asks), std::move(done));
 }
 
-void StatsCollector::add_part(StatsRequest* r, ShardSnapshot* s) {
-    r->parts.push_back(s);
-    if (--r->pending > 0) return;
-    std::sort(r->parts.begin(), r->parts.end(),
-              [](const ShardSnapshot* a, const ShardSnapshot* b) { return a->shard < b->shard; });
-    if (r->done) r->done(*r, r->ctx);
-    delete r;
-}
-
-bool StatsCollector::on_message(const MeshMsg& m) {
-    switch (m.kind) {
-        case kStatsRequest:
-            _reactor.send(m.from, MeshMsg{kStatsReply, 0, 0, m.a, to_word(snapshot())});
-            return true;
-        case kStatsReply:
-            add_part(from_word<StatsRequest>(m.a), from_word<ShardSnapshot>(m.b));
-            return true;
-        default: return false;
-    }
-}
-
-std::string render_stats_json(const StatsRequest& r, double uptime_s, const ProcessStats& p) {
+std::string render_stats_json(const std::vector<ShardSnapshot>& shards, double uptime_s,
+                              const ProcessStats& p) {
     uint64_t streams = 0, sockets = 0, published = 0, deliveries = 0, failures = 0;
     uint64_t dropped_slow = 0, dropped_stalled = 0, slow_disconnects = 0;
     QueueLossStats losses;
@@ -113,7 +96,8 @@ std::string render_stats_json(const StatsRequest& r, double uptime_s, const Proc
     const ShardSnapshot* log = nullptr;
     std::map<std::string, uint64_t> channels, users;
     std::map<std::string, ChannelFigures> channel_stats;
-    for (const ShardSnapshot* s : r.parts) {
+    for (const ShardSnapshot& part : shards) {
+        const ShardSnapshot* s = &part;
         if (s->has_log) log = s;
         catch_up.streams += s->catch_up.streams;
         catch_up.resumes += s->catch_up.resumes;
@@ -235,7 +219,8 @@ std::string render_stats_json(const StatsRequest& r, double uptime_s, const Proc
     }
     w.end_object();
     w.key("shards").begin_array();
-    for (const ShardSnapshot* s : r.parts) {
+    for (const ShardSnapshot& part : shards) {
+        const ShardSnapshot* s = &part;
         w.begin_object();
         w.key("id").value(s->shard);
         w.key("connections").value(s->streams);

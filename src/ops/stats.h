@@ -20,11 +20,6 @@
 
 namespace ringcast {
 
-enum StatsMessage : uint16_t {
-    kStatsRequest = 16,  // asker -> shard: a = StatsRequest*
-    kStatsReply = 17,    // shard -> asker: a = StatsRequest*, b = ShardSnapshot*
-};
-
 // What streams got before going live (FEATURES B8-B10), on one shard.
 struct CatchUpStats {
     uint64_t streams = 0;   // streams that got something: events, or a history-gap refresh
@@ -91,21 +86,6 @@ struct ShardSnapshot {
     std::vector<std::pair<std::string, uint64_t>> users;  // user -> local streams
 };
 
-struct StatsRequest {
-    uint32_t pending = 0;
-    std::vector<ShardSnapshot*> parts;
-    // Runs on the asking shard once every shard answered; ctx may have been
-    // cleared by the requester.
-    void (*done)(StatsRequest& r, void* ctx) = nullptr;
-    void* ctx = nullptr;
-    void* owner = nullptr;
-    uint64_t cookie = 0;
-    ~StatsRequest() {
-        for (ShardSnapshot* s : parts)
-            delete s;
-    }
-};
-
 // Process-wide figures read from the kernel (RSS, CPU time).
 struct ProcessStats {
     uint64_t rss_bytes = 0;
@@ -133,14 +113,13 @@ public:
     // Where this shard's queue losses are counted (the HTTP side).
     void set_queue_losses(const QueueLossStats* losses) { _losses = losses; }
 
-    // Starts a collection; the collector owns `r` and deletes it after done().
-    void collect(StatsRequest* r);
-    bool on_message(const MeshMsg& m);
+    // Asks every shard for its snapshot (a shard call each); `done` runs on this
+    // shard with them, in shard order, never inside collect().
+    void collect(std::function<void(std::vector<ShardSnapshot>& shards)> done);
+    // This shard's figures (on its own thread).
+    ShardSnapshot snapshot() const;
 
 private:
-    ShardSnapshot* snapshot() const;
-    void add_part(StatsRequest* r, ShardSnapshot* s);
-
     Reactor& _reactor;
     Transport& _transport;
     ChannelIndex& _index;
@@ -155,6 +134,7 @@ private:
 };
 
 // {"totalConnections": ..., "channels": {...}, "shards": [...], ...}
-std::string render_stats_json(const StatsRequest& r, double uptime_s, const ProcessStats& p);
+std::string render_stats_json(const std::vector<ShardSnapshot>& shards, double uptime_s,
+                              const ProcessStats& p);
 
 }  // namespace ringcast

@@ -39,14 +39,14 @@ bool only_batch_keys(simdjson::dom::object obj) {
 using namespace reply_json;
 
 PublishServer::PublishServer(Reactor& reactor, Transport& transport, Hub& hub,
-                             StatsCollector& stats, Directory& directory, Limiter& limiter,
+                             StatsCollector& stats, Directory& directory, PublishFlow& flow,
                              const PublishOptions& opts, uint64_t started_ms, uint8_t protocol)
     : _reactor(reactor)
     , _transport(transport)
     , _hub(hub)
     , _stats(stats)
     , _directory(directory)
-    , _limiter(limiter)
+    , _flow(flow)
     , _opts(opts)
     , _started_ms(started_ms)
     , _protocol(protocol) {}
@@ -57,18 +57,15 @@ Connection* PublishServer::create_connection() {
     return new PublishConnection(_opts.max_line);
 }
 
-// The transport is done with the connection. If answers are still due from
-// other shards, the object lives on until the last one arrives (answer_arrived).
+// The transport is done with the connection. Answers still due from other
+// shards name it by handle (Transport::find), and so does the flush list: they
+// find nothing once it is gone.
 void PublishServer::destroy_connection(Connection* base) {
-    PublishConnection& c = as_pub(*base);
-    c._closed = true;
-    maybe_free(c);
+    delete &as_pub(*base);
 }
 
-// Answers still due from other shards, or a place on the flush list, keep the
-// object alive after the transport is done with it.
-void PublishServer::maybe_free(PublishConnection& c) {
-    if (c._closed && c._inflight == 0 && !c._dirty) delete &c;
+PublishConnection* PublishServer::alive(ConnectionHandle h) const {
+    return static_cast<PublishConnection*>(_transport.find(h));
 }
 
 void* PublishServer::peer_buffer(Connection& base, uint32_t* len) {
@@ -263,17 +260,10 @@ uint64_t PublishServer::reserve(PublishConnection& c, const Request& r) {
     return c._replies.reserve(r.req);
 }
 
-bool PublishServer::answer_arrived(PublishConnection& c) {
-    --c._inflight;
-    if (!c._closed) return true;
-    maybe_free(c);
-    return false;
-}
-
 void PublishServer::mark_dirty(PublishConnection& c) {
-    if (c._dirty || c._closed) return;
+    if (c._dirty || !c.is_open()) return;
     c._dirty = true;
-    _dirty.push_back(&c);
+    _dirty.push_back(Transport::handle(c));
 }
 
 void PublishServer::on_drained(Connection& base) {
@@ -294,15 +284,13 @@ void PublishServer::on_peer_eof(Connection& base) {
 
 void PublishServer::flush() {
     while (!_dirty.empty()) {
-        std::vector<PublishConnection*> list;
+        std::vector<ConnectionHandle> list;
         list.swap(_dirty);
-        for (PublishConnection* cp : list) {
+        for (ConnectionHandle h : list) {
+            PublishConnection* cp = alive(h);
+            if (!cp) continue;  // closed since it was listed
             PublishConnection& c = *cp;
             c._dirty = false;
-            if (c._closed) {
-                maybe_free(c);
-                continue;
-            }
             if (!c.is_open()) continue;
             std::string& out = c._replies.out();
             if (!out.empty()) {
@@ -336,7 +324,7 @@ void PublishServer::flush() {
                 // connection is back on the list), before any close.
                 if (!c._replies.out().empty()) continue;
             }
-            if (c._replies.waiting() > 0 || c._inflight > 0) continue;
+            if (c._replies.waiting() > 0) continue;  // answers still due
             // Shutting down, a connection stays open (and refuses what it reads)
             // until its answers have left, then closes. One refused with its
             // input unread lingers, so that its answers are not lost to a reset.
@@ -352,8 +340,7 @@ void PublishServer::flush() {
 void PublishServer::on_closed(Connection& base) {
     PublishConnection& c = as_pub(base);
     c._finish = true;
-    // Answers still due (c._inflight) arrive later and are dropped; the object is
-    // freed by destroy_connection() or by the last of them.
+    // Answers still due arrive later and find nothing (Transport::find).
 }
 
 void PublishServer::begin_shutdown() {

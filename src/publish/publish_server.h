@@ -24,7 +24,7 @@
 #include "net/transport.h"
 #include "ops/directory.h"
 #include "ops/limiter.h"
-#include "ops/publish_gate.h"
+#include "ops/publish_flow.h"
 #include "ops/stats.h"
 #include "publish/line_reader.h"
 #include "publish/reply_queue.h"
@@ -42,8 +42,6 @@ struct PublishOptions {
     // publish.rate_limit, counted per connection (no messages); rate_max 0: off.
     uint64_t rate_max = 0;
     uint64_t rate_window_ms = 0;
-    // publish.user_rate_limit, asked of the Limiter per target user.
-    LimitRule user_rule;
     // The "token" op (auth/stream_token.h); nullptr: stream tokens are off.
     std::shared_ptr<const StreamTokenSigner> signer;
 };
@@ -58,13 +56,11 @@ private:
     std::string _held;  // bytes that arrived while reading was stopped
     ucred _peer{0, uint32_t(-1), uint32_t(-1)};
     bool _peer_known = false;
-    bool _stopped = false;   // not reading: too many replies waiting
-    bool _dirty = false;     // has replies to write at the end of the turn
-    bool _closed = false;    // the transport closed it; kept while answers are due
-    bool _finish = false;    // close once every reply is written
-    bool _linger = false;    // close lingering: input is left unread (Transport::close_lingering)
-    bool _eof = false;       // the peer will send nothing more
-    uint32_t _inflight = 0;  // requests waiting for other shards
+    bool _stopped = false;  // not reading: too many replies waiting
+    bool _dirty = false;    // on the flush list: has replies to write this turn
+    bool _finish = false;   // close once every reply is written
+    bool _linger = false;   // close lingering: input is left unread (Transport::close_lingering)
+    bool _eof = false;      // the peer will send nothing more
     uint64_t _rate_start_ms = 0;  // publish.rate_limit: this connection's window
     uint64_t _rate_count = 0;
 };
@@ -73,7 +69,7 @@ class PublishServer : public ConnectionHandler {
 public:
     // `protocol` is the id the transport knows this server's connections by.
     PublishServer(Reactor& reactor, Transport& transport, Hub& hub, StatsCollector& stats,
-                  Directory& directory, Limiter& limiter, const PublishOptions& opts,
+                  Directory& directory, PublishFlow& flow, const PublishOptions& opts,
                   uint64_t started_ms, uint8_t protocol);
     ~PublishServer() override;
 
@@ -99,9 +95,6 @@ public:
 
 private:
     struct Request;
-    struct Batch;
-    struct PendingOne;
-    struct PendingItem;
 
     void process(PublishConnection& c, const char* data, size_t len);
     // Everything the peer sent has been read: its unterminated last line, if
@@ -115,10 +108,6 @@ private:
     // publish.rate_limit on this connection: counts one publish, or says when to retry.
     bool over_rate(PublishConnection& c, uint64_t* retry_ms);
     std::string rate_message() const;
-    bool needs_user_check(const Message& m) const;
-    static std::string user_rate_message(const PublishCheck& k);
-    void batch_fail(Batch& b, size_t index, std::string_view code, const std::string& message,
-                    int64_t retry_ms = -1);
     void start_stats(PublishConnection& c, const Request& r);
     void start_invalidate(PublishConnection& c, const Request& r, simdjson::dom::object obj);
     // The "token" op: a stream token signed here (auth/stream_token.h), at once.
@@ -133,33 +122,20 @@ private:
     std::string ok_line(const Request& r, std::string_view body) const;
     uint64_t reserve(PublishConnection& c, const Request& r);
     void mark_dirty(PublishConnection& c);
-    // Frees a connection the transport is done with, once nothing refers to it.
-    void maybe_free(PublishConnection& c);
-    // An answer that was waiting arrived; false if its connection is gone (and
-    // was freed here if nothing else waits for it).
-    bool answer_arrived(PublishConnection& c);
-
-    static void on_publish_done(PublishTicket& t, void* ctx);
-    static void on_batch_item_done(PublishTicket& t, void* ctx);
-    static void on_one_checked(PublishCheck& k, void* ctx);
-    static void on_checked_publish_done(PublishTicket& t, void* ctx);
-    static void on_item_checked(PublishCheck& k, void* ctx);
-    static void batch_step_done(Batch& b);
-    static void on_stats_done(StatsRequest& r, void* ctx);
-    static void on_invalidate_done(InvalidateRequest& r, void* ctx);
-    static void on_directory_done(DirectoryRequest& r, void* ctx);
+    // The connection a later answer is for, if it is still open.
+    PublishConnection* alive(ConnectionHandle h) const;
 
     Reactor& _reactor;
     Transport& _transport;
     Hub& _hub;
     StatsCollector& _stats;
     Directory& _directory;
-    Limiter& _limiter;
+    PublishFlow& _flow;
     PublishOptions _opts;
     RefusalStats _refused;
     uint64_t _started_ms;
     simdjson::dom::parser _json;
-    std::vector<PublishConnection*> _dirty;
+    std::vector<ConnectionHandle> _dirty;  // connections with replies to write
     uint8_t _protocol;
     bool _shutting_down = false;
 };

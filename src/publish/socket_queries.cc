@@ -18,49 +18,36 @@ using namespace reply_json;
 
 void PublishServer::start_stats(PublishConnection& c, const Request& r) {
     if (!r.answered()) return;  // nothing to do for a stats request nobody reads
-    auto* s = new StatsRequest;
-    s->done = on_stats_done;
-    s->ctx = &c;
-    s->owner = this;
-    s->cookie = reserve(c, r);
-    ++c._inflight;
-    _stats.collect(s);
-}
-
-void PublishServer::on_stats_done(StatsRequest& s, void* ctx) {
-    auto* self = static_cast<PublishServer*>(s.owner);
-    auto& c = *static_cast<PublishConnection*>(ctx);
-    if (!self->answer_arrived(c)) return;
-    double uptime = double(self->_reactor.now_ms() - self->_started_ms) / 1000.0;
-    c._replies.fill_ok(s.cookie,
-                       ",\"stats\":" + render_stats_json(s, uptime, read_process_stats()));
-    self->mark_dirty(c);
+    const uint64_t slot = reserve(c, r);
+    _stats.collect([this, h = Transport::handle(c), slot](std::vector<ShardSnapshot>& shards) {
+        PublishConnection* conn = alive(h);
+        if (!conn) return;
+        const double uptime = double(_reactor.now_ms() - _started_ms) / 1000.0;
+        conn->_replies.fill_ok(
+            slot, ",\"stats\":" + render_stats_json(shards, uptime, read_process_stats()));
+        mark_dirty(*conn);
+    });
 }
 
 void PublishServer::start_invalidate(PublishConnection& c, const Request& r,
                                      simdjson::dom::object obj) {
-    auto q = std::make_unique<InvalidateRequest>();
+    CacheInvalidation what;
     std::string error;
-    if (!parse_invalidation(obj, &q->what, &error, {"op", "req"})) {
+    if (!parse_invalidation(obj, &what, &error, {"op", "req"})) {
         reply_error(c, r, "invalid_field", error);
         return;
     }
-    q->done = on_invalidate_done;
-    q->ctx = &c;
-    q->owner = this;
-    // Nothing can fail from here: a fire-and-forget one needs no slot.
-    q->cookie = r.answered() ? reserve(c, r) : UINT64_MAX;
-    ++c._inflight;
-    _hub.invalidate(q.release());  // may answer synchronously (this shard is the log)
-}
-
-void PublishServer::on_invalidate_done(InvalidateRequest& q, void* ctx) {
-    std::unique_ptr<InvalidateRequest> owned(&q);
-    auto* self = static_cast<PublishServer*>(q.owner);
-    auto& c = *static_cast<PublishConnection*>(ctx);
-    if (!self->answer_arrived(c) || q.cookie == UINT64_MAX) return;
-    c._replies.fill_ok(q.cookie, fmt::format(",\"removed\":{}", q.removed));
-    self->mark_dirty(c);
+    if (!r.answered()) {  // nothing can fail from here: a fire-and-forget one needs no slot
+        _hub.invalidate(std::move(what), [](uint64_t) {});
+        return;
+    }
+    const uint64_t slot = reserve(c, r);
+    _hub.invalidate(std::move(what), [this, h = Transport::handle(c), slot](uint64_t removed) {
+        PublishConnection* conn = alive(h);
+        if (!conn) return;  // gone: the cache was still invalidated
+        conn->_replies.fill_ok(slot, fmt::format(",\"removed\":{}", removed));
+        mark_dirty(*conn);
+    });
 }
 
 void PublishServer::issue_token(PublishConnection& c, const Request& r, simdjson::dom::object obj) {
@@ -85,36 +72,30 @@ void PublishServer::start_directory(PublishConnection& c, const Request& r,
                                     simdjson::dom::object obj) {
     std::string_view op;
     if (obj["op"].get_string().get(op) != simdjson::SUCCESS) return;  // checked by the caller
-    auto q = std::make_unique<DirectoryRequest>();
+    DirectoryRequest q;
     unsigned shard = 0;
     std::string error;
-    switch (read_directory_request(op, obj, _reactor.id(), _reactor.shards(), q.get(), &shard,
-                                   &error)) {
+    switch (read_directory_request(op, obj, _reactor.id(), _reactor.shards(), &q, &shard, &error)) {
         case DirectoryAsk::invalid_field: reply_error(c, r, "invalid_field", error); return;
         case DirectoryAsk::not_found: reply_error(c, r, "not_found", error); return;
         case DirectoryAsk::ok: break;
     }
-    q->done = on_directory_done;
-    q->ctx = &c;
-    q->owner = this;
     // A fire-and-forget query still reports a failure (not_found), in order.
-    q->cookie = r.answered() ? reserve(c, r) : c._replies.reserve_silent(r.line);
-    ++c._inflight;
-    _directory.query(q.release(), shard);
-}
-
-void PublishServer::on_directory_done(DirectoryRequest& q, void* ctx) {
-    auto* self = static_cast<PublishServer*>(q.owner);
-    auto& c = *static_cast<PublishConnection*>(ctx);
-    if (!self->answer_arrived(c)) return;
-    std::string members;
-    if (write_directory_answer(q, &members)) {
-        c._replies.fill_ok(q.cookie, members);
-    } else {
-        c._replies.fill_error(
-            q.cookie, error_object("not_found", fmt::format("no connection \"{}\"", q.label)));
-    }
-    self->mark_dirty(c);
+    const uint64_t slot = r.answered() ? reserve(c, r) : c._replies.reserve_silent(r.line);
+    _directory.query(
+        std::move(q), shard, [this, h = Transport::handle(c), slot](DirectoryRequest& answered) {
+            PublishConnection* conn = alive(h);
+            if (!conn) return;  // gone: a disconnect still happened
+            std::string members;
+            if (write_directory_answer(answered, &members)) {
+                conn->_replies.fill_ok(slot, members);
+            } else {
+                conn->_replies.fill_error(
+                    slot,
+                    error_object("not_found", fmt::format("no connection \"{}\"", answered.label)));
+            }
+            mark_dirty(*conn);
+        });
 }
 
 }  // namespace ringcast

@@ -25,16 +25,20 @@
 // An event published because a client saw `connected` reaches the shard: the
 // holds were marked before `connected` was written, so the log sees them.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/shard_call.h"
+#include "net/connection.h"
 #include "pubsub/event.h"
 
 namespace ringcast {
 
 struct Channel;
 struct Member;
+class Hub;
 
 // The question to the log and its answer. Lives on the asking shard; the log
 // fills the answer.
@@ -54,14 +58,23 @@ struct CatchUp {
 };
 
 // A stream waiting for its answer, known to the channels it holds
-// (Channel::waiting). The question travels to the log as the CatchUp it is.
-struct CatchUpWaiter : CatchUp {
-    Member* member = nullptr;             // cleared if the stream goes away meanwhile
+// (Channel::waiting). It is the shard call (core/shard_call.h) that asks the log:
+// run() on the log fills the CatchUp's answer (or waits for the user's pending
+// mail), complete() on the stream's shard takes the waiter off its channels and
+// hands it to `then`, the stream's own continuation; the reactor deletes it
+// afterwards.
+struct CatchUpWaiter final : CatchUp, ShardCall {
+    // The stream it is for. `member` may be used only while the transport still
+    // finds `stream` (the connection may close meanwhile).
+    ConnectionHandle stream;
+    Member* member = nullptr;
     std::vector<Channel*> channels_held;  // in the order of member->subs
     std::vector<Event*> buffered;         // live events that arrived meanwhile, one reference each
-    // Called on the asking shard when the answer is in.
-    void (*done)(CatchUpWaiter& w, void* ctx) = nullptr;
-    void* ctx = nullptr;
+    Hub* hub = nullptr;                   // the asking shard's
+    std::function<void(CatchUpWaiter& w)> then;
+
+    bool run(Reactor& log) override;
+    void complete() override;
 };
 
 // What the stream gets, in order: the answer and the buffer merged by sequence,

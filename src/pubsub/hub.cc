@@ -9,10 +9,26 @@ namespace ringcast {
 
 namespace {
 
-// Mail handed to a stream that went away, on its way back to the log.
-struct MailBack {
+// Mail handed to a stream that went away, handed back to the log (one way).
+struct MailBack final : ShardCall {
     std::string user;
     std::vector<Event*> events;  // one reference each
+    bool run(Reactor& log) override {
+        log.local<Hub>().take_back(user, events);
+        return true;
+    }
+};
+
+// Cache invalidation, asked of the log.
+struct Invalidate final : ShardCall {
+    CacheInvalidation what;
+    uint64_t removed = 0;
+    std::function<void(uint64_t)> done;
+    bool run(Reactor& log) override {
+        removed = log.local<Hub>().invalidate_here(what);
+        return true;
+    }
+    void complete() override { done(removed); }
 };
 
 }  // namespace
@@ -36,8 +52,8 @@ void Hub::publish(Event* e, PublishTicket* t) {
     if (is_log()) {
         sequence_and_broadcast(e, t, _reactor.id());
     } else {
-        _reactor.send(log_shard(_reactor.shards()),
-                      MeshMsg{kHubForward, 0, _reactor.id(), to_word(e), to_word(t)});
+        _reactor.send(log_shard(_reactor.shards()), MeshMsg{uint16_t(MeshKind::hub_forward), 0,
+                                                            _reactor.id(), to_word(e), to_word(t)});
     }
 }
 
@@ -69,7 +85,8 @@ void Hub::sequence_and_broadcast(Event* e, PublishTicket* t, unsigned origin) {
     // One reference per receiving shard; we hold one already.
     if (receivers > 1) e->retain(receivers - 1);
     for (unsigned s : targets)
-        _reactor.send(s, MeshMsg{kHubDeliver, 0, origin, to_word(e), to_word(t)});
+        _reactor.send(s,
+                      MeshMsg{uint16_t(MeshKind::hub_deliver), 0, origin, to_word(e), to_word(t)});
     if (local) deliver_local(e, t, origin);
 }
 
@@ -95,8 +112,8 @@ void Hub::deliver_local(Event* e, PublishTicket* t, unsigned origin) {
         if (is_log()) {
             this->reached(e, reached);
         } else {
-            _reactor.send(log_shard(_reactor.shards()),
-                          MeshMsg{kHubReached, 0, 0, to_word(e), to_word(reached)});
+            _reactor.send(log_shard(_reactor.shards()), MeshMsg{uint16_t(MeshKind::hub_reached), 0,
+                                                                0, to_word(e), to_word(reached)});
         }
     }
     report(t, origin, sent, failed, 1);
@@ -139,7 +156,8 @@ uint64_t Hub::buffer_for_waiters(Event* e, Channel& ch, const ResolvedTarget* ta
                                  UserBits** reached) {
     uint64_t n = 0;
     for (CatchUpWaiter* w : ch.waiting) {
-        if (!w->member || (target && !matches(*target, *w->member->who))) continue;
+        // A stream that closed while it waited takes nothing (its member is gone).
+        if (!_transport.find(w->stream) || (target && !matches(*target, *w->member->who))) continue;
         e->retain();
         w->buffered.push_back(e);
         ++n;
@@ -161,7 +179,7 @@ void Hub::report(PublishTicket* t, unsigned origin, uint64_t sent, uint64_t fail
     if (origin == _reactor.id()) {
         complete(t, sent, failed, shards);
     } else {
-        _reactor.send(origin, MeshMsg{kHubResult, 0, uint32_t(sent), to_word(t),
+        _reactor.send(origin, MeshMsg{uint16_t(MeshKind::hub_result), 0, uint32_t(sent), to_word(t),
                                       (failed & 0xffffffffu) | (uint64_t(shards) << 32)});
     }
 }
@@ -171,34 +189,38 @@ void Hub::complete(PublishTicket* t, uint64_t sent, uint64_t failed, uint32_t sh
     t->failed += failed;
     t->pending -= shards;
     if (t->pending > 0) return;
-    if (t->done) t->done(*t, t->ctx);
+    std::unique_ptr<PublishTicket> owned(t);
+    t->complete();
     t->event->release();
-    delete t;
 }
 
 // --- catch-up, the stream's side ---------------------------------------------
 
-void Hub::catch_up(CatchUpWaiter* w) {
+void Hub::catch_up(std::unique_ptr<CatchUpWaiter> w) {
     for (Channel* ch : w->channels_held)
-        ch->waiting.push_back(w);
+        ch->waiting.push_back(w.get());
     w->asker = uint16_t(_reactor.id());
-    if (is_log()) {
-        answer_catch_up(w);
-    } else {
-        _reactor.send(log_shard(_reactor.shards()),
-                      MeshMsg{kHubCatchUp, 0, 0, to_word(static_cast<CatchUp*>(w)), 0});
-    }
+    w->hub = this;
+    _reactor.call(log_shard(_reactor.shards()), std::move(w));
 }
 
-void Hub::finish_catch_up(CatchUpWaiter* w) {
-    for (Channel* ch : w->channels_held) {
-        auto it = std::find(ch->waiting.begin(), ch->waiting.end(), w);
+bool CatchUpWaiter::run(Reactor& log) {
+    return log.local<Hub>().answer_catch_up(*this);
+}
+
+void CatchUpWaiter::complete() {
+    hub->finish_catch_up(*this);
+    then(*this);
+}
+
+void Hub::finish_catch_up(CatchUpWaiter& w) {
+    for (Channel* ch : w.channels_held) {
+        auto it = std::find(ch->waiting.begin(), ch->waiting.end(), &w);
         if (it != ch->waiting.end()) {
             *it = ch->waiting.back();
             ch->waiting.pop_back();
         }
     }
-    w->done(*w, w->ctx);
 }
 
 void Hub::abandon(CatchUpWaiter& w) {
@@ -207,15 +229,12 @@ void Hub::abandon(CatchUpWaiter& w) {
     // counted it as reached, and a client that comes back with Last-Event-ID
     // gets it from history.
     if (!w.mail.empty()) {
-        auto* back = new MailBack{w.user, w.mail};
+        auto back = std::make_unique<MailBack>();
+        back->user = w.user;
+        back->events = w.mail;
         for (Event* e : back->events)
             e->retain();
-        if (is_log()) {
-            on_message(MeshMsg{kHubMailBack, 0, 0, to_word(back), 0});
-        } else {
-            _reactor.send(log_shard(_reactor.shards()),
-                          MeshMsg{kHubMailBack, 0, 0, to_word(back), 0});
-        }
+        _reactor.post(log_shard(_reactor.shards()), std::move(back));
     }
     for (Event* e : w.events)
         e->release();
@@ -228,76 +247,61 @@ void Hub::abandon(CatchUpWaiter& w) {
 
 // --- the log's side -----------------------------------------------------------
 
-void Hub::answer_catch_up(CatchUp* r) {
-    if (_log->answer(*r, wall_ms())) send_answer(r);
-    // else: waits for its user's pending mail (reached() answers it)
+bool Hub::answer_catch_up(CatchUp& r) {
+    return _log->answer(r, wall_ms());
+    // false: waits for its user's pending mail (reached() or expire() answers it)
 }
 
-void Hub::send_answer(CatchUp* r) {
-    auto* w = static_cast<CatchUpWaiter*>(r);
-    if (r->asker == _reactor.id()) {
-        finish_catch_up(w);
-    } else {
-        _reactor.send(r->asker, MeshMsg{kHubCatchUpDone, 0, 0, to_word(w), 0});
+void Hub::answer_waiting(std::vector<CatchUp*> ready) {
+    for (CatchUp* r : ready) {
+        if (_log->answer(*r, wall_ms())) _reactor.answer(static_cast<CatchUpWaiter*>(r));
     }
 }
 
 void Hub::reached(Event* e, UserBits* bits) {
     static const UserBits kNobody;
-    for (CatchUp* r : _log->retry_result(e, bits ? *bits : kNobody, wall_ms()))
-        answer_catch_up(r);
+    answer_waiting(_log->retry_result(e, bits ? *bits : kNobody, wall_ms()));
     delete bits;
     e->release();
 }
 
-void Hub::invalidate(InvalidateRequest* r) {
-    if (is_log()) {
-        r->removed = _log->invalidate(r->what);
-        r->done(*r, r->ctx);
-    } else {
-        _reactor.send(log_shard(_reactor.shards()),
-                      MeshMsg{kHubInvalidate, 0, _reactor.id(), to_word(r), 0});
-    }
+void Hub::invalidate(CacheInvalidation what, std::function<void(uint64_t)> done) {
+    auto call = std::make_unique<Invalidate>();
+    call->what = std::move(what);
+    call->done = std::move(done);
+    _reactor.call(log_shard(_reactor.shards()), std::move(call));
+}
+
+uint64_t Hub::invalidate_here(const CacheInvalidation& what) {
+    return _log->invalidate(what);
+}
+
+void Hub::take_back(const std::string& user, std::vector<Event*>& events) {
+    _log->take_back(user, events, wall_ms());
+    for (Event* e : events)
+        e->release();
+    events.clear();
 }
 
 void Hub::expire(int64_t now_wall_ms) {
     if (!_log) return;
-    for (CatchUp* r : _log->expire(now_wall_ms))
-        answer_catch_up(r);
+    answer_waiting(_log->expire(now_wall_ms));
 }
 
 bool Hub::on_message(const MeshMsg& m) {
-    switch (m.kind) {
-        case kHubForward:
+    switch (MeshKind(m.kind)) {
+        case MeshKind::hub_forward:
             sequence_and_broadcast(from_word<Event>(m.a), from_word<PublishTicket>(m.b), m.arg);
             return true;
-        case kHubDeliver:
+        case MeshKind::hub_deliver:
             deliver_local(from_word<Event>(m.a), from_word<PublishTicket>(m.b), m.arg);
             return true;
-        case kHubResult:
+        case MeshKind::hub_result:
             complete(from_word<PublishTicket>(m.a), m.arg, m.b & 0xffffffffu, uint32_t(m.b >> 32));
             return true;
-        case kHubCatchUp: answer_catch_up(from_word<CatchUp>(m.a)); return true;
-        case kHubCatchUpDone: finish_catch_up(from_word<CatchUpWaiter>(m.a)); return true;
-        case kHubReached: reached(from_word<Event>(m.a), from_word<UserBits>(m.b)); return true;
-        case kHubMailBack: {
-            std::unique_ptr<MailBack> back(from_word<MailBack>(m.a));
-            _log->take_back(back->user, back->events, wall_ms());
-            for (Event* e : back->events)
-                e->release();
+        case MeshKind::hub_reached:
+            reached(from_word<Event>(m.a), from_word<UserBits>(m.b));
             return true;
-        }
-        case kHubInvalidate: {
-            auto* r = from_word<InvalidateRequest>(m.a);
-            r->removed = _log->invalidate(r->what);
-            _reactor.send(m.arg, MeshMsg{kHubInvalidateDone, 0, 0, to_word(r), 0});
-            return true;
-        }
-        case kHubInvalidateDone: {
-            auto* r = from_word<InvalidateRequest>(m.a);
-            r->done(*r, r->ctx);
-            return true;
-        }
         default: return false;
     }
 }

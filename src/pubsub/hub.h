@@ -27,10 +27,13 @@
 // what it is owed (missed events, cached events, mail, the log's position) and
 // goes live when the answer arrives, without a gap or a duplicate.
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/mesh.h"
+#include "core/mesh_kinds.h"
 #include "core/reactor.h"
 #include "net/transport.h"
 #include "pubsub/audience.h"
@@ -43,42 +46,21 @@
 
 namespace ringcast {
 
-enum HubMessage : uint16_t {
-    kHubForward = 1,  // origin -> log: a = Event*, b = PublishTicket* (or 0), arg = origin
-    kHubDeliver = 2,  // log -> shard: a = Event*, b = PublishTicket* (or 0), arg = origin
-    kHubResult = 3,   // shard -> origin: a = PublishTicket*, arg = sent, b = failed | shards << 32
-    kHubCatchUp = 4,  // shard -> log: a = CatchUpWaiter* (as CatchUp)
-    kHubCatchUpDone = 5,     // log -> shard: a = CatchUpWaiter*
-    kHubReached = 6,         // shard -> log: a = Event*, b = UserBits* (or 0: nobody reached)
-    kHubMailBack = 7,        // shard -> log: a = MailBack*
-    kHubInvalidate = 8,      // shard -> log: a = InvalidateRequest*
-    kHubInvalidateDone = 9,  // log -> shard: a = InvalidateRequest*
-    kHubLast = 15,           // kinds above this belong to other layers
-};
+// Tracks a publish until every shard has reported. Lives on the origin shard;
+// the publisher's kind of ticket says what to do with the counts (complete()),
+// and the hub deletes it afterwards. The messages of a publish are the fast
+// path (MeshKind::hub_*, core/mesh_kinds.h): 24 bytes each, no shard call.
+class PublishTicket {
+public:
+    virtual ~PublishTicket() = default;
+    // On the origin shard once every shard has reported (possibly inside
+    // Hub::publish(), on a single shard).
+    virtual void complete() = 0;
 
-// Tracks a publish until every shard has reported. Lives on the origin shard.
-struct PublishTicket {
     uint32_t pending = 0;  // shards still to report
     uint64_t sent = 0;
     uint64_t failed = 0;
-    Event* event = nullptr;  // one reference, for the id in the reply
-    // Called on the origin shard once every shard has reported. `ctx` may have
-    // been cleared by the requester meanwhile (its connection went away).
-    void (*done)(PublishTicket& t, void* ctx) = nullptr;
-    void* ctx = nullptr;
-    void* owner = nullptr;  // the requester's object (e.g. its server)
-    uint64_t cookie = 0;    // the requester's own tag (a reply slot, say)
-};
-
-// Removes cached persistent events (the seeds' cache invalidation). Lives on
-// the asking shard; the log fills `removed`.
-struct InvalidateRequest {
-    CacheInvalidation what;
-    uint64_t removed = 0;
-    void (*done)(InvalidateRequest& r, void* ctx) = nullptr;
-    void* ctx = nullptr;
-    void* owner = nullptr;
-    uint64_t cookie = 0;
+    Event* event = nullptr;  // one reference, for the id in the reply (released after complete())
 };
 
 struct HubStats {
@@ -110,15 +92,24 @@ public:
     // Without one, nobody is told.
     void publish(Event* e, PublishTicket* t);
 
-    // Registers `w` on its channels (they buffer for it) and asks the log; w->done
-    // runs on this shard, possibly before this returns (this shard is the log).
-    void catch_up(CatchUpWaiter* w);
+    // Registers `w` on its channels (they buffer for it) and asks the log with a
+    // shard call; w's complete() runs on this shard when the answer is in, after
+    // the hub took it off its channels (finish_catch_up).
+    void catch_up(std::unique_ptr<CatchUpWaiter> w);
     // The stream is gone: mail it was handed goes back to the log, every
     // reference it holds is released.
     void abandon(CatchUpWaiter& w);
 
-    // Asks the log to invalidate; r->done runs on this shard.
-    void invalidate(InvalidateRequest* r);
+    // Asks the log to remove cached events; `done` runs on this shard with how
+    // many, never inside invalidate().
+    void invalidate(CacheInvalidation what, std::function<void(uint64_t removed)> done);
+
+    // The log shard's side of the calls above.
+    bool answer_catch_up(CatchUp& r);  // false: it waits for its user's pending mail
+    uint64_t invalidate_here(const CacheInvalidation& what);
+    void take_back(const std::string& user, std::vector<Event*>& events);
+    // Takes a waiter off its channels once its answer is in.
+    void finish_catch_up(CatchUpWaiter& w);
 
     // The log shard: ages every keep (called once a second).
     void expire(int64_t now_wall_ms);
@@ -143,10 +134,8 @@ private:
                                 UserBits** reached);
     void report(PublishTicket* t, unsigned origin, uint64_t sent, uint64_t failed, uint32_t shards);
     void complete(PublishTicket* t, uint64_t sent, uint64_t failed, uint32_t shards);
-    // The log: answers a catch-up (now or once its user's pending mail is decided).
-    void answer_catch_up(CatchUp* r);
-    void send_answer(CatchUp* r);
-    void finish_catch_up(CatchUpWaiter* w);
+    // The log: catch-ups whose user's pending mail is now decided, answered.
+    void answer_waiting(std::vector<CatchUp*> ready);
     void reached(Event* e, UserBits* bits);
 
     Reactor& _reactor;

@@ -90,9 +90,6 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthS
                                                                 : ForwardedHeader::x_forwarded_for;
     o.http.max_channels_per_stream = cfg.max_channels_per_stream;
     o.http.retry_after_s = uint32_t((cfg.retry_after_ms + 999) / 1000);
-    o.http.publish_rule = window_rule(cfg.publish_rate_limit.max, cfg.publish_rate_limit.window_ms);
-    o.http.publish_user_rule =
-        window_rule(cfg.publish_user_rate_limit.max, cfg.publish_user_rate_limit.window_ms);
 
     o.publish.max_line = cfg.publish_max_line;
     o.publish.max_reply_backlog = cfg.publish_max_reply_backlog;
@@ -101,7 +98,11 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthS
     o.publish.allow_gids = cfg.publish_allow_gids;
     o.publish.rate_max = cfg.publish_rate_limit.max;
     o.publish.rate_window_ms = cfg.publish_rate_limit.window_ms;
-    o.publish.user_rule = o.http.publish_user_rule;
+    // One set of rules for both ways in (ops/publish_flow.h); the socket counts
+    // publish.rate_limit per connection itself, HTTP by key through the flow.
+    o.publish_rules = PublishRules{
+        window_rule(cfg.publish_rate_limit.max, cfg.publish_rate_limit.window_ms),
+        window_rule(cfg.publish_user_rate_limit.max, cfg.publish_user_rate_limit.window_ms)};
 
     o.shutdown_timeout_ms = cfg.shutdown_timeout_ms;
     return o;

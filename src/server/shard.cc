@@ -23,9 +23,10 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
     , _stats(_reactor, _transport, _index, _hub)
     , _directory(_reactor, _transport)
     , _limiter(_reactor)
-    , _http(_reactor, _transport, _index, _audience, _limiter, _hub, _stats, _directory,
+    , _flow(_reactor, _hub, _limiter, opts.publish_rules)
+    , _http(_reactor, _transport, _index, _audience, _limiter, _hub, _stats, _directory, _flow,
             shared.streams, opts.http, started_ms, kHttp)
-    , _publish(_reactor, _transport, _hub, _stats, _directory, _limiter, opts.publish, started_ms,
+    , _publish(_reactor, _transport, _hub, _stats, _directory, _flow, opts.publish, started_ms,
                kPublish) {
     _stats.set_stream_counter(&_http.stream_count());
     _stats.set_refusals(&_http.refusals(), &_publish.refusals());
@@ -51,6 +52,12 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
     _directory.set_catalog(&_http);
     _transport.set_protocol(kHttp, _http);
     _transport.set_protocol(kPublish, _publish);
+    // What shard calls from other shards find here (core/shard_call.h).
+    ShardLocals& locals = _reactor.locals();
+    locals.provide(_hub);
+    locals.provide(_stats);
+    locals.provide(_directory);
+    locals.provide(_limiter);
 }
 
 int Shard::init(const char** what) {
@@ -78,10 +85,7 @@ void Shard::restore_keeps() {
 }
 
 void Shard::on_message(const MeshMsg& m) {
-    if (_hub.on_message(m)) return;
-    if (_stats.on_message(m)) return;
-    if (_directory.on_message(m)) return;
-    if (_limiter.on_message(m)) return;
+    if (_hub.on_message(m)) return;  // shard calls are the reactor's own
     spdlog::error("shard {}: unknown mesh message kind {} from shard {}", _reactor.id(), m.kind,
                   m.from);
 }

@@ -10,6 +10,7 @@
 #include "net/transport.h"
 #include "ops/directory.h"
 #include "ops/limiter.h"
+#include "ops/publish_flow.h"
 #include "ops/stats.h"
 #include "publish/publish_server.h"
 #include "pubsub/channel_index.h"
@@ -25,6 +26,7 @@ struct ShardOptions {
     TransportOptions transport;
     HttpOptions http;
     PublishOptions publish;
+    PublishRules publish_rules;  // publish.rate_limit (by key) and user_rate_limit
     // The log shard's (pubsub/event_log.h): its keeps, the numbering it
     // continues, and the store that mirrors it (nullptr: nothing survives).
     EventLogOptions log;
@@ -88,6 +90,7 @@ private:
     StatsCollector _stats;
     Directory _directory;
     Limiter _limiter;
+    PublishFlow _flow;  // one publish path for HTTP and the socket
     HttpServer _http;
     PublishServer _publish;
     TimerNode _drain_timer;

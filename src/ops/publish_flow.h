@@ -1,0 +1,99 @@
+#pragma once
+// One publish, the same whichever way it came (HTTP or the Unix socket): the
+// publish rate limits (publish_gate), the event built once, the fan-out through
+// the hub, and what came of it. The protocols only read their requests and
+// format this outcome as their reply.
+//
+//   flow.publish(std::move(message), publisher_key, /*count=*/true,
+//                [handle](PublishOutcome& o) { ...reply to the connection, if still there... });
+//
+// `done` may run before publish() returns (a single shard, no limits), and
+// runs exactly once. Without `count` (fire and forget) nobody waits for the
+// shards: done() runs as soon as the event is on its way, or refused.
+//
+// A batch publishes its messages one after the other: each starts once the one
+// before it was handed to the hub (or refused), so their ids follow the batch's
+// order, while their fan-outs overlap. done() gets one outcome per message and
+// the totals of those published.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ops/limiter.h"
+#include "ops/publish_gate.h"
+#include "pubsub/hub.h"
+#include "pubsub/message.h"
+
+namespace ringcast {
+
+struct PublishOutcome {
+    enum class Status : uint8_t {
+        published,  // id, sent, failed (sent and failed when counted), limited
+        refused,    // code "rate_limited", reason, message, retry_after_ms
+        invalid,    // code "invalid_field", message (a batch's message that could not be read)
+    };
+    Status status = Status::published;
+    std::string id;
+    uint64_t sent = 0;
+    uint64_t failed = 0;
+    std::vector<std::string> limited;  // target users left out by publish.user_rate_limit
+    std::string code;
+    std::string reason;  // refused: "publisher_rate" or "user_rate"
+    std::string message;
+    uint64_t retry_after_ms = 0;
+
+    static PublishOutcome invalid_message(std::string message);
+};
+
+// publish.rate_limit (per publisher key) and publish.user_rate_limit (per target
+// user of user-specific messages); an inactive rule asks nothing.
+struct PublishRules {
+    LimitRule publisher;
+    LimitRule user;
+};
+
+// A batch's message: its message, or (read already) what came of it.
+struct BatchItem {
+    Message message;
+    bool ready = false;  // outcome already decided (invalid, or refused by the protocol)
+    PublishOutcome outcome;
+};
+
+class PublishFlow {
+public:
+    using Done = std::function<void(PublishOutcome& outcome)>;
+    using BatchDone =
+        std::function<void(std::vector<PublishOutcome>& outcomes, uint64_t sent, uint64_t failed)>;
+
+    PublishFlow(Reactor& reactor, Hub& hub, Limiter& limiter, PublishRules rules)
+        : _reactor(reactor), _hub(hub), _limiter(limiter), _rules(rules) {}
+
+    // `publisher`: its limiter key for publish.rate_limit ("" asks nothing: the
+    // socket counts its connections itself). `done` may be empty (fire and
+    // forget, nobody told of a refusal either).
+    void publish(Message m, const std::string& publisher, bool count, Done done);
+    void publish_batch(std::vector<BatchItem> items, const std::string& publisher, bool count,
+                       BatchDone done);
+
+    // Whether publishing `m` asks the limiter (and so may be refused later).
+    bool checks(const Message& m, const std::string& publisher) const;
+
+private:
+    struct Batch;
+    // publish() in two steps: `started` once the event is handed to the hub or
+    // refused (a batch starts its next message then), `done` with the outcome.
+    void start(Message m, const std::string& publisher, bool count, std::function<void()> started,
+               Done done);
+    void send(Message& m, std::vector<std::string> limited, bool count, Done done);
+    // Starts a batch's messages until one waits for the limiter.
+    void start_next(Batch* b);
+    static void account(Batch* b);
+
+    Reactor& _reactor;
+    Hub& _hub;
+    Limiter& _limiter;
+    PublishRules _rules;
+};
+
+}  // namespace ringcast
