@@ -1,14 +1,16 @@
-// HttpServer: the API requests beside publishing — GET /api/ping, POST
-// /api/tokens (answered here), and the directory's GET /api/connections/{id},
-// GET /api/users/{userId} and POST /api/disconnect (answered by the shards that
-// hold the streams). The answers carry the same members as the socket's replies
-// (docs/protocol.md), so a client can use either protocol alike.
+// ApiRequests: who may use each route, and the requests beside publishing —
+// GET /api/stats, GET /api/ping, POST /api/tokens (answered here), and the
+// directory's GET /api/connections/{id}, GET /api/users/{userId} and POST
+// /api/disconnect (answered by the shards that hold the streams). The answers
+// carry the same members as the socket's replies (docs/protocol.md), so a
+// client can use either protocol alike.
 #include <fmt/format.h>
 
 #include "auth/jwt_claims.h"
 #include "auth/token_request.h"
 #include "core/clock.h"
 #include "core/json_writer.h"
+#include "http/api_requests.h"
 #include "http/http_server.h"
 #include "http/query.h"
 #include "http/response.h"
@@ -17,16 +19,102 @@
 
 namespace ringcast {
 
-void HttpServer::reply_bad_request(HttpConnection& c, std::string_view reason,
-                                   std::string_view message) {
-    count_refusal(400);
-    reply(c, http_response(400, "application/json", json_error_body("bad_request", message, reason),
-                           keeps_alive(c)));
-    finish_request(c);
+ApiRequests::ApiRequests(HttpServer& http, Reactor& reactor, Hub& hub, StatsCollector& stats,
+                         Directory& directory, PublishFlow& flow, const HttpOptions& opts,
+                         uint64_t started_ms)
+    : _http(http)
+    , _reactor(reactor)
+    , _hub(hub)
+    , _stats(stats)
+    , _directory(directory)
+    , _flow(flow)
+    , _opts(opts)
+    , _started_ms(started_ms) {}
+
+void ApiRequests::handle(HttpConnection& c, HttpRequest& req, const RouteMatch& m) {
+    switch (m.route) {
+        case Route::publish: {
+            std::string publisher;
+            if (auto r = authorize_api(req, ApiRight::publish, _opts.api, *_opts.verifier,
+                                       wall_ms() / 1000, "POST /api/publish", &publisher)) {
+                _http.refuse(c, *r);
+                return;
+            }
+            publish(c, req, std::move(publisher));
+            return;
+        }
+        case Route::invalidate:
+            if (auto r = authorize_api(req, ApiRight::publish, _opts.api, *_opts.verifier,
+                                       wall_ms() / 1000, "POST /api/invalidate")) {
+                _http.refuse(c, *r);
+                return;
+            }
+            invalidate(c, req);
+            return;
+        case Route::stats:
+            if (auto r = authorize_api(req, ApiRight::admin, _opts.api, *_opts.verifier,
+                                       wall_ms() / 1000, "GET /api/stats")) {
+                _http.refuse(c, *r);
+                return;
+            }
+            stats(c);
+            return;
+        case Route::ping:
+        case Route::connection:
+        case Route::user:
+        case Route::disconnect:
+        case Route::tokens: {
+            // Operator queries and stream tokens (mints a user's identity): admin.
+            static constexpr const char* kWhat[] = {"GET /api/ping", "GET /api/connections",
+                                                    "GET /api/users", "POST /api/disconnect",
+                                                    "POST /api/tokens"};
+            const char* what = kWhat[int(m.route) - int(Route::ping)];
+            // A token is an identity: minting one always takes credentials, also
+            // where publish.http_require_auth = false leaves the rest of the API open.
+            ApiAuthOptions api = _opts.api;
+            if (m.route == Route::tokens) api.require_auth = true;
+            if (auto r =
+                    authorize_api(req, m.route == Route::ping ? ApiRight::publish : ApiRight::admin,
+                                  api, *_opts.verifier, wall_ms() / 1000, what)) {
+                _http.refuse(c, *r);
+                return;
+            }
+            if (m.route == Route::ping) {
+                ping(c);
+            } else if (m.route == Route::tokens) {
+                issue_token(c, req);
+            } else {
+                directory(c, req, m.route, m.rest);
+            }
+            return;
+        }
+        default: return;  // not an API route (HttpServer answers those)
+    }
 }
 
-bool HttpServer::body_object(HttpConnection& c, const HttpRequest& req,
-                             simdjson::dom::object* out) {
+void ApiRequests::stats(HttpConnection& c) {
+    _http.wait_for_answer(c);
+    _stats.collect([this, h = Transport::handle(c)](std::vector<ShardSnapshot>& shards) {
+        _http.complete_async(h, [&](HttpConnection& c) {
+            const double uptime = double(_reactor.now_ms() - _started_ms) / 1000.0;
+            return http_response(200, "application/json",
+                                 render_stats_json(shards, uptime, read_process_stats()),
+                                 _http.keeps_alive(c));
+        });
+    });
+}
+
+void ApiRequests::reply_bad_request(HttpConnection& c, std::string_view reason,
+                                    std::string_view message) {
+    _http.count_refusal(400);
+    _http.reply(
+        c, http_response(400, "application/json", json_error_body("bad_request", message, reason),
+                         _http.keeps_alive(c)));
+    _http.finish_request(c);
+}
+
+bool ApiRequests::body_object(HttpConnection& c, const HttpRequest& req,
+                              simdjson::dom::object* out) {
     simdjson::dom::element root;
     if (auto err = _json.parse(req.body.data(), req.body.size()).get(root)) {
         reply_bad_request(c, "invalid_json", json_error_text("the request body", err));
@@ -39,7 +127,7 @@ bool HttpServer::body_object(HttpConnection& c, const HttpRequest& req,
     return true;
 }
 
-void HttpServer::answer_ping(HttpConnection& c) {
+void ApiRequests::ping(HttpConnection& c) {
     std::string body;
     JsonWriter(body)
         .begin_object()
@@ -48,17 +136,18 @@ void HttpServer::answer_ping(HttpConnection& c) {
         .key("time")
         .value(wall_ms())
         .end_object();
-    reply(c, http_response(200, "application/json", body, keeps_alive(c)));
-    finish_request(c);
+    _http.reply(c, http_response(200, "application/json", body, _http.keeps_alive(c)));
+    _http.finish_request(c);
 }
 
-void HttpServer::issue_token(HttpConnection& c, HttpRequest& req) {
+void ApiRequests::issue_token(HttpConnection& c, HttpRequest& req) {
     if (!_opts.signer) {
-        reply(c, http_error(501, "not_configured",
-                            "stream tokens are off (auth.token_key_file = \"\"): ringcastd signs "
-                            "none",
-                            keeps_alive(c)));
-        finish_request(c);
+        _http.reply(
+            c, http_error(501, "not_configured",
+                          "stream tokens are off (auth.token_key_file = \"\"): ringcastd signs "
+                          "none",
+                          _http.keeps_alive(c)));
+        _http.finish_request(c);
         return;
     }
     simdjson::dom::object obj;
@@ -81,16 +170,16 @@ void HttpServer::issue_token(HttpConnection& c, HttpRequest& req) {
         .end_object();
     // A credential: never cached (every API answer carries Cache-Control:
     // no-store already; a second header would only repeat it).
-    reply(c, http_response(200, "application/json", body, keeps_alive(c)));
-    finish_request(c);
+    _http.reply(c, http_response(200, "application/json", body, _http.keeps_alive(c)));
+    _http.finish_request(c);
 }
 
-void HttpServer::start_directory(HttpConnection& c, HttpRequest& req, Route route,
-                                 std::string_view name) {
+void ApiRequests::directory(HttpConnection& c, HttpRequest& req, Route route,
+                            std::string_view name) {
     auto q = std::make_unique<DirectoryRequest>();
     unsigned shard = _reactor.id();
     const auto not_found = [&](std::string_view id) {
-        reply_error(c, 404, fmt::format("no connection \"{}\"", id), false);
+        _http.reply_error(c, 404, fmt::format("no connection \"{}\"", id), false);
     };
     if (route == Route::connection) {
         std::optional<std::string> id = percent_decode(name, /*plus_is_space=*/false);
@@ -120,16 +209,16 @@ void HttpServer::start_directory(HttpConnection& c, HttpRequest& req, Route rout
             case DirectoryAsk::ok: break;
         }
     }
-    wait_for_answer(c);
+    _http.wait_for_answer(c);
     _directory.query(std::move(*q), shard, [this, h = Transport::handle(c)](DirectoryRequest& r) {
-        complete_async(h, [&](HttpConnection& c) {
+        _http.complete_async(h, [&](HttpConnection& c) {
             std::string members;
             if (!write_directory_answer(r, &members))
                 return http_error(404, fmt::format("no connection \"{}\"", r.label),
-                                  keeps_alive(c));
+                                  _http.keeps_alive(c));
             members[0] = '{';  // ",a,b" -> "{a,b"
             members += '}';
-            return http_response(200, "application/json", members, keeps_alive(c));
+            return http_response(200, "application/json", members, _http.keeps_alive(c));
         });
     });
 }

@@ -1,6 +1,6 @@
-// HttpServer, part 1 of 4: connections, reading and parsing requests, routing,
-// replies and the connection lifecycle. SSE streams are in sse_streams.cc,
-// publish and stats in api_requests.cc, what slow readers lose in slow_readers.cc.
+// HttpServer: connections, reading and parsing requests, routing them to the
+// streams (sse_streams.cc) or the API (api_publish.cc, api_queries.cc), writing
+// every answer, and the connection lifecycle.
 #include "http/http_server.h"
 
 #include <strings.h>
@@ -11,16 +11,9 @@
 #include <spdlog/spdlog.h>
 
 #include "core/clock.h"
-#include "core/json_writer.h"
-#include "http/api_auth.h"
 #include "http/cors.h"
-#include "http/query.h"
 #include "http/response.h"
 #include "http/router.h"
-#include "pubsub/channel_name.h"
-#include "pubsub/event.h"
-#include "pubsub/message_json.h"
-#include "pubsub/sse_format.h"
 
 namespace ringcast {
 
@@ -44,21 +37,12 @@ HttpServer::HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& ind
                        const HttpOptions& opts, uint64_t started_ms, uint8_t protocol)
     : _reactor(reactor)
     , _transport(transport)
-    , _index(index)
-    , _audience(audience)
-    , _limiter(limiter)
-    , _hub(hub)
-    , _stats(stats)
-    , _directory(directory)
-    , _flow(flow)
-    , _limit(streams)
     , _opts(opts)
-    , _started_ms(started_ms)
-    , _protocol(protocol) {}
+    , _protocol(protocol)
+    , _streams(*this, reactor, transport, index, audience, limiter, hub, streams, _opts)
+    , _api(*this, reactor, hub, stats, directory, flow, _opts, started_ms) {}
 
-HttpServer::~HttpServer() {
-    if (_heartbeat) _reactor.frames().drop_user(_heartbeat);
-}
+HttpServer::~HttpServer() = default;
 
 Connection* HttpServer::create_connection() {
     return new HttpConnection;
@@ -204,6 +188,55 @@ void HttpServer::finish_request(HttpConnection& c) {
     _transport.set_deadline(c, _reactor.now_ms() + _opts.keepalive_timeout_ms);
 }
 
+// 401 answers say how to authenticate (RFC 6750 §3), every refusal why.
+// Refusals of a well-formed request keep the connection.
+void HttpServer::count_refusal(int status) {
+    switch (status) {
+        case 400: ++_refused.bad_request; break;
+        case 401: ++_refused.unauthorized; break;
+        case 403: ++_refused.forbidden; break;
+        case 429: ++_refused.rate_limited; break;
+        case 503: ++_refused.unavailable; break;
+        default: break;
+    }
+}
+
+void HttpServer::refuse(HttpConnection& c, const Refusal& r) {
+    count_refusal(r.status);
+    const bool keep_alive = keeps_alive(c);
+    std::string body = json_error_body(r.code, r.message, r.reason);
+    if (r.status == 401) {
+        std::string challenge = "Bearer realm=\"ringcast\"";
+        if (r.code == "invalid_token") challenge += ", error=\"invalid_token\"";
+        reply(c, http_response(401, "application/json", body, keep_alive,
+                               {{"WWW-Authenticate", challenge}}));
+    } else {
+        reply(c, http_response(r.status, "application/json", body, keep_alive));
+    }
+    spdlog::debug("shard {}: request from {} refused: {} {} {}", _reactor.id(), client_of(c).text(),
+                  r.status, r.code, r.message);
+    finish_request(c);
+}
+
+void HttpServer::wait_for_answer(HttpConnection& c) {
+    c._mode = HttpConnection::Mode::waiting;
+    _transport.set_deadline(c, 0);
+}
+
+void HttpServer::complete_async(ConnectionHandle h,
+                                const std::function<std::string(HttpConnection&)>& answer) {
+    if (HttpConnection* c = alive(h)) complete_async(*c, answer(*c));
+}
+
+void HttpServer::complete_async(HttpConnection& c, std::string response) {
+    reply(c, std::move(response));
+    finish_request(c);
+    std::unique_ptr<std::string> held = std::move(c._held);
+    _transport.resume_reading(c);
+    if (held && c._mode == HttpConnection::Mode::reading)
+        process_input(c, held->data(), held->size());
+}
+
 void HttpServer::handle_request(HttpConnection& c, HttpRequest& req) {
     if (_shutting_down) {
         reply_error(c, 503, "the server is shutting down", true);
@@ -227,7 +260,7 @@ void HttpServer::handle_request(HttpConnection& c, HttpRequest& req) {
     }
     if (ep) {
         if (req.method == HTTP_GET) {
-            open_stream(c, req, *ep);
+            _streams.open(c, req, *ep);
         } else {
             reply(c, http_error(405,
                                 fmt::format("{} is not allowed on {}; use GET", req.method_name(),
@@ -239,73 +272,17 @@ void HttpServer::handle_request(HttpConnection& c, HttpRequest& req) {
     }
     RouteMatch m = route_request(req.method, path);
     switch (m.route) {
-        case Route::publish: {
-            std::string publisher;
-            if (auto r = authorize_api(req, ApiRight::publish, _opts.api, *_opts.verifier,
-                                       wall_ms() / 1000, "POST /api/publish", &publisher)) {
-                refuse(c, *r);
-                return;
-            }
-            start_publish(c, req, std::move(publisher));
-            return;
-        }
-        case Route::invalidate:
-            if (auto r = authorize_api(req, ApiRight::publish, _opts.api, *_opts.verifier,
-                                       wall_ms() / 1000, "POST /api/invalidate")) {
-                refuse(c, *r);
-                return;
-            }
-            start_invalidate(c, req);
-            return;
-        case Route::stats:
-            if (auto r = authorize_api(req, ApiRight::admin, _opts.api, *_opts.verifier,
-                                       wall_ms() / 1000, "GET /api/stats")) {
-                refuse(c, *r);
-                return;
-            }
-            start_stats(c);
-            return;
-        case Route::ping:
-        case Route::connection:
-        case Route::user:
-        case Route::disconnect:
-        case Route::tokens: {
-            // Operator queries and stream tokens (mints a user's identity): admin.
-            static constexpr const char* kWhat[] = {"GET /api/ping", "GET /api/connections",
-                                                    "GET /api/users", "POST /api/disconnect",
-                                                    "POST /api/tokens"};
-            const char* what = kWhat[int(m.route) - int(Route::ping)];
-            // A token is an identity: minting one always takes credentials, also
-            // where publish.http_require_auth = false leaves the rest of the API open.
-            ApiAuthOptions api = _opts.api;
-            if (m.route == Route::tokens) api.require_auth = true;
-            if (auto r =
-                    authorize_api(req, m.route == Route::ping ? ApiRight::publish : ApiRight::admin,
-                                  api, *_opts.verifier, wall_ms() / 1000, what)) {
-                refuse(c, *r);
-                return;
-            }
-            if (m.route == Route::ping) {
-                answer_ping(c);
-            } else if (m.route == Route::tokens) {
-                issue_token(c, req);
-            } else {
-                start_directory(c, req, m.route, m.rest);
-            }
-            return;
-        }
-        case Route::method_not_allowed: {
-            const bool keep_alive = keeps_alive(c);
+        case Route::method_not_allowed:
             reply(c, http_error(405,
                                 fmt::format("{} is not allowed on {}; use {}", req.method_name(),
                                             req.path(), m.allow),
-                                keep_alive, {{"Allow", m.allow}}));
+                                keeps_alive(c), {{"Allow", m.allow}}));
             finish_request(c);
             return;
-        }
         case Route::not_found:
             reply_error(c, 404, fmt::format("no endpoint at {}", req.path()), false);
             return;
+        default: _api.handle(c, req, m); return;
     }
 }
 
@@ -326,19 +303,7 @@ void HttpServer::on_peer_eof(Connection& base) {
 void HttpServer::on_deadline(Connection& base, uint64_t now_ms) {
     HttpConnection& c = as_http(base);
     switch (c._mode) {
-        case HttpConnection::Mode::streaming:
-            if (c._lifetime_ms && now_ms >= c._stream_started_ms + c._lifetime_ms) {
-                // The endpoint's maximum lifetime, or the token's: flush what is
-                // queued and close cleanly; the browser reconnects. A token's
-                // end is announced first, so that a client can fetch a new token
-                // before it reconnects rather than retry with the same one.
-                if (c._extras && c._extras->ends_with_token) send_token_expired(c);
-                _transport.close(c, true);
-                return;
-            }
-            send_heartbeat(c);
-            _transport.set_deadline(c, stream_deadline(c, now_ms));
-            return;
+        case HttpConnection::Mode::streaming: _streams.on_deadline(c, now_ms); return;
         case HttpConnection::Mode::reading:
             if (c._parser && c._parser->started()) {
                 reply_error(c, 408,
@@ -355,26 +320,18 @@ void HttpServer::on_deadline(Connection& base, uint64_t now_ms) {
 
 void HttpServer::on_closed(Connection& base) {
     HttpConnection& c = as_http(base);
-    Member& m = c._member;
-    if (m.subs) {
-        _audience.remove(m);
-        for (uint16_t i = 0; i < m.nsubs; ++i)
-            _index.unsubscribe(m.subs[i]);
-        delete[] m.subs;
-        m.subs = nullptr;
-        m.nsubs = 0;
-    }
-    if (c._mode == HttpConnection::Mode::streaming) {
-        --_streams;
-        _limit.release();
-    }
-    if (c._extras) {
-        for (const std::string& key : c._extras->limit_holds)
-            _limiter.release(key);
-        c._extras.reset();
-    }
+    _streams.on_closed(c);
     c._parser.reset();
     c._held.reset();
+}
+
+void HttpServer::on_frames_dropped(Connection& c, std::span<LocalFrame* const> frames,
+                                   DropReason why) {
+    _streams.on_frames_dropped(as_http(c), frames, why);
+}
+
+void HttpServer::on_slow_reader_closed(Connection& c, SlowReaderClose why, uint64_t queued) {
+    _streams.on_slow_reader_closed(as_http(c), why, queued);
 }
 
 void HttpServer::begin_shutdown() {
@@ -388,44 +345,6 @@ void HttpServer::begin_shutdown() {
             _transport.close(c, true);  // streams: flush what is queued, then close
         }
     });
-}
-
-bool HttpServer::describe(const Connection& base, JsonWriter& w) const {
-    if (base.protocol() != _protocol) return false;
-    const auto& c = static_cast<const HttpConnection&>(base);
-    if (c._mode != HttpConnection::Mode::streaming) return false;
-    // Connection times are kept on the monotonic clock; show them as wall time.
-    const int64_t wall_now = wall_ms();
-    const uint64_t mono_now = mono_ms();
-    auto wall = [&](uint64_t mono) {
-        return wall_now - int64_t(mono_now - std::min(mono, mono_now));
-    };
-    w.begin_object();
-    w.key("connectionId").value(connection_id(c));
-    w.key("ip").value(client_of(c).text());
-    // Behind a trusted proxy: the proxy's own address too.
-    if (c._extras && !c._extras->client.empty()) w.key("via").value(c.peer().text());
-    w.key("userId");
-    const Identity& who = *c._member.who;
-    if (who.user.empty()) {
-        w.null();
-    } else {
-        w.value(who.user);
-    }
-    w.key("channels").begin_array();
-    for (uint16_t i = 0; i < c._member.nsubs; ++i)
-        if (c._member.subs[i].channel) w.value(c._member.subs[i].channel->name);
-    w.end_array();
-    w.key("connectedAt").value(wall(c._stream_started_ms));
-    w.key("lastActivity").value(wall(c.last_activity_ms()));
-    w.key("queuedBytes").value(c.queued_bytes());
-    w.end_object();
-    return true;
-}
-
-std::string_view HttpServer::user_of(const Connection& base) const {
-    if (base.protocol() != _protocol) return {};
-    return static_cast<const HttpConnection&>(base)._member.who->user;
 }
 
 }  // namespace ringcast

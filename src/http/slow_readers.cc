@@ -1,4 +1,4 @@
-// HttpServer, part 4 of 4: what slow readers lose. The transport's queue policy
+// SseStreams: what slow readers lose. The transport's queue policy
 // (net/queue_policy.h) decides which frames go and which connections are closed;
 // this side knows what the frames are, so it counts lost events against their
 // channels and the shard's totals, and logs one line per compaction or
@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/http_server.h"
+#include "http/sse_streams.h"
 #include "pubsub/event.h"
 
 namespace ringcast {
@@ -29,7 +30,7 @@ std::string human_bytes(uint64_t n) {
 
 }  // namespace
 
-void HttpServer::on_frames_dropped(Connection& c, std::span<LocalFrame* const> frames,
+void SseStreams::on_frames_dropped(HttpConnection& c, std::span<LocalFrame* const> frames,
                                    DropReason why) {
     const bool expired = why == DropReason::expired;
     uint64_t events = 0, others = 0;
@@ -56,7 +57,7 @@ void HttpServer::on_frames_dropped(Connection& c, std::span<LocalFrame* const> f
 
     if (expired) {
         spdlog::debug("connection {}: {} queued event(s) expired before they were written",
-                      connection_id(c), events);
+                      _http.connection_id(c), events);
         return;
     }
     std::string what;
@@ -71,18 +72,17 @@ void HttpServer::on_frames_dropped(Connection& c, std::span<LocalFrame* const> f
     // A refusal (the newcomer was below everything queued) happens once per
     // event while the reader stays stuck: counted, but not worth a line each.
     auto level = why == DropReason::compacted ? spdlog::level::info : spdlog::level::debug;
-    spdlog::log(level, "connection {} ({}) fell behind: dropped {}, {} queued", connection_id(c),
-                client_of(static_cast<const HttpConnection&>(c)).text(), what,
+    spdlog::log(level, "connection {} ({}) fell behind: dropped {}, {} queued",
+                _http.connection_id(c), _http.client_of(c).text(), what,
                 human_bytes(c.queued_bytes()));
 }
 
-void HttpServer::on_slow_reader_closed(Connection& base, SlowReaderClose why, uint64_t queued) {
-    auto& c = static_cast<HttpConnection&>(base);
+void SseStreams::on_slow_reader_closed(HttpConnection& c, SlowReaderClose why, uint64_t queued) {
     const Member& m = c._member;
     for (uint16_t i = 0; m.subs && i < m.nsubs; ++i)
         if (Channel* ch = m.subs[i].channel) ++ch->slow_disconnects;
     spdlog::info("connection {} ({}) fell behind: {} queued, past delivery.{}: disconnected",
-                 connection_id(c), client_of(c).text(), human_bytes(queued),
+                 _http.connection_id(c), _http.client_of(c).text(), human_bytes(queued),
                  why == SlowReaderClose::queue_limit ? "queue_limit" : "max_queue");
 }
 

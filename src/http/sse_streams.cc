@@ -1,6 +1,8 @@
-// HttpServer, part 2 of 4: SSE streams: admission, the limiter round trip,
-// the stream's first bytes, heartbeats and deadlines. (http_server.cc holds the
-// connection plumbing and request dispatch, api_requests.cc publish and stats.)
+// SseStreams: admission, the limiter round trip, the stream's first bytes,
+// catching up, heartbeats and lifetimes, and what operators see of a stream
+// (describe). What slow readers lose is in slow_readers.cc.
+#include "http/sse_streams.h"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -12,6 +14,7 @@
 #include "http/http_server.h"
 #include "http/query.h"
 #include "http/response.h"
+#include "http/sse_streams.h"
 #include "pubsub/channel_name.h"
 #include "pubsub/event.h"
 #include "pubsub/sse_format.h"
@@ -32,9 +35,26 @@ constexpr std::string_view kStreamHeaders =
 
 }  // namespace
 
+SseStreams::SseStreams(HttpServer& http, Reactor& reactor, Transport& transport,
+                       ChannelIndex& index, Audience& audience, Limiter& limiter, Hub& hub,
+                       StreamLimit& limit, const HttpOptions& opts)
+    : _http(http)
+    , _reactor(reactor)
+    , _transport(transport)
+    , _index(index)
+    , _audience(audience)
+    , _limiter(limiter)
+    , _hub(hub)
+    , _limit(limit)
+    , _opts(opts) {}
+
+SseStreams::~SseStreams() {
+    if (_heartbeat) _reactor.frames().drop_user(_heartbeat);
+}
+
 // What a stream that waits for the limiter's answers (per-IP, per-user owner
 // shards) needs to open afterwards.
-struct HttpServer::PendingOpen {
+struct SseStreams::PendingOpen {
     const EndpointOptions* ep = nullptr;
     PeerAddress client;  // whose streams the per-IP limits count
     StreamAdmission admission;
@@ -42,28 +62,28 @@ struct HttpServer::PendingOpen {
     std::vector<LimitAsk> asks;
 };
 
-void HttpServer::open_stream(HttpConnection& c, HttpRequest& req, const EndpointOptions& ep) {
+void SseStreams::open(HttpConnection& c, HttpRequest& req, const EndpointOptions& ep) {
     StreamAdmission a = admit_stream(req, ep, *_opts.verifier, _opts.channel_rules,
                                      _opts.max_channels_per_stream, wall_ms() / 1000);
     if (!a.ok) {
-        refuse(c, a.refusal);
+        _http.refuse(c, a.refusal);
         return;
     }
     if (!_limit.try_acquire()) {
-        count_refusal(503);
-        reply_error(c, 503,
-                    fmt::format("the limit of {} streams is reached; retry later", _limit.max()),
-                    false);
+        _http.count_refusal(503);
+        _http.reply_error(
+            c, 503, fmt::format("the limit of {} streams is reached; retry later", _limit.max()),
+            false);
         return;
     }
     // The limits that need counts kept on other shards (ops/limiter.h). Without
     // any (the default), the stream opens here, allocating nothing more.
-    const PeerAddress ip = client_of(c);
+    const PeerAddress ip = _http.client_of(c);
     const bool per_ip =
         (ep.max_connections_per_ip || ep.rate_limit_max) && ip.family != PeerAddress::Family::none;
     const bool per_user = ep.max_connections_per_user && a.claims;
     if (!per_ip && !per_user) {
-        start_stream(c, ep, a, req.header("origin"));
+        start(c, ep, a, req.header("origin"));
         return;
     }
     PendingOpen p;
@@ -84,7 +104,7 @@ void HttpServer::open_stream(HttpConnection& c, HttpRequest& req, const Endpoint
                          std::vector<LimitVerdict>& v) mutable { on_limit_answer(h, p, v); });
 }
 
-void HttpServer::on_limit_answer(ConnectionHandle h, PendingOpen& p,
+void SseStreams::on_limit_answer(ConnectionHandle h, PendingOpen& p,
                                  std::vector<LimitVerdict>& verdicts) {
     auto* c = static_cast<HttpConnection*>(_transport.find(h));
     bool all = true;
@@ -107,11 +127,11 @@ void HttpServer::on_limit_answer(ConnectionHandle h, PendingOpen& p,
         _limit.release();
         return;
     }
-    if (_shutting_down) {  // began while we asked: no new streams
+    if (_http.shutting_down()) {  // began while we asked: no new streams
         release_granted();
         _limit.release();
-        count_refusal(503);
-        reply_error(*c, 503, "the server is shutting down", true);
+        _http.count_refusal(503);
+        _http.reply_error(*c, 503, "the server is shutting down", true);
         return;
     }
     if (!all) {
@@ -129,14 +149,14 @@ void HttpServer::on_limit_answer(ConnectionHandle h, PendingOpen& p,
                 : fmt::format("{} already has {} streams open on {} (the most allowed)",
                               p.client.text(), ask.rule.max_open, p.ep->path);
         const uint64_t retry_s = std::max<uint64_t>(1, (retry_ms + 999) / 1000);
-        count_refusal(429);
-        complete_async(*c,
-                       http_response(429, "application/json",
-                                     json_error_body("rate_limited", message,
-                                                     by_user       ? "user_connections"
-                                                     : v.by_window ? "ip_rate"
-                                                                   : "ip_connections"),
-                                     keeps_alive(*c), {{"Retry-After", std::to_string(retry_s)}}));
+        _http.count_refusal(429);
+        _http.complete_async(
+            *c, http_response(429, "application/json",
+                              json_error_body("rate_limited", message,
+                                              by_user       ? "user_connections"
+                                              : v.by_window ? "ip_rate"
+                                                            : "ip_connections"),
+                              _http.keeps_alive(*c), {{"Retry-After", std::to_string(retry_s)}}));
         return;
     }
     for (size_t i = 0; i < p.asks.size(); ++i) {
@@ -144,16 +164,16 @@ void HttpServer::on_limit_answer(ConnectionHandle h, PendingOpen& p,
         if (!c->_extras) c->_extras = std::make_unique<StreamExtras>();
         c->_extras->limit_holds.push_back(std::move(p.asks[i].key));
     }
-    start_stream(*c, *p.ep, p.admission, p.origin);
+    start(*c, *p.ep, p.admission, p.origin);
     _transport.resume_reading(*c);  // reading watches for the client leaving
 }
 
-void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, StreamAdmission& a,
-                              std::string_view origin) {
+void SseStreams::start(HttpConnection& c, const EndpointOptions& ep, StreamAdmission& a,
+                       std::string_view origin) {
     const std::vector<std::string>& unique = a.channels;
     std::string connected;
     JsonWriter w(connected);
-    w.begin_object().key("connectionId").value(connection_id(c)).key("userId");
+    w.begin_object().key("connectionId").value(_http.connection_id(c)).key("userId");
     if (a.claims) {
         w.value(a.claims->user);
     } else {
@@ -185,7 +205,7 @@ void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, Stre
     }
     // Behind a trusted proxy the connection is this client's for its life: its
     // address outlives the request that named it.
-    if (const PeerAddress client = client_of(c); !(client == c.peer())) {
+    if (const PeerAddress client = _http.client_of(c); !(client == c.peer())) {
         if (!c._extras) c._extras = std::make_unique<StreamExtras>();
         c._extras->client = client;
     }
@@ -239,7 +259,7 @@ void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, Stre
     c._lifetime_ms = uint32_t(std::min<uint64_t>(lifetime, UINT32_MAX));
     ++_streams;
     _transport.send_copy(c, handshake);
-    _transport.set_deadline(c, stream_deadline(c, _reactor.now_ms()));
+    _transport.set_deadline(c, deadline(c, _reactor.now_ms()));
     if (catch_up->last_id) ++_catch_up_stats.resumes;
     catch_up->member = &m;
     catch_up->stream = Transport::handle(c);
@@ -247,7 +267,7 @@ void HttpServer::start_stream(HttpConnection& c, const EndpointOptions& ep, Stre
     _hub.catch_up(std::move(catch_up));
 }
 
-void HttpServer::go_live(Member& m, const std::vector<Channel*>& held) {
+void SseStreams::go_live(Member& m, const std::vector<Channel*>& held) {
     for (size_t i = 0; i < held.size(); ++i) {
         _index.subscribe(m.subs[i], *held[i]);
         _index.release(*held[i]);
@@ -256,7 +276,7 @@ void HttpServer::go_live(Member& m, const std::vector<Channel*>& held) {
 }
 
 // The log's answer to a stream that caught up: what it gets first, then it goes live.
-void HttpServer::on_catch_up_answer(CatchUpWaiter& w) {
+void SseStreams::on_catch_up_answer(CatchUpWaiter& w) {
     auto* c = static_cast<HttpConnection*>(_transport.find(w.stream));
     if (!c) {  // the stream went away meanwhile
         _hub.abandon(w);
@@ -268,7 +288,7 @@ void HttpServer::on_catch_up_answer(CatchUpWaiter& w) {
     go_live(c->_member, w.channels_held);
 }
 
-void HttpServer::queue_catch_up(HttpConnection& c, CatchUpWaiter& w) {
+void SseStreams::queue_catch_up(HttpConnection& c, CatchUpWaiter& w) {
     const Identity& who = *c._member.who;
     bool gap = w.gap;
     const std::string high_id = std::move(w.high_id);
@@ -319,43 +339,13 @@ void HttpServer::queue_catch_up(HttpConnection& c, CatchUpWaiter& w) {
         _transport.send_copy(c, "id: " + high_id + "\n\n");
 }
 
-uint64_t HttpServer::stream_deadline(const HttpConnection& c, uint64_t now_ms) const {
+uint64_t SseStreams::deadline(const HttpConnection& c, uint64_t now_ms) const {
     uint64_t next = now_ms + c._endpoint->heartbeat_interval_ms;
     if (c._lifetime_ms) next = std::min(next, c._stream_started_ms + c._lifetime_ms);
     return next;
 }
 
-// 401 answers say how to authenticate (RFC 6750 §3), every refusal why.
-// Refusals of a well-formed request keep the connection.
-void HttpServer::count_refusal(int status) {
-    switch (status) {
-        case 400: ++_refused.bad_request; break;
-        case 401: ++_refused.unauthorized; break;
-        case 403: ++_refused.forbidden; break;
-        case 429: ++_refused.rate_limited; break;
-        case 503: ++_refused.unavailable; break;
-        default: break;
-    }
-}
-
-void HttpServer::refuse(HttpConnection& c, const Refusal& r) {
-    count_refusal(r.status);
-    const bool keep_alive = keeps_alive(c);
-    std::string body = json_error_body(r.code, r.message, r.reason);
-    if (r.status == 401) {
-        std::string challenge = "Bearer realm=\"ringcast\"";
-        if (r.code == "invalid_token") challenge += ", error=\"invalid_token\"";
-        reply(c, http_response(401, "application/json", body, keep_alive,
-                               {{"WWW-Authenticate", challenge}}));
-    } else {
-        reply(c, http_response(r.status, "application/json", body, keep_alive));
-    }
-    spdlog::debug("shard {}: request from {} refused: {} {} {}", _reactor.id(), client_of(c).text(),
-                  r.status, r.code, r.message);
-    finish_request(c);
-}
-
-LocalFrame* HttpServer::heartbeat_frame() {
+LocalFrame* SseStreams::heartbeat_frame() {
     int64_t now = wall_ms();
     if (_heartbeat && _heartbeat_ms == now) return _heartbeat;
     LocalFramePool& frames = _reactor.frames();
@@ -376,11 +366,11 @@ LocalFrame* HttpServer::heartbeat_frame() {
     return _heartbeat;
 }
 
-void HttpServer::send_heartbeat(HttpConnection& c) {
+void SseStreams::send_heartbeat(HttpConnection& c) {
     _transport.enqueue(c, heartbeat_frame());
 }
 
-void HttpServer::send_token_expired(HttpConnection& c) {
+void SseStreams::send_token_expired(HttpConnection& c) {
     std::string data;
     JsonWriter w(data);
     w.begin_object()
@@ -390,6 +380,85 @@ void HttpServer::send_token_expired(HttpConnection& c) {
         .value(wall_ms())
         .end_object();
     _transport.send_copy(c, sse_event({}, "token-expired", data));
+}
+
+void SseStreams::on_deadline(HttpConnection& c, uint64_t now_ms) {
+    if (c._lifetime_ms && now_ms >= c._stream_started_ms + c._lifetime_ms) {
+        // The endpoint's maximum lifetime, or the token's: flush what is
+        // queued and close cleanly; the browser reconnects. A token's
+        // end is announced first, so that a client can fetch a new token
+        // before it reconnects rather than retry with the same one.
+        if (c._extras && c._extras->ends_with_token) send_token_expired(c);
+        _transport.close(c, true);
+        return;
+    }
+    send_heartbeat(c);
+    _transport.set_deadline(c, deadline(c, now_ms));
+}
+
+void SseStreams::on_closed(HttpConnection& c) {
+    Member& m = c._member;
+    if (m.subs) {
+        _audience.remove(m);
+        for (uint16_t i = 0; i < m.nsubs; ++i)
+            _index.unsubscribe(m.subs[i]);
+        delete[] m.subs;
+        m.subs = nullptr;
+        m.nsubs = 0;
+    }
+    if (c._mode == HttpConnection::Mode::streaming) {
+        --_streams;
+        _limit.release();
+    }
+    if (c._extras) {
+        for (const std::string& key : c._extras->limit_holds)
+            _limiter.release(key);
+        c._extras.reset();
+    }
+}
+
+bool SseStreams::describe(const Connection& base, JsonWriter& w) const {
+    const HttpConnection* stream = stream_of(base);
+    if (!stream) return false;
+    const HttpConnection& c = *stream;
+    // Connection times are kept on the monotonic clock; show them as wall time.
+    const int64_t wall_now = wall_ms();
+    const uint64_t mono_now = mono_ms();
+    auto wall = [&](uint64_t mono) {
+        return wall_now - int64_t(mono_now - std::min(mono, mono_now));
+    };
+    w.begin_object();
+    w.key("connectionId").value(_http.connection_id(c));
+    w.key("ip").value(_http.client_of(c).text());
+    // Behind a trusted proxy: the proxy's own address too.
+    if (c._extras && !c._extras->client.empty()) w.key("via").value(c.peer().text());
+    w.key("userId");
+    const Identity& who = *c._member.who;
+    if (who.user.empty()) {
+        w.null();
+    } else {
+        w.value(who.user);
+    }
+    w.key("channels").begin_array();
+    for (uint16_t i = 0; i < c._member.nsubs; ++i)
+        if (c._member.subs[i].channel) w.value(c._member.subs[i].channel->name);
+    w.end_array();
+    w.key("connectedAt").value(wall(c._stream_started_ms));
+    w.key("lastActivity").value(wall(c.last_activity_ms()));
+    w.key("queuedBytes").value(c.queued_bytes());
+    w.end_object();
+    return true;
+}
+
+std::string_view SseStreams::user_of(const Connection& base) const {
+    const HttpConnection* c = stream_of(base);
+    return c ? c->_member.who->user : std::string_view();
+}
+
+const HttpConnection* SseStreams::stream_of(const Connection& base) const {
+    if (base.protocol() != _http.protocol()) return nullptr;
+    const auto& c = static_cast<const HttpConnection&>(base);
+    return c._mode == HttpConnection::Mode::streaming ? &c : nullptr;
 }
 
 }  // namespace ringcast

@@ -28,9 +28,9 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
             shared.streams, opts.http, started_ms, kHttp)
     , _publish(_reactor, _transport, _hub, _stats, _directory, _flow, opts.publish, started_ms,
                kPublish) {
-    _stats.set_stream_counter(&_http.stream_count());
+    _stats.set_stream_counter(&_http.streams().stream_count());
     _stats.set_refusals(&_http.refusals(), &_publish.refusals());
-    _stats.set_catch_ups(&_http.catch_ups());
+    _stats.set_catch_ups(&_http.streams().catch_ups());
     if (_log && opts.store)
         _stats.set_store([store = opts.store] {
             StoreStats st = store->stats();
@@ -47,9 +47,9 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
             f.database_bytes = st.database_bytes;
             return f;
         });
-    _stats.set_queue_losses(&_http.queue_losses());
-    _stats.set_catalog(&_http);
-    _directory.set_catalog(&_http);
+    _stats.set_queue_losses(&_http.streams().queue_losses());
+    _stats.set_catalog(&_http.streams());
+    _directory.set_catalog(&_http.streams());
     _transport.set_protocol(kHttp, _http);
     _transport.set_protocol(kPublish, _publish);
     // What shard calls from other shards find here (core/shard_call.h).

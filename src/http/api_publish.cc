@@ -1,13 +1,14 @@
-// HttpServer, part 3 of 4: POST /api/publish (one message, or a batch), POST
-// /api/invalidate and GET /api/stats, answered once the shards they need have
-// replied. Publishing goes through the publish flow shared with the socket
-// (ops/publish_flow.h); this side reads the request and formats the answer.
+// ApiRequests: POST /api/publish (one message, or a batch) and POST
+// /api/invalidate. Publishing goes through the publish flow shared with the
+// socket (ops/publish_flow.h); this side reads the request and formats the
+// answer, written once the shards have replied.
 #include <algorithm>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "core/json_writer.h"
+#include "http/api_requests.h"
 #include "http/http_server.h"
 #include "http/response.h"
 #include "pubsub/message_json.h"
@@ -35,14 +36,14 @@ void write_error(JsonWriter& w, const PublishOutcome& o) {
 
 }  // namespace
 
-void HttpServer::start_publish(HttpConnection& c, HttpRequest& req, std::string publisher) {
+void ApiRequests::publish(HttpConnection& c, HttpRequest& req, std::string publisher) {
     simdjson::dom::object obj;
     if (!body_object(c, req, &obj)) return;
     // Credentials not read (http_require_auth = false): the client's address.
-    if (publisher.empty()) publisher = "pubip:" + client_of(c).text();
+    if (publisher.empty()) publisher = "pubip:" + _http.client_of(c).text();
     simdjson::dom::element messages;
     if (obj["messages"].get(messages) == simdjson::SUCCESS) {
-        start_batch(c, obj, publisher);
+        publish_batch(c, obj, publisher);
         return;
     }
     Message msg;
@@ -51,31 +52,31 @@ void HttpServer::start_publish(HttpConnection& c, HttpRequest& req, std::string 
         reply_bad_request(c, "invalid_field", error);
         return;
     }
-    wait_for_answer(c);
+    _http.wait_for_answer(c);
     _flow.publish(
         std::move(msg), publisher, true, [this, h = Transport::handle(c)](PublishOutcome& o) {
-            if (o.status == PublishOutcome::Status::refused) ++_refused.rate_limited;
-            complete_async(h, [&](HttpConnection& c) {
+            if (o.status == PublishOutcome::Status::refused) _http.count_refusal(429);
+            _http.complete_async(h, [&](HttpConnection& c) {
                 if (o.status == PublishOutcome::Status::refused) {
                     const uint64_t retry_s = std::max<uint64_t>(1, (o.retry_after_ms + 999) / 1000);
                     return http_response(
                         429, "application/json", json_error_body(o.code, o.message, o.reason),
-                        keeps_alive(c), {{"Retry-After", std::to_string(retry_s)}});
+                        _http.keeps_alive(c), {{"Retry-After", std::to_string(retry_s)}});
                 }
                 std::string body;
                 JsonWriter w(body);
                 w.begin_object();
                 write_published(w, o);
                 w.end_object();
-                return http_response(200, "application/json", body, keeps_alive(c));
+                return http_response(200, "application/json", body, _http.keeps_alive(c));
             });
         });
 }
 
 // {"messages": [...]}: each message as the socket's batch takes it, one answer
 // with every result (docs/protocol.md, "A batch").
-void HttpServer::start_batch(HttpConnection& c, simdjson::dom::object obj,
-                             const std::string& publisher) {
+void ApiRequests::publish_batch(HttpConnection& c, simdjson::dom::object obj,
+                                const std::string& publisher) {
     for (auto field : obj) {
         if (field.key != "messages") {
             reply_bad_request(c, "invalid_field",
@@ -104,7 +105,7 @@ void HttpServer::start_batch(HttpConnection& c, simdjson::dom::object obj,
             item.outcome = PublishOutcome::invalid_message(error);
         }
     }
-    wait_for_answer(c);
+    _http.wait_for_answer(c);
     // A client that goes away before the answer loses only the answer: the
     // batch was received whole, and every message of it is published.
     _flow.publish_batch(
@@ -112,8 +113,8 @@ void HttpServer::start_batch(HttpConnection& c, simdjson::dom::object obj,
         [this, h = Transport::handle(c)](std::vector<PublishOutcome>& outcomes, uint64_t sent,
                                          uint64_t failed) {
             for (const PublishOutcome& o : outcomes)
-                if (o.status == PublishOutcome::Status::refused) ++_refused.rate_limited;
-            complete_async(h, [&](HttpConnection& c) {
+                if (o.status == PublishOutcome::Status::refused) _http.count_refusal(429);
+            _http.complete_async(h, [&](HttpConnection& c) {
                 std::string body;
                 JsonWriter w(body);
                 w.begin_object().key("sent").value(sent).key("failed").value(failed);
@@ -128,12 +129,12 @@ void HttpServer::start_batch(HttpConnection& c, simdjson::dom::object obj,
                     w.end_object();
                 }
                 w.end_array().end_object();
-                return http_response(200, "application/json", body, keeps_alive(c));
+                return http_response(200, "application/json", body, _http.keeps_alive(c));
             });
         });
 }
 
-void HttpServer::start_invalidate(HttpConnection& c, HttpRequest& req) {
+void ApiRequests::invalidate(HttpConnection& c, HttpRequest& req) {
     simdjson::dom::object obj;
     if (!body_object(c, req, &obj)) return;
     CacheInvalidation what;
@@ -142,44 +143,13 @@ void HttpServer::start_invalidate(HttpConnection& c, HttpRequest& req) {
         reply_bad_request(c, "invalid_field", error);
         return;
     }
-    wait_for_answer(c);
+    _http.wait_for_answer(c);
     _hub.invalidate(std::move(what), [this, h = Transport::handle(c)](uint64_t removed) {
-        complete_async(h, [&](HttpConnection& c) {
+        _http.complete_async(h, [&](HttpConnection& c) {
             return http_response(200, "application/json",
-                                 fmt::format(R"({{"removed":{}}})", removed), keeps_alive(c));
+                                 fmt::format(R"({{"removed":{}}})", removed), _http.keeps_alive(c));
         });
     });
-}
-
-void HttpServer::start_stats(HttpConnection& c) {
-    wait_for_answer(c);
-    _stats.collect([this, h = Transport::handle(c)](std::vector<ShardSnapshot>& shards) {
-        complete_async(h, [&](HttpConnection& c) {
-            const double uptime = double(_reactor.now_ms() - _started_ms) / 1000.0;
-            return http_response(200, "application/json",
-                                 render_stats_json(shards, uptime, read_process_stats()),
-                                 keeps_alive(c));
-        });
-    });
-}
-
-void HttpServer::wait_for_answer(HttpConnection& c) {
-    c._mode = HttpConnection::Mode::waiting;
-    _transport.set_deadline(c, 0);
-}
-
-void HttpServer::complete_async(ConnectionHandle h,
-                                const std::function<std::string(HttpConnection&)>& answer) {
-    if (HttpConnection* c = alive(h)) complete_async(*c, answer(*c));
-}
-
-void HttpServer::complete_async(HttpConnection& c, std::string response) {
-    reply(c, std::move(response));
-    finish_request(c);
-    std::unique_ptr<std::string> held = std::move(c._held);
-    _transport.resume_reading(c);
-    if (held && c._mode == HttpConnection::Mode::reading)
-        process_input(c, held->data(), held->size());
 }
 
 }  // namespace ringcast

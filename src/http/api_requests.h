@@ -1,0 +1,65 @@
+#pragma once
+// The HTTP API on one shard, behind its credentials (api_auth.h): publishing,
+// one message or a batch, and cache invalidation (api_publish.cc, through the
+// publish flow shared with the socket: ops/publish_flow.h); statistics, ping,
+// stream tokens and the directory's queries (api_queries.cc). Answers that need
+// other shards come back by connection handle, and are written by HttpServer.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <simdjson.h>
+
+#include "http/http_connection.h"
+#include "http/http_options.h"
+#include "http/router.h"
+#include "net/transport.h"
+#include "ops/directory.h"
+#include "ops/publish_flow.h"
+#include "ops/stats.h"
+#include "pubsub/hub.h"
+
+namespace ringcast {
+
+class HttpServer;
+
+class ApiRequests {
+public:
+    ApiRequests(HttpServer& http, Reactor& reactor, Hub& hub, StatsCollector& stats,
+                Directory& directory, PublishFlow& flow, const HttpOptions& opts,
+                uint64_t started_ms);
+    ApiRequests(const ApiRequests&) = delete;
+    ApiRequests& operator=(const ApiRequests&) = delete;
+
+    // A request for an API route: its credentials, then the route's work.
+    void handle(HttpConnection& c, HttpRequest& req, const RouteMatch& m);
+
+private:
+    // api_publish.cc. `publisher`: the limiter key of who publishes.
+    void publish(HttpConnection& c, HttpRequest& req, std::string publisher);
+    void publish_batch(HttpConnection& c, simdjson::dom::object obj, const std::string& publisher);
+    void invalidate(HttpConnection& c, HttpRequest& req);
+    // api_queries.cc
+    void stats(HttpConnection& c);
+    void ping(HttpConnection& c);
+    void issue_token(HttpConnection& c, HttpRequest& req);
+    void directory(HttpConnection& c, HttpRequest& req, Route route, std::string_view name);
+    // The request body as a JSON object; otherwise a 400 (reason invalid_json) is
+    // answered and false returned.
+    bool body_object(HttpConnection& c, const HttpRequest& req, simdjson::dom::object* out);
+    // 400 bad_request with the socket protocol's code as its reason
+    // (invalid_json, invalid_field), so both protocols name a mistake alike.
+    void reply_bad_request(HttpConnection& c, std::string_view reason, std::string_view message);
+
+    HttpServer& _http;
+    Reactor& _reactor;
+    Hub& _hub;
+    StatsCollector& _stats;
+    Directory& _directory;
+    PublishFlow& _flow;
+    const HttpOptions& _opts;
+    uint64_t _started_ms;
+    simdjson::dom::parser _json;
+};
+
+}  // namespace ringcast

@@ -1,0 +1,94 @@
+#pragma once
+// SSE streams on one shard: admission (token, endpoint gates, channel rules:
+// stream_admission.h), the limits counted on other shards (ops/limiter.h), the
+// first bytes, catching up before going live (pubsub/catch_up.h), heartbeats and
+// lifetimes, and what slow readers lose (slow_readers.cc). HttpServer hands it a
+// connection whose request names an endpoint, and the lifecycle events of the
+// connections it turned into streams.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/http_connection.h"
+#include "http/http_options.h"
+#include "http/stream_admission.h"
+#include "http/stream_limit.h"
+#include "net/transport.h"
+#include "ops/directory.h"
+#include "ops/limiter.h"
+#include "ops/stats.h"
+#include "pubsub/channel_index.h"
+#include "pubsub/hub.h"
+
+namespace ringcast {
+
+class HttpServer;
+
+class SseStreams final : public StreamCatalog {
+public:
+    SseStreams(HttpServer& http, Reactor& reactor, Transport& transport, ChannelIndex& index,
+               Audience& audience, Limiter& limiter, Hub& hub, StreamLimit& limit,
+               const HttpOptions& opts);
+    ~SseStreams() override;
+    SseStreams(const SseStreams&) = delete;
+    SseStreams& operator=(const SseStreams&) = delete;
+
+    // GET on an endpoint: admitted (maybe after the limiter's answer) or refused.
+    void open(HttpConnection& c, HttpRequest& req, const EndpointOptions& ep);
+    // A stream's deadline: its next heartbeat, or the end of its lifetime.
+    void on_deadline(HttpConnection& c, uint64_t now_ms);
+    // The connection closes: its subscriptions, limits and count go.
+    void on_closed(HttpConnection& c);
+    // slow_readers.cc: what a slow reader lost, counted and logged.
+    void on_frames_dropped(HttpConnection& c, std::span<LocalFrame* const> frames, DropReason why);
+    void on_slow_reader_closed(HttpConnection& c, SlowReaderClose why, uint64_t queued);
+
+    // StreamCatalog
+    bool describe(const Connection& c, JsonWriter& w) const override;
+    std::string_view user_of(const Connection& c) const override;
+
+    // Number of SSE streams on this shard (read by stats).
+    const uint64_t& stream_count() const { return _streams; }
+    const CatchUpStats& catch_ups() const { return _catch_up_stats; }
+    const QueueLossStats& queue_losses() const { return _losses; }
+
+private:
+    struct PendingOpen;
+    void on_limit_answer(ConnectionHandle h, PendingOpen& p, std::vector<LimitVerdict>& verdicts);
+    // After every check: subscribes, sends the handshake, starts the heartbeat.
+    void start(HttpConnection& c, const EndpointOptions& ep, StreamAdmission& a,
+               std::string_view origin);
+    // Subscribes the stream to the channels it holds, and lists it under its user.
+    void go_live(Member& m, const std::vector<Channel*>& held);
+    void on_catch_up_answer(CatchUpWaiter& w);
+    // Queues what a stream gets before it goes live: a history-gap refresh, the
+    // events meant for it, and the log's position.
+    void queue_catch_up(HttpConnection& c, CatchUpWaiter& w);
+    // When a stream's next heartbeat is due, or its lifetime ends if sooner.
+    uint64_t deadline(const HttpConnection& c, uint64_t now_ms) const;
+    void send_heartbeat(HttpConnection& c);
+    // The `token-expired` event a stream gets when its token ends it.
+    void send_token_expired(HttpConnection& c);
+    LocalFrame* heartbeat_frame();
+    // The stream's connection, by its HTTP protocol id (describe, user_of).
+    const HttpConnection* stream_of(const Connection& c) const;
+
+    HttpServer& _http;
+    Reactor& _reactor;
+    Transport& _transport;
+    ChannelIndex& _index;
+    Audience& _audience;
+    Limiter& _limiter;
+    Hub& _hub;
+    StreamLimit& _limit;
+    const HttpOptions& _opts;
+    uint64_t _streams = 0;
+    CatchUpStats _catch_up_stats;
+    QueueLossStats _losses;
+    LocalFrame* _heartbeat = nullptr;  // shared by every stream whose beat falls in the same ms
+    int64_t _heartbeat_ms = -1;
+};
+
+}  // namespace ringcast
