@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +25,7 @@
 #include "core/affinity.h"
 #include "core/clock.h"
 #include "core/mesh.h"
+#include "core/nofile_limit.h"
 #include "core/uring_probe.h"
 #include "core/user_data.h"
 #include "net/address.h"
@@ -41,19 +41,6 @@
 namespace ringcast {
 
 namespace {
-
-// Raises the soft open-files limit to the hard one. The direct-descriptor table
-// of each shard is capped by it (the kernel refuses larger tables).
-rlim_t raise_nofile_limit() {
-    rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
-    if (rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-        getrlimit(RLIMIT_NOFILE, &rl);
-    }
-    return rl.rlim_cur;
-}
 
 // True if plain malloc() is served by mimalloc (the shared library replaces the
 // allocator for the whole process when it is linked first).
