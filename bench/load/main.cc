@@ -13,13 +13,13 @@
 // measurement), stats_client (GET /api/stats), report (table and JSON).
 // docs/load-generator.md explains the method and how to read the figures.
 #include <signal.h>
-#include <sys/resource.h>
 
 #include <cctype>
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
 
+#include "core/nofile_limit.h"
 #include "options.h"
 #include "report.h"
 #include "run.h"
@@ -27,17 +27,6 @@
 using namespace ringcast::load;
 
 namespace {
-
-rlim_t raise_nofile_limit() {
-    rlimit rl{};
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
-    if (rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-        getrlimit(RLIMIT_NOFILE, &rl);
-    }
-    return rl.rlim_cur;
-}
 
 // Channel and event names go into JSON and a query string unescaped.
 bool plain_name(const std::string& s) {
@@ -74,7 +63,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     std::string error;
-    if (!finalize(opts, raise_nofile_limit(), &error)) {
+    if (!finalize(opts, ringcast::raise_nofile_limit(), &error)) {
         std::fprintf(stderr, "ringcast-load: %s\n", error.c_str());
         return 2;
     }

@@ -1,4 +1,4 @@
-// ringcast invalidate: remove cached persistent events (FEATURES B8), so that
+// ringcast invalidate: remove cached persistent events, so that
 // streams opened afterwards no longer get them. The daemon decides what the
 // lists mean (channels, users, or those users' events on those channels); the
 // tool only insists on one of them, before it connects.

@@ -1,5 +1,5 @@
 // ringcast ping | user ID | connection ID | disconnect: the daemon's directory of
-// connections (FEATURES C4), one request each.
+// connections, one request each.
 #include <chrono>
 #include <string>
 #include <utility>

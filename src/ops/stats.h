@@ -20,7 +20,7 @@
 
 namespace ringcast {
 
-// What streams got before going live (FEATURES B8-B10), on one shard.
+// What streams got before going live (history, cache, mail), on one shard.
 struct CatchUpStats {
     uint64_t streams = 0;   // streams that got something: events, or a history-gap refresh
     uint64_t resumes = 0;   // streams opened with a Last-Event-ID, owed something or not
@@ -29,8 +29,7 @@ struct CatchUpStats {
     uint64_t trimmed = 0;   // catch-ups cut to half of delivery.queue_limit (then told history-gap)
 };
 
-// Requests a shard answered with a refusal, by kind (FEATURES: every refusal is
-// counted).
+// Requests a shard answered with a refusal, by kind (every refusal is counted).
 struct RefusalStats {
     uint64_t bad_request = 0;   // 400 (stream requests)
     uint64_t unauthorized = 0;  // 401
@@ -49,7 +48,7 @@ struct StoreFigures {
 };
 
 // Events a shard's streams lost in their output queues, one per recipient
-// (FEATURES B6, B7). Counted by the protocol layer, which knows what a frame is;
+// (dropped by priority, or expired). Counted by the protocol layer, which knows what a frame is;
 // the transport's policy decides (net/queue_policy.h).
 struct QueueLossStats {
     uint64_t events_dropped = 0;  // dropped to make room for a slow reader

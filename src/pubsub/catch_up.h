@@ -1,5 +1,5 @@
 #pragma once
-// What a new stream gets before it goes live (FEATURES B8, B9, B10), and how it
+// What a new stream gets before it goes live (history, cache, mail), and how it
 // gets it without a gap or a duplicate at the seam.
 //
 // Every stream catches up before it goes live: the events it missed when it

@@ -1,6 +1,6 @@
 #pragma once
 // The log shard's state: the one sequence that numbers every event, and the
-// three keeps that outlive a delivery (FEATURES B7-B10).
+// three keeps that outlive a delivery.
 //
 //   history    by channel: every event, bounded; Last-Event-ID resume
 //   cache      by channel: `persistent` events, bounded; given to new streams

@@ -34,7 +34,7 @@ void History::replay(const std::vector<std::string>& channels, uint64_t after, i
     for (const std::string& name : channels) {
         if (_log.lost_after(name, after)) out->gap = true;
         _log.for_each_after(name, after, [&](Event* e) {
-            if (e->expired(now_wall_ms)) return;  // never delivered late (B7)
+            if (e->expired(now_wall_ms)) return;  // an expired event is never delivered
             e->retain();
             out->events.push_back(e);
         });

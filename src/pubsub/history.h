@@ -1,6 +1,6 @@
 #pragma once
 // The recent past of every channel, kept by the log shard for Last-Event-ID
-// resume (FEATURES B10): a KeyedLog by channel (bounds and gap markers are
+// resume: a KeyedLog by channel (bounds and gap markers are
 // explained there), plus the explicit ids publishers gave, so that a client
 // whose last event carried a publisher's own id ("order-42") can resume from it.
 #include <cstdint>

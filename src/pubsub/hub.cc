@@ -97,7 +97,7 @@ void Hub::deliver_local(Event* e, PublishTicket* t, unsigned origin) {
     const bool tracked = e->mail_tracked();  // read now: e may be freed below
     Channel* ch = _index.find(e->channel(), e->channel_hash());
     if (e->expired(wall_ms())) {
-        ++_stats.expired;            // never delivered, from any queue (B7)
+        ++_stats.expired;            // expired: never delivered, from any queue
         if (!tracked) e->release();  // else this reference travels with the report
     } else {
         if (tracked) e->retain();         // for the report

@@ -1,5 +1,5 @@
 #pragma once
-// A message as publishers describe it (FEATURES B3), before it is serialized into
+// A message as publishers describe it, before it is serialized into
 // an Event. Every publish path (HTTP, the Unix socket, batches) fills one of these
 // through parse_message() in message_json.h, so they accept exactly the same input.
 #include <cstdint>
@@ -8,7 +8,8 @@
 
 namespace ringcast {
 
-// Who among a channel's subscribers receives a message (FEATURES B4).
+// Who among a channel's subscribers receives a message
+// (docs/protocol.md#who-receives-a-targeted-message).
 struct Target {
     enum class Kind : uint8_t { all, users, roles, permissions, authenticated, subscribers };
     Kind kind = Kind::all;
@@ -37,7 +38,7 @@ struct Message {
     bool retryable = false;
 };
 
-// Which cached persistent events to remove (FEATURES B8, the seeds'
+// Which cached persistent events to remove (the seeds'
 // invalidateClientCaches): those of `channels` (every channel if empty) and, if
 // `users` is not empty, only user-specific ones naming one of those users.
 struct CacheInvalidation {

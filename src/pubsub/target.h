@@ -78,7 +78,7 @@ struct ResolvedTarget {
     NameSet roles, permissions;
 };
 
-// FEATURES B4: the kind, then requireAuth, then the exclusions.
+// Whether `who` receives the event: the kind, then requireAuth, then the exclusions.
 bool matches(const ResolvedTarget& t, const Identity& who);
 
 }  // namespace ringcast

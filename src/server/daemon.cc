@@ -2,58 +2,48 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <latch>
-#include <memory>
-#include <thread>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
-#include <liburing.h>
 #include <mimalloc.h>
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
 #include "core/affinity.h"
 #include "core/clock.h"
-#include "core/mesh.h"
+#include "core/nofile_limit.h"
 #include "core/uring_probe.h"
-#include "core/user_data.h"
 #include "net/address.h"
 #include "net/ip_range.h"
-#include "net/listener.h"
-#include "net/load_board.h"
 #include "server/auth_setup.h"
 #include "server/launch_hints.h"
+#include "server/listener_set.h"
 #include "server/options.h"
-#include "server/shard.h"
+#include "server/shard_set.h"
 #include "server/store_setup.h"
 
 namespace ringcast {
 
 namespace {
 
-// Raises the soft open-files limit to the hard one. The direct-descriptor table
-// of each shard is capped by it (the kernel refuses larger tables).
-rlim_t raise_nofile_limit() {
-    rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
-    if (rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-        getrlimit(RLIMIT_NOFILE, &rl);
-    }
-    return rl.rlim_cur;
-}
+// What the checks decided, for the steps after them.
+struct Plan {
+    SocketAddress http;  // where to listen, as configured (port 0: any)
+    AuthSetup auth;
+    ProbeReport probe;
+    std::vector<int> cpus;  // allowed CPUs, ascending; shard i runs on cpus[i % size]
+    unsigned shards = 0;
+    unsigned table = 0;  // each shard's direct-descriptor table (connections)
+};
 
 // True if plain malloc() is served by mimalloc (the shared library replaces the
 // allocator for the whole process when it is linked first).
@@ -95,60 +85,36 @@ bool prepare_data_dir(const std::string& dir, std::string* error) {
     return true;
 }
 
-// Sends Op::stop(phase) to each shard through a small ring of the main thread.
-// MSG_RING is the only way into a shard's ring from outside: SINGLE_ISSUER rings
-// take no submissions from other threads.
-class ControlRing {
-public:
-    bool init() { return io_uring_queue_init(8, &_ring, 0) == 0; }
-    ~ControlRing() { io_uring_queue_exit(&_ring); }
-    void stop(int shard_ring_fd, uint64_t phase) {
-        io_uring_sqe* sqe = io_uring_get_sqe(&_ring);
-        io_uring_prep_msg_ring(sqe, shard_ring_fd, 0, tag(Op::stop, phase), 0);
-        io_uring_submit(&_ring);
-        io_uring_cqe* cqe;
-        if (io_uring_wait_cqe(&_ring, &cqe) == 0) {
-            if (cqe->res < 0)
-                spdlog::error("stop message to a shard failed: {}", std::strerror(-cqe->res));
-            io_uring_cqe_seen(&_ring, cqe);
-        }
-    }
+// --- the steps, in the order run_daemon takes them ------------------------------
+// Each returns kExitOk to go on, or the exit code after logging why not; what a
+// step made is owned by an object of run_daemon, which undoes it on the way out.
 
-private:
-    io_uring _ring{};
-};
-
-struct ShardThread {
-    std::thread thread;
-    std::atomic<int> init_result{0};
-    const char* init_step = "";
-    const char* ring_mode = "";
-};
-
-}  // namespace
-
-int run_daemon(const Config& cfg) {
-    const uint64_t started_ms = mono_ms();
-    const LaunchHints hints = LaunchHints::from_environment();
-
+// The settings that only this start can check: the data directory, the address,
+// the key files.
+int check_settings(const Config& cfg, const LaunchHints& hints, Plan* plan) {
     std::string error;
     if (!prepare_data_dir(cfg.data_dir, &error)) {
         spdlog::critical("{}; choose another with {}", error, hints.other_data_dir());
         return kExitEnvironment;
     }
-    auto addr = parse_address(cfg.http, &error);
+    std::optional<SocketAddress> addr = parse_address(cfg.http, &error);
     if (!addr) {
         spdlog::critical("invalid HTTP address '{}': {}; give one like {}", cfg.http, error,
                          hints.other_http("127.0.0.1:8080"));
         return kExitUsage;
     }
-    AuthSetup auth;
-    if (!make_auth(cfg, &auth, &error)) {
+    plan->http = *addr;
+    if (!make_auth(cfg, &plan->auth, &error)) {
         spdlog::critical("{}", error);
         return kExitUsage;
     }
+    return kExitOk;
+}
 
-    ProbeReport probe = probe_io_uring();
+// io_uring and what the kernel can do with it, the CPUs, the open-files limit.
+int check_machine(const Config& cfg, Plan* plan) {
+    plan->probe = probe_io_uring();
+    const ProbeReport& probe = plan->probe;
     if (!probe.ok) {
         spdlog::critical("io_uring is not usable on this machine:\n{}", format_probe(probe));
         return kExitEnvironment;
@@ -166,69 +132,37 @@ int run_daemon(const Config& cfg) {
         return kExitEnvironment;
     }
 
-    std::vector<int> cpus = allowed_cpus();
-    if (cpus.empty()) cpus.push_back(0);
-    unsigned shards = cfg.shards ? cfg.shards : unsigned(cpus.size());
-    if (shards > cpus.size())
-        spdlog::warn("{} shards on {} CPUs: shards will share cores", shards, cpus.size());
+    plan->cpus = allowed_cpus();
+    if (plan->cpus.empty()) plan->cpus.push_back(0);
+    plan->shards = cfg.shards ? cfg.shards : unsigned(plan->cpus.size());
+    if (plan->shards > plan->cpus.size())
+        spdlog::warn("{} shards on {} CPUs: shards will share cores", plan->shards,
+                     plan->cpus.size());
 
     rlim_t nofile = raise_nofile_limit();
-    unsigned table = cfg.connections_per_shard ? cfg.connections_per_shard : unsigned(nofile);
-    if (table > nofile) {
+    plan->table = cfg.connections_per_shard ? cfg.connections_per_shard : unsigned(nofile);
+    if (plan->table > nofile) {
         spdlog::warn(
             "engine.connections_per_shard = {} exceeds the open-files limit {}; using {} "
             "(raise LimitNOFILE to allow more)",
-            table, nofile, nofile);
-        table = unsigned(nofile);
+            plan->table, nofile, nofile);
+        plan->table = unsigned(nofile);
     }
+    return kExitOk;
+}
 
-    // Listeners: one per shard (reuseport) or one for shard 0 (handoff).
-    const bool handoff = cfg.accept == "handoff";
-    std::vector<int> listeners;
-    SocketAddress bind_addr = *addr;
-    for (unsigned i = 0; i < (handoff ? 1u : shards); ++i) {
-        int fd = open_listener(bind_addr, ListenOptions{!handoff, int(cfg.listen_backlog)}, &error);
-        if (fd < 0) {
-            if (fd == -EADDRINUSE) {
-                SocketAddress next = bind_addr;
-                next.set_port(bind_addr.port() % 65535 + 1);
-                error +=
-                    ": pick another address, for example " + hints.other_http(next.to_string());
-            }
-            spdlog::critical("{}", error);
-            for (int l : listeners)
-                close(l);
-            return kExitEnvironment;
-        }
-        if (i == 0) bind_addr = bound_address(fd);  // port 0: the others join the chosen port
-        listeners.push_back(fd);
+int open_listeners(const Config& cfg, const Plan& plan, const LaunchHints& hints,
+                   ListenerSet* listeners) {
+    std::string error;
+    if (!listeners->open(cfg, plan.http, plan.shards, hints, &error)) {
+        spdlog::critical("{}", error);
+        return kExitEnvironment;
     }
+    return kExitOk;
+}
 
-    // The Unix socket for backends, on shard 0; its connections are always spread
-    // to the least-loaded shard (SO_REUSEPORT does not exist for Unix sockets).
-    std::string unix_path = cfg.unix_path;
-    int unix_fd = -1;
-    struct stat unix_stat {};
-    if (!unix_path.empty()) {
-        if (unix_path.front() != '/')
-            unix_path = (std::filesystem::path(cfg.data_dir) / unix_path).string();
-        UnixListenOptions uo;
-        uo.mode = unsigned(std::strtoul(cfg.unix_mode.c_str(), nullptr, 8));
-        uo.group = cfg.unix_group;
-        uo.backlog = int(cfg.listen_backlog);
-        unix_fd = open_unix_listener(unix_path, uo, &error);
-        if (unix_fd < 0) {
-            if (unix_fd == -EADDRINUSE) error += ": stop it, or " + hints.other_socket(cfg.http);
-            if (unix_fd == -EEXIST) error += ": remove it, or " + hints.other_socket(cfg.http);
-            spdlog::critical("{}", error);
-            for (int l : listeners)
-                close(l);
-            return kExitEnvironment;
-        }
-        stat(unix_path.c_str(), &unix_stat);
-    }
-
-    // Threads inherit this mask: signals are taken by the main thread only.
+// Threads inherit this mask: signals are taken by the main thread only.
+sigset_t block_signals() {
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
@@ -236,112 +170,34 @@ int run_daemon(const Config& cfg) {
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
     signal(SIGPIPE, SIG_IGN);
+    return sigs;
+}
 
-    // The log shard's numbering and keeps, from the store (server/store_setup.h).
-    Durability durable;
-    if (!open_durability(cfg, wall_ms(), &durable, &error)) {
+// The log shard's numbering and keeps, from the store (server/store_setup.h).
+int open_store(const Config& cfg, Durability* durable) {
+    std::string error;
+    if (!open_durability(cfg, wall_ms(), durable, &error)) {
         spdlog::critical("{}", error);
-        for (int l : listeners)
-            close(l);
-        if (unix_fd >= 0) close(unix_fd);
         return kExitEnvironment;
     }
+    return kExitOk;
+}
 
-    Mesh mesh(shards, cfg.mesh_ring_capacity);
-    LoadBoard board(shards);
-    StreamLimit streams(stream_limit(cfg.max_connections, table, shards));
-    ChannelPresence presence(shards);
-    ShutdownState shutdown;
-    const ShardShared shared{mesh, board, streams, presence, shutdown};
-    ShardOptions opts = shard_options(cfg, table, auth);
-    opts.epoch = durable.epoch;
-    opts.next_sequence = durable.next_sequence;
-    opts.store = durable.store.get();
-    opts.restore = &durable.snapshot;
-    opts.restore_floor = durable.floor;
-    std::vector<std::unique_ptr<ShardThread>> threads;
-    std::latch ready(shards);
+int start_shards(const Config& cfg, const Plan& plan, uint64_t started_ms, ListenerSet& listeners,
+                 Durability* durable, ShardSet* shards) {
+    ShardOptions opts = shard_options(cfg, plan.table, plan.auth);
+    opts.epoch = durable->epoch;
+    opts.next_sequence = durable->next_sequence;
+    opts.store = durable->store.get();
+    opts.restore = &durable->snapshot;
+    opts.restore_floor = durable->floor;
+    bool started = shards->start(opts, plan.cpus, listeners, started_ms);
+    durable->snapshot = StoreSnapshot{};  // the log shard took what it keeps
+    return started ? kExitOk : kExitEnvironment;
+}
 
-    for (unsigned i = 0; i < shards; ++i) {
-        auto st = std::make_unique<ShardThread>();
-        ShardThread* self = st.get();
-        int listener = handoff ? (i == 0 ? listeners[0] : -1) : listeners[i];
-        int cpu = cpus[i % cpus.size()];
-        st->thread = std::thread([&, i, self, listener, cpu] {
-            name_current_thread(fmt::format("ringcast-s{}", i));
-            if (int r = pin_current_thread(cpu); r < 0)
-                spdlog::warn("shard {}: cannot pin to CPU {}: {}", i, cpu, std::strerror(-r));
-            // The shard is built on its own thread so that its memory comes from
-            // this thread's mimalloc heap and its ring is bound to this thread.
-            auto shard = std::make_unique<Shard>(i, shared, opts, started_ms);
-            const char* what = "";
-            int r = shard->init(&what);
-            self->init_step = what;
-            self->init_result.store(r);
-            self->ring_mode = r == 0 ? shard->ring_mode() : "";
-            if (r == 0 && listener >= 0) shard->add_listener(listener, Shard::kHttp, handoff);
-            if (r == 0 && i == 0 && unix_fd >= 0)
-                shard->add_listener(unix_fd, Shard::kPublish, true);
-            ready.count_down();
-            if (r == 0) shard->run();
-        });
-        threads.push_back(std::move(st));
-    }
-    ready.wait();
-    durable.snapshot = StoreSnapshot{};  // the log shard took what it keeps
-
-    ControlRing control;
-    if (!control.init()) {
-        spdlog::critical("cannot create the control ring: {}", std::strerror(errno));
-        return kExitEnvironment;
-    }
-    auto stop_all = [&](uint64_t phase) {
-        for (unsigned i = 0; i < shards; ++i)
-            if (threads[i]->init_result.load() == 0) control.stop(mesh.ring_fd(i), phase);
-    };
-
-    for (unsigned i = 0; i < shards; ++i) {
-        int r = threads[i]->init_result.load();
-        if (r != 0) {
-            spdlog::critical("shard {}: {} failed: {}", i, threads[i]->init_step,
-                             std::strerror(-r));
-            if (r == -ENOMEM || r == -EMFILE)
-                spdlog::critical(
-                    "hint: lower engine.connections_per_shard or engine.recv_buffers, "
-                    "or raise LimitNOFILE / LimitMEMLOCK");
-            stop_all(1);
-            for (auto& t : threads)
-                t->thread.join();
-            return kExitEnvironment;
-        }
-    }
-
-    std::string where = bind_addr.to_string();
-    bool mimalloc_active = malloc_is_mimalloc();
-    if (!mimalloc_active)
-        spdlog::warn(
-            "malloc is not mimalloc's (was the binary linked or preloaded differently?): "
-            "per-connection memory and allocation speed will differ from the documented figures");
-    spdlog::info(
-        "ringcastd {} ready: {} shard{} (CPUs {}), accept={}, ring={}, kernel {}, allocator {}",
-        RINGCAST_VERSION, shards, shards == 1 ? "" : "s",
-        fmt::join(
-            std::vector<int>(cpus.begin(), cpus.begin() + std::min<size_t>(shards, cpus.size())),
-            ","),
-        cfg.accept, threads[0]->ring_mode, probe.kernel,
-        mimalloc_active ? fmt::format("mimalloc {}.{}.{}", mi_version() / 100,
-                                      (mi_version() / 10) % 10, mi_version() % 10)
-                        : std::string("libc malloc"));
-    spdlog::info("up to {} streams ({} per shard connection table, {} shards)", streams.max(),
-                 table, shards);
-    std::vector<std::string> paths;
-    for (const EndpointConfig& e : cfg.endpoints)
-        paths.push_back(e.path);
-    spdlog::info(
-        "listening on http://{} — streams: GET {} (?channels=a,b); API: POST /api/publish, "
-        "/api/invalidate, /api/tokens, /api/disconnect, GET /api/stats, /api/ping, "
-        "/api/connections/{{id}}, /api/users/{{id}} (docs/protocol.md)",
-        where, fmt::join(paths, ", "));
+// Who may open streams and use the API, as the configuration says.
+void announce_access(const Config& cfg, const AuthSetup& auth, const std::string& where) {
     if (!cfg.auth_algorithm.empty())
         spdlog::info(
             "streams: {} tokens of your application verified; anonymous where an "
@@ -369,30 +225,64 @@ int run_daemon(const Config& cfg) {
             "HTTP API: open to anyone who can reach {} (publish.http_require_auth = "
             "false)",
             where);
-    if (!cfg.trusted_proxies.empty()) {
-        spdlog::info(
-            "behind a reverse proxy: the client is read from {} on requests from {} "
-            "(http.trusted_proxies)",
-            cfg.forwarded_header, fmt::join(cfg.trusted_proxies, ", "));
-        for (const std::string& text : cfg.trusted_proxies) {
-            IpRange r;
-            std::string why;
-            if (IpRange::parse(text, &r, &why) && r.prefix == 0)
-                spdlog::warn(
-                    "http.trusted_proxies has {}: every client in it can choose the "
-                    "address it is counted under (per-IP limits, logs)",
-                    text);
-        }
+    if (cfg.trusted_proxies.empty()) return;
+    spdlog::info(
+        "behind a reverse proxy: the client is read from {} on requests from {} "
+        "(http.trusted_proxies)",
+        cfg.forwarded_header, fmt::join(cfg.trusted_proxies, ", "));
+    for (const std::string& text : cfg.trusted_proxies) {
+        IpRange r;
+        std::string why;
+        if (IpRange::parse(text, &r, &why) && r.prefix == 0)
+            spdlog::warn(
+                "http.trusted_proxies has {}: every client in it can choose the "
+                "address it is counted under (per-IP limits, logs)",
+                text);
     }
-    if (unix_fd >= 0)
+}
+
+// The startup lines (tests and operators read them), then READY=1 to systemd.
+void announce(const Config& cfg, const Plan& plan, const ShardSet& shards,
+              const ListenerSet& listeners) {
+    const std::string where = listeners.http_address().to_string();
+    const bool mimalloc_active = malloc_is_mimalloc();
+    if (!mimalloc_active)
+        spdlog::warn(
+            "malloc is not mimalloc's (was the binary linked or preloaded differently?): "
+            "per-connection memory and allocation speed will differ from the documented figures");
+    const unsigned n = plan.shards;
+    spdlog::info(
+        "ringcastd {} ready: {} shard{} (CPUs {}), accept={}, ring={}, kernel {}, allocator {}",
+        RINGCAST_VERSION, n, n == 1 ? "" : "s",
+        fmt::join(std::vector<int>(plan.cpus.begin(),
+                                   plan.cpus.begin() + std::min<size_t>(n, plan.cpus.size())),
+                  ","),
+        cfg.accept, shards.ring_mode(), plan.probe.kernel,
+        mimalloc_active ? fmt::format("mimalloc {}.{}.{}", mi_version() / 100,
+                                      (mi_version() / 10) % 10, mi_version() % 10)
+                        : std::string("libc malloc"));
+    spdlog::info("up to {} streams ({} per shard connection table, {} shards)",
+                 shards.max_streams(), plan.table, n);
+    std::vector<std::string> paths;
+    for (const EndpointConfig& e : cfg.endpoints)
+        paths.push_back(e.path);
+    spdlog::info(
+        "listening on http://{} — streams: GET {} (?channels=a,b); API: POST /api/publish, "
+        "/api/invalidate, /api/tokens, /api/disconnect, GET /api/stats, /api/ping, "
+        "/api/connections/{{id}}, /api/users/{{id}} (docs/protocol.md)",
+        where, fmt::join(paths, ", "));
+    announce_access(cfg, plan.auth, where);
+    if (const std::string& path = listeners.unix_path(); !path.empty())
         spdlog::info(
             "publishing socket: {} (mode {}{}) — try: echo '{{\"op\":\"ping\",\"req\":1}}' | "
             "socat - UNIX-CONNECT:{}",
-            unix_path, cfg.unix_mode, cfg.unix_group.empty() ? "" : ", group " + cfg.unix_group,
-            unix_path);
+            path, cfg.unix_mode, cfg.unix_group.empty() ? "" : ", group " + cfg.unix_group, path);
     sd_notifyf(0, "READY=1\nSTATUS=listening on %s\nMAINPID=%lu", where.c_str(),
                (unsigned long)getpid());
+}
 
+// Until SIGTERM or SIGINT. SIGHUP is answered, not obeyed.
+void wait_for_signals(const sigset_t& sigs, const Config& cfg) {
     for (;;) {
         siginfo_t info;
         int sig = sigwaitinfo(&sigs, &info);
@@ -405,18 +295,25 @@ int run_daemon(const Config& cfg) {
         if (sig == SIGINT || sig == SIGTERM) {
             spdlog::info("{} received: draining connections (up to {} ms)", strsignal(sig),
                          cfg.shutdown_timeout_ms);
-            break;
+            return;
         }
     }
+}
+
+// Phase 0, the wait for every shard to drain, phase 1 and the join, then the
+// store closed and the socket file removed.
+int drain_and_stop(const Config& cfg, const sigset_t& sigs, ShardSet* shards, Durability* durable,
+                   ListenerSet* listeners) {
     sd_notify(0, "STOPPING=1\nSTATUS=draining");
-    stop_all(0);
+    shards->stop(0);
 
     // Wait for every shard to report its connections closed. A second signal
     // skips the wait. The shards enforce shutdown_timeout themselves; the extra
     // second here only guards against a shard that stopped answering.
+    const unsigned n = shards->size();
     auto deadline = std::chrono::steady_clock::now() +
                     std::chrono::milliseconds(cfg.shutdown_timeout_ms + 1000);
-    while (shutdown.drained.load() < shards && std::chrono::steady_clock::now() < deadline) {
+    while (shards->drained() < n && std::chrono::steady_clock::now() < deadline) {
         timespec ts{0, 50'000'000};
         int sig = sigtimedwait(&sigs, nullptr, &ts);
         if (sig == SIGINT || sig == SIGTERM) {
@@ -424,26 +321,46 @@ int run_daemon(const Config& cfg) {
             break;
         }
     }
-    if (shutdown.drained.load() < shards)
-        spdlog::warn("{} of {} shards did not finish draining in time",
-                     shards - shutdown.drained.load(), shards);
-    stop_all(1);
-    for (auto& t : threads)
-        t->thread.join();
-    if (durable.store) {
-        durable.store->close();
-        StoreStats st = durable.store->stats();
+    if (shards->drained() < n)
+        spdlog::warn("{} of {} shards did not finish draining in time", n - shards->drained(), n);
+    shards->stop_and_join();
+    if (durable->store) {
+        durable->store->close();
+        StoreStats st = durable->store->stats();
         spdlog::info("store: {} closed cleanly ({} changes written in {} commits{})",
-                     durable.store->path(), st.records_written, st.commits,
+                     durable->store->path(), st.records_written, st.commits,
                      st.given_up ? fmt::format(", {} given up", st.given_up) : std::string());
     }
-    // Remove the socket file, unless another daemon has replaced it meanwhile.
-    struct stat now {};
-    if (unix_fd >= 0 && stat(unix_path.c_str(), &now) == 0 && now.st_ino == unix_stat.st_ino &&
-        now.st_dev == unix_stat.st_dev)
-        unlink(unix_path.c_str());
+    listeners->remove_socket_file();
     spdlog::info("stopped");
     return kExitOk;
+}
+
+}  // namespace
+
+// The steps in order. The objects below own what the steps make and are
+// destroyed in reverse order, so a step that fails unwinds everything before
+// it: the shards are stopped and joined (ShardSet), then the store is closed
+// (Durability), then the sockets are closed and the socket file removed
+// (ListenerSet).
+int run_daemon(const Config& cfg) {
+    const uint64_t started_ms = mono_ms();
+    const LaunchHints hints = LaunchHints::from_environment();
+    Plan plan;
+    if (int rc = check_settings(cfg, hints, &plan); rc != kExitOk) return rc;
+    if (int rc = check_machine(cfg, &plan); rc != kExitOk) return rc;
+    ListenerSet listeners;
+    if (int rc = open_listeners(cfg, plan, hints, &listeners); rc != kExitOk) return rc;
+    const sigset_t sigs = block_signals();
+    Durability durable;
+    if (int rc = open_store(cfg, &durable); rc != kExitOk) return rc;
+    ShardSet shards(plan.shards, cfg.mesh_ring_capacity,
+                    stream_limit(cfg.max_connections, plan.table, plan.shards));
+    if (int rc = start_shards(cfg, plan, started_ms, listeners, &durable, &shards); rc != kExitOk)
+        return rc;
+    announce(cfg, plan, shards, listeners);
+    wait_for_signals(sigs, cfg);
+    return drain_and_stop(cfg, sigs, &shards, &durable, &listeners);
 }
 
 }  // namespace ringcast

@@ -1,7 +1,8 @@
-// Channel rules hold on every endpoint (issue 11, "Channels are open to
-// anyone"): a stream on any path that names a channel its [[channel]] rule
-// closes is refused with 403 naming the channel; a stream the rule admits gets
-// what is published there over HTTP and over the socket, and nobody else does.
+// Channel rules hold on every endpoint (before them, any endpoint that listed a
+// channel opened it to anyone): a stream on any path that names a channel its
+// [[channel]] rule closes is refused with 403 naming the channel; a stream the
+// rule admits gets what is published there over HTTP and over the socket, and
+// nobody else does.
 #include <memory>
 #include <string>
 #include <vector>

@@ -1,5 +1,5 @@
-// The HTTP API's routes that mirror the socket's ops (issue 11, "an HTTP
-// transport with the same API"): GET /api/ping, GET /api/connections/{id}, GET
+// The HTTP API's routes that mirror the socket's ops (an HTTP transport with the
+// same API, for backends on another host): GET /api/ping, GET /api/connections/{id}, GET
 // /api/users/{userId} and POST /api/disconnect. Each answer is compared member
 // by member with the socket's reply to the same request (the same members and
 // values, less the socket's req and ok); streams really end on a disconnect; a

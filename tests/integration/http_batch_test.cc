@@ -1,4 +1,4 @@
-// Batches on POST /api/publish ({"messages": [...]}, issue 11): one result per
+// Batches on POST /api/publish ({"messages": [...]}): one result per
 // message, in order, with ids that follow the batch; each message through
 // publish.rate_limit and publish.user_rate_limit on its own; the same results as
 // the socket's publish op gives the same batch; and every message published

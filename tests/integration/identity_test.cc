@@ -1,4 +1,4 @@
-// Who is on a stream (issue 4, "Identity"; FEATURES D1, D2): tokens minted here
+// Who is on a stream (identity from tokens, endpoint gates): tokens minted here
 // with OpenSSL (jwt_mint.h) are presented to the real daemon in every place it
 // reads them, and every way a token can be wrong is refused with 401 and a JSON
 // error saying why (plus the RFC 6750 challenge); the endpoint gates answer

@@ -1,4 +1,4 @@
-// Connection limits (issue 4, "Limits"; FEATURES A6, A7, D3), exact across shards:
+// Connection limits (per user, per instance, per IP), exact across shards:
 // streams from one IP on a 2-shard daemon land on both shards, yet the N+1th is
 // refused with 429 and Retry-After, and accepted again once a stream closes or the
 // window passes; per-user caps count a user's streams on every shard. Every

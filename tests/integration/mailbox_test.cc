@@ -1,4 +1,4 @@
-// Retryable events and mailboxes (FEATURES B9) through the real daemon: a
+// Retryable events and mailboxes through the real daemon: a
 // `retryable: true` user-specific event that reaches none of a target user's
 // streams waits in that user's mailbox and goes to the user's next stream on
 // its channel, before anything live; bounded, with a ttl; exactly once even

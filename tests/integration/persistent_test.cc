@@ -1,4 +1,4 @@
-// Persistent events and the cache (FEATURES B7, B8) through the real daemon:
+// Persistent events and the cache through the real daemon:
 // `persistent: true` events reach every new stream of their channel that they
 // are meant for, before anything live, while their ttl lasts; the cache is
 // bounded, counted (cacheSize) and invalidated per channel and per user, over

@@ -1,4 +1,4 @@
-// Publish rate limits (issue 4, "Limits"): publish.rate_limit per publisher (the
+// Publish rate limits: publish.rate_limit per publisher (the
 // API key or token subject over HTTP, the connection over the Unix socket) and
 // publish.user_rate_limit per target user — the seeds' "5 per user per minute".
 // Over HTTP a refusal is 429 with Retry-After; over the socket an error

@@ -1,4 +1,4 @@
-// Durability (issue 5) through real restarts of the daemon on one data
+// Durability (the store) through real restarts of the daemon on one data
 // directory: after SIGTERM the next daemon continues the numbering and a client
 // resuming with its Last-Event-ID misses nothing; persistent events and mail
 // survive; after a kill -9 what was committed survives and a resume from before

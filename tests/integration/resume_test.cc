@@ -1,4 +1,4 @@
-// Last-Event-ID resume (FEATURES B10) through the real daemon: a stream that
+// Last-Event-ID resume through the real daemon: a stream that
 // comes back with the id of the last event it saw gets exactly what its channels
 // had meanwhile, in order, then the live stream; an id the daemon cannot place
 // gets a `refresh` event with {"reason":"history-gap"} instead of silence.

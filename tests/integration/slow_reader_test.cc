@@ -1,4 +1,4 @@
-// Slow readers and the per-connection queue (FEATURES B6, B7, B11): a stream
+// Slow readers and the per-connection queue (priority, ttl, isolation): a stream
 // that stops reading while thousands of events flow. With slow_reader = "drop"
 // it loses its low-priority events, never its priority-9 ones, while every other
 // stream gets everything; with "disconnect" it is closed; an event whose ttl

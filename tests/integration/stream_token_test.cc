@@ -1,4 +1,4 @@
-// Stream tokens (issue 11, "Identity for apps that have no JWT"): a backend asks
+// Stream tokens (identity for apps that have no JWT of their own): a backend asks
 // ringcastd for a short-lived token (the socket's `token` op, POST /api/tokens
 // with the API key) and the browser's stream then carries that user, its roles,
 // permissions and subscriber flag — for targeting, the gated endpoints and the

@@ -1,4 +1,4 @@
-// Who receives a targeted event (issue 4, "Targeting"; FEATURES B3, B4, B5):
+// Who receives a targeted event, and the {sent, failed} every publish answers:
 // through the real daemon, with identities proven by HS256 tokens on streams
 // spread over both shards, every target kind with and without excludeUsers and
 // requireAuth is published over HTTP (POST /api/publish with an API key) and over

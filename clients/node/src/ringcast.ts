@@ -1,5 +1,7 @@
 // Ringcast: the seeds' server API (SSEManager / sseManager and their helpers)
-// on top of the transport. Every operation is one request; what each one
+// on top of the transport. The seeds are the documents of the Next.js
+// "Universal SSE System" this package implements, numbered 000 to 004
+// (docs/architecture.md#glossary). Every operation is one request; what each one
 // publishes is built in messages.ts, and the channels it uses are chosen in
 // conventions.ts.
 //

@@ -25,7 +25,7 @@ export interface HistoryStats extends KeptEventStats {
   channels: number;
 }
 
-/** The cache of persistent events given to new streams (FEATURES B8). */
+/** The cache of persistent events given to new streams. */
 export interface CacheStats extends KeptEventStats {
   /** Channels with cached events. */
   channels: number;
@@ -33,7 +33,7 @@ export interface CacheStats extends KeptEventStats {
   invalidated: number;
 }
 
-/** The per-user mailboxes of retryable events for users who were offline (B9). */
+/** The per-user mailboxes of retryable events for users who were offline. */
 export interface MailboxStats extends KeptEventStats {
   /** Users with mail waiting. */
   users: number;

@@ -1,7 +1,7 @@
 // A client that has never reached its daemon and cannot connect fails at once
 // with an error that says what to change: the path, RINGCAST_SOCKET, and for a
-// permission problem the group to join (issue 11: it used to wait out its
-// 10 s deadline and say `timeout`).
+// permission problem the group to join (it used to wait out its 10 s deadline
+// and say `timeout`).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, rmSync } from 'node:fs';

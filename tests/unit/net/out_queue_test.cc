@@ -223,7 +223,7 @@ TEST(OutQueue, RandomShortWritesAndInterleavedPushes) {
     EXPECT_GT(queued_frames, 10'000u);
 }
 
-// --- expiry (FEATURES B7) ---------------------------------------------------------
+// --- expiry: an expired frame is never written -------------------------------------
 
 TEST(OutQueue, GatherStopsBeforeAnExpiredFrameAndTheNextSendRemovesIt) {
     LocalFramePool lfp;

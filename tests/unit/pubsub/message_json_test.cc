@@ -1,6 +1,6 @@
 // A message in JSON (every publish path): valid messages and every way of getting
 // one wrong, each with the message a client sees. `data` is kept as compact JSON
-// of any type; the B3 fields (targeting, priority, ttl, flags) are validated.
+// of any type; the other fields (targeting, priority, ttl, flags) are validated.
 #include "pubsub/message_json.h"
 
 #include <string>

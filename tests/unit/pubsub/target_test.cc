@@ -1,5 +1,5 @@
 // Targets: the lists an event carries survive the encoding inside the event, and
-// matches() applies FEATURES B4 (kinds, exclusions, requireAuth) to an identity
+// matches() applies the targeting rules (kinds, exclusions, requireAuth) to an identity
 // whose names were interned by a shard's Audience, as the fan-out does.
 #include "pubsub/target.h"
 

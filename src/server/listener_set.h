@@ -1,0 +1,66 @@
+#pragma once
+// The daemon's listening sockets, owned until each is handed to the shard that
+// accepts on it: the HTTP listeners (one, shard 0's, with accept = "handoff";
+// one per shard with "reuseport") and the Unix publishing socket (shard 0's,
+// its connections always spread to the least-loaded shard: SO_REUSEPORT does
+// not exist for Unix sockets). A shard's transport closes what it was handed;
+// the set closes the rest when it goes, so a start that fails at any step
+// leaves no socket open. The set also removes the socket file it made, once
+// the daemon is done with it, unless another daemon has replaced it meanwhile.
+#include <sys/stat.h>
+
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "net/address.h"
+#include "server/launch_hints.h"
+
+namespace ringcast {
+
+class ListenerSet {
+public:
+    ListenerSet() = default;
+    ~ListenerSet();
+    ListenerSet(const ListenerSet&) = delete;
+    ListenerSet& operator=(const ListenerSet&) = delete;
+
+    // Opens the HTTP listeners on `http` for `shards` shards, then the socket
+    // (cfg.unix_path, under cfg.data_dir when relative; none when empty).
+    // False with *error saying what went wrong and how to choose another
+    // address or path; whatever was opened is closed again by the destructor.
+    bool open(const Config& cfg, const SocketAddress& http, unsigned shards,
+              const LaunchHints& hints, std::string* error);
+
+    // The HTTP listener that shard `shard` accepts on, or -1 (handoff: only
+    // shard 0 has one). The caller owns it from then on. Each shard takes its
+    // own, from its own thread: they touch different elements.
+    int take_http(unsigned shard);
+    // The publishing socket for shard 0 (or -1 if there is none); the caller
+    // owns it from then on.
+    int take_unix();
+
+    bool handoff() const { return _handoff; }
+    // The address the HTTP listeners bound (port 0 resolved to the one chosen).
+    const SocketAddress& http_address() const { return _bound; }
+    // The publishing socket's path; empty: there is none.
+    const std::string& unix_path() const { return _unix_path; }
+
+    // Removes the socket file if it is still the one open() made. Once is enough.
+    void remove_socket_file();
+
+private:
+    bool open_http(const Config& cfg, const SocketAddress& http, unsigned shards,
+                   const LaunchHints& hints, std::string* error);
+    bool open_unix(const Config& cfg, const LaunchHints& hints, std::string* error);
+
+    bool _handoff = true;
+    SocketAddress _bound;
+    std::vector<int> _http;  // -1 once taken
+    int _unix = -1;          // -1 once taken, or if there is none
+    std::string _unix_path;
+    struct stat _unix_file {};  // the file we made: device and inode
+    bool _unix_file_ours = false;
+};
+
+}  // namespace ringcast
