@@ -1,14 +1,12 @@
 #pragma once
-// PublishServer's per-request record, shared by its parts (publish_server.cc,
-// socket_publish.cc, socket_queries.cc).
+// One request line of the socket protocol as its reply needs it: its "req" (echoed
+// back) or, without one, its line number (named by an error line).
 #include <cstdint>
 #include <string>
 
-#include "publish/publish_server.h"
-
 namespace ringcast {
 
-struct PublishServer::Request {
+struct SocketRequest {
     std::string req;  // "req" as compact JSON; empty: fire-and-forget
     uint64_t line = 0;
     bool answered() const { return !req.empty(); }

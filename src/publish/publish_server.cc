@@ -1,6 +1,5 @@
-// PublishServer, part 1 of 3: publisher connections, reading lines, dispatching
-// ops, the ordered replies and shutdown. Publishing is in socket_publish.cc, the
-// stats and directory queries in socket_queries.cc.
+// PublishServer: publisher connections, peer checks, reading lines, handing each
+// request to its op (socket_ops.h), the ordered replies, backpressure and shutdown.
 #include "publish/publish_server.h"
 
 #include <algorithm>
@@ -10,7 +9,6 @@
 
 #include "core/clock.h"
 #include "core/json_writer.h"
-#include "publish/publish_request.h"
 #include "publish/reply_json.h"
 #include "pubsub/event.h"
 #include "pubsub/message_json.h"
@@ -43,13 +41,10 @@ PublishServer::PublishServer(Reactor& reactor, Transport& transport, Hub& hub,
                              const PublishOptions& opts, uint64_t started_ms, uint8_t protocol)
     : _reactor(reactor)
     , _transport(transport)
-    , _hub(hub)
-    , _stats(stats)
-    , _directory(directory)
-    , _flow(flow)
     , _opts(opts)
-    , _started_ms(started_ms)
-    , _protocol(protocol) {}
+    , _protocol(protocol)
+    , _ops(*this, reactor, hub, stats, directory, flow, {opts.rate_max, opts.rate_window_ms},
+           opts.signer, started_ms) {}
 
 PublishServer::~PublishServer() = default;
 
@@ -139,7 +134,7 @@ void PublishServer::end_of_input(PublishConnection& c) {
 }
 
 void PublishServer::refuse_long_line(PublishConnection& c) {
-    Request r;
+    SocketRequest r;
     r.line = c._reader.lines() + 1;
     reply_error(c, r, "line_too_long",
                 fmt::format("a request line is longer than publish.max_line ({} bytes); closing",
@@ -153,7 +148,7 @@ void PublishServer::refuse_long_line(PublishConnection& c) {
 // Returns false to stop reading this connection for now.
 bool PublishServer::handle_line(PublishConnection& c, std::string_view line, uint64_t number) {
     if (line.empty()) return true;
-    Request r;
+    SocketRequest r;
     r.line = number;
     simdjson::dom::element root;
     simdjson::dom::object obj;
@@ -194,21 +189,21 @@ bool PublishServer::handle_line(PublishConnection& c, std::string_view line, uin
                             "a batch has only \"op\", \"req\" and \"messages\"; message fields go "
                             "inside each message");
             } else {
-                publish_batch(c, r, arr);
+                _ops.publish_batch(c, r, arr);
             }
         } else {
-            publish_one(c, r, obj);
+            _ops.publish(c, r, obj);
         }
     } else if (op == "ping") {
         reply_ok(c, r, fmt::format(",\"version\":\"{}\",\"time\":{}", RINGCAST_VERSION, wall_ms()));
     } else if (op == "invalidate") {
-        start_invalidate(c, r, obj);
+        _ops.invalidate(c, r, obj);
     } else if (op == "stats") {
-        start_stats(c, r);
+        _ops.stats(c, r);
     } else if (op == "connection" || op == "user" || op == "disconnect") {
-        start_directory(c, r, obj);
+        _ops.directory(c, r, obj);
     } else if (op == "token") {
-        issue_token(c, r, obj);
+        _ops.issue_token(c, r, obj);
     } else {
         reply_error(c, r, "unknown_op", fmt::format("unknown op \"{}\" (ops: {})", op, kOps));
     }
@@ -225,7 +220,7 @@ bool PublishServer::handle_line(PublishConnection& c, std::string_view line, uin
 
 // --- replies ---------------------------------------------------------------------
 
-std::string PublishServer::ok_line(const Request& r, std::string_view body) const {
+std::string PublishServer::ok_line(const SocketRequest& r, std::string_view body) const {
     std::string line;
     line.reserve(r.req.size() + body.size() + 24);
     line += "{\"req\":";
@@ -236,16 +231,16 @@ std::string PublishServer::ok_line(const Request& r, std::string_view body) cons
     return line;
 }
 
-void PublishServer::reply_ok(PublishConnection& c, const Request& r, std::string_view body) {
+void PublishServer::reply_ok(PublishConnection& c, const SocketRequest& r, std::string_view body) {
     if (r.answered()) c._replies.push(ok_line(r, body));
 }
 
-void PublishServer::reply_error(PublishConnection& c, const Request& r, std::string_view code,
+void PublishServer::reply_error(PublishConnection& c, const SocketRequest& r, std::string_view code,
                                 std::string_view message) {
     reply_error_object(c, r, error_object(code, message));
 }
 
-void PublishServer::reply_error_object(PublishConnection& c, const Request& r,
+void PublishServer::reply_error_object(PublishConnection& c, const SocketRequest& r,
                                        std::string_view error) {
     std::string line;
     if (r.answered()) {
@@ -256,8 +251,8 @@ void PublishServer::reply_error_object(PublishConnection& c, const Request& r,
     c._replies.push(line);
 }
 
-uint64_t PublishServer::reserve(PublishConnection& c, const Request& r) {
-    return c._replies.reserve(r.req);
+uint64_t PublishServer::reserve(PublishConnection& c, const SocketRequest& r) {
+    return r.answered() ? c._replies.reserve(r.req) : c._replies.reserve_silent(r.line);
 }
 
 void PublishServer::mark_dirty(PublishConnection& c) {

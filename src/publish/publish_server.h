@@ -27,7 +27,9 @@
 #include "ops/publish_flow.h"
 #include "ops/stats.h"
 #include "publish/line_reader.h"
+#include "publish/publish_request.h"
 #include "publish/reply_queue.h"
+#include "publish/socket_ops.h"
 #include "pubsub/hub.h"
 #include "pubsub/message.h"
 
@@ -49,6 +51,7 @@ struct PublishOptions {
 class PublishConnection : public Connection {
 private:
     friend class PublishServer;
+    friend class SocketOps;
     explicit PublishConnection(size_t max_line) : _reader(max_line) {}
 
     LineReader _reader;
@@ -93,9 +96,22 @@ public:
     void* peer_buffer(Connection& c, uint32_t* len) override;
     void on_peer(Connection& c, int result) override;
 
-private:
-    struct Request;
+    // --- answering: for the ops (socket_ops.h) ---------------------------------
+    // Replies. `body` holds the members after "ok" (",\"id\":..."), or is empty.
+    void reply_ok(PublishConnection& c, const SocketRequest& r, std::string_view body);
+    void reply_error(PublishConnection& c, const SocketRequest& r, std::string_view code,
+                     std::string_view message);
+    void reply_error_object(PublishConnection& c, const SocketRequest& r, std::string_view error);
+    // A place among the replies for an answer that comes later: the request's,
+    // or (no "req") a silent one that holds its error line if it fails.
+    uint64_t reserve(PublishConnection& c, const SocketRequest& r);
+    void mark_dirty(PublishConnection& c);
+    // The connection a later answer is for, if it is still open.
+    PublishConnection* alive(ConnectionHandle h) const;
+    // A request refused by a rate limit, counted.
+    void count_rate_limited() { ++_refused.rate_limited; }
 
+private:
     void process(PublishConnection& c, const char* data, size_t len);
     // Everything the peer sent has been read: its unterminated last line, if
     // any, is a request like the others; then the connection finishes.
@@ -103,41 +119,17 @@ private:
     // A line over publish.max_line: line_too_long, then close; nothing more is read.
     void refuse_long_line(PublishConnection& c);
     bool handle_line(PublishConnection& c, std::string_view line, uint64_t number);
-    void publish_one(PublishConnection& c, const Request& r, simdjson::dom::object obj);
-    void publish_batch(PublishConnection& c, const Request& r, simdjson::dom::array messages);
-    // publish.rate_limit on this connection: counts one publish, or says when to retry.
-    bool over_rate(PublishConnection& c, uint64_t* retry_ms);
-    std::string rate_message() const;
-    void start_stats(PublishConnection& c, const Request& r);
-    void start_invalidate(PublishConnection& c, const Request& r, simdjson::dom::object obj);
-    // The "token" op: a stream token signed here (auth/stream_token.h), at once.
-    void issue_token(PublishConnection& c, const Request& r, simdjson::dom::object obj);
-    void start_directory(PublishConnection& c, const Request& r, simdjson::dom::object obj);
-
-    // Replies. `body` holds the members after "ok" (",\"id\":..."), or is empty.
-    void reply_ok(PublishConnection& c, const Request& r, std::string_view body);
-    void reply_error(PublishConnection& c, const Request& r, std::string_view code,
-                     std::string_view message);
-    void reply_error_object(PublishConnection& c, const Request& r, std::string_view error);
-    std::string ok_line(const Request& r, std::string_view body) const;
-    uint64_t reserve(PublishConnection& c, const Request& r);
-    void mark_dirty(PublishConnection& c);
-    // The connection a later answer is for, if it is still open.
-    PublishConnection* alive(ConnectionHandle h) const;
+    std::string ok_line(const SocketRequest& r, std::string_view body) const;
 
     Reactor& _reactor;
     Transport& _transport;
-    Hub& _hub;
-    StatsCollector& _stats;
-    Directory& _directory;
-    PublishFlow& _flow;
     PublishOptions _opts;
     RefusalStats _refused;
-    uint64_t _started_ms;
     simdjson::dom::parser _json;
     std::vector<ConnectionHandle> _dirty;  // connections with replies to write
     uint8_t _protocol;
     bool _shutting_down = false;
+    SocketOps _ops;  // the ops a line asks for
 };
 
 }  // namespace ringcast

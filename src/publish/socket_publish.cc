@@ -1,16 +1,29 @@
-// PublishServer, part 2 of 3: the publish op, one message or a batch, through the
-// publish flow (ops/publish_flow.h) shared with HTTP; this side counts the
-// connection's own publish.rate_limit and formats the replies.
+// SocketOps: the publish op, one message or a batch, through the publish flow
+// (ops/publish_flow.h) shared with HTTP; this side counts the connection's own
+// publish.rate_limit and formats the replies.
 #include <fmt/format.h>
 
-#include "publish/publish_request.h"
 #include "publish/publish_server.h"
 #include "publish/reply_json.h"
+#include "publish/socket_ops.h"
 #include "pubsub/message_json.h"
 
 namespace ringcast {
 
 using namespace reply_json;
+
+SocketOps::SocketOps(PublishServer& server, Reactor& reactor, Hub& hub, StatsCollector& stats,
+                     Directory& directory, PublishFlow& flow, Rate rate,
+                     std::shared_ptr<const StreamTokenSigner> signer, uint64_t started_ms)
+    : _server(server)
+    , _reactor(reactor)
+    , _hub(hub)
+    , _stats(stats)
+    , _directory(directory)
+    , _flow(flow)
+    , _rate(rate)
+    , _signer(std::move(signer))
+    , _started_ms(started_ms) {}
 
 namespace {
 
@@ -28,39 +41,39 @@ std::string error_of(const PublishOutcome& o) {
 
 }  // namespace
 
-bool PublishServer::over_rate(PublishConnection& c, uint64_t* retry_ms) {
-    if (!_opts.rate_max) return false;
+bool SocketOps::over_rate(PublishConnection& c, uint64_t* retry_ms) {
+    if (!_rate.max) return false;
     const uint64_t now = _reactor.now_ms();
-    if (c._rate_count == 0 || now >= c._rate_start_ms + _opts.rate_window_ms) {
+    if (c._rate_count == 0 || now >= c._rate_start_ms + _rate.window_ms) {
         c._rate_start_ms = now;
         c._rate_count = 0;
     }
-    if (c._rate_count >= _opts.rate_max) {
-        *retry_ms = std::max<uint64_t>(1, c._rate_start_ms + _opts.rate_window_ms - now);
-        ++_refused.rate_limited;
+    if (c._rate_count >= _rate.max) {
+        *retry_ms = std::max<uint64_t>(1, c._rate_start_ms + _rate.window_ms - now);
+        _server.count_rate_limited();
         return true;
     }
     ++c._rate_count;
     return false;
 }
 
-std::string PublishServer::rate_message() const {
+std::string SocketOps::rate_message() const {
     return fmt::format(
         "more than {} publishes on this connection within {} ms "
         "(publish.rate_limit)",
-        _opts.rate_max, _opts.rate_window_ms);
+        _rate.max, _rate.window_ms);
 }
 
-void PublishServer::publish_one(PublishConnection& c, const Request& r, simdjson::dom::object obj) {
+void SocketOps::publish(PublishConnection& c, const SocketRequest& r, simdjson::dom::object obj) {
     Message m;
     std::string error;
     if (!parse_message(obj, &m, &error, {"op", "req"})) {
-        reply_error(c, r, "invalid_field", error);
+        _server.reply_error(c, r, "invalid_field", error);
         return;
     }
     uint64_t retry_ms = 0;
     if (over_rate(c, &retry_ms)) {
-        reply_error_object(c, r, rate_error_object(rate_message(), retry_ms));
+        _server.reply_error_object(c, r, rate_error_object(rate_message(), retry_ms));
         return;
     }
     const bool may_fail = _flow.checks(m, {});
@@ -71,23 +84,23 @@ void PublishServer::publish_one(PublishConnection& c, const Request& r, simdjson
     // The reply's place is taken now, so that it keeps its order among the
     // replies: a fire-and-forget publish that may still be refused takes a
     // silent one (nothing if it goes, its error line if not).
-    const uint64_t slot = r.answered() ? reserve(c, r) : c._replies.reserve_silent(r.line);
+    const uint64_t slot = _server.reserve(c, r);
     _flow.publish(std::move(m), {}, r.answered(),
                   [this, h = Transport::handle(c), slot](PublishOutcome& o) {
-                      PublishConnection* conn = alive(h);
+                      PublishConnection* conn = _server.alive(h);
                       if (!conn) return;  // gone: the event still went out
                       if (o.status == PublishOutcome::Status::published) {
                           conn->_replies.fill_ok(slot, published_members(o));
                       } else {
-                          ++_refused.rate_limited;
+                          _server.count_rate_limited();
                           conn->_replies.fill_error(slot, error_of(o));
                       }
-                      mark_dirty(*conn);
+                      _server.mark_dirty(*conn);
                   });
 }
 
-void PublishServer::publish_batch(PublishConnection& c, const Request& r,
-                                  simdjson::dom::array messages) {
+void SocketOps::publish_batch(PublishConnection& c, const SocketRequest& r,
+                              simdjson::dom::array messages) {
     std::vector<BatchItem> items(messages.size());
     size_t i = 0;
     for (simdjson::dom::element e : messages) {
@@ -112,15 +125,15 @@ void PublishServer::publish_batch(PublishConnection& c, const Request& r,
     }
     // One place among the replies for the whole batch: its reply, or (no "req")
     // the error lines of its messages that did not go, in their order.
-    const uint64_t slot = r.answered() ? reserve(c, r) : c._replies.reserve_silent(r.line);
+    const uint64_t slot = _server.reserve(c, r);
     _flow.publish_batch(
         std::move(items), {}, r.answered(),
         [this, h = Transport::handle(c), slot, answered = r.answered(), line = r.line](
             std::vector<PublishOutcome>& outcomes, uint64_t sent, uint64_t failed) {
             for (const PublishOutcome& o : outcomes)
                 if (o.status == PublishOutcome::Status::refused && o.reason != "publisher_rate")
-                    ++_refused.rate_limited;  // the connection's own were counted when read
-            PublishConnection* conn = alive(h);
+                    _server.count_rate_limited();  // the connection's own were counted when read
+            PublishConnection* conn = _server.alive(h);
             if (!conn) return;
             if (answered) {
                 std::string body =
@@ -147,7 +160,7 @@ void PublishServer::publish_batch(PublishConnection& c, const Request& r,
                 }
                 conn->_replies.fill_lines(slot, std::move(lines));
             }
-            mark_dirty(*conn);
+            _server.mark_dirty(*conn);
         });
 }
 

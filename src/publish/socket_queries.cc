@@ -1,90 +1,92 @@
-// PublishServer, part 3 of 3: the queries answered by other shards: stats,
-// invalidate (the log shard), and connection / user / disconnect through the
-// directory (ops/directory); and the token op, answered here.
+// SocketOps: the queries answered by other shards — stats, invalidate (the log
+// shard), and connection / user / disconnect through the directory
+// (ops/directory) — and the token op, answered here.
 #include <fmt/format.h>
 
 #include "auth/token_request.h"
 #include "core/clock.h"
 #include "core/json_writer.h"
 #include "ops/directory_json.h"
-#include "publish/publish_request.h"
 #include "publish/publish_server.h"
 #include "publish/reply_json.h"
+#include "publish/socket_ops.h"
 #include "pubsub/message_json.h"
 
 namespace ringcast {
 
 using namespace reply_json;
 
-void PublishServer::start_stats(PublishConnection& c, const Request& r) {
+void SocketOps::stats(PublishConnection& c, const SocketRequest& r) {
     if (!r.answered()) return;  // nothing to do for a stats request nobody reads
-    const uint64_t slot = reserve(c, r);
+    const uint64_t slot = _server.reserve(c, r);
     _stats.collect([this, h = Transport::handle(c), slot](std::vector<ShardSnapshot>& shards) {
-        PublishConnection* conn = alive(h);
+        PublishConnection* conn = _server.alive(h);
         if (!conn) return;
         const double uptime = double(_reactor.now_ms() - _started_ms) / 1000.0;
         conn->_replies.fill_ok(
             slot, ",\"stats\":" + render_stats_json(shards, uptime, read_process_stats()));
-        mark_dirty(*conn);
+        _server.mark_dirty(*conn);
     });
 }
 
-void PublishServer::start_invalidate(PublishConnection& c, const Request& r,
-                                     simdjson::dom::object obj) {
+void SocketOps::invalidate(PublishConnection& c, const SocketRequest& r,
+                           simdjson::dom::object obj) {
     CacheInvalidation what;
     std::string error;
     if (!parse_invalidation(obj, &what, &error, {"op", "req"})) {
-        reply_error(c, r, "invalid_field", error);
+        _server.reply_error(c, r, "invalid_field", error);
         return;
     }
     if (!r.answered()) {  // nothing can fail from here: a fire-and-forget one needs no slot
         _hub.invalidate(std::move(what), [](uint64_t) {});
         return;
     }
-    const uint64_t slot = reserve(c, r);
+    const uint64_t slot = _server.reserve(c, r);
     _hub.invalidate(std::move(what), [this, h = Transport::handle(c), slot](uint64_t removed) {
-        PublishConnection* conn = alive(h);
+        PublishConnection* conn = _server.alive(h);
         if (!conn) return;  // gone: the cache was still invalidated
         conn->_replies.fill_ok(slot, fmt::format(",\"removed\":{}", removed));
-        mark_dirty(*conn);
+        _server.mark_dirty(*conn);
     });
 }
 
-void PublishServer::issue_token(PublishConnection& c, const Request& r, simdjson::dom::object obj) {
-    if (!_opts.signer) {
-        reply_error(c, r, "not_configured",
-                    "stream tokens are off (auth.token_key_file = \"\"): ringcastd signs none");
+void SocketOps::issue_token(PublishConnection& c, const SocketRequest& r,
+                            simdjson::dom::object obj) {
+    if (!_signer) {
+        _server.reply_error(
+            c, r, "not_configured",
+            "stream tokens are off (auth.token_key_file = \"\"): ringcastd signs none");
         return;
     }
     StreamTokenRequest t;
     std::string error;
     std::optional<StreamToken> token;
     if (!read_token_request(obj, &t, &error, {"op", "req"}) ||
-        !(token = _opts.signer->sign(t, wall_ms(), &error))) {
-        reply_error(c, r, "invalid_field", error);
+        !(token = _signer->sign(t, wall_ms(), &error))) {
+        _server.reply_error(c, r, "invalid_field", error);
         return;
     }
-    reply_ok(c, r,
-             fmt::format(",\"token\":\"{}\",\"expiresAt\":{}", token->token, token->expires_at_ms));
+    _server.reply_ok(
+        c, r,
+        fmt::format(",\"token\":\"{}\",\"expiresAt\":{}", token->token, token->expires_at_ms));
 }
 
-void PublishServer::start_directory(PublishConnection& c, const Request& r,
-                                    simdjson::dom::object obj) {
+void SocketOps::directory(PublishConnection& c, const SocketRequest& r, simdjson::dom::object obj) {
     std::string_view op;
     if (obj["op"].get_string().get(op) != simdjson::SUCCESS) return;  // checked by the caller
     DirectoryRequest q;
     unsigned shard = 0;
     std::string error;
     switch (read_directory_request(op, obj, _reactor.id(), _reactor.shards(), &q, &shard, &error)) {
-        case DirectoryAsk::invalid_field: reply_error(c, r, "invalid_field", error); return;
-        case DirectoryAsk::not_found: reply_error(c, r, "not_found", error); return;
+        case DirectoryAsk::invalid_field: _server.reply_error(c, r, "invalid_field", error); return;
+        case DirectoryAsk::not_found: _server.reply_error(c, r, "not_found", error); return;
         case DirectoryAsk::ok: break;
     }
     // A fire-and-forget query still reports a failure (not_found), in order.
-    const uint64_t slot = r.answered() ? reserve(c, r) : c._replies.reserve_silent(r.line);
+    const uint64_t slot = _server.reserve(c, r);
     _directory.query(
         std::move(q), shard, [this, h = Transport::handle(c), slot](DirectoryRequest& answered) {
-            PublishConnection* conn = alive(h);
+            PublishConnection* conn = _server.alive(h);
             if (!conn) return;  // gone: a disconnect still happened
             std::string members;
             if (write_directory_answer(answered, &members)) {
@@ -94,7 +96,7 @@ void PublishServer::start_directory(PublishConnection& c, const Request& r,
                     slot,
                     error_object("not_found", fmt::format("no connection \"{}\"", answered.label)));
             }
-            mark_dirty(*conn);
+            _server.mark_dirty(*conn);
         });
 }
 

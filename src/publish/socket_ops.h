@@ -1,0 +1,65 @@
+#pragma once
+// The operations of the socket protocol on one shard, one line each: publish (one
+// message or a batch, through the publish flow shared with HTTP, with this
+// connection's own publish.rate_limit: socket_publish.cc), and stats, invalidate,
+// the directory's queries and stream tokens (socket_queries.cc). PublishServer
+// reads the lines and hands each request here; answers that need other shards
+// come back by connection handle into the reply slot their request reserved.
+#include <cstdint>
+#include <string>
+
+#include <simdjson.h>
+
+#include "auth/stream_token.h"
+#include "ops/directory.h"
+#include "ops/publish_flow.h"
+#include "ops/stats.h"
+#include "publish/publish_request.h"
+#include "pubsub/hub.h"
+
+namespace ringcast {
+
+class PublishServer;
+class PublishConnection;
+
+class SocketOps {
+public:
+    // publish.rate_limit, counted per connection (no messages); max 0: off.
+    struct Rate {
+        uint64_t max = 0;
+        uint64_t window_ms = 0;
+    };
+
+    SocketOps(PublishServer& server, Reactor& reactor, Hub& hub, StatsCollector& stats,
+              Directory& directory, PublishFlow& flow, Rate rate,
+              std::shared_ptr<const StreamTokenSigner> signer, uint64_t started_ms);
+    SocketOps(const SocketOps&) = delete;
+    SocketOps& operator=(const SocketOps&) = delete;
+
+    // socket_publish.cc
+    void publish(PublishConnection& c, const SocketRequest& r, simdjson::dom::object obj);
+    void publish_batch(PublishConnection& c, const SocketRequest& r, simdjson::dom::array messages);
+    // socket_queries.cc
+    void stats(PublishConnection& c, const SocketRequest& r);
+    void invalidate(PublishConnection& c, const SocketRequest& r, simdjson::dom::object obj);
+    void directory(PublishConnection& c, const SocketRequest& r, simdjson::dom::object obj);
+    // A stream token signed here (auth/stream_token.h), at once.
+    void issue_token(PublishConnection& c, const SocketRequest& r, simdjson::dom::object obj);
+
+private:
+    // publish.rate_limit on this connection: counts one publish, or says when to retry.
+    bool over_rate(PublishConnection& c, uint64_t* retry_ms);
+    std::string rate_message() const;
+
+    PublishServer& _server;
+    Reactor& _reactor;
+    Hub& _hub;
+    StatsCollector& _stats;
+    Directory& _directory;
+    PublishFlow& _flow;
+    Rate _rate;
+    std::shared_ptr<const StreamTokenSigner> _signer;
+    uint64_t _started_ms;
+};
+
+}  // namespace ringcast
