@@ -17,6 +17,11 @@ Reactor::Reactor(unsigned id, Mesh& mesh)
     , _overflow(mesh.shards())
     , _dirty(mesh.shards(), 0) {}
 
+Reactor::~Reactor() {
+    for (const MeshMsg& m : _local)
+        delete from_word<ShardCall>(m.a);
+}
+
 int Reactor::init(const ReactorOptions& opts, const char** what) {
     *what = "io_uring setup";
     int r = _ring.init(opts.ring);

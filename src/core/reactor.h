@@ -53,6 +53,7 @@ public:
     static constexpr uint16_t kRecvBufferGroup = 1;
 
     Reactor(unsigned id, Mesh& mesh);
+    ~Reactor();  // frees shard calls to itself that never ran (the loop stopped first)
     Reactor(const Reactor&) = delete;
     Reactor& operator=(const Reactor&) = delete;
 
