@@ -19,7 +19,9 @@
 
 #include <fmt/format.h>
 #include <liburing.h>
+#if RINGCAST_MIMALLOC
 #include <mimalloc.h>
+#endif
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
@@ -58,10 +60,25 @@ rlim_t raise_nofile_limit() {
 // True if plain malloc() is served by mimalloc (the shared library replaces the
 // allocator for the whole process when it is linked first).
 bool malloc_is_mimalloc() {
+#if RINGCAST_MIMALLOC
     void* p = std::malloc(64);
     bool ours = mi_is_in_heap_region(p);
     std::free(p);
     return ours;
+#else
+    return false;  // built without it (-Dmimalloc=false: sanitizer builds)
+#endif
+}
+
+// The allocator, for the start-up line.
+std::string allocator_name(bool mimalloc_active) {
+#if RINGCAST_MIMALLOC
+    if (mimalloc_active)
+        return fmt::format("mimalloc {}.{}.{}", mi_version() / 100, (mi_version() / 10) % 10,
+                           mi_version() % 10);
+#endif
+    (void)mimalloc_active;
+    return "libc malloc";
 }
 
 // Streams allowed at once. Each shard's direct-descriptor table is a hard
@@ -318,7 +335,7 @@ int run_daemon(const Config& cfg) {
 
     std::string where = bind_addr.to_string();
     bool mimalloc_active = malloc_is_mimalloc();
-    if (!mimalloc_active)
+    if (!mimalloc_active && RINGCAST_MIMALLOC)
         spdlog::warn(
             "malloc is not mimalloc's (was the binary linked or preloaded differently?): "
             "per-connection memory and allocation speed will differ from the documented figures");
@@ -328,10 +345,7 @@ int run_daemon(const Config& cfg) {
         fmt::join(
             std::vector<int>(cpus.begin(), cpus.begin() + std::min<size_t>(shards, cpus.size())),
             ","),
-        cfg.accept, threads[0]->ring_mode, probe.kernel,
-        mimalloc_active ? fmt::format("mimalloc {}.{}.{}", mi_version() / 100,
-                                      (mi_version() / 10) % 10, mi_version() % 10)
-                        : std::string("libc malloc"));
+        cfg.accept, threads[0]->ring_mode, probe.kernel, allocator_name(mimalloc_active));
     spdlog::info("up to {} streams ({} per shard connection table, {} shards)", streams.max(),
                  table, shards);
     std::vector<std::string> paths;
