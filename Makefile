@@ -4,10 +4,12 @@
 #   make test  same setup, then build everything and run every test
 # Other targets: make build (everything), make bench (micro-benchmarks), make clean.
 # Variables: HTTP (listen address), DATA (data directory), CONFIG (a configuration
-# file for make run), BUILD (build directory).
+# file for make run), BUILD (build directory), SAN_BUILD (the sanitizer build
+# directory). docs/testing.md.
 
 SHELL := /bin/bash
 BUILD ?= build
+SAN_BUILD ?= build-san
 HTTP ?= 127.0.0.1:8080
 DATA ?= var
 CONFIG ?=
@@ -23,13 +25,16 @@ DEBS := g++ make pkg-config python3 meson ninja-build curl socat \
 # NodeSource, bundles npm and conflicts with Debian's), and nginx for the
 # reverse-proxy test (which runs its own nginx on a free port; where a service
 # manager runs, Debian's package also starts its default site on port 80), and
-# clang-format for the formatting check.
-TEST_DEBS := $(if $(shell command -v npm),,nodejs npm) nginx-light clang-format
+# clang-format for the formatting check; clang with its runtimes (libclang-rt-14-dev:
+# AddressSanitizer, UndefinedBehaviorSanitizer) and llvm (llvm-symbolizer, for
+# readable reports) for the sanitizer build.
+TEST_DEBS := $(if $(shell command -v npm),,nodejs npm) nginx-light clang-format \
+             clang libclang-rt-14-dev llvm
 NODE_CLIENT := clients/node
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps test-deps build run test bench clean
+.PHONY: all deps test-deps build san-build run test bench clean
 
 all: build
 
@@ -56,6 +61,18 @@ test-deps:
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --buildtype=release
+
+# The second build: clang with AddressSanitizer and UndefinedBehaviorSanitizer,
+# glibc's malloc instead of mimalloc (the two cannot share a process). Its unit
+# and integration tests run the sanitized code, the daemon included
+# (docs/testing.md).
+$(SAN_BUILD)/build.ninja:
+	CC=clang CXX=clang++ meson setup $(SAN_BUILD) --buildtype=debugoptimized \
+	  -Db_sanitize=address,undefined -Db_lundef=false -Dmimalloc=false \
+	  -Dbenchmarks=false
+
+san-build: deps test-deps $(SAN_BUILD)/build.ninja
+	ninja -C $(SAN_BUILD)
 
 # The Node client's compiler and types, from its lockfile: npm ci downloads them
 # from the npm registry (the only download besides Debian packages) and compiles
@@ -92,12 +109,16 @@ run: deps $(BUILD)/build.ninja
 	exec env RINGCAST_MAKE_RUN=1 ./$(BUILD)/src/ringcastd --http $(HTTP) --data-dir $(DATA) \
 	  --api-key-file $(DATA)/api-key $(if $(CONFIG),--config $(CONFIG))
 
-test: build
+# Every test of the release build, then the unit and integration tests of the
+# sanitizer build (the checks of files, the Node client and the load smoke test
+# once are enough).
+test: build san-build
 	meson test -C $(BUILD) --print-errorlogs
+	meson test -C $(SAN_BUILD) --print-errorlogs unit integration
 
 bench: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD) bench/micro/ringcast-microbench
 	./$(BUILD)/bench/micro/ringcast-microbench
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD)
