@@ -2,12 +2,17 @@
 #   make run   install what is missing, build the daemon and the ringcast tool,
 #              start ringcastd on the built-in config with a development API key
 #   make test  same setup, then build everything and run every test
-# Other targets: make build (everything), make bench (micro-benchmarks), make clean.
+# Other targets: make build (everything), make bench (micro-benchmarks), make fuzz
+# (each fuzz target for FUZZ_SECONDS), make clean.
 # Variables: HTTP (listen address), DATA (data directory), CONFIG (a configuration
-# file for make run), BUILD (build directory).
+# file for make run), BUILD (build directory), SAN_BUILD (the sanitizer and fuzz
+# build directory), FUZZ_SECONDS and FUZZ_TARGETS (make fuzz). docs/testing.md.
 
 SHELL := /bin/bash
 BUILD ?= build
+SAN_BUILD ?= build-san
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS ?= http_request message_json socket_line jwt config sse_parser forwarded query
 HTTP ?= 127.0.0.1:8080
 DATA ?= var
 CONFIG ?=
@@ -23,13 +28,17 @@ DEBS := g++ make pkg-config python3 meson ninja-build curl socat \
 # NodeSource, bundles npm and conflicts with Debian's), and nginx for the
 # reverse-proxy test (which runs its own nginx on a free port; where a service
 # manager runs, Debian's package also starts its default site on port 80), and
-# clang-format for the formatting check.
-TEST_DEBS := $(if $(shell command -v npm),,nodejs npm) nginx-light clang-format
+# clang-format for the formatting check; clang with its runtimes (libclang-rt-14-dev:
+# AddressSanitizer, UndefinedBehaviorSanitizer and libFuzzer, which
+# -fsanitize=fuzzer links) and llvm (llvm-symbolizer, for readable reports) for the
+# sanitizer build and the fuzz targets.
+TEST_DEBS := $(if $(shell command -v npm),,nodejs npm) nginx-light clang-format \
+             clang libclang-rt-14-dev llvm
 NODE_CLIENT := clients/node
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps test-deps build run test bench clean
+.PHONY: all deps test-deps build san-build run test fuzz bench clean
 
 all: build
 
@@ -56,6 +65,18 @@ test-deps:
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --buildtype=release
+
+# The second build: clang with AddressSanitizer and UndefinedBehaviorSanitizer,
+# glibc's malloc instead of mimalloc (the two cannot share a process), and the
+# fuzz targets. Its unit and integration tests run the sanitized code, the
+# daemon included; its fuzz tests replay the corpora (docs/testing.md).
+$(SAN_BUILD)/build.ninja:
+	CC=clang CXX=clang++ meson setup $(SAN_BUILD) --buildtype=debugoptimized \
+	  -Db_sanitize=address,undefined -Db_lundef=false -Dmimalloc=false \
+	  -Dbenchmarks=false -Dfuzz=true
+
+san-build: deps test-deps $(SAN_BUILD)/build.ninja
+	ninja -C $(SAN_BUILD)
 
 # The Node client's compiler and types, from its lockfile: npm ci downloads them
 # from the npm registry (the only download besides Debian packages) and compiles
@@ -92,12 +113,28 @@ run: deps $(BUILD)/build.ninja
 	exec env RINGCAST_MAKE_RUN=1 ./$(BUILD)/src/ringcastd --http $(HTTP) --data-dir $(DATA) \
 	  --api-key-file $(DATA)/api-key $(if $(CONFIG),--config $(CONFIG))
 
-test: build
+# Every test of the release build, then the unit, integration and fuzz tests of
+# the sanitizer build (the checks of files, the Node client and the load smoke
+# test once are enough).
+test: build san-build
 	meson test -C $(BUILD) --print-errorlogs
+	meson test -C $(SAN_BUILD) --print-errorlogs unit integration --suite fuzz
+
+# Each target of FUZZ_TARGETS for FUZZ_SECONDS, one after the other, from its
+# committed corpus and what earlier runs found ($(SAN_BUILD)/fuzz/out/<target>,
+# not in git). A crash stops the run and names the input to reproduce it.
+fuzz: deps test-deps $(SAN_BUILD)/build.ninja
+	ninja -C $(SAN_BUILD) $(foreach t,$(FUZZ_TARGETS),fuzz/$(t)_fuzzer)
+	@for t in $(FUZZ_TARGETS); do \
+	  python3 fuzz/run_fuzzer.py --seconds $(FUZZ_SECONDS) --out $(SAN_BUILD)/fuzz/out/$$t \
+	    $(SAN_BUILD)/fuzz/$${t}_fuzzer fuzz/corpus/$$t $$(ls fuzz/dict/$$t.dict 2>/dev/null) \
+	    > $(SAN_BUILD)/fuzz/$$t.log 2>&1; rc=$$?; tail -n 1 $(SAN_BUILD)/fuzz/$$t.log; \
+	  if [ $$rc -ne 0 ]; then tail -n 60 $(SAN_BUILD)/fuzz/$$t.log; exit $$rc; fi; \
+	done
 
 bench: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD) bench/micro/ringcast-microbench
 	./$(BUILD)/bench/micro/ringcast-microbench
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD)

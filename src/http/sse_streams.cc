@@ -413,6 +413,9 @@ void SseStreams::on_closed(HttpConnection& c) {
     if (c._extras) {
         for (const std::string& key : c._extras->limit_holds)
             _limiter.release(key);
+        // The identity lives in the extras: a closed connection stays listed
+        // (directory queries read user_of) until the transport frees it.
+        m.who = &kAnonymous;
         c._extras.reset();
     }
 }

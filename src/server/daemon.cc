@@ -14,7 +14,9 @@
 #include <vector>
 
 #include <fmt/format.h>
+#if RINGCAST_MIMALLOC
 #include <mimalloc.h>
+#endif
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
@@ -48,10 +50,25 @@ struct Plan {
 // True if plain malloc() is served by mimalloc (the shared library replaces the
 // allocator for the whole process when it is linked first).
 bool malloc_is_mimalloc() {
+#if RINGCAST_MIMALLOC
     void* p = std::malloc(64);
     bool ours = mi_is_in_heap_region(p);
     std::free(p);
     return ours;
+#else
+    return false;  // built without it (-Dmimalloc=false: sanitizer builds)
+#endif
+}
+
+// The allocator, for the start-up line.
+std::string allocator_name(bool mimalloc_active) {
+#if RINGCAST_MIMALLOC
+    if (mimalloc_active)
+        return fmt::format("mimalloc {}.{}.{}", mi_version() / 100, (mi_version() / 10) % 10,
+                           mi_version() % 10);
+#endif
+    (void)mimalloc_active;
+    return "libc malloc";
 }
 
 // Streams allowed at once. Each shard's direct-descriptor table is a hard
@@ -246,7 +263,7 @@ void announce(const Config& cfg, const Plan& plan, const ShardSet& shards,
               const ListenerSet& listeners) {
     const std::string where = listeners.http_address().to_string();
     const bool mimalloc_active = malloc_is_mimalloc();
-    if (!mimalloc_active)
+    if (!mimalloc_active && RINGCAST_MIMALLOC)
         spdlog::warn(
             "malloc is not mimalloc's (was the binary linked or preloaded differently?): "
             "per-connection memory and allocation speed will differ from the documented figures");
@@ -258,9 +275,7 @@ void announce(const Config& cfg, const Plan& plan, const ShardSet& shards,
                                    plan.cpus.begin() + std::min<size_t>(n, plan.cpus.size())),
                   ","),
         cfg.accept, shards.ring_mode(), plan.probe.kernel,
-        mimalloc_active ? fmt::format("mimalloc {}.{}.{}", mi_version() / 100,
-                                      (mi_version() / 10) % 10, mi_version() % 10)
-                        : std::string("libc malloc"));
+        allocator_name(mimalloc_active));
     spdlog::info("up to {} streams ({} per shard connection table, {} shards)",
                  shards.max_streams(), plan.table, n);
     std::vector<std::string> paths;

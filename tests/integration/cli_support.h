@@ -27,6 +27,7 @@
 #include "daemon_process.h"
 #include "deadline.h"
 #include "json.h"
+#include "sanitizer_report.h"
 
 extern char** environ;
 
@@ -62,6 +63,7 @@ public:
             wait(Deadline(10s));
         }
         if (_pidfd >= 0) ::close(_pidfd);
+        if (_pid > 0) expect_no_sanitizer_report("ringcast", err());
     }
     CliProcess(const CliProcess&) = delete;
     CliProcess& operator=(const CliProcess&) = delete;

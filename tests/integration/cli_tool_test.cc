@@ -23,6 +23,7 @@
 #include "event_ids.h"
 #include "http_client.h"
 #include "json.h"
+#include "kernel_features.h"
 #include "sse_client.h"
 
 namespace ringcast::itest {
@@ -187,6 +188,7 @@ TEST(CliToolHelp, UnreachableDaemonExitsThreeAndSaysWhereAndWhy) {
 // A publisher outside publish.allow_uids is refused by the daemon: exit 1, with
 // the daemon's reason; the C++ client reports the same verdict as an answer.
 TEST(CliToolAccess, RefusedPublisherExitsOneWithTheDaemonsReason) {
+    SKIP_WITHOUT_PEER_CREDENTIALS();
     DaemonProcess d;
     std::string other_uid = std::to_string(::getuid() + 4242);
     ASSERT_TRUE(d.start({.shards = 1, .config = "[publish]\nallow_uids = [" + other_uid + "]\n"}))

@@ -22,6 +22,7 @@
 #include <gtest/gtest.h>
 
 #include "child_process.h"
+#include "sanitizer_report.h"
 
 extern char** environ;
 
@@ -83,6 +84,8 @@ std::string TempDir::write(const std::string& name, const std::string& text) con
 DaemonProcess::~DaemonProcess() {
     if (running()) kill_and_reap(_pid, _pidfd);
     if (_pidfd >= 0) ::close(_pidfd);
+    // Before the log is printed for a failure: a report is one.
+    if (_pid > 0) expect_no_sanitizer_report("ringcastd", log());
     if (_pid > 0 && ::testing::Test::HasFailure()) {
         std::string l = log();
         if (l.size() > 8000) l = "...\n" + l.substr(l.size() - 8000);
@@ -223,6 +226,7 @@ CommandResult run_ringcastd(const std::vector<std::string>& args, const Deadline
     ::close(c.pidfd);
     res.out = read_file(out);
     res.err = read_file(err);
+    expect_no_sanitizer_report("ringcastd", res.err);
     return res;
 }
 

@@ -286,9 +286,10 @@ TEST(HttpApi, EachMessageOfABatchPassesTheUserRateLimit) {
                                                                   {"b1", {"4", "0", "1", "4"}},
                                                                   {"b2", {"4", "3", "4"}}};
     for (auto& [user, s] : streams) {
-        ASSERT_TRUE(s.sse->read_until(
+        auto& sse = *s.sse;  // clang 14 lambdas cannot capture a structured binding
+        ASSERT_TRUE(sse.read_until(
             [&] {
-                for (const SseEvent& e : s.sse->data_events())
+                for (const SseEvent& e : sse.data_events())
                     if (e.type == "fence") return true;
                 return false;
             },

@@ -48,7 +48,7 @@ constexpr uint32_t kFirstArgLow = offsetof(seccomp_data, args);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
         prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
         perror("seccomp");
-        _exit(120);
+        _exit(kNoSeccomp);
     }
     std::string bin = ringcastd_path();
     std::vector<char*> argv{bin.data()};

@@ -13,6 +13,13 @@
 
 namespace ringcast::itest {
 
+// The child's exit code when the kernel would not install the filter: the
+// tests that need it skip, naming the feature.
+constexpr int kNoSeccomp = 120;
+constexpr const char* kNoSeccompReason =
+    "needs seccomp filters (prctl PR_SET_SECCOMP, CONFIG_SECCOMP_FILTER) to block "
+    "io_uring_setup: ";
+
 struct BlockedRun {
     std::optional<int> exit_code;  // nullopt: it did not exit within 15 s (then killed)
     std::string output;            // stdout and stderr

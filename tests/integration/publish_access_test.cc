@@ -20,6 +20,7 @@
 #include "daemon_process.h"
 #include "event_ids.h"
 #include "http_client.h"
+#include "kernel_features.h"
 #include "publish_support.h"
 #include "sse_client.h"
 
@@ -136,6 +137,7 @@ struct AccessCase {
 };
 
 TEST(PublishAccess, PeersAreServedOrRefusedByModeUidAndGid) {
+    SKIP_WITHOUT_PEER_CREDENTIALS();
     const AccessCase cases[] = {
         {"default mode", "", true, "EACCES"},
         {"0666, no lists", "[server]\nunix_mode = \"0666\"\n", true, "served"},
@@ -200,6 +202,7 @@ TEST(PublishAccess, PeersAreServedOrRefusedByModeUidAndGid) {
 
 // What a refused peer sent is never acted upon.
 TEST(PublishAccess, ARefusedPeersRequestsAreNotExecuted) {
+    SKIP_WITHOUT_PEER_CREDENTIALS();
     DaemonProcess d;
     ASSERT_TRUE(d.start({.shards = 2, .config = "[publish]\nallow_uids = [4242]\n"})) << d.error();
     SseClient sub;

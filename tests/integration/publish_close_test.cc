@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon_process.h"
+#include "kernel_features.h"
 #include "publish_support.h"
 #include "sse_client.h"
 
@@ -208,6 +209,7 @@ TEST(PublishLinger, AfterLineTooLongEveryReplyThenEofAndNoWriteFails) {
 }
 
 TEST(PublishLinger, AForbiddenPeerReadsItsRefusalThenEofAndNoWriteFails) {
+    SKIP_WITHOUT_PEER_CREDENTIALS();
     DaemonProcess d;
     ASSERT_TRUE(d.start({.shards = 2, .config = "[publish]\nallow_uids = [4242]\n"})) << d.error();
     UnixClient c;
