@@ -33,7 +33,6 @@ int Ring::init(const RingOptions& opts) {
         ret = io_uring_queue_init_params(opts.sq_entries, &_ring, &p);
         if (ret == 0) {
             _ready = true;
-            _flags = a.flags;
             _cq_entries = p.cq_entries;
             _mode = a.mode;
             return 0;

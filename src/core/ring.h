@@ -67,7 +67,6 @@ public:
 
     int fd() const { return _ring.ring_fd; }
     io_uring* raw() { return &_ring; }
-    unsigned setup_flags() const { return _flags; }
     unsigned cq_entries() const { return _cq_entries; }
     // "defer_taskrun", "coop_taskrun" or "plain": which setup the kernel took.
     const char* mode() const { return _mode; }
@@ -75,7 +74,6 @@ public:
 private:
     io_uring _ring{};
     bool _ready = false;
-    unsigned _flags = 0;
     unsigned _cq_entries = 0;
     const char* _mode = "none";
 };

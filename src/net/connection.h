@@ -54,7 +54,6 @@ public:
     State state() const { return _state; }
     bool is_open() const { return _state == State::open && !_close_requested; }
     uint64_t queued_bytes() const { return _out.bytes(); }
-    bool send_in_flight() const { return _send_inflight; }
     // The peer's IP address, as accepted (IPv4-mapped IPv6 shown as IPv4); empty
     // for a Unix-socket peer. Known from on_open() on.
     const PeerAddress& peer() const { return _peer; }

@@ -361,7 +361,6 @@ void Transport::on_recv(Connection& c, const io_uring_cqe& cqe) {
     if (res > 0) {
         uint16_t bid = uint16_t(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
         BufferRing& bufs = _reactor.buffers();
-        bufs.note_taken();
         c._last_activity = _reactor.now_ms();
         // While paused, bytes already in flight are still handed over: the
         // protocol buffers them (bounded by its own limits).
