@@ -146,7 +146,7 @@ void Transport::slot_freed() {
 // Cancels every accept in flight on the listener (each completes with -ECANCELED).
 void Transport::cancel_accepts(Listener* l) {
     Ring& ring = _reactor.ring();
-    if (ring.sq_space() < 1) ring.enter(0, UINT64_MAX);
+    if (ring.sq_space() < 1) ring.submit();
     io_uring_sqe* sqe = ring.sqe();
     if (!sqe) return;
     io_uring_prep_cancel_fd(sqe, l->fd, IORING_ASYNC_CANCEL_ALL);
@@ -241,7 +241,7 @@ void Transport::on_accept(const io_uring_cqe& cqe) {
 // success the record is recycled; on failure we adopt the connection.
 void Transport::handoff(uint32_t slot, unsigned target, uint8_t protocol, const PeerAddress& peer) {
     Ring& ring = _reactor.ring();
-    if (ring.sq_space() < 2) ring.enter(0, UINT64_MAX);
+    if (ring.sq_space() < 2) ring.submit();
     io_uring_sqe* sqe = ring.sq_space() >= 2 ? ring.sqe() : nullptr;
     if (!sqe) {
         _board.add(target, -1);
@@ -721,7 +721,7 @@ void Transport::cut_lingering(Connection& c) {
 bool Transport::begin_close(Connection& c) {
     if (c._state == Connection::State::closing) return true;
     Ring& ring = _reactor.ring();
-    if (ring.sq_space() < 2) ring.enter(0, UINT64_MAX);
+    if (ring.sq_space() < 2) ring.submit();
     if (ring.sq_space() < 2) return false;
 
     c._state = Connection::State::closing;
