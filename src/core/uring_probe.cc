@@ -199,7 +199,7 @@ ProbeReport probe_io_uring() {
     sockaddr_storage peer{};
     socklen_t peer_len = sizeof peer;
     io_uring_prep_accept(sqe, l.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len, 0);
-    sqe->file_index = IORING_FILE_INDEX_ALLOC;  // not via prep_accept_direct: see transport.cc
+    sqe->file_index = IORING_FILE_INDEX_ALLOC;  // not via prep_accept_direct: see acceptor.cc
     io_uring_sqe_set_data64(sqe, 2);
     ring.submit();
     Fd c;

@@ -35,258 +35,20 @@ Connection* connection_of(TimerNode* n, size_t offset) {
 }  // namespace
 
 Transport::Transport(Reactor& reactor, LoadBoard& board, const TransportOptions& opts)
-    : _reactor(reactor), _board(board), _opts(opts) {}
+    : _reactor(reactor), _board(board), _acceptor(reactor, board, *this), _opts(opts) {}
 
 Transport::~Transport() {
     for (SendOp* op : _free_send_ops)
         delete op;
-    for (Listener* l : _listeners) {
-        if (l->fd >= 0) ::close(l->fd);
-        delete l;
-    }
 }
 
-// --- accept ----------------------------------------------------------------------
-
-void Transport::add_listener(int fd, uint8_t protocol, bool balance) {
-    auto* l = new Listener{};
-    l->fd = fd;
-    l->protocol = protocol;
-    l->balance = balance;
-    for (AcceptSlot& s : l->slots)
-        s.listener = l;
-    _listeners.push_back(l);
-    arm_accept(l);
+TransportStats Transport::stats() const {
+    TransportStats s = _stats;
+    static_cast<AcceptStats&>(s) = _acceptor.stats();
+    return s;
 }
 
-// Free slots of our direct-descriptor table, by our count.
-uint32_t Transport::free_slots() const {
-    uint32_t table = _reactor.direct_files();
-    if (table == 0) return UINT32_MAX;  // no table registered: nothing to count
-    return _slots_used < table ? table - _slots_used : 0;
-}
-
-// Arms the listener's accepts that are not in flight, but never more than there
-// are free slots: the kernel accepts a connection before it looks for a slot and
-// drops it (the client sees a reset) when there is none, so with a full table
-// new connections must wait in the listen backlog instead. (Two listeners may
-// both count the same free slot; the first ENFILE then stops the rest.)
-void Transport::arm_accept(Listener* l) {
-    if (!_accepting || l->fd < 0 || _accept_blocked) return;
-    uint32_t room = free_slots();
-    if (room == 0) {
-        _accept_blocked = true;
-        note_table_full();
-        return;
-    }
-    for (AcceptSlot& s : l->slots) {
-        if (l->armed >= room) return;
-        if (s.armed) continue;
-        io_uring_sqe* sqe = _reactor.ring().sqe();
-        if (!sqe) {
-            _accept_retry = true;  // no room in the ring now: try again at the end of the turn
-            return;
-        }
-        // Accepted sockets go straight into the ring's direct-descriptor table: they
-        // never occupy the process fd table, and every later operation on them skips
-        // the fd lookup (IOSQE_FIXED_FILE). The kernel writes the peer's address
-        // into the slot's buffer before the completion is posted.
-        s.len = sizeof s.addr;
-        io_uring_prep_accept(sqe, l->fd, reinterpret_cast<sockaddr*>(&s.addr), &s.len, 0);
-        // Set by hand: liburing 2.3's io_uring_prep_accept_direct() stores index + 1,
-        // which wraps IORING_FILE_INDEX_ALLOC to 0, a plain accept into the fd table.
-        sqe->file_index = IORING_FILE_INDEX_ALLOC;
-        io_uring_sqe_set_data64(sqe, tag(Op::accept, &s));
-        s.armed = true;
-        ++l->armed;
-        ++_accepts_armed;
-    }
-}
-
-// The table filled up while accepts were in flight: cancel those beyond the free
-// slots (each completes with -ECANCELED and is not re-armed until there is room),
-// so that a burst of connections cannot outrun the table.
-void Transport::trim_accepts() {
-    uint32_t room = free_slots();
-    if (room >= kAcceptsPerListener) return;  // the usual case: nothing to do
-    for (Listener* l : _listeners) {
-        for (unsigned i = kAcceptsPerListener;
-             i-- > 0 && uint32_t(l->armed - l->cancelling) > room;) {
-            AcceptSlot& s = l->slots[i];
-            if (!s.armed || s.cancelling) continue;
-            io_uring_sqe* sqe = _reactor.ring().sqe();
-            if (!sqe) return;  // an ENFILE, should one come, stops accepting anyway
-            io_uring_prep_cancel64(sqe, tag(Op::accept, &s), 0);
-            io_uring_sqe_set_data64(sqe, tag(Op::cancel));
-            s.cancelling = true;
-            ++l->cancelling;
-        }
-    }
-}
-
-// Says so once per spell of a full table, not on every connection that fills
-// the last slot again.
-void Transport::note_table_full() {
-    if (_table_full_noted) return;
-    _table_full_noted = true;
-    spdlog::warn("shard {}: connection table full, pausing accept until a slot frees",
-                 _reactor.id());
-}
-
-// A slot of our table was released (a connection closed, or a socket left for
-// another shard): accepting resumes at the end of the turn if it was held back.
-void Transport::slot_freed() {
-    if (_slots_used > 0) --_slots_used;
-    _accept_blocked = false;
-    if (_table_full_noted && free_slots() > kAcceptsPerListener) _table_full_noted = false;
-    if (_accepting && _accepts_armed < _listeners.size() * kAcceptsPerListener)
-        _accept_retry = true;
-}
-
-// Cancels every accept in flight on the listener (each completes with -ECANCELED).
-void Transport::cancel_accepts(Listener* l) {
-    Ring& ring = _reactor.ring();
-    if (ring.sq_space() < 1) ring.submit();
-    io_uring_sqe* sqe = ring.sqe();
-    if (!sqe) return;
-    io_uring_prep_cancel_fd(sqe, l->fd, IORING_ASYNC_CANCEL_ALL);
-    io_uring_sqe_set_data64(sqe, tag(Op::cancel));
-}
-
-void Transport::stop_accepting() {
-    _accepting = false;
-    for (Listener* l : _listeners) {
-        if (l->armed) {
-            cancel_accepts(l);  // the fd is closed when the last one completes
-        } else if (l->fd >= 0) {
-            ::close(l->fd);
-            l->fd = -1;
-        }
-    }
-}
-
-void Transport::on_accept(const io_uring_cqe& cqe) {
-    AcceptSlot& s = *pointer_of<AcceptSlot>(cqe.user_data);
-    Listener* l = s.listener;
-    s.armed = false;
-    --l->armed;
-    --_accepts_armed;
-    if (s.cancelling) {
-        s.cancelling = false;
-        --l->cancelling;
-    }
-    if (cqe.res >= 0) {
-        ++_stats.accepted;
-        ++_slots_used;
-        trim_accepts();
-        uint32_t slot = uint32_t(cqe.res);
-        PeerAddress peer = PeerAddress::from(s.addr, s.len);
-        unsigned self = _reactor.id();
-        unsigned target = self;
-        if (l->balance) {
-            // Only the socket's slot, its protocol and 32 bits of address can
-            // travel with a handoff (HandoffTag): an IPv6 peer stays on this shard.
-            if (peer.is_v6()) {
-                ++_stats.adopted_v6;
-            } else {
-                target = _board.least_loaded(self);
-            }
-        }
-        // Count the connection where it is going right away, so that a burst of
-        // accepts spreads out instead of all chasing the same least-loaded shard.
-        _board.add(target, 1);
-        if (target == self) {
-            adopt(slot, l->protocol, peer);
-        } else {
-            handoff(slot, target, l->protocol, peer);
-        }
-    } else if (cqe.res == -ENFILE || cqe.res == -EMFILE) {
-        // Direct-descriptor table full although we counted room (a socket handed
-        // to us by another shard took the slot, say): the connection was dropped.
-        // Stop accepting until a connection closes, and cancel the other accepts
-        // in flight, which would each drop one more.
-        if (!_accept_blocked) {
-            _accept_blocked = true;
-            for (Listener* other : _listeners)
-                if (other->armed) cancel_accepts(other);
-        }
-        note_table_full();
-        _slots_used = std::max(_slots_used, _reactor.direct_files());  // full is full
-        ++_stats.accept_errors;
-    } else if (cqe.res != -ECANCELED) {
-        ++_stats.accept_errors;
-        spdlog::warn("shard {}: accept failed: {}", _reactor.id(), std::strerror(-cqe.res));
-    }
-    if (!_accepting) {
-        if (l->armed == 0 && l->fd >= 0) {
-            ::close(l->fd);
-            l->fd = -1;
-        }
-        return;
-    }
-    arm_accept(l);
-}
-
-// Moves an accepted socket from our direct-descriptor table into the target
-// shard's table with MSG_RING (IORING_MSG_SEND_FD). The target gets a CQE tagged
-// with a HandoffTag (protocol and IPv4 address) whose result is the slot it was
-// given. liburing 2.3 has no io_uring_prep_msg_ring_fd(), so the SQE is filled in
-// by hand: addr selects the command, addr3 is our slot, file_index =
-// IORING_FILE_INDEX_ALLOC asks the target to pick a free slot. Our own slot is
-// closed by a linked SQE that only runs if the transfer worked.
-//
-// Our side always completes (Op::handoff_sent) and names a HandoffOp record:
-// what a failed handoff needs to keep the connection here (slot, target,
-// protocol, address) does not fit in 56 bits of tag next to 32 of address. On
-// success the record is recycled; on failure we adopt the connection.
-void Transport::handoff(uint32_t slot, unsigned target, uint8_t protocol, const PeerAddress& peer) {
-    Ring& ring = _reactor.ring();
-    if (ring.sq_space() < 2) ring.submit();
-    io_uring_sqe* sqe = ring.sq_space() >= 2 ? ring.sqe() : nullptr;
-    if (!sqe) {
-        _board.add(target, -1);
-        _board.add(_reactor.id(), 1);
-        adopt(slot, protocol, peer);
-        return;
-    }
-    HandoffOp* op;
-    if (!_free_handoff_ops.empty()) {
-        op = _free_handoff_ops.back();
-        _free_handoff_ops.pop_back();
-    } else {
-        op = &_handoff_ops.emplace_back();
-    }
-    *op = HandoffOp{peer, protocol, uint16_t(target), slot};
-    io_uring_prep_rw(IORING_OP_MSG_RING, sqe, _reactor.peer_ring_fd(target),
-                     reinterpret_cast<void*>(uintptr_t(IORING_MSG_SEND_FD)), 0,
-                     handoff_tag({protocol, peer.is_v4(), peer.v4()}));
-    sqe->addr3 = slot;
-    sqe->file_index = IORING_FILE_INDEX_ALLOC;
-    sqe->flags |= IOSQE_IO_LINK;
-    io_uring_sqe_set_data64(sqe, tag(Op::handoff_sent, op));
-
-    io_uring_sqe* close_sqe = ring.sqe();
-    io_uring_prep_close_direct(close_sqe, slot);
-    close_sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-    io_uring_sqe_set_data64(close_sqe, tag(Op::ignore));
-    ++_stats.handed_off;
-}
-
-void Transport::on_handoff_sent(const io_uring_cqe& cqe) {
-    HandoffOp* op = pointer_of<HandoffOp>(cqe.user_data);
-    HandoffOp h = *op;
-    _free_handoff_ops.push_back(op);
-    if (cqe.res >= 0) {
-        slot_freed();  // the target has it; the linked close releases our slot
-        return;
-    }
-    // The handoff did not go through: the socket is still in our table.
-    spdlog::debug("shard {}: handoff to shard {} failed ({}), keeping the connection",
-                  _reactor.id(), h.target, std::strerror(-cqe.res));
-    _board.add(h.target, -1);
-    _board.add(_reactor.id(), 1);
-    adopt(h.slot, h.protocol, h.peer);
-}
+// --- open ------------------------------------------------------------------------
 
 void Transport::adopt(uint32_t slot, uint8_t protocol, const PeerAddress& peer) {
     Connection* c = _protocols[protocol]->create_connection();
@@ -594,11 +356,7 @@ void Transport::flush() {
             maybe_destroy(*c);
         }
     }
-    if (_accept_retry && _accepting) {
-        _accept_retry = false;
-        for (Listener* l : _listeners)
-            arm_accept(l);
-    }
+    _acceptor.flush();
     if (!_starved.empty()) {
         std::vector<Connection*> list;
         list.swap(_starved);
@@ -841,7 +599,9 @@ void Transport::on_timer(TimerNode* node) {
 
 void Transport::on_completion(const io_uring_cqe& cqe) {
     switch (op_of(cqe.user_data)) {
-        case Op::accept: on_accept(cqe); return;
+        case Op::accept:
+        case Op::handoff:
+        case Op::handoff_sent: _acceptor.on_completion(cqe); return;
         case Op::recv: on_recv(*pointer_of<Connection>(cqe.user_data), cqe); return;
         case Op::send: on_send(*pointer_of<Connection>(cqe.user_data), cqe, nullptr); return;
         case Op::sendmsg: {
@@ -852,24 +612,13 @@ void Transport::on_completion(const io_uring_cqe& cqe) {
         case Op::close: {
             Connection& c = *pointer_of<Connection>(cqe.user_data);
             c._close_inflight = false;
-            slot_freed();
+            _acceptor.slot_freed();
             // shutdown did not end the receive (the socket was already dead in
             // an odd way): cancel it explicitly.
             if (c._recv_armed) cancel_recv(c);
             maybe_destroy(c);
             return;
         }
-        case Op::handoff:
-            // Another shard gave us a connection; res is the slot in our table.
-            if (cqe.res >= 0) {
-                ++_stats.adopted;
-                ++_slots_used;
-                trim_accepts();
-                HandoffTag h = handoff_of(cqe.user_data);
-                adopt(uint32_t(cqe.res), h.protocol,
-                      h.has_v4 ? PeerAddress::from_v4(h.v4) : PeerAddress{});
-            }
-            return;
         case Op::peer: {
             Connection& c = *pointer_of<Connection>(cqe.user_data);
             c._peer_pending = false;
@@ -881,7 +630,6 @@ void Transport::on_completion(const io_uring_cqe& cqe) {
             if (c._state == Connection::State::open && !c._close_requested) open_connection(c);
             return;
         }
-        case Op::handoff_sent: on_handoff_sent(cqe); return;
         default: return;
     }
 }

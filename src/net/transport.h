@@ -1,8 +1,9 @@
 #pragma once
-// Runs the socket side of one shard on its io_uring: accept into direct
-// descriptors (learning each peer's address), multishot receive into the shared
-// provided buffers, batched sends of queued frames, timers and close. A protocol
-// plugs in as a ConnectionHandler.
+// Runs the connections of one shard on its io_uring: multishot receive into the
+// shared provided buffers, batched sends of queued frames, timers and close. A
+// protocol plugs in as a ConnectionHandler. Accepting (and handing sockets to
+// other shards) is the Acceptor's job (net/acceptor.h); it gives the transport
+// each socket with adopt(), and the transport gives each slot back.
 //
 // Send path, in short: enqueue() appends a frame reference to the connection's
 // queue and puts the connection on the shard's dirty list. Once per loop turn,
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "core/reactor.h"
+#include "net/acceptor.h"
 #include "net/connection.h"
 #include "net/load_board.h"
 #include "net/queue_policy.h"
@@ -96,11 +98,9 @@ struct TransportOptions {
     bool handoff = false;                 // accepted connections go to the least-loaded shard
 };
 
-struct TransportStats {
-    uint64_t accepted = 0;
-    uint64_t handed_off = 0;
-    uint64_t adopted = 0;
-    uint64_t adopted_v6 = 0;  // IPv6 peers kept by the accepting shard (see on_accept)
+// The acceptor's counters (accepted, handed_off, adopted, adopted_v6,
+// accept_errors), then the connections'.
+struct TransportStats : AcceptStats {
     uint64_t closed = 0;
     uint64_t sends = 0;
     uint64_t send_frames = 0;
@@ -110,10 +110,9 @@ struct TransportStats {
     uint64_t slow_disconnects = 0;  // over queue.soft with policy disconnect
     uint64_t dropped_stalled = 0;   // a send pending longer than write_timeout
     uint64_t recv_starved = 0;      // -ENOBUFS: provided buffers ran out
-    uint64_t accept_errors = 0;
 };
 
-class Transport {
+class Transport : private ConnectionAdopter {
 public:
     static constexpr unsigned kMaxIov = 64;
     static_assert(kMaxIov <= 255, "OutQueue counts the frames of a send in one byte");
@@ -129,9 +128,12 @@ public:
     void set_protocol(uint8_t id, ConnectionHandler& handler) { _protocols[id] = &handler; }
     // Starts accepting on a listening socket owned by this shard; its
     // connections speak `protocol`. With `balance`, each goes to the shard that
-    // holds the fewest connections (TransportOptions::handoff decides for TCP).
-    void add_listener(int fd, uint8_t protocol, bool balance);
-    void stop_accepting();
+    // holds the fewest connections (the daemon balances TCP with accept =
+    // "handoff").
+    void add_listener(int fd, uint8_t protocol, bool balance) {
+        _acceptor.add_listener(fd, protocol, balance);
+    }
+    void stop_accepting() { _acceptor.stop_accepting(); }
 
     // Queues one frame for the connection (the queue becomes a user of lf).
     // Returns false, queueing nothing, if the connection is not open, or if its
@@ -170,11 +172,11 @@ public:
     void flush();
     bool has_pending_work() const {
         return (_dirty_head && _inflight_sends < _opts.max_inflight_sends) ||
-               !_close_list.empty() || !_cancel_list.empty() || (_accept_retry && _accepting);
+               !_close_list.empty() || !_cancel_list.empty() || _acceptor.has_pending_work();
     }
 
     size_t connection_count() const { return _count; }
-    const TransportStats& stats() const { return _stats; }
+    TransportStats stats() const;
     template <typename F>
     void for_each_connection(F&& f) {
         for (Connection* c = _all; c;) {
@@ -185,54 +187,8 @@ public:
     }
 
 private:
-    // Single-shot accepts each listener keeps in flight (fewer when the table
-    // has fewer free slots). A multishot accept cannot tell us who connected:
-    // each completion would write its address into the same buffer, overwritten
-    // by the next accept before we read it, and getsockopt(SO_PEERNAME) through
-    // the ring needs Linux 6.7. So each accept in flight has its own address
-    // buffer and is re-armed as it completes. The kernel wakes one waiting
-    // accept per incoming connection: with 16 armed a burst is taken 16 per loop
-    // turn instead of one. Measured (ringcast-load --idle, 10,000 connects, 2
-    // shards, median of 5): 0.395 s with 1, 0.372 s with 16, 0.363 s with 64,
-    // 0.368 s with the multishot accept; 16 buys nearly all of it for 16 x 144
-    // bytes per listener, nothing per connection.
-    static constexpr unsigned kAcceptsPerListener = 16;
-
-    struct Listener;
-    struct AcceptSlot {
-        sockaddr_storage addr;  // written by the kernel when the accept completes
-        socklen_t len;
-        bool armed;
-        bool cancelling;  // armed, and a cancel is on its way (trim_accepts())
-        Listener* listener;
-    };
-    struct Listener {
-        int fd;
-        uint8_t protocol;
-        bool balance;
-        uint8_t armed;       // accepts in flight; after stop, the fd closes when none is left
-        uint8_t cancelling;  // of which being cancelled for want of free slots
-        AcceptSlot slots[kAcceptsPerListener];
-    };
-    // A handoff in flight, until the acceptor's MSG_RING completion says whether
-    // it went through; if it did not, the connection stays here with its address.
-    struct HandoffOp {
-        PeerAddress peer;
-        uint8_t protocol;
-        uint16_t target;
-        uint32_t slot;
-    };
-
-    uint32_t free_slots() const;
-    void arm_accept(Listener* l);
-    void cancel_accepts(Listener* l);
-    void trim_accepts();
-    void slot_freed();
-    void note_table_full();
-    void on_accept(const io_uring_cqe& cqe);
-    void handoff(uint32_t slot, unsigned target, uint8_t protocol, const PeerAddress& peer);
-    void on_handoff_sent(const io_uring_cqe& cqe);
-    void adopt(uint32_t slot, uint8_t protocol, const PeerAddress& peer);
+    // ConnectionAdopter: a socket the acceptor took, now this transport's.
+    void adopt(uint32_t slot, uint8_t protocol, const PeerAddress& peer) override;
     void open_connection(Connection& c);
     ConnectionHandler& handler(const Connection& c) const { return *_protocols[c._protocol]; }
     void arm_recv(Connection& c);
@@ -265,15 +221,13 @@ private:
 
     Reactor& _reactor;
     LoadBoard& _board;
+    Acceptor _acceptor;
     ConnectionHandler* _protocols[kMaxProtocols] = {};
     TransportOptions _opts;
     TransportStats _stats;
     OutChunkPool _chunks;
     RemovedFrames _removed;  // scratch for the queue policy, reused (no allocation in steady state)
     std::vector<SendOp*> _free_send_ops;
-    std::deque<HandoffOp> _handoff_ops;  // stable addresses; recycled through the free list
-    std::vector<HandoffOp*> _free_handoff_ops;
-    std::vector<Listener*> _listeners;
     std::vector<Connection*> _close_list;
     std::vector<Connection*> _starved;
     std::vector<Connection*> _cancel_list;  // receive cancels waiting for an SQE
@@ -283,15 +237,6 @@ private:
     size_t _count = 0;
     uint64_t _next_serial = 1;
     uint32_t _inflight_sends = 0;
-    bool _accepting = true;
-    // Slots of our direct-descriptor table in use (connections, and sockets on
-    // their way to another shard), counted from completions: a listener keeps no
-    // more accepts armed than there are free slots (arm_accept()).
-    uint32_t _slots_used = 0;
-    uint32_t _accepts_armed = 0;     // over all listeners
-    bool _accept_blocked = false;    // the table is full: no accept until a slot frees
-    bool _table_full_noted = false;  // logged; cleared once the table has room again
-    bool _accept_retry = false;      // a listener needs (re-)arming at the end of the turn
 };
 
 }  // namespace ringcast
