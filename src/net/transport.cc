@@ -72,7 +72,7 @@ void Transport::adopt(uint32_t slot, uint8_t protocol, const PeerAddress& peer) 
             prep_getsockopt(sqe, int(slot), SOL_SOCKET, option, buf, len);
             sqe->flags |= IOSQE_FIXED_FILE;
             io_uring_sqe_set_data64(sqe, tag(Op::peer, c));
-            c->_peer_pending = true;
+            op_started(*c);
             return;
         }
         h.on_peer(*c, -EAGAIN);
@@ -90,8 +90,7 @@ void Transport::open_connection(Connection& c) {
 void Transport::arm_recv(Connection& c) {
     io_uring_sqe* sqe = _reactor.ring().sqe();
     if (!sqe) {
-        c._recv_starved = true;
-        _starved.push_back(&c);
+        retry_recv(c);
         return;
     }
     // Multishot: one SQE keeps delivering data as it arrives, each chunk in a
@@ -101,6 +100,17 @@ void Transport::arm_recv(Connection& c) {
     sqe->buf_group = Reactor::kRecvBufferGroup;
     io_uring_sqe_set_data64(sqe, tag(Op::recv, &c));
     c._recv_armed = true;
+    op_started(c);
+}
+
+// The receive is put right at the end of the turn, armed or cancelled as the
+// connection then wants: the provided buffers ran out (they are back by then),
+// or no SQE was to be had for arming or cancelling it.
+void Transport::retry_recv(Connection& c) {
+    if (c._recv_retry) return;
+    c._recv_retry = true;
+    op_started(c);
+    _recv_retries.push_back(&c);
 }
 
 void Transport::pause_reading(Connection& c) {
@@ -113,7 +123,7 @@ void Transport::pause_reading(Connection& c) {
 void Transport::resume_reading(Connection& c) {
     if (!c._read_paused) return;
     c._read_paused = false;
-    if (c._state != Connection::State::closing && !c._recv_armed && !c._recv_starved) arm_recv(c);
+    if (c._state != Connection::State::closing && !c._recv_armed && !c._recv_retry) arm_recv(c);
 }
 
 void Transport::on_recv(Connection& c, const io_uring_cqe& cqe) {
@@ -143,10 +153,7 @@ void Transport::on_recv(Connection& c, const io_uring_cqe& cqe) {
     } else if (res == -ENOBUFS) {
         // Every provided buffer is in use: not an EOF. Re-arm once buffers return.
         ++_stats.recv_starved;
-        if (c._state != Connection::State::closing && !c._recv_starved) {
-            c._recv_starved = true;
-            _starved.push_back(&c);
-        }
+        if (c._state != Connection::State::closing) retry_recv(c);
     } else if (res != -ECANCELED) {
         close(c, false);  // ECONNRESET, ETIMEDOUT...: the connection is dead
     }
@@ -155,8 +162,9 @@ void Transport::on_recv(Connection& c, const io_uring_cqe& cqe) {
     // pause_reading() when resume_reading() ran before this completion arrived.
     if (!c._recv_armed && (res > 0 || res == -ECANCELED) &&
         c._state != Connection::State::closing && !c._close_requested && !c._read_paused &&
-        !c._recv_starved)
+        !c._recv_retry)
         arm_recv(c);
+    if (!more) op_ended(c);  // this receive is over (another may be armed)
     maybe_destroy(c);
 }
 
@@ -229,6 +237,7 @@ bool Transport::send_copy(Connection& c, std::string_view bytes) {
 void Transport::mark_dirty(Connection& c, bool urgent) {
     if (c._dirty) return;
     c._dirty = true;
+    op_started(c);  // flush() will look at it, closing or not
     if (urgent) {
         c._next_dirty = _dirty_head;
         _dirty_head = &c;
@@ -290,7 +299,7 @@ void Transport::submit_send(Connection& c, int64_t now_wall_ms) {
     }
     sqe->flags |= IOSQE_FIXED_FILE;
     c._out.set_in_flight(n);  // the queue policy must leave these frames alone
-    c._send_inflight = true;
+    op_started(c);
     c._send_started = _reactor.now_ms();
     ++_inflight_sends;
     ++_stats.sends;
@@ -304,7 +313,6 @@ void Transport::submit_send(Connection& c, int64_t now_wall_ms) {
 }
 
 void Transport::on_send(Connection& c, const io_uring_cqe& cqe, SendOp* op) {
-    c._send_inflight = false;
     --_inflight_sends;
     if (op) _free_send_ops.push_back(op);
     int res = cqe.res;
@@ -325,6 +333,7 @@ void Transport::on_send(Connection& c, const io_uring_cqe& cqe, SendOp* op) {
     } else {
         queue_emptied(c);
     }
+    op_ended(c);
     maybe_destroy(c);
 }
 
@@ -346,27 +355,22 @@ void Transport::flush() {
         for (Connection* c : list)
             if (!begin_close(*c)) _close_list.push_back(c);
     }
-    if (!_cancel_list.empty()) {
+    if (!_recv_retries.empty()) {
         std::vector<Connection*> list;
-        list.swap(_cancel_list);
+        list.swap(_recv_retries);
         for (Connection* c : list) {
-            c->_cancel_pending = false;
-            if (c->_recv_armed && (c->_read_paused || c->_state == Connection::State::closing))
+            c->_recv_retry = false;
+            const bool wanted = c->_state != Connection::State::closing && !c->_read_paused;
+            if (c->_recv_armed && !wanted) {
                 cancel_recv(*c);
+            } else if (!c->_recv_armed && wanted) {
+                arm_recv(*c);
+            }
+            op_ended(*c);
             maybe_destroy(*c);
         }
     }
     _acceptor.flush();
-    if (!_starved.empty()) {
-        std::vector<Connection*> list;
-        list.swap(_starved);
-        for (Connection* c : list) {
-            c->_recv_starved = false;
-            if (c->_state != Connection::State::closing && !c->_recv_armed && !c->_read_paused)
-                arm_recv(*c);
-            maybe_destroy(*c);
-        }
-    }
     // One clock read per turn for every send's expiry checks.
     const int64_t now_wall = _dirty_head ? wall_ms() : 0;
     while (_dirty_head && _inflight_sends < _opts.max_inflight_sends) {
@@ -375,11 +379,12 @@ void Transport::flush() {
         if (!_dirty_head) _dirty_tail = nullptr;
         c._dirty = false;
         c._next_dirty = nullptr;
+        op_ended(c);
         if (c._state == Connection::State::closing) {
             maybe_destroy(c);
             continue;
         }
-        if (c._send_inflight || c._out.empty()) continue;
+        if (sending(c) || c._out.empty()) continue;
         submit_send(c, now_wall);
     }
 }
@@ -389,7 +394,7 @@ void Transport::flush() {
 void Transport::close(Connection& c, bool flush_first) {
     if (c._state == Connection::State::closing || c._close_requested) return;
     if (flush_first && c._state == Connection::State::lingering) return;  // closing already
-    if (flush_first && (c._send_inflight || !c._out.empty())) {
+    if (flush_first && !c._out.empty()) {  // (frames in flight are still queued)
         if (c._state != Connection::State::draining) {
             c._state = Connection::State::draining;
             c._drain_deadline = _reactor.now_ms() + _opts.write_timeout_ms;
@@ -415,8 +420,8 @@ void Transport::close_lingering(Connection& c) {
     // socket for the close not to be a reset. A cancel still on its way ends
     // the receive, which on_recv() then re-arms.
     c._read_paused = false;
-    if (!c._recv_armed && !c._recv_starved) arm_recv(c);
-    if (!c._send_inflight && c._out.empty()) {
+    if (!c._recv_armed && !c._recv_retry) arm_recv(c);
+    if (c._out.empty()) {
         shut_down_writing(c);
     } else {
         reschedule_timer(c);
@@ -445,7 +450,7 @@ void Transport::lingering_input(Connection& c, size_t bytes) {
     if (c._close_requested) return;  // cut already; receives in flight still complete
     if (bytes == 0) {
         // The peer is done: close once the queue is written (a drain), or now.
-        if (c._send_inflight || !c._out.empty()) {
+        if (!c._out.empty()) {
             c._state = Connection::State::draining;
             c._deadline = 0;  // the union's other member again, and no protocol deadline
         } else {
@@ -498,7 +503,7 @@ bool Transport::begin_close(Connection& c) {
     io_uring_sqe* cl = ring.sqe();
     io_uring_prep_close_direct(cl, c._slot);
     io_uring_sqe_set_data64(cl, tag(Op::close, &c));
-    c._close_inflight = true;
+    op_started(c);
     return true;
 }
 
@@ -507,10 +512,7 @@ bool Transport::begin_close(Connection& c) {
 void Transport::cancel_recv(Connection& c) {
     io_uring_sqe* sqe = _reactor.ring().sqe();
     if (!sqe) {
-        if (!c._cancel_pending) {
-            c._cancel_pending = true;
-            _cancel_list.push_back(&c);
-        }
+        retry_recv(c);
         return;
     }
     io_uring_prep_cancel64(sqe, tag(Op::recv, &c), 0);
@@ -518,9 +520,7 @@ void Transport::cancel_recv(Connection& c) {
 }
 
 void Transport::maybe_destroy(Connection& c) {
-    if (c._state != Connection::State::closing || c._recv_armed || c._send_inflight ||
-        c._close_inflight || c._recv_starved || c._dirty || c._cancel_pending || c._peer_pending)
-        return;
+    if (c._state != Connection::State::closing || c._pending_ops != 0) return;
     c.discard_queue(_reactor.frames(), _chunks);
     if (c._prev_all) c._prev_all->_next_all = c._next_all;
     if (c._next_all) c._next_all->_prev_all = c._prev_all;
@@ -544,7 +544,7 @@ void Transport::set_deadline(Connection& c, uint64_t at_ms) {
 void Transport::reschedule_timer(Connection& c) {
     const bool lingering = c._state == Connection::State::lingering;
     uint64_t at = !lingering && c._deadline ? c._deadline : UINT64_MAX;
-    if (c._send_inflight) at = std::min<uint64_t>(at, c._send_started + _opts.write_timeout_ms);
+    if (sending(c)) at = std::min<uint64_t>(at, c._send_started + _opts.write_timeout_ms);
     if (c._state == Connection::State::draining || lingering) at = std::min(at, c._drain_deadline);
     if (at == UINT64_MAX) {
         _reactor.timers().cancel(&c._timer);
@@ -557,7 +557,7 @@ void Transport::on_timer(TimerNode* node) {
     Connection& c = *connection_of(node, offsetof(Connection, _timer));
     if (c._state == Connection::State::closing) return;
     uint64_t now = _reactor.now_ms();
-    if (c._send_inflight && now >= c._send_started + _opts.write_timeout_ms) {
+    if (sending(c) && now >= c._send_started + _opts.write_timeout_ms) {
         ++_stats.dropped_stalled;
         spdlog::info("shard {}: connection {} dropped: a write has been pending for {} ms",
                      _reactor.id(), c._serial, now - c._send_started);
@@ -573,7 +573,7 @@ void Transport::on_timer(TimerNode* node) {
             reschedule_timer(c);
             return;
         }
-        if (c._send_inflight || !c._out.empty()) {
+        if (!c._out.empty()) {
             spdlog::debug(
                 "shard {}: connection {} closed: its last answers were not read within "
                 "the write timeout",
@@ -611,17 +611,17 @@ void Transport::on_completion(const io_uring_cqe& cqe) {
         }
         case Op::close: {
             Connection& c = *pointer_of<Connection>(cqe.user_data);
-            c._close_inflight = false;
             _acceptor.slot_freed();
             // shutdown did not end the receive (the socket was already dead in
             // an odd way): cancel it explicitly.
             if (c._recv_armed) cancel_recv(c);
+            op_ended(c);
             maybe_destroy(c);
             return;
         }
         case Op::peer: {
             Connection& c = *pointer_of<Connection>(cqe.user_data);
-            c._peer_pending = false;
+            op_ended(c);
             if (c._state == Connection::State::closing) {
                 maybe_destroy(c);
                 return;

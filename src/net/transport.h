@@ -18,8 +18,8 @@
 // list that contains it (a fan-out, say), and the list stays intact.
 #include <sys/socket.h>
 
+#include <cassert>
 #include <cstdint>
-#include <deque>
 #include <span>
 #include <vector>
 
@@ -172,7 +172,7 @@ public:
     void flush();
     bool has_pending_work() const {
         return (_dirty_head && _inflight_sends < _opts.max_inflight_sends) ||
-               !_close_list.empty() || !_cancel_list.empty() || _acceptor.has_pending_work();
+               !_close_list.empty() || !_recv_retries.empty() || _acceptor.has_pending_work();
     }
 
     size_t connection_count() const { return _count; }
@@ -192,13 +192,16 @@ private:
     void open_connection(Connection& c);
     ConnectionHandler& handler(const Connection& c) const { return *_protocols[c._protocol]; }
     void arm_recv(Connection& c);
+    void retry_recv(Connection& c);
     void on_recv(Connection& c, const io_uring_cqe& cqe);
     // The reader is behind: a send of ours is pending in the kernel, or the last
     // one was cut short (a send to a socket with room completes in full, within
     // the turn). Only then does the soft limit apply.
     static bool socket_full(const Connection& c) {
-        return c._send_inflight || c._out.partially_written();
+        return sending(c) || c._out.partially_written();
     }
+    // A send is in flight: the queue knows how many of its frames it covers.
+    static bool sending(const Connection& c) { return c._out.in_flight() != 0; }
     bool enqueue_over_limit(Connection& c, LocalFrame* lf);
     // Tells the handler about removed frames, then lets go of them.
     void report_removed(Connection& c, LocalFrame* incoming);
@@ -216,6 +219,13 @@ private:
     void mark_dirty(Connection& c, bool urgent = false);
     bool begin_close(Connection& c);
     void cancel_recv(Connection& c);
+    // Connection::_pending_ops: each operation started is ended exactly once;
+    // maybe_destroy() after the last one frees a closing connection.
+    static void op_started(Connection& c) { ++c._pending_ops; }
+    static void op_ended(Connection& c) {
+        assert(c._pending_ops > 0);
+        --c._pending_ops;
+    }
     void maybe_destroy(Connection& c);
     void reschedule_timer(Connection& c);
 
@@ -229,8 +239,7 @@ private:
     RemovedFrames _removed;  // scratch for the queue policy, reused (no allocation in steady state)
     std::vector<SendOp*> _free_send_ops;
     std::vector<Connection*> _close_list;
-    std::vector<Connection*> _starved;
-    std::vector<Connection*> _cancel_list;  // receive cancels waiting for an SQE
+    std::vector<Connection*> _recv_retries;  // see retry_recv()
     Connection* _dirty_head = nullptr;
     Connection* _dirty_tail = nullptr;
     Connection* _all = nullptr;
