@@ -57,6 +57,10 @@ void Transport::adopt(uint32_t slot, uint8_t protocol, const PeerAddress& peer) 
     c->_peer = peer;
     c->_serial = _next_serial++;
     c->_last_activity = _reactor.now_ms();
+    if (slot >= _by_slot.size())
+        _by_slot.resize(std::max<size_t>({slot + size_t(1), _by_slot.size() * 2, 64}));
+    assert(_by_slot[slot] == nullptr);  // a slot's last connection let go of it
+    _by_slot[slot] = c;
     c->_next_all = _all;
     if (_all) _all->_prev_all = c;
     _all = c;
@@ -488,6 +492,7 @@ bool Transport::begin_close(Connection& c) {
     if (ring.sq_space() < 2) return false;
 
     c._state = Connection::State::closing;
+    _by_slot[c._slot] = nullptr;  // handles find nothing from here on
     _reactor.timers().cancel(&c._timer);
     handler(c).on_closed(c);
     _board.add(_reactor.id(), -1);

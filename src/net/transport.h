@@ -16,6 +16,11 @@
 //
 // Closing is deferred to flush(): a protocol may close a connection while walking a
 // list that contains it (a fan-out, say), and the list stays intact.
+//
+// Whatever may outlive a connection (a reply from another shard, a request
+// waiting on a limiter) names it by a ConnectionHandle (net/connection_handle.h),
+// never by a pointer: find() turns the handle back into the connection, or
+// nullptr once it has closed, even if a new connection has its slot by then.
 #include <sys/socket.h>
 
 #include <cassert>
@@ -26,6 +31,7 @@
 #include "core/reactor.h"
 #include "net/acceptor.h"
 #include "net/connection.h"
+#include "net/connection_handle.h"
 #include "net/load_board.h"
 #include "net/queue_policy.h"
 
@@ -175,6 +181,17 @@ public:
                !_close_list.empty() || !_recv_retries.empty() || _acceptor.has_pending_work();
     }
 
+    // Names c for whatever may outlive it (see net/connection_handle.h).
+    ConnectionHandle handle(const Connection& c) const { return {c._slot, c._serial}; }
+    // The connection h names, or nullptr if it has closed: from the moment its
+    // handler's on_closed() runs, whether or not its object still exists, and
+    // whatever connection has its slot now. O(1). A connection found may have
+    // a close pending (is_open() says whether to queue for it).
+    Connection* find(ConnectionHandle h) const {
+        Connection* c = h.slot < _by_slot.size() ? _by_slot[h.slot] : nullptr;
+        return c && c->_serial == h.serial ? c : nullptr;
+    }
+
     size_t connection_count() const { return _count; }
     TransportStats stats() const;
     template <typename F>
@@ -243,6 +260,13 @@ private:
     Connection* _dirty_head = nullptr;
     Connection* _dirty_tail = nullptr;
     Connection* _all = nullptr;
+    // The open connections by slot, for find(): entries are set by adopt() and
+    // cleared when on_closed() runs, before the kernel can give the slot to the
+    // next connection. Grown as slots are used, up to the size of the table (8
+    // bytes a slot, as the kernel keeps per slot itself): the kernel gives out a
+    // slot just freed before going higher, so it stays about as long as the
+    // most connections held at once.
+    std::vector<Connection*> _by_slot;
     size_t _count = 0;
     uint64_t _next_serial = 1;
     uint32_t _inflight_sends = 0;
