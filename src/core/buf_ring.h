@@ -27,7 +27,6 @@ public:
     int init(io_uring* ring, uint16_t group_id, unsigned count, unsigned size);
 
     uint16_t group() const { return _group; }
-    unsigned buffer_size() const { return _size; }
     unsigned count() const { return _count; }
     char* buffer(uint16_t bid) { return _buffers + size_t(bid) * _size; }
 
@@ -35,10 +34,7 @@ public:
     void recycle(uint16_t bid) {
         io_uring_buf_ring_add(_ring, buffer(bid), _size, bid, io_uring_buf_ring_mask(_count), 0);
         io_uring_buf_ring_advance(_ring, 1);
-        --_in_use;
     }
-    void note_taken() { ++_in_use; }
-    unsigned in_use() const { return _in_use; }
 
 private:
     io_uring* _uring = nullptr;
@@ -48,7 +44,6 @@ private:
     size_t _buffer_bytes = 0;
     unsigned _count = 0;
     unsigned _size = 0;
-    unsigned _in_use = 0;
     uint16_t _group = 0;
 };
 

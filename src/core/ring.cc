@@ -1,9 +1,6 @@
 #include "core/ring.h"
 
 #include <errno.h>
-#include <signal.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <cstring>
 
@@ -33,7 +30,6 @@ int Ring::init(const RingOptions& opts) {
         ret = io_uring_queue_init_params(opts.sq_entries, &_ring, &p);
         if (ret == 0) {
             _ready = true;
-            _flags = a.flags;
             _cq_entries = p.cq_entries;
             _mode = a.mode;
             return 0;
@@ -48,47 +44,40 @@ io_uring_sqe* Ring::sqe() {
     if (s) return s;
     // SQ full: hand what we have to the kernel without waiting.
     for (int attempt = 0; attempt < 3 && !s; ++attempt) {
-        int r = enter(0, UINT64_MAX);
+        int r = submit();
         if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) break;
         s = io_uring_get_sqe(&_ring);
     }
     return s;
 }
 
-// liburing 2.3 has no "submit and get events without waiting" helper, so we
-// publish the SQ tail ourselves (as __io_uring_flush_sq does) and call
-// io_uring_enter with the flags we need, using EXT_ARG for the timeout so that no
-// timeout SQE is needed.
+// Every call enters the kernel with IORING_ENTER_GETEVENTS, waiting or not:
+// under DEFER_TASKRUN that is what runs the completions the kernel has
+// deferred to us, so even a turn that must not sleep collects them.
+// - wait_nr 0: io_uring_submit_and_get_events() always enters, with GETEVENTS.
+// - a timeout: io_uring_submit_and_wait_timeout() passes it as EXT_ARG (every
+//   kernel with DEFER_TASKRUN has EXT_ARG; without it liburing would queue a
+//   timeout SQE, whose completion nobody here would look at). It looks at the
+//   CQ first and does not sleep if a completion is already there; the reactor
+//   only waits with an empty CQ.
+// - no timeout: io_uring_submit_and_wait(), one enter that sleeps until
+//   wait_nr completions are there.
+// The reactor's sleep/wake handshake (reactor.cc) does not depend on which: a
+// doorbell is a completion, and any of these returns when one is posted.
 int Ring::enter(unsigned wait_nr, uint64_t timeout_ns) {
-    io_uring_sq* sq = &_ring.sq;
-    unsigned tail = sq->sqe_tail;
-    if (sq->sqe_head != tail) {
-        sq->sqe_head = tail;
-        io_uring_smp_store_release(sq->ktail, tail);
-    }
-    unsigned to_submit = tail - io_uring_smp_load_acquire(sq->khead);
-
-    unsigned flags = IORING_ENTER_GETEVENTS;
-    __kernel_timespec ts;
-    io_uring_getevents_arg arg;
-    void* argp = nullptr;
-    size_t argsz = 0;
-    if (wait_nr > 0 && timeout_ns != UINT64_MAX) {
+    int r;
+    if (wait_nr == 0) {
+        r = io_uring_submit_and_get_events(&_ring);
+    } else if (timeout_ns != UINT64_MAX) {
+        __kernel_timespec ts;
         ts.tv_sec = int64_t(timeout_ns / 1'000'000'000u);
         ts.tv_nsec = int64_t(timeout_ns % 1'000'000'000u);
-        std::memset(&arg, 0, sizeof arg);
-        arg.sigmask_sz = _NSIG / 8;
-        arg.ts = uint64_t(reinterpret_cast<uintptr_t>(&ts));
-        flags |= IORING_ENTER_EXT_ARG;
-        argp = &arg;
-        argsz = sizeof arg;
+        io_uring_cqe* cqe = nullptr;
+        r = io_uring_submit_and_wait_timeout(&_ring, &cqe, wait_nr, &ts, nullptr);
+    } else {
+        r = io_uring_submit_and_wait(&_ring, wait_nr);
     }
-    long r = syscall(__NR_io_uring_enter, _ring.ring_fd, to_submit, wait_nr, flags, argp, argsz);
-    if (r < 0) {
-        int e = errno;
-        return e == ETIME ? 0 : -e;
-    }
-    return int(r);
+    return r == -ETIME ? 0 : r;
 }
 
 }  // namespace ringcast

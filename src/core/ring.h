@@ -16,7 +16,9 @@
 //
 // The shard calls enter() once per loop iteration: it submits everything prepared,
 // runs deferred completions and, when there is nothing else to do, sleeps until a
-// completion arrives or the timeout passes.
+// completion arrives or the timeout passes. Both go through liburing's own
+// helpers (io_uring_submit_and_get_events, io_uring_submit_and_wait[_timeout]);
+// the timeout travels as IORING_ENTER_EXT_ARG, so no timeout SQE is queued.
 #include <cstdint>
 #include <string>
 
@@ -45,6 +47,11 @@ public:
     io_uring_sqe* sqe();
     unsigned sq_space() const { return io_uring_sq_space_left(const_cast<io_uring*>(&_ring)); }
 
+    // Submits what is prepared now, mid-turn (the SQ is full, or an operation
+    // needs more SQEs than are left), and runs deferred completions, without
+    // waiting. Returns the number of SQEs submitted, or -errno.
+    int submit() { return enter(0, UINT64_MAX); }
+
     // Submits prepared SQEs, runs deferred completions, and waits for at least
     // `wait_nr` completions or `timeout_ns` (UINT64_MAX: no timeout).
     // Returns the number of SQEs submitted, or -errno (-ETIME on timeout is
@@ -67,7 +74,6 @@ public:
 
     int fd() const { return _ring.ring_fd; }
     io_uring* raw() { return &_ring; }
-    unsigned setup_flags() const { return _flags; }
     unsigned cq_entries() const { return _cq_entries; }
     // "defer_taskrun", "coop_taskrun" or "plain": which setup the kernel took.
     const char* mode() const { return _mode; }
@@ -75,7 +81,6 @@ public:
 private:
     io_uring _ring{};
     bool _ready = false;
-    unsigned _flags = 0;
     unsigned _cq_entries = 0;
     const char* _mode = "none";
 };

@@ -22,10 +22,10 @@
 // - Between run() and complete() the call belongs to the target shard; the
 //   asker must not touch it. Anything the asker may have lost meanwhile (a
 //   connection that closed) is named by a handle the completion looks up, never
-//   by a pointer (net/connection.h, ConnectionHandle).
+//   by a pointer (net/connection_handle.h).
 // - post() is a one-way call: run() on the target and nothing comes back
 //   (releasing a limiter key, handing back mail). It must answer at once.
-// The messages that carry calls are kCall, kCallDone and kPost (core/mesh_kinds.h);
+// The messages that carry calls are MeshKind::call, call_done and post (core/mesh_kinds.h);
 // the reactor handles them itself. The hot path (a published event's fan-out)
 // does not use calls: it travels as plain 24-byte messages (pubsub/hub.h).
 #include <cstdio>

@@ -154,7 +154,7 @@ ProbeReport probe_io_uring() {
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = 7;
     io_uring_sqe_set_data64(sqe, 1);
-    ring.enter(0, UINT64_MAX);
+    ring.submit();
     if (write(b.fd, "x", 1) != 1) {
         fail("write to socketpair failed");
         return rep;
@@ -173,7 +173,7 @@ ProbeReport probe_io_uring() {
     sqe = ring.sqe();
     prep_getsockopt(sqe, a.fd, SOL_SOCKET, SO_PEERCRED, &cred, sizeof cred);
     io_uring_sqe_set_data64(sqe, 3);
-    ring.enter(0, UINT64_MAX);
+    ring.submit();
     r = wait_for(ring, 3, nullptr);
     rep.peer_credentials = r == int(sizeof cred) && cred.pid == getpid();
     if (!rep.peer_credentials)
@@ -199,9 +199,9 @@ ProbeReport probe_io_uring() {
     sockaddr_storage peer{};
     socklen_t peer_len = sizeof peer;
     io_uring_prep_accept(sqe, l.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len, 0);
-    sqe->file_index = IORING_FILE_INDEX_ALLOC;  // not via prep_accept_direct: see transport.cc
+    sqe->file_index = IORING_FILE_INDEX_ALLOC;  // not via prep_accept_direct: see acceptor.cc
     io_uring_sqe_set_data64(sqe, 2);
-    ring.enter(0, UINT64_MAX);
+    ring.submit();
     Fd c;
     c.fd = socket(AF_UNIX, SOCK_STREAM, 0);
     if (connect(c.fd, reinterpret_cast<sockaddr*>(&sa), salen) != 0) {

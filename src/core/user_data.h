@@ -10,13 +10,13 @@
 
 namespace ringcast {
 
+// Kinds start at 1: an SQE whose user_data was never set completes with 0,
+// which must not pass for an accept.
 enum class Op : uint8_t {
-    none = 0,
-    accept,        // single-shot accept on a listener; payload: its AcceptSlot*
+    accept = 1,    // single-shot accept on a listener; payload: its AcceptSlot*
     recv,          // multishot recv; payload: Connection*
     send,          // send of one frame; payload: Connection*
     sendmsg,       // sendmsg of several frames; payload: SendOp* (it names the Connection)
-    shutdown,      // shutdown(2) before close; payload: Connection*
     close,         // close of a direct descriptor; payload: Connection*
     doorbell,      // MSG_RING from another shard: "your inbox has messages"
     stop,          // MSG_RING from the main thread: "shut down"

@@ -3,6 +3,17 @@
 // queue of shared frames, at most one send in flight, a multishot receive and one
 // timer. Protocols derive from it to add their own per-connection state and must
 // keep it small: this object *is* the per-connection memory of an idle stream.
+//
+// How a connection ends (Redis's refs and CONN_FLAG_CLOSE_SCHEDULED): a close
+// asked for during the turn only marks it (_close_requested) and takes effect at
+// the end of the turn, when no list walk of the protocol holds it any more. The
+// protocol then gets on_closed() and lets go, the socket's close is submitted,
+// and the state is closing. The object itself goes when nothing is left that
+// will come back to it: _pending_ops counts the operations in the kernel (the
+// multishot receive, a send, the close, the peer read) and those the transport
+// owes it at the end of the turn (a place on the dirty list, a receive to arm or
+// cancel there). Destruction is `closing && pending_ops == 0`, in one place
+// (Transport::maybe_destroy).
 #include <cstdint>
 
 #include "core/timer_wheel.h"
@@ -11,16 +22,6 @@
 
 namespace ringcast {
 
-// Names a connection from outside the transport: what a request made on a
-// connection's behalf (a shard call, a publish) keeps instead of a pointer, and
-// looks up when its answer comes (Transport::find), since the connection may be
-// gone by then. The slot says where to look, the serial whether it is still the
-// same connection (slots are reused).
-struct ConnectionHandle {
-    uint32_t slot = UINT32_MAX;
-    uint64_t serial = 0;
-};
-
 class Connection {
 public:
     enum class State : uint8_t {
@@ -28,7 +29,7 @@ public:
         draining,   // closing once the queue is written; takes no new frames
         lingering,  // closing once the queue is written and the peer has stopped
                     // sending (Transport::close_lingering); takes no new bytes
-        closing,    // gone for the protocol; waiting for in-flight operations
+        closing,    // gone for the protocol; waiting for its pending operations
     };
 
     Connection() = default;
@@ -64,7 +65,6 @@ public:
     State state() const { return _state; }
     bool is_open() const { return _state == State::open && !_close_requested; }
     uint64_t queued_bytes() const { return _out.bytes(); }
-    bool send_in_flight() const { return _send_inflight; }
     // The peer's IP address, as accepted (IPv4-mapped IPv6 shown as IPv4); empty
     // for a Unix-socket peer. Known from on_open() on.
     const PeerAddress& peer() const { return _peer; }
@@ -85,26 +85,25 @@ private:
         uint64_t _deadline = 0;  // the protocol's next deadline (0: none)
         uint64_t _lingered;      // while lingering: bytes received and discarded
     };
-    uint64_t _send_started = 0;    // ms; valid while _send_inflight
+    uint64_t _send_started = 0;    // ms; valid while a send is in flight (_out.in_flight())
     uint64_t _drain_deadline = 0;  // ms; valid while draining or lingering
     uint64_t _last_activity = 0;   // ms
-    // The last 32 bytes hold no padding: slot (4), peer (17), state, protocol and
-    // the flags (11). One more byte grows the object by 8, and can push a
-    // protocol's object into the allocator's next size class (HttpConnection is
-    // 256 bytes, mimalloc's class boundary, as of the peer address).
+    // The last 32 bytes: slot (4), peer (17), state, protocol, the count and
+    // the flags (8), 3 bytes of padding. Past 32 the object grows by 8, and can
+    // push a protocol's object into the allocator's next size class
+    // (HttpConnection is 256 bytes, mimalloc's class boundary, as of the peer
+    // address). Whether a send is in flight is the queue's (_out.in_flight()),
+    // not a flag here.
     uint32_t _slot = 0;  // direct descriptor index
     PeerAddress _peer;
     State _state = State::open;
     uint8_t _protocol = 0;
-    bool _recv_armed = false;
-    bool _send_inflight = false;
-    bool _close_inflight = false;
-    bool _dirty = false;
+    uint8_t _pending_ops = 0;  // see the top of this file; at most 6 at once
     bool _close_requested = false;
-    bool _read_paused = false;
-    bool _recv_starved = false;
-    bool _cancel_pending = false;  // on the transport's cancel list
-    bool _peer_pending = false;    // reading the peer's credentials/address
+    bool _recv_armed = false;   // a multishot receive is in the kernel
+    bool _recv_retry = false;   // on the transport's list of receives to arm or cancel
+    bool _read_paused = false;  // the protocol asked for no more bytes
+    bool _dirty = false;        // on the transport's dirty list
 };
 
 }  // namespace ringcast

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -35,258 +34,20 @@ Connection* connection_of(TimerNode* n, size_t offset) {
 }  // namespace
 
 Transport::Transport(Reactor& reactor, LoadBoard& board, const TransportOptions& opts)
-    : _reactor(reactor), _board(board), _opts(opts) {}
+    : _reactor(reactor), _board(board), _acceptor(reactor, board, *this), _opts(opts) {}
 
 Transport::~Transport() {
     for (SendOp* op : _free_send_ops)
         delete op;
-    for (Listener* l : _listeners) {
-        if (l->fd >= 0) ::close(l->fd);
-        delete l;
-    }
 }
 
-// --- accept ----------------------------------------------------------------------
-
-void Transport::add_listener(int fd, uint8_t protocol, bool balance) {
-    auto* l = new Listener{};
-    l->fd = fd;
-    l->protocol = protocol;
-    l->balance = balance;
-    for (AcceptSlot& s : l->slots)
-        s.listener = l;
-    _listeners.push_back(l);
-    arm_accept(l);
+TransportStats Transport::stats() const {
+    TransportStats s = _stats;
+    static_cast<AcceptStats&>(s) = _acceptor.stats();
+    return s;
 }
 
-// Free slots of our direct-descriptor table, by our count.
-uint32_t Transport::free_slots() const {
-    uint32_t table = _reactor.direct_files();
-    if (table == 0) return UINT32_MAX;  // no table registered: nothing to count
-    return _slots_used < table ? table - _slots_used : 0;
-}
-
-// Arms the listener's accepts that are not in flight, but never more than there
-// are free slots: the kernel accepts a connection before it looks for a slot and
-// drops it (the client sees a reset) when there is none, so with a full table
-// new connections must wait in the listen backlog instead. (Two listeners may
-// both count the same free slot; the first ENFILE then stops the rest.)
-void Transport::arm_accept(Listener* l) {
-    if (!_accepting || l->fd < 0 || _accept_blocked) return;
-    uint32_t room = free_slots();
-    if (room == 0) {
-        _accept_blocked = true;
-        note_table_full();
-        return;
-    }
-    for (AcceptSlot& s : l->slots) {
-        if (l->armed >= room) return;
-        if (s.armed) continue;
-        io_uring_sqe* sqe = _reactor.ring().sqe();
-        if (!sqe) {
-            _accept_retry = true;  // no room in the ring now: try again at the end of the turn
-            return;
-        }
-        // Accepted sockets go straight into the ring's direct-descriptor table: they
-        // never occupy the process fd table, and every later operation on them skips
-        // the fd lookup (IOSQE_FIXED_FILE). The kernel writes the peer's address
-        // into the slot's buffer before the completion is posted.
-        s.len = sizeof s.addr;
-        io_uring_prep_accept(sqe, l->fd, reinterpret_cast<sockaddr*>(&s.addr), &s.len, 0);
-        // Set by hand: liburing 2.3's io_uring_prep_accept_direct() stores index + 1,
-        // which wraps IORING_FILE_INDEX_ALLOC to 0, a plain accept into the fd table.
-        sqe->file_index = IORING_FILE_INDEX_ALLOC;
-        io_uring_sqe_set_data64(sqe, tag(Op::accept, &s));
-        s.armed = true;
-        ++l->armed;
-        ++_accepts_armed;
-    }
-}
-
-// The table filled up while accepts were in flight: cancel those beyond the free
-// slots (each completes with -ECANCELED and is not re-armed until there is room),
-// so that a burst of connections cannot outrun the table.
-void Transport::trim_accepts() {
-    uint32_t room = free_slots();
-    if (room >= kAcceptsPerListener) return;  // the usual case: nothing to do
-    for (Listener* l : _listeners) {
-        for (unsigned i = kAcceptsPerListener;
-             i-- > 0 && uint32_t(l->armed - l->cancelling) > room;) {
-            AcceptSlot& s = l->slots[i];
-            if (!s.armed || s.cancelling) continue;
-            io_uring_sqe* sqe = _reactor.ring().sqe();
-            if (!sqe) return;  // an ENFILE, should one come, stops accepting anyway
-            io_uring_prep_cancel64(sqe, tag(Op::accept, &s), 0);
-            io_uring_sqe_set_data64(sqe, tag(Op::cancel));
-            s.cancelling = true;
-            ++l->cancelling;
-        }
-    }
-}
-
-// Says so once per spell of a full table, not on every connection that fills
-// the last slot again.
-void Transport::note_table_full() {
-    if (_table_full_noted) return;
-    _table_full_noted = true;
-    spdlog::warn("shard {}: connection table full, pausing accept until a slot frees",
-                 _reactor.id());
-}
-
-// A slot of our table was released (a connection closed, or a socket left for
-// another shard): accepting resumes at the end of the turn if it was held back.
-void Transport::slot_freed() {
-    if (_slots_used > 0) --_slots_used;
-    _accept_blocked = false;
-    if (_table_full_noted && free_slots() > kAcceptsPerListener) _table_full_noted = false;
-    if (_accepting && _accepts_armed < _listeners.size() * kAcceptsPerListener)
-        _accept_retry = true;
-}
-
-// Cancels every accept in flight on the listener (each completes with -ECANCELED).
-void Transport::cancel_accepts(Listener* l) {
-    Ring& ring = _reactor.ring();
-    if (ring.sq_space() < 1) ring.enter(0, UINT64_MAX);
-    io_uring_sqe* sqe = ring.sqe();
-    if (!sqe) return;
-    io_uring_prep_cancel_fd(sqe, l->fd, IORING_ASYNC_CANCEL_ALL);
-    io_uring_sqe_set_data64(sqe, tag(Op::cancel));
-}
-
-void Transport::stop_accepting() {
-    _accepting = false;
-    for (Listener* l : _listeners) {
-        if (l->armed) {
-            cancel_accepts(l);  // the fd is closed when the last one completes
-        } else if (l->fd >= 0) {
-            ::close(l->fd);
-            l->fd = -1;
-        }
-    }
-}
-
-void Transport::on_accept(const io_uring_cqe& cqe) {
-    AcceptSlot& s = *pointer_of<AcceptSlot>(cqe.user_data);
-    Listener* l = s.listener;
-    s.armed = false;
-    --l->armed;
-    --_accepts_armed;
-    if (s.cancelling) {
-        s.cancelling = false;
-        --l->cancelling;
-    }
-    if (cqe.res >= 0) {
-        ++_stats.accepted;
-        ++_slots_used;
-        trim_accepts();
-        uint32_t slot = uint32_t(cqe.res);
-        PeerAddress peer = PeerAddress::from(s.addr, s.len);
-        unsigned self = _reactor.id();
-        unsigned target = self;
-        if (l->balance) {
-            // Only the socket's slot, its protocol and 32 bits of address can
-            // travel with a handoff (HandoffTag): an IPv6 peer stays on this shard.
-            if (peer.is_v6()) {
-                ++_stats.adopted_v6;
-            } else {
-                target = _board.least_loaded(self);
-            }
-        }
-        // Count the connection where it is going right away, so that a burst of
-        // accepts spreads out instead of all chasing the same least-loaded shard.
-        _board.add(target, 1);
-        if (target == self) {
-            adopt(slot, l->protocol, peer);
-        } else {
-            handoff(slot, target, l->protocol, peer);
-        }
-    } else if (cqe.res == -ENFILE || cqe.res == -EMFILE) {
-        // Direct-descriptor table full although we counted room (a socket handed
-        // to us by another shard took the slot, say): the connection was dropped.
-        // Stop accepting until a connection closes, and cancel the other accepts
-        // in flight, which would each drop one more.
-        if (!_accept_blocked) {
-            _accept_blocked = true;
-            for (Listener* other : _listeners)
-                if (other->armed) cancel_accepts(other);
-        }
-        note_table_full();
-        _slots_used = std::max(_slots_used, _reactor.direct_files());  // full is full
-        ++_stats.accept_errors;
-    } else if (cqe.res != -ECANCELED) {
-        ++_stats.accept_errors;
-        spdlog::warn("shard {}: accept failed: {}", _reactor.id(), std::strerror(-cqe.res));
-    }
-    if (!_accepting) {
-        if (l->armed == 0 && l->fd >= 0) {
-            ::close(l->fd);
-            l->fd = -1;
-        }
-        return;
-    }
-    arm_accept(l);
-}
-
-// Moves an accepted socket from our direct-descriptor table into the target
-// shard's table with MSG_RING (IORING_MSG_SEND_FD). The target gets a CQE tagged
-// with a HandoffTag (protocol and IPv4 address) whose result is the slot it was
-// given. liburing 2.3 has no io_uring_prep_msg_ring_fd(), so the SQE is filled in
-// by hand: addr selects the command, addr3 is our slot, file_index =
-// IORING_FILE_INDEX_ALLOC asks the target to pick a free slot. Our own slot is
-// closed by a linked SQE that only runs if the transfer worked.
-//
-// Our side always completes (Op::handoff_sent) and names a HandoffOp record:
-// what a failed handoff needs to keep the connection here (slot, target,
-// protocol, address) does not fit in 56 bits of tag next to 32 of address. On
-// success the record is recycled; on failure we adopt the connection.
-void Transport::handoff(uint32_t slot, unsigned target, uint8_t protocol, const PeerAddress& peer) {
-    Ring& ring = _reactor.ring();
-    if (ring.sq_space() < 2) ring.enter(0, UINT64_MAX);
-    io_uring_sqe* sqe = ring.sq_space() >= 2 ? ring.sqe() : nullptr;
-    if (!sqe) {
-        _board.add(target, -1);
-        _board.add(_reactor.id(), 1);
-        adopt(slot, protocol, peer);
-        return;
-    }
-    HandoffOp* op;
-    if (!_free_handoff_ops.empty()) {
-        op = _free_handoff_ops.back();
-        _free_handoff_ops.pop_back();
-    } else {
-        op = &_handoff_ops.emplace_back();
-    }
-    *op = HandoffOp{peer, protocol, uint16_t(target), slot};
-    io_uring_prep_rw(IORING_OP_MSG_RING, sqe, _reactor.peer_ring_fd(target),
-                     reinterpret_cast<void*>(uintptr_t(IORING_MSG_SEND_FD)), 0,
-                     handoff_tag({protocol, peer.is_v4(), peer.v4()}));
-    sqe->addr3 = slot;
-    sqe->file_index = IORING_FILE_INDEX_ALLOC;
-    sqe->flags |= IOSQE_IO_LINK;
-    io_uring_sqe_set_data64(sqe, tag(Op::handoff_sent, op));
-
-    io_uring_sqe* close_sqe = ring.sqe();
-    io_uring_prep_close_direct(close_sqe, slot);
-    close_sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-    io_uring_sqe_set_data64(close_sqe, tag(Op::ignore));
-    ++_stats.handed_off;
-}
-
-void Transport::on_handoff_sent(const io_uring_cqe& cqe) {
-    HandoffOp* op = pointer_of<HandoffOp>(cqe.user_data);
-    HandoffOp h = *op;
-    _free_handoff_ops.push_back(op);
-    if (cqe.res >= 0) {
-        slot_freed();  // the target has it; the linked close releases our slot
-        return;
-    }
-    // The handoff did not go through: the socket is still in our table.
-    spdlog::debug("shard {}: handoff to shard {} failed ({}), keeping the connection",
-                  _reactor.id(), h.target, std::strerror(-cqe.res));
-    _board.add(h.target, -1);
-    _board.add(_reactor.id(), 1);
-    adopt(h.slot, h.protocol, h.peer);
-}
+// --- open ------------------------------------------------------------------------
 
 void Transport::adopt(uint32_t slot, uint8_t protocol, const PeerAddress& peer) {
     Connection* c = _protocols[protocol]->create_connection();
@@ -295,11 +56,13 @@ void Transport::adopt(uint32_t slot, uint8_t protocol, const PeerAddress& peer) 
     c->_peer = peer;
     c->_serial = _next_serial++;
     c->_last_activity = _reactor.now_ms();
+    if (slot >= _by_slot.size())
+        _by_slot.resize(std::max<size_t>({slot + size_t(1), _by_slot.size() * 2, 64}));
+    assert(_by_slot[slot] == nullptr);  // a slot's last connection let go of it
+    _by_slot[slot] = c;
     c->_next_all = _all;
     if (_all) _all->_prev_all = c;
     _all = c;
-    if (slot >= _by_slot.size()) _by_slot.resize(std::max<size_t>(slot + 1, _by_slot.size() * 2));
-    _by_slot[slot] = c;
     ++_count;
     ConnectionHandler& h = handler(*c);
     if (int option = h.peer_option()) {
@@ -312,7 +75,7 @@ void Transport::adopt(uint32_t slot, uint8_t protocol, const PeerAddress& peer) 
             prep_getsockopt(sqe, int(slot), SOL_SOCKET, option, buf, len);
             sqe->flags |= IOSQE_FIXED_FILE;
             io_uring_sqe_set_data64(sqe, tag(Op::peer, c));
-            c->_peer_pending = true;
+            op_started(*c);
             return;
         }
         h.on_peer(*c, -EAGAIN);
@@ -330,8 +93,7 @@ void Transport::open_connection(Connection& c) {
 void Transport::arm_recv(Connection& c) {
     io_uring_sqe* sqe = _reactor.ring().sqe();
     if (!sqe) {
-        c._recv_starved = true;
-        _starved.push_back(&c);
+        retry_recv(c);
         return;
     }
     // Multishot: one SQE keeps delivering data as it arrives, each chunk in a
@@ -341,6 +103,17 @@ void Transport::arm_recv(Connection& c) {
     sqe->buf_group = Reactor::kRecvBufferGroup;
     io_uring_sqe_set_data64(sqe, tag(Op::recv, &c));
     c._recv_armed = true;
+    op_started(c);
+}
+
+// The receive is put right at the end of the turn, armed or cancelled as the
+// connection then wants: the provided buffers ran out (they are back by then),
+// or no SQE was to be had for arming or cancelling it.
+void Transport::retry_recv(Connection& c) {
+    if (c._recv_retry) return;
+    c._recv_retry = true;
+    op_started(c);
+    _recv_retries.push_back(&c);
 }
 
 void Transport::pause_reading(Connection& c) {
@@ -353,7 +126,7 @@ void Transport::pause_reading(Connection& c) {
 void Transport::resume_reading(Connection& c) {
     if (!c._read_paused) return;
     c._read_paused = false;
-    if (c._state != Connection::State::closing && !c._recv_armed && !c._recv_starved) arm_recv(c);
+    if (c._state != Connection::State::closing && !c._recv_armed && !c._recv_retry) arm_recv(c);
 }
 
 void Transport::on_recv(Connection& c, const io_uring_cqe& cqe) {
@@ -363,7 +136,6 @@ void Transport::on_recv(Connection& c, const io_uring_cqe& cqe) {
     if (res > 0) {
         uint16_t bid = uint16_t(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
         BufferRing& bufs = _reactor.buffers();
-        bufs.note_taken();
         c._last_activity = _reactor.now_ms();
         // While paused, bytes already in flight are still handed over: the
         // protocol buffers them (bounded by its own limits).
@@ -384,10 +156,7 @@ void Transport::on_recv(Connection& c, const io_uring_cqe& cqe) {
     } else if (res == -ENOBUFS) {
         // Every provided buffer is in use: not an EOF. Re-arm once buffers return.
         ++_stats.recv_starved;
-        if (c._state != Connection::State::closing && !c._recv_starved) {
-            c._recv_starved = true;
-            _starved.push_back(&c);
-        }
+        if (c._state != Connection::State::closing) retry_recv(c);
     } else if (res != -ECANCELED) {
         close(c, false);  // ECONNRESET, ETIMEDOUT...: the connection is dead
     }
@@ -396,8 +165,9 @@ void Transport::on_recv(Connection& c, const io_uring_cqe& cqe) {
     // pause_reading() when resume_reading() ran before this completion arrived.
     if (!c._recv_armed && (res > 0 || res == -ECANCELED) &&
         c._state != Connection::State::closing && !c._close_requested && !c._read_paused &&
-        !c._recv_starved)
+        !c._recv_retry)
         arm_recv(c);
+    if (!more) op_ended(c);  // this receive is over (another may be armed)
     maybe_destroy(c);
 }
 
@@ -470,6 +240,7 @@ bool Transport::send_copy(Connection& c, std::string_view bytes) {
 void Transport::mark_dirty(Connection& c, bool urgent) {
     if (c._dirty) return;
     c._dirty = true;
+    op_started(c);  // flush() will look at it, closing or not
     if (urgent) {
         c._next_dirty = _dirty_head;
         _dirty_head = &c;
@@ -531,7 +302,7 @@ void Transport::submit_send(Connection& c, int64_t now_wall_ms) {
     }
     sqe->flags |= IOSQE_FIXED_FILE;
     c._out.set_in_flight(n);  // the queue policy must leave these frames alone
-    c._send_inflight = true;
+    op_started(c);
     c._send_started = _reactor.now_ms();
     ++_inflight_sends;
     ++_stats.sends;
@@ -545,7 +316,6 @@ void Transport::submit_send(Connection& c, int64_t now_wall_ms) {
 }
 
 void Transport::on_send(Connection& c, const io_uring_cqe& cqe, SendOp* op) {
-    c._send_inflight = false;
     --_inflight_sends;
     if (op) _free_send_ops.push_back(op);
     int res = cqe.res;
@@ -566,6 +336,7 @@ void Transport::on_send(Connection& c, const io_uring_cqe& cqe, SendOp* op) {
     } else {
         queue_emptied(c);
     }
+    op_ended(c);
     maybe_destroy(c);
 }
 
@@ -587,31 +358,22 @@ void Transport::flush() {
         for (Connection* c : list)
             if (!begin_close(*c)) _close_list.push_back(c);
     }
-    if (!_cancel_list.empty()) {
+    if (!_recv_retries.empty()) {
         std::vector<Connection*> list;
-        list.swap(_cancel_list);
+        list.swap(_recv_retries);
         for (Connection* c : list) {
-            c->_cancel_pending = false;
-            if (c->_recv_armed && (c->_read_paused || c->_state == Connection::State::closing))
+            c->_recv_retry = false;
+            const bool wanted = c->_state != Connection::State::closing && !c->_read_paused;
+            if (c->_recv_armed && !wanted) {
                 cancel_recv(*c);
-            maybe_destroy(*c);
-        }
-    }
-    if (_accept_retry && _accepting) {
-        _accept_retry = false;
-        for (Listener* l : _listeners)
-            arm_accept(l);
-    }
-    if (!_starved.empty()) {
-        std::vector<Connection*> list;
-        list.swap(_starved);
-        for (Connection* c : list) {
-            c->_recv_starved = false;
-            if (c->_state != Connection::State::closing && !c->_recv_armed && !c->_read_paused)
+            } else if (!c->_recv_armed && wanted) {
                 arm_recv(*c);
+            }
+            op_ended(*c);
             maybe_destroy(*c);
         }
     }
+    _acceptor.flush();
     // One clock read per turn for every send's expiry checks.
     const int64_t now_wall = _dirty_head ? wall_ms() : 0;
     while (_dirty_head && _inflight_sends < _opts.max_inflight_sends) {
@@ -620,162 +382,17 @@ void Transport::flush() {
         if (!_dirty_head) _dirty_tail = nullptr;
         c._dirty = false;
         c._next_dirty = nullptr;
+        op_ended(c);
         if (c._state == Connection::State::closing) {
             maybe_destroy(c);
             continue;
         }
-        if (c._send_inflight || c._out.empty()) continue;
+        if (sending(c) || c._out.empty()) continue;
         submit_send(c, now_wall);
     }
 }
 
-// --- close -----------------------------------------------------------------------
-
-void Transport::close(Connection& c, bool flush_first) {
-    if (c._state == Connection::State::closing || c._close_requested) return;
-    if (flush_first && c._state == Connection::State::lingering) return;  // closing already
-    if (flush_first && (c._send_inflight || !c._out.empty())) {
-        if (c._state != Connection::State::draining) {
-            c._state = Connection::State::draining;
-            c._drain_deadline = _reactor.now_ms() + _opts.write_timeout_ms;
-            reschedule_timer(c);
-        }
-        return;
-    }
-    c._close_requested = true;
-    _close_list.push_back(&c);
-}
-
-void Transport::close_lingering(Connection& c) {
-    if (c._state == Connection::State::closing || c._state == Connection::State::lingering ||
-        c._close_requested)
-        return;
-    // Writing what is queued has write_timeout, as a drain has (a drain this
-    // call turns into a linger keeps its deadline).
-    if (c._state != Connection::State::draining)
-        c._drain_deadline = _reactor.now_ms() + _opts.write_timeout_ms;
-    c._state = Connection::State::lingering;
-    c._lingered = 0;
-    // Read again if the protocol had stopped: the peer's bytes must leave the
-    // socket for the close not to be a reset. A cancel still on its way ends
-    // the receive, which on_recv() then re-arms.
-    c._read_paused = false;
-    if (!c._recv_armed && !c._recv_starved) arm_recv(c);
-    if (!c._send_inflight && c._out.empty()) {
-        shut_down_writing(c);
-    } else {
-        reschedule_timer(c);
-    }
-}
-
-// A lingering connection is in one of two steps: writing its queue, then
-// (queue empty, nothing in flight) shut down for writing and waiting for the
-// peer's EOF. Nothing is queued after the call, so the queue empties once, and
-// this runs once.
-void Transport::shut_down_writing(Connection& c) {
-    io_uring_sqe* sqe = _reactor.ring().sqe();
-    if (!sqe) {
-        close(c, false);  // the kernel is pushing back on the ring: no linger
-        return;
-    }
-    // Fire and forget: a failure (the peer is gone) shows on the receive too.
-    io_uring_prep_shutdown(sqe, int(c._slot), SHUT_WR);
-    sqe->flags |= IOSQE_FIXED_FILE | IOSQE_CQE_SKIP_SUCCESS;
-    io_uring_sqe_set_data64(sqe, tag(Op::ignore));
-    c._drain_deadline = _reactor.now_ms() + _opts.lingering_time_ms;
-    reschedule_timer(c);
-}
-
-void Transport::lingering_input(Connection& c, size_t bytes) {
-    if (c._close_requested) return;  // cut already; receives in flight still complete
-    if (bytes == 0) {
-        // The peer is done: close once the queue is written (a drain), or now.
-        if (c._send_inflight || !c._out.empty()) {
-            c._state = Connection::State::draining;
-            c._deadline = 0;  // the union's other member again, and no protocol deadline
-        } else {
-            close(c, false);
-        }
-        return;
-    }
-    c._lingered += bytes;
-    if (c._lingered > _opts.lingering_bytes) {
-        spdlog::debug(
-            "shard {}: connection {} closed: the peer sent {} bytes after its last answer "
-            "(lingering bytes {})",
-            _reactor.id(), c._serial, c._lingered, _opts.lingering_bytes);
-        cut_lingering(c);
-    }
-}
-
-// The receive is cancelled before the close shuts the socket down: once reading
-// is shut down the kernel sends the peer no window update, so a receive still
-// draining the socket would close its window, and a close that then finds no
-// unread input sends no reset. A peer still sending would hang on the closed
-// window (for tcp_fin_timeout) instead of learning at once that it was cut.
-void Transport::cut_lingering(Connection& c) {
-    if (c._recv_armed) cancel_recv(c);
-    close(c, false);
-}
-
-// Returns false, changing nothing, when the ring has no room for the shutdown
-// and close SQEs right now (the kernel is pushing back); the caller retries on
-// the next turn.
-bool Transport::begin_close(Connection& c) {
-    if (c._state == Connection::State::closing) return true;
-    Ring& ring = _reactor.ring();
-    if (ring.sq_space() < 2) ring.enter(0, UINT64_MAX);
-    if (ring.sq_space() < 2) return false;
-
-    c._state = Connection::State::closing;
-    _reactor.timers().cancel(&c._timer);
-    handler(c).on_closed(c);
-    _board.add(_reactor.id(), -1);
-    ++_stats.closed;
-
-    // shutdown() wakes the pending multishot receive (it completes with 0) and
-    // any send waiting for socket space (EPIPE); the hard link makes the close
-    // run even when shutdown fails because the socket is already dead.
-    io_uring_sqe* sd = ring.sqe();
-    io_uring_prep_shutdown(sd, int(c._slot), SHUT_RDWR);
-    sd->flags |= IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS;
-    io_uring_sqe_set_data64(sd, tag(Op::ignore));
-    io_uring_sqe* cl = ring.sqe();
-    io_uring_prep_close_direct(cl, c._slot);
-    io_uring_sqe_set_data64(cl, tag(Op::close, &c));
-    c._close_inflight = true;
-    return true;
-}
-
-// Cancels the connection's multishot receive (pause, or a close that did not
-// end it). Without an SQE now, it is retried at the end of the turn.
-void Transport::cancel_recv(Connection& c) {
-    io_uring_sqe* sqe = _reactor.ring().sqe();
-    if (!sqe) {
-        if (!c._cancel_pending) {
-            c._cancel_pending = true;
-            _cancel_list.push_back(&c);
-        }
-        return;
-    }
-    io_uring_prep_cancel64(sqe, tag(Op::recv, &c), 0);
-    io_uring_sqe_set_data64(sqe, tag(Op::cancel));
-}
-
-void Transport::maybe_destroy(Connection& c) {
-    if (c._state != Connection::State::closing || c._recv_armed || c._send_inflight ||
-        c._close_inflight || c._recv_starved || c._dirty || c._cancel_pending || c._peer_pending)
-        return;
-    c.discard_queue(_reactor.frames(), _chunks);
-    if (c._prev_all) c._prev_all->_next_all = c._next_all;
-    if (c._next_all) c._next_all->_prev_all = c._prev_all;
-    if (_all == &c) _all = c._next_all;
-    if (c._slot < _by_slot.size() && _by_slot[c._slot] == &c) _by_slot[c._slot] = nullptr;
-    --_count;
-    handler(c).destroy_connection(&c);
-}
-
-// --- timers ----------------------------------------------------------------------
+// --- timers (closing is in transport_close.cc) -----------------------------------
 
 void Transport::set_deadline(Connection& c, uint64_t at_ms) {
     if (c._state == Connection::State::lingering) return;  // the protocol has let go
@@ -790,7 +407,7 @@ void Transport::set_deadline(Connection& c, uint64_t at_ms) {
 void Transport::reschedule_timer(Connection& c) {
     const bool lingering = c._state == Connection::State::lingering;
     uint64_t at = !lingering && c._deadline ? c._deadline : UINT64_MAX;
-    if (c._send_inflight) at = std::min<uint64_t>(at, c._send_started + _opts.write_timeout_ms);
+    if (sending(c)) at = std::min<uint64_t>(at, c._send_started + _opts.write_timeout_ms);
     if (c._state == Connection::State::draining || lingering) at = std::min(at, c._drain_deadline);
     if (at == UINT64_MAX) {
         _reactor.timers().cancel(&c._timer);
@@ -803,7 +420,7 @@ void Transport::on_timer(TimerNode* node) {
     Connection& c = *connection_of(node, offsetof(Connection, _timer));
     if (c._state == Connection::State::closing) return;
     uint64_t now = _reactor.now_ms();
-    if (c._send_inflight && now >= c._send_started + _opts.write_timeout_ms) {
+    if (sending(c) && now >= c._send_started + _opts.write_timeout_ms) {
         ++_stats.dropped_stalled;
         spdlog::info("shard {}: connection {} dropped: a write has been pending for {} ms",
                      _reactor.id(), c._serial, now - c._send_started);
@@ -819,7 +436,7 @@ void Transport::on_timer(TimerNode* node) {
             reschedule_timer(c);
             return;
         }
-        if (c._send_inflight || !c._out.empty()) {
+        if (!c._out.empty()) {
             spdlog::debug(
                 "shard {}: connection {} closed: its last answers were not read within "
                 "the write timeout",
@@ -845,7 +462,9 @@ void Transport::on_timer(TimerNode* node) {
 
 void Transport::on_completion(const io_uring_cqe& cqe) {
     switch (op_of(cqe.user_data)) {
-        case Op::accept: on_accept(cqe); return;
+        case Op::accept:
+        case Op::handoff:
+        case Op::handoff_sent: _acceptor.on_completion(cqe); return;
         case Op::recv: on_recv(*pointer_of<Connection>(cqe.user_data), cqe); return;
         case Op::send: on_send(*pointer_of<Connection>(cqe.user_data), cqe, nullptr); return;
         case Op::sendmsg: {
@@ -855,28 +474,17 @@ void Transport::on_completion(const io_uring_cqe& cqe) {
         }
         case Op::close: {
             Connection& c = *pointer_of<Connection>(cqe.user_data);
-            c._close_inflight = false;
-            slot_freed();
+            _acceptor.slot_freed();
             // shutdown did not end the receive (the socket was already dead in
             // an odd way): cancel it explicitly.
             if (c._recv_armed) cancel_recv(c);
+            op_ended(c);
             maybe_destroy(c);
             return;
         }
-        case Op::handoff:
-            // Another shard gave us a connection; res is the slot in our table.
-            if (cqe.res >= 0) {
-                ++_stats.adopted;
-                ++_slots_used;
-                trim_accepts();
-                HandoffTag h = handoff_of(cqe.user_data);
-                adopt(uint32_t(cqe.res), h.protocol,
-                      h.has_v4 ? PeerAddress::from_v4(h.v4) : PeerAddress{});
-            }
-            return;
         case Op::peer: {
             Connection& c = *pointer_of<Connection>(cqe.user_data);
-            c._peer_pending = false;
+            op_ended(c);
             if (c._state == Connection::State::closing) {
                 maybe_destroy(c);
                 return;
@@ -885,7 +493,6 @@ void Transport::on_completion(const io_uring_cqe& cqe) {
             if (c._state == Connection::State::open && !c._close_requested) open_connection(c);
             return;
         }
-        case Op::handoff_sent: on_handoff_sent(cqe); return;
         default: return;
     }
 }

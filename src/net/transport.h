@@ -1,8 +1,9 @@
 #pragma once
-// Runs the socket side of one shard on its io_uring: accept into direct
-// descriptors (learning each peer's address), multishot receive into the shared
-// provided buffers, batched sends of queued frames, timers and close. A protocol
-// plugs in as a ConnectionHandler.
+// Runs the connections of one shard on its io_uring: multishot receive into the
+// shared provided buffers, batched sends of queued frames, timers and close. A
+// protocol plugs in as a ConnectionHandler. Accepting (and handing sockets to
+// other shards) is the Acceptor's job (net/acceptor.h); it gives the transport
+// each socket with adopt(), and the transport gives each slot back.
 //
 // Send path, in short: enqueue() appends a frame reference to the connection's
 // queue and puts the connection on the shard's dirty list. Once per loop turn,
@@ -15,15 +16,22 @@
 //
 // Closing is deferred to flush(): a protocol may close a connection while walking a
 // list that contains it (a fan-out, say), and the list stays intact.
+//
+// Whatever may outlive a connection (a reply from another shard, a request
+// waiting on a limiter) names it by a ConnectionHandle (net/connection_handle.h),
+// never by a pointer: find() turns the handle back into the connection, or
+// nullptr once it has closed, even if a new connection has its slot by then.
 #include <sys/socket.h>
 
+#include <cassert>
 #include <cstdint>
-#include <deque>
 #include <span>
 #include <vector>
 
 #include "core/reactor.h"
+#include "net/acceptor.h"
 #include "net/connection.h"
+#include "net/connection_handle.h"
 #include "net/load_board.h"
 #include "net/queue_policy.h"
 
@@ -96,11 +104,9 @@ struct TransportOptions {
     bool handoff = false;                 // accepted connections go to the least-loaded shard
 };
 
-struct TransportStats {
-    uint64_t accepted = 0;
-    uint64_t handed_off = 0;
-    uint64_t adopted = 0;
-    uint64_t adopted_v6 = 0;  // IPv6 peers kept by the accepting shard (see on_accept)
+// The acceptor's counters (accepted, handed_off, adopted, adopted_v6,
+// accept_errors), then the connections'.
+struct TransportStats : AcceptStats {
     uint64_t closed = 0;
     uint64_t sends = 0;
     uint64_t send_frames = 0;
@@ -110,10 +116,9 @@ struct TransportStats {
     uint64_t slow_disconnects = 0;  // over queue.soft with policy disconnect
     uint64_t dropped_stalled = 0;   // a send pending longer than write_timeout
     uint64_t recv_starved = 0;      // -ENOBUFS: provided buffers ran out
-    uint64_t accept_errors = 0;
 };
 
-class Transport {
+class Transport : private ConnectionAdopter {
 public:
     static constexpr unsigned kMaxIov = 64;
     static_assert(kMaxIov <= 255, "OutQueue counts the frames of a send in one byte");
@@ -129,9 +134,12 @@ public:
     void set_protocol(uint8_t id, ConnectionHandler& handler) { _protocols[id] = &handler; }
     // Starts accepting on a listening socket owned by this shard; its
     // connections speak `protocol`. With `balance`, each goes to the shard that
-    // holds the fewest connections (TransportOptions::handoff decides for TCP).
-    void add_listener(int fd, uint8_t protocol, bool balance);
-    void stop_accepting();
+    // holds the fewest connections (the daemon balances TCP with accept =
+    // "handoff").
+    void add_listener(int fd, uint8_t protocol, bool balance) {
+        _acceptor.add_listener(fd, protocol, balance);
+    }
+    void stop_accepting() { _acceptor.stop_accepting(); }
 
     // Queues one frame for the connection (the queue becomes a user of lf).
     // Returns false, queueing nothing, if the connection is not open, or if its
@@ -170,20 +178,22 @@ public:
     void flush();
     bool has_pending_work() const {
         return (_dirty_head && _inflight_sends < _opts.max_inflight_sends) ||
-               !_close_list.empty() || !_cancel_list.empty() || (_accept_retry && _accepting);
+               !_close_list.empty() || !_recv_retries.empty() || _acceptor.has_pending_work();
     }
 
-    // A handle on `c` (net/connection.h), and the connection a handle names:
-    // nullptr once it is closed for its protocol (on_closed() ran) or gone.
+    // Names c for whatever may outlive it (see net/connection_handle.h).
     static ConnectionHandle handle(const Connection& c) { return {c._slot, c._serial}; }
+    // The connection h names, or nullptr if it has closed: from the moment its
+    // handler's on_closed() runs, whether or not its object still exists, and
+    // whatever connection has its slot now. O(1). A connection found may have
+    // a close pending (is_open() says whether to queue for it).
     Connection* find(ConnectionHandle h) const {
-        if (h.slot >= _by_slot.size()) return nullptr;
-        Connection* c = _by_slot[h.slot];
-        return c && c->_serial == h.serial && c->_state != Connection::State::closing ? c : nullptr;
+        Connection* c = h.slot < _by_slot.size() ? _by_slot[h.slot] : nullptr;
+        return c && c->_serial == h.serial ? c : nullptr;
     }
 
     size_t connection_count() const { return _count; }
-    const TransportStats& stats() const { return _stats; }
+    TransportStats stats() const;
     template <typename F>
     void for_each_connection(F&& f) {
         for (Connection* c = _all; c;) {
@@ -194,64 +204,21 @@ public:
     }
 
 private:
-    // Single-shot accepts each listener keeps in flight (fewer when the table
-    // has fewer free slots). A multishot accept cannot tell us who connected:
-    // each completion would write its address into the same buffer, overwritten
-    // by the next accept before we read it, and getsockopt(SO_PEERNAME) through
-    // the ring needs Linux 6.7. So each accept in flight has its own address
-    // buffer and is re-armed as it completes. The kernel wakes one waiting
-    // accept per incoming connection: with 16 armed a burst is taken 16 per loop
-    // turn instead of one. Measured (ringcast-load --idle, 10,000 connects, 2
-    // shards, median of 5): 0.395 s with 1, 0.372 s with 16, 0.363 s with 64,
-    // 0.368 s with the multishot accept; 16 buys nearly all of it for 16 x 144
-    // bytes per listener, nothing per connection.
-    static constexpr unsigned kAcceptsPerListener = 16;
-
-    struct Listener;
-    struct AcceptSlot {
-        sockaddr_storage addr;  // written by the kernel when the accept completes
-        socklen_t len;
-        bool armed;
-        bool cancelling;  // armed, and a cancel is on its way (trim_accepts())
-        Listener* listener;
-    };
-    struct Listener {
-        int fd;
-        uint8_t protocol;
-        bool balance;
-        uint8_t armed;       // accepts in flight; after stop, the fd closes when none is left
-        uint8_t cancelling;  // of which being cancelled for want of free slots
-        AcceptSlot slots[kAcceptsPerListener];
-    };
-    // A handoff in flight, until the acceptor's MSG_RING completion says whether
-    // it went through; if it did not, the connection stays here with its address.
-    struct HandoffOp {
-        PeerAddress peer;
-        uint8_t protocol;
-        uint16_t target;
-        uint32_t slot;
-    };
-
-    uint32_t free_slots() const;
-    void arm_accept(Listener* l);
-    void cancel_accepts(Listener* l);
-    void trim_accepts();
-    void slot_freed();
-    void note_table_full();
-    void on_accept(const io_uring_cqe& cqe);
-    void handoff(uint32_t slot, unsigned target, uint8_t protocol, const PeerAddress& peer);
-    void on_handoff_sent(const io_uring_cqe& cqe);
-    void adopt(uint32_t slot, uint8_t protocol, const PeerAddress& peer);
+    // ConnectionAdopter: a socket the acceptor took, now this transport's.
+    void adopt(uint32_t slot, uint8_t protocol, const PeerAddress& peer) override;
     void open_connection(Connection& c);
     ConnectionHandler& handler(const Connection& c) const { return *_protocols[c._protocol]; }
     void arm_recv(Connection& c);
+    void retry_recv(Connection& c);
     void on_recv(Connection& c, const io_uring_cqe& cqe);
     // The reader is behind: a send of ours is pending in the kernel, or the last
     // one was cut short (a send to a socket with room completes in full, within
     // the turn). Only then does the soft limit apply.
     static bool socket_full(const Connection& c) {
-        return c._send_inflight || c._out.partially_written();
+        return sending(c) || c._out.partially_written();
     }
+    // A send is in flight: the queue knows how many of its frames it covers.
+    static bool sending(const Connection& c) { return c._out.in_flight() != 0; }
     bool enqueue_over_limit(Connection& c, LocalFrame* lf);
     // Tells the handler about removed frames, then lets go of them.
     void report_removed(Connection& c, LocalFrame* incoming);
@@ -269,39 +236,40 @@ private:
     void mark_dirty(Connection& c, bool urgent = false);
     bool begin_close(Connection& c);
     void cancel_recv(Connection& c);
+    // Connection::_pending_ops: each operation started is ended exactly once;
+    // maybe_destroy() after the last one frees a closing connection.
+    static void op_started(Connection& c) { ++c._pending_ops; }
+    static void op_ended(Connection& c) {
+        assert(c._pending_ops > 0);
+        --c._pending_ops;
+    }
     void maybe_destroy(Connection& c);
     void reschedule_timer(Connection& c);
 
     Reactor& _reactor;
     LoadBoard& _board;
+    Acceptor _acceptor;
     ConnectionHandler* _protocols[kMaxProtocols] = {};
     TransportOptions _opts;
     TransportStats _stats;
     OutChunkPool _chunks;
     RemovedFrames _removed;  // scratch for the queue policy, reused (no allocation in steady state)
     std::vector<SendOp*> _free_send_ops;
-    std::deque<HandoffOp> _handoff_ops;  // stable addresses; recycled through the free list
-    std::vector<HandoffOp*> _free_handoff_ops;
-    std::vector<Listener*> _listeners;
     std::vector<Connection*> _close_list;
-    std::vector<Connection*> _starved;
-    std::vector<Connection*> _cancel_list;  // receive cancels waiting for an SQE
+    std::vector<Connection*> _recv_retries;  // see retry_recv()
     Connection* _dirty_head = nullptr;
     Connection* _dirty_tail = nullptr;
     Connection* _all = nullptr;
-    std::vector<Connection*> _by_slot;  // live connections by direct-descriptor slot (find())
+    // The open connections by slot, for find(): entries are set by adopt() and
+    // cleared when on_closed() runs, before the kernel can give the slot to the
+    // next connection. Grown as slots are used, up to the size of the table (8
+    // bytes a slot, as the kernel keeps per slot itself): the kernel gives out a
+    // slot just freed before going higher, so it stays about as long as the
+    // most connections held at once.
+    std::vector<Connection*> _by_slot;
     size_t _count = 0;
     uint64_t _next_serial = 1;
     uint32_t _inflight_sends = 0;
-    bool _accepting = true;
-    // Slots of our direct-descriptor table in use (connections, and sockets on
-    // their way to another shard), counted from completions: a listener keeps no
-    // more accepts armed than there are free slots (arm_accept()).
-    uint32_t _slots_used = 0;
-    uint32_t _accepts_armed = 0;     // over all listeners
-    bool _accept_blocked = false;    // the table is full: no accept until a slot frees
-    bool _table_full_noted = false;  // logged; cleared once the table has room again
-    bool _accept_retry = false;      // a listener needs (re-)arming at the end of the turn
 };
 
 }  // namespace ringcast

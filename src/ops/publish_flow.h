@@ -66,8 +66,8 @@ public:
     using BatchDone =
         std::function<void(std::vector<PublishOutcome>& outcomes, uint64_t sent, uint64_t failed)>;
 
-    PublishFlow(Reactor& reactor, Hub& hub, Limiter& limiter, PublishRules rules)
-        : _reactor(reactor), _hub(hub), _limiter(limiter), _rules(rules) {}
+    PublishFlow(Hub& hub, Limiter& limiter, PublishRules rules)
+        : _hub(hub), _limiter(limiter), _rules(rules) {}
 
     // `publisher`: its limiter key for publish.rate_limit ("" asks nothing: the
     // socket counts its connections itself). `done` may be empty (fire and
@@ -90,7 +90,6 @@ private:
     void start_next(Batch* b);
     static void account(Batch* b);
 
-    Reactor& _reactor;
     Hub& _hub;
     Limiter& _limiter;
     PublishRules _rules;

@@ -56,11 +56,6 @@ public:
     // The streams of `user` on this shard, or nullptr.
     const std::vector<Member*>* streams_of(std::string_view user) const;
     size_t users() const { return _users.size(); }
-    template <typename F>
-    void for_each_user(F&& f) const {
-        for (const auto& [user, members] : _users)
-            f(user, members.size());
-    }
 
 private:
     struct Hash {

@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "core/shard_call.h"
-#include "net/connection.h"
+#include "net/connection_handle.h"
 #include "pubsub/event.h"
 
 namespace ringcast {

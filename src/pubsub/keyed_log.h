@@ -64,7 +64,6 @@ public:
     KeyedLog& operator=(const KeyedLog&) = delete;
 
     bool enabled() const { return _limits.max_events > 0; }
-    void set_journal(Journal* j) { _journal = j; }
     void set_hooks(KeyedLogHooks* hooks) { _hooks = hooks; }
 
     // Keeps a reference to `e` (numbered already) under `key`, in sequence

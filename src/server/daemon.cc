@@ -274,8 +274,7 @@ void announce(const Config& cfg, const Plan& plan, const ShardSet& shards,
         fmt::join(std::vector<int>(plan.cpus.begin(),
                                    plan.cpus.begin() + std::min<size_t>(n, plan.cpus.size())),
                   ","),
-        cfg.accept, shards.ring_mode(), plan.probe.kernel,
-        allocator_name(mimalloc_active));
+        cfg.accept, shards.ring_mode(), plan.probe.kernel, allocator_name(mimalloc_active));
     spdlog::info("up to {} streams ({} per shard connection table, {} shards)",
                  shards.max_streams(), plan.table, n);
     std::vector<std::string> paths;

@@ -23,7 +23,7 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
     , _stats(_reactor, _transport, _index, _hub)
     , _directory(_reactor, _transport)
     , _limiter(_reactor)
-    , _flow(_reactor, _hub, _limiter, opts.publish_rules)
+    , _flow(_hub, _limiter, opts.publish_rules)
     , _http(_reactor, _transport, _index, _audience, _limiter, _hub, _stats, _directory, _flow,
             shared.streams, opts.http, started_ms, kHttp)
     , _publish(_reactor, _transport, _hub, _stats, _directory, _flow, opts.publish, started_ms,

@@ -1,0 +1,155 @@
+// How a connection ends, the part of Transport that closes: at once or once
+// its queue is written (close()), or lingering (close_lingering(): written, shut
+// down for writing, the peer's bytes read and discarded until its EOF), then
+// the close itself at the end of the turn (begin_close()), and the object's
+// destruction once its last pending operation is back (maybe_destroy(); see
+// net/connection.h). The rest of Transport is in transport.cc.
+#include <sys/socket.h>
+
+#include <spdlog/spdlog.h>
+
+#include "core/user_data.h"
+#include "net/transport.h"
+
+namespace ringcast {
+
+void Transport::close(Connection& c, bool flush_first) {
+    if (c._state == Connection::State::closing || c._close_requested) return;
+    if (flush_first && c._state == Connection::State::lingering) return;  // closing already
+    if (flush_first && !c._out.empty()) {  // (frames in flight are still queued)
+        if (c._state != Connection::State::draining) {
+            c._state = Connection::State::draining;
+            c._drain_deadline = _reactor.now_ms() + _opts.write_timeout_ms;
+            reschedule_timer(c);
+        }
+        return;
+    }
+    c._close_requested = true;
+    _close_list.push_back(&c);
+}
+
+void Transport::close_lingering(Connection& c) {
+    if (c._state == Connection::State::closing || c._state == Connection::State::lingering ||
+        c._close_requested)
+        return;
+    // Writing what is queued has write_timeout, as a drain has (a drain this
+    // call turns into a linger keeps its deadline).
+    if (c._state != Connection::State::draining)
+        c._drain_deadline = _reactor.now_ms() + _opts.write_timeout_ms;
+    c._state = Connection::State::lingering;
+    c._lingered = 0;
+    // Read again if the protocol had stopped: the peer's bytes must leave the
+    // socket for the close not to be a reset. A cancel still on its way ends
+    // the receive, which on_recv() then re-arms.
+    c._read_paused = false;
+    if (!c._recv_armed && !c._recv_retry) arm_recv(c);
+    if (c._out.empty()) {
+        shut_down_writing(c);
+    } else {
+        reschedule_timer(c);
+    }
+}
+
+// A lingering connection is in one of two steps: writing its queue, then
+// (queue empty, nothing in flight) shut down for writing and waiting for the
+// peer's EOF. Nothing is queued after the call, so the queue empties once, and
+// this runs once.
+void Transport::shut_down_writing(Connection& c) {
+    io_uring_sqe* sqe = _reactor.ring().sqe();
+    if (!sqe) {
+        close(c, false);  // the kernel is pushing back on the ring: no linger
+        return;
+    }
+    // Fire and forget: a failure (the peer is gone) shows on the receive too.
+    io_uring_prep_shutdown(sqe, int(c._slot), SHUT_WR);
+    sqe->flags |= IOSQE_FIXED_FILE | IOSQE_CQE_SKIP_SUCCESS;
+    io_uring_sqe_set_data64(sqe, tag(Op::ignore));
+    c._drain_deadline = _reactor.now_ms() + _opts.lingering_time_ms;
+    reschedule_timer(c);
+}
+
+void Transport::lingering_input(Connection& c, size_t bytes) {
+    if (c._close_requested) return;  // cut already; receives in flight still complete
+    if (bytes == 0) {
+        // The peer is done: close once the queue is written (a drain), or now.
+        if (!c._out.empty()) {
+            c._state = Connection::State::draining;
+            c._deadline = 0;  // the union's other member again, and no protocol deadline
+        } else {
+            close(c, false);
+        }
+        return;
+    }
+    c._lingered += bytes;
+    if (c._lingered > _opts.lingering_bytes) {
+        spdlog::debug(
+            "shard {}: connection {} closed: the peer sent {} bytes after its last answer "
+            "(lingering bytes {})",
+            _reactor.id(), c._serial, c._lingered, _opts.lingering_bytes);
+        cut_lingering(c);
+    }
+}
+
+// The receive is cancelled before the close shuts the socket down: once reading
+// is shut down the kernel sends the peer no window update, so a receive still
+// draining the socket would close its window, and a close that then finds no
+// unread input sends no reset. A peer still sending would hang on the closed
+// window (for tcp_fin_timeout) instead of learning at once that it was cut.
+void Transport::cut_lingering(Connection& c) {
+    if (c._recv_armed) cancel_recv(c);
+    close(c, false);
+}
+
+// Returns false, changing nothing, when the ring has no room for the shutdown
+// and close SQEs right now (the kernel is pushing back); the caller retries on
+// the next turn.
+bool Transport::begin_close(Connection& c) {
+    if (c._state == Connection::State::closing) return true;
+    Ring& ring = _reactor.ring();
+    if (ring.sq_space() < 2) ring.submit();
+    if (ring.sq_space() < 2) return false;
+
+    c._state = Connection::State::closing;
+    _by_slot[c._slot] = nullptr;  // handles find nothing from here on
+    _reactor.timers().cancel(&c._timer);
+    handler(c).on_closed(c);
+    _board.add(_reactor.id(), -1);
+    ++_stats.closed;
+
+    // shutdown() wakes the pending multishot receive (it completes with 0) and
+    // any send waiting for socket space (EPIPE); the hard link makes the close
+    // run even when shutdown fails because the socket is already dead.
+    io_uring_sqe* sd = ring.sqe();
+    io_uring_prep_shutdown(sd, int(c._slot), SHUT_RDWR);
+    sd->flags |= IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS;
+    io_uring_sqe_set_data64(sd, tag(Op::ignore));
+    io_uring_sqe* cl = ring.sqe();
+    io_uring_prep_close_direct(cl, c._slot);
+    io_uring_sqe_set_data64(cl, tag(Op::close, &c));
+    op_started(c);
+    return true;
+}
+
+// Cancels the connection's multishot receive (pause, or a close that did not
+// end it). Without an SQE now, it is retried at the end of the turn.
+void Transport::cancel_recv(Connection& c) {
+    io_uring_sqe* sqe = _reactor.ring().sqe();
+    if (!sqe) {
+        retry_recv(c);
+        return;
+    }
+    io_uring_prep_cancel64(sqe, tag(Op::recv, &c), 0);
+    io_uring_sqe_set_data64(sqe, tag(Op::cancel));
+}
+
+void Transport::maybe_destroy(Connection& c) {
+    if (c._state != Connection::State::closing || c._pending_ops != 0) return;
+    c.discard_queue(_reactor.frames(), _chunks);
+    if (c._prev_all) c._prev_all->_next_all = c._next_all;
+    if (c._next_all) c._next_all->_prev_all = c._prev_all;
+    if (_all == &c) _all = c._next_all;
+    --_count;
+    handler(c).destroy_connection(&c);
+}
+
+}  // namespace ringcast
