@@ -45,6 +45,10 @@ class HttpConnection : public Connection {
 public:
     enum class Mode : uint8_t { reading, waiting, streaming };
 
+    // A stream's subscriptions, if it was never closed (SseStreams::on_closed
+    // frees them): a shard stopped without a drain (Transport::destroy_all).
+    ~HttpConnection() { delete[] _member.subs; }
+
 private:
     // The three parts of the HTTP side: parsing and replies, streams, the API.
     friend class HttpServer;

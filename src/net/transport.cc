@@ -41,6 +41,17 @@ Transport::~Transport() {
         delete op;
 }
 
+void Transport::destroy_all() {
+    while (Connection* c = _all) {
+        _all = c->_next_all;
+        if (c->_slot < _by_slot.size()) _by_slot[c->_slot] = nullptr;
+        c->discard_queue(_reactor.frames(), _chunks);
+        handler(*c).destroy_connection(c);
+    }
+    _dirty_head = _dirty_tail = nullptr;
+    _count = 0;
+}
+
 TransportStats Transport::stats() const {
     TransportStats s = _stats;
     static_cast<AcceptStats&>(s) = _acceptor.stats();
@@ -376,7 +387,8 @@ void Transport::flush() {
     _acceptor.flush();
     // One clock read per turn for every send's expiry checks.
     const int64_t now_wall = _dirty_head ? wall_ms() : 0;
-    while (_dirty_head && _inflight_sends < _opts.max_inflight_sends) {
+    uint32_t budget = _opts.sends_per_turn;
+    while (_dirty_head && _inflight_sends < _opts.max_inflight_sends && budget > 0) {
         Connection& c = *_dirty_head;
         _dirty_head = c._next_dirty;
         if (!_dirty_head) _dirty_tail = nullptr;
@@ -389,6 +401,7 @@ void Transport::flush() {
         }
         if (sending(c) || c._out.empty()) continue;
         submit_send(c, now_wall);
+        --budget;
     }
 }
 

@@ -101,7 +101,12 @@ struct TransportOptions {
     uint32_t lingering_time_ms = 5'000;
     uint64_t lingering_bytes = 16u << 20;
     uint32_t max_inflight_sends = 32768;  // per shard; keeps the CQ from overflowing
-    bool handoff = false;                 // accepted connections go to the least-loaded shard
+    // Sends started per flush() (loop turn), at most: a turn that submits
+    // thousands of sends spends milliseconds in io_uring_enter, and an urgent
+    // reply queued meanwhile (a publish acknowledgement) would wait a whole
+    // fan-out for its turn. The dirty list keeps its order across turns.
+    uint32_t sends_per_turn = 512;
+    bool handoff = false;  // accepted connections go to the least-loaded shard
 };
 
 // The acceptor's counters (accepted, handed_off, adopted, adopted_v6,
@@ -127,6 +132,11 @@ public:
 
     Transport(Reactor& reactor, LoadBoard& board, const TransportOptions& opts);
     ~Transport();
+    // Frees every connection still held, with what it has queued: the shard
+    // is going away without having closed them (a second signal skipped the
+    // drain). Only destroy_connection() is called, so the protocols must still
+    // exist: their owner calls this before they go.
+    void destroy_all();
     Transport(const Transport&) = delete;
     Transport& operator=(const Transport&) = delete;
 

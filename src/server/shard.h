@@ -58,6 +58,9 @@ struct ShardShared {
 class Shard final : public ReactorHooks {
 public:
     Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, uint64_t started_ms);
+    // Frees the connections a stop without a drain left open, while their
+    // protocols still exist.
+    ~Shard() override { _transport.destroy_all(); }
 
     // On the shard thread, before run(). 0 or -errno; *what names the failed step.
     // The log shard also rebuilds its keeps from opts.restore here.

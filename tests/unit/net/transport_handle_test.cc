@@ -127,6 +127,10 @@ protected:
         return turn_until([&] { return _handler.destroyed.size() > before; });
     }
 
+    void TearDown() override {
+        if (_transport) _transport->destroy_all();
+    }
+
     Mesh _mesh{1, 16};
     Reactor _reactor{0, _mesh};
     LoadBoard _board{1};
