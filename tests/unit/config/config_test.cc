@@ -105,6 +105,7 @@ std::map<std::string, std::string> fields(const Config& c) {
         {"delivery.write_timeout", s(c.write_timeout_ms)},
         {"engine.sq_entries", s(c.sq_entries)},
         {"engine.cq_entries", s(c.cq_entries)},
+        {"engine.sends_per_turn", s(c.sends_per_turn)},
         {"engine.recv_buffers", s(c.recv_buffers)},
         {"engine.recv_buffer_size", s(c.recv_buffer_size)},
         {"engine.mesh_ring_capacity", s(c.mesh_ring_capacity)},
