@@ -105,7 +105,7 @@ struct TransportOptions {
     // thousands of sends spends milliseconds in io_uring_enter, and an urgent
     // reply queued meanwhile (a publish acknowledgement) would wait a whole
     // fan-out for its turn. The dirty list keeps its order across turns.
-    uint32_t sends_per_turn = 64;
+    uint32_t sends_per_turn = 512;
     bool handoff = false;  // accepted connections go to the least-loaded shard
 };
 
