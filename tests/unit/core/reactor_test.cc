@@ -35,7 +35,7 @@ enum Kind : uint16_t { kData = uint16_t(MeshKind::count), kPing, kPong };
 class MeshShard : public test::TestShard {
 public:
     MeshShard(unsigned id, Mesh& mesh, test::Progress& progress)
-        : TestShard(id, mesh), _peer(1 - id), _progress(progress) {}
+        : TestShard(id, mesh, progress), _peer(1 - id) {}
 
     uint64_t received() const { return _received.load(); }
     uint64_t out_of_order() const { return _out_of_order.load(); }
@@ -62,7 +62,7 @@ public:
                 if (m.a != _next_seq) _out_of_order.fetch_add(1);
                 _next_seq = m.a + 1;
                 uint64_t n = _received.fetch_add(1) + 1;
-                if (n == _expect_received.load()) _progress.notify();
+                if (n == _expect_received.load()) notify();
                 return;
             }
             case kPing: reactor().send(_peer, MeshMsg{kPong, 0, 0, m.a, 0}); return;
@@ -72,7 +72,7 @@ public:
                 if (n < _ping_pongs) {
                     reactor().send(_peer, MeshMsg{kPing, 0, 0, n + 1, 0});
                 } else {
-                    _progress.notify();
+                    notify();
                 }
                 return;
             }
@@ -91,7 +91,6 @@ public:
 
 private:
     unsigned _peer;
-    test::Progress& _progress;
     // Shard thread only.
     uint64_t _sent = 0;
     uint64_t _next_seq = 0;
@@ -115,26 +114,8 @@ char thread_state(pid_t tid) {
     return p != std::string::npos && p + 2 < line.size() ? line[p + 2] : '?';
 }
 
-class ReactorMeshTest : public ::testing::Test {
+class ReactorMeshTest : public test::TwoShardTest<MeshShard> {
 protected:
-    // A mesh ring of 64 slots: a burst larger than that goes through the
-    // sender's overflow queue, which must keep the order.
-    static constexpr size_t kRingSlots = 64;
-
-    void SetUp() override {
-        ASSERT_EQ(_driver.init(), 0);
-        ASSERT_EQ(_a.start(), 0);
-        ASSERT_EQ(_b.start(), 0);
-    }
-    void TearDown() override {
-        _driver.stop(0);
-        _driver.stop(1);
-        _a.join();
-        _b.join();
-        EXPECT_EQ(_a.unexpected(), 0u);
-        EXPECT_EQ(_b.unexpected(), 0u);
-    }
-
     // Waits until the shard has announced that it sleeps (the flag a producer
     // reads) and its thread sleeps in the kernel: nothing but a completion can
     // wake it now. Nothing signals this, so it is looked at, a bounded number of
@@ -146,12 +127,6 @@ protected:
         }
         return false;
     }
-
-    Mesh _mesh{2, kRingSlots};
-    test::Progress _progress;
-    MeshShard _a{0, _mesh, _progress};
-    MeshShard _b{1, _mesh, _progress};
-    test::ShardDriver _driver{_mesh};
 };
 
 TEST_F(ReactorMeshTest, AMessageWakesAShardAsleepInTheKernel) {

@@ -89,27 +89,13 @@ private:
     ShardCall** _parked;  // the target shard's, until it answers
 };
 
-class ShardCallTest : public ::testing::Test {
+class ShardCallTest : public test::TwoShardTest<test::TestShard> {
 protected:
-    // 64 slots a pair: a burst of calls larger than that goes through the
-    // asker's overflow queue.
-    static constexpr size_t kRingSlots = 64;
-
-    void SetUp() override {
-        ASSERT_EQ(_driver.init(), 0);
-        ASSERT_EQ(_a.start(), 0);
-        ASSERT_EQ(_b.start(), 0);
-    }
     void TearDown() override {
-        for (unsigned s = 0; s < 2; ++s)
-            _driver.stop(s);
-        for (test::TestShard* s : _shards)
-            s->join();
-        for (test::TestShard* s : _shards)
-            EXPECT_EQ(s->unexpected(), 0u);
+        stop();
         EXPECT_EQ(_log.destroyed.load(), _log.constructed.load()) << "calls leaked";
     }
-    Reactor& reactor(unsigned shard) { return _shards[shard]->reactor(); }
+    Reactor& reactor(unsigned i) { return shard(i).reactor(); }
     bool completed(int n) {
         return _progress.wait([&] { return _log.completed.load() >= n; }, 10'000ms);
     }
@@ -117,20 +103,14 @@ protected:
         return _progress.wait([&] { return log.destroyed.load() >= n; }, 10'000ms);
     }
 
-    Mesh _mesh{2, kRingSlots};
-    test::Progress _progress;
-    test::TestShard _a{0, _mesh};
-    test::TestShard _b{1, _mesh};
-    test::TestShard* _shards[2] = {&_a, &_b};
-    test::ShardDriver _driver{_mesh};
     Log _log;
 };
 
 TEST_F(ShardCallTest, RunsOnTheTargetAndCompletesOnTheAsker) {
     _driver.run_on(0, [&] { reactor(0).call(1, std::make_unique<Probe>(_log, _progress)); });
     ASSERT_TRUE(completed(1));
-    EXPECT_EQ(_log.ran_on.load(), _shards[1]->tid());
-    EXPECT_EQ(_log.completed_on.load(), _shards[0]->tid());
+    EXPECT_EQ(_log.ran_on.load(), shard(1).tid());
+    EXPECT_EQ(_log.completed_on.load(), shard(0).tid());
     EXPECT_EQ(_log.completed.load(), 1);
     EXPECT_TRUE(destroyed(_log, 1)) << "the reactor deletes a call after complete()";
 }
@@ -146,8 +126,8 @@ TEST_F(ShardCallTest, ACallToTheAskersOwnShardRunsLaterNeverInsideTheCall) {
     });
     ASSERT_TRUE(completed(1));
     EXPECT_EQ(_log.reentered.load(), 0);
-    EXPECT_EQ(_log.ran_on.load(), _shards[0]->tid());
-    EXPECT_EQ(_log.completed_on.load(), _shards[0]->tid());
+    EXPECT_EQ(_log.ran_on.load(), shard(0).tid());
+    EXPECT_EQ(_log.completed_on.load(), shard(0).tid());
 }
 
 TEST_F(ShardCallTest, DeferRunsAfterTheCallerReturns) {
@@ -174,13 +154,13 @@ TEST_F(ShardCallTest, ATargetMayKeepACallAndAnswerItLater) {
     Log second;
     _driver.run_on(0, [&] { reactor(0).call(1, std::make_unique<Probe>(second, _progress)); });
     ASSERT_TRUE(_progress.wait([&] { return second.completed.load() == 1; }, 10'000ms));
-    EXPECT_EQ(_log.ran_on.load(), _shards[1]->tid());
+    EXPECT_EQ(_log.ran_on.load(), shard(1).tid());
     EXPECT_EQ(_log.completed.load(), 0) << "completed before its target answered";
     EXPECT_EQ(_log.destroyed.load(), 0) << "freed while its target held it";
 
     _driver.run_on(1, [&] { reactor(1).answer(parked); });
     ASSERT_TRUE(completed(1));
-    EXPECT_EQ(_log.completed_on.load(), _shards[0]->tid());
+    EXPECT_EQ(_log.completed_on.load(), shard(0).tid());
     EXPECT_TRUE(destroyed(_log, 1));
 }
 
@@ -188,7 +168,7 @@ TEST_F(ShardCallTest, APostRunsOnTheTargetAndNothingComesBack) {
     // One-way: run() on shard 1, no complete() anywhere, deleted after run().
     _driver.run_on(0, [&] { reactor(0).post(1, std::make_unique<Probe>(_log, _progress)); });
     ASSERT_TRUE(destroyed(_log, 1));
-    EXPECT_EQ(_log.ran_on.load(), _shards[1]->tid());
+    EXPECT_EQ(_log.ran_on.load(), shard(1).tid());
     // A call behind it on the same pair completes: by then the post has run and
     // nothing of it came back.
     Log after;
@@ -225,8 +205,8 @@ TEST_F(ShardCallTest, GatherGivesThePartsInTheOrderOfTheAsks) {
     ASSERT_TRUE(completed(1));
     EXPECT_EQ(parts, (std::vector<int>{1, 10, 21, 30, 41, 50}));
     for (size_t i = 0; i < ran_on.size(); ++i)
-        EXPECT_EQ(ran_on[i], _shards[i % 2 == 0 ? 1 : 0]->tid()) << "ask " << i;
-    EXPECT_EQ(done_on, _shards[0]->tid());
+        EXPECT_EQ(ran_on[i], shard(i % 2 == 0 ? 1 : 0).tid()) << "ask " << i;
+    EXPECT_EQ(done_on, shard(0).tid());
 }
 
 TEST_F(ShardCallTest, GatherOfNothingStillAnswersLater) {

@@ -52,7 +52,8 @@ private:
 // unexpected(); a derived shard overrides the ones it uses.
 class TestShard : public ReactorHooks {
 public:
-    TestShard(unsigned id, Mesh& mesh) : _id(id), _reactor(id, mesh) {}
+    TestShard(unsigned id, Mesh& mesh, Progress& progress)
+        : _id(id), _reactor(id, mesh), _progress(progress) {}
     ~TestShard() override { join(); }
 
     // Builds the ring on the new thread (it is bound to its creator) and runs
@@ -101,10 +102,13 @@ public:
 
 protected:
     void count_unexpected() { _unexpected.fetch_add(1); }
+    // Wakes the test thread waiting for what this shard reports.
+    void notify() { _progress.notify(); }
 
 private:
     unsigned _id;
     Reactor _reactor;
+    Progress& _progress;
     std::thread _thread;
     std::atomic<pid_t> _tid{0};
     std::atomic<uint64_t> _unexpected{0};
@@ -145,6 +149,38 @@ private:
 
     Mesh& _mesh;
     Ring _control;
+};
+
+// A test with two shards of type S (a TestShard), running from SetUp to
+// TearDown, their mesh rings 64 slots a pair: a burst larger than that goes
+// through the sender's overflow queue.
+template <typename S>
+class TwoShardTest : public ::testing::Test {
+protected:
+    static constexpr size_t kRingSlots = 64;
+
+    void SetUp() override {
+        ASSERT_EQ(_driver.init(), 0);
+        ASSERT_EQ(_a.start(), 0);
+        ASSERT_EQ(_b.start(), 0);
+    }
+    void TearDown() override { stop(); }
+    // Makes both shards leave their loops and waits for their threads.
+    void stop() {
+        _driver.stop(0);
+        _driver.stop(1);
+        _a.join();
+        _b.join();
+        EXPECT_EQ(_a.unexpected(), 0u);
+        EXPECT_EQ(_b.unexpected(), 0u);
+    }
+    S& shard(unsigned i) { return i == 0 ? _a : _b; }
+
+    Mesh _mesh{2, kRingSlots};
+    Progress _progress;
+    S _a{0, _mesh, _progress};
+    S _b{1, _mesh, _progress};
+    ShardDriver _driver{_mesh};
 };
 
 }  // namespace ringcast::test
