@@ -263,7 +263,7 @@ void SseStreams::start(HttpConnection& c, const EndpointOptions& ep, StreamAdmis
     if (catch_up->last_id) ++_catch_up_stats.resumes;
     catch_up->member = &m;
     catch_up->stream = Transport::handle(c);
-    catch_up->then = [this](CatchUpWaiter& w) { on_catch_up_answer(w); };
+    catch_up->listener = this;
     _hub.catch_up(std::move(catch_up));
 }
 

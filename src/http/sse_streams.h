@@ -26,7 +26,7 @@ namespace ringcast {
 
 class HttpServer;
 
-class SseStreams final : public StreamCatalog {
+class SseStreams final : public StreamCatalog, public CatchUpListener {
 public:
     SseStreams(HttpServer& http, Reactor& reactor, Transport& transport, ChannelIndex& index,
                Audience& audience, Limiter& limiter, Hub& hub, StreamLimit& limit,
@@ -62,7 +62,7 @@ private:
                std::string_view origin);
     // Subscribes the stream to the channels it holds, and lists it under its user.
     void go_live(Member& m, const std::vector<Channel*>& held);
-    void on_catch_up_answer(CatchUpWaiter& w);
+    void on_catch_up_answer(CatchUpWaiter& w) override;
     // Queues what a stream gets before it goes live: a history-gap refresh, the
     // events meant for it, and the log's position.
     void queue_catch_up(HttpConnection& c, CatchUpWaiter& w);

@@ -57,11 +57,25 @@ struct CatchUp {
     uint16_t asker = 0;   // the asking shard
 };
 
+struct CatchUpWaiter;
+
+// Where a waiter's answer goes on the stream's shard (the HTTP side's
+// SseStreams). An interface rather than a std::function: a waiter exists for
+// every stream that connects, and at a burst of connections thousands wait at
+// once, so its size is memory the allocator keeps afterwards.
+class CatchUpListener {
+public:
+    virtual void on_catch_up_answer(CatchUpWaiter& w) = 0;
+
+protected:
+    ~CatchUpListener() = default;
+};
+
 // A stream waiting for its answer, known to the channels it holds
 // (Channel::waiting). It is the shard call (core/shard_call.h) that asks the log:
 // run() on the log fills the CatchUp's answer (or waits for the user's pending
 // mail), complete() on the stream's shard takes the waiter off its channels and
-// hands it to `then`, the stream's own continuation; the reactor deletes it
+// hands it to its listener, the stream's own side; the reactor deletes it
 // afterwards.
 struct CatchUpWaiter final : CatchUp, ShardCall {
     // The stream it is for. `member` may be used only while the transport still
@@ -71,7 +85,7 @@ struct CatchUpWaiter final : CatchUp, ShardCall {
     std::vector<Channel*> channels_held;  // in the order of member->subs
     std::vector<Event*> buffered;         // live events that arrived meanwhile, one reference each
     Hub* hub = nullptr;                   // the asking shard's
-    std::function<void(CatchUpWaiter& w)> then;
+    CatchUpListener* listener = nullptr;  // the stream's side, told in complete()
 
     bool run(Reactor& log) override;
     void complete() override;

@@ -210,7 +210,7 @@ bool CatchUpWaiter::run(Reactor& log) {
 
 void CatchUpWaiter::complete() {
     hub->finish_catch_up(*this);
-    then(*this);
+    listener->on_catch_up_answer(*this);
 }
 
 void Hub::finish_catch_up(CatchUpWaiter& w) {
