@@ -44,7 +44,7 @@ Transport::~Transport() {
 void Transport::destroy_all() {
     while (Connection* c = _all) {
         _all = c->_next_all;
-        if (c->_slot < _by_slot.size()) _by_slot[c->_slot] = nullptr;
+        _by_slot.clear(c->_slot);
         c->discard_queue(_reactor.frames(), _chunks);
         handler(*c).destroy_connection(c);
     }
@@ -67,16 +67,8 @@ void Transport::adopt(uint32_t slot, uint8_t protocol, const PeerAddress& peer) 
     c->_peer = peer;
     c->_serial = _next_serial++;
     c->_last_activity = _reactor.now_ms();
-    if (slot >= _by_slot.size()) {
-        // Room for the whole direct-descriptor table, reserved once: memory the
-        // kernel makes resident only as slots are used (about 8 bytes per
-        // connection at the peak), where doubling the table would touch and
-        // copy up to twice that.
-        if (_by_slot.capacity() == 0) _by_slot.reserve(std::max(64u, _reactor.direct_files()));
-        _by_slot.resize(slot + size_t(1));
-    }
-    assert(_by_slot[slot] == nullptr);  // a slot's last connection let go of it
-    _by_slot[slot] = c;
+    assert(_by_slot.get(slot) == nullptr);  // a slot's last connection let go of it
+    _by_slot.set(slot, c);
     c->_next_all = _all;
     if (_all) _all->_prev_all = c;
     _all = c;

@@ -34,6 +34,7 @@
 #include "net/connection_handle.h"
 #include "net/load_board.h"
 #include "net/queue_policy.h"
+#include "net/slot_table.h"
 
 namespace ringcast {
 
@@ -198,7 +199,7 @@ public:
     // whatever connection has its slot now. O(1). A connection found may have
     // a close pending (is_open() says whether to queue for it).
     Connection* find(ConnectionHandle h) const {
-        Connection* c = h.slot < _by_slot.size() ? _by_slot[h.slot] : nullptr;
+        Connection* c = _by_slot.get(h.slot);
         return c && c->_serial == h.serial ? c : nullptr;
     }
 
@@ -276,7 +277,7 @@ private:
     // bytes a slot, as the kernel keeps per slot itself): the kernel gives out a
     // slot just freed before going higher, so it stays about as long as the
     // most connections held at once.
-    std::vector<Connection*> _by_slot;
+    SlotTable _by_slot;
     size_t _count = 0;
     uint64_t _next_serial = 1;
     uint32_t _inflight_sends = 0;

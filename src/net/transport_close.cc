@@ -110,7 +110,7 @@ bool Transport::begin_close(Connection& c) {
     if (ring.sq_space() < 2) return false;
 
     c._state = Connection::State::closing;
-    _by_slot[c._slot] = nullptr;  // handles find nothing from here on
+    _by_slot.clear(c._slot);  // handles find nothing from here on
     _reactor.timers().cancel(&c._timer);
     handler(c).on_closed(c);
     _board.add(_reactor.id(), -1);
