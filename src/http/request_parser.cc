@@ -1,7 +1,6 @@
 #include "http/request_parser.h"
 
 #include <algorithm>
-#include <cctype>
 
 namespace ringcast {
 
@@ -106,8 +105,11 @@ int RequestParser::on_header_field(llhttp_t* p, const char* at, size_t len) {
     if (r._field.empty() && r._req.headers.size() >= r._limits.max_headers)
         return r.fail(431, "more than " + std::to_string(r._limits.max_headers) + " header fields");
     if (int e = r.count_header_bytes(len)) return e;
-    for (size_t i = 0; i < len; ++i)
-        r._field += char(std::tolower(static_cast<unsigned char>(at[i])));
+    // Field names are ASCII tokens: lower-cased in place, without a locale.
+    const size_t from = r._field.size();
+    r._field.append(at, len);
+    for (size_t i = from; i < r._field.size(); ++i)
+        if (r._field[i] >= 'A' && r._field[i] <= 'Z') r._field[i] = char(r._field[i] | 0x20);
     return 0;
 }
 
