@@ -144,6 +144,11 @@ std::string closest(std::string_view name, const std::vector<std::string>& candi
     const std::string* best = nullptr;
     size_t best_d = 4;
     for (const std::string& c : candidates) {
+        // The distance is at least the difference in length: a long unknown
+        // key is compared with nothing (the config fuzz target spent most of
+        // its time here, quadratic in the key's length).
+        const size_t gap = name.size() > c.size() ? name.size() - c.size() : c.size() - name.size();
+        if (gap >= best_d) continue;
         size_t d = edit_distance(name, c);
         if (d < best_d) {
             best_d = d;
