@@ -118,7 +118,8 @@ run: deps $(BUILD)/build.ninja
 # test once are enough).
 test: build san-build
 	meson test -C $(BUILD) --print-errorlogs
-	meson test -C $(SAN_BUILD) --print-errorlogs unit integration --suite fuzz
+	meson test -C $(SAN_BUILD) --print-errorlogs unit integration
+	meson test -C $(SAN_BUILD) --print-errorlogs --suite fuzz
 
 # Each target of FUZZ_TARGETS for FUZZ_SECONDS, one after the other, from its
 # committed corpus and what earlier runs found ($(SAN_BUILD)/fuzz/out/<target>,
