@@ -136,7 +136,10 @@ public:
     // Frees every connection still held, with what it has queued: the shard
     // is going away without having closed them (a second signal skipped the
     // drain). Only destroy_connection() is called, so the protocols must still
-    // exist: their owner calls this before they go.
+    // exist: their owner calls this before they go. A send still in the kernel
+    // (a reader that stopped reading) is cancelled when the ring closes right
+    // after; until then it may read freed, still mapped memory of a process
+    // that is exiting, which sends the peer garbage it will never see whole.
     void destroy_all();
     Transport(const Transport&) = delete;
     Transport& operator=(const Transport&) = delete;
