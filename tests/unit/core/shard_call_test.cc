@@ -154,6 +154,7 @@ TEST_F(ShardCallTest, ATargetMayKeepACallAndAnswerItLater) {
     Log second;
     _driver.run_on(0, [&] { reactor(0).call(1, std::make_unique<Probe>(second, _progress)); });
     ASSERT_TRUE(_progress.wait([&] { return second.completed.load() == 1; }, 10'000ms));
+    ASSERT_TRUE(destroyed(second, 1));  // it lives on this stack
     EXPECT_EQ(_log.ran_on.load(), shard(1).tid());
     EXPECT_EQ(_log.completed.load(), 0) << "completed before its target answered";
     EXPECT_EQ(_log.destroyed.load(), 0) << "freed while its target held it";
@@ -174,6 +175,8 @@ TEST_F(ShardCallTest, APostRunsOnTheTargetAndNothingComesBack) {
     Log after;
     _driver.run_on(0, [&] { reactor(0).call(1, std::make_unique<Probe>(after, _progress)); });
     ASSERT_TRUE(_progress.wait([&] { return after.completed.load() == 1; }, 10'000ms));
+    // `after` lives on this stack: its call writes to it until destroyed.
+    ASSERT_TRUE(destroyed(after, 1));
     EXPECT_EQ(_log.completed.load(), 0);
     EXPECT_EQ(_log.destroyed.load(), 1);
 }
