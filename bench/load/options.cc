@@ -87,6 +87,13 @@ void add_flags(CLI::App& app, LoadOptions& o) {
                    "keep-alive publisher connections (order is checked per publisher)")
         ->capture_default_str()
         ->check(CLI::Range(1u, kMaxPublishers));
+    app.add_option("--subscriber-nice", o.subscriber_nice,
+                   "niceness of the subscriber processes: on a machine where they share the "
+                   "cores with the daemon, 19 leaves the daemon and the publisher the CPU first "
+                   "(a stand-in for browsers on other machines), so that the publish "
+                   "acknowledgement measures the daemon rather than the generator")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 19));
     app.add_option("--pipeline", o.pipeline, "publish requests in flight per publisher connection")
         ->capture_default_str()
         ->check(CLI::Range(1u, 4096u));

@@ -29,6 +29,10 @@ struct LoadOptions {
     double connect_timeout_s = 60;
     double handshake_timeout_s = 10;
     unsigned connect_retries = 2;
+    // Niceness of the subscriber processes (0: as the generator's). On a machine
+    // where generator and daemon share the cores, a positive value stands in for
+    // browsers on other machines: the daemon and the publisher run first.
+    int subscriber_nice = 0;
 
     // publishing
     double rate = 100;

@@ -19,6 +19,7 @@ struct RunReport {
     uint64_t connections = 0;
     unsigned procs = 0;
     unsigned sources = 0;
+    int subscriber_nice = 0;
     unsigned publishers = 0;
     unsigned pipeline = 0;
     unsigned payload = 0;

@@ -68,6 +68,7 @@ std::vector<WorkerConfig> Run::worker_configs(uint64_t connect_deadline, uint64_
         c.pool.retries = _o.connect_retries;
         c.pool.event_name = _o.event;
         c.pool.publishers = _o.publishers;
+        c.nice = _o.subscriber_nice;
         c.pool.warmup_events = _o.warmup_events;
         c.pool.planned_events = _o.total_events();
         c.pool.arrival = _o.arrival;
@@ -398,6 +399,7 @@ RunReport Run::go() {
     _r.connections = _o.connections;
     _r.procs = _o.procs;
     _r.sources = _o.sources;
+    _r.subscriber_nice = _o.subscriber_nice;
     _r.publishers = _o.publishers;
     _r.publish_via = _o.publish_unix.empty() ? "http" : "unix:" + _o.publish_unix;
     _r.pipeline = _o.pipeline;

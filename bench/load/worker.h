@@ -24,6 +24,7 @@ struct WorkerConfig {
     PoolConfig pool;
     uint64_t connect_deadline_ns = 0;  // absolute: all connected by then
     uint64_t watchdog_ns = 0;          // absolute
+    int nice = 0;                      // the worker process's niceness
 };
 
 // Runs the worker until told to exit; returns the process exit code.

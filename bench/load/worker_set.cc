@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,6 +56,9 @@ bool WorkerSet::spawn(const std::vector<WorkerConfig>& configs, std::string* err
             for (Worker& w : _workers)
                 w.ctl.close_fd();  // siblings' channels
             fcntl(sv[1], F_SETFL, O_NONBLOCK);
+            if (configs[i].nice != 0 && setpriority(PRIO_PROCESS, 0, configs[i].nice) != 0)
+                std::fprintf(stderr, "ringcast-load: worker %zu: setpriority: %s\n", i,
+                             std::strerror(errno));
             // _exit: the parent's stdio buffers and atexit handlers are not ours.
             _exit(run_worker(configs[i], sv[1]));
         }
