@@ -252,6 +252,8 @@ std::vector<Key> base_schema(Config& c) {
          [&c](auto& n, auto* e) { return want_uint(n, &c.cq_entries, 64, 65536, e); }},
         {"engine.sends_per_turn",
          [&c](auto& n, auto* e) { return want_uint(n, &c.sends_per_turn, 16, 65536, e); }},
+        {"engine.sends_per_turn_awaiting",
+         [&c](auto& n, auto* e) { return want_uint(n, &c.sends_per_turn_awaiting, 16, 65536, e); }},
         {"engine.recv_buffers",
          [&c](auto& n, auto* e) { return want_uint(n, &c.recv_buffers, 8, 32768, e); }},
         {"engine.recv_buffer_size",

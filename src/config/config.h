@@ -153,6 +153,7 @@ struct Config {
     uint32_t sq_entries = 0;
     uint32_t cq_entries = 0;
     uint32_t sends_per_turn = 0;
+    uint32_t sends_per_turn_awaiting = 0;
     uint32_t recv_buffers = 0;
     uint64_t recv_buffer_size = 0;
     uint32_t mesh_ring_capacity = 0;

@@ -45,6 +45,7 @@ void Reactor::call(unsigned to, std::unique_ptr<ShardCall> c) {
     if (to == _id) {
         _local.push_back(m);
     } else {
+        ++_awaiting;
         send(to, m);
     }
 }
@@ -76,6 +77,7 @@ bool Reactor::on_call_message(const MeshMsg& m) {
         }
         case MeshKind::call_done: {
             std::unique_ptr<ShardCall> c(from_word<ShardCall>(m.a));
+            if (m.from != _id) --_awaiting;
             c->complete();
             return true;
         }
@@ -116,7 +118,8 @@ void Reactor::send(unsigned to, MeshMsg msg) {
 // store, so a message is never left unseen by a sleeping shard: either the consumer
 // notices it before sleeping, or we see the flag and ring the doorbell (a MSG_RING
 // CQE that wakes the target's io_uring_enter).
-void Reactor::flush_outbox() {
+bool Reactor::flush_outbox() {
+    bool rang = false;
     for (unsigned to = 0; to < _mesh.shards(); ++to) {
         if (!_dirty[to]) continue;
         auto& ring = _mesh.ring(_id, to);
@@ -137,8 +140,14 @@ void Reactor::flush_outbox() {
             io_uring_prep_msg_ring(sqe, _mesh.ring_fd(to), 0, tag(Op::doorbell), 0);
             io_uring_sqe_set_data64(sqe, tag(Op::ignore));
             sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+            rang = true;
         }
     }
+    return rang;
+}
+
+void Reactor::flush_now() {
+    if (flush_outbox()) _ring.submit();
 }
 
 bool Reactor::inbox_empty() const {

@@ -66,6 +66,17 @@ public:
 
     // Queues a message for another shard; it is published at the end of the turn.
     void send(unsigned to, MeshMsg msg);
+    // Publishes what send() queued now, and wakes a sleeping target at once
+    // instead of with this turn's submission: for a message that starts other
+    // shards' work (a fan-out), which should not wait behind this shard's own.
+    void flush_now();
+
+    // Answers this shard waits for from other shards: its calls in flight and its
+    // publish tickets with reports outstanding. While there are any, the
+    // transport starts fewer sends per turn, so that the loop comes back to read
+    // them sooner (engine.sends_per_turn_awaiting).
+    void awaiting(int delta) { _awaiting += delta; }
+    bool awaiting_answers() const { return _awaiting > 0; }
 
     // Shard calls (core/shard_call.h): `c` runs on shard `to` (this one included),
     // then completes here; the reactor deletes it after complete().
@@ -103,7 +114,8 @@ public:
 private:
     void drain_inbox(ReactorHooks& hooks);
     bool inbox_empty() const;
-    void flush_outbox();
+    // True if it rang a doorbell (an SQE for a sleeping shard waits for submission).
+    bool flush_outbox();
     // The shard-call kinds (MeshKind::call, call_done, post); false for others.
     bool on_call_message(const MeshMsg& m);
     // Calls this shard made to itself, and their answers: run at the next inbox
@@ -126,6 +138,7 @@ private:
     uint64_t _now_ms = 0;
     uint64_t _turns = 0;
     uint64_t _mesh_overflows = 0;
+    int64_t _awaiting = 0;
 };
 
 }  // namespace ringcast

@@ -385,7 +385,9 @@ void Transport::flush() {
     _acceptor.flush();
     // One clock read per turn for every send's expiry checks.
     const int64_t now_wall = _dirty_head ? wall_ms() : 0;
-    uint32_t budget = _opts.sends_per_turn;
+    uint32_t budget = _reactor.awaiting_answers()
+                          ? std::min(_opts.sends_per_turn, _opts.sends_per_turn_awaiting)
+                          : _opts.sends_per_turn;
     while (_dirty_head && _inflight_sends < _opts.max_inflight_sends && budget > 0) {
         Connection& c = *_dirty_head;
         _dirty_head = c._next_dirty;

@@ -107,6 +107,9 @@ struct TransportOptions {
     // reply queued meanwhile (a publish acknowledgement) would wait a whole
     // fan-out for its turn. The dirty list keeps its order across turns.
     uint32_t sends_per_turn = 512;
+    // The same while this shard awaits other shards' answers (Reactor::awaiting_answers):
+    // their reports complete a publisher's acknowledgement, read between turns.
+    uint32_t sends_per_turn_awaiting = 64;
     bool handoff = false;  // accepted connections go to the least-loaded shard
 };
 

@@ -48,12 +48,14 @@ void Hub::publish(Event* e, PublishTicket* t) {
         t->pending = _reactor.shards();
         t->event = e;
         e->retain();  // the ticket's reference; the other one travels with the event
+        _reactor.awaiting(+1);
     }
     if (is_log()) {
         sequence_and_broadcast(e, t, _reactor.id());
     } else {
         _reactor.send(log_shard(_reactor.shards()), MeshMsg{uint16_t(MeshKind::hub_forward), 0,
                                                             _reactor.id(), to_word(e), to_word(t)});
+        _reactor.flush_now();
     }
 }
 
@@ -87,6 +89,8 @@ void Hub::sequence_and_broadcast(Event* e, PublishTicket* t, unsigned origin) {
     for (unsigned s : targets)
         _reactor.send(s,
                       MeshMsg{uint16_t(MeshKind::hub_deliver), 0, origin, to_word(e), to_word(t)});
+    // The other shards start their fan-out now, in parallel with ours, not after it.
+    if (!targets.empty() && local) _reactor.flush_now();
     if (local) deliver_local(e, t, origin);
 }
 
@@ -189,6 +193,7 @@ void Hub::complete(PublishTicket* t, uint64_t sent, uint64_t failed, uint32_t sh
     t->failed += failed;
     t->pending -= shards;
     if (t->pending > 0) return;
+    _reactor.awaiting(-1);
     std::unique_ptr<PublishTicket> owned(t);
     t->complete();
     t->event->release();

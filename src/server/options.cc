@@ -58,6 +58,7 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthS
     // accepts and closes arriving in the same batch.
     o.transport.max_inflight_sends = std::max<uint32_t>(64, cfg.cq_entries / 2);
     o.transport.sends_per_turn = cfg.sends_per_turn;
+    o.transport.sends_per_turn_awaiting = cfg.sends_per_turn_awaiting;
     o.transport.handoff = cfg.accept == "handoff";
 
     o.http.limits.max_target = uint32_t(cfg.max_request_target);

@@ -106,6 +106,7 @@ std::map<std::string, std::string> fields(const Config& c) {
         {"engine.sq_entries", s(c.sq_entries)},
         {"engine.cq_entries", s(c.cq_entries)},
         {"engine.sends_per_turn", s(c.sends_per_turn)},
+        {"engine.sends_per_turn_awaiting", s(c.sends_per_turn_awaiting)},
         {"engine.recv_buffers", s(c.recv_buffers)},
         {"engine.recv_buffer_size", s(c.recv_buffer_size)},
         {"engine.mesh_ring_capacity", s(c.mesh_ring_capacity)},

@@ -102,6 +102,17 @@ protected:
     bool destroyed(const Log& log, int n) {
         return _progress.wait([&] { return log.destroyed.load() >= n; }, 10'000ms);
     }
+    // Reactor::awaiting_answers() of shard `i`, read on its own thread: 1 or 0,
+    // or -1 if the shard did not answer.
+    int awaiting(unsigned i) {
+        std::atomic<int> seen{-1};
+        _driver.run_on(i, [&] {
+            seen.store(reactor(i).awaiting_answers() ? 1 : 0);
+            _progress.notify();
+        });
+        _progress.wait([&] { return seen.load() >= 0; }, 10'000ms);
+        return seen.load();
+    }
 
     Log _log;
 };
@@ -128,6 +139,7 @@ TEST_F(ShardCallTest, ACallToTheAskersOwnShardRunsLaterNeverInsideTheCall) {
     EXPECT_EQ(_log.reentered.load(), 0);
     EXPECT_EQ(_log.ran_on.load(), shard(0).tid());
     EXPECT_EQ(_log.completed_on.load(), shard(0).tid());
+    EXPECT_EQ(awaiting(0), 0) << "a call to itself is no answer from another shard";
 }
 
 TEST_F(ShardCallTest, DeferRunsAfterTheCallerReturns) {
@@ -158,11 +170,16 @@ TEST_F(ShardCallTest, ATargetMayKeepACallAndAnswerItLater) {
     EXPECT_EQ(_log.ran_on.load(), shard(1).tid());
     EXPECT_EQ(_log.completed.load(), 0) << "completed before its target answered";
     EXPECT_EQ(_log.destroyed.load(), 0) << "freed while its target held it";
+    // The asker knows it waits for an answer (its send turns are short meanwhile);
+    // the target does not wait for anything.
+    EXPECT_EQ(awaiting(0), 1);
+    EXPECT_EQ(awaiting(1), 0);
 
     _driver.run_on(1, [&] { reactor(1).answer(parked); });
     ASSERT_TRUE(completed(1));
     EXPECT_EQ(_log.completed_on.load(), shard(0).tid());
     EXPECT_TRUE(destroyed(_log, 1));
+    EXPECT_EQ(awaiting(0), 0) << "still counted as waiting after the answer came";
 }
 
 TEST_F(ShardCallTest, APostRunsOnTheTargetAndNothingComesBack) {
