@@ -21,6 +21,7 @@ struct Target {
 
     // Everyone subscribed, nobody excluded: fan-out needs no per-recipient check.
     bool everyone() const { return kind == Kind::all && !require_auth && exclude.empty(); }
+    bool operator==(const Target&) const = default;
 };
 
 const char* target_kind_name(Target::Kind k);
