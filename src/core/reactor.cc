@@ -4,6 +4,7 @@
 
 #include <atomic>
 
+#include "core/blocking_worker.h"
 #include "core/clock.h"
 #include "core/mesh_kinds.h"
 #include "core/user_data.h"
@@ -208,6 +209,11 @@ void Reactor::run(ReactorHooks& hooks) {
                 case Op::ignore:
                 case Op::cancel: return;
                 case Op::stop: hooks.on_stop_requested(payload_of(cqe.user_data)); return;
+                case Op::job_done: {
+                    std::unique_ptr<BlockingJob> job(pointer_of<BlockingJob>(cqe.user_data));
+                    job->complete();
+                    return;
+                }
                 default: hooks.on_completion(cqe);
             }
         });

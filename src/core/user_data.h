@@ -25,6 +25,8 @@ enum class Op : uint8_t {
     handoff_sent,  // the acceptor's side of a handoff, whether or not it went
                    // through; payload: HandoffOp*
     peer,          // getsockopt of a new connection's peer (SO_PEERCRED...); payload: Connection*
+    job_done,      // MSG_RING from a BlockingWorker: a job of ours has worked;
+                   // payload: BlockingJob* (core/blocking_worker.h)
     cancel,        // async cancel; result ignored
     ignore,        // completions we do not need to look at
 };
