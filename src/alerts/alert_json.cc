@@ -1,6 +1,8 @@
 #include "alerts/alert_json.h"
 
 #include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "pubsub/message_json.h"
@@ -319,29 +321,31 @@ void write_fields(JsonWriter& w, const Alert& a, bool server_fields) {
 // an object counts once, with its first value.
 void merge_into(JsonWriter& w, const simdjson::dom::element* target, simdjson::dom::element patch);
 
+// Hash lookups, not simdjson's linear at_key: a patch (or metadata) with many
+// keys costs linear time, not quadratic, on the thread that applies it.
 void merge_object(JsonWriter& w, const simdjson::dom::element* target, simdjson::dom::object p) {
-    simdjson::dom::object t;
-    const bool has_target = target && target->get_object().get(t) == simdjson::SUCCESS;
-    std::vector<std::string_view> written;
+    std::unordered_map<std::string_view, simdjson::dom::element> patch;
+    patch.reserve(p.size());
+    for (auto member : p)
+        patch.try_emplace(member.key, member.value);  // the first of a repeated key
+    std::unordered_set<std::string_view> written;
     w.begin_object();
-    if (has_target)
+    simdjson::dom::object t;
+    if (target && target->get_object().get(t) == simdjson::SUCCESS)
         for (auto member : t) {
             std::string_view key = member.key;
-            if (std::find(written.begin(), written.end(), key) != written.end()) continue;
-            written.push_back(key);
-            simdjson::dom::element pv;
-            if (p[key].get(pv) != simdjson::SUCCESS) {
+            if (!written.insert(key).second) continue;
+            auto it = patch.find(key);
+            if (it == patch.end()) {
                 w.key(key).raw(simdjson::minify(member.value));
-            } else if (!pv.is_null()) {
+            } else if (!it->second.is_null()) {
                 w.key(key);
-                merge_into(w, &member.value, pv);
+                merge_into(w, &member.value, it->second);
             }
         }
     for (auto member : p) {
         std::string_view key = member.key;
-        if (std::find(written.begin(), written.end(), key) != written.end()) continue;
-        written.push_back(key);
-        if (member.value.is_null()) continue;
+        if (!written.insert(key).second || member.value.is_null()) continue;
         w.key(key);
         merge_into(w, nullptr, member.value);
     }
