@@ -35,7 +35,7 @@ struct Alert {
     uint8_t priority = 5;             // 0..10, higher first
     std::string icon;
     bool dismissible = true;
-    bool persistent = false;  // survives a page refresh (the browser keeps it)
+    bool persistent = false;    // survives a page refresh (the browser keeps it)
     int64_t starts_at_ms = 0;   // 0: shown from its creation
     int64_t expires_at_ms = 0;  // 0: until deleted
     std::vector<AlertAction> actions;
@@ -57,15 +57,15 @@ struct Alert {
 
 // Bounds on what an alert may hold ([alerts] in the configuration).
 struct AlertLimits {
-    size_t max_title = 200;        // bytes
-    size_t max_message = 2000;     // bytes
-    size_t max_details = 10000;    // bytes
-    size_t max_icon = 100;         // bytes
-    size_t max_metadata = 16384;   // bytes of its compact JSON
+    size_t max_title = 200;       // bytes
+    size_t max_message = 2000;    // bytes
+    size_t max_details = 10000;   // bytes
+    size_t max_icon = 100;        // bytes
+    size_t max_metadata = 16384;  // bytes of its compact JSON
     size_t max_actions = 5;
-    size_t max_label = 100;        // bytes, per action
-    size_t max_url = 2048;         // bytes, per action
-    size_t max_active = 100;       // alerts active or scheduled at once
+    size_t max_label = 100;                 // bytes, per action
+    size_t max_url = 2048;                  // bytes, per action
+    size_t max_active = 100;                // alerts active or scheduled at once
     std::vector<std::string> custom_types;  // alert types beyond the four built in
 };
 

@@ -8,7 +8,7 @@
 //    "actions"?: [{"label": "Status page", "url": "https://status.example.com",
 //                  "style": "link"}, {"label": "Undo", "action": "undo"}],
 //    "metadata"?: <any JSON>,
-//    "target": "roles", "targetRoles": ["admin"], "excludeUsers"?: [...], "requireAuth"?,
+//    "target": "role-based", "targetRoles": ["admin"], "excludeUsers"?: [...], "requireAuth"?,
 //    "created_at", "updated_at", "created_by", "updated_by", "version": 3}
 //
 // The alert's own fields are named as in the product documents (snake_case); the
@@ -22,6 +22,7 @@
 #include <simdjson.h>
 
 #include "alerts/alert.h"
+#include "alerts/iso8601.h"  // parse_iso8601_ms, format_iso8601_ms: the times
 #include "core/json_writer.h"
 
 namespace ringcast {
@@ -37,10 +38,10 @@ bool parse_alert_input(simdjson::dom::object obj, const AlertLimits& limits, Ale
 // A JSON merge patch (RFC 7396) applied to `current`: members replace fields,
 // null resets a field to its default (or removes it), "metadata" merges
 // recursively as the RFC says. The result is validated as parse_alert_input
-// validates; `*version` as there.
-bool merge_patch_alert(const Alert& current, simdjson::dom::object patch,
-                       const AlertLimits& limits, Alert* out, uint64_t* version,
-                       std::string* error, std::string* field);
+// validates; `*version` as there. The server's fields (id, created_*, updated_*,
+// version) are copied from `current` into `*out`; a patch naming one is refused.
+bool merge_patch_alert(const Alert& current, simdjson::dom::object patch, const AlertLimits& limits,
+                       Alert* out, uint64_t* version, std::string* error, std::string* field);
 
 // The alert as the API, the streams and the store show it (every field; optional
 // ones only when set).
@@ -50,11 +51,5 @@ std::string alert_json(const Alert& a);
 // Reads back what alert_json() wrote (the store's text), server fields included.
 bool read_stored_alert(simdjson::dom::parser& parser, std::string_view text, Alert* out,
                        std::string* error);
-
-// ISO 8601 times: "2026-12-07T10:00:00Z", with fractions of a second and a
-// "+02:00"-style offset accepted; always written as UTC with milliseconds
-// ("2026-12-07T10:00:00.000Z").
-bool parse_iso8601_ms(std::string_view text, int64_t* ms);
-std::string format_iso8601_ms(int64_t ms);
 
 }  // namespace ringcast

@@ -13,6 +13,9 @@ const char* const kMessageFields =
     "channel, event, data, id, timestamp, target, targetUsers, targetRoles, targetPermissions, "
     "excludeUsers, requireAuth, priority, ttl, persistent, retryable";
 
+const char* const kTargetFields =
+    "target, targetUsers, targetRoles, targetPermissions, excludeUsers, requireAuth";
+
 const char* target_kind_name(Target::Kind k) {
     switch (k) {
         case Target::Kind::all: return "all";
@@ -126,10 +129,85 @@ bool body_object(simdjson::dom::parser& parser, std::string_view text, std::stri
 
 }  // namespace
 
+bool is_target_field(std::string_view key) {
+    return key == "target" || key == "targetUsers" || key == "targetRoles" ||
+           key == "targetPermissions" || key == "excludeUsers" || key == "requireAuth";
+}
+
+bool read_target_field(std::string_view key, simdjson::dom::element v, TargetFields* in,
+                       std::string* error) {
+    Target& t = in->target;
+    if (key == "target") {
+        std::string_view s;
+        if (v.get_string().get(s) != simdjson::SUCCESS || !parse_kind(s, &t.kind))
+            return fail(error,
+                        "\"target\" must be one of \"all\", \"user-specific\", \"role-based\", "
+                        "\"permission-based\", \"authenticated\", \"subscribers\"");
+        in->kind_given = true;
+        return true;
+    }
+    if (key == "targetUsers") return user_list(key, v, &t.users, error);
+    if (key == "excludeUsers") return user_list(key, v, &t.exclude, error);
+    if (key == "targetRoles") return name_list(key, v, &t.roles, error);
+    if (key == "targetPermissions") return name_list(key, v, &t.permissions, error);
+    if (key == "requireAuth") return boolean(key, v, &t.require_auth, error);
+    return fail(error, "unknown targeting field \"" + std::string(key) + "\"");
+}
+
+bool finish_target(TargetFields* in, std::string* error, std::string* field) {
+    // The lists must agree with the target. Without "target", a single list says
+    // what is meant (sendMessage({targetUsers: [...]}) sends to those users).
+    Target& t = in->target;
+    auto blame = [&](const char* f, std::string msg) {
+        if (field) *field = f;
+        return fail(error, std::move(msg));
+    };
+    if (!in->kind_given) {
+        int lists = !t.users.empty() + !t.roles.empty() + !t.permissions.empty();
+        if (lists > 1)
+            return blame("target",
+                         "give \"target\" when more than one of \"targetUsers\", \"targetRoles\" "
+                         "and \"targetPermissions\" is set");
+        if (!t.users.empty()) t.kind = Target::Kind::users;
+        if (!t.roles.empty()) t.kind = Target::Kind::roles;
+        if (!t.permissions.empty()) t.kind = Target::Kind::permissions;
+    }
+    auto needs = [&](Target::Kind k, const std::vector<std::string>& list, const char* f) {
+        if (t.kind == k && list.empty())
+            return blame(f, std::string("target \"") + target_kind_name(k) +
+                                "\" needs a non-empty \"" + f + "\"");
+        if (t.kind != k && !list.empty())
+            return blame(f, std::string("\"") + f + "\" is only used with target \"" +
+                                target_kind_name(k) + "\" (target is \"" +
+                                target_kind_name(t.kind) + "\")");
+        return true;
+    };
+    return needs(Target::Kind::users, t.users, "targetUsers") &&
+           needs(Target::Kind::roles, t.roles, "targetRoles") &&
+           needs(Target::Kind::permissions, t.permissions, "targetPermissions");
+}
+
+void write_target_fields(JsonWriter& w, const Target& t) {
+    auto list = [&](std::string_view key, const std::vector<std::string>& items) {
+        if (items.empty()) return;
+        w.key(key).begin_array();
+        for (const std::string& s : items)
+            w.value(s);
+        w.end_array();
+    };
+    w.key("target").value(target_kind_name(t.kind));
+    list("targetUsers", t.users);
+    list("targetRoles", t.roles);
+    list("targetPermissions", t.permissions);
+    list("excludeUsers", t.exclude);
+    if (t.require_auth) w.key("requireAuth").value(true);
+}
+
 bool parse_message(simdjson::dom::object obj, Message* out, std::string* error,
                    std::initializer_list<std::string_view> ignore) {
     *out = Message{};
-    bool has_channel = false, has_event = false, has_data = false, has_target = false;
+    bool has_channel = false, has_event = false, has_data = false;
+    TargetFields target;
     uint32_t seen = 0;
     for (auto field : obj) {
         std::string_view key = field.key;
@@ -183,23 +261,8 @@ bool parse_message(simdjson::dom::object obj, Message* out, std::string* error,
                 return fail(error,
                             "\"timestamp\" must be a number of milliseconds since the epoch");
             out->timestamp_ms = int64_t(t);
-        } else if (key == "target") {
-            std::string_view s;
-            if (v.get_string().get(s) != simdjson::SUCCESS || !parse_kind(s, &out->target.kind))
-                return fail(error,
-                            "\"target\" must be one of \"all\", \"user-specific\", \"role-based\", "
-                            "\"permission-based\", \"authenticated\", \"subscribers\"");
-            has_target = true;
-        } else if (key == "targetUsers") {
-            if (!user_list(key, v, &out->target.users, error)) return false;
-        } else if (key == "excludeUsers") {
-            if (!user_list(key, v, &out->target.exclude, error)) return false;
-        } else if (key == "targetRoles") {
-            if (!name_list(key, v, &out->target.roles, error)) return false;
-        } else if (key == "targetPermissions") {
-            if (!name_list(key, v, &out->target.permissions, error)) return false;
-        } else if (key == "requireAuth") {
-            if (!boolean(key, v, &out->target.require_auth, error)) return false;
+        } else if (is_target_field(key)) {
+            if (!read_target_field(key, v, &target, error)) return false;
         } else if (key == "persistent") {
             if (!boolean(key, v, &out->persistent, error)) return false;
         } else if (key == "retryable") {
@@ -225,32 +288,9 @@ bool parse_message(simdjson::dom::object obj, Message* out, std::string* error,
     if (!has_event) return fail(error, "\"event\" is required");
     if (!has_data) return fail(error, "\"data\" is required (any JSON value, null included)");
 
-    // The lists must agree with the target. Without "target", a single list says
-    // what is meant (sendMessage({targetUsers: [...]}) sends to those users).
-    Target& t = out->target;
-    if (!has_target) {
-        int lists = !t.users.empty() + !t.roles.empty() + !t.permissions.empty();
-        if (lists > 1)
-            return fail(error,
-                        "give \"target\" when more than one of \"targetUsers\", \"targetRoles\" "
-                        "and \"targetPermissions\" is set");
-        if (!t.users.empty()) t.kind = Target::Kind::users;
-        if (!t.roles.empty()) t.kind = Target::Kind::roles;
-        if (!t.permissions.empty()) t.kind = Target::Kind::permissions;
-    }
-    auto needs = [&](Target::Kind k, const std::vector<std::string>& list, const char* field) {
-        if (t.kind == k && list.empty())
-            return fail(error, std::string("target \"") + target_kind_name(k) +
-                                   "\" needs a non-empty \"" + field + "\"");
-        if (t.kind != k && !list.empty())
-            return fail(error, std::string("\"") + field + "\" is only used with target \"" +
-                                   target_kind_name(k) + "\" (target is \"" +
-                                   target_kind_name(t.kind) + "\")");
-        return true;
-    };
-    return needs(Target::Kind::users, t.users, "targetUsers") &&
-           needs(Target::Kind::roles, t.roles, "targetRoles") &&
-           needs(Target::Kind::permissions, t.permissions, "targetPermissions");
+    if (!finish_target(&target, error)) return false;
+    out->target = std::move(target.target);
+    return true;
 }
 
 bool parse_invalidation(simdjson::dom::object obj, CacheInvalidation* out, std::string* error,

@@ -14,12 +14,36 @@
 
 #include <simdjson.h>
 
+#include "core/json_writer.h"
 #include "pubsub/message.h"
 
 namespace ringcast {
 
 // Fields of a message object, for "supported: ..." in error messages.
 extern const char* const kMessageFields;
+
+// The targeting fields, shared by a publish and an alert (alerts/alert_json.h) so
+// that both accept exactly the same targeting: "target", "targetUsers",
+// "targetRoles", "targetPermissions", "excludeUsers", "requireAuth". A reader
+// passes each targeting key to read_target_field, then calls finish_target once
+// to check that the kind and the lists agree.
+extern const char* const kTargetFields;
+struct TargetFields {
+    Target target;
+    bool kind_given = false;  // "target" was present
+};
+bool is_target_field(std::string_view key);
+// Reads one targeting field into `in` (is_target_field(key) must hold).
+bool read_target_field(std::string_view key, simdjson::dom::element v, TargetFields* in,
+                       std::string* error);
+// Without "target", a single list says the kind (targetUsers alone: those users);
+// then each list must be non-empty for its kind and absent otherwise. On an
+// error `*field`, if given, names the field at fault.
+bool finish_target(TargetFields* in, std::string* error, std::string* field = nullptr);
+// Writes the targeting fields of `t` into the object being written so that they
+// read back as `t`: "target" always, each list when not empty, "requireAuth"
+// when true.
+void write_target_fields(JsonWriter& w, const Target& t);
 
 // Validates one message object. `ignore` names one extra key to skip (the socket
 // protocol's "op" and "req" live in the same object); empty for none.
