@@ -1,0 +1,215 @@
+// The alerts' SQLite file (alerts/alert_db.h) on real files in a fresh
+// temporary directory: what is written comes back after a reopen and after the
+// writing process is killed with SIGKILL, versions are checked, ids are never
+// reused, and files that are not (or not yet) ours are refused with the reason.
+#include "alerts/alert_db.h"
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace ringcast {
+namespace {
+
+class AlertDbTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "ringcast-alerts-XXXXXX");
+        ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+        _dir = tmpl;
+        path = (_dir / "alerts.db").string();
+    }
+    void TearDown() override {
+        std::error_code ec;
+        std::filesystem::remove_all(_dir, ec);
+    }
+
+    static Alert sample(std::string title) {
+        Alert a;
+        a.title = std::move(title);
+        a.message = "The service restarts at 22:00 UTC";
+        a.alert_type = "warning";
+        a.priority = 8;
+        a.expires_at_ms = 1'893'456'000'000;  // 2030-01-01
+        a.actions.push_back({"Status", "https://status.example.com", "", "link"});
+        a.metadata = R"({"customType":"maintenance"})";
+        a.target.kind = Target::Kind::roles;
+        a.target.roles = {"admin", "ops"};
+        a.target.exclude = {"42"};
+        a.created_at_ms = a.updated_at_ms = 1'800'000'000'000;
+        a.created_by = a.updated_by = "key:deploy";
+        a.version = 1;
+        return a;
+    }
+
+    void open_ok(AlertDb& db) {
+        std::string error;
+        ASSERT_TRUE(db.open(path, &error)) << error;
+    }
+    void load_ok(std::vector<Alert>* alerts, std::vector<AlertDismissal>* dismissals) {
+        AlertDb db;
+        open_ok(db);
+        std::string error;
+        ASSERT_TRUE(db.load(alerts, dismissals, &error)) << error;
+    }
+    std::string open_error() {
+        AlertDb db;
+        std::string error;
+        EXPECT_FALSE(db.open(path, &error));
+        return error;
+    }
+    void sql(const char* statements) {
+        sqlite3* raw = nullptr;
+        ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+        EXPECT_EQ(sqlite3_exec(raw, statements, nullptr, nullptr, nullptr), SQLITE_OK)
+            << sqlite3_errmsg(raw);
+        sqlite3_close(raw);
+    }
+
+    std::filesystem::path _dir;
+    std::string path;
+};
+
+TEST_F(AlertDbTest, WhatIsWrittenComesBackAfterAReopen) {
+    Alert a = sample("Maintenance"), b = sample("Welcome");
+    b.target = Target{};
+    b.starts_at_ms = 1'850'000'000'000;
+    {
+        AlertDb db;
+        open_ok(db);
+        std::string error;
+        ASSERT_EQ(db.insert(&a, &error), AlertDb::Outcome::done) << error;
+        ASSERT_EQ(db.insert(&b, &error), AlertDb::Outcome::done) << error;
+        EXPECT_NE(a.id, 0u);
+        EXPECT_GT(b.id, a.id);
+        ASSERT_EQ(db.dismiss({a.id, "7", 1'800'000'001'000}, &error), AlertDb::Outcome::done);
+        // A second dismissal by the same user keeps the first time.
+        ASSERT_EQ(db.dismiss({a.id, "7", 1'800'000'009'000}, &error), AlertDb::Outcome::done);
+        EXPECT_EQ(db.dismiss({999, "7", 1}, &error), AlertDb::Outcome::not_found);
+    }
+    std::vector<Alert> alerts;
+    std::vector<AlertDismissal> dismissals;
+    load_ok(&alerts, &dismissals);
+    ASSERT_EQ(alerts.size(), 2u);
+    EXPECT_EQ(alerts[0], a);
+    EXPECT_EQ(alerts[1], b);
+    ASSERT_EQ(dismissals.size(), 1u);
+    EXPECT_EQ(dismissals[0], (AlertDismissal{a.id, "7", 1'800'000'001'000}));
+}
+
+TEST_F(AlertDbTest, AChangeIsStoredOnlyOverTheVersionItEdited) {
+    AlertDb db;
+    open_ok(db);
+    std::string error;
+    Alert a = sample("Maintenance");
+    ASSERT_EQ(db.insert(&a, &error), AlertDb::Outcome::done) << error;
+
+    Alert edited = a;
+    edited.title = "Maintenance moved";
+    edited.version = 2;
+    EXPECT_EQ(db.replace(edited, &error), AlertDb::Outcome::done) << error;
+    Alert stale = a;  // edited from version 1 too
+    stale.title = "Stale edit";
+    stale.version = 2;
+    EXPECT_EQ(db.replace(stale, &error), AlertDb::Outcome::conflict);
+    Alert unknown = edited;
+    unknown.id = 999;
+    EXPECT_EQ(db.replace(unknown, &error), AlertDb::Outcome::not_found);
+
+    std::vector<Alert> alerts;
+    std::vector<AlertDismissal> dismissals;
+    ASSERT_TRUE(db.load(&alerts, &dismissals, &error)) << error;
+    ASSERT_EQ(alerts.size(), 1u);
+    EXPECT_EQ(alerts[0], edited);
+}
+
+TEST_F(AlertDbTest, ADeletedAlertTakesItsDismissalsAndItsIdIsNeverReused) {
+    AlertDb db;
+    open_ok(db);
+    std::string error;
+    Alert a = sample("One"), b = sample("Two");
+    ASSERT_EQ(db.insert(&a, &error), AlertDb::Outcome::done) << error;
+    ASSERT_EQ(db.dismiss({a.id, "7", 5}, &error), AlertDb::Outcome::done);
+    ASSERT_EQ(db.remove(a.id, &error), AlertDb::Outcome::done) << error;
+    EXPECT_EQ(db.remove(a.id, &error), AlertDb::Outcome::not_found);
+    ASSERT_EQ(db.insert(&b, &error), AlertDb::Outcome::done) << error;
+    EXPECT_GT(b.id, a.id) << "an id came back after a delete";
+    std::vector<Alert> alerts;
+    std::vector<AlertDismissal> dismissals;
+    ASSERT_TRUE(db.load(&alerts, &dismissals, &error)) << error;
+    ASSERT_EQ(alerts.size(), 1u);
+    EXPECT_EQ(alerts[0].id, b.id);
+    EXPECT_TRUE(dismissals.empty());
+}
+
+TEST_F(AlertDbTest, AnAcknowledgedChangeSurvivesSigkill) {
+    // The child stores an alert and says so on the pipe only after insert()
+    // returned; the parent kills it at once, mid-whatever it does next.
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        AlertDb db;
+        std::string error;
+        if (!db.open(path, &error)) _exit(2);
+        for (int i = 0;; ++i) {
+            Alert a = sample("alert " + std::to_string(i));
+            if (db.insert(&a, &error) != AlertDb::Outcome::done) _exit(3);
+            const uint64_t id = a.id;
+            if (write(fds[1], &id, sizeof id) != sizeof id) _exit(4);
+        }
+    }
+    close(fds[1]);
+    uint64_t last = 0;
+    for (int i = 0; i < 20; ++i)
+        ASSERT_EQ(read(fds[0], &last, sizeof last), ssize_t(sizeof last));
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status));
+    close(fds[0]);
+
+    std::vector<Alert> alerts;
+    std::vector<AlertDismissal> dismissals;
+    load_ok(&alerts, &dismissals);
+    ASSERT_GE(alerts.size(), 20u);
+    bool found = false;
+    for (const Alert& a : alerts)
+        found |= a.id == last;
+    EXPECT_TRUE(found) << "alert " << last << " was acknowledged and is gone";
+}
+
+TEST_F(AlertDbTest, ANewerSchemaIsRefusedWithTheReason) {
+    {
+        AlertDb db;
+        open_ok(db);
+    }
+    sql("PRAGMA user_version = 99");
+    EXPECT_NE(open_error().find("schema version 99, written by a newer ringcastd"),
+              std::string::npos);
+}
+
+TEST_F(AlertDbTest, ADatabaseOfSomethingElseIsRefused) {
+    sql("CREATE TABLE notes(x); PRAGMA application_id = 12345;");
+    EXPECT_NE(open_error().find("not ringcast's alerts"), std::string::npos);
+}
+
+TEST_F(AlertDbTest, AFileThatIsNotADatabaseIsRefused) {
+    std::ofstream(path) << std::string(8192, 'x');
+    const std::string error = open_error();
+    EXPECT_NE(error.find("is not an SQLite database"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace ringcast
