@@ -70,7 +70,9 @@ public:
     EventPrinter(bool json, uint64_t count) : _json(json), _limit(count) {}
 
     void on_event(const SseEvent& ev) {
-        if (ev.type == "heartbeat") return;
+        // The handshake's alert list (a stream on the alerts channel gets it on
+        // connect) is state, not an event published; later changes are printed.
+        if (ev.type == "heartbeat" || ev.type == "alerts") return;
         if (ev.type == "connected") {
             std::string id;
             simdjson::dom::element doc;
@@ -249,8 +251,9 @@ Command add_tail(CLI::App& app, const GlobalOptions& g) {
         ->check(CLI::PositiveNumber);
     sub->footer(
         "One line per event: arrival time, id, event, data. With --json one object per line: "
-        "{\"time\":<ms>,\"id\":..,\"event\":..,\"data\":..}. connected and heartbeat events "
-        "are not printed. Ctrl-C stops (exit 0); --timeout before --count events exits 4.");
+        "{\"time\":<ms>,\"id\":..,\"event\":..,\"data\":..}. connected, heartbeat and the "
+        "alert list sent on connect (alerts) are not printed. Ctrl-C stops (exit 0); --timeout "
+        "before --count events exits 4.");
     return {sub, [a, &g] { return run_tail(g, *a); }};
 }
 

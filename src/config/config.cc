@@ -226,6 +226,31 @@ std::vector<Key> base_schema(Config& c) {
          [&c](auto& n, auto* e) { return want_uint(n, &c.max_channels_per_stream, 1, 65535, e); }},
         {"sse.open_channels", [&c](auto& n, auto* e) { return want_bool(n, &c.open_channels, e); }},
         {"store.path", [&c](auto& n, auto* e) { return want_string(n, &c.store_path, e); }},
+        {"alerts.enabled", [&c](auto& n, auto* e) { return want_bool(n, &c.alerts_enabled, e); }},
+        {"alerts.path", [&c](auto& n, auto* e) { return want_string(n, &c.alerts_path, e); }},
+        {"alerts.channel", [&c](auto& n, auto* e) { return want_string(n, &c.alerts_channel, e); }},
+        {"alerts.admin_channel",
+         [&c](auto& n, auto* e) { return want_string(n, &c.alerts_admin_channel, e); }},
+        {"alerts.admin_roles",
+         [&c](auto& n, auto* e) {
+             return want_string_list(n, &c.alerts_admin_roles, "role names", e);
+         }},
+        {"alerts.custom_types",
+         [&c](auto& n, auto* e) {
+             return want_string_list(n, &c.alerts_custom_types, "alert type names", e);
+         }},
+        {"alerts.max_active",
+         [&c](auto& n, auto* e) { return want_uint(n, &c.alerts_max_active, 1, 100000, e); }},
+        {"alerts.max_title",
+         [&c](auto& n, auto* e) { return want_size(n, &c.alerts_max_title, 16, 65536, e); }},
+        {"alerts.max_message",
+         [&c](auto& n, auto* e) { return want_size(n, &c.alerts_max_message, 16, 1 << 20, e); }},
+        {"alerts.max_details",
+         [&c](auto& n, auto* e) { return want_size(n, &c.alerts_max_details, 16, 1 << 20, e); }},
+        {"alerts.max_metadata",
+         [&c](auto& n, auto* e) { return want_size(n, &c.alerts_max_metadata, 2, 1 << 20, e); }},
+        {"alerts.max_actions",
+         [&c](auto& n, auto* e) { return want_uint(n, &c.alerts_max_actions, 0, 64, e); }},
         {"store.sync",
          [&c](auto& n, auto* e) {
              return want_one_of(n, &c.store_sync, {"normal", "full"}, e);

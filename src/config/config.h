@@ -141,6 +141,19 @@ struct Config {
     KeepLimits history, cache, mailbox;
     // [store]
     std::string store_path;  // "" = no store; relative to data_dir
+    // [alerts]
+    bool alerts_enabled = false;
+    std::string alerts_path;  // relative to data_dir
+    std::string alerts_channel;
+    std::string alerts_admin_channel;
+    std::vector<std::string> alerts_admin_roles;
+    std::vector<std::string> alerts_custom_types;
+    uint64_t alerts_max_active = 0;
+    uint64_t alerts_max_title = 0;
+    uint64_t alerts_max_message = 0;
+    uint64_t alerts_max_details = 0;
+    uint64_t alerts_max_metadata = 0;
+    uint64_t alerts_max_actions = 0;
     std::string store_sync;  // "normal", "full"
     uint64_t store_flush_interval_ms = 0;
     uint64_t store_max_pending = 0;

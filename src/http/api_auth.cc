@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "auth/token_source.h"
 #include "ops/publish_gate.h"
@@ -65,8 +66,11 @@ std::optional<Refusal> authorize_api(const HttpRequest& req, ApiRight right,
         return Refusal{
             401, "unauthorized", "missing_credentials",
             fmt::format("{} needs an API key (Authorization: Bearer <key> or X-API-Key) "
-                        "or a token with the {} claim",
-                        what, right == ApiRight::publish ? "publish or admin" : "admin")};
+                        "or a token with the {}",
+                        what,
+                        right == ApiRight::publish  ? "publish or admin claim"
+                        : right == ApiRight::alerts ? "admin claim or a role of alerts.admin_roles"
+                                                    : "admin claim")};
     // Signed by ringcastd for a browser's stream: whatever roles the backend put
     // in it, it is not a credential for the API.
     if (claims->stream_token)
@@ -85,6 +89,15 @@ std::optional<Refusal> authorize_api(const HttpRequest& req, ApiRight right,
                        fmt::format("the token of user {} has no admin claim (or role), which {} "
                                    "needs",
                                    claims->user, what)};
+    if (right == ApiRight::alerts && !claims->admin &&
+        !std::any_of(claims->roles.begin(), claims->roles.end(), [&](const std::string& r) {
+            return std::find(o.alert_admin_roles.begin(), o.alert_admin_roles.end(), r) !=
+                   o.alert_admin_roles.end();
+        }))
+        return Refusal{403, "forbidden", "missing_admin_role",
+                       fmt::format("the token of user {} has neither the admin claim nor one of "
+                                   "the roles of alerts.admin_roles ({}), which {} needs",
+                                   claims->user, fmt::join(o.alert_admin_roles, ", "), what)};
     if (publisher) *publisher = "pubtoken:" + claims->user;
     return std::nullopt;
 }

@@ -24,11 +24,13 @@
 namespace ringcast {
 
 struct ApiAuthOptions {
-    bool require_auth = true;           // publish.http_require_auth
-    std::vector<std::string> api_keys;  // publish.api_keys
+    bool require_auth = true;                    // publish.http_require_auth
+    std::vector<std::string> api_keys;           // publish.api_keys
+    std::vector<std::string> alert_admin_roles;  // alerts.admin_roles
 };
 
-enum class ApiRight { publish, admin };
+// alerts: managing alerts, which the admin claim or one of alerts.admin_roles allows.
+enum class ApiRight { publish, admin, alerts };
 
 // nullopt: allowed. `what` names the request in messages ("POST /api/publish").
 // When allowed, *publisher (if given) names who is asking, for publish.rate_limit:

@@ -19,11 +19,12 @@
 
 namespace ringcast {
 
-ApiRequests::ApiRequests(HttpServer& http, Reactor& reactor, Hub& hub, StatsCollector& stats,
-                         Directory& directory, PublishFlow& flow, const HttpOptions& opts,
-                         uint64_t started_ms)
+ApiRequests::ApiRequests(HttpServer& http, Reactor& reactor, Audience& audience, Hub& hub,
+                         StatsCollector& stats, Directory& directory, PublishFlow& flow,
+                         const HttpOptions& opts, uint64_t started_ms)
     : _http(http)
     , _reactor(reactor)
+    , _audience(audience)
     , _hub(hub)
     , _stats(stats)
     , _directory(directory)
@@ -88,6 +89,16 @@ void ApiRequests::handle(HttpConnection& c, HttpRequest& req, const RouteMatch& 
             }
             return;
         }
+        case Route::alerts_list:
+        case Route::alerts_create:
+        case Route::alerts_active:
+        case Route::alerts_preview:
+        case Route::alerts_refresh:
+        case Route::alert_get:
+        case Route::alert_replace:
+        case Route::alert_patch:
+        case Route::alert_delete:
+        case Route::alert_dismiss: alerts(c, req, m); return;
         default: return;  // not an API route (HttpServer answers those)
     }
 }

@@ -2,7 +2,8 @@
 // The HTTP API on one shard, behind its credentials (api_auth.h): publishing,
 // one message or a batch, and cache invalidation (api_publish.cc, through the
 // publish flow shared with the socket: ops/publish_flow.h); statistics, ping,
-// stream tokens and the directory's queries (api_queries.cc). Answers that need
+// stream tokens and the directory's queries (api_queries.cc); alerts
+// (api_alerts.cc). Answers that need
 // other shards come back by connection handle, and are written by HttpServer.
 #include <cstdint>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include <simdjson.h>
 
+#include "alerts/alert_service.h"
 #include "http/http_connection.h"
 #include "http/http_options.h"
 #include "http/router.h"
@@ -25,9 +27,9 @@ class HttpServer;
 
 class ApiRequests {
 public:
-    ApiRequests(HttpServer& http, Reactor& reactor, Hub& hub, StatsCollector& stats,
-                Directory& directory, PublishFlow& flow, const HttpOptions& opts,
-                uint64_t started_ms);
+    ApiRequests(HttpServer& http, Reactor& reactor, Audience& audience, Hub& hub,
+                StatsCollector& stats, Directory& directory, PublishFlow& flow,
+                const HttpOptions& opts, uint64_t started_ms);
     ApiRequests(const ApiRequests&) = delete;
     ApiRequests& operator=(const ApiRequests&) = delete;
 
@@ -44,6 +46,15 @@ private:
     void ping(HttpConnection& c);
     void issue_token(HttpConnection& c, HttpRequest& req);
     void directory(HttpConnection& c, HttpRequest& req, Route route, std::string_view name);
+    // api_alerts.cc
+    void alerts(HttpConnection& c, HttpRequest& req, const RouteMatch& m);
+    void alerts_list(HttpConnection& c, HttpRequest& req);
+    void alert_get(HttpConnection& c, uint64_t id);
+    void alerts_active(HttpConnection& c, HttpRequest& req);
+    void alert_dismiss(HttpConnection& c, HttpRequest& req, std::string_view name);
+    void alerts_preview(HttpConnection& c, HttpRequest& req);
+    // Sends a change to the home shard; answers when it is committed or refused.
+    void change_alert(HttpConnection& c, AlertRequest r);
     // The request body as a JSON object; otherwise a 400 (reason invalid_json) is
     // answered and false returned.
     bool body_object(HttpConnection& c, const HttpRequest& req, simdjson::dom::object* out);
@@ -53,6 +64,7 @@ private:
 
     HttpServer& _http;
     Reactor& _reactor;
+    Audience& _audience;
     Hub& _hub;
     StatsCollector& _stats;
     Directory& _directory;

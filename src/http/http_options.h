@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "alerts/alert_options.h"
 #include "auth/stream_token.h"
 #include "auth/token_verifier.h"
 #include "http/api_auth.h"
@@ -28,6 +29,7 @@ struct HttpOptions {
     std::shared_ptr<const TokenVerifier> verifier;    // shared by every shard (verify() is const)
     std::shared_ptr<const StreamTokenSigner> signer;  // POST /api/tokens; nullptr: off
     ApiAuthOptions api;                               // who may publish and read stats
+    AlertOptions alerts;  // the alerts API and the `alerts` event of connecting streams
     CorsOptions cors;
     // http.trusted_proxies and the header they write: who a request's client is.
     TrustedProxies proxies;

@@ -40,7 +40,7 @@ HttpServer::HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& ind
     , _opts(opts)
     , _protocol(protocol)
     , _streams(*this, reactor, transport, index, audience, limiter, hub, streams, _opts)
-    , _api(*this, reactor, hub, stats, directory, flow, _opts, started_ms) {}
+    , _api(*this, reactor, audience, hub, stats, directory, flow, _opts, started_ms) {}
 
 HttpServer::~HttpServer() = default;
 

@@ -8,6 +8,7 @@ const char* status_reason(int status) {
     switch (status) {
         case 100: return "Continue";
         case 200: return "OK";
+        case 201: return "Created";
         case 204: return "No Content";
         case 400: return "Bad Request";
         case 401: return "Unauthorized";
@@ -15,6 +16,7 @@ const char* status_reason(int status) {
         case 404: return "Not Found";
         case 405: return "Method Not Allowed";
         case 408: return "Request Timeout";
+        case 409: return "Conflict";
         case 411: return "Length Required";
         case 413: return "Content Too Large";
         case 414: return "URI Too Long";
@@ -35,6 +37,7 @@ const char* status_code_name(int status) {
         case 404: return "not_found";
         case 405: return "method_not_allowed";
         case 408: return "request_timeout";
+        case 409: return "conflict";
         case 411: return "length_required";
         case 413: return "payload_too_large";
         case 414: return "uri_too_long";

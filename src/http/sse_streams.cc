@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "alerts/alert_feed.h"
 #include "core/clock.h"
 #include "core/json_writer.h"
 #include "http/cors.h"
@@ -259,6 +260,11 @@ void SseStreams::start(HttpConnection& c, const EndpointOptions& ep, StreamAdmis
     c._lifetime_ms = uint32_t(std::min<uint64_t>(lifetime, UINT32_MAX));
     ++_streams;
     _transport.send_copy(c, handshake);
+    // Right after `connected`: its alerts, the list for its identity (one frame
+    // per distinct list, alerts/alert_feed.h).
+    if (_opts.alerts.enabled &&
+        std::find(unique.begin(), unique.end(), _opts.alerts.channel) != unique.end())
+        _transport.enqueue(c, _reactor.local<AlertFeed>().first_frame(*m.who));
     _transport.set_deadline(c, deadline(c, _reactor.now_ms()));
     if (catch_up->last_id) ++_catch_up_stats.resumes;
     catch_up->member = &m;

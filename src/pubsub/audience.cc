@@ -48,6 +48,14 @@ ResolvedTarget Audience::resolve(const TargetView& t) const {
     return r;
 }
 
+ResolvedTarget Audience::resolve_standing(const TargetView& t) {
+    if (t.kind == Target::Kind::roles)
+        t.roles.for_each([&](std::string_view n) { _roles.intern(n); });
+    if (t.kind == Target::Kind::permissions)
+        t.permissions.for_each([&](std::string_view n) { _permissions.intern(n); });
+    return resolve(t);
+}
+
 void Audience::add(Member& m) {
     if (m.indexed || m.who->user.empty()) return;
     auto it = _users.find(std::string_view(m.who->user));

@@ -49,6 +49,9 @@ public:
     std::vector<std::string> permission_names(const Identity& who) const;
 
     ResolvedTarget resolve(const TargetView& t) const;
+    // The same for a target that stays (an alert's): its names are interned now,
+    // so that streams which arrive later with those roles or permissions match it.
+    ResolvedTarget resolve_standing(const TargetView& t);
 
     // Lists a stream under its user (nothing for anonymous streams).
     void add(Member& m);

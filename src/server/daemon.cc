@@ -26,6 +26,7 @@
 #include "core/uring_probe.h"
 #include "net/address.h"
 #include "net/ip_range.h"
+#include "server/alerts_setup.h"
 #include "server/auth_setup.h"
 #include "server/launch_hints.h"
 #include "server/listener_set.h"
@@ -200,9 +201,22 @@ int open_store(const Config& cfg, Durability* durable) {
     return kExitOk;
 }
 
+// The alerts' file and what it holds (server/alerts_setup.h).
+int open_alert_file(const Config& cfg, AlertsSetup* alerts) {
+    std::string error;
+    if (!open_alerts(cfg, alerts, &error)) {
+        spdlog::critical("{}", error);
+        return kExitEnvironment;
+    }
+    return kExitOk;
+}
+
 int start_shards(const Config& cfg, const Plan& plan, uint64_t started_ms, ListenerSet& listeners,
-                 Durability* durable, ShardSet* shards) {
+                 Durability* durable, AlertsSetup* alerts, ShardSet* shards) {
     ShardOptions opts = shard_options(cfg, plan.table, plan.auth);
+    opts.alerts = alerts->options;
+    opts.alerts_loaded = alerts->loaded;
+    opts.alert_db = alerts->db.get();
     opts.epoch = durable->epoch;
     opts.next_sequence = durable->next_sequence;
     opts.store = durable->store.get();
@@ -368,9 +382,12 @@ int run_daemon(const Config& cfg) {
     const sigset_t sigs = block_signals();
     Durability durable;
     if (int rc = open_store(cfg, &durable); rc != kExitOk) return rc;
+    AlertsSetup alerts;
+    if (int rc = open_alert_file(cfg, &alerts); rc != kExitOk) return rc;
     ShardSet shards(plan.shards, cfg.mesh_ring_capacity,
                     stream_limit(cfg.max_connections, plan.table, plan.shards));
-    if (int rc = start_shards(cfg, plan, started_ms, listeners, &durable, &shards); rc != kExitOk)
+    if (int rc = start_shards(cfg, plan, started_ms, listeners, &durable, &alerts, &shards);
+        rc != kExitOk)
         return rc;
     announce(cfg, plan, shards, listeners);
     wait_for_signals(sigs, cfg);

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "net/ip_range.h"
+#include "server/alerts_setup.h"
 
 namespace ringcast {
 
@@ -80,6 +81,7 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthS
     o.publish.signer = auth.signer;
     o.http.api.require_auth = cfg.publish_http_require_auth;
     o.http.api.api_keys = cfg.publish_api_keys;
+    o.http.api.alert_admin_roles = cfg.alerts_admin_roles;
     o.http.cors.allowed_origins = cfg.cors_allowed_origins;
     o.http.cors.allow_credentials = cfg.cors_allow_credentials;
     o.http.cors.max_age_s = cfg.cors_max_age_ms / 1000;
@@ -106,6 +108,7 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthS
         window_rule(cfg.publish_rate_limit.max, cfg.publish_rate_limit.window_ms),
         window_rule(cfg.publish_user_rate_limit.max, cfg.publish_user_rate_limit.window_ms)};
 
+    o.http.alerts = alert_options(cfg);
     o.shutdown_timeout_ms = cfg.shutdown_timeout_ms;
     return o;
 }

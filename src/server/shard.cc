@@ -24,6 +24,12 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
     , _directory(_reactor, _transport)
     , _limiter(_reactor)
     , _flow(_hub, _limiter, opts.publish_rules)
+    , _alerts(_reactor, _transport, _index, _audience, _opts.alerts, opts.alerts_loaded)
+    , _alert_service(id == AlertService::kHomeShard && opts.alerts.enabled && opts.alert_db
+                         ? std::make_unique<AlertService>(_reactor, _hub, shared.worker,
+                                                          *opts.alert_db, _opts.alerts,
+                                                          opts.alerts_loaded)
+                         : nullptr)
     , _http(_reactor, _transport, _index, _audience, _limiter, _hub, _stats, _directory, _flow,
             shared.streams, opts.http, started_ms, kHttp)
     , _publish(_reactor, _transport, _hub, _stats, _directory, _flow, opts.publish, started_ms,
@@ -58,10 +64,13 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
     locals.provide(_stats);
     locals.provide(_directory);
     locals.provide(_limiter);
+    locals.provide(_alerts);
+    if (_alert_service) locals.provide(*_alert_service);
 }
 
 int Shard::init(const char** what) {
     int rc = _reactor.init(_opts.reactor, what);
+    if (rc == 0 && _alert_service) _alert_service->start();
     if (rc == 0 && _log) {
         restore_keeps();
         _reactor.timers().schedule(&_expiry_timer, _reactor.now_ms() + kExpirySweepMs);
@@ -99,6 +108,14 @@ void Shard::on_timer(TimerNode* node) {
                 "shard {}: shutdown timeout ({} ms): closing {} connections with unsent data",
                 _reactor.id(), _opts.shutdown_timeout_ms, left);
         _transport.for_each_connection([&](Connection& c) { _transport.close(c, false); });
+        return;
+    }
+    if (_alerts.owns(node)) {
+        _alerts.on_timer();
+        return;
+    }
+    if (_alert_service && _alert_service->owns(node)) {
+        _alert_service->on_timer();
         return;
     }
     if (node == &_expiry_timer) {

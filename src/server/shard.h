@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <memory>
 
+#include "alerts/alert_feed.h"
+#include "alerts/alert_service.h"
+#include "core/blocking_worker.h"
 #include "core/reactor.h"
 #include "http/http_server.h"
 #include "net/transport.h"
@@ -38,6 +41,11 @@ struct ShardOptions {
     const StoreSnapshot* restore = nullptr;
     uint64_t restore_floor = 0;
     uint64_t shutdown_timeout_ms = 5000;
+    // [alerts]: what the daemon loaded from alerts.db (every shard's feed starts
+    // with it) and the file, used by the home shard's service on the worker.
+    AlertOptions alerts;
+    AlertSnapshot alerts_loaded;
+    AlertDb* alert_db = nullptr;
 };
 
 // Shared by the main thread and every shard during shutdown.
@@ -53,6 +61,7 @@ struct ShardShared {
     StreamLimit& streams;
     ChannelPresence& presence;
     ShutdownState& shutdown;
+    BlockingWorker& worker;  // blocking work (the alerts' commits)
 };
 
 class Shard final : public ReactorHooks {
@@ -94,6 +103,9 @@ private:
     Directory _directory;
     Limiter _limiter;
     PublishFlow _flow;  // one publish path for HTTP and the socket
+    AlertFeed _alerts;  // this shard's alerts and its streams' alert events
+    // The home shard's (alerts/alert_service.h), when alerts are enabled.
+    std::unique_ptr<AlertService> _alert_service;
     HttpServer _http;
     PublishServer _publish;
     TimerNode _drain_timer;

@@ -73,7 +73,8 @@ ShardSet::ShardSet(unsigned shards, size_t mesh_ring_capacity, uint64_t max_stre
     , _board(shards)
     , _streams(max_streams)
     , _presence(shards)
-    , _shared{_mesh, _board, _streams, _presence, _shutdown}
+    , _worker(_mesh, "ringcast-work")
+    , _shared{_mesh, _board, _streams, _presence, _shutdown, _worker}
     , _ready(shards) {}
 
 ShardSet::~ShardSet() {
@@ -86,6 +87,11 @@ bool ShardSet::start(const ShardOptions& opts, const std::vector<int>& cpus, Lis
     if (int r = _control->init(); r < 0) {
         _control.reset();
         spdlog::critical("cannot create the control ring: {}", std::strerror(-r));
+        log_resource_hint(r);
+        return false;
+    }
+    if (int r = _worker.start(); r < 0) {
+        spdlog::critical("cannot start the worker thread's ring: {}", std::strerror(-r));
         log_resource_hint(r);
         return false;
     }
@@ -159,6 +165,8 @@ void ShardSet::stop(uint64_t phase) {
 }
 
 void ShardSet::stop_and_join() {
+    // What the worker still has completes on shards that still turn.
+    _worker.stop();
     stop(1);
     for (auto& t : _threads)
         if (t->thread.joinable()) t->thread.join();

@@ -74,6 +74,7 @@ private:
     StreamLimit _streams;
     ChannelPresence _presence;
     ShutdownState _shutdown;
+    BlockingWorker _worker;  // stopped before the shards' loops end (its completions go there)
     const ShardShared _shared;
     ShardOptions _opts;
     std::unique_ptr<ControlRing> _control;

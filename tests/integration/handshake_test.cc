@@ -137,9 +137,12 @@ TEST(Handshake, DefaultChannelsWhenNoneAreGiven) {
     auto r = publish(api, "toasts", "toast", R"({"text":"hi"})");
     ASSERT_TRUE(r) << api.error();
     EXPECT_EQ(r->sent, 1);
-    ASSERT_TRUE(s.await_events(2, Deadline(5s)));
-    EXPECT_EQ(s.events()[1].event.type, "toast");
-    EXPECT_EQ(s.events()[1].event.data, R"({"text":"hi"})");
+    // Right after `connected`, the stream's alerts (it is on the alerts channel).
+    ASSERT_TRUE(s.await_events(3, Deadline(5s)));
+    EXPECT_EQ(s.events()[1].event.type, "alerts");
+    EXPECT_EQ(s.events()[1].event.data, "[]");
+    EXPECT_EQ(s.events()[2].event.type, "toast");
+    EXPECT_EQ(s.events()[2].event.data, R"({"text":"hi"})");
 }
 
 TEST(Handshake, ConfiguredDefaultChannelsAndRetry) {

@@ -101,7 +101,8 @@ void SseClient::read_available() {
 std::vector<SseEvent> SseClient::data_events() const {
     std::vector<SseEvent> out;
     for (const auto& e : _events)
-        if (e.event.type != "connected" && e.event.type != "heartbeat") out.push_back(e.event);
+        if (e.event.type != "connected" && e.event.type != "heartbeat" && e.event.type != "alerts")
+            out.push_back(e.event);
     return out;
 }
 

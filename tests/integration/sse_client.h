@@ -47,7 +47,8 @@ public:
     void read_available();
 
     const std::vector<ReceivedEvent>& events() const { return _events; }
-    // Events other than `connected` and `heartbeat`.
+    // Events other than `connected`, `heartbeat` and `alerts` (the alert list a
+    // stream on the alerts channel gets on connect).
     std::vector<SseEvent> data_events() const;
     // Every body byte received so far, exactly as sent (less the chunked
     // framing, if any).

@@ -34,6 +34,40 @@ TEST(Router, NamedResourcesTakeOneSegment) {
     EXPECT_STREQ(m.allow, "GET");
 }
 
+TEST(Router, AlertsRoutesByMethodAndName) {
+    EXPECT_EQ(route_request(HTTP_GET, "/api/alerts").route, Route::alerts_list);
+    EXPECT_EQ(route_request(HTTP_POST, "/api/alerts/").route, Route::alerts_create);
+    EXPECT_EQ(route_request(HTTP_GET, "/api/alerts/active").route, Route::alerts_active);
+    EXPECT_EQ(route_request(HTTP_POST, "/api/alerts/preview").route, Route::alerts_preview);
+    EXPECT_EQ(route_request(HTTP_POST, "/api/alerts/refresh").route, Route::alerts_refresh);
+    for (auto [method, route] :
+         {std::pair{HTTP_GET, Route::alert_get}, std::pair{HTTP_PUT, Route::alert_replace},
+          std::pair{HTTP_PATCH, Route::alert_patch}, std::pair{HTTP_DELETE, Route::alert_delete}}) {
+        RouteMatch m = route_request(method, "/api/alerts/17");
+        EXPECT_EQ(m.route, route);
+        EXPECT_EQ(m.rest, "17");
+    }
+    RouteMatch m = route_request(HTTP_POST, "/api/alerts/17/dismiss");
+    EXPECT_EQ(m.route, Route::alert_dismiss);
+    EXPECT_EQ(m.rest, "17");
+    // Several methods on one path: 405 names them all.
+    m = route_request(HTTP_DELETE, "/api/alerts");
+    EXPECT_EQ(m.route, Route::method_not_allowed);
+    EXPECT_STREQ(m.allow, "GET, POST");
+    m = route_request(HTTP_POST, "/api/alerts/17");
+    EXPECT_EQ(m.route, Route::method_not_allowed);
+    EXPECT_STREQ(m.allow, "GET, PUT, PATCH, DELETE");
+    // A fixed path is not an alert named like it.
+    m = route_request(HTTP_DELETE, "/api/alerts/active");
+    EXPECT_EQ(m.route, Route::method_not_allowed);
+    EXPECT_STREQ(m.allow, "GET");
+    m = route_request(HTTP_GET, "/api/alerts/17/dismiss");
+    EXPECT_EQ(m.route, Route::method_not_allowed);
+    EXPECT_STREQ(m.allow, "POST");
+    EXPECT_EQ(route_request(HTTP_POST, "/api/alerts//dismiss").route, Route::not_found);
+    EXPECT_EQ(route_request(HTTP_GET, "/api/alerts/1/2").route, Route::not_found);
+}
+
 TEST(Router, TrailingSlashNamesTheSameResource) {
     EXPECT_EQ(route_request(HTTP_GET, "/api/stats/").route, Route::stats);
     EXPECT_EQ(route_request(HTTP_POST, "/api/publish/").route, Route::publish);

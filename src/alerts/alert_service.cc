@@ -1,0 +1,349 @@
+#include "alerts/alert_service.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "alerts/alert_json.h"
+#include "core/clock.h"
+#include "core/json_writer.h"
+#include "pubsub/event.h"
+#include "pubsub/hub.h"
+#include "pubsub/message_json.h"
+
+namespace ringcast {
+
+namespace {
+
+// Every shard takes the new set into its feed.
+class AdoptAlerts final : public ShardCall {
+public:
+    AdoptAlerts(AlertSnapshot set, AlertChange change)
+        : _set(std::move(set)), _change(std::move(change)) {}
+    bool run(Reactor& shard) override {
+        shard.local<AlertFeed>().adopt(std::move(_set), _change);
+        return true;
+    }
+    void complete() override {}
+
+private:
+    AlertSnapshot _set;
+    AlertChange _change;
+};
+
+AlertOutcome refused(AlertOutcome::Status status, std::string message, std::string field = {}) {
+    AlertOutcome o;
+    o.status = status;
+    o.message = std::move(message);
+    o.field = std::move(field);
+    return o;
+}
+
+}  // namespace
+
+bool AlertCall::run(Reactor& home) {
+    home.local<AlertService>().submit(this);
+    return false;  // answered once the change is committed or refused
+}
+
+// The write of one change, on the blocking worker; completes on the home shard.
+class AlertService::Write final : public BlockingJob {
+public:
+    Write(AlertService& service, AlertCall& call, Alert change)
+        : _service(service), _call(call), _change(std::move(change)) {}
+    void work() override {
+        AlertDb& db = _service._db;
+        switch (_call.request.op) {
+            case AlertRequest::Op::create: _result = db.insert(&_change, &_error); break;
+            case AlertRequest::Op::replace:
+            case AlertRequest::Op::patch: _result = db.replace(_change, &_error); break;
+            case AlertRequest::Op::remove: _result = db.remove(_change.id, &_error); break;
+            case AlertRequest::Op::dismiss:
+                _result =
+                    db.dismiss({_change.id, _call.request.user, _change.updated_at_ms}, &_error);
+                break;
+            case AlertRequest::Op::refresh: break;  // never written
+        }
+    }
+    void complete() override { _service.written(_call, _change, _result, _error); }
+
+private:
+    AlertService& _service;
+    AlertCall& _call;
+    Alert _change;
+    AlertDb::Outcome _result = AlertDb::Outcome::failed;
+    std::string _error;
+};
+
+AlertService::AlertService(Reactor& reactor, Hub& hub, BlockingWorker& worker, AlertDb& db,
+                           const AlertOptions& opts, AlertSnapshot initial)
+    : _reactor(reactor)
+    , _hub(hub)
+    , _worker(worker)
+    , _db(db)
+    , _opts(opts)
+    , _set(std::move(initial)) {}
+
+AlertService::~AlertService() {
+    _reactor.timers().cancel(&_expiry_timer);
+}
+
+void AlertService::start() {
+    _expiry_checked_ms = wall_ms();
+    schedule_expiry();
+}
+
+void AlertService::submit(AlertCall* call) {
+    _queue.push_back(call);
+    next();
+}
+
+void AlertService::next() {
+    while (!_writing && !_queue.empty()) {
+        AlertCall& call = *_queue.front();
+        Alert change;
+        if (!prepare(call, &change)) {
+            finish(call);
+            continue;
+        }
+        if (call.request.op == AlertRequest::Op::refresh) {
+            broadcast({AlertChange::Kind::refresh, 0, call.request.reason});
+            call.outcome.status = AlertOutcome::Status::done;
+            finish(call);
+            continue;
+        }
+        _writing = true;
+        _worker.submit(_reactor.id(), std::make_unique<Write>(*this, call, std::move(change)));
+    }
+}
+
+void AlertService::finish(AlertCall& call) {
+    _queue.pop_front();
+    _reactor.answer(&call);
+}
+
+bool AlertService::prepare(AlertCall& call, Alert* change) {
+    const AlertRequest& r = call.request;
+    const int64_t now = wall_ms();
+    AlertOutcome& out = call.outcome;
+    const Alert* current = nullptr;
+    if (r.op != AlertRequest::Op::create && r.op != AlertRequest::Op::refresh) {
+        current = _set->find(r.id);
+        if (!current) {
+            out = refused(AlertOutcome::Status::not_found, fmt::format("no alert {}", r.id));
+            return false;
+        }
+    }
+    auto stale = [&](uint64_t edited) {
+        if (edited == current->version) return false;
+        out = refused(AlertOutcome::Status::conflict,
+                      fmt::format("alert {} is at version {}, not {}: someone changed it "
+                                  "meanwhile; here it is as it stands",
+                                  r.id, current->version, edited));
+        out.alert = *current;
+        return true;
+    };
+    switch (r.op) {
+        case AlertRequest::Op::refresh: return true;
+        case AlertRequest::Op::remove:
+            if (r.if_match && stale(r.if_match)) return false;
+            *change = *current;
+            change->updated_by = r.by;
+            return true;
+        case AlertRequest::Op::dismiss:
+            if (!current->dismissible) {
+                out = refused(AlertOutcome::Status::forbidden,
+                              fmt::format("alert {} is not dismissible", r.id));
+                return false;
+            }
+            if (_set->dismissed_by(r.id, r.user)) {  // already: nothing to write
+                out.status = AlertOutcome::Status::done;
+                out.alert = *current;
+                return false;
+            }
+            *change = *current;
+            change->updated_at_ms = now;  // the dismissal's time
+            return true;
+        default: break;
+    }
+    // create, replace, patch: the body first.
+    simdjson::dom::element doc;
+    simdjson::dom::object obj;
+    if (auto err = _json.parse(r.body).get(doc); err) {
+        out = refused(AlertOutcome::Status::invalid, json_error_text("the request body", err));
+        return false;
+    }
+    if (doc.get(obj) != simdjson::SUCCESS) {
+        out = refused(AlertOutcome::Status::invalid, "the request body must be a JSON object");
+        return false;
+    }
+    uint64_t edited = 0;
+    std::string error, field;
+    const bool ok =
+        r.op == AlertRequest::Op::patch
+            ? merge_patch_alert(*current, obj, _opts.limits, change, &edited, &error, &field)
+            : parse_alert_input(obj, _opts.limits, change, &edited, &error, &field);
+    if (!ok) {
+        out = refused(AlertOutcome::Status::invalid, std::move(error), std::move(field));
+        return false;
+    }
+    if (r.if_match) {
+        if (edited && edited != r.if_match) {
+            out = refused(
+                AlertOutcome::Status::invalid,
+                fmt::format("the body says version {} and If-Match says {}", edited, r.if_match),
+                "version");
+            return false;
+        }
+        edited = r.if_match;
+    }
+    const bool will_live = change->expires_at_ms == 0 || now < change->expires_at_ms;
+    size_t live = _set->live_count(now);
+    if (current) {
+        if (!edited) {
+            out = refused(AlertOutcome::Status::invalid,
+                          "send the version you edited (\"version\" in the body, or an If-Match "
+                          "header), so that a change made meanwhile is not overwritten",
+                          "version");
+            return false;
+        }
+        if (stale(edited)) return false;
+        if (current->expires_at_ms == 0 || now < current->expires_at_ms) --live;  // itself
+    }
+    if (will_live && live >= _opts.limits.max_active) {
+        out = refused(AlertOutcome::Status::too_many,
+                      fmt::format("{} alerts are active or scheduled already, the most allowed "
+                                  "(alerts.max_active): delete or expire one first",
+                                  live));
+        return false;
+    }
+    if (current) {
+        change->id = current->id;
+        change->created_at_ms = current->created_at_ms;
+        change->created_by = current->created_by;
+        change->version = current->version + 1;
+    } else {
+        change->id = 0;
+        change->created_at_ms = now;
+        change->created_by = r.by;
+        change->version = 1;
+    }
+    change->updated_at_ms = now;
+    change->updated_by = r.by;
+    return true;
+}
+
+void AlertService::written(AlertCall& call, const Alert& change, AlertDb::Outcome result,
+                           const std::string& error) {
+    _writing = false;
+    AlertOutcome& out = call.outcome;
+    const AlertRequest& r = call.request;
+    switch (result) {
+        case AlertDb::Outcome::done: break;
+        case AlertDb::Outcome::not_found:
+            out = refused(AlertOutcome::Status::not_found, fmt::format("no alert {}", r.id));
+            break;
+        case AlertDb::Outcome::conflict:  // the file and memory disagree: never expected
+            out = refused(AlertOutcome::Status::conflict,
+                          fmt::format("alert {} changed meanwhile", r.id));
+            if (const Alert* a = _set->find(r.id)) out.alert = *a;
+            break;
+        case AlertDb::Outcome::failed:
+            spdlog::error("{}", error);
+            out = refused(AlertOutcome::Status::failed,
+                          fmt::format("the change was not stored: {}", error));
+            break;
+    }
+    if (result == AlertDb::Outcome::done) {
+        auto next = std::make_shared<AlertSet>(*_set);
+        AlertChange what;
+        what.alert_id = change.id;
+        const char* action = "updated";
+        switch (r.op) {
+            case AlertRequest::Op::create:
+                next->alerts.push_back(change);  // ids only grow: the order holds
+                what.kind = AlertChange::Kind::created;
+                action = "created";
+                out.status = AlertOutcome::Status::created;
+                break;
+            case AlertRequest::Op::replace:
+            case AlertRequest::Op::patch:
+                *const_cast<Alert*>(next->find(change.id)) = change;
+                what.kind = AlertChange::Kind::updated;
+                out.status = AlertOutcome::Status::done;
+                break;
+            case AlertRequest::Op::remove:
+                std::erase_if(next->alerts, [&](const Alert& a) { return a.id == change.id; });
+                next->dismissed.erase(change.id);
+                what.kind = AlertChange::Kind::deleted;
+                action = "deleted";
+                out.status = AlertOutcome::Status::done;
+                break;
+            case AlertRequest::Op::dismiss:
+                next->dismissed[change.id].insert(r.user);
+                what.kind = AlertChange::Kind::dismissed;
+                action = "dismissed";
+                out.status = AlertOutcome::Status::done;
+                break;
+            case AlertRequest::Op::refresh: break;
+        }
+        out.alert = r.op == AlertRequest::Op::dismiss ? *next->find(change.id) : change;
+        _set = std::move(next);
+        broadcast(what);
+        announce(change.id, action, r.op == AlertRequest::Op::dismiss ? r.user : r.by);
+        schedule_expiry();
+    }
+    finish(call);
+    next();
+}
+
+void AlertService::broadcast(const AlertChange& change) {
+    for (unsigned s = 0; s < _reactor.shards(); ++s)
+        _reactor.post(s, std::make_unique<AdoptAlerts>(_set, change));
+}
+
+void AlertService::announce(uint64_t alert_id, const char* action, const std::string& by) {
+    Message m;
+    m.channel = _opts.admin_channel;
+    m.event = "update";
+    JsonWriter w(m.data);
+    w.begin_object()
+        .key("type")
+        .value("alert-updated")
+        .key("alertId")
+        .value(alert_id)
+        .key("action")
+        .value(action)
+        .key("by")
+        .value(by)
+        .key("timestamp")
+        .value(wall_ms())
+        .end_object();
+    _hub.publish(Event::build(m, wall_ms()), nullptr);
+}
+
+void AlertService::schedule_expiry() {
+    int64_t next = 0;
+    for (const Alert& a : _set->alerts)
+        if (a.expires_at_ms > _expiry_checked_ms && (next == 0 || a.expires_at_ms < next))
+            next = a.expires_at_ms;
+    if (next == 0) {
+        _reactor.timers().cancel(&_expiry_timer);
+        return;
+    }
+    const int64_t now = wall_ms();
+    _reactor.timers().schedule(&_expiry_timer,
+                               mono_ms() + uint64_t(std::max<int64_t>(0, next - now)));
+}
+
+void AlertService::on_timer() {
+    const int64_t now = wall_ms();
+    for (const Alert& a : _set->alerts)
+        if (a.expires_at_ms > _expiry_checked_ms && a.expires_at_ms <= now)
+            announce(a.id, "expired", "ringcastd");
+    _expiry_checked_ms = now;
+    schedule_expiry();
+}
+
+}  // namespace ringcast
