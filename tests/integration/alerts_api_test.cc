@@ -1,0 +1,213 @@
+// The alerts API through the real daemon and its real SQLite file
+// (docs/alerts.md): create, read, list, replace, merge patch and delete with
+// versions and conflicts; validation naming the field; who may manage alerts;
+// the limit on active alerts; and every acknowledged change kept across kill -9.
+#include <signal.h>
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "alerts_support.h"
+#include "restart_support.h"
+
+namespace ringcast::itest {
+namespace {
+
+class AlertsApi : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ASSERT_TRUE(_d.start({.config = alerts_config("max_active = 3\n")})) << _d.error();
+    }
+    Json create(const std::string& body) {
+        HttpResponse r = alert_api(_api, "POST", "/api/alerts", body);
+        EXPECT_EQ(r.status, 201) << r.describe();
+        return json_of(r);
+    }
+    DaemonProcess _d;
+    HttpClient _api{0};
+    void connect() { _api = HttpClient(_d.port()); }
+};
+
+TEST_F(AlertsApi, CreateReadListChangeAndDeleteWithVersions) {
+    connect();
+    HttpResponse made =
+        alert_api(_api, "POST", "/api/alerts",
+                  R"({"title":"Maintenance","alert_type":"warning","priority":8,)"
+                  R"("actions":[{"label":"Status","url":"https://status.example.com"}],)"
+                  R"("metadata":{"customType":"maintenance","n":1}})");
+    ASSERT_EQ(made.status, 201) << made.describe();
+    Json a = json_of(made);
+    const int64_t id = a["id"].as_int();
+    EXPECT_GT(id, 0);
+    EXPECT_EQ(made.header("location"), "/api/alerts/" + std::to_string(id));
+    EXPECT_EQ(made.header("etag"), "\"1\"");
+    EXPECT_EQ(a["version"].as_int(), 1);
+    EXPECT_EQ(a["created_by"].as_string(), "api-key");
+    EXPECT_EQ(a["target"].as_string(), "all");
+    EXPECT_TRUE(a["dismissible"].as_bool()) << "the default";
+
+    HttpResponse got = alert_api(_api, "GET", "/api/alerts/" + std::to_string(id));
+    EXPECT_EQ(got.status, 200);
+    EXPECT_EQ(got.header("etag"), "\"1\"");
+    EXPECT_EQ(json_of(got)["title"].as_string(), "Maintenance");
+
+    // A merge patch: one field changed, metadata merged member by member.
+    HttpResponse patched =
+        alert_api(_api, "PATCH", "/api/alerts/" + std::to_string(id),
+                  R"({"title":"Maintenance moved","metadata":{"n":2},"version":1})");
+    ASSERT_EQ(patched.status, 200) << patched.describe();
+    Json p = json_of(patched);
+    EXPECT_EQ(p["version"].as_int(), 2);
+    EXPECT_EQ(p["title"].as_string(), "Maintenance moved");
+    EXPECT_EQ(p["priority"].as_int(), 8) << "untouched fields stay";
+    EXPECT_EQ(p["metadata"]["customType"].as_string(), "maintenance");
+    EXPECT_EQ(p["metadata"]["n"].as_int(), 2);
+
+    // A second admin still at version 1: refused, with the alert as it stands.
+    HttpResponse stale = alert_api(_api, "PUT", "/api/alerts/" + std::to_string(id),
+                                   R"({"title":"Overwrite","version":1})");
+    EXPECT_EQ(stale.status, 409) << stale.describe();
+    Json s = json_of(stale);
+    EXPECT_EQ(s["error"]["code"].as_string(), "version_conflict");
+    EXPECT_EQ(s["current"]["version"].as_int(), 2);
+    EXPECT_EQ(s["current"]["title"].as_string(), "Maintenance moved");
+    // If-Match works as the version does; without either, nothing is overwritten.
+    Headers h = kApiKey;
+    h.push_back({"If-Match", "\"2\""});
+    HttpResponse put =
+        alert_api(_api, "PUT", "/api/alerts/" + std::to_string(id), R"({"title":"Replaced"})", h);
+    ASSERT_EQ(put.status, 200) << put.describe();
+    EXPECT_EQ(json_of(put)["version"].as_int(), 3);
+    EXPECT_FALSE(json_of(put)["metadata"].is_object()) << "PUT replaces the whole alert";
+    HttpResponse blind =
+        alert_api(_api, "PATCH", "/api/alerts/" + std::to_string(id), R"({"title":"Blind"})");
+    EXPECT_EQ(blind.status, 400);
+    EXPECT_EQ(json_of(blind)["error"]["field"].as_string(), "version");
+
+    create(R"({"title":"Second","alert_type":"info"})");
+    Json list = json_of(alert_api(_api, "GET", "/api/alerts"));
+    EXPECT_EQ(list["total"].as_int(), 2);
+    EXPECT_EQ(list["alerts"][0]["title"].as_string(), "Second") << "newest first";
+    // The PUT replaced the whole alert: its type went back to the default.
+    Json infos = json_of(alert_api(_api, "GET", "/api/alerts?type=info&limit=1"));
+    EXPECT_EQ(infos["total"].as_int(), 2);
+    EXPECT_EQ(infos["alerts"].size(), 1u);
+    EXPECT_EQ(json_of(alert_api(_api, "GET", "/api/alerts?type=warning"))["total"].as_int(), 0);
+    EXPECT_EQ(alert_api(_api, "GET", "/api/alerts?limit=0").status, 400);
+
+    HttpResponse gone = alert_api(_api, "DELETE", "/api/alerts/" + std::to_string(id));
+    EXPECT_EQ(gone.status, 200) << gone.describe();
+    EXPECT_TRUE(json_of(gone)["deleted"].as_bool());
+    EXPECT_EQ(alert_api(_api, "GET", "/api/alerts/" + std::to_string(id)).status, 404);
+    EXPECT_EQ(alert_api(_api, "DELETE", "/api/alerts/" + std::to_string(id)).status, 404);
+    EXPECT_EQ(alert_api(_api, "GET", "/api/alerts/abc").status, 404);
+}
+
+TEST_F(AlertsApi, EveryInvalidFieldIsNamed) {
+    connect();
+    struct Case {
+        const char* body;
+        const char* field;
+    } cases[] = {
+        {R"({"message":"no title"})", "title"},
+        {R"({"title":"   "})", "title"},
+        {R"({"title":"x","priority":11})", "priority"},
+        {R"({"title":"x","alert_type":"purple"})", "alert_type"},
+        {R"({"title":"x","expires_at":"tomorrow"})", "expires_at"},
+        {R"({"title":"x","starts_at":"2030-01-02T00:00:00Z","expires_at":"2030-01-01T00:00:00Z"})",
+         "expires_at"},
+        {R"j({"title":"x","actions":[{"label":"go","url":"javascript:alert(1)"}]})j",
+         "actions[0].url"},
+        {R"j({"title":"x","actions":[{"label":"go","url":" JavaScript:alert(1)"}]})j",
+         "actions[0].url"},
+        {R"({"title":"x","actions":[{"label":"ok","url":"/a"},{"label":"go"}]})", "actions[1]"},
+        {R"({"title":"x","id":5})", "id"},
+        {R"({"title":"x","colour":"red"})", "colour"},
+        {R"({"title":"x","target":"role-based"})", "targetRoles"},
+    };
+    for (const Case& c : cases) {
+        HttpResponse r = alert_api(_api, "POST", "/api/alerts", c.body);
+        EXPECT_EQ(r.status, 400) << c.body << ": " << r.describe();
+        Json j = json_of(r);
+        EXPECT_EQ(j["error"]["code"].as_string(), "invalid_field") << c.body;
+        EXPECT_EQ(j["error"]["field"].as_string().rfind(c.field, 0), 0u)
+            << c.body << ": field " << j["error"]["field"].as_string();
+    }
+    EXPECT_EQ(alert_api(_api, "POST", "/api/alerts", "not json").status, 400);
+    EXPECT_EQ(json_of(alert_api(_api, "GET", "/api/alerts"))["total"].as_int(), 0)
+        << "nothing refused was stored";
+}
+
+TEST_F(AlertsApi, OnlyKeysAdminsAndAdminRolesManageAlerts) {
+    connect();
+    const std::string body = R"({"title":"x"})";
+    HttpResponse none = alert_api(_api, "POST", "/api/alerts", body, {});
+    EXPECT_EQ(none.status, 401) << none.describe();
+    HttpResponse user =
+        alert_api(_api, "POST", "/api/alerts", body, bearer(token_of("7", {"customer"})));
+    EXPECT_EQ(user.status, 403) << user.describe();
+    EXPECT_EQ(json_of(user)["error"]["reason"].as_string(), "missing_admin_role");
+    HttpResponse ops = alert_api(_api, "POST", "/api/alerts", body, bearer(token_of("8", {"ops"})));
+    EXPECT_EQ(ops.status, 201) << ops.describe();
+    EXPECT_EQ(json_of(ops)["created_by"].as_string(), "8");
+    HttpResponse admin =
+        alert_api(_api, "POST", "/api/alerts", body, bearer(token_of("9", {"admin"})));
+    EXPECT_EQ(admin.status, 201) << admin.describe();
+    // Reading the list is managing too; a user reads its own with /active.
+    EXPECT_EQ(alert_api(_api, "GET", "/api/alerts", {}, bearer(token_of("7"))).status, 403);
+    HttpResponse own = alert_api(_api, "GET", "/api/alerts/active", {}, bearer(token_of("7")));
+    EXPECT_EQ(own.status, 200) << own.describe();
+    EXPECT_EQ(json_of(own)["alerts"].size(), 2u);
+}
+
+TEST_F(AlertsApi, TheActiveLimitCountsOnlyAlertsNotExpired) {
+    connect();
+    for (int i = 0; i < 3; ++i)
+        create(R"({"title":"live )" + std::to_string(i) + R"("})");
+    HttpResponse r = alert_api(_api, "POST", "/api/alerts", R"({"title":"one too many"})");
+    EXPECT_EQ(r.status, 409) << r.describe();
+    EXPECT_EQ(json_of(r)["error"]["code"].as_string(), "too_many_alerts");
+    // Already expired: it does not count, and is kept (for the list).
+    HttpResponse past = alert_api(_api, "POST", "/api/alerts",
+                                  R"({"title":"past","expires_at":"2020-01-01T00:00:00Z"})");
+    EXPECT_EQ(past.status, 201) << past.describe();
+    EXPECT_EQ(json_of(alert_api(_api, "GET", "/api/alerts?active=false"))["total"].as_int(), 1);
+}
+
+TEST(AlertsDurability, EveryAcknowledgedChangeSurvivesKill9) {
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.config = alerts_config()})) << d.error();
+    HttpClient api(d.port());
+    std::vector<int64_t> ids;
+    for (int i = 0; i < 5; ++i) {
+        HttpResponse r =
+            alert_api(api, "POST", "/api/alerts",
+                      R"({"title":"alert )" + std::to_string(i) + R"(","priority":3})");
+        ASSERT_EQ(r.status, 201) << r.describe();
+        ids.push_back(json_of(r)["id"].as_int());
+    }
+    ASSERT_EQ(alert_api(api, "PATCH", "/api/alerts/" + std::to_string(ids[1]),
+                        R"({"title":"changed","version":1})")
+                  .status,
+              200);
+    ASSERT_EQ(alert_api(api, "DELETE", "/api/alerts/" + std::to_string(ids[2])).status, 200);
+    const std::string before = alert_api(api, "GET", "/api/alerts").body;
+    ASSERT_TRUE(d.signal(SIGKILL));
+    ASSERT_EQ(d.wait_exit(Deadline(kIoTimeout)), 128 + SIGKILL);
+    ASSERT_TRUE(await_socket_refused(socket_path(d)));  // the next daemon may start
+
+    DaemonProcess again;
+    ASSERT_TRUE(again.start({.config = alerts_config(), .data_dir = d.data_dir()}))
+        << again.error();
+    HttpClient api2(again.port());
+    const std::string after = alert_api(api2, "GET", "/api/alerts").body;
+    EXPECT_EQ(json_of(alert_api(api2, "GET", "/api/alerts"))["total"].as_int(), 4);
+    EXPECT_EQ(after, before);
+    // Ids go on from where they were, never reused.
+    Json next = json_of(alert_api(api2, "POST", "/api/alerts", R"({"title":"after"})"));
+    EXPECT_GT(next["id"].as_int(), ids.back());
+}
+
+}  // namespace
+}  // namespace ringcast::itest
