@@ -297,7 +297,8 @@ void announce(const Config& cfg, const Plan& plan, const ShardSet& shards,
     spdlog::info(
         "listening on http://{} — streams: GET {} (?channels=a,b); API: POST /api/publish, "
         "/api/invalidate, /api/tokens, /api/disconnect, GET /api/stats, /api/ping, "
-        "/api/connections/{{id}}, /api/users/{{id}} (docs/protocol.md)",
+        "/api/connections/{{id}}, /api/users/{{id}}, /api/alerts (docs/protocol.md, "
+        "docs/alerts.md)",
         where, fmt::join(paths, ", "));
     announce_access(cfg, plan.auth, where);
     if (const std::string& path = listeners.unix_path(); !path.empty())
