@@ -121,6 +121,14 @@ public:
     // presents it as the ringcast_token cookie or ?token=; its stream carries the
     // user, roles, permissions and subscriber flag given here.
     Result token(const TokenRequest& request);
+    // One of the alerts ops (docs/protocol.md, "Alerts"): `op` is "alerts.list",
+    // "alerts.get", "alerts.create", "alerts.update", "alerts.patch",
+    // "alerts.delete", "alerts.preview" or "alerts.refresh"; `members` its
+    // members as a JSON object ({"id":7,"version":2,"patch":{...}}), or empty
+    // for none. Result::json holds the reply's members (an "alert", or
+    // "alerts" and "total"...); refused, Result::field names the field at
+    // fault and, for version_conflict, Result::json is the current alert.
+    Result alerts(std::string_view op, std::string_view members = {});
 
     // --- pipelined: queue, flush, receive in order ---------------------------------
     // Each send_*() queues one request that gets exactly one Result from receive().
@@ -135,6 +143,7 @@ public:
     void send_invalidate(const std::vector<std::string>& channels,
                          const std::vector<std::string>& users = {});
     void send_token(const TokenRequest& request);
+    void send_alerts(std::string_view op, std::string_view members = {});
 
     // Fire-and-forget publish (or batch): no Result; returns the request's line
     // number, which a LineError names if the daemon refuses it.

@@ -21,9 +21,11 @@ enum class Op : uint8_t {
     disconnect,
     invalidate,
     token,
+    alerts,  // alerts.list, alerts.get, ... (Client::alerts)
 };
 
 const char* op_name(Op op);  // "ping", "publish", ... ("publish" for publish_batch)
+                             // "alerts" for every alerts.* op
 
 // Error codes the client produces itself, when no answer came from the daemon
 // (Result::answered is false). Every other code is the daemon's own
@@ -54,6 +56,7 @@ struct Result {
     bool ok = false;
     std::string code;     // when !ok
     std::string message;  // when !ok: meant for people; the daemon's names the field
+    std::string field;    // when !ok: the field at fault, when the daemon names one
 
     // publish: the event's id; publish and batches: connections reached (sent)
     // and subscribers that could not take it (failed); batches: the totals.
@@ -66,7 +69,10 @@ struct Result {
     int64_t time_ms = 0;  // ping: the daemon's clock, ms since the epoch
 
     // stats: the "stats" object; connection: the "connection" object; user: the
-    // "connections" array. Compact JSON text; empty for the other ops.
+    // "connections" array; alerts: the reply's members but "req" and "ok" as an
+    // object ({"alert": {...}}, {"alerts": [...], "total": ...}), or, refused
+    // with version_conflict, the "current" alert. Compact JSON text; empty for
+    // the other ops.
     std::string json;
     bool connected = false;     // user: has at least one connection
     uint64_t disconnected = 0;  // disconnect: connections closed

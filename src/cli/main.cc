@@ -38,9 +38,9 @@ int main(int argc, char** argv) {
     app.add_flag("--json", g.json, "machine-readable output: JSON on stdout");
 
     std::vector<Command> commands = {
-        add_publish(app, g),    add_stats(app, g),      add_user(app, g),
-        add_connection(app, g), add_disconnect(app, g), add_invalidate(app, g),
-        add_ping(app, g),       add_tail(app, g),       add_token(app, g),
+        add_publish(app, g),    add_stats(app, g),      add_user(app, g), add_connection(app, g),
+        add_disconnect(app, g), add_invalidate(app, g), add_ping(app, g), add_tail(app, g),
+        add_token(app, g),      add_alerts(app, g),
     };
 
     for (const Command& c : commands) {
@@ -56,12 +56,31 @@ int main(int argc, char** argv) {
         // CLI11 reports a mistyped command as a missing one; name it instead.
         std::vector<std::string> rest = app.remaining();
         if (app.get_subcommands().empty() && !rest.empty() && !rest.front().starts_with("-")) {
-            fmt::print(
-                stderr,
-                "ringcast: unknown command \"{}\" (commands: publish, stats, user, "
-                "connection, disconnect, invalidate, ping, tail, token)\nRun with --help for "
-                "more information.\n",
-                rest.front());
+            fmt::print(stderr,
+                       "ringcast: unknown command \"{}\" (commands: publish, stats, user, "
+                       "connection, disconnect, invalidate, ping, tail, token, alerts)\nRun with "
+                       "--help for "
+                       "more information.\n",
+                       rest.front());
+            return kExitUsage;
+        }
+        // The same one level down: `ringcast alerts frobnicate`, or `ringcast alerts`.
+        for (const Command& c : commands) {
+            if (e.get_exit_code() == 0 || !c.app->parsed() ||  // --help is a ParseError too
+                c.app->get_subcommands({}).empty() || !c.app->get_subcommands().empty())
+                continue;
+            std::string names;
+            for (const CLI::App* sub : c.app->get_subcommands({}))
+                names += (names.empty() ? "" : ", ") + sub->get_name();
+            if (!rest.empty() && !rest.front().starts_with("-")) {
+                fmt::print(stderr, "ringcast {}: unknown command \"{}\" (commands: {})\n",
+                           c.app->get_name(), rest.front(), names);
+            } else if (rest.empty()) {
+                fmt::print(stderr, "ringcast {}: give a command: {}\n", c.app->get_name(), names);
+            } else {
+                break;  // a flag CLI11 explains
+            }
+            fmt::print(stderr, "Run with --help for more information.\n");
             return kExitUsage;
         }
         return app.exit(e) == 0 ? kExitOk : kExitUsage;

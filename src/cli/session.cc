@@ -33,11 +33,17 @@ int report_failure(const client::Result& r, const GlobalOptions& g) {
         std::string out;
         JsonWriter w(out);
         w.begin_object().key("ok").value(false).key("error").begin_object();
-        w.key("code").value(r.code).key("message").value(r.message).end_object().end_object();
+        w.key("code").value(r.code).key("message").value(r.message);
+        if (!r.field.empty()) w.key("field").value(r.field);
+        w.end_object();
+        // Alerts: a version conflict's alert as it stands.
+        if (r.op == client::Op::alerts && !r.json.empty()) w.key("current").raw(r.json);
+        w.end_object();
         print_line(out);
     }
-    fmt::print(stderr, "ringcast: the daemon refused the {} request: {}: {}\n",
-               client::op_name(r.op), r.code, r.message);
+    fmt::print(stderr, "ringcast: the daemon refused the {} request: {}: {}{}\n",
+               client::op_name(r.op), r.code, r.message,
+               r.field.empty() ? "" : fmt::format(" (field {})", r.field));
     return kExitDaemonError;
 }
 

@@ -313,6 +313,9 @@ void Client::send_invalidate(const std::vector<std::string>& channels,
 void Client::send_token(const TokenRequest& request) {
     append_token(_out, request, begin_request(Op::token, true));
 }
+void Client::send_alerts(std::string_view op, std::string_view members) {
+    append_object_op(_out, op, begin_request(Op::alerts, true), members);
+}
 
 // --- replies ------------------------------------------------------------------------
 
@@ -487,6 +490,14 @@ Result Client::token(const TokenRequest& request) {
     Result r;
     if (!idle_for_call(r, Op::token)) return r;
     send_token(request);
+    receive(r);
+    return r;
+}
+
+Result Client::alerts(std::string_view op, std::string_view members) {
+    Result r;
+    if (!idle_for_call(r, Op::alerts)) return r;
+    send_alerts(op, members);
     receive(r);
     return r;
 }

@@ -47,6 +47,7 @@ const char* op_name(Op op) {
         case Op::disconnect: return "disconnect";
         case Op::invalidate: return "invalidate";
         case Op::token: return "token";
+        case Op::alerts: return "alerts";
     }
     return "ping";
 }

@@ -1,5 +1,7 @@
 #include "client/reply_reader.h"
 
+#include "client/request_writer.h"
+
 namespace ringcast::client {
 
 namespace {
@@ -8,16 +10,30 @@ using simdjson::SUCCESS;
 using simdjson::dom::element;
 using simdjson::dom::object;
 
-// The "error" member of a failed reply: {"code": ..., "message": ...}.
-bool read_error(object obj, std::string& code, std::string& message) {
+// The "error" member of a failed reply: {"code": ..., "message": ..., "field"?}.
+bool read_error(object obj, std::string& code, std::string& message, std::string* field = nullptr) {
     object err;
-    std::string_view c, m;
+    std::string_view c, m, f;
     if (obj["error"].get_object().get(err) != SUCCESS) return false;
     if (err["code"].get_string().get(c) != SUCCESS) return false;
     if (err["message"].get_string().get(m) != SUCCESS) m = {};
     code.assign(c);
     message.assign(m);
+    if (field && err["field"].get_string().get(f) == SUCCESS) field->assign(f);
     return true;
+}
+
+// The reply's members but "req" and "ok", as one compact object.
+void read_members(object obj, std::string& out) {
+    out = "{";
+    for (auto member : obj) {
+        if (member.key == "req" || member.key == "ok") continue;
+        if (out.size() > 1) out += ',';
+        append_json_string(out, member.key);
+        out += ':';
+        out += simdjson::minify(member.value);
+    }
+    out += '}';
 }
 
 uint64_t read_count(object obj, std::string_view key) {
@@ -90,6 +106,7 @@ bool read_success(object obj, Op op, Result& out) {
             out.token.assign(token);
             return true;
         }
+        case Op::alerts: read_members(obj, out.json); return true;
     }
     return false;
 }
@@ -111,6 +128,7 @@ void reset_result(Result& r, Op op) {
     r.ok = false;
     r.code.clear();
     r.message.clear();
+    r.field.clear();
     r.id.clear();
     r.sent = 0;
     r.failed = 0;
@@ -154,8 +172,9 @@ ReplyKind ReplyReader::parse(std::string_view line, bool padded, Op op, Result& 
     if (r.get_uint64().get(*req) != SUCCESS) return malformed(out, "\"req\" is not ours", line);
     out.ok = ok;
     if (!ok) {
-        if (!read_error(obj, out.code, out.message))
+        if (!read_error(obj, out.code, out.message, &out.field))
             return malformed(out, "failure without an \"error\"", line);
+        if (op == Op::alerts) read_json(obj, "current", out.json);
     } else if (!read_success(obj, op, out)) {
         return malformed(out, std::string("not an answer to ") + op_name(op), line);
     }

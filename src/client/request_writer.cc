@@ -158,6 +158,21 @@ void append_token(std::string& out, const TokenRequest& t, uint64_t req) {
     out += "}\n";
 }
 
+void append_object_op(std::string& out, std::string_view op, uint64_t req,
+                      std::string_view members) {
+    open_request(out, op, req);
+    // The object's members follow "op" and "req": its braces are dropped.
+    size_t open = members.find('{'), close = members.rfind('}');
+    if (open != std::string_view::npos && close != std::string_view::npos && close > open) {
+        std::string_view inner = members.substr(open + 1, close - open - 1);
+        if (inner.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+            out += ',';
+            append_data(out, inner);
+        }
+    }
+    out += "}\n";
+}
+
 void append_op(std::string& out, std::string_view op, uint64_t req, std::string_view k,
                std::string_view value) {
     open_request(out, op, req);

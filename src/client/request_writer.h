@@ -27,6 +27,11 @@ void append_token(std::string& out, const TokenRequest& t, uint64_t req);
 void append_op(std::string& out, std::string_view op, uint64_t req, std::string_view key = {},
                std::string_view value = {});
 
+// {"op":<op>,"req":<req>,<the members of the JSON object `members`>}: the object
+// goes out as the caller wrote it, on one line (see append_publish's data).
+void append_object_op(std::string& out, std::string_view op, uint64_t req,
+                      std::string_view members);
+
 // `s` as a JSON string literal appended to `out`.
 void append_json_string(std::string& out, std::string_view s);
 

@@ -2,17 +2,16 @@
 // the request came to, from its AlertFeed's set; every change goes to the home
 // shard's AlertService as an AlertCall and is answered once it is committed to
 // alerts.db (or refused). docs/alerts.md describes every request.
-#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
 
+#include "alerts/alert_api.h"
 #include "alerts/alert_feed.h"
 #include "alerts/alert_json.h"
 #include "alerts/alert_service.h"
 #include "core/clock.h"
 #include "core/json_writer.h"
-#include "core/shard_gather.h"
 #include "http/api_requests.h"
 #include "http/http_server.h"
 #include "http/query.h"
@@ -22,9 +21,6 @@
 namespace ringcast {
 
 namespace {
-
-constexpr size_t kDefaultPage = 50;
-constexpr size_t kMaxPage = 500;
 
 std::string alert_body(const Alert& a) {
     std::string body;
@@ -63,20 +59,6 @@ std::string author(const std::string& publisher) {
 // The answer to a change, from the service's outcome.
 std::string outcome_response(const AlertOutcome& o, AlertRequest::Op op, bool keep_alive) {
     using S = AlertOutcome::Status;
-    auto error = [&](int status, std::string_view code, bool with_current) {
-        std::string body;
-        JsonWriter w(body);
-        w.begin_object().key("error").begin_object().key("code").value(code);
-        w.key("message").value(o.message);
-        if (!o.field.empty()) w.key("field").value(o.field);
-        w.end_object();
-        if (with_current) {
-            w.key("current");
-            write_alert(w, o.alert);
-        }
-        w.end_object();
-        return http_response(status, "application/json", body, keep_alive);
-    };
     switch (o.status) {
         case S::created:
             return http_response(
@@ -97,14 +79,19 @@ std::string outcome_response(const AlertOutcome& o, AlertRequest::Op op, bool ke
             w.end_object();
             return http_response(200, "application/json", body, keep_alive);
         }
-        case S::not_found: return error(404, "not_found", false);
-        case S::conflict: return error(409, "version_conflict", true);
-        case S::invalid: return error(400, "invalid_field", false);
-        case S::too_many: return error(409, "too_many_alerts", false);
-        case S::forbidden: return error(403, "not_dismissible", false);
-        case S::failed: return error(503, "store_failed", false);
+        default: break;
     }
-    return error(500, "internal_error", false);
+    const AlertRefusal refusal = alert_refusal(o.status);
+    std::string body;
+    JsonWriter w(body);
+    w.begin_object().key("error");
+    write_alert_error(w, o);
+    if (refusal.with_current) {
+        w.key("current");
+        write_alert(w, o.alert);
+    }
+    w.end_object();
+    return http_response(refusal.http_status, "application/json", body, keep_alive);
 }
 
 }  // namespace
@@ -196,37 +183,28 @@ void ApiRequests::alerts_list(HttpConnection& c, HttpRequest& req) {
     std::optional<std::string> type = query_param(q, "type", &malformed);
     std::optional<std::string> limit_text = query_param(q, "limit", &malformed);
     std::optional<std::string> offset_text = query_param(q, "offset", &malformed);
-    size_t limit = kDefaultPage, offset = 0;
+    AlertPage page;
     auto number = [](const std::optional<std::string>& t, size_t* out) {
         if (!t) return true;
         auto [p, ec] = std::from_chars(t->data(), t->data() + t->size(), *out);
         return ec == std::errc() && p == t->data() + t->size();
     };
     if (malformed || (active && *active != "true" && *active != "false") ||
-        !number(limit_text, &limit) || !number(offset_text, &offset) || limit == 0 ||
-        limit > kMaxPage) {
+        !number(limit_text, &page.limit) || !number(offset_text, &page.offset) || page.limit == 0 ||
+        page.limit > AlertPage::kMaxLimit) {
         reply_bad_request(c, "invalid_field",
                           fmt::format("query parameters: active=true|false, type=<alert type>, "
                                       "limit=1..{} (default {}), offset=<n>",
-                                      kMaxPage, kDefaultPage));
+                                      AlertPage::kMaxLimit, AlertPage::kDefaultLimit));
         return;
     }
-    const AlertSnapshot& set = _reactor.local<AlertFeed>().snapshot();
-    const int64_t now = wall_ms();
-    std::vector<const Alert*> chosen;
-    for (auto it = set->alerts.rbegin(); it != set->alerts.rend(); ++it) {  // newest first
-        if (active && (it->active_at(now) != (*active == "true"))) continue;
-        if (type && it->alert_type != *type) continue;
-        chosen.push_back(&*it);
-    }
+    if (active) page.active = *active == "true";
+    page.type = std::move(type);
     std::string body;
     JsonWriter w(body);
-    w.begin_object().key("alerts").begin_array();
-    for (size_t i = offset; i < chosen.size() && i < offset + limit; ++i)
-        write_alert(w, *chosen[i]);
-    w.end_array();
-    w.key("total").value(uint64_t(chosen.size()));
-    w.key("offset").value(uint64_t(offset)).key("limit").value(uint64_t(limit)).end_object();
+    w.begin_object();
+    write_alert_page(w, *_reactor.local<AlertFeed>().snapshot(), page, wall_ms());
+    w.end_object();
     _http.reply(c, http_response(200, "application/json", body, _http.keeps_alive(c)));
     _http.finish_request(c);
 }
@@ -308,37 +286,22 @@ void ApiRequests::alerts_preview(HttpConnection& c, HttpRequest& req) {
     if (!parse_alert_input(obj, _opts.alerts.limits, &a, &version, &error, &field)) {
         std::string body;
         JsonWriter w(body);
-        w.begin_object().key("error").begin_object().key("code").value("invalid_field");
-        w.key("message").value(error).key("field").value(field).end_object().end_object();
+        w.begin_object().key("error");
+        write_alert_error(w, "invalid_field", error, field);
+        w.end_object();
         _http.reply(c, http_response(400, "application/json", body, _http.keeps_alive(c)));
         _http.finish_request(c);
         return;
     }
-    std::vector<ShardAsk<AlertFeed::Reach>> asks;
-    for (unsigned s = 0; s < _reactor.shards(); ++s)
-        asks.push_back({s, [target = a.target](Reactor& shard) {
-                            return shard.local<AlertFeed>().reach(target);
-                        }});
     _http.wait_for_answer(c);
-    gather<AlertFeed::Reach>(
-        _reactor, std::move(asks),
-        [this, h = Transport::handle(c)](std::vector<AlertFeed::Reach>& parts) {
-            uint64_t streams = 0;
-            std::vector<std::string> users;
-            for (AlertFeed::Reach& p : parts) {
-                streams += p.streams;
-                users.insert(users.end(), p.users.begin(), p.users.end());
-            }
-            std::sort(users.begin(), users.end());
-            users.erase(std::unique(users.begin(), users.end()), users.end());
-            std::string body;
-            JsonWriter w(body);
-            w.begin_object().key("streams").value(streams);
-            w.key("users").value(uint64_t(users.size())).end_object();
-            _http.complete_async(h, [&](HttpConnection& c) {
-                return http_response(200, "application/json", body, _http.keeps_alive(c));
-            });
+    gather_alert_reach(_reactor, a.target, [this, h = Transport::handle(c)](const AlertReach& r) {
+        std::string body;
+        JsonWriter w(body);
+        w.begin_object().key("streams").value(r.streams).key("users").value(r.users).end_object();
+        _http.complete_async(h, [&](HttpConnection& c) {
+            return http_response(200, "application/json", body, _http.keeps_alive(c));
         });
+    });
 }
 
 }  // namespace ringcast

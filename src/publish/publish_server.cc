@@ -22,7 +22,9 @@ PublishConnection& as_pub(Connection& c) {
 }
 
 constexpr const char* kOps =
-    "ping, publish, invalidate, stats, connection, user, disconnect, token";
+    "ping, publish, invalidate, stats, connection, user, disconnect, token, alerts.list, "
+    "alerts.get, alerts.create, alerts.update, alerts.patch, alerts.delete, alerts.preview, "
+    "alerts.refresh";
 
 // A batch holds "op", "req" and "messages", each any number of times (the first
 // counts); a message field beside them is a mistake worth an error.
@@ -44,7 +46,7 @@ PublishServer::PublishServer(Reactor& reactor, Transport& transport, Hub& hub,
     , _opts(opts)
     , _protocol(protocol)
     , _ops(*this, reactor, hub, stats, directory, flow, {opts.rate_max, opts.rate_window_ms},
-           opts.signer, started_ms) {}
+           opts.signer, _opts.alerts, started_ms) {}
 
 PublishServer::~PublishServer() = default;
 
@@ -204,6 +206,8 @@ bool PublishServer::handle_line(PublishConnection& c, std::string_view line, uin
         _ops.directory(c, r, obj);
     } else if (op == "token") {
         _ops.issue_token(c, r, obj);
+    } else if (SocketOps::is_alert_op(op)) {
+        _ops.alerts(c, r, op, obj);
     } else {
         reply_error(c, r, "unknown_op", fmt::format("unknown op \"{}\" (ops: {})", op, kOps));
     }

@@ -20,6 +20,7 @@
 
 #include <simdjson.h>
 
+#include "alerts/alert_options.h"
 #include "auth/stream_token.h"
 #include "net/transport.h"
 #include "ops/directory.h"
@@ -46,6 +47,8 @@ struct PublishOptions {
     uint64_t rate_window_ms = 0;
     // The "token" op (auth/stream_token.h); nullptr: stream tokens are off.
     std::shared_ptr<const StreamTokenSigner> signer;
+    // [alerts]: whether the alerts.* ops are served, and the bounds of an alert.
+    AlertOptions alerts;
 };
 
 class PublishConnection : public Connection {

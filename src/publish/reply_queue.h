@@ -36,14 +36,15 @@ public:
         s.ready = true;
         release_ready();
     }
-    void fill_error(uint64_t slot, std::string_view error_object) {
+    // `members` follow the error (",\"current\":{...}"), or are empty.
+    void fill_error(uint64_t slot, std::string_view error_object, std::string_view members = {}) {
         Slot& s = _slots[size_t(slot - _first)];
         if (s.line == 0) {
             s.text = "{\"req\":" + s.text + ",\"ok\":false,\"error\":" + std::string(error_object) +
-                     "}\n";
+                     std::string(members) + "}\n";
         } else {
             s.text = "{\"ok\":false,\"line\":" + std::to_string(s.line) +
-                     ",\"error\":" + std::string(error_object) + "}\n";
+                     ",\"error\":" + std::string(error_object) + std::string(members) + "}\n";
         }
         s.ready = true;
         release_ready();

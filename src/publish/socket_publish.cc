@@ -14,7 +14,8 @@ using namespace reply_json;
 
 SocketOps::SocketOps(PublishServer& server, Reactor& reactor, Hub& hub, StatsCollector& stats,
                      Directory& directory, PublishFlow& flow, Rate rate,
-                     std::shared_ptr<const StreamTokenSigner> signer, uint64_t started_ms)
+                     std::shared_ptr<const StreamTokenSigner> signer, const AlertOptions& alerts,
+                     uint64_t started_ms)
     : _server(server)
     , _reactor(reactor)
     , _hub(hub)
@@ -23,6 +24,7 @@ SocketOps::SocketOps(PublishServer& server, Reactor& reactor, Hub& hub, StatsCol
     , _flow(flow)
     , _rate(rate)
     , _signer(std::move(signer))
+    , _alerts(alerts)
     , _started_ms(started_ms) {}
 
 namespace {

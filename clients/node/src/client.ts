@@ -269,7 +269,7 @@ export class RingcastClient extends EventEmitter implements Transport {
         this.#healthy = true;
         p.resolve(r);
       } else {
-        const error = RingcastError.fromDaemon(r['error'], p.op);
+        const error = RingcastError.fromDaemon(r['error'], p.op, undefined, undefined, r['current']);
         if (error.code === 'unavailable') {
           this.#refused.push(p);
           this.#draining = true;

@@ -49,3 +49,16 @@ export const getConnectionInfo: Ringcast['getConnectionInfo'] = (...a) => sseMan
 export const getClientCount: Ringcast['getClientCount'] = () => sseManager.getClientCount();
 export const isUserConnected: Ringcast['isUserConnected'] = (...a) => sseManager.isUserConnected(...a);
 export const removeClient: Ringcast['removeClient'] = (...a) => sseManager.removeClient(...a);
+
+export const listAlerts: Ringcast['listAlerts'] = (...a) => sseManager.listAlerts(...a);
+export const getAlert: Ringcast['getAlert'] = (...a) => sseManager.getAlert(...a);
+export const createAlert: Ringcast['createAlert'] = (...a) => sseManager.createAlert(...a);
+export const updateAlert: Ringcast['updateAlert'] = (...a) => sseManager.updateAlert(...a);
+export const patchAlert: Ringcast['patchAlert'] = (...a) => sseManager.patchAlert(...a);
+export const deleteAlert: Ringcast['deleteAlert'] = (...a) => sseManager.deleteAlert(...a);
+export const previewAlert: Ringcast['previewAlert'] = (...a) => sseManager.previewAlert(...a);
+export const refreshAlerts: Ringcast['refreshAlerts'] = (...a) => sseManager.refreshAlerts(...a);
+export const notifyAlertUpdate: Ringcast['notifyAlertUpdate'] = (...a) => sseManager.notifyAlertUpdate(...a);
+export const clearAllAlertCaches: Ringcast['clearAllAlertCaches'] = () => sseManager.clearAllAlertCaches();
+export const scheduleMaintenanceAlert: Ringcast['scheduleMaintenanceAlert'] = (...a) =>
+  sseManager.scheduleMaintenanceAlert(...a);

@@ -31,7 +31,15 @@ export type DaemonErrorCode =
   /** HTTP 400 that is not about a field (malformed HTTP). */
   | 'bad_request'
   /** HTTP 413: the body is over http.max_body. */
-  | 'payload_too_large';
+  | 'payload_too_large'
+  /** `token`: stream tokens are off; alerts: `[alerts] enabled = false`. */
+  | 'not_configured'
+  /** Alerts: the `version` sent is not the alert's; `current` holds it. */
+  | 'version_conflict'
+  /** Alerts: `[alerts] max_active` alerts are active or scheduled already. */
+  | 'too_many_alerts'
+  /** Alerts: the change could not be stored (disk full, I/O error); nothing changed. */
+  | 'store_failed';
 
 /** Codes this client raises itself. */
 export type ClientErrorCode =
@@ -65,6 +73,8 @@ export interface RingcastErrorDetails {
   status?: number | undefined;
   reason?: string | undefined;
   retryAfterMs?: number | undefined;
+  field?: string | undefined;
+  current?: unknown;
 }
 
 export class RingcastError extends Error {
@@ -85,6 +95,11 @@ export class RingcastError extends Error {
   /** rate_limited: ms until a retry can succeed (the socket's retryAfterMs,
    *  HTTP's Retry-After). */
   readonly retryAfterMs: number | undefined;
+  /** invalid_field: the field at fault, when the daemon names it
+   *  (alerts: `"title"`, `"actions[1].url"`). */
+  readonly field: string | undefined;
+  /** version_conflict: the alert as it stands now, to merge and send again. */
+  readonly current: unknown;
 
   constructor(code: string, message: string, details: RingcastErrorDetails) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -96,15 +111,19 @@ export class RingcastError extends Error {
     this.status = details.status;
     this.reason = details.reason;
     this.retryAfterMs = details.retryAfterMs;
+    this.field = details.field;
+    this.current = details.current;
   }
 
   /** An error object as the daemon writes it: {"code", "message", "reason"?,
-   *  "retryAfterMs"?}. Over HTTP, `status` and the Retry-After header's ms. */
+   *  "retryAfterMs"?, "field"?}. Over HTTP, `status` and the Retry-After
+   *  header's ms. `current`: the reply's "current" member (version_conflict). */
   static fromDaemon(
     error: unknown,
     op?: string,
     line?: number,
     http?: { status: number; retryAfterMs?: number | undefined },
+    current?: unknown,
   ): RingcastError {
     const e = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
     const reason = typeof e['reason'] === 'string' ? e['reason'] : undefined;
@@ -120,6 +139,8 @@ export class RingcastError extends Error {
       status: http?.status,
       reason,
       retryAfterMs,
+      field: typeof e['field'] === 'string' ? e['field'] : undefined,
+      current,
     });
   }
 

@@ -243,7 +243,12 @@ export class RingcastHttpClient extends EventEmitter implements Transport {
     let status = 0;
     let retryAfterMs: number | undefined;
     this.#getPool().dispatch(
-      { method: call.route.method, path: this.#base + call.route.path, headers, body: call.body },
+      {
+        method: call.route.method,
+        path: this.#base + call.route.path,
+        headers: call.route.headers ? { ...headers, ...call.route.headers } : headers,
+        body: call.body,
+      },
       {
         onConnect: (abort) => {
           if (call.settled) {
@@ -314,7 +319,8 @@ export class RingcastHttpClient extends EventEmitter implements Transport {
       this.#fail(call, this.#notRingcast(call, status, text));
       return;
     }
-    const e = RingcastError.fromDaemon(error, call.op, undefined, { status, retryAfterMs });
+    const current = (json as { current?: unknown }).current;
+    const e = RingcastError.fromDaemon(error, call.op, undefined, { status, retryAfterMs }, current);
     if (status === 503 && e.code === 'unavailable' && !this.#closing) {
       // Shutting down: read and not acted on, so safe to send again.
       this.#hold(call, e);
@@ -333,6 +339,9 @@ export class RingcastHttpClient extends EventEmitter implements Transport {
           `(a ringcastd older than this client?): ${e.message}`,
         { source: 'daemon', op: call.op, status: e.status },
       );
+    // The socket's code for alerts switched off; HTTP answers 404 (no such API here).
+    if (e.status === 404 && call.op.startsWith('alerts.') && e.message.startsWith('alerts are disabled'))
+      return new RingcastError('not_configured', e.message, { source: 'daemon', op: call.op, status: e.status });
     if ((e.code === 'unauthorized' || e.code === 'invalid_api_key') && this.#apiKey === undefined)
       message = `${e.message} (this client sends no API key: set the apiKey option or RINGCAST_API_KEY to one of the daemon's publish.api_keys)`;
     else if (e.code === 'invalid_api_key')

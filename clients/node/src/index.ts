@@ -15,7 +15,7 @@
 //   src/line-splitter.ts     reply stream → lines
 //   src/options.ts           settings, the socket path rule, RINGCAST_URL
 //   src/errors.ts            RingcastError and its codes
-//   src/types.ts, src/stats-types.ts   the shapes sent and received
+//   src/types.ts, src/stats-types.ts, src/alert-types.ts   the shapes sent and received
 
 export * from './default-instance.js';
 export { Ringcast, type RingcastOptions, type SendOptions, type UserNotifier, type BroadcastNotifier } from './ringcast.js';
@@ -43,3 +43,4 @@ export type {
 export * as messages from './messages.js';
 export type * from './types.js';
 export type * from './stats-types.js';
+export type * from './alert-types.js';

@@ -19,6 +19,14 @@ import { RingcastError } from './errors.js';
 import { RingcastHttpClient } from './http-client.js';
 import * as build from './messages.js';
 import { type ClientOptions, type HttpClientOptions, httpFromEnv, resolveOptions } from './options.js';
+import type {
+  AlertList,
+  AlertPreview,
+  ListAlertsOptions,
+  SSEAlert,
+  SSEAlertInput,
+  SSEAlertPatch,
+} from './alert-types.js';
 import type { ConnectionInfo, RingcastStats, SystemStats, UserInfo } from './stats-types.js';
 import type { Reply, RequestOptions, Transport } from './transport.js';
 import type {
@@ -272,6 +280,112 @@ export class Ringcast {
   /** seed 003: broadcastSystemEvent({event, data}). */
   broadcastSystemEvent(event: build.SystemEventPayload): Promise<PublishResult> {
     return this.sendMessage(build.broadcastSystemEvent(event));
+  }
+
+  // --- alerts (banners: docs/alerts.md) --------------------------------------------
+  // Over the socket these need no credentials; over HTTP the API key (or a
+  // token with the admin claim or one of [alerts] admin_roles). Changes are
+  // committed to the daemon's alerts.db before they resolve, and reach every
+  // targeted stream on the alerts channel at once (events `alerts-update`, `alert`).
+
+  /** The alerts, newest first, filtered and paged (default 50 a page). */
+  async listAlerts(options: ListAlertsOptions = {}, request?: RequestOptions): Promise<AlertList> {
+    const r = await this.client.request('alerts.list', options, request);
+    return {
+      alerts: r['alerts'] as SSEAlert[],
+      total: Number(r['total']),
+      offset: Number(r['offset']),
+      limit: Number(r['limit']),
+    };
+  }
+
+  /** One alert, or undefined if there is none with this id. */
+  async getAlert(id: number, request?: RequestOptions): Promise<SSEAlert | undefined> {
+    try {
+      return (await this.client.request('alerts.get', { id }, request))['alert'] as SSEAlert;
+    } catch (error) {
+      if (error instanceof RingcastError && error.source === 'daemon' && error.code === 'not_found') return undefined;
+      throw error;
+    }
+  }
+
+  /** Creates an alert; resolves with it as stored (id, version 1). Refusals:
+   *  `invalid_field` (with `field`), `too_many_alerts`, `store_failed`. */
+  async createAlert(alert: SSEAlertInput, request?: RequestOptions): Promise<SSEAlert> {
+    return (await this.client.request('alerts.create', { alert }, request))['alert'] as SSEAlert;
+  }
+
+  /** Replaces an alert (PUT: fields left out take their defaults). `version`
+   *  is the one you edited; if someone changed it meanwhile the call rejects
+   *  with `version_conflict` and the alert as it stands in `error.current`. */
+  async updateAlert(id: number, alert: SSEAlertInput, version: number, request?: RequestOptions): Promise<SSEAlert> {
+    return (await this.client.request('alerts.update', { id, alert, version }, request))['alert'] as SSEAlert;
+  }
+
+  /** Changes some fields of an alert (a JSON merge patch: null resets a
+   *  field). `version` as for updateAlert. */
+  async patchAlert(id: number, patch: SSEAlertPatch, version: number, request?: RequestOptions): Promise<SSEAlert> {
+    return (await this.client.request('alerts.patch', { id, patch, version }, request))['alert'] as SSEAlert;
+  }
+
+  /** Deletes an alert; with `version`, only if it is still at that version. */
+  async deleteAlert(id: number, version?: number, request?: RequestOptions): Promise<{ id: number; deleted: true }> {
+    const r = await this.client.request('alerts.delete', version === undefined ? { id } : { id, version }, request);
+    return { id: Number(r['id']), deleted: true };
+  }
+
+  /** How many streams on the alerts channel, and distinct users, an alert with
+   *  this targeting would reach now (nothing is created). */
+  async previewAlert(alert: SSEAlertInput, request?: RequestOptions): Promise<AlertPreview> {
+    const r = await this.client.request('alerts.preview', { alert }, request);
+    return { streams: Number(r['streams']), users: Number(r['users']) };
+  }
+
+  /** Sends `alerts-refresh` {reason, timestamp} to every stream on the alerts
+   *  channel (reason default "admin_update"), asking pages to reload their
+   *  alerts. */
+  async refreshAlerts(reason?: string, request?: RequestOptions): Promise<{ refreshed: true }> {
+    await this.client.request('alerts.refresh', reason === undefined ? {} : { reason }, request);
+    return { refreshed: true };
+  }
+
+  /** seed 000: notifyAlertUpdate(): refreshAlerts(reason), droppable as the
+   *  seeds call it without await. */
+  notifyAlertUpdate(reason?: string): Promise<{ refreshed: true }> {
+    return droppable(this.refreshAlerts(reason));
+  }
+
+  /** seed 000: clearAllAlertCaches(). ringcastd holds no alert cache to clear:
+   *  every change already reaches every stream, and a connecting stream gets
+   *  the current list. What remains of the seeds' intent is a page that
+   *  cached alerts itself: this sends every stream on the alerts channel
+   *  `alerts-refresh` with reason "cache_cleared". */
+  clearAllAlertCaches(): Promise<{ refreshed: true }> {
+    return droppable(this.refreshAlerts('cache_cleared'));
+  }
+
+  /** seed 000: scheduleMaintenanceAlert(scheduledTime, duration, affectedServices),
+   *  as a stored alert instead of a one-off event: "Scheduled Maintenance", a
+   *  warning of priority 8, not dismissible, persistent, shown from now until
+   *  the maintenance ends (`duration` in minutes after `scheduledTime`), with
+   *  the seeds' metadata {customType: 'maintenance', customData:
+   *  {scheduledTime, affectedServices, duration}}. */
+  scheduleMaintenanceAlert(scheduledTime: Date, duration: number, affectedServices: string[]): Promise<SSEAlert> {
+    if (!(duration > 0) || !Number.isFinite(duration))
+      return Promise.reject(new RangeError(`ringcast: duration must be a number of minutes > 0 (got ${duration})`));
+    return this.createAlert({
+      title: 'Scheduled Maintenance',
+      message: `System maintenance scheduled for ${scheduledTime.toLocaleString()}`,
+      alert_type: 'warning',
+      priority: 8,
+      dismissible: false,
+      persistent: true,
+      expires_at: new Date(scheduledTime.getTime() + duration * 60_000).toISOString(),
+      metadata: {
+        customType: 'maintenance',
+        customData: { scheduledTime: scheduledTime.toISOString(), affectedServices, duration },
+      },
+    });
   }
 
   // --- identity -----------------------------------------------------------------

@@ -27,6 +27,11 @@ import {
   type RingcastStats,
   type SSEMessage,
   type SystemStats,
+  clearAllAlertCaches,
+  notifyAlertUpdate,
+  scheduleMaintenanceAlert,
+  type SSEAlert,
+  type SSEAlertInput,
 } from '@ringcast/node';
 
 declare const userId: number;
@@ -151,4 +156,15 @@ export async function overHttp(session: { userId: string; roles: string[] }): Pr
     if (e instanceof RingcastError && (e.code === 'unreachable' || e.code === 'permission_denied')) throw e;
   }
   return `${token.token}${token.expiresAt}${again.token}`;
+}
+
+// seed 000: after alert CRUD, the route clears the alert caches and notifies
+// every client, without awaiting either; scheduleMaintenanceAlert's arguments.
+{
+  clearAllAlertCaches();
+  notifyAlertUpdate(); // Broadcasts to all users
+  void scheduleMaintenanceAlert(new Date(), 30, ['api']);
+  const alertData: SSEAlertInput = { title: 'Maintenance', alert_type: 'warning', priority: 8 };
+  const created: Promise<SSEAlert> = SSEManager.createAlert(alertData);
+  void created;
 }
