@@ -192,7 +192,7 @@ bool AlertService::prepare(AlertCall& call, Alert* change) {
         if (edited && edited != r.if_match) {
             out = refused(
                 AlertOutcome::Status::invalid,
-                fmt::format("the body says version {} and If-Match says {}", edited, r.if_match),
+                fmt::format("the alert says version {} and If-Match says {}", edited, r.if_match),
                 "version");
             return false;
         }
@@ -203,8 +203,8 @@ bool AlertService::prepare(AlertCall& call, Alert* change) {
     if (current) {
         if (!edited) {
             out = refused(AlertOutcome::Status::invalid,
-                          "send the version you edited (\"version\" in the body, or an If-Match "
-                          "header), so that a change made meanwhile is not overwritten",
+                          "send the version you edited (\"version\"; over HTTP also If-Match), "
+                          "so that a change made meanwhile is not overwritten",
                           "version");
             return false;
         }
