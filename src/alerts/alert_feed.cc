@@ -169,7 +169,7 @@ void AlertFeed::push(const std::vector<Resolved>& before, const AlertSet* before
             if (!single) {
                 std::string data;
                 JsonWriter w(data);
-                write_alert(w, *alert);
+                write_alert_for_viewer(w, *alert);
                 single = frames.wrap(SharedFrame::copy_of(sse_event({}, "alert", data)));
             }
             _transport.enqueue(c, single);

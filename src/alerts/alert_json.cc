@@ -278,7 +278,12 @@ bool Reader::fields(simdjson::dom::object obj, Alert* out, uint64_t* version) {
 
 // The alert as JSON; the server's fields (id, created_*, updated_*, version)
 // only when `server_fields`: merge_patch_alert patches the others.
-void write_fields(JsonWriter& w, const Alert& a, bool server_fields) {
+// Which fields: what an admin sets (the base of a merge patch), everything (the
+// API, the store), or what a browser the alert targets is shown.
+enum class Fields { input, full, viewer };
+
+void write_fields(JsonWriter& w, const Alert& a, Fields which) {
+    const bool server_fields = which != Fields::input;
     w.begin_object();
     if (server_fields) w.key("id").value(a.id);
     w.key("title").value(a.title);
@@ -303,12 +308,15 @@ void write_fields(JsonWriter& w, const Alert& a, bool server_fields) {
         w.end_array();
     }
     if (!a.metadata.empty()) w.key("metadata").raw(a.metadata);
-    write_target_fields(w, a.target);
+    // A viewer never sees whom else it targets (user ids) nor who wrote it.
+    if (which != Fields::viewer) write_target_fields(w, a.target);
     if (server_fields) {
         w.key("created_at").value(format_iso8601_ms(a.created_at_ms));
         w.key("updated_at").value(format_iso8601_ms(a.updated_at_ms));
-        w.key("created_by").value(a.created_by);
-        w.key("updated_by").value(a.updated_by);
+        if (which == Fields::full) {
+            w.key("created_by").value(a.created_by);
+            w.key("updated_by").value(a.updated_by);
+        }
         w.key("version").value(a.version);
     }
     w.end_object();
@@ -378,7 +386,7 @@ bool merge_patch_alert(const Alert& current, simdjson::dom::object patch, const 
         }
     std::string current_text;
     JsonWriter cw(current_text);
-    write_fields(cw, current, false);
+    write_fields(cw, current, Fields::input);
     simdjson::dom::parser parser;
     simdjson::dom::element current_doc;
     if (auto err = parser.parse(current_text).get(current_doc)) {
@@ -412,7 +420,11 @@ bool merge_patch_alert(const Alert& current, simdjson::dom::object patch, const 
 }
 
 void write_alert(JsonWriter& w, const Alert& a) {
-    write_fields(w, a, true);
+    write_fields(w, a, Fields::full);
+}
+
+void write_alert_for_viewer(JsonWriter& w, const Alert& a) {
+    write_fields(w, a, Fields::viewer);
 }
 
 std::string alert_json(const Alert& a) {

@@ -46,6 +46,10 @@ bool merge_patch_alert(const Alert& current, simdjson::dom::object patch, const 
 // The alert as the API, the streams and the store show it (every field; optional
 // ones only when set).
 void write_alert(JsonWriter& w, const Alert& a);
+// The alert as a browser it targets sees it (the streams' events, GET
+// /api/alerts/active): without its targeting, which names other users, and
+// without its authors.
+void write_alert_for_viewer(JsonWriter& w, const Alert& a);
 std::string alert_json(const Alert& a);
 
 // Reads back what alert_json() wrote (the store's text), server fields included.

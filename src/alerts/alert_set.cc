@@ -48,7 +48,7 @@ std::string alert_list_json(const std::vector<const Alert*>& list) {
     JsonWriter w(out);
     w.begin_array();
     for (const Alert* a : list)
-        write_alert(w, *a);
+        write_alert_for_viewer(w, *a);
     w.end_array();
     return out;
 }

@@ -35,7 +35,8 @@ using AlertSnapshot = std::shared_ptr<const AlertSet>;
 bool shown_before(const Alert& a, const Alert& b);
 
 // An alert list as the `alerts` and `alerts-update` events and GET
-// /api/alerts/active carry it: a JSON array of alerts, in shown_before order.
+// /api/alerts/active carry it: a JSON array of alerts as their viewers see them
+// (write_alert_for_viewer), in shown_before order.
 std::string alert_list_json(const std::vector<const Alert*>& list);
 
 }  // namespace ringcast

@@ -90,6 +90,9 @@ TEST_F(AlertsLive, TargetingDecidesWhoseListChanges) {
     auto got = next_event(*ops, "alerts-update", &at_ops);
     ASSERT_TRUE(got);
     EXPECT_EQ(ids_of(got->data), (Ids{id}));
+    // A browser is not told whom else the alert targets, nor who wrote it.
+    for (const char* hidden : {"target", "created_by", "updated_by"})
+        EXPECT_EQ(got->data.find(hidden), std::string::npos) << hidden << " in " << got->data;
     refresh("sync");
     for (auto [s, at] : {std::pair{customer.get(), &at_customer}, {anonymous.get(), &at_anon}}) {
         std::vector<std::string> types = until_refresh(*s, at);

@@ -545,3 +545,29 @@ TEST(Iso8601, FormatsUtcWithMilliseconds) {
 
 }  // namespace
 }  // namespace ringcast
+
+namespace ringcast {
+namespace {
+
+TEST(AlertJson, AViewerSeesNeitherTheTargetingNorTheAuthors) {
+    Outcome o = parse(with(R"("target":"user-specific","targetUsers":["7","8"],)"
+                           R"("excludeUsers":["9"],"requireAuth":true)"));
+    ASSERT_TRUE(o.ok) << o.error;
+    Alert a = o.alert;
+    a.id = 3;
+    a.version = 2;
+    a.created_by = "alice";
+    a.updated_by = "bob";
+    std::string viewer;
+    JsonWriter w(viewer);
+    write_alert_for_viewer(w, a);
+    for (const char* hidden : {"target", "\"7\"", "\"8\"", "\"9\"", "requireAuth", "alice", "bob"})
+        EXPECT_EQ(viewer.find(hidden), std::string::npos) << hidden << " in " << viewer;
+    for (const char* shown : {"\"id\":3", "\"title\":\"T\"", "\"version\":2", "created_at"})
+        EXPECT_NE(viewer.find(shown), std::string::npos) << shown << " not in " << viewer;
+    const std::string full = alert_json(a);
+    EXPECT_NE(full.find("excludeUsers"), std::string::npos) << "the API shows everything";
+}
+
+}  // namespace
+}  // namespace ringcast
