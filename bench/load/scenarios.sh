@@ -18,6 +18,8 @@
 #     pub-one-8   8 publisher connections at 400k/s in total, one subscriber
 #     pub-latency 100 subscribers, 1000 events/s for 10 s, published over HTTP
 #                 and then over the socket (publish -> receive, side by side)
+#     alerts-connect  10000 streams connecting to the alerts channel with no alert,
+#                 then with 20 active alerts (ringcastd only)
 #   History, persistence and resume (ringcastd only; docs/performance.md):
 #     keeps-10    fan (10000 connections, 10 events/s, 256 B, 20 s), every event
 #                 persistent, history, cache and store on (the built-in defaults)
@@ -161,6 +163,21 @@ for scenario in "$@"; do
             run pub-latency-http ringcastd $daemon_addr -n 100 -r 1000 -d 10 -w 1
             run pub-latency-unix ringcastd $daemon_addr -n 100 -r 1000 -d 10 -w 1 --publish-unix "$socket"
             stop_servers
+            continue ;;
+        alerts-connect)
+            # 10k streams connect to the alerts channel with no alert, then with 20
+            # (each stream's `alerts` event then carries all 20), alternating.
+            for n in 0 20; do
+                start_servers
+                for i in $(seq "$n"); do
+                    curl -sf -o /dev/null -X POST -H "X-API-Key: $api_key" \
+                        "http://$daemon_addr/api/alerts" \
+                        -d "{\"title\":\"Alert $i of the load test\",\"message\":\"A message of moderate length, as a banner has one.\",\"alert_type\":\"warning\",\"priority\":$((i % 10))}" ||
+                        { echo "scenarios.sh: creating alert $i failed" >&2; failed=1; }
+                done
+                run "alerts-connect-$n" ringcastd $daemon_addr -n 10000 --channel alerts --idle 1
+                stop_servers
+            done
             continue ;;
         *) echo "scenarios.sh: unknown scenario '$scenario'" >&2; exit 2 ;;
     esac
