@@ -3,7 +3,7 @@
 // bookkeeping fields, what an admin sends to create, replace or patch one, and
 // the answers of the alerts operations. Times are ISO 8601 strings.
 
-import type { SSETargetType, UserId } from './types.js';
+import type { SSETargeting, SSETargetType } from './types.js';
 
 /** The built-in alert types; a configured custom type ([alerts] custom_types) too. */
 export type SSEAlertType = 'info' | 'warning' | 'error' | 'success' | (string & {});
@@ -20,7 +20,9 @@ export interface SSEAlertAction {
 
 /** The fields an admin sets (docs/alerts.md, "The alert"); left out, a field
  *  takes its default. Text fields are plain text: render them as text. */
-export interface SSEAlertInput {
+/** Targeting as a publish's (SSETargeting): default 'all', or the kind the one
+ *  target list given implies. */
+export interface SSEAlertInput extends SSETargeting {
   title: string;
   message?: string;
   details?: string;
@@ -40,13 +42,6 @@ export interface SSEAlertInput {
   actions?: SSEAlertAction[];
   /** Any JSON (e.g. the seeds' customType / customData). */
   metadata?: unknown;
-  /** Default 'all' (or the kind the one target list given implies). */
-  target?: SSETargetType;
-  targetUsers?: UserId[];
-  targetRoles?: string[];
-  targetPermissions?: string[];
-  excludeUsers?: UserId[];
-  requireAuth?: boolean;
 }
 
 /** A JSON merge patch of an alert (RFC 7396): the fields to change; null

@@ -40,11 +40,21 @@ export type SSETargetType =
   | 'authenticated'
   | 'subscribers';
 
+/** Who an event (or an alert) is for: the same fields and rules for both. */
+export interface SSETargeting {
+  target?: SSETargetType;
+  targetUsers?: UserId[];
+  targetRoles?: string[];
+  targetPermissions?: string[];
+  excludeUsers?: UserId[];
+  requireAuth?: boolean;
+}
+
 /** A message as published. Only channel, event and data are required; the
  *  daemon fills in id (the channel's next sequence number), timestamp (now) and
  *  target ("all", or the kind implied by the one target list given). Fields
  *  the daemon does not know are rejected (`invalid_field`), not ignored. */
-export interface SSEMessage {
+export interface SSEMessage extends SSETargeting {
   channel: SSEChannelType;
   event: SSEEventType;
   /** Any JSON value; sent compact on one `data:` line. */
@@ -53,12 +63,6 @@ export interface SSEMessage {
   id?: string | number;
   /** Milliseconds since the epoch. */
   timestamp?: number;
-  target?: SSETargetType;
-  targetUsers?: UserId[];
-  targetRoles?: string[];
-  targetPermissions?: string[];
-  excludeUsers?: UserId[];
-  requireAuth?: boolean;
   /** 0 (lowest) to 10; default 5. */
   priority?: number;
   /** Seconds; never delivered after timestamp + ttl. */

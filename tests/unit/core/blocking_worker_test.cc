@@ -5,9 +5,6 @@
 // so a leak or a double free fails the test.
 #include "core/blocking_worker.h"
 
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -20,10 +17,6 @@ namespace ringcast {
 namespace {
 
 using namespace std::chrono_literals;
-
-pid_t this_thread_id() {
-    return pid_t(syscall(SYS_gettid));
-}
 
 struct Log {
     std::atomic<int> made{0};
@@ -46,11 +39,11 @@ public:
     }
     void work() override {
         if (_log.worked.load() != _n) _log.out_of_order.fetch_add(1);
-        _log.worked_on.store(this_thread_id());
+        _log.worked_on.store(test::this_thread_id());
         _log.worked.fetch_add(1);
     }
     void complete() override {
-        _log.completed_on.store(this_thread_id());
+        _log.completed_on.store(test::this_thread_id());
         _log.completed.fetch_add(1);
         _progress.notify();
     }

@@ -5,9 +5,6 @@
 // destruction, so a call the reactor leaks or frees twice fails the test.
 #include "core/shard_call.h"
 
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -24,10 +21,6 @@ namespace ringcast {
 namespace {
 
 using namespace std::chrono_literals;
-
-pid_t this_thread_id() {
-    return pid_t(syscall(SYS_gettid));
-}
 
 // What the calls of a test report, read by the test thread once the progress
 // it waits for is reached.
@@ -55,13 +48,13 @@ public:
 
     bool run(Reactor&) override {
         if (_asking && *_asking) _log.reentered.fetch_add(1);
-        _log.ran_on.store(this_thread_id());
+        _log.ran_on.store(test::this_thread_id());
         return true;
     }
     void complete() override {
         if (_asking && *_asking) _log.reentered.fetch_add(1);
         if (_log.completed.load() != _tag) _log.out_of_order.fetch_add(1);
-        _log.completed_on.store(this_thread_id());
+        _log.completed_on.store(test::this_thread_id());
         _log.completed.fetch_add(1);
         _progress.notify();
     }
@@ -209,7 +202,7 @@ TEST_F(ShardCallTest, GatherGivesThePartsInTheOrderOfTheAsks) {
         for (int i = 0; i < 6; ++i)
             asks.push_back({unsigned(i % 2 == 0 ? 1 : 0), [i](Reactor& shard) {
                                 return std::pair<int, pid_t>(i * 10 + int(shard.id()),
-                                                             this_thread_id());
+                                                             test::this_thread_id());
                             }});
         gather<std::pair<int, pid_t>>(reactor(0), std::move(asks),
                                       [&](std::vector<std::pair<int, pid_t>>& got) {
@@ -217,7 +210,7 @@ TEST_F(ShardCallTest, GatherGivesThePartsInTheOrderOfTheAsks) {
                                               parts.push_back(part);
                                               ran_on.push_back(tid);
                                           }
-                                          done_on = this_thread_id();
+                                          done_on = test::this_thread_id();
                                           _log.completed.fetch_add(1);
                                           _progress.notify();
                                       });

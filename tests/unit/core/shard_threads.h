@@ -30,6 +30,11 @@
 
 namespace ringcast::test {
 
+// The calling thread's id as the kernel knows it: where a part of a call ran.
+inline pid_t this_thread_id() {
+    return pid_t(syscall(SYS_gettid));
+}
+
 // Lets the test thread wait for what a shard thread reports, without polling.
 class Progress {
 public:
@@ -62,7 +67,7 @@ public:
         std::promise<int> ready;
         std::future<int> result = ready.get_future();
         _thread = std::thread([this, &ready] {
-            _tid.store(pid_t(syscall(SYS_gettid)));
+            _tid.store(this_thread_id());
             ReactorOptions opts;
             opts.ring = RingOptions{64, 256};
             opts.recv_buffers = 8;  // unused, but the reactor registers a buffer ring
