@@ -334,6 +334,28 @@ bool validate_store(const Config& cfg, ConfigProblems* p) {
     return true;
 }
 
+// The alerts' channels are streams' channels; their file is checked when the
+// daemon opens it (src/alerts/alert_db).
+bool validate_alerts(const Config& cfg, ConfigProblems* p) {
+    for (const auto& [key, name] : {std::pair{"alerts.channel", &cfg.alerts_channel},
+                                    std::pair{"alerts.admin_channel", &cfg.alerts_admin_channel}})
+        if (!valid_channel_name(*name))
+            return fail(p, {key},
+                        fmt::format("{} = \"{}\" is not a valid channel name (1 to {} of "
+                                    "A-Z a-z 0-9 . _ : -)",
+                                    key, *name, kMaxChannelName));
+    if (cfg.alerts_enabled && cfg.alerts_path.empty())
+        return fail(p, {"alerts.path"},
+                    "alerts.path is empty: alerts are kept in a file (set alerts.enabled = "
+                    "false to have none)");
+    if (!cfg.alerts_path.empty() && cfg.alerts_path.back() == '/')
+        return fail(p, {"alerts.path"},
+                    fmt::format("alerts.path = \"{}\" names a directory; name the file "
+                                "(\"{}alerts.db\")",
+                                cfg.alerts_path, cfg.alerts_path));
+    return true;
+}
+
 }  // namespace
 
 // Every group of rules runs, so that the problem first in the file is among
@@ -366,6 +388,7 @@ bool validate_config(const Config& cfg, ConfigProblems* p) {
     validate_endpoints(cfg, p);
     validate_channel_rules(cfg, p);
     validate_store(cfg, p);
+    validate_alerts(cfg, p);
     return p->size() == before;
 }
 

@@ -201,6 +201,22 @@ TEST(ConfigValidate, Store) {
     EXPECT_EQ(validate_text("[store]\npath = \"\"\n"), "") << "no store at all";
 }
 
+TEST(ConfigValidate, AlertsChannelsAndFile) {
+    EXPECT_EQ(validate_text("[alerts]\nchannel = \"my alerts\"\n"),
+              "alerts.channel = \"my alerts\" is not a valid channel name (1 to 128 of "
+              "A-Z a-z 0-9 . _ : -)");
+    EXPECT_EQ(validate_text("[alerts]\nadmin_channel = \"\"\n"),
+              "alerts.admin_channel = \"\" is not a valid channel name (1 to 128 of "
+              "A-Z a-z 0-9 . _ : -)");
+    EXPECT_EQ(validate_text("[alerts]\npath = \"\"\n"),
+              "alerts.path is empty: alerts are kept in a file (set alerts.enabled = false to "
+              "have none)");
+    EXPECT_EQ(validate_text("[alerts]\npath = \"\"\nenabled = false\n"), "");
+    EXPECT_EQ(validate_text("[alerts]\npath = \"/srv/\"\n"),
+              "alerts.path = \"/srv/\" names a directory; name the file (\"/srv/alerts.db\")");
+    EXPECT_EQ(validate_text("[alerts]\nchannel = \"banners\"\npath = \"/srv/a.db\"\n"), "");
+}
+
 TEST(ConfigValidate, HeartbeatIntervalZero) {
     Config c = defaults();
     c.endpoints[1].heartbeat_interval_ms = 0;
