@@ -97,6 +97,11 @@ void add_flags(CLI::App& app, LoadOptions& o) {
     app.add_option("--pipeline", o.pipeline, "publish requests in flight per publisher connection")
         ->capture_default_str()
         ->check(CLI::Range(1u, 4096u));
+    app.add_flag("--alerts", o.alerts,
+                 "each event changes one alert (created first: PATCH /api/alerts/{id} with the "
+                 "payload in its metadata) instead of being published; subscribers are on "
+                 "channel alerts and read alerts-update (one publisher, pipeline 1: each change "
+                 "names the version it edits)");
     app.add_flag("--persistent", o.persistent,
                  "publish every event with \"persistent\": true, so that the daemon keeps it in "
                  "its cache of persistent events (and its store) as well as in history");
@@ -169,6 +174,16 @@ bool finalize(LoadOptions& o, uint64_t nofile_limit, std::string* error) {
     if (o.path.empty() || o.path[0] != '/') {
         *error = "--path must start with '/'";
         return false;
+    }
+    if (o.alerts) {
+        if (o.publishers != 1 || o.pipeline != 1 || !o.publish_unix.empty() || o.resume()) {
+            *error =
+                "--alerts changes one alert version by version: it takes one HTTP "
+                "publisher with --pipeline 1, and no --resume-burst";
+            return false;
+        }
+        o.channel = "alerts";
+        o.event = "alerts-update";
     }
     if (o.idle()) {
         o.warmup_events = o.measured_events = 0;

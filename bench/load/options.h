@@ -43,6 +43,9 @@ struct LoadOptions {
     unsigned publishers = 1;
     unsigned pipeline = 16;
     bool persistent = false;  // events carry "persistent": true (the cache and the store)
+    // Each event is a change of one alert (PATCH /api/alerts/{id}), read by the
+    // subscribers as alerts-update on the alerts channel, instead of a publish.
+    bool alerts = false;
     double ack_timeout_s = 10;
     bool arrival = false;  // also measure arrival at the socket (SO_TIMESTAMPNS)
     double drain_timeout_s = 5;

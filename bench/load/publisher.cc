@@ -129,6 +129,11 @@ public:
 
 private:
     bool setup();
+    // --alerts: creates the alert the events then change (its metadata a payload
+    // of an earlier run: the subscribers' alerts-update for it is not counted).
+    bool create_alert();
+    // One request on connection k, answered before it returns (setup only).
+    bool exchange(unsigned k, const std::string& request, int* status, std::string* body);
     void write_due(uint64_t now);
     void flush(unsigned k);
     void on_readable(unsigned k, uint64_t now);
@@ -143,6 +148,7 @@ private:
     uint64_t _next = 0;  // next event to write
     std::string _head_prefix;
     std::string _body;
+    std::string _alert_id;  // --alerts
     PublishResult _r;
 };
 
@@ -164,11 +170,74 @@ bool Publisher::setup() {
         ev.data.u64 = k;
         epoll_ctl(_ep, EPOLL_CTL_ADD, _conns[k].fd, &ev);
     }
+    if (_cfg.alerts && !create_alert()) return false;
     _head_prefix = fmt::format(
-        "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n{}"
+        "{} {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n{}"
         "Content-Length: ",
-        _cfg.path, _cfg.target.text,
+        _cfg.alerts ? "PATCH" : "POST", _cfg.alerts ? "/api/alerts/" + _alert_id : _cfg.path,
+        _cfg.target.text,
         _cfg.api_key.empty() ? std::string() : "X-API-Key: " + _cfg.api_key + "\r\n");
+    return true;
+}
+
+bool Publisher::exchange(unsigned k, const std::string& request, int* status, std::string* body) {
+    PubConn& c = _conns[k];
+    const uint64_t deadline = now_ns() + kConnectTimeoutNs;
+    size_t sent = 0;
+    while (sent < request.size()) {
+        ssize_t n = send(c.fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+        if (n > 0) {
+            sent += size_t(n);
+            continue;
+        }
+        pollfd p{c.fd, POLLOUT, 0};
+        if ((n < 0 && errno != EAGAIN && errno != EINTR) || now_ns() >= deadline ||
+            poll(&p, 1, 100) < 0)
+            return false;
+    }
+    for (;;) {
+        std::string_view reply;
+        bool close_after = false;
+        long used = parse_reply(c.in, status, &reply, &close_after);
+        if (used < 0) return false;
+        if (used > 0) {
+            body->assign(reply);
+            c.in.erase(0, size_t(used));
+            return true;
+        }
+        char buf[65536];
+        ssize_t n = recv(c.fd, buf, sizeof buf, 0);
+        if (n > 0) {
+            c.in.append(buf, size_t(n));
+            continue;
+        }
+        pollfd p{c.fd, POLLIN, 0};
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) || now_ns() >= deadline ||
+            poll(&p, 1, 100) < 0)
+            return false;
+    }
+}
+
+bool Publisher::create_alert() {
+    std::string payload;
+    append_payload(payload, 0, 0, _cfg.payload);  // ts 0: an earlier run's
+    const std::string body = R"({"title":"ringcast-load","metadata":)" + payload + "}";
+    const std::string request = fmt::format(
+        "POST /api/alerts HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n{}"
+        "Content-Length: {}\r\n\r\n{}",
+        _cfg.target.text,
+        _cfg.api_key.empty() ? std::string() : "X-API-Key: " + _cfg.api_key + "\r\n", body.size(),
+        body);
+    int status = 0;
+    std::string reply;
+    uint64_t id = 0;
+    if (!exchange(0, request, &status, &reply) || status != 201 ||
+        !find_number(reply, "\"id\":", &id)) {
+        _r.error = fmt::format("--alerts: creating the alert answered {}: {}", status,
+                               reply.substr(0, 200));
+        return false;
+    }
+    _alert_id = std::to_string(id);
     return true;
 }
 
@@ -193,13 +262,20 @@ void Publisher::write_due(uint64_t now) {
         PubConn& c = _conns[k];
         if (c.broken || c.inflight.size() >= _cfg.pipeline) break;
         _body.clear();
-        _body += "{\"channel\":\"";
-        _body += _cfg.channel;
-        _body += "\",\"event\":\"";
-        _body += _cfg.event;
-        _body += _cfg.persistent ? "\",\"persistent\":true,\"data\":" : "\",\"data\":";
-        append_payload(_body, _cfg.first_seq + _next, stamp, _cfg.payload);
-        _body += '}';
+        if (_cfg.alerts) {
+            // Version 1 was created; change i edits version i + 1.
+            _body += "{\"metadata\":";
+            append_payload(_body, _cfg.first_seq + _next, stamp, _cfg.payload);
+            _body += ",\"version\":" + std::to_string(_next + 1) + "}";
+        } else {
+            _body += "{\"channel\":\"";
+            _body += _cfg.channel;
+            _body += "\",\"event\":\"";
+            _body += _cfg.event;
+            _body += _cfg.persistent ? "\",\"persistent\":true,\"data\":" : "\",\"data\":";
+            append_payload(_body, _cfg.first_seq + _next, stamp, _cfg.payload);
+            _body += '}';
+        }
         c.out += _head_prefix;
         c.out += std::to_string(_body.size());
         c.out += "\r\n\r\n";
@@ -266,8 +342,10 @@ void Publisher::on_readable(unsigned k, uint64_t now) {
         c.inflight.pop_front();
         _r.ack_us.record(now > f.written_ns ? (now - f.written_ns) / 1000 : 0);
         uint64_t sent = 0, failed = 0;
-        if (status == 200 && find_number(body, "\"sent\":", &sent) &&
-            find_number(body, "\"failed\":", &failed)) {
+        // An alert's change answers the alert: every stream is targeted.
+        if (_cfg.alerts && status == 200) sent = _cfg.subscribers;
+        if (status == 200 && (_cfg.alerts || (find_number(body, "\"sent\":", &sent) &&
+                                              find_number(body, "\"failed\":", &failed)))) {
             ++_r.acked;
             if (f.index == 0) _r.first_id = find_id(body);
             if (f.index >= _cfg.warmup_events) {

@@ -26,7 +26,11 @@ struct PublisherConfig {
     std::string event;
     unsigned payload = 256;
     bool persistent = false;  // "persistent": true in every event
-    uint64_t first_seq = 0;   // event i carries seq first_seq + i in its data
+    // Each event changes one alert (created in setup) instead of a publish;
+    // `subscribers` then stands for the daemon's `sent`: every stream is targeted.
+    bool alerts = false;
+    uint64_t subscribers = 0;
+    uint64_t first_seq = 0;  // event i carries seq first_seq + i in its data
     unsigned connections = 1;
     unsigned pipeline = 16;
     double rate = 100;

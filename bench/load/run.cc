@@ -174,6 +174,8 @@ PublisherConfig Run::publisher_config() const {
     pc.event = _o.event;
     pc.payload = _o.payload;
     pc.persistent = _o.persistent;
+    pc.alerts = _o.alerts;
+    pc.subscribers = _o.connections;
     pc.connections = _o.publishers;
     pc.pipeline = _o.pipeline;
     pc.rate = _o.rate;
@@ -308,10 +310,14 @@ bool Run::publish_phase() {
     if (!start_stats || !end_stats) {
         _r.warnings.push_back("daemon CPU per delivery not measured: " +
                               (!start_stats ? start_error : error));
-    } else if (end_stats->deliveries > start_stats->deliveries) {
+    } else if (end_stats->deliveries > start_stats->deliveries ||
+               (_o.alerts && _r.expected_deliveries > 0)) {
         _r.cpu_measured = true;
         _r.daemon_cpu_s = end_stats->cpu_s() - start_stats->cpu_s();
-        _r.daemon_deliveries = end_stats->deliveries - start_stats->deliveries;
+        // An alert's alerts-update is not a published event's delivery in the
+        // daemon's figures: the window's changes times the streams, each told.
+        _r.daemon_deliveries =
+            _o.alerts ? _r.expected_deliveries : end_stats->deliveries - start_stats->deliveries;
         _r.cpu_per_delivery_us = _r.daemon_cpu_s * 1e6 / double(_r.daemon_deliveries);
     }
     return true;
@@ -330,7 +336,9 @@ void Run::fill_delivery(const WorkerResult& w) {
     _r.disconnects = w.disconnects;
     _r.heartbeats = w.heartbeats;
     _r.other_events = w.other_events;
-    _r.earlier_runs = w.earlier_runs;
+    // --alerts: the alert's creation reached every stream as an earlier run's event.
+    _r.earlier_runs =
+        w.earlier_runs - std::min<uint64_t>(w.earlier_runs, _o.alerts ? _o.connections : 0);
     _r.latency_count = w.latency_us.count();
     _r.latency_p50_us = w.latency_us.quantile(0.5);
     _r.latency_p99_us = w.latency_us.quantile(0.99);

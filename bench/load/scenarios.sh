@@ -20,6 +20,8 @@
 #                 and then over the socket (publish -> receive, side by side)
 #     alerts-connect  10000 streams connecting to the alerts channel with no alert,
 #                 then with 20 active alerts (ringcastd only)
+#     alerts-fan  10000 streams on the alerts channel: an alert changed 10 times a
+#                 second (--alerts), then a plain broadcast of the same size
 #   History, persistence and resume (ringcastd only; docs/performance.md):
 #     keeps-10    fan (10000 connections, 10 events/s, 256 B, 20 s), every event
 #                 persistent, history, cache and store on (the built-in defaults)
@@ -163,6 +165,20 @@ for scenario in "$@"; do
             run pub-latency-http ringcastd $daemon_addr -n 100 -r 1000 -d 10 -w 1
             run pub-latency-unix ringcastd $daemon_addr -n 100 -r 1000 -d 10 -w 1 --publish-unix "$socket"
             stop_servers
+            continue ;;
+        alerts-fan)
+            # 10k streams on the alerts channel: one alert changed 10 times a second
+            # (each change: `alert` and `alerts-update`, whose data is 467 B with a
+            # 256 B payload in its metadata), then a plain broadcast of 467 B events.
+            for kind in alerts plain; do
+                start_servers
+                if [ "$kind" = alerts ]; then
+                    run alerts-fan-alerts ringcastd $daemon_addr -n 10000 -r 10 -p 256 -d 20 -w 2 --alerts
+                else
+                    run alerts-fan-plain ringcastd $daemon_addr -n 10000 -r 10 -p 467 -d 20 -w 2 --channel alerts
+                fi
+                stop_servers
+            done
             continue ;;
         alerts-connect)
             # 10k streams connect to the alerts channel with no alert, then with 20
