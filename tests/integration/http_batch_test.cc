@@ -67,8 +67,10 @@ TEST(HttpApi, ABatchIsPublishedInOrderWithOneResultPerMessage) {
     UnixClient u;
     ASSERT_TRUE(u.connect(socket_path(d))) << u.error();
     HttpClient api(d.port());
+    // At least one stream on each shard; more when the first ones land together.
     auto streams = open_on_both_shards(d.port(), "/api/sse/stream?channels=bt");
-    ASSERT_EQ(streams.size(), 2u);
+    ASSERT_GE(streams.size(), 2u);
+    const int64_t n = int64_t(streams.size());
 
     // Good, bad, good, not an object, good with a target nobody matches.
     const std::vector<std::string> msgs = {
@@ -94,9 +96,9 @@ TEST(HttpApi, ABatchIsPublishedInOrderWithOneResultPerMessage) {
         EXPECT_EQ(j["results"][i]["error"]["code"].as_string(), "invalid_field") << i;
         EXPECT_FALSE(j["results"][i]["error"]["message"].as_string().empty()) << i;
     }
-    EXPECT_EQ(j["results"][0]["sent"].as_int(), 2);
+    EXPECT_EQ(j["results"][0]["sent"].as_int(), n);
     EXPECT_EQ(j["results"][4]["sent"].as_int(), 0);
-    EXPECT_EQ(j["sent"].as_int(), 6) << "2 + 2 + 0 + 2";
+    EXPECT_EQ(j["sent"].as_int(), 3 * n) << "n + n + 0 + n";
     EXPECT_EQ(j["failed"].as_int(), 0);
     // Ids follow the batch's order.
     uint64_t last = 0;
