@@ -173,9 +173,9 @@ for scenario in "$@"; do
             for kind in alerts plain; do
                 start_servers
                 if [ "$kind" = alerts ]; then
-                    run alerts-fan-alerts ringcastd $daemon_addr -n 10000 -r 10 -p 256 -d 20 -w 2 --alerts
+                    run alerts-fan-alerts ringcastd $daemon_addr -n 10000 -r 10 -p 256 -d 20 -w 2 --alerts --pipeline 1
                 else
-                    run alerts-fan-plain ringcastd $daemon_addr -n 10000 -r 10 -p 467 -d 20 -w 2 --channel alerts
+                    run alerts-fan-plain ringcastd $daemon_addr -n 10000 -r 10 -p 467 -d 20 -w 2 --channel alerts --pipeline 1
                 fi
                 stop_servers
             done
