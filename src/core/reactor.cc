@@ -119,8 +119,7 @@ void Reactor::send(unsigned to, MeshMsg msg) {
 // store, so a message is never left unseen by a sleeping shard: either the consumer
 // notices it before sleeping, or we see the flag and ring the doorbell (a MSG_RING
 // CQE that wakes the target's io_uring_enter).
-bool Reactor::flush_outbox() {
-    bool rang = false;
+void Reactor::flush_outbox() {
     for (unsigned to = 0; to < _mesh.shards(); ++to) {
         if (!_dirty[to]) continue;
         auto& ring = _mesh.ring(_id, to);
@@ -141,14 +140,8 @@ bool Reactor::flush_outbox() {
             io_uring_prep_msg_ring(sqe, _mesh.ring_fd(to), 0, tag(Op::doorbell), 0);
             io_uring_sqe_set_data64(sqe, tag(Op::ignore));
             sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-            rang = true;
         }
     }
-    return rang;
-}
-
-void Reactor::flush_now() {
-    if (flush_outbox()) _ring.submit();
 }
 
 bool Reactor::inbox_empty() const {

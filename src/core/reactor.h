@@ -66,10 +66,6 @@ public:
 
     // Queues a message for another shard; it is published at the end of the turn.
     void send(unsigned to, MeshMsg msg);
-    // Publishes what send() queued now, and wakes a sleeping target at once
-    // instead of with this turn's submission: for a message that starts other
-    // shards' work (a fan-out), which should not wait behind this shard's own.
-    void flush_now();
 
     // Answers this shard waits for from other shards: its calls in flight and its
     // publish tickets with reports outstanding. While there are any, the
@@ -114,8 +110,7 @@ public:
 private:
     void drain_inbox(ReactorHooks& hooks);
     bool inbox_empty() const;
-    // True if it rang a doorbell (an SQE for a sleeping shard waits for submission).
-    bool flush_outbox();
+    void flush_outbox();
     // The shard-call kinds (MeshKind::call, call_done, post); false for others.
     bool on_call_message(const MeshMsg& m);
     // Calls this shard made to itself, and their answers: run at the next inbox

@@ -55,7 +55,6 @@ void Hub::publish(Event* e, PublishTicket* t) {
     } else {
         _reactor.send(log_shard(_reactor.shards()), MeshMsg{uint16_t(MeshKind::hub_forward), 0,
                                                             _reactor.id(), to_word(e), to_word(t)});
-        _reactor.flush_now();
     }
 }
 
@@ -89,8 +88,6 @@ void Hub::sequence_and_broadcast(Event* e, PublishTicket* t, unsigned origin) {
     for (unsigned s : targets)
         _reactor.send(s,
                       MeshMsg{uint16_t(MeshKind::hub_deliver), 0, origin, to_word(e), to_word(t)});
-    // The other shards start their fan-out now, in parallel with ours, not after it.
-    if (!targets.empty() && local) _reactor.flush_now();
     if (local) deliver_local(e, t, origin);
 }
 
