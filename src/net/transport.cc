@@ -488,8 +488,8 @@ void Transport::on_completion(const io_uring_cqe& cqe) {
         case Op::close: {
             Connection& c = *pointer_of<Connection>(cqe.user_data);
             _acceptor.slot_freed();
-            // shutdown did not end the receive (the socket was already dead in
-            // an odd way): cancel it explicitly.
+            // The cancel linked before the close did not end the receive (a
+            // kernel without cancel by direct descriptor): cancel it by its tag.
             if (c._recv_armed) cancel_recv(c);
             op_ended(c);
             maybe_destroy(c);
