@@ -324,13 +324,13 @@ void SseStreams::queue_catch_up(HttpConnection& c, CatchUpWaiter& w) {
         _transport.send_copy(c, sse_event({}, "refresh", R"({"reason":"history-gap"})"));
     }
     LocalFramePool& frames = _reactor.frames();
-    std::string_view last_sent;
+    uint64_t last_sent = 0;  // the sequence of the last event queued
     uint64_t replayed = 0;
     for (Event* e : events) {
         LocalFrame* lf = frames.wrap(e);  // takes the reference the answer carried
         if (_transport.enqueue(c, lf)) {
             ++replayed;
-            last_sent = e->id();
+            last_sent = e->sequence();
         }
         frames.drop_if_unused(lf);
     }
@@ -340,9 +340,13 @@ void SseStreams::queue_catch_up(HttpConnection& c, CatchUpWaiter& w) {
     if (gap || replayed) ++_catch_up_stats.streams;
     // The stream now has everything up to the log's last event on its channels:
     // an id-only block (not an event: EventSource just records the id) moves its
-    // Last-Event-ID there, so that its next resume starts from here.
-    if (!high_id.empty() && last_sent != high_id)
-        _transport.send_copy(c, "id: " + high_id + "\n\n");
+    // Last-Event-ID there, so that its next resume starts from here. Not when
+    // the last event queued is at or past that position: live events buffered
+    // while the answer travelled can be newer than the answer (a stream on the
+    // log's own shard gets those numbered between the answer and its
+    // delivery), and moving the id back behind them would replay them on the
+    // next resume.
+    if (w.high_sequence > last_sent) _transport.send_copy(c, "id: " + high_id + "\n\n");
 }
 
 uint64_t SseStreams::deadline(const HttpConnection& c, uint64_t now_ms) const {

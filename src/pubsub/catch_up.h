@@ -52,9 +52,10 @@ struct CatchUp {
     std::vector<Event*> mail;    // those of `events` taken from the mailbox (no extra reference)
     bool resume = false;         // last_id placed: `after` is its sequence
     uint64_t after = 0;
-    bool gap = false;     // the id is unknown, or history lost events after it
-    std::string high_id;  // the log's last event when it answered ("" if none yet)
-    uint16_t asker = 0;   // the asking shard
+    bool gap = false;            // the id is unknown, or history lost events after it
+    std::string high_id;         // the log's last event when it answered ("" if none yet)
+    uint64_t high_sequence = 0;  // its sequence (0 if none yet)
+    uint16_t asker = 0;          // the asking shard
 };
 
 struct CatchUpWaiter;

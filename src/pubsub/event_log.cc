@@ -102,6 +102,7 @@ bool EventLog::answer(CatchUp& r, int64_t now_wall_ms) {
     ++_stats.catch_ups;
     const uint64_t high = _next - 1;
     r.high_id = high ? format_event_id(_epoch, high) : std::string();
+    r.high_sequence = high;
     if (r.last_id) {
         std::optional<uint64_t> after = parse_event_id(*r.last_id, _epoch);
         if (!after) after = _history.sequence_of(*r.last_id);  // a publisher's own id

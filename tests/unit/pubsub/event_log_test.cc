@@ -102,6 +102,7 @@ TEST_F(EventLogTest, AResumeGetsHistoryAfterItsIdOnItsChannels) {
     EXPECT_EQ(r.after, 2u);
     EXPECT_FALSE(r.gap);
     EXPECT_EQ(r.high_id, "ep-5");
+    EXPECT_EQ(r.high_sequence, 5u);
     EXPECT_EQ(data_of(r.events), (std::vector<std::string>{"3", "5"}));
     release(r.events);
 }
