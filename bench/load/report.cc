@@ -142,6 +142,12 @@ std::string format_table(const RunReport& r) {
             fmt::format("{} of {}, {} retries", r.connected, r.connections, r.connect_retries));
         row("connect time", fmt::format("{:.3f} s", r.connect_time_s));
     }
+    if (r.connect_cpu_measured)
+        row("CPU while connecting",
+            fmt::format("daemon {:.3f} s ({:.1f} us per connection), generator {:.3f} s",
+                        r.daemon_connect_cpu_s,
+                        r.daemon_connect_cpu_s * 1e6 / double(std::max<uint64_t>(1, r.connected)),
+                        r.generator_connect_cpu_s));
     if (r.memory_measured) {
         row("daemon RSS before / after",
             fmt::format("{} / {}{}", mib(r.rss_before), mib(r.rss_after),
@@ -239,6 +245,10 @@ std::string format_json(const RunReport& r) {
     f.num("connected", r.connected);
     f.num("connect_retries", r.connect_retries);
     f.num("connect_time_s", r.connect_time_s);
+    if (r.connect_cpu_measured) {
+        f.num("daemon_connect_cpu_s", r.daemon_connect_cpu_s);
+        f.num("generator_connect_cpu_s", r.generator_connect_cpu_s);
+    }
     f.num("rss_before_bytes", r.rss_before);
     f.num("rss_after_bytes", r.rss_after);
     f.boolean("rss_settled", r.rss_settled);

@@ -34,6 +34,12 @@ struct RunReport {
     uint64_t connected = 0;
     double connect_time_s = 0;
     uint64_t connect_retries = 0;
+    // CPU spent from the first connect to the last `connected` (and, for the
+    // daemon, to the first stats read after it): on a machine the two share,
+    // the connect time is bounded by their sum over the cores.
+    bool connect_cpu_measured = false;
+    double daemon_connect_cpu_s = 0;
+    double generator_connect_cpu_s = 0;
 
     // daemon memory
     bool memory_measured = false;

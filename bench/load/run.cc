@@ -86,6 +86,7 @@ std::vector<WorkerConfig> Run::worker_configs(uint64_t connect_deadline, uint64_
 }
 
 bool Run::connect_phase() {
+    const double own_cpu_start = processes_cpu_seconds({getpid()});
     uint64_t start = now_ns();
     uint64_t connect_deadline = start + sec_to_ns(_o.connect_timeout_s);
     std::string error;
@@ -105,6 +106,9 @@ bool Run::connect_phase() {
     _r.connect_retries = _workers.retries();
     _r.server = _workers.server();
     _r.connect_time_s = double(_workers.last_connected_ns() - _workers.first_attempt_ns()) / 1e9;
+    std::vector<pid_t> generator_pids = _workers.pids();
+    generator_pids.push_back(getpid());
+    _r.generator_connect_cpu_s = processes_cpu_seconds(generator_pids) - own_cpu_start;
     note(fmt::format("all {} connected in {:.3f} s", _o.connections, _r.connect_time_s));
     return true;
 }
@@ -118,6 +122,10 @@ bool Run::settle_memory() {
     for (;;) {
         auto st = stats("after connecting", &error);
         if (!st) return fail("reading stats after connecting: " + error);
+        if (!prev) {
+            _r.daemon_connect_cpu_s = st->cpu_s() - _before.cpu_s();
+            _r.connect_cpu_measured = true;
+        }
         if (prev && prev->rss_bytes == st->rss_bytes) {
             _r.rss_settled = true;
             _after = *st;
