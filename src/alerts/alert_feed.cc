@@ -116,6 +116,18 @@ void AlertFeed::for_each_stream(F&& f) {
         if (Connection* c = _transport.find(w->stream)) f(*c, *w->member->who);
 }
 
+template <typename F>
+void AlertFeed::for_each_stream_of(std::string_view user, F&& f) {
+    Channel* ch = _index.find(_opts.channel, _channel_hash);
+    if (!ch) return;
+    if (const std::vector<Member*>* members = _audience.streams_of(user))
+        for (Member* m : *members)
+            if (m->subscription(ch)) f(*m->connection, *m->who);
+    for (CatchUpWaiter* w : ch->waiting)
+        if (Connection* c = _transport.find(w->stream); c && w->member->who->user == user)
+            f(*c, *w->member->who);
+}
+
 void AlertFeed::adopt(AlertSnapshot set, const AlertChange& change) {
     const int64_t now = wall_ms();
     if (change.kind == AlertChange::Kind::refresh) {
@@ -130,8 +142,15 @@ void AlertFeed::adopt(AlertSnapshot set, const AlertChange& change) {
     const Alert* changed = nullptr;
     if (change.kind == AlertChange::Kind::created || change.kind == AlertChange::Kind::updated)
         changed = _set->find(change.alert_id);
+    const int64_t before_ms = _evaluated_ms ? _evaluated_ms : now;
+    // A dismissal changes its user's lists alone: the other streams need not be
+    // looked at, unless a start or an expiry has passed since the last look
+    // (its timer may not have run yet), which concerns everybody.
+    const int64_t boundary = before_set->next_change_after(before_ms);
+    const bool only_user =
+        change.kind == AlertChange::Kind::dismissed && !(boundary && boundary <= now);
     if (change.kind != AlertChange::Kind::loaded)
-        push(before, before_set.get(), _evaluated_ms ? _evaluated_ms : now, changed);
+        push(before, before_set.get(), before_ms, changed, only_user ? change.user : "");
     _evaluated_ms = now;
     schedule();
 }
@@ -156,12 +175,12 @@ void AlertFeed::schedule() {
 }
 
 void AlertFeed::push(const std::vector<Resolved>& before, const AlertSet* before_set,
-                     int64_t before_ms, const Alert* alert) {
+                     int64_t before_ms, const Alert* alert, std::string_view only_user) {
     const int64_t now = wall_ms();
     LocalFramePool& frames = _reactor.frames();
     std::unordered_map<std::string, LocalFrame*> lists;  // one frame per distinct list
     LocalFrame* single = nullptr;                        // the `alert` event, if any
-    for_each_stream([&](Connection& c, const Identity& who) {
+    auto visit = [&](Connection& c, const Identity& who) {
         std::vector<const Alert*> now_list = list_in(_resolved, *_set, who, now);
         std::string key = list_key(now_list);
         if (before_set && key == list_key(list_in(before, *before_set, who, before_ms))) return;
@@ -181,7 +200,12 @@ void AlertFeed::push(const std::vector<Resolved>& before, const AlertSet* before
             ++_stats.lists;
         }
         if (_transport.enqueue(c, it->second)) ++_stats.updates;
-    });
+    };
+    if (only_user.empty()) {
+        for_each_stream(visit);
+    } else {
+        for_each_stream_of(only_user, visit);
+    }
     for (auto& [key, lf] : lists)
         frames.drop_if_unused(lf);
     if (single) frames.drop_if_unused(single);

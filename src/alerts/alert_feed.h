@@ -33,6 +33,7 @@ struct AlertChange {
     Kind kind = Kind::loaded;
     uint64_t alert_id = 0;
     std::string reason;  // refresh: why (sent as given)
+    std::string user;    // dismissed: who (only that user's lists change)
 };
 
 class AlertFeed {
@@ -83,12 +84,17 @@ private:
     // Sends alerts-update to every stream whose list differs between `before`
     // (under the previous set at `before_ms`) and now; `alert`, if any, to the
     // streams that now show it.
+    // With `only_user`, only that user's streams are looked at (a dismissal).
     void push(const std::vector<Resolved>& before, const AlertSet* before_set, int64_t before_ms,
-              const Alert* alert);
+              const Alert* alert, std::string_view only_user = {});
     void push_refresh(const std::string& reason);
     // Each stream on the channel here, subscribed or still catching up.
     template <typename F>
     void for_each_stream(F&& f);
+    // The same for the streams of one user: its live streams from the audience's
+    // user index, and those of its streams still catching up.
+    template <typename F>
+    void for_each_stream_of(std::string_view user, F&& f);
     void schedule();
     void forget_first_frames();
 

@@ -269,7 +269,7 @@ void AlertService::written(AlertCall& call, const Alert& change, AlertDb::Outcom
                 break;
             case AlertRequest::Op::replace:
             case AlertRequest::Op::patch:
-                *const_cast<Alert*>(next->find(change.id)) = change;
+                *next->find(change.id) = change;
                 what.kind = AlertChange::Kind::updated;
                 out.status = AlertOutcome::Status::done;
                 break;
@@ -283,6 +283,7 @@ void AlertService::written(AlertCall& call, const Alert& change, AlertDb::Outcom
             case AlertRequest::Op::dismiss:
                 next->dismissed[change.id].insert(r.user);
                 what.kind = AlertChange::Kind::dismissed;
+                what.user = r.user;
                 action = "dismissed";
                 out.status = AlertOutcome::Status::done;
                 break;

@@ -21,6 +21,9 @@ struct AlertSet {
     std::unordered_map<uint64_t, std::unordered_set<std::string>> dismissed;
 
     const Alert* find(uint64_t id) const;
+    Alert* find(uint64_t id) {
+        return const_cast<Alert*>(static_cast<const AlertSet*>(this)->find(id));
+    }
     bool dismissed_by(uint64_t id, std::string_view user) const;
     // Alerts not yet expired at `now_ms` (active or scheduled): what max_active bounds.
     size_t live_count(int64_t now_ms) const;
