@@ -102,6 +102,13 @@ void add_flags(CLI::App& app, LoadOptions& o) {
                  "payload in its metadata) instead of being published; subscribers are on "
                  "channel alerts and read alerts-update (one publisher, pipeline 1: each change "
                  "names the version it edits)");
+    app.add_option("--audiences", o.audiences,
+                   "subscribers present stream tokens (POST /api/tokens) of N audiences, a user "
+                   "and a role each, subscriber k in audience k mod N; with --alerts each "
+                   "audience also gets an alert of its own, so that a change gives N distinct "
+                   "lists (0: anonymous streams)")
+        ->capture_default_str()
+        ->check(CLI::Range(0u, 1000u));
     app.add_flag("--persistent", o.persistent,
                  "publish every event with \"persistent\": true, so that the daemon keeps it in "
                  "its cache of persistent events (and its store) as well as in history");
@@ -173,6 +180,10 @@ bool finalize(LoadOptions& o, uint64_t nofile_limit, std::string* error) {
     if (o.connect_concurrency < o.procs) o.connect_concurrency = o.procs;
     if (o.path.empty() || o.path[0] != '/') {
         *error = "--path must start with '/'";
+        return false;
+    }
+    if (o.audiences && o.api_key.empty()) {
+        *error = "--audiences asks the daemon for stream tokens: it needs --api-key";
         return false;
     }
     if (o.alerts) {

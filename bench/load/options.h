@@ -46,6 +46,11 @@ struct LoadOptions {
     // Each event is a change of one alert (PATCH /api/alerts/{id}), read by the
     // subscribers as alerts-update on the alerts channel, instead of a publish.
     bool alerts = false;
+    // Subscribers present stream tokens of this many audiences (a user and a
+    // role each; subscriber k is in audience k mod N); 0: anonymous streams.
+    // With --alerts, each audience also gets an alert of its own, so that a
+    // change of the measured alert gives N distinct lists (audiences.h).
+    unsigned audiences = 0;
     double ack_timeout_s = 10;
     bool arrival = false;  // also measure arrival at the socket (SO_TIMESTAMPNS)
     double drain_timeout_s = 5;

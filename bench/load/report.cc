@@ -132,10 +132,11 @@ std::string format_table(const RunReport& r) {
                      r.server.empty() ? "server unknown" : r.server,
                      r.label.empty() ? "" : " [" + r.label + "]");
     row("connections",
-        fmt::format("{} ({} worker process{}{}, {} source address{})", r.connections, r.procs,
+        fmt::format("{} ({} worker process{}{}, {} source address{}{})", r.connections, r.procs,
                     r.procs == 1 ? "" : "es",
                     r.subscriber_nice ? fmt::format(" at nice {}", r.subscriber_nice) : "",
-                    r.sources, r.sources == 1 ? "" : "es"));
+                    r.sources, r.sources == 1 ? "" : "es",
+                    r.audiences ? fmt::format(", {} audiences", r.audiences) : ""));
     // Only the phases that ran: a run that failed early shows no zeros.
     if (r.connected_all) {
         row("connected",
@@ -242,6 +243,7 @@ std::string format_json(const RunReport& r) {
     f.num("procs", uint64_t(r.procs));
     f.num("sources", uint64_t(r.sources));
     f.num("subscriber_nice", uint64_t(r.subscriber_nice));  // 0..19
+    f.num("audiences", uint64_t(r.audiences));
     f.num("connected", r.connected);
     f.num("connect_retries", r.connect_retries);
     f.num("connect_time_s", r.connect_time_s);

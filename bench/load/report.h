@@ -20,6 +20,7 @@ struct RunReport {
     unsigned procs = 0;
     unsigned sources = 0;
     int subscriber_nice = 0;
+    unsigned audiences = 0;  // --audiences: distinct identities of the streams (0: anonymous)
     unsigned publishers = 0;
     unsigned pipeline = 0;
     unsigned payload = 0;

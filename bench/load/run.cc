@@ -46,11 +46,16 @@ uint64_t Run::planned_run_ns() const {
 }
 
 std::vector<WorkerConfig> Run::worker_configs(uint64_t connect_deadline, uint64_t watchdog) const {
-    std::string request = fmt::format(
-        "GET {}{}channels={} HTTP/1.1\r\nHost: {}\r\n"
-        "Accept: text/event-stream\r\nCache-Control: no-cache\r\n{}\r\n",
-        _o.path, _o.path.find('?') == std::string::npos ? "?" : "&", _o.channel, _o.target,
-        _last_event_id.empty() ? std::string() : "Last-Event-ID: " + _last_event_id + "\r\n");
+    // One request per audience (--audiences: its stream token in ?token=), or one.
+    std::vector<std::string> requests;
+    const size_t variants = std::max<size_t>(1, _audiences.tokens.size());
+    for (size_t a = 0; a < variants; ++a)
+        requests.push_back(fmt::format(
+            "GET {}{}channels={}{} HTTP/1.1\r\nHost: {}\r\n"
+            "Accept: text/event-stream\r\nCache-Control: no-cache\r\n{}\r\n",
+            _o.path, _o.path.find('?') == std::string::npos ? "?" : "&", _o.channel,
+            _audiences.tokens.empty() ? std::string() : "&token=" + _audiences.tokens[a], _o.target,
+            _last_event_id.empty() ? std::string() : "Last-Event-ID: " + _last_event_id + "\r\n"));
     std::vector<sockaddr_in> sources;
     if (is_loopback(_target)) sources = loopback_sources(_o.sources);
     std::vector<WorkerConfig> out;
@@ -62,7 +67,7 @@ std::vector<WorkerConfig> Run::worker_configs(uint64_t connect_deadline, uint64_
         c.pool.count = uint32_t(last - first);
         c.pool.target = _target.addr;
         c.pool.sources = sources;
-        c.pool.request = request;
+        c.pool.requests = requests;
         c.pool.concurrency = std::max(1u, _o.connect_concurrency / _o.procs);
         c.pool.handshake_timeout_ns = sec_to_ns(_o.handshake_timeout_s);
         c.pool.retries = _o.connect_retries;
@@ -416,6 +421,7 @@ RunReport Run::go() {
     _r.procs = _o.procs;
     _r.sources = _o.sources;
     _r.subscriber_nice = _o.subscriber_nice;
+    _r.audiences = _o.audiences;
     _r.publishers = _o.publishers;
     _r.publish_via = _o.publish_unix.empty() ? "http" : "unix:" + _o.publish_unix;
     _r.pipeline = _o.pipeline;
@@ -435,6 +441,12 @@ RunReport Run::go() {
     }
     _target = *target;
     if (!is_loopback(_target)) _r.sources = 0;
+    if (_o.audiences && _o.connections > 0 &&
+        !prepare_audiences(_target, _o.api_key, _o.audiences, _o.alerts, _o.stats_timeout_ms,
+                           &_audiences, &error)) {
+        fail(error);
+        return _r;
+    }
     auto before = stats("before connecting", &error);
     if (!before) {
         fail("cannot read the daemon's stats before connecting: " + error);

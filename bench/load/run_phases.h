@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "audiences.h"
 #include "clock.h"
 #include "machine_cpu.h"
 #include "options.h"
@@ -61,6 +62,7 @@ private:
     WorkerSet _workers;
     DaemonStats _before, _after;
     std::string _last_event_id;  // resume-burst mode: sent with every stream request
+    AudienceSetup _audiences;    // --audiences: the streams' tokens
     uint64_t _start_ns = 0;      // before anything of this run was published
 };
 

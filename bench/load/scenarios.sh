@@ -22,6 +22,9 @@
 #                 then with 20 active alerts (ringcastd only)
 #     alerts-fan  10000 streams on the alerts channel: an alert changed 10 times a
 #                 second (--alerts), then a plain broadcast of the same size
+#     alerts-fan-5  the same with the streams in 5 audiences (--audiences 5: stream
+#                 tokens, and an alert per audience), so that each change gives 5
+#                 distinct lists; the broadcast goes to the same streams
 #   History, persistence and resume (ringcastd only; docs/performance.md):
 #     keeps-10    fan (10000 connections, 10 events/s, 256 B, 20 s), every event
 #                 persistent, history, cache and store on (the built-in defaults)
@@ -48,11 +51,11 @@ while getopts "b:o:p" opt; do
         b) build=$OPTARG ;;
         o) out=$OPTARG ;;
         p) priority=1 ;;
-        *) sed -n '2,36p' "$0"; exit 2 ;;
+        *) sed -n '2,37p' "$0"; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
-[ $# -gt 0 ] || { sed -n '2,36p' "$0"; exit 2; }
+[ $# -gt 0 ] || { sed -n '2,37p' "$0"; exit 2; }
 
 if [ "$priority" = 1 ] && [ -z "${RINGCAST_LOAD_SESSION:-}" ]; then
     RINGCAST_LOAD_SESSION=1 exec setsid -w bash -c \
@@ -176,6 +179,20 @@ for scenario in "$@"; do
                     run alerts-fan-alerts ringcastd $daemon_addr -n 10000 -r 10 -p 256 -d 20 -w 2 --alerts --pipeline 1
                 else
                     run alerts-fan-plain ringcastd $daemon_addr -n 10000 -r 10 -p 467 -d 20 -w 2 --channel alerts --pipeline 1
+                fi
+                stop_servers
+            done
+            continue ;;
+        alerts-fan-5)
+            # As alerts-fan, the streams in 5 audiences: each change gives 5 lists of
+            # two alerts (the changed one and the audience's own; data 708 B), and
+            # the broadcast is of 708 B events to the same streams.
+            for kind in alerts plain; do
+                start_servers
+                if [ "$kind" = alerts ]; then
+                    run alerts-fan-5-alerts ringcastd $daemon_addr -n 10000 -r 10 -p 256 -d 20 -w 2 --alerts --audiences 5 --pipeline 1
+                else
+                    run alerts-fan-5-plain ringcastd $daemon_addr -n 10000 -r 10 -p 708 -d 20 -w 2 --channel alerts --audiences 5 --pipeline 1
                 fi
                 stop_servers
             done

@@ -65,6 +65,12 @@ bool parse_head(const std::string& buf, size_t* body_at, int* status, long* cont
 
 bool http_get(const Endpoint& target, const std::string& path, const std::string& api_key,
               uint32_t timeout_ms, int* status, std::string* body, std::string* error) {
+    return http_request(target, "GET", path, api_key, {}, timeout_ms, status, body, error);
+}
+
+bool http_request(const Endpoint& target, const std::string& method, const std::string& path,
+                  const std::string& api_key, const std::string& json_body, uint32_t timeout_ms,
+                  int* status, std::string* body, std::string* error) {
     const uint64_t deadline = now_ns() + uint64_t(timeout_ms) * kNsPerMs;
     Fd s;
     s.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -88,10 +94,13 @@ bool http_get(const Endpoint& target, const std::string& path, const std::string
         *error = "cannot connect to " + target.text + ": " + std::strerror(soerr);
         return false;
     }
-    std::string req = "GET " + path + " HTTP/1.1\r\nHost: " + target.text +
+    std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + target.text +
                       "\r\nConnection: close\r\nAccept: application/json\r\n";
     if (!api_key.empty()) req += "X-API-Key: " + api_key + "\r\n";
-    req += "\r\n";
+    if (!json_body.empty())
+        req += "Content-Type: application/json\r\nContent-Length: " +
+               std::to_string(json_body.size()) + "\r\n";
+    req += "\r\n" + json_body;
     if (send(s.fd, req.data(), req.size(), MSG_NOSIGNAL) != ssize_t(req.size())) {
         *error = "cannot send the request to " + target.text;
         return false;
@@ -105,7 +114,7 @@ bool http_get(const Endpoint& target, const std::string& path, const std::string
         if (!head) head = parse_head(buf, &body_at, status, &content_length);
         if (head && content_length >= 0 && buf.size() >= body_at + size_t(content_length)) break;
         if (!wait_for(s.fd, POLLIN, deadline)) {
-            *error = "GET " + path + " on " + target.text + ": no complete answer within " +
+            *error = method + " " + path + " on " + target.text + ": no complete answer within " +
                      std::to_string(timeout_ms) + " ms";
             return false;
         }
@@ -113,7 +122,7 @@ bool http_get(const Endpoint& target, const std::string& path, const std::string
         if (n > 0) {
             buf.append(chunk, size_t(n));
             if (buf.size() > (64u << 20)) {
-                *error = "GET " + path + ": answer larger than 64 MiB";
+                *error = method + " " + path + ": answer larger than 64 MiB";
                 return false;
             }
             continue;
@@ -121,11 +130,11 @@ bool http_get(const Endpoint& target, const std::string& path, const std::string
         if (n == 0) {
             if (!head) head = parse_head(buf, &body_at, status, &content_length);
             if (head && content_length < 0) break;  // close-delimited body
-            *error = "GET " + path + " on " + target.text + ": connection closed mid-answer";
+            *error = method + " " + path + " on " + target.text + ": connection closed mid-answer";
             return false;
         }
         if (errno == EAGAIN || errno == EINTR) continue;
-        *error = "GET " + path + " on " + target.text + ": " + std::strerror(errno);
+        *error = method + " " + path + " on " + target.text + ": " + std::strerror(errno);
         return false;
     }
     size_t n = content_length >= 0 ? size_t(content_length) : buf.size() - body_at;

@@ -54,6 +54,10 @@ struct DaemonStats {
 // unparseable HTTP response.
 bool http_get(const Endpoint& target, const std::string& path, const std::string& api_key,
               uint32_t timeout_ms, int* status, std::string* body, std::string* error);
+// The same with any method, and a JSON body when json_body is not empty.
+bool http_request(const Endpoint& target, const std::string& method, const std::string& path,
+                  const std::string& api_key, const std::string& json_body, uint32_t timeout_ms,
+                  int* status, std::string* body, std::string* error);
 
 std::optional<DaemonStats> read_stats(const Endpoint& target, const std::string& api_key,
                                       uint32_t timeout_ms, std::string* error);

@@ -207,8 +207,9 @@ void SubscriberPool::on_writable(uint32_t i, uint64_t now) {
         attempt_failed(i, fmt::format("connect: {}", std::strerror(err)), now);
         return;
     }
-    ssize_t n = send(c.fd, _cfg.request.data(), _cfg.request.size(), MSG_NOSIGNAL);
-    if (n != ssize_t(_cfg.request.size())) {
+    const std::string& request = _cfg.requests[(_cfg.first_index + i) % _cfg.requests.size()];
+    ssize_t n = send(c.fd, request.data(), request.size(), MSG_NOSIGNAL);
+    if (n != ssize_t(request.size())) {
         // A fresh socket's send buffer holds a few hundred bytes without fail;
         // a short write here means the connection is already broken.
         attempt_failed(

@@ -22,8 +22,10 @@ struct PoolConfig {
     uint32_t count = 0;
     sockaddr_in target{};
     std::vector<sockaddr_in> sources;  // empty: let the kernel choose
-    std::string request;               // the GET request, sent as is
-    uint32_t concurrency = 64;         // attempts in flight
+    // The GET request, sent as is: subscriber k (by first_index + i) sends
+    // requests[k % size] (one per audience, --audiences; else one).
+    std::vector<std::string> requests;
+    uint32_t concurrency = 64;  // attempts in flight
     uint64_t handshake_timeout_ns = 0;
     uint32_t retries = 0;
     std::string event_name;  // the published events' name
