@@ -34,12 +34,15 @@ const coreIsExternal = {
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 const common = { bundle: true, format: 'esm', target: TARGET, mangleProps: /^_/, logLevel: 'warning', absWorkingDir: root };
 await esbuild.build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js' });
+// "use client": Next.js's App Router may import the hooks and components from
+// a server component's file; the directive makes them client components.
 await esbuild.build({
   ...common,
   entryPoints: ['src/react/index.ts'],
   outfile: 'dist/react/index.js',
   external: ['react'],
   plugins: [coreIsExternal],
+  banner: { js: "'use client';" },
 });
 mkdirSync(new URL('../dist', import.meta.url), { recursive: true });
 copyFileSync(new URL('../src/react/ringcast.css', import.meta.url), new URL('../dist/ringcast.css', import.meta.url));

@@ -25,8 +25,9 @@ for (const [file, budget] of Object.entries(BUDGET)) {
   });
 }
 
-it('the React part does not bundle React or a second copy of the client', () => {
+it('the React part is a client module that imports React and the client, bundling neither', () => {
   const code = readFileSync(new URL('../dist/react/index.js', import.meta.url), 'utf8');
+  assert.match(code, /^'use client';/, 'a client module for Next.js');
   assert.match(code, /from "react"/);
   assert.match(code, /from "\.\.\/index\.js"/);
   assert.ok(!code.includes('createSSEParser') && !code.includes('class SSEClient'), 'the client is imported, not copied');
