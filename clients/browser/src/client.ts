@@ -336,20 +336,23 @@ export class SSEClient {
     this._pending = false;
   }
 
-  private async _attempt(): Promise<unknown> {
+  private async _attempt() {
     this._stop();
     const g = this._gen;
+    this._set({ status: this.retryCount ? 'reconnecting' : 'connecting' });
+    try {
+      const tok = await this._token();
+      if (g == this._gen) this._open(g, tok);
+    } catch (e) {
+      // A token getter that fails, or a browser without EventSource: a failed attempt.
+      this._fail(g, { message: 'cannot connect: ' + e });
+    }
+  }
+
+  private _open(g: number, tok: string | null | undefined) {
     const o = this.options;
     const env = this._env;
     const wc = o.withCredentials !== false;
-    this._set({ status: this.retryCount ? 'reconnecting' : 'connecting' });
-    let tok;
-    try {
-      tok = await this._token();
-    } catch (e) {
-      return this._fail(g, { message: 'token: ' + e });
-    }
-    if (g != this._gen) return;
     const fetching = o.transport == 'fetch';
     const id = this.lastEventId;
     const url = this._url;

@@ -430,6 +430,15 @@ describe('SSEClient: refusals', () => {
     assert.equal(client.state, 'connected');
   });
 
+  it('a browser without EventSource fails its attempts, and throws nothing', async () => {
+    const { tab, client } = solo({ reconnect: { maxAttempts: 0 } });
+    tab.env.EventSource = undefined;
+    client.connect();
+    await flush();
+    assert.equal(client.state, 'error');
+    assert.match(client.lastError, /^cannot connect: TypeError/);
+  });
+
   it('a token getter that fails counts as a failed attempt', async () => {
     let fail = true;
     const { tab, client, clock } = solo({
@@ -442,7 +451,7 @@ describe('SSEClient: refusals', () => {
     await flush();
     assert.equal(tab.sources.length, 0);
     assert.equal(client.state, 'reconnecting');
-    assert.equal(client.lastError, 'token: Error: session endpoint down');
+    assert.equal(client.lastError, 'cannot connect: Error: session endpoint down');
     fail = false;
     await clock.advance(500);
     assert.equal(tab.source.params.get('token'), 'tok');
