@@ -108,6 +108,7 @@ export function core() {
     onStateChange: (s: ConnectionState) => console.log(s.status, s.retryCount, s.maxAttempts, s.lastError, s.lastEventId, s.role),
   });
   const off = client.onMessage((m) => console.log(m.type, m.id, m.timestamp));
+  createSSEClient({ env: window, shared: false }); // the browser's globals are an environment
   client.addEventListener<{ orderId: string }>('order-update', (data) => console.log(data.orderId));
   client.connect();
   const status: 'connecting' | 'connected' | 'reconnecting' | 'error' | 'disconnected' | 'unauthorized' = client.state;
