@@ -76,11 +76,11 @@ export class SSEClient {
   private declare _env: SSEEnvironment;
   private _l = new Map<string, Set<SSEListener>>();
   private _cb: Record<string, Set<Function>> = {};
+  // Booleans declared without a value start undefined (false) and cost no bytes.
   private declare _joined: boolean;
   private declare _tabs?: Tabs;
   private declare _post?: (r: Relay) => void;
   private declare _unwire?: () => void;
-  // Booleans declared without a value start undefined (false) and cost no bytes.
   private _gen = 0;
   private declare _stream?: Stream;
   private declare _timer?: unknown;
@@ -130,7 +130,7 @@ export class SSEClient {
     this._unwire = () => ac.abort();
     const share = o.shared !== false && env.BroadcastChannel && env.navigator?.locks;
     this._set({ status: 'connecting', retryCount: 0, maxAttempts: this._max(), role: share ? 'follower' : 'solo' });
-    if (share) this._tabs = joinTabs(env, 'ringcast:' + JSON.stringify([this._url, o.channels, o.transport == 'fetch', !!o.token, o.withCredentials]), this as TabHost);
+    if (share) this._tabs = joinTabs(env, 'ringcast:' + JSON.stringify([this._url, o.channels, o.transport == 'fetch', !!o.token, o.withCredentials !== false]), this as TabHost);
     else this._attempt();
   };
 
@@ -213,7 +213,7 @@ export class SSEClient {
   declare onMessage: (fn: (m: SSEMessage) => void) => () => void;
   declare onError: (fn: (e: string) => void) => () => void;
   declare onStateChange: (fn: (s: ConnectionState) => void) => () => void;
-  /** Any change of `connectionState`, `messages` or `lastMessage` (React's useSyncExternalStore). */
+  /** Any change of `connectionState`, `messages` or `alerts` (React's useSyncExternalStore); returns the remover. */
   subscribe = (fn: () => void) => this._on('u', fn);
 
   private _on(k: string, f: Function) {

@@ -208,14 +208,18 @@ describe('shared: one connection for every tab', () => {
     assert.equal(tabs[1].openSources.length, 1);
   });
 
-  it('different channels are different streams', async () => {
+  it('different channels are different streams; the same options, defaulted or not, are one', async () => {
     const browser = new FakeBrowser();
     const a = browser.tab();
     const b = browser.tab();
+    const c = browser.tab();
     new SSEClient({ channels: ['news'], env: a.env }).connect();
     new SSEClient({ channels: ['sport'], env: b.env }).connect();
+    const same = new SSEClient({ channels: ['news'], withCredentials: true, url: '/api/sse/stream', env: c.env });
+    same.connect();
     await flush();
-    assert.equal(a.openSources.length + b.openSources.length, 2);
+    assert.equal(a.openSources.length + b.openSources.length + c.openSources.length, 2);
+    assert.equal(same.connectionState.role, 'follower', 'the defaults spelled out are the same stream');
   });
 
   it('falls back to one connection per tab without Web Locks or BroadcastChannel, or with shared: false', async () => {
