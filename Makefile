@@ -35,6 +35,7 @@ DEBS := g++ make pkg-config python3 meson ninja-build curl socat \
 TEST_DEBS := $(if $(shell command -v npm),,nodejs npm) nginx-light clang-format \
              clang libclang-rt-14-dev llvm
 NODE_CLIENT := clients/node
+BROWSER_CLIENT := clients/browser
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -84,7 +85,13 @@ san-build: deps test-deps $(SAN_BUILD)/build.ninja
 $(NODE_CLIENT)/node_modules/.package-lock.json: $(NODE_CLIENT)/package-lock.json
 	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund
 
-build: deps test-deps $(BUILD)/build.ninja $(NODE_CLIENT)/node_modules/.package-lock.json
+# The browser client's build tools and test dependencies (esbuild, TypeScript,
+# React and its test renderer), the same way.
+$(BROWSER_CLIENT)/node_modules/.package-lock.json: $(BROWSER_CLIENT)/package-lock.json
+	cd $(BROWSER_CLIENT) && npm ci --no-audit --no-fund
+
+build: deps test-deps $(BUILD)/build.ninja $(NODE_CLIENT)/node_modules/.package-lock.json \
+       $(BROWSER_CLIENT)/node_modules/.package-lock.json
 	ninja -C $(BUILD)
 
 # Only what it runs: the daemon and the ringcast tool. The API key is made once

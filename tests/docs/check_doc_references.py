@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The documents must name only what exists. Run by `make test`.
 
-Read: README.md, docs/*.md, clients/node/README.md and every src/*/README.md.
+Read: README.md, docs/*.md, clients/node/README.md, clients/browser/README.md and every
+src/*/README.md.
 Checked:
 - paths into the repository (src/..., tests/..., docs/..., bench/..., include/...,
   tools/..., systemd/..., clients/..., fuzz/..., subprojects/...): the file or folder
@@ -44,7 +45,8 @@ CODE_SUFFIXES = (".cc", ".h", ".ts", ".mjs", ".cts", ".py", ".toml", ".build", "
 
 
 def documents():
-    return (["README.md", "clients/node/README.md"] + sorted(glob.glob("docs/*.md"))
+    return (["README.md", "clients/node/README.md", "clients/browser/README.md"]
+            + sorted(glob.glob("docs/*.md"))
             + sorted(glob.glob("src/*/README.md")))
 
 
