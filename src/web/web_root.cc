@@ -91,7 +91,7 @@ WebLookup read_web_root(const std::string& root, const WebPath& path, bool want_
         Fd file(open_beneath(dir.get(), rel));
         if (file.get() < 0) {
             const int err = errno;
-            if (err == EXDEV)
+            if (err == EXDEV && out)  // (not again for the redirect's look at rel/index.html)
                 spdlog::warn("web root {}: {} leads outside it (a symlink?): not served", root,
                              rel);
             if (err == ENOENT || err == ENOTDIR || err == EXDEV || err == ELOOP || !out)
