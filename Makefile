@@ -1,6 +1,7 @@
 # ringcast: two commands.
-#   make run   install what is missing, build the daemon and the ringcast tool,
-#              start ringcastd on the built-in config with a development API key
+#   make run   install what is missing, build the daemon (with its pages, web/)
+#              and the ringcast tool, start ringcastd on the built-in config with
+#              a development API key
 #   make test  same setup, then build everything and run every test
 # Other targets: make build (everything), make bench (micro-benchmarks), make fuzz
 # (each fuzz target for FUZZ_SECONDS), make clean.
@@ -12,30 +13,34 @@ SHELL := /bin/bash
 BUILD ?= build
 SAN_BUILD ?= build-san
 FUZZ_SECONDS ?= 300
-FUZZ_TARGETS ?= http_request message_json socket_line jwt config sse_parser forwarded query
+FUZZ_TARGETS ?= http_request message_json socket_line jwt config sse_parser forwarded query alert_json web_path
 HTTP ?= 127.0.0.1:8080
 DATA ?= var
 CONFIG ?=
 
 # Debian 12 packages the build and the tests need (meson configures the tests and
-# benchmarks with the daemon, so make run needs their libraries too).
+# benchmarks with the daemon, so make run needs their libraries too). Node.js and
+# npm build the pages the daemon embeds (web/, esbuild), so make run needs them
+# too; they are wanted by command rather than by package (a Node.js from
+# elsewhere, NodeSource, bundles npm and conflicts with Debian's).
 DEBS := g++ make pkg-config python3 meson ninja-build curl socat \
         liburing-dev node-llhttp libmimalloc-dev libsimdjson-dev libfmt-dev libspdlog-dev \
         libcli11-dev libtomlplusplus-dev libsystemd-dev libjwt-dev libssl-dev libsqlite3-dev \
-        libgtest-dev libgmock-dev googletest libbenchmark-dev
-# What only the tests need (make build / make test): Node.js and npm for
-# clients/node, wanted by command rather than by package (a Node.js from elsewhere,
-# NodeSource, bundles npm and conflicts with Debian's), and nginx for the
+        zlib1g-dev libgtest-dev libgmock-dev googletest libbenchmark-dev \
+        $(if $(shell command -v npm),,nodejs npm)
+# What only the tests need (make build / make test): nginx for the
 # reverse-proxy test (which runs its own nginx on a free port; where a service
 # manager runs, Debian's package also starts its default site on port 80), and
 # clang-format for the formatting check; clang with its runtimes (libclang-rt-14-dev:
 # AddressSanitizer, UndefinedBehaviorSanitizer and libFuzzer, which
 # -fsanitize=fuzzer links) and llvm (llvm-symbolizer, for readable reports) for the
 # sanitizer build and the fuzz targets.
-TEST_DEBS := $(if $(shell command -v npm),,nodejs npm) nginx-light clang-format \
-             clang libclang-rt-14-dev llvm
+TEST_DEBS := nginx-light clang-format clang libclang-rt-14-dev llvm
 NODE_CLIENT := clients/node
 BROWSER_CLIENT := clients/browser
+WEB := web
+# The pages make run announces, when web/pages/ has them.
+PAGES := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard $(WEB)/pages/*/main.ts $(WEB)/pages/*/main.tsx)))))
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -76,7 +81,7 @@ $(SAN_BUILD)/build.ninja:
 	  -Db_sanitize=address,undefined -Db_lundef=false -Dmimalloc=false \
 	  -Dbenchmarks=false -Dfuzz=true
 
-san-build: deps test-deps $(SAN_BUILD)/build.ninja
+san-build: deps test-deps $(SAN_BUILD)/build.ninja $(WEB)/node_modules/.package-lock.json
 	ninja -C $(SAN_BUILD)
 
 # The Node client's compiler and types, from its lockfile: npm ci downloads them
@@ -90,14 +95,20 @@ $(NODE_CLIENT)/node_modules/.package-lock.json: $(NODE_CLIENT)/package-lock.json
 $(BROWSER_CLIENT)/node_modules/.package-lock.json: $(BROWSER_CLIENT)/package-lock.json
 	cd $(BROWSER_CLIENT) && npm ci --no-audit --no-fund
 
+# The pages' build tools and React, from web/package-lock.json: esbuild bundles
+# web/pages/ during the build and ringcastd embeds the result (src/web/README.md),
+# so make run needs them as well.
+$(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+
 build: deps test-deps $(BUILD)/build.ninja $(NODE_CLIENT)/node_modules/.package-lock.json \
-       $(BROWSER_CLIENT)/node_modules/.package-lock.json
+       $(BROWSER_CLIENT)/node_modules/.package-lock.json $(WEB)/node_modules/.package-lock.json
 	ninja -C $(BUILD)
 
 # Only what it runs: the daemon and the ringcast tool. The API key is made once
 # (32 random bytes, hex), readable by this user only; RINGCAST_MAKE_RUN tells the
 # daemon to word its hints as make variables (HTTP=, DATA=) rather than flags.
-run: deps $(BUILD)/build.ninja
+run: deps $(BUILD)/build.ninja $(WEB)/node_modules/.package-lock.json
 	ninja -C $(BUILD) src/ringcastd src/ringcast
 	@mkdir -p $(DATA)
 	@if [ ! -e $(DATA)/api-key ]; then \
@@ -114,6 +125,7 @@ run: deps $(BUILD)/build.ninja
 	@echo "    stats          : ./$(BUILD)/src/ringcast stats"
 	@echo "    stats (HTTP)   : curl -H \"X-API-Key: \$$(cat $(DATA)/api-key)\" http://$(HTTP)/api/stats"
 	@echo "    backends       : echo '{\"op\":\"ping\",\"req\":1}' | socat - UNIX-CONNECT:$(DATA)/ringcast.sock"
+	@for p in $(PAGES); do printf '    %-15s: http://$(HTTP)/%s/\n' "$$p page" "$$p"; done
 	@echo "    every setting  : ./$(BUILD)/src/ringcastd --print-default-config (try one: make run CONFIG=file.toml)"
 	@echo "    logs           : below; Ctrl-C drains and stops the daemon"
 	@echo

@@ -6,6 +6,7 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -13,10 +14,21 @@
 #include "core/uring_probe.h"
 #include "server/auth_setup.h"
 #include "server/daemon.h"
+#include "web/embedded_files.h"
+#include "web/web_root.h"
 
 using namespace ringcast;
 
 namespace {
+
+// [web] root, when the pages are on and read from a folder: it must be one.
+void check_web_folder(const Config& cfg, ConfigProblems* problems) {
+    std::string why;
+    if (!cfg.web_enabled || cfg.web_root.empty() || problems->about("web")) return;
+    if (!check_web_root(cfg.web_root, &why))
+        problems->add_rule_problem({"web.root"},
+                                   fmt::format("web.root \"{}\": {}", cfg.web_root, why));
+}
 
 void setup_logging(const std::string& level) {
     auto logger = spdlog::stderr_color_mt("ringcastd");
@@ -110,6 +122,7 @@ int main(int argc, char** argv) {
                 error);
         if (!problems.about("publish.api_key_file") && !read_api_key_file(cfg, &error))
             problems.add_rule_problem({"publish.api_key_file"}, error);
+        check_web_folder(cfg, &problems);
         if (!problems.empty()) {
             std::fprintf(stderr, "%s\n", problems.report().c_str());
             return kExitUsage;
@@ -128,6 +141,7 @@ int main(int argc, char** argv) {
     validate_config(cfg, &problems);
     if (!problems.about("publish.api_key_file") && !read_api_key_file(cfg, &error))
         problems.add_rule_problem({"publish.api_key_file"}, error);
+    check_web_folder(cfg, &problems);
     if (!problems.empty()) {
         std::string report = problems.report();
         for (size_t at = 0; at < report.size();) {
@@ -139,5 +153,5 @@ int main(int argc, char** argv) {
     }
 
     setup_logging(cfg.log_level);
-    return run_daemon(cfg);
+    return run_daemon(cfg, embedded_web_files());
 }

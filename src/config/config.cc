@@ -261,6 +261,8 @@ std::vector<Key> base_schema(Config& c) {
          [&c](auto& n, auto* e) {
              return want_uint(n, &c.store_max_pending, 1024, 1ull << 30, e);
          }},
+        {"web.enabled", [&c](auto& n, auto* e) { return want_bool(n, &c.web_enabled, e); }},
+        {"web.root", [&c](auto& n, auto* e) { return want_string(n, &c.web_root, e); }},
         {"delivery.max_queue",
          [&c](auto& n, auto* e) { return want_size(n, &c.max_queue, 4096, 16 * GiB, e); }},
         {"delivery.queue_limit",

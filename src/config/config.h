@@ -157,6 +157,9 @@ struct Config {
     std::string store_sync;  // "normal", "full"
     uint64_t store_flush_interval_ms = 0;
     uint64_t store_max_pending = 0;
+    // [web]: the pages ringcastd serves (src/web)
+    bool web_enabled = true;
+    std::string web_root;  // "" = the embedded pages; else a folder read at each request
     // [delivery]
     uint64_t max_queue = 0;    // hard limit: past it a connection is closed
     uint64_t queue_limit = 0;  // soft limit: past it slow_reader applies; <= max_queue

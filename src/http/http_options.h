@@ -1,6 +1,6 @@
 #pragma once
 // What the HTTP side of a shard is configured with ([http], [sse], [auth],
-// [[endpoint]], [[channel]], [cors], [publish]'s API keys), mapped by the daemon
+// [[endpoint]], [[channel]], [cors], [publish]'s API keys, [web]), mapped by the daemon
 // (src/server/options.cc).
 #include <cstdint>
 #include <memory>
@@ -15,6 +15,7 @@
 #include "http/cors.h"
 #include "http/endpoint.h"
 #include "http/request_parser.h"
+#include "web/web_pages.h"
 
 namespace ringcast {
 
@@ -37,6 +38,7 @@ struct HttpOptions {
     bool cache_enabled = true;              // persistent events are kept for new streams ([cache])
     uint64_t catch_up_max_bytes = 1 << 20;  // what a stream gets before going live, at most
     uint32_t retry_after_s = 5;             // for 503 answers
+    WebOptions web;                         // the pages ([web]): web/web_pages.h
 };
 
 }  // namespace ringcast

@@ -1,6 +1,6 @@
 // HttpServer: connections, reading and parsing requests, routing them to the
-// streams (sse_streams.cc) or the API (api_publish.cc, api_queries.cc), writing
-// every answer, and the connection lifecycle.
+// streams (sse_streams.cc), the API (api_publish.cc, api_queries.cc) or the
+// pages (web/), writing every answer, and the connection lifecycle.
 #include "http/http_server.h"
 
 #include <strings.h>
@@ -14,6 +14,7 @@
 #include "http/cors.h"
 #include "http/response.h"
 #include "http/router.h"
+#include "web/web_response.h"
 
 namespace ringcast {
 
@@ -34,13 +35,15 @@ HttpConnection& as_http(Connection& c) {
 HttpServer::HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& index,
                        Audience& audience, Limiter& limiter, Hub& hub, StatsCollector& stats,
                        Directory& directory, PublishFlow& flow, StreamLimit& streams,
-                       const HttpOptions& opts, uint64_t started_ms, uint8_t protocol)
+                       BlockingWorker& worker, const HttpOptions& opts, uint64_t started_ms,
+                       uint8_t protocol)
     : _reactor(reactor)
     , _transport(transport)
     , _opts(opts)
     , _protocol(protocol)
     , _streams(*this, reactor, transport, index, audience, limiter, hub, streams, _opts)
-    , _api(*this, reactor, audience, hub, stats, directory, flow, _opts, started_ms) {}
+    , _api(*this, reactor, audience, hub, stats, directory, flow, _opts, started_ms)
+    , _web(_opts.web, &worker, reactor.id()) {}
 
 HttpServer::~HttpServer() = default;
 
@@ -280,10 +283,32 @@ void HttpServer::handle_request(HttpConnection& c, HttpRequest& req) {
             finish_request(c);
             return;
         case Route::not_found:
+            if (_web.enabled()) {
+                WebPath page = parse_web_path(req.path());
+                if (page.kind != WebPath::Kind::not_pages) {
+                    serve_page(c, req, page);
+                    return;
+                }
+            }
             reply_error(c, 404, fmt::format("no endpoint at {}", req.path()), false);
             return;
         default: _api.handle(c, req, m); return;
     }
+}
+
+void HttpServer::serve_page(HttpConnection& c, HttpRequest& req, const WebPath& path) {
+    if (!_web.reads_disk(path)) {
+        reply(c, web_response(req, _web.find(path), keeps_alive(c)));
+        finish_request(c);
+        return;
+    }
+    wait_for_answer(c);
+    _web.read(path, accepts_gzip(req.header("accept-encoding")),
+              [this, h = Transport::handle(c)](WebLookup&& found) {
+                  complete_async(h, [&](HttpConnection& c) {
+                      return web_response(c._parser->request(), found, keeps_alive(c));
+                  });
+              });
 }
 
 // --- lifecycle -------------------------------------------------------------------

@@ -1,7 +1,8 @@
 #pragma once
 // The HTTP side of one shard: reads and parses requests on each connection,
 // routes them — a GET on an endpoint to the streams (sse_streams.h), an API
-// route to the API (api_requests.h) — and writes every answer, with the one
+// route to the API (api_requests.h), a page's path to the pages
+// (web/web_pages.h) — and writes every answer, with the one
 // keep-alive decision (keeps_alive()) they all follow. The modes a connection
 // goes through are in http_connection.h.
 #include <cstdint>
@@ -24,16 +25,18 @@
 #include "pubsub/audience.h"
 #include "pubsub/channel_index.h"
 #include "pubsub/hub.h"
+#include "web/web_pages.h"
 
 namespace ringcast {
 
 class HttpServer : public ConnectionHandler {
 public:
-    // `protocol` is the id the transport knows this server's connections by.
+    // `protocol` is the id the transport knows this server's connections by;
+    // `worker` reads the pages of a web root ([web] root).
     HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& index, Audience& audience,
                Limiter& limiter, Hub& hub, StatsCollector& stats, Directory& directory,
-               PublishFlow& flow, StreamLimit& streams, const HttpOptions& opts,
-               uint64_t started_ms, uint8_t protocol);
+               PublishFlow& flow, StreamLimit& streams, BlockingWorker& worker,
+               const HttpOptions& opts, uint64_t started_ms, uint8_t protocol);
     ~HttpServer() override;
 
     // ConnectionHandler
@@ -90,6 +93,9 @@ public:
 private:
     void process_input(HttpConnection& c, const char* data, size_t len);
     void handle_request(HttpConnection& c, HttpRequest& req);
+    // A path of the pages: answered at once from the embedded files, or once
+    // the worker has read it from the web root.
+    void serve_page(HttpConnection& c, HttpRequest& req, const WebPath& path);
     // Once per shard: a request carrying the forwarding header from a peer that
     // is not a trusted proxy (a proxy missing from http.trusted_proxies?).
     void note_untrusted_forwarding(const HttpConnection& c, const HttpRequest& req);
@@ -101,6 +107,7 @@ private:
     RefusalStats _refused;
     SseStreams _streams;
     ApiRequests _api;
+    WebPages _web;
     bool _shutting_down = false;
     bool _untrusted_forwarding_noted = false;
 };

@@ -212,8 +212,10 @@ int open_alert_file(const Config& cfg, AlertsSetup* alerts) {
 }
 
 int start_shards(const Config& cfg, const Plan& plan, uint64_t started_ms, ListenerSet& listeners,
-                 Durability* durable, AlertsSetup* alerts, ShardSet* shards) {
+                 Durability* durable, AlertsSetup* alerts, std::span<const EmbeddedFile> pages,
+                 ShardSet* shards) {
     ShardOptions opts = shard_options(cfg, plan.table, plan.auth);
+    opts.http.web = web_options(cfg, pages);
     opts.alerts = alerts->options;
     opts.alerts_loaded = alerts->loaded;
     opts.alert_db = alerts->db.get();
@@ -272,9 +274,31 @@ void announce_access(const Config& cfg, const AuthSetup& auth, const std::string
     }
 }
 
+// Which pages are served, and from where.
+void announce_pages(const Config& cfg, std::span<const EmbeddedFile> embedded,
+                    const std::string& where) {
+    if (!cfg.web_enabled) {
+        spdlog::info("pages: off ([web] enabled = false)");
+        return;
+    }
+    if (!cfg.web_root.empty()) {
+        spdlog::info(
+            "pages: http://{}/<page>/ from the folder {}, read at each request ([web] root)", where,
+            web_options(cfg, embedded).root);
+        return;
+    }
+    std::vector<std::string> urls;
+    for (const std::string& page : embedded_pages(embedded))
+        urls.push_back(fmt::format("http://{}/{}/", where, page));
+    if (urls.empty())
+        spdlog::info("pages: none were built into this ringcastd (web/pages/ was empty)");
+    else
+        spdlog::info("pages: {}", fmt::join(urls, ", "));
+}
+
 // The startup lines (tests and operators read them), then READY=1 to systemd.
 void announce(const Config& cfg, const Plan& plan, const ShardSet& shards,
-              const ListenerSet& listeners) {
+              const ListenerSet& listeners, std::span<const EmbeddedFile> pages) {
     const std::string where = listeners.http_address().to_string();
     const bool mimalloc_active = malloc_is_mimalloc();
     if (!mimalloc_active && RINGCAST_MIMALLOC)
@@ -301,6 +325,7 @@ void announce(const Config& cfg, const Plan& plan, const ShardSet& shards,
         "docs/alerts.md)",
         where, fmt::join(paths, ", "));
     announce_access(cfg, plan.auth, where);
+    announce_pages(cfg, pages, where);
     if (const std::string& path = listeners.unix_path(); !path.empty())
         spdlog::info(
             "publishing socket: {} (mode {}{}) — try: echo '{{\"op\":\"ping\",\"req\":1}}' | "
@@ -372,7 +397,7 @@ int drain_and_stop(const Config& cfg, const sigset_t& sigs, ShardSet* shards, Du
 // it: the shards are stopped and joined (ShardSet), then the store is closed
 // (Durability), then the sockets are closed and the socket file removed
 // (ListenerSet).
-int run_daemon(const Config& cfg) {
+int run_daemon(const Config& cfg, std::span<const EmbeddedFile> pages) {
     const uint64_t started_ms = mono_ms();
     const LaunchHints hints = LaunchHints::from_environment();
     Plan plan;
@@ -387,10 +412,10 @@ int run_daemon(const Config& cfg) {
     if (int rc = open_alert_file(cfg, &alerts); rc != kExitOk) return rc;
     ShardSet shards(plan.shards, cfg.mesh_ring_capacity,
                     stream_limit(cfg.max_connections, plan.table, plan.shards));
-    if (int rc = start_shards(cfg, plan, started_ms, listeners, &durable, &alerts, &shards);
+    if (int rc = start_shards(cfg, plan, started_ms, listeners, &durable, &alerts, pages, &shards);
         rc != kExitOk)
         return rc;
-    announce(cfg, plan, shards, listeners);
+    announce(cfg, plan, shards, listeners, pages);
     wait_for_signals(sigs, cfg);
     return drain_and_stop(cfg, sigs, &shards, &durable, &listeners);
 }

@@ -2,9 +2,11 @@
 // The daemon process: checks the machine, opens listeners, starts one pinned
 // shard thread per CPU, tells systemd it is ready, and shuts down in two phases
 // on SIGTERM/SIGINT (drain every shard, then stop them all).
+#include <span>
 #include <string>
 
 #include "config/config.h"
+#include "web/embedded_files.h"
 
 namespace ringcast {
 
@@ -15,6 +17,8 @@ enum ExitCode : int {
     kExitEnvironment = 3,  // the machine cannot run us (io_uring, limits, ports)
 };
 
-int run_daemon(const Config& cfg);
+// `pages`: the pages built into the binary (web/embedded_files.h), served
+// unless [web] says otherwise.
+int run_daemon(const Config& cfg, std::span<const EmbeddedFile> pages);
 
 }  // namespace ringcast

@@ -114,6 +114,15 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthS
     return o;
 }
 
+WebOptions web_options(const Config& cfg, std::span<const EmbeddedFile> embedded) {
+    WebOptions o;
+    o.enabled = cfg.web_enabled;
+    if (!cfg.web_root.empty())
+        o.root = std::filesystem::absolute(cfg.web_root).lexically_normal().string();
+    o.files = embedded;
+    return o;
+}
+
 StoreOptions store_options(const Config& cfg) {
     StoreOptions o;
     o.path = cfg.store_path;

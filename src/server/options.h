@@ -7,6 +7,7 @@
 #include "server/auth_setup.h"
 #include "server/shard.h"
 #include "store/store_options.h"
+#include "web/web_pages.h"
 
 namespace ringcast {
 
@@ -14,6 +15,10 @@ namespace ringcast {
 // `auth` (make_auth: the verifier, the stream-token signer) is shared by every
 // shard.
 ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthSetup& auth);
+
+// [web], serving `embedded` unless web.root names a folder (made absolute here,
+// against the working directory).
+WebOptions web_options(const Config& cfg, std::span<const EmbeddedFile> embedded);
 
 // [store], with a relative path resolved against server.data_dir (path "" stays
 // "": no store).

@@ -31,7 +31,7 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
                                                           opts.alerts_loaded)
                          : nullptr)
     , _http(_reactor, _transport, _index, _audience, _limiter, _hub, _stats, _directory, _flow,
-            shared.streams, opts.http, started_ms, kHttp)
+            shared.streams, shared.worker, opts.http, started_ms, kHttp)
     , _publish(_reactor, _transport, _hub, _stats, _directory, _flow, opts.publish, started_ms,
                kPublish) {
     _stats.set_stream_counter(&_http.streams().stream_count());

@@ -1,5 +1,8 @@
-// The daemon's conversion of [store] into StoreOptions: where the file lives.
+// The daemon's conversion of [store] into StoreOptions (where the file lives)
+// and of [web] into WebOptions (the embedded pages, or a folder).
 #include "server/options.h"
+
+#include <filesystem>
 
 #include <gtest/gtest.h>
 
@@ -35,6 +38,25 @@ TEST(StoreOptionsFromConfig, AbsoluteAndEmptyPaths) {
     EXPECT_EQ(store_options(c).path, "") << "no store";
     c.store_path = "sub/keeps.db";
     EXPECT_EQ(store_options(c).path, "./var/sub/keeps.db");
+}
+
+TEST(WebOptionsFromConfig, TheEmbeddedPagesOrAFolderMadeAbsolute) {
+    Config c = defaults();
+    constexpr EmbeddedFile kFiles[] = {{"demo/index.html", "<p>", "", "h"}};
+    WebOptions o = web_options(c, kFiles);
+    EXPECT_TRUE(o.enabled) << "on by default";
+    EXPECT_EQ(o.root, "") << "the embedded pages";
+    EXPECT_EQ(o.files.size(), 1u);
+
+    c.web_root = "build/./pages/";
+    o = web_options(c, kFiles);
+    EXPECT_EQ(o.root, (std::filesystem::current_path() / "build/pages/").string())
+        << "against the working directory, normalized";
+    c.web_root = "/srv/pages";
+    c.web_enabled = false;
+    o = web_options(c, kFiles);
+    EXPECT_EQ(o.root, "/srv/pages");
+    EXPECT_FALSE(o.enabled);
 }
 
 }  // namespace
