@@ -20,18 +20,11 @@
 
 #include "fuzz_support.h"
 #include "http/client_address.h"
+#include "http/header_text.h"
 #include "net/ip_range.h"
 
 namespace ringcast::fuzz {
 namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
     std::vector<std::string_view> out;
@@ -74,7 +67,7 @@ PeerAddress walk_x_forwarded_for(const std::vector<std::string_view>& lines,
     std::vector<std::optional<PeerAddress>> hops;
     for (std::string_view line : lines) {
         for (std::string_view element : split(line, ',')) {
-            element = trim(element);
+            element = trim_ows(element);
             if (element.empty()) continue;
             PeerAddress a;
             if (parse_forwarded_node(element, &a)) {
@@ -106,7 +99,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     TrustedProxies trusted;
     for (std::string_view text : split(lines[0], ','))
-        check_range(trim(text), &trusted.ranges);
+        check_range(trim_ows(text), &trusted.ranges);
     if (!lines[1].empty() && (lines[1][0] | 0x20) == 'f')
         trusted.header = ForwardedHeader::forwarded;
     PeerAddress peer;
@@ -122,7 +115,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             trusted.header == ForwardedHeader::forwarded ? "x-forwarded-for" : "forwarded",
             "for=203.0.113.66, 203.0.113.66");  // never read
         PeerAddress node;
-        if (parse_forwarded_node(trim(line), &node)) check_address(node.text());
+        if (parse_forwarded_node(trim_ows(line), &node)) check_address(node.text());
     }
     const PeerAddress client = client_address(peer, req, trusted);
     if (trusted.empty() || !trusted.trusts(peer)) {

@@ -1,35 +1,9 @@
 #include "auth/token_source.h"
 
+#include "http/header_text.h"
 #include "http/query.h"
 
 namespace ringcast {
-
-namespace {
-
-bool is_space(char c) {
-    return c == ' ' || c == '\t';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_space(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && is_space(s.back()))
-        s.remove_suffix(1);
-    return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = char(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = char(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
-
-}  // namespace
 
 std::string_view token_where_name(FoundToken::Where w) {
     switch (w) {
@@ -42,13 +16,13 @@ std::string_view token_where_name(FoundToken::Where w) {
 
 std::optional<std::string_view> bearer_credentials(std::string_view authorization,
                                                    std::string* error) {
-    std::string_view value = trim(authorization);
+    std::string_view value = trim_ows(authorization);
     size_t end_of_scheme = 0;
-    while (end_of_scheme < value.size() && !is_space(value[end_of_scheme]))
+    while (end_of_scheme < value.size() && !is_ows(value[end_of_scheme]))
         ++end_of_scheme;
     std::string_view scheme = value.substr(0, end_of_scheme);
-    std::string_view credentials = trim(value.substr(end_of_scheme));
-    if (!iequals(scheme, "bearer")) {
+    std::string_view credentials = trim_ows(value.substr(end_of_scheme));
+    if (!equals_nocase(scheme, "bearer")) {
         *error = "the Authorization header must be \"Bearer <token>\"";
         return std::nullopt;
     }
@@ -57,7 +31,7 @@ std::optional<std::string_view> bearer_credentials(std::string_view authorizatio
         return std::nullopt;
     }
     for (char c : credentials)
-        if (is_space(c)) {
+        if (is_ows(c)) {
             *error = "the Authorization header's Bearer token contains whitespace";
             return std::nullopt;
         }
@@ -72,8 +46,8 @@ std::optional<std::string_view> cookie_value(std::string_view cookie_header,
         cookie_header =
             semi == std::string_view::npos ? std::string_view() : cookie_header.substr(semi + 1);
         size_t eq = pair.find('=');
-        if (eq == std::string_view::npos || trim(pair.substr(0, eq)) != name) continue;
-        std::string_view value = trim(pair.substr(eq + 1));
+        if (eq == std::string_view::npos || trim_ows(pair.substr(0, eq)) != name) continue;
+        std::string_view value = trim_ows(pair.substr(eq + 1));
         if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
             value = value.substr(1, value.size() - 2);
         return value;

@@ -1,33 +1,20 @@
 #include "web/web_response.h"
 
-#include <strings.h>
-
 #include <fmt/format.h>
 
+#include "http/header_text.h"
 #include "http/response.h"
 
 namespace ringcast {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
-bool equals_nocase(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
 // Calls f(item) for each comma-separated item, trimmed, empty ones skipped.
 template <class F>
 void for_each_item(std::string_view list, F f) {
     while (!list.empty()) {
         const size_t comma = list.find(',');
-        std::string_view item = trim(list.substr(0, comma));
+        std::string_view item = trim_ows(list.substr(0, comma));
         if (!item.empty()) f(item);
         if (comma == std::string_view::npos) break;
         list.remove_prefix(comma + 1);
@@ -39,9 +26,9 @@ void for_each_item(std::string_view list, F f) {
 bool q_is_zero(std::string_view params) {
     while (!params.empty()) {
         const size_t semi = params.find(';');
-        std::string_view p = trim(params.substr(0, semi));
+        std::string_view p = trim_ows(params.substr(0, semi));
         if (p.size() >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
-            std::string_view v = trim(p.substr(2));
+            std::string_view v = trim_ows(p.substr(2));
             return !v.empty() && v.find_first_not_of("0.") == std::string_view::npos;
         }
         if (semi == std::string_view::npos) break;
@@ -112,7 +99,7 @@ bool accepts_gzip(std::string_view accept_encoding) {
     int gzip = -1, any = -1;  // -1: not named; else whether accepted
     for_each_item(accept_encoding, [&](std::string_view item) {
         const size_t semi = item.find(';');
-        const std::string_view coding = trim(item.substr(0, semi));
+        const std::string_view coding = trim_ows(item.substr(0, semi));
         const bool accepted = semi == std::string_view::npos || !q_is_zero(item.substr(semi + 1));
         if (equals_nocase(coding, "gzip") || equals_nocase(coding, "x-gzip")) {
             gzip = accepted;
