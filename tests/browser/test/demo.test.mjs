@@ -76,3 +76,33 @@ test('a wrong key is refused with the API\'s message, inline', async () => {
   // A 401 from the API is a console error by Chromium's own rule (a failed resource): only those are tolerated.
   assert.deepEqual(problems.filter((p) => !/401 \(Unauthorized\)/.test(p)), []);
 });
+
+// Dismissed in one tab, gone in the other: anonymous (localStorage), then as a
+// signed-in user (the dismiss API, which every stream of the user follows).
+for (const who of ['an anonymous visitor', 'a signed-in user']) {
+  test(`a banner ${who} dismisses in one tab is gone in the other`, async () => {
+    if (who !== 'an anonymous visitor') {
+      const t = await daemon.api('POST', '/api/tokens', { userId: '7', ttl: 600 });
+      assert.equal(t.status, 200, JSON.stringify(t));
+      await browser.context.addCookies([{ name: 'ringcast_token', value: t.body.token, url: daemon.base }]);
+    }
+    try {
+      const one = await openPage(browser.context, `${daemon.base}/demo/`);
+      const two = await openPage(browser.context, `${daemon.base}/demo/`);
+      const title = `Dismiss me ${Date.now()}`;
+      const created = await daemon.api('POST', '/api/alerts', { title, persistent: true, priority: 10 });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const banner = (p) => p.page.locator('.rc-banner', { hasText: title });
+      await banner(one).waitFor({ timeout: 3000 });
+      await banner(two).waitFor({ timeout: 3000 });
+      await banner(one).getByRole('button', { name: `Dismiss: ${title}` }).click();
+      await banner(two).waitFor({ state: 'detached', timeout: 2000 });
+      await banner(one).waitFor({ state: 'detached', timeout: 2000 });
+      assert.deepEqual([...one.problems, ...two.problems], []);
+      await one.page.close();
+      await two.page.close();
+    } finally {
+      await browser.context.clearCookies();
+    }
+  });
+}
