@@ -102,7 +102,8 @@ $(BROWSER_CLIENT)/node_modules/.package-lock.json: $(BROWSER_CLIENT)/package-loc
 $(BROWSER_TESTS)/node_modules/.package-lock.json: $(BROWSER_TESTS)/package-lock.json
 	cd $(BROWSER_TESTS) && npm ci --no-audit --no-fund
 
-# The pages' build tools and React, from web/package-lock.json: esbuild bundles
+# The pages' build tools and React (and TypeScript, for their type check), from
+# web/package-lock.json: esbuild bundles
 # web/pages/ during the build and ringcastd embeds the result (src/web/README.md),
 # so make run needs them as well.
 $(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json
