@@ -34,10 +34,12 @@ DEBS := g++ make pkg-config python3 meson ninja-build curl socat \
 # clang-format for the formatting check; clang with its runtimes (libclang-rt-14-dev:
 # AddressSanitizer, UndefinedBehaviorSanitizer and libFuzzer, which
 # -fsanitize=fuzzer links) and llvm (llvm-symbolizer, for readable reports) for the
-# sanitizer build and the fuzz targets.
-TEST_DEBS := nginx-light clang-format clang libclang-rt-14-dev llvm
+# sanitizer build and the fuzz targets; chromium for the browser tests
+# (tests/browser: playwright-core drives Debian's chromium, never a downloaded one).
+TEST_DEBS := nginx-light clang-format clang libclang-rt-14-dev llvm chromium
 NODE_CLIENT := clients/node
 BROWSER_CLIENT := clients/browser
+BROWSER_TESTS := tests/browser
 WEB := web
 # The pages make run announces, when web/pages/ has them.
 PAGES := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard $(WEB)/pages/*/main.ts $(WEB)/pages/*/main.tsx)))))
@@ -95,14 +97,21 @@ $(NODE_CLIENT)/node_modules/.package-lock.json: $(NODE_CLIENT)/package-lock.json
 $(BROWSER_CLIENT)/node_modules/.package-lock.json: $(BROWSER_CLIENT)/package-lock.json
 	cd $(BROWSER_CLIENT) && npm ci --no-audit --no-fund
 
-# The pages' build tools and React, from web/package-lock.json: esbuild bundles
+# The browser tests' driver, playwright-core (it drives the chromium of
+# TEST_DEBS; it downloads no browser), the same way.
+$(BROWSER_TESTS)/node_modules/.package-lock.json: $(BROWSER_TESTS)/package-lock.json
+	cd $(BROWSER_TESTS) && npm ci --no-audit --no-fund
+
+# The pages' build tools and React (and TypeScript, for their type check), from
+# web/package-lock.json: esbuild bundles
 # web/pages/ during the build and ringcastd embeds the result (src/web/README.md),
 # so make run needs them as well.
 $(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json
 	cd $(WEB) && npm ci --no-audit --no-fund
 
 build: deps test-deps $(BUILD)/build.ninja $(NODE_CLIENT)/node_modules/.package-lock.json \
-       $(BROWSER_CLIENT)/node_modules/.package-lock.json $(WEB)/node_modules/.package-lock.json
+       $(BROWSER_CLIENT)/node_modules/.package-lock.json $(WEB)/node_modules/.package-lock.json \
+       $(BROWSER_TESTS)/node_modules/.package-lock.json
 	ninja -C $(BUILD)
 
 # Only what it runs: the daemon and the ringcast tool. The API key is made once

@@ -19,9 +19,9 @@
 //             (ninja rebuilds when a page, the browser client or this file changes)
 // --pages, --browser-src  other pages and client sources (the tests use them)
 //
-// Imports resolve as an app's would: '@ringcast/browser' and
-// '@ringcast/browser/react' to clients/browser/src/index.ts and
-// src/react/index.ts, and 'react' / 'react-dom' always to web/node_modules, so
+// Imports resolve as an app's would: '@ringcast/browser',
+// '@ringcast/browser/react' and '@ringcast/browser/ringcast.css' to
+// clients/browser/src/index.ts, src/react/index.ts and src/react/ringcast.css, and 'react' / 'react-dom' always to web/node_modules, so
 // that a bundle holds one React whatever imports it.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -101,11 +101,12 @@ function resolvePlugin(browserSrc) {
   const browser = {
     '@ringcast/browser': path.join(browserSrc, 'index.ts'),
     '@ringcast/browser/react': path.join(browserSrc, 'react/index.ts'),
+    '@ringcast/browser/ringcast.css': path.join(browserSrc, 'react/ringcast.css'),
   };
   return {
     name: 'ringcast-resolve',
     setup(build) {
-      build.onResolve({ filter: /^@ringcast\/browser(\/react)?$/ }, (args) => {
+      build.onResolve({ filter: /^@ringcast\/browser(\/react|\/ringcast\.css)?$/ }, (args) => {
         const file = browser[args.path];
         if (!existsSync(file))
           return { errors: [{ text: `${args.path} resolves to ${file}, which does not exist` }] };

@@ -1,0 +1,2 @@
+// A page imports its stylesheets for esbuild to bundle (build.mjs): no value.
+declare module '*.css';
