@@ -106,6 +106,11 @@ public:
     Result stats();
     Result connection(std::string_view connection_id);
     Result user(std::string_view user_id);
+    // A page of every SSE connection on every shard, in the daemon's order (by
+    // shard, then serial): at most `limit` (0: the daemon's default, 100; at
+    // most 1000), after the connection `after` (a page's "next"; "" for the
+    // first page). Result::json holds the page (see Result).
+    Result connections(uint32_t limit = 0, std::string_view after = {});
     Result disconnect_connection(std::string_view connection_id);
     Result disconnect_user(std::string_view user_id);
     // Removes cached persistent events, so that streams opened afterwards no
@@ -138,6 +143,7 @@ public:
     void send_stats();
     void send_connection(std::string_view connection_id);
     void send_user(std::string_view user_id);
+    void send_connections(uint32_t limit = 0, std::string_view after = {});
     void send_disconnect_connection(std::string_view connection_id);
     void send_disconnect_user(std::string_view user_id);
     void send_invalidate(const std::vector<std::string>& channels,

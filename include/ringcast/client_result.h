@@ -17,6 +17,7 @@ enum class Op : uint8_t {
     publish_batch,
     stats,
     connection,
+    connections,  // a page of every connection (Client::connections)
     user,
     disconnect,
     invalidate,
@@ -69,7 +70,8 @@ struct Result {
     int64_t time_ms = 0;  // ping: the daemon's clock, ms since the epoch
 
     // stats: the "stats" object; connection: the "connection" object; user: the
-    // "connections" array; alerts: the reply's members but "req" and "ok" as an
+    // "connections" array; connections: {"total":N,"connections":[...],"next":
+    // "c1-42" or null}; alerts: the reply's members but "req" and "ok" as an
     // object ({"alert": {...}}, {"alerts": [...], "total": ...}), or, refused
     // with version_conflict, the "current" alert. Compact JSON text; empty for
     // the other ops.

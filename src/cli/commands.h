@@ -21,6 +21,7 @@ Command add_stats(CLI::App& app, const GlobalOptions& g);
 Command add_ping(CLI::App& app, const GlobalOptions& g);
 Command add_user(CLI::App& app, const GlobalOptions& g);
 Command add_connection(CLI::App& app, const GlobalOptions& g);
+Command add_connections(CLI::App& app, const GlobalOptions& g);
 Command add_disconnect(CLI::App& app, const GlobalOptions& g);
 Command add_invalidate(CLI::App& app, const GlobalOptions& g);
 Command add_tail(CLI::App& app, const GlobalOptions& g);

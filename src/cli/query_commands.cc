@@ -1,5 +1,5 @@
-// ringcast ping | user ID | connection ID | disconnect: the daemon's directory of
-// connections, one request each.
+// ringcast ping | user ID | connection ID | connections | disconnect: the
+// daemon's directory of connections, one request each.
 #include <chrono>
 #include <string>
 #include <utility>
@@ -64,6 +64,31 @@ bool parse(simdjson::dom::parser& p, const std::string& json, element* out) {
     if (p.parse(json).get(*out) == simdjson::SUCCESS) return true;
     fmt::print(stderr, "ringcast: the daemon's answer is not JSON: {}\n", json);
     return false;
+}
+
+// One row per connection; the columns are the fields of the first one, less
+// `leave_out`.
+Table connection_table(simdjson::dom::array list, std::string_view leave_out) {
+    std::vector<std::string> keys, header;
+    object first;
+    if (list.size() && list.at(0).get_object().get(first) == simdjson::SUCCESS)
+        for (auto field : first)
+            if (field.key != leave_out) {
+                keys.emplace_back(field.key);
+                header.push_back(label(field.key));
+            }
+    Table t(header);
+    for (element e : list) {
+        object conn;
+        if (e.get_object().get(conn)) continue;
+        std::vector<std::string> row;
+        for (const std::string& k : keys) {
+            element v;
+            row.push_back(conn[k].get(v) == simdjson::SUCCESS ? cell(k, v, false) : "-");
+        }
+        t.add(std::move(row));
+    }
+    return t;
 }
 
 int run_ping(const GlobalOptions& g) {
@@ -135,28 +160,42 @@ int run_user(const GlobalOptions& g, const std::string& user) {
     }
     print_line(
         fmt::format("user {}: {} connection{}", user, list.size(), list.size() == 1 ? "" : "s"));
-    // One row per connection; the columns are the fields of the first one (the
-    // user id, the same on every row, is left out).
-    std::vector<std::string> keys, header;
-    object first;
-    if (list.at(0).get_object().get(first) == simdjson::SUCCESS)
-        for (auto field : first)
-            if (field.key != "userId") {
-                keys.emplace_back(field.key);
-                header.push_back(label(field.key));
-            }
-    Table t(header);
-    for (element e : list) {
-        object conn;
-        if (e.get_object().get(conn)) continue;
-        std::vector<std::string> row;
-        for (const std::string& k : keys) {
-            element v;
-            row.push_back(conn[k].get(v) == simdjson::SUCCESS ? cell(k, v, false) : "-");
-        }
-        t.add(std::move(row));
+    // The user id, the same on every row, is left out.
+    connection_table(list, "userId").print();
+    return kExitOk;
+}
+
+int run_connections(const GlobalOptions& g, uint32_t limit, const std::string& after) {
+    client::Client c;
+    if (!open_session(c, g)) return kExitUnreachable;
+    client::Result r = c.connections(limit, after);
+    if (!r.ok) return report_failure(r, g);
+    if (g.json) {
+        // {"ok":true,"total":...,"connections":[...],"next":...}: the socket's reply.
+        print_line("{\"ok\":true," + r.json.substr(1));
+        return kExitOk;
     }
-    t.print();
+    simdjson::dom::parser p;
+    element doc;
+    simdjson::dom::array list;
+    uint64_t total = 0;
+    if (!parse(p, r.json, &doc) || doc["connections"].get_array().get(list) ||
+        doc["total"].get_uint64().get(total))
+        return kExitUnreachable;
+    std::string_view next;
+    const bool more = doc["next"].get_string().get(next) == simdjson::SUCCESS;
+    if (list.size() == 0) {
+        print_line(after.empty()
+                       ? "no connections"
+                       : fmt::format("no connections after {} ({} in all)", after, total));
+        return kExitOk;
+    }
+    print_line(fmt::format("{} connection{}{} of {}", list.size(), list.size() == 1 ? "" : "s",
+                           after.empty() ? "" : fmt::format(" after {}", after), total));
+    connection_table(list, {}).print();
+    if (more)
+        print_line(fmt::format("more: ringcast connections --after {}{}", next,
+                               limit ? fmt::format(" --limit {}", limit) : ""));
     return kExitOk;
 }
 
@@ -204,6 +243,22 @@ Command add_connection(CLI::App& app, const GlobalOptions& g) {
     sub->add_option("id", *id, "connection id, as in the stream's connected event (c1-42)")
         ->required();
     return {sub, [id, &g] { return run_connection(g, *id); }};
+}
+
+struct ListArgs {
+    uint32_t limit = 0;  // 0: the daemon's default
+    std::string after;
+};
+
+Command add_connections(CLI::App& app, const GlobalOptions& g) {
+    auto a = std::make_shared<ListArgs>();
+    CLI::App* sub = app.add_subcommand(
+        "connections", "List every SSE connection, anonymous ones too, a page at a time");
+    sub->add_option("--limit", a->limit, "at most this many (1-1000; the daemon's default: 100)")
+        ->check(CLI::Range(1u, 1000u));
+    sub->add_option("--after", a->after,
+                    "start after this connection id (the \"more:\" line or --json's next)");
+    return {sub, [a, &g] { return run_connections(g, a->limit, a->after); }};
 }
 
 Command add_user(CLI::App& app, const GlobalOptions& g) {

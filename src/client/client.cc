@@ -300,6 +300,17 @@ void Client::send_connection(std::string_view id) {
 void Client::send_user(std::string_view user_id) {
     queue_simple(Op::user, "userId", user_id);
 }
+void Client::send_connections(uint32_t limit, std::string_view after) {
+    std::string members = "{";
+    if (limit) members += "\"limit\":" + std::to_string(limit);
+    if (!after.empty()) {
+        if (limit) members += ',';
+        members += "\"after\":";
+        append_json_string(members, after);
+    }
+    members += '}';
+    append_object_op(_out, op_name(Op::connections), begin_request(Op::connections, true), members);
+}
 void Client::send_disconnect_connection(std::string_view id) {
     queue_simple(Op::disconnect, "connectionId", id);
 }
@@ -469,6 +480,13 @@ Result Client::connection(std::string_view id) {
 }
 Result Client::user(std::string_view user_id) {
     return call(Op::user, "userId", user_id);
+}
+Result Client::connections(uint32_t limit, std::string_view after) {
+    Result r;
+    if (!idle_for_call(r, Op::connections)) return r;
+    send_connections(limit, after);
+    receive(r);
+    return r;
 }
 Result Client::disconnect_connection(std::string_view id) {
     return call(Op::disconnect, "connectionId", id);

@@ -43,6 +43,7 @@ const char* op_name(Op op) {
         case Op::publish_batch: return "publish";
         case Op::stats: return "stats";
         case Op::connection: return "connection";
+        case Op::connections: return "connections";
         case Op::user: return "user";
         case Op::disconnect: return "disconnect";
         case Op::invalidate: return "invalidate";

@@ -92,6 +92,7 @@ bool read_success(object obj, Op op, Result& out) {
             return read_batch(obj, out);
         case Op::stats: read_json(obj, "stats", out.json); return !out.json.empty();
         case Op::connection: read_json(obj, "connection", out.json); return !out.json.empty();
+        case Op::connections: read_members(obj, out.json); return true;
         case Op::user:
             if (obj["connected"].get_bool().get(out.connected) != SUCCESS) return false;
             read_json(obj, "connections", out.json);

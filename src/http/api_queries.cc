@@ -1,9 +1,9 @@
 // ApiRequests: who may use each route, and the requests beside publishing —
 // GET /api/stats, GET /api/ping, POST /api/tokens (answered here), and the
-// directory's GET /api/connections/{id}, GET /api/users/{userId} and POST
-// /api/disconnect (answered by the shards that hold the streams). The answers
-// carry the same members as the socket's replies (docs/protocol.md), so a
-// client can use either protocol alike.
+// directory's GET /api/connections, GET /api/connections/{id}, GET
+// /api/users/{userId} and POST /api/disconnect (answered by the shards that hold the streams). The
+// answers carry the same members as the socket's replies (docs/protocol.md), so a client can use
+// either protocol alike.
 #include <fmt/format.h>
 
 #include "auth/jwt_claims.h"
@@ -64,11 +64,12 @@ void ApiRequests::handle(HttpConnection& c, HttpRequest& req, const RouteMatch& 
         case Route::connection:
         case Route::user:
         case Route::disconnect:
-        case Route::tokens: {
+        case Route::tokens:
+        case Route::connections: {
             // Operator queries and stream tokens (mints a user's identity): admin.
-            static constexpr const char* kWhat[] = {"GET /api/ping", "GET /api/connections",
-                                                    "GET /api/users", "POST /api/disconnect",
-                                                    "POST /api/tokens"};
+            static constexpr const char* kWhat[] = {"GET /api/ping",    "GET /api/connections",
+                                                    "GET /api/users",   "POST /api/disconnect",
+                                                    "POST /api/tokens", "GET /api/connections"};
             const char* what = kWhat[int(m.route) - int(Route::ping)];
             // A token is an identity: minting one always takes credentials, also
             // where publish.http_require_auth = false leaves the rest of the API open.
@@ -196,6 +197,23 @@ void ApiRequests::directory(HttpConnection& c, HttpRequest& req, Route route,
         std::optional<std::string> id = percent_decode(name, /*plus_is_space=*/false);
         if (!id || !connection_request(*id, _reactor.shards(), q.get(), &shard)) {
             not_found(id ? *id : std::string(name));
+            return;
+        }
+    } else if (route == Route::connections) {
+        q->kind = DirectoryRequest::Kind::list;
+        bool malformed = false;
+        std::optional<std::string> limit = query_param(req.query(), "limit", &malformed);
+        std::optional<std::string> after = query_param(req.query(), "after", &malformed);
+        std::string error;
+        if (malformed) {
+            reply_bad_request(c, "invalid_field",
+                              "the query string has a malformed %-escape (parameters: limit, "
+                              "after)");
+            return;
+        }
+        if ((limit && !read_list_limit(*limit, q.get(), &error)) ||
+            (after && !read_list_after(*after, _reactor.shards(), q.get(), &error))) {
+            reply_bad_request(c, "invalid_field", error);
             return;
         }
     } else if (route == Route::user) {

@@ -22,6 +22,7 @@ constexpr Entry kRoutes[] = {
     {"/api/ping", HTTP_GET, Route::ping, "GET"},
     {"/api/disconnect", HTTP_POST, Route::disconnect, "POST"},
     {"/api/tokens", HTTP_POST, Route::tokens, "POST"},
+    {"/api/connections", HTTP_GET, Route::connections, "GET"},
     {"/api/connections/", HTTP_GET, Route::connection, "GET", true},
     {"/api/users/", HTTP_GET, Route::user, "GET", true},
     {"/api/alerts", HTTP_GET, Route::alerts_list, "GET, POST"},

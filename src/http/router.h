@@ -16,6 +16,7 @@ enum class Route {
     user,            // GET /api/users/{userId}
     disconnect,      // POST /api/disconnect
     tokens,          // POST /api/tokens
+    connections,     // GET /api/connections: every stream, a page at a time
     alerts_list,     // GET /api/alerts
     alerts_create,   // POST /api/alerts
     alerts_active,   // GET /api/alerts/active: the caller's own

@@ -48,6 +48,7 @@ public:
     // StreamCatalog
     bool describe(const Connection& c, JsonWriter& w) const override;
     std::string_view user_of(const Connection& c) const override;
+    bool is_stream(const Connection& c) const override { return stream_of(c) != nullptr; }
 
     // Number of SSE streams on this shard (read by stats).
     const uint64_t& stream_count() const { return _streams; }

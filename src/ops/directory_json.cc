@@ -1,5 +1,7 @@
 #include "ops/directory_json.h"
 
+#include <charconv>
+
 #include <fmt/format.h>
 
 #include "core/json_writer.h"
@@ -14,6 +16,44 @@ bool connection_request(std::string_view id, unsigned shards, DirectoryRequest* 
     return parse_connection_id(id, shard, &q->serial) && *shard < shards;
 }
 
+namespace {
+
+std::string limit_error() {
+    return fmt::format("\"limit\" must be an integer from 1 to {} (default {})", kListMaxLimit,
+                       kListDefaultLimit);
+}
+
+bool set_limit(uint64_t n, DirectoryRequest* q, std::string* error) {
+    if (n < 1 || n > kListMaxLimit) {
+        *error = limit_error();
+        return false;
+    }
+    q->limit = uint32_t(n);
+    return true;
+}
+
+}  // namespace
+
+bool read_list_limit(std::string_view text, DirectoryRequest* q, std::string* error) {
+    uint64_t n = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || p != text.data() + text.size()) {
+        *error = limit_error();
+        return false;
+    }
+    return set_limit(n, q, error);
+}
+
+bool read_list_after(std::string_view id, unsigned shards, DirectoryRequest* q,
+                     std::string* error) {
+    if (!parse_connection_id(id, &q->after.shard, &q->after.serial) || q->after.shard >= shards) {
+        *error = "\"after\" must be a connection id from a page's \"next\", like \"c1-42\"";
+        return false;
+    }
+    q->after.set = true;
+    return true;
+}
+
 DirectoryAsk read_directory_request(std::string_view op, simdjson::dom::object obj, unsigned here,
                                     unsigned shards, DirectoryRequest* q, unsigned* shard,
                                     std::string* error) {
@@ -24,6 +64,30 @@ DirectoryAsk read_directory_request(std::string_view op, simdjson::dom::object o
         return obj[key].get(*out) == simdjson::SUCCESS && !out->is_null();
     };
     simdjson::dom::element id_value, user;
+    if (op == "connections") {
+        q->kind = DirectoryRequest::Kind::list;
+        simdjson::dom::element limit, after;
+        if (given("limit", &limit)) {
+            uint64_t n = 0;
+            if (limit.get_uint64().get(n) != simdjson::SUCCESS) {
+                *error = limit_error();
+                return DirectoryAsk::invalid_field;
+            }
+            if (!set_limit(n, q, error)) return DirectoryAsk::invalid_field;
+        }
+        if (given("after", &after)) {
+            std::string_view id;
+            if (after.get_string().get(id) != simdjson::SUCCESS ||
+                !read_list_after(id, shards, q, error)) {
+                if (error->empty())
+                    *error =
+                        "\"after\" must be a connection id from a page's \"next\", like "
+                        "\"c1-42\"";
+                return DirectoryAsk::invalid_field;
+            }
+        }
+        return DirectoryAsk::ok;
+    }
     const char* id_key = "connectionId";
     bool has_id = given("connectionId", &id_value);
     if (!has_id && op == "connection" && given("id", &id_value)) {
@@ -94,6 +158,20 @@ bool write_directory_answer(const DirectoryRequest& q, std::string* members) {
                 out += q.result.connections[i];
             }
             out += ']';
+            return true;
+        }
+        case DirectoryRequest::Kind::list: {
+            out = fmt::format(",\"total\":{},\"connections\":[", q.result.total);
+            for (size_t i = 0; i < q.result.connections.size(); ++i) {
+                if (i) out += ',';
+                out += q.result.connections[i];
+            }
+            out += "],\"next\":";
+            if (q.next.empty()) {
+                out += "null";
+            } else {
+                JsonWriter(out).value(q.next);
+            }
             return true;
         }
         case DirectoryRequest::Kind::disconnect_connection:

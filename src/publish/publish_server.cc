@@ -22,7 +22,8 @@ PublishConnection& as_pub(Connection& c) {
 }
 
 constexpr const char* kOps =
-    "ping, publish, invalidate, stats, connection, user, disconnect, token, alerts.list, "
+    "ping, publish, invalidate, stats, connection, connections, user, disconnect, token, "
+    "alerts.list, "
     "alerts.get, alerts.create, alerts.update, alerts.patch, alerts.delete, alerts.preview, "
     "alerts.refresh";
 
@@ -202,7 +203,7 @@ bool PublishServer::handle_line(PublishConnection& c, std::string_view line, uin
         _ops.invalidate(c, r, obj);
     } else if (op == "stats") {
         _ops.stats(c, r);
-    } else if (op == "connection" || op == "user" || op == "disconnect") {
+    } else if (op == "connection" || op == "user" || op == "connections" || op == "disconnect") {
         _ops.directory(c, r, obj);
     } else if (op == "token") {
         _ops.issue_token(c, r, obj);

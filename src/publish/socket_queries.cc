@@ -1,5 +1,5 @@
 // SocketOps: the queries answered by other shards — stats, invalidate (the log
-// shard), and connection / user / disconnect through the directory
+// shard), and connection / user / connections / disconnect through the directory
 // (ops/directory) — and the token op, answered here.
 #include <fmt/format.h>
 

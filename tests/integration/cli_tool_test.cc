@@ -58,12 +58,12 @@ TEST(CliToolHelp, HelpListsCommandsAndExitCodes) {
     CliRun r = run_cli({"--help"});
     ASSERT_EQ(r.code, 0) << r.describe();
     for (const char* s :
-         {"publish", "stats", "user", "connection", "disconnect", "invalidate", "ping", "tail",
-          "--socket", "--json", "RINGCAST_SOCKET", "Exit codes", "0  ok",
+         {"publish", "stats", "user", "connection", "connections", "disconnect", "invalidate",
+          "ping", "tail", "--socket", "--json", "RINGCAST_SOCKET", "Exit codes", "0  ok",
           "1  the daemon answered with an error", "2  usage error", "3  cannot reach the daemon"})
         EXPECT_TRUE(contains(r.out, s)) << s << " missing from --help:\n" << r.out;
-    for (const char* cmd :
-         {"publish", "stats", "user", "connection", "disconnect", "invalidate", "ping", "tail"}) {
+    for (const char* cmd : {"publish", "stats", "user", "connection", "connections", "disconnect",
+                            "invalidate", "ping", "tail"}) {
         CliRun h = run_cli({cmd, "--help"});
         EXPECT_EQ(h.code, 0) << cmd << "\n" << h.describe();
         EXPECT_TRUE(contains(h.out, "Usage")) << cmd << "\n" << h.out;
@@ -151,6 +151,7 @@ TEST(CliToolHelp, UnreachableDaemonExitsThreeAndSaysWhereAndWhy) {
                                          {"stats"},
                                          {"user", "u"},
                                          {"connection", "c0-1"},
+                                         {"connections"},
                                          {"disconnect", "--user", "u"},
                                          {"invalidate", "--channel", "a"}}) {
         std::vector<std::string> args = {"--socket", missing};

@@ -359,16 +359,16 @@ TEST(HttpApi, WrongMethodsAre405AndUnknownPaths404) {
                                            {"DELETE", "/api/connections/c0-1", "GET"},
                                            {"POST", "/api/connections/c0-1", "GET"},
                                            {"PUT", "/api/users/u", "GET"},
-                                           {"POST", "/api/users/u/", "GET"}}) {
+                                           {"POST", "/api/users/u/", "GET"},
+                                           {"POST", "/api/connections", "GET"}}) {
         SCOPED_TRACE(std::string(c.method) + " " + c.path);
         HttpResponse r = call(api, c.method, c.path, "{}");
         EXPECT_EQ(check_json_error(r, 405, "method_not_allowed"), "");
         EXPECT_EQ(r.header("allow"), c.allow);
     }
-    for (const char* path :
-         {"/api/nothing", "/api/users", "/api/users/", "/api/users/a/b", "/api/connections",
-          "/api/connections/", "/api/connections/c0-1/extra", "/api/pings", "/api/ping/x",
-          "/api/token", "/api/tokens/x", "/api/users//", "/apiping"}) {
+    for (const char* path : {"/api/nothing", "/api/users", "/api/users/", "/api/users/a/b",
+                             "/api/connections/c0-1/extra", "/api/pings", "/api/ping/x",
+                             "/api/token", "/api/tokens/x", "/api/users//", "/apiping"}) {
         SCOPED_TRACE(path);
         EXPECT_EQ(check_json_error(call(api, "GET", path), 404, "not_found"), "");
     }
@@ -402,6 +402,7 @@ TEST(HttpApi, EachRouteAsksForItsCredentials) {
         {"POST", "/api/invalidate", R"({"channels":["c"]})", false},
         {"GET", "/api/stats", "", true},
         {"GET", "/api/connections/c0-1", "", true},
+        {"GET", "/api/connections", "", true},
         {"GET", "/api/users/u", "", true},
         {"POST", "/api/disconnect", R"({"userId":"u"})", true},
         {"POST", "/api/tokens", R"({"userId":"u"})", true},

@@ -409,7 +409,7 @@ TEST(PublishRobustness, ErrorsAreAnsweredAndTheConnectionStaysUsable) {
     auto unknown = c.request(R"({"op":"nope","req":0})");
     ASSERT_TRUE(unknown) << c.error();
     EXPECT_NE(parse_reply(*unknown)["error"]["message"].as_string().find(
-                  "ping, publish, invalidate, stats, connection, user, disconnect"),
+                  "ping, publish, invalidate, stats, connection, connections, user, disconnect"),
               std::string::npos)
         << "unknown_op lists the ops: " << *unknown;
 }

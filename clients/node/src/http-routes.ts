@@ -90,6 +90,7 @@ export const HTTP_OPS = [
   'invalidate',
   'stats',
   'connection',
+  'connections',
   'user',
   'disconnect',
   'token',
@@ -108,6 +109,14 @@ export function routeFor(op: string, fields: Record<string, unknown>): HttpRoute
     case 'connection': {
       const id = fields['id'] ?? fields['connectionId'];
       return { method: 'GET', path: `/api/connections/${segment(op, 'id', id)}`, reply: asObject };
+    }
+    case 'connections': {
+      // Sent as given: the daemon checks limit and after, and says which is wrong.
+      const q = new URLSearchParams();
+      for (const key of ['limit', 'after'])
+        if (fields[key] !== undefined && fields[key] !== null) q.set(key, String(fields[key]));
+      const search = q.toString();
+      return { method: 'GET', path: search === '' ? '/api/connections' : `/api/connections?${search}`, reply: asObject };
     }
     case 'user':
       return { method: 'GET', path: `/api/users/${segment(op, 'userId', fields['userId'])}`, reply: asObject };

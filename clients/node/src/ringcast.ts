@@ -27,7 +27,14 @@ import type {
   SSEAlertInput,
   SSEAlertPatch,
 } from './alert-types.js';
-import type { ConnectionInfo, RingcastStats, SystemStats, UserInfo } from './stats-types.js';
+import type {
+  ConnectionInfo,
+  ConnectionList,
+  ListConnectionsOptions,
+  RingcastStats,
+  SystemStats,
+  UserInfo,
+} from './stats-types.js';
 import type { Reply, RequestOptions, Transport } from './transport.js';
 import type {
   BatchResult,
@@ -451,6 +458,21 @@ export class Ringcast {
       if (error instanceof RingcastError && error.source === 'daemon' && error.code === 'not_found') return undefined;
       throw error;
     }
+  }
+
+  /** A page of every SSE connection, anonymous ones included, in a stable
+   *  order (by shard, then connection serial). Pass a page's `next` as
+   *  `after` for the following page; `limit` is 1 to 1000 (default 100). */
+  async listConnections(options: ListConnectionsOptions = {}): Promise<ConnectionList> {
+    const fields: Record<string, unknown> = {};
+    if (options.limit !== undefined) fields['limit'] = options.limit;
+    if (options.after !== undefined) fields['after'] = options.after;
+    const r = await this.client.request('connections', fields);
+    return {
+      total: Number(r['total']),
+      connections: r['connections'] as ConnectionInfo[],
+      next: typeof r['next'] === 'string' ? r['next'] : null,
+    };
   }
 
   /** A user's presence and connections. */

@@ -232,6 +232,24 @@ export interface ConnectionInfo {
   [key: string]: unknown;
 }
 
+/** listConnections' options: a page of the connection list (`connections` op). */
+export interface ListConnectionsOptions {
+  /** At most this many connections, 1 to 1000; the daemon's default is 100. */
+  limit?: number;
+  /** The page starts after this connection id: a previous page's `next`. */
+  after?: string;
+}
+
+/** A page of every SSE connection on every shard (`connections` op), in the
+ *  daemon's order: by shard, then by connection serial. */
+export interface ConnectionList {
+  /** Every SSE connection now, on every shard (not only this page's). */
+  total: number;
+  connections: ConnectionInfo[];
+  /** The id to pass as `after` for the next page; null on the last page. */
+  next: string | null;
+}
+
 /** A user's presence (`user` op). */
 export interface UserInfo {
   userId: string;

@@ -1,5 +1,5 @@
 // Every operation gives the same answer over the socket and over HTTP: the
-// queries and management calls (GET /api/ping, /api/connections/{id},
+// queries and management calls (GET /api/ping, /api/connections, /api/connections/{id},
 // /api/users/{userId}, POST /api/disconnect), batches (POST /api/publish with
 // "messages"), and refusals with the socket's codes (a 400's reason). Streams
 // carry HS256 tokens made with node:crypto (helpers/jwt.mjs), so users are real.
@@ -97,4 +97,85 @@ describe('the same API over the socket and over HTTP', { timeout: 60_000 }, () =
       });
     });
   }
+});
+
+// Its own daemon: the list holds every stream, so no other test's may come or go.
+describe('listConnections: the same pages over the socket and over HTTP', { timeout: 60_000 }, () => {
+  let daemon;
+  let socket;
+  let http;
+  const subs = [];
+  before(async () => {
+    daemon = await startDaemon({ config: hs256Config() + apiKeyConfig() });
+    socket = new Ringcast({ socketPath: daemon.socketPath, timeout: 5000 });
+    http = new Ringcast({ url: `http://127.0.0.1:${daemon.port}`, apiKey: TEST_API_KEY, timeout: 5000 });
+    subs.push(await Subscriber.open(daemon.port, ['l1']));
+    subs.push(await Subscriber.open(daemon.port, ['l1', 'l2']));
+    subs.push(await Subscriber.open(daemon.port, ['l2'], { token: mintHs256({ sub: 'list-user' }) }));
+    subs.push(await Subscriber.open(daemon.port, ['l3']));
+    // Live on their channels, so every description lists them.
+    for (const ch of ['l1', 'l2', 'l3']) await socket.broadcastToChannel(ch, 'fence', 1);
+    for (const s of subs) await s.nextNamed('fence');
+  });
+  after(async () => {
+    for (const s of subs) s.close();
+    await socket?.close();
+    await http?.close();
+    await daemon?.stop();
+  });
+
+  // lastActivity is read at the moment of asking; the rest must be equal.
+  const steady = (page) => ({
+    ...page,
+    connections: page.connections.map(({ lastActivity, ...rest }) => (assert.equal(typeof lastActivity, 'number'), rest)),
+  });
+
+  it('one page: every stream, anonymous ones included, the same from both', async () => {
+    const s = await socket.listConnections();
+    const h = await http.listConnections();
+    assert.deepEqual(steady(h), steady(s));
+    assert.equal(s.total, subs.length);
+    assert.equal(s.next, null);
+    assert.deepEqual(
+      s.connections.map((c) => c.connectionId).sort(),
+      subs.map((x) => x.connected.connectionId).sort(),
+    );
+    assert.equal(s.connections.filter((c) => c.userId === null).length, 3);
+    assert.equal(s.connections.filter((c) => c.userId === 'list-user').length, 1);
+  });
+
+  it('pages of 1 and 3 follow the cursor to the end, the same from both', async () => {
+    const whole = (await socket.listConnections()).connections.map((c) => c.connectionId);
+    for (const limit of [1, 3]) {
+      const seen = [];
+      let after;
+      for (let pages = 0; pages < 10; ++pages) {
+        const s = await socket.listConnections({ limit, after });
+        const h = await http.listConnections({ limit, after });
+        assert.deepEqual(steady(h), steady(s));
+        assert.ok(s.connections.length <= limit);
+        seen.push(...s.connections.map((c) => c.connectionId));
+        if (s.next === null) break;
+        after = s.next;
+      }
+      assert.deepEqual(seen, whole, `limit ${limit}`);
+    }
+  });
+
+  it('a bad limit or cursor: invalid_field from the daemon, the same message from both', async () => {
+    for (const options of [{ limit: 0 }, { limit: 1001 }, { after: 'nonsense' }]) {
+      const messages = [];
+      for (const rc of [socket, http]) {
+        await assert.rejects(rc.listConnections(options), (e) => {
+          assert.ok(e instanceof RingcastError);
+          assert.equal(e.code, 'invalid_field');
+          assert.equal(e.source, 'daemon');
+          messages.push(e.message);
+          return true;
+        });
+      }
+      assert.match(messages[0], options.limit === undefined ? /"after"/ : /"limit"/);
+      assert.equal(messages[1], messages[0]);
+    }
+  });
 });

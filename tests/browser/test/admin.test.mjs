@@ -1,7 +1,8 @@
 // /admin in Chromium, end to end against the real daemon: sign in with the
 // API key, a refused field shown inline, create an alert (a banner on a demo
 // tab), a change by another admin shown live, edit, a version conflict, the
-// reach preview, delete, and the connection list with disconnect.
+// reach preview, delete, and the connection list (every stream, anonymous ones
+// too, in pages) with disconnect.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { launchBrowser, openPage, screenshot } from './helpers/browser.mjs';
@@ -20,6 +21,27 @@ after(async () => {
   await browser?.close();
   await daemon?.stop();
 });
+
+// An anonymous stream opened from here (not the browser): its connection id,
+// a promise that settles when the daemon ends it, and close().
+async function openStream(base) {
+  const ac = new AbortController();
+  const res = await fetch(`${base}/api/sse/stream?channels=news`, { signal: ac.signal });
+  assert.equal(res.status, 200);
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let m;
+  while (!(m = /"connectionId":"(c\d+-\d+)"/.exec(text))) {
+    const { value, done } = await reader.read();
+    assert.ok(!done, 'the stream ended before its connected event');
+    text += decoder.decode(value, { stream: true });
+  }
+  const ended = (async () => {
+    for (;;) if ((await reader.read()).done) return;
+  })().catch(() => {});
+  return { id: m[1], ended, close: () => ac.abort() };
+}
 
 // What Chromium logs by itself for a fetch answered 4xx: the refusals this test provokes on purpose.
 const expected = (p) => /Failed to load resource: the server responded with a status of (400|409)/.test(p);
@@ -89,8 +111,9 @@ test('the admin page manages alerts and connections', async () => {
   const row = page.locator('[data-testid=connections] tr[data-user="7"]');
   await row.waitFor({ timeout: 5000 });
   assert.match(await row.innerText(), /alerts, notifications, toasts, system/);
-  // This page's own alerts stream is the anonymous one.
-  await page.getByTestId('conn-summary').filter({ hasText: '2 streams: 1 signed-in user, 1 anonymous.' }).waitFor({ timeout: 5000 });
+  // This page's own alerts stream is the anonymous one, listed too.
+  await page.getByTestId('conn-summary').filter({ hasText: /^2 streams\.$/ }).waitFor({ timeout: 5000 });
+  assert.equal(await page.locator('[data-testid=connections] tr[data-anonymous]').count(), 1);
   await screenshot(page, 'admin');
   const before = (await daemon.api('GET', '/api/users/7')).body.connections.map((c) => c.connectionId);
   await row.getByRole('button', { name: 'Disconnect every stream of user 7' }).click();
@@ -99,6 +122,40 @@ test('the admin page manages alerts and connections', async () => {
     const now = (await daemon.api('GET', '/api/users/7')).body.connections.map((c) => c.connectionId);
     return !now.some((id) => before.includes(id));
   }, { what: "user 7's stream closed" });
+
+  // An anonymous stream is listed and disconnected by its id.
+  const anon = await openStream(daemon.base);
+  const anonRow = page.locator(`[data-testid=connections] tr[data-connection="${anon.id}"]`);
+  await anonRow.waitFor({ timeout: 5000 });
+  assert.match(await anonRow.innerText(), /anonymous/);
+  assert.equal(await anonRow.getByRole('button', { name: 'Disconnect every stream', exact: false }).count(), 0);
+  await anonRow.getByRole('button', { name: `Disconnect anonymous stream ${anon.id}` }).click();
+  await page.getByTestId('notice').filter({ hasText: `Disconnected ${anon.id}: 1 stream.` }).waitFor({ timeout: 3000 });
+  await anon.ended;
+  await anonRow.waitFor({ state: 'detached', timeout: 5000 });
+
+  // More streams than a page (50): the list pages by the daemon's cursor.
+  const many = [];
+  for (let i = 0; i < 55; ++i) many.push(await openStream(daemon.base));
+  try {
+    await page.getByTestId('conn-summary').filter({ hasText: /streams · page 1: 50 shown\.$/ }).waitFor({ timeout: 5000 });
+    const first = await page.locator('[data-testid=connections] tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.connection));
+    assert.equal(first.length, 50);
+    assert.equal(await page.getByRole('button', { name: 'Previous page' }).isDisabled(), true);
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.getByTestId('conn-summary').filter({ hasText: /· page 2: \d+ shown\.$/ }).waitFor({ timeout: 5000 });
+    const second = await page.locator('[data-testid=connections] tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.connection));
+    const total = Number((await page.getByTestId('conn-summary').innerText()).match(/^(\d+) streams/)[1]);
+    assert.equal(first.length + second.length, total);
+    assert.deepEqual(first.filter((id) => second.includes(id)), [], 'a stream on both pages');
+    for (const s of many) assert.ok(first.includes(s.id) || second.includes(s.id), `${s.id} on no page`);
+    assert.equal(await page.getByRole('button', { name: 'Next page' }).isDisabled(), true);
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await page.getByTestId('conn-summary').filter({ hasText: 'page 1: 50 shown' }).waitFor({ timeout: 5000 });
+  } finally {
+    for (const s of many) s.close();
+  }
+  await page.getByTestId('conn-summary').filter({ hasText: /^\d+ streams\.$/ }).waitFor({ timeout: 10000 });
 
   // Delete, in two steps: the banner leaves the demo tab (anonymous now: its cookie is gone).
   await page.getByRole('button', { name: `Delete alert 1: ${title} (edited)` }).click();

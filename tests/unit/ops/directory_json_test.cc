@@ -1,5 +1,5 @@
 // The directory's requests and answers as JSON (ops/directory_json.h), shared by
-// the socket's connection / user / disconnect ops and the HTTP API's routes:
+// the socket's connection / user / connections / disconnect ops and the HTTP API's routes:
 // each op and each of its errors, where a query is sent, and the answer's
 // members.
 #include "ops/directory_json.h"
@@ -151,7 +151,57 @@ TEST(DirectoryJsonRequest, DisconnectNeedsExactlyOneOfConnectionAndUser) {
     EXPECT_TRUE(invalid("disconnect", R"({"userId":[1]})", "\"userId\""));
 }
 
+TEST(DirectoryJsonRequest, ConnectionsTakesALimitAndACursorAndAsksEveryShard) {
+    Asked a = ask("connections", R"({})");
+    ASSERT_EQ(a.ask, DirectoryAsk::ok) << a.error;
+    EXPECT_EQ(a.q.kind, Kind::list);
+    EXPECT_EQ(a.q.limit, kListDefaultLimit);
+    EXPECT_FALSE(a.q.after.set);
+    a = ask("connections", R"({"limit":1000,"after":"c3-17"})");
+    ASSERT_EQ(a.ask, DirectoryAsk::ok) << a.error;
+    EXPECT_EQ(a.q.limit, 1000u);
+    EXPECT_TRUE(a.q.after.set);
+    EXPECT_EQ(a.q.after.shard, 3u);
+    EXPECT_EQ(a.q.after.serial, 17u);
+    a = ask("connections", R"({"limit":null,"after":null})");
+    ASSERT_EQ(a.ask, DirectoryAsk::ok) << "null is absent";
+    EXPECT_EQ(a.q.limit, kListDefaultLimit);
+    for (const char* bad : {R"({"limit":0})", R"({"limit":1001})", R"({"limit":-1})",
+                            R"({"limit":1.5})", R"({"limit":"5"})"})
+        EXPECT_TRUE(invalid("connections", bad, "\"limit\""));
+    for (const char* bad :
+         {R"({"after":"c4-1"})", R"({"after":"x"})", R"({"after":1})", R"({"after":""})"})
+        EXPECT_TRUE(invalid("connections", bad, "\"after\""));
+}
+
+TEST(DirectoryJsonRequest, ListLimitTextIsADecimalInRange) {
+    DirectoryRequest q;
+    std::string error;
+    EXPECT_TRUE(read_list_limit("1", &q, &error));
+    EXPECT_EQ(q.limit, 1u);
+    for (const char* bad : {"", "0", "1001", "-1", "+5", "5 ", "1e2", "99999999999999999999"}) {
+        error.clear();
+        EXPECT_FALSE(read_list_limit(bad, &q, &error)) << bad;
+        EXPECT_NE(error.find("\"limit\""), std::string::npos) << bad;
+    }
+}
+
 // --- answers -------------------------------------------------------------------------
+
+TEST(DirectoryJsonAnswer, ConnectionsPageWithItsTotalAndNext) {
+    DirectoryRequest q;
+    q.kind = Kind::list;
+    std::string members;
+    ASSERT_TRUE(write_directory_answer(q, &members));
+    EXPECT_EQ(members, R"(,"total":0,"connections":[],"next":null)");
+    q.result.total = 7;
+    q.result.connections = {R"({"connectionId":"c0-1"})", R"({"connectionId":"c1-5"})"};
+    q.next = "c1-5";
+    ASSERT_TRUE(write_directory_answer(q, &members));
+    EXPECT_EQ(members,
+              R"(,"total":7,"connections":[{"connectionId":"c0-1"},{"connectionId":"c1-5"}],)"
+              R"("next":"c1-5")");
+}
 
 TEST(DirectoryJsonAnswer, ConnectionFoundOrNot) {
     DirectoryRequest q;

@@ -1,23 +1,32 @@
-// The signed-in users' streams, live: GET /api/stats names the users with an
-// open stream (connectionsByUser), GET /api/users/{id} lists each one's
-// streams (channels, since, last activity, queued bytes); read every 2 s.
-// Anonymous streams have no user to ask by: they are counted. Each stream, or
-// all of a user's, can be closed (POST /api/disconnect).
+// Every stream, anonymous ones included, live: GET /api/connections a page at
+// a time (user, stream id and address, channels, since, last activity, queued
+// bytes), read again every 2 s. Pages follow the daemon's cursor (`next`); the
+// page shown stays where it is while streams come and go. Each stream can be
+// closed by its id, and a signed-in user's every stream by the user id (POST
+// /api/disconnect).
 import { useEffect, useState } from 'react';
 import { api, errorText } from '../shared/credentials';
 
 const EVERY_MS = 2000;
-/** Users asked about per round: a panel for a handful of people, not a census. */
-const MAX_USERS = 50;
+/** Streams per page (the daemon allows 1 to 1000). */
+const PAGE_SIZE = 50;
 
 interface Row {
   connectionId: string;
-  userId: string;
+  userId: string | null;
   ip: string;
   channels: string[];
   connectedAt: number;
   lastActivity: number;
   queuedBytes: number;
+}
+
+interface Page {
+  /** The cursor it was read after ('' for the first page). */
+  after: string;
+  total: number;
+  rows: Row[];
+  next: string | null;
 }
 
 function ago(ms: number, now: number): string {
@@ -26,25 +35,30 @@ function ago(ms: number, now: number): string {
 }
 
 export function Connections({ credential, onMessage }: { credential: string; onMessage: (m: string) => void }) {
-  const [rows, setRows] = useState<Row[]>([]);
-  const [info, setInfo] = useState<{ total: number; anonymous: number; users: number; shown: number } | null>(null);
+  // Where each page seen so far starts (`after`; '' for the first): back is one step down.
+  const [starts, setStarts] = useState<string[]>(['']);
+  const [read, setRead] = useState<Page | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [round, setRound] = useState(0);
+  const after = starts[starts.length - 1];
+  // Only the page asked for: another one's rows under this page's number would mislead.
+  const page = read && read.after == after ? read : null;
   useEffect(() => {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout>;
     const read = async () => {
       try {
-        const s = await api(credential, 'GET', '/api/stats');
-        if (s.status != 200) throw new Error(errorText(s));
-        const byUser: Record<string, number> = s.body.connectionsByUser || {};
-        const users = Object.keys(byUser).sort().slice(0, MAX_USERS);
-        const answers = await Promise.all(users.map((u) => api(credential, 'GET', '/api/users/' + encodeURIComponent(u))));
-        const next: Row[] = answers.flatMap((a) => (a.status == 200 ? a.body.connections : []));
-        const named = Object.values(byUser).reduce((x, y) => x + y, 0);
+        const q = new URLSearchParams({ limit: String(PAGE_SIZE) });
+        if (after) q.set('after', after);
+        const a = await api(credential, 'GET', `/api/connections?${q}`);
+        if (a.status != 200) throw new Error(errorText(a));
         if (stopped) return;
-        setRows(next.sort((a, b) => a.connectedAt - b.connectedAt));
-        setInfo({ total: s.body.totalConnections, anonymous: Math.max(0, s.body.totalConnections - named), users: Object.keys(byUser).length, shown: users.length });
+        if (a.body.connections.length == 0 && after) {
+          // Every stream of this page has gone: back to the first page.
+          setStarts(['']);
+          return;
+        }
+        setRead({ after, total: a.body.total, rows: a.body.connections, next: a.body.next });
         setError(null);
       } catch (e) {
         if (!stopped) setError(e instanceof TypeError ? 'the daemon cannot be reached' : (e as Error).message);
@@ -56,7 +70,7 @@ export function Connections({ credential, onMessage }: { credential: string; onM
       stopped = true;
       clearTimeout(timer);
     };
-  }, [credential, round]);
+  }, [credential, round, after]);
 
   const close = async (what: { connectionId: string } | { userId: string }, label: string) => {
     const a = await api(credential, 'POST', '/api/disconnect', what);
@@ -64,6 +78,7 @@ export function Connections({ credential, onMessage }: { credential: string; onM
     setRound((r) => r + 1);
   };
   const now = Date.now();
+  const paged = page != null && (starts.length > 1 || page.next != null);
   return (
     <section className="panel panel--wide" aria-labelledby="h-conns">
       <h2 id="h-conns">Connections</h2>
@@ -72,13 +87,13 @@ export function Connections({ credential, onMessage }: { credential: string; onM
           {error}
         </p>
       )}
-      {info && (
+      {page && (
         <p className="meta" data-testid="conn-summary">
-          {info.total} stream{info.total == 1 ? '' : 's'}: {info.users} signed-in user{info.users == 1 ? '' : 's'}
-          {info.shown < info.users ? ` (the first ${info.shown} listed)` : ''}, {info.anonymous} anonymous.
+          {page.total} stream{page.total == 1 ? '' : 's'}
+          {paged ? ` · page ${starts.length}: ${page.rows.length} shown` : ''}.
         </p>
       )}
-      {rows.length > 0 && (
+      {page && page.rows.length > 0 && (
         <table className="table" data-testid="connections">
           <thead>
             <tr>
@@ -94,9 +109,9 @@ export function Connections({ credential, onMessage }: { credential: string; onM
             </tr>
           </thead>
           <tbody>
-            {rows.map((r) => (
-              <tr key={r.connectionId} data-user={r.userId}>
-                <td>{r.userId}</td>
+            {page.rows.map((r) => (
+              <tr key={r.connectionId} data-connection={r.connectionId} {...(r.userId == null ? { 'data-anonymous': '' } : { 'data-user': r.userId })}>
+                <td>{r.userId ?? <span className="meta">anonymous</span>}</td>
                 <td className="meta">
                   {r.connectionId} · {r.ip}
                 </td>
@@ -105,17 +120,34 @@ export function Connections({ credential, onMessage }: { credential: string; onM
                 <td>{ago(r.lastActivity, now)}</td>
                 <td>{r.queuedBytes} B</td>
                 <td className="row-actions">
-                  <button type="button" className="danger" onClick={() => close({ connectionId: r.connectionId }, r.connectionId)} aria-label={`Disconnect stream ${r.connectionId} of user ${r.userId}`}>
+                  <button
+                    type="button"
+                    className="danger"
+                    onClick={() => close({ connectionId: r.connectionId }, r.connectionId)}
+                    aria-label={r.userId == null ? `Disconnect anonymous stream ${r.connectionId}` : `Disconnect stream ${r.connectionId} of user ${r.userId}`}
+                  >
                     Disconnect
                   </button>
-                  <button type="button" className="secondary" onClick={() => close({ userId: r.userId }, 'user ' + r.userId)} aria-label={`Disconnect every stream of user ${r.userId}`}>
-                    All of user
-                  </button>
+                  {r.userId != null && (
+                    <button type="button" className="secondary" onClick={() => close({ userId: r.userId! }, 'user ' + r.userId)} aria-label={`Disconnect every stream of user ${r.userId}`}>
+                      All of user
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
+      )}
+      {paged && page && (
+        <nav className="row-actions" aria-label="Connection pages">
+          <button type="button" className="secondary" disabled={starts.length == 1} onClick={() => setStarts((s) => s.slice(0, -1))}>
+            Previous page
+          </button>
+          <button type="button" className="secondary" disabled={page.next == null} onClick={() => page.next != null && setStarts((s) => [...s, page.next!])}>
+            Next page
+          </button>
+        </nav>
       )}
     </section>
   );
