@@ -32,11 +32,13 @@ export function tempDir() {
  * --config (the flags --http, --data-dir and --unix still win over it).
  * `http` is the --http address (default 127.0.0.1:0, a port the kernel picks;
  * a fixed port lets a test restart the daemon where its clients expect it).
- * Resolves with { pid, port, socketPath, dataDir, log(), stop() }.
+ * `dataDir`: use this one (the caller's, kept) instead of a new temp dir.
+ * Resolves with { pid, port, socketPath, dataDir, exited, log(), kill(signal), stop() }.
  */
-export async function startDaemon({ socketPath, config, args = [], http = '127.0.0.1:0' } = {}) {
+export async function startDaemon({ socketPath, config, args = [], http = '127.0.0.1:0', dataDir: given } = {}) {
   const bin = ringcastdPath();
-  const dataDir = tempDir();
+  const ownDir = given === undefined;
+  const dataDir = given ?? tempDir();
   const sock = socketPath ?? join(dataDir, 'ringcast.sock');
   const configArgs = [];
   if (config !== undefined) {
@@ -76,7 +78,7 @@ export async function startDaemon({ socketPath, config, args = [], http = '127.0
     where = await Promise.race([ready, deadline]);
   } catch (error) {
     child.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
+    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     throw error;
   } finally {
     clearTimeout(timer);
@@ -88,11 +90,22 @@ export async function startDaemon({ socketPath, config, args = [], http = '127.0
     port: where.port,
     socketPath: where.socketPath,
     dataDir,
+    exited,
     log: () => log,
-    /** SIGTERM, then wait for the exit (SIGKILL past the bound). */
+    /** A signal to the daemon (SIGKILL, SIGSTOP, SIGCONT). */
+    kill(signal) {
+      process.kill(child.pid, signal);
+    },
+    /**
+     * SIGTERM (SIGCONT first, in case a test left it stopped), then wait for the
+     * exit (SIGKILL past the bound). A temp dir of its own is removed unless keepDir.
+     */
     stop({ keepDir = false } = {}) {
       stopping ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGTERM');
+        if (child.exitCode === null && child.signalCode === null) {
+          process.kill(child.pid, 'SIGCONT');
+          process.kill(child.pid, 'SIGTERM');
+        }
         let t;
         const status = await Promise.race([
           exited,
@@ -104,7 +117,7 @@ export async function startDaemon({ socketPath, config, args = [], http = '127.0
           await exited;
           throw new Error(`ringcastd (pid ${child.pid}) ignored SIGTERM for ${STOP_MS} ms:\n${log}`);
         }
-        if (!keepDir) rmSync(dataDir, { recursive: true, force: true });
+        if (ownDir && !keepDir) rmSync(dataDir, { recursive: true, force: true });
         return status;
       })();
       return stopping;

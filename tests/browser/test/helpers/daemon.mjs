@@ -1,95 +1,41 @@
-// Runs the real ringcastd for a browser test: a temp data dir (or a given one,
-// to restart a daemon where its pages expect it), HTTP on a port the kernel
-// picks (or a given address), a random API key, and optionally a
-// configuration (TOML text). Ready when its log names the HTTP address and the
-// publishing socket. The pages are the ones built into the binary unless the
+// Runs the real ringcastd for a browser test: the Node client's test helper
+// (clients/node/test/helpers/daemon.mjs: temp data dir, port, readiness, stop)
+// with a random API key, and what the browser tests add to it: the base URL
+// and the HTTP API with the key. A given data dir restarts a daemon where its
+// pages expect it. The pages are the ones built into the binary unless the
 // configuration sets [web] root.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const READY_MS = 15_000;
-const STOP_MS = 15_000;
+import { startDaemon as startRingcastd } from '../../../../clients/node/test/helpers/daemon.mjs';
 
-export function ringcastdPath() {
-  const bin = process.env.RINGCASTD;
-  if (!bin)
-    throw new Error(
-      'RINGCASTD is not set: it must name the ringcastd binary ' +
-        '(meson test sets it; by hand: RINGCASTD=$PWD/../../build/src/ringcastd npm test)',
-    );
-  if (!existsSync(bin)) throw new Error(`RINGCASTD=${bin}: no such file (build the daemon first)`);
-  return bin;
-}
+export { ringcastdPath } from '../../../../clients/node/test/helpers/daemon.mjs';
 
 /**
  * Starts ringcastd. `dataDir`: reuse this one (and its api-key file) instead of
  * a new temp dir. `http`: the --http address (default 127.0.0.1:0).
- * Resolves with { pid, port, base, apiKey, dataDir, log(), stop(), kill(signal) }.
+ * Resolves with { pid, port, base, apiKey, dataDir, exited, log(), api(), stop(), kill(signal) }.
  */
 export async function startDaemon({ config, http = '127.0.0.1:0', dataDir, apiKey } = {}) {
-  const bin = ringcastdPath();
   const ownDir = dataDir === undefined;
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'ringcast-browser-'));
   const key = apiKey ?? randomBytes(32).toString('hex');
   const keyFile = join(dir, 'api-key');
   writeFileSync(keyFile, key + '\n', { mode: 0o600 });
-  const args = ['--http', http, '--data-dir', dir, '--unix', join(dir, 'ringcast.sock'), '--api-key-file', keyFile];
-  if (config !== undefined) {
-    const file = join(dir, 'ringcast.toml');
-    writeFileSync(file, config);
-    args.push('--config', file);
-  }
-  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const ready = new Promise((resolve, reject) => {
-    let port;
-    let sock;
-    // stderr is read for the daemon's whole life, or a full pipe would stall it.
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk) => {
-      log += chunk;
-      if (log.length > 1 << 20) log = log.slice(-(1 << 19));
-      port ??= log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/)?.[1];
-      sock ??= log.match(/publishing socket: (\S+) \(mode/)?.[1];
-      if (port && sock) resolve(Number(port));
-    });
-    exited.then(({ code, signal }) =>
-      reject(new Error(`ringcastd exited before it was ready (code ${code}, signal ${signal}):\n${log}`)),
-    );
-    child.once('error', reject);
-  });
-  let timer;
-  const deadline = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`ringcastd not ready within ${READY_MS} ms:\n${log}`)), READY_MS);
-  });
-  let port;
+  let d;
   try {
-    port = await Promise.race([ready, deadline]);
+    d = await startRingcastd({ config, http, dataDir: dir, args: ['--api-key-file', keyFile] });
   } catch (error) {
-    child.kill('SIGKILL');
     if (ownDir) rmSync(dir, { recursive: true, force: true });
     throw error;
-  } finally {
-    clearTimeout(timer);
   }
-  const base = `http://127.0.0.1:${port}`;
-  let stopping;
+  const base = `http://127.0.0.1:${d.port}`;
   return {
-    pid: child.pid,
-    port,
+    ...d,
     base,
     apiKey: key,
-    dataDir: dir,
-    exited,
-    log: () => log,
-    /** A signal to the daemon (SIGKILL, SIGSTOP, SIGCONT). */
-    kill(signal) {
-      process.kill(child.pid, signal);
-    },
     /** The HTTP API with the API key: resolves with {status, body}. */
     async api(method, path, body) {
       const res = await fetch(base + path, {
@@ -106,28 +52,11 @@ export async function startDaemon({ config, http = '127.0.0.1:0', dataDir, apiKe
       }
       return { status: res.status, body: json };
     },
-    /** SIGTERM (SIGCONT first, in case a test left it stopped), then wait for the exit. */
-    stop({ keepDir = false } = {}) {
-      stopping ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-          process.kill(child.pid, 'SIGCONT');
-          process.kill(child.pid, 'SIGTERM');
-        }
-        let t;
-        const status = await Promise.race([
-          exited,
-          new Promise((resolve) => (t = setTimeout(() => resolve(undefined), STOP_MS))),
-        ]);
-        clearTimeout(t);
-        if (status === undefined) {
-          process.kill(child.pid, 'SIGKILL');
-          await exited;
-          throw new Error(`ringcastd (pid ${child.pid}) ignored SIGTERM for ${STOP_MS} ms:\n${log}`);
-        }
-        if (ownDir && !keepDir) rmSync(dir, { recursive: true, force: true });
-        return status;
-      })();
-      return stopping;
+    /** As the helper's stop; the temp dir made here is removed unless keepDir. */
+    async stop({ keepDir = false } = {}) {
+      const status = await d.stop({ keepDir: true });
+      if (ownDir && !keepDir) rmSync(dir, { recursive: true, force: true });
+      return status;
     },
   };
 }
