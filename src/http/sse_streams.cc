@@ -434,12 +434,6 @@ bool SseStreams::describe(const Connection& base, JsonWriter& w) const {
     const HttpConnection* stream = stream_of(base);
     if (!stream) return false;
     const HttpConnection& c = *stream;
-    // Connection times are kept on the monotonic clock; show them as wall time.
-    const int64_t wall_now = wall_ms();
-    const uint64_t mono_now = mono_ms();
-    auto wall = [&](uint64_t mono) {
-        return wall_now - int64_t(mono_now - std::min(mono, mono_now));
-    };
     w.begin_object();
     w.key("connectionId").value(_http.connection_id(c));
     w.key("ip").value(_http.client_of(c).text());
@@ -456,8 +450,8 @@ bool SseStreams::describe(const Connection& base, JsonWriter& w) const {
     for (uint16_t i = 0; i < c._member.nsubs; ++i)
         if (c._member.subs[i].channel) w.value(c._member.subs[i].channel->name);
     w.end_array();
-    w.key("connectedAt").value(wall(c._stream_started_ms));
-    w.key("lastActivity").value(wall(c.last_activity_ms()));
+    w.key("connectedAt").value(wall_ms_of(c._stream_started_ms));
+    w.key("lastActivity").value(wall_ms_of(c.last_activity_ms()));
     w.key("queuedBytes").value(c.queued_bytes());
     w.end_object();
     return true;
