@@ -2,7 +2,6 @@
 // configuration, and runs the daemon (src/server/daemon.cc).
 #include <algorithm>
 #include <cstdio>
-#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -13,22 +12,13 @@
 #include "config/config.h"
 #include "core/uring_probe.h"
 #include "server/auth_setup.h"
+#include "server/config_source.h"
 #include "server/daemon.h"
 #include "web/embedded_files.h"
-#include "web/web_root.h"
 
 using namespace ringcast;
 
 namespace {
-
-// [web] root, when the pages are on and read from a folder: it must be one.
-void check_web_folder(const Config& cfg, ConfigProblems* problems) {
-    std::string why;
-    if (!cfg.web_enabled || cfg.web_root.empty() || problems->about("web")) return;
-    if (!check_web_root(cfg.web_root, &why))
-        problems->add_rule_problem({"web.root"},
-                                   fmt::format("web.root \"{}\": {}", cfg.web_root, why));
-}
 
 void setup_logging(const std::string& level) {
     auto logger = spdlog::stderr_color_mt("ringcastd");
@@ -51,31 +41,30 @@ int main(int argc, char** argv) {
         "ringcastd"};
     app.get_formatter()->column_width(34);
 
-    std::string config_path, check_path;
-    std::string http, data_dir, log_level, accept, api_key_file;
-    std::optional<std::string> unix_path;
-    unsigned shards = 0;
+    ConfigSource source;
+    std::string check_path;
     bool print_defaults = false, probe_only = false, version = false;
 
-    app.add_option("--config", config_path,
+    app.add_option("--config", source.path,
                    "TOML configuration file (every key: --print-default-config)")
         ->check(CLI::ExistingFile);
-    app.add_option("--http", http,
+    app.add_option("--http", source.http,
                    "HTTP listen address ADDR:PORT (default 127.0.0.1:8080; port 0 picks one)");
     app.add_option(
-        "--unix", unix_path,
+        "--unix", source.unix_path,
         "Unix socket for local publishers (default <data-dir>/ringcast.sock; \"\" disables)");
-    app.add_option("--shards", shards, "shard threads, one io_uring each (default: one per CPU)")
+    app.add_option("--shards", source.shards,
+                   "shard threads, one io_uring each (default: one per CPU)")
         ->check(CLI::Range(1u, 1024u));
-    app.add_option("--data-dir", data_dir,
+    app.add_option("--data-dir", source.data_dir,
                    "directory for state (default ./var; created if missing)");
-    app.add_option("--api-key-file", api_key_file,
+    app.add_option("--api-key-file", source.api_key_file,
                    "file of API keys for the HTTP API, one per line (publish.api_key_file; "
                    "they add to publish.api_keys)");
-    app.add_option("--log-level", log_level,
+    app.add_option("--log-level", source.log_level,
                    "trace, debug, info, warn, error, critical or off (default info)")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
-    app.add_option("--accept", accept,
+    app.add_option("--accept", source.accept,
                    "spread connections by 'handoff' (least-loaded shard) or 'reuseport'")
         ->check(CLI::IsMember({"handoff", "reuseport"}));
     app.add_option("--check-config", check_path,
@@ -130,19 +119,7 @@ int main(int argc, char** argv) {
         std::printf("%s: OK\n", check_path.c_str());
         return kExitOk;
     }
-    load_config(cfg, config_path, &problems);
-    if (!http.empty()) cfg.http = http;
-    if (unix_path) cfg.unix_path = *unix_path;
-    if (shards) cfg.shards = shards;
-    if (!data_dir.empty()) cfg.data_dir = data_dir;
-    if (!log_level.empty()) cfg.log_level = log_level;
-    if (!accept.empty()) cfg.accept = accept;
-    if (!api_key_file.empty()) cfg.publish_api_key_file = api_key_file;
-    validate_config(cfg, &problems);
-    if (!problems.about("publish.api_key_file") && !read_api_key_file(cfg, &error))
-        problems.add_rule_problem({"publish.api_key_file"}, error);
-    check_web_folder(cfg, &problems);
-    if (!problems.empty()) {
+    if (!source.load(&cfg, &problems)) {
         std::string report = problems.report();
         for (size_t at = 0; at < report.size();) {
             size_t end = std::min(report.find('\n', at), report.size());
@@ -153,5 +130,5 @@ int main(int argc, char** argv) {
     }
 
     setup_logging(cfg.log_level);
-    return run_daemon(cfg, embedded_web_files());
+    return run_daemon(source, cfg, embedded_web_files());
 }

@@ -202,6 +202,7 @@ void Reactor::run(ReactorHooks& hooks) {
                 case Op::ignore:
                 case Op::cancel: return;
                 case Op::stop: hooks.on_stop_requested(payload_of(cqe.user_data)); return;
+                case Op::reload: hooks.on_reload_requested(); return;
                 case Op::job_done: {
                     std::unique_ptr<BlockingJob> job(pointer_of<BlockingJob>(cqe.user_data));
                     job->complete();

@@ -39,6 +39,9 @@ public:
     // The main thread sent Op::stop with a phase (see the daemon): 0 = drain,
     // 1 = exit. The shard calls Reactor::finish() when it is done.
     virtual void on_stop_requested(uint64_t phase) = 0;
+    // The main thread sent Op::reload: a reloaded configuration waits for
+    // this shard (server/reload.h).
+    virtual void on_reload_requested() {}
 };
 
 struct ReactorOptions {

@@ -20,6 +20,7 @@ enum class Op : uint8_t {
     close,         // close of a direct descriptor; payload: Connection*
     doorbell,      // MSG_RING from another shard: "your inbox has messages"
     stop,          // MSG_RING from the main thread: "shut down"
+    reload,        // MSG_RING from the main thread: "take the reloaded options"
     handoff,       // MSG_RING carrying a direct descriptor from the acceptor shard;
                    // payload: HandoffTag (protocol and IPv4 peer address)
     handoff_sent,  // the acceptor's side of a handoff, whether or not it went

@@ -47,6 +47,15 @@ HttpServer::HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& ind
 
 HttpServer::~HttpServer() = default;
 
+void HttpServer::apply(const HttpOptions& next) {
+    // The streams point into the old endpoint list: it stays until each has
+    // moved to the new one.
+    const std::vector<EndpointOptions> old = std::move(_opts.endpoints);
+    _opts = next;
+    _streams.follow_endpoints();
+    _web.apply(_opts.web);
+}
+
 Connection* HttpServer::create_connection() {
     return new HttpConnection;
 }

@@ -54,6 +54,9 @@ public:
 
     // Graceful shutdown: new requests get 503, streams are flushed and closed.
     void begin_shutdown();
+    // A reload (server/reload.h): every option, for the next request and
+    // stream; open streams follow their endpoint's new options.
+    void apply(const HttpOptions& next);
 
     SseStreams& streams() { return _streams; }
     const RefusalStats& refusals() const { return _refused; }

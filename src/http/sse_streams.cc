@@ -56,7 +56,7 @@ SseStreams::~SseStreams() {
 // What a stream that waits for the limiter's answers (per-IP, per-user owner
 // shards) needs to open afterwards.
 struct SseStreams::PendingOpen {
-    const EndpointOptions* ep = nullptr;
+    std::string path;    // the endpoint's: a reload while we ask may change it
     PeerAddress client;  // whose streams the per-IP limits count
     StreamAdmission admission;
     std::string origin;
@@ -94,7 +94,7 @@ void SseStreams::open(HttpConnection& c, HttpRequest& req, const EndpointOptions
              LimitRule{ep.max_connections_per_ip, ep.rate_limit_max, ep.rate_limit_window_ms}});
     if (per_user)
         p.asks.push_back({"user:" + a.claims->user, LimitRule{ep.max_connections_per_user, 0, 0}});
-    p.ep = &ep;
+    p.path = ep.path;
     p.client = ip;
     p.admission = std::move(a);
     p.origin.assign(req.header("origin"));
@@ -146,9 +146,9 @@ void SseStreams::on_limit_answer(ConnectionHandle h, PendingOpen& p,
                                   p.admission.claims->user, ask.rule.max_open)
             : v.by_window
                 ? fmt::format("more than {} new streams from {} on {} within {} ms",
-                              ask.rule.window_max, p.client.text(), p.ep->path, ask.rule.window_ms)
+                              ask.rule.window_max, p.client.text(), p.path, ask.rule.window_ms)
                 : fmt::format("{} already has {} streams open on {} (the most allowed)",
-                              p.client.text(), ask.rule.max_open, p.ep->path);
+                              p.client.text(), ask.rule.max_open, p.path);
         const uint64_t retry_s = std::max<uint64_t>(1, (retry_ms + 999) / 1000);
         _http.count_refusal(429);
         _http.complete_async(
@@ -160,12 +160,23 @@ void SseStreams::on_limit_answer(ConnectionHandle h, PendingOpen& p,
                               _http.keeps_alive(*c), {{"Retry-After", std::to_string(retry_s)}}));
         return;
     }
+    const EndpointOptions* ep = find_endpoint(_opts.endpoints, p.path);
+    if (!ep) {  // a reload removed it while we asked
+        release_granted();
+        _limit.release();
+        _http.complete_async(*c, http_response(404, "application/json",
+                                               json_error_body("not_found",
+                                                               "this endpoint was removed by a "
+                                                               "configuration reload"),
+                                               _http.keeps_alive(*c)));
+        return;
+    }
     for (size_t i = 0; i < p.asks.size(); ++i) {
         if (!p.asks[i].rule.max_open) continue;
         if (!c->_extras) c->_extras = std::make_unique<StreamExtras>();
         c->_extras->limit_holds.push_back(std::move(p.asks[i].key));
     }
-    start(*c, *p.ep, p.admission, p.origin);
+    start(*c, *ep, p.admission, p.origin);
     _transport.resume_reading(*c);  // reading watches for the client leaving
 }
 
@@ -460,6 +471,33 @@ bool SseStreams::describe(const Connection& base, JsonWriter& w) const {
 std::string_view SseStreams::user_of(const Connection& base) const {
     const HttpConnection* c = stream_of(base);
     return c ? c->_member.who->user : std::string_view();
+}
+
+void SseStreams::follow_endpoints() {
+    _transport.for_each_connection([&](Connection& base) {
+        if (base.protocol() != _http.protocol()) return;
+        auto& c = static_cast<HttpConnection&>(base);
+        if (!c._endpoint) return;
+        const std::string& path = c._endpoint->path;
+        if (const EndpointOptions* now = find_endpoint(_opts.endpoints, path)) {
+            const bool beat_changed =
+                now->heartbeat_interval_ms != c._endpoint->heartbeat_interval_ms;
+            c._endpoint = now;
+            // The next beat by the new interval, counted from now.
+            if (beat_changed && c._mode == HttpConnection::Mode::streaming)
+                _transport.set_deadline(c, deadline(c, _reactor.now_ms()));
+            return;
+        }
+        // Removed: the stream keeps the options it had until it ends, from a
+        // copy kept here (one per removed path, not per stream).
+        auto kept = std::find_if(_removed_endpoints.begin(), _removed_endpoints.end(),
+                                 [&](const EndpointOptions& e) { return e.path == path; });
+        if (kept == _removed_endpoints.end()) {
+            _removed_endpoints.push_back(*c._endpoint);
+            kept = std::prev(_removed_endpoints.end());
+        }
+        c._endpoint = &*kept;
+    });
 }
 
 const HttpConnection* SseStreams::stream_of(const Connection& base) const {

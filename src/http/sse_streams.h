@@ -6,6 +6,7 @@
 // connection whose request names an endpoint, and the lifecycle events of the
 // connections it turned into streams.
 #include <cstdint>
+#include <deque>
 #include <span>
 #include <string>
 #include <string_view>
@@ -50,6 +51,10 @@ public:
     std::string_view user_of(const Connection& c) const override;
     bool is_stream(const Connection& c) const override { return stream_of(c) != nullptr; }
 
+    // After a reload replaced the endpoints (HttpServer::apply): each stream
+    // takes its endpoint's new options (heartbeat interval...) by path.
+    void follow_endpoints();
+
     // Number of SSE streams on this shard (read by stats).
     const uint64_t& stream_count() const { return _streams; }
     const CatchUpStats& catch_ups() const { return _catch_up_stats; }
@@ -90,6 +95,9 @@ private:
     QueueLossStats _losses;
     LocalFrame* _heartbeat = nullptr;  // shared by every stream whose beat falls in the same ms
     int64_t _heartbeat_ms = -1;
+    // Endpoints a reload removed while streams on them were open (stable
+    // addresses: those streams point here).
+    std::deque<EndpointOptions> _removed_endpoints;
 };
 
 }  // namespace ringcast

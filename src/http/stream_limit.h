@@ -19,7 +19,8 @@ public:
     // Counts one more stream, unless that would exceed the maximum.
     bool try_acquire() {
         uint64_t before = _open.fetch_add(1, std::memory_order_relaxed);
-        if (_max && before >= _max) {
+        const uint64_t max = _max.load(std::memory_order_relaxed);
+        if (max && before >= max) {
             _open.fetch_sub(1, std::memory_order_relaxed);
             return false;
         }
@@ -27,11 +28,14 @@ public:
     }
     void release() { _open.fetch_sub(1, std::memory_order_relaxed); }
     uint64_t open() const { return _open.load(std::memory_order_relaxed); }
-    uint64_t max() const { return _max; }
+    uint64_t max() const { return _max.load(std::memory_order_relaxed); }
+    // server.max_connections reloaded: streams already open stay, past the new
+    // maximum too; new ones wait until the count is below it.
+    void set_max(uint64_t max) { _max.store(max, std::memory_order_relaxed); }
 
 private:
     alignas(cache_line) std::atomic<uint64_t> _open{0};
-    uint64_t _max;
+    std::atomic<uint64_t> _max;
 };
 
 }  // namespace ringcast

@@ -157,6 +157,18 @@ public:
         _acceptor.add_listener(fd, protocol, balance);
     }
     void stop_accepting() { _acceptor.stop_accepting(); }
+    // A reload: the queue bounds, timeouts and send pacing change; what the
+    // rings were sized for (max_inflight_sends) and how connections are
+    // spread (handoff) stay. Queues already over a new bound meet it at their
+    // next write.
+    void apply(const TransportOptions& next) {
+        _opts.queue = next.queue;
+        _opts.write_timeout_ms = next.write_timeout_ms;
+        _opts.lingering_time_ms = next.lingering_time_ms;
+        _opts.lingering_bytes = next.lingering_bytes;
+        _opts.sends_per_turn = next.sends_per_turn;
+        _opts.sends_per_turn_awaiting = next.sends_per_turn_awaiting;
+    }
 
     // Queues one frame for the connection (the queue becomes a user of lf).
     // Returns false, queueing nothing, if the connection is not open, or if its

@@ -68,6 +68,8 @@ public:
 
     PublishFlow(Hub& hub, Limiter& limiter, PublishRules rules)
         : _hub(hub), _limiter(limiter), _rules(rules) {}
+    // A reload: the next publishes are counted against the new windows.
+    void apply(const PublishRules& rules) { _rules = rules; }
 
     // `publisher`: its limiter key for publish.rate_limit ("" asks nothing: the
     // socket counts its connections itself). `done` may be empty (fire and

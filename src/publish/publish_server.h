@@ -83,6 +83,11 @@ public:
     void flush();
     // Graceful shutdown: in-flight requests are answered, new ones refused.
     void begin_shutdown();
+    // A reload: every option; max_line applies to the connections made after it.
+    void apply(const PublishOptions& next) {
+        _opts = next;
+        _ops.apply({next.rate_max, next.rate_window_ms}, next.signer);
+    }
     // Requests refused here (rate_limited: publish.rate_limit, user_rate_limit).
     const RefusalStats& refusals() const { return _refused; }
 

@@ -39,6 +39,11 @@ public:
               uint64_t started_ms);
     SocketOps(const SocketOps&) = delete;
     SocketOps& operator=(const SocketOps&) = delete;
+    // A reload: publish.rate_limit and the token key (auth.token_key_file).
+    void apply(Rate rate, std::shared_ptr<const StreamTokenSigner> signer) {
+        _rate = rate;
+        _signer = std::move(signer);
+    }
 
     // socket_publish.cc
     void publish(PublishConnection& c, const SocketRequest& r, simdjson::dom::object obj);

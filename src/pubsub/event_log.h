@@ -103,6 +103,12 @@ public:
     void restore(Event* e, bool in_history, bool in_cache, const std::vector<std::string>& users,
                  int64_t now_wall_ms);
     History& history() { return _history; }
+    // A reload: the keeps' new bounds, applied at once (KeyedLog::set_limits).
+    void set_limits(const EventLogOptions& opts, int64_t now_wall_ms) {
+        _history.log().set_limits(opts.history, now_wall_ms);
+        _cache.set_limits(opts.cache, now_wall_ms);
+        _mail.set_limits(opts.mailbox, now_wall_ms);
+    }
 
     const EventLogStats& stats() const { return _stats; }
     const KeyedLogStats& history_stats() const { return _history.stats(); }

@@ -153,6 +153,26 @@ void KeyedLog::expire(int64_t now_wall_ms) {
     }
 }
 
+void KeyedLog::set_limits(const KeyedLogLimits& limits, int64_t now_wall_ms) {
+    _limits = limits;
+    // What the new bounds no longer allow goes now, as an append would have
+    // taken it (per key down to its newest event, then the least recently
+    // appended keys first), counted as evicted: a resume across it is a gap.
+    for (Entry* entry = _lru_head; entry;) {
+        Entry* next = entry->lru_next;
+        while (entry->events.size() > 1 &&
+               (entry->events.size() > _limits.max_events || entry->bytes > _limits.max_bytes))
+            drop_front(*entry, Why::bound);
+        entry = next;
+    }
+    while (_stats.bytes > _limits.max_total_bytes && _lru_head) {
+        Entry& victim = *_lru_head;
+        drop_front(victim, Why::bound);
+        maybe_forget(victim);
+    }
+    expire(now_wall_ms);
+}
+
 bool KeyedLog::lost_after(std::string_view key, uint64_t after) const {
     if (_floor > after) return true;
     const Entry* entry = find(key);

@@ -75,6 +75,10 @@ public:
 
     // Drops what is older than max_age and what is past its ttl.
     void expire(int64_t now_wall_ms);
+    // A reload: new bounds, applied at once to what is kept. Turning the log
+    // on or off (max_events to or from 0) is not one of them (the caller
+    // keeps that as it started).
+    void set_limits(const KeyedLogLimits& limits, int64_t now_wall_ms);
 
     // Calls f(Event*) for each event of `key` with a sequence above `after`, in order.
     template <typename F>

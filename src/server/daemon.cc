@@ -31,6 +31,7 @@
 #include "server/launch_hints.h"
 #include "server/listener_set.h"
 #include "server/options.h"
+#include "server/reload.h"
 #include "server/shard_set.h"
 #include "server/store_setup.h"
 
@@ -70,23 +71,6 @@ std::string allocator_name(bool mimalloc_active) {
 #endif
     (void)mimalloc_active;
     return "libc malloc";
-}
-
-// Streams allowed at once. Each shard's direct-descriptor table is a hard
-// limit: a connection accepted into a full table is dropped by the kernel, and
-// the client sees a reset instead of an answer. So streams are capped below it,
-// leaving each shard a reserve of slots for API requests, handoffs and the 503
-// answers that tell clients to come back later.
-uint64_t stream_limit(uint64_t configured, unsigned table, unsigned shards) {
-    unsigned reserve = std::max(64u, table / 64);
-    uint64_t cap = table > reserve ? uint64_t(table - reserve) * shards : shards;
-    if (configured && configured <= cap) return configured;
-    if (configured)
-        spdlog::warn(
-            "server.max_connections = {} exceeds what the connection tables hold; using {} "
-            "(raise LimitNOFILE or engine.connections_per_shard)",
-            configured, cap);
-    return cap;
 }
 
 bool prepare_data_dir(const std::string& dir, std::string* error) {
@@ -335,20 +319,19 @@ void announce(const Config& cfg, const Plan& plan, const ShardSet& shards,
                (unsigned long)getpid());
 }
 
-// Until SIGTERM or SIGINT. SIGHUP is answered, not obeyed.
-void wait_for_signals(const sigset_t& sigs, const Config& cfg) {
+// Until SIGTERM or SIGINT; SIGHUP reloads the configuration (server/reload.h).
+void wait_for_signals(const sigset_t& sigs, Reloader& reloader) {
     for (;;) {
         siginfo_t info;
         int sig = sigwaitinfo(&sigs, &info);
         if (sig == SIGHUP) {
-            spdlog::warn(
-                "SIGHUP received: configuration reload is not supported by this release; "
-                "restart the service to apply changes");
+            spdlog::info("SIGHUP received: reloading the configuration");
+            reloader.reload();
             continue;
         }
         if (sig == SIGINT || sig == SIGTERM) {
             spdlog::info("{} received: draining connections (up to {} ms)", strsignal(sig),
-                         cfg.shutdown_timeout_ms);
+                         reloader.running().shutdown_timeout_ms);
             return;
         }
     }
@@ -397,7 +380,7 @@ int drain_and_stop(const Config& cfg, const sigset_t& sigs, ShardSet* shards, Du
 // it: the shards are stopped and joined (ShardSet), then the store is closed
 // (Durability), then the sockets are closed and the socket file removed
 // (ListenerSet).
-int run_daemon(const Config& cfg, std::span<const EmbeddedFile> pages) {
+int run_daemon(const ConfigSource& source, const Config& cfg, std::span<const EmbeddedFile> pages) {
     const uint64_t started_ms = mono_ms();
     const LaunchHints hints = LaunchHints::from_environment();
     Plan plan;
@@ -416,8 +399,9 @@ int run_daemon(const Config& cfg, std::span<const EmbeddedFile> pages) {
         rc != kExitOk)
         return rc;
     announce(cfg, plan, shards, listeners, pages);
-    wait_for_signals(sigs, cfg);
-    return drain_and_stop(cfg, sigs, &shards, &durable, &listeners);
+    Reloader reloader(source, cfg, plan.table, pages, shards);
+    wait_for_signals(sigs, reloader);
+    return drain_and_stop(reloader.running(), sigs, &shards, &durable, &listeners);
 }
 
 }  // namespace ringcast

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "server/config_source.h"
 #include "web/embedded_files.h"
 
 namespace ringcast {
@@ -17,8 +18,9 @@ enum ExitCode : int {
     kExitEnvironment = 3,  // the machine cannot run us (io_uring, limits, ports)
 };
 
-// `pages`: the pages built into the binary (web/embedded_files.h), served
-// unless [web] says otherwise.
-int run_daemon(const Config& cfg, std::span<const EmbeddedFile> pages);
+// `cfg` as loaded from `source` (which a reload reads again); `pages`: the
+// pages built into the binary (web/embedded_files.h), served unless [web]
+// says otherwise.
+int run_daemon(const ConfigSource& source, const Config& cfg, std::span<const EmbeddedFile> pages);
 
 }  // namespace ringcast

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include <spdlog/spdlog.h>
+
 #include "net/ip_range.h"
 #include "server/alerts_setup.h"
 
@@ -112,6 +114,23 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthS
     o.publish.alerts = o.http.alerts;
     o.shutdown_timeout_ms = cfg.shutdown_timeout_ms;
     return o;
+}
+
+// Streams allowed at once. Each shard's direct-descriptor table is a hard
+// limit: a connection accepted into a full table is dropped by the kernel, and
+// the client sees a reset instead of an answer. So streams are capped below it,
+// leaving each shard a reserve of slots for API requests, handoffs and the 503
+// answers that tell clients to come back later.
+uint64_t stream_limit(uint64_t configured, unsigned table, unsigned shards) {
+    unsigned reserve = std::max(64u, table / 64);
+    uint64_t cap = table > reserve ? uint64_t(table - reserve) * shards : shards;
+    if (configured && configured <= cap) return configured;
+    if (configured)
+        spdlog::warn(
+            "server.max_connections = {} exceeds what the connection tables hold; using {} "
+            "(raise LimitNOFILE or engine.connections_per_shard)",
+            configured, cap);
+    return cap;
 }
 
 WebOptions web_options(const Config& cfg, std::span<const EmbeddedFile> embedded) {

@@ -16,6 +16,10 @@ namespace ringcast {
 // shard.
 ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthSetup& auth);
 
+// Streams allowed at once (server.max_connections, capped by what the
+// shards' connection tables hold; logs when it caps).
+uint64_t stream_limit(uint64_t configured, unsigned table, unsigned shards);
+
 // [web], serving `embedded` unless web.root names a folder (made absolute here,
 // against the working directory).
 WebOptions web_options(const Config& cfg, std::span<const EmbeddedFile> embedded);

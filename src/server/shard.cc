@@ -13,6 +13,7 @@ constexpr uint64_t kExpirySweepMs = 1000;
 Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, uint64_t started_ms)
     : _opts(opts)
     , _shutdown(shared.shutdown)
+    , _reload(shared.reload)
     , _reactor(id, shared.mesh)
     , _index(&shared.presence, id)
     , _transport(_reactor, shared.board, opts.transport)
@@ -135,6 +136,26 @@ void Shard::before_sleep() {
         _reactor.timers().cancel(&_drain_timer);
         _shutdown.drained.fetch_add(1);
     }
+}
+
+void Shard::on_reload_requested() {
+    std::shared_ptr<const ShardOptions> next;
+    {
+        std::lock_guard lock(_reload.mutex);
+        next = _reload.next;
+    }
+    if (!next) return;
+    // What may change while the shard runs (server/reload.h keeps the rest,
+    // rings, tables, the store, as they started). Between two loop turns:
+    // nothing of this shard is half-way through a request or a fan-out.
+    _opts.shutdown_timeout_ms = next->shutdown_timeout_ms;
+    _opts.alerts = next->alerts;  // the feed and the service read these
+    _transport.apply(next->transport);
+    _http.apply(next->http);
+    _publish.apply(next->publish);
+    _flow.apply(next->publish_rules);
+    if (_log) _log->set_limits(next->log, wall_ms());
+    _reload.applied.fetch_add(1);
 }
 
 void Shard::on_stop_requested(uint64_t phase) {

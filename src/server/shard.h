@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 
 #include "alerts/alert_feed.h"
 #include "alerts/alert_service.h"
@@ -53,6 +54,15 @@ struct ShutdownState {
     std::atomic<unsigned> drained{0};  // shards whose connections are all closed
 };
 
+// A reloaded configuration on its way to the shards (server/reload.h): the
+// main thread leaves the options here and rings each shard, which takes them
+// on its own thread and counts itself done.
+struct ReloadSlot {
+    std::mutex mutex;
+    std::shared_ptr<const ShardOptions> next;
+    std::atomic<unsigned> applied{0};
+};
+
 // What all shards share. Each piece is touched off the hot path (connects,
 // subscriptions, shutdown) or through lock-free rings (the mesh).
 struct ShardShared {
@@ -62,6 +72,7 @@ struct ShardShared {
     ChannelPresence& presence;
     ShutdownState& shutdown;
     BlockingWorker& worker;  // blocking work (the alerts' commits)
+    ReloadSlot& reload;
 };
 
 class Shard final : public ReactorHooks {
@@ -87,12 +98,14 @@ public:
     void before_sleep() override;
     bool has_pending_work() override { return _transport.has_pending_work(); }
     void on_stop_requested(uint64_t phase) override;
+    void on_reload_requested() override;
 
 private:
     void restore_keeps();
 
     ShardOptions _opts;
     ShutdownState& _shutdown;
+    ReloadSlot& _reload;
     Reactor _reactor;
     ChannelIndex _index;
     Audience _audience;

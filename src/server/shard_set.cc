@@ -2,6 +2,7 @@
 
 #include <errno.h>
 
+#include <chrono>
 #include <cstring>
 #include <exception>
 
@@ -14,7 +15,8 @@
 
 namespace ringcast {
 
-// Sends Op::stop(phase) to each shard through a small ring of the main thread.
+// Sends Op::stop(phase) and Op::reload to each shard through a small ring of
+// the main thread.
 // MSG_RING is the only way into a shard's ring from outside: SINGLE_ISSUER rings
 // take no submissions from other threads. It has kEntries entries, fewer than
 // any shard's ring may have (engine.sq_entries is at least 16): the integration
@@ -38,16 +40,21 @@ public:
         return r;
     }
 
-    void stop(int shard_ring_fd, uint64_t phase) {
+    // True if the shard's ring took the message.
+    bool send(int shard_ring_fd, Op op, uint64_t payload) {
         io_uring_sqe* sqe = io_uring_get_sqe(&_ring);
-        io_uring_prep_msg_ring(sqe, shard_ring_fd, 0, tag(Op::stop, phase), 0);
+        io_uring_prep_msg_ring(sqe, shard_ring_fd, 0, tag(op, payload), 0);
         io_uring_submit(&_ring);
         io_uring_cqe* cqe;
+        bool sent = false;
         if (io_uring_wait_cqe(&_ring, &cqe) == 0) {
-            if (cqe->res < 0)
-                spdlog::error("stop message to a shard failed: {}", std::strerror(-cqe->res));
+            sent = cqe->res >= 0;
+            if (!sent)
+                spdlog::error("{} message to a shard failed: {}",
+                              op == Op::stop ? "stop" : "reload", std::strerror(-cqe->res));
             io_uring_cqe_seen(&_ring, cqe);
         }
+        return sent;
     }
 
 private:
@@ -74,7 +81,7 @@ ShardSet::ShardSet(unsigned shards, size_t mesh_ring_capacity, uint64_t max_stre
     , _streams(max_streams)
     , _presence(shards)
     , _worker(_mesh, "ringcast-work")
-    , _shared{_mesh, _board, _streams, _presence, _shutdown, _worker}
+    , _shared{_mesh, _board, _streams, _presence, _shutdown, _worker, _reload}
     , _ready(shards) {}
 
 ShardSet::~ShardSet() {
@@ -161,7 +168,27 @@ bool ShardSet::check_initialized() const {
 void ShardSet::stop(uint64_t phase) {
     if (!_control || _joined) return;
     for (unsigned i = 0; i < _threads.size(); ++i)
-        if (_threads[i]->init_result.load() == 0) _control->stop(_mesh.ring_fd(i), phase);
+        if (_threads[i]->init_result.load() == 0) _control->send(_mesh.ring_fd(i), Op::stop, phase);
+}
+
+unsigned ShardSet::reload(std::shared_ptr<const ShardOptions> next, uint64_t max_streams,
+                          uint64_t wait_ms) {
+    if (!_control || _joined) return 0;
+    {
+        std::lock_guard lock(_reload.mutex);
+        _reload.next = std::move(next);
+    }
+    _reload.applied.store(0);
+    _streams.set_max(max_streams);
+    unsigned asked = 0;
+    for (unsigned i = 0; i < _threads.size(); ++i)
+        if (_threads[i]->init_result.load() == 0 && _control->send(_mesh.ring_fd(i), Op::reload, 0))
+            ++asked;
+    // Each shard applies between two loop turns: microseconds unless one is stuck.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+    while (_reload.applied.load() < asked && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return _reload.applied.load();
 }
 
 void ShardSet::stop_and_join() {

@@ -50,6 +50,12 @@ public:
     // Phase 1, then joins every thread. Idempotent.
     void stop_and_join();
 
+    // Hands `next` (a reloaded configuration's options) to every running
+    // shard, which applies what may change while it runs, and sets the stream
+    // limit. Waits up to `wait_ms` for them; returns how many applied it.
+    unsigned reload(std::shared_ptr<const ShardOptions> next, uint64_t max_streams,
+                    uint64_t wait_ms);
+
     unsigned size() const { return _size; }
     // Shards that reported their connections closed after phase 0.
     unsigned drained() const { return _shutdown.drained.load(); }
@@ -74,6 +80,7 @@ private:
     StreamLimit _streams;
     ChannelPresence _presence;
     ShutdownState _shutdown;
+    ReloadSlot _reload;
     BlockingWorker _worker;  // stopped before the shards' loops end (its completions go there)
     const ShardShared _shared;
     ShardOptions _opts;

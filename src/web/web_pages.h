@@ -34,6 +34,8 @@ public:
     WebPages(const WebOptions& opts, BlockingWorker* worker, unsigned shard);
 
     bool enabled() const { return _opts.enabled; }
+    // A reload: [web] enabled and root, for the next request.
+    void apply(const WebOptions& next) { _opts = next; }
     // Whether resolving `path` means reading the disk: read() then, else find().
     bool reads_disk(const WebPath& path) const;
     WebLookup find(const WebPath& path) const;

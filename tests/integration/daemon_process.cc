@@ -84,6 +84,7 @@ std::string TempDir::write(const std::string& name, const std::string& text) con
 DaemonProcess::~DaemonProcess() {
     if (running()) kill_and_reap(_pid, _pidfd);
     if (_pidfd >= 0) ::close(_pidfd);
+    if (_notify >= 0) ::close(_notify);
     // Before the log is printed for a failure: a report is one.
     if (_pid > 0) expect_no_sanitizer_report("ringcastd", log());
     if (_pid > 0 && ::testing::Test::HasFailure()) {
@@ -129,10 +130,8 @@ bool DaemonProcess::start(const DaemonOptions& opts, const Deadline& d) {
                     {"NOTIFY_SOCKET=" + sock_path}, &_error);
     _pid = c.pid;
     _pidfd = c.pidfd;
-    if (_pid < 0 || _pidfd < 0) {
-        ::close(ns);
-        return false;
-    }
+    _notify = ns;  // kept: later notifications (await_notify)
+    if (_pid < 0 || _pidfd < 0) return false;
 
     // Await READY=1 or the daemon's exit, whichever comes first.
     bool ready = false;
@@ -167,7 +166,6 @@ bool DaemonProcess::start(const DaemonOptions& opts, const Deadline& d) {
             break;
         }
     }
-    ::close(ns);
     if (!ready) {
         _error += "\n" + log();
         return false;
@@ -183,6 +181,28 @@ bool DaemonProcess::start(const DaemonOptions& opts, const Deadline& d) {
     }
     _port = uint16_t(port);
     return true;
+}
+
+bool DaemonProcess::await_notify(std::string_view line, const Deadline& d, std::string* message) {
+    while (_notify >= 0) {
+        pollfd p{_notify, POLLIN, 0};
+        int r = ::poll(&p, 1, d.poll_ms());
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        char buf[4096];
+        ssize_t n = ::recv(_notify, buf, sizeof buf, 0);
+        if (n <= 0) continue;
+        std::string_view msg(buf, size_t(n));
+        for (size_t at = 0; at <= msg.size();) {
+            size_t nl = std::min(msg.find('\n', at), msg.size());
+            if (msg.substr(at, nl - at) == line) {
+                if (message) message->assign(msg);
+                return true;
+            }
+            at = nl + 1;
+        }
+    }
+    return false;
 }
 
 bool DaemonProcess::signal(int sig) const {

@@ -78,6 +78,10 @@ public:
     bool running() const { return _pid > 0 && !_exit_status; }
 
     bool signal(int sig) const;
+    // Awaits a notification (sd_notify, after start()) with the line `line`
+    // ("READY=1", "STATUS=..."); true with the whole message in *message.
+    // Earlier notifications are read and passed over.
+    bool await_notify(std::string_view line, const Deadline& d, std::string* message = nullptr);
     // Awaits the daemon's exit; its exit code (128+N if killed by signal N), or
     // nullopt if it was still running at the deadline.
     std::optional<int> wait_exit(const Deadline& d);
@@ -91,6 +95,7 @@ private:
     std::string _data_dir;
     pid_t _pid = -1;
     int _pidfd = -1;
+    int _notify = -1;  // our end of NOTIFY_SOCKET
     pid_t _main_pid = -1;
     uint16_t _port = 0;
     std::string _status;
