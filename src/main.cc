@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
                    "files and addresses it names, explain every error, and exit")
         ->expected(0, 1)
         ->type_name("[FILE]")
-        ->check(CLI::ExistingFile);
+        ->check(CLI::Validator(CLI::ExistingFile).description(""));  // no ":FILE" after [FILE]
     app.add_flag("--print-default-config", print_defaults,
                  "print the built-in configuration (every key, with comments) and exit");
     app.add_flag("--probe", probe_only, "check io_uring support on this machine and exit");
