@@ -84,6 +84,7 @@ std::string TempDir::write(const std::string& name, const std::string& text) con
 DaemonProcess::~DaemonProcess() {
     if (running()) kill_and_reap(_pid, _pidfd);
     if (_pidfd >= 0) ::close(_pidfd);
+    if (_notify_fd >= 0) ::close(_notify_fd);
     // Before the log is printed for a failure: a report is one.
     if (_pid > 0) expect_no_sanitizer_report("ringcastd", log());
     if (_pid > 0 && ::testing::Test::HasFailure()) {
@@ -125,8 +126,9 @@ bool DaemonProcess::start(const DaemonOptions& opts, const Deadline& d) {
         args.push_back(_dir.write("ringcast.toml", with_test_api_key(opts.config)));
     }
     args.insert(args.end(), opts.extra_args.begin(), opts.extra_args.end());
-    Child c = spawn(args, _dir.path() + "/stdout.log", _dir.path() + "/stderr.log",
-                    {"NOTIFY_SOCKET=" + sock_path}, &_error);
+    std::vector<std::string> env = opts.env;
+    env.push_back("NOTIFY_SOCKET=" + sock_path);
+    Child c = spawn(args, _dir.path() + "/stdout.log", _dir.path() + "/stderr.log", env, &_error);
     _pid = c.pid;
     _pidfd = c.pidfd;
     if (_pid < 0 || _pidfd < 0) {
@@ -167,7 +169,10 @@ bool DaemonProcess::start(const DaemonOptions& opts, const Deadline& d) {
             break;
         }
     }
-    ::close(ns);
+    if (ready && opts.keep_notify)
+        _notify_fd = ns;
+    else
+        ::close(ns);
     if (!ready) {
         _error += "\n" + log();
         return false;
@@ -183,6 +188,19 @@ bool DaemonProcess::start(const DaemonOptions& opts, const Deadline& d) {
     }
     _port = uint16_t(port);
     return true;
+}
+
+std::optional<std::string> DaemonProcess::next_notify(const Deadline& d) {
+    if (_notify_fd < 0) return std::nullopt;
+    for (;;) {
+        pollfd p{_notify_fd, POLLIN, 0};
+        int r = ::poll(&p, 1, d.poll_ms());
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return std::nullopt;
+        char buf[4096];
+        ssize_t n = ::recv(_notify_fd, buf, sizeof buf, 0);
+        if (n > 0) return std::string(buf, size_t(n));
+    }
 }
 
 bool DaemonProcess::signal(int sig) const {
