@@ -35,8 +35,10 @@ DEBS := g++ make pkg-config python3 meson ninja-build curl socat \
 # AddressSanitizer, UndefinedBehaviorSanitizer and libFuzzer, which
 # -fsanitize=fuzzer links) and llvm (llvm-symbolizer, for readable reports) for the
 # sanitizer build and the fuzz targets; chromium for the browser tests
-# (tests/browser: playwright-core drives Debian's chromium, never a downloaded one).
-TEST_DEBS := nginx-light clang-format clang libclang-rt-14-dev llvm chromium
+# (tests/browser: playwright-core drives Debian's chromium, never a downloaded one);
+# systemd for systemd-socket-activate (tests/integration/socket_activation_test.cc)
+# and systemd-analyze (the systemd-security test), which work without systemd as PID 1.
+TEST_DEBS := nginx-light clang-format clang libclang-rt-14-dev llvm chromium systemd
 NODE_CLIENT := clients/node
 BROWSER_CLIENT := clients/browser
 BROWSER_TESTS := tests/browser

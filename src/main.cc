@@ -1,7 +1,10 @@
 // ringcastd: the ringcast SSE daemon. Parses the command line, loads the
 // configuration, and runs the daemon (src/server/daemon.cc).
+#include <sys/un.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -11,6 +14,7 @@
 
 #include "config/config.h"
 #include "core/uring_probe.h"
+#include "net/address.h"
 #include "server/auth_setup.h"
 #include "server/config_source.h"
 #include "server/daemon.h"
@@ -19,6 +23,38 @@
 using namespace ringcast;
 
 namespace {
+
+// What the daemon checks only when it starts, for --check-config: the HTTP
+// address, and the publishing socket's path (sockaddr_un holds 107 bytes).
+void check_addresses(const Config& cfg, ConfigProblems* problems) {
+    std::string why;
+    if (!problems->about("server.http") && !parse_address(cfg.http, &why))
+        problems->add_rule_problem({"server.http"},
+                                   fmt::format("server.http \"{}\": {}", cfg.http, why));
+    if (cfg.unix_path.empty() || problems->about("server.unix")) return;
+    std::string path = cfg.unix_path;
+    if (path.front() != '/') path = (std::filesystem::path(cfg.data_dir) / path).string();
+    if (path.size() >= sizeof(sockaddr_un::sun_path))
+        problems->add_rule_problem(
+            {"server.unix", "server.data_dir"},
+            fmt::format("server.unix: the socket path {} is {} bytes long; at most {} fit", path,
+                        path.size(), sizeof(sockaddr_un::sun_path) - 1));
+}
+
+// Every problem, in the order of the file: as is for --check-config, each line
+// prefixed with the program's name when the daemon refuses to start.
+void report_problems(const ConfigProblems& problems, bool prefixed) {
+    std::string report = problems.report();
+    if (!prefixed) {
+        std::fprintf(stderr, "%s\n", report.c_str());
+        return;
+    }
+    for (size_t at = 0; at < report.size();) {
+        size_t end = std::min(report.find('\n', at), report.size());
+        std::fprintf(stderr, "ringcastd: %.*s\n", int(end - at), report.data() + at);
+        at = end + 1;
+    }
+}
 
 void setup_logging(const std::string& level) {
     auto logger = spdlog::stderr_color_mt("ringcastd");
@@ -68,8 +104,11 @@ int main(int argc, char** argv) {
                    "spread connections by 'handoff' (least-loaded shard) or 'reuseport'")
         ->check(CLI::IsMember({"handoff", "reuseport"}));
     app.add_option("--check-config", check_path,
-                   "validate a configuration file, explain any error, and exit")
-        ->check(CLI::ExistingFile);
+                   "validate the configuration (FILE, or --config and the other flags), the key "
+                   "files and addresses it names, explain every error, and exit")
+        ->expected(0, 1)
+        ->type_name("[FILE]")
+        ->check(CLI::Validator(CLI::ExistingFile).description(""));  // no ":FILE" after [FILE]
     app.add_flag("--print-default-config", print_defaults,
                  "print the built-in configuration (every key, with comments) and exit");
     app.add_flag("--probe", probe_only, "check io_uring support on this machine and exit");
@@ -95,38 +134,44 @@ int main(int argc, char** argv) {
         return r.ok ? kExitOk : kExitEnvironment;
     }
 
+    // --check-config FILE is --check-config --config FILE.
+    const bool check = app.count("--check-config") > 0;
+    if (!check_path.empty()) {
+        if (!source.path.empty() && source.path != check_path) {
+            std::fprintf(stderr,
+                         "ringcastd: --check-config %s and --config %s: name one file, with "
+                         "either\n",
+                         check_path.c_str(), source.path.c_str());
+            return kExitUsage;
+        }
+        source.path = check_path;
+    }
+
     // Every problem is gathered, then reported in the order of the file
     // (config/problems.h).
     Config cfg;
     ConfigProblems problems;
     std::string error;
-    if (!check_path.empty()) {
-        load_config(cfg, check_path, &problems);
-        validate_config(cfg, &problems);
-        // The key files too: a check that passes means the daemon will start.
+    source.load(&cfg, &problems);
+    if (check) {
+        // What the daemon reads only as it starts, so that a check that passes
+        // means it will start: the key files (without making the stream-token
+        // key), the addresses. Nothing is bound, no shard starts.
         AuthSetup auth;
         if (!problems.about("auth") && !make_auth(cfg, &auth, &error, /*check_only=*/true))
             problems.add_rule_problem(
                 {"auth.secret_file", "auth.public_key_file", "auth.secret", "auth.token_key_file"},
                 error);
-        if (!problems.about("publish.api_key_file") && !read_api_key_file(cfg, &error))
-            problems.add_rule_problem({"publish.api_key_file"}, error);
-        check_web_folder(cfg, &problems);
-        if (!problems.empty()) {
-            std::fprintf(stderr, "%s\n", problems.report().c_str());
-            return kExitUsage;
-        }
-        std::printf("%s: OK\n", check_path.c_str());
-        return kExitOk;
+        check_addresses(cfg, &problems);
     }
-    if (!source.load(&cfg, &problems)) {
-        std::string report = problems.report();
-        for (size_t at = 0; at < report.size();) {
-            size_t end = std::min(report.find('\n', at), report.size());
-            std::fprintf(stderr, "ringcastd: %.*s\n", int(end - at), report.data() + at);
-            at = end + 1;
-        }
+    if (!problems.empty()) {
+        report_problems(problems, !check);
         return kExitUsage;
+    }
+    if (check) {
+        std::printf("%s: OK\n",
+                    source.path.empty() ? "the built-in configuration" : source.path.c_str());
+        return kExitOk;
     }
 
     setup_logging(cfg.log_level);

@@ -179,6 +179,8 @@ std::vector<Key> base_schema(Config& c) {
          [&c](auto& n, auto* e) { return want_duration(n, &c.retry_after_ms, 1000, e); }},
         {"server.shutdown_timeout",
          [&c](auto& n, auto* e) { return want_duration(n, &c.shutdown_timeout_ms, 0, e); }},
+        {"server.status_interval",
+         [&c](auto& n, auto* e) { return want_duration(n, &c.status_interval_ms, 1000, e); }},
         {"server.lingering_time",
          [&c](auto& n, auto* e) { return want_duration(n, &c.lingering_time_ms, 0, e); }},
         {"server.lingering_bytes",

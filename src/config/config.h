@@ -74,6 +74,7 @@ struct Config {
     uint64_t max_connections = 0;
     uint64_t retry_after_ms = 0;
     uint64_t shutdown_timeout_ms = 0;
+    uint64_t status_interval_ms = 0;  // systemd's STATUS= line, refreshed this often
     uint64_t lingering_time_ms = 0;
     uint64_t lingering_bytes = 0;
     // [http]

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -18,7 +17,6 @@
 #include <mimalloc.h>
 #endif
 #include <spdlog/spdlog.h>
-#include <systemd/sd-daemon.h>
 
 #include "core/affinity.h"
 #include "core/clock.h"
@@ -32,8 +30,11 @@
 #include "server/listener_set.h"
 #include "server/options.h"
 #include "server/reload.h"
+#include "server/service_monitor.h"
 #include "server/shard_set.h"
+#include "server/socket_activation.h"
 #include "server/store_setup.h"
+#include "server/systemd_notify.h"
 
 namespace ringcast {
 
@@ -153,10 +154,29 @@ int check_machine(const Config& cfg, Plan* plan) {
     return kExitOk;
 }
 
+// The sockets systemd passed (socket activation) are taken instead of binding.
 int open_listeners(const Config& cfg, const Plan& plan, const LaunchHints& hints,
                    ListenerSet* listeners) {
     std::string error;
-    if (!listeners->open(cfg, plan.http, plan.shards, hints, &error)) {
+    ActivatedSockets passed;
+    if (!take_activated_sockets(&passed, &error)) {
+        for (size_t at = 0; at < error.size();) {
+            size_t end = std::min(error.find('\n', at), error.size());
+            spdlog::critical("{}", error.substr(at, end - at));
+            at = end + 1;
+        }
+        return kExitUsage;
+    }
+    if (passed.http >= 0)
+        spdlog::info("socket activation: HTTP on the socket systemd passed (\"http\"), not {}{}",
+                     cfg.http,
+                     cfg.accept == "reuseport" && plan.shards > 1
+                         ? "; connections spread by handoff (server.accept = \"reuseport\" needs a "
+                           "socket per shard)"
+                         : "");
+    if (passed.publish >= 0)
+        spdlog::info("socket activation: publishing on the socket systemd passed (\"publish\")");
+    if (!listeners->open(cfg, plan.http, plan.shards, hints, passed, &error)) {
         spdlog::critical("{}", error);
         return kExitEnvironment;
     }
@@ -282,7 +302,8 @@ void announce_pages(const Config& cfg, std::span<const EmbeddedFile> embedded,
 
 // The startup lines (tests and operators read them), then READY=1 to systemd.
 void announce(const Config& cfg, const Plan& plan, const ShardSet& shards,
-              const ListenerSet& listeners, std::span<const EmbeddedFile> pages) {
+              const ListenerSet& listeners, std::span<const EmbeddedFile> pages,
+              const SystemdNotifier& systemd) {
     const std::string where = listeners.http_address().to_string();
     const bool mimalloc_active = malloc_is_mimalloc();
     if (!mimalloc_active && RINGCAST_MIMALLOC)
@@ -296,7 +317,8 @@ void announce(const Config& cfg, const Plan& plan, const ShardSet& shards,
         fmt::join(std::vector<int>(plan.cpus.begin(),
                                    plan.cpus.begin() + std::min<size_t>(n, plan.cpus.size())),
                   ","),
-        cfg.accept, shards.ring_mode(), plan.probe.kernel, allocator_name(mimalloc_active));
+        listeners.handoff() ? "handoff" : "reuseport", shards.ring_mode(), plan.probe.kernel,
+        allocator_name(mimalloc_active));
     spdlog::info("up to {} streams ({} per shard connection table, {} shards)",
                  shards.max_streams(), plan.table, n);
     std::vector<std::string> paths;
@@ -312,18 +334,22 @@ void announce(const Config& cfg, const Plan& plan, const ShardSet& shards,
     announce_pages(cfg, pages, where);
     if (const std::string& path = listeners.unix_path(); !path.empty())
         spdlog::info(
-            "publishing socket: {} (mode {}{}) — try: echo '{{\"op\":\"ping\",\"req\":1}}' | "
+            "publishing socket: {} ({}) — try: echo '{{\"op\":\"ping\",\"req\":1}}' | "
             "socat - UNIX-CONNECT:{}",
-            path, cfg.unix_mode, cfg.unix_group.empty() ? "" : ", group " + cfg.unix_group, path);
-    sd_notifyf(0, "READY=1\nSTATUS=listening on %s\nMAINPID=%lu", where.c_str(),
-               (unsigned long)getpid());
+            path,
+            listeners.unix_passed()
+                ? std::string("passed by systemd")
+                : "mode " + cfg.unix_mode +
+                      (cfg.unix_group.empty() ? "" : ", group " + cfg.unix_group),
+            path);
+    systemd.ready("listening on " + where);
 }
 
 // Until SIGTERM or SIGINT; SIGHUP reloads the configuration (server/reload.h).
-void wait_for_signals(const sigset_t& sigs, Reloader& reloader) {
+// Meanwhile the monitor keeps systemd informed (STATUS=, WATCHDOG=1).
+void wait_for_signals(const sigset_t& sigs, Reloader& reloader, ServiceMonitor* monitor) {
     for (;;) {
-        siginfo_t info;
-        int sig = sigwaitinfo(&sigs, &info);
+        int sig = monitor->wait_signal(sigs);
         if (sig == SIGHUP) {
             spdlog::info("SIGHUP received: reloading the configuration");
             reloader.reload();
@@ -340,19 +366,17 @@ void wait_for_signals(const sigset_t& sigs, Reloader& reloader) {
 // Phase 0, the wait for every shard to drain, phase 1 and the join, then the
 // store closed and the socket file removed.
 int drain_and_stop(const Config& cfg, const sigset_t& sigs, ShardSet* shards, Durability* durable,
-                   ListenerSet* listeners) {
-    sd_notify(0, "STOPPING=1\nSTATUS=draining");
+                   ListenerSet* listeners, ServiceMonitor* monitor) {
+    monitor->draining(cfg.shutdown_timeout_ms);
     shards->stop(0);
 
     // Wait for every shard to report its connections closed. A second signal
     // skips the wait. The shards enforce shutdown_timeout themselves; the extra
     // second here only guards against a shard that stopped answering.
     const unsigned n = shards->size();
-    auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::milliseconds(cfg.shutdown_timeout_ms + 1000);
-    while (shards->drained() < n && std::chrono::steady_clock::now() < deadline) {
-        timespec ts{0, 50'000'000};
-        int sig = sigtimedwait(&sigs, nullptr, &ts);
+    const uint64_t deadline = mono_ms() + cfg.shutdown_timeout_ms + 1000;
+    while (shards->drained() < n && mono_ms() < deadline) {
+        int sig = monitor->wait_signal(sigs, std::min(mono_ms() + 50, deadline));
         if (sig == SIGINT || sig == SIGTERM) {
             spdlog::warn("second {} received: stopping without waiting", strsignal(sig));
             break;
@@ -395,13 +419,17 @@ int run_daemon(const ConfigSource& source, const Config& cfg, std::span<const Em
     if (int rc = open_alert_file(cfg, &alerts); rc != kExitOk) return rc;
     ShardSet shards(plan.shards, cfg.mesh_ring_capacity,
                     stream_limit(cfg.max_connections, plan.table, plan.shards));
+    const SystemdNotifier systemd;
+    shards.pulses().set_interval_ms(ServiceMonitor::pulse_interval_ms(systemd.watchdog_usec()));
     if (int rc = start_shards(cfg, plan, started_ms, listeners, &durable, &alerts, pages, &shards);
         rc != kExitOk)
         return rc;
-    announce(cfg, plan, shards, listeners, pages);
-    Reloader reloader(source, cfg, plan.table, pages, shards);
-    wait_for_signals(sigs, reloader);
-    return drain_and_stop(reloader.running(), sigs, &shards, &durable, &listeners);
+    announce(cfg, plan, shards, listeners, pages, systemd);
+    ServiceMonitor monitor(shards.pulses(), systemd, cfg.status_interval_ms);
+    monitor.start(mono_ms());
+    Reloader reloader(source, cfg, plan.table, pages, shards, systemd);
+    wait_for_signals(sigs, reloader, &monitor);
+    return drain_and_stop(reloader.running(), sigs, &shards, &durable, &listeners, &monitor);
 }
 
 }  // namespace ringcast

@@ -1,9 +1,13 @@
 #include "server/listener_set.h"
 
 #include <errno.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "net/listener.h"
@@ -18,8 +22,32 @@ ListenerSet::~ListenerSet() {
 }
 
 bool ListenerSet::open(const Config& cfg, const SocketAddress& http, unsigned shards,
-                       const LaunchHints& hints, std::string* error) {
-    return open_http(cfg, http, shards, hints, error) && open_unix(cfg, hints, error);
+                       const LaunchHints& hints, const ActivatedSockets& passed,
+                       std::string* error) {
+    if (passed.http >= 0) take_passed_http(passed.http);
+    if (passed.publish >= 0) take_passed_unix(passed.publish);
+    return (passed.http >= 0 || open_http(cfg, http, shards, hints, error)) &&
+           (passed.publish >= 0 || open_unix(cfg, hints, error));
+}
+
+void ListenerSet::take_passed_http(int fd) {
+    _handoff = true;
+    _bound = bound_address(fd);
+    _http.push_back(fd);
+}
+
+void ListenerSet::take_passed_unix(int fd) {
+    _unix = fd;
+    sockaddr_un sa{};
+    socklen_t len = sizeof sa;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0 &&
+        len > offsetof(sockaddr_un, sun_path) && sa.sun_path[0] != '\0')
+        _unix_path.assign(sa.sun_path, strnlen(sa.sun_path, sizeof sa.sun_path));
+    else
+        _unix_path = "(passed by systemd)";
+    // Not ours: the socket unit made the file and removes it.
+    _unix_file_ours = false;
+    _unix_passed = true;
 }
 
 bool ListenerSet::open_http(const Config& cfg, const SocketAddress& http, unsigned shards,

@@ -7,6 +7,12 @@
 // the set closes the rest when it goes, so a start that fails at any step
 // leaves no socket open. The set also removes the socket file it made, once
 // the daemon is done with it, unless another daemon has replaced it meanwhile.
+//
+// Under socket activation (server/socket_activation.h) a socket systemd passed
+// is used instead of binding: the "http" one is the single HTTP listener (shard
+// 0 accepts and hands connections off, whatever server.accept says: one socket
+// cannot be split among shards by SO_REUSEPORT), the "publish" one is the
+// publishing socket, whose file systemd made and removes.
 #include <sys/stat.h>
 
 #include <string>
@@ -15,6 +21,7 @@
 #include "config/config.h"
 #include "net/address.h"
 #include "server/launch_hints.h"
+#include "server/socket_activation.h"
 
 namespace ringcast {
 
@@ -26,11 +33,12 @@ public:
     ListenerSet& operator=(const ListenerSet&) = delete;
 
     // Opens the HTTP listeners on `http` for `shards` shards, then the socket
-    // (cfg.unix_path, under cfg.data_dir when relative; none when empty).
+    // (cfg.unix_path, under cfg.data_dir when relative; none when empty);
+    // each one `passed` holds is taken instead (the set owns it from now on).
     // False with *error saying what went wrong and how to choose another
     // address or path; whatever was opened is closed again by the destructor.
     bool open(const Config& cfg, const SocketAddress& http, unsigned shards,
-              const LaunchHints& hints, std::string* error);
+              const LaunchHints& hints, const ActivatedSockets& passed, std::string* error);
 
     // The HTTP listener that shard `shard` accepts on, or -1 (handoff: only
     // shard 0 has one). The caller owns it from then on. Each shard takes its
@@ -45,6 +53,8 @@ public:
     const SocketAddress& http_address() const { return _bound; }
     // The publishing socket's path; empty: there is none.
     const std::string& unix_path() const { return _unix_path; }
+    // The publishing socket is systemd's (socket activation): its mode and group too.
+    bool unix_passed() const { return _unix_passed; }
 
     // Removes the socket file if it is still the one open() made. Once is enough.
     void remove_socket_file();
@@ -52,6 +62,8 @@ public:
 private:
     bool open_http(const Config& cfg, const SocketAddress& http, unsigned shards,
                    const LaunchHints& hints, std::string* error);
+    void take_passed_http(int fd);
+    void take_passed_unix(int fd);
     bool open_unix(const Config& cfg, const LaunchHints& hints, std::string* error);
 
     bool _handoff = true;
@@ -61,6 +73,7 @@ private:
     std::string _unix_path;
     struct stat _unix_file {};  // the file we made: device and inode
     bool _unix_file_ours = false;
+    bool _unix_passed = false;
 };
 
 }  // namespace ringcast

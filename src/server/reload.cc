@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <systemd/sd-daemon.h>
 
 #include "server/alerts_setup.h"
 #include "server/auth_setup.h"
@@ -87,7 +86,7 @@ void keep_restart_only(const Config& running, Config* next) {
 
 bool Reloader::reload() {
     const std::string file = _source.path.empty() ? "the built-in defaults" : _source.path;
-    sd_notify(0, "RELOADING=1\nSTATUS=reloading the configuration");
+    _systemd.reloading("reloading the configuration");
     Config next;
     ConfigProblems problems;
     std::string error;
@@ -102,7 +101,7 @@ bool Reloader::reload() {
     if (!ok) {
         spdlog::error("reload refused: {} has problems; the running configuration stays:\n{}", file,
                       problems.report());
-        sd_notify(0, "READY=1\nSTATUS=reload refused; running the previous configuration");
+        _systemd.ready("reload refused; running the previous configuration");
         return false;
     }
     if (std::vector<std::string> fixed = restart_only_changes(_running, next); !fixed.empty())
@@ -130,7 +129,7 @@ bool Reloader::reload() {
         spdlog::info("configuration reloaded from {} and applied on {} shard{}", file, n,
                      n == 1 ? "" : "s");
     }
-    sd_notify(0, "READY=1\nSTATUS=configuration reloaded");
+    _systemd.ready("configuration reloaded");
     return true;
 }
 

@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "server/config_source.h"
 #include "server/shard_set.h"
+#include "server/systemd_notify.h"
 #include "web/embedded_files.h"
 
 namespace ringcast {
@@ -34,8 +35,13 @@ class Reloader {
 public:
     // `table` is each shard's connection table (fixed at the start).
     Reloader(const ConfigSource& source, const Config& running, unsigned table,
-             std::span<const EmbeddedFile> pages, ShardSet& shards)
-        : _source(source), _running(running), _table(table), _pages(pages), _shards(shards) {}
+             std::span<const EmbeddedFile> pages, ShardSet& shards, const SystemdNotifier& systemd)
+        : _source(source)
+        , _running(running)
+        , _table(table)
+        , _pages(pages)
+        , _shards(shards)
+        , _systemd(systemd) {}
 
     // Reads and applies; false if the file was refused (logged with why).
     bool reload();
@@ -47,6 +53,7 @@ private:
     unsigned _table;
     std::span<const EmbeddedFile> _pages;
     ShardSet& _shards;
+    const SystemdNotifier& _systemd;
 };
 
 }  // namespace ringcast

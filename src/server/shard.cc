@@ -34,7 +34,8 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
     , _http(_reactor, _transport, _index, _audience, _limiter, _hub, _stats, _directory, _flow,
             shared.streams, shared.worker, opts.http, started_ms, kHttp)
     , _publish(_reactor, _transport, _hub, _stats, _directory, _flow, opts.publish, started_ms,
-               kPublish) {
+               kPublish)
+    , _pulses(shared.pulses) {
     _stats.set_stream_counter(&_http.streams().stream_count());
     _stats.set_refusals(&_http.refusals(), &_publish.refusals());
     _stats.set_catch_ups(&_http.streams().catch_ups());
@@ -71,6 +72,7 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
 
 int Shard::init(const char** what) {
     int rc = _reactor.init(_opts.reactor, what);
+    if (rc == 0) beat();  // the first beat: this shard is up
     if (rc == 0 && _alert_service) _alert_service->start();
     if (rc == 0 && _log) {
         restore_keeps();
@@ -92,6 +94,14 @@ void Shard::restore_keeps() {
         _log->history().log().restore_floor(_opts.restore_floor);
         if (_opts.store) _opts.store->history_floor(_opts.restore_floor);
     }
+}
+
+// The main thread's proof that this loop turns, and the figures of systemd's
+// STATUS line (server/shard_pulse.h).
+void Shard::beat() {
+    HubStats hub = _hub.stats();
+    _pulses.beat(_reactor.id(), _http.streams().stream_count(), hub.published, hub.deliveries);
+    _reactor.timers().schedule(&_pulse_timer, _reactor.now_ms() + _pulses.interval_ms());
 }
 
 void Shard::on_message(const MeshMsg& m) {
@@ -117,6 +127,10 @@ void Shard::on_timer(TimerNode* node) {
     }
     if (_alert_service && _alert_service->owns(node)) {
         _alert_service->on_timer();
+        return;
+    }
+    if (node == &_pulse_timer) {
+        beat();
         return;
     }
     if (node == &_expiry_timer) {

@@ -20,6 +20,7 @@
 #include "pubsub/channel_index.h"
 #include "pubsub/hub.h"
 #include "pubsub/presence.h"
+#include "server/shard_pulse.h"
 #include "store/event_store.h"
 #include "store/snapshot.h"
 
@@ -72,6 +73,7 @@ struct ShardShared {
     ChannelPresence& presence;
     ShutdownState& shutdown;
     BlockingWorker& worker;  // blocking work (the alerts' commits)
+    PulseBoard& pulses;      // each shard's beat and figures, for the main thread
     ReloadSlot& reload;
 };
 
@@ -102,6 +104,7 @@ public:
 
 private:
     void restore_keeps();
+    void beat();
 
     ShardOptions _opts;
     ShutdownState& _shutdown;
@@ -123,6 +126,8 @@ private:
     PublishServer _publish;
     TimerNode _drain_timer;
     TimerNode _expiry_timer;  // the log shard: ages its keeps, every second
+    PulseBoard& _pulses;
+    TimerNode _pulse_timer;  // every _pulses.interval_ms(): beat()
     bool _draining = false;
     bool _drained = false;
 };

@@ -80,8 +80,9 @@ ShardSet::ShardSet(unsigned shards, size_t mesh_ring_capacity, uint64_t max_stre
     , _board(shards)
     , _streams(max_streams)
     , _presence(shards)
+    , _pulses(shards)
     , _worker(_mesh, "ringcast-work")
-    , _shared{_mesh, _board, _streams, _presence, _shutdown, _worker, _reload}
+    , _shared{_mesh, _board, _streams, _presence, _shutdown, _worker, _pulses, _reload}
     , _ready(shards) {}
 
 ShardSet::~ShardSet() {

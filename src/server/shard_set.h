@@ -62,6 +62,9 @@ public:
     uint64_t max_streams() const { return _streams.max(); }
     // Shard 0's ring setup mode ("defer_taskrun", "coop_taskrun", "plain").
     const char* ring_mode() const;
+    // Each shard's beat and figures (server/shard_pulse.h). Set its interval
+    // before start().
+    PulseBoard& pulses() { return _pulses; }
 
 private:
     struct Thread {
@@ -80,6 +83,7 @@ private:
     StreamLimit _streams;
     ChannelPresence _presence;
     ShutdownState _shutdown;
+    PulseBoard _pulses;
     ReloadSlot _reload;
     BlockingWorker _worker;  // stopped before the shards' loops end (its completions go there)
     const ShardShared _shared;

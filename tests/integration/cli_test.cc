@@ -1,8 +1,11 @@
 // The command line: help, bad flags and values, configuration checking, and
 // the systemd readiness message.
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -106,6 +109,55 @@ TEST(Cli, CheckConfigAcceptsAGoodFileAndNamesAnUnknownKey) {
     ASSERT_TRUE(start.exit_code) << "ringcastd started with an unknown key in its config";
     EXPECT_EQ(*start.exit_code, 2);
     EXPECT_NE(start.err.find("sse.heartbeat_intervall"), std::string::npos) << start.err;
+}
+
+// --check-config without a file checks what the daemon would run with: the
+// built-in settings, --config and the other flags (as the unit's ExecStartPre=
+// does), addresses included, and binds nothing.
+TEST(Cli, CheckConfigChecksTheFlagsTooAndBindsNothing) {
+    TempDir dir;
+    CommandResult builtin = run_ringcastd({"--check-config"});
+    ASSERT_TRUE(builtin.exit_code);
+    EXPECT_EQ(*builtin.exit_code, 0) << builtin.out << builtin.err;
+    EXPECT_EQ(builtin.out, "the built-in configuration: OK\n");
+
+    // A port in use and a socket path: a check does not bind them.
+    int busy = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    ASSERT_EQ(::bind(busy, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    ASSERT_EQ(::listen(busy, 1), 0);
+    ASSERT_EQ(::getsockname(busy, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+    const std::string addr = "127.0.0.1:" + std::to_string(ntohs(sa.sin_port));
+    std::string good = dir.write("good.toml", "[server]\nmax_connections = 100\n");
+    CommandResult ok = run_ringcastd({"--check-config", "--config", good, "--http", addr, "--unix",
+                                      dir.path() + "/p.sock", "--data-dir", dir.path() + "/data"});
+    ::close(busy);
+    ASSERT_TRUE(ok.exit_code);
+    EXPECT_EQ(*ok.exit_code, 0) << ok.out << ok.err;
+    EXPECT_EQ(ok.out, good + ": OK\n");
+    EXPECT_FALSE(std::filesystem::exists(dir.path() + "/p.sock"));
+    EXPECT_FALSE(std::filesystem::exists(dir.path() + "/data"));
+
+    // Every problem at once: the file's, and the flags' addresses.
+    std::string bad = dir.write("bad.toml", "[server]\nmax_connectionz = 1\n");
+    const std::string long_path = dir.path() + "/" + std::string(120, 's') + ".sock";
+    CommandResult no = run_ringcastd(
+        {"--check-config", "--config", bad, "--http", "nonsense", "--unix", long_path});
+    ASSERT_TRUE(no.exit_code);
+    EXPECT_EQ(*no.exit_code, 2) << no.out << no.err;
+    for (const char* m :
+         {"server.max_connectionz", "server.http \"nonsense\"", "server.unix", "at most 107"})
+        EXPECT_NE(no.err.find(m), std::string::npos) << "should mention " << m << ":\n" << no.err;
+    EXPECT_EQ(no.out.find("OK"), std::string::npos) << no.out;
+
+    // One file, named once.
+    CommandResult two = run_ringcastd({"--check-config", good, "--config", bad});
+    ASSERT_TRUE(two.exit_code);
+    EXPECT_EQ(*two.exit_code, 2) << two.out << two.err;
+    EXPECT_NE(two.err.find("name one file"), std::string::npos) << two.err;
 }
 
 TEST(Cli, CheckConfigExplainsBadValuesAndSyntax) {

@@ -84,7 +84,7 @@ std::string TempDir::write(const std::string& name, const std::string& text) con
 DaemonProcess::~DaemonProcess() {
     if (running()) kill_and_reap(_pid, _pidfd);
     if (_pidfd >= 0) ::close(_pidfd);
-    if (_notify >= 0) ::close(_notify);
+    if (_notify_fd >= 0) ::close(_notify_fd);
     // Before the log is printed for a failure: a report is one.
     if (_pid > 0) expect_no_sanitizer_report("ringcastd", log());
     if (_pid > 0 && ::testing::Test::HasFailure()) {
@@ -126,12 +126,15 @@ bool DaemonProcess::start(const DaemonOptions& opts, const Deadline& d) {
         args.push_back(_dir.write("ringcast.toml", with_test_api_key(opts.config)));
     }
     args.insert(args.end(), opts.extra_args.begin(), opts.extra_args.end());
-    Child c = spawn(args, _dir.path() + "/stdout.log", _dir.path() + "/stderr.log",
-                    {"NOTIFY_SOCKET=" + sock_path}, &_error);
+    std::vector<std::string> env = opts.env;
+    env.push_back("NOTIFY_SOCKET=" + sock_path);
+    Child c = spawn(args, _dir.path() + "/stdout.log", _dir.path() + "/stderr.log", env, &_error);
     _pid = c.pid;
     _pidfd = c.pidfd;
-    _notify = ns;  // kept: later notifications (await_notify)
-    if (_pid < 0 || _pidfd < 0) return false;
+    if (_pid < 0 || _pidfd < 0) {
+        ::close(ns);
+        return false;
+    }
 
     // Await READY=1 or the daemon's exit, whichever comes first.
     bool ready = false;
@@ -166,6 +169,10 @@ bool DaemonProcess::start(const DaemonOptions& opts, const Deadline& d) {
             break;
         }
     }
+    if (ready && opts.keep_notify)
+        _notify_fd = ns;
+    else
+        ::close(ns);
     if (!ready) {
         _error += "\n" + log();
         return false;
@@ -183,23 +190,26 @@ bool DaemonProcess::start(const DaemonOptions& opts, const Deadline& d) {
     return true;
 }
 
-bool DaemonProcess::await_notify(std::string_view line, const Deadline& d, std::string* message) {
-    while (_notify >= 0) {
-        pollfd p{_notify, POLLIN, 0};
+std::optional<std::string> DaemonProcess::next_notify(const Deadline& d) {
+    if (_notify_fd < 0) return std::nullopt;
+    for (;;) {
+        pollfd p{_notify_fd, POLLIN, 0};
         int r = ::poll(&p, 1, d.poll_ms());
         if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
+        if (r <= 0) return std::nullopt;
         char buf[4096];
-        ssize_t n = ::recv(_notify, buf, sizeof buf, 0);
-        if (n <= 0) continue;
-        std::string_view msg(buf, size_t(n));
-        for (size_t at = 0; at <= msg.size();) {
-            size_t nl = std::min(msg.find('\n', at), msg.size());
-            if (msg.substr(at, nl - at) == line) {
-                if (message) message->assign(msg);
-                return true;
-            }
-            at = nl + 1;
+        ssize_t n = ::recv(_notify_fd, buf, sizeof buf, 0);
+        if (n > 0) return std::string(buf, size_t(n));
+    }
+}
+
+bool DaemonProcess::await_notify(std::string_view line, const Deadline& d) {
+    while (std::optional<std::string> msg = next_notify(d)) {
+        std::string_view rest = *msg;
+        while (!rest.empty()) {
+            size_t nl = std::min(rest.find('\n'), rest.size());
+            if (rest.substr(0, nl) == line) return true;
+            rest.remove_prefix(std::min(nl + 1, rest.size()));
         }
     }
     return false;

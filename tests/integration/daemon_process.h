@@ -50,6 +50,12 @@ struct DaemonOptions {
     // --data-dir; empty: a "data" folder in the daemon's own temporary directory.
     // Tests of restarts give the second daemon the first one's data_dir().
     std::string data_dir;
+    // "NAME=value" added to the daemon's environment (WATCHDOG_USEC=...).
+    std::vector<std::string> env;
+    // Keep reading NOTIFY_SOCKET after READY=1 (next_notify()). A test that
+    // sets it must read: unread datagrams fill the socket's queue (10 by
+    // default, net.unix.max_dgram_qlen), and then the daemon's sd_notify blocks.
+    bool keep_notify = false;
 };
 
 class DaemonProcess {
@@ -70,6 +76,13 @@ public:
     // What the daemon announced: MAINPID=, STATUS=.
     pid_t main_pid() const { return _main_pid; }
     const std::string& status_line() const { return _status; }
+    // With DaemonOptions::keep_notify: the next message the daemon sent to
+    // NOTIFY_SOCKET after READY=1 ("STATUS=...", "WATCHDOG=1", lines joined by
+    // '\n'), or nullopt if none came by the deadline.
+    std::optional<std::string> next_notify(const Deadline& d);
+    // With keep_notify: awaits a message with the line `line` ("READY=1",
+    // "STATUS=..."), passing over the ones before it.
+    bool await_notify(std::string_view line, const Deadline& d);
     const std::string& error() const { return _error; }
     const TempDir& dir() const { return _dir; }
     // The daemon's --data-dir (where its store and publishing socket live):
@@ -78,10 +91,6 @@ public:
     bool running() const { return _pid > 0 && !_exit_status; }
 
     bool signal(int sig) const;
-    // Awaits a notification (sd_notify, after start()) with the line `line`
-    // ("READY=1", "STATUS=..."); true with the whole message in *message.
-    // Earlier notifications are read and passed over.
-    bool await_notify(std::string_view line, const Deadline& d, std::string* message = nullptr);
     // Awaits the daemon's exit; its exit code (128+N if killed by signal N), or
     // nullopt if it was still running at the deadline.
     std::optional<int> wait_exit(const Deadline& d);
@@ -95,12 +104,12 @@ private:
     std::string _data_dir;
     pid_t _pid = -1;
     int _pidfd = -1;
-    int _notify = -1;  // our end of NOTIFY_SOCKET
     pid_t _main_pid = -1;
     uint16_t _port = 0;
     std::string _status;
     std::string _error;
     std::optional<int> _exit_status;
+    int _notify_fd = -1;  // with keep_notify, after READY=1
 };
 
 struct CommandResult {

@@ -60,7 +60,7 @@ heartbeat_interval = "1s"
 path = "/live"
 )";
     DaemonProcess d;
-    ASSERT_TRUE(d.start({.shards = 2, .config = before})) << d.error();
+    ASSERT_TRUE(d.start({.shards = 2, .config = before, .keep_notify = true})) << d.error();
     SseClient s;
     ASSERT_TRUE(s.open(d.port(), "/api/sse/stream?channels=news")) << s.error();
     ASSERT_EQ(s.status(), 200);
@@ -87,7 +87,8 @@ path = "/live"
 
 TEST(Reload, ABadFileIsRefusedWithItsProblemsAndTheRunningOneStays) {
     DaemonProcess d;
-    ASSERT_TRUE(d.start({.shards = 2, .config = "[publish]\napi_keys = [\"key-kept\"]\n"}))
+    ASSERT_TRUE(d.start(
+        {.shards = 2, .config = "[publish]\napi_keys = [\"key-kept\"]\n", .keep_notify = true}))
         << d.error();
     ASSERT_TRUE(reload_with(
         d, "[publish]\napi_keys = [\"key-new\"]\n[server]\nmax_connections = \"many\"\n", kRefused))
@@ -103,7 +104,9 @@ TEST(Reload, ABadFileIsRefusedWithItsProblemsAndTheRunningOneStays) {
 
 TEST(Reload, RestartOnlyKeysAreNamedInOneLineAndKeepTheirValues) {
     DaemonProcess d;
-    ASSERT_TRUE(d.start({.shards = 2, .config = "[publish]\napi_keys = [\"k1\"]\n"})) << d.error();
+    ASSERT_TRUE(
+        d.start({.shards = 2, .config = "[publish]\napi_keys = [\"k1\"]\n", .keep_notify = true}))
+        << d.error();
     ASSERT_TRUE(reload_with(d,
                             "[publish]\napi_keys = [\"k2\"]\n[server]\nlisten_backlog = 77\n"
                             "[engine]\nrecv_buffers = 1024\n",
@@ -118,7 +121,7 @@ TEST(Reload, RestartOnlyKeysAreNamedInOneLineAndKeepTheirValues) {
 
 TEST(Reload, TheStreamLimitAndTheHistoryBoundsChangeAtOnce) {
     DaemonProcess d;
-    ASSERT_TRUE(d.start({.shards = 2})) << d.error();
+    ASSERT_TRUE(d.start({.shards = 2, .keep_notify = true})) << d.error();
     HttpClient c(d.port());
     ASSERT_TRUE(c.connect()) << c.error();
     for (int i = 0; i < 5; ++i)
@@ -151,7 +154,7 @@ TEST(Reload, TheStreamLimitAndTheHistoryBoundsChangeAtOnce) {
 // stream ends, and each gets every event once, in order.
 TEST(Reload, UnderLoadNoStreamEndsAndNoEventIsLostOrRepeated) {
     DaemonProcess d;
-    ASSERT_TRUE(d.start({.shards = 2})) << d.error();
+    ASSERT_TRUE(d.start({.shards = 2, .keep_notify = true})) << d.error();
     SseFleet fleet(d.port());
     constexpr size_t kStreams = 200;
     for (size_t i = 0; i < kStreams; ++i)

@@ -3,7 +3,9 @@
 // accepts with the configuration file that `meson install` puts in place, and it
 // must speak the notify protocol its Type= promises. systemd itself is not
 // needed: the harness plays its part (NOTIFY_SOCKET, SIGTERM).
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -62,6 +64,109 @@ TEST(SystemdUnit, DeclaresNotifyLimitsAndHardening) {
     std::string filter = unit_value(unit, "SystemCallFilter");
     for (const char* call : {"io_uring_setup", "io_uring_enter", "io_uring_register"})
         EXPECT_NE(filter.find(call), std::string::npos) << call << " is not allowed";
+}
+
+// The words of ExecStart= (or ExecStartPre=) with the paths that only exist on
+// an installed system mapped to this build: the config is the file `meson
+// install` copies, the data directory `data_dir`, the socket in `socket_dir`.
+std::vector<std::string> mapped_args(const std::string& unit, const std::string& key,
+                                     const std::string& data_dir, const std::string& socket_dir) {
+    const std::string installed_config = env_or_empty("RINGCAST_DEFAULT_CONFIG");
+    std::vector<std::string> words = split_words(unit_value(unit, key));
+    std::vector<std::string> args;
+    for (size_t i = 1; i < words.size(); ++i) {
+        const bool valued = i + 1 < words.size();
+        if (valued && words[i] == "--config")
+            args.insert(args.end(), {"--config", installed_config});
+        else if (valued && words[i] == "--unix")
+            args.insert(args.end(), {"--unix", socket_dir + "/ringcast.sock"});
+        else if (valued && words[i] == "--data-dir")
+            args.insert(args.end(), {"--data-dir", data_dir});
+        else {
+            args.push_back(words[i]);
+            continue;
+        }
+        ++i;  // the value, replaced
+    }
+    return args;
+}
+
+TEST(SystemdUnit, WatchdogReloadUserAndNoCapabilities) {
+    const std::string unit = read_file(env_or_empty("RINGCAST_UNIT"));
+    ASSERT_FALSE(unit.empty());
+    EXPECT_FALSE(unit_value(unit, "WatchdogSec").empty());
+    EXPECT_EQ(unit_value(unit, "ExecReload"), "/bin/kill -HUP $MAINPID");
+    EXPECT_EQ(unit_value(unit, "Restart"), "on-failure");
+    EXPECT_EQ(unit_value(unit, "User"), "ringcast");
+    EXPECT_NE(unit.find("\nCapabilityBoundingSet=\n"), std::string::npos)
+        << "the bounding set must be empty";
+    EXPECT_EQ(unit_value(unit, "DynamicUser"), "") << "the user comes from sysusers.d";
+}
+
+// ExecStartPre= checks the configuration ExecStart= will run with: the same
+// flags, plus --check-config, and they pass with the installed file.
+TEST(SystemdUnit, ExecStartPreChecksWhatExecStartRuns) {
+    const std::string unit = read_file(env_or_empty("RINGCAST_UNIT"));
+    ASSERT_FALSE(unit.empty());
+    std::vector<std::string> pre = split_words(unit_value(unit, "ExecStartPre"));
+    std::vector<std::string> start = split_words(unit_value(unit, "ExecStart"));
+    ASSERT_GE(pre.size(), 2u);
+    EXPECT_EQ(pre[0], start[0]);
+    EXPECT_EQ(pre[1], "--check-config");
+    pre.erase(pre.begin() + 1);
+    EXPECT_EQ(pre, start) << "ExecStartPre= must check the flags ExecStart= runs with";
+
+    TempDir dir;
+    CommandResult r = run_ringcastd(
+        mapped_args(unit, "ExecStartPre", dir.path() + "/data", dir.path()), Deadline(15s));
+    ASSERT_TRUE(r.exit_code);
+    EXPECT_EQ(*r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find(": OK"), std::string::npos) << r.out;
+    EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ringcast.sock")) << "the check bound";
+}
+
+// ringcast.socket and ringcast-publish.socket hand ringcastd.service the
+// sockets it takes by name (server/socket_activation.h), at the unit's paths;
+// the user and the directories come from the sysusers.d and tmpfiles.d files.
+TEST(SystemdUnit, SocketUnitsUserAndDirectoriesMatchTheService) {
+    const std::string unit = read_file(env_or_empty("RINGCAST_UNIT"));
+    const std::string dir = env_or_empty("RINGCAST_UNIT_DIR");
+    ASSERT_FALSE(dir.empty()) << "RINGCAST_UNIT_DIR is not set (see tests/integration/meson.build)";
+    const std::string http = read_file(dir + "/ringcast.socket");
+    const std::string publish = read_file(dir + "/ringcast-publish.socket");
+    ASSERT_FALSE(http.empty() || publish.empty());
+    EXPECT_EQ(unit_value(http, "FileDescriptorName"), "http");
+    EXPECT_EQ(unit_value(publish, "FileDescriptorName"), "publish");
+    for (const std::string* s : {&http, &publish})
+        EXPECT_EQ(unit_value(*s, "Service"), "ringcastd.service");
+    EXPECT_NE(unit_value(http, "ListenStream").find(':'), std::string::npos);
+    std::vector<std::string> start = split_words(unit_value(unit, "ExecStart"));
+    auto at = std::find(start.begin(), start.end(), "--unix");
+    ASSERT_NE(at, start.end());
+    EXPECT_EQ(unit_value(publish, "ListenStream"), *(at + 1))
+        << "the publishing socket is where the service would bind it";
+    EXPECT_EQ(unit_value(publish, "SocketGroup"), unit_value(unit, "Group"));
+    EXPECT_EQ(unit_value(unit, "RuntimeDirectoryPreserve"), "yes")
+        << "stopping the service must not delete ringcast-publish.socket's file";
+
+    const std::string user = unit_value(unit, "User");
+    const std::string sysusers = read_file(dir + "/ringcastd.sysusers");
+    EXPECT_NE(sysusers.find("\nu " + user + " "), std::string::npos) << sysusers;
+    const std::string tmpfiles = read_file(dir + "/ringcastd.tmpfiles");
+    for (const std::string path : {"/var/lib/" + unit_value(unit, "StateDirectory"),
+                                   "/run/" + unit_value(unit, "RuntimeDirectory")}) {
+        std::istringstream in(tmpfiles);
+        bool found = false;
+        for (std::string line; std::getline(in, line);) {
+            std::vector<std::string> w = split_words(line);
+            if (w.size() >= 5 && w[0] == "d" && w[1] == path) {
+                found = true;
+                EXPECT_EQ(w[3], user) << line;
+                EXPECT_EQ(w[4], user) << line;
+            }
+        }
+        EXPECT_TRUE(found) << path << " is not in ringcastd.tmpfiles";
+    }
 }
 
 TEST(SystemdUnit, ExecStartRunsTheDaemonWithTheInstalledConfiguration) {
