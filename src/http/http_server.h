@@ -54,6 +54,16 @@ public:
 
     // Graceful shutdown: new requests get 503, streams are flushed and closed.
     void begin_shutdown();
+    // Connections of transport protocol `id` came through the metrics listener
+    // ([metrics] listen): they may ask only /metrics and /healthz/*, without credentials.
+    void serve_metrics_listener(uint8_t id) { _metrics_protocol = id; }
+    bool on_metrics_listener(const HttpConnection& c) const {
+        return c.protocol() == _metrics_protocol;
+    }
+    // A waiting request's own deadline (the readiness probe's timeout).
+    void set_waiting_deadline(HttpConnection& c, uint64_t at_ms) {
+        _transport.set_deadline(c, at_ms);
+    }
 
     SseStreams& streams() { return _streams; }
     const RefusalStats& refusals() const { return _refused; }
@@ -104,6 +114,7 @@ private:
     Transport& _transport;
     HttpOptions _opts;
     uint8_t _protocol;
+    uint8_t _metrics_protocol = 0xff;  // none until serve_metrics_listener()
     RefusalStats _refused;
     SseStreams _streams;
     ApiRequests _api;

@@ -462,6 +462,18 @@ std::string_view SseStreams::user_of(const Connection& base) const {
     return c ? c->_member.who->user : std::string_view();
 }
 
+StreamCensus SseStreams::census() const {
+    StreamCensus census;
+    census.by_endpoint.assign(_opts.endpoints.size(), 0);
+    const EndpointOptions* first = _opts.endpoints.data();
+    _transport.for_each_connection([&](Connection& c) {
+        census.queued_bytes += c.queued_bytes();
+        if (const HttpConnection* s = stream_of(c); s && s->_endpoint)
+            ++census.by_endpoint[size_t(s->_endpoint - first)];
+    });
+    return census;
+}
+
 const HttpConnection* SseStreams::stream_of(const Connection& base) const {
     if (base.protocol() != _http.protocol()) return nullptr;
     const auto& c = static_cast<const HttpConnection&>(base);

@@ -14,12 +14,39 @@ ListenerSet::~ListenerSet() {
     for (int fd : _http)
         if (fd >= 0) close(fd);
     if (_unix >= 0) close(_unix);
+    if (_metrics >= 0) close(_metrics);
     remove_socket_file();
 }
 
 bool ListenerSet::open(const Config& cfg, const SocketAddress& http, unsigned shards,
                        const LaunchHints& hints, std::string* error) {
-    return open_http(cfg, http, shards, hints, error) && open_unix(cfg, hints, error);
+    return open_http(cfg, http, shards, hints, error) && open_unix(cfg, hints, error) &&
+           open_metrics(cfg, error);
+}
+
+bool ListenerSet::open_metrics(const Config& cfg, std::string* error) {
+    if (cfg.metrics_listen.empty()) return true;
+    std::optional<SocketAddress> addr = parse_address(cfg.metrics_listen, error);
+    if (!addr) {
+        *error = "invalid metrics.listen '" + cfg.metrics_listen + "': " + *error +
+                 "; give one like \"127.0.0.1:9090\", or \"\" for none";
+        return false;
+    }
+    // A scraper and a prober or two: a small backlog, no SO_REUSEPORT.
+    _metrics = open_listener(*addr, ListenOptions{false, 64}, error);
+    if (_metrics < 0) {
+        *error = "metrics.listen: " + *error + ": choose another address in [metrics] listen";
+        _metrics = -1;
+        return false;
+    }
+    _metrics_bound = bound_address(_metrics);
+    return true;
+}
+
+int ListenerSet::take_metrics() {
+    int fd = _metrics;
+    _metrics = -1;
+    return fd;
 }
 
 bool ListenerSet::open_http(const Config& cfg, const SocketAddress& http, unsigned shards,
