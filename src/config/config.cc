@@ -228,6 +228,14 @@ std::vector<Key> base_schema(Config& c) {
          [&c](auto& n, auto* e) { return want_uint(n, &c.max_channels_per_stream, 1, 65535, e); }},
         {"sse.open_channels", [&c](auto& n, auto* e) { return want_bool(n, &c.open_channels, e); }},
         {"store.path", [&c](auto& n, auto* e) { return want_string(n, &c.store_path, e); }},
+        {"metrics.listen", [&c](auto& n, auto* e) { return want_string(n, &c.metrics_listen, e); }},
+        {"metrics.open", [&c](auto& n, auto* e) { return want_bool(n, &c.metrics_open, e); }},
+        {"metrics.channels",
+         [&c](auto& n, auto* e) {
+             return want_string_list(n, &c.metrics_channels, "channel names", e);
+         }},
+        {"metrics.ready_timeout",
+         [&c](auto& n, auto* e) { return want_duration(n, &c.metrics_ready_timeout_ms, 10, e); }},
         {"alerts.enabled", [&c](auto& n, auto* e) { return want_bool(n, &c.alerts_enabled, e); }},
         {"alerts.path", [&c](auto& n, auto* e) { return want_string(n, &c.alerts_path, e); }},
         {"alerts.channel", [&c](auto& n, auto* e) { return want_string(n, &c.alerts_channel, e); }},

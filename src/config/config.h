@@ -60,6 +60,9 @@ struct ChannelRuleConfig {
 // auth.secret; the daemon applies it to the content of auth.secret_file.
 inline constexpr size_t kMinHs256SecretBytes = 32;
 
+// Channels /metrics may name ([metrics] channels): each adds a few series.
+inline constexpr size_t kMaxMetricChannels = 100;
+
 struct Config {
     // [server]
     std::string http;
@@ -158,6 +161,11 @@ struct Config {
     std::string store_sync;  // "normal", "full"
     uint64_t store_flush_interval_ms = 0;
     uint64_t store_max_pending = 0;
+    // [metrics]: /metrics and /healthz (docs/operations.md, "Metrics and health")
+    std::string metrics_listen;                 // "" = no listener of their own
+    bool metrics_open = false;                  // on the main listener without credentials
+    std::vector<std::string> metrics_channels;  // channels named in labels
+    uint64_t metrics_ready_timeout_ms = 0;
     // [web]: the pages ringcastd serves (src/web)
     bool web_enabled = true;
     std::string web_root;  // "" = the embedded pages; else a folder read at each request

@@ -389,6 +389,19 @@ bool validate_config(const Config& cfg, ConfigProblems* p) {
     validate_channel_rules(cfg, p);
     validate_store(cfg, p);
     validate_alerts(cfg, p);
+    for (const std::string& ch : cfg.metrics_channels)
+        if (!valid_channel_name(ch)) {
+            fail(p, {"metrics.channels"},
+                 fmt::format("metrics.channels: \"{}\" is not a valid channel name (1 to {} of "
+                             "A-Z a-z 0-9 . _ : -)",
+                             ch, kMaxChannelName));
+            break;
+        }
+    if (cfg.metrics_channels.size() > kMaxMetricChannels)
+        fail(p, {"metrics.channels"},
+             fmt::format("metrics.channels names {} channels; at most {}: each is a label value "
+                         "of several series, and a scrape carries them all",
+                         cfg.metrics_channels.size(), kMaxMetricChannels));
     return p->size() == before;
 }
 

@@ -57,15 +57,32 @@ public:
         return _wake[shard].ring_fd.load(std::memory_order_acquire);
     }
 
+    // When each shard last began a loop turn (monotonic ms), stored by the shard
+    // once per turn (relaxed: one writer) and read by the readiness check of
+    // another shard, which must name a shard that stopped turning without asking
+    // it (it would not answer). On a cache line of its own, not beside `sleeping`:
+    // producers read that flag at every flush, and a store per turn to its line
+    // would make each of those reads a miss.
+    void turned(unsigned shard, uint64_t now_ms) {
+        _turned[shard].ms.store(now_ms, std::memory_order_relaxed);
+    }
+    uint64_t turned_ms(unsigned shard) const {
+        return _turned[shard].ms.load(std::memory_order_relaxed);
+    }
+
 private:
     struct alignas(cache_line) WakeState {
         std::atomic<bool> sleeping{false};
         std::atomic<int> ring_fd{-1};
     };
+    struct alignas(cache_line) TurnState {
+        std::atomic<uint64_t> ms{0};
+    };
 
     unsigned _shards;
     std::vector<std::unique_ptr<SpscRing<MeshMsg>>> _rings;
     std::unique_ptr<WakeState[]> _wake;
+    std::unique_ptr<TurnState[]> _turned;
 };
 
 }  // namespace ringcast

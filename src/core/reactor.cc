@@ -2,6 +2,7 @@
 
 #include <errno.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include "core/blocking_worker.h"
@@ -161,11 +162,37 @@ void Reactor::drain_inbox(ReactorHooks& hooks) {
     run_local_calls();  // what the messages above called locally
 }
 
+// The turn that began at _woke_ns ends at now_ns (about to enter the kernel).
+void Reactor::note_busy(uint64_t now_ns) {
+    const uint64_t busy = now_ns - _woke_ns;
+    _busy_ns += busy;
+    const uint64_t window = now_ns / (kLagWindowMs * 1'000'000u);
+    if (window != _lag_window) {
+        _lag_ns[1] = window == _lag_window + 1 ? _lag_ns[0] : 0;
+        _lag_ns[0] = 0;
+        _lag_window = window;
+    }
+    if (busy > _lag_ns[0]) _lag_ns[0] = busy;
+}
+
+uint64_t Reactor::loop_lag_us() const {
+    // Windows that passed while the shard slept had no busy turn.
+    const uint64_t window = mono_ns() / (kLagWindowMs * 1'000'000u);
+    uint64_t lag = 0;
+    if (window == _lag_window)
+        lag = std::max(_lag_ns[0], _lag_ns[1]);
+    else if (window == _lag_window + 1)
+        lag = _lag_ns[0];
+    return lag / 1000;
+}
+
 void Reactor::run(ReactorHooks& hooks) {
     auto& sleeping = _mesh.sleeping(_id);
+    _woke_ns = mono_ns();
     while (_running) {
         ++_turns;
         _now_ms = mono_ms();
+        _mesh.turned(_id, _now_ms);
         drain_inbox(hooks);
         _timers.advance(_now_ms, [&](TimerNode* n) { hooks.on_timer(n); });
         // Mesh messages first: other shards can start their part of a fan-out
@@ -189,12 +216,14 @@ void Reactor::run(ReactorHooks& hooks) {
                 timeout_ns = due > now ? (due - now) * 1'000'000u : 0;
             }
         }
+        note_busy(mono_ns());
         int r = _ring.enter(block && timeout_ns != 0 ? 1 : 0, timeout_ns);
         if (block) sleeping.store(false, std::memory_order_relaxed);
         (void)r;  // -EINTR/-EBUSY: nothing to do but drain and go round again
         // We may have slept for a long time: completions must see the time they
         // arrive at, not the time the turn began (deadlines are computed from it).
-        _now_ms = mono_ms();
+        _woke_ns = mono_ns();
+        _now_ms = _woke_ns / 1'000'000u;
 
         _ring.drain([&](const io_uring_cqe& cqe) {
             switch (op_of(cqe.user_data)) {

@@ -107,6 +107,14 @@ public:
     LocalFramePool& frames() { return _frames; }
     uint64_t now_ms() const { return _now_ms; }
     uint64_t loop_turns() const { return _turns; }
+    // Loop lag: the longest time one turn kept the shard from its completions
+    // (the turn's work, the kernel's wait excluded), over the current and the
+    // previous kLagWindowMs window, so a scrape every window sees every stall.
+    static constexpr uint64_t kLagWindowMs = 10'000;
+    uint64_t loop_lag_us() const;
+    // Time spent working (the kernel's wait excluded), ever.
+    uint64_t busy_us() const { return _busy_ns / 1000; }
+    Mesh& mesh() { return _mesh; }
     // Messages that found their ring full and waited in the local overflow queue.
     uint64_t mesh_overflows() const { return _mesh_overflows; }
 
@@ -119,6 +127,7 @@ private:
     // Calls this shard made to itself, and their answers: run at the next inbox
     // drain, never inside call().
     void run_local_calls();
+    void note_busy(uint64_t now_ns);
 
     unsigned _id;
     Mesh& _mesh;
@@ -135,6 +144,10 @@ private:
     bool _running = true;
     uint64_t _now_ms = 0;
     uint64_t _turns = 0;
+    uint64_t _woke_ns = 0;     // when the kernel last returned to the loop
+    uint64_t _busy_ns = 0;     // busy_us(), in ns
+    uint64_t _lag_window = 0;  // now / kLagWindowMs of the current window
+    uint64_t _lag_ns[2] = {};  // the longest turn in the current and previous window
     uint64_t _mesh_overflows = 0;
     int64_t _awaiting = 0;
 };

@@ -75,6 +75,12 @@ public:
     int fd() const { return _ring.ring_fd; }
     io_uring* raw() { return &_ring; }
     unsigned cq_entries() const { return _cq_entries; }
+    // Completions the kernel could not post because the CQ was full (its own
+    // counter in the shared ring; it wraps at 2^32). Each one is an operation
+    // whose result came late, from the kernel's overflow list.
+    uint32_t cq_overflow() const {
+        return _ring.cq.koverflow ? __atomic_load_n(_ring.cq.koverflow, __ATOMIC_RELAXED) : 0;
+    }
     // "defer_taskrun", "coop_taskrun" or "plain": which setup the kernel took.
     const char* mode() const { return _mode; }
 

@@ -53,6 +53,7 @@ void ApiRequests::publish(HttpConnection& c, HttpRequest& req, std::string publi
         return;
     }
     _http.wait_for_answer(c);
+    _flow.count_arrivals(PublishFlow::Via::http, 1);
     _flow.publish(
         std::move(msg), publisher, true, [this, h = Transport::handle(c)](PublishOutcome& o) {
             if (o.status == PublishOutcome::Status::refused) _http.count_refusal(429);
@@ -108,6 +109,9 @@ void ApiRequests::publish_batch(HttpConnection& c, simdjson::dom::object obj,
     _http.wait_for_answer(c);
     // A client that goes away before the answer loses only the answer: the
     // batch was received whole, and every message of it is published.
+    _flow.count_arrivals(
+        PublishFlow::Via::http,
+        std::count_if(items.begin(), items.end(), [](const BatchItem& i) { return !i.ready; }));
     _flow.publish_batch(
         std::move(items), publisher, true,
         [this, h = Transport::handle(c)](std::vector<PublishOutcome>& outcomes, uint64_t sent,

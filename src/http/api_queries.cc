@@ -90,6 +90,25 @@ void ApiRequests::handle(HttpConnection& c, HttpRequest& req, const RouteMatch& 
             }
             return;
         }
+        case Route::health_live: live(c); return;
+        case Route::metrics:
+        case Route::health_ready:
+            // The metrics listener is open; the main one asks for admin
+            // credentials unless [metrics] open = true.
+            if (!_opts.metrics.open && !_http.on_metrics_listener(c)) {
+                if (auto r = authorize_api(
+                        req, ApiRight::admin, _opts.api, *_opts.verifier, wall_ms() / 1000,
+                        m.route == Route::metrics ? "GET /metrics" : "GET /healthz/ready")) {
+                    _http.refuse(c, *r);
+                    return;
+                }
+            }
+            if (m.route == Route::metrics) {
+                metrics(c);
+            } else {
+                ready(c);
+            }
+            return;
         case Route::alerts_list:
         case Route::alerts_create:
         case Route::alerts_active:

@@ -6,8 +6,10 @@
 // (api_alerts.cc). Answers that need
 // other shards come back by connection handle, and are written by HttpServer.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include <simdjson.h>
 
@@ -24,6 +26,7 @@
 namespace ringcast {
 
 class HttpServer;
+struct ReadyProbe;
 
 class ApiRequests {
 public:
@@ -35,6 +38,11 @@ public:
 
     // A request for an API route: its credentials, then the route's work.
     void handle(HttpConnection& c, HttpRequest& req, const RouteMatch& m);
+    // The deadline of a waiting request passed: true if it was a readiness
+    // probe, now answered with the shards still silent (api_health.cc).
+    bool ready_deadline(HttpConnection& c);
+    // c closed: a readiness probe it waited for is forgotten.
+    void forget(HttpConnection& c);
 
 private:
     // api_publish.cc. `publisher`: the limiter key of who publishes.
@@ -46,6 +54,13 @@ private:
     void ping(HttpConnection& c);
     void issue_token(HttpConnection& c, HttpRequest& req);
     void directory(HttpConnection& c, HttpRequest& req, Route route, std::string_view name);
+    // api_health.cc
+    void metrics(HttpConnection& c);
+    void live(HttpConnection& c);
+    void ready(HttpConnection& c);
+    void finish_ready(HttpConnection& c);
+    void answer_ready(HttpConnection& c, const ReadyProbe* probe);
+    std::string ready_response(HttpConnection& c, const ReadyProbe* probe);
     // api_alerts.cc
     void alerts(HttpConnection& c, HttpRequest& req, const RouteMatch& m);
     void alerts_list(HttpConnection& c, HttpRequest& req);
@@ -72,6 +87,8 @@ private:
     const HttpOptions& _opts;
     uint64_t _started_ms;
     simdjson::dom::parser _json;
+    // Readiness probes in flight, by the serial of the connection that waits.
+    std::unordered_map<uint64_t, std::shared_ptr<ReadyProbe>> _probes;
 };
 
 }  // namespace ringcast

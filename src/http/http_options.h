@@ -19,6 +19,13 @@
 
 namespace ringcast {
 
+// [metrics]: who may read /metrics and /healthz/ready on the main listener, and
+// how long the readiness probe waits for the shards.
+struct MetricsHttpOptions {
+    bool open = false;
+    uint64_t ready_timeout_ms = 2000;
+};
+
 struct HttpOptions {
     HttpLimits limits;
     uint32_t request_timeout_ms = 10'000;    // a request must arrive completely within this
@@ -39,6 +46,7 @@ struct HttpOptions {
     uint64_t catch_up_max_bytes = 1 << 20;  // what a stream gets before going live, at most
     uint32_t retry_after_s = 5;             // for 503 answers
     WebOptions web;                         // the pages ([web]): web/web_pages.h
+    MetricsHttpOptions metrics;             // [metrics]
 };
 
 }  // namespace ringcast

@@ -250,13 +250,44 @@ void HttpServer::complete_async(HttpConnection& c, std::string response) {
 }
 
 void HttpServer::handle_request(HttpConnection& c, HttpRequest& req) {
+    std::string_view path = req.path();
+    if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);  // same resource
+    if (on_metrics_listener(c) || path.starts_with("/healthz/")) {
+        // The health checks answer while draining too: ready says it drains.
+        RouteMatch m = route_request(req.method, path);
+        switch (m.route) {
+            case Route::metrics:
+            case Route::health_live:
+            case Route::health_ready:
+                if (!_shutting_down || m.route != Route::metrics) {
+                    _api.handle(c, req, m);
+                    return;
+                }
+                break;
+            case Route::method_not_allowed:
+                reply(c, http_error(405,
+                                    fmt::format("{} is not allowed on {}; use {}",
+                                                req.method_name(), req.path(), m.allow),
+                                    keeps_alive(c), {{"Allow", m.allow}}));
+                finish_request(c);
+                return;
+            default:
+                if (on_metrics_listener(c)) {
+                    reply_error(c, 404,
+                                fmt::format("no endpoint at {}: this listener ([metrics] listen) "
+                                            "serves only /metrics, /healthz/live and "
+                                            "/healthz/ready",
+                                            req.path()),
+                                false);
+                    return;
+                }
+        }
+    }
     if (_shutting_down) {
         reply_error(c, 503, "the server is shutting down", true);
         return;
     }
     note_untrusted_forwarding(c, req);
-    std::string_view path = req.path();
-    if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);  // same resource
     const EndpointOptions* ep = find_endpoint(_opts.endpoints, path);
     if (req.method == HTTP_OPTIONS && req.has_header("access-control-request-method")) {
         RouteMatch api = route_request(HTTP_OPTIONS, path);
@@ -348,13 +379,14 @@ void HttpServer::on_deadline(Connection& base, uint64_t now_ms) {
                 _transport.close(c, true);  // idle: just close
             }
             return;
-        case HttpConnection::Mode::waiting: return;
+        case HttpConnection::Mode::waiting: _api.ready_deadline(c); return;
     }
 }
 
 void HttpServer::on_closed(Connection& base) {
     HttpConnection& c = as_http(base);
     _streams.on_closed(c);
+    if (c._mode == HttpConnection::Mode::waiting) _api.forget(c);
     c._parser.reset();
     c._held.reset();
 }
@@ -371,7 +403,7 @@ void HttpServer::on_slow_reader_closed(Connection& c, SlowReaderClose why, uint6
 void HttpServer::begin_shutdown() {
     _shutting_down = true;
     _transport.for_each_connection([&](Connection& base) {
-        if (base.protocol() != _protocol) return;
+        if (base.protocol() != _protocol && base.protocol() != _metrics_protocol) return;
         HttpConnection& c = as_http(base);
         if (c._mode == HttpConnection::Mode::waiting) {
             c._close_after_reply = true;  // answer what was accepted, then close

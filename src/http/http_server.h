@@ -57,6 +57,16 @@ public:
     // A reload (server/reload.h): every option, for the next request and
     // stream; open streams follow their endpoint's new options.
     void apply(const HttpOptions& next);
+    // Connections of transport protocol `id` came through the metrics listener
+    // ([metrics] listen): they may ask only /metrics and /healthz/*, without credentials.
+    void serve_metrics_listener(uint8_t id) { _metrics_protocol = id; }
+    bool on_metrics_listener(const HttpConnection& c) const {
+        return c.protocol() == _metrics_protocol;
+    }
+    // A waiting request's own deadline (the readiness probe's timeout).
+    void set_waiting_deadline(HttpConnection& c, uint64_t at_ms) {
+        _transport.set_deadline(c, at_ms);
+    }
 
     SseStreams& streams() { return _streams; }
     const RefusalStats& refusals() const { return _refused; }
@@ -107,6 +117,7 @@ private:
     Transport& _transport;
     HttpOptions _opts;
     uint8_t _protocol;
+    uint8_t _metrics_protocol = 0xff;  // none until serve_metrics_listener()
     RefusalStats _refused;
     SseStreams _streams;
     ApiRequests _api;

@@ -35,6 +35,9 @@ constexpr Entry kRoutes[] = {
     {"/api/alerts/", HTTP_PATCH, Route::alert_patch, "GET, PUT, PATCH, DELETE", true},
     {"/api/alerts/", HTTP_DELETE, Route::alert_delete, "GET, PUT, PATCH, DELETE", true},
     {"/api/alerts/", HTTP_POST, Route::alert_dismiss, "POST", true, "/dismiss"},
+    {"/metrics", HTTP_GET, Route::metrics, "GET"},
+    {"/healthz/live", HTTP_GET, Route::health_live, "GET"},
+    {"/healthz/ready", HTTP_GET, Route::health_ready, "GET"},
 };
 
 }  // namespace

@@ -27,6 +27,9 @@ enum class Route {
     alert_patch,     // PATCH /api/alerts/{id} (JSON merge patch)
     alert_delete,    // DELETE /api/alerts/{id}
     alert_dismiss,   // POST /api/alerts/{id}/dismiss
+    metrics,         // GET /metrics: Prometheus text (ops/metrics.h)
+    health_live,     // GET /healthz/live: the process answers
+    health_ready,    // GET /healthz/ready: every check passes (ops/health.h)
     not_found,
     method_not_allowed,
 };

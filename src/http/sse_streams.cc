@@ -500,6 +500,20 @@ void SseStreams::follow_endpoints() {
     });
 }
 
+StreamCensus SseStreams::census() const {
+    StreamCensus census;
+    census.by_endpoint.assign(_opts.endpoints.size(), 0);
+    const EndpointOptions* first = _opts.endpoints.data();
+    _transport.for_each_connection([&](Connection& c) {
+        census.queued_bytes += c.queued_bytes();
+        // A stream on an endpoint a reload removed is in no endpoint's count.
+        const HttpConnection* s = stream_of(c);
+        if (s && s->_endpoint >= first && s->_endpoint < first + census.by_endpoint.size())
+            ++census.by_endpoint[size_t(s->_endpoint - first)];
+    });
+    return census;
+}
+
 const HttpConnection* SseStreams::stream_of(const Connection& base) const {
     if (base.protocol() != _http.protocol()) return nullptr;
     const auto& c = static_cast<const HttpConnection&>(base);

@@ -59,6 +59,9 @@ public:
     const uint64_t& stream_count() const { return _streams; }
     const CatchUpStats& catch_ups() const { return _catch_up_stats; }
     const QueueLossStats& queue_losses() const { return _losses; }
+    // Streams by endpoint and every connection's queued bytes, in one walk over
+    // the shard's connections (for /metrics; nothing is counted on the hot path).
+    StreamCensus census() const;
 
 private:
     struct PendingOpen;

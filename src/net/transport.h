@@ -205,6 +205,8 @@ public:
     void on_completion(const io_uring_cqe& cqe);
     void on_timer(TimerNode* node);
     void flush();
+    // Connections with frames queued and no send started yet (the dirty list).
+    bool sends_waiting() const { return _dirty_head != nullptr; }
     bool has_pending_work() const {
         return (_dirty_head && _inflight_sends < _opts.max_inflight_sends) ||
                !_close_list.empty() || !_recv_retries.empty() || _acceptor.has_pending_work();

@@ -16,9 +16,12 @@ namespace {
 // The hub's ticket for a counted publish: its outcome once every shard reported.
 class Counted final : public PublishTicket {
 public:
-    Counted(std::vector<std::string> limited, PublishFlow::Done done)
-        : _limited(std::move(limited)), _done(std::move(done)) {}
+    Counted(std::vector<std::string> limited, PublishFlow::Done done, LatencyHistogram& ack)
+        : _limited(std::move(limited)), _done(std::move(done)), _ack(ack) {}
     void complete() override {
+        const uint64_t now = mono_ns();
+        if (event->accepted_ns() && now > event->accepted_ns())
+            _ack.observe_us((now - event->accepted_ns()) / 1000);
         PublishOutcome o;
         o.id = event->id();
         o.sent = sent;
@@ -30,6 +33,7 @@ public:
 private:
     std::vector<std::string> _limited;
     PublishFlow::Done _done;
+    LatencyHistogram& _ack;
 };
 
 PublishOutcome rate_limited(std::string reason, std::string message, uint64_t retry_after_ms) {
@@ -123,7 +127,7 @@ void PublishFlow::send(Message& m, std::vector<std::string> limited, bool count,
         }
         return;
     }
-    _hub.publish(e, new Counted(std::move(limited), std::move(done)));  // the hub deletes it
+    _hub.publish(e, new Counted(std::move(limited), std::move(done), _ack));  // the hub deletes it
 }
 
 // --- batches ------------------------------------------------------------------

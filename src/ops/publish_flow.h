@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "core/latency_histogram.h"
 #include "ops/limiter.h"
 #include "ops/publish_gate.h"
 #include "pubsub/hub.h"
@@ -81,6 +82,15 @@ public:
     // Whether publishing `m` asks the limiter (and so may be refused later).
     bool checks(const Message& m, const std::string& publisher) const;
 
+    // For the metrics: messages each protocol handed to the flow (counted by the
+    // protocol, which knows how they came), and the latency of counted publishes
+    // from the event built (Event::accepted_ns) to every shard's report, which is
+    // when the acknowledgement is written.
+    enum class Via : uint8_t { http, socket };
+    void count_arrivals(Via via, uint64_t n) { _arrivals[size_t(via)] += n; }
+    uint64_t arrivals(Via via) const { return _arrivals[size_t(via)]; }
+    const LatencyHistogram& ack_latency() const { return _ack; }
+
 private:
     struct Batch;
     // publish() in two steps: `started` once the event is handed to the hub or
@@ -95,6 +105,8 @@ private:
     Hub& _hub;
     Limiter& _limiter;
     PublishRules _rules;
+    uint64_t _arrivals[2] = {};
+    LatencyHistogram _ack;
 };
 
 }  // namespace ringcast

@@ -9,6 +9,7 @@
 
 #include "core/json_writer.h"
 #include "core/shard_gather.h"
+#include "pubsub/channel_name.h"
 
 namespace ringcast {
 
@@ -29,7 +30,7 @@ StatsCollector::StatsCollector(Reactor& reactor, Transport& transport, ChannelIn
                                Hub& hub)
     : _reactor(reactor), _transport(transport), _index(index), _hub(hub) {}
 
-ShardSnapshot StatsCollector::snapshot() const {
+ShardSnapshot StatsCollector::snapshot(SnapshotScope scope) const {
     ShardSnapshot snap;
     ShardSnapshot* s = &snap;
     s->shard = _reactor.id();
@@ -58,6 +59,10 @@ ShardSnapshot StatsCollector::snapshot() const {
         if (_store) s->store = _store();
     }
     if (_losses) s->losses = *_losses;
+    if (scope == SnapshotScope::metrics) {
+        fill_metrics(s);
+        return snap;
+    }
     _index.for_each([&](const Channel& ch) {
         // A stream catching up (pubsub/catch_up.h) is a subscriber already: it
         // takes the channel's events, and is counted in `sent`.
@@ -77,11 +82,37 @@ ShardSnapshot StatsCollector::snapshot() const {
     return snap;
 }
 
-void StatsCollector::collect(std::function<void(std::vector<ShardSnapshot>&)> done) {
+void StatsCollector::fill_metrics(ShardSnapshot* s) const {
+    ShardMetricFigures& m = s->metrics;
+    if (_flow) {
+        m.published_http = _flow->arrivals(PublishFlow::Via::http);
+        m.published_socket = _flow->arrivals(PublishFlow::Via::socket);
+        m.publish_ack = _flow->ack_latency();
+    }
+    m.delivery = _hub.delivery_latency();
+    m.loop_lag_us = _reactor.loop_lag_us();
+    m.loop_busy_us = _reactor.busy_us();
+    m.cq_overflows = _reactor.ring().cq_overflow();
+    if (_census) m.census = _census();
+    // Channels by name only where [metrics] channels names them: labels stay bounded.
+    for (const std::string& name : _metric_channels) {
+        ChannelFigures f{name, 0, 0, 0, 0};
+        if (const Channel* ch = _index.find(name, channel_hash(name))) {
+            f.subscribers = ch->subscribers.size() + ch->waiting.size();
+            f.dropped = ch->dropped;
+            f.expired = ch->expired;
+            f.slow_disconnects = ch->slow_disconnects;
+        }
+        s->channels.push_back(std::move(f));
+    }
+}
+
+void StatsCollector::collect(std::function<void(std::vector<ShardSnapshot>&)> done,
+                             SnapshotScope scope) {
     std::vector<ShardAsk<ShardSnapshot>> asks;
     for (unsigned s = 0; s < _reactor.shards(); ++s)
         asks.push_back(
-            {s, [](Reactor& shard) { return shard.local<StatsCollector>().snapshot(); }});
+            {s, [scope](Reactor& shard) { return shard.local<StatsCollector>().snapshot(scope); }});
     gather<ShardSnapshot>(_reactor, std::move(asks), std::move(done));
 }
 

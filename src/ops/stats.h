@@ -11,10 +11,12 @@
 #include <utility>
 #include <vector>
 
+#include "core/latency_histogram.h"
 #include "core/mesh.h"
 #include "core/reactor.h"
 #include "net/transport.h"
 #include "ops/directory.h"
+#include "ops/publish_flow.h"
 #include "pubsub/channel_index.h"
 #include "pubsub/hub.h"
 
@@ -45,6 +47,27 @@ struct StoreFigures {
     uint64_t written = 0, commits = 0, failed_commits = 0, given_up = 0, pending = 0;
     int64_t last_commit_ms = 0;
     uint64_t last_commit_us = 0, database_bytes = 0;
+    int64_t failing_since_ms = 0;  // the first of the failed commits in a row; 0: none
+    LatencyHistogram commit_latency;
+};
+
+// Streams by endpoint and the bytes queued to every connection, counted when a
+// snapshot is taken (a walk over the shard's connections: nothing on the hot path).
+struct StreamCensus {
+    std::vector<uint64_t> by_endpoint;  // in the order of the [[endpoint]] tables
+    uint64_t queued_bytes = 0;          // every connection's output queue
+};
+
+// What the metrics need beyond the statistics (ops/metrics.h).
+struct ShardMetricFigures {
+    uint64_t published_http = 0;    // messages handed to the publish flow by HTTP
+    uint64_t published_socket = 0;  // ... by the Unix socket
+    LatencyHistogram delivery;      // pubsub/hub.h: accepted -> sends submitted
+    LatencyHistogram publish_ack;   // ops/publish_flow.h: accepted -> every shard reported
+    uint64_t loop_lag_us = 0;       // core/reactor.h
+    uint64_t loop_busy_us = 0;
+    uint64_t cq_overflows = 0;  // the ring's own counter (core/ring.h)
+    StreamCensus census;
 };
 
 // Events a shard's streams lost in their output queues, one per recipient
@@ -83,7 +106,12 @@ struct ShardSnapshot {
     QueueLossStats losses;
     std::vector<ChannelFigures> channels;
     std::vector<std::pair<std::string, uint64_t>> users;  // user -> local streams
+    ShardMetricFigures metrics;                           // only with SnapshotScope::metrics
 };
+
+// What a snapshot holds beyond the counters: GET /api/stats wants every channel
+// and user; /metrics wants neither (its labels are bounded) but the census of streams.
+enum class SnapshotScope : uint8_t { stats, metrics };
 
 // Process-wide figures read from the kernel (RSS, CPU time).
 struct ProcessStats {
@@ -107,18 +135,32 @@ public:
     void set_catch_ups(const CatchUpStats* c) { _catch_ups = c; }
     // The log shard: how to read the store's figures (thread-safe).
     void set_store(std::function<StoreFigures()> read) { _store = std::move(read); }
+    // The store's figures now (enabled = false on every shard but the log, or without a store).
+    StoreFigures store_figures() const { return _store ? _store() : StoreFigures{}; }
     // Who describes streams (their users); none: no per-user figures.
     void set_catalog(const StreamCatalog* catalog) { _catalog = catalog; }
     // Where this shard's queue losses are counted (the HTTP side).
     void set_queue_losses(const QueueLossStats* losses) { _losses = losses; }
+    // Who counts streams by endpoint and queued bytes (the HTTP side), and where
+    // publishes are counted by protocol and their acknowledgements timed.
+    void set_census(std::function<StreamCensus()> census) { _census = std::move(census); }
+    void set_publish_flow(const PublishFlow* flow) { _flow = flow; }
+    // The channels /metrics names ([metrics] channels); no other channel is named.
+    void set_metric_channels(std::vector<std::string> names) {
+        _metric_channels = std::move(names);
+    }
 
     // Asks every shard for its snapshot (a shard call each); `done` runs on this
     // shard with them, in shard order, never inside collect().
-    void collect(std::function<void(std::vector<ShardSnapshot>& shards)> done);
+    void collect(std::function<void(std::vector<ShardSnapshot>& shards)> done,
+                 SnapshotScope scope = SnapshotScope::stats);
     // This shard's figures (on its own thread).
-    ShardSnapshot snapshot() const;
+    ShardSnapshot snapshot(SnapshotScope scope = SnapshotScope::stats) const;
+    Reactor& reactor() const { return _reactor; }
 
 private:
+    void fill_metrics(ShardSnapshot* s) const;
+
     Reactor& _reactor;
     Transport& _transport;
     ChannelIndex& _index;
@@ -130,6 +172,9 @@ private:
     std::function<StoreFigures()> _store;
     const StreamCatalog* _catalog = nullptr;
     const QueueLossStats* _losses = nullptr;
+    std::function<StreamCensus()> _census;
+    const PublishFlow* _flow = nullptr;
+    std::vector<std::string> _metric_channels;
 };
 
 // {"totalConnections": ..., "channels": {...}, "shards": [...], ...}

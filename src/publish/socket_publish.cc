@@ -1,6 +1,8 @@
 // SocketOps: the publish op, one message or a batch, through the publish flow
 // (ops/publish_flow.h) shared with HTTP; this side counts the connection's own
 // publish.rate_limit and formats the replies.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "publish/publish_server.h"
@@ -78,6 +80,7 @@ void SocketOps::publish(PublishConnection& c, const SocketRequest& r, simdjson::
         _server.reply_error_object(c, r, rate_error_object(rate_message(), retry_ms));
         return;
     }
+    _flow.count_arrivals(PublishFlow::Via::socket, 1);
     const bool may_fail = _flow.checks(m, {});
     if (!r.answered() && !may_fail) {
         _flow.publish(std::move(m), {}, false, {});  // fire and forget: nothing to say
@@ -128,6 +131,9 @@ void SocketOps::publish_batch(PublishConnection& c, const SocketRequest& r,
     // One place among the replies for the whole batch: its reply, or (no "req")
     // the error lines of its messages that did not go, in their order.
     const uint64_t slot = _server.reserve(c, r);
+    _flow.count_arrivals(
+        PublishFlow::Via::socket,
+        std::count_if(items.begin(), items.end(), [](const BatchItem& i) { return !i.ready; }));
     _flow.publish_batch(
         std::move(items), {}, r.answered(),
         [this, h = Transport::handle(c), slot, answered = r.answered(), line = r.line](

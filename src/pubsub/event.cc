@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "core/clock.h"
 #include "pubsub/sse_format.h"
 
 namespace ringcast {
@@ -19,6 +20,7 @@ Event* Event::build(const Message& m, int64_t received_ms) {
     e->_channel_len = uint8_t(m.channel.size());
     e->_hash = ringcast::channel_hash(m.channel);
     e->_timestamp_ms = m.timestamp_ms ? m.timestamp_ms : received_ms;
+    e->_accepted_ns = mono_ns();
     e->set_delivery(m.priority, m.ttl_ms ? e->_timestamp_ms + int64_t(m.ttl_ms) : 0);
     e->_persistent = m.persistent;
     e->_retryable = m.retryable;

@@ -45,6 +45,9 @@ public:
     uint64_t channel_hash() const { return _hash; }
     uint64_t sequence() const { return _sequence; }
     int64_t timestamp_ms() const { return _timestamp_ms; }
+    // When the publish was accepted (monotonic ns, core/clock.h): the start of the
+    // delivery latency the metrics show. 0 for events restored from the store.
+    uint64_t accepted_ns() const { return _accepted_ns; }
     bool has_explicit_id() const { return _explicit_id; }
     // The id as sent on the wire (empty until the owner numbered the event).
     std::string_view id() const;
@@ -90,6 +93,7 @@ private:
     uint64_t _hash = 0;
     uint64_t _sequence = 0;
     int64_t _timestamp_ms = 0;
+    uint64_t _accepted_ns = 0;
 };
 
 }  // namespace ringcast

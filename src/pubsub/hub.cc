@@ -104,6 +104,7 @@ void Hub::deliver_local(Event* e, PublishTicket* t, unsigned origin) {
         if (tracked) e->retain();         // for the report
         LocalFrame* lf = frames.wrap(e);  // takes this shard's reference
         if (ch) fan_out(e, *ch, lf, &sent, &failed, &reached);
+        if (sent && e->accepted_ns()) _queued_at.push_back(e->accepted_ns());
         frames.drop_if_unused(lf);
         ++_stats.delivered;
     }

@@ -32,6 +32,8 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
+#include "core/latency_histogram.h"
 #include "core/mesh.h"
 #include "core/mesh_kinds.h"
 #include "core/reactor.h"
@@ -120,6 +122,25 @@ public:
     const HubStats& stats() const { return _stats; }
     const EventLog* log() const { return _log; }
 
+    // Delivery latency: from the publish accepted (Event::accepted_ns) to the
+    // sends of every recipient on this shard handed to the kernel. The shard
+    // calls after_flush() once per turn, after its transport started this turn's
+    // sends: with no connection left waiting for its send (the dirty list is
+    // empty), the events queued since are observed, once per event per shard:
+    // one stamp kept per event, one clock read per such turn, nothing per
+    // recipient. A shard that never empties its dirty list (sends_per_turn
+    // bounds every turn) observes them once kMaxUnobserved have piled up, so
+    // the list stays bounded: late by at most the rest of that backlog.
+    static constexpr size_t kMaxUnobserved = 4096;
+    void after_flush(bool sends_waiting) {
+        if (_queued_at.empty() || (sends_waiting && _queued_at.size() < kMaxUnobserved)) return;
+        const uint64_t now_ns = mono_ns();
+        for (uint64_t t : _queued_at)
+            _delivery.observe_us(now_ns > t ? (now_ns - t) / 1000 : 0);
+        _queued_at.clear();
+    }
+    const LatencyHistogram& delivery_latency() const { return _delivery; }
+
 private:
     void sequence_and_broadcast(Event* e, PublishTicket* t, unsigned origin);
     void deliver_local(Event* e, PublishTicket* t, unsigned origin);
@@ -146,6 +167,8 @@ private:
     EventLog* _log;
     std::vector<unsigned> _targets;  // scratch: the shards an event goes to
     HubStats _stats;
+    std::vector<uint64_t> _queued_at;  // accepted_ns of events queued, sends not yet started
+    LatencyHistogram _delivery;
 };
 
 }  // namespace ringcast

@@ -107,6 +107,13 @@ int check_settings(const Config& cfg, const LaunchHints& hints, Plan* plan) {
         return kExitUsage;
     }
     plan->http = *addr;
+    if (!cfg.metrics_listen.empty() && !parse_address(cfg.metrics_listen, &error)) {
+        spdlog::critical(
+            "invalid metrics.listen '{}': {}; give one like \"127.0.0.1:9090\", or "
+            "\"\" for none",
+            cfg.metrics_listen, error);
+        return kExitUsage;
+    }
     if (!make_auth(cfg, &plan->auth, &error)) {
         spdlog::critical("{}", error);
         return kExitUsage;
@@ -330,6 +337,11 @@ void announce(const Config& cfg, const Plan& plan, const ShardSet& shards,
         "/api/connections/{{id}}, /api/users/{{id}}, /api/alerts (docs/protocol.md, "
         "docs/alerts.md)",
         where, fmt::join(paths, ", "));
+    if (const auto& m = listeners.metrics_address())
+        spdlog::info(
+            "metrics listener on http://{}: GET /metrics, /healthz/live, /healthz/ready "
+            "(open to anyone who can connect; docs/operations.md)",
+            m->to_string());
     announce_access(cfg, plan.auth, where);
     announce_pages(cfg, pages, where);
     if (const std::string& path = listeners.unix_path(); !path.empty())

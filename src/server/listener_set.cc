@@ -18,6 +18,7 @@ ListenerSet::~ListenerSet() {
     for (int fd : _http)
         if (fd >= 0) close(fd);
     if (_unix >= 0) close(_unix);
+    if (_metrics >= 0) close(_metrics);
     remove_socket_file();
 }
 
@@ -27,7 +28,7 @@ bool ListenerSet::open(const Config& cfg, const SocketAddress& http, unsigned sh
     if (passed.http >= 0) take_passed_http(passed.http);
     if (passed.publish >= 0) take_passed_unix(passed.publish);
     return (passed.http >= 0 || open_http(cfg, http, shards, hints, error)) &&
-           (passed.publish >= 0 || open_unix(cfg, hints, error));
+           (passed.publish >= 0 || open_unix(cfg, hints, error)) && open_metrics(cfg, error);
 }
 
 void ListenerSet::take_passed_http(int fd) {
@@ -48,6 +49,31 @@ void ListenerSet::take_passed_unix(int fd) {
     // Not ours: the socket unit made the file and removes it.
     _unix_file_ours = false;
     _unix_passed = true;
+}
+
+bool ListenerSet::open_metrics(const Config& cfg, std::string* error) {
+    if (cfg.metrics_listen.empty()) return true;
+    std::optional<SocketAddress> addr = parse_address(cfg.metrics_listen, error);
+    if (!addr) {
+        *error = "invalid metrics.listen '" + cfg.metrics_listen + "': " + *error +
+                 "; give one like \"127.0.0.1:9090\", or \"\" for none";
+        return false;
+    }
+    // A scraper and a prober or two: a small backlog, no SO_REUSEPORT.
+    _metrics = open_listener(*addr, ListenOptions{false, 64}, error);
+    if (_metrics < 0) {
+        *error = "metrics.listen: " + *error + ": choose another address in [metrics] listen";
+        _metrics = -1;
+        return false;
+    }
+    _metrics_bound = bound_address(_metrics);
+    return true;
+}
+
+int ListenerSet::take_metrics() {
+    int fd = _metrics;
+    _metrics = -1;
+    return fd;
 }
 
 bool ListenerSet::open_http(const Config& cfg, const SocketAddress& http, unsigned shards,

@@ -15,6 +15,7 @@
 // publishing socket, whose file systemd made and removes.
 #include <sys/stat.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,10 +48,14 @@ public:
     // The publishing socket for shard 0 (or -1 if there is none); the caller
     // owns it from then on.
     int take_unix();
+    // The metrics listener ([metrics] listen) for shard 0, or -1 if there is none.
+    int take_metrics();
 
     bool handoff() const { return _handoff; }
     // The address the HTTP listeners bound (port 0 resolved to the one chosen).
     const SocketAddress& http_address() const { return _bound; }
+    // The address the metrics listener bound; nullopt: there is none.
+    const std::optional<SocketAddress>& metrics_address() const { return _metrics_bound; }
     // The publishing socket's path; empty: there is none.
     const std::string& unix_path() const { return _unix_path; }
     // The publishing socket is systemd's (socket activation): its mode and group too.
@@ -65,11 +70,14 @@ private:
     void take_passed_http(int fd);
     void take_passed_unix(int fd);
     bool open_unix(const Config& cfg, const LaunchHints& hints, std::string* error);
+    bool open_metrics(const Config& cfg, std::string* error);
 
     bool _handoff = true;
     SocketAddress _bound;
     std::vector<int> _http;  // -1 once taken
     int _unix = -1;          // -1 once taken, or if there is none
+    int _metrics = -1;       // likewise
+    std::optional<SocketAddress> _metrics_bound;
     std::string _unix_path;
     struct stat _unix_file {};  // the file we made: device and inode
     bool _unix_file_ours = false;

@@ -111,6 +111,9 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthS
         window_rule(cfg.publish_user_rate_limit.max, cfg.publish_user_rate_limit.window_ms)};
 
     o.http.alerts = alert_options(cfg);
+    o.http.metrics.open = cfg.metrics_open;
+    o.http.metrics.ready_timeout_ms = cfg.metrics_ready_timeout_ms;
+    o.metric_channels = cfg.metrics_channels;
     o.publish.alerts = o.http.alerts;
     o.shutdown_timeout_ms = cfg.shutdown_timeout_ms;
     return o;

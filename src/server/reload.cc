@@ -55,6 +55,7 @@ constexpr RestartOnlyKey kRestartOnly[] = {
     field<&Config::store_sync>("store.sync"),
     field<&Config::store_flush_interval_ms>("store.flush_interval"),
     field<&Config::store_max_pending>("store.max_pending"),
+    field<&Config::metrics_listen>("metrics.listen"),
     field<&Config::alerts_enabled>("alerts.enabled"),
     field<&Config::alerts_path>("alerts.path"),
     field<&Config::alerts_channel>("alerts.channel"),

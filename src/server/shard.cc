@@ -53,13 +53,21 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
             f.last_commit_ms = st.last_commit_ms;
             f.last_commit_us = st.last_commit_us;
             f.database_bytes = st.database_bytes;
+            f.failing_since_ms = st.failing_since_ms;
+            f.commit_latency = st.commit_latency;
             return f;
         });
     _stats.set_queue_losses(&_http.streams().queue_losses());
+    _stats.set_census([this] { return _http.streams().census(); });
+    _stats.set_publish_flow(&_flow);
+    _stats.set_metric_channels(opts.metric_channels);
     _stats.set_catalog(&_http.streams());
     _directory.set_catalog(&_http.streams());
     _transport.set_protocol(kHttp, _http);
     _transport.set_protocol(kPublish, _publish);
+    // The metrics listener's connections are HTTP, limited to /metrics and /healthz/*.
+    _transport.set_protocol(kMetrics, _http);
+    _http.serve_metrics_listener(kMetrics);
     // What shard calls from other shards find here (core/shard_call.h).
     ShardLocals& locals = _reactor.locals();
     locals.provide(_hub);
@@ -145,6 +153,7 @@ void Shard::before_sleep() {
     if (_log && _opts.store) _opts.store->poll();
     _publish.flush();  // replies produced this turn, then every write in one batch
     _transport.flush();
+    _hub.after_flush(_transport.sends_waiting());  // delivery latency (pubsub/hub.h)
     if (_draining && !_drained && _transport.connection_count() == 0) {
         _drained = true;
         _reactor.timers().cancel(&_drain_timer);
@@ -169,6 +178,7 @@ void Shard::on_reload_requested() {
     _publish.apply(next->publish);
     _flow.apply(next->publish_rules);
     if (_log) _log->set_limits(next->log, wall_ms());
+    _stats.set_metric_channels(next->metric_channels);
     _reload.applied.fetch_add(1);
 }
 

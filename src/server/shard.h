@@ -48,6 +48,7 @@ struct ShardOptions {
     AlertOptions alerts;
     AlertSnapshot alerts_loaded;
     AlertDb* alert_db = nullptr;
+    std::vector<std::string> metric_channels;  // [metrics] channels
 };
 
 // Shared by the main thread and every shard during shutdown.
@@ -88,7 +89,7 @@ public:
     // The log shard also rebuilds its keeps from opts.restore here.
     int init(const char** what);
     // Protocols spoken on this shard's connections.
-    enum Protocol : uint8_t { kHttp = 0, kPublish = 1 };
+    enum Protocol : uint8_t { kHttp = 0, kPublish = 1, kMetrics = 2 };
     void add_listener(int fd, Protocol p, bool balance) { _transport.add_listener(fd, p, balance); }
     void run() { _reactor.run(*this); }
     const char* ring_mode() { return _reactor.ring().mode(); }

@@ -147,6 +147,10 @@ void ShardSet::run_shard(unsigned i, int cpu, Thread* self, ListenerSet& listene
         if (i == 0)
             if (int fd = listeners.take_unix(); fd >= 0)
                 shard->add_listener(fd, Shard::kPublish, true);
+        // Metrics and probes stay on shard 0: a scrape asks every shard anyway.
+        if (i == 0)
+            if (int fd = listeners.take_metrics(); fd >= 0)
+                shard->add_listener(fd, Shard::kMetrics, false);
     }
     _ready.count_down();
     if (r == 0) shard->run();

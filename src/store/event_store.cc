@@ -107,6 +107,10 @@ StoreStats EventStore::stats() const {
     s.last_commit_us = get(_counters.last_commit_us);
     s.busy_us = get(_counters.busy_us);
     s.database_bytes = get(_counters.database_bytes);
+    s.failing_since_ms = _counters.failing_since_ms.load(std::memory_order_relaxed);
+    for (size_t i = 0; i < LatencyHistogram::kBuckets; ++i)
+        s.commit_latency.set(i, get(_counters.commit_buckets[i]));
+    s.commit_latency.set_sum_us(get(_counters.commit_sum_us));
     return s;
 }
 

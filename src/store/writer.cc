@@ -196,7 +196,8 @@ void StoreWriter::failed(const char* doing) {
     const std::string why = _db.message();
     _rollback.run();
     StoreCounters::add(_counters.failed_commits, 1);
-    ++_failed_in_a_row;
+    if (_failed_in_a_row++ == 0)
+        _counters.failing_since_ms.store(wall_ms(), std::memory_order_relaxed);
     if (_failures_logged.insert(rc & 0xff).second)
         spdlog::error(
             "store {}: {} failed: {} (SQLite error {}); keeping {} records and retrying every "
@@ -209,9 +210,15 @@ void StoreWriter::committed(size_t records, std::chrono::steady_clock::time_poin
         free_record(r);
     _pending.clear();
     auto took = std::chrono::steady_clock::now() - started;
-    _counters.last_commit_us.store(
-        uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(took).count()),
-        std::memory_order_relaxed);
+    const uint64_t took_us =
+        uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(took).count());
+    _counters.last_commit_us.store(took_us, std::memory_order_relaxed);
+    _counters.failing_since_ms.store(0, std::memory_order_relaxed);
+    LatencyHistogram one;  // the bucket this commit falls in
+    one.observe_us(took_us);
+    for (size_t i = 0; i < LatencyHistogram::kBuckets; ++i)
+        if (one.bucket(i)) StoreCounters::add(_counters.commit_buckets[i], 1);
+    StoreCounters::add(_counters.commit_sum_us, took_us);
     _counters.last_commit_ms.store(wall_ms(), std::memory_order_relaxed);
     update_size();
     StoreCounters::add(_counters.commits, 1);

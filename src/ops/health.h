@@ -1,0 +1,44 @@
+#pragma once
+// The readiness verdict of GET /healthz/ready, from what the asking shard
+// learned (http/api_health.cc gathers it): pure, so every failure is unit-tested.
+//
+// Checks, each {"ok": bool, "reason": "..." when not ok, and its figures}:
+//   shards    every shard answered a probe (a shard call, through the same mesh
+//             rings events travel) within [metrics] ready_timeout: its loop turns
+//             and reads its messages. A silent shard is named, with how long ago
+//             its loop last began a turn.
+//   store     with [store] on, the last commit succeeded (none has failed since
+//             the last that succeeded): what is published now reaches the disk.
+//   draining  the daemon is not shutting down.
+// Ready only when all pass: {"status": "ready", "checks": {...}} with 200,
+// otherwise {"status": "unready", ...} with 503.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ringcast {
+
+struct ReadinessFacts {
+    bool draining = false;
+    uint64_t timeout_ms = 0;
+    // Per shard: the probe's round trip in µs, or -1 if it has not answered.
+    std::vector<int64_t> answered_us;
+    // Per shard: ms since its loop last began a turn (core/mesh.h).
+    std::vector<uint64_t> since_turn_ms;
+    bool store_enabled = false;
+    int64_t store_failing_since_ms = 0;  // wall clock; 0: the last commit succeeded
+    uint64_t store_pending = 0;
+    int64_t now_wall_ms = 0;
+};
+
+struct Readiness {
+    bool ready = false;
+    std::string json;  // the answer's body
+};
+
+Readiness assess_readiness(const ReadinessFacts& f);
+
+// The body of /healthz/live.
+inline constexpr const char* kLiveBody = "{\"status\":\"ok\"}";
+
+}  // namespace ringcast
