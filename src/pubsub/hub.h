@@ -43,6 +43,7 @@
 #include "pubsub/event_log.h"
 #include "pubsub/message.h"
 #include "pubsub/presence.h"
+#include "pubsub/publish_rate.h"
 
 namespace ringcast {
 
@@ -118,6 +119,8 @@ public:
     bool on_message(const MeshMsg& m);
 
     const HubStats& stats() const { return _stats; }
+    // Publishes that started here in the last minute (reading advances the windows).
+    PublishRate& rate() { return _rate; }
     const EventLog* log() const { return _log; }
 
 private:
@@ -146,6 +149,7 @@ private:
     EventLog* _log;
     std::vector<unsigned> _targets;  // scratch: the shards an event goes to
     HubStats _stats;
+    PublishRate _rate;
 };
 
 }  // namespace ringcast
