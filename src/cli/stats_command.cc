@@ -290,7 +290,7 @@ void print_users(object stats, object users) {
     Table t({"user", "connections"});
     for (auto u : users)
         t.add({std::string(u.key), text(u.value)});
-    fmt::print("\nUsers (most connections first)\n");
+    fmt::print("\nUsers\n");
     if (t.empty())
         fmt::print("  (no identified user is connected)\n");
     else
