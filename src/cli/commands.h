@@ -18,6 +18,7 @@ struct Command {
 
 Command add_publish(CLI::App& app, const GlobalOptions& g);
 Command add_stats(CLI::App& app, const GlobalOptions& g);
+Command add_top(CLI::App& app, const GlobalOptions& g);
 Command add_ping(CLI::App& app, const GlobalOptions& g);
 Command add_user(CLI::App& app, const GlobalOptions& g);
 Command add_connection(CLI::App& app, const GlobalOptions& g);

@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
         add_publish(app, g),    add_stats(app, g),       add_user(app, g),
         add_connection(app, g), add_connections(app, g), add_disconnect(app, g),
         add_invalidate(app, g), add_ping(app, g),        add_tail(app, g),
-        add_token(app, g),      add_alerts(app, g),
+        add_token(app, g),      add_alerts(app, g),      add_top(app, g),
     };
 
     for (const Command& c : commands) {

@@ -1,7 +1,8 @@
 // ringcast stats: the daemon's statistics (docs/protocol.md "Statistics") as
 // tables: totals, what the log keeps (history, cache, mailboxes side by side),
 // the store, catch-ups, shards (one column per shard), channels (subscribers
-// and what they lost), users. Sections are chosen by the name of an object in
+// and what they lost), the busiest channels (messages in the last minute),
+// users (the busiest, and how many more). Sections are chosen by the name of an object in
 // the document, but the rows inside come from the document rather than being
 // listed here, so a counter the daemon adds later shows up without a change to
 // the tool (an object no section knows is printed in the totals).
@@ -39,7 +40,7 @@ std::string text(element v) {
 std::string with_unit(std::string_view key, element v) {
     std::string t = text(v);
     uint64_t n;
-    bool bytes = key == "rss" || key == "memoryUsage.rss" || key == "store.bytes";
+    bool bytes = key.starts_with("memoryUsage.") || key == "store.bytes";
     if (bytes && v.get_uint64().get(n) == simdjson::SUCCESS)
         return fmt::format("{} ({})", t, format_bytes(n));
     if (key == "store.lastCommit" && v.get_uint64().get(n) == simdjson::SUCCESS)
@@ -51,8 +52,9 @@ std::string with_unit(std::string_view key, element v) {
 
 // The objects that have a section of their own; the totals leave them out.
 bool has_section(std::string_view key) {
-    for (std::string_view k : {"channels", "channelStats", "shards", "connectionsByUser", "history",
-                               "cache", "mailboxes", "store", "catchUp"})
+    for (std::string_view k :
+         {"channels", "channelStats", "shards", "connectionsByUser", "otherUsers",
+          "busiestChannels", "otherChannels", "history", "cache", "mailboxes", "store", "catchUp"})
         if (key == k) return true;
     return false;
 }
@@ -249,7 +251,42 @@ void print_channels(object stats) {
         t.print();
 }
 
-void print_users(object users) {
+// "  and 3 other users: 7 connections" under a bounded list, when it left some out.
+void print_others(object stats, const char* name, const char* count_key, const char* sum_key,
+                  const char* sum_label) {
+    object o;
+    uint64_t count = 0, sum = 0;
+    if (stats[name].get_object().get(o) != simdjson::SUCCESS ||
+        o[count_key].get_uint64().get(count) != simdjson::SUCCESS || count == 0)
+        return;
+    if (o[sum_key].get_uint64().get(sum) != simdjson::SUCCESS) sum = 0;
+    fmt::print("  and {} other {}: {} {}\n", count, count_key, sum, sum_label);
+}
+
+// busiestChannels [{"channel", "messagesPerMinute", "connections"}], busiest first.
+void print_busiest_channels(object stats) {
+    simdjson::dom::array busiest;
+    if (stats["busiestChannels"].get_array().get(busiest) != simdjson::SUCCESS) return;
+    Table t({"channel", "messages/min", "connections"});
+    for (element e : busiest) {
+        object ch;
+        if (e.get_object().get(ch) != simdjson::SUCCESS) continue;
+        std::vector<std::string> row;
+        for (const char* k : {"channel", "messagesPerMinute", "connections"}) {
+            element v;
+            row.push_back(ch[k].get(v) == simdjson::SUCCESS ? text(v) : "");
+        }
+        t.add(std::move(row));
+    }
+    fmt::print("\nBusiest channels (messages published in the last minute)\n");
+    if (t.empty())
+        fmt::print("  (nothing published in the last minute)\n");
+    else
+        t.print();
+    print_others(stats, "otherChannels", "channels", "messagesPerMinute", "messages/min");
+}
+
+void print_users(object stats, object users) {
     Table t({"user", "connections"});
     for (auto u : users)
         t.add({std::string(u.key), text(u.value)});
@@ -258,6 +295,7 @@ void print_users(object users) {
         fmt::print("  (no identified user is connected)\n");
     else
         t.print();
+    print_others(stats, "otherUsers", "users", "connections", "connections");
 }
 
 int run_stats(const GlobalOptions& g) {
@@ -289,8 +327,10 @@ int run_stats(const GlobalOptions& g) {
     simdjson::dom::array shards;
     if (stats["shards"].get_array().get(shards) == simdjson::SUCCESS) print_shards(shards);
     print_channels(stats);
+    print_busiest_channels(stats);
     object users;
-    if (stats["connectionsByUser"].get_object().get(users) == simdjson::SUCCESS) print_users(users);
+    if (stats["connectionsByUser"].get_object().get(users) == simdjson::SUCCESS)
+        print_users(stats, users);
     std::fflush(stdout);
     return kExitOk;
 }
@@ -301,7 +341,7 @@ Command add_stats(CLI::App& app, const GlobalOptions& g) {
     CLI::App* sub = app.add_subcommand(
         "stats",
         "Show the daemon's statistics: totals, kept events (history, cache, mailboxes), store, "
-        "catch-ups, shards, channels, users");
+        "catch-ups, shards, channels, the busiest channels, users");
     sub->footer(
         "With --json: {\"ok\":true,\"stats\":<the daemon's stats document, unchanged>} "
         "(docs/protocol.md, Statistics).");

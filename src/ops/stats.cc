@@ -4,8 +4,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <map>
+#include <string_view>
+
+#if RINGCAST_MIMALLOC
+#include <mimalloc.h>
+#endif
 
 #include "core/json_writer.h"
 #include "core/shard_gather.h"
@@ -18,6 +24,19 @@ ProcessStats read_process_stats() {
     std::ifstream statm("/proc/self/statm");
     uint64_t size = 0, resident = 0;
     if (statm >> size >> resident) p.rss_bytes = resident * uint64_t(sysconf(_SC_PAGESIZE));
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.starts_with("VmHWM:")) {
+            p.peak_rss_bytes = std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;  // in kB
+            break;
+        }
+#if RINGCAST_MIMALLOC
+    size_t elapsed, user, system, rss, peak_rss, commit, peak_commit, faults;
+    mi_process_info(&elapsed, &user, &system, &rss, &peak_rss, &commit, &peak_commit, &faults);
+    p.has_heap = true;
+    p.heap_committed = commit;
+    p.heap_peak_committed = peak_commit;
+#endif
     rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0) {
         p.cpu_user_s = double(ru.ru_utime.tv_sec) + double(ru.ru_utime.tv_usec) / 1e6;
@@ -71,6 +90,12 @@ ShardSnapshot StatsCollector::snapshot(SnapshotScope scope) const {
         s->channels.push_back(
             ChannelFigures{ch.name, subscribers, ch.dropped, ch.expired, ch.slow_disconnects});
     });
+    PublishRate& rate = _hub.rate();
+    const uint64_t now = _reactor.now_ms();
+    s->messages_per_minute = rate.total(now);
+    rate.for_each_channel(now, [&](std::string_view name, uint64_t n) {
+        s->channel_rates.emplace_back(std::string(name), n);
+    });
     if (_catalog) {
         std::map<std::string, uint64_t, std::less<>> users;
         _transport.for_each_connection([&](Connection& c) {
@@ -116,6 +141,37 @@ void StatsCollector::collect(std::function<void(std::vector<ShardSnapshot>&)> do
     gather<ShardSnapshot>(_reactor, std::move(asks), std::move(done));
 }
 
+namespace {
+
+// The n largest of `counts` (by count, then by name), and the rest summed:
+// how many were left out and their total.
+struct TopN {
+    std::vector<std::pair<std::string_view, uint64_t>> listed;
+    uint64_t others = 0, others_total = 0;
+};
+TopN top_n(const std::map<std::string, uint64_t>& counts, size_t n) {
+    TopN t;
+    for (const auto& [name, count] : counts)
+        t.listed.emplace_back(name, count);
+    auto busier = [](const auto& a, const auto& b) {
+        return a.second != b.second ? a.second > b.second : a.first < b.first;
+    };
+    if (t.listed.size() > n) {
+        std::partial_sort(t.listed.begin(), t.listed.begin() + ptrdiff_t(n), t.listed.end(),
+                          busier);
+        for (size_t i = n; i < t.listed.size(); ++i) {
+            ++t.others;
+            t.others_total += t.listed[i].second;
+        }
+        t.listed.resize(n);
+    } else {
+        std::sort(t.listed.begin(), t.listed.end(), busier);
+    }
+    return t;
+}
+
+}  // namespace
+
 std::string render_stats_json(const std::vector<ShardSnapshot>& shards, double uptime_s,
                               const ProcessStats& p) {
     uint64_t streams = 0, sockets = 0, published = 0, deliveries = 0, failures = 0;
@@ -127,6 +183,8 @@ std::string render_stats_json(const std::vector<ShardSnapshot>& shards, double u
     const ShardSnapshot* log = nullptr;
     std::map<std::string, uint64_t> channels, users;
     std::map<std::string, ChannelFigures> channel_stats;
+    std::map<std::string, uint64_t> channel_rates;
+    uint64_t per_minute = 0;
     for (const ShardSnapshot& part : shards) {
         const ShardSnapshot* s = &part;
         if (s->has_log) log = s;
@@ -138,6 +196,9 @@ std::string render_stats_json(const std::vector<ShardSnapshot>& shards, double u
         buffered += s->hub.buffered;
         for (const auto& [user, n] : s->users)
             users[user] += n;
+        per_minute += s->messages_per_minute;
+        for (const auto& [name, n] : s->channel_rates)
+            channel_rates[name] += n;
         streams += s->streams;
         sockets += s->sockets;
         published += s->hub.sequenced;
@@ -168,12 +229,33 @@ std::string render_stats_json(const std::vector<ShardSnapshot>& shards, double u
     w.key("totalConnections").value(streams);
     w.key("sockets").value(sockets);
     w.key("uniqueUsers").value(users.size());
+    const TopN top_users = top_n(users, kStatsTopN);
     w.key("connectionsByUser").begin_object();
-    for (const auto& [user, n] : users)
+    for (const auto& [user, n] : top_users.listed)
         w.key(user).value(n);
+    w.end_object();
+    w.key("otherUsers").begin_object();
+    w.key("users").value(top_users.others).key("connections").value(top_users.others_total);
     w.end_object();
     w.key("activeChannels").value(channels.size());
     w.key("eventsPublished").value(published);
+    w.key("messagesPerMinute").value(per_minute);
+    const TopN busiest = top_n(channel_rates, kStatsTopN);
+    w.key("busiestChannels").begin_array();
+    uint64_t listed = 0;
+    for (const auto& [name, n] : busiest.listed) {
+        auto subscribed = channels.find(std::string(name));
+        w.begin_object().key("channel").value(name).key("messagesPerMinute").value(n);
+        w.key("connections").value(subscribed == channels.end() ? 0 : subscribed->second);
+        w.end_object();
+        listed += n;
+    }
+    w.end_array();
+    // The total, not the sum of the others: publishes to channels a shard did not
+    // track (PublishRate::kMaxChannels) are in it.
+    w.key("otherChannels").begin_object();
+    w.key("channels").value(busiest.others).key("messagesPerMinute").value(per_minute - listed);
+    w.end_object();
     w.key("deliveries").value(deliveries);
     w.key("deliveryFailures").value(failures);
     w.key("droppedSlowReaders").value(dropped_slow);
@@ -227,7 +309,13 @@ std::string render_stats_json(const std::vector<ShardSnapshot>& shards, double u
     w.key("buffered").value(buffered).key("deferred").value(l.log.deferred);
     w.end_object();
     w.key("uptime").value(uptime_s);
-    w.key("memoryUsage").begin_object().key("rss").value(p.rss_bytes).end_object();
+    w.key("memoryUsage").begin_object().key("rss").value(p.rss_bytes);
+    w.key("peakRss").value(p.peak_rss_bytes);
+    if (p.has_heap) {
+        w.key("heapCommitted").value(p.heap_committed);
+        w.key("heapPeakCommitted").value(p.heap_peak_committed);
+    }
+    w.end_object();
     w.key("cpu")
         .begin_object()
         .key("user")

@@ -107,15 +107,29 @@ struct ShardSnapshot {
     std::vector<ChannelFigures> channels;
     std::vector<std::pair<std::string, uint64_t>> users;  // user -> local streams
     ShardMetricFigures metrics;                           // only with SnapshotScope::metrics
+    // Publishes that started here in the last minute, and per channel (those
+    // with any; pubsub/publish_rate.h).
+    uint64_t messages_per_minute = 0;
+    std::vector<std::pair<std::string, uint64_t>> channel_rates;
 };
 
 // What a snapshot holds beyond the counters: GET /api/stats wants every channel
 // and user; /metrics wants neither (its labels are bounded) but the census of streams.
 enum class SnapshotScope : uint8_t { stats, metrics };
 
-// Process-wide figures read from the kernel (RSS, CPU time).
+// How many channels (busiestChannels) and users (connectionsByUser) the stats
+// list by name; the rest are summed (otherChannels, otherUsers), so that the
+// reply stays small however many there are.
+constexpr size_t kStatsTopN = 20;
+
+// Process-wide figures read from the kernel (RSS, CPU time) and, when the
+// daemon runs on mimalloc, from the allocator.
 struct ProcessStats {
     uint64_t rss_bytes = 0;
+    uint64_t peak_rss_bytes = 0;  // VmHWM: the most resident memory ever
+    bool has_heap = false;        // built with mimalloc: the two below are read
+    uint64_t heap_committed = 0;  // memory mimalloc has committed from the OS now
+    uint64_t heap_peak_committed = 0;
     double cpu_user_s = 0;
     double cpu_system_s = 0;
 };

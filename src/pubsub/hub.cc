@@ -44,6 +44,7 @@ Hub::Hub(Reactor& reactor, Transport& transport, ChannelIndex& index, const Audi
 
 void Hub::publish(Event* e, PublishTicket* t) {
     ++_stats.published;
+    _rate.count(e->channel(), _reactor.now_ms());
     if (t) {
         t->pending = _reactor.shards();
         t->event = e;

@@ -45,6 +45,7 @@
 #include "pubsub/event_log.h"
 #include "pubsub/message.h"
 #include "pubsub/presence.h"
+#include "pubsub/publish_rate.h"
 
 namespace ringcast {
 
@@ -120,6 +121,8 @@ public:
     bool on_message(const MeshMsg& m);
 
     const HubStats& stats() const { return _stats; }
+    // Publishes that started here in the last minute (reading advances the windows).
+    PublishRate& rate() { return _rate; }
     const EventLog* log() const { return _log; }
 
     // Delivery latency: from the publish accepted (Event::accepted_ns) to the
@@ -169,6 +172,7 @@ private:
     HubStats _stats;
     std::vector<uint64_t> _queued_at;  // accepted_ns of events queued, sends not yet started
     LatencyHistogram _delivery;
+    PublishRate _rate;
 };
 
 }  // namespace ringcast

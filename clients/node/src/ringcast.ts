@@ -426,6 +426,7 @@ export class Ringcast {
   async getSystemStats(): Promise<SystemStats> {
     const s = await this.getStats();
     const number = (v: unknown) => (typeof v === 'number' ? v : undefined);
+    const rates = new Map((Array.isArray(s.busiestChannels) ? s.busiestChannels : []).map((c) => [c.channel, c.messagesPerMinute]));
     const out: SystemStats = {
       totalConnections: s.totalConnections,
       activeChannels: s.activeChannels,
@@ -433,7 +434,8 @@ export class Ringcast {
       memoryUsage: s.memoryUsage,
       cacheSize: s.cacheSize,
       channels: Object.entries(s.channels ?? {}).map(([channel, c]) => {
-        const perMinute = number(c['messagesPerMinute']);
+        // A channel's rate is known for the busiest channels (the daemon lists 20).
+        const perMinute = number(c['messagesPerMinute']) ?? rates.get(channel);
         return perMinute === undefined
           ? { channel, activeConnections: c.connections }
           : { channel, activeConnections: c.connections, messagesPerMinute: perMinute };

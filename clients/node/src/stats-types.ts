@@ -150,12 +150,23 @@ export interface RingcastStats {
   sockets: number;
   /** Distinct user ids among the streams (0 while they are anonymous). */
   uniqueUsers: number;
-  /** Open streams per user id. */
+  /** Open streams per user id: the 20 users with the most, busiest first
+   *  (the rest are summed in otherUsers). */
   connectionsByUser: Record<string, number>;
+  /** The users connectionsByUser leaves out: how many, and their streams. */
+  otherUsers: { users: number; connections: number };
   /** Channels with at least one subscriber. */
   activeChannels: number;
   /** Events numbered (every accepted publish), ever. */
   eventsPublished: number;
+  /** Publishes accepted in the last 60 seconds (a sliding window, not an average). */
+  messagesPerMinute: number;
+  /** The 20 channels with the most publishes in the last minute, busiest first
+   *  (channels with none are not listed). */
+  busiestChannels: ChannelRate[];
+  /** The channels busiestChannels leaves out: how many had a publish in the last
+   *  minute, and their publishes. */
+  otherChannels: { channels: number; messagesPerMinute: number };
   /** Frames queued to subscribers, ever. */
   deliveries: number;
   /** Subscribers that could not take an event, ever. */
@@ -180,8 +191,8 @@ export interface RingcastStats {
   catchUp: CatchUpStats;
   /** Seconds since the daemon started. */
   uptime: number;
-  /** Resident memory in bytes. */
-  memoryUsage: { rss: number; [key: string]: number };
+  /** The daemon's memory in bytes. */
+  memoryUsage: MemoryUsage;
   /** The daemon's CPU time in seconds. */
   cpu: { user: number; system: number };
   /** Subscribers per channel with at least one. */
@@ -192,11 +203,35 @@ export interface RingcastStats {
   [key: string]: unknown;
 }
 
+/** One of the busiest channels (`busiestChannels`). */
+export interface ChannelRate {
+  channel: string;
+  /** Publishes to it in the last 60 seconds. */
+  messagesPerMinute: number;
+  /** Its subscribers now. */
+  connections: number;
+}
+
+/** The daemon's memory, in bytes. Not Node's process.memoryUsage(): the daemon
+ *  has no JavaScript heap; heapCommitted is its allocator's (mimalloc's). */
+export interface MemoryUsage {
+  /** Resident set size now. */
+  rss: number;
+  /** The largest rss so far. */
+  peakRss: number;
+  /** Memory the allocator holds from the OS now (a daemon built on mimalloc only). */
+  heapCommitted?: number;
+  /** The most it has held (a daemon built on mimalloc only). */
+  heapPeakCommitted?: number;
+  [key: string]: number | undefined;
+}
+
 /** One channel in the seeds' getSystemStats() shape. */
 export interface ChannelStats {
   channel: string;
   activeConnections: number;
-  /** Present when the daemon reports it. */
+  /** Publishes in the last minute, for the channels among the daemon's
+   *  busiestChannels; absent for the others. */
   messagesPerMinute?: number;
 }
 
@@ -204,7 +239,8 @@ export interface ChannelStats {
 export interface SystemStats {
   totalConnections: number;
   activeChannels: number;
-  /** Present when the daemon reports it (this release does not). */
+  /** Publishes in the last minute (absent only from an older daemon that did
+   *  not report it). */
   messagesPerMinute?: number;
   /** Persistent events cached for new streams. */
   cacheSize: number;

@@ -59,6 +59,24 @@ describe('queries', { timeout: 60_000 }, () => {
     assert.equal(typeof s.memoryUsage.rss, 'number');
   });
 
+  it('getStats: messagesPerMinute, busiestChannels, the bounded lists and memoryUsage', async () => {
+    // A channel nobody else publishes to: its count is exact.
+    for (let i = 0; i < 3; i++) await rc.broadcastToChannel('q-rate', 'tick', i);
+    const s = await rc.getStats();
+    assert.ok(s.messagesPerMinute >= 3, `messagesPerMinute ${s.messagesPerMinute}`);
+    assert.deepEqual(
+      s.busiestChannels.find((c) => c.channel === 'q-rate'),
+      { channel: 'q-rate', messagesPerMinute: 3, connections: 0 },
+    );
+    assert.deepEqual(s.otherChannels, { channels: 0, messagesPerMinute: 0 });
+    assert.deepEqual(s.otherUsers, { users: 0, connections: 0 });
+    assert.ok(s.memoryUsage.rss > 0);
+    assert.ok(s.memoryUsage.peakRss >= s.memoryUsage.rss);
+    const system = await rc.getSystemStats();
+    assert.equal(typeof system.messagesPerMinute, 'number');
+    assert.ok(system.messagesPerMinute >= 3);
+  });
+
   it('getClientCount counts open streams', async () => {
     assert.equal(await rc.getClientCount(), 2);
   });
