@@ -7,10 +7,9 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "config/config.h"
+#include "core/log_setup.h"
 #include "core/uring_probe.h"
 #include "server/auth_setup.h"
 #include "server/daemon.h"
@@ -30,15 +29,6 @@ void check_web_folder(const Config& cfg, ConfigProblems* problems) {
                                    fmt::format("web.root \"{}\": {}", cfg.web_root, why));
 }
 
-void setup_logging(const std::string& level) {
-    auto logger = spdlog::stderr_color_mt("ringcastd");
-    // journald adds its own timestamps; keep ours for plain terminals and files.
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-    spdlog::set_default_logger(logger);
-    spdlog::set_level(spdlog::level::from_str(level));
-    spdlog::flush_on(spdlog::level::info);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -52,7 +42,7 @@ int main(int argc, char** argv) {
     app.get_formatter()->column_width(34);
 
     std::string config_path, check_path;
-    std::string http, data_dir, log_level, accept, api_key_file;
+    std::string http, data_dir, log_level, log_format, accept, api_key_file;
     std::optional<std::string> unix_path;
     unsigned shards = 0;
     bool print_defaults = false, probe_only = false, version = false;
@@ -75,6 +65,10 @@ int main(int argc, char** argv) {
     app.add_option("--log-level", log_level,
                    "trace, debug, info, warn, error, critical or off (default info)")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+    app.add_option("--log-format", log_format,
+                   "log lines as 'json', 'text', or 'auto': text on a terminal, else JSON "
+                   "(log.format)")
+        ->check(CLI::IsMember({"auto", "json", "text"}));
     app.add_option("--accept", accept,
                    "spread connections by 'handoff' (least-loaded shard) or 'reuseport'")
         ->check(CLI::IsMember({"handoff", "reuseport"}));
@@ -136,6 +130,7 @@ int main(int argc, char** argv) {
     if (shards) cfg.shards = shards;
     if (!data_dir.empty()) cfg.data_dir = data_dir;
     if (!log_level.empty()) cfg.log_level = log_level;
+    if (!log_format.empty()) cfg.log_format = log_format;
     if (!accept.empty()) cfg.accept = accept;
     if (!api_key_file.empty()) cfg.publish_api_key_file = api_key_file;
     validate_config(cfg, &problems);
@@ -152,6 +147,10 @@ int main(int argc, char** argv) {
         return kExitUsage;
     }
 
-    setup_logging(cfg.log_level);
+    setup_logging(
+        {.level = cfg.log_level,
+         .format = cfg.log_format,
+         .access = cfg.log_access,
+         .limits = {.per_second = cfg.log_rate_limit, .report_ms = cfg.log_rate_report_ms}});
     return run_daemon(cfg, embedded_web_files());
 }

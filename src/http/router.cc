@@ -35,6 +35,8 @@ constexpr Entry kRoutes[] = {
     {"/api/alerts/", HTTP_PATCH, Route::alert_patch, "GET, PUT, PATCH, DELETE", true},
     {"/api/alerts/", HTTP_DELETE, Route::alert_delete, "GET, PUT, PATCH, DELETE", true},
     {"/api/alerts/", HTTP_POST, Route::alert_dismiss, "POST", true, "/dismiss"},
+    {"/api/log-level", HTTP_GET, Route::log_level, "GET, PUT"},
+    {"/api/log-level", HTTP_PUT, Route::log_level_set, "GET, PUT"},
 };
 
 }  // namespace

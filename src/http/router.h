@@ -27,6 +27,8 @@ enum class Route {
     alert_patch,     // PATCH /api/alerts/{id} (JSON merge patch)
     alert_delete,    // DELETE /api/alerts/{id}
     alert_dismiss,   // POST /api/alerts/{id}/dismiss
+    log_level,       // GET /api/log-level
+    log_level_set,   // PUT /api/log-level {"level": "debug"}
     not_found,
     method_not_allowed,
 };

@@ -3,6 +3,7 @@
 // publish.rate_limit and formats the replies.
 #include <fmt/format.h>
 
+#include "core/log_event.h"
 #include "publish/publish_server.h"
 #include "publish/reply_json.h"
 #include "publish/socket_ops.h"
@@ -53,6 +54,11 @@ bool SocketOps::over_rate(PublishConnection& c, uint64_t* retry_ms) {
     if (c._rate_count >= _rate.max) {
         *retry_ms = std::max<uint64_t>(1, c._rate_start_ms + _rate.window_ms - now);
         _server.count_rate_limited();
+        log_event(spdlog::level::info, "publish refused",
+                  {{"reason", "publisher_rate"},
+                   {"conn", fmt::format("c{}-{}", _reactor.id(), c.serial())},
+                   {"pid", c._peer.pid},
+                   {"retry_ms", *retry_ms}});
         return true;
     }
     ++c._rate_count;

@@ -110,6 +110,9 @@ private:
     PublishServer _publish;
     TimerNode _drain_timer;
     TimerNode _expiry_timer;  // the log shard: ages its keeps, every second
+    // Every second: sums up log lines the rate limit held back (core/log_event.h),
+    // also after the flood that caused them stopped.
+    TimerNode _log_report_timer;
     bool _draining = false;
     bool _drained = false;
 };
