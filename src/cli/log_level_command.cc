@@ -19,8 +19,8 @@ int run_log_level(const GlobalOptions& g, const std::string& level) {
     if (!open_session(c, g)) return kExitUnreachable;
     client::Result r = c.log_level(level);
     if (!r.ok) return report_failure(r, g);
-    if (g.json) {
-        print_line(r.json);
+    if (g.json) {  // {"ok":true,"level":...} like every command's answer
+        print_line(r.json.size() > 2 ? "{\"ok\":true," + r.json.substr(1) : "{\"ok\":true}");
         return kExitOk;
     }
     simdjson::dom::parser parser;

@@ -221,6 +221,8 @@ TEST(Logs, TheLevelChangesWhileTheDaemonRuns) {
     EXPECT_EQ(cli.out, "log level: info (was warn)\n") << cli.describe();
     cli = run_on(d, {"log-level"});
     EXPECT_EQ(cli.out, "log level: info\n") << cli.describe();
+    cli = run_on(d, {"log-level", "--json"});
+    EXPECT_EQ(cli.out, "{\"ok\":true,\"level\":\"info\"}\n") << cli.describe();
     cli = run_on(d, {"log-level", "loud"});
     EXPECT_EQ(cli.code, 2) << cli.describe();
 }
