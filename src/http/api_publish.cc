@@ -119,9 +119,22 @@ void ApiRequests::publish_batch(HttpConnection& c, simdjson::dom::object obj,
         std::move(items), publisher, true,
         [this, h = Transport::handle(c)](std::vector<PublishOutcome>& outcomes, uint64_t sent,
                                          uint64_t failed) {
-            for (const PublishOutcome& o : outcomes)
-                if (o.status == PublishOutcome::Status::refused) _http.count_refusal(429);
+            uint64_t refused = 0;
+            std::string_view reason;
+            for (const PublishOutcome& o : outcomes) {
+                if (o.status != PublishOutcome::Status::refused) continue;
+                _http.count_refusal(429);
+                ++refused;
+                reason = o.reason;
+            }
             _http.complete_async(h, [&](HttpConnection& c) {
+                if (refused)  // one line per batch, however many of its messages
+                    log_event(spdlog::level::info, "publish refused",
+                              {{"status", 429},
+                               {"reason", reason},
+                               {"ip", _http.client_of(c).text()},
+                               {"conn", _http.connection_id(c)},
+                               {"refused", refused}});
                 std::string body;
                 JsonWriter w(body);
                 w.begin_object().key("sent").value(sent).key("failed").value(failed);

@@ -398,6 +398,12 @@ void HttpServer::on_deadline(Connection& base, uint64_t now_ms) {
 
 void HttpServer::on_closed(Connection& base) {
     HttpConnection& c = as_http(base);
+    // A stream's close is logged by SseStreams, with more to say.
+    if (c._mode != HttpConnection::Mode::streaming && log_enabled(spdlog::level::debug))
+        log_event(spdlog::level::debug, "connection closed",
+                  {{"reason", c._end == HttpConnection::End::client ? "client_closed" : "other"},
+                   {"ip", c.peer().text()},
+                   {"conn", connection_id(c)}});
     _streams.on_closed(c);
     c._parser.reset();
     c._held.reset();

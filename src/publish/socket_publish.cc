@@ -101,6 +101,11 @@ void SocketOps::publish(PublishConnection& c, const SocketRequest& r, simdjson::
                           conn->_replies.fill_ok(slot, published_members(o));
                       } else {
                           _server.count_rate_limited();
+                          log_event(spdlog::level::info, "publish refused",
+                                    {{"reason", o.reason},
+                                     {"conn", fmt::format("c{}-{}", _reactor.id(), conn->serial())},
+                                     {"pid", conn->_peer.pid},
+                                     {"retry_ms", o.retry_after_ms}});
                           conn->_replies.fill_error(slot, error_of(o));
                       }
                       _server.mark_dirty(*conn);
@@ -138,11 +143,23 @@ void SocketOps::publish_batch(PublishConnection& c, const SocketRequest& r,
         std::move(items), {}, r.answered(),
         [this, h = Transport::handle(c), slot, answered = r.answered(), line = r.line](
             std::vector<PublishOutcome>& outcomes, uint64_t sent, uint64_t failed) {
-            for (const PublishOutcome& o : outcomes)
-                if (o.status == PublishOutcome::Status::refused && o.reason != "publisher_rate")
-                    _server.count_rate_limited();  // the connection's own were counted when read
+            uint64_t refused = 0;
+            std::string_view reason;
+            for (const PublishOutcome& o : outcomes) {
+                if (o.status != PublishOutcome::Status::refused || o.reason == "publisher_rate")
+                    continue;  // the connection's own were counted (and logged) when read
+                _server.count_rate_limited();
+                ++refused;
+                reason = o.reason;
+            }
             PublishConnection* conn = _server.alive(h);
             if (!conn) return;
+            if (refused)  // one line per batch, however many of its messages
+                log_event(spdlog::level::info, "publish refused",
+                          {{"reason", reason},
+                           {"conn", fmt::format("c{}-{}", _reactor.id(), conn->serial())},
+                           {"pid", conn->_peer.pid},
+                           {"refused", refused}});
             if (answered) {
                 std::string body =
                     fmt::format(",\"sent\":{},\"failed\":{},\"results\":[", sent, failed);

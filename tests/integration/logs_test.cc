@@ -3,6 +3,8 @@
 // with its reason, client address and connection; a flood of refusals written
 // as a bounded number of lines and a summary; the level changed while it runs
 // (socket op, HTTP API, CLI); the opt-in access log; the text format.
+#include <unistd.h>
+
 #include <string>
 #include <thread>
 #include <vector>
@@ -103,6 +105,27 @@ TEST(Logs, RefusalsAreJsonLinesWithReasonAddressAndConnection) {
     EXPECT_EQ(d.log().find("secret-in-the-url"), std::string::npos);
 }
 
+// A publisher over publish.rate_limit: its connection, pid and why; for a
+// batch, one line with how many of its messages were refused.
+TEST(Logs, PublishRefusalsNameThePublisher) {
+    DaemonProcess d;
+    ASSERT_TRUE(
+        d.start({.shards = 1, .config = "[publish]\nrate_limit = { max = 1, window = \"1m\" }\n"}))
+        << d.error();
+    UnixClient pub;
+    ASSERT_TRUE(pub.connect(socket_path(d))) << pub.error();
+    Json ok = ask(pub, R"({"op":"publish","req":1,"channel":"a","event":"e","data":1})");
+    ASSERT_TRUE(ok["ok"].as_bool());
+    Json refused = ask(pub, R"({"op":"publish","req":2,"channel":"a","event":"e","data":2})");
+    ASSERT_EQ(refused["error"]["code"].as_string(), "rate_limited");
+    auto line = await_line(d, "publish refused", any, Deadline(5s));
+    ASSERT_TRUE(line) << d.log();
+    EXPECT_EQ((*line)["reason"].as_string(), "publisher_rate");
+    EXPECT_EQ((*line)["pid"].as_int(), int64_t(getpid()));
+    EXPECT_TRUE((*line)["conn"].as_string().starts_with("c0-")) << d.log();
+    EXPECT_GT((*line)["retry_ms"].as_int(), 0);
+}
+
 // 500 refusals in a burst: at most the limit's lines, and one summary line
 // that accounts for the rest.
 TEST(Logs, AFloodOfRefusalsIsBoundedAndSummedUp) {
@@ -196,6 +219,23 @@ TEST(Logs, TheLevelChangesWhileTheDaemonRuns) {
     ASSERT_TRUE(closed) << d.log();
     EXPECT_EQ((*closed)["reason"].as_string(), "client_closed");
     EXPECT_GE((*closed)["duration_ms"].as_int(-1), 0);
+
+    // A connection that was not a stream: accepted, its request, closed.
+    {
+        HttpClient probe(d.port(), "127.0.0.3");
+        ASSERT_TRUE(probe.connect()) << probe.error();
+        auto ping =
+            probe.request("GET", "/api/ping", {}, {{"X-API-Key", std::string(kTestApiKey)}});
+        ASSERT_TRUE(ping && ping->status == 200) << probe.error();
+    }
+    const auto from_probe = [](const Json& j) { return j["ip"].as_string() == "127.0.0.3"; };
+    EXPECT_TRUE(await_line(d, "connection accepted", from_probe, Deadline(5s))) << d.log();
+    auto request = await_line(d, "request", from_probe, Deadline(5s));
+    ASSERT_TRUE(request) << d.log();
+    EXPECT_EQ((*request)["path"].as_string(), "/api/ping");
+    auto probe_closed = await_line(d, "connection closed", from_probe, Deadline(5s));
+    ASSERT_TRUE(probe_closed) << d.log();
+    EXPECT_EQ((*probe_closed)["reason"].as_string(), "client_closed");
 
     // Over HTTP: the API key, as for the other admin routes.
     HttpClient c(d.port());
