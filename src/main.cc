@@ -9,10 +9,9 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "config/config.h"
+#include "core/log_setup.h"
 #include "core/uring_probe.h"
 #include "net/address.h"
 #include "server/auth_setup.h"
@@ -56,15 +55,6 @@ void report_problems(const ConfigProblems& problems, bool prefixed) {
     }
 }
 
-void setup_logging(const std::string& level) {
-    auto logger = spdlog::stderr_color_mt("ringcastd");
-    // journald adds its own timestamps; keep ours for plain terminals and files.
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-    spdlog::set_default_logger(logger);
-    spdlog::set_level(spdlog::level::from_str(level));
-    spdlog::flush_on(spdlog::level::info);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -100,6 +90,10 @@ int main(int argc, char** argv) {
     app.add_option("--log-level", source.log_level,
                    "trace, debug, info, warn, error, critical or off (default info)")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+    app.add_option("--log-format", source.log_format,
+                   "log lines as 'json', 'text', or 'auto': text on a terminal, else JSON "
+                   "(log.format)")
+        ->check(CLI::IsMember({"auto", "json", "text"}));
     app.add_option("--accept", source.accept,
                    "spread connections by 'handoff' (least-loaded shard) or 'reuseport'")
         ->check(CLI::IsMember({"handoff", "reuseport"}));
@@ -174,6 +168,10 @@ int main(int argc, char** argv) {
         return kExitOk;
     }
 
-    setup_logging(cfg.log_level);
+    setup_logging(
+        {.level = cfg.log_level,
+         .format = cfg.log_format,
+         .access = cfg.log_access,
+         .limits = {.per_second = cfg.log_rate_limit, .report_ms = cfg.log_rate_report_ms}});
     return run_daemon(source, cfg, embedded_web_files());
 }

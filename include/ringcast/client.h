@@ -134,6 +134,10 @@ public:
     // "alerts" and "total"...); refused, Result::field names the field at
     // fault and, for version_conflict, Result::json is the current alert.
     Result alerts(std::string_view op, std::string_view members = {});
+    // The daemon's log level (docs/operations.md, "Logs"): `level` ("debug",
+    // "info"...) changes it at once; empty only asks. Result::json:
+    // {"level":"debug","was":"info"} ("was" when it was changed).
+    Result log_level(std::string_view level = {});
 
     // --- pipelined: queue, flush, receive in order ---------------------------------
     // Each send_*() queues one request that gets exactly one Result from receive().

@@ -22,7 +22,8 @@ enum class Op : uint8_t {
     disconnect,
     invalidate,
     token,
-    alerts,  // alerts.list, alerts.get, ... (Client::alerts)
+    alerts,     // alerts.list, alerts.get, ... (Client::alerts)
+    log_level,  // "log-level" (Client::log_level)
 };
 
 const char* op_name(Op op);  // "ping", "publish", ... ("publish" for publish_batch)
@@ -73,8 +74,8 @@ struct Result {
     // "connections" array; connections: {"total":N,"connections":[...],"next":
     // "c1-42" or null}; alerts: the reply's members but "req" and "ok" as an
     // object ({"alert": {...}}, {"alerts": [...], "total": ...}), or, refused
-    // with version_conflict, the "current" alert. Compact JSON text; empty for
-    // the other ops.
+    // with version_conflict, the "current" alert; log_level: {"level":"debug"}
+    // and, when it was changed, "was". Compact JSON text; empty for the other ops.
     std::string json;
     bool connected = false;     // user: has at least one connection
     uint64_t disconnected = 0;  // disconnect: connections closed

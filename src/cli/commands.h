@@ -28,5 +28,6 @@ Command add_invalidate(CLI::App& app, const GlobalOptions& g);
 Command add_tail(CLI::App& app, const GlobalOptions& g);
 Command add_token(CLI::App& app, const GlobalOptions& g);
 Command add_alerts(CLI::App& app, const GlobalOptions& g);
+Command add_log_level(CLI::App& app, const GlobalOptions& g);
 
 }  // namespace ringcast::cli

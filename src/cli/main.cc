@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
         add_connection(app, g), add_connections(app, g), add_disconnect(app, g),
         add_invalidate(app, g), add_ping(app, g),        add_tail(app, g),
         add_token(app, g),      add_alerts(app, g),      add_top(app, g),
+        add_log_level(app, g),
     };
 
     for (const Command& c : commands) {
@@ -59,7 +60,8 @@ int main(int argc, char** argv) {
         if (app.get_subcommands().empty() && !rest.empty() && !rest.front().starts_with("-")) {
             fmt::print(stderr,
                        "ringcast: unknown command \"{}\" (commands: publish, stats, user, "
-                       "connection, disconnect, invalidate, ping, tail, token, alerts)\nRun with "
+                       "connection, disconnect, invalidate, ping, tail, token, alerts, "
+                       "log-level)\nRun with "
                        "--help for "
                        "more information.\n",
                        rest.front());

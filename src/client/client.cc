@@ -512,6 +512,10 @@ Result Client::token(const TokenRequest& request) {
     return r;
 }
 
+Result Client::log_level(std::string_view level) {
+    return level.empty() ? call(Op::log_level, {}, {}) : call(Op::log_level, "level", level);
+}
+
 Result Client::alerts(std::string_view op, std::string_view members) {
     Result r;
     if (!idle_for_call(r, Op::alerts)) return r;

@@ -49,6 +49,7 @@ const char* op_name(Op op) {
         case Op::invalidate: return "invalidate";
         case Op::token: return "token";
         case Op::alerts: return "alerts";
+        case Op::log_level: return "log-level";
     }
     return "ping";
 }

@@ -107,7 +107,8 @@ bool read_success(object obj, Op op, Result& out) {
             out.token.assign(token);
             return true;
         }
-        case Op::alerts: read_members(obj, out.json); return true;
+        case Op::alerts:
+        case Op::log_level: read_members(obj, out.json); return true;
     }
     return false;
 }

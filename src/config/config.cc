@@ -78,6 +78,15 @@ std::vector<Key> base_schema(Config& c) {
              return want_one_of(n, &c.log_level,
                                 {"trace", "debug", "info", "warn", "error", "critical", "off"}, e);
          }},
+        {"log.format",
+         [&c](auto& n, auto* e) {
+             return want_one_of(n, &c.log_format, {"auto", "json", "text"}, e);
+         }},
+        {"log.access", [&c](auto& n, auto* e) { return want_bool(n, &c.log_access, e); }},
+        {"log.rate_limit",
+         [&c](auto& n, auto* e) { return want_uint(n, &c.log_rate_limit, 0, 1'000'000, e); }},
+        {"log.rate_report",
+         [&c](auto& n, auto* e) { return want_duration(n, &c.log_rate_report_ms, 1000, e); }},
         {"server.accept",
          [&c](auto& n, auto* e) {
              return want_one_of(n, &c.accept, {"handoff", "reuseport"}, e);

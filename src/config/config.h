@@ -69,6 +69,11 @@ struct Config {
     unsigned shards = 0;
     std::string data_dir;
     std::string log_level;
+    // [log]: the shape of log lines, their limits, the access log (core/log_setup.h)
+    std::string log_format;  // "auto", "json", "text"
+    bool log_access = false;
+    uint32_t log_rate_limit = 0;  // lines of one kind per second per shard; 0: no limit
+    uint64_t log_rate_report_ms = 0;
     std::string accept;
     uint32_t listen_backlog = 0;
     std::string unix_path;

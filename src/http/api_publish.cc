@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "core/json_writer.h"
+#include "core/log_event.h"
 #include "http/api_requests.h"
 #include "http/http_server.h"
 #include "http/response.h"
@@ -59,6 +60,12 @@ void ApiRequests::publish(HttpConnection& c, HttpRequest& req, std::string publi
             if (o.status == PublishOutcome::Status::refused) _http.count_refusal(429);
             _http.complete_async(h, [&](HttpConnection& c) {
                 if (o.status == PublishOutcome::Status::refused) {
+                    log_event(spdlog::level::info, "publish refused",
+                              {{"status", 429},
+                               {"reason", o.reason},
+                               {"ip", _http.client_of(c).text()},
+                               {"conn", _http.connection_id(c)},
+                               {"retry_ms", o.retry_after_ms}});
                     const uint64_t retry_s = std::max<uint64_t>(1, (o.retry_after_ms + 999) / 1000);
                     return http_response(
                         429, "application/json", json_error_body(o.code, o.message, o.reason),
@@ -116,9 +123,22 @@ void ApiRequests::publish_batch(HttpConnection& c, simdjson::dom::object obj,
         std::move(items), publisher, true,
         [this, h = Transport::handle(c)](std::vector<PublishOutcome>& outcomes, uint64_t sent,
                                          uint64_t failed) {
-            for (const PublishOutcome& o : outcomes)
-                if (o.status == PublishOutcome::Status::refused) _http.count_refusal(429);
+            uint64_t refused = 0;
+            std::string_view reason;
+            for (const PublishOutcome& o : outcomes) {
+                if (o.status != PublishOutcome::Status::refused) continue;
+                _http.count_refusal(429);
+                ++refused;
+                reason = o.reason;
+            }
             _http.complete_async(h, [&](HttpConnection& c) {
+                if (refused)  // one line per batch, however many of its messages
+                    log_event(spdlog::level::info, "publish refused",
+                              {{"status", 429},
+                               {"reason", reason},
+                               {"ip", _http.client_of(c).text()},
+                               {"conn", _http.connection_id(c)},
+                               {"refused", refused}});
                 std::string body;
                 JsonWriter w(body);
                 w.begin_object().key("sent").value(sent).key("failed").value(failed);

@@ -1,7 +1,8 @@
 // ApiRequests: who may use each route, and the requests beside publishing —
 // GET /api/stats, GET /api/ping, POST /api/tokens (answered here), and the
 // directory's GET /api/connections, GET /api/connections/{id}, GET
-// /api/users/{userId} and POST /api/disconnect (answered by the shards that hold the streams). The
+// /api/users/{userId} and POST /api/disconnect (answered by the shards that hold the streams),
+// and GET/PUT /api/log-level (answered here). The
 // answers carry the same members as the socket's replies (docs/protocol.md), so a client can use
 // either protocol alike.
 #include <fmt/format.h>
@@ -15,6 +16,7 @@
 #include "http/query.h"
 #include "http/response.h"
 #include "ops/directory_json.h"
+#include "ops/log_level_request.h"
 #include "pubsub/message_json.h"
 
 namespace ringcast {
@@ -119,6 +121,17 @@ void ApiRequests::handle(HttpConnection& c, HttpRequest& req, const RouteMatch& 
         case Route::alert_patch:
         case Route::alert_delete:
         case Route::alert_dismiss: alerts(c, req, m); return;
+        case Route::log_level:
+        case Route::log_level_set:
+            // Changes what the daemon writes: the operator's, like the queries.
+            if (auto r = authorize_api(
+                    req, ApiRight::admin, _opts.api, *_opts.verifier, wall_ms() / 1000,
+                    m.route == Route::log_level ? "GET /api/log-level" : "PUT /api/log-level")) {
+                _http.refuse(c, *r);
+                return;
+            }
+            log_level(c, req, m.route == Route::log_level_set);
+            return;
         default: return;  // not an API route (HttpServer answers those)
     }
 }
@@ -156,6 +169,22 @@ bool ApiRequests::body_object(HttpConnection& c, const HttpRequest& req,
         return false;
     }
     return true;
+}
+
+// GET answers the level in force; PUT {"level": NAME} changes it at once.
+void ApiRequests::log_level(HttpConnection& c, HttpRequest& req, bool change) {
+    std::string members = log_level_members(), error;
+    if (change) {
+        simdjson::dom::object obj;
+        if (!body_object(c, req, &obj)) return;
+        if (!apply_log_level_request(obj, &members, &error)) {
+            reply_bad_request(c, "invalid_field", error);
+            return;
+        }
+    }
+    _http.reply(c,
+                http_response(200, "application/json", "{" + members + "}", _http.keeps_alive(c)));
+    _http.finish_request(c);
 }
 
 void ApiRequests::ping(HttpConnection& c) {

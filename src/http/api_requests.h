@@ -52,6 +52,7 @@ private:
     // api_queries.cc
     void stats(HttpConnection& c);
     void ping(HttpConnection& c);
+    void log_level(HttpConnection& c, HttpRequest& req, bool change);
     void issue_token(HttpConnection& c, HttpRequest& req);
     void directory(HttpConnection& c, HttpRequest& req, Route route, std::string_view name);
     // api_health.cc

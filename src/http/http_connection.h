@@ -44,6 +44,9 @@ struct StreamExtras {
 class HttpConnection : public Connection {
 public:
     enum class Mode : uint8_t { reading, waiting, streaming };
+    // Why a stream ended, for its log lines: set where the end is decided.
+    // `other`: a network error, the write timeout, a disconnect request.
+    enum class End : uint8_t { other, client, lifetime, token_expired, slow_reader, shutdown };
 
     // A stream's subscriptions, if it was never closed (SseStreams::on_closed
     // frees them): a shard stopped without a drain (Transport::destroy_all).
@@ -63,6 +66,7 @@ private:
     Mode _mode = Mode::reading;
     bool _sent_continue = false;
     bool _close_after_reply = false;
+    End _end = End::other;  // in the padding before _lifetime_ms
     // Endpoint lifetime or token expiry, from _stream_started_ms; 0: none. 32 bits
     // (49 days at most) keep it in the padding after the flags: the connection
     // stays within 256 bytes, mimalloc's size class below 320.

@@ -6,11 +6,13 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "core/clock.h"
+#include "core/log_event.h"
 #include "http/cors.h"
 #include "http/response.h"
 #include "http/router.h"
@@ -91,6 +93,9 @@ void HttpServer::note_untrusted_forwarding(const HttpConnection& c, const HttpRe
 }
 
 void HttpServer::on_open(Connection& base) {
+    if (log_enabled(spdlog::level::debug))  // fields cost a few allocations: only when written
+        log_event(spdlog::level::debug, "connection accepted",
+                  {{"ip", base.peer().text()}, {"conn", connection_id(base)}});
     // A client that connects and says nothing is cut off after the request
     // timeout, like one that sends its headers too slowly.
     _transport.set_deadline(base, _reactor.now_ms() + _opts.request_timeout_ms);
@@ -118,6 +123,7 @@ void HttpServer::process_input(HttpConnection& c, const char* data, size_t len) 
             c._parser = std::make_unique<RequestParser>(_opts.limits);
             // From the first byte of a request, it has request_timeout to arrive.
             _transport.set_deadline(c, _reactor.now_ms() + _opts.request_timeout_ms);
+            c._stream_started_ms = _reactor.now_ms();  // the request's, until it is a stream
         }
         size_t consumed = 0;
         RequestParser::Result res = c._parser->feed(data, len, &consumed);
@@ -131,6 +137,12 @@ void HttpServer::process_input(HttpConnection& c, const char* data, size_t len) 
             return;
         }
         if (res == RequestParser::Result::error) {
+            log_event(spdlog::level::info, "request malformed",
+                      {{"status", c._parser->error_status()},
+                       {"reason", "parse_error"},
+                       {"ip", client_of(c).text()},
+                       {"conn", connection_id(c)},
+                       {"message", c._parser->error_message()}});
             reply_error(c, c._parser->error_status(), c._parser->error_message(), true);
             return;
         }
@@ -146,12 +158,26 @@ void HttpServer::process_input(HttpConnection& c, const char* data, size_t len) 
 }
 
 void HttpServer::reply(HttpConnection& c, std::string response) {
+    if (access_log_enabled() && c._parser) log_request(c, response);
     if (_opts.cors.enabled() && c._parser) {
         std::string_view origin = c._parser->request().header("origin");
         if (!origin.empty())
             response = with_headers(std::move(response), cors_response_headers(_opts.cors, origin));
     }
     _transport.send_copy(c, response);
+}
+
+// The access log's line for an answered request: "HTTP/1.1 200 OK..." gives the status.
+void HttpServer::log_request(const HttpConnection& c, std::string_view response) const {
+    int status = 0;
+    if (response.size() > 12) std::from_chars(response.data() + 9, response.data() + 12, status);
+    const HttpRequest& req = c._parser->request();
+    log_access("request", {{"method", req.method_name()},
+                           {"path", req.path()},
+                           {"status", status},
+                           {"ip", client_of(c).text()},
+                           {"conn", connection_id(c)},
+                           {"duration_ms", _reactor.now_ms() - c._stream_started_ms}});
 }
 
 bool HttpServer::keeps_alive(const HttpConnection& c) const {
@@ -213,7 +239,7 @@ void HttpServer::count_refusal(int status) {
     }
 }
 
-void HttpServer::refuse(HttpConnection& c, const Refusal& r) {
+void HttpServer::refuse(HttpConnection& c, const Refusal& r, std::string_view what) {
     count_refusal(r.status);
     const bool keep_alive = keeps_alive(c);
     std::string body = json_error_body(r.code, r.message, r.reason);
@@ -225,8 +251,18 @@ void HttpServer::refuse(HttpConnection& c, const Refusal& r) {
     } else {
         reply(c, http_response(r.status, "application/json", body, keep_alive));
     }
-    spdlog::debug("shard {}: request from {} refused: {} {} {}", _reactor.id(), client_of(c).text(),
-                  r.status, r.code, r.message);
+    if (log_enabled(spdlog::level::info)) {
+        const HttpRequest& req = c._parser->request();
+        log_event(spdlog::level::info, what,
+                  {{"status", r.status},
+                   {"code", r.code},
+                   {"reason", r.reason.empty() ? r.code : r.reason},
+                   {"ip", client_of(c).text()},
+                   {"conn", connection_id(c)},
+                   {"method", req.method_name()},
+                   {"path", req.path()},
+                   {"message", r.message}});
+    }
     finish_request(c);
 }
 
@@ -288,6 +324,12 @@ void HttpServer::handle_request(HttpConnection& c, HttpRequest& req) {
         return;
     }
     note_untrusted_forwarding(c, req);
+    if (log_enabled(spdlog::level::debug))
+        log_event(spdlog::level::debug, "request",
+                  {{"method", req.method_name()},
+                   {"path", req.path()},
+                   {"ip", client_of(c).text()},
+                   {"conn", connection_id(c)}});
     const EndpointOptions* ep = find_endpoint(_opts.endpoints, path);
     if (req.method == HTTP_OPTIONS && req.has_header("access-control-request-method")) {
         RouteMatch api = route_request(HTTP_OPTIONS, path);
@@ -361,6 +403,7 @@ void HttpServer::on_peer_eof(Connection& base) {
         c._close_after_reply = true;  // answer what it asked, then close
         c._held.reset();              // nothing after it will be answered
     } else {
+        c._end = HttpConnection::End::client;
         _transport.close(c, true);  // flush what is queued (a stream's events, a reply)
     }
 }
@@ -371,11 +414,21 @@ void HttpServer::on_deadline(Connection& base, uint64_t now_ms) {
         case HttpConnection::Mode::streaming: _streams.on_deadline(c, now_ms); return;
         case HttpConnection::Mode::reading:
             if (c._parser && c._parser->started()) {
+                log_event(spdlog::level::info, "request timed out",
+                          {{"status", 408},
+                           {"reason", "request_timeout"},
+                           {"ip", client_of(c).text()},
+                           {"conn", connection_id(c)},
+                           {"timeout_ms", _opts.request_timeout_ms}});
                 reply_error(c, 408,
                             fmt::format("the request did not arrive within {} ms",
                                         _opts.request_timeout_ms),
                             true);
             } else {
+                if (log_enabled(spdlog::level::debug))
+                    log_event(
+                        spdlog::level::debug, "connection idle",
+                        {{"reason", "idle"}, {"ip", c.peer().text()}, {"conn", connection_id(c)}});
                 _transport.close(c, true);  // idle: just close
             }
             return;
@@ -385,6 +438,12 @@ void HttpServer::on_deadline(Connection& base, uint64_t now_ms) {
 
 void HttpServer::on_closed(Connection& base) {
     HttpConnection& c = as_http(base);
+    // A stream's close is logged by SseStreams, with more to say.
+    if (c._mode != HttpConnection::Mode::streaming && log_enabled(spdlog::level::debug))
+        log_event(spdlog::level::debug, "connection closed",
+                  {{"reason", c._end == HttpConnection::End::client ? "client_closed" : "other"},
+                   {"ip", c.peer().text()},
+                   {"conn", connection_id(c)}});
     _streams.on_closed(c);
     if (c._mode == HttpConnection::Mode::waiting) _api.forget(c);
     c._parser.reset();
@@ -408,6 +467,7 @@ void HttpServer::begin_shutdown() {
         if (c._mode == HttpConnection::Mode::waiting) {
             c._close_after_reply = true;  // answer what was accepted, then close
         } else {
+            c._end = HttpConnection::End::shutdown;
             _transport.close(c, true);  // streams: flush what is queued, then close
         }
     });

@@ -79,7 +79,8 @@ public:
     // of a request it could not read may still come).
     void reply_error(HttpConnection& c, int status, std::string_view message, bool close);
     // A refusal: 401 (with its challenge), 403, 400, 429, 503, counted.
-    void refuse(HttpConnection& c, const Refusal& r);
+    // Answers the refusal and logs it as a `what` event (core/log_event.h).
+    void refuse(HttpConnection& c, const Refusal& r, std::string_view what = "request refused");
     void count_refusal(int status);
     // The reply for the current request is queued: close, or get ready for the next.
     void finish_request(HttpConnection& c);
@@ -104,6 +105,8 @@ public:
     bool shutting_down() const { return _shutting_down; }
 
 private:
+    // The access log line of an answered API request ([log] access).
+    void log_request(const HttpConnection& c, std::string_view response) const;
     void process_input(HttpConnection& c, const char* data, size_t len);
     void handle_request(HttpConnection& c, HttpRequest& req);
     // A path of the pages: answered at once from the embedded files, or once

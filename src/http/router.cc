@@ -38,6 +38,8 @@ constexpr Entry kRoutes[] = {
     {"/metrics", HTTP_GET, Route::metrics, "GET"},
     {"/healthz/live", HTTP_GET, Route::health_live, "GET"},
     {"/healthz/ready", HTTP_GET, Route::health_ready, "GET"},
+    {"/api/log-level", HTTP_GET, Route::log_level, "GET, PUT"},
+    {"/api/log-level", HTTP_PUT, Route::log_level_set, "GET, PUT"},
 };
 
 }  // namespace

@@ -30,6 +30,8 @@ enum class Route {
     metrics,         // GET /metrics: Prometheus text (ops/metrics.h)
     health_live,     // GET /healthz/live: the process answers
     health_ready,    // GET /healthz/ready: every check passes (ops/health.h)
+    log_level,       // GET /api/log-level
+    log_level_set,   // PUT /api/log-level {"level": "debug"}
     not_found,
     method_not_allowed,
 };

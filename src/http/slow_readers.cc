@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/log_event.h"
 #include "http/http_server.h"
 #include "http/sse_streams.h"
 #include "pubsub/event.h"
@@ -56,8 +57,11 @@ void SseStreams::on_frames_dropped(HttpConnection& c, std::span<LocalFrame* cons
     (expired ? _losses.events_expired : _losses.events_dropped) += events;
 
     if (expired) {
-        spdlog::debug("connection {}: {} queued event(s) expired before they were written",
-                      _http.connection_id(c), events);
+        log_event(spdlog::level::debug, "queued events expired",
+                  {{"reason", "expired"},
+                   {"conn", _http.connection_id(c)},
+                   {"ip", _http.client_of(c).text()},
+                   {"events", events}});
         return;
     }
     std::string what;
@@ -72,18 +76,25 @@ void SseStreams::on_frames_dropped(HttpConnection& c, std::span<LocalFrame* cons
     // A refusal (the newcomer was below everything queued) happens once per
     // event while the reader stays stuck: counted, but not worth a line each.
     auto level = why == DropReason::compacted ? spdlog::level::info : spdlog::level::debug;
-    spdlog::log(level, "connection {} ({}) fell behind: dropped {}, {} queued",
-                _http.connection_id(c), _http.client_of(c).text(), what,
-                human_bytes(c.queued_bytes()));
+    log_event(level, "slow reader dropped events",
+              {{"reason", why == DropReason::compacted ? "queue_limit" : "below_queued_priority"},
+               {"conn", _http.connection_id(c)},
+               {"ip", _http.client_of(c).text()},
+               {"dropped", what},
+               {"queued", human_bytes(c.queued_bytes())}});
 }
 
 void SseStreams::on_slow_reader_closed(HttpConnection& c, SlowReaderClose why, uint64_t queued) {
     const Member& m = c._member;
     for (uint16_t i = 0; m.subs && i < m.nsubs; ++i)
         if (Channel* ch = m.subs[i].channel) ++ch->slow_disconnects;
-    spdlog::info("connection {} ({}) fell behind: {} queued, past delivery.{}: disconnected",
-                 _http.connection_id(c), _http.client_of(c).text(), human_bytes(queued),
-                 why == SlowReaderClose::queue_limit ? "queue_limit" : "max_queue");
+    c._end = HttpConnection::End::slow_reader;
+    log_event(spdlog::level::info, "slow reader disconnected",
+              {{"reason", why == SlowReaderClose::queue_limit ? "queue_limit" : "max_queue"},
+               {"conn", _http.connection_id(c)},
+               {"ip", _http.client_of(c).text()},
+               {"user", c._member.who->user},
+               {"queued", human_bytes(queued)}});
 }
 
 }  // namespace ringcast

@@ -11,6 +11,7 @@
 #include "alerts/alert_feed.h"
 #include "core/clock.h"
 #include "core/json_writer.h"
+#include "core/log_event.h"
 #include "http/cors.h"
 #include "http/http_server.h"
 #include "http/query.h"
@@ -67,11 +68,17 @@ void SseStreams::open(HttpConnection& c, HttpRequest& req, const EndpointOptions
     StreamAdmission a = admit_stream(req, ep, *_opts.verifier, _opts.channel_rules,
                                      _opts.max_channels_per_stream, wall_ms() / 1000);
     if (!a.ok) {
-        _http.refuse(c, a.refusal);
+        _http.refuse(c, a.refusal, "stream refused");
         return;
     }
     if (!_limit.try_acquire()) {
         _http.count_refusal(503);
+        log_event(spdlog::level::info, "stream refused",
+                  {{"status", 503},
+                   {"reason", "max_connections"},
+                   {"ip", _http.client_of(c).text()},
+                   {"conn", _http.connection_id(c)},
+                   {"path", ep.path}});
         _http.reply_error(
             c, 503, fmt::format("the limit of {} streams is reached; retry later", _limit.max()),
             false);
@@ -150,14 +157,22 @@ void SseStreams::on_limit_answer(ConnectionHandle h, PendingOpen& p,
                 : fmt::format("{} already has {} streams open on {} (the most allowed)",
                               p.client.text(), ask.rule.max_open, p.path);
         const uint64_t retry_s = std::max<uint64_t>(1, (retry_ms + 999) / 1000);
+        const char* reason = by_user       ? "user_connections"
+                             : v.by_window ? "ip_rate"
+                                           : "ip_connections";
         _http.count_refusal(429);
+        log_event(spdlog::level::info, "stream refused",
+                  {{"status", 429},
+                   {"reason", reason},
+                   {"ip", p.client.text()},
+                   {"conn", _http.connection_id(*c)},
+                   {"path", p.path},
+                   {"user", by_user ? p.admission.claims->user : std::string()},
+                   {"message", message}});
         _http.complete_async(
-            *c, http_response(429, "application/json",
-                              json_error_body("rate_limited", message,
-                                              by_user       ? "user_connections"
-                                              : v.by_window ? "ip_rate"
-                                                            : "ip_connections"),
-                              _http.keeps_alive(*c), {{"Retry-After", std::to_string(retry_s)}}));
+            *c,
+            http_response(429, "application/json", json_error_body("rate_limited", message, reason),
+                          _http.keeps_alive(*c), {{"Retry-After", std::to_string(retry_s)}}));
         return;
     }
     const EndpointOptions* ep = find_endpoint(_opts.endpoints, p.path);
@@ -270,6 +285,7 @@ void SseStreams::start(HttpConnection& c, const EndpointOptions& ep, StreamAdmis
     }
     c._lifetime_ms = uint32_t(std::min<uint64_t>(lifetime, UINT32_MAX));
     ++_streams;
+    log_stream_opened(c);
     _transport.send_copy(c, handshake);
     // Right after `connected`: its alerts, the list for its identity (one frame
     // per distinct list, alerts/alert_feed.h).
@@ -409,7 +425,9 @@ void SseStreams::on_deadline(HttpConnection& c, uint64_t now_ms) {
         // queued and close cleanly; the browser reconnects. A token's
         // end is announced first, so that a client can fetch a new token
         // before it reconnects rather than retry with the same one.
-        if (c._extras && c._extras->ends_with_token) send_token_expired(c);
+        const bool token = c._extras && c._extras->ends_with_token;
+        if (token) send_token_expired(c);
+        c._end = token ? HttpConnection::End::token_expired : HttpConnection::End::lifetime;
         _transport.close(c, true);
         return;
     }
@@ -418,6 +436,7 @@ void SseStreams::on_deadline(HttpConnection& c, uint64_t now_ms) {
 }
 
 void SseStreams::on_closed(HttpConnection& c) {
+    if (c._mode == HttpConnection::Mode::streaming) log_stream_closed(c);
     Member& m = c._member;
     if (m.subs) {
         _audience.remove(m);

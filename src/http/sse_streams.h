@@ -45,6 +45,9 @@ public:
     // slow_readers.cc: what a slow reader lost, counted and logged.
     void on_frames_dropped(HttpConnection& c, std::span<LocalFrame* const> frames, DropReason why);
     void on_slow_reader_closed(HttpConnection& c, SlowReaderClose why, uint64_t queued);
+    // stream_log.cc: a stream's first and last lines, at debug and in the access log.
+    void log_stream_opened(const HttpConnection& c) const;
+    void log_stream_closed(const HttpConnection& c) const;
 
     // StreamCatalog
     bool describe(const Connection& c, JsonWriter& w) const override;

@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/log_event.h"
 #include "core/user_data.h"
 
 namespace ringcast {
@@ -103,8 +104,8 @@ void Acceptor::trim() {
 void Acceptor::note_table_full() {
     if (_table_full_noted) return;
     _table_full_noted = true;
-    spdlog::warn("shard {}: connection table full, pausing accept until a slot frees",
-                 _reactor.id());
+    log_event(spdlog::level::warn, "connection table full",
+              {{"reason", "table_full"}, {"action", "accept paused until a slot frees"}});
 }
 
 // A slot of our table was released (a connection closed, or a socket left for

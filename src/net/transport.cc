@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/clock.h"
+#include "core/log_event.h"
 #include "core/uring_cmd.h"
 #include "core/user_data.h"
 
@@ -435,8 +436,11 @@ void Transport::on_timer(TimerNode* node) {
     uint64_t now = _reactor.now_ms();
     if (sending(c) && now >= c._send_started + _opts.write_timeout_ms) {
         ++_stats.dropped_stalled;
-        spdlog::info("shard {}: connection {} dropped: a write has been pending for {} ms",
-                     _reactor.id(), c._serial, now - c._send_started);
+        log_event(spdlog::level::info, "stalled writer disconnected",
+                  {{"reason", "write_timeout"},
+                   {"conn", fmt::format("c{}-{}", _reactor.id(), c._serial)},
+                   {"ip", c.peer().text()},
+                   {"pending_ms", now - c._send_started}});
         close(c, false);
         return;
     }

@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "core/json_writer.h"
+#include "core/log_event.h"
 #include "publish/reply_json.h"
 #include "pubsub/event.h"
 #include "pubsub/message_json.h"
@@ -25,7 +26,7 @@ constexpr const char* kOps =
     "ping, publish, invalidate, stats, connection, connections, user, disconnect, token, "
     "alerts.list, "
     "alerts.get, alerts.create, alerts.update, alerts.patch, alerts.delete, alerts.preview, "
-    "alerts.refresh";
+    "alerts.refresh, log-level";
 
 // A batch holds "op", "req" and "messages", each any number of times (the first
 // counts); a message field beside them is a mistake worth an error.
@@ -98,7 +99,12 @@ void PublishServer::on_open(Connection& base) {
             fmt::format("uid {} gid {} is not allowed to publish (publish.allow_uids, allow_gids)",
                         c._peer.uid, c._peer.gid);
     }
-    spdlog::info("shard {}: publisher refused (pid {}): {}", _reactor.id(), c._peer.pid, why);
+    log_event(spdlog::level::info, "publisher refused",
+              {{"reason", "not_allowed"},
+               {"conn", fmt::format("c{}-{}", _reactor.id(), c.serial())},
+               {"pid", c._peer.pid},
+               {"uid", c._peer.uid},
+               {"message", why}});
     c._replies.push("{\"ok\":false,\"error\":" + error_object("forbidden", why) + "}\n");
     c._finish = true;
     c._linger = true;
@@ -207,6 +213,8 @@ bool PublishServer::handle_line(PublishConnection& c, std::string_view line, uin
         _ops.directory(c, r, obj);
     } else if (op == "token") {
         _ops.issue_token(c, r, obj);
+    } else if (op == "log-level") {
+        _ops.log_level(c, r, obj);
     } else if (SocketOps::is_alert_op(op)) {
         _ops.alerts(c, r, op, obj);
     } else {

@@ -54,6 +54,8 @@ public:
     void directory(PublishConnection& c, const SocketRequest& r, simdjson::dom::object obj);
     // A stream token signed here (auth/stream_token.h), at once.
     void issue_token(PublishConnection& c, const SocketRequest& r, simdjson::dom::object obj);
+    // The daemon's log level: read, or changed at once (ops/log_level_request.h).
+    void log_level(PublishConnection& c, const SocketRequest& r, simdjson::dom::object obj);
     // socket_alerts.cc: alerts.list, get, create, update, patch, delete, preview
     // and refresh, as the HTTP alerts API does them (docs/alerts.md).
     static bool is_alert_op(std::string_view op);

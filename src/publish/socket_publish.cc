@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/log_event.h"
 #include "publish/publish_server.h"
 #include "publish/reply_json.h"
 #include "publish/socket_ops.h"
@@ -55,6 +56,11 @@ bool SocketOps::over_rate(PublishConnection& c, uint64_t* retry_ms) {
     if (c._rate_count >= _rate.max) {
         *retry_ms = std::max<uint64_t>(1, c._rate_start_ms + _rate.window_ms - now);
         _server.count_rate_limited();
+        log_event(spdlog::level::info, "publish refused",
+                  {{"reason", "publisher_rate"},
+                   {"conn", fmt::format("c{}-{}", _reactor.id(), c.serial())},
+                   {"pid", c._peer.pid},
+                   {"retry_ms", *retry_ms}});
         return true;
     }
     ++c._rate_count;
@@ -98,6 +104,11 @@ void SocketOps::publish(PublishConnection& c, const SocketRequest& r, simdjson::
                           conn->_replies.fill_ok(slot, published_members(o));
                       } else {
                           _server.count_rate_limited();
+                          log_event(spdlog::level::info, "publish refused",
+                                    {{"reason", o.reason},
+                                     {"conn", fmt::format("c{}-{}", _reactor.id(), conn->serial())},
+                                     {"pid", conn->_peer.pid},
+                                     {"retry_ms", o.retry_after_ms}});
                           conn->_replies.fill_error(slot, error_of(o));
                       }
                       _server.mark_dirty(*conn);
@@ -138,11 +149,23 @@ void SocketOps::publish_batch(PublishConnection& c, const SocketRequest& r,
         std::move(items), {}, r.answered(),
         [this, h = Transport::handle(c), slot, answered = r.answered(), line = r.line](
             std::vector<PublishOutcome>& outcomes, uint64_t sent, uint64_t failed) {
-            for (const PublishOutcome& o : outcomes)
-                if (o.status == PublishOutcome::Status::refused && o.reason != "publisher_rate")
-                    _server.count_rate_limited();  // the connection's own were counted when read
+            uint64_t refused = 0;
+            std::string_view reason;
+            for (const PublishOutcome& o : outcomes) {
+                if (o.status != PublishOutcome::Status::refused || o.reason == "publisher_rate")
+                    continue;  // the connection's own were counted (and logged) when read
+                _server.count_rate_limited();
+                ++refused;
+                reason = o.reason;
+            }
             PublishConnection* conn = _server.alive(h);
             if (!conn) return;
+            if (refused)  // one line per batch, however many of its messages
+                log_event(spdlog::level::info, "publish refused",
+                          {{"reason", reason},
+                           {"conn", fmt::format("c{}-{}", _reactor.id(), conn->serial())},
+                           {"pid", conn->_peer.pid},
+                           {"refused", refused}});
             if (answered) {
                 std::string body =
                     fmt::format(",\"sent\":{},\"failed\":{},\"results\":[", sent, failed);

@@ -1,12 +1,13 @@
 // SocketOps: the queries answered by other shards — stats, invalidate (the log
 // shard), and connection / user / connections / disconnect through the directory
-// (ops/directory) — and the token op, answered here.
+// (ops/directory) — and the token and log-level ops, answered here.
 #include <fmt/format.h>
 
 #include "auth/token_request.h"
 #include "core/clock.h"
 #include "core/json_writer.h"
 #include "ops/directory_json.h"
+#include "ops/log_level_request.h"
 #include "publish/publish_server.h"
 #include "publish/reply_json.h"
 #include "publish/socket_ops.h"
@@ -69,6 +70,15 @@ void SocketOps::issue_token(PublishConnection& c, const SocketRequest& r,
     _server.reply_ok(
         c, r,
         fmt::format(",\"token\":\"{}\",\"expiresAt\":{}", token->token, token->expires_at_ms));
+}
+
+void SocketOps::log_level(PublishConnection& c, const SocketRequest& r, simdjson::dom::object obj) {
+    std::string members, error;
+    if (!apply_log_level_request(obj, &members, &error, {"op", "req"})) {
+        _server.reply_error(c, r, "invalid_field", error);
+        return;
+    }
+    _server.reply_ok(c, r, "," + members);
 }
 
 void SocketOps::directory(PublishConnection& c, const SocketRequest& r, simdjson::dom::object obj) {

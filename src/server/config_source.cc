@@ -14,6 +14,7 @@ bool ConfigSource::load(Config* cfg, ConfigProblems* problems) const {
     if (shards) cfg->shards = shards;
     if (!data_dir.empty()) cfg->data_dir = data_dir;
     if (!log_level.empty()) cfg->log_level = log_level;
+    if (!log_format.empty()) cfg->log_format = log_format;
     if (!accept.empty()) cfg->accept = accept;
     if (!api_key_file.empty()) cfg->publish_api_key_file = api_key_file;
     validate_config(*cfg, problems);

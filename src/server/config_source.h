@@ -14,7 +14,7 @@ namespace ringcast {
 struct ConfigSource {
     std::string path;  // --config; "" = the defaults only
     // The flags that override the file (empty / unset / 0: not given).
-    std::string http, data_dir, log_level, accept, api_key_file;
+    std::string http, data_dir, log_level, log_format, accept, api_key_file;
     std::optional<std::string> unix_path;
     unsigned shards = 0;
 

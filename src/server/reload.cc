@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/log_setup.h"
 #include "server/alerts_setup.h"
 #include "server/auth_setup.h"
 #include "server/options.h"
@@ -56,6 +57,10 @@ constexpr RestartOnlyKey kRestartOnly[] = {
     field<&Config::store_flush_interval_ms>("store.flush_interval"),
     field<&Config::store_max_pending>("store.max_pending"),
     field<&Config::metrics_listen>("metrics.listen"),
+    field<&Config::log_format>("log.format"),
+    field<&Config::log_access>("log.access"),
+    field<&Config::log_rate_limit>("log.rate_limit"),
+    field<&Config::log_rate_report_ms>("log.rate_report"),
     field<&Config::alerts_enabled>("alerts.enabled"),
     field<&Config::alerts_path>("alerts.path"),
     field<&Config::alerts_channel>("alerts.channel"),
@@ -119,7 +124,8 @@ bool Reloader::reload() {
     const unsigned n = _shards.size();
     const unsigned applied = _shards.reload(
         std::move(opts), stream_limit(next.max_connections, _table, n), /*wait_ms=*/5000);
-    spdlog::set_level(spdlog::level::from_str(next.log_level));
+    if (next.log_level != _running.log_level && !set_log_level(next.log_level, &error))
+        spdlog::error("reload: server.log_level: {}", error);
     _running = std::move(next);
     if (applied < n) {
         spdlog::error(

@@ -3,11 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include "core/clock.h"
+#include "core/log_event.h"
 
 namespace ringcast {
 
 namespace {
 constexpr uint64_t kExpirySweepMs = 1000;
+constexpr uint64_t kLogReportMs = 1000;
 }  // namespace
 
 Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, uint64_t started_ms)
@@ -82,6 +84,7 @@ int Shard::init(const char** what) {
     int rc = _reactor.init(_opts.reactor, what);
     if (rc == 0) beat();  // the first beat: this shard is up
     if (rc == 0 && _alert_service) _alert_service->start();
+    if (rc == 0) _reactor.timers().schedule(&_log_report_timer, _reactor.now_ms() + kLogReportMs);
     if (rc == 0 && _log) {
         restore_keeps();
         _reactor.timers().schedule(&_expiry_timer, _reactor.now_ms() + kExpirySweepMs);
@@ -139,6 +142,11 @@ void Shard::on_timer(TimerNode* node) {
     }
     if (node == &_pulse_timer) {
         beat();
+        return;
+    }
+    if (node == &_log_report_timer) {
+        flush_log_summaries();
+        _reactor.timers().schedule(&_log_report_timer, _reactor.now_ms() + kLogReportMs);
         return;
     }
     if (node == &_expiry_timer) {

@@ -129,6 +129,9 @@ private:
     TimerNode _expiry_timer;  // the log shard: ages its keeps, every second
     PulseBoard& _pulses;
     TimerNode _pulse_timer;  // every _pulses.interval_ms(): beat()
+    // Every second: sums up log lines the rate limit held back (core/log_event.h),
+    // also after the flood that caused them stopped.
+    TimerNode _log_report_timer;
     bool _draining = false;
     bool _drained = false;
 };

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/affinity.h"
+#include "core/log_event.h"
 #include "core/user_data.h"
 
 namespace ringcast {
@@ -130,6 +131,7 @@ bool ShardSet::start(const ShardOptions& opts, const std::vector<int>& cpus, Lis
 void ShardSet::run_shard(unsigned i, int cpu, Thread* self, ListenerSet& listeners,
                          uint64_t started_ms) {
     name_current_thread(fmt::format("ringcast-s{}", i));
+    set_log_shard(i);
     if (int r = pin_current_thread(cpu); r < 0)
         spdlog::warn("shard {}: cannot pin to CPU {}: {}", i, cpu, std::strerror(-r));
     // The shard is built on its own thread so that its memory comes from this

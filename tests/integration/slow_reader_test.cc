@@ -232,6 +232,19 @@ TEST(SlowReader, DisconnectClosesTheReaderPastQueueLimitAndCountsIt) {
     EXPECT_EQ(s["droppedSlowReaders"].as_int(), 0) << "queue_limit came first, not max_queue";
     EXPECT_EQ(s["eventsDropped"].as_int(), 0) << "disconnect drops no event";
     EXPECT_EQ(s["channelStats"]["flow"]["disconnected"].as_int(), 1);
+    // The log says who and why, one JSON line (written before the stats counted it).
+    {
+        const std::string log = d.log();
+        const size_t at = log.find("\"msg\":\"slow reader disconnected\"");
+        ASSERT_NE(at, std::string::npos) << log;
+        const size_t begin = log.rfind('\n', at) + 1;
+        auto line = Json::parse(log.substr(begin, log.find('\n', at) - begin));
+        ASSERT_TRUE(line) << log;
+        EXPECT_EQ((*line)["reason"].as_string(), "queue_limit");
+        EXPECT_EQ((*line)["conn"].as_string(), connection_id(t.fleet, t.stalled));
+        EXPECT_EQ((*line)["ip"].as_string(), "127.0.0.1");
+        EXPECT_EQ((*line)["level"].as_string(), "info");
+    }
     ASSERT_NO_FATAL_FAILURE(t.publish(1, [](int) { return std::string(); }));  // a fence
     ASSERT_NO_FATAL_FAILURE(t.expect_fast_complete());
     EXPECT_EQ(t.stats()["totalConnections"].as_int(), int64_t(t.fast.size()));

@@ -276,7 +276,7 @@ TEST_F(SocketActivation, AMismatchedSocketStopsTheStartAndIsNamed) {
         const std::string sock = d.dir().path() + "/x.sock";
         const std::string listen = k.inet ? "127.0.0.1:" + std::to_string(port) : sock;
         std::string error;
-        ASSERT_TRUE(d.spawn({listen}, k.fdname, {}, &error)) << error;
+        ASSERT_TRUE(d.spawn({listen}, k.fdname, {"--log-format", "text"}, &error)) << error;
         // The first connection starts the daemon, which refuses to.
         if (k.inet) {
             HttpClient c(port);

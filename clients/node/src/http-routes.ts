@@ -94,6 +94,7 @@ export const HTTP_OPS = [
   'user',
   'disconnect',
   'token',
+  'log-level',
   ...ALERT_OPS,
 ];
 
@@ -128,6 +129,11 @@ export function routeFor(op: string, fields: Record<string, unknown>): HttpRoute
       return post('/api/disconnect', fields);
     case 'token':
       return post('/api/tokens', fields);
+    case 'log-level':
+      // A level changes it (PUT); none only asks (GET).
+      return fields['level'] === undefined
+        ? { method: 'GET', path: '/api/log-level', reply: asObject }
+        : { method: 'PUT', path: '/api/log-level', body: { level: fields['level'] }, reply: asObject };
     default:
       if (ALERT_OPS.includes(op)) return alertRoute(op, fields);
       throw RingcastError.client(

@@ -18,7 +18,7 @@
 //   src/types.ts, src/stats-types.ts, src/alert-types.ts   the shapes sent and received
 
 export * from './default-instance.js';
-export { Ringcast, type RingcastOptions, type SendOptions, type UserNotifier, type BroadcastNotifier } from './ringcast.js';
+export { Ringcast, type LogLevel, type RingcastOptions, type SendOptions, type UserNotifier, type BroadcastNotifier } from './ringcast.js';
 export { RingcastClient } from './client.js';
 export { RingcastHttpClient } from './http-client.js';
 export type { ConnectionState, Reply, RequestOptions, RingcastClientEvents, Transport } from './transport.js';

@@ -63,6 +63,9 @@ export interface RingcastOptions extends ClientOptions, Partial<Omit<HttpClientO
 /** sendToUser / broadcast options: another channel, and message options. */
 export type SendOptions = build.AudienceFixedOptions & { channel?: SSEChannelType };
 
+/** The daemon's log levels (server.log_level, ringcastd --log-level). */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical' | 'off';
+
 /** notifications.* and broadcasts.*: (…, message, title?) per type. */
 export interface UserNotifier {
   success(userId: UserId, message: string, title?: string): Promise<PublishResult>;
@@ -413,6 +416,19 @@ export class Ringcast {
   async ping(): Promise<{ version: string; time: number }> {
     const r = await this.client.request('ping');
     return { version: String(r['version']), time: Number(r['time']) };
+  }
+
+  /** The daemon's log level (docs/operations.md, "Logs"). */
+  async getLogLevel(): Promise<LogLevel> {
+    const r = await this.client.request('log-level');
+    return String(r['level']) as LogLevel;
+  }
+
+  /** Changes the daemon's log level at once, until it restarts or reloads its
+   *  configuration; resolves with the level it replaced. */
+  async setLogLevel(level: LogLevel, request?: RequestOptions): Promise<{ level: LogLevel; was: LogLevel }> {
+    const r = await this.client.request('log-level', { level }, request);
+    return { level: String(r['level']) as LogLevel, was: String(r['was']) as LogLevel };
   }
 
   /** The daemon's statistics (seed 003's getStats / getSSEStats: totalConnections,

@@ -1,6 +1,6 @@
 // Every operation gives the same answer over the socket and over HTTP: the
 // queries and management calls (GET /api/ping, /api/connections, /api/connections/{id},
-// /api/users/{userId}, POST /api/disconnect), batches (POST /api/publish with
+// /api/users/{userId}, POST /api/disconnect, GET and PUT /api/log-level), batches (POST /api/publish with
 // "messages"), and refusals with the socket's codes (a 400's reason). Streams
 // carry HS256 tokens made with node:crypto (helpers/jwt.mjs), so users are real.
 import assert from 'node:assert/strict';
@@ -34,6 +34,14 @@ describe('the same API over the socket and over HTTP', { timeout: 60_000 }, () =
         const p = await rc().ping();
         assert.match(p.version, /^\d+\.\d+\.\d+/);
         assert.ok(Math.abs(p.time - Date.now()) < 60_000);
+      });
+
+      it('getLogLevel and setLogLevel: the level changes at once, a bad one is refused', async () => {
+        assert.equal(await rc().getLogLevel(), 'info');
+        assert.deepEqual(await rc().setLogLevel('debug'), { level: 'debug', was: 'info' });
+        assert.equal(await rc().getLogLevel(), 'debug');
+        await assert.rejects(rc().setLogLevel('loud'), { code: 'invalid_field', source: 'daemon' });
+        assert.deepEqual(await rc().setLogLevel('info'), { level: 'info', was: 'debug' });
       });
 
       it('sendBatch: one result per message, a refused one does not stop the others', async () => {
