@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
     std::string http, data_dir, log_level, accept, api_key_file;
     std::optional<std::string> unix_path;
     unsigned shards = 0;
-    bool print_defaults = false, probe_only = false, version = false;
+    bool print_defaults = false, probe_only = false, version = false, takeover = false;
 
     app.add_option("--config", config_path,
                    "TOML configuration file (every key: --print-default-config)")
@@ -84,6 +84,9 @@ int main(int argc, char** argv) {
     app.add_flag("--print-default-config", print_defaults,
                  "print the built-in configuration (every key, with comments) and exit");
     app.add_flag("--probe", probe_only, "check io_uring support on this machine and exit");
+    app.add_flag("--takeover", takeover,
+                 "take over the listeners and SSE streams of the ringcastd running with the same "
+                 "configuration (upgrade.socket), without a reconnect");
     app.add_flag("--version", version, "print the version and exit");
 
     try {
@@ -153,5 +156,5 @@ int main(int argc, char** argv) {
     }
 
     setup_logging(cfg.log_level);
-    return run_daemon(cfg, embedded_web_files());
+    return run_daemon(cfg, embedded_web_files(), takeover);
 }

@@ -1,7 +1,9 @@
 #include "server/daemon.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,6 +30,8 @@
 #include "net/ip_range.h"
 #include "server/alerts_setup.h"
 #include "server/auth_setup.h"
+#include "server/handover_give.h"
+#include "server/handover_take.h"
 #include "server/launch_hints.h"
 #include "server/listener_set.h"
 #include "server/options.h"
@@ -213,8 +217,21 @@ int open_alert_file(const Config& cfg, AlertsSetup* alerts) {
 
 int start_shards(const Config& cfg, const Plan& plan, uint64_t started_ms, ListenerSet& listeners,
                  Durability* durable, AlertsSetup* alerts, std::span<const EmbeddedFile> pages,
-                 ShardSet* shards) {
+                 Takeover* takeover, ShardSet* shards) {
     ShardOptions opts = shard_options(cfg, plan.table, plan.auth);
+    // Streams go to the new daemon on their connections only where the kernel
+    // gives a direct descriptor back as a file descriptor.
+    opts.handover.carry = cfg.upgrade_carry_streams && plan.probe.fd_install;
+    std::vector<std::vector<HandedStream>> adopt(plan.shards);
+    if (takeover) {
+        // Round robin: the load board then counts them where they land.
+        for (size_t i = 0; i < takeover->streams.size(); ++i) {
+            adopt[i % plan.shards].push_back(takeover->streams[i]);
+            takeover->streams[i].fd = -1;  // the shard's now
+        }
+        opts.adopt = &adopt;
+        opts.resume_id = takeover->resume_id();
+    }
     opts.http.web = web_options(cfg, pages);
     opts.alerts = alerts->options;
     opts.alerts_loaded = alerts->loaded;
@@ -335,11 +352,70 @@ void announce(const Config& cfg, const Plan& plan, const ShardSet& shards,
                (unsigned long)getpid());
 }
 
-// Until SIGTERM or SIGINT. SIGHUP is answered, not obeyed.
-void wait_for_signals(const sigset_t& sigs, const Config& cfg) {
+// The new daemon of an upgrade: the running one's listeners, then its streams
+// once it has closed its store (server/handover_take.h).
+int take_over(const Config& cfg, const Plan& plan, const LaunchHints& hints, Takeover* takeover,
+              ListenerSet* listeners) {
+    std::string error;
+    if (!ask_takeover(cfg, takeover, &error)) {
+        spdlog::critical("cannot take over: {} (the running daemon, if any, goes on serving)",
+                         error);
+        return kExitEnvironment;
+    }
+    const bool adopted = listeners->adopt(cfg, std::move(takeover->http), takeover->unix_fd,
+                                          plan.shards, hints, &error);
+    takeover->http.clear();
+    takeover->unix_fd = -1;
+    if (!adopted) {
+        spdlog::critical("taking over the listeners failed: {}", error);
+        return kExitEnvironment;
+    }
+    spdlog::info("upgrade: took over the listeners ({}); waiting for the streams",
+                 listeners->http_address().to_string());
+    const int timeout_ms = int(std::min<uint64_t>(cfg.shutdown_timeout_ms * 2 + 10'000, 600'000));
+    if (!receive_streams(takeover, timeout_ms, &error)) {
+        spdlog::critical("upgrade failed: {}", error);
+        return kExitFailure;
+    }
+    spdlog::info("upgrade: {} streams handed over; they resume after {}", takeover->streams.size(),
+                 takeover->position.last_sequence ? takeover->resume_id() : "the first event");
+    return kExitOk;
+}
+
+// Without a store the numbering lives in memory only: a takeover continues the
+// old daemon's, so that the streams' ids stay meaningful.
+void continue_numbering(const Takeover& takeover, Durability* durable) {
+    if (durable->store || takeover.position.epoch.empty()) return;
+    durable->epoch = takeover.position.epoch;
+    durable->next_sequence = takeover.position.last_sequence + 1;
+}
+
+// What ended the wait: a signal to stop, or a daemon asking to take over.
+struct Wake {
+    bool takeover = false;
+    int peer = -1;  // the asking daemon's connection
+};
+
+// Until SIGTERM or SIGINT, or a takeover request on the handover socket.
+// SIGHUP is answered, not obeyed.
+Wake wait_for_signals(const sigset_t& sigs, const Config& cfg, HandoverListener& handover) {
+    const int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+    struct Closer {
+        int fd;
+        ~Closer() {
+            if (fd >= 0) close(fd);
+        }
+    } closer{sfd};
     for (;;) {
-        siginfo_t info;
-        int sig = sigwaitinfo(&sigs, &info);
+        pollfd fds[2] = {{sfd, POLLIN, 0}, {handover.fd(), POLLIN, 0}};
+        if (poll(fds, handover.fd() >= 0 ? 2 : 1, -1) < 0) continue;
+        if (fds[1].revents & POLLIN) {
+            if (int peer = handover.accept_peer(); peer >= 0) return Wake{true, peer};
+        }
+        if (!(fds[0].revents & POLLIN)) continue;
+        signalfd_siginfo info;
+        if (read(sfd, &info, sizeof info) != ssize_t(sizeof info)) continue;
+        int sig = int(info.ssi_signo);
         if (sig == SIGHUP) {
             spdlog::warn(
                 "SIGHUP received: configuration reload is not supported by this release; "
@@ -349,7 +425,7 @@ void wait_for_signals(const sigset_t& sigs, const Config& cfg) {
         if (sig == SIGINT || sig == SIGTERM) {
             spdlog::info("{} received: draining connections (up to {} ms)", strsignal(sig),
                          cfg.shutdown_timeout_ms);
-            return;
+            return Wake{};
         }
     }
 }
@@ -397,26 +473,55 @@ int drain_and_stop(const Config& cfg, const sigset_t& sigs, ShardSet* shards, Du
 // it: the shards are stopped and joined (ShardSet), then the store is closed
 // (Durability), then the sockets are closed and the socket file removed
 // (ListenerSet).
-int run_daemon(const Config& cfg, std::span<const EmbeddedFile> pages) {
+int run_daemon(const Config& cfg, std::span<const EmbeddedFile> pages, bool takeover) {
     const uint64_t started_ms = mono_ms();
     const LaunchHints hints = LaunchHints::from_environment();
     Plan plan;
     if (int rc = check_settings(cfg, hints, &plan); rc != kExitOk) return rc;
     if (int rc = check_machine(cfg, &plan); rc != kExitOk) return rc;
     ListenerSet listeners;
-    if (int rc = open_listeners(cfg, plan, hints, &listeners); rc != kExitOk) return rc;
+    Takeover handed;  // the old daemon's listeners and streams, with --takeover
+    if (takeover) {
+        if (int rc = take_over(cfg, plan, hints, &handed, &listeners); rc != kExitOk) return rc;
+    } else if (int rc = open_listeners(cfg, plan, hints, &listeners); rc != kExitOk) {
+        return rc;
+    }
     const sigset_t sigs = block_signals();
     Durability durable;
     if (int rc = open_store(cfg, &durable); rc != kExitOk) return rc;
+    if (takeover) continue_numbering(handed, &durable);
     AlertsSetup alerts;
     if (int rc = open_alert_file(cfg, &alerts); rc != kExitOk) return rc;
     ShardSet shards(plan.shards, cfg.mesh_ring_capacity,
                     stream_limit(cfg.max_connections, plan.table, plan.shards));
-    if (int rc = start_shards(cfg, plan, started_ms, listeners, &durable, &alerts, pages, &shards);
+    if (int rc = start_shards(cfg, plan, started_ms, listeners, &durable, &alerts, pages,
+                              takeover ? &handed : nullptr, &shards);
         rc != kExitOk)
         return rc;
+    // Before READY: a daemon that says it is ready can be taken over.
+    HandoverListener handover;
+    if (std::string error; !handover.open(cfg, &error))
+        spdlog::warn("{}: upgrades without a reconnect are off (upgrade.socket)", error);
+    else if (handover.fd() >= 0)
+        spdlog::info("upgrade: `ringcastd --takeover` takes over from this daemon via {} ({})",
+                     handover.path(),
+                     cfg.upgrade_carry_streams && plan.probe.fd_install
+                         ? "streams are handed over on their connections"
+                         : "streams drain with a randomised retry and reconnect");
     announce(cfg, plan, shards, listeners, pages);
-    wait_for_signals(sigs, cfg);
+    if (takeover) {
+        // The old daemon exits once this connection closes: after READY and
+        // MAINPID, so that systemd follows the new process.
+        close(handed.sock);
+        handed.sock = -1;
+    }
+    for (;;) {
+        Wake wake = wait_for_signals(sigs, cfg, handover);
+        if (!wake.takeover) break;
+        GiveResult r = hand_over(wake.peer, cfg, &shards, &durable, &alerts, &listeners);
+        if (r == GiveResult::handed_over) return kExitOk;
+        if (r == GiveResult::failed) return kExitFailure;
+    }
     return drain_and_stop(cfg, sigs, &shards, &durable, &listeners);
 }
 

@@ -19,6 +19,8 @@ enum ExitCode : int {
 
 // `pages`: the pages built into the binary (web/embedded_files.h), served
 // unless [web] says otherwise.
-int run_daemon(const Config& cfg, std::span<const EmbeddedFile> pages);
+// With `takeover`, the listeners and streams come from the daemon running on
+// the same configuration (server/handover_take.h) instead of being opened.
+int run_daemon(const Config& cfg, std::span<const EmbeddedFile> pages, bool takeover = false);
 
 }  // namespace ringcast

@@ -1,25 +1,94 @@
 #include "server/listener_set.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 
 #include "net/listener.h"
+#include "server/handover_codec.h"
 
 namespace ringcast {
 
 ListenerSet::~ListenerSet() {
     for (int fd : _http)
         if (fd >= 0) close(fd);
+    for (int fd : _dups)
+        close(fd);
+    if (_dup_unix >= 0) close(_dup_unix);
     if (_unix >= 0) close(_unix);
     remove_socket_file();
 }
 
 bool ListenerSet::open(const Config& cfg, const SocketAddress& http, unsigned shards,
                        const LaunchHints& hints, std::string* error) {
-    return open_http(cfg, http, shards, hints, error) && open_unix(cfg, hints, error);
+    if (!open_http(cfg, http, shards, hints, error) || !open_unix(cfg, hints, error)) return false;
+    keep_duplicates();
+    return true;
+}
+
+void ListenerSet::keep_duplicates() {
+    for (int fd : _http)
+        if (int d = fcntl(fd, F_DUPFD_CLOEXEC, 0); d >= 0) _dups.push_back(d);
+    if (_unix >= 0) _dup_unix = fcntl(_unix, F_DUPFD_CLOEXEC, 0);
+}
+
+std::vector<int> ListenerSet::handover_fds(HandedListeners* what) const {
+    std::vector<int> fds = _dups;
+    what->http = uint32_t(_dups.size());
+    what->has_unix = _dup_unix >= 0;
+    if (_dup_unix >= 0) fds.push_back(_dup_unix);
+    return fds;
+}
+
+bool ListenerSet::adopt(const Config& cfg, std::vector<int> http, int unix_fd, unsigned shards,
+                        const LaunchHints& hints, std::string* error) {
+    _handoff = cfg.accept == "handoff";
+    const size_t want = _handoff ? 1u : shards;
+    _http = std::move(http);
+    if (_http.empty()) {
+        *error = "the running daemon handed over no HTTP listener";
+        if (unix_fd >= 0) close(unix_fd);
+        return false;
+    }
+    _bound = bound_address(_http[0]);
+    // A listener more than this daemon accepts on would hold connections
+    // nobody takes: closed (reuseport with fewer shards); one short is opened
+    // on the same port (reuseport with more).
+    while (_http.size() > want) {
+        close(_http.back());
+        _http.pop_back();
+    }
+    while (_http.size() < want) {
+        int fd = open_listener(_bound, ListenOptions{true, int(cfg.listen_backlog)}, error);
+        if (fd < 0) {
+            if (unix_fd >= 0) close(unix_fd);
+            return false;
+        }
+        _http.push_back(fd);
+    }
+    std::string path = cfg.unix_path;
+    if (!path.empty() && path.front() != '/')
+        path = (std::filesystem::path(cfg.data_dir) / path).string();
+    sockaddr_un sa{};
+    socklen_t len = sizeof sa;
+    const bool same = unix_fd >= 0 && !path.empty() &&
+                      getsockname(unix_fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0 &&
+                      path == sa.sun_path;
+    if (same) {
+        _unix = unix_fd;
+        _unix_path = path;
+        _unix_file_ours = stat(_unix_path.c_str(), &_unix_file) == 0;
+    } else {
+        if (unix_fd >= 0) close(unix_fd);  // configured elsewhere now, or not at all
+        if (!open_unix(cfg, hints, error)) return false;
+    }
+    keep_duplicates();
+    return true;
 }
 
 bool ListenerSet::open_http(const Config& cfg, const SocketAddress& http, unsigned shards,

@@ -111,6 +111,10 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthS
     o.http.alerts = alert_options(cfg);
     o.publish.alerts = o.http.alerts;
     o.shutdown_timeout_ms = cfg.shutdown_timeout_ms;
+    o.handover.carry = cfg.upgrade_carry_streams;
+    o.handover.flush_timeout_ms = cfg.shutdown_timeout_ms;
+    o.handover.retry_spread_ms =
+        uint32_t(std::min<uint64_t>(cfg.upgrade_retry_spread_ms, 86'400'000));
     return o;
 }
 

@@ -1,0 +1,79 @@
+#include "server/handover_take.h"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "pubsub/event_id.h"
+#include "server/handover_give.h"
+#include "server/handover_socket.h"
+
+namespace ringcast {
+
+Takeover::~Takeover() {
+    if (sock >= 0) ::close(sock);
+    for (int fd : http)
+        ::close(fd);
+    if (unix_fd >= 0) ::close(unix_fd);
+    for (const HandedStream& s : streams)
+        if (s.fd >= 0) ::close(s.fd);
+}
+
+std::string Takeover::resume_id() const {
+    return position.last_sequence ? format_event_id(position.epoch, position.last_sequence)
+                                  : std::string();
+}
+
+bool ask_takeover(const Config& cfg, Takeover* t, std::string* error) {
+    const std::string path = handover_path(cfg);
+    if (path.empty()) {
+        *error = "upgrade.socket is empty: there is no handover socket to ask";
+        return false;
+    }
+    t->sock = connect_handover(path, error);
+    if (t->sock < 0) return false;
+    if (!send_handover(t->sock, HandoverKind::hello, kHandoverHello, {}, error)) return false;
+    HandoverMessage m;
+    if (!recv_handover(t->sock, &m, 10'000, error)) return false;
+    if (m.kind == HandoverKind::refused) {
+        *error = "the running daemon refused: " + m.body;
+        return false;
+    }
+    HandedListeners what;
+    if (m.kind != HandoverKind::listeners || !decode_listeners(m.body, &what) ||
+        m.fds.size() != what.http + (what.has_unix ? 1 : 0)) {
+        *error = "the running daemon answered something else than its listeners";
+        return false;
+    }
+    std::vector<int> fds = m.take_fds();
+    t->http.assign(fds.begin(), fds.begin() + what.http);
+    if (what.has_unix) t->unix_fd = fds.back();
+    return true;
+}
+
+bool receive_streams(Takeover* t, int timeout_ms, std::string* error) {
+    for (;;) {
+        HandoverMessage m;
+        if (!recv_handover(t->sock, &m, timeout_ms, error)) return false;
+        if (m.kind == HandoverKind::done) {
+            if (!decode_position(m.body, &t->position)) {
+                *error = "malformed position in the handover";
+                return false;
+            }
+            return true;
+        }
+        std::vector<HandedStream> batch;
+        if (m.kind != HandoverKind::streams || !decode_streams(m.body, &batch) ||
+            batch.size() != m.fds.size()) {
+            *error = "malformed streams message in the handover";
+            return false;
+        }
+        std::vector<int> fds = m.take_fds();
+        for (size_t i = 0; i < batch.size(); ++i) {
+            batch[i].fd = fds[i];
+            t->streams.push_back(std::move(batch[i]));
+        }
+    }
+}
+
+}  // namespace ringcast
