@@ -25,6 +25,9 @@ struct HandedStream {
     int64_t ends_at_ms = 0;        // wall clock: end of its lifetime; 0: none
     bool ends_with_token = false;  // the end is its token's (token-expired is sent)
     std::string client;            // the client a trusted proxy named; "": the peer
+    // Its counts under the connection limits (per IP, per user: ops/limiter.h),
+    // counted again by the new daemon's limiter.
+    std::vector<std::string> limit_holds;
 };
 
 }  // namespace ringcast

@@ -81,6 +81,8 @@ private:
                                                  const std::vector<std::string>& unique,
                                                  std::optional<std::string> last_id);
     void ask_catch_up(HttpConnection& c, std::unique_ptr<CatchUpWaiter> catch_up);
+    // stream_handover.cc: an adopted stream's connection-limit counts, taken again.
+    void recount_limits(HttpConnection& c, const std::vector<std::string>& keys);
     // Unsubscribes the stream and takes it off its user's list.
     void leave_channels(HttpConnection& c);
     void on_catch_up_answer(CatchUpWaiter& w) override;

@@ -33,6 +33,8 @@ bool SseStreams::freeze(HttpConnection& c, HandedStream* out) {
     out->ends_at_ms = c._lifetime_ms ? out->connected_at_ms + int64_t(c._lifetime_ms) : 0;
     out->ends_with_token = c._extras && c._extras->ends_with_token;
     if (c._extras && !c._extras->client.empty()) out->client = c._extras->client.text();
+    // Counted again by the new daemon; released here when the connection goes.
+    if (c._extras) out->limit_holds = c._extras->limit_holds;
     leave_channels(c);
     _transport.set_deadline(c, 0);  // no heartbeat: nothing more goes out from here
     return true;
@@ -73,7 +75,30 @@ bool SseStreams::adopt(HttpConnection& c, const HandedStream& s, const std::stri
     ++_streams;
     _transport.set_deadline(c, deadline(c, now));
     ask_catch_up(c, std::move(catch_up));
+    recount_limits(c, s.limit_holds);
     return true;
+}
+
+// The stream is open already: its counts are taken whatever the limits say
+// now (a rule that cannot refuse), and kept as its holds like any stream's.
+void SseStreams::recount_limits(HttpConnection& c, const std::vector<std::string>& keys) {
+    if (keys.empty()) return;
+    std::vector<LimitAsk> asks;
+    for (const std::string& key : keys)
+        asks.push_back({key, LimitRule{UINT32_MAX, 0, 0}});
+    _limiter.acquire(std::move(asks),
+                     [this, h = Transport::handle(c), keys](std::vector<LimitVerdict>& verdicts) {
+                         auto* now = static_cast<HttpConnection*>(_transport.find(h));
+                         for (size_t i = 0; i < verdicts.size() && i < keys.size(); ++i) {
+                             if (!verdicts[i].granted) continue;
+                             if (!now) {  // gone meanwhile: give the count back
+                                 _limiter.release(keys[i]);
+                                 continue;
+                             }
+                             if (!now->_extras) now->_extras = std::make_unique<StreamExtras>();
+                             now->_extras->limit_holds.push_back(keys[i]);
+                         }
+                     });
 }
 
 }  // namespace ringcast

@@ -100,6 +100,7 @@ std::string encode_streams(std::span<const HandedStream> streams) {
         w.u64(uint64_t(s.ends_at_ms));
         w.u64(s.ends_with_token);
         w.str(s.client);
+        w.strs(s.limit_holds);
     }
     return out;
 }
@@ -113,7 +114,7 @@ bool decode_streams(std::string_view body, std::vector<HandedStream>* out) {
         if (!r.str(&s.endpoint) || !r.strs(&s.channels) || !r.str(&s.user) ||
             !r.flag(&s.authenticated) || !r.flag(&s.subscriber) || !r.strs(&s.roles) ||
             !r.strs(&s.permissions) || !r.i64(&s.connected_at_ms) || !r.i64(&s.ends_at_ms) ||
-            !r.flag(&s.ends_with_token) || !r.str(&s.client))
+            !r.flag(&s.ends_with_token) || !r.str(&s.client) || !r.strs(&s.limit_holds))
             return false;
         out->push_back(std::move(s));
     }

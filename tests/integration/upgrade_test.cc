@@ -224,6 +224,41 @@ TEST(Upgrade, StreamsStayOnTheirConnectionsAndMissNothing) {
     EXPECT_EQ(fresh->status(), 200);
 }
 
+TEST(Upgrade, TheStreamsHandedOverCountUnderConnectionLimits) {
+    if (!kernel_hands_streams_over()) GTEST_SKIP() << "streams are not carried on this kernel";
+    TempDir dir;
+    const std::string data = dir.path() + "/data";
+    const std::string extra = "max_connections_per_user = 1\n";  // on /api/sse/stream
+    DaemonProcess old_daemon;
+    ASSERT_TRUE(old_daemon.start(on_dir(data, extra))) << old_daemon.error();
+    const uint16_t port = old_daemon.port();
+    auto alice = open_stream(port, stream_target("a", "alice"));
+    auto second_alice = [&] {
+        SseClient s;
+        EXPECT_TRUE(s.open(port, stream_target("a", "alice"))) << s.error();
+        return s.status();
+    };
+    ASSERT_EQ(second_alice(), 429);
+
+    DaemonProcess new_daemon;
+    ASSERT_TRUE(new_daemon.start(takeover_of(data, extra), Deadline(30s))) << new_daemon.error();
+    EXPECT_EQ(old_daemon.wait_exit(Deadline(15s)), 0) << old_daemon.log();
+    // Once the stream is served by the new daemon, its count is there too.
+    UnixClient u;
+    ASSERT_TRUE(u.connect(socket_path(new_daemon)));
+    ASSERT_EQ(publish_pipelined(u, {publish_line("1", "a", "n", "1")}), "");
+    ASSERT_TRUE(alice->read_until(
+        [&] {
+            for (const SseEvent& e : alice->data_events())
+                if (e.type == "n") return true;
+            return false;
+        },
+        Deadline(kIoTimeout)))
+        << alice->raw_body();
+    EXPECT_EQ(second_alice(), 429);
+    EXPECT_FALSE(alice->ended());
+}
+
 TEST(Upgrade, WithoutCarryingStreamsTheyRetryAndResumeWithoutLoss) {
     TempDir dir;
     const std::string data = dir.path() + "/data";

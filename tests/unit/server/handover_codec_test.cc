@@ -20,6 +20,7 @@ HandedStream sample(int i) {
     s.ends_at_ms = i ? 1'796'655'900'000 : 0;
     s.ends_with_token = i == 4;
     s.client = i == 3 ? "203.0.113.7" : "";
+    if (i == 1) s.limit_holds = {"ip:127.0.0.1@/api/sse", "user:u1"};
     return s;
 }
 
@@ -42,6 +43,7 @@ TEST(HandoverCodec, StreamsRoundTrip) {
         EXPECT_EQ(out[i].ends_at_ms, in[i].ends_at_ms);
         EXPECT_EQ(out[i].ends_with_token, in[i].ends_with_token);
         EXPECT_EQ(out[i].client, in[i].client);
+        EXPECT_EQ(out[i].limit_holds, in[i].limit_holds);
         EXPECT_EQ(out[i].fd, -1);  // fds travel beside the body
     }
 }
