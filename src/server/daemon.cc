@@ -435,6 +435,7 @@ Wake wait_for_signals(const sigset_t& sigs, const Config& cfg, HandoverListener&
 int drain_and_stop(const Config& cfg, const sigset_t& sigs, ShardSet* shards, Durability* durable,
                    ListenerSet* listeners) {
     sd_notify(0, "STOPPING=1\nSTATUS=draining");
+    listeners->drop_handover_fds();
     shards->stop(0);
 
     // Wait for every shard to report its connections closed. A second signal

@@ -103,6 +103,7 @@ GiveResult hand_over(int peer, const Config& cfg, ShardSet* shards, Durability* 
     spdlog::info("upgrade: pid {} takes over; listeners handed over, finishing requests in flight",
                  pid);
     listeners->forget_socket_file();  // the publishing socket is the new daemon's now
+    listeners->drop_handover_fds();
 
     const unsigned n = shards->size();
     shards->stop(kStopQuiesce);

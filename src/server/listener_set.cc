@@ -17,9 +17,7 @@ namespace ringcast {
 ListenerSet::~ListenerSet() {
     for (int fd : _http)
         if (fd >= 0) close(fd);
-    for (int fd : _dups)
-        close(fd);
-    if (_dup_unix >= 0) close(_dup_unix);
+    drop_handover_fds();
     if (_unix >= 0) close(_unix);
     remove_socket_file();
 }
@@ -35,6 +33,14 @@ void ListenerSet::keep_duplicates() {
     for (int fd : _http)
         if (int d = fcntl(fd, F_DUPFD_CLOEXEC, 0); d >= 0) _dups.push_back(d);
     if (_unix >= 0) _dup_unix = fcntl(_unix, F_DUPFD_CLOEXEC, 0);
+}
+
+void ListenerSet::drop_handover_fds() {
+    for (int fd : _dups)
+        close(fd);
+    _dups.clear();
+    if (_dup_unix >= 0) close(_dup_unix);
+    _dup_unix = -1;
 }
 
 std::vector<int> ListenerSet::handover_fds(HandedListeners* what) const {

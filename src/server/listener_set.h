@@ -60,6 +60,9 @@ public:
     // Copies of every listener for a daemon that takes over (kept from open()
     // on, since the shards close theirs): the fds stay ours.
     std::vector<int> handover_fds(HandedListeners* what) const;
+    // Closes those copies: a daemon that drains must let its listening
+    // sockets close with its shards' (connects are then refused, not queued).
+    void drop_handover_fds();
     // The publishing socket's file is another daemon's now: not removed.
     void forget_socket_file() { _unix_file_ours = false; }
 
