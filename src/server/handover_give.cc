@@ -19,6 +19,7 @@ namespace ringcast {
 namespace {
 
 constexpr int kHelloTimeoutMs = 5000;
+constexpr int kAdoptTimeoutMs = 10'000;
 constexpr int kReadyTimeoutMs = 60'000;  // the new daemon's start: loading the store
 
 // Waits until `count()` reaches `n` or `ms` pass; the shards advance it from
@@ -97,6 +98,13 @@ GiveResult hand_over(int peer, const Config& cfg, ShardSet* shards, Durability* 
     if (!send_handover(peer, HandoverKind::listeners, encode_listeners(what), fds, &error)) {
         spdlog::warn("upgrade: pid {} went away before taking the listeners ({}); going on", pid,
                      error);
+        return GiveResult::refused;
+    }
+    HandoverMessage adopted;
+    if (!recv_handover(peer, &adopted, kAdoptTimeoutMs, &error) ||
+        adopted.kind != HandoverKind::adopted) {
+        spdlog::warn("upgrade: pid {} did not take the listeners ({}); going on", pid,
+                     error.empty() ? "it answered something else" : error);
         return GiveResult::refused;
     }
     const auto started = std::chrono::steady_clock::now();

@@ -8,6 +8,8 @@
 // The conversation (the new daemon starts it, each step one message):
 //   new → old  hello     "ringcast-takeover 1"
 //   old → new  listeners the HTTP listeners and the publishing socket (fds)
+//   new → old  adopted   it listens on them: only now does the old daemon stop
+//                        accepting (a new daemon that fails before this changes nothing)
 //   old → new  streams   up to kMaxFdsPerMessage streams (fds + their state), repeated
 //   old → new  done      the numbering the streams resume from; the old daemon
 //                        has closed its store and exits
@@ -20,7 +22,7 @@
 
 namespace ringcast {
 
-enum class HandoverKind : uint32_t { hello = 1, listeners, streams, done, refused };
+enum class HandoverKind : uint32_t { hello = 1, listeners, adopted, streams, done, refused };
 
 // SCM_RIGHTS carries at most 253 fds per message (SCM_MAX_FD).
 inline constexpr size_t kMaxFdsPerMessage = 253;

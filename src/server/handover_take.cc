@@ -52,6 +52,7 @@ bool ask_takeover(const Config& cfg, Takeover* t, std::string* error) {
 }
 
 bool receive_streams(Takeover* t, int timeout_ms, std::string* error) {
+    if (!send_handover(t->sock, HandoverKind::adopted, {}, {}, error)) return false;
     for (;;) {
         HandoverMessage m;
         if (!recv_handover(t->sock, &m, timeout_ms, error)) return false;

@@ -30,7 +30,8 @@ struct Takeover {
 // on success *t holds its listeners. False with *error: the running daemon
 // has changed nothing and goes on.
 bool ask_takeover(const Config& cfg, Takeover* t, std::string* error);
-// Receives the streams until the old daemon says it is done (its store is
+// Tells the old daemon that its listeners are taken (it stops accepting
+// then), and receives the streams until it says it is done (its store is
 // closed). False with *error if it went away first.
 bool receive_streams(Takeover* t, int timeout_ms, std::string* error);
 

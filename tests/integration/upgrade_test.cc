@@ -5,13 +5,15 @@
 // in order; the old process exits; new connections reach the new daemon. The
 // fallback (upgrade.carry_streams = false, what a kernel without
 // FIXED_FD_INSTALL gets) ends each stream with a randomised retry, and a
-// resume with Last-Event-ID misses nothing. A request on the handover socket
-// that is not a takeover changes nothing.
+// resume with Last-Event-ID misses nothing. Connection-limit counts move with
+// the streams. A request on the handover socket that is not a takeover, or a
+// new daemon that dies before it has taken the listeners, changes nothing.
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -325,6 +327,54 @@ TEST(Upgrade, ARequestThatIsNotATakeoverChangesNothing) {
     auto again = open_stream(d.port(), stream_target("x"));
     EXPECT_EQ(again->status(), 200);
     EXPECT_NE(d.log().find("was not a takeover"), std::string::npos) << d.log();
+}
+
+// A new daemon that asks, takes the listeners' message and dies before it says
+// it listens on them (src/server/handover_socket.h: each message is a 4-byte
+// kind and a 4-byte size, then the body).
+TEST(Upgrade, ANewDaemonThatDiesBeforeTakingTheListenersChangesNothing) {
+    TempDir dir;
+    DaemonProcess d;
+    ASSERT_TRUE(d.start(on_dir(dir.path() + "/data"))) << d.error();
+    auto s = open_stream(d.port(), stream_target("x"));
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    const std::string path = d.data_dir() + "/handover.sock";
+    std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path.c_str());
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0) << path;
+    const std::string hello = "ringcast-takeover 1";
+    std::string msg(8, '\0');
+    const uint32_t head[2] = {1, uint32_t(hello.size())};  // hello
+    std::memcpy(msg.data(), head, sizeof head);
+    msg += hello;
+    ASSERT_EQ(send(fd, msg.data(), msg.size(), 0), ssize_t(msg.size()));
+    char buf[4096];
+    char control[CMSG_SPACE(sizeof(int) * 8)];
+    iovec iov{buf, sizeof buf};
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof control;
+    ASSERT_GT(recvmsg(fd, &m, MSG_CMSG_CLOEXEC), 8);  // the listeners...
+    size_t fds = 0;
+    for (cmsghdr* cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+        const int* got = reinterpret_cast<const int*>(CMSG_DATA(cm));
+        for (size_t k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); ++k, ++fds)
+            close(got[k]);
+    }
+    EXPECT_EQ(fds, 2u) << "the HTTP listener and the publishing socket";
+    close(fd);  // ...and it dies
+    // Still serving: the stream gets a publish, new connections are answered.
+    UnixClient u;
+    ASSERT_TRUE(u.connect(socket_path(d)));
+    ASSERT_EQ(publish_pipelined(u, {publish_line("1", "x", "n", "1")}), "");
+    ASSERT_TRUE(s->await_events(2, Deadline(kIoTimeout))) << s->raw_body();
+    auto again = open_stream(d.port(), stream_target("x"));
+    EXPECT_EQ(again->status(), 200);
+    EXPECT_NE(d.log().find("did not take the listeners"), std::string::npos) << d.log();
+    EXPECT_TRUE(d.running());
 }
 
 TEST(Upgrade, TakeoverWithNothingRunningFailsClearly) {
