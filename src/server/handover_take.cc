@@ -2,9 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "pubsub/event_id.h"
+#include "server/daemon.h"
 #include "server/handover_give.h"
 #include "server/handover_socket.h"
 
@@ -75,6 +79,44 @@ bool receive_streams(Takeover* t, int timeout_ms, std::string* error) {
             t->streams.push_back(std::move(batch[i]));
         }
     }
+}
+
+// The new daemon of an upgrade: the running one's listeners, then its streams
+// once it has closed its store (server/handover_take.h).
+int take_over(const Config& cfg, unsigned shards, const LaunchHints& hints, Takeover* takeover,
+              ListenerSet* listeners) {
+    std::string error;
+    if (!ask_takeover(cfg, takeover, &error)) {
+        spdlog::critical("cannot take over: {} (the running daemon, if any, goes on serving)",
+                         error);
+        return kExitEnvironment;
+    }
+    const bool adopted =
+        listeners->adopt(cfg, std::move(takeover->http), takeover->unix_fd, shards, hints, &error);
+    takeover->http.clear();
+    takeover->unix_fd = -1;
+    if (!adopted) {
+        spdlog::critical("taking over the listeners failed: {}", error);
+        return kExitEnvironment;
+    }
+    spdlog::info("upgrade: took over the listeners ({}); waiting for the streams",
+                 listeners->http_address().to_string());
+    const int timeout_ms = int(std::min<uint64_t>(cfg.shutdown_timeout_ms * 2 + 10'000, 600'000));
+    if (!receive_streams(takeover, timeout_ms, &error)) {
+        spdlog::critical("upgrade failed: {}", error);
+        return kExitFailure;
+    }
+    spdlog::info("upgrade: {} streams handed over; they resume after {}", takeover->streams.size(),
+                 takeover->position.last_sequence ? takeover->resume_id() : "the first event");
+    return kExitOk;
+}
+
+// Without a store the numbering lives in memory only: a takeover continues the
+// old daemon's, so that the streams' ids stay meaningful.
+void continue_numbering(const Takeover& takeover, Durability* durable) {
+    if (durable->store || takeover.position.epoch.empty()) return;
+    durable->epoch = takeover.position.epoch;
+    durable->next_sequence = takeover.position.last_sequence + 1;
 }
 
 }  // namespace ringcast

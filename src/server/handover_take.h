@@ -9,6 +9,9 @@
 #include "config/config.h"
 #include "http/handed_stream.h"
 #include "server/handover_codec.h"
+#include "server/launch_hints.h"
+#include "server/listener_set.h"
+#include "server/store_setup.h"
 
 namespace ringcast {
 
@@ -34,5 +37,14 @@ bool ask_takeover(const Config& cfg, Takeover* t, std::string* error);
 // then), and receives the streams until it says it is done (its store is
 // closed). False with *error if it went away first.
 bool receive_streams(Takeover* t, int timeout_ms, std::string* error);
+
+// run_daemon's step for --takeover: asks, adopts the listeners into
+// *listeners (for `shards` shards), receives the streams. kExitOk, or the exit
+// code after logging why not.
+int take_over(const Config& cfg, unsigned shards, const LaunchHints& hints, Takeover* takeover,
+              ListenerSet* listeners);
+// Without a store the numbering lives in memory only: a takeover continues the
+// old daemon's, so that the streams' ids stay meaningful.
+void continue_numbering(const Takeover& takeover, Durability* durable);
 
 }  // namespace ringcast
