@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
 
     ConfigSource source;
     std::string check_path;
-    bool print_defaults = false, probe_only = false, version = false;
+    bool print_defaults = false, probe_only = false, version = false, takeover = false;
 
     app.add_option("--config", source.path,
                    "TOML configuration file (every key: --print-default-config)")
@@ -106,6 +106,9 @@ int main(int argc, char** argv) {
     app.add_flag("--print-default-config", print_defaults,
                  "print the built-in configuration (every key, with comments) and exit");
     app.add_flag("--probe", probe_only, "check io_uring support on this machine and exit");
+    app.add_flag("--takeover", takeover,
+                 "take over the listeners and SSE streams of the ringcastd running with the same "
+                 "configuration (upgrade.socket), without a reconnect");
     app.add_flag("--version", version, "print the version and exit");
 
     try {
@@ -173,5 +176,5 @@ int main(int argc, char** argv) {
          .format = cfg.log_format,
          .access = cfg.log_access,
          .limits = {.per_second = cfg.log_rate_limit, .report_ms = cfg.log_rate_report_ms}});
-    return run_daemon(source, cfg, embedded_web_files());
+    return run_daemon(source, cfg, embedded_web_files(), takeover);
 }

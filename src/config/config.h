@@ -179,6 +179,10 @@ struct Config {
     uint64_t queue_limit = 0;  // soft limit: past it slow_reader applies; <= max_queue
     std::string slow_reader;   // "drop" or "disconnect"
     uint64_t write_timeout_ms = 0;
+    // [upgrade]
+    std::string upgrade_socket;
+    bool upgrade_carry_streams = true;
+    uint64_t upgrade_retry_spread_ms = 0;
     // [engine]
     uint32_t sq_entries = 0;
     uint32_t cq_entries = 0;

@@ -25,6 +25,9 @@ Reactor::~Reactor() {
 }
 
 int Reactor::init(const ReactorOptions& opts, const char** what) {
+    // What runs before the loop's first turn (the streams an upgrade hands
+    // over are opened then) reads a real clock, not 0.
+    _now_ms = mono_ms();
     *what = "io_uring setup";
     int r = _ring.init(opts.ring);
     if (r < 0) return r;

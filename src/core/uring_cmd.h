@@ -23,4 +23,18 @@ inline void prep_getsockopt(io_uring_sqe* sqe, int fd, int level, int optname, v
     sqe->file_index = optlen;
 }
 
+// IORING_OP_FIXED_FD_INSTALL (Linux 6.8): a direct descriptor of the ring
+// becomes a regular file descriptor of the process (O_CLOEXEC), referring to
+// the same open file; the slot keeps its own reference until it is closed. The
+// completion's result is the new fd, or -errno (-EINVAL where the opcode is
+// unknown). liburing 2.3 knows neither the opcode nor io_uring_prep_fixed_fd_install;
+// the number is the kernel's (include/uapi/linux/io_uring.h) and never changes.
+inline constexpr uint8_t kOpFixedFdInstall = 54;
+
+inline void prep_fixed_fd_install(io_uring_sqe* sqe, int slot) {
+    io_uring_prep_rw(kOpFixedFdInstall, sqe, slot, nullptr, 0, 0);
+    sqe->flags = IOSQE_FIXED_FILE;  // the kernel refuses anything but a direct descriptor
+    sqe->rw_flags = 0;              // install_fd_flags: 0 keeps O_CLOEXEC
+}
+
 }  // namespace ringcast

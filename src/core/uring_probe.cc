@@ -121,6 +121,13 @@ ProbeReport probe_io_uring() {
         if (!io_uring_opcode_supported(probe, n.op))
             fail(fmt::format("kernel {} lacks IORING_OP_{} (Linux {}+); upgrade to 6.1 or newer.",
                              rep.kernel, n.name, n.since));
+    rep.fd_install = io_uring_opcode_supported(probe, kOpFixedFdInstall);
+    if (!rep.fd_install)
+        rep.notes.push_back(fmt::format(
+            "kernel {} cannot turn a direct descriptor back into a file descriptor "
+            "(IORING_OP_FIXED_FD_INSTALL, Linux 6.8+): an upgrade (ringcastd --takeover) drains "
+            "the streams with a randomised retry instead of handing them over.",
+            rep.kernel));
     io_uring_free_probe(probe);
     if (!rep.ok) return rep;
 

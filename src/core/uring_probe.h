@@ -16,6 +16,11 @@ struct ProbeReport {
     // getsockopt through the ring (Linux 6.7+): who is on the other end of an
     // accepted socket (SO_PEERCRED), which publish.allow_uids/allow_gids need.
     bool peer_credentials = false;
+    // IORING_OP_FIXED_FD_INSTALL (Linux 6.8+): a direct descriptor given back as
+    // a file descriptor, which an upgrade needs to hand its streams to the new
+    // daemon (docs/operations.md, "Upgrade without a reconnect"). Without it an
+    // upgrade drains the streams instead, with a randomised retry.
+    bool fd_install = false;
 };
 
 // Functional probe: sets up a small ring with the same flags as a shard, checks

@@ -28,6 +28,8 @@ enum class Op : uint8_t {
     peer,          // getsockopt of a new connection's peer (SO_PEERCRED...); payload: Connection*
     job_done,      // MSG_RING from a BlockingWorker: a job of ours has worked;
                    // payload: BlockingJob* (core/blocking_worker.h)
+    fd_install,    // a direct descriptor given back as a file descriptor (an upgrade
+                   // hands the stream over); payload: Connection*
     cancel,        // async cancel; result ignored
     ignore,        // completions we do not need to look at
 };

@@ -45,7 +45,8 @@ HttpServer::HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& ind
     , _protocol(protocol)
     , _streams(*this, reactor, transport, index, audience, limiter, hub, streams, _opts)
     , _api(*this, reactor, audience, hub, stats, directory, flow, _opts, started_ms)
-    , _web(_opts.web, &worker, reactor.id()) {}
+    , _web(_opts.web, &worker, reactor.id())
+    , _export(reactor, transport, _streams, protocol) {}
 
 HttpServer::~HttpServer() = default;
 
@@ -457,6 +458,35 @@ void HttpServer::on_frames_dropped(Connection& c, std::span<LocalFrame* const> f
 
 void HttpServer::on_slow_reader_closed(Connection& c, SlowReaderClose why, uint64_t queued) {
     _streams.on_slow_reader_closed(as_http(c), why, queued);
+}
+
+void HttpServer::begin_handover() {
+    _shutting_down = true;
+    _transport.for_each_connection([&](Connection& base) {
+        if (base.protocol() != _protocol) return;
+        HttpConnection& c = as_http(base);
+        if (c._mode == HttpConnection::Mode::waiting) {
+            c._close_after_reply = true;  // answer what was accepted, then close
+        } else if (c._mode == HttpConnection::Mode::reading) {
+            _transport.close(c, true);
+        }
+    });
+}
+
+void HttpServer::on_fd_installed(Connection& c, int fd) {
+    _export.on_fd_installed(as_http(c), fd);
+}
+
+void HttpServer::adopt_stream(Connection& base, const HandedStream& s,
+                              const std::string& resume_id) {
+    HttpConnection& c = as_http(base);
+    if (!_streams.adopt(c, s, resume_id)) {
+        spdlog::warn(
+            "a stream handed over on {} cannot be served here (endpoint gone or the "
+            "stream limit reached): it reconnects",
+            s.endpoint);
+        _export.end_with_retry(c);
+    }
 }
 
 void HttpServer::begin_shutdown() {

@@ -16,6 +16,7 @@
 #include "http/http_options.h"
 #include "http/sse_streams.h"
 #include "http/stream_admission.h"
+#include "http/stream_export.h"
 #include "http/stream_limit.h"
 #include "net/transport.h"
 #include "ops/directory.h"
@@ -67,6 +68,15 @@ public:
     void set_waiting_deadline(HttpConnection& c, uint64_t at_ms) {
         _transport.set_deadline(c, at_ms);
     }
+    // An upgrade (http/stream_export.h): as begin_shutdown(), except that the
+    // streams stay open to be handed over by handover().begin().
+    void begin_handover();
+    StreamExport& handover() { return _export; }
+    void on_fd_installed(Connection& c, int fd) override;
+    // A stream handed over by the daemon this one replaces, on connection c
+    // (just opened for its socket); one that cannot be served here ends with
+    // a retry, and its client reconnects.
+    void adopt_stream(Connection& c, const HandedStream& s, const std::string& resume_id);
 
     SseStreams& streams() { return _streams; }
     const RefusalStats& refusals() const { return _refused; }
@@ -125,6 +135,7 @@ private:
     SseStreams _streams;
     ApiRequests _api;
     WebPages _web;
+    StreamExport _export;
     bool _shutting_down = false;
     bool _untrusted_forwarding_noted = false;
 };

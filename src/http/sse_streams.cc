@@ -237,30 +237,8 @@ void SseStreams::start(HttpConnection& c, const EndpointOptions& ep, StreamAdmis
         c._extras->client = client;
     }
     c._endpoint = &ep;
-    Member& m = c._member;
-    m.connection = &c;
-    m.who = c._extras && c._extras->authenticated ? &c._extras->identity : &kAnonymous;
-    m.subs = new Subscription[unique.size()];
-    m.nsubs = uint16_t(unique.size());
-    // Every stream catches up before it goes live (pubsub/catch_up.h): it holds
-    // its channels now and subscribes once the log has answered.
-    std::vector<Channel*> held;
-    held.reserve(unique.size());
-    for (size_t i = 0; i < unique.size(); ++i) {
-        Channel* ch = _index.get_or_create(unique[i], channel_hash(unique[i]));
-        m.subs[i].connection = &c;
-        m.subs[i].who = m.who;
-        // Known (describe() lists it) but not in the channel's list until go_live.
-        m.subs[i].channel = ch;
-        m.subs[i].index = Subscription::kHeld;
-        _index.hold(*ch);
-        held.push_back(ch);
-    }
-    auto catch_up = std::make_unique<CatchUpWaiter>();
-    catch_up->channels = unique;
-    catch_up->last_id = std::move(a.last_event_id);
-    catch_up->user = m.who->user;
-    catch_up->channels_held = std::move(held);
+    std::unique_ptr<CatchUpWaiter> catch_up = hold_channels(c, unique, std::move(a.last_event_id));
+    const Member& m = c._member;
     c._mode = HttpConnection::Mode::streaming;
     c._parser.reset();
     c._held.reset();
@@ -293,8 +271,42 @@ void SseStreams::start(HttpConnection& c, const EndpointOptions& ep, StreamAdmis
         std::find(unique.begin(), unique.end(), _opts.alerts.channel) != unique.end())
         _transport.enqueue(c, _reactor.local<AlertFeed>().first_frame(*m.who));
     _transport.set_deadline(c, deadline(c, _reactor.now_ms()));
+    ask_catch_up(c, std::move(catch_up));
+}
+
+std::unique_ptr<CatchUpWaiter> SseStreams::hold_channels(HttpConnection& c,
+                                                         const std::vector<std::string>& unique,
+                                                         std::optional<std::string> last_id) {
+    Member& m = c._member;
+    m.connection = &c;
+    m.who = c._extras && c._extras->authenticated ? &c._extras->identity : &kAnonymous;
+    m.subs = new Subscription[unique.size()];
+    m.nsubs = uint16_t(unique.size());
+    // Every stream catches up before it goes live (pubsub/catch_up.h): it holds
+    // its channels now and subscribes once the log has answered.
+    std::vector<Channel*> held;
+    held.reserve(unique.size());
+    for (size_t i = 0; i < unique.size(); ++i) {
+        Channel* ch = _index.get_or_create(unique[i], channel_hash(unique[i]));
+        m.subs[i].connection = &c;
+        m.subs[i].who = m.who;
+        // Known (describe() lists it) but not in the channel's list until go_live.
+        m.subs[i].channel = ch;
+        m.subs[i].index = Subscription::kHeld;
+        _index.hold(*ch);
+        held.push_back(ch);
+    }
+    auto catch_up = std::make_unique<CatchUpWaiter>();
+    catch_up->channels = unique;
+    catch_up->last_id = std::move(last_id);
+    catch_up->user = m.who->user;
+    catch_up->channels_held = std::move(held);
+    return catch_up;
+}
+
+void SseStreams::ask_catch_up(HttpConnection& c, std::unique_ptr<CatchUpWaiter> catch_up) {
     if (catch_up->last_id) ++_catch_up_stats.resumes;
-    catch_up->member = &m;
+    catch_up->member = &c._member;
     catch_up->stream = Transport::handle(c);
     catch_up->listener = this;
     _hub.catch_up(std::move(catch_up));
@@ -435,17 +447,20 @@ void SseStreams::on_deadline(HttpConnection& c, uint64_t now_ms) {
     _transport.set_deadline(c, deadline(c, now_ms));
 }
 
+void SseStreams::leave_channels(HttpConnection& c) {
+    Member& m = c._member;
+    if (!m.subs) return;
+    _audience.remove(m);
+    for (uint16_t i = 0; i < m.nsubs; ++i)
+        _index.unsubscribe(m.subs[i]);
+    delete[] m.subs;
+    m.subs = nullptr;
+    m.nsubs = 0;
+}
+
 void SseStreams::on_closed(HttpConnection& c) {
     if (c._mode == HttpConnection::Mode::streaming) log_stream_closed(c);
-    Member& m = c._member;
-    if (m.subs) {
-        _audience.remove(m);
-        for (uint16_t i = 0; i < m.nsubs; ++i)
-            _index.unsubscribe(m.subs[i]);
-        delete[] m.subs;
-        m.subs = nullptr;
-        m.nsubs = 0;
-    }
+    leave_channels(c);
     if (c._mode == HttpConnection::Mode::streaming) {
         --_streams;
         _limit.release();
@@ -455,7 +470,7 @@ void SseStreams::on_closed(HttpConnection& c) {
             _limiter.release(key);
         // The identity lives in the extras: a closed connection stays listed
         // (directory queries read user_of) until the transport frees it.
-        m.who = &kAnonymous;
+        c._member.who = &kAnonymous;
         c._extras.reset();
     }
 }

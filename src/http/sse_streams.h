@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "http/handed_stream.h"
 #include "http/http_connection.h"
 #include "http/http_options.h"
 #include "http/stream_admission.h"
@@ -42,6 +43,17 @@ public:
     void on_deadline(HttpConnection& c, uint64_t now_ms);
     // The connection closes: its subscriptions, limits and count go.
     void on_closed(HttpConnection& c);
+    // stream_handover.cc, an upgrade. The old daemon freezes each stream it
+    // hands over: false if it cannot be (it is still catching up); else *out
+    // says what the new daemon needs (the socket excepted), and the stream has
+    // left its channels and its deadlines: nothing more is queued for it here.
+    bool freeze(HttpConnection& c, HandedStream* out);
+    // The new daemon rebuilds a stream it was handed, on a connection opened
+    // for its socket: no handshake (the client has had it), and it catches up
+    // from `resume_id`, the old daemon's last event. False, changing nothing,
+    // if it cannot be served here (its endpoint is gone, the stream limit).
+    bool adopt(HttpConnection& c, const HandedStream& s, const std::string& resume_id);
+
     // slow_readers.cc: what a slow reader lost, counted and logged.
     void on_frames_dropped(HttpConnection& c, std::span<LocalFrame* const> frames, DropReason why);
     void on_slow_reader_closed(HttpConnection& c, SlowReaderClose why, uint64_t queued);
@@ -74,6 +86,16 @@ private:
                std::string_view origin);
     // Subscribes the stream to the channels it holds, and lists it under its user.
     void go_live(Member& m, const std::vector<Channel*>& held);
+    // Holds the stream's channels (subscribed by go_live once the log answers)
+    // and makes the question for the log.
+    std::unique_ptr<CatchUpWaiter> hold_channels(HttpConnection& c,
+                                                 const std::vector<std::string>& unique,
+                                                 std::optional<std::string> last_id);
+    void ask_catch_up(HttpConnection& c, std::unique_ptr<CatchUpWaiter> catch_up);
+    // stream_handover.cc: an adopted stream's connection-limit counts, taken again.
+    void recount_limits(HttpConnection& c, const std::vector<std::string>& keys);
+    // Unsubscribes the stream and takes it off its user's list.
+    void leave_channels(HttpConnection& c);
     void on_catch_up_answer(CatchUpWaiter& w) override;
     // Queues what a stream gets before it goes live: a history-gap refresh, the
     // events meant for it, and the log's position.

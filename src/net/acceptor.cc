@@ -281,6 +281,13 @@ void Acceptor::keep(uint32_t slot, unsigned counted_for, uint8_t protocol,
     _adopter.adopt(slot, protocol, peer);
 }
 
+void Acceptor::adopt_registered(uint32_t slot, uint8_t protocol, const PeerAddress& peer) {
+    ++_stats.adopted;
+    ++_slots_used;
+    _board.add(_reactor.id(), 1);
+    _adopter.adopt(slot, protocol, peer);
+}
+
 // Another shard gave us a connection; res is the slot in our table.
 void Acceptor::on_handed_over(const io_uring_cqe& cqe) {
     if (cqe.res < 0) return;

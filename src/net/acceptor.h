@@ -64,6 +64,11 @@ public:
     // Cancels the accepts in flight; each listener's fd is closed once none is.
     void stop_accepting();
 
+    // A socket the caller put into slot `slot` of the table itself (an upgrade
+    // registers the streams it was handed): counted like an accepted one,
+    // then adopted.
+    void adopt_registered(uint32_t slot, uint8_t protocol, const PeerAddress& peer);
+
     // The adopter closed a connection and the kernel released its slot.
     void slot_freed();
 

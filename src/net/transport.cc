@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -91,6 +92,15 @@ void Transport::adopt(uint32_t slot, uint8_t protocol, const PeerAddress& peer) 
         h.on_peer(*c, -EAGAIN);
     }
     open_connection(*c);
+}
+
+bool Transport::install_fd(Connection& c) {
+    io_uring_sqe* sqe = _reactor.ring().sqe();
+    if (!sqe) return false;
+    prep_fixed_fd_install(sqe, int(c._slot));
+    io_uring_sqe_set_data64(sqe, tag(Op::fd_install, &c));
+    op_started(c);
+    return true;
 }
 
 void Transport::open_connection(Connection& c) {
@@ -497,6 +507,17 @@ void Transport::on_completion(const io_uring_cqe& cqe) {
             if (c._recv_armed) cancel_recv(c);
             op_ended(c);
             maybe_destroy(c);
+            return;
+        }
+        case Op::fd_install: {
+            Connection& c = *pointer_of<Connection>(cqe.user_data);
+            op_ended(c);
+            if (c._state == Connection::State::closing) {
+                if (cqe.res >= 0) ::close(cqe.res);
+                maybe_destroy(c);
+                return;
+            }
+            handler(c).on_fd_installed(c, cqe.res);
             return;
         }
         case Op::peer: {

@@ -83,6 +83,10 @@ public:
     }
     virtual void on_peer(Connection&, int /*result*/) {}
 
+    // Optional: the answer to Transport::install_fd(): the connection's socket
+    // as a file descriptor of the process (the caller's to close), or -errno.
+    virtual void on_fd_installed(Connection&, int /*fd*/) {}
+
     // Optional: frames removed from c's queue without being written, once per
     // removal (a compaction, a send that found expired frames at the front),
     // before they are released: lf->frame is still valid. c.queued_bytes() is
@@ -168,6 +172,21 @@ public:
         _opts.lingering_bytes = next.lingering_bytes;
         _opts.sends_per_turn = next.sends_per_turn;
         _opts.sends_per_turn_awaiting = next.sends_per_turn_awaiting;
+    }
+
+    // For an upgrade (server/handover_*.h): gives c's direct descriptor back as
+    // a file descriptor of the process (IORING_OP_FIXED_FD_INSTALL), the same
+    // socket, which outlives the connection's close here; the handler's
+    // on_fd_installed() gets it. Call it when nothing is queued or in flight
+    // (output_idle()). False if no SQE was free: try again next turn.
+    bool install_fd(Connection& c);
+    static bool output_idle(const Connection& c) { return c._out.bytes() == 0 && !sending(c); }
+    // A socket the caller registered in slot `slot` of this shard's table (an
+    // upgrade's streams): counted, adopted and opened like an accepted one.
+    // Returns its connection.
+    Connection* adopt_registered(uint32_t slot, uint8_t protocol, const PeerAddress& peer) {
+        _acceptor.adopt_registered(slot, protocol, peer);
+        return _by_slot.get(slot);
     }
 
     // Queues one frame for the connection (the queue becomes a user of lf).

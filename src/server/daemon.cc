@@ -26,6 +26,8 @@
 #include "net/ip_range.h"
 #include "server/alerts_setup.h"
 #include "server/auth_setup.h"
+#include "server/handover_give.h"
+#include "server/handover_take.h"
 #include "server/launch_hints.h"
 #include "server/listener_set.h"
 #include "server/options.h"
@@ -224,8 +226,21 @@ int open_alert_file(const Config& cfg, AlertsSetup* alerts) {
 
 int start_shards(const Config& cfg, const Plan& plan, uint64_t started_ms, ListenerSet& listeners,
                  Durability* durable, AlertsSetup* alerts, std::span<const EmbeddedFile> pages,
-                 ShardSet* shards) {
+                 Takeover* takeover, ShardSet* shards) {
     ShardOptions opts = shard_options(cfg, plan.table, plan.auth);
+    // Streams go to the new daemon on their connections only where the kernel
+    // gives a direct descriptor back as a file descriptor.
+    opts.handover.carry = cfg.upgrade_carry_streams && plan.probe.fd_install;
+    std::vector<std::vector<HandedStream>> adopt(plan.shards);
+    if (takeover) {
+        // Round robin: the load board then counts them where they land.
+        for (size_t i = 0; i < takeover->streams.size(); ++i) {
+            adopt[i % plan.shards].push_back(takeover->streams[i]);
+            takeover->streams[i].fd = -1;  // the shard's now
+        }
+        opts.adopt = &adopt;
+        opts.resume_id = takeover->resume_id();
+    }
     opts.http.web = web_options(cfg, pages);
     opts.alerts = alerts->options;
     opts.alerts_loaded = alerts->loaded;
@@ -357,11 +372,23 @@ void announce(const Config& cfg, const Plan& plan, const ShardSet& shards,
     systemd.ready("listening on " + where);
 }
 
-// Until SIGTERM or SIGINT; SIGHUP reloads the configuration (server/reload.h).
-// Meanwhile the monitor keeps systemd informed (STATUS=, WATCHDOG=1).
-void wait_for_signals(const sigset_t& sigs, Reloader& reloader, ServiceMonitor* monitor) {
+// What ended the wait: a signal to stop, or a daemon asking to take over.
+struct Wake {
+    bool takeover = false;
+    int peer = -1;  // the asking daemon's connection
+};
+
+// Until SIGTERM or SIGINT, or a takeover request on the handover socket;
+// SIGHUP reloads the configuration (server/reload.h). Meanwhile the monitor
+// keeps systemd informed (STATUS=, WATCHDOG=1).
+Wake wait_for_signals(const sigset_t& sigs, Reloader& reloader, ServiceMonitor* monitor,
+                      HandoverListener& handover) {
     for (;;) {
-        int sig = monitor->wait_signal(sigs);
+        int sig = monitor->wait_signal(sigs, handover.fd());
+        if (sig == ServiceMonitor::kFdReady) {
+            if (int peer = handover.accept_peer(); peer >= 0) return Wake{true, peer};
+            continue;
+        }
         if (sig == SIGHUP) {
             spdlog::info("SIGHUP received: reloading the configuration");
             reloader.reload();
@@ -370,7 +397,7 @@ void wait_for_signals(const sigset_t& sigs, Reloader& reloader, ServiceMonitor* 
         if (sig == SIGINT || sig == SIGTERM) {
             spdlog::info("{} received: draining connections (up to {} ms)", strsignal(sig),
                          reloader.running().shutdown_timeout_ms);
-            return;
+            return Wake{};
         }
     }
 }
@@ -380,6 +407,7 @@ void wait_for_signals(const sigset_t& sigs, Reloader& reloader, ServiceMonitor* 
 int drain_and_stop(const Config& cfg, const sigset_t& sigs, ShardSet* shards, Durability* durable,
                    ListenerSet* listeners, ServiceMonitor* monitor) {
     monitor->draining(cfg.shutdown_timeout_ms);
+    listeners->drop_handover_fds();
     shards->stop(0);
 
     // Wait for every shard to report its connections closed. A second signal
@@ -416,31 +444,63 @@ int drain_and_stop(const Config& cfg, const sigset_t& sigs, ShardSet* shards, Du
 // it: the shards are stopped and joined (ShardSet), then the store is closed
 // (Durability), then the sockets are closed and the socket file removed
 // (ListenerSet).
-int run_daemon(const ConfigSource& source, const Config& cfg, std::span<const EmbeddedFile> pages) {
+int run_daemon(const ConfigSource& source, const Config& cfg, std::span<const EmbeddedFile> pages,
+               bool takeover) {
     const uint64_t started_ms = mono_ms();
     const LaunchHints hints = LaunchHints::from_environment();
     Plan plan;
     if (int rc = check_settings(cfg, hints, &plan); rc != kExitOk) return rc;
     if (int rc = check_machine(cfg, &plan); rc != kExitOk) return rc;
     ListenerSet listeners;
-    if (int rc = open_listeners(cfg, plan, hints, &listeners); rc != kExitOk) return rc;
+    Takeover handed;  // the old daemon's listeners and streams, with --takeover
+    if (takeover) {
+        if (int rc = take_over(cfg, plan.shards, hints, &handed, &listeners); rc != kExitOk)
+            return rc;
+    } else if (int rc = open_listeners(cfg, plan, hints, &listeners); rc != kExitOk) {
+        return rc;
+    }
     const sigset_t sigs = block_signals();
     Durability durable;
     if (int rc = open_store(cfg, &durable); rc != kExitOk) return rc;
+    if (takeover) continue_numbering(handed, &durable);
     AlertsSetup alerts;
     if (int rc = open_alert_file(cfg, &alerts); rc != kExitOk) return rc;
     ShardSet shards(plan.shards, cfg.mesh_ring_capacity,
                     stream_limit(cfg.max_connections, plan.table, plan.shards));
     const SystemdNotifier systemd;
     shards.pulses().set_interval_ms(ServiceMonitor::pulse_interval_ms(systemd.watchdog_usec()));
-    if (int rc = start_shards(cfg, plan, started_ms, listeners, &durable, &alerts, pages, &shards);
+    if (int rc = start_shards(cfg, plan, started_ms, listeners, &durable, &alerts, pages,
+                              takeover ? &handed : nullptr, &shards);
         rc != kExitOk)
         return rc;
+    // Before READY: a daemon that says it is ready can be taken over.
+    HandoverListener handover;
+    if (std::string error; !handover.open(cfg, &error))
+        spdlog::warn("{}: upgrades without a reconnect are off (upgrade.socket)", error);
+    else if (handover.fd() >= 0)
+        spdlog::info("upgrade: `ringcastd --takeover` takes over from this daemon via {} ({})",
+                     handover.path(),
+                     cfg.upgrade_carry_streams && plan.probe.fd_install
+                         ? "streams are handed over on their connections"
+                         : "streams drain with a randomised retry and reconnect");
     announce(cfg, plan, shards, listeners, pages, systemd);
+    if (takeover) {
+        // The old daemon exits once this connection closes: after READY and
+        // MAINPID, so that systemd follows the new process.
+        close(handed.sock);
+        handed.sock = -1;
+    }
     ServiceMonitor monitor(shards.pulses(), systemd, cfg.status_interval_ms);
     monitor.start(mono_ms());
     Reloader reloader(source, cfg, plan.table, pages, shards, systemd);
-    wait_for_signals(sigs, reloader, &monitor);
+    for (;;) {
+        Wake wake = wait_for_signals(sigs, reloader, &monitor, handover);
+        if (!wake.takeover) break;
+        GiveResult r =
+            hand_over(wake.peer, reloader.running(), &shards, &durable, &alerts, &listeners);
+        if (r == GiveResult::handed_over) return kExitOk;
+        if (r == GiveResult::failed) return kExitFailure;
+    }
     return drain_and_stop(reloader.running(), sigs, &shards, &durable, &listeners, &monitor);
 }
 

@@ -20,7 +20,10 @@ enum ExitCode : int {
 
 // `cfg` as loaded from `source` (which a reload reads again); `pages`: the
 // pages built into the binary (web/embedded_files.h), served unless [web]
-// says otherwise.
-int run_daemon(const ConfigSource& source, const Config& cfg, std::span<const EmbeddedFile> pages);
+// says otherwise. With `takeover`, the listeners and streams come from the
+// daemon running on the same configuration (server/handover_take.h) instead
+// of being opened.
+int run_daemon(const ConfigSource& source, const Config& cfg, std::span<const EmbeddedFile> pages,
+               bool takeover = false);
 
 }  // namespace ringcast

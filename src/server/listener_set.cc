@@ -1,6 +1,7 @@
 #include "server/listener_set.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -11,12 +12,14 @@
 #include <filesystem>
 
 #include "net/listener.h"
+#include "server/handover_codec.h"
 
 namespace ringcast {
 
 ListenerSet::~ListenerSet() {
     for (int fd : _http)
         if (fd >= 0) close(fd);
+    drop_handover_fds();
     if (_unix >= 0) close(_unix);
     if (_metrics >= 0) close(_metrics);
     remove_socket_file();
@@ -27,8 +30,11 @@ bool ListenerSet::open(const Config& cfg, const SocketAddress& http, unsigned sh
                        std::string* error) {
     if (passed.http >= 0) take_passed_http(passed.http);
     if (passed.publish >= 0) take_passed_unix(passed.publish);
-    return (passed.http >= 0 || open_http(cfg, http, shards, hints, error)) &&
-           (passed.publish >= 0 || open_unix(cfg, hints, error)) && open_metrics(cfg, error);
+    if (!(passed.http >= 0 || open_http(cfg, http, shards, hints, error)) ||
+        !(passed.publish >= 0 || open_unix(cfg, hints, error)) || !open_metrics(cfg, error))
+        return false;
+    keep_duplicates();
+    return true;
 }
 
 void ListenerSet::take_passed_http(int fd) {
@@ -74,6 +80,88 @@ int ListenerSet::take_metrics() {
     int fd = _metrics;
     _metrics = -1;
     return fd;
+}
+
+void ListenerSet::keep_duplicates() {
+    for (int fd : _http)
+        if (int d = fcntl(fd, F_DUPFD_CLOEXEC, 0); d >= 0) _dups.push_back(d);
+    if (_unix >= 0) _dup_unix = fcntl(_unix, F_DUPFD_CLOEXEC, 0);
+    if (_metrics >= 0) _dup_metrics = fcntl(_metrics, F_DUPFD_CLOEXEC, 0);
+}
+
+void ListenerSet::drop_handover_fds() {
+    for (int fd : _dups)
+        close(fd);
+    _dups.clear();
+    if (_dup_unix >= 0) close(_dup_unix);
+    _dup_unix = -1;
+    if (_dup_metrics >= 0) close(_dup_metrics);
+    _dup_metrics = -1;
+}
+
+std::vector<int> ListenerSet::handover_fds(HandedListeners* what) const {
+    std::vector<int> fds = _dups;
+    what->http = uint32_t(_dups.size());
+    what->has_unix = _dup_unix >= 0;
+    if (_dup_unix >= 0) fds.push_back(_dup_unix);
+    what->has_metrics = _dup_metrics >= 0;
+    if (_dup_metrics >= 0) fds.push_back(_dup_metrics);
+    return fds;
+}
+
+bool ListenerSet::adopt(const Config& cfg, std::vector<int> http, int unix_fd, int metrics_fd,
+                        unsigned shards, const LaunchHints& hints, std::string* error) {
+    // The metrics listener: the old daemon's while it is configured here too
+    // (its port is the old daemon's until it exits), else opened as configured.
+    if (metrics_fd >= 0 && !cfg.metrics_listen.empty()) {
+        _metrics = metrics_fd;
+        _metrics_bound = bound_address(metrics_fd);
+    } else if (metrics_fd >= 0) {
+        close(metrics_fd);
+    }
+    _handoff = cfg.accept == "handoff";
+    const size_t want = _handoff ? 1u : shards;
+    _http = std::move(http);
+    if (_http.empty()) {
+        *error = "the running daemon handed over no HTTP listener";
+        if (unix_fd >= 0) close(unix_fd);
+        return false;
+    }
+    _bound = bound_address(_http[0]);
+    // A listener more than this daemon accepts on would hold connections
+    // nobody takes: closed (reuseport with fewer shards); one short is opened
+    // on the same port (reuseport with more).
+    while (_http.size() > want) {
+        close(_http.back());
+        _http.pop_back();
+    }
+    while (_http.size() < want) {
+        int fd = open_listener(_bound, ListenOptions{true, int(cfg.listen_backlog)}, error);
+        if (fd < 0) {
+            if (unix_fd >= 0) close(unix_fd);
+            return false;
+        }
+        _http.push_back(fd);
+    }
+    std::string path = cfg.unix_path;
+    if (!path.empty() && path.front() != '/')
+        path = (std::filesystem::path(cfg.data_dir) / path).string();
+    sockaddr_un sa{};
+    socklen_t len = sizeof sa;
+    const bool same = unix_fd >= 0 && !path.empty() &&
+                      getsockname(unix_fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0 &&
+                      path == sa.sun_path;
+    if (same) {
+        _unix = unix_fd;
+        _unix_path = path;
+        _unix_file_ours = stat(_unix_path.c_str(), &_unix_file) == 0;
+    } else {
+        if (unix_fd >= 0) close(unix_fd);  // configured elsewhere now, or not at all
+        if (!open_unix(cfg, hints, error)) return false;
+    }
+    if (_metrics < 0 && !open_metrics(cfg, error)) return false;
+    keep_duplicates();
+    return true;
 }
 
 bool ListenerSet::open_http(const Config& cfg, const SocketAddress& http, unsigned shards,

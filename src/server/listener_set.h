@@ -26,6 +26,8 @@
 
 namespace ringcast {
 
+struct HandedListeners;
+
 class ListenerSet {
 public:
     ListenerSet() = default;
@@ -64,6 +66,21 @@ public:
     // Removes the socket file if it is still the one open() made. Once is enough.
     void remove_socket_file();
 
+    // An upgrade (server/handover_*.h). Instead of open(): the sockets the
+    // running daemon handed over (the caller's vector and fd are ours from
+    // now on), completed from cfg where they fall short (reuseport with more
+    // shards, a publishing socket at another path).
+    bool adopt(const Config& cfg, std::vector<int> http, int unix_fd, int metrics_fd,
+               unsigned shards, const LaunchHints& hints, std::string* error);
+    // Copies of every listener for a daemon that takes over (kept from open()
+    // on, since the shards close theirs): the fds stay ours.
+    std::vector<int> handover_fds(HandedListeners* what) const;
+    // Closes those copies: a daemon that drains must let its listening
+    // sockets close with its shards' (connects are then refused, not queued).
+    void drop_handover_fds();
+    // The publishing socket's file is another daemon's now: not removed.
+    void forget_socket_file() { _unix_file_ours = false; }
+
 private:
     bool open_http(const Config& cfg, const SocketAddress& http, unsigned shards,
                    const LaunchHints& hints, std::string* error);
@@ -82,6 +99,10 @@ private:
     struct stat _unix_file {};  // the file we made: device and inode
     bool _unix_file_ours = false;
     bool _unix_passed = false;
+    std::vector<int> _dups;  // handover_fds(): the HTTP listeners', then the socket's
+    int _dup_unix = -1;
+    int _dup_metrics = -1;
+    void keep_duplicates();
 };
 
 }  // namespace ringcast

@@ -116,6 +116,10 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthS
     o.metric_channels = cfg.metrics_channels;
     o.publish.alerts = o.http.alerts;
     o.shutdown_timeout_ms = cfg.shutdown_timeout_ms;
+    o.handover.carry = cfg.upgrade_carry_streams;
+    o.handover.flush_timeout_ms = cfg.shutdown_timeout_ms;
+    o.handover.retry_spread_ms =
+        uint32_t(std::min<uint64_t>(cfg.upgrade_retry_spread_ms, 86'400'000));
     return o;
 }
 

@@ -1,6 +1,9 @@
 #include "server/service_monitor.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -67,6 +70,32 @@ int ServiceMonitor::wait_signal(const sigset_t& sigs, uint64_t until_ms) {
         int sig = sigtimedwait(&sigs, nullptr, &ts);
         if (sig > 0) return sig;
         // EAGAIN: the timeout; EINTR: go round.
+    }
+}
+
+int ServiceMonitor::wait_signal(const sigset_t& sigs, int fd) {
+    if (fd < 0) return wait_signal(sigs);
+    // The signals are blocked in every thread: a signalfd makes them pollable
+    // beside the socket.
+    const int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0) return wait_signal(sigs);
+    for (;;) {
+        const uint64_t now = mono_ms();
+        const uint64_t next = tick(now);
+        pollfd fds[2] = {{sfd, POLLIN, 0}, {fd, POLLIN, 0}};
+        int r = poll(fds, 2, int(std::min<uint64_t>(next > now ? next - now : 0, 60'000)));
+        if (r <= 0) continue;  // the timeout (a duty is due), or EINTR
+        if (fds[0].revents & POLLIN) {
+            signalfd_siginfo info;
+            if (read(sfd, &info, sizeof info) == ssize_t(sizeof info)) {
+                close(sfd);
+                return int(info.ssi_signo);
+            }
+        }
+        if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+            close(sfd);
+            return kFdReady;
+        }
     }
 }
 

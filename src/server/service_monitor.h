@@ -33,6 +33,10 @@ public:
     // Waits for one of `sigs` and returns it, doing what falls due meanwhile;
     // 0 once `until_ms` (mono_ms) has passed, if it is not 0.
     int wait_signal(const sigset_t& sigs, uint64_t until_ms = 0);
+    // The same, also watching `fd` (the handover socket; -1: none): kFdReady
+    // when it is readable.
+    static constexpr int kFdReady = -1;
+    int wait_signal(const sigset_t& sigs, int fd);
     // STOPPING=1 with "draining: N streams", and the STATUS lines that follow say
     // how many are left.
     void draining(uint64_t timeout_ms);

@@ -1,5 +1,11 @@
 #include "server/shard.h"
 
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
 #include <spdlog/spdlog.h>
 
 #include "core/clock.h"
@@ -160,6 +166,7 @@ void Shard::on_timer(TimerNode* node) {
 void Shard::before_sleep() {
     if (_log && _opts.store) _opts.store->poll();
     _publish.flush();  // replies produced this turn, then every write in one batch
+    if (_quiescing) handover_progress();
     _transport.flush();
     _hub.after_flush(_transport.sends_waiting());  // delivery latency (pubsub/hub.h)
     if (_draining && !_drained && _transport.connection_count() == 0) {
@@ -191,7 +198,11 @@ void Shard::on_reload_requested() {
 }
 
 void Shard::on_stop_requested(uint64_t phase) {
-    if (phase == 0) {
+    if (phase == kStopQuiesce || phase == kStopExport) {
+        begin_handover(phase);
+        return;
+    }
+    if (phase == kStopDrain) {
         if (_draining) return;
         _draining = true;
         _transport.stop_accepting();
@@ -200,6 +211,74 @@ void Shard::on_stop_requested(uint64_t phase) {
         _reactor.timers().schedule(&_drain_timer, _reactor.now_ms() + _opts.shutdown_timeout_ms);
     } else {
         _reactor.finish();
+    }
+}
+
+void Shard::begin_handover(uint64_t phase) {
+    if (_draining) return;
+    if (phase == kStopQuiesce && !_quiescing) {
+        _quiescing = true;
+        _transport.stop_accepting();
+        _http.begin_handover();
+        _publish.begin_shutdown();
+    } else if (phase == kStopExport && _quiescing && !_exporting) {
+        _exporting = true;
+        if (_log) {
+            std::lock_guard lock(_shutdown.handed_mutex);
+            _shutdown.epoch = std::string(_log->epoch());
+            _shutdown.last_sequence = _log->last_sequence();
+        }
+        _http.handover().begin(_opts.handover.carry, _opts.handover.flush_timeout_ms,
+                               _opts.handover.retry_spread_ms);
+    }
+}
+
+// Quiesced: only streams are left (every publish answered, so every event
+// numbered has been queued to its streams). Exported: every stream handed over
+// or ended, and every connection gone.
+void Shard::handover_progress() {
+    if (!_quiesced && _transport.connection_count() == _http.streams().stream_count()) {
+        _quiesced = true;
+        _shutdown.quiesced.fetch_add(1);
+    }
+    if (!_exporting || _exported) return;
+    StreamExport& out = _http.handover();
+    out.poll();
+    if (!out.done() || _transport.connection_count() != 0) return;
+    _exported = true;
+    std::vector<HandedStream> mine = out.take();
+    {
+        std::lock_guard lock(_shutdown.handed_mutex);
+        for (HandedStream& h : mine)
+            _shutdown.handed.push_back(std::move(h));
+    }
+    _shutdown.exported.fetch_add(1);
+}
+
+void Shard::adopt_streams(std::vector<HandedStream>& streams, const std::string& resume_id) {
+    io_uring* ring = _reactor.ring().raw();
+    uint32_t slot = 0;
+    for (HandedStream& s : streams) {
+        // The table is empty before the loop runs: slots from 0 up, which the
+        // kernel then counts as taken when it allocates for accepts.
+        int fd = s.fd;
+        s.fd = -1;
+        int r = slot < _reactor.direct_files() ? io_uring_register_files_update(ring, slot, &fd, 1)
+                                               : -ENFILE;
+        sockaddr_storage ss{};
+        socklen_t len = sizeof ss;
+        const bool named = getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0;
+        ::close(fd);  // the table holds the socket now (or it was not taken: it closes)
+        if (r != 1) {
+            spdlog::warn(
+                "shard {}: a handed-over stream could not be registered ({}): it "
+                "reconnects",
+                _reactor.id(), r < 0 ? std::strerror(-r) : "no slot");
+            continue;
+        }
+        Connection* c = _transport.adopt_registered(
+            slot++, kHttp, named ? PeerAddress::from(ss, len) : PeerAddress{});
+        if (c) _http.adopt_stream(*c, s, resume_id);
     }
 }
 

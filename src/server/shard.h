@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "alerts/alert_feed.h"
 #include "alerts/alert_service.h"
@@ -25,6 +27,22 @@
 #include "store/snapshot.h"
 
 namespace ringcast {
+
+// What the main thread asks of a shard (Op::stop's payload).
+enum StopPhase : uint64_t {
+    kStopDrain = 0,  // shutdown: stop accepting, finish what is in flight, close streams
+    kStopExit = 1,   // end the loop
+    // An upgrade, on the old daemon (server/handover_give.h):
+    kStopQuiesce = 2,  // stop accepting; finish and close everything but the streams
+    kStopExport = 3,   // hand the streams over (http/stream_export.h)
+};
+
+// How this daemon hands its streams over when a new one takes over ([upgrade]).
+struct HandoverOptions {
+    bool carry = true;  // hand streams over (false: end each with a randomised retry)
+    uint64_t flush_timeout_ms = 5000;  // for a stream's queued bytes to be written
+    uint32_t retry_spread_ms = 5000;   // retry hints are spread over 0..this
+};
 
 struct ShardOptions {
     ReactorOptions reactor;
@@ -49,11 +67,24 @@ struct ShardOptions {
     AlertSnapshot alerts_loaded;
     AlertDb* alert_db = nullptr;
     std::vector<std::string> metric_channels;  // [metrics] channels
+    HandoverOptions handover;
+    // Streams handed over by the daemon this one replaces, by shard (nullptr:
+    // none), and the position they resume from (handed_stream.h).
+    std::vector<std::vector<HandedStream>>* adopt = nullptr;
+    std::string resume_id;
 };
 
 // Shared by the main thread and every shard during shutdown.
 struct ShutdownState {
     std::atomic<unsigned> drained{0};  // shards whose connections are all closed
+    // An upgrade: shards with nothing left but streams (kStopQuiesce), and
+    // shards whose streams are all handed over or ended (kStopExport).
+    std::atomic<unsigned> quiesced{0};
+    std::atomic<unsigned> exported{0};
+    std::mutex handed_mutex;  // guards what follows
+    std::vector<HandedStream> handed;
+    std::string epoch;           // the log shard's numbering at the export
+    uint64_t last_sequence = 0;  // (nothing is numbered after it)
 };
 
 // A reloaded configuration on its way to the shards (server/reload.h): the
@@ -92,6 +123,10 @@ public:
     enum Protocol : uint8_t { kHttp = 0, kPublish = 1, kMetrics = 2 };
     void add_listener(int fd, Protocol p, bool balance) { _transport.add_listener(fd, p, balance); }
     void run() { _reactor.run(*this); }
+    // Before run(): registers the sockets of streams handed over by the daemon
+    // this one replaces in this shard's table, and rebuilds each stream; the
+    // fds are closed (the table holds the sockets).
+    void adopt_streams(std::vector<HandedStream>& streams, const std::string& resume_id);
     const char* ring_mode() { return _reactor.ring().mode(); }
 
     // ReactorHooks
@@ -106,6 +141,9 @@ public:
 private:
     void restore_keeps();
     void beat();
+    // kStopQuiesce and kStopExport; their progress, once per turn.
+    void begin_handover(uint64_t phase);
+    void handover_progress();
 
     ShardOptions _opts;
     ShutdownState& _shutdown;
@@ -134,6 +172,10 @@ private:
     TimerNode _log_report_timer;
     bool _draining = false;
     bool _drained = false;
+    bool _quiescing = false;  // an upgrade: see StopPhase
+    bool _quiesced = false;
+    bool _exporting = false;
+    bool _exported = false;
 };
 
 }  // namespace ringcast

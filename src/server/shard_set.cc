@@ -153,6 +153,8 @@ void ShardSet::run_shard(unsigned i, int cpu, Thread* self, ListenerSet& listene
         if (i == 0)
             if (int fd = listeners.take_metrics(); fd >= 0)
                 shard->add_listener(fd, Shard::kMetrics, false);
+        if (_opts.adopt && i < _opts.adopt->size())
+            shard->adopt_streams((*_opts.adopt)[i], _opts.resume_id);
     }
     _ready.count_down();
     if (r == 0) shard->run();
@@ -205,6 +207,13 @@ void ShardSet::stop_and_join() {
     for (auto& t : _threads)
         if (t->thread.joinable()) t->thread.join();
     _joined = true;
+}
+
+std::vector<HandedStream> ShardSet::take_handed(std::string* epoch, uint64_t* last_sequence) {
+    std::lock_guard lock(_shutdown.handed_mutex);
+    *epoch = _shutdown.epoch;
+    *last_sequence = _shutdown.last_sequence;
+    return std::move(_shutdown.handed);
 }
 
 const char* ShardSet::ring_mode() const {

@@ -59,6 +59,11 @@ public:
     unsigned size() const { return _size; }
     // Shards that reported their connections closed after phase 0.
     unsigned drained() const { return _shutdown.drained.load(); }
+    // An upgrade (server/handover_give.h): shards past kStopQuiesce and
+    // kStopExport, and the streams they handed over with the log's position.
+    unsigned quiesced() const { return _shutdown.quiesced.load(); }
+    unsigned exported() const { return _shutdown.exported.load(); }
+    std::vector<HandedStream> take_handed(std::string* epoch, uint64_t* last_sequence);
     uint64_t max_streams() const { return _streams.max(); }
     // Shard 0's ring setup mode ("defer_taskrun", "coop_taskrun", "plain").
     const char* ring_mode() const;
