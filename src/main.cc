@@ -176,5 +176,6 @@ int main(int argc, char** argv) {
          .format = cfg.log_format,
          .access = cfg.log_access,
          .limits = {.per_second = cfg.log_rate_limit, .report_ms = cfg.log_rate_report_ms}});
-    return run_daemon(source, cfg, embedded_web_files(), takeover);
+    return run_daemon(source, cfg, embedded_web_files(), LaunchCommand::from_argv(argc, argv),
+                      takeover);
 }

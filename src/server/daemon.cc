@@ -36,6 +36,7 @@
 #include "server/shard_set.h"
 #include "server/socket_activation.h"
 #include "server/store_setup.h"
+#include "server/successor.h"
 #include "server/systemd_notify.h"
 
 namespace ringcast {
@@ -199,6 +200,7 @@ sigset_t block_signals() {
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGHUP);
+    sigaddset(&sigs, SIGUSR2);
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
     signal(SIGPIPE, SIG_IGN);
     return sigs;
@@ -372,6 +374,23 @@ void announce(const Config& cfg, const Plan& plan, const ShardSet& shards,
     systemd.ready("listening on " + where);
 }
 
+// SIGUSR2: the binary at this daemon's path, started to take over from it
+// (server/successor.h); its request arrives on the handover socket.
+void start_upgrade(const HandoverListener& handover, const LaunchCommand& command) {
+    if (handover.fd() < 0) {
+        spdlog::warn("SIGUSR2 received, but upgrades are off (upgrade.socket = \"\")");
+        return;
+    }
+    std::string error;
+    pid_t pid = start_successor(command, &error);
+    if (pid < 0) {
+        spdlog::error("SIGUSR2: cannot start the new daemon: {}; this daemon goes on", error);
+        return;
+    }
+    spdlog::info("SIGUSR2 received: started {} --takeover (pid {}) to take over from this daemon",
+                 command.path, pid);
+}
+
 // What ended the wait: a signal to stop, or a daemon asking to take over.
 struct Wake {
     bool takeover = false;
@@ -382,11 +401,16 @@ struct Wake {
 // SIGHUP reloads the configuration (server/reload.h). Meanwhile the monitor
 // keeps systemd informed (STATUS=, WATCHDOG=1).
 Wake wait_for_signals(const sigset_t& sigs, Reloader& reloader, ServiceMonitor* monitor,
-                      HandoverListener& handover) {
+                      HandoverListener& handover, const LaunchCommand& command) {
     for (;;) {
         int sig = monitor->wait_signal(sigs, handover.fd());
+        reap_successors();
         if (sig == ServiceMonitor::kFdReady) {
             if (int peer = handover.accept_peer(); peer >= 0) return Wake{true, peer};
+            continue;
+        }
+        if (sig == SIGUSR2) {
+            start_upgrade(handover, command);
             continue;
         }
         if (sig == SIGHUP) {
@@ -445,7 +469,7 @@ int drain_and_stop(const Config& cfg, const sigset_t& sigs, ShardSet* shards, Du
 // (Durability), then the sockets are closed and the socket file removed
 // (ListenerSet).
 int run_daemon(const ConfigSource& source, const Config& cfg, std::span<const EmbeddedFile> pages,
-               bool takeover) {
+               const LaunchCommand& command, bool takeover) {
     const uint64_t started_ms = mono_ms();
     const LaunchHints hints = LaunchHints::from_environment();
     Plan plan;
@@ -494,10 +518,10 @@ int run_daemon(const ConfigSource& source, const Config& cfg, std::span<const Em
     monitor.start(mono_ms());
     Reloader reloader(source, cfg, plan.table, pages, shards, systemd);
     for (;;) {
-        Wake wake = wait_for_signals(sigs, reloader, &monitor, handover);
+        Wake wake = wait_for_signals(sigs, reloader, &monitor, handover, command);
         if (!wake.takeover) break;
-        GiveResult r =
-            hand_over(wake.peer, reloader.running(), &shards, &durable, &alerts, &listeners);
+        GiveResult r = hand_over(wake.peer, reloader.running(), &shards, &durable, &alerts,
+                                 &listeners, systemd);
         if (r == GiveResult::handed_over) return kExitOk;
         if (r == GiveResult::failed) return kExitFailure;
     }

@@ -7,6 +7,7 @@
 
 #include "config/config.h"
 #include "server/config_source.h"
+#include "server/successor.h"
 #include "web/embedded_files.h"
 
 namespace ringcast {
@@ -23,7 +24,9 @@ enum ExitCode : int {
 // says otherwise. With `takeover`, the listeners and streams come from the
 // daemon running on the same configuration (server/handover_take.h) instead
 // of being opened.
+// `command` is how this process was started (SIGUSR2 starts it again to take
+// over: server/successor.h).
 int run_daemon(const ConfigSource& source, const Config& cfg, std::span<const EmbeddedFile> pages,
-               bool takeover = false);
+               const LaunchCommand& command, bool takeover = false);
 
 }  // namespace ringcast

@@ -73,7 +73,7 @@ int HandoverListener::accept_peer() {
 }
 
 GiveResult hand_over(int peer, const Config& cfg, ShardSet* shards, Durability* durable,
-                     AlertsSetup* alerts, ListenerSet* listeners) {
+                     AlertsSetup* alerts, ListenerSet* listeners, const SystemdNotifier& systemd) {
     struct Closer {
         int fd;
         ~Closer() { ::close(fd); }
@@ -165,6 +165,9 @@ GiveResult hand_over(int peer, const Config& cfg, ShardSet* shards, Durability* 
             pid, error, streams.size());
         return GiveResult::failed;
     }
+    // Said by this process, the main one: systemd accepts it whatever its
+    // NotifyAccess=, and follows the new daemon when this one exits.
+    systemd.main_pid(pid);
     spdlog::info(
         "upgrade: handed {} streams over to pid {} in {} ms (resume after {}); it was ready "
         "{} ms after the request; exiting",

@@ -15,6 +15,7 @@
 #include "server/listener_set.h"
 #include "server/shard_set.h"
 #include "server/store_setup.h"
+#include "server/systemd_notify.h"
 
 namespace ringcast {
 
@@ -52,7 +53,8 @@ enum class GiveResult {
 };
 
 // Answers the takeover request on `peer` (closed here).
+// Once the new daemon has everything, `systemd` is told it is the main process.
 GiveResult hand_over(int peer, const Config& cfg, ShardSet* shards, Durability* durable,
-                     AlertsSetup* alerts, ListenerSet* listeners);
+                     AlertsSetup* alerts, ListenerSet* listeners, const SystemdNotifier& systemd);
 
 }  // namespace ringcast

@@ -32,6 +32,10 @@ void SystemdNotifier::reloading(const std::string& status) const {
     sd_notifyf(0, "RELOADING=1\nSTATUS=%s", status.c_str());
 }
 
+void SystemdNotifier::main_pid(pid_t pid) const {
+    sd_notifyf(0, "MAINPID=%lu", (unsigned long)pid);
+}
+
 void SystemdNotifier::watchdog() const {
     sd_notify(0, "WATCHDOG=1");
 }

@@ -4,6 +4,8 @@
 // drains, and WATCHDOG=1 when the service monitor (server/service_monitor.h)
 // has seen every shard turn. Outside systemd (no NOTIFY_SOCKET) every call is a
 // no-op. Main thread only.
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 
@@ -24,6 +26,8 @@ public:
     // or refused.
     void reloading(const std::string& status) const;
     void watchdog() const;
+    // An upgrade: `pid` (the new daemon) is the service's main process now.
+    void main_pid(pid_t pid) const;
 
 private:
     uint64_t _watchdog_usec = 0;

@@ -8,7 +8,10 @@
 // resume with Last-Event-ID misses nothing. Connection-limit counts move with
 // the streams. A request on the handover socket that is not a takeover, or a
 // new daemon that dies before it has taken the listeners, changes nothing.
+#include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -224,6 +227,76 @@ TEST(Upgrade, StreamsStayOnTheirConnectionsAndMissNothing) {
     // New connections are the new daemon's.
     auto fresh = open_stream(port, stream_target("u"));
     EXPECT_EQ(fresh->status(), 200);
+}
+
+// The port after "metrics listener on http://127.0.0.1:" in a daemon's log; 0: none.
+uint16_t metrics_port(const std::string& log) {
+    const std::string mark = "metrics listener on http://127.0.0.1:";
+    size_t at = log.find(mark);
+    return at == std::string::npos ? 0 : uint16_t(std::atoi(log.c_str() + at + mark.size()));
+}
+
+// SIGUSR2 (what an operator sends under systemd): the daemon starts the binary
+// at its own path with its own arguments and --takeover, as its child (so in
+// the service's cgroup), hands everything over to it, including the
+// [metrics] listener, and names it to systemd as the main process.
+TEST(Upgrade, SigUsr2StartsTheSuccessorWhichTakesOverAndBecomesTheMainProcess) {
+    if (!kernel_hands_streams_over()) GTEST_SKIP() << "streams are not carried on this kernel";
+    TempDir dir;
+    DaemonOptions o = on_dir(dir.path() + "/data", "[metrics]\nlisten = \"127.0.0.1:0\"\n");
+    o.keep_notify = true;
+    DaemonProcess old_daemon;
+    ASSERT_TRUE(old_daemon.start(o)) << old_daemon.error();
+    const uint16_t scrape_port = metrics_port(old_daemon.log());
+    ASSERT_NE(scrape_port, 0) << old_daemon.log();
+    auto stream = open_stream(old_daemon.port(), stream_target("u"));
+    ASSERT_EQ(stream->status(), 200);
+
+    ASSERT_TRUE(old_daemon.signal(SIGUSR2));
+    pid_t successor = 0;
+    while (!successor) {
+        std::optional<std::string> msg = old_daemon.next_notify(Deadline(30s));
+        ASSERT_TRUE(msg) << "no MAINPID= for the new daemon\n" << old_daemon.log();
+        size_t at = msg->find("MAINPID=");
+        if (at == std::string::npos) continue;
+        const pid_t pid = pid_t(std::atol(msg->c_str() + at + 8));
+        if (pid != old_daemon.pid()) successor = pid;
+    }
+    // Ended by PID at the end, whatever happens below.
+    struct Ender {
+        pid_t pid;
+        ~Ender() {
+            int fd = int(syscall(SYS_pidfd_open, pid, 0));
+            if (fd < 0) return;
+            ::kill(pid, SIGTERM);
+            pollfd p{fd, POLLIN, 0};
+            if (::poll(&p, 1, 15000) <= 0) ::kill(pid, SIGKILL);
+            ::close(fd);
+        }
+    } ender{successor};
+    EXPECT_EQ(old_daemon.wait_exit(Deadline(30s)), 0) << old_daemon.log();
+    EXPECT_NE(old_daemon.log().find("SIGUSR2 received: started"), std::string::npos);
+
+    // The stream is the new daemon's now, on the same connection.
+    UnixClient u;
+    ASSERT_TRUE(u.connect(socket_path(old_daemon))) << u.error();
+    auto r = u.request(publish_line("1", "u", "n", R"("after")"));
+    ASSERT_TRUE(r && r->find("\"ok\":true") != std::string::npos) << (r ? *r : u.error());
+    ASSERT_TRUE(stream->read_until(
+        [&] {
+            for (const SseEvent& e : stream->data_events())
+                if (e.data == "\"after\"") return true;
+            return false;
+        },
+        Deadline(10s)))
+        << stream->raw_body();
+    EXPECT_FALSE(stream->ended());
+    // So is the metrics listener: the same port answers.
+    HttpClient scrape(scrape_port);
+    ASSERT_TRUE(scrape.connect()) << scrape.error();
+    auto m = scrape.request("GET", "/healthz/live");
+    ASSERT_TRUE(m) << scrape.error();
+    EXPECT_EQ(m->status, 200);
 }
 
 TEST(Upgrade, TheStreamsHandedOverCountUnderConnectionLimits) {
