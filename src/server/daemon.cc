@@ -351,8 +351,8 @@ void announce(const Config& cfg, const Plan& plan, const ShardSet& shards,
     spdlog::info(
         "listening on http://{} — streams: GET {} (?channels=a,b); API: POST /api/publish, "
         "/api/invalidate, /api/tokens, /api/disconnect, GET /api/stats, /api/ping, "
-        "/api/connections/{{id}}, /api/users/{{id}}, /api/alerts (docs/protocol.md, "
-        "docs/alerts.md)",
+        "/api/connections, /api/users/{{id}}, /api/alerts, /api/log-level, /metrics, "
+        "/healthz/live, /healthz/ready (docs/protocol.md, docs/alerts.md, docs/operations.md)",
         where, fmt::join(paths, ", "));
     if (const auto& m = listeners.metrics_address())
         spdlog::info(
