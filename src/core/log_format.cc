@@ -6,6 +6,8 @@
 #include <spdlog/details/log_msg.h>
 #include <spdlog/pattern_formatter.h>
 
+#include "core/json_writer.h"
+
 namespace ringcast {
 
 namespace {
@@ -127,36 +129,22 @@ public:
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
-    static const char* hex = "0123456789abcdef";
+    // JsonWriter's escaping, after invalid UTF-8 (log lines quote what clients
+    // sent) has become U+FFFD, so that a log line is always valid JSON, and DEL
+    // \u007f, so that a terminal showing the journal never gets it raw.
+    size_t run = 0;  // the bytes from here on are passed to escape_into as they are
     for (size_t i = 0; i < s.size();) {
         const unsigned char c = (unsigned char)s[i];
-        if (c >= 0x80) {
-            if (size_t n = utf8_length(s, i)) {
-                out.append(s.data() + i, n);
-                i += n;
-            } else {
-                out += "\\ufffd";
-                ++i;
-            }
+        size_t n = c < 0x80 ? 1 : utf8_length(s, i);
+        if (n && c != 0x7F) {
+            i += n;
             continue;
         }
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20 || c == 0x7F) {
-                    out += "\\u00";
-                    out += hex[c >> 4];
-                    out += hex[c & 15];
-                } else {
-                    out += char(c);
-                }
-        }
-        ++i;
+        JsonWriter::escape_into(out, s.substr(run, i - run));
+        out += c == 0x7F ? "\\u007f" : "\\ufffd";
+        run = ++i;
     }
+    JsonWriter::escape_into(out, s.substr(run));
 }
 
 void append_text_value(std::string& out, std::string_view s) {
