@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "child_process.h"
+#include "tcp.h"
 
 namespace ringcast::itest {
 
@@ -31,22 +32,6 @@ std::string read_file(const std::string& path) {
 
 bool executable(const std::string& path) {
     return ::access(path.c_str(), X_OK) == 0;
-}
-
-// A port nobody listens on right now (bound to port 0, then released).
-uint16_t free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return 0;
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    uint16_t port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0)
-        port = ntohs(sa.sin_port);
-    ::close(fd);
-    return port;
 }
 
 // Replaces the one line of `text` that contains `marker` by `line`; false if

@@ -23,6 +23,7 @@
 #include "daemon_process.h"
 #include "http_client.h"
 #include "sse_client.h"
+#include "tcp.h"
 #include "unix_client.h"
 
 namespace ringcast::itest {
@@ -35,23 +36,6 @@ std::string read_file(const std::string& path) {
     std::stringstream ss;
     ss << f.rdbuf();
     return ss.str();
-}
-
-// A port nothing listens on now (bound to port 0, then released): the
-// activator binds it next. Another process could take it in between; then the
-// activator fails to start and the test says so.
-uint16_t free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    uint16_t port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0)
-        port = ntohs(sa.sin_port);
-    ::close(fd);
-    return port;
 }
 
 // ringcastd under systemd-socket-activate, with its own NOTIFY_SOCKET.

@@ -13,6 +13,11 @@ namespace ringcast::itest {
 enum class IoStatus { ok, eof, reset, timeout, error };
 const char* to_string(IoStatus s);
 
+// A loopback port nobody listens on right now (bound to port 0, then
+// released), for a server the test starts on it; 0 if none could be had.
+// Another process could take it in between: such tests say so, or try again.
+uint16_t free_port();
+
 struct RecvResult {
     IoStatus status = IoStatus::ok;
     std::string bytes;

@@ -376,17 +376,24 @@ TEST(Upgrade, WithoutCarryingStreamsTheyRetryAndResumeWithoutLoss) {
     }
 }
 
+// A connection to `d`'s handover socket, as a new daemon makes it; -1 (errno set) if refused.
+int connect_handover(const DaemonProcess& d) {
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s/handover.sock", d.data_dir().c_str());
+    if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) return fd;
+    if (fd >= 0) close(fd);
+    return -1;
+}
+
 TEST(Upgrade, ARequestThatIsNotATakeoverChangesNothing) {
     TempDir dir;
     DaemonProcess d;
     ASSERT_TRUE(d.start(on_dir(dir.path() + "/data"))) << d.error();
     auto s = open_stream(d.port(), stream_target("x"));
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    const std::string path = d.data_dir() + "/handover.sock";
-    std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path.c_str());
-    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0) << path;
+    const int fd = connect_handover(d);
+    ASSERT_GE(fd, 0) << d.data_dir() << "/handover.sock: " << std::strerror(errno);
     ASSERT_EQ(send(fd, "hello there", 11, 0), 11);
     char buf[512];
     ssize_t n = recv(fd, buf, sizeof buf, 0);  // the refusal, then nothing
@@ -410,12 +417,8 @@ TEST(Upgrade, ANewDaemonThatDiesBeforeTakingTheListenersChangesNothing) {
     DaemonProcess d;
     ASSERT_TRUE(d.start(on_dir(dir.path() + "/data"))) << d.error();
     auto s = open_stream(d.port(), stream_target("x"));
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    const std::string path = d.data_dir() + "/handover.sock";
-    std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path.c_str());
-    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0) << path;
+    const int fd = connect_handover(d);
+    ASSERT_GE(fd, 0) << d.data_dir() << "/handover.sock: " << std::strerror(errno);
     const std::string hello = "ringcast-takeover 1";
     std::string msg(8, '\0');
     const uint32_t head[2] = {1, uint32_t(hello.size())};  // hello
