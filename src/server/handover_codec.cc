@@ -39,9 +39,9 @@ public:
         *v = int64_t(u);
         return true;
     }
-    bool flag(bool* v) {
+    bool flag(bool* v) {  // exactly 0 or 1, as written
         uint64_t u;
-        if (!u64(&u)) return false;
+        if (!u64(&u) || u > 1) return false;
         *v = u != 0;
         return true;
     }

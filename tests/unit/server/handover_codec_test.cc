@@ -68,6 +68,14 @@ TEST(HandoverCodec, ListenersAndPosition) {
     EXPECT_EQ(p.epoch, "mxdehr0b");
     EXPECT_EQ(p.last_sequence, 42u);
     EXPECT_FALSE(decode_position("", &p));
+    // The metrics listener too, and a flag is exactly 0 or 1 (the format is
+    // exact: what decodes encodes back to the same bytes).
+    EXPECT_TRUE(decode_listeners(encode_listeners({1, false, true}), &l));
+    EXPECT_TRUE(l.has_metrics);
+    EXPECT_FALSE(l.has_unix);
+    std::string body = encode_listeners({1, true, false});
+    body[8] = 2;  // has_unix
+    EXPECT_FALSE(decode_listeners(body, &l));
 }
 
 }  // namespace
