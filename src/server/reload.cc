@@ -56,6 +56,8 @@ constexpr RestartOnlyKey kRestartOnly[] = {
     field<&Config::store_sync>("store.sync"),
     field<&Config::store_flush_interval_ms>("store.flush_interval"),
     field<&Config::store_max_pending>("store.max_pending"),
+    field<&Config::status_interval_ms>("server.status_interval"),
+    field<&Config::upgrade_socket>("upgrade.socket"),
     field<&Config::metrics_listen>("metrics.listen"),
     field<&Config::log_format>("log.format"),
     field<&Config::log_access>("log.access"),
