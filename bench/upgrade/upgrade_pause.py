@@ -10,8 +10,15 @@ reports, once --settle seconds have passed after the old daemon exited:
   lost, dups   events a stream missed or got twice, by the publisher's numbers
   pause        the longest time between two events on one stream, over all
                streams (and the median of each stream's longest)
+  delay        the longest time from an event's publish to its arrival on a
+               stream, before the takeover (the baseline of this machine and of
+               this script) and from the request on: at a low --rate the gap
+               between events is mostly the interval, the delay is the handover's
+  where        for a loss: which streams, which events, and where the request
+               and the old daemon's exit fell among them
   cpu          CPU seconds of the old daemon from the request to its exit, and
-               of the new daemon from its start to the end of the run
+               of the new daemon from its start to the old one's exit and to
+               the end of the run
 
   bench/upgrade/upgrade_pause.py --port 8080 --socket var/ringcast.sock \\
       --old-pid $(pidof ringcastd) --streams 10000 --rate 10 \\
@@ -22,6 +29,7 @@ above --streams. Python's own loop is the bottleneck beyond ~20k events/s of
 fan-out: keep streams x rate below that, or run it on another machine.
 """
 import argparse
+import collections
 import os
 import re
 import selectors
@@ -51,9 +59,11 @@ class Stream:
         self.head_done = False
         self.next = None  # the number expected next; None before the first event
         self.lost = 0
+        self.missed = []  # the numbers lost, to say where a loss happened
         self.dups = 0
         self.last_at = None
         self.longest = 0.0
+        self.delay = 0.0  # longest publish -> arrival
         self.ended = False
 
 
@@ -63,6 +73,7 @@ class Publisher(threading.Thread):
         self.path, self.channel, self.period = path, channel, 1.0 / rate
         self.acked = 0
         self.resent = 0
+        self.sent_at = {}  # event number -> its first attempt (a resend waited too)
         self.stop = False
 
     def run(self):
@@ -78,6 +89,7 @@ class Publisher(threading.Thread):
                 n = self.acked
                 line = ('{"op":"publish","req":%d,"channel":"%s","event":"n","data":%d}\n'
                         % (n, self.channel, n))
+                self.sent_at.setdefault(n, time.monotonic())
                 sock.sendall(line.encode())
                 reply = reader.readline()
                 if b'"ok":true' not in reply:
@@ -150,7 +162,11 @@ def main():
                             st.dups += 1
                         elif n > st.next:
                             st.lost += n - st.next
+                            st.missed.extend(range(st.next, n))
                     st.next = max(n + 1, st.next or 0)
+                    sent = pub.sent_at.get(n)
+                    if sent is not None:
+                        st.delay = max(st.delay, now - sent)
                     if st.last_at is not None:
                         st.longest = max(st.longest, now - st.last_at)
                     st.last_at = now
@@ -160,9 +176,12 @@ def main():
     pub = Publisher(a.socket, a.channel, a.rate)
     pub.start()
     pump(time.monotonic() + a.warmup)
+    warm_delay = [st.delay for st in streams]
     for st in streams:
         st.longest = 0.0  # only what the handover costs
+        st.delay = 0.0
     old_cpu = cpu_seconds(a.old_pid)
+    requested_after = pub.acked
     started = time.monotonic()
     new = subprocess.Popen(shlex.split(a.takeover))
     old_cpu_end = old_cpu
@@ -170,6 +189,8 @@ def main():
         old_cpu_end = cpu_seconds(a.old_pid) or old_cpu_end
         pump(time.monotonic() + 0.01)
     handover = time.monotonic() - started
+    exited_after = pub.acked
+    new_cpu_at_exit = cpu_seconds(new.pid)
     pump(time.monotonic() + a.settle)
     pub.stop = True
     pub.join(timeout=35)
@@ -178,19 +199,33 @@ def main():
     for st in streams:
         if st.next is not None and st.next < total:
             st.lost += total - st.next
+            st.missed.extend(range(st.next, total))
 
     longest = [st.longest for st in streams]
+    delay = [st.delay for st in streams]
     print(f"streams {a.streams}, rate {a.rate}/s, {total} events published "
           f"({pub.resent} publishes sent again)")
     print(f"reconnects {sum(st.ended for st in streams)}, lost {sum(st.lost for st in streams)}, "
           f"duplicates {sum(st.dups for st in streams)}")
+    missed = collections.Counter(n for st in streams for n in st.missed)
+    if missed:
+        print(f"lost on {sum(1 for st in streams if st.missed)} streams (opened as number "
+              f"{[i for i, st in enumerate(streams) if st.missed][:10]}); events lost "
+              f"(event: streams) {dict(sorted(missed.items()))}; the request came after event "
+              f"{requested_after - 1}, the old daemon exited after {exited_after - 1}")
     print(f"handover: request to old exit {handover * 1000:.0f} ms")
     print(f"pause: longest {max(longest) * 1000:.0f} ms, median of each stream's longest "
           f"{statistics.median(longest) * 1000:.0f} ms (events every {1000 / a.rate:.0f} ms)")
+    print(f"delay publish->arrival: longest {max(delay) * 1000:.0f} ms from the request on "
+          f"(median of each stream's longest {statistics.median(delay) * 1000:.0f} ms); "
+          f"before it {max(warm_delay) * 1000:.0f} ms "
+          f"(median {statistics.median(warm_delay) * 1000:.0f} ms)")
     new_cpu = cpu_seconds(new.pid)
+    nan = float('nan')
     if old_cpu is not None:
         print(f"cpu: old daemon {old_cpu_end - old_cpu:.3f} s from the request to its exit; "
-              f"new daemon {new_cpu if new_cpu is not None else float('nan'):.3f} s since it started")
+              f"new daemon {new_cpu_at_exit if new_cpu_at_exit is not None else nan:.3f} s "
+              f"by then, {new_cpu if new_cpu is not None else nan:.3f} s since it started")
     print(f"new daemon pid {new.pid}")
 
 
