@@ -156,7 +156,11 @@ void ShardSet::run_shard(unsigned i, int cpu, Thread* self, ListenerSet& listene
         if (_opts.adopt && i < _opts.adopt->size())
             shard->adopt_streams((*_opts.adopt)[i], _opts.resume_id);
     }
-    _ready.count_down();
+    // No loop runs before every shard is ready: a shard that runs accepts and
+    // hands connections to the others, into slots of their tables the kernel
+    // picks, and a shard still registering the streams of an upgrade in slots
+    // from 0 up would overwrite one of them (a stream lost without a trace).
+    _ready.arrive_and_wait();
     if (r == 0) shard->run();
 }
 
