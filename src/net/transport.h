@@ -131,7 +131,7 @@ struct TransportStats : AcceptStats {
     uint64_t recv_starved = 0;      // -ENOBUFS: provided buffers ran out
 };
 
-class Transport : private ConnectionAdopter {
+class Transport final : private ConnectionAdopter {
 public:
     static constexpr unsigned kMaxIov = 64;
     static_assert(kMaxIov <= 255, "OutQueue counts the frames of a send in one byte");

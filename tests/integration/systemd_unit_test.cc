@@ -153,7 +153,7 @@ TEST(SystemdUnit, SocketUnitsUserAndDirectoriesMatchTheService) {
     const std::string sysusers = read_file(dir + "/ringcastd.sysusers");
     EXPECT_NE(sysusers.find("\nu " + user + " "), std::string::npos) << sysusers;
     const std::string tmpfiles = read_file(dir + "/ringcastd.tmpfiles");
-    for (const std::string path : {"/var/lib/" + unit_value(unit, "StateDirectory"),
+    for (const std::string& path : {"/var/lib/" + unit_value(unit, "StateDirectory"),
                                    "/run/" + unit_value(unit, "RuntimeDirectory")}) {
         std::istringstream in(tmpfiles);
         bool found = false;
