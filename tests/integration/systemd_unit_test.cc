@@ -154,7 +154,7 @@ TEST(SystemdUnit, SocketUnitsUserAndDirectoriesMatchTheService) {
     EXPECT_NE(sysusers.find("\nu " + user + " "), std::string::npos) << sysusers;
     const std::string tmpfiles = read_file(dir + "/ringcastd.tmpfiles");
     for (const std::string& path : {"/var/lib/" + unit_value(unit, "StateDirectory"),
-                                   "/run/" + unit_value(unit, "RuntimeDirectory")}) {
+                                    "/run/" + unit_value(unit, "RuntimeDirectory")}) {
         std::istringstream in(tmpfiles);
         bool found = false;
         for (std::string line; std::getline(in, line);) {
