@@ -126,7 +126,9 @@ bool Reloader::reload() {
     const unsigned n = _shards.size();
     const unsigned applied = _shards.reload(
         std::move(opts), stream_limit(next.max_connections, _table, n), /*wait_ms=*/5000);
-    if (next.log_level != _running.log_level && !set_log_level(next.log_level, &error))
+    // The file's level, also over one set at runtime (PUT /api/log-level).
+    if (spdlog::level::from_str(next.log_level) != spdlog::get_level() &&
+        !set_log_level(next.log_level, &error))
         spdlog::error("reload: server.log_level: {}", error);
     _running = std::move(next);
     if (applied < n) {

@@ -150,6 +150,22 @@ TEST(Reload, TheStreamLimitAndTheHistoryBoundsChangeAtOnce) {
         << stats["history"]["events"].as_int();
 }
 
+// A reload applies the file's log level, also over one set at runtime.
+TEST(Reload, TheFilesLogLevelAppliesOverOneSetAtRuntime) {
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.shards = 2, .keep_notify = true})) << d.error();
+    HttpClient c(d.port());
+    ASSERT_TRUE(c.connect()) << c.error();
+    const Headers key = {{"X-API-Key", std::string(kTestApiKey)}};
+    auto set = c.request("PUT", "/api/log-level", R"({"level":"debug"})", key);
+    ASSERT_TRUE(set) << c.error();
+    ASSERT_EQ(set->status, 200) << set->body;
+    ASSERT_TRUE(reload_with(d, with_test_api_key(""), kReloaded)) << d.log();
+    auto now = c.request("GET", "/api/log-level", {}, key);
+    ASSERT_TRUE(now) << c.error();
+    EXPECT_NE(now->body.find(R"("level":"info")"), std::string::npos) << now->body;
+}
+
 // Reloads while 200 streams on both shards receive a steady publish: no
 // stream ends, and each gets every event once, in order.
 TEST(Reload, UnderLoadNoStreamEndsAndNoEventIsLostOrRepeated) {
