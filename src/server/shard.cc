@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
@@ -256,28 +257,41 @@ void Shard::handover_progress() {
 }
 
 void Shard::adopt_streams(std::vector<HandedStream>& streams, const std::string& resume_id) {
-    io_uring* ring = _reactor.ring().raw();
-    uint32_t slot = 0;
-    for (HandedStream& s : streams) {
-        // The table is empty before the loop runs: slots from 0 up, which the
-        // kernel then counts as taken when it allocates for accepts.
-        int fd = s.fd;
+    // Every socket goes into the table (slots from 0 up: the table is empty)
+    // before the first stream is rebuilt. Rebuilding arms a receive per stream,
+    // and a full submission queue is submitted on the spot; were an accept
+    // among those SQEs, it could take a connection waiting in the backlog into
+    // the next free slot, which the registration of the following stream would
+    // then overwrite (one stream lost, its socket held by a connection object
+    // that is not its own). The caller adds the listeners only after this, and
+    // one registration call for all of them is also one syscall, not one a stream.
+    const uint32_t n = uint32_t(std::min<size_t>(streams.size(), _reactor.direct_files()));
+    std::vector<int> fds;
+    fds.reserve(n);
+    for (uint32_t i = 0; i < n; ++i)
+        fds.push_back(streams[i].fd);
+    int registered =
+        n ? io_uring_register_files_update(_reactor.ring().raw(), 0, fds.data(), n) : 0;
+    if (registered < 0) {
+        spdlog::warn(
+            "shard {}: the handed-over streams could not be registered ({}): they reconnect",
+            _reactor.id(), std::strerror(-registered));
+        registered = 0;
+    } else if (size_t(registered) < streams.size()) {
+        spdlog::warn("shard {}: {} of {} handed-over streams found no slot: they reconnect",
+                     _reactor.id(), streams.size() - size_t(registered), streams.size());
+    }
+    for (size_t i = 0; i < streams.size(); ++i) {
+        HandedStream& s = streams[i];
+        const int fd = s.fd;
         s.fd = -1;
-        int r = slot < _reactor.direct_files() ? io_uring_register_files_update(ring, slot, &fd, 1)
-                                               : -ENFILE;
         sockaddr_storage ss{};
         socklen_t len = sizeof ss;
         const bool named = getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0;
         ::close(fd);  // the table holds the socket now (or it was not taken: it closes)
-        if (r != 1) {
-            spdlog::warn(
-                "shard {}: a handed-over stream could not be registered ({}): it "
-                "reconnects",
-                _reactor.id(), r < 0 ? std::strerror(-r) : "no slot");
-            continue;
-        }
+        if (i >= size_t(registered)) continue;
         Connection* c = _transport.adopt_registered(
-            slot++, kHttp, named ? PeerAddress::from(ss, len) : PeerAddress{});
+            uint32_t(i), kHttp, named ? PeerAddress::from(ss, len) : PeerAddress{});
         if (c) _http.adopt_stream(*c, s, resume_id);
     }
 }

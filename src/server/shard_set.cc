@@ -143,6 +143,10 @@ void ShardSet::run_shard(unsigned i, int cpu, Thread* self, ListenerSet& listene
     self->init_result.store(r);
     self->ring_mode = r == 0 ? shard->ring_mode() : "";
     if (r == 0) {
+        // An upgrade's streams first: their slots are taken before any accept
+        // exists that could take one (Shard::adopt_streams).
+        if (_opts.adopt && i < _opts.adopt->size())
+            shard->adopt_streams((*_opts.adopt)[i], _opts.resume_id);
         // The listeners become the shard's (its transport closes them).
         if (int fd = listeners.take_http(i); fd >= 0)
             shard->add_listener(fd, Shard::kHttp, listeners.handoff());
@@ -153,8 +157,6 @@ void ShardSet::run_shard(unsigned i, int cpu, Thread* self, ListenerSet& listene
         if (i == 0)
             if (int fd = listeners.take_metrics(); fd >= 0)
                 shard->add_listener(fd, Shard::kMetrics, false);
-        if (_opts.adopt && i < _opts.adopt->size())
-            shard->adopt_streams((*_opts.adopt)[i], _opts.resume_id);
     }
     // No loop runs before every shard is ready: a shard that runs accepts and
     // hands connections to the others, into slots of their tables the kernel
