@@ -78,6 +78,8 @@ Table connection_table(simdjson::dom::array list, std::string_view leave_out) {
                 header.push_back(label(field.key));
             }
     Table t(header);
+    for (size_t i = 0; i < keys.size(); ++i)
+        if (element v; first[keys[i]].get(v) == simdjson::SUCCESS && v.is_string()) t.set_text(i);
     for (element e : list) {
         object conn;
         if (e.get_object().get(conn)) continue;

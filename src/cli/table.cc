@@ -8,18 +8,29 @@
 
 namespace ringcast::cli {
 
+// The JSON grammar, -?(0|[1-9]digits)(.digits)?([eE][+-]?digits)?, so that an
+// address (127.0.0.1) or a version (1.2.3) is text, left-aligned.
 bool is_number(std::string_view s) {
-    if (s.empty()) return false;
-    size_t i = s[0] == '-' ? 1 : 0;
-    bool digit = false;
-    for (; i < s.size(); ++i) {
-        char c = s[i];
-        if (c >= '0' && c <= '9')
-            digit = true;
-        else if (c != '.' && c != 'e' && c != 'E' && c != '+' && c != '-')
-            return false;
+    size_t i = 0;
+    auto digits = [&] {
+        const size_t from = i;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9')
+            ++i;
+        return i > from;
+    };
+    if (i < s.size() && s[i] == '-') ++i;
+    if (i < s.size() && s[i] == '0') {
+        ++i;
+    } else if (!digits()) {
+        return false;
     }
-    return digit;
+    if (i < s.size() && s[i] == '.' && (++i, !digits())) return false;
+    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+        ++i;
+        if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+        if (!digits()) return false;
+    }
+    return i == s.size();
 }
 
 std::string Table::render(std::string_view indent) const {
@@ -39,6 +50,8 @@ std::string Table::render(std::string_view indent) const {
         measure(r, false);
     // The first column names the row: left-aligned even when it holds numbers.
     if (columns) numeric[0] = false;
+    for (size_t c : _text)
+        if (c < columns) numeric[c] = false;
 
     std::string out;
     auto line = [&](const std::vector<std::string>& row) {

@@ -16,6 +16,9 @@ public:
     explicit Table(std::vector<std::string> header = {}) : _header(std::move(header)) {}
 
     void add(std::vector<std::string> row) { _rows.push_back(std::move(row)); }
+    // Column `c` holds names, not quantities (user ids such as "42" are JSON
+    // strings): left-aligned whatever its cells look like.
+    void set_text(size_t c) { _text.push_back(c); }
     bool empty() const { return _rows.empty(); }
     // Each line starts with `indent`; no trailing spaces.
     std::string render(std::string_view indent = "  ") const;
@@ -24,6 +27,7 @@ public:
 private:
     std::vector<std::string> _header;
     std::vector<std::vector<std::string>> _rows;
+    std::vector<size_t> _text;
 };
 
 // "-12", "3.5", "1e9": a JSON number as text.
