@@ -4,7 +4,8 @@
 // the request reader of that op, as PublishServer::handle_line dispatches them:
 // parse_message (publish, and each message of a batch), parse_invalidation,
 // read_token_request (then the token is signed and verified back), and
-// read_directory_request. Reading stops now and then, as backpressure stops it,
+// read_directory_request, apply_log_level_request (the level it sets is then
+// the daemon's, and put back). Reading stops now and then, as backpressure stops it,
 // and resumes from what the reader kept, as PublishServer::flush does.
 //
 // Properties: the lines are the same whatever the reads and stops; a line is
@@ -20,8 +21,10 @@
 #include "auth/stream_token.h"
 #include "auth/token_request.h"
 #include "auth/token_verifier.h"
+#include "core/log_setup.h"
 #include "fuzz_support.h"
 #include "ops/directory_json.h"
+#include "ops/log_level_request.h"
 #include "publish/line_reader.h"
 #include "pubsub/message_json.h"
 
@@ -104,6 +107,23 @@ void dispatch(simdjson::dom::parser& json, std::string_view line) {
         unsigned shard = 0;
         DirectoryAsk ask = read_directory_request(op, obj, 0, 4, &q, &shard, &error);
         check(ask != DirectoryAsk::ok || shard < 4, "a directory query for a shard that is not");
+    } else if (op == "log-level") {
+        const std::string before(log_level());
+        std::string members;
+        if (apply_log_level_request(obj, &members, &error, {"op", "req"})) {
+            simdjson::dom::parser answer;
+            simdjson::dom::element doc;
+            check(answer.parse("{" + members + "}").get(doc) == simdjson::SUCCESS,
+                  "a log-level answer that is not JSON");
+            std::string_view now;
+            check(doc["level"].get_string().get(now) == simdjson::SUCCESS && now == log_level(),
+                  "a log-level answer that does not say the level in force");
+        } else {
+            check(!error.empty() && log_level() == before,
+                  "a refused log-level request changed the level or gave no reason");
+        }
+        std::string ignored;
+        set_log_level(before, &ignored);
     }
 }
 
