@@ -141,6 +141,10 @@ void add_flags(CLI::App& app, LoadOptions& o) {
                    "(which keeps running)");
     app.add_option("--old-pid", o.old_pid, "takeover mode: pid of the running daemon")
         ->check(CLI::PositiveNumber);
+    app.add_option("--takeover-log", o.takeover_log,
+                   "takeover mode: append the new daemon's stdout and stderr to this file "
+                   "(default: they are ringcast-load's, so a pipe reading ringcast-load's output "
+                   "stays open as long as the new daemon runs)");
     app.add_option("--handover-timeout", o.handover_timeout_s,
                    "takeover mode: at most this many seconds from running the command to the old "
                    "daemon's exit")

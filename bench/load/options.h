@@ -65,6 +65,7 @@ struct LoadOptions {
     // events published over --publish-unix; the running daemon's pid.
     std::string takeover;
     int old_pid = 0;
+    std::string takeover_log;         // the new daemon's stdout and stderr (empty: ours)
     double handover_timeout_s = 120;  // request -> the old daemon's exit
 
     double settle_timeout_s = 5;

@@ -19,6 +19,7 @@
 // A stream whose connection ended is a reconnect; what it missed, or got
 // twice, counts per stream by the publisher's numbers (takeover_tracker.h).
 // The new daemon keeps running; the report gives its pid.
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -56,8 +57,9 @@ bool process_running(int pid) {
 // Starts the command's words directly (no shell in between, so that the pid
 // is the new daemon's), in a process group of its own (a ^C of the
 // measurement must not stop the daemon that now serves), with SIGPIPE back
-// to its default (ringcast-load ignores it).
-pid_t spawn_command(const std::string& command, std::string* error) {
+// to its default (ringcast-load ignores it); its stdout and stderr appended to
+// `log` unless that is empty.
+pid_t spawn_command(const std::string& command, const std::string& log, std::string* error) {
     wordexp_t words{};
     int rc = wordexp(command.c_str(), &words, WRDE_NOCMD | WRDE_SHOWERR);
     if (rc != 0 || words.we_wordc == 0) {
@@ -79,11 +81,21 @@ pid_t spawn_command(const std::string& command, std::string* error) {
     posix_spawnattr_setpgroup(&attr, 0);
     posix_spawnattr_setflags(
         &attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
+    posix_spawn_file_actions_t files;
+    posix_spawn_file_actions_init(&files);
+    if (!log.empty()) {
+        posix_spawn_file_actions_addopen(&files, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                         0644);
+        posix_spawn_file_actions_adddup2(&files, 1, 2);
+    }
     pid_t pid = -1;
-    rc = posix_spawnp(&pid, words.we_wordv[0], nullptr, &attr, words.we_wordv, environ);
+    rc = posix_spawnp(&pid, words.we_wordv[0], &files, &attr, words.we_wordv, environ);
+    posix_spawn_file_actions_destroy(&files);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {
-        *error = fmt::format("--takeover: cannot run {}: {}", words.we_wordv[0], std::strerror(rc));
+        *error = fmt::format("--takeover: cannot run {}{}: {}", words.we_wordv[0],
+                             log.empty() ? "" : " (or open --takeover-log " + log + ")",
+                             std::strerror(rc));
         pid = -1;
     }
     wordfree(&words);
@@ -132,7 +144,7 @@ bool Run::takeover_phase() {
     double old_cpu_end = old_cpu_start;
     _r.acked_at_request = pub.acked();
     const uint64_t requested_ns = now_ns();
-    pid_t child = spawn_command(_o.takeover, &error);
+    pid_t child = spawn_command(_o.takeover, _o.takeover_log, &error);
     if (child < 0) {
         stop_publishing();
         return fail(error);
