@@ -157,7 +157,7 @@ void takeover_rows(const RunReport& r, Row& row) {
         fmt::format("{} received of {} expected", r.received_deliveries, r.expected_deliveries));
     if (r.losses.streams)
         row("where lost",
-            fmt::format("on {} streams (opened as number {}); events lost (event: streams) {}; "
+            fmt::format("on {} streams (numbers {}); events lost (event: streams) {}; "
                         "the request came after event {}, the old daemon exited after {}",
                         r.losses.streams, stream_list(r.losses), lost_events(r.losses),
                         int64_t(r.acked_at_request) - 1, int64_t(r.acked_at_exit) - 1));
