@@ -181,12 +181,12 @@ bool finalize(LoadOptions& o, uint64_t nofile_limit, std::string* error) {
         return false;
     }
     if (o.takeover_mode()) {
-        if (n == 0 || o.idle() || o.resume() || o.alerts || o.publishers != 1 ||
+        if (n == 0 || o.idle() || o.resume() || o.alerts || o.publishers != 1 || o.events ||
             o.publish_unix.empty() || o.old_pid <= 0) {
             *error =
                 "--takeover needs subscriber connections (-n), --publish-unix (the daemon's "
-                "socket) and --old-pid, and takes no --idle, --resume-burst, --alerts or "
-                "--publishers";
+                "socket) and --old-pid, and takes no --idle, --resume-burst, --alerts, "
+                "--publishers or --events (it publishes for --duration s after the handover)";
             return false;
         }
     }

@@ -143,8 +143,12 @@ std::string stream_list(const LossLog& log) {
 // The takeover mode's rows (takeover.cc says what they measure).
 template <typename Row>
 void takeover_rows(const RunReport& r, Row& row) {
-    row("takeover", fmt::format("'{}': old pid {} -> {} {}", r.takeover_command, r.old_pid,
-                                r.command_exited ? "command pid" : "new pid", r.new_pid));
+    row("takeover",
+        fmt::format("'{}': old pid {}{}", r.takeover_command, r.old_pid,
+                    r.new_pid == 0
+                        ? std::string(" (not started)")
+                        : fmt::format(" -> {} {}", r.command_exited ? "command pid" : "new pid",
+                                      r.new_pid)));
     if (!r.published) return;
     row("publishing",
         fmt::format("{} events/s over {}, one at a time, {} B payload: {} events acknowledged "
@@ -161,6 +165,7 @@ void takeover_rows(const RunReport& r, Row& row) {
                         "the request came after event {}, the old daemon exited after {}",
                         r.losses.streams, stream_list(r.losses), lost_events(r.losses),
                         int64_t(r.acked_at_request) - 1, int64_t(r.acked_at_exit) - 1));
+    if (r.new_pid == 0) return;  // the command did not start: nothing was handed over
     row("handover",
         r.old_exited ? fmt::format("request to old exit {:.0f} ms", r.handover_s * 1000)
                      : fmt::format("the old daemon had not exited after {:.1f} s", r.handover_s));
@@ -172,10 +177,10 @@ void takeover_rows(const RunReport& r, Row& row) {
                     "before it {} (median {})",
                     ms(r.delay_max_us), ms(r.delay_median_us), ms(r.warm_delay_max_us),
                     ms(r.warm_delay_median_us)));
-    std::string old_cpu =
-        r.old_cpu_known
-            ? fmt::format("old daemon {:.3f} s from the request to its exit", r.old_cpu_s)
-            : std::string("old daemon n/a");
+    std::string old_cpu = r.old_cpu_known
+                              ? fmt::format("old daemon {:.3f} s from the request {}", r.old_cpu_s,
+                                            r.old_exited ? "to its exit" : "on")
+                              : std::string("old daemon n/a");
     std::string new_cpu = r.new_cpu_known ? fmt::format(
                                                 "new daemon {:.3f} s by then, {:.3f} s since it "
                                                 "started",
