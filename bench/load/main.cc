@@ -5,10 +5,13 @@
 // delivery throughput, publish-to-receive latency, loss/duplication/reordering
 // and daemon CPU per delivery. Works against ringcastd and bench/naive. The
 // resume-burst mode (ringcastd only) connects them with Last-Event-ID instead
-// and measures how fast the daemon replays what they missed.
+// and measures how fast the daemon replays what they missed. The takeover
+// mode (ringcastd only) measures an upgrade without a reconnect under a
+// steady publish: pauses, losses and the CPU of the old and new daemons.
 //
 // Files: options (flags), run/run_phases (the phases), resume_burst (the
-// resume-burst mode), worker_set/worker/subscriber_pool
+// resume-burst mode), takeover/takeover_publisher/takeover_tracker (the
+// takeover mode), worker_set/worker/subscriber_pool
 // (subscribers), publisher, stream_scan/payload/seq_tracker/histogram (the
 // measurement), stats_client (GET /api/stats), report (table and JSON).
 // docs/load-generator.md explains the method and how to read the figures.
@@ -47,6 +50,10 @@ int main(int argc, char** argv) {
         "Idle mode (--idle S): connect N, measure memory, hold S seconds, disconnect.\n"
         "Resume-burst mode (--resume-burst K): publish K events, then connect N subscribers\n"
         "with Last-Event-ID before them; report how fast every one had its K events replayed.\n"
+        "Takeover mode (--takeover CMD --old-pid PID): hold N streams, publish --rate events/s\n"
+        "over --publish-unix, run CMD (ringcastd --takeover) after --warmup s, go on --duration s\n"
+        "after the old daemon exited; report reconnects, lost/duplicated events, the longest\n"
+        "pause, publish->arrival delays, the CPU of both daemons and the new daemon's pid.\n"
         "Exit status: 0 clean run, 1 loss/failure (the report says why), 2 bad usage.",
         "ringcast-load"};
     app.get_formatter()->column_width(32);

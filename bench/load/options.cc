@@ -131,6 +131,25 @@ void add_flags(CLI::App& app, LoadOptions& o) {
                    "exactly those K events, in order, then one live event. Measures the burst "
                    "completion time and replayed events/s (ringcastd only)")
         ->check(CLI::Range(1u, kMaxResumeBurst));
+    app.add_option("--takeover", o.takeover,
+                   "takeover mode: hold the N streams, publish --rate events/s over "
+                   "--publish-unix (each acknowledged; one refused as unavailable or left "
+                   "unanswered is sent again), run this command (through /bin/sh) after --warmup "
+                   "s, publish --duration s more once the daemon of --old-pid exited, and report "
+                   "reconnects, lost and duplicated events, the longest pause, publish -> arrival "
+                   "delays, where losses fell, the CPU of both daemons and the new daemon's pid "
+                   "(which keeps running)");
+    app.add_option("--old-pid", o.old_pid, "takeover mode: pid of the running daemon")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--takeover-log", o.takeover_log,
+                   "takeover mode: append the new daemon's stdout and stderr to this file "
+                   "(default: they are ringcast-load's, so a pipe reading ringcast-load's output "
+                   "stays open as long as the new daemon runs)");
+    app.add_option("--handover-timeout", o.handover_timeout_s,
+                   "takeover mode: at most this many seconds from running the command to the old "
+                   "daemon's exit")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
     app.add_option("--settle-timeout", o.settle_timeout_s,
                    "at most this many seconds for the daemon's RSS to settle after connecting")
         ->capture_default_str()
@@ -160,6 +179,16 @@ bool finalize(LoadOptions& o, uint64_t nofile_limit, std::string* error) {
         // The replay is one ordered sequence; its order is checked as one publisher's.
         *error = "--resume-burst publishes over one connection (no --publishers)";
         return false;
+    }
+    if (o.takeover_mode()) {
+        if (n == 0 || o.idle() || o.resume() || o.alerts || o.publishers != 1 || o.events ||
+            o.publish_unix.empty() || o.old_pid <= 0) {
+            *error =
+                "--takeover needs subscriber connections (-n), --publish-unix (the daemon's "
+                "socket) and --old-pid, and takes no --idle, --resume-burst, --alerts, "
+                "--publishers or --events (it publishes for --duration s after the handover)";
+            return false;
+        }
     }
     if (o.procs == 0) o.procs = (n + kConnsPerProc - 1) / kConnsPerProc;
     o.procs = n == 0 ? 0 : std::clamp(o.procs, 1u, n);
@@ -205,6 +234,17 @@ bool finalize(LoadOptions& o, uint64_t nofile_limit, std::string* error) {
         // schedule (they are published as fast as they are acknowledged).
         o.warmup_events = 0;
         o.measured_events = uint64_t(o.resume_burst) + 1;
+        return true;
+    }
+    if (o.takeover_mode()) {
+        // Published until the end: the count is known then. Every event is
+        // measured; this bound only sizes the subscribers' check for numbers
+        // never published (at most one event per interval can be due).
+        o.warmup_events = 0;
+        o.measured_events =
+            uint64_t(std::ceil(o.rate * (o.warmup_s + o.handover_timeout_s + o.duration_s +
+                                         2 * o.ack_timeout_s + 60))) +
+            1;
         return true;
     }
     o.warmup_events = uint64_t(std::ceil(o.warmup_s * o.rate));

@@ -60,6 +60,13 @@ struct LoadOptions {
     // resume-burst mode when > 0: this many events are replayed to every
     // subscriber, which connects with Last-Event-ID (resume_burst.cc)
     unsigned resume_burst = 0;
+    // takeover mode when non-empty (takeover.cc): the command that starts
+    // `ringcastd --takeover`, run through /bin/sh while the streams are held and
+    // events published over --publish-unix; the running daemon's pid.
+    std::string takeover;
+    int old_pid = 0;
+    std::string takeover_log;         // the new daemon's stdout and stderr (empty: ours)
+    double handover_timeout_s = 120;  // request -> the old daemon's exit
 
     double settle_timeout_s = 5;
     uint32_t stats_timeout_ms = 5000;
@@ -72,6 +79,7 @@ struct LoadOptions {
     uint64_t total_events() const { return warmup_events + measured_events; }
     bool idle() const { return idle_s > 0; }
     bool resume() const { return resume_burst > 0; }
+    bool takeover_mode() const { return !takeover.empty(); }
 };
 
 // Smallest --payload: the fixed part of {"seq":..,"ts":..,"pad":""} at its widest.

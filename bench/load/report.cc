@@ -121,6 +121,75 @@ void resume_rows(const RunReport& r, Row& row) {
     row("disconnects", fmt::format("{}", r.disconnects));
 }
 
+std::string ms(uint64_t us) {
+    return fmt::format("{:.0f} ms", double(us) / 1000);
+}
+
+// "event: streams, ..." of the events some stream lost.
+std::string lost_events(const LossLog& log) {
+    std::string out;
+    for (const auto& [event, streams] : log.events)
+        out += fmt::format("{}{}: {}", out.empty() ? "" : ", ", event, streams);
+    return out;
+}
+
+std::string stream_list(const LossLog& log) {
+    std::string out;
+    for (uint64_t i : log.named)
+        out += fmt::format("{}{}", out.empty() ? "" : ", ", i);
+    return out + (log.streams > log.named.size() ? ", ..." : "");
+}
+
+// The takeover mode's rows (takeover.cc says what they measure).
+template <typename Row>
+void takeover_rows(const RunReport& r, Row& row) {
+    row("takeover",
+        fmt::format("'{}': old pid {}{}", r.takeover_command, r.old_pid,
+                    r.new_pid == 0
+                        ? std::string(" (not started)")
+                        : fmt::format(" -> {} {}", r.command_exited ? "command pid" : "new pid",
+                                      r.new_pid)));
+    if (!r.published) return;
+    row("publishing",
+        fmt::format("{} events/s over {}, one at a time, {} B payload: {} events acknowledged "
+                    "({} publishes sent again)",
+                    r.rate, r.publish_via, r.payload, r.events_total, r.resent));
+    row("reconnects / lost / dups",
+        fmt::format("{} / {} / {} (out of order {}, unexpected {}, malformed {})", r.disconnects,
+                    r.lost, r.duplicates, r.out_of_order + r.too_late, r.unexpected, r.malformed));
+    row("deliveries",
+        fmt::format("{} received of {} expected", r.received_deliveries, r.expected_deliveries));
+    if (r.losses.streams)
+        row("where lost",
+            fmt::format("on {} streams (numbers {}); events lost (event: streams) {}; "
+                        "the request came after event {}, the old daemon exited after {}",
+                        r.losses.streams, stream_list(r.losses), lost_events(r.losses),
+                        int64_t(r.acked_at_request) - 1, int64_t(r.acked_at_exit) - 1));
+    if (r.new_pid == 0) return;  // the command did not start: nothing was handed over
+    row("handover",
+        r.old_exited ? fmt::format("request to old exit {:.0f} ms", r.handover_s * 1000)
+                     : fmt::format("the old daemon had not exited after {:.1f} s", r.handover_s));
+    row("pause", fmt::format("longest {}, median of each stream's longest {} (events every {:.0f} "
+                             "ms)",
+                             ms(r.pause_max_us), ms(r.pause_median_us), 1000 / r.rate));
+    row("delay publish -> arrival",
+        fmt::format("longest {} from the request on (median of each stream's longest {}); "
+                    "before it {} (median {})",
+                    ms(r.delay_max_us), ms(r.delay_median_us), ms(r.warm_delay_max_us),
+                    ms(r.warm_delay_median_us)));
+    std::string old_cpu = r.old_cpu_known
+                              ? fmt::format("old daemon {:.3f} s from the request {}", r.old_cpu_s,
+                                            r.old_exited ? "to its exit" : "on")
+                              : std::string("old daemon n/a");
+    std::string new_cpu = r.new_cpu_known ? fmt::format(
+                                                "new daemon {:.3f} s by then, {:.3f} s since it "
+                                                "started",
+                                                r.new_cpu_at_exit_s, r.new_cpu_end_s)
+                                          : std::string("new daemon n/a");
+    row("cpu", old_cpu + "; " + new_cpu);
+    if (r.new_cpu_known) row("new daemon pid", fmt::format("{}", r.new_pid));
+}
+
 }  // namespace
 
 std::string format_table(const RunReport& r) {
@@ -157,6 +226,8 @@ std::string format_table(const RunReport& r) {
     }
     if (r.mode == "resume") {
         resume_rows(r, row);
+    } else if (r.mode == "takeover") {
+        takeover_rows(r, row);
     } else if (r.mode == "idle" && r.memory_measured) {
         row("held", fmt::format("{:.1f} s, {} disconnects, {} heartbeats", r.hold_s, r.disconnects,
                                 r.heartbeats));
@@ -229,6 +300,60 @@ void machine_fields(JsonFields& f, const RunReport& r) {
     f.num("other_cores", r.other_cores);
 }
 
+void takeover_fields(JsonFields& f, const RunReport& r) {
+    f.str("takeover_command", r.takeover_command);
+    f.num("old_pid", uint64_t(r.old_pid));
+    f.num("new_pid", uint64_t(r.new_pid));
+    f.boolean("command_exited", r.command_exited);
+    f.num("rate", r.rate);
+    f.num("warmup_s", r.warmup_s);
+    f.num("duration_s", r.duration_s);
+    f.num("payload_bytes", uint64_t(r.payload));
+    f.boolean("persistent", r.persistent);
+    f.str("publish_via", r.publish_via);
+    f.num("events_published", r.events_total);
+    f.num("publishes_resent", r.resent);
+    f.num("acked_at_request", r.acked_at_request);
+    f.num("acked_at_exit", r.acked_at_exit);
+    f.boolean("old_exited", r.old_exited);
+    f.num("handover_s", r.handover_s);
+    f.num("expected_deliveries", r.expected_deliveries);
+    f.num("received_deliveries", r.received_deliveries);
+    f.num("reconnects", r.disconnects);
+    f.num("lost", r.lost);
+    f.num("duplicates", r.duplicates);
+    f.num("out_of_order", r.out_of_order);
+    f.num("too_late", r.too_late);
+    f.num("unexpected", r.unexpected);
+    f.num("malformed", r.malformed);
+    f.num("lost_streams", r.losses.streams);
+    std::string named = "[", events = "{";
+    for (uint64_t i : r.losses.named)
+        named += (named.size() > 1 ? "," : "") + std::to_string(i);
+    for (const auto& [event, streams] : r.losses.events)
+        events += fmt::format("{}\"{}\":{}", events.size() > 1 ? "," : "", event, streams);
+    f.raw("lost_stream_numbers", named + "]");
+    f.raw("lost_events", events + "}");
+    f.num("pause_max_us", r.pause_max_us);
+    f.num("pause_median_us", r.pause_median_us);
+    f.num("delay_max_us", r.delay_max_us);
+    f.num("delay_median_us", r.delay_median_us);
+    f.num("delay_before_max_us", r.warm_delay_max_us);
+    f.num("delay_before_median_us", r.warm_delay_median_us);
+    if (r.old_cpu_known) {
+        f.num("old_cpu_s", r.old_cpu_s);
+    } else {
+        f.raw("old_cpu_s", "null");
+    }
+    if (r.new_cpu_known) {
+        f.num("new_cpu_at_exit_s", r.new_cpu_at_exit_s);
+        f.num("new_cpu_s", r.new_cpu_end_s);
+    } else {
+        f.raw("new_cpu_at_exit_s", "null");
+        f.raw("new_cpu_s", "null");
+    }
+}
+
 }  // namespace
 
 std::string format_json(const RunReport& r) {
@@ -269,6 +394,8 @@ std::string format_json(const RunReport& r) {
     }
     if (r.mode == "idle") {
         f.num("hold_s", r.hold_s);
+    } else if (r.mode == "takeover") {
+        takeover_fields(f, r);
     } else if (r.mode == "resume") {
         f.num("payload_bytes", uint64_t(r.payload));
         f.boolean("persistent", r.persistent);

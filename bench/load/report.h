@@ -7,12 +7,13 @@
 #include <vector>
 
 #include "stats_client.h"
+#include "takeover_tracker.h"
 
 namespace ringcast::load {
 
 struct RunReport {
     // what ran
-    std::string mode;  // "publish", "idle" or "resume"
+    std::string mode;  // "publish", "idle", "resume" or "takeover"
     std::string target;
     std::string server;  // the Server header of the SSE responses
     std::string label;
@@ -105,6 +106,27 @@ struct RunReport {
     double burst_window_s = 0;      // between the two stats reads around the burst
     double burst_daemon_cpu_s = 0;  // Δ daemon CPU over that window
     uint64_t tail_sent = 0;         // streams the live event after the replay was queued for
+
+    // takeover mode (takeover.cc says what they measure)
+    std::string takeover_command;
+    int old_pid = 0;
+    int new_pid = 0;                // the command's pid: the new daemon, unless the command exited
+    bool command_exited = false;    // the command exited (then it was not the daemon)
+    bool old_exited = false;        // within --handover-timeout
+    double handover_s = 0;          // command started -> old daemon gone
+    uint64_t resent = 0;            // publish attempts made again
+    uint64_t acked_at_request = 0;  // events 0..n-1 were acknowledged before the request
+    uint64_t acked_at_exit = 0;     // ... before the old daemon's exit
+    uint64_t events_total = 0;      // acknowledged in the whole run
+    uint64_t pause_max_us = 0, pause_median_us = 0;  // per stream's longest, from the request on
+    uint64_t delay_max_us = 0, delay_median_us = 0;  // per stream's longest, from the request on
+    uint64_t warm_delay_max_us = 0, warm_delay_median_us = 0;  // the same before it
+    bool old_cpu_known = false;
+    double old_cpu_s = 0;  // old daemon, request -> exit
+    bool new_cpu_known = false;
+    double new_cpu_at_exit_s = 0;  // new daemon, start -> the old one's exit
+    double new_cpu_end_s = 0;      // new daemon, start -> the end of the run
+    LossLog losses;                // which streams lost which events
 
     double generator_cpu_s = 0;  // the load generator's own, all processes
     double machine_busy = -1;    // all cores' busy fraction over the window; <0: unknown

@@ -42,6 +42,8 @@ uint64_t Run::planned_run_ns() const {
     double s = _o.connect_timeout_s * (_o.resume() ? 2 : 1) + _o.settle_timeout_s + _o.idle_s +
                _o.warmup_s +
                (_o.idle() ? 0 : _o.duration_s * 2 + _o.ack_timeout_s + _o.drain_timeout_s);
+    // A takeover adds the handover, and a publish that waited for the new daemon.
+    if (_o.takeover_mode()) s += _o.handover_timeout_s + _o.ack_timeout_s;
     return sec_to_ns(s) + 6 * kControlSlackNs;
 }
 
@@ -78,6 +80,7 @@ std::vector<WorkerConfig> Run::worker_configs(uint64_t connect_deadline, uint64_
         c.pool.planned_events = _o.total_events();
         c.pool.arrival = _o.arrival;
         c.pool.run_start_ns = _start_ns;
+        c.pool.watch = _o.takeover_mode();
         if (_o.resume()) {
             // Seq 0 is the event the streams resume after: never theirs.
             c.pool.seq_base = 1;
@@ -414,7 +417,12 @@ void Run::check_results() {
 
 RunReport Run::go() {
     _start_ns = now_ns();
-    _r.mode = _o.idle() ? "idle" : _o.resume() ? "resume" : "publish";
+    _r.mode = _o.idle()            ? "idle"
+              : _o.resume()        ? "resume"
+              : _o.takeover_mode() ? "takeover"
+                                   : "publish";
+    _r.takeover_command = _o.takeover;
+    _r.old_pid = _o.old_pid;
     _r.target = _o.target;
     _r.label = _o.label;
     _r.connections = _o.connections;
@@ -460,7 +468,9 @@ RunReport Run::go() {
     bool subscribers = _o.connections > 0;
     bool ok = _o.resume() ? resume_phase()
                           : (!subscribers || (connect_phase() && settle_memory())) &&
-                                (_o.idle() ? hold_phase() : publish_phase());
+                                (_o.idle()            ? hold_phase()
+                                 : _o.takeover_mode() ? takeover_phase()
+                                                      : publish_phase());
     (void)ok;  // errors are in the report
     _workers.shutdown();
     rusage ru{};

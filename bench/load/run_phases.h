@@ -1,7 +1,8 @@
 #pragma once
 // The state of one ringcast-load run, shared by the files that implement its
-// phases: run.cc (baseline, connect, memory, hold, publish, the checks) and
-// resume_burst.cc (the resume-burst mode). Private to run_load().
+// phases: run.cc (baseline, connect, memory, hold, publish, the checks),
+// resume_burst.cc (the resume-burst mode) and takeover.cc (the takeover mode). Private to
+// run_load().
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -40,11 +41,13 @@ private:
     bool settle_memory();
     bool hold_phase();
     bool publish_phase();
-    bool resume_phase();  // resume_burst.cc
+    bool resume_phase();    // resume_burst.cc
+    bool takeover_phase();  // takeover.cc
     void fill_delivery(const WorkerResult& w);
     void fill_log(const DaemonStats& start, const DaemonStats& end);
     void check_results();
-    void check_resume();  // resume_burst.cc
+    void check_resume();                        // resume_burst.cc
+    void fill_takeover(const WorkerResult& w);  // takeover.cc
     // Who used the machine between two reads: the daemon, the generator, the rest.
     void share_cpu(const MachineCpu& start, const MachineCpu& end, double seconds,
                    double daemon_cpu_s, double generator_cpu_s);

@@ -27,6 +27,7 @@ constexpr uint64_t kRetryBackoffNs = 200 * kNsPerMs;
 SubscriberPool::SubscriberPool(const PoolConfig& cfg, int epoll_fd)
     : _cfg(cfg), _epoll(epoll_fd), _conns(cfg.count), _buf(kReadBuffer) {
     _trackers.resize(size_t(cfg.count) * cfg.publishers);
+    if (cfg.watch) _watches.resize(cfg.count);
     for (uint32_t p = 0; p < cfg.publishers; ++p) {
         _first_measured.push_back(local_count(cfg.warmup_events, p));
         _final.push_back(local_count(cfg.planned_events, p));
@@ -384,7 +385,9 @@ void SubscriberPool::on_our_event(uint32_t i, std::string_view data, uint64_t no
     const uint32_t k = _cfg.publishers;
     uint32_t p = uint32_t(seq % k);
     SeqTracker& t = _trackers[size_t(i) * k + p];
+    const uint64_t next_before = t.next();
     auto outcome = t.on_event(seq / k, _first_measured[p], _result.delivery);
+    if (_cfg.watch) _watches[i].on_event(seq, next_before, outcome, ts, now, _result.losses);
     if (outcome != SeqTracker::Outcome::fresh) return;
     if (t.next() == _final[p] && _conns[i].state == State::stream) ++_done_streams;
     if (seq < _cfg.warmup_events) return;
@@ -420,11 +423,27 @@ void SubscriberPool::set_published(uint64_t total) {
         _done_streams += _conns[i].state == State::stream ? streams_done_of(i) : _cfg.publishers;
 }
 
+void SubscriberPool::mark_request() {
+    for (StreamWatch& w : _watches)
+        w.mark();
+}
+
 void SubscriberPool::finish() {
-    for (uint32_t i = 0; i < _cfg.count; ++i)
+    for (uint32_t i = 0; i < _cfg.count; ++i) {
+        // The watch first: it needs where the tracker stopped (one publisher
+        // in the takeover mode, so the local numbers are the global ones).
+        if (_cfg.watch) {
+            StreamWatch& w = _watches[i];
+            w.finish(_trackers[i * size_t(_cfg.publishers)].next(), _final[0], _cfg.first_index + i,
+                     _result.losses);
+            _result.pause_us.record(w.longest_ns() / 1000);
+            _result.delay_us.record(w.delay_ns() / 1000);
+            _result.warm_delay_us.record(w.warm_delay_ns() / 1000);
+        }
         for (uint32_t p = 0; p < _cfg.publishers; ++p)
             _trackers[size_t(i) * _cfg.publishers + p].finish(_final[p], _first_measured[p],
                                                               _result.delivery);
+    }
 }
 
 }  // namespace ringcast::load

@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "seq_tracker.h"
+#include "takeover_tracker.h"
 #include "worker_result.h"
 
 namespace ringcast::load {
@@ -42,6 +43,10 @@ struct PoolConfig {
     // published by an earlier run: a daemon that was not started fresh hands
     // new streams its cached persistent events. Counted apart, not checked.
     uint64_t run_start_ns = 0;
+    // Takeover mode (takeover.cc): each stream also keeps a StreamWatch (its
+    // pauses, delays and lost numbers), and a "mark" from the parent splits the
+    // delays into before and after the takeover request.
+    bool watch = false;
 };
 
 class SubscriberPool {
@@ -66,6 +71,8 @@ public:
     bool all_complete() const { return _done_streams == uint64_t(_cfg.count) * _cfg.publishers; }
     // Resume-burst mode: every stream has its replay_events (or was ended).
     bool all_replayed() const { return _replayed_streams == _cfg.count; }
+    // Takeover mode: the takeover request was made now (StreamWatch::mark).
+    void mark_request();
     // Counts what never arrived as lost; call once, at the end.
     void finish();
 
@@ -104,6 +111,7 @@ private:
     int _epoll;
     std::vector<Conn> _conns;
     std::vector<SeqTracker> _trackers;                    // count x publishers
+    std::vector<StreamWatch> _watches;                    // takeover mode: one per stream
     std::vector<uint64_t> _first_measured;                // per publisher, local numbering
     std::vector<uint64_t> _final;                         // per publisher: local count published
     std::deque<uint32_t> _pending;                        // waiting for their (next) attempt

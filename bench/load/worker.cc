@@ -98,6 +98,8 @@ int run_worker(const WorkerConfig& cfg, int control_fd) {
             while (ctl.next_line(&line)) {
                 if (line == "exit") {
                     exit_requested = true;
+                } else if (line == "mark") {
+                    pool.mark_request();
                 } else if (line.starts_with("end ")) {
                     uint64_t total = 0, drain_ms = 0;
                     const char* p = line.data() + 4;

@@ -11,6 +11,8 @@
 //                     result k=v ...  /  hist ...  /  done
 //   parent -> worker  end TOTAL DRAIN_MS   (TOTAL events were published; wait at
 //                                           most DRAIN_MS for them, then report)
+//                     mark                 (takeover mode: the takeover was
+//                                           requested now)
 //                     exit                 (close everything and exit)
 // The worker also exits when the control channel closes, and after
 // `watchdog_ns` whatever happens: no run can leave processes behind.

@@ -38,6 +38,55 @@ void for_each_counter(R& r, F&& f) {
     f("unexpected", r.delivery.unexpected);
 }
 
+// "losses STREAMS NAMED EVENTS": NAMED is "i,i,..." and EVENTS "n:c,n:c,...",
+// each "-" when empty.
+std::string encode_losses(const LossLog& log) {
+    std::string named, events;
+    for (uint64_t i : log.named)
+        named += (named.empty() ? "" : ",") + std::to_string(i);
+    for (const auto& [n, c] : log.events)
+        events += (events.empty() ? "" : ",") + std::to_string(n) + ":" + std::to_string(c);
+    return "losses " + std::to_string(log.streams) + " " + (named.empty() ? "-" : named) + " " +
+           (events.empty() ? "-" : events);
+}
+
+bool parse_number(std::string_view& s, uint64_t* out) {
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+    if (ec != std::errc() || end == s.data()) return false;
+    s.remove_prefix(size_t(end - s.data()));
+    return true;
+}
+
+bool decode_losses(std::string_view s, LossLog* log) {
+    *log = LossLog{};
+    if (!parse_number(s, &log->streams) || !s.starts_with(' ')) return false;
+    s.remove_prefix(1);
+    size_t space = s.find(' ');
+    if (space == std::string_view::npos) return false;
+    std::string_view named = s.substr(0, space), events = s.substr(space + 1);
+    if (named != "-") {
+        for (;;) {
+            uint64_t i;
+            if (!parse_number(named, &i)) return false;
+            log->named.push_back(i);
+            if (named.empty()) break;
+            if (!named.starts_with(',')) return false;
+            named.remove_prefix(1);
+        }
+    }
+    if (events == "-") return true;
+    for (;;) {
+        uint64_t n, c;
+        if (!parse_number(events, &n) || !events.starts_with(':')) return false;
+        events.remove_prefix(1);
+        if (!parse_number(events, &c)) return false;
+        log->events[n] += c;
+        if (events.empty()) return true;
+        if (!events.starts_with(',')) return false;
+        events.remove_prefix(1);
+    }
+}
+
 }  // namespace
 
 std::vector<std::string> WorkerResult::encode() const {
@@ -48,14 +97,26 @@ std::vector<std::string> WorkerResult::encode() const {
         line += '=';
         line += std::to_string(v);
     });
-    return {line, "hist " + latency_us.serialize(), "arrival " + arrival_us.serialize(),
-            "replay " + replay_us.serialize()};
+    return {line,
+            "hist " + latency_us.serialize(),
+            "arrival " + arrival_us.serialize(),
+            "replay " + replay_us.serialize(),
+            "pause " + pause_us.serialize(),
+            "delay " + delay_us.serialize(),
+            "warmdelay " + warm_delay_us.serialize(),
+            encode_losses(losses)};
 }
 
 bool WorkerResult::decode_line(const std::string& line) {
     if (line.starts_with("hist ")) return latency_us.parse(std::string_view(line).substr(5));
     if (line.starts_with("arrival ")) return arrival_us.parse(std::string_view(line).substr(8));
     if (line.starts_with("replay ")) return replay_us.parse(std::string_view(line).substr(7));
+    if (line.starts_with("pause ")) return pause_us.parse(std::string_view(line).substr(6));
+    if (line.starts_with("delay ")) return delay_us.parse(std::string_view(line).substr(6));
+    if (line.starts_with("warmdelay "))
+        return warm_delay_us.parse(std::string_view(line).substr(10));
+    if (line.starts_with("losses "))
+        return decode_losses(std::string_view(line).substr(7), &losses);
     if (!line.starts_with("result ")) return false;
     bool ok = true;
     for_each_field(line.substr(7), [&](std::string_view key, std::string_view value) {
@@ -101,6 +162,10 @@ void WorkerResult::merge(const WorkerResult& o) {
     latency_us.merge(o.latency_us);
     arrival_us.merge(o.arrival_us);
     replay_us.merge(o.replay_us);
+    pause_us.merge(o.pause_us);
+    delay_us.merge(o.delay_us);
+    warm_delay_us.merge(o.warm_delay_us);
+    losses.merge(o.losses);
 }
 
 }  // namespace ringcast::load

@@ -7,6 +7,7 @@
 
 #include "histogram.h"
 #include "seq_tracker.h"
+#include "takeover_tracker.h"
 
 namespace ringcast::load {
 
@@ -30,8 +31,16 @@ struct WorkerResult {
     Histogram latency_us;  // publish -> read by this process, measured events only
     Histogram arrival_us;  // publish -> arrival at the socket (kernel timestamp)
     Histogram replay_us;   // resume-burst mode: per stream, connect start -> whole replay
+    // Takeover mode, one value per stream: its longest pause between two events
+    // from the request on, its longest publish -> arrival delay from the request
+    // on and before it; and the event numbers the streams lost.
+    Histogram pause_us;
+    Histogram delay_us;
+    Histogram warm_delay_us;
+    LossLog losses;
 
-    // Lines to send: "result k=v ...", "hist ...", "arrival ...", "replay ...".
+    // Lines to send: "result k=v ...", "hist ...", "arrival ...", "replay ...",
+    // "pause ...", "delay ...", "warmdelay ...", "losses ...".
     std::vector<std::string> encode() const;
     // Applies one received line; false if it is not a result line.
     bool decode_line(const std::string& line);
