@@ -42,11 +42,14 @@ PromScrape scrape(uint16_t port, const Headers& headers = kKey) {
     return p;
 }
 
-// Scrapes until pred holds (the daemon counts on other shards, asynchronously).
+// Scrapes until pred holds: the daemon counts on other shards, asynchronously,
+// and a scrape shows each shard's latest snapshot, taken every [metrics]
+// snapshot_interval (1 s by default), so a count may appear one interval late.
 bool await_scrape(uint16_t port, const std::function<bool(const PromScrape&)>& pred,
-                  const Deadline& d, PromScrape* last, SseFleet* fleet = nullptr) {
+                  const Deadline& d, PromScrape* last, SseFleet* fleet = nullptr,
+                  const Headers& headers = kKey) {
     for (;;) {
-        *last = scrape(port);
+        *last = scrape(port, headers);
         if (pred(*last)) return true;
         if (d.expired()) return false;
         if (fleet) {
@@ -75,7 +78,14 @@ uint16_t metrics_port(const DaemonProcess& d) {
 TEST(Metrics, CountersMoveWithStreamsAndPublishes) {
     DaemonProcess d;
     ASSERT_TRUE(d.start({.config = "[metrics]\nchannels = [\"news\"]\n"})) << d.error();
-    PromScrape before = scrape(d.port());
+    // Shard 1's first snapshot is taken before its loop ever turned: await the next.
+    PromScrape before;
+    ASSERT_TRUE(await_scrape(
+        d.port(),
+        [](const PromScrape& p) {
+            return p.value("ringcast_shard_loop_turns_total", {{"shard", "1"}}) >= 1;
+        },
+        Deadline(5s), &before));
     ASSERT_EQ(before.error, "");
     EXPECT_EQ(before.sum("ringcast_connections"), 0);
     EXPECT_EQ(before.value("ringcast_events_published_total", {{"via", "http"}}), 0);
@@ -125,8 +135,14 @@ TEST(Metrics, CountersMoveWithStreamsAndPublishes) {
     ASSERT_TRUE(await_scrape(
         d.port(),
         [](const PromScrape& p) {
+            // Every figure asserted below: they come from snapshots of different shards.
             return p.value("ringcast_deliveries_total") == 21 &&
-                   p.value("ringcast_delivery_latency_seconds_count") >= 7;
+                   p.value("ringcast_delivery_latency_seconds_count") >= 7 &&
+                   p.value("ringcast_events_published_total", {{"via", "http"}}) == 5 &&
+                   p.value("ringcast_events_published_total", {{"via", "socket"}}) == 2 &&
+                   p.value("ringcast_events_sequenced_total") == 7 &&
+                   p.value("ringcast_publish_ack_latency_seconds_count") == 7 &&
+                   p.value("ringcast_keep_events", {{"keep", "history"}}) >= 7;
         },
         Deadline(5s), &s, &fleet))
         << "deliveries " << s.value("ringcast_deliveries_total") << ", latency count "
@@ -175,7 +191,8 @@ TEST(Metrics, SlowReaderDisconnectIsCountedByReason) {
         d.port(),
         [](const PromScrape& p) {
             return p.value("ringcast_slow_reader_disconnects_total", {{"reason", "queue_limit"}}) ==
-                   1;
+                       1 &&
+                   p.value("ringcast_events_published_total", {{"via", "socket"}}) >= 50;
         },
         Deadline(10s), &s));
     EXPECT_EQ(s.value("ringcast_slow_reader_disconnects_total", {{"reason", "max_queue"}}), 0);
@@ -228,7 +245,12 @@ TEST(Metrics, WhoMayReadWhat) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 405) << r->describe();
     // Refusals on the main listener were counted, by reason.
-    s = scrape(mport, {});
+    EXPECT_TRUE(await_scrape(
+        mport,
+        [](const PromScrape& p) {
+            return p.value("ringcast_requests_refused_total", {{"reason", "unauthorized"}}) >= 2;
+        },
+        Deadline(5s), &s, nullptr, {}));
     EXPECT_EQ(s.value("ringcast_requests_refused_total", {{"reason", "unauthorized"}}), 2);
 }
 
@@ -325,7 +347,13 @@ TEST(Health, FullDiskMakesTheStoreUnready) {
         << r->body;
     EXPECT_TRUE(j["checks"]["shards"]["ok"].as_bool());
     EXPECT_TRUE(r->header("retry-after").has_value());
-    PromScrape s = scrape(d.port());
+    PromScrape s;
+    EXPECT_TRUE(await_scrape(
+        d.port(),
+        [](const PromScrape& p) {
+            return p.value("ringcast_store_commits_total", {{"result", "failed"}}) >= 1;
+        },
+        Deadline(5s), &s));
     EXPECT_GE(s.value("ringcast_store_commits_total", {{"result", "failed"}}), 1);
 
     // Space again: the writer's retry commits, and the daemon is ready again.
