@@ -2,8 +2,10 @@
 // Prometheus text (a strict reader, prometheus_text.h), its counters move as
 // streams connect, events are published over HTTP and the socket and a slow
 // reader is cut off; histograms count what happened; who may read what, on
-// the main listener and on [metrics] listen; /healthz/ready says which check
-// fails and why when the store cannot write (a full disk: a tiny tmpfs).
+// the main listener and on [metrics] listen; a scrape answers at once while a
+// shard is stopped, and shows that shard's snapshot ageing; /healthz/ready
+// says which check fails and why when the store cannot write (a full disk: a
+// tiny tmpfs).
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@
 #include "prometheus_text.h"
 #include "publish_support.h"
 #include "sse_fleet.h"
+#include "stopped_thread.h"
 #include "unix_client.h"
 
 namespace ringcast::itest {
@@ -267,6 +270,66 @@ TEST(Metrics, OpenOnTheMainListener) {
     r = get(d.port(), "/api/connections");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 401) << r->describe();
+}
+
+// A scrape reads the snapshots the shards left (ops/metrics_board.h) and asks
+// no shard: with shard 1's thread stopped (as a handler stuck in a loop would
+// hold it), /metrics on the metrics listener (shard 0's) still answers at once,
+// shard 1's snapshot age grows while shard 0's stays within its interval, and
+// shard 1's counters stay where they were (never lower). Once shard 1 runs
+// again its snapshot is fresh again.
+TEST(Metrics, ScrapeAnswersWhileAShardIsStopped) {
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.shards = 2,
+                         .config = "[metrics]\nlisten = \"127.0.0.1:0\"\n"
+                                   "snapshot_interval = \"100ms\"\n"}))
+        << d.error();
+    const uint16_t mport = metrics_port(d);
+    ASSERT_NE(mport, 0) << d.log();
+    const auto age = [](const PromScrape& p, const char* shard) {
+        return p.value("ringcast_metrics_snapshot_age_seconds", {{"shard", shard}});
+    };
+    const auto turns = [](const PromScrape& p) {
+        return p.value("ringcast_shard_loop_turns_total", {{"shard", "1"}});
+    };
+    PromScrape s;
+    ASSERT_TRUE(
+        await_scrape(mport, [&](const PromScrape& p) { return turns(p) >= 1 && age(p, "1") < 0.5; },
+                     Deadline(5s), &s, nullptr, {}));
+    const double turns_before = turns(s);
+
+    pid_t tid = thread_named(d.pid(), "ringcast-s1");
+    ASSERT_GT(tid, 0) << "no thread named ringcast-s1 in the daemon";
+    StoppedThread stalled;
+    std::string why;
+    if (!stalled.stop(tid, &why)) GTEST_SKIP() << "cannot stop one thread here: " << why;
+    // Every scrape answers promptly (a shard call to shard 1 would never come
+    // back), until shard 1's snapshot is over a second old.
+    const Deadline until(10s);
+    for (;;) {
+        HttpClient c(mport);
+        ASSERT_TRUE(c.connect()) << c.error();
+        const auto started = std::chrono::steady_clock::now();
+        auto r = c.request("GET", "/metrics", {}, {}, Deadline(2s));
+        const auto took = std::chrono::steady_clock::now() - started;
+        ASSERT_TRUE(r) << "no answer to GET /metrics with shard 1 stopped: " << c.error();
+        ASSERT_EQ(r->status, 200) << r->describe();
+        EXPECT_LT(took, 500ms) << "a scrape took "
+                               << std::chrono::duration<double, std::milli>(took).count() << " ms";
+        s = parse_prometheus_text(r->body);
+        ASSERT_EQ(s.error, "") << r->body;
+        ASSERT_GE(turns(s), turns_before) << "a counter went back";
+        if (age(s, "1") >= 1.0) break;
+        ASSERT_FALSE(until.expired()) << "shard 1's snapshot age stayed at " << age(s, "1");
+        usleep(50'000);
+    }
+    EXPECT_LT(age(s, "0"), 1.0) << "shard 0 runs: its snapshot is taken every 100 ms";
+
+    stalled.resume();
+    ASSERT_TRUE(await_scrape(mport, [&](const PromScrape& p) { return age(p, "1") < 0.5; },
+                             Deadline(5s), &s, nullptr, {}))
+        << "shard 1's snapshot age stayed at " << age(s, "1") << " after it ran again";
+    EXPECT_GT(turns(s), turns_before);
 }
 
 TEST(Health, ReadyNamesItsChecks) {
