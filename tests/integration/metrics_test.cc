@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -330,6 +331,38 @@ TEST(Metrics, ScrapeAnswersWhileAShardIsStopped) {
                              Deadline(5s), &s, nullptr, {}))
         << "shard 1's snapshot age stayed at " << age(s, "1") << " after it ran again";
     EXPECT_GT(turns(s), turns_before);
+}
+
+// [metrics] snapshot_interval applies on reload: with an hour between
+// snapshots a publish stays out of the scrape; reloaded to 100 ms, it appears.
+TEST(Metrics, SnapshotIntervalChangesOnReload) {
+    const std::string listen = "[metrics]\nlisten = \"127.0.0.1:0\"\n";
+    DaemonProcess d;
+    ASSERT_TRUE(d.start(
+        {.shards = 2, .config = listen + "snapshot_interval = \"1h\"\n", .keep_notify = true}))
+        << d.error();
+    const uint16_t mport = metrics_port(d);
+    ASSERT_NE(mport, 0) << d.log();
+    UnixClient sock;
+    ASSERT_TRUE(sock.connect(socket_path(d))) << sock.error();
+    auto line = sock.request(publish_line("1", "news", "tick", "{\"n\":1}"));
+    ASSERT_TRUE(line && parse_reply(*line)["ok"].as_bool()) << sock.error();
+    // Published and answered; the snapshots are still the ones from the start.
+    PromScrape s = scrape(mport, {});
+    EXPECT_EQ(s.value("ringcast_events_published_total", {{"via", "socket"}}), 0);
+
+    d.dir().write("ringcast.toml", listen + "snapshot_interval = \"100ms\"\n");
+    ASSERT_TRUE(d.signal(SIGHUP));
+    ASSERT_TRUE(d.await_notify("STATUS=configuration reloaded", Deadline(10s)));
+    EXPECT_TRUE(await_scrape(
+        mport,
+        [](const PromScrape& p) {
+            return p.value("ringcast_events_published_total", {{"via", "socket"}}) == 1 &&
+                   p.value("ringcast_metrics_snapshot_age_seconds", {{"shard", "0"}}) < 1 &&
+                   p.value("ringcast_metrics_snapshot_age_seconds", {{"shard", "1"}}) < 1;
+        },
+        Deadline(5s), &s, nullptr, {}))
+        << "published " << s.value("ringcast_events_published_total", {{"via", "socket"}});
 }
 
 TEST(Health, ReadyNamesItsChecks) {
