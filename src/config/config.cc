@@ -245,6 +245,10 @@ std::vector<Key> base_schema(Config& c) {
          }},
         {"metrics.ready_timeout",
          [&c](auto& n, auto* e) { return want_duration(n, &c.metrics_ready_timeout_ms, 10, e); }},
+        {"metrics.snapshot_interval",
+         [&c](auto& n, auto* e) {
+             return want_duration(n, &c.metrics_snapshot_interval_ms, 10, e);
+         }},
         {"alerts.enabled", [&c](auto& n, auto* e) { return want_bool(n, &c.alerts_enabled, e); }},
         {"alerts.path", [&c](auto& n, auto* e) { return want_string(n, &c.alerts_path, e); }},
         {"alerts.channel", [&c](auto& n, auto* e) { return want_string(n, &c.alerts_channel, e); }},

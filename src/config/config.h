@@ -171,6 +171,7 @@ struct Config {
     bool metrics_open = false;                  // on the main listener without credentials
     std::vector<std::string> metrics_channels;  // channels named in labels
     uint64_t metrics_ready_timeout_ms = 0;
+    uint64_t metrics_snapshot_interval_ms = 0;  // each shard's snapshot for /metrics
     // [web]: the pages ringcastd serves (src/web)
     bool web_enabled = true;
     std::string web_root;  // "" = the embedded pages; else a folder read at each request

@@ -2,6 +2,10 @@
 // /healthz/live and GET /healthz/ready (ops/health.h). Who may read them is
 // decided in handle() ([metrics] open, the metrics listener).
 //
+// /metrics answers at once from the snapshots every shard leaves on the board
+// (ops/metrics_board.h): it asks no shard, so a busy or stuck one delays it
+// not at all (the stuck one's snapshot ages, and the answer says by how much).
+//
 // /healthz/ready sends a probe to every shard (a shard call, through the mesh
 // rings that events travel) and answers when all have answered, or when its
 // connection's deadline ([metrics] ready_timeout) passes first: then the shards
@@ -58,20 +62,16 @@ private:
 }  // namespace
 
 void ApiRequests::metrics(HttpConnection& c) {
-    _http.wait_for_answer(c);
-    _stats.collect(
-        [this, h = Transport::handle(c)](std::vector<ShardSnapshot>& shards) {
-            _http.complete_async(h, [&](HttpConnection& c) {
-                MetricsContext ctx;
-                ctx.uptime_s = double(_reactor.now_ms() - _started_ms) / 1000.0;
-                ctx.process = read_process_stats();
-                for (const EndpointOptions& e : _opts.endpoints)
-                    ctx.endpoints.push_back(e.path);
-                return http_response(200, kMetricsContentType, render_metrics(shards, ctx),
-                                     _http.keeps_alive(c));
-            });
-        },
-        SnapshotScope::metrics);
+    const std::vector<ShardSnapshot> shards = _stats.latest_metrics();
+    MetricsContext ctx;
+    ctx.now_ns = mono_ns();
+    ctx.uptime_s = double(_reactor.now_ms() - _started_ms) / 1000.0;
+    ctx.process = read_process_stats();
+    for (const EndpointOptions& e : _opts.endpoints)
+        ctx.endpoints.push_back(e.path);
+    _http.reply(c, http_response(200, kMetricsContentType, render_metrics(shards, ctx),
+                                 _http.keeps_alive(c)));
+    _http.finish_request(c);
 }
 
 void ApiRequests::live(HttpConnection& c) {

@@ -72,6 +72,22 @@ double seconds(uint64_t us) {
     return double(us) / 1e6;
 }
 
+// How old each shard's snapshot is: the scrape's numbers for that shard are
+// this stale. It stays under [metrics] snapshot_interval while the shard's loop
+// turns; a loop that is stuck stops taking snapshots, and its age grows.
+void write_ages(MetricsText& m, const std::vector<ShardSnapshot>& shards,
+                const MetricsContext& ctx) {
+    m.family("ringcast_metrics_snapshot_age_seconds", "gauge",
+             "Age of the shard's snapshot this scrape shows (taken every "
+             "metrics.snapshot_interval by the shard's own loop; it grows while the loop is "
+             "stuck).");
+    for (const ShardSnapshot& s : shards) {
+        const uint64_t age_ns = s.taken_ns && ctx.now_ns > s.taken_ns ? ctx.now_ns - s.taken_ns : 0;
+        m.sample("ringcast_metrics_snapshot_age_seconds", {{"shard", std::to_string(s.shard)}},
+                 double(age_ns) / 1e9);
+    }
+}
+
 void write_shards(MetricsText& m, const std::vector<ShardSnapshot>& shards) {
     struct PerShard {
         const char* name;
@@ -334,6 +350,7 @@ std::string render_metrics(const std::vector<ShardSnapshot>& shards, const Metri
     const Totals t = add_up(shards);
     MetricsText m;
     write_process(m, ctx);
+    write_ages(m, shards, ctx);
     write_shards(m, shards);
     write_traffic(m, t, ctx);
     write_catch_up(m, t.catch_up);

@@ -13,8 +13,10 @@
 #include <mimalloc.h>
 #endif
 
+#include "core/clock.h"
 #include "core/json_writer.h"
 #include "core/shard_gather.h"
+#include "ops/metrics_board.h"
 #include "pubsub/channel_name.h"
 
 namespace ringcast {
@@ -53,6 +55,7 @@ ShardSnapshot StatsCollector::snapshot(SnapshotScope scope) const {
     ShardSnapshot snap;
     ShardSnapshot* s = &snap;
     s->shard = _reactor.id();
+    s->taken_ns = mono_ns();
     s->sockets = _transport.connection_count();
     s->streams = _streams ? *_streams : 0;
     for (const RefusalStats* r : {_refused, _more_refused}) {
@@ -130,6 +133,17 @@ void StatsCollector::fill_metrics(ShardSnapshot* s) const {
         }
         s->channels.push_back(std::move(f));
     }
+}
+
+bool StatsCollector::publish_metrics() {
+    if (!_board) return true;
+    // Moved in: the buffer's old vectors are freed here, on their own thread.
+    return _board->publish(
+        _reactor.id(), [this](ShardSnapshot& slot) { slot = snapshot(SnapshotScope::metrics); });
+}
+
+std::vector<ShardSnapshot> StatsCollector::latest_metrics() const {
+    return _board ? _board->read_all() : std::vector<ShardSnapshot>{};
 }
 
 void StatsCollector::collect(std::function<void(std::vector<ShardSnapshot>&)> done,

@@ -22,6 +22,8 @@
 
 namespace ringcast {
 
+class MetricsBoard;
+
 // What streams got before going live (history, cache, mail), on one shard.
 struct CatchUpStats {
     uint64_t streams = 0;   // streams that got something: events, or a history-gap refresh
@@ -89,8 +91,9 @@ struct ChannelFigures {
 
 struct ShardSnapshot {
     unsigned shard = 0;
-    uint64_t sockets = 0;  // every connection, streams and API requests alike
-    uint64_t streams = 0;  // SSE streams
+    uint64_t taken_ns = 0;  // when it was taken (core/clock.h mono_ns); 0: never
+    uint64_t sockets = 0;   // every connection, streams and API requests alike
+    uint64_t streams = 0;   // SSE streams
     uint64_t loop_turns = 0;
     uint64_t mesh_overflows = 0;
     HubStats hub;
@@ -164,6 +167,16 @@ public:
         _metric_channels = std::move(names);
     }
 
+    // Where every shard leaves its metric snapshot (ops/metrics_board.h).
+    void set_metrics_board(MetricsBoard* board) { _board = board; }
+    // On the shard's snapshot timer: this shard's metrics snapshot into its
+    // slot of the board. False if a scrape was reading the buffer it would
+    // overwrite (nothing written: call again shortly).
+    bool publish_metrics();
+    // Every shard's latest metrics snapshot, read from the board without
+    // asking any shard; in shard order.
+    std::vector<ShardSnapshot> latest_metrics() const;
+
     // Asks every shard for its snapshot (a shard call each); `done` runs on this
     // shard with them, in shard order, never inside collect().
     void collect(std::function<void(std::vector<ShardSnapshot>& shards)> done,
@@ -189,6 +202,7 @@ private:
     std::function<StreamCensus()> _census;
     const PublishFlow* _flow = nullptr;
     std::vector<std::string> _metric_channels;
+    MetricsBoard* _board = nullptr;
 };
 
 // {"totalConnections": ..., "channels": {...}, "shards": [...], ...}

@@ -114,6 +114,7 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthS
     o.http.metrics.open = cfg.metrics_open;
     o.http.metrics.ready_timeout_ms = cfg.metrics_ready_timeout_ms;
     o.metric_channels = cfg.metrics_channels;
+    o.metrics_snapshot_interval_ms = cfg.metrics_snapshot_interval_ms;
     o.publish.alerts = o.http.alerts;
     o.shutdown_timeout_ms = cfg.shutdown_timeout_ms;
     o.handover.carry = cfg.upgrade_carry_streams;

@@ -16,6 +16,7 @@
 #include "net/transport.h"
 #include "ops/directory.h"
 #include "ops/limiter.h"
+#include "ops/metrics_board.h"
 #include "ops/publish_flow.h"
 #include "ops/stats.h"
 #include "publish/publish_server.h"
@@ -66,7 +67,8 @@ struct ShardOptions {
     AlertOptions alerts;
     AlertSnapshot alerts_loaded;
     AlertDb* alert_db = nullptr;
-    std::vector<std::string> metric_channels;  // [metrics] channels
+    std::vector<std::string> metric_channels;      // [metrics] channels
+    uint64_t metrics_snapshot_interval_ms = 1000;  // [metrics] snapshot_interval
     HandoverOptions handover;
     // Streams handed over by the daemon this one replaces, by shard (nullptr:
     // none), and the position they resume from (handed_stream.h).
@@ -106,6 +108,7 @@ struct ShardShared {
     ShutdownState& shutdown;
     BlockingWorker& worker;  // blocking work (the alerts' commits)
     PulseBoard& pulses;      // each shard's beat and figures, for the main thread
+    MetricsBoard& metrics;   // each shard's metrics snapshot, for GET /metrics
     ReloadSlot& reload;
 };
 
@@ -141,6 +144,7 @@ public:
 private:
     void restore_keeps();
     void beat();
+    void publish_metrics();
     // kStopQuiesce and kStopExport; their progress, once per turn.
     void begin_handover(uint64_t phase);
     void handover_progress();
@@ -166,7 +170,8 @@ private:
     TimerNode _drain_timer;
     TimerNode _expiry_timer;  // the log shard: ages its keeps, every second
     PulseBoard& _pulses;
-    TimerNode _pulse_timer;  // every _pulses.interval_ms(): beat()
+    TimerNode _pulse_timer;    // every _pulses.interval_ms(): beat()
+    TimerNode _metrics_timer;  // every metrics_snapshot_interval_ms: publish_metrics()
     // Every second: sums up log lines the rate limit held back (core/log_event.h),
     // also after the flood that caused them stopped.
     TimerNode _log_report_timer;

@@ -82,8 +82,9 @@ ShardSet::ShardSet(unsigned shards, size_t mesh_ring_capacity, uint64_t max_stre
     , _streams(max_streams)
     , _presence(shards)
     , _pulses(shards)
+    , _metrics(shards)
     , _worker(_mesh, "ringcast-work")
-    , _shared{_mesh, _board, _streams, _presence, _shutdown, _worker, _pulses, _reload}
+    , _shared{_mesh, _board, _streams, _presence, _shutdown, _worker, _pulses, _metrics, _reload}
     , _ready(shards) {}
 
 ShardSet::~ShardSet() {
@@ -153,7 +154,8 @@ void ShardSet::run_shard(unsigned i, int cpu, Thread* self, ListenerSet& listene
         if (i == 0)
             if (int fd = listeners.take_unix(); fd >= 0)
                 shard->add_listener(fd, Shard::kPublish, true);
-        // Metrics and probes stay on shard 0: a scrape asks every shard anyway.
+        // Metrics and probes stay on shard 0: a scrape reads every shard's
+        // snapshot from the board, and a probe asks every shard, wherever it lands.
         if (i == 0)
             if (int fd = listeners.take_metrics(); fd >= 0)
                 shard->add_listener(fd, Shard::kMetrics, false);

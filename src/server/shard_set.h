@@ -70,6 +70,8 @@ public:
     // Each shard's beat and figures (server/shard_pulse.h). Set its interval
     // before start().
     PulseBoard& pulses() { return _pulses; }
+    // Each shard's metrics snapshot (ops/metrics_board.h).
+    MetricsBoard& metrics() { return _metrics; }
 
 private:
     struct Thread {
@@ -89,6 +91,7 @@ private:
     ChannelPresence _presence;
     ShutdownState _shutdown;
     PulseBoard _pulses;
+    MetricsBoard _metrics;
     ReloadSlot _reload;
     BlockingWorker _worker;  // stopped before the shards' loops end (its completions go there)
     const ShardShared _shared;

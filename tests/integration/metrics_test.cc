@@ -2,12 +2,15 @@
 // Prometheus text (a strict reader, prometheus_text.h), its counters move as
 // streams connect, events are published over HTTP and the socket and a slow
 // reader is cut off; histograms count what happened; who may read what, on
-// the main listener and on [metrics] listen; /healthz/ready says which check
-// fails and why when the store cannot write (a full disk: a tiny tmpfs).
+// the main listener and on [metrics] listen; a scrape answers at once while a
+// shard is stopped, and shows that shard's snapshot ageing; /healthz/ready
+// says which check fails and why when the store cannot write (a full disk: a
+// tiny tmpfs).
 #include <sys/mount.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -19,6 +22,7 @@
 #include "prometheus_text.h"
 #include "publish_support.h"
 #include "sse_fleet.h"
+#include "stopped_thread.h"
 #include "unix_client.h"
 
 namespace ringcast::itest {
@@ -42,11 +46,14 @@ PromScrape scrape(uint16_t port, const Headers& headers = kKey) {
     return p;
 }
 
-// Scrapes until pred holds (the daemon counts on other shards, asynchronously).
+// Scrapes until pred holds: the daemon counts on other shards, asynchronously,
+// and a scrape shows each shard's latest snapshot, taken every [metrics]
+// snapshot_interval (1 s by default), so a count may appear one interval late.
 bool await_scrape(uint16_t port, const std::function<bool(const PromScrape&)>& pred,
-                  const Deadline& d, PromScrape* last, SseFleet* fleet = nullptr) {
+                  const Deadline& d, PromScrape* last, SseFleet* fleet = nullptr,
+                  const Headers& headers = kKey) {
     for (;;) {
-        *last = scrape(port);
+        *last = scrape(port, headers);
         if (pred(*last)) return true;
         if (d.expired()) return false;
         if (fleet) {
@@ -75,7 +82,14 @@ uint16_t metrics_port(const DaemonProcess& d) {
 TEST(Metrics, CountersMoveWithStreamsAndPublishes) {
     DaemonProcess d;
     ASSERT_TRUE(d.start({.config = "[metrics]\nchannels = [\"news\"]\n"})) << d.error();
-    PromScrape before = scrape(d.port());
+    // Shard 1's first snapshot is taken before its loop ever turned: await the next.
+    PromScrape before;
+    ASSERT_TRUE(await_scrape(
+        d.port(),
+        [](const PromScrape& p) {
+            return p.value("ringcast_shard_loop_turns_total", {{"shard", "1"}}) >= 1;
+        },
+        Deadline(5s), &before));
     ASSERT_EQ(before.error, "");
     EXPECT_EQ(before.sum("ringcast_connections"), 0);
     EXPECT_EQ(before.value("ringcast_events_published_total", {{"via", "http"}}), 0);
@@ -125,8 +139,14 @@ TEST(Metrics, CountersMoveWithStreamsAndPublishes) {
     ASSERT_TRUE(await_scrape(
         d.port(),
         [](const PromScrape& p) {
+            // Every figure asserted below: they come from snapshots of different shards.
             return p.value("ringcast_deliveries_total") == 21 &&
-                   p.value("ringcast_delivery_latency_seconds_count") >= 7;
+                   p.value("ringcast_delivery_latency_seconds_count") >= 7 &&
+                   p.value("ringcast_events_published_total", {{"via", "http"}}) == 5 &&
+                   p.value("ringcast_events_published_total", {{"via", "socket"}}) == 2 &&
+                   p.value("ringcast_events_sequenced_total") == 7 &&
+                   p.value("ringcast_publish_ack_latency_seconds_count") == 7 &&
+                   p.value("ringcast_keep_events", {{"keep", "history"}}) >= 7;
         },
         Deadline(5s), &s, &fleet))
         << "deliveries " << s.value("ringcast_deliveries_total") << ", latency count "
@@ -175,7 +195,8 @@ TEST(Metrics, SlowReaderDisconnectIsCountedByReason) {
         d.port(),
         [](const PromScrape& p) {
             return p.value("ringcast_slow_reader_disconnects_total", {{"reason", "queue_limit"}}) ==
-                   1;
+                       1 &&
+                   p.value("ringcast_events_published_total", {{"via", "socket"}}) >= 50;
         },
         Deadline(10s), &s));
     EXPECT_EQ(s.value("ringcast_slow_reader_disconnects_total", {{"reason", "max_queue"}}), 0);
@@ -228,7 +249,12 @@ TEST(Metrics, WhoMayReadWhat) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 405) << r->describe();
     // Refusals on the main listener were counted, by reason.
-    s = scrape(mport, {});
+    EXPECT_TRUE(await_scrape(
+        mport,
+        [](const PromScrape& p) {
+            return p.value("ringcast_requests_refused_total", {{"reason", "unauthorized"}}) >= 2;
+        },
+        Deadline(5s), &s, nullptr, {}));
     EXPECT_EQ(s.value("ringcast_requests_refused_total", {{"reason", "unauthorized"}}), 2);
 }
 
@@ -245,6 +271,98 @@ TEST(Metrics, OpenOnTheMainListener) {
     r = get(d.port(), "/api/connections");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 401) << r->describe();
+}
+
+// A scrape reads the snapshots the shards left (ops/metrics_board.h) and asks
+// no shard: with shard 1's thread stopped (as a handler stuck in a loop would
+// hold it), /metrics on the metrics listener (shard 0's) still answers at once,
+// shard 1's snapshot age grows while shard 0's stays within its interval, and
+// shard 1's counters stay where they were (never lower). Once shard 1 runs
+// again its snapshot is fresh again.
+TEST(Metrics, ScrapeAnswersWhileAShardIsStopped) {
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.shards = 2,
+                         .config = "[metrics]\nlisten = \"127.0.0.1:0\"\n"
+                                   "snapshot_interval = \"100ms\"\n"}))
+        << d.error();
+    const uint16_t mport = metrics_port(d);
+    ASSERT_NE(mport, 0) << d.log();
+    const auto age = [](const PromScrape& p, const char* shard) {
+        return p.value("ringcast_metrics_snapshot_age_seconds", {{"shard", shard}});
+    };
+    const auto turns = [](const PromScrape& p) {
+        return p.value("ringcast_shard_loop_turns_total", {{"shard", "1"}});
+    };
+    PromScrape s;
+    ASSERT_TRUE(
+        await_scrape(mport, [&](const PromScrape& p) { return turns(p) >= 1 && age(p, "1") < 0.5; },
+                     Deadline(5s), &s, nullptr, {}));
+    const double turns_before = turns(s);
+
+    pid_t tid = thread_named(d.pid(), "ringcast-s1");
+    ASSERT_GT(tid, 0) << "no thread named ringcast-s1 in the daemon";
+    StoppedThread stalled;
+    std::string why;
+    if (!stalled.stop(tid, &why)) GTEST_SKIP() << "cannot stop one thread here: " << why;
+    // Every scrape answers promptly (a shard call to shard 1 would never come
+    // back), until shard 1's snapshot is over a second old.
+    const Deadline until(10s);
+    for (;;) {
+        HttpClient c(mport);
+        ASSERT_TRUE(c.connect()) << c.error();
+        const auto started = std::chrono::steady_clock::now();
+        auto r = c.request("GET", "/metrics", {}, {}, Deadline(2s));
+        const auto took = std::chrono::steady_clock::now() - started;
+        ASSERT_TRUE(r) << "no answer to GET /metrics with shard 1 stopped: " << c.error();
+        ASSERT_EQ(r->status, 200) << r->describe();
+        EXPECT_LT(took, 500ms) << "a scrape took "
+                               << std::chrono::duration<double, std::milli>(took).count() << " ms";
+        s = parse_prometheus_text(r->body);
+        ASSERT_EQ(s.error, "") << r->body;
+        ASSERT_GE(turns(s), turns_before) << "a counter went back";
+        if (age(s, "1") >= 1.0) break;
+        ASSERT_FALSE(until.expired()) << "shard 1's snapshot age stayed at " << age(s, "1");
+        usleep(50'000);
+    }
+    EXPECT_LT(age(s, "0"), 1.0) << "shard 0 runs: its snapshot is taken every 100 ms";
+
+    stalled.resume();
+    ASSERT_TRUE(await_scrape(mport, [&](const PromScrape& p) { return age(p, "1") < 0.5; },
+                             Deadline(5s), &s, nullptr, {}))
+        << "shard 1's snapshot age stayed at " << age(s, "1") << " after it ran again";
+    EXPECT_GT(turns(s), turns_before);
+}
+
+// [metrics] snapshot_interval applies on reload: with an hour between
+// snapshots a publish stays out of the scrape; reloaded to 100 ms, it appears.
+TEST(Metrics, SnapshotIntervalChangesOnReload) {
+    const std::string listen = "[metrics]\nlisten = \"127.0.0.1:0\"\n";
+    DaemonProcess d;
+    ASSERT_TRUE(d.start(
+        {.shards = 2, .config = listen + "snapshot_interval = \"1h\"\n", .keep_notify = true}))
+        << d.error();
+    const uint16_t mport = metrics_port(d);
+    ASSERT_NE(mport, 0) << d.log();
+    UnixClient sock;
+    ASSERT_TRUE(sock.connect(socket_path(d))) << sock.error();
+    auto line = sock.request(publish_line("1", "news", "tick", "{\"n\":1}"));
+    ASSERT_TRUE(line && parse_reply(*line)["ok"].as_bool()) << sock.error();
+    // Published and answered; the snapshots are still the ones from the start.
+    PromScrape s = scrape(mport, {});
+    EXPECT_EQ(s.value("ringcast_events_published_total", {{"via", "socket"}}), 0);
+
+    d.dir().write("ringcast.toml", listen + "snapshot_interval = \"100ms\"\n");
+    ASSERT_TRUE(d.signal(SIGHUP));
+    ASSERT_TRUE(d.await_notify("STATUS=configuration reloaded", Deadline(10s)));
+    EXPECT_TRUE(await_scrape(
+        mport,
+        [](const PromScrape& p) {
+            return p.value("ringcast_events_published_total", {{"via", "socket"}}) == 1 &&
+                   p.value("ringcast_metrics_snapshot_age_seconds", {{"shard", "0"}}) < 1 &&
+                   p.value("ringcast_metrics_snapshot_age_seconds", {{"shard", "1"}}) < 1;
+        },
+        Deadline(5s), &s, nullptr, {}))
+        << "published " << s.value("ringcast_events_published_total", {{"via", "socket"}});
 }
 
 TEST(Health, ReadyNamesItsChecks) {
@@ -325,7 +443,13 @@ TEST(Health, FullDiskMakesTheStoreUnready) {
         << r->body;
     EXPECT_TRUE(j["checks"]["shards"]["ok"].as_bool());
     EXPECT_TRUE(r->header("retry-after").has_value());
-    PromScrape s = scrape(d.port());
+    PromScrape s;
+    EXPECT_TRUE(await_scrape(
+        d.port(),
+        [](const PromScrape& p) {
+            return p.value("ringcast_store_commits_total", {{"result", "failed"}}) >= 1;
+        },
+        Deadline(5s), &s));
     EXPECT_GE(s.value("ringcast_store_commits_total", {{"result", "failed"}}), 1);
 
     // Space again: the writer's retry commits, and the daemon is ready again.

@@ -4,14 +4,8 @@
 // The harness plays systemd (DaemonOptions::keep_notify, WATCHDOG_USEC). A
 // shard is stalled for real: its thread alone is stopped with ptrace
 // (PTRACE_INTERRUPT), as a handler stuck in a loop would hold it.
-#include <dirent.h>
-#include <errno.h>
 #include <signal.h>
-#include <sys/ptrace.h>
-#include <sys/wait.h>
 
-#include <cstring>
-#include <fstream>
 #include <functional>
 #include <string>
 
@@ -20,6 +14,7 @@
 #include "daemon_process.h"
 #include "http_client.h"
 #include "sse_client.h"
+#include "stopped_thread.h"
 
 namespace ringcast::itest {
 namespace {
@@ -44,55 +39,6 @@ int count_pings(DaemonProcess& d, const Deadline& deadline) {
         pings += has_line(*msg, "WATCHDOG=1");
     return pings;
 }
-
-// The thread id of the daemon's thread named `name` (/proc/PID/task/*/comm).
-pid_t thread_named(pid_t pid, const std::string& name) {
-    std::string dir = "/proc/" + std::to_string(pid) + "/task";
-    DIR* d = opendir(dir.c_str());
-    if (!d) return -1;
-    pid_t found = -1;
-    while (dirent* e = readdir(d)) {
-        if (e->d_name[0] == '.') continue;
-        std::ifstream comm(dir + "/" + e->d_name + "/comm");
-        std::string line;
-        std::getline(comm, line);
-        if (line == name) found = pid_t(std::atoi(e->d_name));
-    }
-    closedir(d);
-    return found;
-}
-
-// One thread of the daemon, stopped while it lives: the others run on.
-class StoppedThread {
-public:
-    // False with *error if the thread cannot be traced (a ptrace policy).
-    bool stop(pid_t tid, std::string* error) {
-        if (ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
-            *error = std::string("PTRACE_SEIZE: ") + std::strerror(errno);
-            return false;
-        }
-        _tid = tid;
-        if (ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) != 0) {
-            *error = std::string("PTRACE_INTERRUPT: ") + std::strerror(errno);
-            return false;
-        }
-        int status = 0;
-        if (waitpid(tid, &status, __WALL) != tid || !WIFSTOPPED(status)) {
-            *error = "the thread did not stop";
-            return false;
-        }
-        return true;
-    }
-    // Lets it run again.
-    void resume() {
-        if (_tid > 0) ptrace(PTRACE_DETACH, _tid, nullptr, nullptr);
-        _tid = -1;
-    }
-    ~StoppedThread() { resume(); }
-
-private:
-    pid_t _tid = -1;
-};
 
 TEST(SystemdNotify, StatusLinesCountStreamsAndRates) {
     DaemonProcess d;

@@ -164,6 +164,7 @@ TEST(Config, BuiltInDefaultsParseAndValidate) {
     EXPECT_EQ(c.log_level, "info");
     EXPECT_EQ(c.accept, "handoff");
     EXPECT_EQ(c.retry_after_ms, 5000u);
+    EXPECT_EQ(c.metrics_snapshot_interval_ms, 1000u);
     EXPECT_EQ(c.max_request_target, 8192u);
     EXPECT_EQ(c.max_header_bytes, 16384u);
     EXPECT_EQ(c.max_headers, 64u);
@@ -313,6 +314,8 @@ TEST(Config, OutOfRangeValues) {
          "test.toml:2: 'server.accept' must be one of \"handoff\", \"reuseport\""},
         {"[store]\nsync = \"always\"",
          "test.toml:2: 'store.sync' must be one of \"normal\", \"full\""},
+        {"[metrics]\nsnapshot_interval = \"5ms\"",
+         "test.toml:2: 'metrics.snapshot_interval' must be at least 10 ms"},
         {"[store]\nflush_interval = 0",
          "test.toml:2: 'store.flush_interval' must be at least 1 ms"},
         {"[store]\nmax_pending = 10",
