@@ -158,6 +158,15 @@ void add_flags(CLI::App& app, LoadOptions& o) {
         ->capture_default_str()
         ->check(CLI::Range(10u, 600000u));
     app.add_flag("--json", o.json, "print one JSON object instead of the table");
+    app.add_option("--tls-target", o.tls_target,
+                   "open the SSE streams over TLS to this HOST:PORT (the daemon's [tls] "
+                   "listener); stats and HTTP publishes stay on --target");
+    app.add_option("--tls-ca", o.tls_ca,
+                   "with --tls-target: verify the server's certificate against this CA file "
+                   "(default: no verification)");
+    app.add_flag("--tls-resume", o.tls_resume,
+                 "with --tls-target: each worker offers the session of its last handshake, so "
+                 "every connection after a worker's first resumes (measures resumed handshakes)");
     app.add_flag("--arrival", o.arrival,
                  "also measure latency to the arrival of the bytes at each subscriber socket "
                  "(kernel receive timestamps). Enabling them timestamps every packet on the "

@@ -53,6 +53,11 @@ struct LoadOptions {
     unsigned audiences = 0;
     double ack_timeout_s = 10;
     bool arrival = false;  // also measure arrival at the socket (SO_TIMESTAMPNS)
+    // The streams over TLS to this HOST:PORT (the daemon's [tls] listener);
+    // stats and HTTP publishes stay on --target. "" = plain streams to --target.
+    std::string tls_target;
+    std::string tls_ca;       // verify the server against this CA ("" = no verification)
+    bool tls_resume = false;  // each worker offers its last session (resumed handshakes)
     double drain_timeout_s = 5;
 
     // idle mode (no publishing) when > 0

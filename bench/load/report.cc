@@ -212,6 +212,9 @@ std::string format_table(const RunReport& r) {
             fmt::format("{} of {}, {} retries", r.connected, r.connections, r.connect_retries));
         row("connect time", fmt::format("{:.3f} s", r.connect_time_s));
     }
+    if (!r.tls_target.empty())
+        row("tls", fmt::format("streams to {}: {} handshakes, {} resumed", r.tls_target,
+                               r.tls_handshakes, r.tls_resumed));
     if (r.connect_cpu_measured)
         row("CPU while connecting",
             fmt::format("daemon {:.3f} s ({:.1f} us per connection), generator {:.3f} s",
@@ -371,6 +374,11 @@ std::string format_json(const RunReport& r) {
     f.num("audiences", uint64_t(r.audiences));
     f.num("connected", r.connected);
     f.num("connect_retries", r.connect_retries);
+    if (!r.tls_target.empty()) {
+        f.str("tls_target", r.tls_target);
+        f.num("tls_handshakes", r.tls_handshakes);
+        f.num("tls_resumed", r.tls_resumed);
+    }
     f.num("connect_time_s", r.connect_time_s);
     if (r.connect_cpu_measured) {
         f.num("daemon_connect_cpu_s", r.daemon_connect_cpu_s);

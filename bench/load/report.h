@@ -36,6 +36,9 @@ struct RunReport {
     uint64_t connected = 0;
     double connect_time_s = 0;
     uint64_t connect_retries = 0;
+    std::string tls_target;       // --tls-target ("" = plain streams)
+    uint64_t tls_handshakes = 0;  // TLS handshakes completed, of which resumed:
+    uint64_t tls_resumed = 0;
     // CPU spent from the first connect to the last `connected` (and, for the
     // daemon, to the first stats read after it): on a machine the two share,
     // the connect time is bounded by their sum over the cores.

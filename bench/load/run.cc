@@ -56,10 +56,11 @@ std::vector<WorkerConfig> Run::worker_configs(uint64_t connect_deadline, uint64_
             "GET {}{}channels={}{} HTTP/1.1\r\nHost: {}\r\n"
             "Accept: text/event-stream\r\nCache-Control: no-cache\r\n{}\r\n",
             _o.path, _o.path.find('?') == std::string::npos ? "?" : "&", _o.channel,
-            _audiences.tokens.empty() ? std::string() : "&token=" + _audiences.tokens[a], _o.target,
+            _audiences.tokens.empty() ? std::string() : "&token=" + _audiences.tokens[a],
+            _o.tls_target.empty() ? _o.target : _o.tls_target,
             _last_event_id.empty() ? std::string() : "Last-Event-ID: " + _last_event_id + "\r\n"));
     std::vector<sockaddr_in> sources;
-    if (is_loopback(_target)) sources = loopback_sources(_o.sources);
+    if (is_loopback(_stream_target)) sources = loopback_sources(_o.sources);
     std::vector<WorkerConfig> out;
     const uint64_t n = _o.connections;
     for (unsigned w = 0; w < _o.procs; ++w) {
@@ -67,7 +68,10 @@ std::vector<WorkerConfig> Run::worker_configs(uint64_t connect_deadline, uint64_
         WorkerConfig c;
         c.pool.first_index = first;
         c.pool.count = uint32_t(last - first);
-        c.pool.target = _target.addr;
+        c.pool.target = _stream_target.addr;
+        c.pool.tls = !_o.tls_target.empty();
+        c.pool.tls_ca = _o.tls_ca;
+        c.pool.tls_resume = _o.tls_resume;
         c.pool.sources = sources;
         c.pool.requests = requests;
         c.pool.concurrency = std::max(1u, _o.connect_concurrency / _o.procs);
@@ -349,6 +353,8 @@ void Run::fill_delivery(const WorkerResult& w) {
     _r.too_late = d.too_late;
     _r.unexpected = d.unexpected;
     _r.malformed = w.malformed;
+    _r.tls_handshakes = w.tls_handshakes;
+    _r.tls_resumed = w.tls_resumed;
     _r.disconnects = w.disconnects;
     _r.heartbeats = w.heartbeats;
     _r.other_events = w.other_events;
@@ -448,7 +454,17 @@ RunReport Run::go() {
         return _r;
     }
     _target = *target;
-    if (!is_loopback(_target)) _r.sources = 0;
+    _stream_target = _target;
+    if (!_o.tls_target.empty()) {
+        auto tls = parse_endpoint(_o.tls_target, &error);
+        if (!tls) {
+            fail("--tls-target: " + error);
+            return _r;
+        }
+        _stream_target = *tls;
+        _r.tls_target = _o.tls_target;
+    }
+    if (!is_loopback(_stream_target)) _r.sources = 0;
     if (_o.audiences && _o.connections > 0 &&
         !prepare_audiences(_target, _o.api_key, _o.audiences, _o.alerts, _o.stats_timeout_ms,
                            &_audiences, &error)) {

@@ -62,6 +62,7 @@ private:
     const LoadOptions& _o;
     RunReport _r;
     Endpoint _target;
+    Endpoint _stream_target;  // --tls-target, else _target
     WorkerSet _workers;
     DaemonStats _before, _after;
     std::string _last_event_id;  // resume-burst mode: sent with every stream request

@@ -35,6 +35,12 @@ SubscriberPool::SubscriberPool(const PoolConfig& cfg, int epoll_fd)
     for (uint32_t i = 0; i < cfg.count; ++i)
         _pending.push_back(i);
     _result.connections = cfg.count;
+    if (cfg.tls) {
+        std::string error;
+        _tls = TlsClientContext::make(cfg.tls_ca, cfg.tls_resume, &error);
+        if (!_tls) _failure = error;  // the run cannot start: start_connects() sees it
+        _plain.resize(kReadBuffer);
+    }
 }
 
 SubscriberPool::~SubscriberPool() {
@@ -49,6 +55,7 @@ uint64_t SubscriberPool::local_count(uint64_t total, uint32_t p) const {
 void SubscriberPool::close_fd(Conn& c) {
     if (c.fd >= 0) ::close(c.fd);  // closing also removes it from the epoll set
     c.fd = -1;
+    c.tls.reset();
 }
 
 void SubscriberPool::close_all() {
@@ -117,10 +124,8 @@ void SubscriberPool::start(uint32_t i, uint64_t now) {
 
 void SubscriberPool::attempt_failed(uint32_t i, const std::string& why, uint64_t now) {
     Conn& c = _conns[i];
+    if (setting_up(c)) --_inflight_count;
     close_fd(c);
-    if (c.state == State::connecting || c.state == State::head ||
-        (c.state == State::stream && !c.connected))
-        --_inflight_count;
     _last_error = why;
     if (++c.attempts > _cfg.retries) {
         fail_for_good(i, why);
@@ -145,18 +150,17 @@ void SubscriberPool::check_timeouts(uint64_t now) {
     while (!_inflight.empty()) {
         auto [i, started] = _inflight.front();
         const Conn& c = _conns[i];
-        bool live =
-            c.started_ns == started && (c.state == State::connecting || c.state == State::head ||
-                                        (c.state == State::stream && !c.connected));
+        bool live = c.started_ns == started && setting_up(c);
         if (!live) {
             _inflight.pop_front();
             continue;
         }
         if (now < started + _cfg.handshake_timeout_ns) return;
         _inflight.pop_front();
-        const char* where = c.state == State::connecting ? "TCP connect"
-                            : c.state == State::head     ? "the HTTP response head"
-                                                         : "the connected event";
+        const char* where = c.state == State::connecting      ? "TCP connect"
+                            : c.state == State::tls_handshake ? "the TLS handshake"
+                            : c.state == State::head          ? "the HTTP response head"
+                                                              : "the connected event";
         attempt_failed(i,
                        fmt::format("timed out waiting for {} ({:.1f} s)", where,
                                    double(_cfg.handshake_timeout_ns) / 1e9),
@@ -165,11 +169,12 @@ void SubscriberPool::check_timeouts(uint64_t now) {
 }
 
 std::string SubscriberPool::connect_summary() const {
-    uint64_t idle = 0, connecting = 0, head = 0, waiting = 0, failed = 0, closed = 0;
+    uint64_t idle = 0, connecting = 0, tls = 0, head = 0, waiting = 0, failed = 0, closed = 0;
     for (const Conn& c : _conns) {
         switch (c.state) {
             case State::idle: ++idle; break;
             case State::connecting: ++connecting; break;
+            case State::tls_handshake: ++tls; break;
             case State::head: ++head; break;
             case State::stream: waiting += c.connected ? 0 : 1; break;
             case State::closed: ++closed; break;
@@ -178,9 +183,9 @@ std::string SubscriberPool::connect_summary() const {
     }
     std::string s = fmt::format(
         "{} of {} connected; {} not started or waiting to retry, {} in TCP "
-        "connect, {} waiting for the response head, {} waiting for the "
-        "connected event, {} closed by the server, {} failed; {} retries",
-        _result.connected, _cfg.count, idle, connecting, head, waiting, closed, failed,
+        "connect, {} in the TLS handshake, {} waiting for the response head, {} waiting for "
+        "the connected event, {} closed by the server, {} failed; {} retries",
+        _result.connected, _cfg.count, idle, connecting, tls, head, waiting, closed, failed,
         _result.retries);
     if (!_last_error.empty()) s += "; last error: " + _last_error;
     return s;
@@ -208,7 +213,34 @@ void SubscriberPool::on_writable(uint32_t i, uint64_t now) {
         attempt_failed(i, fmt::format("connect: {}", std::strerror(err)), now);
         return;
     }
+    // Edge-triggered: a level-triggered socket is polled again by every later
+    // epoll_wait, which costs as much as the read itself at these rates.
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLET;
+    ev.data.u64 = i;
+    epoll_ctl(_epoll, EPOLL_CTL_MOD, c.fd, &ev);
+    if (_tls) {
+        c.tls = std::make_unique<TlsStream>(*_tls);
+        c.state = State::tls_handshake;
+        if (c.tls->handshake() < 0) {
+            attempt_failed(i, c.tls->error(), now);
+            return;
+        }
+        send_tls_output(i, now);  // the ClientHello
+        return;
+    }
+    send_request(i, now);
+}
+
+bool SubscriberPool::send_request(uint32_t i, uint64_t now) {
+    Conn& c = _conns[i];
     const std::string& request = _cfg.requests[(_cfg.first_index + i) % _cfg.requests.size()];
+    c.state = State::head;
+    if (c.tls) {
+        if (c.tls->write(request)) return send_tls_output(i, now);
+        attempt_failed(i, c.tls->error(), now);
+        return false;
+    }
     ssize_t n = send(c.fd, request.data(), request.size(), MSG_NOSIGNAL);
     if (n != ssize_t(request.size())) {
         // A fresh socket's send buffer holds a few hundred bytes without fail;
@@ -216,15 +248,63 @@ void SubscriberPool::on_writable(uint32_t i, uint64_t now) {
         attempt_failed(
             i, fmt::format("sending the request: {}", n < 0 ? std::strerror(errno) : "short write"),
             now);
-        return;
+        return false;
     }
-    // Edge-triggered: a level-triggered socket is polled again by every later
-    // epoll_wait, which costs as much as the read itself at these rates.
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLET;
-    ev.data.u64 = i;
-    epoll_ctl(_epoll, EPOLL_CTL_MOD, c.fd, &ev);
-    c.state = State::head;
+    return true;
+}
+
+bool SubscriberPool::send_tls_output(uint32_t i, uint64_t now) {
+    Conn& c = _conns[i];
+    std::string out = c.tls->take_output();
+    if (out.empty()) return true;
+    // A handshake flight or a request: a few kB, which a socket's send buffer
+    // takes whole; a short write means the connection is broken.
+    ssize_t n = send(c.fd, out.data(), out.size(), MSG_NOSIGNAL);
+    if (n == ssize_t(out.size())) return true;
+    attempt_failed(
+        i, fmt::format("sending TLS records: {}", n < 0 ? std::strerror(errno) : "short write"),
+        now);
+    return false;
+}
+
+void SubscriberPool::on_bytes(uint32_t i, const char* data, size_t len, uint64_t now) {
+    if (_conns[i].tls) {
+        on_tls_bytes(i, data, len, now);
+    } else if (_conns[i].state == State::head) {
+        on_head_bytes(i, data, len, now);
+    } else {
+        on_stream_bytes(i, data, len, now);
+    }
+}
+
+void SubscriberPool::on_tls_bytes(uint32_t i, const char* data, size_t len, uint64_t now) {
+    Conn& c = _conns[i];
+    c.tls->feed(data, len);
+    if (c.state == State::tls_handshake) {
+        int r = c.tls->handshake();
+        if (r < 0) {
+            attempt_failed(i, c.tls->error(), now);
+            return;
+        }
+        if (!send_tls_output(i, now) || r == 0) return;
+        ++_result.tls_handshakes;
+        if (c.tls->resumed()) ++_result.tls_resumed;
+        if (!send_request(i, now)) return;
+    }
+    // The handlers may close the connection (c.tls goes with it).
+    while (c.tls) {
+        long n = c.tls->read(_plain.data(), _plain.size());
+        if (n == 0) return;
+        if (n < 0) {
+            on_closed(i, c.tls->error(), now);
+            return;
+        }
+        if (c.state == State::head) {
+            on_head_bytes(i, _plain.data(), size_t(n), now);
+        } else {
+            on_stream_bytes(i, _plain.data(), size_t(n), now);
+        }
+    }
 }
 
 // With edge-triggered epoll the socket must be read until it is empty. A read
@@ -266,11 +346,7 @@ void SubscriberPool::on_readable(uint32_t i, uint64_t now) {
                 if (mono <= at) _arrival_ns = mono;
             }
         }
-        if (c.state == State::head) {
-            on_head_bytes(i, _buf.data(), size_t(n), at);
-        } else {
-            on_stream_bytes(i, _buf.data(), size_t(n), at);
-        }
+        on_bytes(i, _buf.data(), size_t(n), at);
         if (size_t(n) < _buf.size() || c.fd < 0) return;
     }
 }

@@ -8,12 +8,14 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "clock.h"
 #include "seq_tracker.h"
 #include "takeover_tracker.h"
+#include "tls_stream.h"
 #include "worker_result.h"
 
 namespace ringcast::load {
@@ -47,6 +49,11 @@ struct PoolConfig {
     // pauses, delays and lost numbers), and a "mark" from the parent splits the
     // delays into before and after the takeover request.
     bool watch = false;
+    // --tls-target: the streams speak TLS (tls_stream.h); the CA to verify the
+    // server with ("" = no verification); offer the last session again.
+    bool tls = false;
+    std::string tls_ca;
+    bool tls_resume = false;
 };
 
 class SubscriberPool {
@@ -81,7 +88,7 @@ public:
     void close_all();
 
 private:
-    enum class State : uint8_t { idle, connecting, head, stream, closed, failed };
+    enum class State : uint8_t { idle, connecting, tls_handshake, head, stream, closed, failed };
 
     struct Conn {
         int fd = -1;
@@ -91,6 +98,7 @@ private:
         uint8_t attempts = 0;
         uint64_t started_ns = 0;  // current attempt; also the retry time when idle
         std::string carry;        // incomplete head or event block
+        std::unique_ptr<TlsStream> tls;
     };
 
     void start(uint32_t i, uint64_t now);
@@ -100,6 +108,17 @@ private:
     void on_readable(uint32_t i, uint64_t now);
     void on_closed(uint32_t i, const std::string& why, uint64_t now);
     void on_head_bytes(uint32_t i, const char* data, size_t len, uint64_t now);
+    // What recvmsg read, as the HTTP side gets it: decrypted first under TLS.
+    void on_bytes(uint32_t i, const char* data, size_t len, uint64_t now);
+    void on_tls_bytes(uint32_t i, const char* data, size_t len, uint64_t now);
+    // Sends what TLS has for the server (handshake, request); false if it failed.
+    bool send_tls_output(uint32_t i, uint64_t now);
+    bool send_request(uint32_t i, uint64_t now);
+    // Still setting up: counted in flight, under the handshake timeout.
+    static bool setting_up(const Conn& c) {
+        return c.state == State::connecting || c.state == State::tls_handshake ||
+               c.state == State::head || (c.state == State::stream && !c.connected);
+    }
     void on_stream_bytes(uint32_t i, const char* data, size_t len, uint64_t now);
     void on_event(uint32_t i, std::string_view name, std::string_view data, uint64_t now);
     void on_our_event(uint32_t i, std::string_view data, uint64_t now);
@@ -109,6 +128,7 @@ private:
 
     PoolConfig _cfg;
     int _epoll;
+    std::unique_ptr<TlsClientContext> _tls;  // with cfg.tls
     std::vector<Conn> _conns;
     std::vector<SeqTracker> _trackers;                    // count x publishers
     std::vector<StreamWatch> _watches;                    // takeover mode: one per stream
@@ -120,6 +140,7 @@ private:
     uint64_t _done_streams = 0;
     uint64_t _replayed_streams = 0;
     std::vector<char> _buf;
+    std::vector<char> _plain;  // decrypted bytes (TLS only)
     uint64_t _realtime_minus_mono = realtime_minus_monotonic();
     uint64_t _arrival_ns = 0;  // kernel arrival time of the bytes being handled
     std::string _scratch;

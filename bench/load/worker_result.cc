@@ -28,6 +28,8 @@ void for_each_counter(R& r, F&& f) {
     f("before_connected", r.before_connected);
     f("earlier_runs", r.earlier_runs);
     f("last_replayed_ns", r.last_replayed_ns);
+    f("tls_handshakes", r.tls_handshakes);
+    f("tls_resumed", r.tls_resumed);
     f("received", r.delivery.received);
     f("received_warmup", r.delivery.received_warmup);
     f("lost", r.delivery.lost);
@@ -141,6 +143,8 @@ void WorkerResult::merge(const WorkerResult& o) {
     last_rx_ns = std::max(last_rx_ns, o.last_rx_ns);
     last_replayed_ns = std::max(last_replayed_ns, o.last_replayed_ns);
     refreshes += o.refreshes;
+    tls_handshakes += o.tls_handshakes;
+    tls_resumed += o.tls_resumed;
     before_connected += o.before_connected;
     earlier_runs += o.earlier_runs;
     connections += o.connections;

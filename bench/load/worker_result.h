@@ -27,6 +27,8 @@ struct WorkerResult {
     uint64_t before_connected = 0;  // our events that came before the stream's `connected`
     uint64_t earlier_runs = 0;      // events published before this run (a daemon not fresh)
     uint64_t last_replayed_ns = 0;  // resume-burst mode: the last stream past its replay
+    uint64_t tls_handshakes = 0;    // --tls-target: handshakes completed
+    uint64_t tls_resumed = 0;       // of which resumed a session (--tls-resume)
     DeliveryCounters delivery;
     Histogram latency_us;  // publish -> read by this process, measured events only
     Histogram arrival_us;  // publish -> arrival at the socket (kernel timestamp)
