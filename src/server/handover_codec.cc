@@ -74,16 +74,18 @@ std::string encode_listeners(const HandedListeners& l) {
     w.u64(l.http);
     w.u64(l.has_unix);
     w.u64(l.has_metrics);
+    w.u64(l.https);
     return out;
 }
 
 bool decode_listeners(std::string_view body, HandedListeners* out) {
     Reader r(body);
-    uint64_t http;
-    if (!r.u64(&http) || !r.flag(&out->has_unix) || !r.flag(&out->has_metrics) || !r.done() ||
-        http > 1024)
+    uint64_t http, https;
+    if (!r.u64(&http) || !r.flag(&out->has_unix) || !r.flag(&out->has_metrics) || !r.u64(&https) ||
+        !r.done() || http > 1024 || https > 1024)
         return false;
     out->http = uint32_t(http);
+    out->https = uint32_t(https);
     return true;
 }
 

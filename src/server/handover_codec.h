@@ -19,6 +19,7 @@ struct HandedListeners {
     uint32_t http = 0;
     bool has_unix = false;
     bool has_metrics = false;  // [metrics] listen, after the socket
+    uint32_t https = 0;        // [tls] listen: the HTTPS listeners, last (shard order)
 };
 
 // Where the handed streams resume: the old daemon's numbering when it stopped.

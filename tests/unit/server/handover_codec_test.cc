@@ -73,6 +73,11 @@ TEST(HandoverCodec, ListenersAndPosition) {
     EXPECT_TRUE(decode_listeners(encode_listeners({1, false, true}), &l));
     EXPECT_TRUE(l.has_metrics);
     EXPECT_FALSE(l.has_unix);
+    EXPECT_EQ(l.https, 0u);
+    // The HTTPS listeners, last.
+    EXPECT_TRUE(decode_listeners(encode_listeners({1, true, true, 2}), &l));
+    EXPECT_EQ(l.https, 2u);
+    EXPECT_EQ(l.http, 1u);
     std::string body = encode_listeners({1, true, false});
     body[8] = 2;  // has_unix
     EXPECT_FALSE(decode_listeners(body, &l));
