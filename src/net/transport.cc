@@ -59,6 +59,7 @@ void Transport::destroy_all() {
 TransportStats Transport::stats() const {
     TransportStats s = _stats;
     static_cast<AcceptStats&>(s) = _acceptor.stats();
+    s.tls_enabled = _opts.tls != nullptr;
     return s;
 }
 

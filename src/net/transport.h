@@ -147,6 +147,7 @@ struct TransportStats : AcceptStats {
     uint64_t tls_errors = 0;              // established connections ended by a TLS error
     uint64_t tls_handshaking = 0;         // now: handshakes in flight
     uint64_t tls_open = 0;                // now: established TLS connections
+    bool tls_enabled = false;             // a TLS context is set (tls.listen)
 };
 
 class Transport final : private ConnectionAdopter {

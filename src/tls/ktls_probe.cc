@@ -36,4 +36,9 @@ KtlsProbe probe_ktls() {
     return p;
 }
 
+const KtlsProbe& kernel_tls() {
+    static const KtlsProbe probe = probe_ktls();
+    return probe;
+}
+
 }  // namespace ringcast

@@ -18,6 +18,8 @@ struct KtlsProbe {
 };
 
 KtlsProbe probe_ktls();
+// The first probe's answer, kept for the process (stats ask it often).
+const KtlsProbe& kernel_tls();
 
 // The encryption path TLS connections take: "userspace" (always, today).
 inline constexpr const char* kTlsPath = "userspace";
