@@ -23,7 +23,7 @@ CONFIG ?=
 # npm build the pages the daemon embeds (web/, esbuild), so make run needs them
 # too; they are wanted by command rather than by package (a Node.js from
 # elsewhere, NodeSource, bundles npm and conflicts with Debian's).
-DEBS := g++ make pkg-config python3 meson ninja-build curl socat \
+DEBS := g++ make pkg-config python3 meson ninja-build curl socat openssl \
         liburing-dev node-llhttp libmimalloc-dev libsimdjson-dev libfmt-dev libspdlog-dev \
         libcli11-dev libtomlplusplus-dev libsystemd-dev libjwt-dev libssl-dev libsqlite3-dev \
         zlib1g-dev libgtest-dev libgmock-dev googletest libbenchmark-dev \
