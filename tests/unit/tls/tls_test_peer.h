@@ -12,8 +12,6 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "../../common/test_pki.h"
 #include "tls/tls_context.h"
 #include "tls/tls_stream.h"
