@@ -84,7 +84,9 @@ bool Transport::tls_begin(Connection& c) {
 
 void Transport::tls_input(Connection& c, const char* data, size_t len) {
     TlsConn* t = tls_of(c);
-    if (!t) return;
+    // After a failure the connection is closing (its alert going out): what
+    // the peer still sends is not read, nor counted again.
+    if (!t || t->stream->failed()) return;
     // Plaintext goes to the protocol while the connection takes it; the rest
     // of this receive is dropped once it closes.
     struct Sink final : PlainSink {
@@ -147,6 +149,10 @@ void Transport::tls_peer_eof(Connection& c) {
     TlsConn* t = tls_of(c);
     if (t && t->opened) {
         handler(c).on_peer_eof(c);
+        return;
+    }
+    if (t && t->stream->failed()) {  // counted and logged already
+        close(c, false);
         return;
     }
     ++_stats.tls_handshake_failures;

@@ -103,6 +103,7 @@ TlsStream::Input TlsStream::fail(int ssl_error) {
 
 TlsStream::Input TlsStream::feed(const char* data, size_t len, std::span<char> scratch,
                                  PlainSink& sink) {
+    if (failed()) return Input::failed;  // OpenSSL's state is unusable after an error
     ERR_clear_error();
     _in = data;
     _in_len = len;

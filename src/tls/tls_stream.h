@@ -75,6 +75,8 @@ public:
 
     bool established() const { return _established; }
     bool close_notify_queued() const { return _notified; }
+    // A protocol error ended it (feed() said failed): nothing more is read.
+    bool failed() const { return !_reason.empty(); }
     const std::string& reason() const { return _reason; }
     // What ALPN chose ("" when nothing was agreed on).
     std::string_view alpn() const;

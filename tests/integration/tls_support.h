@@ -131,8 +131,9 @@ public:
     TlsClient(const TlsClient&) = delete;
     TlsClient& operator=(const TlsClient&) = delete;
 
-    bool connect(uint16_t port, const Deadline& d) {
-        if (!_tcp.connect(port, d)) return false;
+    // `rcvbuf` > 0: a small receive buffer (a reader that falls behind).
+    bool connect(uint16_t port, const Deadline& d, int rcvbuf = 0) {
+        if (!_tcp.connect(port, d, rcvbuf)) return false;
         _ssl = SSL_new(_ctx);
         SSL_set_fd(_ssl, _tcp.fd());
         SSL_set_tlsext_host_name(_ssl, "localhost");
