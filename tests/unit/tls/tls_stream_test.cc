@@ -157,6 +157,11 @@ TEST_F(TlsStreamTest, GarbageBeforeTheClientHelloFails) {
     EXPECT_EQ(s->feed(http.data(), http.size(), scratch, sink), TlsStream::Input::failed);
     EXPECT_NE(s->reason().find("http request"), std::string::npos) << s->reason();
     EXPECT_TRUE(sink.got.empty());
+    EXPECT_TRUE(s->failed());
+    // Nothing more is read once failed: the same answer, no new output.
+    const size_t out = s->output_bytes();
+    EXPECT_EQ(s->feed(http.data(), http.size(), scratch, sink), TlsStream::Input::failed);
+    EXPECT_EQ(s->output_bytes(), out);
 
     auto s2 = TlsStream::accept(ctx);
     std::string junk(300, '\0');
