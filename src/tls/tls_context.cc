@@ -1,8 +1,10 @@
 #include "tls/tls_context.h"
 
+#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -42,6 +44,13 @@ bool readable(const std::string& key, const std::string& path, std::string* erro
         *error = fmt::format("{} {}: not a regular file", key, path);
         return false;
     }
+    // Permission denied, say, in words (OpenSSL would say "system lib").
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        *error = fmt::format("{} {}: {}", key, path, std::strerror(errno));
+        return false;
+    }
+    close(fd);
     return true;
 }
 
