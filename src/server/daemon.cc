@@ -200,6 +200,17 @@ int open_listeners(const Config& cfg, const Plan& plan, const LaunchHints& hints
                          : "");
     if (passed.publish >= 0)
         spdlog::info("socket activation: publishing on the socket systemd passed (\"publish\")");
+    if (passed.https >= 0 && cfg.tls_listen.empty()) {
+        spdlog::critical(
+            "socket activation: an \"https\" socket was passed, but [tls] listen is \"\": set it "
+            "(with tls.certificate and tls.key) to serve HTTPS on that socket");
+        for (int fd : {passed.http, passed.publish, passed.https})
+            if (fd >= 0) close(fd);
+        return kExitUsage;
+    }
+    if (passed.https >= 0)
+        spdlog::info("socket activation: HTTPS on the socket systemd passed (\"https\"), not {}",
+                     cfg.tls_listen);
     if (!listeners->open(cfg, plan.http, plan.shards, hints, passed, &error)) {
         spdlog::critical("{}", error);
         return kExitEnvironment;

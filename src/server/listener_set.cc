@@ -33,9 +33,16 @@ bool ListenerSet::open(const Config& cfg, const SocketAddress& http, unsigned sh
     if (passed.http >= 0) take_passed_http(passed.http);
     if (passed.publish >= 0) take_passed_unix(passed.publish);
     if (!(passed.http >= 0 || open_http(cfg, http, shards, hints, error)) ||
-        !(passed.publish >= 0 || open_unix(cfg, hints, error)) || !open_metrics(cfg, error) ||
-        !open_https(cfg, shards, error))
+        !(passed.publish >= 0 || open_unix(cfg, hints, error)) || !open_metrics(cfg, error))
         return false;
+    if (passed.https >= 0) {  // (with tls.listen set: run_daemon checked)
+        // One socket: shard 0 accepts and hands connections off.
+        _https.push_back(passed.https);
+        _https_bound = bound_address(passed.https);
+        _https_passed = true;
+    } else if (!open_https(cfg, shards, error)) {
+        return false;
+    }
     keep_duplicates();
     return true;
 }
@@ -102,8 +109,9 @@ bool ListenerSet::open_https(const Config& cfg, unsigned shards, std::string* er
 }
 
 int ListenerSet::take_https(unsigned shard) {
-    unsigned i = _handoff ? 0 : shard;
-    if ((_handoff && shard != 0) || i >= _https.size()) return -1;
+    const bool one = https_handoff();
+    unsigned i = one ? 0 : shard;
+    if ((one && shard != 0) || i >= _https.size()) return -1;
     int fd = _https[i];
     _https[i] = -1;
     return fd;

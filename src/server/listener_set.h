@@ -13,7 +13,8 @@
 // is used instead of binding: the "http" one is the single HTTP listener (shard
 // 0 accepts and hands connections off, whatever server.accept says: one socket
 // cannot be split among shards by SO_REUSEPORT), the "publish" one is the
-// publishing socket, whose file systemd made and removes.
+// publishing socket, whose file systemd made and removes, the "https" one the
+// single HTTPS listener (handed off likewise).
 #include <sys/stat.h>
 
 #include <optional>
@@ -55,6 +56,9 @@ public:
     int take_metrics();
     // The HTTPS listener of shard `shard` ([tls] listen), or -1: as take_http().
     int take_https(unsigned shard);
+    // Whether the HTTPS connections are spread by handoff: as the HTTP ones, or
+    // always when systemd passed the socket (one socket cannot be split).
+    bool https_handoff() const { return _handoff || _https_passed; }
 
     bool handoff() const { return _handoff; }
     // The address the HTTP listeners bound (port 0 resolved to the one chosen).
@@ -110,6 +114,7 @@ private:
     std::vector<int> _https;  // -1 once taken
     std::optional<SocketAddress> _https_bound;
     std::vector<int> _https_dups;  // handover_fds(): after the metrics listener's
+    bool _https_passed = false;    // systemd's (socket activation)
     std::string _unix_path;
     struct stat _unix_file {};  // the file we made: device and inode
     bool _unix_file_ours = false;
