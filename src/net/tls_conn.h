@@ -13,7 +13,8 @@ struct Transport::TlsConn {
     // Plaintext bytes of the frames in flight (c._out.in_flight() of them):
     // encrypted into the ciphertext being sent, released once it is all sent.
     size_t plain_in_flight = 0;
-    bool opened = false;  // the handshake is done and the protocol has on_open()ed
+    bool opened = false;         // the handshake is done
+    bool protocol_open = false;  // ... and the protocol has had on_open() (c was open then)
 };
 
 }  // namespace ringcast

@@ -96,9 +96,9 @@ void Transport::tls_input(Connection& c, const char* data, size_t len) {
         Sink(Transport& tr_, Connection& c_, TlsConn& t_) : tr(tr_), c(c_), t(t_) {}
         bool on_plain(const char* p, size_t n) override {
             if (!t.opened) tr.tls_established(c, t);
+            if (!t.protocol_open || c._close_requested) return false;
             if (c._state != Connection::State::open && c._state != Connection::State::draining)
                 return false;
-            if (c._close_requested) return false;
             tr.handler(c).on_data(c, p, n);
             return c._state != Connection::State::closing && !c._close_requested &&
                    c._state != Connection::State::lingering;
@@ -121,7 +121,8 @@ void Transport::tls_input(Connection& c, const char* data, size_t len) {
                    {"ip", c.peer().text()},
                    {"conn", conn_id(_reactor.id(), c._serial)}});
         close(c, true);  // the alert OpenSSL queued goes out first
-    } else if (r == TlsStream::Input::closed) {
+    } else if (r == TlsStream::Input::closed && c._state != Connection::State::closing &&
+               c._state != Connection::State::lingering && !c._close_requested) {
         tls_peer_eof(c);  // close_notify: the peer sends no more
     }
 }
@@ -140,6 +141,9 @@ void Transport::tls_established(Connection& c, TlsConn& t) {
                    {"version", t.stream->version()},
                    {"alpn", t.stream->alpn()},
                    {"resumed", t.stream->resumed() ? "yes" : "no"}});
+    // A connection closed meanwhile (a shutdown began) is not the protocol's.
+    if (!c.is_open()) return;
+    t.protocol_open = true;
     handler(c).on_open(c);
     // What the protocol queued before the handshake ended (nothing, usually).
     if (!c._out.empty()) mark_dirty(c);
@@ -147,8 +151,12 @@ void Transport::tls_established(Connection& c, TlsConn& t) {
 
 void Transport::tls_peer_eof(Connection& c) {
     TlsConn* t = tls_of(c);
-    if (t && t->opened) {
+    if (t && t->protocol_open) {
         handler(c).on_peer_eof(c);
+        return;
+    }
+    if (t && t->opened) {  // done, but closing before the protocol saw it
+        close(c, false);
         return;
     }
     if (t && t->stream->failed()) {  // counted and logged already
@@ -231,7 +239,8 @@ bool Transport::submit_tls_send(Connection& c, int64_t now_wall_ms) {
     if (!s.has_output()) {
         // Expired frames were all there was: as a send that wrote the rest.
         // (Before the handshake is done the protocol has not seen c yet.)
-        if (c._out.empty() && (t->opened || c._state != Connection::State::open)) queue_emptied(c);
+        if (c._out.empty() && (t->protocol_open || c._state != Connection::State::open))
+            queue_emptied(c);
         return false;
     }
     io_uring_sqe* sqe = _reactor.ring().sqe();
@@ -278,7 +287,7 @@ void Transport::on_tls_send(Connection& c, const io_uring_cqe& cqe) {
             // nothing: maybe_destroy below
         } else if (t->stream->has_output() || !c._out.empty()) {
             mark_dirty(c);
-        } else if (t->opened || c._state != Connection::State::open) {
+        } else if (t->protocol_open || c._state != Connection::State::open) {
             queue_emptied(c);
         }
     }
