@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -64,8 +65,14 @@ public:
             if (_header_got < 5) {
                 _header[_header_got++] = uint8_t(c);
                 if (_header_got == 5) {
-                    check(_header[0] >= 20 && _header[0] <= 23, "record of an unknown type");
-                    check(_header[1] == 3, "record of an unknown version");
+                    // (An alert answering a ClientHello of a bad version carries
+                    // that version: OpenSSL echoes what the client claimed.)
+                    const bool version_ok = _header[1] == 3 || _header[0] == 21;
+                    if (!(_header[0] >= 20 && _header[0] <= 23 && version_ok)) {
+                        std::fprintf(stderr, "record header %02x %02x %02x %02x %02x\n", _header[0],
+                                     _header[1], _header[2], _header[3], _header[4]);
+                        fail("record of an unknown type or version");
+                    }
                     _body_left = size_t(_header[3]) << 8 | _header[4];
                     check(_body_left <= 16384 + 2048, "record longer than TLS allows");
                     if (_body_left == 0) _header_got = 0;
