@@ -13,7 +13,7 @@ SHELL := /bin/bash
 BUILD ?= build
 SAN_BUILD ?= build-san
 FUZZ_SECONDS ?= 300
-FUZZ_TARGETS ?= http_request message_json socket_line jwt config sse_parser forwarded query alert_json web_path
+FUZZ_TARGETS ?= http_request message_json socket_line jwt config sse_parser forwarded query alert_json web_path tls_handshake
 HTTP ?= 127.0.0.1:8080
 DATA ?= var
 CONFIG ?=
@@ -23,7 +23,7 @@ CONFIG ?=
 # npm build the pages the daemon embeds (web/, esbuild), so make run needs them
 # too; they are wanted by command rather than by package (a Node.js from
 # elsewhere, NodeSource, bundles npm and conflicts with Debian's).
-DEBS := g++ make pkg-config python3 meson ninja-build curl socat \
+DEBS := g++ make pkg-config python3 meson ninja-build curl socat openssl \
         liburing-dev node-llhttp libmimalloc-dev libsimdjson-dev libfmt-dev libspdlog-dev \
         libcli11-dev libtomlplusplus-dev libsystemd-dev libjwt-dev libssl-dev libsqlite3-dev \
         zlib1g-dev libgtest-dev libgmock-dev googletest libbenchmark-dev \

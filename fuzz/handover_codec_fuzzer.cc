@@ -34,7 +34,7 @@ void listeners(std::string_view body) {
     check(again == body, "listeners: decoded body does not encode back to itself");
     HandedListeners l2;
     check(decode_listeners(again, &l2) && l2.http == l.http && l2.has_unix == l.has_unix &&
-              l2.has_metrics == l.has_metrics,
+              l2.has_metrics == l.has_metrics && l2.https == l.https,
           "listeners: re-encoding does not decode to the same");
 }
 

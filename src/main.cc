@@ -17,6 +17,7 @@
 #include "server/auth_setup.h"
 #include "server/config_source.h"
 #include "server/daemon.h"
+#include "server/tls_setup.h"
 #include "web/embedded_files.h"
 
 using namespace ringcast;
@@ -30,6 +31,10 @@ void check_addresses(const Config& cfg, ConfigProblems* problems) {
     if (!problems->about("server.http") && !parse_address(cfg.http, &why))
         problems->add_rule_problem({"server.http"},
                                    fmt::format("server.http \"{}\": {}", cfg.http, why));
+    if (!cfg.tls_listen.empty() && !problems->about("tls.listen") &&
+        !parse_address(cfg.tls_listen, &why))
+        problems->add_rule_problem({"tls.listen"},
+                                   fmt::format("tls.listen \"{}\": {}", cfg.tls_listen, why));
     if (cfg.unix_path.empty() || problems->about("server.unix")) return;
     std::string path = cfg.unix_path;
     if (path.front() != '/') path = (std::filesystem::path(cfg.data_dir) / path).string();
@@ -160,6 +165,10 @@ int main(int argc, char** argv) {
                 {"auth.secret_file", "auth.public_key_file", "auth.secret", "auth.token_key_file"},
                 error);
         check_addresses(cfg, &problems);
+        // The certificate and key as the start reads them ([tls] listen set).
+        TlsSetup tls;
+        if (!problems.about("tls") && !make_tls(cfg, &tls, &error))
+            problems.add_rule_problem({"tls.certificate", "tls.key"}, error);
     }
     if (!problems.empty()) {
         report_problems(problems, !check);

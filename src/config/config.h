@@ -172,6 +172,17 @@ struct Config {
     std::vector<std::string> metrics_channels;  // channels named in labels
     uint64_t metrics_ready_timeout_ms = 0;
     uint64_t metrics_snapshot_interval_ms = 0;  // each shard's snapshot for /metrics
+    // [tls]: HTTPS (docs/operations.md, "HTTPS")
+    std::string tls_listen;  // "" = no HTTPS listener
+    std::string tls_certificate;
+    std::string tls_key;
+    std::string tls_min_version;  // "1.2", "1.3"
+    std::string tls_ciphers;
+    std::string tls_ciphersuites;
+    bool tls_session_tickets = true;
+    uint64_t tls_ticket_rotation_ms = 0;
+    uint64_t tls_handshake_timeout_ms = 0;
+    uint32_t tls_max_handshakes = 0;  // per shard
     // [web]: the pages ringcastd serves (src/web)
     bool web_enabled = true;
     std::string web_root;  // "" = the embedded pages; else a folder read at each request

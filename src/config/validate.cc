@@ -389,6 +389,11 @@ bool validate_config(const Config& cfg, ConfigProblems* p) {
     validate_channel_rules(cfg, p);
     validate_store(cfg, p);
     validate_alerts(cfg, p);
+    if (!cfg.tls_listen.empty() && (cfg.tls_certificate.empty() || cfg.tls_key.empty()))
+        fail(p, {"tls.listen", "tls.certificate", "tls.key"},
+             fmt::format("tls.listen = \"{}\" needs tls.certificate and tls.key: the PEM "
+                         "files of the server certificate (with its chain) and of its key",
+                         cfg.tls_listen));
     for (const std::string& ch : cfg.metrics_channels)
         if (!valid_channel_name(ch)) {
             fail(p, {"metrics.channels"},

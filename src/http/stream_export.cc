@@ -32,7 +32,10 @@ void StreamExport::begin(bool carry, uint64_t flush_timeout_ms, uint32_t retry_s
         auto& c = static_cast<HttpConnection&>(base);
         Pending p;
         p.handle = Transport::handle(c);
-        if (carry && _streams.freeze(c, &p.state)) {
+        // A TLS stream's keys and record numbers live in this process's
+        // OpenSSL only: it ends with a retry, and its client reconnects (a
+        // full handshake: the new daemon has new ticket keys).
+        if (carry && !Transport::is_tls(c) && _streams.freeze(c, &p.state)) {
             _pending.emplace(c.serial(), std::move(p));
         } else {
             end_with_retry(c);

@@ -14,6 +14,7 @@
 #include "core/log_event.h"
 #include "core/uring_cmd.h"
 #include "core/user_data.h"
+#include "net/tls_conn.h"
 
 namespace ringcast {
 
@@ -48,6 +49,7 @@ void Transport::destroy_all() {
         _all = c->_next_all;
         _by_slot.clear(c->_slot);
         c->discard_queue(_reactor.frames(), _chunks);
+        if (c->_tls) _tls.erase(c);
         handler(*c).destroy_connection(c);
     }
     _dirty_head = _dirty_tail = nullptr;
@@ -57,14 +59,18 @@ void Transport::destroy_all() {
 TransportStats Transport::stats() const {
     TransportStats s = _stats;
     static_cast<AcceptStats&>(s) = _acceptor.stats();
+    s.tls_enabled = _opts.tls != nullptr;
     return s;
 }
 
 // --- open ------------------------------------------------------------------------
 
 void Transport::adopt(uint32_t slot, uint8_t protocol, const PeerAddress& peer) {
+    const bool tls = protocol & kTlsFlag;
+    protocol &= uint8_t(~kTlsFlag);
     Connection* c = _protocols[protocol]->create_connection();
     c->_protocol = protocol;
+    c->_tls = tls;
     c->_slot = slot;
     c->_peer = peer;
     c->_serial = _next_serial++;
@@ -104,8 +110,10 @@ bool Transport::install_fd(Connection& c) {
 }
 
 void Transport::open_connection(Connection& c) {
+    // A TLS connection opens for the protocol once its handshake is done.
+    if (c._tls && !tls_begin(c)) return;
     arm_recv(c);
-    handler(c).on_open(c);
+    if (!c._tls) handler(c).on_open(c);
 }
 
 // --- receive ---------------------------------------------------------------------
@@ -162,7 +170,11 @@ void Transport::on_recv(Connection& c, const io_uring_cqe& cqe) {
         if (c._state == Connection::State::lingering) {
             lingering_input(c, size_t(res));
         } else if (c._state != Connection::State::closing) {
-            handler(c).on_data(c, bufs.buffer(bid), size_t(res));
+            if (c._tls) {
+                tls_input(c, bufs.buffer(bid), size_t(res));
+            } else {
+                handler(c).on_data(c, bufs.buffer(bid), size_t(res));
+            }
         }
         bufs.recycle(bid);
     } else if (res == 0) {
@@ -171,7 +183,11 @@ void Transport::on_recv(Connection& c, const io_uring_cqe& cqe) {
         if (c._state == Connection::State::lingering) {
             lingering_input(c, 0);
         } else if (c._state != Connection::State::closing && !c._close_requested) {
-            handler(c).on_peer_eof(c);
+            if (c._tls) {
+                tls_peer_eof(c);
+            } else {
+                handler(c).on_peer_eof(c);
+            }
         }
     } else if (res == -ENOBUFS) {
         // Every provided buffer is in use: not an EOF. Re-arm once buffers return.
@@ -336,6 +352,10 @@ void Transport::submit_send(Connection& c, int64_t now_wall_ms) {
 }
 
 void Transport::on_send(Connection& c, const io_uring_cqe& cqe, SendOp* op) {
+    if (c._tls) {
+        on_tls_send(c, cqe);
+        return;
+    }
     --_inflight_sends;
     if (op) _free_send_ops.push_back(op);
     int res = cqe.res;
@@ -361,6 +381,7 @@ void Transport::on_send(Connection& c, const io_uring_cqe& cqe, SendOp* op) {
 }
 
 void Transport::queue_emptied(Connection& c) {
+    if (c._tls && c._state != Connection::State::open && tls_close_notify(c)) return;
     if (c._state == Connection::State::draining) {
         close(c, false);
     } else if (c._state == Connection::State::lingering) {
@@ -408,6 +429,10 @@ void Transport::flush() {
         op_ended(c);
         if (c._state == Connection::State::closing) {
             maybe_destroy(c);
+            continue;
+        }
+        if (c._tls) {
+            if (!c._tls_send && submit_tls_send(c, now_wall)) --budget;
             continue;
         }
         if (sending(c) || c._out.empty()) continue;
@@ -479,6 +504,10 @@ void Transport::on_timer(TimerNode* node) {
     }
     if (c._deadline && now >= c._deadline) {
         c._deadline = 0;
+        if (TlsConn* t = c._tls ? tls_of(c) : nullptr; t && !t->opened) {
+            tls_handshake_timeout(c);
+            return;
+        }
         handler(c).on_deadline(c, now);  // may set a new deadline or close
         if (c._state == Connection::State::closing || c._close_requested) return;
     }

@@ -25,7 +25,9 @@
 
 #include <cassert>
 #include <cstdint>
+#include <memory>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "core/reactor.h"
@@ -35,10 +37,13 @@
 #include "net/load_board.h"
 #include "net/queue_policy.h"
 #include "net/slot_table.h"
+#include "tls/tls_options.h"
 
 namespace ringcast {
 
 struct SendOp;
+class TlsContext;
+class TlsStream;
 
 // Why frames left a queue without being written (on_frames_dropped).
 enum class DropReason : uint8_t {
@@ -115,6 +120,10 @@ struct TransportOptions {
     // their reports complete a publisher's acknowledgement, read between turns.
     uint32_t sends_per_turn_awaiting = 64;
     bool handoff = false;  // accepted connections go to the least-loaded shard
+    // The certificate and settings of the TLS listeners' connections (nullptr:
+    // none), and the bounds on their handshakes (net/transport_tls.cc).
+    std::shared_ptr<const TlsContext> tls;
+    TlsLimits tls_limits;
 };
 
 // The acceptor's counters (accepted, handed_off, adopted, adopted_v6,
@@ -129,6 +138,16 @@ struct TransportStats : AcceptStats {
     uint64_t slow_disconnects = 0;  // over queue.soft with policy disconnect
     uint64_t dropped_stalled = 0;   // a send pending longer than write_timeout
     uint64_t recv_starved = 0;      // -ENOBUFS: provided buffers ran out
+    // TLS connections (net/transport_tls.cc).
+    uint64_t tls_handshakes = 0;          // completed, full or resumed
+    uint64_t tls_resumed = 0;             // of which resumed (a session ticket)
+    uint64_t tls_handshake_failures = 0;  // bad or garbage handshakes, peers gone mid-way
+    uint64_t tls_handshake_timeouts = 0;  // not done within tls.handshake_timeout
+    uint64_t tls_refused = 0;             // closed at once: tls.max_handshakes in flight
+    uint64_t tls_errors = 0;              // established connections ended by a TLS error
+    uint64_t tls_handshaking = 0;         // now: handshakes in flight
+    uint64_t tls_open = 0;                // now: established TLS connections
+    bool tls_enabled = false;             // a TLS context is set (tls.listen)
 };
 
 class Transport final : private ConnectionAdopter {
@@ -137,6 +156,10 @@ public:
     static_assert(kMaxIov <= 255, "OutQueue counts the frames of a send in one byte");
 
     static constexpr unsigned kMaxProtocols = 4;
+    // Or'ed into a listener's protocol: its connections speak the protocol
+    // over TLS (TransportOptions::tls), the handler seeing only plaintext.
+    static constexpr uint8_t kTlsFlag = 0x80;
+    static_assert(kMaxProtocols <= kTlsFlag);
 
     Transport(Reactor& reactor, LoadBoard& board, const TransportOptions& opts);
     ~Transport();
@@ -167,6 +190,8 @@ public:
     // next write.
     void apply(const TransportOptions& next) {
         _opts.queue = next.queue;
+        _opts.tls = next.tls;  // new handshakes take a reloaded certificate
+        _opts.tls_limits = next.tls_limits;
         _opts.write_timeout_ms = next.write_timeout_ms;
         _opts.lingering_time_ms = next.lingering_time_ms;
         _opts.lingering_bytes = next.lingering_bytes;
@@ -184,6 +209,11 @@ public:
     // A socket the caller registered in slot `slot` of this shard's table (an
     // upgrade's streams): counted, adopted and opened like an accepted one.
     // Returns its connection.
+    // What the transport keeps per TLS connection (net/tls_conn.h).
+    struct TlsConn;
+    // Whether c speaks TLS: its state lives in this process only and cannot be
+    // handed over (an upgrade ends such streams with a retry instead).
+    static bool is_tls(const Connection& c) { return c._tls; }
     Connection* adopt_registered(uint32_t slot, uint8_t protocol, const PeerAddress& peer) {
         _acceptor.adopt_registered(slot, protocol, peer);
         return _by_slot.get(slot);
@@ -267,8 +297,9 @@ private:
     static bool socket_full(const Connection& c) {
         return sending(c) || c._out.partially_written();
     }
-    // A send is in flight: the queue knows how many of its frames it covers.
-    static bool sending(const Connection& c) { return c._out.in_flight() != 0; }
+    // A send is in flight: the queue knows how many of its frames it covers
+    // (a TLS connection's send may carry ciphertext of no frame: a handshake).
+    static bool sending(const Connection& c) { return c._out.in_flight() != 0 || c._tls_send; }
     bool enqueue_over_limit(Connection& c, LocalFrame* lf);
     // Tells the handler about removed frames, then lets go of them.
     void report_removed(Connection& c, LocalFrame* incoming);
@@ -296,6 +327,32 @@ private:
     void maybe_destroy(Connection& c);
     void reschedule_timer(Connection& c);
 
+    // --- TLS (net/transport_tls.cc) ------------------------------------------
+    TlsConn* tls_of(const Connection& c);
+    // A new TLS connection: its stream and handshake deadline. False: refused
+    // (no context, or tls.max_handshakes in flight), and closing.
+    bool tls_begin(Connection& c);
+    // Ciphertext received: the handshake advances, plaintext goes to the handler.
+    void tls_input(Connection& c, const char* data, size_t len);
+    // The handshake is done: the protocol sees the connection from now on.
+    void tls_established(Connection& c, TlsConn& t);
+    // The peer's EOF: mid-handshake it is a failure; else the protocol's.
+    void tls_peer_eof(Connection& c);
+    // The handshake deadline passed.
+    void tls_handshake_timeout(Connection& c);
+    // Encrypts what is queued and sends the ciphertext. False if no send started.
+    bool submit_tls_send(Connection& c, int64_t now_wall_ms);
+    void on_tls_send(Connection& c, const io_uring_cqe& cqe);
+    // Whether a graceful close must still write ciphertext: records waiting,
+    // or the close_notify not yet queued.
+    bool tls_wants_flush(const Connection& c);
+    // Draining or lingering with nothing queued: close_notify, once. True if it
+    // was queued now (its send comes back to queue_emptied()).
+    bool tls_close_notify(Connection& c);
+    // The connection is closing (begin_close): counts and logs what it was.
+    void tls_closing(Connection& c);
+    std::span<char> tls_scratch();
+
     Reactor& _reactor;
     LoadBoard& _board;
     Acceptor _acceptor;
@@ -320,6 +377,10 @@ private:
     size_t _count = 0;
     uint64_t _next_serial = 1;
     uint32_t _inflight_sends = 0;
+    // The TLS connections' state, by connection: a side table, so that a plain
+    // connection carries no pointer for it. Freed with the connection.
+    std::unordered_map<const Connection*, std::unique_ptr<TlsConn>> _tls;
+    std::unique_ptr<char[]> _tls_buffer;  // 16 KiB: decrypting and coalescing, shared
 };
 
 }  // namespace ringcast

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/user_data.h"
+#include "net/tls_conn.h"
 #include "net/transport.h"
 
 namespace ringcast {
@@ -16,11 +17,14 @@ namespace ringcast {
 void Transport::close(Connection& c, bool flush_first) {
     if (c._state == Connection::State::closing || c._close_requested) return;
     if (flush_first && c._state == Connection::State::lingering) return;  // closing already
-    if (flush_first && !c._out.empty()) {  // (frames in flight are still queued)
+    // (Frames in flight are still queued.) A TLS connection also writes its
+    // last records and its close_notify.
+    if (flush_first && (!c._out.empty() || (c._tls && tls_wants_flush(c)))) {
         if (c._state != Connection::State::draining) {
             c._state = Connection::State::draining;
             c._drain_deadline = _reactor.now_ms() + _opts.write_timeout_ms;
             reschedule_timer(c);
+            if (c._tls) mark_dirty(c);  // the close_notify may be all there is to send
         }
         return;
     }
@@ -43,10 +47,11 @@ void Transport::close_lingering(Connection& c) {
     // the receive, which on_recv() then re-arms.
     c._read_paused = false;
     if (!c._recv_armed && !c._recv_retry) arm_recv(c);
-    if (c._out.empty()) {
+    if (c._out.empty() && !(c._tls && tls_wants_flush(c))) {
         shut_down_writing(c);
     } else {
         reschedule_timer(c);
+        if (c._tls) mark_dirty(c);  // the close_notify may be all there is to send
     }
 }
 
@@ -109,6 +114,7 @@ bool Transport::begin_close(Connection& c) {
     if (ring.sq_space() < 2) ring.submit();
     if (ring.sq_space() < 2) return false;
 
+    if (c._tls) tls_closing(c);
     c._state = Connection::State::closing;
     _by_slot.clear(c._slot);  // handles find nothing from here on
     _reactor.timers().cancel(&c._timer);
@@ -130,7 +136,7 @@ bool Transport::begin_close(Connection& c) {
     // finds a request by its user_data in a hash table, but by descriptor only
     // by looking at every request in the ring, which made closing n streams at
     // once cost n^2 (an upgrade's export, a drain).
-    if (c._out.in_flight() > 0) {
+    if (sending(c)) {
         io_uring_sqe* cancel = ring.sqe();
         io_uring_prep_cancel_fd(cancel, int(c._slot),
                                 IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD_FIXED);
@@ -164,6 +170,7 @@ void Transport::cancel_recv(Connection& c) {
 void Transport::maybe_destroy(Connection& c) {
     if (c._state != Connection::State::closing || c._pending_ops != 0) return;
     c.discard_queue(_reactor.frames(), _chunks);
+    if (c._tls) _tls.erase(&c);  // no send reads its ciphertext any more
     if (c._prev_all) c._prev_all->_next_all = c._next_all;
     if (c._next_all) c._next_all->_prev_all = c._prev_all;
     if (_all == &c) _all = c._next_all;

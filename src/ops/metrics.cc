@@ -7,6 +7,7 @@
 #endif
 
 #include "ops/metrics_text.h"
+#include "tls/ktls_probe.h"
 
 namespace ringcast {
 
@@ -128,6 +129,48 @@ void write_shards(MetricsText& m, const std::vector<ShardSnapshot>& shards) {
     for (const ShardSnapshot& s : shards)
         m.sample("ringcast_shard_busy_seconds_total", {{"shard", std::to_string(s.shard)}},
                  seconds(s.metrics.loop_busy_us));
+}
+
+// HTTPS ([tls]): which path encrypts, and the handshakes by outcome.
+void write_tls(MetricsText& m, const std::vector<ShardSnapshot>& shards) {
+    TransportStats t;
+    for (const ShardSnapshot& s : shards) {
+        t.tls_handshakes += s.transport.tls_handshakes;
+        t.tls_resumed += s.transport.tls_resumed;
+        t.tls_handshake_failures += s.transport.tls_handshake_failures;
+        t.tls_handshake_timeouts += s.transport.tls_handshake_timeouts;
+        t.tls_refused += s.transport.tls_refused;
+        t.tls_errors += s.transport.tls_errors;
+        t.tls_handshaking += s.transport.tls_handshaking;
+        t.tls_open += s.transport.tls_open;
+    }
+    m.family("ringcast_tls_info", "gauge",
+             "How TLS connections are encrypted (path: userspace or ktls) and whether the kernel "
+             "has the tls ULP.");
+    m.sample("ringcast_tls_info",
+             {{"path", kTlsPath}, {"kernel_tls", kernel_tls().kernel_tls ? "true" : "false"}},
+             uint64_t(1));
+    m.family("ringcast_tls_connections", "gauge", "TLS connections open, handshake done.");
+    m.sample("ringcast_tls_connections", {}, t.tls_open);
+    m.family("ringcast_tls_handshakes_in_progress", "gauge", "TLS handshakes under way.");
+    m.sample("ringcast_tls_handshakes_in_progress", {}, t.tls_handshaking);
+    m.family("ringcast_tls_handshakes_total", "counter",
+             "TLS handshakes completed, full or resumed with a session ticket.");
+    m.sample("ringcast_tls_handshakes_total", {{"resumed", "false"}},
+             t.tls_handshakes - t.tls_resumed);
+    m.sample("ringcast_tls_handshakes_total", {{"resumed", "true"}}, t.tls_resumed);
+    m.family("ringcast_tls_handshake_failures_total", "counter",
+             "TLS connections closed before their handshake was done: a bad or garbled "
+             "handshake or a peer gone (error), past tls.handshake_timeout (timeout), or refused "
+             "at once past tls.max_handshakes (refused).");
+    m.sample("ringcast_tls_handshake_failures_total", {{"reason", "error"}},
+             t.tls_handshake_failures);
+    m.sample("ringcast_tls_handshake_failures_total", {{"reason", "timeout"}},
+             t.tls_handshake_timeouts);
+    m.sample("ringcast_tls_handshake_failures_total", {{"reason", "refused"}}, t.tls_refused);
+    m.family("ringcast_tls_errors_total", "counter",
+             "Established TLS connections ended by a TLS error (a bad record, say).");
+    m.sample("ringcast_tls_errors_total", {}, t.tls_errors);
 }
 
 void write_traffic(MetricsText& m, const Totals& t, const MetricsContext& ctx) {
@@ -353,6 +396,7 @@ std::string render_metrics(const std::vector<ShardSnapshot>& shards, const Metri
     write_ages(m, shards, ctx);
     write_shards(m, shards);
     write_traffic(m, t, ctx);
+    write_tls(m, shards);
     write_catch_up(m, t.catch_up);
     static const ShardSnapshot kNoLog;
     const ShardSnapshot& log = t.log ? *t.log : kNoLog;

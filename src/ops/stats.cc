@@ -18,6 +18,7 @@
 #include "core/shard_gather.h"
 #include "ops/metrics_board.h"
 #include "pubsub/channel_name.h"
+#include "tls/ktls_probe.h"
 
 namespace ringcast {
 
@@ -184,6 +185,31 @@ TopN top_n(const std::map<std::string, uint64_t>& counts, size_t n) {
     return t;
 }
 
+// "tls": HTTPS ([tls]): the encryption path and the handshakes, summed.
+void write_tls_stats(JsonWriter& w, const std::vector<ShardSnapshot>& shards) {
+    TransportStats t;
+    for (const ShardSnapshot& s : shards) {
+        t.tls_enabled = t.tls_enabled || s.transport.tls_enabled;
+        t.tls_handshakes += s.transport.tls_handshakes;
+        t.tls_resumed += s.transport.tls_resumed;
+        t.tls_handshake_failures += s.transport.tls_handshake_failures;
+        t.tls_handshake_timeouts += s.transport.tls_handshake_timeouts;
+        t.tls_refused += s.transport.tls_refused;
+        t.tls_errors += s.transport.tls_errors;
+        t.tls_handshaking += s.transport.tls_handshaking;
+        t.tls_open += s.transport.tls_open;
+    }
+    w.key("tls").begin_object();
+    w.key("enabled").value(t.tls_enabled);
+    w.key("path").value(kTlsPath).key("kernelTls").value(kernel_tls().kernel_tls);
+    w.key("connections").value(t.tls_open).key("handshaking").value(t.tls_handshaking);
+    w.key("handshakes").value(t.tls_handshakes).key("resumed").value(t.tls_resumed);
+    w.key("handshakeFailures").value(t.tls_handshake_failures);
+    w.key("handshakeTimeouts").value(t.tls_handshake_timeouts);
+    w.key("refused").value(t.tls_refused).key("errors").value(t.tls_errors);
+    w.end_object();
+}
+
 }  // namespace
 
 std::string render_stats_json(const std::vector<ShardSnapshot>& shards, double uptime_s,
@@ -322,6 +348,7 @@ std::string render_stats_json(const std::vector<ShardSnapshot>& shards, double u
     w.key("trimmed").value(catch_up.trimmed);
     w.key("buffered").value(buffered).key("deferred").value(l.log.deferred);
     w.end_object();
+    write_tls_stats(w, shards);
     w.key("uptime").value(uptime_s);
     w.key("memoryUsage").begin_object().key("rss").value(p.rss_bytes);
     w.key("peakRss").value(p.peak_rss_bytes);

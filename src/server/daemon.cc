@@ -38,6 +38,8 @@
 #include "server/store_setup.h"
 #include "server/successor.h"
 #include "server/systemd_notify.h"
+#include "server/tls_setup.h"
+#include "tls/ktls_probe.h"
 
 namespace ringcast {
 
@@ -47,6 +49,7 @@ namespace {
 struct Plan {
     SocketAddress http;  // where to listen, as configured (port 0: any)
     AuthSetup auth;
+    TlsSetup tls;  // [tls]: the certificate; no context without tls.listen
     ProbeReport probe;
     std::vector<int> cpus;  // allowed CPUs, ascending; shard i runs on cpus[i % size]
     unsigned shards = 0;
@@ -121,6 +124,17 @@ int check_settings(const Config& cfg, const LaunchHints& hints, Plan* plan) {
         spdlog::critical("{}", error);
         return kExitUsage;
     }
+    if (!cfg.tls_listen.empty() && !parse_address(cfg.tls_listen, &error)) {
+        spdlog::critical(
+            "invalid tls.listen '{}': {}; give one like \"0.0.0.0:8443\", or \"\" for none",
+            cfg.tls_listen, error);
+        return kExitUsage;
+    }
+    // Before any listener opens: a bad certificate or key stops the start here.
+    if (!make_tls(cfg, &plan->tls, &error)) {
+        spdlog::critical("{}", error);
+        return kExitUsage;
+    }
     return kExitOk;
 }
 
@@ -186,6 +200,17 @@ int open_listeners(const Config& cfg, const Plan& plan, const LaunchHints& hints
                          : "");
     if (passed.publish >= 0)
         spdlog::info("socket activation: publishing on the socket systemd passed (\"publish\")");
+    if (passed.https >= 0 && cfg.tls_listen.empty()) {
+        spdlog::critical(
+            "socket activation: an \"https\" socket was passed, but [tls] listen is \"\": set it "
+            "(with tls.certificate and tls.key) to serve HTTPS on that socket");
+        for (int fd : {passed.http, passed.publish, passed.https})
+            if (fd >= 0) close(fd);
+        return kExitUsage;
+    }
+    if (passed.https >= 0)
+        spdlog::info("socket activation: HTTPS on the socket systemd passed (\"https\"), not {}",
+                     cfg.tls_listen);
     if (!listeners->open(cfg, plan.http, plan.shards, hints, passed, &error)) {
         spdlog::critical("{}", error);
         return kExitEnvironment;
@@ -230,6 +255,7 @@ int start_shards(const Config& cfg, const Plan& plan, uint64_t started_ms, Liste
                  Durability* durable, AlertsSetup* alerts, std::span<const EmbeddedFile> pages,
                  Takeover* takeover, ShardSet* shards) {
     ShardOptions opts = shard_options(cfg, plan.table, plan.auth);
+    opts.transport.tls = plan.tls.context;
     // Streams go to the new daemon on their connections only where the kernel
     // gives a direct descriptor back as a file descriptor.
     opts.handover.carry = cfg.upgrade_carry_streams && plan.probe.fd_install;
@@ -354,6 +380,15 @@ void announce(const Config& cfg, const Plan& plan, const ShardSet& shards,
         "/api/connections, /api/users/{{id}}, /api/alerts, /api/log-level, /metrics, "
         "/healthz/live, /healthz/ready (docs/protocol.md, docs/alerts.md, docs/operations.md)",
         where, fmt::join(paths, ", "));
+    if (const auto& tls = listeners.https_address(); tls && plan.tls.context) {
+        const KtlsProbe ktls = probe_ktls();
+        spdlog::info(
+            "listening on https://{} — the same endpoints and API over TLS ({} or newer; "
+            "ALPN http/1.1; session tickets {}); certificate {}",
+            tls->to_string(), cfg.tls_min_version == "1.3" ? "TLS 1.3" : "TLS 1.2",
+            cfg.tls_session_tickets ? "on" : "off", plan.tls.context->summary());
+        spdlog::info("TLS encryption: {} ({})", kTlsPath, ktls.detail);
+    }
     if (const auto& m = listeners.metrics_address())
         spdlog::info(
             "metrics listener on http://{}: GET /metrics, /healthz/live, /healthz/ready "
@@ -516,7 +551,7 @@ int run_daemon(const ConfigSource& source, const Config& cfg, std::span<const Em
     }
     ServiceMonitor monitor(shards.pulses(), systemd, cfg.status_interval_ms);
     monitor.start(mono_ms());
-    Reloader reloader(source, cfg, plan.table, pages, shards, systemd);
+    Reloader reloader(source, cfg, plan.table, pages, shards, systemd, plan.tls);
     for (;;) {
         Wake wake = wait_for_signals(sigs, reloader, &monitor, handover, command);
         if (!wake.takeover) break;

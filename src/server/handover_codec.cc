@@ -74,16 +74,22 @@ std::string encode_listeners(const HandedListeners& l) {
     w.u64(l.http);
     w.u64(l.has_unix);
     w.u64(l.has_metrics);
+    // Only when there are some: without HTTPS the body is what daemons before
+    // [tls] send and expect, so an upgrade across that version still works.
+    if (l.https) w.u64(l.https);
     return out;
 }
 
 bool decode_listeners(std::string_view body, HandedListeners* out) {
     Reader r(body);
-    uint64_t http;
-    if (!r.u64(&http) || !r.flag(&out->has_unix) || !r.flag(&out->has_metrics) || !r.done() ||
-        http > 1024)
+    uint64_t http, https = 0;
+    if (!r.u64(&http) || !r.flag(&out->has_unix) || !r.flag(&out->has_metrics) || http > 1024)
         return false;
+    // The HTTPS count is there only when not 0 (the format stays exact).
+    if (!r.done() && (!r.u64(&https) || https == 0 || https > 1024)) return false;
+    if (!r.done()) return false;
     out->http = uint32_t(http);
+    out->https = uint32_t(https);
     return true;
 }
 

@@ -19,6 +19,9 @@ struct HandedListeners {
     uint32_t http = 0;
     bool has_unix = false;
     bool has_metrics = false;  // [metrics] listen, after the socket
+    // [tls] listen: the HTTPS listeners, last (shard order); encoded only when
+    // not 0, so that a body without them is the one daemons before [tls] use.
+    uint32_t https = 0;
 };
 
 // Where the handed streams resume: the old daemon's numbering when it stopped.

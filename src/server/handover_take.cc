@@ -20,6 +20,8 @@ Takeover::~Takeover() {
         ::close(fd);
     if (unix_fd >= 0) ::close(unix_fd);
     if (metrics_fd >= 0) ::close(metrics_fd);
+    for (int fd : https)
+        ::close(fd);
     for (const HandedStream& s : streams)
         if (s.fd >= 0) ::close(s.fd);
 }
@@ -46,14 +48,16 @@ bool ask_takeover(const Config& cfg, Takeover* t, std::string* error) {
     }
     HandedListeners what;
     if (m.kind != HandoverKind::listeners || !decode_listeners(m.body, &what) ||
-        m.fds.size() != what.http + (what.has_unix ? 1 : 0) + (what.has_metrics ? 1 : 0)) {
+        m.fds.size() !=
+            what.http + (what.has_unix ? 1 : 0) + (what.has_metrics ? 1 : 0) + what.https) {
         *error = "the running daemon answered something else than its listeners";
         return false;
     }
     std::vector<int> fds = m.take_fds();
     t->http.assign(fds.begin(), fds.begin() + what.http);
     if (what.has_unix) t->unix_fd = fds[what.http];
-    if (what.has_metrics) t->metrics_fd = fds.back();
+    if (what.has_metrics) t->metrics_fd = fds[what.http + (what.has_unix ? 1 : 0)];
+    t->https.assign(fds.end() - what.https, fds.end());
     return true;
 }
 
@@ -93,9 +97,11 @@ int take_over(const Config& cfg, unsigned shards, const LaunchHints& hints, Take
                          error);
         return kExitEnvironment;
     }
-    const bool adopted = listeners->adopt(cfg, std::move(takeover->http), takeover->unix_fd,
-                                          takeover->metrics_fd, shards, hints, &error);
+    const bool adopted =
+        listeners->adopt(cfg, std::move(takeover->http), takeover->unix_fd, takeover->metrics_fd,
+                         std::move(takeover->https), shards, hints, &error);
     takeover->http.clear();
+    takeover->https.clear();
     takeover->unix_fd = -1;
     takeover->metrics_fd = -1;
     if (!adopted) {

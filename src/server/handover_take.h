@@ -22,9 +22,10 @@ struct Takeover {
     Takeover& operator=(const Takeover&) = delete;
 
     int sock = -1;
-    std::vector<int> http;  // the HTTP listeners
-    int unix_fd = -1;       // the publishing socket, or -1
-    int metrics_fd = -1;    // the [metrics] listener, or -1
+    std::vector<int> http;   // the HTTP listeners
+    int unix_fd = -1;        // the publishing socket, or -1
+    int metrics_fd = -1;     // the [metrics] listener, or -1
+    std::vector<int> https;  // the HTTPS listeners ([tls] listen), shard order
     std::vector<HandedStream> streams;
     HandedPosition position;        // where the streams resume
     std::string resume_id() const;  // "" if nothing was ever published

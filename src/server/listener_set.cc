@@ -19,6 +19,8 @@ namespace ringcast {
 ListenerSet::~ListenerSet() {
     for (int fd : _http)
         if (fd >= 0) close(fd);
+    for (int fd : _https)
+        if (fd >= 0) close(fd);
     drop_handover_fds();
     if (_unix >= 0) close(_unix);
     if (_metrics >= 0) close(_metrics);
@@ -33,6 +35,14 @@ bool ListenerSet::open(const Config& cfg, const SocketAddress& http, unsigned sh
     if (!(passed.http >= 0 || open_http(cfg, http, shards, hints, error)) ||
         !(passed.publish >= 0 || open_unix(cfg, hints, error)) || !open_metrics(cfg, error))
         return false;
+    if (passed.https >= 0) {  // (with tls.listen set: run_daemon checked)
+        // One socket: shard 0 accepts and hands connections off.
+        _https.push_back(passed.https);
+        _https_bound = bound_address(passed.https);
+        _https_passed = true;
+    } else if (!open_https(cfg, shards, error)) {
+        return false;
+    }
     keep_duplicates();
     return true;
 }
@@ -76,6 +86,65 @@ bool ListenerSet::open_metrics(const Config& cfg, std::string* error) {
     return true;
 }
 
+bool ListenerSet::open_https(const Config& cfg, unsigned shards, std::string* error) {
+    if (cfg.tls_listen.empty()) return true;
+    std::optional<SocketAddress> addr = parse_address(cfg.tls_listen, error);
+    if (!addr) {
+        *error = "invalid tls.listen '" + cfg.tls_listen + "': " + *error +
+                 "; give one like \"0.0.0.0:8443\", or \"\" for none";
+        return false;
+    }
+    SocketAddress bound = *addr;
+    for (unsigned i = 0; i < (_handoff ? 1u : shards); ++i) {
+        int fd = open_listener(bound, ListenOptions{!_handoff, int(cfg.listen_backlog)}, error);
+        if (fd < 0) {
+            *error = "tls.listen: " + *error + ": choose another address in [tls] listen";
+            return false;
+        }
+        if (i == 0) bound = bound_address(fd);  // port 0: the others join the chosen port
+        _https.push_back(fd);
+    }
+    _https_bound = bound;
+    return true;
+}
+
+int ListenerSet::take_https(unsigned shard) {
+    const bool one = https_handoff();
+    unsigned i = one ? 0 : shard;
+    if ((one && shard != 0) || i >= _https.size()) return -1;
+    int fd = _https[i];
+    _https[i] = -1;
+    return fd;
+}
+
+bool ListenerSet::adopt_https(const Config& cfg, std::vector<int> https, unsigned shards,
+                              std::string* error) {
+    std::optional<SocketAddress> want;
+    if (!cfg.tls_listen.empty()) want = parse_address(cfg.tls_listen, error);
+    // Kept only when the configured address is the one handed over (or port 0).
+    const bool same =
+        want && !https.empty() &&
+        (want->port() == 0 || bound_address(https[0]).to_string() == want->to_string());
+    if (!same) {
+        for (int fd : https)
+            close(fd);
+        return open_https(cfg, shards, error);
+    }
+    _https_bound = bound_address(https[0]);
+    _https = std::move(https);
+    const size_t n = _handoff ? 1u : shards;
+    while (_https.size() > n) {
+        close(_https.back());
+        _https.pop_back();
+    }
+    while (_https.size() < n) {
+        int fd = open_listener(*_https_bound, ListenOptions{true, int(cfg.listen_backlog)}, error);
+        if (fd < 0) return false;
+        _https.push_back(fd);
+    }
+    return true;
+}
+
 int ListenerSet::take_metrics() {
     int fd = _metrics;
     _metrics = -1;
@@ -87,6 +156,8 @@ void ListenerSet::keep_duplicates() {
         if (int d = fcntl(fd, F_DUPFD_CLOEXEC, 0); d >= 0) _dups.push_back(d);
     if (_unix >= 0) _dup_unix = fcntl(_unix, F_DUPFD_CLOEXEC, 0);
     if (_metrics >= 0) _dup_metrics = fcntl(_metrics, F_DUPFD_CLOEXEC, 0);
+    for (int fd : _https)
+        if (int d = fcntl(fd, F_DUPFD_CLOEXEC, 0); d >= 0) _https_dups.push_back(d);
 }
 
 void ListenerSet::drop_handover_fds() {
@@ -97,6 +168,9 @@ void ListenerSet::drop_handover_fds() {
     _dup_unix = -1;
     if (_dup_metrics >= 0) close(_dup_metrics);
     _dup_metrics = -1;
+    for (int fd : _https_dups)
+        close(fd);
+    _https_dups.clear();
 }
 
 std::vector<int> ListenerSet::handover_fds(HandedListeners* what) const {
@@ -106,11 +180,14 @@ std::vector<int> ListenerSet::handover_fds(HandedListeners* what) const {
     if (_dup_unix >= 0) fds.push_back(_dup_unix);
     what->has_metrics = _dup_metrics >= 0;
     if (_dup_metrics >= 0) fds.push_back(_dup_metrics);
+    what->https = uint32_t(_https_dups.size());
+    fds.insert(fds.end(), _https_dups.begin(), _https_dups.end());
     return fds;
 }
 
 bool ListenerSet::adopt(const Config& cfg, std::vector<int> http, int unix_fd, int metrics_fd,
-                        unsigned shards, const LaunchHints& hints, std::string* error) {
+                        std::vector<int> https, unsigned shards, const LaunchHints& hints,
+                        std::string* error) {
     // The metrics listener: the old daemon's while it is configured here too
     // (its port is the old daemon's until it exits), else opened as configured.
     if (metrics_fd >= 0 && !cfg.metrics_listen.empty()) {
@@ -124,6 +201,12 @@ bool ListenerSet::adopt(const Config& cfg, std::vector<int> http, int unix_fd, i
     _http = std::move(http);
     if (_http.empty()) {
         *error = "the running daemon handed over no HTTP listener";
+        if (unix_fd >= 0) close(unix_fd);
+        for (int fd : https)
+            close(fd);
+        return false;
+    }
+    if (!adopt_https(cfg, std::move(https), shards, error)) {
         if (unix_fd >= 0) close(unix_fd);
         return false;
     }

@@ -63,6 +63,9 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthS
     o.transport.sends_per_turn = cfg.sends_per_turn;
     o.transport.sends_per_turn_awaiting = cfg.sends_per_turn_awaiting;
     o.transport.handoff = cfg.accept == "handoff";
+    // The context itself (certificate, key) is the caller's: server/tls_setup.h.
+    o.transport.tls_limits.handshake_timeout_ms = cfg.tls_handshake_timeout_ms;
+    o.transport.tls_limits.max_handshakes = cfg.tls_max_handshakes;
 
     o.http.limits.max_target = uint32_t(cfg.max_request_target);
     o.http.limits.max_header_bytes = uint32_t(cfg.max_header_bytes);

@@ -13,7 +13,8 @@ namespace ringcast {
 
 // `direct_files` is the per-shard connection table size the daemon settled on;
 // `auth` (make_auth: the verifier, the stream-token signer) is shared by every
-// shard.
+// shard. The TLS context (server/tls_setup.h) is set by the caller:
+// transport.tls.
 ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthSetup& auth);
 
 // Streams allowed at once (server.max_connections, capped by what the

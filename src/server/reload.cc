@@ -59,6 +59,8 @@ constexpr RestartOnlyKey kRestartOnly[] = {
     field<&Config::status_interval_ms>("server.status_interval"),
     field<&Config::upgrade_socket>("upgrade.socket"),
     field<&Config::metrics_listen>("metrics.listen"),
+    field<&Config::tls_listen>("tls.listen"),
+    field<&Config::tls_ticket_rotation_ms>("tls.ticket_rotation"),
     field<&Config::log_format>("log.format"),
     field<&Config::log_access>("log.access"),
     field<&Config::log_rate_limit>("log.rate_limit"),
@@ -106,6 +108,18 @@ bool Reloader::reload() {
             error);
         ok = false;
     }
+    // The certificate and key, read again: new handshakes take them, open
+    // connections keep theirs. A bad file refuses the reload like any other
+    // problem, and the running certificate stays.
+    TlsSetup tls = _tls;
+    if (ok) {
+        Config fixed = next;
+        keep_restart_only(_running, &fixed);  // tls.listen as running
+        if (!make_tls(fixed, &tls, &error)) {
+            problems.add_rule_problem({"tls.certificate", "tls.key"}, error);
+            ok = false;
+        }
+    }
     if (!ok) {
         spdlog::error("reload refused: {} has problems; the running configuration stays:\n{}", file,
                       problems.report());
@@ -121,6 +135,9 @@ bool Reloader::reload() {
     keep_restart_only(_running, &next);
 
     auto opts = std::make_shared<ShardOptions>(shard_options(next, _table, auth));
+    opts->transport.tls = tls.context;
+    if (tls.context) spdlog::info("TLS: certificate {}", tls.context->summary());
+    _tls = std::move(tls);
     opts->http.web = web_options(next, _pages);
     opts->alerts = alert_options(next);
     const unsigned n = _shards.size();

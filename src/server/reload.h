@@ -8,8 +8,8 @@
 // (listen addresses, shard count, ring and table sizes, the store, turning
 // alerts or a keep on or off: what was sized or opened at the start) keep
 // their running values and are named in one log line; everything else
-// (endpoints and their gates, keys and secrets, limits, history and queue
-// bounds, CORS, the log level...) goes to every shard, which applies it
+// (endpoints and their gates, keys and secrets, the TLS certificate and key,
+// limits, history and queue bounds, CORS, the log level...) goes to every shard, which applies it
 // between two loop turns (Shard::on_reload_requested). Open streams stay,
 // and follow their endpoint's new options; gates apply to the streams that
 // open after the reload.
@@ -21,6 +21,7 @@
 #include "server/config_source.h"
 #include "server/shard_set.h"
 #include "server/systemd_notify.h"
+#include "server/tls_setup.h"
 #include "web/embedded_files.h"
 
 namespace ringcast {
@@ -34,10 +35,14 @@ void keep_restart_only(const Config& running, Config* next);
 class Reloader {
 public:
     // `table` is each shard's connection table (fixed at the start).
+    // `tls` is what the start made of [tls] (its ticket keys serve every
+    // context a reload builds).
     Reloader(const ConfigSource& source, const Config& running, unsigned table,
-             std::span<const EmbeddedFile> pages, ShardSet& shards, const SystemdNotifier& systemd)
+             std::span<const EmbeddedFile> pages, ShardSet& shards, const SystemdNotifier& systemd,
+             TlsSetup tls = {})
         : _source(source)
         , _running(running)
+        , _tls(std::move(tls))
         , _table(table)
         , _pages(pages)
         , _shards(shards)
@@ -50,6 +55,7 @@ public:
 private:
     const ConfigSource& _source;
     Config _running;
+    TlsSetup _tls;  // the running certificate
     unsigned _table;
     std::span<const EmbeddedFile> _pages;
     ShardSet& _shards;

@@ -125,6 +125,10 @@ public:
     // Protocols spoken on this shard's connections.
     enum Protocol : uint8_t { kHttp = 0, kPublish = 1, kMetrics = 2 };
     void add_listener(int fd, Protocol p, bool balance) { _transport.add_listener(fd, p, balance); }
+    // HTTPS ([tls] listen): HTTP over TLS, the handler the same (net/transport_tls.cc).
+    void add_https_listener(int fd, bool balance) {
+        _transport.add_listener(fd, kHttp | Transport::kTlsFlag, balance);
+    }
     void run() { _reactor.run(*this); }
     // Before run(): registers the sockets of streams handed over by the daemon
     // this one replaces in this shard's table, and rebuilds each stream; the

@@ -151,6 +151,8 @@ void ShardSet::run_shard(unsigned i, int cpu, Thread* self, ListenerSet& listene
         // The listeners become the shard's (its transport closes them).
         if (int fd = listeners.take_http(i); fd >= 0)
             shard->add_listener(fd, Shard::kHttp, listeners.handoff());
+        if (int fd = listeners.take_https(i); fd >= 0)
+            shard->add_https_listener(fd, listeners.https_handoff());
         if (i == 0)
             if (int fd = listeners.take_unix(); fd >= 0)
                 shard->add_listener(fd, Shard::kPublish, true);

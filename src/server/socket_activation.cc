@@ -49,6 +49,10 @@ bool take_activated_sockets(ActivatedSockets* out, std::string* error) {
             slot = &out->http;
             fits = sd_is_socket_inet(fd, AF_UNSPEC, SOCK_STREAM, 1, 0) > 0;
             wanted = "a listening TCP socket (ListenStream=ADDR:PORT)";
+        } else if (name == "https") {
+            slot = &out->https;
+            fits = sd_is_socket_inet(fd, AF_UNSPEC, SOCK_STREAM, 1, 0) > 0;
+            wanted = "a listening TCP socket (ListenStream=ADDR:PORT)";
         } else if (name == "publish") {
             slot = &out->publish;
             fits = sd_is_socket_unix(fd, SOCK_STREAM, 1, nullptr, 0) > 0;
@@ -56,8 +60,8 @@ bool take_activated_sockets(ActivatedSockets* out, std::string* error) {
         }
         if (!slot)
             problems.push_back(fmt::format(
-                "socket activation: descriptor {} is named \"{}\"; ringcastd takes \"http\" and "
-                "\"publish\" (FileDescriptorName= in the socket unit)",
+                "socket activation: descriptor {} is named \"{}\"; ringcastd takes \"http\", "
+                "\"https\" and \"publish\" (FileDescriptorName= in the socket unit)",
                 fd, name));
         else if (*slot >= 0)
             problems.push_back(fmt::format(
@@ -84,12 +88,13 @@ bool take_activated_sockets(ActivatedSockets* out, std::string* error) {
         *error = fmt::format("{}", fmt::join(problems, "\n"));
         return false;
     }
-    for (int fd : {out->http, out->publish})
+    for (int fd : {out->http, out->publish, out->https})
         if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
-    if (out->http >= 0) {
+    for (int fd : {out->http, out->https}) {
+        if (fd < 0) continue;
         // As open_listener does: accepted sockets inherit it (net/listener.cc).
         int one = 1;
-        setsockopt(out->http, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
     return true;
 }

@@ -5,6 +5,8 @@
 //   "http"     a listening TCP socket (ListenStream=ADDR:PORT): the HTTP listener
 //   "publish"  a listening Unix stream socket (ListenStream=/path): the
 //              publishing socket
+//   "https"    a listening TCP socket: the HTTPS listener ([tls] listen must be
+//              set, with the certificate and key; the socket replaces its address)
 // Each is used instead of binding what the configuration names, so connections
 // made while the daemon restarts wait in the socket's backlog instead of being
 // refused. Anything else passed (another name, a socket of the wrong kind, a
@@ -17,7 +19,8 @@ namespace ringcast {
 struct ActivatedSockets {
     int http = -1;     // -1: not passed (the daemon binds server.http itself)
     int publish = -1;  // -1: not passed (the daemon binds server.unix itself)
-    bool any() const { return http >= 0 || publish >= 0; }
+    int https = -1;    // -1: not passed (the daemon binds tls.listen itself)
+    bool any() const { return http >= 0 || publish >= 0 || https >= 0; }
 };
 
 // Takes the sockets passed to this process and removes LISTEN_* from the

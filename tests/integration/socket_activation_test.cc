@@ -24,6 +24,7 @@
 #include "http_client.h"
 #include "sse_client.h"
 #include "tcp.h"
+#include "tls_support.h"
 #include "unix_client.h"
 
 namespace ringcast::itest {
@@ -55,8 +56,10 @@ public:
 
     // Starts the activator listening on `listen` (its -l arguments) with the
     // names `fdnames` (--fdname), ringcastd with `args` behind it.
+    // `config`: the configuration file's text (the test API key is added).
     bool spawn(const std::vector<std::string>& listen, const std::string& fdnames,
-               const std::vector<std::string>& args, std::string* error) {
+               const std::vector<std::string>& args, std::string* error,
+               const std::string& config = "") {
         std::string notify_path = _dir.path() + "/notify.sock";
         _notify = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         sockaddr_un sa{};
@@ -73,7 +76,7 @@ public:
         // The activator passes only what -E names to the program.
         argv.insert(argv.end(), {"-E", "NOTIFY_SOCKET=" + notify_path, ringcastd_path(),
                                  "--data-dir", _dir.path() + "/data", "--config",
-                                 _dir.write("ringcast.toml", with_test_api_key(""))});
+                                 _dir.write("ringcast.toml", with_test_api_key(config))});
         argv.insert(argv.end(), args.begin(), args.end());
         SpawnOptions o;
         o.out_path = _dir.path() + "/stdout.log";
@@ -240,6 +243,34 @@ TEST_F(SocketActivation, OnlyTheHttpListenerPassedTheDaemonBindsItsSocket) {
     EXPECT_NE(::stat(sock.c_str(), &st), 0) << "the daemon's own socket file is left behind";
 }
 
+// The HTTPS listener passed as "https": its address replaces tls.listen, and a
+// TLS client that connected before the daemon started is served.
+TEST_F(SocketActivation, TheHttpsSocketServesTlsClientsThatCameEarly) {
+    ActivatedDaemon d;
+    TestPkiFiles pki(d.dir());
+    const uint16_t port = free_port(), tls_port = free_port();
+    ASSERT_TRUE(port != 0 && tls_port != 0 && port != tls_port);
+    std::string error;
+    ASSERT_TRUE(
+        d.spawn({"127.0.0.1:" + std::to_string(port), "127.0.0.1:" + std::to_string(tls_port)},
+                "http:https", {}, &error, pki.tls_config()))
+        << error;
+    TcpConnection early;  // the connect starts the daemon; the handshake waits in the backlog
+    ASSERT_TRUE(early.connect(tls_port, Deadline(10s)));
+    ASSERT_EQ(d.await_ready(Deadline(15s)), "listening on 127.0.0.1:" + std::to_string(port))
+        << d.log();
+    EXPECT_EQ(https_port_of(d.log()), tls_port) << d.log();
+    TlsClient c(pki.ca_file);
+    ASSERT_TRUE(c.connect(tls_port, Deadline(kIoTimeout))) << d.log();
+    ASSERT_TRUE(c.send("GET /healthz/live HTTP/1.1\r\nHost: x\r\n\r\n", Deadline(kIoTimeout)));
+    std::optional<HttpResponse> r = c.response(Deadline(kIoTimeout));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    auto code = d.stop();
+    ASSERT_TRUE(code);
+    EXPECT_EQ(*code, 0);
+}
+
 TEST_F(SocketActivation, AMismatchedSocketStopsTheStartAndIsNamed) {
     struct Case {
         std::string fdname;
@@ -247,7 +278,10 @@ TEST_F(SocketActivation, AMismatchedSocketStopsTheStartAndIsNamed) {
         std::vector<std::string> mentions;
     };
     const std::vector<Case> cases = {
-        {"web", true, {"named \"web\"", "\"http\" and \"publish\"", "FileDescriptorName="}},
+        {"web",
+         true,
+         {"named \"web\"", "\"http\", \"https\" and \"publish\"", "FileDescriptorName="}},
+        {"https", true, {"an \"https\" socket was passed, but [tls] listen is \"\""}},
         {"http", false, {"\"http\"", "must be a listening TCP socket", "a listening Unix socket"}},
         {"publish",
          true,

@@ -36,6 +36,22 @@ std::string validate_text(const std::string& text) {
 
 const std::string kSecret32(32, 's');
 
+TEST(ConfigValidate, TlsListenNeedsACertificateAndAKey) {
+    EXPECT_EQ(validate_text("[tls]\nlisten = \"0.0.0.0:8443\"\ncertificate = \"c.pem\"\n"),
+              "tls.listen = \"0.0.0.0:8443\" needs tls.certificate and tls.key: the PEM files of "
+              "the server certificate (with its chain) and of its key");
+    EXPECT_EQ(validate_text("[tls]\nlisten = \"0.0.0.0:8443\"\ncertificate = \"c.pem\"\n"
+                            "key = \"k.pem\"\n"),
+              "");
+    EXPECT_EQ(validate_text("[tls]\ncertificate = \"c.pem\"\n"), "");  // no listener: unused
+    Config c = defaults();
+    std::string err;
+    EXPECT_FALSE(apply_config_text(c, "[tls]\nmin_version = \"1.1\"\n", "test.toml", &err));
+    EXPECT_NE(err.find("tls.min_version"), std::string::npos) << err;
+    EXPECT_FALSE(apply_config_text(c, "[tls]\nticket_rotation = \"10s\"\n", "test.toml", &err));
+    EXPECT_NE(err.find("tls.ticket_rotation"), std::string::npos) << err;
+}
+
 TEST(ConfigValidate, AuthAlgorithmAndKeys) {
     const std::pair<std::string, std::string> cases[] = {
         {"[auth]\nalgorithm = \"HS256\"\n",

@@ -73,6 +73,15 @@ TEST(HandoverCodec, ListenersAndPosition) {
     EXPECT_TRUE(decode_listeners(encode_listeners({1, false, true}), &l));
     EXPECT_TRUE(l.has_metrics);
     EXPECT_FALSE(l.has_unix);
+    EXPECT_EQ(l.https, 0u);
+    // The HTTPS listeners, last.
+    EXPECT_TRUE(decode_listeners(encode_listeners({1, true, true, 2}), &l));
+    EXPECT_EQ(l.https, 2u);
+    EXPECT_EQ(l.http, 1u);
+    // Without HTTPS listeners the body is the one of daemons before [tls].
+    EXPECT_EQ(encode_listeners({1, true, true, 0}).size(), 24u);
+    std::string zero = encode_listeners({1, true, true, 0}) + std::string(8, '\0');
+    EXPECT_FALSE(decode_listeners(zero, &l)) << "an explicit 0 would not encode back";
     std::string body = encode_listeners({1, true, false});
     body[8] = 2;  // has_unix
     EXPECT_FALSE(decode_listeners(body, &l));

@@ -1,0 +1,57 @@
+#pragma once
+// A server's TLS configuration as OpenSSL holds it: the certificate chain and
+// key, the protocol versions and ciphers, ALPN and session tickets, in one
+// SSL_CTX that every shard makes its connections' SSL objects from (SSL_new
+// only reads a context, so sharing it across threads is safe).
+//
+// A reload builds a new context from the files (the daemon keeps the old one
+// when that fails) and hands it to the shards: new handshakes use it, while
+// each established connection keeps the context it was made from (its
+// TlsStream holds a reference). The ticket keys outlive both (tls/ticket_keys.h),
+// so tickets issued before a reload still resume after it.
+#include <openssl/ssl.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "tls/ticket_keys.h"
+#include "tls/tls_options.h"
+
+namespace ringcast {
+
+// The protocols this server offers by ALPN, in order of preference, in the
+// wire format (length-prefixed). HTTP/2 adds "\x02h2" in front once it is served.
+inline constexpr std::string_view kAlpnProtocols{"\x08http/1.1", 9};
+
+class TlsContext {
+public:
+    // Loads the files and applies the options. nullptr with *error naming the
+    // file or the setting and OpenSSL's reason ("tls.key /etc/x.pem: does not
+    // match the certificate tls.certificate /etc/y.pem").
+    static std::shared_ptr<const TlsContext> create(const TlsContextOptions& opts,
+                                                    std::shared_ptr<TicketKeys> keys,
+                                                    std::string* error);
+    ~TlsContext();
+    TlsContext(const TlsContext&) = delete;
+    TlsContext& operator=(const TlsContext&) = delete;
+
+    SSL_CTX* ctx() const { return _ctx; }
+    // The certificate in use, for the log: "subject CN=x, serial 0A1B, expires ...".
+    const std::string& summary() const { return _summary; }
+    const std::shared_ptr<TicketKeys>& ticket_keys() const { return _keys; }
+
+private:
+    TlsContext(SSL_CTX* ctx, std::shared_ptr<TicketKeys> keys)
+        : _ctx(ctx), _keys(std::move(keys)) {}
+
+    SSL_CTX* _ctx;
+    std::shared_ptr<TicketKeys> _keys;
+    std::string _summary;
+};
+
+// OpenSSL's reasons for the errors queued on this thread, "; "-separated, and
+// the queue emptied. `fallback` when none was queued.
+std::string openssl_errors(std::string_view fallback = "unknown error");
+
+}  // namespace ringcast
