@@ -20,8 +20,11 @@ const ARGS = [
   '--disable-sync',
 ];
 
-/** A persistent context on a fresh profile: { context, close() }. Fails, never skips, without chromium. */
-export async function launchBrowser() {
+/**
+ * A persistent context on a fresh profile: { context, close() }. Fails, never skips, without chromium.
+ * `home`: the HOME Chromium runs with (helpers/tls.mjs: one whose NSS database trusts a test CA).
+ */
+export async function launchBrowser({ home } = {}) {
   if (!existsSync(CHROMIUM))
     throw new Error(
       `${CHROMIUM}: no such file. The browser tests need Debian's chromium ` +
@@ -36,6 +39,7 @@ export async function launchBrowser() {
       args: ARGS,
       viewport: { width: 1280, height: 900 },
       timeout: 30_000,
+      ...(home && { env: { ...process.env, HOME: home } }),
     });
   } catch (error) {
     rmSync(profile, { recursive: true, force: true });
