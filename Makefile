@@ -26,7 +26,7 @@ CONFIG ?=
 DEBS := g++ make pkg-config python3 meson ninja-build curl socat \
         liburing-dev node-llhttp libmimalloc-dev libsimdjson-dev libfmt-dev libspdlog-dev \
         libcli11-dev libtomlplusplus-dev libsystemd-dev libjwt-dev libssl-dev libsqlite3-dev \
-        zlib1g-dev libgtest-dev libgmock-dev googletest libbenchmark-dev \
+        libnghttp2-dev zlib1g-dev libgtest-dev libgmock-dev googletest libbenchmark-dev \
         $(if $(shell command -v npm),,nodejs npm)
 # What only the tests need (make build / make test): nginx for the
 # reverse-proxy test (which runs its own nginx on a free port; where a service
@@ -38,7 +38,7 @@ DEBS := g++ make pkg-config python3 meson ninja-build curl socat \
 # (tests/browser: playwright-core drives Debian's chromium, never a downloaded one);
 # systemd for systemd-socket-activate (tests/integration/socket_activation_test.cc)
 # and systemd-analyze (the systemd-security test), which work without systemd as PID 1.
-TEST_DEBS := nginx-light clang-format clang libclang-rt-14-dev llvm chromium systemd
+TEST_DEBS := nginx-light nghttp2-client clang-format clang libclang-rt-14-dev llvm chromium systemd
 NODE_CLIENT := clients/node
 BROWSER_CLIENT := clients/browser
 BROWSER_TESTS := tests/browser

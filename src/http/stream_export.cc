@@ -32,7 +32,10 @@ void StreamExport::begin(bool carry, uint64_t flush_timeout_ms, uint32_t retry_s
         auto& c = static_cast<HttpConnection&>(base);
         Pending p;
         p.handle = Transport::handle(c);
-        if (carry && _streams.freeze(c, &p.state)) {
+        // An HTTP/2 stream shares its socket with the others of its connection:
+        // it cannot be handed over alone, so it reconnects (its connection
+        // gets GOAWAY: HttpServer::begin_handover).
+        if (carry && !Transport::is_virtual(c) && _streams.freeze(c, &p.state)) {
             _pending.emplace(c.serial(), std::move(p));
         } else {
             end_with_retry(c);
