@@ -60,6 +60,11 @@ void HttpServer::apply(const HttpOptions& next) {
     _opts = next;
     _streams.follow_endpoints();
     _web.apply(_opts.web);
+    // HTTP/2 connections keep the settings they started with: GOAWAY sends
+    // their clients' next requests to a new connection, which gets the new
+    // ones; the streams open on them go on.
+    for (auto& [serial, session] : _h2)
+        session->shutdown();
 }
 
 Connection* HttpServer::create_connection() {

@@ -125,6 +125,9 @@ H2Session::H2Session(Reactor& reactor, Transport& transport, ConnectionHandler& 
     Transport::set_mux_parent(_parent);
     ++_stats.connections;
     ++_stats.connections_total;
+    // The request timeout armed for its first bytes no longer applies: the
+    // connection is idle (keep-alive timeout) only while it has no stream.
+    _transport.set_deadline(_parent, 0);
 }
 
 H2Session::~H2Session() {

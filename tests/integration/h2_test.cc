@@ -385,6 +385,46 @@ TEST(Http2, AckFloodFromAClientThatDoesNotReadIsCut) {
     expect_others_served(d);
 }
 
+TEST(Http2, OnlyAConnectionWithoutStreamsIsIdle) {
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.config = "[http]\nrequest_timeout = \"300ms\"\nkeepalive_timeout = "
+                                   "\"300ms\"\n[sse]\nheartbeat_interval = \"100ms\"\n"}))
+        << d.error();
+    H2Client c(d.port());
+    ASSERT_TRUE(c.connect());
+    const int32_t id = c.get("/api/sse?channels=news");
+    ASSERT_TRUE(c.run_until([&] { return connected(c.stream(id)); }, Deadline(10s)));
+    // Well past both timeouts, the stream (and its heartbeats) go on.
+    ASSERT_TRUE(c.run_until(
+        [&] { return events_of(c.stream(id).body, "heartbeat").size() >= 10 || c.goaway(); },
+        Deadline(10s)));
+    EXPECT_FALSE(c.goaway());
+    EXPECT_FALSE(c.stream(id).closed);
+    // Without a stream, the keep-alive timeout ends the connection.
+    c.reset(id, 0);
+    ASSERT_TRUE(c.run_until([&] { return c.goaway() && c.eof(); }, Deadline(10s))) << c.error();
+    EXPECT_EQ(c.goaway_error(), 0u);
+}
+
+TEST(Http2, ReloadSendsGoawayAndOpenStreamsGoOn) {
+    DaemonProcess d;
+    ASSERT_TRUE(d.start()) << d.error();
+    H2Client c(d.port());
+    ASSERT_TRUE(c.connect());
+    const int32_t id = c.get("/api/sse?channels=news");
+    ASSERT_TRUE(c.run_until([&] { return connected(c.stream(id)); }, Deadline(10s)));
+    ASSERT_TRUE(d.signal(SIGHUP));
+    ASSERT_TRUE(c.run_until([&] { return c.goaway(); }, Deadline(10s))) << c.error();
+    EXPECT_EQ(c.goaway_error(), 0u);
+    HttpClient pub(d.port());
+    ASSERT_TRUE(pub.connect());
+    auto r = publish(pub, "news", "after", "{}");
+    ASSERT_TRUE(r && r->response.status == 200);
+    ASSERT_TRUE(c.run_until([&] { return events_of(c.stream(id).body, "after").size() == 1; },
+                            Deadline(10s)));
+    EXPECT_FALSE(c.stream(id).closed);
+}
+
 TEST(Http2, SigtermSendsGoawayAndEndsStreamsCleanly) {
     DaemonProcess d;
     ASSERT_TRUE(d.start()) << d.error();
