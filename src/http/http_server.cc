@@ -131,7 +131,17 @@ void HttpServer::on_data(Connection& base, const char* data, size_t len) {
 }
 
 bool HttpServer::take_h2_preface(HttpConnection& c, const char* data, size_t len) {
-    if (!_opts.http2.enabled || Transport::is_virtual(c) || on_metrics_listener(c)) return false;
+    if (Transport::is_virtual(c)) return false;
+    if (!_opts.http2.enabled || on_metrics_listener(c)) {
+        // llhttp would refuse it too, as "Pause on PRI/Upgrade": say why.
+        if (!std::string_view(data, len).starts_with("PRI * HTTP/2.0")) return false;
+        reply_error(c, 400,
+                    on_metrics_listener(c)
+                        ? "HTTP/2 is not served on the metrics listener: use HTTP/1.1"
+                        : "HTTP/2 is turned off here ([http2] enabled = false): use HTTP/1.1",
+                    true);
+        return true;
+    }
     std::string joined;
     std::string_view in(data, len);
     if (c._held) {  // the start of a preface came before

@@ -89,7 +89,7 @@ private:
     uint64_t _drain_deadline = 0;  // ms; valid while draining or lingering
     uint64_t _last_activity = 0;   // ms
     // The last 32 bytes: slot (4), peer (17), state, protocol, the count and
-    // the flags (9), 2 bytes of padding. Past 32 the object grows by 8, and can
+    // the flags (10), 1 byte of padding. Past 32 the object grows by 8, and can
     // push a protocol's object into the allocator's next size class
     // (HttpConnection is 256 bytes, mimalloc's class boundary, as of the peer
     // address). Whether a send is in flight is the queue's (_out.in_flight()),
@@ -105,6 +105,7 @@ private:
     bool _read_paused = false;  // the protocol asked for no more bytes
     bool _dirty = false;        // on the transport's dirty list
     bool _mux_parent = false;   // carries virtual connections (Transport::set_mux_parent)
+    bool _mux_behind = false;   // virtual: its host left bytes in its queue (socket_full)
 };
 
 }  // namespace ringcast

@@ -298,10 +298,11 @@ private:
     // The reader is behind: a send of ours is pending in the kernel, or the last
     // one was cut short (a send to a socket with room completes in full, within
     // the turn). Only then does the soft limit apply.
-    // A virtual connection is behind when its host left bytes in its queue (the
-    // peer's window is closed, or the real connection's queue is full).
+    // A virtual connection is behind when its host left bytes in its queue the
+    // last time it was called (the peer's window is closed, or the real
+    // connection's queue is full), until its queue empties.
     static bool socket_full(const Connection& c) {
-        if (is_virtual(c)) return !c._out.empty() && !c._dirty;
+        if (is_virtual(c)) return c._mux_behind;
         return sending(c) || c._out.partially_written();
     }
     // A send is in flight: the queue knows how many of its frames it covers.

@@ -33,6 +33,7 @@ void Transport::detach_virtual(Connection& child) {
 void Transport::mux_ready(Connection& c) {
     if (c._out.empty()) return;
     if (MuxHost* host = _virtual.host(c._slot)) host->child_ready(c);
+    c._mux_behind = !c._out.empty();
 }
 
 uint64_t Transport::movable_bytes(Connection& child, uint64_t max) {
@@ -41,6 +42,7 @@ uint64_t Transport::movable_bytes(Connection& child, uint64_t max) {
         child._out.take_expired_front(now, &_removed, _chunks);
         report_removed(child, nullptr);
         if (child._out.empty()) {
+            child._mux_behind = false;
             queue_emptied(child);
             return 0;
         }
@@ -59,7 +61,10 @@ void Transport::move_output(Connection* child, Connection& parent, uint64_t n,
     if (child && n > 0) {
         child->_out.move_front(parent._out, n, frames, _chunks);
         child->_last_activity = _reactor.now_ms();
-        if (child->_out.empty()) queue_emptied(*child);
+        if (child->_out.empty()) {
+            child->_mux_behind = false;
+            queue_emptied(*child);
+        }
     }
     mark_dirty(parent);
 }
@@ -67,7 +72,10 @@ void Transport::move_output(Connection* child, Connection& parent, uint64_t n,
 void Transport::discard_front(Connection& c, uint64_t n) {
     if (n == 0) return;
     c._out.consume(n, _reactor.frames(), _chunks);
-    if (c._out.empty()) queue_emptied(c);
+    if (c._out.empty()) {
+        c._mux_behind = false;
+        queue_emptied(c);
+    }
 }
 
 void Transport::close_virtual(Connection& c) {

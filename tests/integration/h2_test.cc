@@ -385,6 +385,17 @@ TEST(Http2, AckFloodFromAClientThatDoesNotReadIsCut) {
     expect_others_served(d);
 }
 
+TEST(Http2, TurnedOffItIsRefusedWithAReason) {
+    DaemonProcess d;
+    ASSERT_TRUE(d.start({.config = "[http2]\nenabled = false\n"})) << d.error();
+    TcpConnection t;
+    ASSERT_TRUE(t.connect(d.port(), Deadline(5s)));
+    ASSERT_TRUE(t.send_all(std::string(kH2Preface) + h2_frame(4, 0, 0, ""), Deadline(5s)));
+    const std::string answer = t.read_to_eof(Deadline(10s)).bytes;
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 ")) << answer;
+    EXPECT_NE(answer.find("[http2] enabled = false"), std::string::npos) << answer;
+}
+
 TEST(Http2, OnlyAConnectionWithoutStreamsIsIdle) {
     DaemonProcess d;
     ASSERT_TRUE(d.start({.config = "[http]\nrequest_timeout = \"300ms\"\nkeepalive_timeout = "
