@@ -411,8 +411,10 @@ void H2Session::submit_head(Stream& s) {
     const bool no_body =
         s.request.is_head() || status == 204 || status == 304 || s.head.content_length() == 0;
     s.head_sent = true;
+    const int64_t length = s.head.content_length();
     if (no_body) {
         nghttp2_submit_response(_session, s.id, nv.data(), nv.size(), nullptr);
+        s.head.reset();  // nghttp2 copied the fields
         s.ended = true;
         if (s.child) {
             _transport.discard_front(*s.child, s.child->queued_bytes());
@@ -420,11 +422,12 @@ void H2Session::submit_head(Stream& s) {
         }
         return;
     }
-    s.body_left = s.head.content_length();
+    s.body_left = length;
     nghttp2_data_provider provider;
     provider.source.ptr = &s;
     provider.read_callback = H2Callbacks::read;
     nghttp2_submit_response(_session, s.id, nv.data(), nv.size(), &provider);
+    s.head.reset();  // nghttp2 copied the fields
 }
 
 long H2Session::read_data(Stream& s, size_t length, uint32_t* flags) {

@@ -119,6 +119,10 @@ bool H2Request::head(bool end_stream, std::string* out) {
         }
     }
     *out += "\r\n";
+    // The fields are the HTTP layer's now; an SSE stream lives long.
+    for (std::string* s :
+         {&_path, &_authority, &_scheme, &_host, &_fields, &_cookie, &_content_length})
+        std::string().swap(*s);
     return true;
 }
 

@@ -32,7 +32,7 @@ public:
     const std::string& error_text() const { return _error_text; }
 
     // The request head as HTTP/1.1 (false on an error). end_stream: the
-    // HEADERS ended the stream, no body follows.
+    // HEADERS ended the stream, no body follows. Once: the fields are let go.
     bool head(bool end_stream, std::string* out);
     // A DATA frame's bytes as body bytes, appended to out.
     void body(std::string_view data, std::string* out) const;

@@ -23,8 +23,8 @@ std::string_view trim(std::string_view s) {
 }  // namespace
 
 void ResponseHead::reset() {
-    _buf.clear();
-    _fields.clear();
+    std::string().swap(_buf);
+    std::vector<std::pair<std::string, std::string>>().swap(_fields);
     _content_length = -1;
     _status = 0;
 }

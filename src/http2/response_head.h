@@ -23,7 +23,8 @@ public:
     // Takes bytes of the head; *used says how many were the head's (the rest
     // is body). After done, the head is read; after error, it never will be.
     State feed(std::string_view data, size_t* used);
-    // Forgets a head read (an interim 1xx answer), for the next one.
+    // Forgets a head read (an interim 1xx answer, or one sent), for the next
+    // one; its memory goes too.
     void reset();
 
     int status() const { return _status; }
