@@ -38,7 +38,7 @@ DEBS := g++ make pkg-config python3 meson ninja-build curl socat \
 # (tests/browser: playwright-core drives Debian's chromium, never a downloaded one);
 # systemd for systemd-socket-activate (tests/integration/socket_activation_test.cc)
 # and systemd-analyze (the systemd-security test), which work without systemd as PID 1.
-TEST_DEBS := nginx-light nghttp2-client clang-format clang libclang-rt-14-dev llvm chromium systemd
+TEST_DEBS := nginx-light clang-format clang libclang-rt-14-dev llvm chromium systemd
 NODE_CLIENT := clients/node
 BROWSER_CLIENT := clients/browser
 BROWSER_TESTS := tests/browser
