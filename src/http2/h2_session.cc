@@ -203,20 +203,26 @@ void H2Session::fail(int error, const char* where) {
     const uint32_t code =
         error == NGHTTP2_ERR_FLOODED ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR;
     if (!_closing) {
-        log_event(spdlog::level::info, "http2 connection error",
+        ++_stats.connection_errors;
+        _errored = true;
+        log_event(spdlog::level::info, "http2 connection closed",
                   {{"reason", nghttp2_strerror(error)},
                    {"where", where},
                    {"ip", _parent.peer().text()},
                    {"conn", fmt::format("c{}", _parent.serial())}});
         nghttp2_session_terminate_session(_session, code);
     }
-    send();
     _closing = true;
+    send();  // the GOAWAY, past the queue bound: the last frame
     _transport.close(_parent, true);
 }
 
 void H2Session::send() {
     if (_sending || !_parent.is_open()) return;
+    // The connection's queue is over its bound (the peer does not read): what
+    // nghttp2 has stays with it until on_drained(), where its own bounds
+    // (max_outbound_ack) see a peer that floods without reading.
+    if (!_closing && _parent.queued_bytes() >= _opts.connection_queue) return;
     _sending = true;
     const int rv = nghttp2_session_send(_session);
     flush_pending();
@@ -255,7 +261,8 @@ void H2Session::frame_sent(uint8_t type, uint32_t error_code) {
             ++_stats.streams_refused;
         return;
     }
-    if (type != NGHTTP2_GOAWAY || error_code == NGHTTP2_NO_ERROR) return;
+    if (type != NGHTTP2_GOAWAY || error_code == NGHTTP2_NO_ERROR || _errored) return;
+    _errored = true;
     ++_stats.connection_errors;
     log_event(spdlog::level::info, "http2 connection closed",
               {{"reason", nghttp2_http2_strerror(error_code)},

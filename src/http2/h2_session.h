@@ -105,7 +105,8 @@ private:
     bool _sending = false;
     bool _blocked = false;  // a stream was held back by the connection's queue bound
     bool _closing = false;
-    bool _idle = false;  // no stream: the keep-alive deadline runs
+    bool _idle = false;     // no stream: the keep-alive deadline runs
+    bool _errored = false;  // closed for an error: counted and logged once
 };
 
 }  // namespace ringcast
