@@ -26,7 +26,7 @@ CONFIG ?=
 DEBS := g++ make pkg-config python3 meson ninja-build curl socat openssl \
         liburing-dev node-llhttp libmimalloc-dev libsimdjson-dev libfmt-dev libspdlog-dev \
         libcli11-dev libtomlplusplus-dev libsystemd-dev libjwt-dev libssl-dev libsqlite3-dev \
-        zlib1g-dev libgtest-dev libgmock-dev googletest libbenchmark-dev \
+        libnghttp2-dev zlib1g-dev libgtest-dev libgmock-dev googletest libbenchmark-dev \
         $(if $(shell command -v npm),,nodejs npm)
 # What only the tests need (make build / make test): nginx for the
 # reverse-proxy test (which runs its own nginx on a free port; where a service

@@ -222,6 +222,35 @@ std::vector<Key> base_schema(Config& c) {
              *e = "must be \"X-Forwarded-For\" or \"Forwarded\"";
              return false;
          }},
+        {"http2.enabled", [&c](auto& n, auto* e) { return want_bool(n, &c.http2_enabled, e); }},
+        {"http2.max_concurrent_streams",
+         [&c](auto& n, auto* e) {
+             return want_uint(n, &c.http2_max_concurrent_streams, 100, 65535, e);
+         }},
+        {"http2.max_header_list_size",
+         [&c](auto& n, auto* e) {
+             return want_size(n, &c.http2_max_header_list_size, 1024, 1 << 20, e);
+         }},
+        {"http2.initial_window_size",
+         [&c](auto& n, auto* e) {
+             return want_uint(n, &c.http2_initial_window_size, 1024, (1u << 31) - 1, e);
+         }},
+        {"http2.connection_queue",
+         [&c](auto& n, auto* e) {
+             return want_size(n, &c.http2_connection_queue, 16 * 1024, GiB, e);
+         }},
+        {"http2.reset_burst",
+         [&c](auto& n, auto* e) { return want_uint(n, &c.http2_reset_burst, 1, 1'000'000, e); }},
+        {"http2.reset_rate",
+         [&c](auto& n, auto* e) { return want_uint(n, &c.http2_reset_rate, 1, 1'000'000, e); }},
+        {"http2.max_continuations",
+         [&c](auto& n, auto* e) { return want_uint(n, &c.http2_max_continuations, 1, 1000, e); }},
+        {"http2.max_settings",
+         [&c](auto& n, auto* e) { return want_uint(n, &c.http2_max_settings, 8, 1000, e); }},
+        {"http2.max_outbound_ack",
+         [&c](auto& n, auto* e) {
+             return want_uint(n, &c.http2_max_outbound_ack, 10, 1'000'000, e);
+         }},
         {"sse.heartbeat_interval",
          [&c](auto& n, auto* e) { return want_duration(n, &c.heartbeat_interval_ms, 100, e); }},
         {"sse.heartbeat_format",

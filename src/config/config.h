@@ -96,6 +96,17 @@ struct Config {
     // CIDR ranges as written (each valid for net/ip_range.h); [] = none.
     std::vector<std::string> trusted_proxies;
     std::string forwarded_header;  // "X-Forwarded-For" or "Forwarded"
+    // [http2]
+    bool http2_enabled = true;
+    uint32_t http2_max_concurrent_streams = 0;
+    uint64_t http2_max_header_list_size = 0;
+    uint32_t http2_initial_window_size = 0;
+    uint64_t http2_connection_queue = 0;
+    uint32_t http2_reset_burst = 0;
+    uint32_t http2_reset_rate = 0;
+    uint32_t http2_max_continuations = 0;
+    uint32_t http2_max_settings = 0;
+    uint32_t http2_max_outbound_ack = 0;
     // [sse]
     uint64_t heartbeat_interval_ms = 0;
     std::string heartbeat_format;

@@ -9,6 +9,9 @@
 //               held back until the reply is queued, so pipelined replies stay in order
 //   streaming - an SSE stream: subscribed to channels, heartbeats on a timer,
 //               anything the client sends is ignored
+//   h2        - an HTTP/2 connection (it sent the client preface): its bytes go
+//               to its session (http2/h2_session.h), whose streams are
+//               connections of their own (virtual ones, net/mux_host.h)
 // The parser and request buffers exist only while a request is in progress, so an
 // idle stream holds none of them.
 #include <cstdint>
@@ -43,7 +46,7 @@ struct StreamExtras {
 
 class HttpConnection : public Connection {
 public:
-    enum class Mode : uint8_t { reading, waiting, streaming };
+    enum class Mode : uint8_t { reading, waiting, streaming, h2 };
     // Why a stream ended, for its log lines: set where the end is decided.
     // `other`: a network error, the write timeout, a disconnect request.
     enum class End : uint8_t { other, client, lifetime, token_expired, slow_reader, shutdown };

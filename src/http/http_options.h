@@ -15,6 +15,7 @@
 #include "http/cors.h"
 #include "http/endpoint.h"
 #include "http/request_parser.h"
+#include "http2/h2_options.h"
 #include "web/web_pages.h"
 
 namespace ringcast {
@@ -47,6 +48,7 @@ struct HttpOptions {
     uint32_t retry_after_s = 5;             // for 503 answers
     WebOptions web;                         // the pages ([web]): web/web_pages.h
     MetricsHttpOptions metrics;             // [metrics]
+    H2Options http2;                        // [http2]
 };
 
 }  // namespace ringcast

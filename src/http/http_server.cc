@@ -32,6 +32,9 @@ HttpConnection& as_http(Connection& c) {
     return static_cast<HttpConnection&>(c);
 }
 
+// RFC 9113 §3.4: how an HTTP/2 client with prior knowledge starts.
+constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
 }  // namespace
 
 HttpServer::HttpServer(Reactor& reactor, Transport& transport, ChannelIndex& index,
@@ -57,6 +60,11 @@ void HttpServer::apply(const HttpOptions& next) {
     _opts = next;
     _streams.follow_endpoints();
     _web.apply(_opts.web);
+    // HTTP/2 connections keep the settings they started with: GOAWAY sends
+    // their clients' next requests to a new connection, which gets the new
+    // ones; the streams open on them go on.
+    for (auto& [serial, session] : _h2)
+        session->shutdown();
 }
 
 Connection* HttpServer::create_connection() {
@@ -114,8 +122,60 @@ void HttpServer::on_data(Connection& base, const char* data, size_t len) {
             if (c._held->size() > _opts.limits.max_header_bytes + _opts.limits.max_body)
                 _transport.pause_reading(c);
             return;
-        case HttpConnection::Mode::reading: process_input(c, data, len); return;
+        case HttpConnection::Mode::reading:
+            if (!c._parser && take_h2_preface(c, data, len)) return;
+            process_input(c, data, len);
+            return;
+        case HttpConnection::Mode::h2: h2_session(c)->on_data(data, len); return;
     }
+}
+
+bool HttpServer::take_h2_preface(HttpConnection& c, const char* data, size_t len) {
+    if (Transport::is_virtual(c)) return false;
+    if (!_opts.http2.enabled || on_metrics_listener(c)) {
+        // llhttp would refuse it too, as "Pause on PRI/Upgrade": say why.
+        if (!std::string_view(data, len).starts_with("PRI * HTTP/2.0")) return false;
+        reply_error(c, 400,
+                    on_metrics_listener(c)
+                        ? "HTTP/2 is not served on the metrics listener: use HTTP/1.1"
+                        : "HTTP/2 is turned off here ([http2] enabled = false): use HTTP/1.1",
+                    true);
+        return true;
+    }
+    std::string joined;
+    std::string_view in(data, len);
+    if (c._held) {  // the start of a preface came before
+        joined = *c._held + std::string(in);
+        in = joined;
+    }
+    const size_t n = std::min(in.size(), kH2Preface.size());
+    if (in.substr(0, n) != kH2Preface.substr(0, n)) {
+        if (!c._held) return false;
+        c._held.reset();
+        process_input(c, joined.data(), joined.size());  // not HTTP/2 after all
+        return true;
+    }
+    if (in.size() < kH2Preface.size()) {
+        c._held = std::make_unique<std::string>(in);
+        return true;
+    }
+    c._held.reset();
+    c._mode = HttpConnection::Mode::h2;
+    auto session = std::make_unique<H2Session>(_reactor, _transport, *this, c.protocol(), c,
+                                               _opts.http2, _h2_stats, _opts.keepalive_timeout_ms);
+    H2Session* s = session.get();
+    _h2.emplace(c.serial(), std::move(session));
+    if (log_enabled(spdlog::level::debug))
+        log_event(spdlog::level::debug, "http2 connection",
+                  {{"ip", c.peer().text()}, {"conn", connection_id(c)}});
+    if (_shutting_down) s->shutdown();
+    s->on_data(in.data(), in.size());
+    return true;
+}
+
+H2Session* HttpServer::h2_session(const Connection& c) const {
+    auto it = _h2.find(c.serial());
+    return it == _h2.end() ? nullptr : it->second.get();
 }
 
 void HttpServer::process_input(HttpConnection& c, const char* data, size_t len) {
@@ -396,10 +456,17 @@ void HttpServer::serve_page(HttpConnection& c, HttpRequest& req, const WebPath& 
 
 // --- lifecycle -------------------------------------------------------------------
 
-void HttpServer::on_drained(Connection&) {}
+void HttpServer::on_drained(Connection& base) {
+    if (as_http(base)._mode == HttpConnection::Mode::h2) h2_session(base)->on_drained();
+}
 
 void HttpServer::on_peer_eof(Connection& base) {
     HttpConnection& c = as_http(base);
+    if (c._mode == HttpConnection::Mode::h2) {
+        c._end = HttpConnection::End::client;
+        h2_session(c)->on_peer_eof();
+        return;
+    }
     if (c._mode == HttpConnection::Mode::waiting) {
         c._close_after_reply = true;  // answer what it asked, then close
         c._held.reset();              // nothing after it will be answered
@@ -434,6 +501,7 @@ void HttpServer::on_deadline(Connection& base, uint64_t now_ms) {
             }
             return;
         case HttpConnection::Mode::waiting: _api.ready_deadline(c); return;
+        case HttpConnection::Mode::h2: h2_session(c)->on_deadline(); return;
     }
 }
 
@@ -447,6 +515,10 @@ void HttpServer::on_closed(Connection& base) {
                    {"conn", connection_id(c)}});
     _streams.on_closed(c);
     if (c._mode == HttpConnection::Mode::waiting) _api.forget(c);
+    if (c._mode == HttpConnection::Mode::h2) {
+        h2_session(c)->on_closed();
+        _h2.erase(c.serial());
+    }
     c._parser.reset();
     c._held.reset();
 }
@@ -465,7 +537,9 @@ void HttpServer::begin_handover() {
     _transport.for_each_connection([&](Connection& base) {
         if (base.protocol() != _protocol) return;
         HttpConnection& c = as_http(base);
-        if (c._mode == HttpConnection::Mode::waiting) {
+        if (c._mode == HttpConnection::Mode::h2) {
+            h2_session(c)->shutdown();  // its streams end with a retry (stream_export.cc)
+        } else if (c._mode == HttpConnection::Mode::waiting) {
             c._close_after_reply = true;  // answer what was accepted, then close
         } else if (c._mode == HttpConnection::Mode::reading) {
             _transport.close(c, true);
@@ -494,7 +568,9 @@ void HttpServer::begin_shutdown() {
     _transport.for_each_connection([&](Connection& base) {
         if (base.protocol() != _protocol && base.protocol() != _metrics_protocol) return;
         HttpConnection& c = as_http(base);
-        if (c._mode == HttpConnection::Mode::waiting) {
+        if (c._mode == HttpConnection::Mode::h2) {
+            h2_session(c)->shutdown();  // GOAWAY; closes when its streams have ended
+        } else if (c._mode == HttpConnection::Mode::waiting) {
             c._close_after_reply = true;  // answer what was accepted, then close
         } else {
             c._end = HttpConnection::End::shutdown;

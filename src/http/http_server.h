@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "http/api_requests.h"
 #include "http/http_connection.h"
@@ -18,6 +19,7 @@
 #include "http/stream_admission.h"
 #include "http/stream_export.h"
 #include "http/stream_limit.h"
+#include "http2/h2_session.h"
 #include "net/transport.h"
 #include "ops/directory.h"
 #include "ops/limiter.h"
@@ -79,6 +81,8 @@ public:
     void adopt_stream(Connection& c, const HandedStream& s, const std::string& resume_id);
 
     SseStreams& streams() { return _streams; }
+    // HTTP/2: connections and streams (http2/h2_options.h).
+    const H2Stats& h2_stats() const { return _h2_stats; }
     const RefusalStats& refusals() const { return _refused; }
     uint8_t protocol() const { return _protocol; }
 
@@ -125,6 +129,10 @@ private:
     // Once per shard: a request carrying the forwarding header from a peer that
     // is not a trusted proxy (a proxy missing from http.trusted_proxies?).
     void note_untrusted_forwarding(const HttpConnection& c, const HttpRequest& req);
+    // c's first bytes are (a part of) the HTTP/2 client preface: true if they
+    // were taken (c is an HTTP/2 connection now, or waits for the rest).
+    bool take_h2_preface(HttpConnection& c, const char* data, size_t len);
+    H2Session* h2_session(const Connection& c) const;
 
     Reactor& _reactor;
     Transport& _transport;
@@ -136,6 +144,10 @@ private:
     ApiRequests _api;
     WebPages _web;
     StreamExport _export;
+    // The HTTP/2 connections' sessions, by serial: a connection in Mode::h2
+    // has one; an HTTP/1.1 connection pays nothing for it.
+    std::unordered_map<uint64_t, std::unique_ptr<H2Session>> _h2;
+    H2Stats _h2_stats;
     bool _shutting_down = false;
     bool _untrusted_forwarding_noted = false;
 };

@@ -34,8 +34,12 @@ void StreamExport::begin(bool carry, uint64_t flush_timeout_ms, uint32_t retry_s
         p.handle = Transport::handle(c);
         // A TLS stream's keys and record numbers live in this process's
         // OpenSSL only: it ends with a retry, and its client reconnects (a
-        // full handshake: the new daemon has new ticket keys).
-        if (carry && !Transport::is_tls(c) && _streams.freeze(c, &p.state)) {
+        // full handshake: the new daemon has new ticket keys). An HTTP/2
+        // stream shares its socket with the others of its connection: it
+        // cannot be handed over alone either, so it reconnects (its
+        // connection gets GOAWAY: HttpServer::begin_handover).
+        if (carry && !Transport::is_tls(c) && !Transport::is_virtual(c) &&
+            _streams.freeze(c, &p.state)) {
             _pending.emplace(c.serial(), std::move(p));
         } else {
             end_with_retry(c);

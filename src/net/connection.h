@@ -89,7 +89,7 @@ private:
     uint64_t _drain_deadline = 0;  // ms; valid while draining or lingering
     uint64_t _last_activity = 0;   // ms
     // The last 32 bytes: slot (4), peer (17), state, protocol, the count and
-    // the flags (10), 1 byte of padding. Past 32 the object grows by 8, and can
+    // the flags (6), 2 bytes of padding. Past 32 the object grows by 8, and can
     // push a protocol's object into the allocator's next size class
     // (HttpConnection is 256 bytes, mimalloc's class boundary, as of the peer
     // address). Whether a send is in flight is the queue's (_out.in_flight()),
@@ -104,11 +104,16 @@ private:
     bool _recv_retry = false;   // on the transport's list of receives to arm or cancel
     bool _read_paused = false;  // the protocol asked for no more bytes
     bool _dirty = false;        // on the transport's dirty list
+    // Four rarely-changed flags in one byte (bit-fields): with one bool each
+    // they would take the last byte of padding and three more, and the object
+    // would grow by 8 (see above).
     // A TLS connection: its TlsStream is in the transport's side table (a plain
-    // connection pays this byte of padding and nothing else), and its sends
-    // carry ciphertext, with or without frames (net/transport_tls.cc).
-    bool _tls = false;
-    bool _tls_send = false;  // a send of ciphertext is in flight
+    // connection pays these bits and nothing else), and its sends carry
+    // ciphertext, with or without frames (net/transport_tls.cc).
+    bool _tls : 1 = false;
+    bool _tls_send : 1 = false;    // a send of ciphertext is in flight
+    bool _mux_parent : 1 = false;  // carries virtual connections (Transport::set_mux_parent)
+    bool _mux_behind : 1 = false;  // virtual: its host left bytes in its queue (socket_full)
 };
 
 }  // namespace ringcast

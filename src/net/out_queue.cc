@@ -155,4 +155,57 @@ void OutQueue::clear(LocalFramePool& frames, OutChunkPool& pool) {
     _min_priority = SharedFrame::kKeepPriority;
 }
 
+// --- moves between queues, for a virtual connection's host (net/mux_host.h):
+// what an HTTP/2 stream has queued goes to its connection's queue behind a
+// DATA frame header, by pointer where it can.
+uint64_t OutQueue::ready_bytes(int64_t now_wall_ms, uint64_t max) const {
+    uint64_t sum = 0;
+    const OutChunk* c = _head;
+    unsigned idx = _head_idx;
+    uint32_t offset = _offset;
+    for (uint32_t seen = 0; seen < _count && sum < max; ++seen) {
+        if (idx == OutChunk::kItems) {
+            c = c->next;
+            idx = 0;
+        }
+        const SharedFrame* f = c->items[idx++]->frame;
+        if (seen > 0 && f->expired(now_wall_ms)) break;
+        sum += f->size() - offset;
+        offset = 0;
+    }
+    return std::min(sum, max);
+}
+
+unsigned OutQueue::move_front(OutQueue& dst, uint64_t n, LocalFramePool& frames,
+                              OutChunkPool& pool) {
+    unsigned copies = 0;
+    while (n > 0 && _count > 0) {
+        LocalFrame* lf = front();
+        const uint32_t left = lf->frame->size() - _offset;
+        if (_offset == 0 && left <= n) {
+            // The whole frame: the pointer and this queue's user go to dst.
+            unlink_front(pool);
+            _bytes -= left;
+            dst.push(lf, pool);
+            n -= left;
+            continue;
+        }
+        // Cut by the window or the frame size, or cut before: the slice alone.
+        const uint32_t take = uint32_t(std::min<uint64_t>(left, n));
+        LocalFrame* slice =
+            frames.wrap(SharedFrame::copy_of(lf->frame->view().substr(_offset, take)));
+        frames.add_user(slice);
+        dst.push(slice, pool);
+        ++copies;
+        _bytes -= take;
+        n -= take;
+        if (take == left) {
+            pop_front(frames, pool);
+        } else {
+            _offset += take;
+        }
+    }
+    return copies;
+}
+
 }  // namespace ringcast

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "core/frame.h"
@@ -122,6 +123,21 @@ public:
     // written are released (drop_user); a partially written first frame stays
     // with its offset advanced.
     void consume(size_t n, LocalFramePool& frames, OutChunkPool& pool);
+
+    // For a virtual connection's host (net/mux_host.h; out_queue_move.cc): how
+    // many bytes from the front could move now, at most max: the unsent rest of
+    // the first frame, then whole or cut frames, stopping before a later frame
+    // that has expired (as gather() does).
+    uint64_t ready_bytes(int64_t now_wall_ms, uint64_t max) const;
+    // Moves n bytes (at most ready_bytes()) from the front to the back of dst:
+    // a whole frame by pointer (its user moves with it), a frame cut (n ends
+    // inside it, or it was cut before) as a private copy of the slice, which
+    // then carries no priority nor expiry. Returns how many copies were made.
+    unsigned move_front(OutQueue& dst, uint64_t n, LocalFramePool& frames, OutChunkPool& pool);
+    // The unsent bytes of the first frame (empty when the queue is).
+    std::string_view front_bytes() const {
+        return _count ? front()->frame->view().substr(_offset) : std::string_view();
+    }
 
     // Releases everything (connection closing).
     void clear(LocalFramePool& frames, OutChunkPool& pool);

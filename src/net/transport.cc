@@ -54,6 +54,7 @@ void Transport::destroy_all() {
     }
     _dirty_head = _dirty_tail = nullptr;
     _count = 0;
+    _virtual_count = 0;
 }
 
 TransportStats Transport::stats() const {
@@ -154,7 +155,9 @@ void Transport::pause_reading(Connection& c) {
 void Transport::resume_reading(Connection& c) {
     if (!c._read_paused) return;
     c._read_paused = false;
-    if (c._state != Connection::State::closing && !c._recv_armed && !c._recv_retry) arm_recv(c);
+    if (c._state != Connection::State::closing && !c._recv_armed && !c._recv_retry &&
+        !is_virtual(c))
+        arm_recv(c);
 }
 
 void Transport::on_recv(Connection& c, const io_uring_cqe& cqe) {
@@ -293,6 +296,7 @@ void Transport::mark_dirty(Connection& c, bool urgent) {
 }
 
 void Transport::submit_send(Connection& c, int64_t now_wall_ms) {
+    if (c._mux_parent) now_wall_ms = 0;  // framed bytes: none may be skipped (set_mux_parent)
     // An expired frame is never written: those at the front go now; gather()
     // stops before any further one, which reaches the front with the next send.
     if (c._out.front_expired(now_wall_ms)) {
@@ -429,6 +433,10 @@ void Transport::flush() {
         op_ended(c);
         if (c._state == Connection::State::closing) {
             maybe_destroy(c);
+            continue;
+        }
+        if (is_virtual(c)) {
+            mux_ready(c);
             continue;
         }
         if (c._tls) {

@@ -35,8 +35,10 @@
 #include "net/connection.h"
 #include "net/connection_handle.h"
 #include "net/load_board.h"
+#include "net/mux_host.h"
 #include "net/queue_policy.h"
 #include "net/slot_table.h"
+#include "net/virtual_slots.h"
 #include "tls/tls_options.h"
 
 namespace ringcast {
@@ -268,11 +270,43 @@ public:
     // whatever connection has its slot now. O(1). A connection found may have
     // a close pending (is_open() says whether to queue for it).
     Connection* find(ConnectionHandle h) const {
-        Connection* c = _by_slot.get(h.slot);
+        Connection* c = is_virtual_slot(h.slot) ? _virtual.get(h.slot) : _by_slot.get(h.slot);
         return c && c->_serial == h.serial ? c : nullptr;
     }
 
+    // Sockets; the virtual connections of HTTP/2 streams are counted apart.
     size_t connection_count() const { return _count; }
+    size_t virtual_count() const { return _virtual_count; }
+
+    // --- virtual connections (net/mux_host.h; transport_mux.cc) ------------------
+    static bool is_virtual_slot(uint32_t slot) { return slot >= VirtualSlots::kBase; }
+    static bool is_virtual(const Connection& c) { return is_virtual_slot(c._slot); }
+    // A connection without a socket, for `host` to carry (an HTTP/2 stream):
+    // opened (on_open()) with `peer`, no receive; its bytes come from the host
+    // calling the handler's on_data() itself. Found by handle like any other.
+    Connection* open_virtual(uint8_t protocol, const PeerAddress& peer, MuxHost& host);
+    // The host is going away: its children get no more child_ready() nor
+    // child_closed(), and are closed (at the end of the turn).
+    void detach_virtual(Connection& child);
+    // c carries virtual connections: its queue holds framed bytes, so nothing
+    // queued there is ever dropped or skipped as expired (a gap would corrupt
+    // the framing); the host bounds it by pulling less.
+    static void set_mux_parent(Connection& c) { c._mux_parent = true; }
+    // Bytes of child's queue that could move now, at most max; expired frames
+    // at its front are dropped first (and reported, as a send would).
+    uint64_t movable_bytes(Connection& child, uint64_t max);
+    // Appends a private copy of prefix (a frame header) to parent's queue, then
+    // moves n bytes (at most movable_bytes()) of child's queue behind it: whole
+    // frames by pointer, a cut frame as a copy of its slice. A child whose
+    // queue empties is treated as after a completed send (drained, or closed
+    // if it was draining). child may be null (a header alone).
+    void move_output(Connection* child, Connection& parent, uint64_t n,
+                     std::string_view prefix = {});
+    // The unsent bytes of the first frame of c's queue (empty if none), and
+    // taking n of them out as if written: for a host that reads what the
+    // protocol above wrote (an HTTP/1.1 response head) instead of moving it.
+    static std::string_view front_bytes(const Connection& c) { return c._out.front_bytes(); }
+    void discard_front(Connection& c, uint64_t n);
     TransportStats stats() const;
     template <typename F>
     void for_each_connection(F&& f) {
@@ -294,7 +328,11 @@ private:
     // The reader is behind: a send of ours is pending in the kernel, or the last
     // one was cut short (a send to a socket with room completes in full, within
     // the turn). Only then does the soft limit apply.
+    // A virtual connection is behind when its host left bytes in its queue the
+    // last time it was called (the peer's window is closed, or the real
+    // connection's queue is full), until its queue empties.
     static bool socket_full(const Connection& c) {
+        if (is_virtual(c)) return c._mux_behind;
         return sending(c) || c._out.partially_written();
     }
     // A send is in flight: the queue knows how many of its frames it covers
@@ -325,6 +363,10 @@ private:
         --c._pending_ops;
     }
     void maybe_destroy(Connection& c);
+    // flush() found a virtual connection on the dirty list: its host takes over.
+    void mux_ready(Connection& c);
+    // begin_close() of a virtual connection: no socket to close.
+    void close_virtual(Connection& c);
     void reschedule_timer(Connection& c);
 
     // --- TLS (net/transport_tls.cc) ------------------------------------------
@@ -374,7 +416,9 @@ private:
     // slot just freed before going higher, so it stays about as long as the
     // most connections held at once.
     SlotTable _by_slot;
+    VirtualSlots _virtual;  // virtual connections by slot, with their hosts
     size_t _count = 0;
+    size_t _virtual_count = 0;
     uint64_t _next_serial = 1;
     uint32_t _inflight_sends = 0;
     // The TLS connections' state, by connection: a side table, so that a plain

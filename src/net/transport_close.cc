@@ -36,6 +36,10 @@ void Transport::close_lingering(Connection& c) {
     if (c._state == Connection::State::closing || c._state == Connection::State::lingering ||
         c._close_requested)
         return;
+    if (is_virtual(c)) {  // no socket to keep reading: its host ends the stream
+        close(c, true);
+        return;
+    }
     // Writing what is queued has write_timeout, as a drain has (a drain this
     // call turns into a linger keeps its deadline).
     if (c._state != Connection::State::draining)
@@ -110,6 +114,10 @@ void Transport::cut_lingering(Connection& c) {
 // the next turn.
 bool Transport::begin_close(Connection& c) {
     if (c._state == Connection::State::closing) return true;
+    if (is_virtual(c)) {
+        close_virtual(c);
+        return true;
+    }
     Ring& ring = _reactor.ring();
     if (ring.sq_space() < 2) ring.submit();
     if (ring.sq_space() < 2) return false;
@@ -174,7 +182,7 @@ void Transport::maybe_destroy(Connection& c) {
     if (c._prev_all) c._prev_all->_next_all = c._next_all;
     if (c._next_all) c._next_all->_prev_all = c._prev_all;
     if (_all == &c) _all = c._next_all;
-    --_count;
+    --(is_virtual(c) ? _virtual_count : _count);
     handler(c).destroy_connection(&c);
 }
 

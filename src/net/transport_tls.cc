@@ -207,6 +207,7 @@ bool Transport::tls_close_notify(Connection& c) {
 }
 
 bool Transport::submit_tls_send(Connection& c, int64_t now_wall_ms) {
+    if (c._mux_parent) now_wall_ms = 0;  // framed bytes: none may be skipped (set_mux_parent)
     TlsConn* t = tls_of(c);
     if (!t) return false;
     TlsStream& s = *t->stream;

@@ -72,6 +72,7 @@ ShardSnapshot StatsCollector::snapshot(SnapshotScope scope) const {
     s->hub = _hub.stats();
     s->transport = _transport.stats();
     if (_catch_ups) s->catch_up = *_catch_ups;
+    if (_h2) s->http2 = *_h2;
     if (const EventLog* log = _hub.log()) {
         s->has_log = true;
         s->log = log->stats();
@@ -219,6 +220,7 @@ std::string render_stats_json(const std::vector<ShardSnapshot>& shards, double u
     QueueLossStats losses;
     RefusalStats refused;
     CatchUpStats catch_up;
+    H2Stats h2;
     uint64_t buffered = 0;
     const ShardSnapshot* log = nullptr;
     std::map<std::string, uint64_t> channels, users;
@@ -233,6 +235,13 @@ std::string render_stats_json(const std::vector<ShardSnapshot>& shards, double u
         catch_up.gaps += s->catch_up.gaps;
         catch_up.replayed += s->catch_up.replayed;
         catch_up.trimmed += s->catch_up.trimmed;
+        h2.connections += s->http2.connections;
+        h2.streams += s->http2.streams;
+        h2.connections_total += s->http2.connections_total;
+        h2.streams_total += s->http2.streams_total;
+        h2.streams_reset += s->http2.streams_reset;
+        h2.streams_refused += s->http2.streams_refused;
+        h2.connection_errors += s->http2.connection_errors;
         buffered += s->hub.buffered;
         for (const auto& [user, n] : s->users)
             users[user] += n;
@@ -316,6 +325,14 @@ std::string render_stats_json(const std::vector<ShardSnapshot>& shards, double u
         .key("unavailable")
         .value(refused.unavailable)
         .end_object();
+    w.key("http2").begin_object();
+    w.key("connections").value(h2.connections).key("streams").value(h2.streams);
+    w.key("connectionsTotal").value(h2.connections_total);
+    w.key("streamsTotal").value(h2.streams_total);
+    w.key("streamsReset").value(h2.streams_reset);
+    w.key("streamsRefused").value(h2.streams_refused);
+    w.key("connectionErrors").value(h2.connection_errors);
+    w.end_object();
     static const ShardSnapshot kNoLog;
     const ShardSnapshot& l = log ? *log : kNoLog;
     w.key("cacheSize").value(l.cache.events);

@@ -14,6 +14,7 @@
 #include "core/latency_histogram.h"
 #include "core/mesh.h"
 #include "core/reactor.h"
+#include "http2/h2_options.h"
 #include "net/transport.h"
 #include "ops/directory.h"
 #include "ops/publish_flow.h"
@@ -100,6 +101,7 @@ struct ShardSnapshot {
     TransportStats transport;
     RefusalStats refused;
     CatchUpStats catch_up;  // streams that caught up here
+    H2Stats http2;          // HTTP/2 connections and their streams
     // The log shard's keeps (only the log fills them).
     bool has_log = false;
     EventLogStats log;
@@ -150,6 +152,8 @@ public:
     }
     // Where this shard counts streams that caught up (the HTTP layer).
     void set_catch_ups(const CatchUpStats* c) { _catch_ups = c; }
+    // Where this shard counts its HTTP/2 connections (the HTTP layer).
+    void set_h2_stats(const H2Stats* h) { _h2 = h; }
     // The log shard: how to read the store's figures (thread-safe).
     void set_store(std::function<StoreFigures()> read) { _store = std::move(read); }
     // The store's figures now (enabled = false on every shard but the log, or without a store).
@@ -196,6 +200,7 @@ private:
     const RefusalStats* _refused = nullptr;
     const RefusalStats* _more_refused = nullptr;
     const CatchUpStats* _catch_ups = nullptr;
+    const H2Stats* _h2 = nullptr;
     std::function<StoreFigures()> _store;
     const StreamCatalog* _catalog = nullptr;
     const QueueLossStats* _losses = nullptr;

@@ -73,6 +73,16 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthS
     o.http.limits.max_body = cfg.max_body;
     o.http.request_timeout_ms = uint32_t(cfg.request_timeout_ms);
     o.http.keepalive_timeout_ms = uint32_t(cfg.keepalive_timeout_ms);
+    o.http.http2.enabled = cfg.http2_enabled;
+    o.http.http2.max_concurrent_streams = cfg.http2_max_concurrent_streams;
+    o.http.http2.max_header_list_size = uint32_t(cfg.http2_max_header_list_size);
+    o.http.http2.initial_window_size = cfg.http2_initial_window_size;
+    o.http.http2.connection_queue = cfg.http2_connection_queue;
+    o.http.http2.reset_burst = cfg.http2_reset_burst;
+    o.http.http2.reset_rate = cfg.http2_reset_rate;
+    o.http.http2.max_continuations = cfg.http2_max_continuations;
+    o.http.http2.max_settings = cfg.http2_max_settings;
+    o.http.http2.max_outbound_ack = cfg.http2_max_outbound_ack;
     o.http.heartbeat_as_comment = cfg.heartbeat_format == "comment";
     o.http.retry_ms = uint32_t(cfg.retry_ms);
     for (const EndpointConfig& e : cfg.endpoints)

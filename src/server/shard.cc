@@ -49,6 +49,7 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
                kPublish)
     , _pulses(shared.pulses) {
     _stats.set_stream_counter(&_http.streams().stream_count());
+    _stats.set_h2_stats(&_http.h2_stats());
     _stats.set_refusals(&_http.refusals(), &_publish.refusals());
     _stats.set_catch_ups(&_http.streams().catch_ups());
     if (_log && opts.store)
@@ -264,7 +265,9 @@ void Shard::begin_handover(uint64_t phase) {
 // numbered has been queued to its streams). Exported: every stream handed over
 // or ended, and every connection gone.
 void Shard::handover_progress() {
-    if (!_quiesced && _transport.connection_count() == _http.streams().stream_count()) {
+    // An HTTP/2 connection is no stream, but stays as long as its streams do.
+    if (!_quiesced && _transport.connection_count() + _transport.virtual_count() ==
+                          _http.streams().stream_count() + _http.h2_stats().connections) {
         _quiesced = true;
         _shutdown.quiesced.fetch_add(1);
     }

@@ -27,6 +27,7 @@
 
 #include "daemon_process.h"
 #include "event_ids.h"
+#include "h2_client.h"
 #include "keeps_support.h"
 #include "publish_support.h"
 #include "sse_client.h"
@@ -438,6 +439,45 @@ TEST(Upgrade, WithoutCarryingStreamsTheyRetryAndResumeWithoutLoss) {
             got.push_back(e.data);
         EXPECT_EQ(got, (std::vector<std::string>{"5", "6", "7"})) << back->raw_body();
     }
+}
+
+// HTTP/2 streams share their socket, so they cannot be handed over: they end
+// with a retry hint (END_STREAM, not a reset), their connection gets GOAWAY,
+// and the old daemon still quiesces and exits beside an HTTP/1.1 stream.
+TEST(Upgrade, Http2StreamsEndWithARetryAndTheirConnectionGetsGoaway) {
+    TempDir dir;
+    const std::string data = dir.path() + "/data";
+    DaemonProcess old_daemon;
+    ASSERT_TRUE(old_daemon.start(on_dir(data))) << old_daemon.error();
+    const uint16_t port = old_daemon.port();
+    H2Client h2(port);
+    ASSERT_TRUE(h2.connect());
+    const int32_t a = h2.get(stream_target("d")), b = h2.get(stream_target("d"));
+    auto live = [&](int32_t id) {
+        return h2.stream(id).body.find("event: connected") != std::string::npos;
+    };
+    ASSERT_TRUE(h2.run_until([&] { return live(a) && live(b); }, Deadline(kIoTimeout)));
+    auto h1 = open_stream(port, stream_target("d"));
+
+    DaemonProcess new_daemon;
+    ASSERT_TRUE(new_daemon.start(takeover_of(data), Deadline(30s))) << new_daemon.error();
+    ASSERT_TRUE(h2.run_until(
+        [&] { return h2.goaway() && h2.stream(a).closed && h2.stream(b).closed; }, Deadline(20s)))
+        << h2.error();
+    EXPECT_EQ(old_daemon.wait_exit(Deadline(15s)), 0) << old_daemon.log();
+    EXPECT_EQ(h2.goaway_error(), 0u);
+    for (int32_t id : {a, b}) {
+        EXPECT_EQ(h2.stream(id).error_code, 0u) << "END_STREAM, not a reset";
+        EXPECT_NE(h2.stream(id).body.find("\nretry: "), std::string::npos) << h2.stream(id).body;
+    }
+    // New connections, HTTP/2 too, reach the new daemon.
+    H2Client again(port);
+    ASSERT_TRUE(again.connect());
+    const int32_t c = again.get(stream_target("d"));
+    ASSERT_TRUE(again.run_until(
+        [&] { return again.stream(c).body.find("event: connected") != std::string::npos; },
+        Deadline(kIoTimeout)))
+        << again.error();
 }
 
 // A connection to `d`'s handover socket, as a new daemon makes it; -1 (errno set) if refused.
