@@ -15,6 +15,7 @@ bool make_tls(const Config& cfg, TlsSetup* out, std::string* error) {
     o.ciphersuites = cfg.tls_ciphersuites;
     o.session_tickets = cfg.tls_session_tickets;
     o.ticket_rotation_ms = cfg.tls_ticket_rotation_ms;
+    o.offer_h2 = cfg.http2_enabled;
     std::shared_ptr<TicketKeys> keys =
         out->ticket_keys ? out->ticket_keys : std::make_shared<TicketKeys>(o.ticket_rotation_ms);
     std::shared_ptr<const TlsContext> ctx = TlsContext::create(o, keys, error);

@@ -18,12 +18,14 @@ namespace {
 // Chooses the first protocol of ours the client also offers. A client that
 // offers none of them gets no ALPN answer (RFC 7301 allows either that or a
 // fatal alert; curl and browsers always offer http/1.1 anyway).
+// `arg` is the list offered (kAlpnHttp11 or kAlpnH2Http11).
 int select_alpn(SSL*, const unsigned char** out, unsigned char* out_len, const unsigned char* in,
-                unsigned int in_len, void*) {
+                unsigned int in_len, void* arg) {
+    const auto* ours = static_cast<const std::string_view*>(arg);
     unsigned char* chosen = nullptr;
-    const int r = SSL_select_next_proto(
-        &chosen, out_len, reinterpret_cast<const unsigned char*>(kAlpnProtocols.data()),
-        unsigned(kAlpnProtocols.size()), in, in_len);
+    const int r = SSL_select_next_proto(&chosen, out_len,
+                                        reinterpret_cast<const unsigned char*>(ours->data()),
+                                        unsigned(ours->size()), in, in_len);
     if (r != OPENSSL_NPN_NEGOTIATED) return SSL_TLSEXT_ERR_NOACK;
     *out = chosen;
     return SSL_TLSEXT_ERR_OK;
@@ -140,7 +142,9 @@ std::shared_ptr<const TlsContext> TlsContext::create(const TlsContextOptions& op
     // An idle stream's SSL object keeps no read or write buffer (about 34 KiB
     // otherwise): they are taken for a record and given back when it is done.
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-    SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
+    SSL_CTX_set_alpn_select_cb(
+        ctx, select_alpn,
+        const_cast<std::string_view*>(opts.offer_h2 ? &kAlpnH2Http11 : &kAlpnHttp11));
     // Resumption by tickets only: a server-side session cache would be per
     // process memory that shards share behind a lock.
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);

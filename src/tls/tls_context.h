@@ -21,8 +21,12 @@
 namespace ringcast {
 
 // The protocols this server offers by ALPN, in order of preference, in the
-// wire format (length-prefixed). HTTP/2 adds "\x02h2" in front once it is served.
-inline constexpr std::string_view kAlpnProtocols{"\x08http/1.1", 9};
+// wire format (length-prefixed): h2 first when HTTP/2 is served
+// (TlsContextOptions::offer_h2). A connection that agreed on h2 starts with the
+// client's preface like an h2c one, and the HTTP server turns it into an
+// HTTP/2 connection the same way (http2/README.md).
+inline constexpr std::string_view kAlpnHttp11{"\x08http/1.1", 9};
+inline constexpr std::string_view kAlpnH2Http11{"\x02h2\x08http/1.1", 12};
 
 class TlsContext {
 public:

@@ -15,6 +15,7 @@ struct TlsContextOptions {
     std::string ciphersuites;  // TLS 1.3 suites
     bool session_tickets = true;
     uint64_t ticket_rotation_ms = 12 * 3600 * 1000;  // a ticket key encrypts this long
+    bool offer_h2 = false;  // ALPN offers h2 before http/1.1 ([http2] enabled)
 };
 
 // What the transport applies to each TLS connection of a shard.

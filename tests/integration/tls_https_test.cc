@@ -199,17 +199,79 @@ std::string served_serial(const TlsDaemon& t) {
     return line.starts_with("serial=") ? line.substr(7) : line;
 }
 
-TEST(Https, SClientSeesHttp11ByAlpnAndAVerifiedCertificate) {
+TEST(Https, SClientSeesH2ByAlpnAndAVerifiedCertificate) {
     TlsDaemon t;
     ASSERT_TRUE(t.start()) << t.daemon.error();
     ToolRun r = s_client(t, {"-alpn", "h2,http/1.1"});
-    EXPECT_NE(r.out.find("ALPN protocol: http/1.1"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("ALPN protocol: h2"), std::string::npos) << r.out;
+    // A client that offers only HTTP/1.1 gets it.
+    ToolRun r11 = s_client(t, {"-alpn", "http/1.1"});
+    EXPECT_NE(r11.out.find("ALPN protocol: http/1.1"), std::string::npos) << r11.out;
     EXPECT_NE(r.out.find("Verify return code: 0 (ok)"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("TLSv1.3"), std::string::npos) << r.out;
     // TLS 1.2 is still accepted (min_version = "1.2"), with an intermediate cipher.
     ToolRun r12 = s_client(t, {"-tls1_2"});
     EXPECT_NE(r12.out.find("Cipher is ECDHE-ECDSA-AES128-GCM-SHA256"), std::string::npos)
         << r12.out;
+}
+
+// With [http2] off, ALPN never offers h2: a client offering both gets HTTP/1.1.
+TEST(Https, WithoutHttp2AlpnOffersHttp11Only) {
+    TlsDaemon t;
+    ASSERT_TRUE(t.start("", "[http2]\nenabled = false\n")) << t.daemon.error();
+    ToolRun r = s_client(t, {"-alpn", "h2,http/1.1"});
+    EXPECT_NE(r.out.find("ALPN protocol: http/1.1"), std::string::npos) << r.out;
+}
+
+// HTTP/2 over TLS (ALPN h2), as browsers speak it: curl --http2 gets an SSE
+// stream and an API answer over HTTP/2, and the stream receives what is
+// published.
+TEST(Https, CurlSpeaksHttp2ByAlpnToStreamsAndTheApi) {
+    TlsDaemon t;
+    ASSERT_TRUE(t.start()) << t.daemon.error();
+    const std::string base = "https://localhost:" + std::to_string(t.port);
+    const std::string resolve = "localhost:" + std::to_string(t.port) + ":127.0.0.1";
+    ToolRun stats = run_tool("curl", {"-sS", "--http2", "--cacert", t.pki.ca_file, "--resolve",
+                                      resolve, "-H", "X-API-Key: itest-api-key", "-o", "/dev/null",
+                                      "-w", "%{http_version} %{http_code}", base + "/api/stats"});
+    ASSERT_EQ(stats.exit_code, 0) << stats.err;
+    EXPECT_EQ(stats.out, "2 200");
+    TempDir out;
+    SpawnOptions so;
+    so.out_path = out.path() + "/stream";
+    so.err_path = out.path() + "/err";
+    std::string error;
+    Child stream = spawn_child(
+        find_program("curl"),
+        {"-sSN", "--http2", "--cacert", t.pki.ca_file, "--resolve", resolve, "--max-time", "20",
+         "-w", "%{http_version}", base + "/api/sse/stream?channels=news"},
+        so, &error);
+    ASSERT_GT(stream.pid, 0) << error;
+    auto stream_text = [&] {
+        std::ifstream f(so.out_path);
+        std::stringstream ss;
+        ss << f.rdbuf();
+        return ss.str();
+    };
+    const Deadline connected(kIoTimeout);
+    while (stream_text().find("event: connected") == std::string::npos && !connected.expired())
+        ::poll(nullptr, 0, 10);
+    ASSERT_NE(stream_text().find("event: connected"), std::string::npos);
+    TlsClient pub(t.pki.ca_file);
+    ASSERT_TRUE(pub.connect(t.port, Deadline(kIoTimeout)));
+    publish_over_tls(pub, 1, 3);
+    const Deadline all(kIoTimeout);
+    while (!has_event(stream_text(), 3) && !all.expired())
+        ::poll(nullptr, 0, 10);
+    EXPECT_TRUE(has_event(stream_text(), 1) && has_event(stream_text(), 3)) << stream_text();
+    // The daemon counts it as an HTTP/2 stream.
+    HttpClient api(t.daemon.port());
+    ASSERT_TRUE(api.connect());
+    std::optional<Json> s = fetch_stats(api);
+    ASSERT_TRUE(s && s->find("http2")) << "no http2 in the stats";
+    EXPECT_GE(s->find("http2")->find("streams")->as_int(), 1);
+    ::kill(stream.pid, SIGTERM);
+    await_exit(stream.pid, stream.pidfd, Deadline(5s));
 }
 
 TEST(Https, Tls11IsRefusedAndCounted) {
