@@ -73,3 +73,32 @@ test('a certificate the test CA did not sign is refused by the browser', async (
     await daemon.stop();
   }
 });
+
+test('twelve tabs of one origin all stream at once over one HTTP/2 connection', async () => {
+  const daemon = await startDaemon({ config: webRootConfig(root, tlsConfig(ca)) });
+  try {
+    // Each tab its own EventSource (no tab sharing): over HTTP/1.1 Chromium
+    // holds 6 connections per origin and the seventh tab would wait.
+    const url = `${httpsBase(daemon)}/probe/?channels=notifications&shared=false`;
+    const tabs = [];
+    for (let i = 0; i < 12; i++) tabs.push((await openPage(browser.context, url)).page);
+    for (const t of tabs)
+      await t.waitForFunction(() => window.probe?.client.connectionState.status === 'connected', null, { timeout: 5000 });
+    for (let n = 1; n <= 5; n++) {
+      const a = await daemon.api('POST', '/api/publish', { channel: 'notifications', event: 'notification', data: { n } });
+      assert.ok(a.status < 300, JSON.stringify(a));
+    }
+    for (const t of tabs) {
+      await t.waitForFunction(() => window.probe.received.filter((m) => m.type === 'notification').length >= 5, null, {
+        timeout: 5000,
+      });
+      assert.deepEqual(await received(t), [1, 2, 3, 4, 5]);
+    }
+    const stats = (await daemon.api('GET', '/api/stats')).body;
+    assert.equal(stats.http2.connections, 1, JSON.stringify(stats.http2));
+    assert.ok(stats.http2.streams >= 12, JSON.stringify(stats.http2));
+    for (const t of tabs) await t.close();
+  } finally {
+    await daemon.stop();
+  }
+});
