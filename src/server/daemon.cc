@@ -384,8 +384,9 @@ void announce(const Config& cfg, const Plan& plan, const ShardSet& shards,
         const KtlsProbe ktls = probe_ktls();
         spdlog::info(
             "listening on https://{} — the same endpoints and API over TLS ({} or newer; "
-            "ALPN http/1.1; session tickets {}); certificate {}",
+            "ALPN {}; session tickets {}); certificate {}",
             tls->to_string(), cfg.tls_min_version == "1.3" ? "TLS 1.3" : "TLS 1.2",
+            cfg.http2_enabled ? "h2, http/1.1" : "http/1.1",
             cfg.tls_session_tickets ? "on" : "off", plan.tls.context->summary());
         spdlog::info("TLS encryption: {} ({})", kTlsPath, ktls.detail);
     }

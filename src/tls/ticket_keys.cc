@@ -60,7 +60,12 @@ int TicketKeys::handle(unsigned char name[16], unsigned char iv[16], EVP_CIPHER_
     const uint64_t now = mono_ms();
     rotate_if_due(now);
     const Key* key = nullptr;
-    int found = 1;
+    // A good ticket is always renewed (2): under TLS 1.3 OpenSSL sends a
+    // resumed connection a new ticket only then, and clients use a TLS 1.3
+    // ticket once (RFC 8446 C.4; browsers do), so without renewal every other
+    // connection of a client would pay a full handshake. Under TLS 1.2 it
+    // costs one small NewSessionTicket message per resumption.
+    int found = 2;
     if (encrypt) {
         if (!_current.valid || RAND_bytes(iv, 16) != 1) return -1;
         key = &_current;
@@ -69,8 +74,7 @@ int TicketKeys::handle(unsigned char name[16], unsigned char iv[16], EVP_CIPHER_
         key = &_current;
     } else if (_previous.valid && std::memcmp(name, _previous.name, 16) == 0 &&
                now - _previous.created_ms < 2 * _rotation_ms) {
-        key = &_previous;
-        found = 2;  // still good, but renewed under the current key
+        key = &_previous;  // still good; the renewal is under the current key
     } else {
         return 0;
     }
@@ -82,7 +86,7 @@ int TicketKeys::handle(unsigned char name[16], unsigned char iv[16], EVP_CIPHER_
     if (EVP_MAC_CTX_set_params(mac, params) != 1) return -1;
     const int ok = encrypt ? EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key->aes, iv)
                            : EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key->aes, iv);
-    return ok == 1 ? found : -1;
+    return ok == 1 ? (encrypt ? 1 : found) : -1;
 }
 
 }  // namespace ringcast

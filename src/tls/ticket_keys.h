@@ -2,10 +2,10 @@
 // The keys that encrypt session tickets (RFC 5077 tickets in TLS 1.2, and the
 // TLS 1.3 tickets that carry the resumption secret), kept in memory only and
 // rotated: a key encrypts new tickets for `rotation_ms`, then decrypts for one
-// more period as the previous key (its tickets are renewed under the current
-// one), then is forgotten. A ticket is thus accepted for between one and two
-// periods; a restart or an upgrade starts with new keys (clients fall back to a
-// full handshake once).
+// more period as the previous key, then is forgotten; every ticket accepted is
+// renewed under the current key (a resumed connection gets a fresh ticket). A ticket is thus
+// accepted for between one and two periods; a restart or an upgrade starts with new keys (clients
+// fall back to a full handshake once).
 //
 // One object serves every shard and survives certificate reloads (each new
 // TlsContext is given the same one): its callback runs on whichever shard's
@@ -45,8 +45,8 @@ private:
         uint64_t created_ms = 0;
         bool valid = false;
     };
-    // 1: a ticket made (or found under the current key), 2: found under the
-    // previous key (renew it), 0: unknown name (a full handshake), -1: error.
+    // 1: a ticket made, 2: a ticket found under either key (and renewed),
+    // 0: unknown name (a full handshake), -1: error.
     int handle(unsigned char name[16], unsigned char iv[16], EVP_CIPHER_CTX* cipher,
                EVP_MAC_CTX* mac, int encrypt);
     bool make_key(Key* k, uint64_t now_ms);

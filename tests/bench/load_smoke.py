@@ -12,12 +12,15 @@ Runs, each bounded in time:
   3. a short --persistent publish run: the cache and the store are used;
   4. the same again on the same daemon: the cached events of run 3 reach the new
      streams and are counted apart (earlier_runs), not as duplicates;
-  5. a takeover (--takeover) of that daemon by a new one under a steady publish
+  5. streams over TLS (--tls-target, verified with --tls-ca, --tls-resume) to the
+     daemon's [tls] listener: every event, and the handshakes counted;
+  6. a takeover (--takeover) of that daemon by a new one under a steady publish
      (50 streams, 10 events/s, 3 s): no reconnect, nothing lost or twice, the
      new daemon's pid reported (and stopped here at the end).
 """
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -36,13 +39,38 @@ def fail(msg):
 
 def daemon_args(ringcastd, tmp):
     return [ringcastd, "--config", os.path.join(tmp, "ringcast.toml"), "--http", "127.0.0.1:0",
-            "--shards", "2", "--data-dir", os.path.join(tmp, "data"), "--log-level", "warn"]
+            "--shards", "2", "--data-dir", os.path.join(tmp, "data"),
+            "--log-level", "info"]  # info: the HTTPS listener's address is in the log
+
+
+def make_certificate(tmp):
+    """A self-signed certificate for localhost and 127.0.0.1 (its own CA)."""
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "2", "-subj", "/CN=localhost", "-addext",
+                        "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        fail("openssl could not make a certificate: " + r.stderr)
+    return cert, key
+
+
+def https_target(tmp):
+    """The HTTPS listener the daemon's log announces."""
+    with open(os.path.join(tmp, "ringcastd.log")) as f:
+        m = re.search(r"listening on https://([0-9.]+:[0-9]+)", f.read())
+    if not m:
+        fail("the daemon announced no HTTPS listener")
+    return m.group(1)
 
 
 def start_daemon(ringcastd, tmp):
     config = os.path.join(tmp, "ringcast.toml")
+    cert, key = make_certificate(tmp)
     with open(config, "w") as f:
-        f.write('[publish]\napi_keys = ["smoke-key"]\n')
+        f.write('[publish]\napi_keys = ["smoke-key"]\n[tls]\nlisten = "127.0.0.1:0"\n'
+                'certificate = "%s"\nkey = "%s"\n' % (cert, key))
     notify_path = os.path.join(tmp, "notify.sock")
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(notify_path)
@@ -164,7 +192,18 @@ def main():
                 fail("cached events of the previous run were not recognised: %s" % r)
             expect(r, "duplicates", 0)
 
-            # 5. Only where streams are carried over (Linux 6.8+): elsewhere
+            # 5. Streams over TLS, verified against the certificate itself.
+            r = run_load(load, target, [
+                "-n", "50", "-r", "20", "-d", "1", "-w", "0.2", "--procs", "1",
+                "--connect-concurrency", "1", "--tls-target", https_target(tmp),
+                "--tls-ca", os.path.join(tmp, "cert.pem"), "--tls-resume"])
+            expect(r, "tls_handshakes", 50)
+            expect(r, "lost", 0)
+            expect(r, "duplicates", 0)
+            if r["tls_resumed"] < 40:
+                fail("--tls-resume resumed %d of 50 handshakes: %s" % (r["tls_resumed"], r))
+
+            # 6. Only where streams are carried over (Linux 6.8+): elsewhere
             # they drain and reconnect by design. The new daemon's log goes to
             # a file: it outlives ringcast-load and would hold run_load's pipe.
             if not kernel_carries_streams(ringcastd):
