@@ -386,8 +386,8 @@ void announce(const Config& cfg, const Plan& plan, const ShardSet& shards,
             "listening on https://{} — the same endpoints and API over TLS ({} or newer; "
             "ALPN {}; session tickets {}); certificate {}",
             tls->to_string(), cfg.tls_min_version == "1.3" ? "TLS 1.3" : "TLS 1.2",
-            cfg.http2_enabled ? "h2, http/1.1" : "http/1.1",
-            cfg.tls_session_tickets ? "on" : "off", plan.tls.context->summary());
+            cfg.http2_enabled ? "h2, http/1.1" : "http/1.1", cfg.tls_session_tickets ? "on" : "off",
+            plan.tls.context->summary());
         spdlog::info("TLS encryption: {} ({})", kTlsPath, ktls.detail);
     }
     if (const auto& m = listeners.metrics_address())
