@@ -148,17 +148,7 @@ void write_shards(MetricsText& m, const std::vector<ShardSnapshot>& shards) {
 
 // HTTPS ([tls]): which path encrypts, and the handshakes by outcome.
 void write_tls(MetricsText& m, const std::vector<ShardSnapshot>& shards) {
-    TransportStats t;
-    for (const ShardSnapshot& s : shards) {
-        t.tls_handshakes += s.transport.tls_handshakes;
-        t.tls_resumed += s.transport.tls_resumed;
-        t.tls_handshake_failures += s.transport.tls_handshake_failures;
-        t.tls_handshake_timeouts += s.transport.tls_handshake_timeouts;
-        t.tls_refused += s.transport.tls_refused;
-        t.tls_errors += s.transport.tls_errors;
-        t.tls_handshaking += s.transport.tls_handshaking;
-        t.tls_open += s.transport.tls_open;
-    }
+    const TransportStats t = tls_totals(shards);
     m.family("ringcast_tls_info", "gauge",
              "How TLS connections are encrypted (path: userspace or ktls) and whether the kernel "
              "has the tls ULP.");

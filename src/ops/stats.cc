@@ -188,18 +188,7 @@ TopN top_n(const std::map<std::string, uint64_t>& counts, size_t n) {
 
 // "tls": HTTPS ([tls]): the encryption path and the handshakes, summed.
 void write_tls_stats(JsonWriter& w, const std::vector<ShardSnapshot>& shards) {
-    TransportStats t;
-    for (const ShardSnapshot& s : shards) {
-        t.tls_enabled = t.tls_enabled || s.transport.tls_enabled;
-        t.tls_handshakes += s.transport.tls_handshakes;
-        t.tls_resumed += s.transport.tls_resumed;
-        t.tls_handshake_failures += s.transport.tls_handshake_failures;
-        t.tls_handshake_timeouts += s.transport.tls_handshake_timeouts;
-        t.tls_refused += s.transport.tls_refused;
-        t.tls_errors += s.transport.tls_errors;
-        t.tls_handshaking += s.transport.tls_handshaking;
-        t.tls_open += s.transport.tls_open;
-    }
+    const TransportStats t = tls_totals(shards);
     w.key("tls").begin_object();
     w.key("enabled").value(t.tls_enabled);
     w.key("path").value(kTlsPath).key("kernelTls").value(kernel_tls().kernel_tls);
@@ -212,6 +201,22 @@ void write_tls_stats(JsonWriter& w, const std::vector<ShardSnapshot>& shards) {
 }
 
 }  // namespace
+
+TransportStats tls_totals(const std::vector<ShardSnapshot>& shards) {
+    TransportStats t;
+    for (const ShardSnapshot& s : shards) {
+        t.tls_enabled = t.tls_enabled || s.transport.tls_enabled;
+        t.tls_handshakes += s.transport.tls_handshakes;
+        t.tls_resumed += s.transport.tls_resumed;
+        t.tls_handshake_failures += s.transport.tls_handshake_failures;
+        t.tls_handshake_timeouts += s.transport.tls_handshake_timeouts;
+        t.tls_refused += s.transport.tls_refused;
+        t.tls_errors += s.transport.tls_errors;
+        t.tls_handshaking += s.transport.tls_handshaking;
+        t.tls_open += s.transport.tls_open;
+    }
+    return t;
+}
 
 std::string render_stats_json(const std::vector<ShardSnapshot>& shards, double uptime_s,
                               const ProcessStats& p) {

@@ -210,6 +210,10 @@ private:
     MetricsBoard* _board = nullptr;
 };
 
+// The TLS counters of every shard summed (the rest of the result is zero), for
+// the "tls" object of the stats and the ringcast_tls_* metrics alike.
+TransportStats tls_totals(const std::vector<ShardSnapshot>& shards);
+
 // {"totalConnections": ..., "channels": {...}, "shards": [...], ...}
 std::string render_stats_json(const std::vector<ShardSnapshot>& shards, double uptime_s,
                               const ProcessStats& p);

@@ -110,32 +110,69 @@ TEST(Https, ShortWritesOfCiphertextLoseNothing) {
     }
 }
 
+// An SSE stream read by curl over HTTPS into a file, until --max-time or
+// stop(): `more` are curl's extra options (--http2, say).
+class CurlStream {
+public:
+    CurlStream(const TlsDaemon& t, std::vector<std::string> more) {
+        const std::string port = std::to_string(t.port);
+        std::vector<std::string> args = {"-sSN",
+                                         "--cacert",
+                                         t.pki.ca_file,
+                                         "--resolve",
+                                         "localhost:" + port + ":127.0.0.1",
+                                         "--max-time",
+                                         "20"};
+        args.insert(args.end(), more.begin(), more.end());
+        args.push_back("https://localhost:" + port + "/api/sse/stream?channels=news");
+        _so.out_path = _out.path() + "/stream";
+        _so.err_path = _out.path() + "/err";
+        _child = spawn_child(find_program("curl"), args, _so, &_error);
+    }
+    ~CurlStream() { stop(); }
+    bool started() const { return _child.pid > 0; }
+    const std::string& error() const { return _error; }
+    std::string text() const {
+        std::ifstream f(_so.out_path);
+        std::stringstream ss;
+        ss << f.rdbuf();
+        return ss.str();
+    }
+    // Whether `pred(text())` came true within the I/O timeout.
+    template <typename Pred>
+    bool await(Pred pred) const {
+        const Deadline d(kIoTimeout);
+        while (!pred(text()) && !d.expired())
+            ::poll(nullptr, 0, 10);
+        return pred(text());
+    }
+    void stop() {
+        if (_child.pid <= 0) return;
+        ::kill(_child.pid, SIGTERM);
+        await_exit(_child.pid, _child.pidfd, Deadline(5s));
+        _child.pid = 0;
+    }
+
+private:
+    TempDir _out;
+    SpawnOptions _so;
+    Child _child;
+    std::string _error;
+};
+
+bool connected(const std::string& text) {
+    return text.find("event: connected") != std::string::npos;
+}
+
 TEST(Https, CurlStreamsPublishesAndAsksTheApi) {
     TlsDaemon t;
     ASSERT_TRUE(t.start()) << t.daemon.error();
     const std::string base = "https://localhost:" + std::to_string(t.port);
     const std::string resolve = "localhost:" + std::to_string(t.port) + ":127.0.0.1";
     // A stream through curl, read until the last event (curl exits at --max-time).
-    TempDir out;
-    SpawnOptions so;
-    so.out_path = out.path() + "/stream";
-    so.err_path = out.path() + "/err";
-    std::string error;
-    Child stream = spawn_child(find_program("curl"),
-                               {"-sSN", "--cacert", t.pki.ca_file, "--resolve", resolve,
-                                "--max-time", "20", base + "/api/sse/stream?channels=news"},
-                               so, &error);
-    ASSERT_GT(stream.pid, 0) << error;
-    auto stream_text = [&] {
-        std::ifstream f(so.out_path);
-        std::stringstream ss;
-        ss << f.rdbuf();
-        return ss.str();
-    };
-    const Deadline connected(kIoTimeout);
-    while (stream_text().find("event: connected") == std::string::npos && !connected.expired())
-        ::poll(nullptr, 0, 10);
-    ASSERT_NE(stream_text().find("event: connected"), std::string::npos);
+    CurlStream stream(t, {});
+    ASSERT_TRUE(stream.started()) << stream.error();
+    ASSERT_TRUE(stream.await(connected));
     // Publishes with curl, several on one connection (keep-alive: one handshake).
     // (--next starts the next request's options; curl keeps the connection.)
     std::vector<std::string> args = {"-sS"};
@@ -151,14 +188,11 @@ TEST(Https, CurlStreamsPublishesAndAsksTheApi) {
     ToolRun pub = run_tool("curl", args);
     ASSERT_EQ(pub.exit_code, 0) << pub.err;
     EXPECT_EQ(pub.out, "200 1\n200 0\n200 0\n") << "three publishes on one connection";
-    const Deadline all(kIoTimeout);
-    while (!has_event(stream_text(), 3) && !all.expired())
-        ::poll(nullptr, 0, 10);
-    const std::string text = stream_text();
+    stream.await([](const std::string& text) { return has_event(text, 3); });
+    const std::string text = stream.text();
     EXPECT_TRUE(has_event(text, 1) && has_event(text, 2) && has_event(text, 3)) << text;
     EXPECT_LT(text.find("{\"n\":1}"), text.find("{\"n\":2}"));
-    ::kill(stream.pid, SIGTERM);
-    await_exit(stream.pid, stream.pidfd, Deadline(5s));
+    stream.stop();
 
     ToolRun stats = run_tool("curl", {"-sS", "--cacert", t.pki.ca_file, "--resolve", resolve, "-H",
                                       "X-API-Key: itest-api-key", base + "/api/stats"});
@@ -236,42 +270,21 @@ TEST(Https, CurlSpeaksHttp2ByAlpnToStreamsAndTheApi) {
                                       "-w", "%{http_version} %{http_code}", base + "/api/stats"});
     ASSERT_EQ(stats.exit_code, 0) << stats.err;
     EXPECT_EQ(stats.out, "2 200");
-    TempDir out;
-    SpawnOptions so;
-    so.out_path = out.path() + "/stream";
-    so.err_path = out.path() + "/err";
-    std::string error;
-    Child stream = spawn_child(
-        find_program("curl"),
-        {"-sSN", "--http2", "--cacert", t.pki.ca_file, "--resolve", resolve, "--max-time", "20",
-         "-w", "%{http_version}", base + "/api/sse/stream?channels=news"},
-        so, &error);
-    ASSERT_GT(stream.pid, 0) << error;
-    auto stream_text = [&] {
-        std::ifstream f(so.out_path);
-        std::stringstream ss;
-        ss << f.rdbuf();
-        return ss.str();
-    };
-    const Deadline connected(kIoTimeout);
-    while (stream_text().find("event: connected") == std::string::npos && !connected.expired())
-        ::poll(nullptr, 0, 10);
-    ASSERT_NE(stream_text().find("event: connected"), std::string::npos);
+    CurlStream stream(t, {"--http2"});
+    ASSERT_TRUE(stream.started()) << stream.error();
+    ASSERT_TRUE(stream.await(connected));
     TlsClient pub(t.pki.ca_file);
     ASSERT_TRUE(pub.connect(t.port, Deadline(kIoTimeout)));
     publish_over_tls(pub, 1, 3);
-    const Deadline all(kIoTimeout);
-    while (!has_event(stream_text(), 3) && !all.expired())
-        ::poll(nullptr, 0, 10);
-    EXPECT_TRUE(has_event(stream_text(), 1) && has_event(stream_text(), 3)) << stream_text();
+    EXPECT_TRUE(stream.await([](const std::string& text) {
+        return has_event(text, 1) && has_event(text, 3);
+    })) << stream.text();
     // The daemon counts it as an HTTP/2 stream.
     HttpClient api(t.daemon.port());
     ASSERT_TRUE(api.connect());
     std::optional<Json> s = fetch_stats(api);
     ASSERT_TRUE(s && s->find("http2")) << "no http2 in the stats";
     EXPECT_GE(s->find("http2")->find("streams")->as_int(), 1);
-    ::kill(stream.pid, SIGTERM);
-    await_exit(stream.pid, stream.pidfd, Deadline(5s));
 }
 
 TEST(Https, Tls11IsRefusedAndCounted) {
