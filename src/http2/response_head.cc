@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "http/header_text.h"
+
 namespace ringcast {
 
 namespace {
@@ -10,14 +12,6 @@ namespace {
 bool hop_by_hop(std::string_view name) {
     return name == "connection" || name == "keep-alive" || name == "transfer-encoding" ||
            name == "upgrade" || name == "proxy-connection";
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
 }
 
 }  // namespace
@@ -65,7 +59,7 @@ bool ResponseHead::parse() {
         std::string name(line.substr(0, colon));
         std::transform(name.begin(), name.end(), name.begin(),
                        [](unsigned char ch) { return char(std::tolower(ch)); });
-        std::string_view value = trim(line.substr(colon + 1));
+        std::string_view value = trim_ows(line.substr(colon + 1));
         if (hop_by_hop(name)) continue;
         if (name == "content-length") {
             int64_t n = -1;
