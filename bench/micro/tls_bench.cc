@@ -20,12 +20,13 @@ struct Established {
     Established() {
         std::string error;
         ctx = TlsContext::create(pki.options(), std::make_shared<TicketKeys>(3'600'000), &error);
-        stream = TlsStream::accept(ctx);
+        stream = TlsStream::accept(ctx, &buffers);
         client = std::make_unique<test::TestClient>(pki.path("ca.pem"));
         test::Collect sink;
         test::handshake(*stream, *client, sink);
     }
     test::PkiDir pki;
+    CipherBuffers buffers;  // the shard's, as in the transport
     std::shared_ptr<const TlsContext> ctx;
     std::unique_ptr<TlsStream> stream;
     std::unique_ptr<test::TestClient> client;

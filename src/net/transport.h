@@ -39,6 +39,7 @@
 #include "net/queue_policy.h"
 #include "net/slot_table.h"
 #include "net/virtual_slots.h"
+#include "tls/cipher_buffers.h"
 #include "tls/tls_options.h"
 
 namespace ringcast {
@@ -421,6 +422,8 @@ private:
     size_t _virtual_count = 0;
     uint64_t _next_serial = 1;
     uint32_t _inflight_sends = 0;
+    // Ciphertext buffers reused across this shard's TLS connections' writes.
+    CipherBuffers _cipher_buffers;
     // The TLS connections' state, by connection: a side table, so that a plain
     // connection carries no pointer for it. Freed with the connection.
     std::unordered_map<const Connection*, std::unique_ptr<TlsConn>> _tls;

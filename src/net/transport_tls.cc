@@ -59,7 +59,7 @@ bool Transport::tls_begin(Connection& c) {
         refused = "no_certificate";
     } else if (_stats.tls_handshaking >= _opts.tls_limits.max_handshakes) {
         refused = "max_handshakes";
-    } else if (!(stream = TlsStream::accept(_opts.tls))) {
+    } else if (!(stream = TlsStream::accept(_opts.tls, &_cipher_buffers))) {
         refused = "out_of_memory";
     }
     if (refused) {

@@ -57,7 +57,8 @@ BIO_METHOD* stream_bio_method() {
 
 }  // namespace
 
-std::unique_ptr<TlsStream> TlsStream::accept(std::shared_ptr<const TlsContext> ctx) {
+std::unique_ptr<TlsStream> TlsStream::accept(std::shared_ptr<const TlsContext> ctx,
+                                             CipherBuffers* buffers) {
     SSL* ssl = SSL_new(ctx->ctx());
     if (!ssl) return nullptr;
     BIO* bio = BIO_new(stream_bio_method());
@@ -65,7 +66,7 @@ std::unique_ptr<TlsStream> TlsStream::accept(std::shared_ptr<const TlsContext> c
         SSL_free(ssl);
         return nullptr;
     }
-    std::unique_ptr<TlsStream> s(new TlsStream(std::move(ctx), ssl));
+    std::unique_ptr<TlsStream> s(new TlsStream(std::move(ctx), ssl, buffers));
     BIO_set_data(bio, s.get());
     SSL_set_bio(ssl, bio, bio);  // one BIO both ways; the SSL owns it
     SSL_set_accept_state(ssl);
@@ -138,7 +139,9 @@ TlsStream::Input TlsStream::feed(const char* data, size_t len, std::span<char> s
 }
 
 bool TlsStream::encrypt(const iovec* iov, unsigned n, std::span<char> scratch) {
-    ERR_clear_error();
+    // No ERR_clear_error() first (it was a tenth of a small record's cost):
+    // success is read from SSL_write_ex's result alone, and a failure, which
+    // ends the connection, reads the queue it finds (openssl_errors drains it).
     const size_t room = std::min(scratch.size(), kMaxRecordPlain);
     size_t used = 0;
     auto write = [&](const void* p, size_t len) {
@@ -194,10 +197,19 @@ bool TlsStream::sent(size_t n) {
     _sent += n;
     if (_sent < _sending.size()) return false;
     // Whole: give the memory back (an idle stream holds no ciphertext buffer).
-    std::vector<char>().swap(_sending);
+    release(_sending);
     _sent = 0;
-    if (_pending.empty()) std::vector<char>().swap(_pending);
+    if (_pending.empty()) release(_pending);
     return true;
+}
+
+void TlsStream::release(std::vector<char>& b) {
+    if (_buffers) {
+        _buffers->give(std::move(b));
+        b = {};
+    } else {
+        std::vector<char>().swap(b);
+    }
 }
 
 }  // namespace ringcast

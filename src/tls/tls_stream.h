@@ -21,7 +21,8 @@
 //
 // Memory at rest: the SSL object (about 1.5 KiB once the handshake buffers are
 // gone, SSL_MODE_RELEASE_BUFFERS), this object, and no ciphertext buffer: both
-// are freed once written.
+// are handed back once written (to the shard's CipherBuffers, which reuses
+// them for the next write of any of its connections, or freed without one).
 #include <openssl/ssl.h>
 #include <sys/uio.h>
 
@@ -33,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tls/cipher_buffers.h"
 #include "tls/tls_context.h"
 
 namespace ringcast {
@@ -50,8 +52,10 @@ protected:
 class TlsStream {
 public:
     // A stream accepting a handshake with `ctx`; nullptr if OpenSSL could not
-    // allocate one.
-    static std::unique_ptr<TlsStream> accept(std::shared_ptr<const TlsContext> ctx);
+    // allocate one. Its ciphertext buffers come from and go back to `buffers`
+    // (which must outlive it) when one is given.
+    static std::unique_ptr<TlsStream> accept(std::shared_ptr<const TlsContext> ctx,
+                                             CipherBuffers* buffers = nullptr);
     ~TlsStream();
     TlsStream(const TlsStream&) = delete;
     TlsStream& operator=(const TlsStream&) = delete;
@@ -100,18 +104,23 @@ public:
 
     // Appends to the output (the BIO's write).
     void append_output(const char* data, size_t len) {
+        if (_pending.capacity() == 0 && _buffers) _pending = _buffers->take();
         _pending.insert(_pending.end(), data, data + len);
     }
     // Lends the received bytes to the BIO's read; returns how many it took.
     size_t read_input(char* out, size_t max);
 
 private:
-    TlsStream(std::shared_ptr<const TlsContext> ctx, SSL* ssl) : _ctx(std::move(ctx)), _ssl(ssl) {}
+    TlsStream(std::shared_ptr<const TlsContext> ctx, SSL* ssl, CipherBuffers* buffers)
+        : _ctx(std::move(ctx)), _ssl(ssl), _buffers(buffers) {}
+    // A buffer no send reads any more: to the pool, or freed.
+    void release(std::vector<char>& b);
     // Collects OpenSSL's reason for a failure of `what` (an SSL_get_error value).
     Input fail(int ssl_error);
 
     std::shared_ptr<const TlsContext> _ctx;  // the context this handshake used
     SSL* _ssl;
+    CipherBuffers* _buffers;
     const char* _in = nullptr;  // the receive being fed
     size_t _in_len = 0;
     std::vector<char> _pending;  // ciphertext no send has taken yet

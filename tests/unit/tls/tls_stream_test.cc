@@ -128,6 +128,58 @@ TEST_F(TlsStreamTest, ShortWritesContinueWhileNewRecordsWait) {
     EXPECT_EQ(s->output_bytes(), 0u);
 }
 
+// The ciphertext buffer of a write that went whole is handed to the shard's
+// pool, and the next write of any stream takes it: no allocation per write,
+// bytes intact, and an idle stream still holds no buffer of its own.
+TEST_F(TlsStreamTest, CiphertextBuffersGoBackToThePoolAndAreReused) {
+    CipherBuffers pool;
+    auto a = TlsStream::accept(ctx, &pool);
+    auto b = TlsStream::accept(ctx, &pool);
+    TestClient ca(pki.path("ca.pem")), cb(pki.path("ca.pem"));
+    Collect sink;
+    ASSERT_EQ(handshake(*a, ca, sink), TlsStream::Input::more);
+    ASSERT_EQ(handshake(*b, cb, sink), TlsStream::Input::more);
+    ca.read_all();
+    cb.read_all();
+    const size_t kept = pool.kept();  // the handshakes' flights came back too
+    EXPECT_GE(kept, 1u);
+
+    std::string first(300, 'a'), second(200, 'b');
+    iovec one{first.data(), first.size()};
+    ASSERT_TRUE(a->encrypt(&one, 1, scratch));
+    EXPECT_EQ(pool.kept(), kept - 1);  // taken, not allocated
+    const char* buffer = a->next_output().data();
+    deliver(*a, ca);
+    EXPECT_EQ(ca.read_all(), first);
+    EXPECT_EQ(pool.kept(), kept);  // back once sent whole
+    EXPECT_EQ(a->output_bytes(), 0u);
+
+    // The other stream's next write gets the same memory, with new bytes.
+    iovec two{second.data(), second.size()};
+    ASSERT_TRUE(b->encrypt(&two, 1, scratch));
+    EXPECT_EQ(b->next_output().data(), buffer);
+    deliver(*b, cb, 50);  // short writes keep it until the last byte
+    EXPECT_EQ(cb.read_all(), second);
+    EXPECT_EQ(pool.kept(), kept);
+}
+
+TEST(CipherBuffersTest, KeepsAtMostItsBoundAndNoHugeBuffer) {
+    CipherBuffers pool;
+    EXPECT_EQ(pool.take().capacity(), 0u);  // empty pool: a new, empty buffer
+    std::vector<char> huge;
+    huge.reserve(CipherBuffers::kKeepCapacity + 1);
+    pool.give(std::move(huge));
+    EXPECT_EQ(pool.kept(), 0u);
+    for (size_t i = 0; i < CipherBuffers::kKeep + 10; ++i) {
+        std::vector<char> b(100, 'x');
+        pool.give(std::move(b));
+    }
+    EXPECT_EQ(pool.kept(), CipherBuffers::kKeep);
+    std::vector<char> b = pool.take();
+    EXPECT_TRUE(b.empty());
+    EXPECT_GE(b.capacity(), 100u);
+}
+
 TEST_F(TlsStreamTest, CloseNotifyEachWay) {
     auto s = TlsStream::accept(ctx);
     TestClient client(pki.path("ca.pem"));
