@@ -20,7 +20,6 @@ namespace {
 
 constexpr size_t kReadBuffer = 256 * 1024;
 constexpr size_t kMaxCarry = 4u << 20;  // a larger incomplete event is a protocol error
-constexpr uint64_t kRetryBackoffNs = 200 * kNsPerMs;
 
 }  // namespace
 
@@ -32,12 +31,19 @@ SubscriberPool::SubscriberPool(const PoolConfig& cfg, int epoll_fd)
         _first_measured.push_back(local_count(cfg.warmup_events, p));
         _final.push_back(local_count(cfg.planned_events, p));
     }
-    for (uint32_t i = 0; i < cfg.count; ++i)
-        _pending.push_back(i);
+    if (cfg.h2_streams) {
+        make_links();
+    } else {
+        for (uint32_t i = 0; i < cfg.count; ++i)
+            _pending.push_back(i);
+        for (const StreamRequest& r : cfg.requests)
+            _request_text.push_back(http1_request_text(r));
+    }
     _result.connections = cfg.count;
     if (cfg.tls) {
         std::string error;
-        _tls = TlsClientContext::make(cfg.tls_ca, cfg.tls_resume, &error);
+        _tls = TlsClientContext::make(cfg.tls_ca, cfg.tls_resume,
+                                      cfg.h2_streams ? "h2" : "http/1.1", &error);
         if (!_tls) _failure = error;  // the run cannot start: start_connects() sees it
         _plain.resize(kReadBuffer);
     }
@@ -61,6 +67,8 @@ void SubscriberPool::close_fd(Conn& c) {
 void SubscriberPool::close_all() {
     for (Conn& c : _conns)
         close_fd(c);
+    for (Link& k : _links)
+        close_link(k);
 }
 
 // --- connect phase -----------------------------------------------------------------
@@ -68,9 +76,14 @@ void SubscriberPool::close_all() {
 void SubscriberPool::start_connects(uint64_t now) {
     while (_inflight_count < _cfg.concurrency && !_pending.empty() && _failure.empty()) {
         uint32_t i = _pending.front();
-        if (_conns[i].started_ns > now) break;  // retry backoff, in FIFO order
+        uint64_t due = _cfg.h2_streams ? _links[i].started_ns : _conns[i].started_ns;
+        if (due > now) break;  // retry backoff, in FIFO order
         _pending.pop_front();
-        start(i, now);
+        if (_cfg.h2_streams) {
+            start_link(i, now);
+        } else {
+            start(i, now);
+        }
     }
 }
 
@@ -83,46 +96,64 @@ void SubscriberPool::start(uint32_t i, uint64_t now) {
     _inflight.emplace_back(i, now);
     if (!_result.first_attempt_ns) _result.first_attempt_ns = now;
 
-    c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (c.fd < 0) {
+    std::string error;
+    bool for_good = false;
+    c.fd = open_socket(_cfg.first_index + i, i, &error, &for_good);
+    if (c.fd >= 0) return;
+    if (for_good) {
+        fail_for_good(i, error);
+    } else {
+        attempt_failed(i, error, now);
+    }
+}
+
+int SubscriberPool::open_socket(uint64_t source_index, uint32_t tag, std::string* error,
+                                bool* for_good) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
         int e = errno;
-        fail_for_good(i, fmt::format("socket(): {}{}", std::strerror(e),
-                                     e == EMFILE ? " (open-files limit: use more --procs)" : ""));
-        return;
+        *error = fmt::format("socket(): {}{}", std::strerror(e),
+                             e == EMFILE ? " (open-files limit: use more --procs)" : "");
+        *for_good = true;
+        return -1;
     }
     if (_cfg.arrival) {
         int on = 1;
-        setsockopt(c.fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+        setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
     }
     if (!_cfg.sources.empty()) {
-        const sockaddr_in& src = _cfg.sources[(_cfg.first_index + i) % _cfg.sources.size()];
+        const sockaddr_in& src = _cfg.sources[source_index % _cfg.sources.size()];
         // Choose the port at connect() time, by the whole 4-tuple: bind() alone
         // would need a port free for every destination and run out far sooner.
         int one = 1;
-        setsockopt(c.fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-        if (bind(c.fd, reinterpret_cast<const sockaddr*>(&src), sizeof src) != 0) {
-            attempt_failed(i, fmt::format("bind(): {}", std::strerror(errno)), now);
-            return;
+        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        if (bind(fd, reinterpret_cast<const sockaddr*>(&src), sizeof src) != 0) {
+            *error = fmt::format("bind(): {}", std::strerror(errno));
+            ::close(fd);
+            return -1;
         }
     }
-    if (connect(c.fd, reinterpret_cast<const sockaddr*>(&_cfg.target), sizeof _cfg.target) != 0 &&
+    if (connect(fd, reinterpret_cast<const sockaddr*>(&_cfg.target), sizeof _cfg.target) != 0 &&
         errno != EINPROGRESS) {
         int e = errno;
-        attempt_failed(
-            i,
-            fmt::format("connect(): {}{}", std::strerror(e),
-                        e == EADDRNOTAVAIL ? " (no free local port: use more --sources)" : ""),
-            now);
-        return;
+        *error = fmt::format("connect(): {}{}", std::strerror(e),
+                             e == EADDRNOTAVAIL ? " (no free local port: use more --sources)" : "");
+        ::close(fd);
+        return -1;
     }
     epoll_event ev{};
     ev.events = EPOLLOUT | EPOLLIN | EPOLLET;
-    ev.data.u64 = i;
-    if (epoll_ctl(_epoll, EPOLL_CTL_ADD, c.fd, &ev) != 0)
-        fail_for_good(i, fmt::format("epoll_ctl(): {}", std::strerror(errno)));
+    ev.data.u64 = tag;
+    if (epoll_ctl(_epoll, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        *error = fmt::format("epoll_ctl(): {}", std::strerror(errno));
+        *for_good = true;
+        ::close(fd);
+        return -1;
+    }
+    return fd;
 }
 
-void SubscriberPool::attempt_failed(uint32_t i, const std::string& why, uint64_t now) {
+void SubscriberPool::attempt_failed(uint32_t i, std::string why, uint64_t now) {
     Conn& c = _conns[i];
     if (setting_up(c)) --_inflight_count;
     close_fd(c);
@@ -137,16 +168,22 @@ void SubscriberPool::attempt_failed(uint32_t i, const std::string& why, uint64_t
     _pending.push_back(i);
 }
 
-void SubscriberPool::fail_for_good(uint32_t i, const std::string& why) {
+void SubscriberPool::fail_for_good(uint32_t i, std::string why) {
     Conn& c = _conns[i];
     close_fd(c);
     c.state = State::failed;
     if (_failure.empty())
-        _failure = fmt::format("connection #{} failed after {} attempt{}: {}", _cfg.first_index + i,
-                               c.attempts ? c.attempts : 1, c.attempts > 1 ? "s" : "", why);
+        _failure =
+            fmt::format("{} #{} failed after {} attempt{}: {}",
+                        _cfg.h2_streams ? "HTTP/2 stream" : "connection", _cfg.first_index + i,
+                        c.attempts ? c.attempts : 1, c.attempts > 1 ? "s" : "", why);
 }
 
 void SubscriberPool::check_timeouts(uint64_t now) {
+    if (_cfg.h2_streams) {
+        check_link_timeouts(now);
+        return;
+    }
     while (!_inflight.empty()) {
         auto [i, started] = _inflight.front();
         const Conn& c = _conns[i];
@@ -187,6 +224,9 @@ std::string SubscriberPool::connect_summary() const {
         "the connected event, {} closed by the server, {} failed; {} retries",
         _result.connected, _cfg.count, idle, connecting, tls, head, waiting, closed, failed,
         _result.retries);
+    if (_cfg.h2_streams)
+        s += fmt::format("; HTTP/2, {} streams over {} connection{}", _cfg.count, _links.size(),
+                         _links.size() == 1 ? "" : "s");
     if (!_last_error.empty()) s += "; last error: " + _last_error;
     return s;
 }
@@ -194,6 +234,10 @@ std::string SubscriberPool::connect_summary() const {
 // --- socket events -------------------------------------------------------------------
 
 void SubscriberPool::on_ready(uint32_t i, uint32_t events, uint64_t now) {
+    if (_cfg.h2_streams) {
+        on_link_ready(i, events, now);
+        return;
+    }
     if (i >= _conns.size()) return;
     Conn& c = _conns[i];
     if (c.fd < 0) return;  // closed earlier in this batch
@@ -234,7 +278,7 @@ void SubscriberPool::on_writable(uint32_t i, uint64_t now) {
 
 bool SubscriberPool::send_request(uint32_t i, uint64_t now) {
     Conn& c = _conns[i];
-    const std::string& request = _cfg.requests[(_cfg.first_index + i) % _cfg.requests.size()];
+    const std::string& request = _request_text[(_cfg.first_index + i) % _request_text.size()];
     c.state = State::head;
     if (c.tls) {
         if (c.tls->write(request)) return send_tls_output(i, now);
@@ -314,41 +358,48 @@ void SubscriberPool::on_tls_bytes(uint32_t i, const char* data, size_t len, uint
 void SubscriberPool::on_readable(uint32_t i, uint64_t now) {
     Conn& c = _conns[i];
     for (;;) {
-        // recvmsg for the kernel's receive timestamp (SO_TIMESTAMPNS): when the
-        // last byte of this read reached the socket, i.e. when the server's send
-        // delivered it. It does not include the time this process waited for a
-        // CPU before reading, which on a machine shared with the server says
-        // more about the machine than about the server.
-        iovec iov{_buf.data(), _buf.size()};
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        ssize_t n = recvmsg(c.fd, &msg, 0);
+        uint64_t at = 0;
+        ssize_t n = receive(c.fd, &at);
         if (n <= 0) {
             if (n < 0 && errno == EINTR) continue;
             if (n < 0 && errno == EAGAIN) return;
             on_closed(i, n == 0 ? "closed by the server" : std::strerror(errno), now);
             return;
         }
-        // One timestamp per read, taken after it (the loop's `now` is older by
-        // the time spent on the sockets before this one).
-        uint64_t at = now_ns();
-        _arrival_ns = at;
-        for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
-                timespec ts;
-                std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
-                uint64_t real = uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
-                uint64_t mono = real - _realtime_minus_mono;
-                if (mono <= at) _arrival_ns = mono;
-            }
-        }
         on_bytes(i, _buf.data(), size_t(n), at);
         if (size_t(n) < _buf.size() || c.fd < 0) return;
     }
+}
+
+// recvmsg for the kernel's receive timestamp (SO_TIMESTAMPNS): when the last
+// byte of this read reached the socket, i.e. when the server's send delivered
+// it. It does not include the time this process waited for a CPU before
+// reading, which on a machine shared with the server says more about the
+// machine than about the server.
+ssize_t SubscriberPool::receive(int fd, uint64_t* at) {
+    iovec iov{_buf.data(), _buf.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = recvmsg(fd, &msg, 0);
+    if (n <= 0) return n;
+    // One timestamp per read, taken after it (the loop's `now` is older by
+    // the time spent on the sockets before this one).
+    *at = now_ns();
+    _arrival_ns = *at;
+    for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+            timespec ts;
+            std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+            uint64_t real = uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
+            uint64_t mono = real - _realtime_minus_mono;
+            if (mono <= *at) _arrival_ns = mono;
+        }
+    }
+    return n;
 }
 
 void SubscriberPool::on_closed(uint32_t i, const std::string& why, uint64_t now) {
@@ -357,15 +408,35 @@ void SubscriberPool::on_closed(uint32_t i, const std::string& why, uint64_t now)
         attempt_failed(i, why + " before the connected event", now);
         return;
     }
+    end_stream(i, why);
+    close_fd(c);
+}
+
+void SubscriberPool::end_stream(uint32_t i, const std::string& why) {
+    Conn& c = _conns[i];
     _done_streams += _cfg.publishers - streams_done_of(i);  // nothing more will come
     if (_cfg.replay_events && !c.replayed) {
         c.replayed = true;
         ++_replayed_streams;
     }
-    close_fd(c);
     c.state = State::closed;
     ++_result.disconnects;
     _last_error = why;
+}
+
+void SubscriberPool::drop_stream(uint32_t i, const std::string& why, uint64_t now) {
+    Conn& c = _conns[i];
+    if (!_cfg.h2_streams) {
+        on_closed(i, why, now);
+        return;
+    }
+    Link& k = _links[link_of(i)];
+    if (k.session) k.session->cancel(c.h2_id);  // its close callback finds it closed
+    if (c.connected) {
+        end_stream(i, why);
+    } else {
+        fail_for_good(i, why);
+    }
 }
 
 void SubscriberPool::on_head_bytes(uint32_t i, const char* data, size_t len, uint64_t now) {
@@ -414,8 +485,8 @@ void SubscriberPool::on_stream_bytes(uint32_t i, const char* data, size_t len, u
         size_t used = scan_events(c.carry, _scratch, _comments, handler);
         c.carry.erase(0, used);
     }
-    if (c.carry.size() > kMaxCarry && c.fd >= 0) {
-        on_closed(i, "an event larger than 4 MiB (protocol error?)", now);
+    if (c.carry.size() > kMaxCarry && c.state == State::stream) {
+        drop_stream(i, "an event larger than 4 MiB (protocol error?)", now);
         return;
     }
     if (c.carry.empty() && c.carry.capacity() > 4096) std::string().swap(c.carry);
@@ -434,6 +505,10 @@ void SubscriberPool::on_event(uint32_t i, std::string_view name, std::string_vie
         --_inflight_count;
         ++_result.connected;
         _result.last_connected_ns = now;
+        if (_cfg.h2_streams) {
+            Link& k = _links[link_of(i)];
+            if (--k.waiting == 0) k.state = State::stream;
+        }
     } else if (name == "heartbeat") {
         ++_result.heartbeats;
     } else if (name == "refresh") {
