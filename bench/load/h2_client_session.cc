@@ -2,6 +2,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <algorithm>
 #include <charconv>
 #include <vector>
 
@@ -52,6 +53,7 @@ struct H2ClientCallbacks {
     }
     static int frame_recv(nghttp2_session* session, const nghttp2_frame* f, void* u) {
         H2ClientSession& s = self(u);
+        s._got_frame = true;
         uint32_t tag;
         switch (f->hd.type) {
             case NGHTTP2_HEADERS:
@@ -138,9 +140,29 @@ void H2ClientSession::cancel(int32_t stream_id) {
 
 bool H2ClientSession::feed(const char* data, size_t len) {
     ssize_t n = nghttp2_session_mem_recv(_session, reinterpret_cast<const uint8_t*>(data), len);
-    if (n >= 0) return true;
-    _error = fmt::format("HTTP/2: {}", nghttp2_strerror(int(n)));
-    return false;
+    if (n < 0) {
+        _error = fmt::format("HTTP/2: {}", nghttp2_strerror(int(n)));
+        return false;
+    }
+    if (_first_bytes.size() < 40 && !_got_frame)
+        _first_bytes.append(data, std::min(len, 40 - _first_bytes.size()));
+    return true;
+}
+
+bool H2ClientSession::finished() {
+    if (nghttp2_session_want_read(_session) || nghttp2_session_want_write(_session)) return false;
+    if (!_got_frame) {
+        std::string start = _first_bytes;
+        for (char& c : start)
+            if (c < 32 || c > 126) c = '.';
+        _error = fmt::format("the server does not speak HTTP/2 here (it sent \"{}\")", start);
+    } else if (_goaway) {
+        _error = fmt::format("the server ended the HTTP/2 session (GOAWAY, {})",
+                             error_name(_goaway_error));
+    } else {
+        _error = "HTTP/2: the session ended on a protocol error";
+    }
+    return true;
 }
 
 bool H2ClientSession::take_output(std::string* out) {

@@ -52,10 +52,14 @@ public:
     // Ends a stream from this side (RST_STREAM CANCEL); its close still comes.
     void cancel(int32_t stream_id);
     // Bytes read from the server. The handler is called from inside; it must not
-    // destroy the session. False on a protocol error (error()).
+    // destroy the session. False on an error nghttp2 cannot answer (error()).
     bool feed(const char* data, size_t len);
     // Appends what is waiting to be sent to *out; false on error (error()).
     bool take_output(std::string* out);
+    // After take_output: the session reads and writes no more (error() says
+    // why): a protocol error it answered with GOAWAY, a server that does not
+    // speak HTTP/2, or the server's GOAWAY with no stream left.
+    bool finished();
     // The server sent GOAWAY (its error code in goaway_error()).
     bool goaway() const { return _goaway; }
     uint32_t goaway_error() const { return _goaway_error; }
@@ -73,6 +77,8 @@ private:
     // The response fields of the stream whose HEADERS are being read.
     int _status = 0;
     std::string _content_type, _server;
+    bool _got_frame = false;   // a frame was read: the server speaks HTTP/2
+    std::string _first_bytes;  // until then, what it sent (for the message)
     bool _goaway = false;
     uint32_t _goaway_error = 0;
     std::string _error;

@@ -299,7 +299,8 @@ void SubscriberPool::feed_session(uint32_t l, const char* data, size_t len, uint
         link_failed_for_good(l, why);
         return;
     }
-    flush_link(l, now);  // SETTINGS and PING acknowledgements, WINDOW_UPDATEs
+    // SETTINGS and PING acknowledgements, WINDOW_UPDATEs; a GOAWAY if the session ended.
+    if (flush_link(l, now) && k.session->finished()) link_closed(l, k.session->error(), now);
 }
 
 void SubscriberPool::link_closed(uint32_t l, const std::string& why, uint64_t now) {
