@@ -39,8 +39,9 @@ void add_flags(CLI::App& app, LoadOptions& o) {
                    "free text copied into the report (e.g. the server's flags)");
 
     app.add_option("-n,--connections", o.connections,
-                   "subscriber connections to open (0: publish to a channel nobody listens to, "
-                   "to measure acknowledged publishes alone)")
+                   "subscriber streams to open, one connection each (with --h2, STREAMS per "
+                   "connection); 0: publish to a channel nobody listens to, to measure "
+                   "acknowledged publishes alone")
         ->capture_default_str()
         ->check(CLI::Range(0u, 1000000u));
     app.add_option("--procs", o.procs,
@@ -51,7 +52,8 @@ void add_flags(CLI::App& app, LoadOptions& o) {
                    "10000 connections, at least 2; ignored for a non-loopback target)");
     app.add_option("--connect-concurrency", o.connect_concurrency,
                    "streams being set up at once, over all workers (bounds the server's accept "
-                   "backlog; with --h2, a connection is started while fewer of its streams are)")
+                   "backlog; with --h2, a connection starts whenever fewer streams than this "
+                   "are being set up)")
         ->capture_default_str()
         ->check(CLI::Range(1u, 100000u));
     app.add_option("--connect-timeout", o.connect_timeout_s,
@@ -59,7 +61,8 @@ void add_flags(CLI::App& app, LoadOptions& o) {
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
     app.add_option("--handshake-timeout", o.handshake_timeout_s,
-                   "seconds one connection attempt may take before it is retried")
+                   "seconds one connection attempt may take before it is retried (with --h2, "
+                   "until every stream of the connection has its 'connected' event)")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
     app.add_option("--connect-retries", o.connect_retries,
