@@ -39,8 +39,9 @@ void add_flags(CLI::App& app, LoadOptions& o) {
                    "free text copied into the report (e.g. the server's flags)");
 
     app.add_option("-n,--connections", o.connections,
-                   "subscriber connections to open (0: publish to a channel nobody listens to, "
-                   "to measure acknowledged publishes alone)")
+                   "subscriber streams to open, one connection each (with --h2, STREAMS per "
+                   "connection); 0: publish to a channel nobody listens to, to measure "
+                   "acknowledged publishes alone")
         ->capture_default_str()
         ->check(CLI::Range(0u, 1000000u));
     app.add_option("--procs", o.procs,
@@ -50,8 +51,9 @@ void add_flags(CLI::App& app, LoadOptions& o) {
                    "source addresses 127.0.0.2.. to spread connections over (default: one per "
                    "10000 connections, at least 2; ignored for a non-loopback target)");
     app.add_option("--connect-concurrency", o.connect_concurrency,
-                   "connections being set up at once, over all workers (bounds the server's "
-                   "accept backlog)")
+                   "streams being set up at once, over all workers (bounds the server's accept "
+                   "backlog; with --h2, a connection starts whenever fewer streams than this "
+                   "are being set up)")
         ->capture_default_str()
         ->check(CLI::Range(1u, 100000u));
     app.add_option("--connect-timeout", o.connect_timeout_s,
@@ -59,7 +61,8 @@ void add_flags(CLI::App& app, LoadOptions& o) {
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
     app.add_option("--handshake-timeout", o.handshake_timeout_s,
-                   "seconds one connection attempt may take before it is retried")
+                   "seconds one connection attempt may take before it is retried (with --h2, "
+                   "until every stream of the connection has its 'connected' event)")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
     app.add_option("--connect-retries", o.connect_retries,
@@ -167,6 +170,13 @@ void add_flags(CLI::App& app, LoadOptions& o) {
     app.add_flag("--tls-resume", o.tls_resume,
                  "with --tls-target: each worker offers the session of its last handshake, so "
                  "every connection after a worker's first resumes (measures resumed handshakes)");
+    app.add_option("--h2", o.h2_streams,
+                   "HTTP/2: open the -n streams over ceil(n/STREAMS) connections of STREAMS "
+                   "streams each (the last may have fewer): h2c with prior knowledge to "
+                   "--target, or h2 by ALPN to --tls-target (default: HTTP/1.1, one stream "
+                   "per connection)")
+        ->type_name("STREAMS")
+        ->check(CLI::Range(1u, kMaxH2Streams));
     app.add_flag("--arrival", o.arrival,
                  "also measure latency to the arrival of the bytes at each subscriber socket "
                  "(kernel receive timestamps). Enabling them timestamps every packet on the "
@@ -199,9 +209,17 @@ bool finalize(LoadOptions& o, uint64_t nofile_limit, std::string* error) {
             return false;
         }
     }
-    if (o.procs == 0) o.procs = (n + kConnsPerProc - 1) / kConnsPerProc;
-    o.procs = n == 0 ? 0 : std::clamp(o.procs, 1u, n);
-    unsigned per_proc = n == 0 ? 0 : (n + o.procs - 1) / o.procs;
+    if (o.h2_streams && o.takeover_mode()) {
+        *error =
+            "--takeover hands HTTP/1.1 streams over; HTTP/2 connections are drained instead "
+            "(docs/operations.md): no --h2";
+        return false;
+    }
+    // Processes and source addresses are for sockets: with --h2, connections.
+    const unsigned sockets = o.sockets();
+    if (o.procs == 0) o.procs = (sockets + kConnsPerProc - 1) / kConnsPerProc;
+    o.procs = n == 0 ? 0 : std::clamp(o.procs, 1u, sockets);
+    unsigned per_proc = n == 0 ? 0 : (sockets + o.procs - 1) / o.procs;
     if (uint64_t(per_proc) + kSpareFds > nofile_limit) {
         *error = "--connections " + std::to_string(n) + " over " + std::to_string(o.procs) +
                  " processes is " + std::to_string(per_proc) +
@@ -210,7 +228,7 @@ bool finalize(LoadOptions& o, uint64_t nofile_limit, std::string* error) {
                  "); use a larger --procs";
         return false;
     }
-    if (o.sources == 0) o.sources = std::max(2u, (n + kConnsPerSource - 1) / kConnsPerSource);
+    if (o.sources == 0) o.sources = std::max(2u, (sockets + kConnsPerSource - 1) / kConnsPerSource);
     if (o.sources > kMaxSources) {
         *error = "--sources is at most " + std::to_string(kMaxSources);
         return false;

@@ -58,6 +58,9 @@ struct LoadOptions {
     std::string tls_target;
     std::string tls_ca;       // verify the server against this CA ("" = no verification)
     bool tls_resume = false;  // each worker offers its last session (resumed handshakes)
+    // HTTP/2: this many streams per connection (h2c with prior knowledge to
+    // --target, h2 by ALPN to --tls-target); 0 = HTTP/1.1, one per connection.
+    unsigned h2_streams = 0;
     double drain_timeout_s = 5;
 
     // idle mode (no publishing) when > 0
@@ -85,6 +88,10 @@ struct LoadOptions {
     bool idle() const { return idle_s > 0; }
     bool resume() const { return resume_burst > 0; }
     bool takeover_mode() const { return !takeover.empty(); }
+    // The subscriber sockets: one per stream, or per h2_streams streams.
+    unsigned sockets() const {
+        return h2_streams ? (connections + h2_streams - 1) / h2_streams : connections;
+    }
 };
 
 // Smallest --payload: the fixed part of {"seq":..,"ts":..,"pad":""} at its widest.
@@ -94,6 +101,7 @@ constexpr unsigned kMaxPublishers = 16;
 // A catch-up is capped at the daemon's delivery.queue_limit (1 MiB by default)
 // and history keeps 1000 events per channel by default.
 constexpr unsigned kMaxResumeBurst = 100000;
+constexpr unsigned kMaxH2Streams = 10000;
 
 void add_flags(CLI::App& app, LoadOptions& o);
 

@@ -206,6 +206,11 @@ std::string format_table(const RunReport& r) {
                     r.subscriber_nice ? fmt::format(" at nice {}", r.subscriber_nice) : "",
                     r.sources, r.sources == 1 ? "" : "es",
                     r.audiences ? fmt::format(", {} audiences", r.audiences) : ""));
+    row("protocol", r.protocol == "http/1.1"
+                        ? std::string("HTTP/1.1, one stream per connection")
+                        : fmt::format("HTTP/2 ({}), {} streams per connection, {} connection{}",
+                                      r.protocol, r.streams_per_connection, r.stream_connections,
+                                      r.stream_connections == 1 ? "" : "s"));
     // Only the phases that ran: a run that failed early shows no zeros.
     if (r.connected_all) {
         row("connected",
@@ -374,6 +379,9 @@ std::string format_json(const RunReport& r) {
     f.num("audiences", uint64_t(r.audiences));
     f.num("connected", r.connected);
     f.num("connect_retries", r.connect_retries);
+    f.str("protocol", r.protocol);
+    f.num("streams_per_connection", r.streams_per_connection);
+    f.num("stream_connections", r.stream_connections);
     if (!r.tls_target.empty()) {
         f.str("tls_target", r.tls_target);
         f.num("tls_handshakes", r.tls_handshakes);

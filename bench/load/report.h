@@ -36,6 +36,12 @@ struct RunReport {
     uint64_t connected = 0;
     double connect_time_s = 0;
     uint64_t connect_retries = 0;
+    // How the streams travel: "http/1.1" (one per connection), "h2c" (HTTP/2
+    // with prior knowledge) or "h2" (HTTP/2 by ALPN over TLS), over how many
+    // connections of how many streams each (the last may have fewer).
+    std::string protocol = "http/1.1";
+    uint64_t streams_per_connection = 1;
+    uint64_t stream_connections = 0;
     std::string tls_target;       // --tls-target ("" = plain streams)
     uint64_t tls_handshakes = 0;  // TLS handshakes completed, of which resumed:
     uint64_t tls_resumed = 0;

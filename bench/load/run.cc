@@ -49,22 +49,28 @@ uint64_t Run::planned_run_ns() const {
 
 std::vector<WorkerConfig> Run::worker_configs(uint64_t connect_deadline, uint64_t watchdog) const {
     // One request per audience (--audiences: its stream token in ?token=), or one.
-    std::vector<std::string> requests;
+    std::vector<StreamRequest> requests;
     const size_t variants = std::max<size_t>(1, _audiences.tokens.size());
-    for (size_t a = 0; a < variants; ++a)
-        requests.push_back(fmt::format(
-            "GET {}{}channels={}{} HTTP/1.1\r\nHost: {}\r\n"
-            "Accept: text/event-stream\r\nCache-Control: no-cache\r\n{}\r\n",
-            _o.path, _o.path.find('?') == std::string::npos ? "?" : "&", _o.channel,
-            _audiences.tokens.empty() ? std::string() : "&token=" + _audiences.tokens[a],
-            _o.tls_target.empty() ? _o.target : _o.tls_target,
-            _last_event_id.empty() ? std::string() : "Last-Event-ID: " + _last_event_id + "\r\n"));
+    for (size_t a = 0; a < variants; ++a) {
+        StreamRequest& r = requests.emplace_back();
+        r.path = fmt::format(
+            "{}{}channels={}{}", _o.path, _o.path.find('?') == std::string::npos ? "?" : "&",
+            _o.channel,
+            _audiences.tokens.empty() ? std::string() : "&token=" + _audiences.tokens[a]);
+        r.authority = _o.tls_target.empty() ? _o.target : _o.tls_target;
+        r.fields = {{"accept", "text/event-stream"}, {"cache-control", "no-cache"}};
+        if (!_last_event_id.empty()) r.fields.emplace_back("last-event-id", _last_event_id);
+    }
     std::vector<sockaddr_in> sources;
     if (is_loopback(_stream_target)) sources = loopback_sources(_o.sources);
     std::vector<WorkerConfig> out;
     const uint64_t n = _o.connections;
+    // The sockets are shared out; with --h2 a worker takes whole connections,
+    // each of h2_streams streams (the last one of the run may have fewer).
+    const uint64_t sockets = _o.sockets(), per = _o.h2_streams ? _o.h2_streams : 1;
     for (unsigned w = 0; w < _o.procs; ++w) {
-        uint64_t first = n * w / _o.procs, last = n * (w + 1) / _o.procs;
+        uint64_t first = std::min(n, sockets * w / _o.procs * per);
+        uint64_t last = std::min(n, sockets * (w + 1) / _o.procs * per);
         WorkerConfig c;
         c.pool.first_index = first;
         c.pool.count = uint32_t(last - first);
@@ -72,6 +78,7 @@ std::vector<WorkerConfig> Run::worker_configs(uint64_t connect_deadline, uint64_
         c.pool.tls = !_o.tls_target.empty();
         c.pool.tls_ca = _o.tls_ca;
         c.pool.tls_resume = _o.tls_resume;
+        c.pool.h2_streams = _o.h2_streams;
         c.pool.sources = sources;
         c.pool.requests = requests;
         c.pool.concurrency = std::max(1u, _o.connect_concurrency / _o.procs);
@@ -102,8 +109,12 @@ bool Run::connect_phase() {
     uint64_t start = now_ns();
     uint64_t connect_deadline = start + sec_to_ns(_o.connect_timeout_s);
     std::string error;
-    note(fmt::format("opening {} connections to {} from {} processes", _o.connections, _o.target,
-                     _o.procs));
+    note(_o.h2_streams
+             ? fmt::format("opening {} streams over {} HTTP/2 connections to {} from {} processes",
+                           _o.connections, _o.sockets(),
+                           _o.tls_target.empty() ? _o.target : _o.tls_target, _o.procs)
+             : fmt::format("opening {} connections to {} from {} processes", _o.connections,
+                           _o.target, _o.procs));
     if (!_workers.spawn(worker_configs(connect_deadline, start + planned_run_ns()), &error))
         return fail(error);
     auto progress = [&](uint64_t n) {
@@ -432,6 +443,11 @@ RunReport Run::go() {
     _r.target = _o.target;
     _r.label = _o.label;
     _r.connections = _o.connections;
+    if (_o.h2_streams) {
+        _r.protocol = _o.tls_target.empty() ? "h2c" : "h2";
+        _r.streams_per_connection = _o.h2_streams;
+    }
+    _r.stream_connections = _o.sockets();
     _r.procs = _o.procs;
     _r.sources = _o.sources;
     _r.subscriber_nice = _o.subscriber_nice;

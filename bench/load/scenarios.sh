@@ -32,6 +32,10 @@
 #     keeps-rate, bare-rate  the same with rate's 1000 connections at 150 events/s
 #     keeps-peak, bare-peak  the same with peak's 1000 connections asking 800/s
 #     resume      10000 connections resuming at once, 100 events each to replay
+#   HTTP/2 (ringcastd only):
+#     h2-100      100 HTTP/1.1 connections, then 100 streams over one h2c
+#                 connection (--h2 100), each on a fresh daemon: 100 events/s,
+#                 256 B, 20 s (deliveries/s, p99, CPU per delivery side by side)
 #   Run keeps-X and bare-X alternately, round after round, and compare medians.
 #   -p  run in a session of its own weighted above other sessions (see
 #       docs/load-generator.md, "Reading the figures on a small machine")
@@ -51,11 +55,11 @@ while getopts "b:o:p" opt; do
         b) build=$OPTARG ;;
         o) out=$OPTARG ;;
         p) priority=1 ;;
-        *) sed -n '2,37p' "$0"; exit 2 ;;
+        *) sed -n '2,41p' "$0"; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
-[ $# -gt 0 ] || { sed -n '2,37p' "$0"; exit 2; }
+[ $# -gt 0 ] || { sed -n '2,41p' "$0"; exit 2; }
 
 if [ "$priority" = 1 ] && [ -z "${RINGCAST_LOAD_SESSION:-}" ]; then
     RINGCAST_LOAD_SESSION=1 exec setsid -w bash -c \
@@ -128,7 +132,7 @@ run() {  # run NAME SERVER ADDR ARGS...
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); [print(f"  {k}: {d[k]}") for k in sys.argv[2:] if k in d]' \
         "$out/$name-$server.json" ok connect_time_s rss_per_connection_bytes deliveries_per_s \
         latency_p50_us latency_p99_us latency_p999_us latency_max_us arrival_p50_us arrival_p99_us \
-        lost duplicates out_of_order publish_via ack_p50_us ack_p99_us \
+        protocol stream_connections lost duplicates out_of_order publish_via ack_p50_us ack_p99_us \
         cpu_per_delivery_us achieved_rate daemon_cores generator_cores other_cores \
         burst_time_s replayed_per_s replay_p50_us replay_p99_us catchup_resumes catchup_gaps \
         catchup_replayed burst_daemon_cpu_s history_events cache_events store_written \
@@ -168,6 +172,17 @@ for scenario in "$@"; do
             run pub-latency-http ringcastd $daemon_addr -n 100 -r 1000 -d 10 -w 1
             run pub-latency-unix ringcastd $daemon_addr -n 100 -r 1000 -d 10 -w 1 --publish-unix "$socket"
             stop_servers
+            continue ;;
+        h2-100)
+            for proto in h1 h2; do
+                start_servers
+                if [ "$proto" = h1 ]; then
+                    run h2-100-h1 ringcastd $daemon_addr -n 100 -r 100 -p 256 -d 20 -w 2
+                else
+                    run h2-100-h2 ringcastd $daemon_addr -n 100 -r 100 -p 256 -d 20 -w 2 --h2 100
+                fi
+                stop_servers
+            done
             continue ;;
         alerts-fan)
             # 10k streams on the alerts channel: one alert changed 10 times a second

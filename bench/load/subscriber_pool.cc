@@ -11,7 +11,6 @@
 #include <fmt/format.h>
 
 #include "clock.h"
-#include "payload.h"
 #include "stream_scan.h"
 
 namespace ringcast::load {
@@ -19,8 +18,6 @@ namespace ringcast::load {
 namespace {
 
 constexpr size_t kReadBuffer = 256 * 1024;
-constexpr size_t kMaxCarry = 4u << 20;  // a larger incomplete event is a protocol error
-constexpr uint64_t kRetryBackoffNs = 200 * kNsPerMs;
 
 }  // namespace
 
@@ -32,12 +29,19 @@ SubscriberPool::SubscriberPool(const PoolConfig& cfg, int epoll_fd)
         _first_measured.push_back(local_count(cfg.warmup_events, p));
         _final.push_back(local_count(cfg.planned_events, p));
     }
-    for (uint32_t i = 0; i < cfg.count; ++i)
-        _pending.push_back(i);
+    if (cfg.h2_streams) {
+        make_links();
+    } else {
+        for (uint32_t i = 0; i < cfg.count; ++i)
+            _pending.push_back(i);
+        for (const StreamRequest& r : cfg.requests)
+            _request_text.push_back(http1_request_text(r));
+    }
     _result.connections = cfg.count;
     if (cfg.tls) {
         std::string error;
-        _tls = TlsClientContext::make(cfg.tls_ca, cfg.tls_resume, &error);
+        _tls = TlsClientContext::make(cfg.tls_ca, cfg.tls_resume,
+                                      cfg.h2_streams ? "h2" : "http/1.1", &error);
         if (!_tls) _failure = error;  // the run cannot start: start_connects() sees it
         _plain.resize(kReadBuffer);
     }
@@ -45,11 +49,6 @@ SubscriberPool::SubscriberPool(const PoolConfig& cfg, int epoll_fd)
 
 SubscriberPool::~SubscriberPool() {
     close_all();
-}
-
-// How many of the global events 0..total-1 publisher p sends (p, p+K, ...).
-uint64_t SubscriberPool::local_count(uint64_t total, uint32_t p) const {
-    return total > p ? (total - p + _cfg.publishers - 1) / _cfg.publishers : 0;
 }
 
 void SubscriberPool::close_fd(Conn& c) {
@@ -61,6 +60,8 @@ void SubscriberPool::close_fd(Conn& c) {
 void SubscriberPool::close_all() {
     for (Conn& c : _conns)
         close_fd(c);
+    for (Link& k : _links)
+        close_link(k);
 }
 
 // --- connect phase -----------------------------------------------------------------
@@ -68,9 +69,14 @@ void SubscriberPool::close_all() {
 void SubscriberPool::start_connects(uint64_t now) {
     while (_inflight_count < _cfg.concurrency && !_pending.empty() && _failure.empty()) {
         uint32_t i = _pending.front();
-        if (_conns[i].started_ns > now) break;  // retry backoff, in FIFO order
+        uint64_t due = _cfg.h2_streams ? _links[i].started_ns : _conns[i].started_ns;
+        if (due > now) break;  // retry backoff, in FIFO order
         _pending.pop_front();
-        start(i, now);
+        if (_cfg.h2_streams) {
+            start_link(i, now);
+        } else {
+            start(i, now);
+        }
     }
 }
 
@@ -83,46 +89,64 @@ void SubscriberPool::start(uint32_t i, uint64_t now) {
     _inflight.emplace_back(i, now);
     if (!_result.first_attempt_ns) _result.first_attempt_ns = now;
 
-    c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (c.fd < 0) {
+    std::string error;
+    bool for_good = false;
+    c.fd = open_socket(_cfg.first_index + i, i, &error, &for_good);
+    if (c.fd >= 0) return;
+    if (for_good) {
+        fail_for_good(i, error);
+    } else {
+        attempt_failed(i, error, now);
+    }
+}
+
+int SubscriberPool::open_socket(uint64_t source_index, uint32_t tag, std::string* error,
+                                bool* for_good) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
         int e = errno;
-        fail_for_good(i, fmt::format("socket(): {}{}", std::strerror(e),
-                                     e == EMFILE ? " (open-files limit: use more --procs)" : ""));
-        return;
+        *error = fmt::format("socket(): {}{}", std::strerror(e),
+                             e == EMFILE ? " (open-files limit: use more --procs)" : "");
+        *for_good = true;
+        return -1;
     }
     if (_cfg.arrival) {
         int on = 1;
-        setsockopt(c.fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+        setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
     }
     if (!_cfg.sources.empty()) {
-        const sockaddr_in& src = _cfg.sources[(_cfg.first_index + i) % _cfg.sources.size()];
+        const sockaddr_in& src = _cfg.sources[source_index % _cfg.sources.size()];
         // Choose the port at connect() time, by the whole 4-tuple: bind() alone
         // would need a port free for every destination and run out far sooner.
         int one = 1;
-        setsockopt(c.fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-        if (bind(c.fd, reinterpret_cast<const sockaddr*>(&src), sizeof src) != 0) {
-            attempt_failed(i, fmt::format("bind(): {}", std::strerror(errno)), now);
-            return;
+        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        if (bind(fd, reinterpret_cast<const sockaddr*>(&src), sizeof src) != 0) {
+            *error = fmt::format("bind(): {}", std::strerror(errno));
+            ::close(fd);
+            return -1;
         }
     }
-    if (connect(c.fd, reinterpret_cast<const sockaddr*>(&_cfg.target), sizeof _cfg.target) != 0 &&
+    if (connect(fd, reinterpret_cast<const sockaddr*>(&_cfg.target), sizeof _cfg.target) != 0 &&
         errno != EINPROGRESS) {
         int e = errno;
-        attempt_failed(
-            i,
-            fmt::format("connect(): {}{}", std::strerror(e),
-                        e == EADDRNOTAVAIL ? " (no free local port: use more --sources)" : ""),
-            now);
-        return;
+        *error = fmt::format("connect(): {}{}", std::strerror(e),
+                             e == EADDRNOTAVAIL ? " (no free local port: use more --sources)" : "");
+        ::close(fd);
+        return -1;
     }
     epoll_event ev{};
     ev.events = EPOLLOUT | EPOLLIN | EPOLLET;
-    ev.data.u64 = i;
-    if (epoll_ctl(_epoll, EPOLL_CTL_ADD, c.fd, &ev) != 0)
-        fail_for_good(i, fmt::format("epoll_ctl(): {}", std::strerror(errno)));
+    ev.data.u64 = tag;
+    if (epoll_ctl(_epoll, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        *error = fmt::format("epoll_ctl(): {}", std::strerror(errno));
+        *for_good = true;
+        ::close(fd);
+        return -1;
+    }
+    return fd;
 }
 
-void SubscriberPool::attempt_failed(uint32_t i, const std::string& why, uint64_t now) {
+void SubscriberPool::attempt_failed(uint32_t i, std::string why, uint64_t now) {
     Conn& c = _conns[i];
     if (setting_up(c)) --_inflight_count;
     close_fd(c);
@@ -137,16 +161,22 @@ void SubscriberPool::attempt_failed(uint32_t i, const std::string& why, uint64_t
     _pending.push_back(i);
 }
 
-void SubscriberPool::fail_for_good(uint32_t i, const std::string& why) {
+void SubscriberPool::fail_for_good(uint32_t i, std::string why) {
     Conn& c = _conns[i];
     close_fd(c);
     c.state = State::failed;
     if (_failure.empty())
-        _failure = fmt::format("connection #{} failed after {} attempt{}: {}", _cfg.first_index + i,
-                               c.attempts ? c.attempts : 1, c.attempts > 1 ? "s" : "", why);
+        _failure =
+            fmt::format("{} #{} failed after {} attempt{}: {}",
+                        _cfg.h2_streams ? "HTTP/2 stream" : "connection", _cfg.first_index + i,
+                        c.attempts ? c.attempts : 1, c.attempts > 1 ? "s" : "", why);
 }
 
 void SubscriberPool::check_timeouts(uint64_t now) {
+    if (_cfg.h2_streams) {
+        check_link_timeouts(now);
+        return;
+    }
     while (!_inflight.empty()) {
         auto [i, started] = _inflight.front();
         const Conn& c = _conns[i];
@@ -187,6 +217,9 @@ std::string SubscriberPool::connect_summary() const {
         "the connected event, {} closed by the server, {} failed; {} retries",
         _result.connected, _cfg.count, idle, connecting, tls, head, waiting, closed, failed,
         _result.retries);
+    if (_cfg.h2_streams)
+        s += fmt::format("; HTTP/2, {} streams over {} connection{}", _cfg.count, _links.size(),
+                         _links.size() == 1 ? "" : "s");
     if (!_last_error.empty()) s += "; last error: " + _last_error;
     return s;
 }
@@ -194,6 +227,10 @@ std::string SubscriberPool::connect_summary() const {
 // --- socket events -------------------------------------------------------------------
 
 void SubscriberPool::on_ready(uint32_t i, uint32_t events, uint64_t now) {
+    if (_cfg.h2_streams) {
+        on_link_ready(i, events, now);
+        return;
+    }
     if (i >= _conns.size()) return;
     Conn& c = _conns[i];
     if (c.fd < 0) return;  // closed earlier in this batch
@@ -234,7 +271,7 @@ void SubscriberPool::on_writable(uint32_t i, uint64_t now) {
 
 bool SubscriberPool::send_request(uint32_t i, uint64_t now) {
     Conn& c = _conns[i];
-    const std::string& request = _cfg.requests[(_cfg.first_index + i) % _cfg.requests.size()];
+    const std::string& request = _request_text[(_cfg.first_index + i) % _request_text.size()];
     c.state = State::head;
     if (c.tls) {
         if (c.tls->write(request)) return send_tls_output(i, now);
@@ -314,41 +351,48 @@ void SubscriberPool::on_tls_bytes(uint32_t i, const char* data, size_t len, uint
 void SubscriberPool::on_readable(uint32_t i, uint64_t now) {
     Conn& c = _conns[i];
     for (;;) {
-        // recvmsg for the kernel's receive timestamp (SO_TIMESTAMPNS): when the
-        // last byte of this read reached the socket, i.e. when the server's send
-        // delivered it. It does not include the time this process waited for a
-        // CPU before reading, which on a machine shared with the server says
-        // more about the machine than about the server.
-        iovec iov{_buf.data(), _buf.size()};
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        ssize_t n = recvmsg(c.fd, &msg, 0);
+        uint64_t at = 0;
+        ssize_t n = receive(c.fd, &at);
         if (n <= 0) {
             if (n < 0 && errno == EINTR) continue;
             if (n < 0 && errno == EAGAIN) return;
             on_closed(i, n == 0 ? "closed by the server" : std::strerror(errno), now);
             return;
         }
-        // One timestamp per read, taken after it (the loop's `now` is older by
-        // the time spent on the sockets before this one).
-        uint64_t at = now_ns();
-        _arrival_ns = at;
-        for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
-                timespec ts;
-                std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
-                uint64_t real = uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
-                uint64_t mono = real - _realtime_minus_mono;
-                if (mono <= at) _arrival_ns = mono;
-            }
-        }
         on_bytes(i, _buf.data(), size_t(n), at);
         if (size_t(n) < _buf.size() || c.fd < 0) return;
     }
+}
+
+// recvmsg for the kernel's receive timestamp (SO_TIMESTAMPNS): when the last
+// byte of this read reached the socket, i.e. when the server's send delivered
+// it. It does not include the time this process waited for a CPU before
+// reading, which on a machine shared with the server says more about the
+// machine than about the server.
+ssize_t SubscriberPool::receive(int fd, uint64_t* at) {
+    iovec iov{_buf.data(), _buf.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = recvmsg(fd, &msg, 0);
+    if (n <= 0) return n;
+    // One timestamp per read, taken after it (the loop's `now` is older by
+    // the time spent on the sockets before this one).
+    *at = now_ns();
+    _arrival_ns = *at;
+    for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+            timespec ts;
+            std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+            uint64_t real = uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
+            uint64_t mono = real - _realtime_minus_mono;
+            if (mono <= *at) _arrival_ns = mono;
+        }
+    }
+    return n;
 }
 
 void SubscriberPool::on_closed(uint32_t i, const std::string& why, uint64_t now) {
@@ -357,15 +401,8 @@ void SubscriberPool::on_closed(uint32_t i, const std::string& why, uint64_t now)
         attempt_failed(i, why + " before the connected event", now);
         return;
     }
-    _done_streams += _cfg.publishers - streams_done_of(i);  // nothing more will come
-    if (_cfg.replay_events && !c.replayed) {
-        c.replayed = true;
-        ++_replayed_streams;
-    }
+    end_stream(i, why);
     close_fd(c);
-    c.state = State::closed;
-    ++_result.disconnects;
-    _last_error = why;
 }
 
 void SubscriberPool::on_head_bytes(uint32_t i, const char* data, size_t len, uint64_t now) {
@@ -398,128 +435,6 @@ void SubscriberPool::on_head_bytes(uint32_t i, const char* data, size_t len, uin
     std::string rest = c.carry.substr(size_t(used));
     c.carry.clear();
     if (!rest.empty()) on_stream_bytes(i, rest.data(), rest.size(), now);
-}
-
-void SubscriberPool::on_stream_bytes(uint32_t i, const char* data, size_t len, uint64_t now) {
-    Conn& c = _conns[i];
-    auto handler = [&](std::string_view name, std::string_view payload) {
-        on_event(i, name, payload, now);
-    };
-    if (c.carry.empty()) {
-        // Fast path: whole events straight from the read buffer.
-        size_t used = scan_events({data, len}, _scratch, _comments, handler);
-        if (used < len) c.carry.assign(data + used, len - used);
-    } else {
-        c.carry.append(data, len);
-        size_t used = scan_events(c.carry, _scratch, _comments, handler);
-        c.carry.erase(0, used);
-    }
-    if (c.carry.size() > kMaxCarry && c.fd >= 0) {
-        on_closed(i, "an event larger than 4 MiB (protocol error?)", now);
-        return;
-    }
-    if (c.carry.empty() && c.carry.capacity() > 4096) std::string().swap(c.carry);
-}
-
-void SubscriberPool::on_event(uint32_t i, std::string_view name, std::string_view data,
-                              uint64_t now) {
-    Conn& c = _conns[i];
-    if (name == _cfg.event_name) {
-        // A stream's events come after its `connected` event, replayed or live.
-        if (!c.connected) ++_result.before_connected;
-        on_our_event(i, data, now);
-    } else if (name == "connected") {
-        if (c.connected) return;
-        c.connected = true;
-        --_inflight_count;
-        ++_result.connected;
-        _result.last_connected_ns = now;
-    } else if (name == "heartbeat") {
-        ++_result.heartbeats;
-    } else if (name == "refresh") {
-        ++_result.refreshes;  // the daemon could not replay what a resume asked for
-    } else {
-        ++_result.other_events;
-    }
-}
-
-void SubscriberPool::on_our_event(uint32_t i, std::string_view data, uint64_t now) {
-    uint64_t seq, ts;
-    if (!decode_payload(data, &seq, &ts)) {
-        ++_result.malformed;
-        return;
-    }
-    if (ts < _cfg.run_start_ns) {
-        ++_result.earlier_runs;
-        return;
-    }
-    if (seq < _cfg.seq_base || seq - _cfg.seq_base >= _cfg.planned_events) {
-        ++_result.delivery.unexpected;
-        return;
-    }
-    seq -= _cfg.seq_base;
-    const uint32_t k = _cfg.publishers;
-    uint32_t p = uint32_t(seq % k);
-    SeqTracker& t = _trackers[size_t(i) * k + p];
-    const uint64_t next_before = t.next();
-    auto outcome = t.on_event(seq / k, _first_measured[p], _result.delivery);
-    if (_cfg.watch) _watches[i].on_event(seq, next_before, outcome, ts, now, _result.losses);
-    if (outcome != SeqTracker::Outcome::fresh) return;
-    if (t.next() == _final[p] && _conns[i].state == State::stream) ++_done_streams;
-    if (seq < _cfg.warmup_events) return;
-    Conn& c = _conns[i];
-    if (_cfg.replay_events && !c.replayed && t.next() >= _cfg.replay_events) {
-        // The stream is past its replay (whole, or with a loss the tracker
-        // counted). Its time runs from the start of the attempt that got it.
-        c.replayed = true;
-        ++_replayed_streams;
-        _result.replay_us.record(now > c.started_ns ? (now - c.started_ns) / 1000 : 0);
-        if (now > _result.last_replayed_ns) _result.last_replayed_ns = now;
-    }
-    if (seq < _cfg.replay_events) return;  // its timestamp is from before the stream
-    _result.latency_us.record(now > ts ? (now - ts) / 1000 : 0);
-    if (_cfg.arrival) _result.arrival_us.record(_arrival_ns > ts ? (_arrival_ns - ts) / 1000 : 0);
-    if (now > _result.last_rx_ns) _result.last_rx_ns = now;
-}
-
-// --- end of the run --------------------------------------------------------------------
-
-uint64_t SubscriberPool::streams_done_of(uint32_t i) const {
-    uint64_t done = 0;
-    for (uint32_t p = 0; p < _cfg.publishers; ++p)
-        if (_trackers[size_t(i) * _cfg.publishers + p].next() >= _final[p]) ++done;
-    return done;
-}
-
-void SubscriberPool::set_published(uint64_t total) {
-    for (uint32_t p = 0; p < _cfg.publishers; ++p)
-        _final[p] = local_count(total, p);
-    _done_streams = 0;
-    for (uint32_t i = 0; i < _cfg.count; ++i)
-        _done_streams += _conns[i].state == State::stream ? streams_done_of(i) : _cfg.publishers;
-}
-
-void SubscriberPool::mark_request() {
-    for (StreamWatch& w : _watches)
-        w.mark();
-}
-
-void SubscriberPool::finish() {
-    for (uint32_t i = 0; i < _cfg.count; ++i) {
-        // The watch first: it needs where the tracker stopped (one publisher
-        // in the takeover mode, so the local numbers are the global ones).
-        if (_cfg.watch) {
-            StreamWatch& w = _watches[i];
-            w.finish(_trackers[i * size_t(_cfg.publishers)].next(), _final[0], _cfg.first_index + i,
-                     _result.losses);
-            _result.pause_us.record(w.longest_ns() / 1000);
-            _result.delay_us.record(w.delay_ns() / 1000);
-            _result.warm_delay_us.record(w.warm_delay_ns() / 1000);
-        }
-        for (uint32_t p = 0; p < _cfg.publishers; ++p)
-            _trackers[size_t(i) * _cfg.publishers + p].finish(_final[p], _first_measured[p],
-                                                              _result.delivery);
-    }
 }
 
 }  // namespace ringcast::load

@@ -22,6 +22,7 @@ std::string openssl_errors() {
 }  // namespace
 
 std::unique_ptr<TlsClientContext> TlsClientContext::make(const std::string& ca_file, bool resume,
+                                                         std::string_view alpn,
                                                          std::string* error) {
     std::unique_ptr<TlsClientContext> c(new TlsClientContext);
     c->_ctx = SSL_CTX_new(TLS_client_method());
@@ -30,8 +31,9 @@ std::unique_ptr<TlsClientContext> TlsClientContext::make(const std::string& ca_f
         return nullptr;
     }
     SSL_CTX_set_min_proto_version(c->_ctx, TLS1_2_VERSION);
-    static const unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-    SSL_CTX_set_alpn_protos(c->_ctx, kAlpn, sizeof kAlpn);
+    std::string protos = char(alpn.size()) + std::string(alpn);  // one length-prefixed name
+    SSL_CTX_set_alpn_protos(c->_ctx, reinterpret_cast<const unsigned char*>(protos.data()),
+                            unsigned(protos.size()));
     // Plaintext buffers are released between records: what a browser's stream
     // costs the server is the question, not what ten thousand client buffers cost us.
     SSL_CTX_set_mode(c->_ctx, SSL_MODE_RELEASE_BUFFERS);
@@ -146,6 +148,13 @@ std::string TlsStream::take_output() {
 
 bool TlsStream::resumed() const {
     return SSL_session_reused(_ssl) == 1;
+}
+
+std::string TlsStream::alpn() const {
+    const unsigned char* name = nullptr;
+    unsigned len = 0;
+    SSL_get0_alpn_selected(_ssl, &name, &len);
+    return name ? std::string(reinterpret_cast<const char*>(name), len) : std::string();
 }
 
 std::string TlsStream::description() const {

@@ -12,14 +12,15 @@
 
 namespace ringcast::load {
 
-// What every connection of a worker shares: the SSL_CTX (TLS 1.2+, ALPN
-// http/1.1, the server verified against `ca_file` when one is given) and, with
-// resumption, the session of the worker's last full handshake.
+// What every connection of a worker shares: the SSL_CTX (TLS 1.2+, the one
+// ALPN protocol offered, "http/1.1" or "h2", the server verified against
+// `ca_file` when one is given) and, with resumption, the session of the
+// worker's last full handshake.
 class TlsClientContext {
 public:
     // nullptr with *error when the CA file cannot be read.
     static std::unique_ptr<TlsClientContext> make(const std::string& ca_file, bool resume,
-                                                  std::string* error);
+                                                  std::string_view alpn, std::string* error);
     ~TlsClientContext();
     TlsClientContext(const TlsClientContext&) = delete;
     TlsClientContext& operator=(const TlsClientContext&) = delete;
@@ -60,6 +61,7 @@ public:
     std::string take_output();
 
     bool resumed() const;
+    std::string alpn() const;         // the protocol the server chose ("" = none)
     std::string description() const;  // "TLSv1.3 TLS_AES_256_GCM_SHA384"
     const std::string& error() const { return _error; }
 

@@ -14,7 +14,11 @@ Runs, each bounded in time:
      streams and are counted apart (earlier_runs), not as duplicates;
   5. streams over TLS (--tls-target, verified with --tls-ca, --tls-resume) to the
      daemon's [tls] listener: every event, and the handshakes counted;
-  6. a takeover (--takeover) of that daemon by a new one under a steady publish
+  6. HTTP/2 (--h2): 150 streams over two h2c connections (prior knowledge, one
+     of 100 streams and one of 50) from one process, and 120 over three h2
+     connections by ALPN to the [tls] listener from two: every event on every
+     stream; and --h2 above the daemon's max_concurrent_streams fails with why;
+  7. a takeover (--takeover) of that daemon by a new one under a steady publish
      (50 streams, 10 events/s, 3 s): no reconnect, nothing lost or twice, the
      new daemon's pid reported (and stopped here at the end).
 """
@@ -150,6 +154,22 @@ def run_load(load, target, args):
     return report
 
 
+def run_load_failing(load, target, args):
+    """A run that must fail: its report, with the errors."""
+    cmd = [load, "--target", target, "--api-key", "smoke-key", "-q", "--json"] + args
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        fail("timed out: " + " ".join(cmd))
+    try:
+        report = json.loads(p.stdout)
+    except ValueError:
+        fail("no JSON report from %s (exit %d): %s" % (" ".join(cmd), p.returncode, p.stderr))
+    if p.returncode != 1 or report["ok"]:
+        fail("%s should have failed, exited %d: %s" % (" ".join(cmd), p.returncode, report))
+    return report
+
+
 def expect(report, key, want):
     if report.get(key) != want:
         fail("%s is %r, expected %r (report: %s)" % (key, report.get(key), want, report))
@@ -203,7 +223,35 @@ def main():
             if r["tls_resumed"] < 40:
                 fail("--tls-resume resumed %d of 50 handshakes: %s" % (r["tls_resumed"], r))
 
-            # 6. Only where streams are carried over (Linux 6.8+): elsewhere
+            # 6. HTTP/2: every stream of every connection gets every event.
+            r = run_load(load, target, ["-n", "150", "--h2", "100", "-r", "20", "-d", "1",
+                                        "-w", "0.2", "--procs", "1"])
+            expect(r, "protocol", "h2c")
+            expect(r, "stream_connections", 2)
+            expect(r, "connected", 150)
+            expect(r, "lost", 0)
+            expect(r, "duplicates", 0)
+            expect(r, "disconnects", 0)
+            if r["events_published"] < 20 or \
+                    r["received_deliveries"] != 150 * r["events_published"]:
+                fail("the h2c streams did not get every event: %s" % r)
+            r = run_load(load, target, [
+                "-n", "120", "--h2", "40", "-r", "20", "-d", "1", "-w", "0.2", "--procs", "2",
+                "--tls-target", https_target(tmp), "--tls-ca", os.path.join(tmp, "cert.pem")])
+            expect(r, "protocol", "h2")
+            expect(r, "stream_connections", 3)
+            expect(r, "tls_handshakes", 3)
+            expect(r, "lost", 0)
+            expect(r, "duplicates", 0)
+            if r["events_published"] < 20 or \
+                    r["received_deliveries"] != 120 * r["events_published"]:
+                fail("the h2 streams did not get every event: %s" % r)
+            too_many = run_load_failing(load, target, ["-n", "200", "--h2", "200", "-r", "20",
+                                                       "-d", "1"])
+            if "SETTINGS_MAX_CONCURRENT_STREAMS" not in " ".join(too_many["errors"]):
+                fail("--h2 over the daemon's stream limit did not say why: %s" % too_many)
+
+            # 7. Only where streams are carried over (Linux 6.8+): elsewhere
             # they drain and reconnect by design. The new daemon's log goes to
             # a file: it outlives ringcast-load and would hold run_load's pipe.
             if not kernel_carries_streams(ringcastd):
