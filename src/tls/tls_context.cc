@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "tls/ktls_tx.h"
+
 namespace ringcast {
 
 namespace {
@@ -161,6 +163,10 @@ std::shared_ptr<const TlsContext> TlsContext::create(const TlsContextOptions& op
     } else {
         SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
         SSL_CTX_set_num_tickets(ctx, 0);
+    }
+    if (opts.ktls) {
+        KtlsCapture::enable(ctx);
+        made->_ktls = true;
     }
     made->_summary = certificate_summary(ctx);
     return made;

@@ -44,6 +44,8 @@ public:
     // The certificate in use, for the log: "subject CN=x, serial 0A1B, expires ...".
     const std::string& summary() const { return _summary; }
     const std::shared_ptr<TicketKeys>& ticket_keys() const { return _keys; }
+    // Its connections may move their transmit side to the kernel (TlsContextOptions::ktls).
+    bool ktls() const { return _ktls; }
 
 private:
     TlsContext(SSL_CTX* ctx, std::shared_ptr<TicketKeys> keys)
@@ -52,6 +54,7 @@ private:
     SSL_CTX* _ctx;
     std::shared_ptr<TicketKeys> _keys;
     std::string _summary;
+    bool _ktls = false;
 };
 
 // OpenSSL's reasons for the errors queued on this thread, "; "-separated, and

@@ -16,6 +16,9 @@ struct TlsContextOptions {
     bool session_tickets = true;
     uint64_t ticket_rotation_ms = 12 * 3600 * 1000;  // a ticket key encrypts this long
     bool offer_h2 = false;  // ALPN offers h2 before http/1.1 ([http2] enabled)
+    // Handshakes keep what kTLS transmit needs (tls/ktls_tx.h): tls.ktls allows
+    // it and the kernel has the tls ULP.
+    bool ktls = false;
 };
 
 // What the transport applies to each TLS connection of a shard.

@@ -69,11 +69,16 @@ std::unique_ptr<TlsStream> TlsStream::accept(std::shared_ptr<const TlsContext> c
     std::unique_ptr<TlsStream> s(new TlsStream(std::move(ctx), ssl, buffers));
     BIO_set_data(bio, s.get());
     SSL_set_bio(ssl, bio, bio);  // one BIO both ways; the SSL owns it
+    if (s->_ctx->ktls()) {
+        s->_ktls = std::make_unique<KtlsCapture>();
+        s->_ktls->attach(ssl);
+    }
     SSL_set_accept_state(ssl);
     return s;
 }
 
 TlsStream::~TlsStream() {
+    if (_ktls) _ktls->detach(_ssl);
     SSL_free(_ssl);
 }
 
@@ -174,6 +179,22 @@ bool TlsStream::encrypt(const iovec* iov, unsigned n, std::span<char> scratch) {
         }
     }
     return used == 0 || write(scratch.data(), used);
+}
+
+bool TlsStream::export_ktls_tx(KtlsTx* out, std::string* why_not) {
+    if (!_ktls) {
+        *why_not = "not captured";
+        return false;
+    }
+    bool ok = false;
+    if (!_established || has_output()) {
+        *why_not = "ciphertext still to send";
+    } else {
+        ok = _ktls->export_tx(_ssl, out, why_not);
+    }
+    _ktls->detach(_ssl);
+    _ktls.reset();
+    return ok;
 }
 
 void TlsStream::close_notify() {

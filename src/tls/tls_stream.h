@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "tls/cipher_buffers.h"
+#include "tls/ktls_tx.h"
 #include "tls/tls_context.h"
 
 namespace ringcast {
@@ -88,6 +89,15 @@ public:
     const char* version() const { return SSL_get_version(_ssl); }
     bool resumed() const { return SSL_session_reused(_ssl) == 1; }
 
+    // --- kTLS transmit (tls/ktls_tx.h) --------------------------------------------
+    // Whether this stream was made to be able to hand its transmit side over.
+    bool ktls_capable() const { return _ktls != nullptr; }
+    // Once established and with no output left to send: what the kernel needs
+    // to encrypt from the next record on. Either way the capture ends (the
+    // secret is wiped, OpenSSL's callbacks let go). False with *why_not when
+    // this connection stays in user space.
+    bool export_ktls_tx(KtlsTx* out, std::string* why_not);
+
     // --- output -----------------------------------------------------------------
     bool has_output() const { return sending() || !_pending.empty(); }
     // A buffer went out in part: the rest goes before anything new.
@@ -121,7 +131,8 @@ private:
     std::shared_ptr<const TlsContext> _ctx;  // the context this handshake used
     SSL* _ssl;
     CipherBuffers* _buffers;
-    const char* _in = nullptr;  // the receive being fed
+    std::unique_ptr<KtlsCapture> _ktls;  // only while a kTLS export may come
+    const char* _in = nullptr;           // the receive being fed
     size_t _in_len = 0;
     std::vector<char> _pending;  // ciphertext no send has taken yet
     std::vector<char> _sending;  // the ciphertext of the send in flight
