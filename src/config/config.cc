@@ -284,6 +284,10 @@ std::vector<Key> base_schema(Config& c) {
          [&c](auto& n, auto* e) { return want_duration(n, &c.tls_ticket_rotation_ms, 60'000, e); }},
         {"tls.handshake_timeout",
          [&c](auto& n, auto* e) { return want_duration(n, &c.tls_handshake_timeout_ms, 100, e); }},
+        {"tls.ktls",
+         [&c](auto& n, auto* e) {
+             return want_one_of(n, &c.tls_ktls, {"auto", "on", "off"}, e);
+         }},
         {"tls.max_handshakes",
          [&c](auto& n, auto* e) { return want_uint(n, &c.tls_max_handshakes, 1, 1u << 20, e); }},
         {"metrics.open", [&c](auto& n, auto* e) { return want_bool(n, &c.metrics_open, e); }},

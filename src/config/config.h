@@ -194,6 +194,7 @@ struct Config {
     uint64_t tls_ticket_rotation_ms = 0;
     uint64_t tls_handshake_timeout_ms = 0;
     uint32_t tls_max_handshakes = 0;  // per shard
+    std::string tls_ktls;  // "auto": kernel TLS transmit where the kernel has it; "on"; "off"
     // [web]: the pages ringcastd serves (src/web)
     bool web_enabled = true;
     std::string web_root;  // "" = the embedded pages; else a folder read at each request

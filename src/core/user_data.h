@@ -30,6 +30,9 @@ enum class Op : uint8_t {
                    // payload: BlockingJob* (core/blocking_worker.h)
     fd_install,    // a direct descriptor given back as a file descriptor (an upgrade
                    // hands the stream over); payload: Connection*
+    ktls_fd,       // the same, for a TLS connection handing its sending side to the
+                   // kernel (net/transport_ktls.cc); payload: Connection*
+    ktls_alert,    // the close_notify alert record of a kTLS connection; payload: Connection*
     cancel,        // async cancel; result ignored
     ignore,        // completions we do not need to look at
 };

@@ -61,6 +61,7 @@ TransportStats Transport::stats() const {
     TransportStats s = _stats;
     static_cast<AcceptStats&>(s) = _acceptor.stats();
     s.tls_enabled = _opts.tls != nullptr;
+    s.tls_ktls_enabled = _opts.tls && _opts.tls->ktls();
     return s;
 }
 
@@ -356,7 +357,7 @@ void Transport::submit_send(Connection& c, int64_t now_wall_ms) {
 }
 
 void Transport::on_send(Connection& c, const io_uring_cqe& cqe, SendOp* op) {
-    if (c._tls) {
+    if (c._tls && !ktls_on(c)) {
         on_tls_send(c, cqe);
         return;
     }
@@ -557,6 +558,8 @@ void Transport::on_completion(const io_uring_cqe& cqe) {
             handler(c).on_fd_installed(c, cqe.res);
             return;
         }
+        case Op::ktls_fd: on_ktls_fd(*pointer_of<Connection>(cqe.user_data), cqe); return;
+        case Op::ktls_alert: on_ktls_alert(*pointer_of<Connection>(cqe.user_data), cqe); return;
         case Op::peer: {
             Connection& c = *pointer_of<Connection>(cqe.user_data);
             op_ended(c);

@@ -150,7 +150,10 @@ struct TransportStats : AcceptStats {
     uint64_t tls_errors = 0;              // established connections ended by a TLS error
     uint64_t tls_handshaking = 0;         // now: handshakes in flight
     uint64_t tls_open = 0;                // now: established TLS connections
+    uint64_t tls_ktls = 0;                // now: of which the kernel encrypts what they send
+    uint64_t tls_ktls_fallbacks = 0;      // could have, stayed in user space (TLS 1.2, refused)
     bool tls_enabled = false;             // a TLS context is set (tls.listen)
+    bool tls_ktls_enabled = false;        // ... made for kTLS transmit (tls.ktls, the kernel)
 };
 
 class Transport final : private ConnectionAdopter {
@@ -395,6 +398,19 @@ private:
     // The connection is closing (begin_close): counts and logs what it was.
     void tls_closing(Connection& c);
     std::span<char> tls_scratch();
+
+    // --- kTLS transmit (net/transport_ktls.cc) -----------------------------------
+    // The handshake's last ciphertext is out: export the keys and ask for a
+    // descriptor to give them to the kernel. False: this connection stays in
+    // user space (t.ktls is none), nothing submitted.
+    bool ktls_start(Connection& c, TlsConn& t);
+    void on_ktls_fd(Connection& c, const io_uring_cqe& cqe);
+    // Sends of a connection the kernel encrypts: the queue as plain sends, then
+    // the close_notify alert when it is queued. False if no send started.
+    bool submit_ktls_send(Connection& c, TlsConn& t, int64_t now_wall_ms);
+    void on_ktls_alert(Connection& c, const io_uring_cqe& cqe);
+    // Whether c's sends are plain ones the kernel encrypts.
+    bool ktls_on(const Connection& c);
 
     Reactor& _reactor;
     LoadBoard& _board;

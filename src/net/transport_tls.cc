@@ -107,7 +107,19 @@ void Transport::tls_input(Connection& c, const char* data, size_t len) {
     const TlsStream::Input r = t->stream->feed(data, len, tls_scratch(), sink);
     if (r != TlsStream::Input::failed && !t->opened && t->stream->established())
         tls_established(c, *t);
-    if (t->stream->has_output()) mark_dirty(c, true);
+    if (t->ktls == TlsConn::Ktls::on && t->stream->has_output() && r != TlsStream::Input::failed) {
+        // OpenSSL answered something (a KeyUpdate the peer asked for) under
+        // its own write state, which the kernel's has replaced: it cannot go
+        // out, and without it the peer would wait forever.
+        ++_stats.tls_errors;
+        log_event(spdlog::level::info, "tls connection failed",
+                  {{"reason", "the peer asked for a key update, which kernel TLS cannot send"},
+                   {"ip", c.peer().text()},
+                   {"conn", conn_id(_reactor.id(), c._serial)}});
+        close(c, false);
+        return;
+    }
+    if (t->stream->has_output() && t->ktls != TlsConn::Ktls::on) mark_dirty(c, true);
     if (r == TlsStream::Input::failed) {
         const bool handshaking = !t->opened;
         if (handshaking) {
@@ -129,6 +141,10 @@ void Transport::tls_input(Connection& c, const char* data, size_t len) {
 
 void Transport::tls_established(Connection& c, TlsConn& t) {
     t.opened = true;
+    if (t.stream->ktls_capable()) {
+        t.ktls = TlsConn::Ktls::wanted;
+        mark_dirty(c, true);  // the switch starts from flush(), output or not
+    }
     --_stats.tls_handshaking;
     ++_stats.tls_open;
     ++_stats.tls_handshakes;
@@ -184,6 +200,7 @@ void Transport::tls_handshake_timeout(Connection& c) {
 void Transport::tls_closing(Connection& c) {
     TlsConn* t = tls_of(c);
     if (!t) return;
+    if (t->ktls == TlsConn::Ktls::on) --_stats.tls_ktls;
     if (t->opened) {
         --_stats.tls_open;
     } else {
@@ -194,12 +211,24 @@ void Transport::tls_closing(Connection& c) {
 bool Transport::tls_wants_flush(const Connection& c) {
     TlsConn* t = tls_of(c);
     if (!t) return false;
+    if (t->ktls == TlsConn::Ktls::on) return t->alert != TlsConn::Alert::sent;
     const TlsStream& s = *t->stream;
     return s.has_output() || (s.established() && !s.close_notify_queued());
 }
 
 bool Transport::tls_close_notify(Connection& c) {
     TlsConn* t = tls_of(c);
+    if (t && t->ktls == TlsConn::Ktls::on) {
+        if (t->alert != TlsConn::Alert::none) return false;
+        t->alert = TlsConn::Alert::queued;  // submit_ktls_send() sends it
+        mark_dirty(c, true);
+        return true;
+    }
+    if (t && t->ktls == TlsConn::Ktls::switching) {
+        // The descriptor's answer decides the path; the close_notify follows.
+        return true;
+    }
+    if (t) t->ktls = TlsConn::Ktls::none;  // a closing connection stays where it is
     if (!t || !t->stream->established() || t->stream->close_notify_queued()) return false;
     t->stream->close_notify();
     mark_dirty(c, true);
@@ -211,10 +240,20 @@ bool Transport::submit_tls_send(Connection& c, int64_t now_wall_ms) {
     TlsConn* t = tls_of(c);
     if (!t) return false;
     TlsStream& s = *t->stream;
+    switch (t->ktls) {
+        case TlsConn::Ktls::on: return submit_ktls_send(c, *t, now_wall_ms);
+        case TlsConn::Ktls::switching: return false;  // the queue waits for the kernel
+        case TlsConn::Ktls::wanted:
+            // Once the handshake's last ciphertext is out (no new record is
+            // made before), the kernel takes over; or this stays in user space.
+            if (!s.has_output() && c._out.in_flight() == 0 && ktls_start(c, *t)) return true;
+            break;
+        case TlsConn::Ktls::none: break;
+    }
     // New records only once the last ciphertext buffer went whole: the frames
     // in flight are then exactly those of the buffer being sent.
-    if (!s.sending() && c._out.in_flight() == 0 && !c._out.empty() && s.established() &&
-        !s.close_notify_queued()) {
+    if (t->ktls == TlsConn::Ktls::none && !s.sending() && c._out.in_flight() == 0 &&
+        !c._out.empty() && s.established() && !s.close_notify_queued()) {
         if (c._out.front_expired(now_wall_ms)) {
             c._out.take_expired_front(now_wall_ms, &_removed, _chunks);
             report_removed(c, nullptr);

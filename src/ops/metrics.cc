@@ -153,10 +153,18 @@ void write_tls(MetricsText& m, const std::vector<ShardSnapshot>& shards) {
              "How TLS connections are encrypted (path: userspace or ktls) and whether the kernel "
              "has the tls ULP.");
     m.sample("ringcast_tls_info",
-             {{"path", kTlsPath}, {"kernel_tls", kernel_tls().kernel_tls ? "true" : "false"}},
+             {{"path", tls_path(t.tls_ktls_enabled)},
+              {"kernel_tls", kernel_tls().kernel_tls ? "true" : "false"}},
              uint64_t(1));
-    m.family("ringcast_tls_connections", "gauge", "TLS connections open, handshake done.");
-    m.sample("ringcast_tls_connections", {}, t.tls_open);
+    m.family("ringcast_tls_connections", "gauge",
+             "TLS connections open, handshake done, by who encrypts what they send (kernel: "
+             "kTLS, tls.ktls).");
+    m.sample("ringcast_tls_connections", {{"encrypts", "userspace"}}, t.tls_open - t.tls_ktls);
+    m.sample("ringcast_tls_connections", {{"encrypts", "kernel"}}, t.tls_ktls);
+    m.family("ringcast_tls_ktls_fallbacks_total", "counter",
+             "TLS connections that could have handed their sending to the kernel and stayed in "
+             "user space (TLS 1.2 or another suite, or the kernel refused; the log says why).");
+    m.sample("ringcast_tls_ktls_fallbacks_total", {}, t.tls_ktls_fallbacks);
     m.family("ringcast_tls_handshakes_in_progress", "gauge", "TLS handshakes under way.");
     m.sample("ringcast_tls_handshakes_in_progress", {}, t.tls_handshaking);
     m.family("ringcast_tls_handshakes_total", "counter",

@@ -381,14 +381,17 @@ void announce(const Config& cfg, const Plan& plan, const ShardSet& shards,
         "/healthz/live, /healthz/ready (docs/protocol.md, docs/alerts.md, docs/operations.md)",
         where, fmt::join(paths, ", "));
     if (const auto& tls = listeners.https_address(); tls && plan.tls.context) {
-        const KtlsProbe ktls = probe_ktls();
+        const KtlsProbe& ktls = kernel_tls();
         spdlog::info(
             "listening on https://{} — the same endpoints and API over TLS ({} or newer; "
             "ALPN {}; session tickets {}); certificate {}",
             tls->to_string(), cfg.tls_min_version == "1.3" ? "TLS 1.3" : "TLS 1.2",
             cfg.http2_enabled ? "h2, http/1.1" : "http/1.1", cfg.tls_session_tickets ? "on" : "off",
             plan.tls.context->summary());
-        spdlog::info("TLS encryption: {} ({})", kTlsPath, ktls.detail);
+        spdlog::info(
+            "TLS encryption: {} ({}; tls.ktls = \"{}\"{})", tls_path(plan.tls.context->ktls()),
+            ktls.detail, cfg.tls_ktls,
+            plan.tls.context->ktls() ? ": TLS 1.3 connections send through kernel TLS" : "");
     }
     if (const auto& m = listeners.metrics_address())
         spdlog::info(

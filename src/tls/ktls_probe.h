@@ -4,10 +4,10 @@
 // takes setsockopt(TCP_ULP, "tls") only to say whether the module exists
 // (ENOENT: no; ENOTCONN: yes, it just needs an established connection).
 //
-// ringcast encrypts in user space either way (tls/tls_stream.h): the kTLS path
-// needs OpenSSL to run the handshake on the socket itself (a socket BIO), which
-// the io_uring transport does not give it. The probe is reported in the log,
-// /api/stats and /metrics so that an operator knows what the kernel could do.
+// Where it does and tls.ktls allows it, TLS 1.3 connections hand their sending
+// side to the kernel after the handshake (tls/ktls_tx.h, net/transport_ktls.cc);
+// otherwise ringcastd encrypts (tls/tls_stream.h). The probe is reported in the
+// log, /api/stats and /metrics so that an operator knows which path runs.
 #include <string>
 
 namespace ringcast {
@@ -21,7 +21,12 @@ KtlsProbe probe_ktls();
 // The first probe's answer, kept for the process (stats ask it often).
 const KtlsProbe& kernel_tls();
 
-// The encryption path TLS connections take: "userspace" (always, today).
-inline constexpr const char* kTlsPath = "userspace";
+// The encryption path of new TLS connections: "ktls" when their contexts are
+// made for it (TlsContext::ktls()), else "userspace". A connection that cannot
+// go to the kernel (TLS 1.2, another suite, the kernel refused) stays in user
+// space either way; /api/stats counts those on the kernel's path.
+inline const char* tls_path(bool ktls) {
+    return ktls ? "ktls" : "userspace";
+}
 
 }  // namespace ringcast

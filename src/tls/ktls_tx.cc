@@ -1,8 +1,12 @@
 #include "tls/ktls_tx.h"
 
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/kdf.h>
+#include <sys/socket.h>
 
 #include <cstring>
 #include <memory>
@@ -69,6 +73,19 @@ void put_sequence(unsigned char* rec_seq, uint64_t seq) {
 
 KtlsTx::~KtlsTx() {
     OPENSSL_cleanse(&info, sizeof info);
+}
+
+bool ktls_enable_tx(int fd, const KtlsTx& tx, std::string* error) {
+    static const char kUlp[] = "tls";
+    if (setsockopt(fd, IPPROTO_TCP, TCP_ULP, kUlp, sizeof kUlp - 1) != 0) {
+        *error = std::string("TCP_ULP tls: ") + std::strerror(errno);
+        return false;
+    }
+    if (setsockopt(fd, SOL_TLS, TLS_TX, &tx.info, tx.size) != 0) {
+        *error = std::string("TLS_TX: ") + std::strerror(errno);
+        return false;
+    }
+    return true;
 }
 
 void KtlsCapture::enable(SSL_CTX* ctx) {

@@ -51,6 +51,12 @@ struct KtlsTx {
     KtlsTx& operator=(const KtlsTx&) = delete;
 };
 
+// Hands the transmit side of the connected TCP socket fd to the kernel: the
+// "tls" upper-layer protocol, then TLS_TX with tx. False with *error saying
+// which step the kernel refused and why; the socket then still sends as it did
+// (the ULP without TLS_TX passes bytes through), so user space can go on.
+bool ktls_enable_tx(int fd, const KtlsTx& tx, std::string* error);
+
 // What one handshake keeps for the export; made only when the context was
 // made for kTLS (TlsContextOptions::ktls), so other connections pay nothing.
 class KtlsCapture {

@@ -1,0 +1,120 @@
+// Kernel TLS for sending (tls.ktls, net/transport_ktls.cc). Where the kernel
+// has the tls module, TLS 1.3 connections hand their sending side to it after
+// the handshake; everywhere else they stay in user space. tls.ktls = "on" makes
+// every connection try even where the start-up check found no module: on this
+// kind of kernel each one then goes through the whole switch (keys exported, a
+// descriptor installed, the kernel asked) up to the kernel's refusal, and must
+// go on in user space with nothing lost.
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tls_support.h"
+
+namespace ringcast::itest {
+namespace {
+
+const std::string kStream = "GET /api/sse/stream?channels=news HTTP/1.1\r\nHost: x\r\n\r\n";
+
+std::string event_line(int n) {
+    return "data: {\"n\":" + std::to_string(n) + "}\n";
+}
+
+// n streams (TLS 1.3 unless max_version), then `events` events published over
+// HTTPS: every stream gets each once, in order.
+void stream_events(TlsDaemon& t, const std::vector<int>& versions, int events) {
+    std::vector<std::unique_ptr<TlsClient>> streams;
+    for (int v : versions) {
+        streams.push_back(std::make_unique<TlsClient>(t.pki.ca_file, v));
+        ASSERT_TRUE(streams.back()->connect(t.port, Deadline(kIoTimeout)));
+        ASSERT_TRUE(streams.back()->send(kStream, Deadline(kIoTimeout)));
+        ASSERT_TRUE(streams.back()->read_until(
+            [](const std::string& r) { return r.find("event: connected") != std::string::npos; },
+            Deadline(kIoTimeout)));
+    }
+    TlsClient publisher(t.pki.ca_file);
+    ASSERT_TRUE(publisher.connect(t.port, Deadline(kIoTimeout)));
+    for (int n = 1; n <= events; ++n) {
+        const std::string body = publish_body("news", "tick", "{\"n\":" + std::to_string(n) + "}");
+        ASSERT_TRUE(publisher.send(
+            build_request("POST", "/api/publish", body, {{"Content-Type", "application/json"}}),
+            Deadline(kIoTimeout)));
+        std::optional<HttpResponse> r = publisher.response(Deadline(kIoTimeout));
+        ASSERT_TRUE(r && r->status == 200) << (r ? r->describe() : "no answer");
+    }
+    for (auto& s : streams) {
+        ASSERT_TRUE(s->read_until(
+            [&](const std::string& r) { return r.find(event_line(events)) != std::string::npos; },
+            Deadline(kIoTimeout)));
+        size_t at = 0;
+        for (int n = 1; n <= events; ++n) {
+            const size_t found = s->received().find(event_line(n), at);
+            ASSERT_NE(found, std::string::npos) << "event " << n << " missing or out of order";
+            at = found + event_line(n).size();
+            EXPECT_EQ(s->received().find(event_line(n), at), std::string::npos)
+                << "event " << n << " twice";
+        }
+    }
+}
+
+TEST(HttpsKtls, OnTriesEveryConnectionAndStreamsGoOnEitherWay) {
+    TlsDaemon t;
+    ASSERT_TRUE(t.start("ktls = \"on\"\n")) << t.daemon.error();
+    EXPECT_NE(t.daemon.log().find("TLS encryption: ktls"), std::string::npos) << t.daemon.log();
+    // Three TLS 1.3 streams and one TLS 1.2 stream (user space by design).
+    stream_events(t, {0, 0, 0, TLS1_2_VERSION}, 150);
+    std::optional<Json> tls = tls_stats(t.daemon.port());
+    ASSERT_TRUE(tls);
+    EXPECT_EQ(tls->find("path")->as_string(), "ktls");
+    const bool kernel = tls->find("kernelTls")->as_bool();
+    // The four streams and the publisher have all sent; the stats request's
+    // own connection is plain HTTP.
+    const int64_t on = tls->find("ktls")->as_int();
+    const int64_t fallbacks = tls->find("ktlsFallbacks")->as_int();
+    if (kernel) {
+        EXPECT_EQ(on, 4);  // the TLS 1.3 ones, the publisher among them
+        EXPECT_EQ(fallbacks, 1);
+    } else {
+        EXPECT_EQ(on, 0);
+        EXPECT_EQ(fallbacks, 5);
+        // The kernel's refusal, with its reason, after the descriptor was installed.
+        EXPECT_NE(t.daemon.log().find("TCP_ULP tls:"), std::string::npos) << t.daemon.log();
+    }
+}
+
+TEST(HttpsKtls, AutoUsesTheKernelWhereItHasTheTlsModule) {
+    TlsDaemon t;
+    ASSERT_TRUE(t.start()) << t.daemon.error();
+    std::optional<Json> tls = tls_stats(t.daemon.port());
+    ASSERT_TRUE(tls);
+    if (!tls->find("kernelTls")->as_bool()) {
+        EXPECT_EQ(tls->find("path")->as_string(), "userspace");
+        EXPECT_NE(t.daemon.log().find("TLS encryption: userspace (kernel has no tls ULP"),
+                  std::string::npos)
+            << t.daemon.log();
+        GTEST_SKIP() << "this kernel has no tls ULP (CONFIG_TLS, `modprobe tls`): the kernel "
+                        "TLS path cannot run here; HttpsKtls.OnTries... covers it up to the "
+                        "kernel's refusal";
+    }
+    EXPECT_EQ(tls->find("path")->as_string(), "ktls");
+    stream_events(t, {0, 0}, 150);
+    tls = tls_stats(t.daemon.port());
+    ASSERT_TRUE(tls);
+    EXPECT_EQ(tls->find("ktls")->as_int(), 3);
+    EXPECT_EQ(tls->find("ktlsFallbacks")->as_int(), 0);
+}
+
+TEST(HttpsKtls, OffStaysInUserSpace) {
+    TlsDaemon t;
+    ASSERT_TRUE(t.start("ktls = \"off\"\n")) << t.daemon.error();
+    stream_events(t, {0}, 20);
+    std::optional<Json> tls = tls_stats(t.daemon.port());
+    ASSERT_TRUE(tls);
+    EXPECT_EQ(tls->find("path")->as_string(), "userspace");
+    EXPECT_EQ(tls->find("ktls")->as_int(), 0);
+    EXPECT_EQ(tls->find("ktlsFallbacks")->as_int(), 0);
+}
+
+}  // namespace
+}  // namespace ringcast::itest
