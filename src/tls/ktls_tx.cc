@@ -69,6 +69,16 @@ void put_sequence(unsigned char* rec_seq, uint64_t seq) {
     }
 }
 
+// The kernel's nonce for AES-GCM is salt || iv, XORed with the sequence
+// number: RFC 8446 5.3's 12-byte IV cut in two.
+template <typename GcmInfo>
+void fill_gcm(GcmInfo& info, const unsigned char* key, const unsigned char* iv, uint64_t seq) {
+    std::memcpy(info.key, key, sizeof info.key);
+    std::memcpy(info.salt, iv, sizeof info.salt);
+    std::memcpy(info.iv, iv + sizeof info.salt, sizeof info.iv);
+    put_sequence(info.rec_seq, seq);
+}
+
 }  // namespace
 
 KtlsTx::~KtlsTx() {
@@ -171,22 +181,10 @@ bool KtlsCapture::export_tx(const SSL* ssl, KtlsTx* out, std::string* why_not) c
         return false;
     }
     out->info.base.version = TLS_1_3_VERSION;
-    // The kernel's nonce is salt || iv, XORed with the sequence number, as
-    // RFC 8446 5.3 makes it from the 12-byte IV (ChaCha20 takes all 12 as iv).
     switch (out->info.base.cipher_type) {
-        case TLS_CIPHER_AES_GCM_128:
-            std::memcpy(out->info.aes128.key, key, key_len);
-            std::memcpy(out->info.aes128.salt, iv, 4);
-            std::memcpy(out->info.aes128.iv, iv + 4, 8);
-            put_sequence(out->info.aes128.rec_seq, _records);
-            break;
-        case TLS_CIPHER_AES_GCM_256:
-            std::memcpy(out->info.aes256.key, key, key_len);
-            std::memcpy(out->info.aes256.salt, iv, 4);
-            std::memcpy(out->info.aes256.iv, iv + 4, 8);
-            put_sequence(out->info.aes256.rec_seq, _records);
-            break;
-        default:
+        case TLS_CIPHER_AES_GCM_128: fill_gcm(out->info.aes128, key, iv, _records); break;
+        case TLS_CIPHER_AES_GCM_256: fill_gcm(out->info.aes256, key, iv, _records); break;
+        default:  // ChaCha20-Poly1305: all 12 bytes of the IV, no salt
             std::memcpy(out->info.chacha.key, key, key_len);
             std::memcpy(out->info.chacha.iv, iv, 12);
             put_sequence(out->info.chacha.rec_seq, _records);

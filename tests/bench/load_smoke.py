@@ -139,34 +139,31 @@ def stop_pid(pid):
         os.kill(pid, signal.SIGKILL)
 
 
-def run_load(load, target, args):
+def load_report(load, target, args):
+    """Runs ringcast-load with args: its exit status and JSON report."""
     cmd = [load, "--target", target, "--api-key", "smoke-key", "-q", "--json"] + args
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         fail("timed out: " + " ".join(cmd))
     try:
-        report = json.loads(p.stdout)
+        return p.returncode, json.loads(p.stdout), cmd
     except ValueError:
         fail("no JSON report from %s (exit %d): %s" % (" ".join(cmd), p.returncode, p.stderr))
-    if p.returncode != 0 or not report["ok"]:
-        fail("%s exited %d: errors %s" % (" ".join(cmd), p.returncode, report["errors"]))
+
+
+def run_load(load, target, args):
+    code, report, cmd = load_report(load, target, args)
+    if code != 0 or not report["ok"]:
+        fail("%s exited %d: errors %s" % (" ".join(cmd), code, report["errors"]))
     return report
 
 
 def run_load_failing(load, target, args):
     """A run that must fail: its report, with the errors."""
-    cmd = [load, "--target", target, "--api-key", "smoke-key", "-q", "--json"] + args
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        fail("timed out: " + " ".join(cmd))
-    try:
-        report = json.loads(p.stdout)
-    except ValueError:
-        fail("no JSON report from %s (exit %d): %s" % (" ".join(cmd), p.returncode, p.stderr))
-    if p.returncode != 1 or report["ok"]:
-        fail("%s should have failed, exited %d: %s" % (" ".join(cmd), p.returncode, report))
+    code, report, cmd = load_report(load, target, args)
+    if code != 1 or report["ok"]:
+        fail("%s should have failed, exited %d: %s" % (" ".join(cmd), code, report))
     return report
 
 

@@ -56,7 +56,9 @@ TEST(HttpsHostile, PlainHttpBeforeTheClientHelloIsClosedAndCounted) {
     RecvResult r = raw.read_to_eof(Deadline(kIoTimeout));
     EXPECT_TRUE(r.status == IoStatus::eof || r.status == IoStatus::reset) << to_string(r.status);
     // What came back, if anything, is a TLS alert record (content type 21), not HTTP.
-    if (!r.bytes.empty()) EXPECT_EQ(r.bytes[0], '\x15');
+    if (!r.bytes.empty()) {
+        EXPECT_EQ(r.bytes[0], '\x15');
+    }
     EXPECT_TRUE(await_tls_count(t, "handshakeFailures", 1));
     EXPECT_NE(t.daemon.log().find("\"reason\":\"http request\""), std::string::npos)
         << t.daemon.log();

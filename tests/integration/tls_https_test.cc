@@ -12,24 +12,7 @@
 namespace ringcast::itest {
 namespace {
 
-const std::string kStream = "GET /api/sse/stream?channels=news HTTP/1.1\r\nHost: x\r\n\r\n";
-
-bool has_event(const std::string& text, int n) {
-    return text.find("data: {\"n\":" + std::to_string(n) + "}\n") != std::string::npos;
-}
-
-// Publishes events n = first..last to "news" on one kept-alive TLS connection.
-void publish_over_tls(TlsClient& c, int first, int last) {
-    for (int n = first; n <= last; ++n) {
-        const std::string body = publish_body("news", "tick", "{\"n\":" + std::to_string(n) + "}");
-        ASSERT_TRUE(c.send(
-            build_request("POST", "/api/publish", body, {{"Content-Type", "application/json"}}),
-            Deadline(kIoTimeout)));
-        std::optional<HttpResponse> r = c.response(Deadline(kIoTimeout));
-        ASSERT_TRUE(r) << "no answer to publish " << n;
-        ASSERT_EQ(r->status, 200) << r->describe();
-    }
-}
+const std::string& kStream = kNewsStream;
 
 TEST(Https, StreamsGetEveryEventInOrderOverOneKeptAliveConnection) {
     TlsDaemon t;
@@ -38,30 +21,15 @@ TEST(Https, StreamsGetEveryEventInOrderOverOneKeptAliveConnection) {
     std::vector<std::unique_ptr<TlsClient>> streams;
     for (int i = 0; i < 4; ++i) {
         streams.push_back(std::make_unique<TlsClient>(t.pki.ca_file));
-        ASSERT_TRUE(streams.back()->connect(t.port, Deadline(kIoTimeout)));
+        open_news_stream(*streams.back(), t.port);
         EXPECT_EQ(std::string(SSL_get_version(streams.back()->ssl())), "TLSv1.3");
-        ASSERT_TRUE(streams.back()->send(kStream, Deadline(kIoTimeout)));
-        ASSERT_TRUE(streams.back()->read_until(
-            [](const std::string& r) { return r.find("event: connected") != std::string::npos; },
-            Deadline(kIoTimeout)));
     }
     TlsClient publisher(t.pki.ca_file);
     ASSERT_TRUE(publisher.connect(t.port, Deadline(kIoTimeout)));
     constexpr int kEvents = 200;
     publish_over_tls(publisher, 1, kEvents);
-    for (auto& s : streams) {
-        ASSERT_TRUE(s->read_until([](const std::string& r) { return has_event(r, kEvents); },
-                                  Deadline(kIoTimeout)));
-        // Exactly once each, in order.
-        size_t at = 0;
-        for (int n = 1; n <= kEvents; ++n) {
-            const std::string line = "data: {\"n\":" + std::to_string(n) + "}\n";
-            size_t found = s->received().find(line, at);
-            ASSERT_NE(found, std::string::npos) << "event " << n << " missing or out of order";
-            at = found + line.size();
-            EXPECT_EQ(s->received().find(line, at), std::string::npos) << "event " << n << " twice";
-        }
-    }
+    for (auto& s : streams)
+        expect_news_once_in_order(*s, kEvents);
     std::optional<Json> tls = tls_stats(t.daemon.port());
     ASSERT_TRUE(tls);
     EXPECT_TRUE(tls->find("enabled")->as_bool());

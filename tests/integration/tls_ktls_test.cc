@@ -15,47 +15,19 @@
 namespace ringcast::itest {
 namespace {
 
-const std::string kStream = "GET /api/sse/stream?channels=news HTTP/1.1\r\nHost: x\r\n\r\n";
-
-std::string event_line(int n) {
-    return "data: {\"n\":" + std::to_string(n) + "}\n";
-}
-
-// n streams (TLS 1.3 unless max_version), then `events` events published over
-// HTTPS: every stream gets each once, in order.
+// Streams (TLS 1.3 unless a max version is given), then `events` events
+// published over HTTPS: every stream gets each once, in order.
 void stream_events(TlsDaemon& t, const std::vector<int>& versions, int events) {
     std::vector<std::unique_ptr<TlsClient>> streams;
     for (int v : versions) {
         streams.push_back(std::make_unique<TlsClient>(t.pki.ca_file, v));
-        ASSERT_TRUE(streams.back()->connect(t.port, Deadline(kIoTimeout)));
-        ASSERT_TRUE(streams.back()->send(kStream, Deadline(kIoTimeout)));
-        ASSERT_TRUE(streams.back()->read_until(
-            [](const std::string& r) { return r.find("event: connected") != std::string::npos; },
-            Deadline(kIoTimeout)));
+        open_news_stream(*streams.back(), t.port);
     }
     TlsClient publisher(t.pki.ca_file);
     ASSERT_TRUE(publisher.connect(t.port, Deadline(kIoTimeout)));
-    for (int n = 1; n <= events; ++n) {
-        const std::string body = publish_body("news", "tick", "{\"n\":" + std::to_string(n) + "}");
-        ASSERT_TRUE(publisher.send(
-            build_request("POST", "/api/publish", body, {{"Content-Type", "application/json"}}),
-            Deadline(kIoTimeout)));
-        std::optional<HttpResponse> r = publisher.response(Deadline(kIoTimeout));
-        ASSERT_TRUE(r && r->status == 200) << (r ? r->describe() : "no answer");
-    }
-    for (auto& s : streams) {
-        ASSERT_TRUE(s->read_until(
-            [&](const std::string& r) { return r.find(event_line(events)) != std::string::npos; },
-            Deadline(kIoTimeout)));
-        size_t at = 0;
-        for (int n = 1; n <= events; ++n) {
-            const size_t found = s->received().find(event_line(n), at);
-            ASSERT_NE(found, std::string::npos) << "event " << n << " missing or out of order";
-            at = found + event_line(n).size();
-            EXPECT_EQ(s->received().find(event_line(n), at), std::string::npos)
-                << "event " << n << " twice";
-        }
-    }
+    publish_over_tls(publisher, 1, events);
+    for (auto& s : streams)
+        expect_news_once_in_order(*s, events);
 }
 
 TEST(HttpsKtls, OnTriesEveryConnectionAndStreamsGoOnEitherWay) {

@@ -212,6 +212,52 @@ private:
     std::string _received;
 };
 
+// The stream request of the news tests, and the line event n = 1, 2... carries.
+inline const std::string kNewsStream =
+    "GET /api/sse/stream?channels=news HTTP/1.1\r\nHost: x\r\n\r\n";
+inline std::string news_line(int n) {
+    return "data: {\"n\":" + std::to_string(n) + "}\n";
+}
+inline bool has_event(const std::string& text, int n) {
+    return text.find(news_line(n)) != std::string::npos;
+}
+
+// A TLS stream on "news" (TLS 1.3 unless max_version), its `connected` event read.
+inline void open_news_stream(TlsClient& c, uint16_t port) {
+    ASSERT_TRUE(c.connect(port, Deadline(kIoTimeout)));
+    ASSERT_TRUE(c.send(kNewsStream, Deadline(kIoTimeout)));
+    ASSERT_TRUE(c.read_until(
+        [](const std::string& r) { return r.find("event: connected") != std::string::npos; },
+        Deadline(kIoTimeout)));
+}
+
+// Publishes events n = first..last to "news" on one kept-alive TLS connection.
+inline void publish_over_tls(TlsClient& c, int first, int last) {
+    for (int n = first; n <= last; ++n) {
+        const std::string body = publish_body("news", "tick", "{\"n\":" + std::to_string(n) + "}");
+        ASSERT_TRUE(c.send(
+            build_request("POST", "/api/publish", body, {{"Content-Type", "application/json"}}),
+            Deadline(kIoTimeout)));
+        std::optional<HttpResponse> r = c.response(Deadline(kIoTimeout));
+        ASSERT_TRUE(r) << "no answer to publish " << n;
+        ASSERT_EQ(r->status, 200) << r->describe();
+    }
+}
+
+// The stream gets events 1..last, each exactly once, in order.
+inline void expect_news_once_in_order(TlsClient& s, int last) {
+    ASSERT_TRUE(s.read_until([&](const std::string& r) { return has_event(r, last); },
+                             Deadline(kIoTimeout)));
+    size_t at = 0;
+    for (int n = 1; n <= last; ++n) {
+        const size_t found = s.received().find(news_line(n), at);
+        ASSERT_NE(found, std::string::npos) << "event " << n << " missing or out of order";
+        at = found + news_line(n).size();
+        EXPECT_EQ(s.received().find(news_line(n), at), std::string::npos)
+            << "event " << n << " twice";
+    }
+}
+
 // The "tls" object of GET /api/stats (over plain HTTP), or nullopt.
 inline std::optional<Json> tls_stats(uint16_t http_port) {
     HttpClient c(http_port);

@@ -32,30 +32,33 @@ struct Material {
     uint64_t seq;
 };
 
+uint64_t seq_of(const unsigned char* rec_seq) {
+    uint64_t s = 0;
+    for (int i = 0; i < 8; ++i)
+        s = s << 8 | rec_seq[i];
+    return s;
+}
+
+template <typename GcmInfo>
+Material gcm_material(const EVP_CIPHER* cipher, const GcmInfo& info, uint32_t size) {
+    Material m{cipher,
+               std::string(reinterpret_cast<const char*>(info.key), sizeof info.key),
+               {},
+               seq_of(info.rec_seq)};
+    std::memcpy(m.nonce, info.salt, 4);
+    std::memcpy(m.nonce + 4, info.iv, 8);
+    EXPECT_EQ(size, sizeof info);
+    return m;
+}
+
 Material material_of(const KtlsTx& tx) {
     Material m{};
-    auto seq_of = [](const unsigned char* rec_seq) {
-        uint64_t s = 0;
-        for (int i = 0; i < 8; ++i)
-            s = s << 8 | rec_seq[i];
-        return s;
-    };
     switch (tx.info.base.cipher_type) {
         case TLS_CIPHER_AES_GCM_128:
-            m.cipher = EVP_aes_128_gcm();
-            m.key.assign(reinterpret_cast<const char*>(tx.info.aes128.key), 16);
-            std::memcpy(m.nonce, tx.info.aes128.salt, 4);
-            std::memcpy(m.nonce + 4, tx.info.aes128.iv, 8);
-            m.seq = seq_of(tx.info.aes128.rec_seq);
-            EXPECT_EQ(tx.size, sizeof tx.info.aes128);
+            m = gcm_material(EVP_aes_128_gcm(), tx.info.aes128, tx.size);
             break;
         case TLS_CIPHER_AES_GCM_256:
-            m.cipher = EVP_aes_256_gcm();
-            m.key.assign(reinterpret_cast<const char*>(tx.info.aes256.key), 32);
-            std::memcpy(m.nonce, tx.info.aes256.salt, 4);
-            std::memcpy(m.nonce + 4, tx.info.aes256.iv, 8);
-            m.seq = seq_of(tx.info.aes256.rec_seq);
-            EXPECT_EQ(tx.size, sizeof tx.info.aes256);
+            m = gcm_material(EVP_aes_256_gcm(), tx.info.aes256, tx.size);
             break;
         case TLS_CIPHER_CHACHA20_POLY1305:
             m.cipher = EVP_chacha20_poly1305();
