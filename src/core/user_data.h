@@ -30,6 +30,9 @@ enum class Op : uint8_t {
                    // payload: BlockingJob* (core/blocking_worker.h)
     fd_install,    // a direct descriptor given back as a file descriptor (an upgrade
                    // hands the stream over); payload: Connection*
+    redis_connect,  // connect of a Redis link's socket; payload: RedisLink* (src/cluster)
+    redis_send,     // send of a Redis link's commands; payload: RedisLink*
+    redis_recv,     // receive of a Redis link's replies; payload: RedisLink*
     cancel,        // async cancel; result ignored
     ignore,        // completions we do not need to look at
 };
