@@ -61,7 +61,9 @@ void encode(const RespValue& v, std::string& out) {
         case RespValue::Type::status: out += "+" + v.str + "\r\n"; break;
         case RespValue::Type::error: out += "-" + v.str + "\r\n"; break;
         case RespValue::Type::integer: out += ":" + std::to_string(v.integer) + "\r\n"; break;
-        case RespValue::Type::bulk: out += "$" + std::to_string(v.str.size()) + "\r\n" + v.str + "\r\n"; break;
+        case RespValue::Type::bulk:
+            out += "$" + std::to_string(v.str.size()) + "\r\n" + v.str + "\r\n";
+            break;
         case RespValue::Type::nil: out += "$-1\r\n"; break;
         case RespValue::Type::no_reply: fail("the reader made a no_reply value");
         case RespValue::Type::array: {

@@ -116,7 +116,8 @@ void RedisLink::attempt() {
         connect_to(reinterpret_cast<sockaddr*>(&v6), sizeof v6);
     } else if (_worker) {
         _state = State::resolving;
-        _worker->submit(_reactor.id(), std::make_unique<ResolveJob>(*this, _generation, e.host, e.port));
+        _worker->submit(_reactor.id(),
+                        std::make_unique<ResolveJob>(*this, _generation, e.host, e.port));
     } else {
         _state = State::connecting;  // so that drop() applies
         drop(fmt::format("cannot resolve {}: no resolver here (give an address)", e.host));
@@ -296,8 +297,7 @@ void RedisLink::on_recv(int res) {
     // A completion may drop the connection (a refused AUTH) or stop the link:
     // the replies after it belong to a connection that is gone.
     const uint64_t generation = _generation;
-    while (_generation == generation &&
-           (_state == State::handshake || _state == State::up)) {
+    while (_generation == generation && (_state == State::handshake || _state == State::up)) {
         std::optional<RespValue> v = _reader->next();
         if (!v) {
             if (!_reader->error().empty()) drop(_reader->error());
@@ -368,8 +368,7 @@ void RedisLink::arm_command_timer() {
 void RedisLink::on_timer(TimerNode* t) {
     const uint64_t now = _reactor.now_ms();
     if (t == &_connect_timer) {
-        if (_state == State::resolving || _state == State::connecting ||
-            _state == State::handshake)
+        if (_state == State::resolving || _state == State::connecting || _state == State::handshake)
             drop(fmt::format("no connection to {} within {} ms", _opts.endpoint.describe(),
                              _opts.connect_timeout_ms));
     } else if (t == &_retry_timer) {

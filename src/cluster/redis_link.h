@@ -62,13 +62,13 @@ struct RedisLinkOptions {
 enum class RedisRole : uint8_t { commands, subscriber };
 
 struct RedisLinkStats {
-    uint64_t connects = 0;          // connections that came up
-    uint64_t failures = 0;          // attempts that failed, connections lost
-    uint64_t commands = 0;          // given (the link's own PINGs and handshake not counted)
-    uint64_t no_replies = 0;        // completed without an answer
-    uint64_t messages = 0;          // pushed to a subscriber's handler
-    uint64_t down_since_ms = 0;     // monotonic; 0 while up
-    std::string last_error;         // why the last attempt or connection failed
+    uint64_t connects = 0;       // connections that came up
+    uint64_t failures = 0;       // attempts that failed, connections lost
+    uint64_t commands = 0;       // given (the link's own PINGs and handshake not counted)
+    uint64_t no_replies = 0;     // completed without an answer
+    uint64_t messages = 0;       // pushed to a subscriber's handler
+    uint64_t down_since_ms = 0;  // monotonic; 0 while up
+    std::string last_error;      // why the last attempt or connection failed
 };
 
 class RedisLink {
@@ -76,9 +76,8 @@ public:
     using Completion = std::function<void(const RespValue&)>;
     // A pushed message: the channel, its payload, and the pattern it matched
     // ("" for a plain SUBSCRIBE).
-    using MessageHandler =
-        std::function<void(std::string_view channel, std::string_view payload,
-                           std::string_view pattern)>;
+    using MessageHandler = std::function<void(std::string_view channel, std::string_view payload,
+                                              std::string_view pattern)>;
     using StateHandler = std::function<void(bool up, std::string_view why)>;
 
     // `worker` resolves host names; nullptr is enough when the URL holds an
@@ -176,11 +175,11 @@ private:
     RedisLinkOptions _opts;
     State _state = State::idle;
     bool _stopping = false;
-    bool _reported = false;   // the down state was reported once since the last up
+    bool _reported = false;  // the down state was reported once since the last up
     int _fd = -1;
-    unsigned _ops = 0;        // operations of this socket in the kernel
+    unsigned _ops = 0;  // operations of this socket in the kernel
     bool _recv_armed = false;
-    bool _send_busy = false;  // _wire is in the kernel
+    bool _send_busy = false;   // _wire is in the kernel
     uint64_t _generation = 0;  // counts attempts: a late resolution of an old one is dropped
     sockaddr_storage _addr{};  // the connect's address (the kernel reads it until done)
     std::string _out;          // commands written this turn

@@ -31,11 +31,10 @@ struct RedisEndpoint {
 
     // For logs: the URL without its password.
     std::string describe() const {
-        std::string where = is_unix ? "unix://" + path
-                                    : "redis://" + (host.find(':') != std::string::npos
-                                                        ? "[" + host + "]"
-                                                        : host) +
-                                          ":" + std::to_string(port);
+        std::string where =
+            is_unix ? "unix://" + path
+                    : "redis://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
+                          ":" + std::to_string(port);
         if (db != 0) where += (is_unix ? "?db=" : "/") + std::to_string(db);
         return where;
     }

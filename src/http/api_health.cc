@@ -28,8 +28,8 @@ struct ReadyProbe {
     uint64_t started_ns = 0;
     std::vector<int64_t> answered_us;  // per shard; -1: not yet
     unsigned pending = 0;
-    bool answered = false;  // the request was answered (all in, or the deadline)
-    StoreFigures store;     // from the log shard
+    bool answered = false;            // the request was answered (all in, or the deadline)
+    StoreFigures store;               // from the log shard
     std::vector<RedisFigures> redis;  // per shard, as its probe found it
     ConnectionHandle handle;
 };
@@ -155,8 +155,8 @@ std::string ApiRequests::ready_response(HttpConnection& c, const ReadyProbe* pro
         for (unsigned s = 0; s < _reactor.shards(); ++s) {
             const RedisFigures& l = probe->redis[s];
             f.redis_enabled |= l.enabled;
-            f.redis.push_back({probe->answered_us[s] >= 0 && l.enabled, l.up, l.down_for_ms,
-                               l.last_error});
+            f.redis.push_back(
+                {probe->answered_us[s] >= 0 && l.enabled, l.up, l.down_for_ms, l.last_error});
         }
     }
     Readiness r = assess_readiness(f);

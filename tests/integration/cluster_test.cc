@@ -106,8 +106,8 @@ TEST(Cluster, OverTcpWithAPassword) {
         EXPECT_EQ(d.log().find("wrong@"), std::string::npos) << "the password in the log";
     }
     DaemonProcess d;
-    ASSERT_TRUE(d.start({.config = cluster_config("redis://:pa%40ss@localhost:" +
-                                                  std::to_string(redis.port()) + "/1")}))
+    ASSERT_TRUE(d.start({.config = cluster_config(
+                             "redis://:pa%40ss@localhost:" + std::to_string(redis.port()) + "/1")}))
         << d.error();
     Ready r = await_ready(d.port(), 200, Deadline(10s));
     ASSERT_EQ(r.status, 200) << r.body;

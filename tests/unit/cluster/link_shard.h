@@ -149,14 +149,14 @@ protected:
                     return 0;
                 });
             });
-            link->on_message([&log](std::string_view ch, std::string_view payload,
-                                    std::string_view pattern) {
-                log.locked([&] {
-                    log.messages.push_back(std::string(ch) + "=" + std::string(payload) + " (" +
-                                           std::string(pattern) + ")");
-                    return 0;
+            link->on_message(
+                [&log](std::string_view ch, std::string_view payload, std::string_view pattern) {
+                    log.locked([&] {
+                        log.messages.push_back(std::string(ch) + "=" + std::string(payload) + " (" +
+                                               std::string(pattern) + ")");
+                        return 0;
+                    });
                 });
-            });
             RedisLink* raw = link.get();
             shard(0).links.push_back(std::move(link));
             raw->start();

@@ -53,8 +53,8 @@ TEST_F(RedisLinkTest, ALargeBulkReplyArrivesWholeAcrossReceives) {
     command(link, {"STRLEN", "big"}, log);
     ASSERT_TRUE(await([&] { return replies(log) == 3; }));
     EXPECT_EQ(log.replies[0], "+OK");
-    EXPECT_TRUE(log.replies[1] == "$" + big) << "the value came back different, "
-                                             << log.replies[1].size() << " bytes";
+    EXPECT_TRUE(log.replies[1] == "$" + big)
+        << "the value came back different, " << log.replies[1].size() << " bytes";
     EXPECT_EQ(log.replies[2], ":" + std::to_string(big.size()));
 }
 
@@ -96,7 +96,8 @@ TEST_F(RedisLinkTest, SubscriberGetsMessagesAndResubscribesAfterRedisRestarts) {
     command(cmd, {"PUBLISH", "news", "hello"}, cmd_log);
     command(cmd, {"PUBLISH", "user:42", "for 42"}, cmd_log);
     command(cmd, {"PUBLISH", "other", "nobody"}, cmd_log);
-    ASSERT_TRUE(await([&] { return sub_log.locked([&] { return sub_log.messages.size() == 2; }); }));
+    ASSERT_TRUE(
+        await([&] { return sub_log.locked([&] { return sub_log.messages.size() == 2; }); }));
     EXPECT_EQ(sub_log.messages[0], "news=hello ()");
     EXPECT_EQ(sub_log.messages[1], "user:42=for 42 (user:*)");
     ASSERT_TRUE(await([&] { return replies(cmd_log) == 3; }));
@@ -115,7 +116,8 @@ TEST_F(RedisLinkTest, SubscriberGetsMessagesAndResubscribesAfterRedisRestarts) {
     ASSERT_TRUE(await_up(cmd_log, 2)) << cmd_log.last_down;
     command(cmd, {"PUBLISH", "news", "again"}, cmd_log);
     command(cmd, {"PUBLISH", "user:7", "for 7"}, cmd_log);
-    ASSERT_TRUE(await([&] { return sub_log.locked([&] { return sub_log.messages.size() == 4; }); }));
+    ASSERT_TRUE(
+        await([&] { return sub_log.locked([&] { return sub_log.messages.size() == 4; }); }));
     EXPECT_EQ(sub_log.messages[2], "news=again ()");
     EXPECT_EQ(sub_log.messages[3], "user:7=for 7 (user:*)");
 }
@@ -219,8 +221,7 @@ TEST_F(RedisLinkTest, ARedisNotThereYetIsReachedOnceItIs) {
     LinkLog& log = new_log();
     make_link(redis.unix_url(), RedisRole::commands, log);
     ASSERT_TRUE(await([&] { return log.locked([&] { return log.downs == 1; }); }));
-    EXPECT_NE(log.last_down.find("No such file or directory"), std::string::npos)
-        << log.last_down;
+    EXPECT_NE(log.last_down.find("No such file or directory"), std::string::npos) << log.last_down;
     // Attempts go on (with backoff), and the down state was reported once.
     ASSERT_TRUE(await([&] { return shard(0).failures.load() >= 3; }));
     EXPECT_EQ(log.downs, 1);

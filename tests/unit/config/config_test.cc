@@ -914,8 +914,9 @@ TEST(Config, ClusterIsOffByDefaultAndItsUrlIsCheckedAtLoad) {
     EXPECT_EQ(c.cluster_redis_reconnect_base_ms, 100u);
     EXPECT_EQ(c.cluster_redis_reconnect_max_ms, 5000u);
     EXPECT_EQ(c.cluster_redis_ping_interval_ms, 1000u);
-    EXPECT_EQ(apply(c, "[cluster]\nredis = \"redis://:pw@10.0.0.1:6380/2\"\n"
-                       "redis_command_timeout = \"500ms\"\n"),
+    EXPECT_EQ(apply(c,
+                    "[cluster]\nredis = \"redis://:pw@10.0.0.1:6380/2\"\n"
+                    "redis_command_timeout = \"500ms\"\n"),
               "");
     EXPECT_EQ(c.cluster_redis, "redis://:pw@10.0.0.1:6380/2");
     EXPECT_EQ(c.cluster_redis_command_timeout_ms, 500u);

@@ -101,7 +101,8 @@ TEST(Readiness, RedisOffIsNoCheck) {
 TEST(Readiness, AShardCutOffFromRedisIsNamed) {
     ReadinessFacts f = healthy();
     f.redis_enabled = true;
-    f.redis = {{true, true, 0, ""}, {true, false, 2500, "connect to redis://10.0.0.1:6379: Connection refused"}};
+    f.redis = {{true, true, 0, ""},
+               {true, false, 2500, "connect to redis://10.0.0.1:6379: Connection refused"}};
     Readiness r = assess_readiness(f);
     EXPECT_FALSE(r.ready);
     simdjson::dom::parser p;
