@@ -171,6 +171,9 @@ private:
 
     Reactor& _reactor;
     BlockingWorker* _worker;
+    // Expires with the link: a host name still at the worker when the link
+    // goes finds it gone (ResolveJob).
+    std::shared_ptr<bool> _alive = std::make_shared<bool>(true);
     RedisRole _role;
     RedisLinkOptions _opts;
     State _state = State::idle;

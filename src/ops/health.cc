@@ -84,7 +84,8 @@ Readiness assess_readiness(const ReadinessFacts& f) {
             if (!down.empty()) down += "; ";
             down += fmt::format("shard {} has had no link to Redis for {}", s,
                                 seconds_text(l.down_for_ms));
-            if (!l.last_error.empty()) down += fmt::format(" ({})", l.last_error);
+            down += l.last_error.empty() ? std::string(" (connecting)")
+                                         : fmt::format(" ({})", l.last_error);
         }
         c.key("ok").value(down.empty()).key("enabled").value(true);
         if (!down.empty()) {
