@@ -120,6 +120,26 @@ TEST_F(RedisLinkTest, SubscriberGetsMessagesAndResubscribesAfterRedisRestarts) {
         await([&] { return sub_log.locked([&] { return sub_log.messages.size() == 4; }); }));
     EXPECT_EQ(sub_log.messages[2], "news=again ()");
     EXPECT_EQ(sub_log.messages[3], "user:7=for 7 (user:*)");
+
+    // What the link holds is what it subscribes to after the next restart:
+    // "news" no longer, the pattern still.
+    on_shard([&] {
+        sub->unsubscribe("news");
+        return 0;
+    });
+    redis.kill();
+    ASSERT_TRUE(redis.start()) << redis.error();
+    ASSERT_TRUE(await_up(sub_log, 3)) << sub_log.last_down;
+    ASSERT_TRUE(await_up(cmd_log, 3)) << cmd_log.last_down;
+    const size_t before = replies(cmd_log);
+    command(cmd, {"PUBLISH", "news", "unheard"}, cmd_log);
+    command(cmd, {"PUBLISH", "user:1", "heard"}, cmd_log);
+    ASSERT_TRUE(await([&] { return replies(cmd_log) == before + 2; }));
+    EXPECT_EQ(cmd_log.replies[before], ":0") << "still subscribed to news";
+    EXPECT_EQ(cmd_log.replies[before + 1], ":1");
+    ASSERT_TRUE(
+        await([&] { return sub_log.locked([&] { return sub_log.messages.size() == 5; }); }));
+    EXPECT_EQ(sub_log.messages[4], "user:1=heard (user:*)");
 }
 
 TEST_F(RedisLinkTest, PasswordAndDatabaseComeFromTheUrl) {
