@@ -13,7 +13,7 @@ SHELL := /bin/bash
 BUILD ?= build
 SAN_BUILD ?= build-san
 FUZZ_SECONDS ?= 300
-FUZZ_TARGETS ?= http_request message_json socket_line jwt config sse_parser forwarded query alert_json web_path handover_codec tls_handshake
+FUZZ_TARGETS ?= http_request message_json socket_line jwt config sse_parser forwarded query alert_json web_path handover_codec tls_handshake resp_reply
 HTTP ?= 127.0.0.1:8080
 DATA ?= var
 CONFIG ?=
@@ -26,7 +26,7 @@ CONFIG ?=
 DEBS := g++ make pkg-config python3 meson ninja-build curl socat openssl \
         liburing-dev node-llhttp libmimalloc-dev libsimdjson-dev libfmt-dev libspdlog-dev \
         libcli11-dev libtomlplusplus-dev libsystemd-dev libjwt-dev libssl-dev libsqlite3-dev \
-        libnghttp2-dev zlib1g-dev libgtest-dev libgmock-dev googletest libbenchmark-dev \
+        libnghttp2-dev zlib1g-dev libhiredis-dev libgtest-dev libgmock-dev googletest libbenchmark-dev \
         $(if $(shell command -v npm),,nodejs npm)
 # What only the tests need (make build / make test): nginx for the
 # reverse-proxy test (which runs its own nginx on a free port; where a service
@@ -36,9 +36,12 @@ DEBS := g++ make pkg-config python3 meson ninja-build curl socat openssl \
 # -fsanitize=fuzzer links) and llvm (llvm-symbolizer, for readable reports) for the
 # sanitizer build and the fuzz targets; chromium for the browser tests
 # (tests/browser: playwright-core drives Debian's chromium, never a downloaded one);
+# redis-server for the Redis link's tests (src/cluster), which start their own on a
+# Unix socket and a free port (Debian's package also starts a service on 6379
+# where a service manager runs; the tests never use it);
 # systemd for systemd-socket-activate (tests/integration/socket_activation_test.cc)
 # and systemd-analyze (the systemd-security test), which work without systemd as PID 1.
-TEST_DEBS := nginx-light clang-format clang libclang-rt-14-dev llvm chromium systemd libnss3-tools
+TEST_DEBS := redis-server nginx-light clang-format clang libclang-rt-14-dev llvm chromium systemd libnss3-tools
 NODE_CLIENT := clients/node
 BROWSER_CLIENT := clients/browser
 BROWSER_TESTS := tests/browser

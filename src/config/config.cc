@@ -14,6 +14,8 @@
 #include <toml++/toml.h>
 
 #include "config/parse.h"
+// Header-only: the one definition of a valid [cluster] redis URL.
+#include "cluster/redis_url.h"
 
 namespace ringcast {
 
@@ -338,6 +340,39 @@ std::vector<Key> base_schema(Config& c) {
          }},
         {"web.enabled", [&c](auto& n, auto* e) { return want_bool(n, &c.web_enabled, e); }},
         {"web.root", [&c](auto& n, auto* e) { return want_string(n, &c.web_root, e); }},
+        {"cluster.redis",
+         [&c](auto& n, auto* e) {
+             std::string url;
+             if (!want_string(n, &url, e)) return false;
+             RedisEndpoint endpoint;
+             std::string why;
+             if (!url.empty() && !parse_redis_url(url, &endpoint, &why)) {
+                 *e = why;
+                 return false;
+             }
+             c.cluster_redis = std::move(url);
+             return true;
+         }},
+        {"cluster.redis_connect_timeout",
+         [&c](auto& n, auto* e) {
+             return want_duration(n, &c.cluster_redis_connect_timeout_ms, 10, e);
+         }},
+        {"cluster.redis_command_timeout",
+         [&c](auto& n, auto* e) {
+             return want_duration(n, &c.cluster_redis_command_timeout_ms, 10, e);
+         }},
+        {"cluster.redis_reconnect_base",
+         [&c](auto& n, auto* e) {
+             return want_duration(n, &c.cluster_redis_reconnect_base_ms, 1, e);
+         }},
+        {"cluster.redis_reconnect_max",
+         [&c](auto& n, auto* e) {
+             return want_duration(n, &c.cluster_redis_reconnect_max_ms, 1, e);
+         }},
+        {"cluster.redis_ping_interval",
+         [&c](auto& n, auto* e) {
+             return want_duration(n, &c.cluster_redis_ping_interval_ms, 0, e);
+         }},
         {"upgrade.socket", [&c](auto& n, auto* e) { return want_string(n, &c.upgrade_socket, e); }},
         {"upgrade.carry_streams",
          [&c](auto& n, auto* e) { return want_bool(n, &c.upgrade_carry_streams, e); }},

@@ -207,6 +207,13 @@ struct Config {
     std::string upgrade_socket;
     bool upgrade_carry_streams = true;
     uint64_t upgrade_retry_spread_ms = 0;
+    // [cluster]: nodes sharing through Redis (docs/scaling.md)
+    std::string cluster_redis;  // "" = one node alone; else a URL (cluster/redis_url.h)
+    uint64_t cluster_redis_connect_timeout_ms = 0;
+    uint64_t cluster_redis_command_timeout_ms = 0;
+    uint64_t cluster_redis_reconnect_base_ms = 0;
+    uint64_t cluster_redis_reconnect_max_ms = 0;
+    uint64_t cluster_redis_ping_interval_ms = 0;  // 0 = no keepalive PING
     // [engine]
     uint32_t sq_entries = 0;
     uint32_t cq_entries = 0;

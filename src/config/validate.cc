@@ -389,6 +389,12 @@ bool validate_config(const Config& cfg, ConfigProblems* p) {
     validate_channel_rules(cfg, p);
     validate_store(cfg, p);
     validate_alerts(cfg, p);
+    if (cfg.cluster_redis_reconnect_base_ms > cfg.cluster_redis_reconnect_max_ms)
+        fail(p, {"cluster.redis_reconnect_base", "cluster.redis_reconnect_max"},
+             fmt::format("cluster.redis_reconnect_base ({} ms) is longer than "
+                         "cluster.redis_reconnect_max ({} ms): the waits between attempts "
+                         "grow from base up to max; lower base or raise max",
+                         cfg.cluster_redis_reconnect_base_ms, cfg.cluster_redis_reconnect_max_ms));
     if (!cfg.tls_listen.empty() && (cfg.tls_certificate.empty() || cfg.tls_key.empty()))
         fail(p, {"tls.listen", "tls.certificate", "tls.key"},
              fmt::format("tls.listen = \"{}\" needs tls.certificate and tls.key: the PEM "

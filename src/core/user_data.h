@@ -13,28 +13,31 @@ namespace ringcast {
 // Kinds start at 1: an SQE whose user_data was never set completes with 0,
 // which must not pass for an accept.
 enum class Op : uint8_t {
-    accept = 1,    // single-shot accept on a listener; payload: its AcceptSlot*
-    recv,          // multishot recv; payload: Connection*
-    send,          // send of one frame; payload: Connection*
-    sendmsg,       // sendmsg of several frames; payload: SendOp* (it names the Connection)
-    close,         // close of a direct descriptor; payload: Connection*
-    doorbell,      // MSG_RING from another shard: "your inbox has messages"
-    stop,          // MSG_RING from the main thread: "shut down"
-    reload,        // MSG_RING from the main thread: "take the reloaded options"
-    handoff,       // MSG_RING carrying a direct descriptor from the acceptor shard;
-                   // payload: HandoffTag (protocol and IPv4 peer address)
-    handoff_sent,  // the acceptor's side of a handoff, whether or not it went
-                   // through; payload: HandoffOp*
-    peer,          // getsockopt of a new connection's peer (SO_PEERCRED...); payload: Connection*
-    job_done,      // MSG_RING from a BlockingWorker: a job of ours has worked;
-                   // payload: BlockingJob* (core/blocking_worker.h)
-    fd_install,    // a direct descriptor given back as a file descriptor (an upgrade
-                   // hands the stream over); payload: Connection*
-    ktls_fd,       // the same, for a TLS connection handing its sending side to the
-                   // kernel (net/transport_ktls.cc); payload: Connection*
-    ktls_alert,    // the close_notify alert record of a kTLS connection; payload: Connection*
-    cancel,        // async cancel; result ignored
-    ignore,        // completions we do not need to look at
+    accept = 1,     // single-shot accept on a listener; payload: its AcceptSlot*
+    recv,           // multishot recv; payload: Connection*
+    send,           // send of one frame; payload: Connection*
+    sendmsg,        // sendmsg of several frames; payload: SendOp* (it names the Connection)
+    close,          // close of a direct descriptor; payload: Connection*
+    doorbell,       // MSG_RING from another shard: "your inbox has messages"
+    stop,           // MSG_RING from the main thread: "shut down"
+    reload,         // MSG_RING from the main thread: "take the reloaded options"
+    handoff,        // MSG_RING carrying a direct descriptor from the acceptor shard;
+                    // payload: HandoffTag (protocol and IPv4 peer address)
+    handoff_sent,   // the acceptor's side of a handoff, whether or not it went
+                    // through; payload: HandoffOp*
+    peer,           // getsockopt of a new connection's peer (SO_PEERCRED...); payload: Connection*
+    job_done,       // MSG_RING from a BlockingWorker: a job of ours has worked;
+                    // payload: BlockingJob* (core/blocking_worker.h)
+    fd_install,     // a direct descriptor given back as a file descriptor (an upgrade
+                    // hands the stream over); payload: Connection*
+    ktls_fd,        // the same, for a TLS connection handing its sending side to the
+                    // kernel (net/transport_ktls.cc); payload: Connection*
+    ktls_alert,     // the close_notify alert record of a kTLS connection; payload: Connection*
+    redis_connect,  // connect of a Redis link's socket; payload: RedisLink* (src/cluster)
+    redis_send,     // send of a Redis link's commands; payload: RedisLink*
+    redis_recv,     // receive of a Redis link's replies; payload: RedisLink*
+    cancel,         // async cancel; result ignored
+    ignore,         // completions we do not need to look at
 };
 
 constexpr uint64_t tag(Op op, uint64_t payload = 0) {

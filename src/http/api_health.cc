@@ -28,8 +28,9 @@ struct ReadyProbe {
     uint64_t started_ns = 0;
     std::vector<int64_t> answered_us;  // per shard; -1: not yet
     unsigned pending = 0;
-    bool answered = false;  // the request was answered (all in, or the deadline)
-    StoreFigures store;     // from the log shard
+    bool answered = false;            // the request was answered (all in, or the deadline)
+    StoreFigures store;               // from the log shard
+    std::vector<RedisFigures> redis;  // per shard, as its probe found it
     ConnectionHandle handle;
 };
 
@@ -43,12 +44,14 @@ public:
     bool run(Reactor& shard) override {
         // The store's figures are atomics: the log shard reads them for us.
         _store = shard.local<StatsCollector>().store_figures();
+        _redis = shard.local<StatsCollector>().redis_figures();
         return true;
     }
     void complete() override {
         ReadyProbe& p = *_probe;
         p.answered_us[_shard] = int64_t((mono_ns() - p.started_ns) / 1000);
         if (_store.enabled) p.store = _store;
+        p.redis[_shard] = std::move(_redis);
         if (--p.pending == 0 && !p.answered) _all_in(p);
     }
 
@@ -57,6 +60,7 @@ private:
     unsigned _shard;
     std::function<void(ReadyProbe&)> _all_in;
     StoreFigures _store;
+    RedisFigures _redis;
 };
 
 }  // namespace
@@ -87,6 +91,7 @@ void ApiRequests::ready(HttpConnection& c) {
     auto probe = std::make_shared<ReadyProbe>();
     probe->started_ns = mono_ns();
     probe->answered_us.assign(_reactor.shards(), -1);
+    probe->redis.resize(_reactor.shards());
     probe->pending = _reactor.shards();
     probe->handle = Transport::handle(c);
     _http.wait_for_answer(c);
@@ -145,6 +150,14 @@ std::string ApiRequests::ready_response(HttpConnection& c, const ReadyProbe* pro
         f.store_enabled = true;
         f.store_failing_since_ms = probe->store.failing_since_ms;
         f.store_pending = probe->store.pending;
+    }
+    if (probe) {
+        for (unsigned s = 0; s < _reactor.shards(); ++s) {
+            const RedisFigures& l = probe->redis[s];
+            f.redis_enabled |= l.enabled;
+            f.redis.push_back(
+                {probe->answered_us[s] >= 0 && l.enabled, l.up, l.down_for_ms, l.last_error});
+        }
     }
     Readiness r = assess_readiness(f);
     if (r.ready) return http_response(200, "application/json", r.json, _http.keeps_alive(c));

@@ -67,6 +67,35 @@ Readiness assess_readiness(const ReadinessFacts& f) {
     }
     c.end_object();
 
+    // redis
+    c.key("redis").begin_object();
+    if (!f.redis_enabled) {
+        c.key("ok").value(true).key("enabled").value(false);
+    } else {
+        std::string down;
+        unsigned up = 0;
+        for (size_t s = 0; s < f.redis.size(); ++s) {
+            const ReadinessFacts::RedisLinkFact& l = f.redis[s];
+            if (!l.answered) continue;
+            if (l.up) {
+                ++up;
+                continue;
+            }
+            if (!down.empty()) down += "; ";
+            down += fmt::format("shard {} has had no link to Redis for {}", s,
+                                seconds_text(l.down_for_ms));
+            down += l.last_error.empty() ? std::string(" (connecting)")
+                                         : fmt::format(" ({})", l.last_error);
+        }
+        c.key("ok").value(down.empty()).key("enabled").value(true);
+        if (!down.empty()) {
+            r.ready = false;
+            c.key("reason").value("redis: " + down);
+        }
+        c.key("linksUp").value(uint64_t(up));
+    }
+    c.end_object();
+
     // draining
     c.key("draining").begin_object().key("ok").value(!f.draining);
     if (f.draining) {

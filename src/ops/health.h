@@ -9,6 +9,9 @@
 //             its loop last began a turn.
 //   store     with [store] on, the last commit succeeded (none has failed since
 //             the last that succeeded): what is published now reaches the disk.
+//   redis     with [cluster] redis set, every shard's link to Redis is up
+//             (src/cluster): a node cut off from Redis would miss what other
+//             nodes publish. Each shard down is named, with for how long and why.
 //   draining  the daemon is not shutting down.
 // Ready only when all pass: {"status": "ready", "checks": {...}} with 200,
 // otherwise {"status": "unready", ...} with 503.
@@ -28,6 +31,16 @@ struct ReadinessFacts {
     bool store_enabled = false;
     int64_t store_failing_since_ms = 0;  // wall clock; 0: the last commit succeeded
     uint64_t store_pending = 0;
+    // [cluster] redis: each shard's link as its probe found it (shards that
+    // did not answer are judged by the shards check alone).
+    bool redis_enabled = false;
+    struct RedisLinkFact {
+        bool answered = false;
+        bool up = false;
+        uint64_t down_for_ms = 0;
+        std::string last_error;
+    };
+    std::vector<RedisLinkFact> redis;
     int64_t now_wall_ms = 0;
 };
 

@@ -44,6 +44,14 @@ struct RefusalStats {
 };
 
 // The store's figures (src/store), as the log shard reads them.
+// A shard's link to Redis ([cluster] redis; src/cluster), for readiness.
+struct RedisFigures {
+    bool enabled = false;
+    bool up = false;
+    uint64_t down_for_ms = 0;  // while down: since the link was lost (or started)
+    std::string last_error;    // why the last attempt or connection failed
+};
+
 struct StoreFigures {
     bool enabled = false;
     std::string path;
@@ -158,6 +166,9 @@ public:
     void set_store(std::function<StoreFigures()> read) { _store = std::move(read); }
     // The store's figures now (enabled = false on every shard but the log, or without a store).
     StoreFigures store_figures() const { return _store ? _store() : StoreFigures{}; }
+    // This shard's Redis link, read on this shard (the readiness probe's call).
+    void set_redis(std::function<RedisFigures()> read) { _redis = std::move(read); }
+    RedisFigures redis_figures() const { return _redis ? _redis() : RedisFigures{}; }
     // Who describes streams (their users); none: no per-user figures.
     void set_catalog(const StreamCatalog* catalog) { _catalog = catalog; }
     // Where this shard's queue losses are counted (the HTTP side).
@@ -202,6 +213,7 @@ private:
     const CatchUpStats* _catch_ups = nullptr;
     const H2Stats* _h2 = nullptr;
     std::function<StoreFigures()> _store;
+    std::function<RedisFigures()> _redis;
     const StreamCatalog* _catalog = nullptr;
     const QueueLossStats* _losses = nullptr;
     std::function<StreamCensus()> _census;

@@ -130,6 +130,15 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthS
     o.metrics_snapshot_interval_ms = cfg.metrics_snapshot_interval_ms;
     o.publish.alerts = o.http.alerts;
     o.shutdown_timeout_ms = cfg.shutdown_timeout_ms;
+    if (!cfg.cluster_redis.empty()) {
+        std::string why;
+        o.redis_enabled = parse_redis_url(cfg.cluster_redis, &o.redis.endpoint, &why);  // checked
+        o.redis.connect_timeout_ms = cfg.cluster_redis_connect_timeout_ms;
+        o.redis.command_timeout_ms = cfg.cluster_redis_command_timeout_ms;
+        o.redis.reconnect_min_ms = cfg.cluster_redis_reconnect_base_ms;
+        o.redis.reconnect_max_ms = cfg.cluster_redis_reconnect_max_ms;
+        o.redis.ping_interval_ms = cfg.cluster_redis_ping_interval_ms;
+    }
     o.handover.carry = cfg.upgrade_carry_streams;
     o.handover.flush_timeout_ms = cfg.shutdown_timeout_ms;
     o.handover.retry_spread_ms =

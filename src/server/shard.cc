@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/log_event.h"
+#include "core/user_data.h"
 
 namespace ringcast {
 
@@ -26,6 +27,7 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
     : _opts(opts)
     , _shutdown(shared.shutdown)
     , _reload(shared.reload)
+    , _worker(shared.worker)
     , _reactor(id, shared.mesh)
     , _index(&shared.presence, id)
     , _transport(_reactor, shared.board, opts.transport)
@@ -101,9 +103,46 @@ int Shard::init(const char** what) {
         restore_keeps();
         _reactor.timers().schedule(&_expiry_timer, _reactor.now_ms() + kExpirySweepMs);
     }
+    if (rc == 0 && _opts.redis_enabled) start_redis();
     // The first snapshot, before any loop runs: no scrape finds a slot empty.
     if (rc == 0) publish_metrics();
     return rc;
+}
+
+void Shard::start_redis() {
+    RedisLinkOptions o = _opts.redis;
+    o.name = fmt::format("shard {} redis", _reactor.id());
+    _redis = std::make_unique<RedisLink>(_reactor, &_worker, RedisRole::commands, o);
+    const std::string where = o.endpoint.describe();
+    _redis->on_state([this, where](bool up, std::string_view why) {
+        if (up)
+            spdlog::info("shard {}: linked to Redis at {}", _reactor.id(), where);
+        else
+            spdlog::warn(
+                "shard {}: no link to Redis at {}: {}; retrying with backoff (/healthz/ready "
+                "fails until it is back)",
+                _reactor.id(), where, why);
+    });
+    _stats.set_redis([this] {
+        RedisFigures f;
+        f.enabled = true;
+        f.up = _redis->up();
+        const RedisLinkStats& st = _redis->stats();
+        if (!f.up && st.down_since_ms && _reactor.now_ms() > st.down_since_ms)
+            f.down_for_ms = _reactor.now_ms() - st.down_since_ms;
+        if (!f.up) f.last_error = st.last_error;
+        return f;
+    });
+    _redis->start();
+}
+
+void Shard::on_completion(const io_uring_cqe& cqe) {
+    switch (op_of(cqe.user_data)) {
+        case Op::redis_connect:
+        case Op::redis_send:
+        case Op::redis_recv: pointer_of<RedisLink>(cqe.user_data)->on_completion(cqe); return;
+        default: _transport.on_completion(cqe);
+    }
 }
 
 void Shard::restore_keeps() {
@@ -157,6 +196,10 @@ void Shard::on_timer(TimerNode* node) {
         _transport.for_each_connection([&](Connection& c) { _transport.close(c, false); });
         return;
     }
+    if (_redis && _redis->owns(node)) {
+        _redis->on_timer(node);
+        return;
+    }
     if (_alerts.owns(node)) {
         _alerts.on_timer();
         return;
@@ -190,9 +233,11 @@ void Shard::before_sleep() {
     if (_log && _opts.store) _opts.store->poll();
     _publish.flush();  // replies produced this turn, then every write in one batch
     if (_quiescing) handover_progress();
+    if (_redis) _redis->flush();  // this turn's commands, in one send
     _transport.flush();
     _hub.after_flush(_transport.sends_waiting());  // delivery latency (pubsub/hub.h)
-    if (_draining && !_drained && _transport.connection_count() == 0) {
+    if (_draining && !_drained && _transport.connection_count() == 0 &&
+        (!_redis || _redis->stopped())) {
         _drained = true;
         _reactor.timers().cancel(&_drain_timer);
         _shutdown.drained.fetch_add(1);
@@ -236,6 +281,7 @@ void Shard::on_stop_requested(uint64_t phase) {
         _transport.stop_accepting();
         _http.begin_shutdown();
         _publish.begin_shutdown();
+        if (_redis) _redis->stop();
         _reactor.timers().schedule(&_drain_timer, _reactor.now_ms() + _opts.shutdown_timeout_ms);
     } else {
         _reactor.finish();

@@ -10,6 +10,7 @@
 
 #include "alerts/alert_feed.h"
 #include "alerts/alert_service.h"
+#include "cluster/redis_link.h"
 #include "core/blocking_worker.h"
 #include "core/reactor.h"
 #include "http/http_server.h"
@@ -70,6 +71,10 @@ struct ShardOptions {
     std::vector<std::string> metric_channels;      // [metrics] channels
     uint64_t metrics_snapshot_interval_ms = 1000;  // [metrics] snapshot_interval
     HandoverOptions handover;
+    // [cluster] redis: each shard keeps a link to Redis (src/cluster); nothing
+    // but readiness uses it yet (docs/scaling.md).
+    bool redis_enabled = false;
+    RedisLinkOptions redis;
     // Streams handed over by the daemon this one replaces, by shard (nullptr:
     // none), and the position they resume from (handed_stream.h).
     std::vector<std::vector<HandedStream>>* adopt = nullptr;
@@ -106,7 +111,7 @@ struct ShardShared {
     StreamLimit& streams;
     ChannelPresence& presence;
     ShutdownState& shutdown;
-    BlockingWorker& worker;  // blocking work (the alerts' commits)
+    BlockingWorker& worker;  // blocking work (the alerts' commits, Redis host names)
     PulseBoard& pulses;      // each shard's beat and figures, for the main thread
     MetricsBoard& metrics;   // each shard's metrics snapshot, for GET /metrics
     ReloadSlot& reload;
@@ -137,7 +142,7 @@ public:
     const char* ring_mode() { return _reactor.ring().mode(); }
 
     // ReactorHooks
-    void on_completion(const io_uring_cqe& cqe) override { _transport.on_completion(cqe); }
+    void on_completion(const io_uring_cqe& cqe) override;
     void on_message(const MeshMsg& m) override;
     void on_timer(TimerNode* node) override;
     void before_sleep() override;
@@ -149,6 +154,8 @@ private:
     void restore_keeps();
     void beat();
     void publish_metrics();
+    // [cluster] redis: the link made and started (init), and its changes logged.
+    void start_redis();
     // kStopQuiesce and kStopExport; their progress, once per turn.
     void begin_handover(uint64_t phase);
     void handover_progress();
@@ -156,6 +163,7 @@ private:
     ShardOptions _opts;
     ShutdownState& _shutdown;
     ReloadSlot& _reload;
+    BlockingWorker& _worker;
     Reactor _reactor;
     ChannelIndex _index;
     Audience _audience;
@@ -171,6 +179,7 @@ private:
     std::unique_ptr<AlertService> _alert_service;
     HttpServer _http;
     PublishServer _publish;
+    std::unique_ptr<RedisLink> _redis;  // with [cluster] redis
     TimerNode _drain_timer;
     TimerNode _expiry_timer;  // the log shard: ages its keeps, every second
     PulseBoard& _pulses;

@@ -115,6 +115,12 @@ std::map<std::string, std::string> fields(const Config& c) {
         {"delivery.queue_limit", s(c.queue_limit)},
         {"delivery.slow_reader", c.slow_reader},
         {"delivery.write_timeout", s(c.write_timeout_ms)},
+        {"cluster.redis", c.cluster_redis},
+        {"cluster.redis_connect_timeout", s(c.cluster_redis_connect_timeout_ms)},
+        {"cluster.redis_command_timeout", s(c.cluster_redis_command_timeout_ms)},
+        {"cluster.redis_reconnect_base", s(c.cluster_redis_reconnect_base_ms)},
+        {"cluster.redis_reconnect_max", s(c.cluster_redis_reconnect_max_ms)},
+        {"cluster.redis_ping_interval", s(c.cluster_redis_ping_interval_ms)},
         {"engine.sq_entries", s(c.sq_entries)},
         {"engine.cq_entries", s(c.cq_entries)},
         {"engine.sends_per_turn", s(c.sends_per_turn)},
@@ -898,6 +904,43 @@ TEST(ParseSize, OverflowIsAnError) {
     Config c = defaults();
     EXPECT_NE(apply(c, "[http]\nmax_body = \"17179869184GiB\"\n"), "")
         << "max_body became " << c.max_body;
+}
+
+TEST(Config, ClusterIsOffByDefaultAndItsUrlIsCheckedAtLoad) {
+    Config c = defaults();
+    EXPECT_EQ(c.cluster_redis, "");
+    EXPECT_EQ(c.cluster_redis_connect_timeout_ms, 2000u);
+    EXPECT_EQ(c.cluster_redis_command_timeout_ms, 2000u);
+    EXPECT_EQ(c.cluster_redis_reconnect_base_ms, 100u);
+    EXPECT_EQ(c.cluster_redis_reconnect_max_ms, 5000u);
+    EXPECT_EQ(c.cluster_redis_ping_interval_ms, 1000u);
+    EXPECT_EQ(apply(c,
+                    "[cluster]\nredis = \"redis://:pw@10.0.0.1:6380/2\"\n"
+                    "redis_command_timeout = \"500ms\"\n"),
+              "");
+    EXPECT_EQ(c.cluster_redis, "redis://:pw@10.0.0.1:6380/2");
+    EXPECT_EQ(c.cluster_redis_command_timeout_ms, 500u);
+    EXPECT_EQ(apply(c, "[cluster]\nredis = \"unix:///run/redis/redis.sock?db=1\"\n"), "");
+
+    Config d = defaults();
+    std::string err = apply(d, "[cluster]\nredis = \"localhost:6379\"\n");
+    EXPECT_NE(err.find("cluster.redis"), std::string::npos) << err;
+    EXPECT_NE(err.find("unknown scheme"), std::string::npos) << err;
+    err = apply(d, "[cluster]\nredis = \"redis://:hunter2@\"\n");
+    EXPECT_NE(err.find("no host"), std::string::npos) << err;
+    EXPECT_EQ(err.find("hunter2"), std::string::npos) << "the password in an error: " << err;
+    err = apply(d, "[cluster]\nredis = \"redis://host:99999\"\n");
+    EXPECT_NE(err.find("port"), std::string::npos) << err;
+    EXPECT_EQ(d.cluster_redis, "");
+}
+
+TEST(Config, ClusterBackoffBaseMayNotExceedItsMax) {
+    Config c = defaults();
+    EXPECT_EQ(apply(c, "[cluster]\nredis_reconnect_base = \"10s\"\n"), "");
+    std::string err;
+    EXPECT_FALSE(validate_config(c, &err));
+    EXPECT_NE(err.find("cluster.redis_reconnect_base"), std::string::npos) << err;
+    EXPECT_NE(err.find("cluster.redis_reconnect_max"), std::string::npos) << err;
 }
 
 }  // namespace

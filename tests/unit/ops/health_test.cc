@@ -90,5 +90,47 @@ TEST(Readiness, Draining) {
               std::string_view::npos);
 }
 
+TEST(Readiness, RedisOffIsNoCheck) {
+    Readiness r = assess_readiness(healthy());
+    simdjson::dom::parser p;
+    auto j = parse(p, r.json);
+    EXPECT_TRUE(bool(j["checks"]["redis"]["ok"]));
+    EXPECT_FALSE(bool(j["checks"]["redis"]["enabled"]));
+}
+
+TEST(Readiness, AShardCutOffFromRedisIsNamed) {
+    ReadinessFacts f = healthy();
+    f.redis_enabled = true;
+    f.redis = {{true, true, 0, ""},
+               {true, false, 2500, "connect to redis://10.0.0.1:6379: Connection refused"}};
+    Readiness r = assess_readiness(f);
+    EXPECT_FALSE(r.ready);
+    simdjson::dom::parser p;
+    auto j = parse(p, r.json);
+    EXPECT_EQ(std::string_view(j["status"]), "unready");
+    EXPECT_FALSE(bool(j["checks"]["redis"]["ok"]));
+    EXPECT_EQ(int64_t(j["checks"]["redis"]["linksUp"]), 1);
+    EXPECT_EQ(std::string_view(j["checks"]["redis"]["reason"]),
+              "redis: shard 1 has had no link to Redis for 2.5 s (connect to "
+              "redis://10.0.0.1:6379: Connection refused)");
+    EXPECT_TRUE(bool(j["checks"]["shards"]["ok"]));
+
+    f.redis[1] = {true, true, 0, ""};
+    r = assess_readiness(f);
+    EXPECT_TRUE(r.ready) << r.json;
+}
+
+TEST(Readiness, AShardThatDidNotAnswerIsJudgedByTheShardsCheckAlone) {
+    ReadinessFacts f = healthy();
+    f.answered_us[1] = -1;
+    f.redis_enabled = true;
+    f.redis = {{true, true, 0, ""}, {false, false, 0, ""}};
+    Readiness r = assess_readiness(f);
+    simdjson::dom::parser p;
+    auto j = parse(p, r.json);
+    EXPECT_TRUE(bool(j["checks"]["redis"]["ok"]));
+    EXPECT_FALSE(bool(j["checks"]["shards"]["ok"]));
+}
+
 }  // namespace
 }  // namespace ringcast
