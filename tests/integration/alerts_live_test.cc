@@ -1,9 +1,9 @@
 // Alerts on the streams (docs/alerts.md, "On the streams"), through the real
 // daemon with streams on both shards: the list on connect, alert and
 // alerts-update on a change to exactly the streams whose list it changes,
-// targeting by role and by user, a dismissal leaving every stream of its user,
-// starts and expiries without anyone acting, refreshes, and admins told of
-// every change on admin-actions.
+// every targeting kind against identities on both shards, a dismissal leaving every stream of its
+// user, starts and expiries without anyone acting, refreshes, and admins told of every change on
+// admin-actions.
 #include <string>
 #include <vector>
 
@@ -114,6 +114,81 @@ TEST_F(AlertsLive, TargetingDecidesWhoseListChanges) {
     p = json_of(alert_api(*_api, "POST", "/api/alerts/preview", R"({"title":"x"})"));
     EXPECT_EQ(p["streams"].as_int(), 3);
     EXPECT_EQ(p["users"].as_int(), 2);
+}
+
+// Every targeting kind against four identities, each with a stream on both
+// shards: who gets the alert in an alerts-update, and who finds it in its own
+// GET /api/alerts/active.
+TEST_F(AlertsLive, EachTargetingKindReachesExactlyItsIdentitiesOnEveryShard) {
+    struct Who {
+        const char* name;
+        std::string token;  // empty: anonymous
+        std::vector<std::unique_ptr<SseClient>> streams;
+        std::vector<size_t> at;
+    };
+    auto token = [](const char* user, std::vector<std::string> roles,
+                    std::vector<std::string> permissions, bool subscriber) {
+        TokenClaims c;
+        c.sub = user;
+        c.roles = std::move(roles);
+        c.permissions = std::move(permissions);
+        if (subscriber) c.subscriber = true;
+        return mint_hs256(kKeepsSecret, c.json());
+    };
+    Who who[] = {
+        {"anonymous", {}, {}, {}},
+        {"1 (ops, reports.read, subscriber)", token("1", {"ops"}, {"reports.read"}, true), {}, {}},
+        {"2 (customer)", token("2", {"customer"}, {}, false), {}, {}},
+        {"3 (ops, reports.read, subscriber)", token("3", {"ops"}, {"reports.read"}, true), {}, {}},
+    };
+    for (Who& w : who) {
+        w.streams =
+            open_on_both_shards(_d.port(), "/api/sse/stream?channels=alerts" +
+                                               (w.token.empty() ? "" : "&token=" + w.token));
+        w.at.assign(w.streams.size(), 1);
+    }
+    struct Case {
+        const char* targeting;  // the alert's targeting fields
+        bool reaches[4];        // anonymous, 1, 2, 3
+    } cases[] = {
+        {R"("target":"all")", {true, true, true, true}},
+        {R"("target":"all","excludeUsers":["3"])", {true, true, true, false}},
+        {R"("target":"all","requireAuth":true)", {false, true, true, true}},
+        {R"("target":"authenticated")", {false, true, true, true}},
+        {R"("target":"user-specific","targetUsers":["2"])", {false, false, true, false}},
+        {R"("target":"role-based","targetRoles":["ops"])", {false, true, false, true}},
+        {R"("target":"role-based","targetRoles":["ops"],"excludeUsers":["3"])",
+         {false, true, false, false}},
+        {R"("target":"permission-based","targetPermissions":["reports.read"])",
+         {false, true, false, true}},
+        {R"("target":"subscribers")", {false, true, false, true}},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.targeting);
+        const int64_t id = create(std::string(R"({"title":"t",)") + c.targeting + "}");
+        refresh("checked");
+        for (size_t i = 0; i < std::size(who); ++i) {
+            for (size_t k = 0; k < who[i].streams.size(); ++k) {
+                SseClient& s = *who[i].streams[k];
+                const size_t from = who[i].at[k];
+                until_refresh(s, &who[i].at[k]);
+                bool got = false;
+                for (size_t e = from; e < who[i].at[k]; ++e)
+                    if (s.events()[e].event.type == "alerts-update")
+                        for (int64_t shown : ids_of(s.events()[e].event.data))
+                            got |= shown == id;
+                EXPECT_EQ(got, c.reaches[i]) << who[i].name << ", stream " << k;
+            }
+            Json own = json_of(alert_api(*_api, "GET", "/api/alerts/active", {},
+                                         who[i].token.empty() ? Headers{} : bearer(who[i].token)));
+            EXPECT_EQ(own["alerts"].size(), c.reaches[i] ? 1u : 0u) << who[i].name;
+        }
+        ASSERT_EQ(alert_api(*_api, "DELETE", "/api/alerts/" + std::to_string(id)).status, 200);
+        refresh("deleted");
+        for (Who& w : who)
+            for (size_t k = 0; k < w.streams.size(); ++k)
+                until_refresh(*w.streams[k], &w.at[k]);
+    }
 }
 
 TEST_F(AlertsLive, ADismissalLeavesEveryStreamOfItsUserOnly) {
