@@ -108,11 +108,15 @@ TEST(SnapshotSlot, ThreadsNeverSeeTornOrOlderValues) {
     constexpr uint64_t kLast = 20'000;
     std::atomic<bool> done{false};
     std::atomic<uint64_t> torn{0}, backwards{0}, reads{0};
+    std::atomic<unsigned> reading{0};
     auto read_until_done = [&] {
         uint64_t seen = 0;
+        bool first = true;
         while (!done) {
             const Value v = slot.read();
             reads.fetch_add(1, std::memory_order_relaxed);
+            if (first) reading.fetch_add(1);
+            first = false;
             if (v.empty()) continue;
             for (uint64_t x : v)
                 if (x != v[0]) {
@@ -124,6 +128,10 @@ TEST(SnapshotSlot, ThreadsNeverSeeTornOrOlderValues) {
         }
     };
     std::thread r1(read_until_done), r2(read_until_done);
+    // The writer starts once both readers have read: on a busy machine it could
+    // otherwise publish every value before a reader was even scheduled.
+    while (reading.load() < 2)
+        std::this_thread::yield();
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     uint64_t skipped = 0;
     for (uint64_t n = 1; n <= kLast && std::chrono::steady_clock::now() < give_up;) {
