@@ -191,6 +191,33 @@ TEST_F(AlertsLive, EachTargetingKindReachesExactlyItsIdentitiesOnEveryShard) {
     }
 }
 
+// A list is serialized once per shard however many streams show it: the stats'
+// alerts.lists grows by the distinct lists a change makes on each shard,
+// alerts.updates by the streams that were sent one.
+TEST_F(AlertsLive, EachDistinctListIsSerializedOncePerShard) {
+    auto ops = open_on_both_shards(_d.port(), alerts_stream("1", {"ops"}), 3);
+    auto anonymous = open_on_both_shards(_d.port(), alerts_stream(), 3);
+    std::vector<SseClient*> all;
+    for (auto* group : {&ops, &anonymous})
+        for (auto& s : *group)
+            all.push_back(s.get());
+    std::vector<size_t> at(all.size(), 1);
+    create(R"({"title":"ops only","target":"role-based","targetRoles":["ops"]})");
+    for (size_t i = 0; i < ops.size(); ++i)
+        ASSERT_TRUE(next_event(*all[i], "alerts-update", &at[i])) << all[i]->raw_body();
+    auto figures = [&] { return json_of(alert_api(*_api, "GET", "/api/stats"))["alerts"]; };
+    const Json before = figures();
+
+    // For everyone: the ops streams' list becomes one list, the others' another.
+    create(R"({"title":"for all"})");
+    for (size_t i = 0; i < all.size(); ++i)
+        ASSERT_TRUE(next_event(*all[i], "alerts-update", &at[i])) << all[i]->raw_body();
+    const Json after = figures();
+    EXPECT_EQ(after["updates"].as_int() - before["updates"].as_int(), int64_t(all.size()));
+    EXPECT_EQ(after["lists"].as_int() - before["lists"].as_int(), 4)
+        << "2 distinct lists on each of 2 shards";
+}
+
 TEST_F(AlertsLive, ADismissalLeavesEveryStreamOfItsUserOnly) {
     const int64_t id = create(R"({"title":"dismiss me"})");
     auto tab1 = open_stream(_d.port(), alerts_stream("7"));
