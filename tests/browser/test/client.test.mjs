@@ -1,6 +1,7 @@
 // The browser client in Chromium against the real daemon, through the probe
 // page (tests/browser/pages/probe) served with [web] root: a restart by
-// kill -9 on the same port and data dir, 401 and a token refresh, a stopped
+// kill -9 on the same port and data dir, 401 and a token refresh, the fetch
+// transport with Authorization: Bearer, a stopped
 // daemon found by the heartbeat timeout, one stream for eight tabs with the
 // leader replaced when its tab closes, without losing an event, and a hung
 // leader replaced when the browser kills its page.
@@ -86,6 +87,40 @@ test('401 is unauthorized; refreshToken turns it into one retry with a new token
     await waitStatus(page, 'connected');
     assert.equal(await page.evaluate(() => window.probe.client.userId), '42');
     assert.notEqual(await page.evaluate(() => window.probe.probeToken ?? window.probeToken), bad);
+    await page.close();
+  } finally {
+    await daemon.stop();
+  }
+});
+
+test('the fetch transport authenticates with Authorization: Bearer, never the url, and streams', async () => {
+  const daemon = await startDaemon({ config: webRootConfig(root) });
+  try {
+    const t = await daemon.api('POST', '/api/tokens', { userId: '42', ttl: 600 });
+    assert.equal(t.status, 200, JSON.stringify(t));
+    const requests = [];
+    const record = (r) => r.url().includes('/api/sse/stream') && requests.push({ url: r.url(), auth: r.headers().authorization });
+    browser.context.on('request', record);
+    const { page, problems } = await openPage(
+      browser.context,
+      `${daemon.base}/probe/?channels=notifications&shared=false&transport=fetch&token=${t.body.token}`,
+    );
+    await waitStatus(page, 'connected');
+    assert.equal(await page.evaluate(() => window.probe.client.userId), '42');
+    for (let n = 1; n <= 3; n++) await publish(daemon, n);
+    await page.waitForFunction(() => window.probe.received.filter((m) => m.type === 'notification').length === 3);
+    assert.deepEqual(await received(page), [1, 2, 3]);
+    browser.context.off('request', record);
+    assert.ok(requests.length >= 1, 'the stream was requested');
+    for (const r of requests) {
+      assert.ok(!r.url.includes('token='), `a token in the url: ${r.url}`);
+      assert.equal(r.auth, `Bearer ${t.body.token}`);
+    }
+    // The daemon sees the user on its stream (it read the header).
+    const list = await daemon.api('GET', '/api/connections');
+    assert.equal(list.status, 200, JSON.stringify(list));
+    assert.ok(JSON.stringify(list.body).includes('"42"'), JSON.stringify(list.body));
+    assert.deepEqual(problems, []);
     await page.close();
   } finally {
     await daemon.stop();
