@@ -2,7 +2,8 @@
 // (docs/alerts.md): create, read, list, replace, merge patch and delete with
 // versions and conflicts; validation naming the field; who may manage alerts;
 // the limit on active alerts; every acknowledged change kept across kill -9;
-// and expiries that passed while the daemon was down announced once after it.
+// a scheduled start and expiry on time after a restart; and expiries that
+// passed while the daemon was down announced once after it.
 #include <signal.h>
 
 #include <memory>
@@ -211,6 +212,43 @@ TEST(AlertsDurability, EveryAcknowledgedChangeSurvivesKill9) {
     // Ids go on from where they were, never reused.
     Json next = json_of(alert_api(api2, "POST", "/api/alerts", R"({"title":"after"})"));
     EXPECT_GT(next["id"].as_int(), ids.back());
+}
+
+// A scheduled alert made before a restart starts and expires on time after it,
+// with nobody acting: the restarted daemon's timers come from alerts.db.
+TEST(AlertsDurability, AScheduledAlertStartsAndExpiresOnTimeAfterARestart) {
+    DaemonProcess first, second;
+    ASSERT_TRUE(first.start({.config = alerts_config()})) << first.error();
+    HttpClient api(first.port());
+    const int64_t now = unix_now_ms();
+    const int64_t starts = now + 3000, expires = now + 4500;
+    HttpResponse r = alert_api(api, "POST", "/api/alerts",
+                               R"({"title":"window","starts_at":")" + iso(starts) +
+                                   R"(","expires_at":")" + iso(expires) + R"("})");
+    ASSERT_EQ(r.status, 201) << r.describe();
+    const int64_t id = json_of(r)["id"].as_int();
+    ASSERT_EQ(first.stop(), 0);
+
+    ASSERT_TRUE(second.start({.config = alerts_config(), .data_dir = first.data_dir()}))
+        << second.error();
+    auto s = open_stream(second.port(), alerts_stream());
+    size_t at = 1;
+    auto listed = next_event(*s, "alerts", &at);
+    ASSERT_TRUE(listed) << s->raw_body();
+    ASSERT_LT(unix_now_ms(), starts) << "the restart took too long for this test";
+    EXPECT_EQ(ids_of(listed->data), std::vector<int64_t>{}) << "shown before its start";
+    auto start = next_event(*s, "alerts-update", &at, Deadline(std::chrono::seconds(10)));
+    ASSERT_TRUE(start) << s->raw_body();
+    const int64_t started_at = unix_now_ms();
+    EXPECT_EQ(ids_of(start->data), std::vector<int64_t>{id});
+    EXPECT_GE(started_at, starts);
+    EXPECT_LT(started_at, starts + 1000) << "shown more than 1 s after its start";
+    auto end = next_event(*s, "alerts-update", &at, Deadline(std::chrono::seconds(10)));
+    ASSERT_TRUE(end) << s->raw_body();
+    const int64_t ended_at = unix_now_ms();
+    EXPECT_EQ(ids_of(end->data), std::vector<int64_t>{});
+    EXPECT_GE(ended_at, expires);
+    EXPECT_LT(ended_at, expires + 1000) << "still shown 1 s after it expired";
 }
 
 // The "update" events of an admin stream resumed from `last_id`, up to the
