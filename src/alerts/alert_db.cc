@@ -25,6 +25,16 @@ CREATE TABLE alerts(id INTEGER PRIMARY KEY AUTOINCREMENT, version INTEGER NOT NU
 CREATE TABLE dismissals(alert_id INTEGER NOT NULL, user TEXT NOT NULL, at INTEGER NOT NULL,
                         PRIMARY KEY(alert_id, user)) WITHOUT ROWID;
 )",
+    // 1 -> 2: which expiry of each alert admins were told of, so that a restart
+    // announces the expiries that passed while the daemon was down, once. The
+    // ones already past when the file is upgraded count as told: the daemon
+    // before announced those it was running for, and which it missed is unknown.
+    R"(
+ALTER TABLE alerts ADD COLUMN expiry_announced INTEGER NOT NULL DEFAULT 0;
+UPDATE alerts SET expiry_announced = expires_at
+ WHERE expires_at != 0
+   AND expires_at <= CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER);
+)",
 };
 static_assert(std::size(kMigrations) == AlertDb::kSchemaVersion);
 
@@ -116,17 +126,22 @@ bool AlertDb::prepare(std::string* error) {
         {&_begin, "BEGIN IMMEDIATE"},
         {&_commit, "COMMIT"},
         {&_rollback, "ROLLBACK"},
+        // An alert written with its expiry already past was told of by the change
+        // itself: its expiry counts as announced (?4: the change's time).
         {&_insert,
-         "INSERT INTO alerts(version, starts_at, expires_at, body) VALUES(?1, ?2, ?3, '')"},
+         "INSERT INTO alerts(version, starts_at, expires_at, body, expiry_announced) "
+         "VALUES(?1, ?2, ?3, '', CASE WHEN ?3 != 0 AND ?3 <= ?4 THEN ?3 ELSE 0 END)"},
         {&_set_body, "UPDATE alerts SET body = ?2 WHERE id = ?1"},
         {&_version_of, "SELECT version FROM alerts WHERE id = ?1"},
         {&_update,
-         "UPDATE alerts SET version = ?2, starts_at = ?3, expires_at = ?4, body = ?5 WHERE id = "
-         "?1"},
+         "UPDATE alerts SET version = ?2, starts_at = ?3, expires_at = ?4, body = ?5, "
+         "expiry_announced = CASE WHEN ?4 != 0 AND ?4 <= ?6 THEN ?4 ELSE expiry_announced END "
+         "WHERE id = ?1"},
+        {&_announce, "UPDATE alerts SET expiry_announced = ?2 WHERE id = ?1 AND expires_at = ?2"},
         {&_delete, "DELETE FROM alerts WHERE id = ?1"},
         {&_delete_dismissals, "DELETE FROM dismissals WHERE alert_id = ?1"},
         {&_dismiss, "INSERT OR IGNORE INTO dismissals(alert_id, user, at) VALUES(?1, ?2, ?3)"},
-        {&_select_alerts, "SELECT body FROM alerts ORDER BY id"},
+        {&_select_alerts, "SELECT body, expiry_announced FROM alerts ORDER BY id"},
         {&_select_dismissals, "SELECT alert_id, user, at FROM dismissals ORDER BY alert_id, at"},
     };
     for (auto& [s, sql] : all) {
@@ -140,7 +155,7 @@ bool AlertDb::prepare(std::string* error) {
 }
 
 bool AlertDb::load(std::vector<Alert>* alerts, std::vector<AlertDismissal>* dismissals,
-                   std::string* error) {
+                   std::vector<AlertExpiry>* announced, std::string* error) {
     simdjson::dom::parser parser;
     int rc;
     while ((rc = _select_alerts.step()) == SQLITE_ROW) {
@@ -154,6 +169,8 @@ bool AlertDb::load(std::vector<Alert>* alerts, std::vector<AlertDismissal>* dism
                 _path, why);
             return false;
         }
+        if (const int64_t told = _select_alerts.column_int(1); told != 0)
+            announced->push_back({a.id, told});
         alerts->push_back(std::move(a));
     }
     _select_alerts.done();
@@ -193,6 +210,7 @@ AlertDb::Outcome AlertDb::insert(Alert* a, std::string* error) {
         _insert.bind(1, a->version);
         _insert.bind(2, a->starts_at_ms);
         _insert.bind(3, a->expires_at_ms);
+        _insert.bind(4, a->updated_at_ms);
         if (_insert.run() != SQLITE_DONE) return fail("storing a new alert", error);
         a->id = uint64_t(sqlite3_last_insert_rowid(_db.get()));
         const std::string body = alert_json(*a);
@@ -218,6 +236,7 @@ AlertDb::Outcome AlertDb::replace(const Alert& a, std::string* error) {
         _update.bind(3, a.starts_at_ms);
         _update.bind(4, a.expires_at_ms);
         _update.bind_text(5, body);
+        _update.bind(6, a.updated_at_ms);
         if (_update.run() != SQLITE_DONE) return fail("storing a changed alert", error);
         return Outcome::done;
     });
@@ -245,6 +264,17 @@ AlertDb::Outcome AlertDb::dismiss(const AlertDismissal& d, std::string* error) {
         _dismiss.bind_text(2, d.user);
         _dismiss.bind(3, d.at_ms);
         if (_dismiss.run() != SQLITE_DONE) return fail("recording a dismissal", error);
+        return Outcome::done;
+    });
+}
+
+AlertDb::Outcome AlertDb::announced(const std::vector<AlertExpiry>& told, std::string* error) {
+    return transaction("recording announced expiries", error, [&] {
+        for (const AlertExpiry& e : told) {
+            _announce.bind(1, e.alert_id);
+            _announce.bind(2, e.expires_at_ms);
+            if (_announce.run() != SQLITE_DONE) return fail("recording announced expiries", error);
+        }
         return Outcome::done;
     });
 }

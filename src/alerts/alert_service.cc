@@ -76,6 +76,27 @@ private:
     std::string _error;
 };
 
+// Records on the worker that admins are told of these expiries, then tells them
+// (on the home shard): recorded first, so that a restart never repeats one.
+class AlertService::AnnounceExpiries final : public BlockingJob {
+public:
+    AnnounceExpiries(AlertService& service, std::vector<AlertExpiry> told)
+        : _service(service), _told(std::move(told)) {}
+    void work() override { _result = _service._db.announced(_told, &_error); }
+    void complete() override {
+        // Not recorded (a disk error): told anyway, and again after a restart.
+        if (_result != AlertDb::Outcome::done) spdlog::error("{}", _error);
+        for (const AlertExpiry& e : _told)
+            _service.announce(e.alert_id, "expired", "ringcastd");
+    }
+
+private:
+    AlertService& _service;
+    std::vector<AlertExpiry> _told;
+    AlertDb::Outcome _result = AlertDb::Outcome::failed;
+    std::string _error;
+};
+
 AlertService::AlertService(Reactor& reactor, Hub& hub, BlockingWorker& worker, AlertDb& db,
                            const AlertOptions& opts, AlertSnapshot initial)
     : _reactor(reactor)
@@ -90,8 +111,7 @@ AlertService::~AlertService() {
 }
 
 void AlertService::start() {
-    _expiry_checked_ms = wall_ms();
-    schedule_expiry();
+    schedule_expiry();  // at once if expiries passed while the daemon was down
 }
 
 void AlertService::submit(AlertCall* call) {
@@ -263,6 +283,7 @@ void AlertService::written(AlertCall& call, const Alert& change, AlertDb::Outcom
         switch (r.op) {
             case AlertRequest::Op::create:
                 next->alerts.push_back(change);  // ids only grow: the order holds
+                mark_told_by_change(*next, change);
                 what.kind = AlertChange::Kind::created;
                 action = "created";
                 out.status = AlertOutcome::Status::created;
@@ -270,12 +291,14 @@ void AlertService::written(AlertCall& call, const Alert& change, AlertDb::Outcom
             case AlertRequest::Op::replace:
             case AlertRequest::Op::patch:
                 *next->find(change.id) = change;
+                mark_told_by_change(*next, change);
                 what.kind = AlertChange::Kind::updated;
                 out.status = AlertOutcome::Status::done;
                 break;
             case AlertRequest::Op::remove:
                 std::erase_if(next->alerts, [&](const Alert& a) { return a.id == change.id; });
                 next->dismissed.erase(change.id);
+                next->expiry_announced.erase(change.id);
                 what.kind = AlertChange::Kind::deleted;
                 action = "deleted";
                 out.status = AlertOutcome::Status::done;
@@ -324,26 +347,47 @@ void AlertService::announce(uint64_t alert_id, const char* action, const std::st
     _hub.publish(Event::build(m, wall_ms()), nullptr);
 }
 
+bool AlertService::expiry_due(const Alert& a, int64_t now) const {
+    if (a.expires_at_ms == 0 || a.expires_at_ms > now) return false;
+    auto told = _set->expiry_announced.find(a.id);
+    return told == _set->expiry_announced.end() || told->second != a.expires_at_ms;
+}
+
+void AlertService::mark_told_by_change(AlertSet& set, const Alert& change) {
+    // A change that sets an expiry already past is itself what admins hear
+    // (alerts.db records the same in the change's transaction).
+    if (change.expires_at_ms != 0 && change.expires_at_ms <= change.updated_at_ms)
+        set.expiry_announced[change.id] = change.expires_at_ms;
+}
+
 void AlertService::schedule_expiry() {
+    const int64_t now = wall_ms();
     int64_t next = 0;
-    for (const Alert& a : _set->alerts)
-        if (a.expires_at_ms > _expiry_checked_ms && (next == 0 || a.expires_at_ms < next))
-            next = a.expires_at_ms;
+    for (const Alert& a : _set->alerts) {
+        const int64_t at = expiry_due(a, now) ? now : a.expires_at_ms > now ? a.expires_at_ms : 0;
+        if (at != 0 && (next == 0 || at < next)) next = at;
+    }
     if (next == 0) {
         _reactor.timers().cancel(&_expiry_timer);
         return;
     }
-    const int64_t now = wall_ms();
-    _reactor.timers().schedule(&_expiry_timer,
-                               mono_ms() + uint64_t(std::max<int64_t>(0, next - now)));
+    _reactor.timers().schedule(&_expiry_timer, mono_ms() + uint64_t(next - now));
 }
 
 void AlertService::on_timer() {
     const int64_t now = wall_ms();
+    std::vector<AlertExpiry> due;
     for (const Alert& a : _set->alerts)
-        if (a.expires_at_ms > _expiry_checked_ms && a.expires_at_ms <= now)
-            announce(a.id, "expired", "ringcastd");
-    _expiry_checked_ms = now;
+        if (expiry_due(a, now)) due.push_back({a.id, a.expires_at_ms});
+    if (!due.empty()) {
+        // Marked here at once, so that the next timer does not take them again;
+        // the shards' sets need not hear of it (they never read the marks).
+        auto next = std::make_shared<AlertSet>(*_set);
+        for (const AlertExpiry& e : due)
+            next->expiry_announced[e.alert_id] = e.expires_at_ms;
+        _set = std::move(next);
+        _worker.submit(_reactor.id(), std::make_unique<AnnounceExpiries>(*this, std::move(due)));
+    }
     schedule_expiry();
 }
 

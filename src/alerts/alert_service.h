@@ -8,11 +8,16 @@
 //
 // Requests come as shard calls (AlertCall): run() queues the call here, and the
 // service answers it once its change is committed or refused.
+//
+// Expiries need nobody to act: when an alert's expires_at passes, admins are
+// told ("expired") once, and alerts.db records it, so that a daemon that was
+// down meanwhile tells them at its start, and never twice.
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <simdjson.h>
 
@@ -84,6 +89,7 @@ public:
 
 private:
     class Write;
+    class AnnounceExpiries;
     void next();
     // Checks a request against the current set; fills `*change` with what to
     // write, or answers the call and returns false.
@@ -93,6 +99,9 @@ private:
     void finish(AlertCall& call);
     void announce(uint64_t alert_id, const char* action, const std::string& by);
     void broadcast(const AlertChange& change);
+    // Passed, and admins not yet told (also when it passed while the daemon was down).
+    bool expiry_due(const Alert& a, int64_t now) const;
+    static void mark_told_by_change(AlertSet& set, const Alert& change);
     void schedule_expiry();
 
     Reactor& _reactor;
@@ -104,7 +113,6 @@ private:
     std::deque<AlertCall*> _queue;  // the first one is in progress
     bool _writing = false;
     simdjson::dom::parser _json;
-    int64_t _expiry_checked_ms = 0;  // expiries up to here are announced
     TimerNode _expiry_timer;
 };
 

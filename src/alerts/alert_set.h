@@ -19,6 +19,10 @@ struct AlertSet {
     std::vector<Alert> alerts;  // by id, ascending
     // Per alert id, the users who dismissed it.
     std::unordered_map<uint64_t, std::unordered_set<std::string>> dismissed;
+    // Per alert id, the expires_at admins were told had passed (as alerts.db
+    // keeps it): an alert whose expires_at is past and not this one is still to
+    // be announced, also after a restart. Only the home shard's service reads it.
+    std::unordered_map<uint64_t, int64_t> expiry_announced;
 
     const Alert* find(uint64_t id) const;
     Alert* find(uint64_t id) {

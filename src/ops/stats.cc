@@ -83,6 +83,7 @@ ShardSnapshot StatsCollector::snapshot(SnapshotScope scope) const {
         if (_store) s->store = _store();
     }
     if (_losses) s->losses = *_losses;
+    if (_alerts) s->alerts = _alerts();
     if (scope == SnapshotScope::metrics) {
         fill_metrics(s);
         return snap;
@@ -232,6 +233,7 @@ std::string render_stats_json(const std::vector<ShardSnapshot>& shards, double u
     QueueLossStats losses;
     RefusalStats refused;
     CatchUpStats catch_up;
+    AlertEventStats alerts;
     H2Stats h2;
     uint64_t buffered = 0;
     const ShardSnapshot* log = nullptr;
@@ -247,6 +249,8 @@ std::string render_stats_json(const std::vector<ShardSnapshot>& shards, double u
         catch_up.gaps += s->catch_up.gaps;
         catch_up.replayed += s->catch_up.replayed;
         catch_up.trimmed += s->catch_up.trimmed;
+        alerts.updates += s->alerts.updates;
+        alerts.lists += s->alerts.lists;
         h2.connections += s->http2.connections;
         h2.streams += s->http2.streams;
         h2.connections_total += s->http2.connections_total;
@@ -376,6 +380,9 @@ std::string render_stats_json(const std::vector<ShardSnapshot>& shards, double u
     w.key("gaps").value(catch_up.gaps).key("replayed").value(catch_up.replayed);
     w.key("trimmed").value(catch_up.trimmed);
     w.key("buffered").value(buffered).key("deferred").value(l.log.deferred);
+    w.end_object();
+    w.key("alerts").begin_object();
+    w.key("updates").value(alerts.updates).key("lists").value(alerts.lists);
     w.end_object();
     write_tls_stats(w, shards);
     w.key("uptime").value(uptime_s);

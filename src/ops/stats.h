@@ -89,6 +89,14 @@ struct QueueLossStats {
     uint64_t events_expired = 0;  // ttl passed while queued: removed, never written
 };
 
+// The alert events a shard sent (alerts/alert_feed.h): `alerts-update` events
+// queued to streams, and the distinct lists serialized for them (one frame per
+// distinct list: the streams that see the same alerts share its bytes).
+struct AlertEventStats {
+    uint64_t updates = 0;
+    uint64_t lists = 0;
+};
+
 // One channel as one shard sees it.
 struct ChannelFigures {
     std::string name;
@@ -117,6 +125,7 @@ struct ShardSnapshot {
     uint64_t pending_mail = 0;
     StoreFigures store;
     QueueLossStats losses;
+    AlertEventStats alerts;
     std::vector<ChannelFigures> channels;
     std::vector<std::pair<std::string, uint64_t>> users;  // user -> local streams
     ShardMetricFigures metrics;                           // only with SnapshotScope::metrics
@@ -173,6 +182,8 @@ public:
     void set_catalog(const StreamCatalog* catalog) { _catalog = catalog; }
     // Where this shard's queue losses are counted (the HTTP side).
     void set_queue_losses(const QueueLossStats* losses) { _losses = losses; }
+    // Where this shard counts its alert events (the alert feed).
+    void set_alert_stats(std::function<AlertEventStats()> read) { _alerts = std::move(read); }
     // Who counts streams by endpoint and queued bytes (the HTTP side), and where
     // publishes are counted by protocol and their acknowledgements timed.
     void set_census(std::function<StreamCensus()> census) { _census = std::move(census); }
@@ -217,6 +228,7 @@ private:
     const StreamCatalog* _catalog = nullptr;
     const QueueLossStats* _losses = nullptr;
     std::function<StreamCensus()> _census;
+    std::function<AlertEventStats()> _alerts;
     const PublishFlow* _flow = nullptr;
     std::vector<std::string> _metric_channels;
     MetricsBoard* _board = nullptr;

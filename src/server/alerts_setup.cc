@@ -35,9 +35,12 @@ bool open_alerts(const Config& cfg, AlertsSetup* out, std::string* error) {
     if (!db->open(out->options.path, error)) return false;
     auto set = std::make_shared<AlertSet>();
     std::vector<AlertDismissal> dismissals;
-    if (!db->load(&set->alerts, &dismissals, error)) return false;
+    std::vector<AlertExpiry> announced;
+    if (!db->load(&set->alerts, &dismissals, &announced, error)) return false;
     for (const AlertDismissal& d : dismissals)
         set->dismissed[d.alert_id].insert(d.user);
+    for (const AlertExpiry& e : announced)
+        set->expiry_announced[e.alert_id] = e.expires_at_ms;
     const int64_t now = wall_ms();
     spdlog::info("alerts: {} ({} stored, {} active now, {} dismissals)", out->options.path,
                  set->alerts.size(),

@@ -74,6 +74,9 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
         });
     _stats.set_queue_losses(&_http.streams().queue_losses());
     _stats.set_census([this] { return _http.streams().census(); });
+    _stats.set_alert_stats([this] {
+        return AlertEventStats{_alerts.stats().updates, _alerts.stats().lists};
+    });
     _stats.set_publish_flow(&_flow);
     _stats.set_metric_channels(opts.metric_channels);
     _stats.set_metrics_board(&shared.metrics);

@@ -1,10 +1,15 @@
 // The alerts API through the real daemon and its real SQLite file
 // (docs/alerts.md): create, read, list, replace, merge patch and delete with
 // versions and conflicts; validation naming the field; who may manage alerts;
-// the limit on active alerts; and every acknowledged change kept across kill -9.
+// the limit on active alerts; every acknowledged change kept across kill -9;
+// a scheduled start and expiry on time after a restart; and expiries that
+// passed while the daemon was down announced once after it.
 #include <signal.h>
 
+#include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -207,6 +212,122 @@ TEST(AlertsDurability, EveryAcknowledgedChangeSurvivesKill9) {
     // Ids go on from where they were, never reused.
     Json next = json_of(alert_api(api2, "POST", "/api/alerts", R"({"title":"after"})"));
     EXPECT_GT(next["id"].as_int(), ids.back());
+}
+
+// A scheduled alert made before a restart starts and expires on time after it,
+// with nobody acting: the restarted daemon's timers come from alerts.db.
+TEST(AlertsDurability, AScheduledAlertStartsAndExpiresOnTimeAfterARestart) {
+    DaemonProcess first, second;
+    ASSERT_TRUE(first.start({.config = alerts_config()})) << first.error();
+    HttpClient api(first.port());
+    const int64_t now = unix_now_ms();
+    const int64_t starts = now + 3000, expires = now + 4500;
+    HttpResponse r = alert_api(api, "POST", "/api/alerts",
+                               R"({"title":"window","starts_at":")" + iso(starts) +
+                                   R"(","expires_at":")" + iso(expires) + R"("})");
+    ASSERT_EQ(r.status, 201) << r.describe();
+    const int64_t id = json_of(r)["id"].as_int();
+    ASSERT_EQ(first.stop(), 0);
+
+    ASSERT_TRUE(second.start({.config = alerts_config(), .data_dir = first.data_dir()}))
+        << second.error();
+    auto s = open_stream(second.port(), alerts_stream());
+    size_t at = 1;
+    auto listed = next_event(*s, "alerts", &at);
+    ASSERT_TRUE(listed) << s->raw_body();
+    ASSERT_LT(unix_now_ms(), starts) << "the restart took too long for this test";
+    EXPECT_EQ(ids_of(listed->data), std::vector<int64_t>{}) << "shown before its start";
+    auto start = next_event(*s, "alerts-update", &at, Deadline(std::chrono::seconds(10)));
+    ASSERT_TRUE(start) << s->raw_body();
+    const int64_t started_at = unix_now_ms();
+    EXPECT_EQ(ids_of(start->data), std::vector<int64_t>{id});
+    EXPECT_GE(started_at, starts);
+    EXPECT_LT(started_at, starts + 1000) << "shown more than 1 s after its start";
+    auto end = next_event(*s, "alerts-update", &at, Deadline(std::chrono::seconds(10)));
+    ASSERT_TRUE(end) << s->raw_body();
+    const int64_t ended_at = unix_now_ms();
+    EXPECT_EQ(ids_of(end->data), std::vector<int64_t>{});
+    EXPECT_GE(ended_at, expires);
+    EXPECT_LT(ended_at, expires + 1000) << "still shown 1 s after it expired";
+}
+
+// The "update" events of an admin stream resumed from `last_id`, up to the
+// `created` announcement of `marker` (an alert created after the restart).
+std::vector<Json> updates_until_created(SseClient& admin, int64_t marker) {
+    std::vector<Json> seen;
+    size_t at = 1;
+    while (auto e = next_event(admin, "update", &at)) {
+        seen.push_back(json_of_text(e->data));
+        if (seen.back()["alertId"].as_int() == marker &&
+            seen.back()["action"].as_string() == "created")
+            return seen;
+    }
+    ADD_FAILURE() << "no announcement of alert " << marker << ": " << admin.raw_body();
+    return seen;
+}
+
+TEST(AlertsDurability, ExpiriesWhileDownAreAnnouncedOnceAfterTheRestart) {
+    const std::string admin_target =
+        "/api/sse/stream?channels=admin-actions&token=" + token_of("boss", {"admin"});
+    // Each daemon is kept until the end: the first one's temporary directory
+    // is the data directory of all three.
+    DaemonProcess daemons[3];
+    DaemonProcess* d = &daemons[0];
+    auto kill9 = [](DaemonProcess& dead) {
+        ASSERT_TRUE(dead.signal(SIGKILL));
+        ASSERT_EQ(dead.wait_exit(Deadline(kIoTimeout)), 128 + SIGKILL);
+        ASSERT_TRUE(await_socket_refused(socket_path(dead)));
+    };
+    ASSERT_TRUE(d->start({.config = alerts_config()})) << d->error();
+    const std::string data_dir = d->data_dir();
+    HttpClient api(d->port());
+    auto admin = open_stream(d->port(), admin_target);
+    const int64_t expires = unix_now_ms() + 1500;
+    HttpResponse r =
+        alert_api(api, "POST", "/api/alerts",
+                  R"({"title":"ends while down","expires_at":")" + iso(expires) + R"("})");
+    ASSERT_EQ(r.status, 201) << r.describe();
+    const int64_t id = json_of(r)["id"].as_int();
+    size_t at = 1;
+    auto created = next_event(*admin, "update", &at);
+    ASSERT_TRUE(created) << admin->raw_body();
+    const std::string resume_from = created->last_event_id;
+    kill9(*d);
+    // Down while it expires: nothing to await but the clock.
+    std::this_thread::sleep_until(
+        std::chrono::system_clock::time_point(std::chrono::milliseconds(expires + 200)));
+
+    // The restart tells admins once, by ringcastd (read by resuming from before
+    // the crash, wherever the announcement falls around the stream's connect).
+    d = &daemons[1];
+    ASSERT_TRUE(d->start({.config = alerts_config(), .data_dir = data_dir})) << d->error();
+    HttpClient api2(d->port());
+    admin = open_stream(d->port(), admin_target, {{"Last-Event-ID", resume_from}});
+    Json marker = json_of(alert_api(api2, "POST", "/api/alerts", R"({"title":"marker"})"));
+    std::vector<Json> seen = updates_until_created(*admin, marker["id"].as_int());
+    ASSERT_EQ(seen.size(), 2u) << admin->raw_body();
+    EXPECT_EQ(seen[0]["type"].as_string(), "alert-updated");
+    EXPECT_EQ(seen[0]["alertId"].as_int(), id);
+    EXPECT_EQ(seen[0]["action"].as_string(), "expired");
+    EXPECT_EQ(seen[0]["by"].as_string(), "ringcastd");
+    EXPECT_GE(seen[0]["timestamp"].as_int(), expires);
+    // The streams never showed it after its expiry: it is not in the list.
+    Json active =
+        json_of(alert_api(api2, "GET", "/api/alerts/active", {}, bearer(token_of("7"))))["alerts"];
+    ASSERT_EQ(active.size(), 1u);
+    EXPECT_EQ(active[0]["id"].as_int(), marker["id"].as_int());
+
+    // Another kill -9 and restart: no second announcement.
+    const std::string after_marker = admin->events().back().event.last_event_id;
+    admin.reset();
+    kill9(*d);
+    d = &daemons[2];
+    ASSERT_TRUE(d->start({.config = alerts_config(), .data_dir = data_dir})) << d->error();
+    HttpClient api3(d->port());
+    admin = open_stream(d->port(), admin_target, {{"Last-Event-ID", after_marker}});
+    Json marker2 = json_of(alert_api(api3, "POST", "/api/alerts", R"({"title":"marker 2"})"));
+    seen = updates_until_created(*admin, marker2["id"].as_int());
+    ASSERT_EQ(seen.size(), 1u) << admin->raw_body();
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 // Alerts on the streams (docs/alerts.md, "On the streams"), through the real
 // daemon with streams on both shards: the list on connect, alert and
 // alerts-update on a change to exactly the streams whose list it changes,
-// targeting by role and by user, a dismissal leaving every stream of its user,
-// starts and expiries without anyone acting, refreshes, and admins told of
-// every change on admin-actions.
+// every targeting kind against identities on both shards, a dismissal leaving every stream of its
+// user, starts and expiries without anyone acting, refreshes, and admins told of every change on
+// admin-actions.
 #include <string>
 #include <vector>
 
@@ -116,6 +116,108 @@ TEST_F(AlertsLive, TargetingDecidesWhoseListChanges) {
     EXPECT_EQ(p["users"].as_int(), 2);
 }
 
+// Every targeting kind against four identities, each with a stream on both
+// shards: who gets the alert in an alerts-update, and who finds it in its own
+// GET /api/alerts/active.
+TEST_F(AlertsLive, EachTargetingKindReachesExactlyItsIdentitiesOnEveryShard) {
+    struct Who {
+        const char* name;
+        std::string token;  // empty: anonymous
+        std::vector<std::unique_ptr<SseClient>> streams;
+        std::vector<size_t> at;
+    };
+    auto token = [](const char* user, std::vector<std::string> roles,
+                    std::vector<std::string> permissions, bool subscriber) {
+        TokenClaims c;
+        c.sub = user;
+        c.roles = std::move(roles);
+        c.permissions = std::move(permissions);
+        if (subscriber) c.subscriber = true;
+        return mint_hs256(kKeepsSecret, c.json());
+    };
+    Who who[] = {
+        {"anonymous", {}, {}, {}},
+        {"1 (ops, reports.read, subscriber)", token("1", {"ops"}, {"reports.read"}, true), {}, {}},
+        {"2 (customer)", token("2", {"customer"}, {}, false), {}, {}},
+        {"3 (ops, reports.read, subscriber)", token("3", {"ops"}, {"reports.read"}, true), {}, {}},
+    };
+    for (Who& w : who) {
+        w.streams =
+            open_on_both_shards(_d.port(), "/api/sse/stream?channels=alerts" +
+                                               (w.token.empty() ? "" : "&token=" + w.token));
+        w.at.assign(w.streams.size(), 1);
+    }
+    struct Case {
+        const char* targeting;  // the alert's targeting fields
+        bool reaches[4];        // anonymous, 1, 2, 3
+    } cases[] = {
+        {R"("target":"all")", {true, true, true, true}},
+        {R"("target":"all","excludeUsers":["3"])", {true, true, true, false}},
+        {R"("target":"all","requireAuth":true)", {false, true, true, true}},
+        {R"("target":"authenticated")", {false, true, true, true}},
+        {R"("target":"user-specific","targetUsers":["2"])", {false, false, true, false}},
+        {R"("target":"role-based","targetRoles":["ops"])", {false, true, false, true}},
+        {R"("target":"role-based","targetRoles":["ops"],"excludeUsers":["3"])",
+         {false, true, false, false}},
+        {R"("target":"permission-based","targetPermissions":["reports.read"])",
+         {false, true, false, true}},
+        {R"("target":"subscribers")", {false, true, false, true}},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.targeting);
+        const int64_t id = create(std::string(R"({"title":"t",)") + c.targeting + "}");
+        refresh("checked");
+        for (size_t i = 0; i < std::size(who); ++i) {
+            for (size_t k = 0; k < who[i].streams.size(); ++k) {
+                SseClient& s = *who[i].streams[k];
+                const size_t from = who[i].at[k];
+                until_refresh(s, &who[i].at[k]);
+                bool got = false;
+                for (size_t e = from; e < who[i].at[k]; ++e)
+                    if (s.events()[e].event.type == "alerts-update")
+                        for (int64_t shown : ids_of(s.events()[e].event.data))
+                            got |= shown == id;
+                EXPECT_EQ(got, c.reaches[i]) << who[i].name << ", stream " << k;
+            }
+            Json own = json_of(alert_api(*_api, "GET", "/api/alerts/active", {},
+                                         who[i].token.empty() ? Headers{} : bearer(who[i].token)));
+            EXPECT_EQ(own["alerts"].size(), c.reaches[i] ? 1u : 0u) << who[i].name;
+        }
+        ASSERT_EQ(alert_api(*_api, "DELETE", "/api/alerts/" + std::to_string(id)).status, 200);
+        refresh("deleted");
+        for (Who& w : who)
+            for (size_t k = 0; k < w.streams.size(); ++k)
+                until_refresh(*w.streams[k], &w.at[k]);
+    }
+}
+
+// A list is serialized once per shard however many streams show it: the stats'
+// alerts.lists grows by the distinct lists a change makes on each shard,
+// alerts.updates by the streams that were sent one.
+TEST_F(AlertsLive, EachDistinctListIsSerializedOncePerShard) {
+    auto ops = open_on_both_shards(_d.port(), alerts_stream("1", {"ops"}), 3);
+    auto anonymous = open_on_both_shards(_d.port(), alerts_stream(), 3);
+    std::vector<SseClient*> all;
+    for (auto* group : {&ops, &anonymous})
+        for (auto& s : *group)
+            all.push_back(s.get());
+    std::vector<size_t> at(all.size(), 1);
+    create(R"({"title":"ops only","target":"role-based","targetRoles":["ops"]})");
+    for (size_t i = 0; i < ops.size(); ++i)
+        ASSERT_TRUE(next_event(*all[i], "alerts-update", &at[i])) << all[i]->raw_body();
+    auto figures = [&] { return json_of(alert_api(*_api, "GET", "/api/stats"))["alerts"]; };
+    const Json before = figures();
+
+    // For everyone: the ops streams' list becomes one list, the others' another.
+    create(R"({"title":"for all"})");
+    for (size_t i = 0; i < all.size(); ++i)
+        ASSERT_TRUE(next_event(*all[i], "alerts-update", &at[i])) << all[i]->raw_body();
+    const Json after = figures();
+    EXPECT_EQ(after["updates"].as_int() - before["updates"].as_int(), int64_t(all.size()));
+    EXPECT_EQ(after["lists"].as_int() - before["lists"].as_int(), 4)
+        << "2 distinct lists on each of 2 shards";
+}
+
 TEST_F(AlertsLive, ADismissalLeavesEveryStreamOfItsUserOnly) {
     const int64_t id = create(R"({"title":"dismiss me"})");
     auto tab1 = open_stream(_d.port(), alerts_stream("7"));
@@ -180,21 +282,38 @@ TEST_F(AlertsLive, AdminsAreToldOfEveryChange) {
     auto admin = open_stream(
         _d.port(), "/api/sse/stream?channels=admin-actions&token=" + token_of("boss", {"admin"}));
     size_t at = 1;
-    const int64_t id = create(R"({"title":"watched"})");
+    const int64_t expires = unix_now_ms() + 1500;
+    const int64_t id = create(R"({"title":"watched","expires_at":")" + iso(expires) + R"("})");
     ASSERT_EQ(alert_api(*_api, "PATCH", "/api/alerts/" + std::to_string(id),
                         R"({"priority":9,"version":1})")
                   .status,
               200);
+    Headers user = bearer(token_of("7"));
+    ASSERT_EQ(alert_api(*_api, "POST", "/api/alerts/" + std::to_string(id) + "/dismiss", "{}", user)
+                  .status,
+              200);
+    struct Want {
+        const char* action;
+        const char* by;
+    };
+    auto expect = [&](std::initializer_list<Want> wants) {
+        for (const Want& want : wants) {
+            auto e = next_event(*admin, "update", &at, Deadline(std::chrono::seconds(5)));
+            ASSERT_TRUE(e) << admin->raw_body();
+            Json j = json_of_text(e->data);
+            EXPECT_EQ(j["type"].as_string(), "alert-updated");
+            EXPECT_EQ(j["alertId"].as_int(), id);
+            EXPECT_EQ(j["action"].as_string(), want.action);
+            EXPECT_EQ(j["by"].as_string(), want.by);
+            EXPECT_GT(j["timestamp"].as_int(), 0);
+        }
+    };
+    // The expiry needs nobody: it comes by itself, by the daemon.
+    expect({{"created", "api-key"}, {"updated", "api-key"}, {"dismissed", "7"}});
+    expect({{"expired", "ringcastd"}});
+    EXPECT_GE(unix_now_ms(), expires);
     ASSERT_EQ(alert_api(*_api, "DELETE", "/api/alerts/" + std::to_string(id)).status, 200);
-    for (const char* action : {"created", "updated", "deleted"}) {
-        auto e = next_event(*admin, "update", &at);
-        ASSERT_TRUE(e) << admin->raw_body();
-        Json j = json_of_text(e->data);
-        EXPECT_EQ(j["type"].as_string(), "alert-updated");
-        EXPECT_EQ(j["alertId"].as_int(), id);
-        EXPECT_EQ(j["action"].as_string(), action);
-        EXPECT_EQ(j["by"].as_string(), "api-key");
-    }
+    expect({{"deleted", "api-key"}});
 }
 
 }  // namespace

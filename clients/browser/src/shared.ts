@@ -6,8 +6,10 @@
 // Every tab asks Web Locks for the key's lock and holds it while it leads: the
 // browser grants it to one tab at a time, and to the next waiter as soon as the
 // leader's tab closes or crashes (the lock dies with its holder, so no timer
-// decides a takeover). The leader runs the connection as an unshared client
-// would, and relays over a BroadcastChannel of the same key:
+// decides a takeover; a leader whose page hangs keeps it until the browser ends
+// the page: docs/browser.md, "A leader tab that hangs"). The leader runs the
+// connection as an unshared client would, and relays over a BroadcastChannel of
+// the same key:
 //   leader   -> all    {k:'s', s}         its connection state, at each change
 //   leader   -> all    {k:'m', m, to?}    every event (to: one tab, for a replay)
 //   leader   -> all    {k:'q'}            a new leader asks who is there

@@ -42,6 +42,12 @@ test('the demo page connects, publishes, shows alerts and stats', async () => {
   assert.equal(await page.locator('#root b').count(), 0, 'published text must never become markup');
   assert.match(await page.getByTestId('publish-result').innerText(), /Published/);
 
+  // A broadcast (channel system) arrives in the history too.
+  await page.getByLabel('Kind', { exact: true }).selectOption('broadcast');
+  await page.getByLabel('Message', { exact: true }).fill('broadcast from the demo');
+  await page.getByRole('button', { name: 'Publish' }).click();
+  await page.getByTestId('history').getByText('broadcast from the demo', { exact: false }).waitFor({ timeout: 3000 });
+
   // A toast shows as one, for a while.
   await page.getByLabel('Kind', { exact: true }).selectOption('toast');
   await page.getByLabel('Message', { exact: true }).fill('toast from the demo');

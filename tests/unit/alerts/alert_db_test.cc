@@ -17,6 +17,8 @@
 
 #include <gtest/gtest.h>
 
+#include "alerts/alert_json.h"
+
 namespace ringcast {
 namespace {
 
@@ -55,11 +57,13 @@ protected:
         std::string error;
         ASSERT_TRUE(db.open(path, &error)) << error;
     }
-    void load_ok(std::vector<Alert>* alerts, std::vector<AlertDismissal>* dismissals) {
+    void load_ok(std::vector<Alert>* alerts, std::vector<AlertDismissal>* dismissals,
+                 std::vector<AlertExpiry>* announced = nullptr) {
         AlertDb db;
         open_ok(db);
         std::string error;
-        ASSERT_TRUE(db.load(alerts, dismissals, &error)) << error;
+        std::vector<AlertExpiry> ignored;
+        ASSERT_TRUE(db.load(alerts, dismissals, announced ? announced : &ignored, &error)) << error;
     }
     std::string open_error() {
         AlertDb db;
@@ -127,7 +131,8 @@ TEST_F(AlertDbTest, AChangeIsStoredOnlyOverTheVersionItEdited) {
 
     std::vector<Alert> alerts;
     std::vector<AlertDismissal> dismissals;
-    ASSERT_TRUE(db.load(&alerts, &dismissals, &error)) << error;
+    std::vector<AlertExpiry> announced;
+    ASSERT_TRUE(db.load(&alerts, &dismissals, &announced, &error)) << error;
     ASSERT_EQ(alerts.size(), 1u);
     EXPECT_EQ(alerts[0], edited);
 }
@@ -145,7 +150,8 @@ TEST_F(AlertDbTest, ADeletedAlertTakesItsDismissalsAndItsIdIsNeverReused) {
     EXPECT_GT(b.id, a.id) << "an id came back after a delete";
     std::vector<Alert> alerts;
     std::vector<AlertDismissal> dismissals;
-    ASSERT_TRUE(db.load(&alerts, &dismissals, &error)) << error;
+    std::vector<AlertExpiry> announced;
+    ASSERT_TRUE(db.load(&alerts, &dismissals, &announced, &error)) << error;
     ASSERT_EQ(alerts.size(), 1u);
     EXPECT_EQ(alerts[0].id, b.id);
     EXPECT_TRUE(dismissals.empty());
@@ -188,6 +194,85 @@ TEST_F(AlertDbTest, AnAcknowledgedChangeSurvivesSigkill) {
     for (const Alert& a : alerts)
         found |= a.id == last;
     EXPECT_TRUE(found) << "alert " << last << " was acknowledged and is gone";
+}
+
+TEST_F(AlertDbTest, AnnouncedExpiriesAreKeptUntilTheExpiryChanges) {
+    std::string error;
+    Alert a = sample("Maintenance"), past = sample("Written expired");
+    {
+        AlertDb db;
+        open_ok(db);
+        a.expires_at_ms = 1'800'000'100'000;  // after its updated_at
+        ASSERT_EQ(db.insert(&a, &error), AlertDb::Outcome::done) << error;
+        past.expires_at_ms = past.updated_at_ms - 1;  // a change that already told admins
+        ASSERT_EQ(db.insert(&past, &error), AlertDb::Outcome::done) << error;
+        ASSERT_EQ(db.announced({{a.id, a.expires_at_ms}}, &error), AlertDb::Outcome::done) << error;
+    }
+    std::vector<Alert> alerts;
+    std::vector<AlertDismissal> dismissals;
+    std::vector<AlertExpiry> announced;
+    load_ok(&alerts, &dismissals, &announced);
+    EXPECT_EQ(announced,
+              (std::vector<AlertExpiry>{{a.id, a.expires_at_ms}, {past.id, past.expires_at_ms}}));
+    {
+        // A later expiry is still to come; a mark for an expiry the alert no
+        // longer has is not recorded.
+        AlertDb db;
+        open_ok(db);
+        Alert later = a;
+        later.version = 2;
+        later.updated_at_ms = a.expires_at_ms + 1;
+        later.expires_at_ms = a.expires_at_ms + 60'000;
+        ASSERT_EQ(db.replace(later, &error), AlertDb::Outcome::done) << error;
+        ASSERT_EQ(db.announced({{past.id, past.expires_at_ms + 5}}, &error),
+                  AlertDb::Outcome::done);
+    }
+    announced.clear();
+    alerts.clear();
+    load_ok(&alerts, &dismissals, &announced);
+    EXPECT_EQ(announced,
+              (std::vector<AlertExpiry>{{a.id, a.expires_at_ms}, {past.id, past.expires_at_ms}}));
+    EXPECT_NE(alerts[0].expires_at_ms, a.expires_at_ms) << "the replace did not change it";
+}
+
+TEST_F(AlertDbTest, AVersion1FileIsMigratedWithPastExpiriesCountedAsTold) {
+    // The schema of version 1, as a daemon before the migration left it.
+    sql(R"(
+CREATE TABLE alerts(id INTEGER PRIMARY KEY AUTOINCREMENT, version INTEGER NOT NULL,
+                    starts_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE dismissals(alert_id INTEGER NOT NULL, user TEXT NOT NULL, at INTEGER NOT NULL,
+                        PRIMARY KEY(alert_id, user)) WITHOUT ROWID;
+PRAGMA application_id = 1919115628; PRAGMA user_version = 1;)");
+    Alert old = sample("Expired in 2020"), future = sample("Until 2030"), forever = sample("Open");
+    old.id = 1;
+    old.expires_at_ms = 1'577'836'800'000;  // 2020-01-01
+    future.id = 2;
+    forever.id = 3;
+    forever.expires_at_ms = 0;
+    for (const Alert* a : {&old, &future, &forever}) {
+        const std::string body = alert_json(*a);
+        std::string quoted;
+        for (char c : body)
+            quoted += c == '\'' ? std::string("''") : std::string(1, c);
+        sql(("INSERT INTO alerts VALUES(" + std::to_string(a->id) + ", 1, 0, " +
+             std::to_string(a->expires_at_ms) + ", '" + quoted + "')")
+                .c_str());
+    }
+    std::vector<Alert> alerts;
+    std::vector<AlertDismissal> dismissals;
+    std::vector<AlertExpiry> announced;
+    load_ok(&alerts, &dismissals, &announced);
+    ASSERT_EQ(alerts.size(), 3u);
+    EXPECT_EQ(alerts[0], old);
+    EXPECT_EQ(announced, (std::vector<AlertExpiry>{{1, old.expires_at_ms}}));
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int64(st, 0), AlertDb::kSchemaVersion);
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
 }
 
 TEST_F(AlertDbTest, ANewerSchemaIsRefusedWithTheReason) {

@@ -5,6 +5,7 @@
 //   &token=T          a token getter that returns window.probeToken (first T)
 //   &refresh=1        refreshToken: window.renewToken() (the test provides it)
 //   &shared=false     one connection per tab
+//   &transport=fetch  the fetch transport (the token as Authorization: Bearer)
 import { createSSEClient, type SSEClientOptions, type SSEMessage } from '@ringcast/browser';
 
 const q = new URLSearchParams(location.search);
@@ -14,6 +15,7 @@ const options: SSEClientOptions = {
   reconnect: { baseDelay: 200, maxDelay: 1000, maxAttempts: Infinity },
   shared: q.get('shared') != 'false',
 };
+if (q.get('transport') == 'fetch') options.transport = 'fetch';
 if (q.has('heartbeat')) options.heartbeatTimeout = Number(q.get('heartbeat'));
 if (q.has('token')) {
   w.probeToken = q.get('token');
