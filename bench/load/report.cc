@@ -308,17 +308,22 @@ void machine_fields(JsonFields& f, const RunReport& r) {
     f.num("other_cores", r.other_cores);
 }
 
-void takeover_fields(JsonFields& f, const RunReport& r) {
-    f.str("takeover_command", r.takeover_command);
-    f.num("old_pid", uint64_t(r.old_pid));
-    f.num("new_pid", uint64_t(r.new_pid));
-    f.boolean("command_exited", r.command_exited);
+// What was published and how: the same fields in publish and takeover runs.
+void schedule_fields(JsonFields& f, const RunReport& r) {
     f.num("rate", r.rate);
     f.num("warmup_s", r.warmup_s);
     f.num("duration_s", r.duration_s);
     f.num("payload_bytes", uint64_t(r.payload));
     f.boolean("persistent", r.persistent);
     f.str("publish_via", r.publish_via);
+}
+
+void takeover_fields(JsonFields& f, const RunReport& r) {
+    f.str("takeover_command", r.takeover_command);
+    f.num("old_pid", uint64_t(r.old_pid));
+    f.num("new_pid", uint64_t(r.new_pid));
+    f.boolean("command_exited", r.command_exited);
+    schedule_fields(f, r);
     f.num("events_published", r.events_total);
     f.num("publishes_resent", r.resent);
     f.num("acked_at_request", r.acked_at_request);
@@ -454,18 +459,13 @@ std::string format_json(const RunReport& r) {
         f.num("other_events", r.other_events);
         f.num("earlier_runs", r.earlier_runs);
     } else {
-        f.num("rate", r.rate);
-        f.num("duration_s", r.duration_s);
-        f.num("warmup_s", r.warmup_s);
-        f.num("payload_bytes", uint64_t(r.payload));
-        f.boolean("persistent", r.persistent);
+        schedule_fields(f, r);
         f.num("publishers", uint64_t(r.publishers));
         f.num("pipeline", uint64_t(r.pipeline));
         f.num("warmup_events", r.warmup_events);
         f.num("events_written", r.events_written);
         f.num("events_published", r.events_published);
         f.num("achieved_rate", r.achieved_rate);
-        f.str("publish_via", r.publish_via);
         f.num("ack_failures", r.ack_failures);
         f.num("daemon_acked_deliveries", r.daemon_sent);
         f.num("daemon_failed_deliveries", r.daemon_failed);
