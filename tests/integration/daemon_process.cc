@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -232,6 +233,14 @@ std::optional<int> DaemonProcess::stop(const Deadline& d) {
 
 std::string DaemonProcess::log() const {
     return read_file(_dir.path() + "/stdout.log") + read_file(_dir.path() + "/stderr.log");
+}
+
+bool DaemonProcess::await_log(std::string_view text, const Deadline& d) const {
+    while (log().find(text) == std::string::npos) {
+        if (d.expired()) return false;
+        ::poll(nullptr, 0, 10);  // a file has no readiness to wait on
+    }
+    return true;
 }
 
 CommandResult run_ringcastd(const std::vector<std::string>& args, const Deadline& d,

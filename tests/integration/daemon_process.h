@@ -98,6 +98,9 @@ public:
     std::optional<int> stop(const Deadline& d = Deadline(15s));
     // The daemon's stdout and stderr so far.
     std::string log() const;
+    // Whether `text` shows up in log() before the deadline: for lines a
+    // thread of the daemon writes after what the test can observe otherwise.
+    bool await_log(std::string_view text, const Deadline& d) const;
 
 private:
     TempDir _dir;
