@@ -214,6 +214,9 @@ struct Config {
     uint64_t cluster_redis_reconnect_base_ms = 0;
     uint64_t cluster_redis_reconnect_max_ms = 0;
     uint64_t cluster_redis_ping_interval_ms = 0;  // 0 = no keepalive PING
+    std::string cluster_prefix;                   // every key and channel starts with it
+    uint64_t cluster_history_length = 0;          // the history stream's MAXLEN ~
+    uint64_t cluster_reply_wait_ms = 0;           // a publish reply waits this long for nodes
     // [engine]
     uint32_t sq_entries = 0;
     uint32_t cq_entries = 0;

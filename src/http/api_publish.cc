@@ -21,6 +21,7 @@ namespace {
 // A published message as JSON members after the first: "id":...,"sent":...
 void write_published(JsonWriter& w, const PublishOutcome& o) {
     w.key("id").value(o.id).key("sent").value(o.sent).key("failed").value(o.failed);
+    if (o.nodes >= 0) w.key("nodes").value(o.nodes).key("nodesAnswered").value(o.nodes_answered);
     if (!o.limited.empty()) {
         w.key("limited").begin_array();
         for (const std::string& u : o.limited)
@@ -71,6 +72,10 @@ void ApiRequests::publish(HttpConnection& c, HttpRequest& req, std::string publi
                         429, "application/json", json_error_body(o.code, o.message, o.reason),
                         _http.keeps_alive(c), {{"Retry-After", std::to_string(retry_s)}});
                 }
+                if (o.status == PublishOutcome::Status::unavailable)
+                    return http_response(503, "application/json",
+                                         json_error_body(o.code, o.message), _http.keeps_alive(c),
+                                         {{"Retry-After", "1"}});
                 std::string body;
                 JsonWriter w(body);
                 w.begin_object();

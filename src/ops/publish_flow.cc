@@ -23,10 +23,19 @@ public:
         if (event->accepted_ns() && now > event->accepted_ns())
             _ack.observe_us((now - event->accepted_ns()) / 1000);
         PublishOutcome o;
+        if (!error.empty()) {
+            o.status = PublishOutcome::Status::unavailable;
+            o.code = "cluster_unavailable";
+            o.message = std::move(error);
+            _done(o);
+            return;
+        }
         o.id = event->id();
         o.sent = sent;
         o.failed = failed;
         o.limited = std::move(_limited);
+        o.nodes = nodes;
+        o.nodes_answered = nodes_answered;
         _done(o);
     }
 

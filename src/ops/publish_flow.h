@@ -30,15 +30,20 @@ namespace ringcast {
 
 struct PublishOutcome {
     enum class Status : uint8_t {
-        published,  // id, sent, failed (sent and failed when counted), limited
-        refused,    // code "rate_limited", reason, message, retry_after_ms
-        invalid,    // code "invalid_field", message (a batch's message that could not be read)
+        published,    // id, sent, failed (sent and failed when counted), limited
+        refused,      // code "rate_limited", reason, message, retry_after_ms
+        invalid,      // code "invalid_field", message (a batch's message that could not be read)
+        unavailable,  // code "cluster_unavailable", message: Redis did not take it (a cluster)
     };
     Status status = Status::published;
     std::string id;
     uint64_t sent = 0;
     uint64_t failed = 0;
     std::vector<std::string> limited;  // target users left out by publish.user_rate_limit
+    // In a cluster: the nodes the event reached and those counted in sent and
+    // failed (docs/scaling.md); -1 on a single node, where nothing is added.
+    int32_t nodes = -1;
+    uint32_t nodes_answered = 0;
     std::string code;
     std::string reason;  // refused: "publisher_rate" or "user_rate"
     std::string message;

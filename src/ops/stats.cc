@@ -81,6 +81,7 @@ ShardSnapshot StatsCollector::snapshot(SnapshotScope scope) const {
         s->mailbox = log->mailbox_stats();
         s->pending_mail = log->pending_mail();
         if (_store) s->store = _store();
+        if (_cluster) s->cluster = _cluster();
     }
     if (_losses) s->losses = *_losses;
     if (_alerts) s->alerts = _alerts();
@@ -373,6 +374,20 @@ std::string render_stats_json(const std::vector<ShardSnapshot>& shards, double u
         w.key("lastCommit").value(l.store.last_commit_ms);
         w.key("lastCommitUs").value(l.store.last_commit_us);
         w.key("bytes").value(l.store.database_bytes);
+    }
+    w.end_object();
+    w.key("cluster").begin_object().key("enabled").value(l.cluster.enabled);
+    if (l.cluster.enabled) {
+        const ClusterFigures& cl = l.cluster;
+        w.key("live").value(cl.live).key("epoch").value(cl.epoch);
+        w.key("instance").value(cl.instance).key("lastSequence").value(cl.last_sequence);
+        w.key("submitted").value(cl.submitted).key("refused").value(cl.refused);
+        w.key("applied").value(cl.applied).key("remote").value(cl.remote);
+        w.key("readFromStream").value(cl.read).key("catchUps").value(cl.catch_ups);
+        w.key("missed").value(cl.missed).key("unreadable").value(cl.bad);
+        w.key("reportsSent").value(cl.reports_sent);
+        w.key("reportsReceived").value(cl.reports_received);
+        w.key("nodesUnanswered").value(cl.unanswered);
     }
     w.end_object();
     w.key("catchUp").begin_object();

@@ -52,6 +52,17 @@ struct RedisFigures {
     std::string last_error;    // why the last attempt or connection failed
 };
 
+// The log shard's place in a cluster's order (cluster/cluster_bus.h).
+struct ClusterFigures {
+    bool enabled = false;
+    bool live = false;  // joined, delivering the cluster's events as they come
+    std::string epoch;
+    std::string instance;
+    uint64_t last_sequence = 0;
+    uint64_t submitted = 0, refused = 0, applied = 0, remote = 0, read = 0, catch_ups = 0,
+             missed = 0, bad = 0, reports_sent = 0, reports_received = 0, unanswered = 0;
+};
+
 struct StoreFigures {
     bool enabled = false;
     std::string path;
@@ -124,6 +135,7 @@ struct ShardSnapshot {
     KeyedLogStats history, cache, mailbox;
     uint64_t pending_mail = 0;
     StoreFigures store;
+    ClusterFigures cluster;
     QueueLossStats losses;
     AlertEventStats alerts;
     std::vector<ChannelFigures> channels;
@@ -177,6 +189,8 @@ public:
     StoreFigures store_figures() const { return _store ? _store() : StoreFigures{}; }
     // This shard's Redis link, read on this shard (the readiness probe's call).
     void set_redis(std::function<RedisFigures()> read) { _redis = std::move(read); }
+    // The log shard in a cluster: its place in the cluster's order.
+    void set_cluster(std::function<ClusterFigures()> read) { _cluster = std::move(read); }
     RedisFigures redis_figures() const { return _redis ? _redis() : RedisFigures{}; }
     // Who describes streams (their users); none: no per-user figures.
     void set_catalog(const StreamCatalog* catalog) { _catalog = catalog; }
@@ -225,6 +239,7 @@ private:
     const H2Stats* _h2 = nullptr;
     std::function<StoreFigures()> _store;
     std::function<RedisFigures()> _redis;
+    std::function<ClusterFigures()> _cluster;
     const StreamCatalog* _catalog = nullptr;
     const QueueLossStats* _losses = nullptr;
     std::function<StreamCensus()> _census;

@@ -34,8 +34,11 @@ namespace {
 
 // The reply members of a published message: ,"id":...,"sent":...,"failed":...
 std::string published_members(const PublishOutcome& o) {
-    return fmt::format(",\"id\":{},\"sent\":{},\"failed\":{}{}", json_string(o.id), o.sent,
-                       o.failed, limited_member(o.limited));
+    std::string nodes;
+    if (o.nodes >= 0)
+        nodes = fmt::format(",\"nodes\":{},\"nodesAnswered\":{}", o.nodes, o.nodes_answered);
+    return fmt::format(",\"id\":{},\"sent\":{},\"failed\":{}{}{}", json_string(o.id), o.sent,
+                       o.failed, nodes, limited_member(o.limited));
 }
 
 std::string error_of(const PublishOutcome& o) {
@@ -102,6 +105,8 @@ void SocketOps::publish(PublishConnection& c, const SocketRequest& r, simdjson::
                       if (!conn) return;  // gone: the event still went out
                       if (o.status == PublishOutcome::Status::published) {
                           conn->_replies.fill_ok(slot, published_members(o));
+                      } else if (o.status == PublishOutcome::Status::unavailable) {
+                          conn->_replies.fill_error(slot, error_of(o));
                       } else {
                           _server.count_rate_limited();
                           log_event(spdlog::level::info, "publish refused",

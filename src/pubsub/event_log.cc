@@ -31,8 +31,26 @@ EventLog::~EventLog() {
 }
 
 bool EventLog::number(Event* e, int64_t now_wall_ms) {
-    const uint64_t seq = _next++;
-    e->assign_sequence(seq, _epoch);
+    e->assign_sequence(_next, _epoch);
+    return keep_numbered(e, now_wall_ms);
+}
+
+void EventLog::renumber(std::string epoch, uint64_t last_sequence, uint64_t floor) {
+    if (epoch != _epoch) {
+        auto everything = [](const Event&) { return true; };
+        _history.log().remove_if({}, everything);
+        _cache.remove_if({}, everything);
+        _mail.remove_if({}, everything);
+        _history.log().reset_floor();
+        _epoch = std::move(epoch);
+    }
+    _next = last_sequence + 1;
+    _history.log().restore_floor(floor);
+}
+
+bool EventLog::keep_numbered(Event* e, int64_t now_wall_ms) {
+    const uint64_t seq = e->sequence();
+    if (seq >= _next) _next = seq + 1;
     ++_stats.numbered;
     if (_journal) _journal->numbered(seq);
     if (e->expired(now_wall_ms)) return false;  // delivered to nobody, kept nowhere

@@ -75,6 +75,15 @@ public:
     // Returns true when it is a retryable user-specific event whose delivery
     // must be reported (retry_result) to decide its mail.
     bool number(Event* e, int64_t now_wall_ms);
+    // The same for an event the cluster numbered (Event::assign_sequence with
+    // the cluster's epoch, cluster/cluster_bus.h): kept as number() keeps, and
+    // the numbering continues after it.
+    bool keep_numbered(Event* e, int64_t now_wall_ms);
+    // A cluster's numbering replaces this one (a node joining, or a cluster
+    // whose Redis lost its data): history and cache of the old numbering are
+    // dropped (their ids mean nothing in the new one) and resumes from before
+    // `floor` are told history-gap.
+    void renumber(std::string epoch, uint64_t last_sequence, uint64_t floor);
     // Of a retryable event number() returned true for: how many shards will
     // report. With 0, the mail is decided now.
     void retry_awaiting(Event* e, unsigned shards, int64_t now_wall_ms);

@@ -46,7 +46,7 @@ void Hub::publish(Event* e, PublishTicket* t) {
     ++_stats.published;
     _rate.count(e->channel(), _reactor.now_ms());
     if (t) {
-        t->pending = _reactor.shards();
+        t->pending = _reactor.shards() + (_clustered ? 1 : 0);
         t->event = e;
         e->retain();  // the ticket's reference; the other one travels with the event
         _reactor.awaiting(+1);
@@ -60,8 +60,27 @@ void Hub::publish(Event* e, PublishTicket* t) {
 }
 
 void Hub::sequence_and_broadcast(Event* e, PublishTicket* t, unsigned origin) {
+    if (_order) {
+        _order->submit(e, t, origin);
+        return;
+    }
     const int64_t now = wall_ms();
-    const bool track_mail = _log->number(e, now);
+    broadcast(e, t, origin, _log->number(e, now), now);
+}
+
+void Hub::track(Event* e, PublishTicket* t) {
+    t->pending = _reactor.shards();
+    t->event = e;
+    e->retain();
+    _reactor.awaiting(+1);
+}
+
+void Hub::deliver_numbered(Event* e, PublishTicket* t, unsigned origin) {
+    const int64_t now = wall_ms();
+    broadcast(e, t, origin, _log->keep_numbered(e, now), now);
+}
+
+void Hub::broadcast(Event* e, PublishTicket* t, unsigned origin, bool track_mail, int64_t now) {
     if (track_mail) e->set_mail_tracked();
     ++_stats.sequenced;
 

@@ -60,10 +60,27 @@ public:
     // Hub::publish(), on a single shard).
     virtual void complete() = 0;
 
-    uint32_t pending = 0;  // shards still to report
+    uint32_t pending = 0;  // shards still to report (+1 for the cluster's part, in a cluster)
     uint64_t sent = 0;
     uint64_t failed = 0;
     Event* event = nullptr;  // one reference, for the id in the reply (released after complete())
+    // In a cluster (docs/scaling.md): the nodes the event reached and those
+    // whose counts are in sent/failed; -1 on a single node. `error`: the
+    // cluster could not take the event (nothing was published; no id).
+    int32_t nodes = -1;
+    uint32_t nodes_answered = 0;
+    std::string error;
+};
+
+// Numbers events outside this node: in a cluster (cluster/cluster_bus.h) the
+// log shard hands every publish to it instead of numbering it, and gets the
+// cluster's events back, numbered and in the cluster's order, through
+// Hub::deliver_numbered().
+class ExternalOrder {
+public:
+    virtual ~ExternalOrder() = default;
+    // Takes the caller's reference to e; t (maybe nullptr) lives on `origin`.
+    virtual void submit(Event* e, PublishTicket* t, unsigned origin) = 0;
 };
 
 struct HubStats {
@@ -89,6 +106,13 @@ public:
     static unsigned log_shard(unsigned shards) { return shards - 1; }
     bool is_log() const { return _log != nullptr; }
 
+    // In a cluster: every shard counts one more part of a ticket (the other
+    // nodes' counts, reported by the log shard's ExternalOrder), and the log
+    // shard hands publishes to `order` instead of numbering them.
+    void set_clustered() { _clustered = true; }
+    void set_order(ExternalOrder* order) { _order = order; }
+    bool clustered() const { return _clustered; }
+
     // Starts a publish of `e` (the hub takes over the caller's reference). With a
     // ticket, the ticket's done() runs on this shard when every shard has
     // reported (possibly before publish() returns), then the hub deletes it.
@@ -106,6 +130,19 @@ public:
     // Asks the log to remove cached events; `done` runs on this shard with how
     // many, never inside invalidate().
     void invalidate(CacheInvalidation what, std::function<void(uint64_t removed)> done);
+
+    // The log shard, in a cluster: delivers e, numbered by the cluster already
+    // (Event::assign_sequence), on every shard with subscribers, as a local
+    // publish would be after numbering; t (maybe nullptr) gets the counts of
+    // this node's shards. A ticket made here (not by publish()) is tracked
+    // with track() first.
+    void deliver_numbered(Event* e, PublishTicket* t, unsigned origin);
+    // A ticket for a delivery that did not start with publish() on this shard:
+    // every shard of this node reports to it here.
+    void track(Event* e, PublishTicket* t);
+    // On the ticket's origin shard: `shards` parts of t are done with these
+    // counts (the cluster's part, or every part when the cluster refused).
+    void complete(PublishTicket* t, uint64_t sent, uint64_t failed, uint32_t shards);
 
     // The log shard's side of the calls above.
     bool answer_catch_up(CatchUp& r);  // false: it waits for its user's pending mail
@@ -146,6 +183,8 @@ public:
 
 private:
     void sequence_and_broadcast(Event* e, PublishTicket* t, unsigned origin);
+    // Hands a numbered and kept event to the shards that may have subscribers.
+    void broadcast(Event* e, PublishTicket* t, unsigned origin, bool track_mail, int64_t now);
     void deliver_local(Event* e, PublishTicket* t, unsigned origin);
     // Queues e for every recipient on `ch` and buffers it for its waiters;
     // *reached gets the target users reached when e's mail is tracked.
@@ -157,7 +196,6 @@ private:
     uint64_t buffer_for_waiters(Event* e, Channel& ch, const ResolvedTarget* target,
                                 UserBits** reached);
     void report(PublishTicket* t, unsigned origin, uint64_t sent, uint64_t failed, uint32_t shards);
-    void complete(PublishTicket* t, uint64_t sent, uint64_t failed, uint32_t shards);
     // The log: catch-ups whose user's pending mail is now decided, answered.
     void answer_waiting(std::vector<CatchUp*> ready);
     void reached(Event* e, UserBits* bits);
@@ -168,6 +206,8 @@ private:
     const Audience& _audience;
     const ChannelPresence& _presence;
     EventLog* _log;
+    ExternalOrder* _order = nullptr;  // the log shard, in a cluster
+    bool _clustered = false;
     std::vector<unsigned> _targets;  // scratch: the shards an event goes to
     HubStats _stats;
     std::vector<uint64_t> _queued_at;  // accepted_ns of events queued, sends not yet started

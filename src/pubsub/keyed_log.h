@@ -108,6 +108,9 @@ public:
     // Restores what a previous run's history had lost (gap markers).
     void restore_lost(std::string_view key, uint64_t sequence);
     void restore_floor(uint64_t sequence) { _floor = std::max(_floor, sequence); }
+    // A new numbering (EventLog::renumber), once every key is emptied: nothing
+    // it lost means anything in the new one.
+    void reset_floor() { _floor = 0; }
 
     static uint64_t cost(const Event* e) { return sizeof(Event) + e->size(); }
 

@@ -138,6 +138,12 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthS
         o.redis.reconnect_min_ms = cfg.cluster_redis_reconnect_base_ms;
         o.redis.reconnect_max_ms = cfg.cluster_redis_reconnect_max_ms;
         o.redis.ping_interval_ms = cfg.cluster_redis_ping_interval_ms;
+        o.cluster.prefix = cfg.cluster_prefix;
+        o.cluster.history_length = cfg.cluster_history_length;
+        o.cluster.reply_wait_ms = cfg.cluster_reply_wait_ms;
+        // Whether a user-specific event reached the user is known per node, so
+        // mail cannot be decided by one node yet (docs/scaling.md): off.
+        o.log.mailbox.max_events = 0;
     }
     o.handover.carry = cfg.upgrade_carry_streams;
     o.handover.flush_timeout_ms = cfg.shutdown_timeout_ms;

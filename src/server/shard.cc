@@ -126,17 +126,50 @@ void Shard::start_redis() {
                 "fails until it is back)",
                 _reactor.id(), where, why);
     });
+    _hub.set_clustered();
+    if (_log) {
+        RedisLinkOptions sub = _opts.redis;
+        sub.name = fmt::format("shard {} redis bus", _reactor.id());
+        _bus = std::make_unique<ClusterBus>(_reactor, _hub, *_log, *_redis, &_worker, sub,
+                                            _opts.cluster);
+        _hub.set_order(_bus.get());
+        _stats.set_cluster([this] {
+            ClusterFigures f;
+            f.enabled = true;
+            f.live = _bus->live();
+            f.epoch = std::string(_bus->epoch());
+            f.instance = std::string(_bus->instance());
+            f.last_sequence = _bus->last_applied();
+            const ClusterBusStats& st = _bus->stats();
+            f.submitted = st.submitted;
+            f.refused = st.refused;
+            f.applied = st.applied;
+            f.remote = st.remote;
+            f.read = st.read;
+            f.catch_ups = st.catch_ups;
+            f.missed = st.missed;
+            f.bad = st.bad;
+            f.reports_sent = st.reports_sent;
+            f.reports_received = st.reports_received;
+            f.unanswered = st.unanswered;
+            return f;
+        });
+    }
     _stats.set_redis([this] {
         RedisFigures f;
         f.enabled = true;
-        f.up = _redis->up();
+        // Ready in a cluster: linked, and (the log shard) in the cluster's order.
+        f.up = _redis->up() && (!_bus || _bus->live());
         const RedisLinkStats& st = _redis->stats();
         if (!f.up && st.down_since_ms && _reactor.now_ms() > st.down_since_ms)
             f.down_for_ms = _reactor.now_ms() - st.down_since_ms;
         if (!f.up) f.last_error = st.last_error;
+        if (!f.up && _redis->up())
+            f.last_error = "not yet in the cluster's order (joining, or reading what it missed)";
         return f;
     });
     _redis->start();
+    if (_bus) _bus->start();
 }
 
 void Shard::on_completion(const io_uring_cqe& cqe) {
@@ -203,6 +236,10 @@ void Shard::on_timer(TimerNode* node) {
         _redis->on_timer(node);
         return;
     }
+    if (_bus && _bus->owns(node)) {
+        _bus->on_timer(node);
+        return;
+    }
     if (_alerts.owns(node)) {
         _alerts.on_timer();
         return;
@@ -236,11 +273,15 @@ void Shard::before_sleep() {
     if (_log && _opts.store) _opts.store->poll();
     _publish.flush();  // replies produced this turn, then every write in one batch
     if (_quiescing) handover_progress();
+    if (_bus) {
+        _bus->flush();  // this turn's delivery reports
+        _bus->subscriber().flush();
+    }
     if (_redis) _redis->flush();  // this turn's commands, in one send
     _transport.flush();
     _hub.after_flush(_transport.sends_waiting());  // delivery latency (pubsub/hub.h)
     if (_draining && !_drained && _transport.connection_count() == 0 &&
-        (!_redis || _redis->stopped())) {
+        (!_redis || _redis->stopped()) && (!_bus || _bus->stopped())) {
         _drained = true;
         _reactor.timers().cancel(&_drain_timer);
         _shutdown.drained.fetch_add(1);
@@ -284,6 +325,7 @@ void Shard::on_stop_requested(uint64_t phase) {
         _transport.stop_accepting();
         _http.begin_shutdown();
         _publish.begin_shutdown();
+        if (_bus) _bus->stop();
         if (_redis) _redis->stop();
         _reactor.timers().schedule(&_drain_timer, _reactor.now_ms() + _opts.shutdown_timeout_ms);
     } else {

@@ -10,6 +10,7 @@
 
 #include "alerts/alert_feed.h"
 #include "alerts/alert_service.h"
+#include "cluster/cluster_bus.h"
 #include "cluster/redis_link.h"
 #include "core/blocking_worker.h"
 #include "core/reactor.h"
@@ -71,10 +72,11 @@ struct ShardOptions {
     std::vector<std::string> metric_channels;      // [metrics] channels
     uint64_t metrics_snapshot_interval_ms = 1000;  // [metrics] snapshot_interval
     HandoverOptions handover;
-    // [cluster] redis: each shard keeps a link to Redis (src/cluster); nothing
-    // but readiness uses it yet (docs/scaling.md).
+    // [cluster] redis: each shard keeps a link to Redis (src/cluster), and the
+    // log shard takes the cluster's order through it (cluster/cluster_bus.h).
     bool redis_enabled = false;
     RedisLinkOptions redis;
+    ClusterBusOptions cluster;
     // Streams handed over by the daemon this one replaces, by shard (nullptr:
     // none), and the position they resume from (handed_stream.h).
     std::vector<std::vector<HandedStream>>* adopt = nullptr;
@@ -180,6 +182,7 @@ private:
     HttpServer _http;
     PublishServer _publish;
     std::unique_ptr<RedisLink> _redis;  // with [cluster] redis
+    std::unique_ptr<ClusterBus> _bus;   // ... on the log shard
     TimerNode _drain_timer;
     TimerNode _expiry_timer;  // the log shard: ages its keeps, every second
     PulseBoard& _pulses;

@@ -11,6 +11,16 @@ namespace ringcast {
 
 bool open_durability(const Config& cfg, int64_t now_wall_ms, Durability* out, std::string* error) {
     const StoreOptions o = store_options(cfg);
+    if (!cfg.cluster_redis.empty()) {
+        // A cluster's numbering and history live in Redis (docs/scaling.md);
+        // the log shard fills its keeps from there when it joins.
+        out->epoch = make_epoch(uint64_t(now_wall_ms));
+        if (!o.path.empty())
+            spdlog::info(
+                "store: not used in a cluster ([cluster] redis): history is kept in Redis, "
+                "the persistent-event cache is rebuilt from it, mailboxes are off");
+        return true;
+    }
     if (o.path.empty()) {
         out->epoch = make_epoch(uint64_t(now_wall_ms));
         spdlog::warn(

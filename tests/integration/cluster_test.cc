@@ -100,7 +100,13 @@ TEST(Cluster, OverTcpWithAPassword) {
     {
         DaemonProcess d;
         ASSERT_TRUE(d.start({.config = cluster_config("redis://:wrong@" + host)})) << d.error();
-        Ready r = await_ready(d.port(), 503, Deadline(10s));
+        // Unready at once (connecting), then with Redis's refusal as the reason.
+        Deadline dl(10s);
+        Ready r;
+        do {
+            r = await_ready(d.port(), 503, dl);
+        } while (r.reason.find("WRONGPASS") == std::string::npos && !dl.expired() &&
+                 (usleep(20'000), true));
         ASSERT_EQ(r.status, 503) << r.body;
         EXPECT_NE(r.reason.find("Redis refused AUTH: WRONGPASS"), std::string::npos) << r.body;
         EXPECT_EQ(d.log().find("wrong@"), std::string::npos) << "the password in the log";
