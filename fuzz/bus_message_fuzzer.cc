@@ -1,6 +1,7 @@
 // What one node reads from another through Redis (src/cluster/bus_message.h):
 // bus events (from the subscription and from the history stream) with the
-// event record inside (pubsub/event_record.h), and delivery reports. Redis is
+// event record inside (pubsub/event_record.h) or a cache invalidation, and
+// delivery reports. Redis is
 // trusted no more than the network: another node's version, a bug, or anyone
 // with access to Redis may put anything there. Malformed input must be refused
 // with a reason, never read past its end.
@@ -15,6 +16,7 @@
 #include "fuzz_support.h"
 #include "pubsub/event.h"
 #include "pubsub/event_record.h"
+#include "pubsub/message_json.h"
 
 namespace ringcast::fuzz {
 namespace {
@@ -24,6 +26,15 @@ void bus_event(std::string_view text) {
     std::string error;
     if (!parse_bus_event(text, &b, &error)) {
         check(!error.empty(), "a refused bus event has no reason");
+        return;
+    }
+    if (b.record[0] == kInvalidationMark) {
+        static simdjson::dom::parser parser;
+        CacheInvalidation what;
+        if (!parse_invalidation_text(parser, b.record.substr(1), &what, &error))
+            check(!error.empty(), "a refused invalidation has no reason");
+        else
+            check(!what.channels.empty() || !what.users.empty(), "an invalidation of nothing");
         return;
     }
     Event* e = decode_event(b.record, &error);

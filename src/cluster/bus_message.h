@@ -13,6 +13,10 @@
 // (decimal), so that it finds its ticket again; record: the event as
 // pubsub/event_record.h encodes it (binary, to the end).
 //
+// Instead of an event record, a cache invalidation: kInvalidationMark and
+// its JSON ({"channels":[...],"users":[...]}, pubsub/message_json.h). An event
+// record starts with its version (1), never with the mark.
+//
 // Reports, published to the origin's reports channel, one line per event this
 // node delivered, several per message:  "<token> <sent> <failed>\n".
 #include <cstdint>
@@ -24,6 +28,7 @@ namespace ringcast {
 
 // A process's instance name: 16 lowercase hex digits.
 constexpr size_t kInstanceLength = 16;
+constexpr char kInvalidationMark = 'I';
 std::string make_instance();
 
 // What the origin hands to the publish script: "<instance> <token> <record>".

@@ -9,10 +9,12 @@
 #include <spdlog/spdlog.h>
 
 #include "core/clock.h"
+#include "core/json_writer.h"
 #include "core/reactor.h"
 #include "core/shard_call.h"
 #include "pubsub/event_log.h"
 #include "pubsub/event_record.h"
+#include "pubsub/message_json.h"
 
 namespace ringcast {
 
@@ -97,6 +99,8 @@ ClusterBus::ClusterBus(Reactor& reactor, Hub& hub, EventLog& log, RedisLink& com
     , _sha(sha1_hex(kPublishScript)) {}
 
 ClusterBus::~ClusterBus() {
+    _reactor.timers().cancel(&_timer);
+    _reactor.timers().cancel(&_probe_timer);
     for (auto& [token, p] : _pending)
         if (p.event) p.event->release();
 }
@@ -109,12 +113,60 @@ void ClusterBus::start() {
     _sub.subscribe(_keys.bus);
     _sub.subscribe(_reports_channel);
     _sub.start();
+    if (_sub.options().ping_interval_ms)
+        _reactor.timers().schedule(&_probe_timer,
+                                   _reactor.now_ms() + _sub.options().ping_interval_ms);
+}
+
+// A subscription can be dead while its connection answers PING: Redis (or a
+// proxy between) lost it without closing anything. Every ping interval a
+// probe (token 0, never a publish's) goes to this node's reports channel; the
+// PUBLISH says how many subscribers Redis handed it to, and the subscription
+// must bring it back within the command timeout. If not, the node is not in
+// the cluster's order: unready, and its subscription is made again (what it
+// missed meanwhile is read from the stream).
+void ClusterBus::probe() {
+    const uint64_t now = _reactor.now_ms();
+    const RedisLinkOptions& o = _sub.options();
+    _reactor.timers().schedule(&_probe_timer, now + o.ping_interval_ms);
+    if (_state != State::live || !_cmd.up()) {
+        _probe_since_ms = 0;
+        return;
+    }
+    if (_probe_since_ms) {
+        if (now >= _probe_since_ms + o.command_timeout_ms)
+            probe_failed(fmt::format("a probe published {} ms ago has not come back through it",
+                                     now - _probe_since_ms));
+        return;
+    }
+    _probe_since_ms = now;
+    _scratch.clear();
+    write_report(&_scratch, 0, 0, 0);
+    _cmd.command({"PUBLISH", _reports_channel, _scratch}, [this](const RespValue& v) {
+        if (v.type == RespValue::Type::integer && v.integer == 0 && _state == State::live)
+            probe_failed("Redis knows no subscriber of this node's channel");
+    });
+}
+
+void ClusterBus::probe_failed(std::string why) {
+    ++_stats.probes_failed;
+    _probe_since_ms = 0;
+    spdlog::warn("cluster: the subscription to Redis is dead ({}); making it again", why);
+    _state = State::idle;  // unready until it is back and caught up
+    _held.clear();
+    _sub.reconnect("found dead by its probe: " + why);
 }
 
 void ClusterBus::stop() {
     _state = State::stopped;
     _reactor.timers().cancel(&_timer);
+    _reactor.timers().cancel(&_probe_timer);
     for (auto& [token, p] : _pending) {
+        if (p.invalidated) {
+            InvalidateResult r;
+            r.error = "the node is stopping";
+            p.invalidated(r);
+        }
         if (p.ticket) answer(p, p.delivered ? 1 : _reactor.shards() + 1, "the node is stopping");
         if (p.event) p.event->release();
         p.event = nullptr;
@@ -147,19 +199,56 @@ void ClusterBus::submit(Event* e, PublishTicket* t, unsigned origin) {
         e->release();
         return;
     }
-    load_script_if_needed();
     const uint64_t token = _next_token++;
     Pending& p = _pending[token];
     p.event = e;
     p.ticket = t;
     p.origin = origin;
-    std::string record = encode_event(*e);
+    run_script(token, encode_event(*e), false);
+}
+
+void ClusterBus::invalidate(CacheInvalidation what, InvalidateDone done) {
+    ++_stats.submitted;
+    if (_state == State::stopped || !_cmd.up()) {
+        ++_stats.refused;
+        InvalidateResult r;
+        r.error = "no link to Redis: nothing was invalidated";
+        done(r);
+        return;
+    }
+    std::string record(1, kInvalidationMark);
+    JsonWriter w(record);
+    w.begin_object().key("channels").begin_array();
+    for (const std::string& c : what.channels)
+        w.value(c);
+    w.end_array().key("users").begin_array();
+    for (const std::string& u : what.users)
+        w.value(u);
+    w.end_array().end_object();
+    const uint64_t token = _next_token++;
+    Pending& p = _pending[token];
+    p.is_invalidation = true;
+    p.invalidated = std::move(done);
+    p.what = std::move(what);
+    run_script(token, record, false);
+}
+
+void ClusterBus::run_script(uint64_t token, std::string_view record, bool whole_script) {
+    if (!whole_script) load_script_if_needed();
     _scratch.clear();
     write_bus_submission(&_scratch, _instance, token, record);
     const std::string length = std::to_string(_opts.history_length);
     const std::string candidate = candidate_epoch();
-    const std::string_view args[] = {"EVALSHA",    _sha,      "4",      _keys.epoch, _keys.seq,
-                                     _keys.events, _keys.bus, _scratch, candidate,   length};
+    const std::string_view args[] = {whole_script ? "EVAL" : "EVALSHA",
+                                     whole_script ? kPublishScript : std::string_view(_sha),
+                                     "4",
+                                     _keys.epoch,
+                                     _keys.seq,
+                                     _keys.events,
+                                     _keys.bus,
+                                     _scratch,
+                                     candidate,
+                                     length};
     _cmd.command(args, [this, token](const RespValue& v) { on_script_reply(token, v); });
 }
 
@@ -167,17 +256,22 @@ void ClusterBus::on_script_reply(uint64_t token, const RespValue& v) {
     auto it = _pending.find(token);
     if (it == _pending.end()) return;
     Pending& p = it->second;
-    if (v.type == RespValue::Type::error && v.text().starts_with("NOSCRIPT") && p.event) {
+    if (v.type == RespValue::Type::error && v.text().starts_with("NOSCRIPT") && !p.delivered) {
         // Somebody flushed Redis's scripts: once more with the whole script.
-        std::string record = encode_event(*p.event);
-        _scratch.clear();
-        write_bus_submission(&_scratch, _instance, token, record);
-        const std::string length = std::to_string(_opts.history_length);
-        const std::string candidate = candidate_epoch();
-        const std::string_view args[] = {"EVAL",    kPublishScript, "4",       _keys.epoch,
-                                         _keys.seq, _keys.events,   _keys.bus, _scratch,
-                                         candidate, length};
-        _cmd.command(args, [this, token](const RespValue& r) { on_script_reply(token, r); });
+        if (p.is_invalidation) {
+            std::string record(1, kInvalidationMark);
+            JsonWriter w(record);
+            w.begin_object().key("channels").begin_array();
+            for (const std::string& c : p.what.channels)
+                w.value(c);
+            w.end_array().key("users").begin_array();
+            for (const std::string& u : p.what.users)
+                w.value(u);
+            w.end_array().end_object();
+            run_script(token, record, true);
+        } else {
+            run_script(token, encode_event(*p.event), true);
+        }
         return;
     }
     uint64_t seq = 0;
@@ -192,13 +286,9 @@ void ClusterBus::on_script_reply(uint64_t token, const RespValue& v) {
             p.nodes = int32_t(p.answered);
             settle(token, p, true);
         } else {
-            if (p.ticket)
-                answer(p, _reactor.shards() + 1,
-                       fmt::format("Redis did not answer the publish ({}): whether it was "
-                                   "published is unknown",
-                                   why));
-            if (p.event) p.event->release();
-            _pending.erase(it);  // should it arrive after all, it is delivered as anyone's
+            fail(
+                token, p,
+                fmt::format("Redis did not answer ({}): whether it was published is unknown", why));
         }
         return;
     }
@@ -212,6 +302,19 @@ void ClusterBus::on_script_reply(uint64_t token, const RespValue& v) {
     _due.emplace(p.deadline_ms, token);
     schedule();
     settle(token, p, false);
+}
+
+void ClusterBus::fail(uint64_t token, Pending& p, std::string error) {
+    if (p.is_invalidation) {
+        InvalidateResult r;
+        r.error = std::move(error);
+        p.invalidated(r);
+    } else {
+        answer(p, _reactor.shards() + 1, std::move(error));
+        if (p.event) p.event->release();
+    }
+    // Should it arrive after all, it is applied as anyone's.
+    _pending.erase(token);
 }
 
 void ClusterBus::answer(Pending& p, uint32_t parts, std::string error) {
@@ -229,19 +332,34 @@ void ClusterBus::answer(Pending& p, uint32_t parts, std::string error) {
 }
 
 void ClusterBus::settle(uint64_t token, Pending& p, bool timed_out) {
-    if (p.ticket) {
+    const bool waiting = p.is_invalidation ? bool(p.invalidated) : p.ticket != nullptr;
+    if (waiting) {
         const bool everyone = p.nodes >= 0 && p.delivered && p.answered >= uint32_t(p.nodes);
         if (!everyone && !timed_out) return;
         if (p.nodes > int32_t(p.answered)) _stats.unanswered += uint32_t(p.nodes) - p.answered;
-        // Not delivered here yet: every part of the ticket is answered now,
-        // this node's with nothing (its delivery comes when the event does).
-        answer(p, p.delivered ? 1 : _reactor.shards() + 1, {});
+        if (p.is_invalidation) {
+            InvalidateResult r;
+            r.removed = p.sent;
+            r.nodes = p.nodes;
+            r.nodes_answered = p.answered;
+            InvalidateDone done = std::move(p.invalidated);
+            p.invalidated = nullptr;
+            done(r);
+        } else {
+            // Not delivered here yet: every part of the ticket is answered now,
+            // this node's with nothing (its delivery comes when the event does).
+            answer(p, p.delivered ? 1 : _reactor.shards() + 1, {});
+        }
     }
     if (p.delivered) _pending.erase(token);
 }
 
 void ClusterBus::on_reports(std::string_view payload) {
     const bool ok = parse_reports(payload, [&](uint64_t token, uint64_t sent, uint64_t failed) {
+        if (token == 0) {  // our probe: the subscription delivers
+            _probe_since_ms = 0;
+            return;
+        }
         ++_stats.reports_received;
         auto it = _pending.find(token);
         if (it == _pending.end()) return;  // answered already (reply_wait)
@@ -469,6 +587,13 @@ void ClusterBus::restore(const BusEvent& b) {
     if (_restored == 0 && b.sequence > 1) _join_floor = b.sequence - 1;
     _applied = b.sequence;
     std::string error;
+    if (!b.record.empty() && b.record[0] == kInvalidationMark) {
+        // What it removed from the cache of the events restored before it.
+        CacheInvalidation what;
+        if (parse_invalidation_text(_json, b.record.substr(1), &what, &error))
+            _log.invalidate(what);
+        return;
+    }
     Event* e = decode_event(b.record, &error);
     if (!e) {
         ++_stats.bad;
@@ -492,6 +617,10 @@ void ClusterBus::apply(const BusEvent& b, bool from_stream) {
         _log.history().log().restore_floor(b.sequence - 1);
     }
     _applied = b.sequence;
+    if (!b.record.empty() && b.record[0] == kInvalidationMark) {
+        apply_invalidation(b, b.record.substr(1), from_stream);
+        return;
+    }
     Pending* mine = nullptr;
     if (b.instance == _instance) {
         auto it = _pending.find(b.token);
@@ -533,6 +662,31 @@ void ClusterBus::apply(const BusEvent& b, bool from_stream) {
     _hub.deliver_numbered(e, t, _reactor.id());
 }
 
+void ClusterBus::apply_invalidation(const BusEvent& b, std::string_view json, bool from_stream) {
+    CacheInvalidation what;
+    std::string error;
+    if (!parse_invalidation_text(_json, json, &what, &error)) {
+        ++_stats.bad;
+        spdlog::warn("cluster: invalidation {} could not be read: {}", b.sequence, error);
+        return;
+    }
+    ++_stats.applied;
+    if (from_stream) ++_stats.read;
+    const uint64_t removed = _log.invalidate(what);
+    if (b.instance == _instance) {
+        auto it = _pending.find(b.token);
+        if (it == _pending.end()) return;
+        Pending& p = it->second;
+        p.sent += removed;
+        p.delivered = true;
+        ++p.answered;
+        settle(b.token, p, false);
+        return;
+    }
+    ++_stats.remote;
+    if (!from_stream) report(std::string(b.instance), b.token, removed, 0);
+}
+
 // --- timers -------------------------------------------------------------------
 
 void ClusterBus::schedule() {
@@ -543,6 +697,10 @@ void ClusterBus::schedule() {
 }
 
 void ClusterBus::on_timer(TimerNode* t) {
+    if (t == &_probe_timer) {
+        probe();
+        return;
+    }
     if (t != &_timer) {
         _sub.on_timer(t);
         return;
@@ -564,7 +722,7 @@ void ClusterBus::on_timer(TimerNode* t) {
         auto it = _pending.find(token);
         if (it == _pending.end()) continue;
         Pending& p = it->second;
-        if (p.ticket) {
+        if (p.ticket || p.invalidated) {
             settle(token, p, true);
             if (_pending.count(token)) {
                 // Answered, not delivered here yet: forgotten if it never comes.

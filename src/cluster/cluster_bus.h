@@ -37,6 +37,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <simdjson.h>
+
 #include "cluster/bus_message.h"
 #include "cluster/bus_scripts.h"
 #include "cluster/redis_link.h"
@@ -68,7 +70,8 @@ struct ClusterBusStats {
     uint64_t bad = 0;        // bus messages or records that could not be read
     uint64_t reports_sent = 0;
     uint64_t reports_received = 0;
-    uint64_t unanswered = 0;  // nodes that did not report within reply_wait
+    uint64_t unanswered = 0;     // nodes that did not report within reply_wait
+    uint64_t probes_failed = 0;  // the subscription found dead by its probe
 };
 
 class ClusterBus final : public ExternalOrder {
@@ -95,10 +98,16 @@ public:
 
     // Hub's ExternalOrder: a publish of this node, to be numbered by Redis.
     void submit(Event* e, PublishTicket* t, unsigned origin) override;
+    // A cache invalidation travels the same way, numbered among the events (so
+    // that it removes exactly what was published before it, on every node);
+    // `done` gets the removals summed over the nodes that answered.
+    void invalidate(CacheInvalidation what, InvalidateDone done) override;
 
     // Reactor plumbing: timers (this bus's and its subscriber link's), and
     // once per turn the reports this turn produced, one PUBLISH per origin.
-    bool owns(const TimerNode* t) const { return t == &_timer || _sub.owns(t); }
+    bool owns(const TimerNode* t) const {
+        return t == &_timer || t == &_probe_timer || _sub.owns(t);
+    }
     void on_timer(TimerNode* t);
     void flush();
 
@@ -127,6 +136,11 @@ private:
         uint64_t failed = 0;
         uint64_t deadline_ms = 0;  // 0 until the script replied
         bool delivered = false;    // here
+        // An invalidation instead of an event: who waits for it (event and
+        // ticket unused; sent counts removals).
+        InvalidateDone invalidated;
+        CacheInvalidation what;
+        bool is_invalidation = false;
     };
 
     void on_sub_state(bool up, std::string_view why);
@@ -150,7 +164,16 @@ private:
     // Completes `parts` parts of p's ticket on its shard.
     void answer(Pending& p, uint32_t parts, std::string error);
     void schedule();
+    // The subscription's own check: a probe published to this node's reports
+    // channel must come back through it (cluster/cluster_bus.cc, probe()).
+    void probe();
+    void probe_failed(std::string why);
     void load_script_if_needed();
+    // Gives the script a record ("<instance> <token> <record>") to number.
+    void run_script(uint64_t token, std::string_view record, bool whole_script);
+    // An invalidation from the bus: applied here, answered or reported.
+    void apply_invalidation(const BusEvent& b, std::string_view json, bool from_stream);
+    void fail(uint64_t token, Pending& p, std::string error);
 
     Reactor& _reactor;
     Hub& _hub;
@@ -182,7 +205,10 @@ private:
     std::multimap<uint64_t, uint64_t> _due;                 // deadline (ms) -> token
     std::unordered_map<std::string, std::string> _reports;  // by origin instance: lines
     std::string _scratch;
-    TimerNode _timer;  // reply deadlines; the retry of a join that found Redis away
+    simdjson::dom::parser _json;  // invalidations from the bus
+    TimerNode _timer;             // reply deadlines; the retry of a join that found Redis away
+    TimerNode _probe_timer;
+    uint64_t _probe_since_ms = 0;  // the probe on its way (0: none)
     ClusterBusStats _stats;
 };
 

@@ -97,6 +97,10 @@ public:
     // given every operation back (the object may go then).
     void stop();
     bool stopped() const { return _state == State::stopped; }
+    // Drops the connection as if it had failed (`why` logged and kept as the
+    // last error), and connects again after the backoff: for a user that
+    // found the connection useless while Redis still answers it.
+    void reconnect(std::string why) { drop(std::move(why)); }
     bool up() const { return _state == State::up; }
 
     // A command link: sends args as one command; `done` gets its reply, in

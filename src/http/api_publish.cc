@@ -173,10 +173,19 @@ void ApiRequests::invalidate(HttpConnection& c, HttpRequest& req) {
         return;
     }
     _http.wait_for_answer(c);
-    _hub.invalidate(std::move(what), [this, h = Transport::handle(c)](uint64_t removed) {
+    _hub.invalidate(std::move(what), [this, h = Transport::handle(c)](InvalidateResult& r) {
         _http.complete_async(h, [&](HttpConnection& c) {
-            return http_response(200, "application/json",
-                                 fmt::format(R"({{"removed":{}}})", removed), _http.keeps_alive(c));
+            if (!r.error.empty())
+                return http_response(503, "application/json",
+                                     json_error_body("cluster_unavailable", r.error),
+                                     _http.keeps_alive(c), {{"Retry-After", "1"}});
+            std::string body;
+            JsonWriter w(body);
+            w.begin_object().key("removed").value(r.removed);
+            if (r.nodes >= 0)
+                w.key("nodes").value(r.nodes).key("nodesAnswered").value(r.nodes_answered);
+            w.end_object();
+            return http_response(200, "application/json", body, _http.keeps_alive(c));
         });
     });
 }

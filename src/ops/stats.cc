@@ -388,6 +388,7 @@ std::string render_stats_json(const std::vector<ShardSnapshot>& shards, double u
         w.key("reportsSent").value(cl.reports_sent);
         w.key("reportsReceived").value(cl.reports_received);
         w.key("nodesUnanswered").value(cl.unanswered);
+        w.key("probesFailed").value(cl.probes_failed);
     }
     w.end_object();
     w.key("catchUp").begin_object();

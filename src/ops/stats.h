@@ -60,7 +60,8 @@ struct ClusterFigures {
     std::string instance;
     uint64_t last_sequence = 0;
     uint64_t submitted = 0, refused = 0, applied = 0, remote = 0, read = 0, catch_ups = 0,
-             missed = 0, bad = 0, reports_sent = 0, reports_received = 0, unanswered = 0;
+             missed = 0, bad = 0, reports_sent = 0, reports_received = 0, unanswered = 0,
+             probes_failed = 0;
 };
 
 struct StoreFigures {

@@ -39,14 +39,22 @@ void SocketOps::invalidate(PublishConnection& c, const SocketRequest& r,
         return;
     }
     if (!r.answered()) {  // nothing can fail from here: a fire-and-forget one needs no slot
-        _hub.invalidate(std::move(what), [](uint64_t) {});
+        _hub.invalidate(std::move(what), [](InvalidateResult&) {});
         return;
     }
     const uint64_t slot = _server.reserve(c, r);
-    _hub.invalidate(std::move(what), [this, h = Transport::handle(c), slot](uint64_t removed) {
+    _hub.invalidate(std::move(what), [this, h = Transport::handle(c), slot](InvalidateResult& res) {
         PublishConnection* conn = _server.alive(h);
         if (!conn) return;  // gone: the cache was still invalidated
-        conn->_replies.fill_ok(slot, fmt::format(",\"removed\":{}", removed));
+        if (!res.error.empty()) {
+            conn->_replies.fill_error(slot, error_object("cluster_unavailable", res.error));
+        } else {
+            std::string nodes;
+            if (res.nodes >= 0)
+                nodes = fmt::format(",\"nodes\":{},\"nodesAnswered\":{}", res.nodes,
+                                    res.nodes_answered);
+            conn->_replies.fill_ok(slot, fmt::format(",\"removed\":{}{}", res.removed, nodes));
+        }
         _server.mark_dirty(*conn);
     });
 }

@@ -19,16 +19,24 @@ struct MailBack final : ShardCall {
     }
 };
 
-// Cache invalidation, asked of the log.
+// Cache invalidation, asked of the log (which, in a cluster, asks every node).
 struct Invalidate final : ShardCall {
     CacheInvalidation what;
-    uint64_t removed = 0;
-    std::function<void(uint64_t)> done;
+    InvalidateResult result;
+    InvalidateDone done;
     bool run(Reactor& log) override {
-        removed = log.local<Hub>().invalidate_here(what);
+        Hub& hub = log.local<Hub>();
+        if (ExternalOrder* order = hub.order()) {
+            order->invalidate(std::move(what), [this, &log](InvalidateResult& r) {
+                result = std::move(r);
+                log.answer(this);
+            });
+            return false;
+        }
+        result.removed = hub.invalidate_here(what);
         return true;
     }
-    void complete() override { done(removed); }
+    void complete() override { done(result); }
 };
 
 }  // namespace
@@ -288,7 +296,7 @@ void Hub::reached(Event* e, UserBits* bits) {
     e->release();
 }
 
-void Hub::invalidate(CacheInvalidation what, std::function<void(uint64_t)> done) {
+void Hub::invalidate(CacheInvalidation what, InvalidateDone done) {
     auto call = std::make_unique<Invalidate>();
     call->what = std::move(what);
     call->done = std::move(done);

@@ -72,6 +72,17 @@ public:
     std::string error;
 };
 
+// What came of a cache invalidation: events removed (on every node that
+// answered, in a cluster), and in a cluster the nodes as for a publish
+// (PublishTicket); `error` when the cluster could not take it.
+struct InvalidateResult {
+    uint64_t removed = 0;
+    int32_t nodes = -1;
+    uint32_t nodes_answered = 0;
+    std::string error;
+};
+using InvalidateDone = std::function<void(InvalidateResult&)>;
+
 // Numbers events outside this node: in a cluster (cluster/cluster_bus.h) the
 // log shard hands every publish to it instead of numbering it, and gets the
 // cluster's events back, numbered and in the cluster's order, through
@@ -81,6 +92,9 @@ public:
     virtual ~ExternalOrder() = default;
     // Takes the caller's reference to e; t (maybe nullptr) lives on `origin`.
     virtual void submit(Event* e, PublishTicket* t, unsigned origin) = 0;
+    // A cache invalidation, in the same order as events, on every node; `done`
+    // runs on this (the log) shard.
+    virtual void invalidate(CacheInvalidation what, InvalidateDone done) = 0;
 };
 
 struct HubStats {
@@ -127,9 +141,10 @@ public:
     // reference it holds is released.
     void abandon(CatchUpWaiter& w);
 
-    // Asks the log to remove cached events; `done` runs on this shard with how
-    // many, never inside invalidate().
-    void invalidate(CacheInvalidation what, std::function<void(uint64_t removed)> done);
+    // Asks the log to remove cached events (in a cluster, every node's log);
+    // `done` runs on this shard with how many, never inside invalidate().
+    void invalidate(CacheInvalidation what, InvalidateDone done);
+    ExternalOrder* order() const { return _order; }
 
     // The log shard, in a cluster: delivers e, numbered by the cluster already
     // (Event::assign_sequence), on every shard with subscribers, as a local

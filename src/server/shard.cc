@@ -152,6 +152,7 @@ void Shard::start_redis() {
             f.reports_sent = st.reports_sent;
             f.reports_received = st.reports_received;
             f.unanswered = st.unanswered;
+            f.probes_failed = st.probes_failed;
             return f;
         });
     }

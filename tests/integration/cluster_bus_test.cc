@@ -300,6 +300,52 @@ TEST_F(ClusterBus, CutSubscriptionsLoseNothingAndRepeatNothing) {
     EXPECT_EQ(cluster_stats(b.port())["missed"].as_int(), 0);
 }
 
+// A cache invalidation on any node removes the cached events on every node,
+// in order with the publishes around it, and a node that joins later rebuilds
+// its cache from the stream without what was invalidated.
+TEST_F(ClusterBus, AnInvalidationOnOneNodeEmptiesEveryNodesCache) {
+    DaemonProcess& a = node();
+    DaemonProcess& b = node();
+    auto persistent = [&](DaemonProcess& on, const std::string& channel, int n) {
+        UnixClient u;
+        EXPECT_TRUE(u.connect(socket_path(on))) << u.error();
+        auto line =
+            u.request(R"({"op":"publish","req":1,"channel":")" + channel +
+                      R"(","event":"e","persistent":true,"data":)" + std::to_string(n) + "}");
+        EXPECT_TRUE(line && parse_reply(*line)["ok"].as_bool()) << (line ? *line : u.error());
+    };
+    persistent(a, "p", 1);
+    persistent(b, "q", 2);
+    // A new stream on either node gets both cached events.
+    auto cached = [](DaemonProcess& on) {
+        SseClient s;
+        EXPECT_TRUE(s.open(on.port(), "/api/sse/stream?channels=p,q"));
+        s.read_until([&] { return s.data_events().size() >= 2; }, Deadline(2s));
+        std::vector<std::string> out;
+        for (const SseEvent& e : s.data_events())
+            out.push_back(e.data);
+        return out;
+    };
+    EXPECT_EQ(cached(a), (std::vector<std::string>{"1", "2"}));
+    EXPECT_EQ(cached(b), (std::vector<std::string>{"1", "2"}));
+
+    UnixClient u;
+    ASSERT_TRUE(u.connect(socket_path(b))) << u.error();
+    auto line = u.request(R"({"op":"invalidate","req":5,"channels":["p"]})");
+    ASSERT_TRUE(line) << u.error();
+    const Json reply = parse_reply(*line);
+    EXPECT_TRUE(reply["ok"].as_bool()) << *line;
+    EXPECT_EQ(reply["removed"].as_int(), 2) << "one event on each node: " << *line;
+    EXPECT_EQ(reply["nodes"].as_int(), 2);
+    EXPECT_EQ(reply["nodesAnswered"].as_int(), 2);
+    persistent(a, "p", 3);  // after it: kept
+
+    EXPECT_EQ(cached(a), (std::vector<std::string>{"2", "3"}));
+    EXPECT_EQ(cached(b), (std::vector<std::string>{"2", "3"}));
+    DaemonProcess& late = node();
+    EXPECT_EQ(cached(late), (std::vector<std::string>{"2", "3"}));
+}
+
 TEST_F(ClusterBus, AFrozenNodeHoldsAReplyNoLongerThanReplyWait) {
     const std::string extra = "reply_wait = \"300ms\"\n";
     DaemonProcess& a = node(extra);
