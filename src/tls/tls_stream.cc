@@ -224,6 +224,10 @@ bool TlsStream::start_sealing(const KtlsTx& tx, std::string* why_not) {
         *why_not = "not an open connection";
         return false;
     }
+    if (key_update_pending()) {  // only OpenSSL's next write sends it
+        *why_not = "a KeyUpdate to send";
+        return false;
+    }
     _sealer = RecordSealer::create(tx, why_not);
     return _sealer != nullptr;
 }
