@@ -244,6 +244,7 @@ bool TlsStream::seal_record(const char* data, size_t len, uint8_t type) {
 }
 
 bool TlsStream::seal_records(const iovec* iov, unsigned n) {
+    if (failed()) return false;  // as SSL_write after a fatal error: nothing more goes out
     // The same records SSL_write makes of this iovec (pieces coalesced up to
     // 16 KiB), with one copy: each record's plaintext is gathered straight
     // into the output and sealed there, in place.
@@ -290,9 +291,10 @@ void TlsStream::close_notify() {
     _notified = true;
     if (_sealer) {
         // An alert record, level warning, close_notify; OpenSSL's state as
-        // after its own SSL_shutdown (what it reads next is not data).
+        // after its own SSL_shutdown (what it reads next is not data). None
+        // after a fatal error, as SSL_shutdown would send none.
         static const char kCloseNotify[2] = {1, 0};
-        if (!seal_record(kCloseNotify, sizeof kCloseNotify, RecordSealer::kAlert))
+        if (!failed() && !seal_record(kCloseNotify, sizeof kCloseNotify, RecordSealer::kAlert))
             _reason = openssl_errors("close_notify: seal failed");
         SSL_set_shutdown(_ssl, SSL_get_shutdown(_ssl) | SSL_SENT_SHUTDOWN);
         return;

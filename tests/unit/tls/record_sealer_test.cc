@@ -223,6 +223,11 @@ TEST_P(RecordSealerTest, AnAlertOpenSslWouldSendIsDropped) {
     EXPECT_EQ(s->feed(wire.data(), wire.size(), scratch, sink), TlsStream::Input::failed);
     EXPECT_TRUE(s->openssl_wrote());  // under its stale sequence number: not sent
     EXPECT_FALSE(s->has_output());
+    // Nor anything after it, as with SSL_write after a fatal error.
+    std::vector<std::string> frame = {"data: 1\n\n"};
+    EXPECT_FALSE(encrypt(*s, frame));
+    s->close_notify();
+    EXPECT_FALSE(s->has_output());
 }
 
 INSTANTIATE_TEST_SUITE_P(Suites, RecordSealerTest,
