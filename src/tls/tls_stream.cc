@@ -190,6 +190,8 @@ bool TlsStream::export_ktls_tx(KtlsTx* out, std::string* why_not) {
     bool ok = false;
     if (!_established || has_output()) {
         *why_not = "ciphertext still to send";
+    } else if (key_update_pending()) {  // only OpenSSL's next write sends it
+        *why_not = "a KeyUpdate to send";
     } else {
         ok = _ktls->export_tx(_ssl, out, why_not);
     }

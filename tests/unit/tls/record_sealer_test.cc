@@ -210,6 +210,27 @@ TEST_P(RecordSealerTest, AKeyUpdateTheClientAsksForCannotBeAnswered) {
     EXPECT_FALSE(s->has_output());
 }
 
+TEST_P(RecordSealerTest, NotWhileOpenSslOwesAKeyUpdate) {
+    auto ctx = context(GetParam());
+    TestClient client(pki.path("ca.pem"));
+    auto s = open(ctx, client);
+    ASSERT_EQ(SSL_key_update(client.ssl, SSL_KEY_UPDATE_REQUESTED), 1);
+    SSL_write(client.ssl, "ping", 4);
+    std::string wire = client.take();
+    Collect sink;
+    ASSERT_EQ(s->feed(wire.data(), wire.size(), scratch, sink), TlsStream::Input::more);
+    ASSERT_TRUE(s->key_update_pending());
+    std::string why;
+    EXPECT_FALSE(s->start_sealing(&why));
+    EXPECT_EQ(why, "a KeyUpdate to send");
+    // SSL_write goes on, and sends it before the data.
+    std::vector<std::string> frame = {"pong"};
+    ASSERT_TRUE(encrypt(*s, frame));
+    EXPECT_FALSE(s->key_update_pending());
+    deliver(*s, client);
+    EXPECT_EQ(client.read_all(), "pong");
+}
+
 TEST_P(RecordSealerTest, AnAlertOpenSslWouldSendIsDropped) {
     auto ctx = context(GetParam());
     TestClient client(pki.path("ca.pem"));
