@@ -14,12 +14,14 @@
 // to 16 KiB) into its ciphertext buffer and sends the buffer; the frames stay
 // in flight (the queue policy leaves them alone) until the socket took all of
 // that ciphertext, short writes continuing where they stopped, and only then
-// are they released (OutQueue::consume). Who makes the records is settled when
-// the handshake ends: the kernel (net/transport_ktls.cc), else our sealer
-// (tls.seal, tls/record_sealer.h) for TLS 1.3, else OpenSSL's SSL_write; the
-// sealer and SSL_write fill the same ciphertext buffer. Handshake flights, alerts and the
+// are they released (OutQueue::consume). Handshake flights, alerts and the
 // close_notify are ciphertext of no frame and go out the same way. One send in
 // flight per connection, as for plain ones, so bytes leave in order.
+//
+// Who makes the records is settled when the handshake ends: the kernel
+// (net/transport_ktls.cc), else our sealer for TLS 1.3 (tls.seal,
+// tls/record_sealer.h), else OpenSSL's SSL_write; the sealer and SSL_write fill
+// the same ciphertext buffer.
 //
 // Handshakes are bounded per shard (tls.max_handshakes in flight: beyond it a
 // new connection is closed at once) and in time (tls.handshake_timeout, on the

@@ -247,8 +247,9 @@ bool TlsStream::seal_record(const char* data, size_t len, uint8_t type) {
 
 bool TlsStream::seal_records(const iovec* iov, unsigned n) {
     if (failed()) return false;  // as SSL_write after a fatal error: nothing more goes out
-    // The same records SSL_write makes of this iovec (pieces coalesced up to
-    // 16 KiB), with one copy: each record's plaintext is gathered straight
+    // Pieces coalesced into records of up to 16 KiB, as SSL_write's are (and
+    // never more records than it makes: a big piece leaves no short record
+    // behind), with one copy: each record's plaintext is gathered straight
     // into the output and sealed there, in place.
     size_t total = 0;
     for (unsigned i = 0; i < n; ++i)
