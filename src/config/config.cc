@@ -290,6 +290,10 @@ std::vector<Key> base_schema(Config& c) {
          [&c](auto& n, auto* e) {
              return want_one_of(n, &c.tls_ktls, {"auto", "on", "off"}, e);
          }},
+        {"tls.seal",
+         [&c](auto& n, auto* e) {
+             return want_one_of(n, &c.tls_seal, {"auto", "openssl"}, e);
+         }},
         {"tls.max_handshakes",
          [&c](auto& n, auto* e) { return want_uint(n, &c.tls_max_handshakes, 1, 1u << 20, e); }},
         {"metrics.open", [&c](auto& n, auto* e) { return want_bool(n, &c.metrics_open, e); }},

@@ -195,6 +195,7 @@ struct Config {
     uint64_t tls_handshake_timeout_ms = 0;
     uint32_t tls_max_handshakes = 0;  // per shard
     std::string tls_ktls;  // "auto": kernel TLS transmit where the kernel has it; "on"; "off"
+    std::string tls_seal;  // "auto": ringcastd seals TLS 1.3 records itself; "openssl": SSL_write
     // [web]: the pages ringcastd serves (src/web)
     bool web_enabled = true;
     std::string web_root;  // "" = the embedded pages; else a folder read at each request

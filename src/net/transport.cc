@@ -62,6 +62,7 @@ TransportStats Transport::stats() const {
     static_cast<AcceptStats&>(s) = _acceptor.stats();
     s.tls_enabled = _opts.tls != nullptr;
     s.tls_ktls_enabled = _opts.tls && _opts.tls->ktls();
+    s.tls_seal_enabled = _opts.tls && _opts.tls->seal();
     return s;
 }
 

@@ -47,6 +47,7 @@ namespace ringcast {
 struct SendOp;
 class TlsContext;
 class TlsStream;
+struct KtlsTx;
 
 // Why frames left a queue without being written (on_frames_dropped).
 enum class DropReason : uint8_t {
@@ -152,8 +153,10 @@ struct TransportStats : AcceptStats {
     uint64_t tls_open = 0;                // now: established TLS connections
     uint64_t tls_ktls = 0;                // now: of which the kernel encrypts what they send
     uint64_t tls_ktls_fallbacks = 0;      // could have, stayed in user space (TLS 1.2, refused)
+    uint64_t tls_sealed = 0;              // now: of which ringcastd seals the records itself
     bool tls_enabled = false;             // a TLS context is set (tls.listen)
     bool tls_ktls_enabled = false;        // ... made for kTLS transmit (tls.ktls, the kernel)
+    bool tls_seal_enabled = false;        // ... made to seal records here (tls.seal)
 };
 
 class Transport final : private ConnectionAdopter {
@@ -397,6 +400,10 @@ private:
     bool tls_close_notify(Connection& c);
     // The connection is closing (begin_close): counts and logs what it was.
     void tls_closing(Connection& c);
+    // Records sealed here from now on (tls/record_sealer.h), from the
+    // handshake's secret or, when the kernel refused it, from the kTLS export;
+    // else SSL_write goes on (logged at debug).
+    void tls_seal_start(Connection& c, TlsConn& t, const KtlsTx* exported);
     std::span<char> tls_scratch();
 
     // --- kTLS transmit (net/transport_ktls.cc) -----------------------------------

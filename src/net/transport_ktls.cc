@@ -43,9 +43,10 @@ bool Transport::ktls_on(const Connection& c) {
 bool Transport::ktls_start(Connection& c, TlsConn& t) {
     std::string why_not;
     auto tx = std::make_unique<KtlsTx>();
+    bool exported = false;
     if (c._state != Connection::State::open || c._close_requested) {
         why_not = "closing";
-    } else if (t.stream->export_ktls_tx(tx.get(), &why_not)) {
+    } else if ((exported = t.stream->export_ktls_tx(tx.get(), &why_not))) {
         io_uring_sqe* sqe = _reactor.ring().sqe();
         if (sqe) {
             prep_fixed_fd_install(sqe, int(c._slot));
@@ -64,6 +65,8 @@ bool Transport::ktls_start(Connection& c, TlsConn& t) {
                   {{"reason", why_not},
                    {"ip", c.peer().text()},
                    {"conn", fmt::format("c{}-{}", _reactor.id(), c._serial)}});
+    // The keys are out already: user space seals with them (tls.seal).
+    if (exported) tls_seal_start(c, t, tx.get());
     return false;
 }
 
@@ -87,7 +90,6 @@ void Transport::on_ktls_fd(Connection& c, const io_uring_cqe& cqe) {
         // The kernel said why in `refused`.
     }
     if (fd >= 0) ::close(fd);  // the slot keeps the socket
-    t->ktls_tx.reset();        // the key is wiped
     if (refused.empty()) {
         t->ktls = TlsConn::Ktls::on;
         ++_stats.tls_ktls;
@@ -98,7 +100,11 @@ void Transport::on_ktls_fd(Connection& c, const io_uring_cqe& cqe) {
                   {{"reason", refused},
                    {"ip", c.peer().text()},
                    {"conn", fmt::format("c{}-{}", _reactor.id(), c._serial)}});
+        // The exported state is still OpenSSL's next record unless it wrote
+        // meanwhile: user space seals with it (tls.seal).
+        if (!t->stream->has_output()) tls_seal_start(c, *t, t->ktls_tx.get());
     }
+    t->ktls_tx.reset();  // the key is wiped
     // What waited for the switch: the queue, or a close_notify (a drain or a
     // linger that found nothing queued).
     if (!c._out.empty() || t->stream->has_output()) {

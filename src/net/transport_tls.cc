@@ -18,6 +18,11 @@
 // close_notify are ciphertext of no frame and go out the same way. One send in
 // flight per connection, as for plain ones, so bytes leave in order.
 //
+// Who makes the records is settled when the handshake ends: the kernel
+// (net/transport_ktls.cc), else our sealer for TLS 1.3 (tls.seal,
+// tls/record_sealer.h), else OpenSSL's SSL_write; the sealer and SSL_write fill
+// the same ciphertext buffer.
+//
 // Handshakes are bounded per shard (tls.max_handshakes in flight: beyond it a
 // new connection is closed at once) and in time (tls.handshake_timeout, on the
 // connection's protocol deadline, which no protocol holds before on_open()).
@@ -107,15 +112,22 @@ void Transport::tls_input(Connection& c, const char* data, size_t len) {
     const TlsStream::Input r = t->stream->feed(data, len, tls_scratch(), sink);
     if (r != TlsStream::Input::failed && !t->opened && t->stream->established())
         tls_established(c, *t);
-    if (t->ktls == TlsConn::Ktls::on && t->stream->has_output() && r != TlsStream::Input::failed) {
-        // OpenSSL answered something (a KeyUpdate the peer asked for) under
-        // its own write state, which the kernel's has replaced: it cannot go
-        // out, and without it the peer would wait forever.
+    // Once the kernel or the sealer makes the records, OpenSSL's write state
+    // is stale: a KeyUpdate the peer asked for (which OpenSSL would send with
+    // its next write, and must precede our next record) or anything OpenSSL
+    // wrote cannot go out, and without it the peer would wait forever.
+    const bool kernel = t->ktls == TlsConn::Ktls::on;
+    if ((kernel || t->stream->sealing()) && r != TlsStream::Input::failed &&
+        (t->stream->key_update_pending() ||
+         (kernel ? t->stream->has_output() : t->stream->openssl_wrote()))) {
         ++_stats.tls_errors;
-        log_event(spdlog::level::info, "tls connection failed",
-                  {{"reason", "the peer asked for a key update, which kernel TLS cannot send"},
-                   {"ip", c.peer().text()},
-                   {"conn", conn_id(_reactor.id(), c._serial)}});
+        log_event(
+            spdlog::level::info, "tls connection failed",
+            {{"reason", kernel ? "the peer asked for a key update, which kernel TLS cannot send"
+                               : "the peer asked for a key update, which the sealer "
+                                 "(tls.seal) does not send"},
+             {"ip", c.peer().text()},
+             {"conn", conn_id(_reactor.id(), c._serial)}});
         close(c, false);
         return;
     }
@@ -144,6 +156,8 @@ void Transport::tls_established(Connection& c, TlsConn& t) {
     if (t.stream->ktls_capable()) {
         t.ktls = TlsConn::Ktls::wanted;
         mark_dirty(c, true);  // the switch starts from flush(), output or not
+    } else if (t.stream->seal_capable()) {
+        tls_seal_start(c, t, nullptr);  // at once: our records follow OpenSSL's in the output
     }
     --_stats.tls_handshaking;
     ++_stats.tls_open;
@@ -163,6 +177,21 @@ void Transport::tls_established(Connection& c, TlsConn& t) {
     handler(c).on_open(c);
     // What the protocol queued before the handshake ended (nothing, usually).
     if (!c._out.empty()) mark_dirty(c);
+}
+
+void Transport::tls_seal_start(Connection& c, TlsConn& t, const KtlsTx* exported) {
+    std::string why_not;
+    const bool sealing =
+        exported ? t.stream->start_sealing(*exported, &why_not) : t.stream->start_sealing(&why_not);
+    if (sealing) {
+        ++_stats.tls_sealed;
+        return;
+    }
+    if (log_enabled(spdlog::level::debug))
+        log_event(spdlog::level::debug, "tls records made by OpenSSL",
+                  {{"reason", why_not},
+                   {"ip", c.peer().text()},
+                   {"conn", conn_id(_reactor.id(), c._serial)}});
 }
 
 void Transport::tls_peer_eof(Connection& c) {
@@ -201,6 +230,7 @@ void Transport::tls_closing(Connection& c) {
     TlsConn* t = tls_of(c);
     if (!t) return;
     if (t->ktls == TlsConn::Ktls::on) --_stats.tls_ktls;
+    if (t->stream->sealing()) --_stats.tls_sealed;
     if (t->opened) {
         --_stats.tls_open;
     } else {

@@ -150,16 +150,19 @@ void write_shards(MetricsText& m, const std::vector<ShardSnapshot>& shards) {
 void write_tls(MetricsText& m, const std::vector<ShardSnapshot>& shards) {
     const TransportStats t = tls_totals(shards);
     m.family("ringcast_tls_info", "gauge",
-             "How TLS connections are encrypted (path: userspace or ktls) and whether the kernel "
-             "has the tls ULP.");
+             "How new TLS connections are encrypted (path: ktls, sealer or userspace) and whether "
+             "the kernel has the tls ULP.");
     m.sample("ringcast_tls_info",
-             {{"path", tls_path(t.tls_ktls_enabled)},
+             {{"path", tls_path(t.tls_ktls_enabled, t.tls_seal_enabled)},
               {"kernel_tls", kernel_tls().kernel_tls ? "true" : "false"}},
              uint64_t(1));
     m.family("ringcast_tls_connections", "gauge",
              "TLS connections open, handshake done, by who encrypts what they send (kernel: "
-             "kTLS, tls.ktls).");
-    m.sample("ringcast_tls_connections", {{"encrypts", "userspace"}}, t.tls_open - t.tls_ktls);
+             "kTLS, tls.ktls; sealer: ringcastd's own records, tls.seal; userspace: OpenSSL's "
+             "SSL_write).");
+    m.sample("ringcast_tls_connections", {{"encrypts", "userspace"}},
+             t.tls_open - t.tls_ktls - t.tls_sealed);
+    m.sample("ringcast_tls_connections", {{"encrypts", "sealer"}}, t.tls_sealed);
     m.sample("ringcast_tls_connections", {{"encrypts", "kernel"}}, t.tls_ktls);
     m.family("ringcast_tls_ktls_fallbacks_total", "counter",
              "TLS connections that could have handed their sending to the kernel and stayed in "

@@ -194,11 +194,12 @@ void write_tls_stats(JsonWriter& w, const std::vector<ShardSnapshot>& shards) {
     w.key("tls").begin_object();
     w.key("enabled").value(t.tls_enabled);
     w.key("path")
-        .value(tls_path(t.tls_ktls_enabled))
+        .value(tls_path(t.tls_ktls_enabled, t.tls_seal_enabled))
         .key("kernelTls")
         .value(kernel_tls().kernel_tls);
     w.key("connections").value(t.tls_open).key("handshaking").value(t.tls_handshaking);
     w.key("ktls").value(t.tls_ktls).key("ktlsFallbacks").value(t.tls_ktls_fallbacks);
+    w.key("sealed").value(t.tls_sealed);
     w.key("handshakes").value(t.tls_handshakes).key("resumed").value(t.tls_resumed);
     w.key("handshakeFailures").value(t.tls_handshake_failures);
     w.key("handshakeTimeouts").value(t.tls_handshake_timeouts);
@@ -215,6 +216,8 @@ TransportStats tls_totals(const std::vector<ShardSnapshot>& shards) {
         t.tls_ktls_enabled = t.tls_ktls_enabled || s.transport.tls_ktls_enabled;
         t.tls_ktls += s.transport.tls_ktls;
         t.tls_ktls_fallbacks += s.transport.tls_ktls_fallbacks;
+        t.tls_seal_enabled = t.tls_seal_enabled || s.transport.tls_seal_enabled;
+        t.tls_sealed += s.transport.tls_sealed;
         t.tls_handshakes += s.transport.tls_handshakes;
         t.tls_resumed += s.transport.tls_resumed;
         t.tls_handshake_failures += s.transport.tls_handshake_failures;

@@ -388,10 +388,12 @@ void announce(const Config& cfg, const Plan& plan, const ShardSet& shards,
             tls->to_string(), cfg.tls_min_version == "1.3" ? "TLS 1.3" : "TLS 1.2",
             cfg.http2_enabled ? "h2, http/1.1" : "http/1.1", cfg.tls_session_tickets ? "on" : "off",
             plan.tls.context->summary());
-        spdlog::info(
-            "TLS encryption: {} ({}; tls.ktls = \"{}\"{})", tls_path(plan.tls.context->ktls()),
-            ktls.detail, cfg.tls_ktls,
-            plan.tls.context->ktls() ? ": TLS 1.3 connections send through kernel TLS" : "");
+        const TlsContext& ctx = *plan.tls.context;
+        spdlog::info("TLS encryption: {} ({}; tls.ktls = \"{}\", tls.seal = \"{}\"{})",
+                     tls_path(ctx.ktls(), ctx.seal()), ktls.detail, cfg.tls_ktls, cfg.tls_seal,
+                     ctx.ktls()   ? ": TLS 1.3 connections send through kernel TLS"
+                     : ctx.seal() ? ": ringcastd seals the records of TLS 1.3 connections"
+                                  : "");
     }
     if (const auto& m = listeners.metrics_address())
         spdlog::info(

@@ -19,6 +19,7 @@ bool make_tls(const Config& cfg, TlsSetup* out, std::string* error) {
     o.ticket_rotation_ms = cfg.tls_ticket_rotation_ms;
     o.offer_h2 = cfg.http2_enabled;
     o.ktls = cfg.tls_ktls == "on" || (cfg.tls_ktls == "auto" && kernel_tls().kernel_tls);
+    o.seal = cfg.tls_seal == "auto";
     std::shared_ptr<TicketKeys> keys =
         out->ticket_keys ? out->ticket_keys : std::make_shared<TicketKeys>(o.ticket_rotation_ms);
     std::shared_ptr<const TlsContext> ctx = TlsContext::create(o, keys, error);

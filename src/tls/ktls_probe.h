@@ -22,11 +22,13 @@ KtlsProbe probe_ktls();
 const KtlsProbe& kernel_tls();
 
 // The encryption path of new TLS connections: "ktls" when their contexts are
-// made for it (TlsContext::ktls()), else "userspace". A connection that cannot
-// go to the kernel (TLS 1.2, another suite, the kernel refused) stays in user
-// space either way; /api/stats counts those on the kernel's path.
-inline const char* tls_path(bool ktls) {
-    return ktls ? "ktls" : "userspace";
+// made for it (TlsContext::ktls()), else "sealer" when ringcastd seals their
+// records itself (TlsContext::seal(), tls/record_sealer.h), else "userspace"
+// (OpenSSL's SSL_write). A connection that cannot take the first (TLS 1.2,
+// another suite, the kernel refused) takes the next that it can; /api/stats
+// counts the connections on each.
+inline const char* tls_path(bool ktls, bool seal) {
+    return ktls ? "ktls" : seal ? "sealer" : "userspace";
 }
 
 }  // namespace ringcast

@@ -20,6 +20,9 @@
 // TLS 1.3 with the kernel's three suites (AES-128-GCM, AES-256-GCM,
 // ChaCha20-Poly1305) only; a TLS 1.2 connection stays in user space.
 //
+// The same export feeds the user-space sealer (tls/record_sealer.h) where the
+// kernel does not take it.
+//
 // Transmit only: OpenSSL keeps decrypting what the peer sends, and must never
 // write again once the kernel does (its write sequence would be stale). It
 // writes only for a KeyUpdate the peer asks for, an alert or close_notify; the

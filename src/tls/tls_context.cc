@@ -164,10 +164,10 @@ std::shared_ptr<const TlsContext> TlsContext::create(const TlsContextOptions& op
         SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
         SSL_CTX_set_num_tickets(ctx, 0);
     }
-    if (opts.ktls) {
-        KtlsCapture::enable(ctx);
-        made->_ktls = true;
-    }
+    // Both need the application secret and the records OpenSSL wrote (KtlsCapture).
+    if (opts.ktls || opts.seal) KtlsCapture::enable(ctx);
+    made->_ktls = opts.ktls;
+    made->_seal = opts.seal;
     made->_summary = certificate_summary(ctx);
     return made;
 }

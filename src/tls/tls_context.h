@@ -46,6 +46,8 @@ public:
     const std::shared_ptr<TicketKeys>& ticket_keys() const { return _keys; }
     // Its connections may move their transmit side to the kernel (TlsContextOptions::ktls).
     bool ktls() const { return _ktls; }
+    // Its connections seal their own records after the handshake (TlsContextOptions::seal).
+    bool seal() const { return _seal; }
 
 private:
     TlsContext(SSL_CTX* ctx, std::shared_ptr<TicketKeys> keys)
@@ -55,6 +57,7 @@ private:
     std::shared_ptr<TicketKeys> _keys;
     std::string _summary;
     bool _ktls = false;
+    bool _seal = false;
 };
 
 // OpenSSL's reasons for the errors queued on this thread, "; "-separated, and

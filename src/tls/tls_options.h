@@ -19,6 +19,10 @@ struct TlsContextOptions {
     // Handshakes keep what kTLS transmit needs (tls/ktls_tx.h): tls.ktls allows
     // it and the kernel has the tls ULP.
     bool ktls = false;
+    // After the handshake, TLS 1.3 records are sealed by ringcastd itself
+    // (tls/record_sealer.h) rather than by SSL_write, where the kernel does not
+    // encrypt: tls.seal = "auto".
+    bool seal = false;
 };
 
 // What the transport applies to each TLS connection of a shard.

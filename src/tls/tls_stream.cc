@@ -69,7 +69,7 @@ std::unique_ptr<TlsStream> TlsStream::accept(std::shared_ptr<const TlsContext> c
     std::unique_ptr<TlsStream> s(new TlsStream(std::move(ctx), ssl, buffers));
     BIO_set_data(bio, s.get());
     SSL_set_bio(ssl, bio, bio);  // one BIO both ways; the SSL owns it
-    if (s->_ctx->ktls()) {
+    if (s->_ctx->ktls() || s->_ctx->seal()) {
         s->_ktls = std::make_unique<KtlsCapture>();
         s->_ktls->attach(ssl);
     }
@@ -144,6 +144,7 @@ TlsStream::Input TlsStream::feed(const char* data, size_t len, std::span<char> s
 }
 
 bool TlsStream::encrypt(const iovec* iov, unsigned n, std::span<char> scratch) {
+    if (_sealer) return seal_records(iov, n);
     // No ERR_clear_error() first (it was a tenth of a small record's cost):
     // success is read from SSL_write_ex's result alone, and a failure, which
     // ends the connection, reads the queue it finds (openssl_errors drains it).
@@ -189,6 +190,8 @@ bool TlsStream::export_ktls_tx(KtlsTx* out, std::string* why_not) {
     bool ok = false;
     if (!_established || has_output()) {
         *why_not = "ciphertext still to send";
+    } else if (key_update_pending()) {  // only OpenSSL's next write sends it
+        *why_not = "a KeyUpdate to send";
     } else {
         ok = _ktls->export_tx(_ssl, out, why_not);
     }
@@ -197,9 +200,108 @@ bool TlsStream::export_ktls_tx(KtlsTx* out, std::string* why_not) {
     return ok;
 }
 
+bool TlsStream::start_sealing(std::string* why_not) {
+    if (!_ktls) {
+        *why_not = "not captured";
+        return false;
+    }
+    KtlsTx tx;
+    bool ok = false;
+    if (!_established) {
+        *why_not = "handshake not done";
+    } else {
+        ok = _ktls->export_tx(_ssl, &tx, why_not);
+    }
+    _ktls->detach(_ssl);
+    _ktls.reset();
+    return ok && start_sealing(tx, why_not);
+}
+
+bool TlsStream::start_sealing(const KtlsTx& tx, std::string* why_not) {
+    if (!_ctx->seal()) {
+        *why_not = "tls.seal = \"openssl\"";
+        return false;
+    }
+    if (!_established || _notified || failed() || _sealer) {
+        *why_not = "not an open connection";
+        return false;
+    }
+    if (key_update_pending()) {  // only OpenSSL's next write sends it
+        *why_not = "a KeyUpdate to send";
+        return false;
+    }
+    _sealer = RecordSealer::create(tx, why_not);
+    return _sealer != nullptr;
+}
+
+bool TlsStream::seal_record(const char* data, size_t len, uint8_t type) {
+    if (_pending.capacity() == 0 && _buffers) _pending = _buffers->take();
+    const size_t at = _pending.size();
+    _pending.resize(at + RecordSealer::kHeader);
+    _pending.insert(_pending.end(), data, data + len);
+    _pending.resize(_pending.size() + RecordSealer::kTrailer);
+    if (_sealer->seal(_pending.data() + at, len, type)) return true;
+    _pending.resize(at);  // no half record goes out
+    return false;
+}
+
+bool TlsStream::seal_records(const iovec* iov, unsigned n) {
+    if (failed()) return false;  // as SSL_write after a fatal error: nothing more goes out
+    // Pieces coalesced into records of up to 16 KiB, as SSL_write's are (and
+    // never more records than it makes: a big piece leaves no short record
+    // behind), with one copy: each record's plaintext is gathered straight
+    // into the output and sealed there, in place.
+    size_t total = 0;
+    for (unsigned i = 0; i < n; ++i)
+        total += iov[i].iov_len;
+    if (total == 0) return true;
+    if (_pending.capacity() == 0 && _buffers) _pending = _buffers->take();
+    const size_t records = (total + RecordSealer::kMaxPlain - 1) / RecordSealer::kMaxPlain;
+    _pending.reserve(_pending.size() + total +
+                     records * (RecordSealer::kHeader + RecordSealer::kTrailer));
+    size_t at = 0, used = 0;  // the record being filled, and its plaintext so far
+    auto finish = [&] {
+        _pending.resize(_pending.size() + RecordSealer::kTrailer);
+        if (_sealer->seal(_pending.data() + at, used, RecordSealer::kApplicationData)) {
+            used = 0;
+            return true;
+        }
+        _pending.resize(at);
+        _reason = openssl_errors("record seal failed");
+        return false;
+    };
+    for (unsigned i = 0; i < n; ++i) {
+        const char* p = static_cast<const char*>(iov[i].iov_base);
+        size_t left = iov[i].iov_len;
+        while (left > 0) {
+            if (used == 0) {
+                at = _pending.size();
+                _pending.resize(at + RecordSealer::kHeader);
+            }
+            const size_t take = std::min(left, RecordSealer::kMaxPlain - used);
+            _pending.insert(_pending.end(), p, p + take);
+            used += take;
+            p += take;
+            left -= take;
+            if (used == RecordSealer::kMaxPlain && !finish()) return false;
+        }
+    }
+    return used == 0 || finish();
+}
+
 void TlsStream::close_notify() {
     if (_notified || !_established) return;
     _notified = true;
+    if (_sealer) {
+        // An alert record, level warning, close_notify; OpenSSL's state as
+        // after its own SSL_shutdown (what it reads next is not data). None
+        // after a fatal error, as SSL_shutdown would send none.
+        static const char kCloseNotify[2] = {1, 0};
+        if (!failed() && !seal_record(kCloseNotify, sizeof kCloseNotify, RecordSealer::kAlert))
+            _reason = openssl_errors("close_notify: seal failed");
+        SSL_set_shutdown(_ssl, SSL_get_shutdown(_ssl) | SSL_SENT_SHUTDOWN);
+        return;
+    }
     ERR_clear_error();
     SSL_shutdown(_ssl);  // 0: sent, the peer's not yet seen; nothing waits for it
     ERR_clear_error();

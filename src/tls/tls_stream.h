@@ -19,6 +19,12 @@
 // bytes of TLS 1.3 overhead per 16 KiB instead of per frame (see
 // bench/micro/tls_bench.cc for the measurement).
 //
+// Records of our own (tls/record_sealer.h): once start_sealing() succeeded,
+// encrypt() and close_notify() seal TLS 1.3 records themselves into the same
+// output, with the state OpenSSL's write side had reached, and OpenSSL only
+// reads from then on. What it would still write is dropped (its sequence
+// number is stale) and openssl_wrote() says so: the connection must end.
+//
 // Memory at rest: the SSL object (about 1.5 KiB once the handshake buffers are
 // gone, SSL_MODE_RELEASE_BUFFERS), this object, and no ciphertext buffer: both
 // are handed back once written (to the shard's CipherBuffers, which reuses
@@ -36,6 +42,7 @@
 
 #include "tls/cipher_buffers.h"
 #include "tls/ktls_tx.h"
+#include "tls/record_sealer.h"
 #include "tls/tls_context.h"
 
 namespace ringcast {
@@ -91,12 +98,31 @@ public:
 
     // --- kTLS transmit (tls/ktls_tx.h) --------------------------------------------
     // Whether this stream was made to be able to hand its transmit side over.
-    bool ktls_capable() const { return _ktls != nullptr; }
+    bool ktls_capable() const { return _ktls != nullptr && _ctx->ktls(); }
     // Once established and with no output left to send: what the kernel needs
     // to encrypt from the next record on. Either way the capture ends (the
     // secret is wiped, OpenSSL's callbacks let go). False with *why_not when
     // this connection stays in user space.
     bool export_ktls_tx(KtlsTx* out, std::string* why_not);
+
+    // --- records sealed here (tls/record_sealer.h) --------------------------------
+    // Whether start_sealing() may work: made with tls.seal, the capture still on.
+    bool seal_capable() const { return _ktls != nullptr && _ctx->seal(); }
+    // Once established: from the next record on, encrypt() and close_notify()
+    // seal records here, after whatever OpenSSL wrote (still in the output, in
+    // order). The capture ends either way. False with *why_not ("TLSv1.2",
+    // "cipher ...") when SSL_write goes on.
+    bool start_sealing(std::string* why_not);
+    // The same from a kTLS export the kernel refused; OpenSSL must not have
+    // written since it was made.
+    bool start_sealing(const KtlsTx& tx, std::string* why_not);
+    bool sealing() const { return _sealer != nullptr; }
+    // OpenSSL wrote after sealing began (an alert): dropped, it cannot be sent.
+    bool openssl_wrote() const { return _openssl_wrote; }
+    // The peer asked for a KeyUpdate, which OpenSSL would send with its next
+    // write (never, once the kernel or the sealer writes): the connection
+    // cannot go on without breaking RFC 8446 4.6.3.
+    bool key_update_pending() const { return SSL_get_key_update_type(_ssl) != SSL_KEY_UPDATE_NONE; }
 
     // --- output -----------------------------------------------------------------
     bool has_output() const { return sending() || !_pending.empty(); }
@@ -114,6 +140,10 @@ public:
 
     // Appends to the output (the BIO's write).
     void append_output(const char* data, size_t len) {
+        if (_sealer) {  // OpenSSL's write sequence is stale: never on the wire
+            _openssl_wrote = true;
+            return;
+        }
         if (_pending.capacity() == 0 && _buffers) _pending = _buffers->take();
         _pending.insert(_pending.end(), data, data + len);
     }
@@ -125,14 +155,18 @@ private:
         : _ctx(std::move(ctx)), _ssl(ssl), _buffers(buffers) {}
     // A buffer no send reads any more: to the pool, or freed.
     void release(std::vector<char>& b);
+    // encrypt() and close_notify() with the sealer.
+    bool seal_records(const iovec* iov, unsigned n);
+    bool seal_record(const char* data, size_t len, uint8_t type);
     // Collects OpenSSL's reason for a failure of `what` (an SSL_get_error value).
     Input fail(int ssl_error);
 
     std::shared_ptr<const TlsContext> _ctx;  // the context this handshake used
     SSL* _ssl;
     CipherBuffers* _buffers;
-    std::unique_ptr<KtlsCapture> _ktls;  // only while a kTLS export may come
-    const char* _in = nullptr;           // the receive being fed
+    std::unique_ptr<KtlsCapture> _ktls;     // only while a kTLS export may come
+    std::unique_ptr<RecordSealer> _sealer;  // once records are sealed here
+    const char* _in = nullptr;              // the receive being fed
     size_t _in_len = 0;
     std::vector<char> _pending;  // ciphertext no send has taken yet
     std::vector<char> _sending;  // the ciphertext of the send in flight
@@ -140,6 +174,7 @@ private:
     std::string _reason;
     bool _established = false;
     bool _notified = false;
+    bool _openssl_wrote = false;
 };
 
 }  // namespace ringcast

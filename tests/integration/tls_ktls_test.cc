@@ -16,18 +16,21 @@ namespace ringcast::itest {
 namespace {
 
 // Streams (TLS 1.3 unless a max version is given), then `events` events
-// published over HTTPS: every stream gets each once, in order.
-void stream_events(TlsDaemon& t, const std::vector<int>& versions, int events) {
-    std::vector<std::unique_ptr<TlsClient>> streams;
+// published over HTTPS: every stream gets each once, in order. The clients
+// (the publisher last) stay connected in *open.
+void stream_events(TlsDaemon& t, const std::vector<int>& versions, int events,
+                   std::vector<std::unique_ptr<TlsClient>>* open) {
+    std::vector<std::unique_ptr<TlsClient>>& streams = *open;
     for (int v : versions) {
         streams.push_back(std::make_unique<TlsClient>(t.pki.ca_file, v));
         open_news_stream(*streams.back(), t.port);
     }
-    TlsClient publisher(t.pki.ca_file);
-    ASSERT_TRUE(publisher.connect(t.port, Deadline(kIoTimeout)));
-    publish_over_tls(publisher, 1, events);
+    auto publisher = std::make_unique<TlsClient>(t.pki.ca_file);
+    ASSERT_TRUE(publisher->connect(t.port, Deadline(kIoTimeout)));
+    publish_over_tls(*publisher, 1, events);
     for (auto& s : streams)
         expect_news_once_in_order(*s, events);
+    streams.push_back(std::move(publisher));
 }
 
 TEST(HttpsKtls, OnTriesEveryConnectionAndStreamsGoOnEitherWay) {
@@ -35,7 +38,8 @@ TEST(HttpsKtls, OnTriesEveryConnectionAndStreamsGoOnEitherWay) {
     ASSERT_TRUE(t.start("ktls = \"on\"\n")) << t.daemon.error();
     EXPECT_NE(t.daemon.log().find("TLS encryption: ktls"), std::string::npos) << t.daemon.log();
     // Three TLS 1.3 streams and one TLS 1.2 stream (user space by design).
-    stream_events(t, {0, 0, 0, TLS1_2_VERSION}, 150);
+    std::vector<std::unique_ptr<TlsClient>> open;
+    stream_events(t, {0, 0, 0, TLS1_2_VERSION}, 150, &open);
     std::optional<Json> tls = tls_stats(t.daemon.port());
     ASSERT_TRUE(tls);
     EXPECT_EQ(tls->find("path")->as_string(), "ktls");
@@ -52,6 +56,8 @@ TEST(HttpsKtls, OnTriesEveryConnectionAndStreamsGoOnEitherWay) {
         EXPECT_EQ(fallbacks, 5);
         // The kernel's refusal, with its reason, after the descriptor was installed.
         EXPECT_NE(t.daemon.log().find("TCP_ULP tls:"), std::string::npos) << t.daemon.log();
+        // ... and the keys it refused seal the records in user space (tls.seal).
+        EXPECT_EQ(tls->find("sealed")->as_int(), 4);
     }
 }
 
@@ -61,8 +67,8 @@ TEST(HttpsKtls, AutoUsesTheKernelWhereItHasTheTlsModule) {
     std::optional<Json> tls = tls_stats(t.daemon.port());
     ASSERT_TRUE(tls);
     if (!tls->find("kernelTls")->as_bool()) {
-        EXPECT_EQ(tls->find("path")->as_string(), "userspace");
-        EXPECT_NE(t.daemon.log().find("TLS encryption: userspace (kernel has no tls ULP"),
+        EXPECT_EQ(tls->find("path")->as_string(), "sealer");
+        EXPECT_NE(t.daemon.log().find("TLS encryption: sealer (kernel has no tls ULP"),
                   std::string::npos)
             << t.daemon.log();
         GTEST_SKIP() << "this kernel has no tls ULP (CONFIG_TLS, `modprobe tls`): the kernel "
@@ -70,7 +76,8 @@ TEST(HttpsKtls, AutoUsesTheKernelWhereItHasTheTlsModule) {
                         "kernel's refusal";
     }
     EXPECT_EQ(tls->find("path")->as_string(), "ktls");
-    stream_events(t, {0, 0}, 150);
+    std::vector<std::unique_ptr<TlsClient>> open;
+    stream_events(t, {0, 0}, 150, &open);
     tls = tls_stats(t.daemon.port());
     ASSERT_TRUE(tls);
     EXPECT_EQ(tls->find("ktls")->as_int(), 3);
@@ -80,12 +87,14 @@ TEST(HttpsKtls, AutoUsesTheKernelWhereItHasTheTlsModule) {
 TEST(HttpsKtls, OffStaysInUserSpace) {
     TlsDaemon t;
     ASSERT_TRUE(t.start("ktls = \"off\"\n")) << t.daemon.error();
-    stream_events(t, {0}, 20);
+    std::vector<std::unique_ptr<TlsClient>> open;
+    stream_events(t, {0}, 20, &open);
     std::optional<Json> tls = tls_stats(t.daemon.port());
     ASSERT_TRUE(tls);
-    EXPECT_EQ(tls->find("path")->as_string(), "userspace");
+    EXPECT_EQ(tls->find("path")->as_string(), "sealer");  // tls.seal = "auto"
     EXPECT_EQ(tls->find("ktls")->as_int(), 0);
     EXPECT_EQ(tls->find("ktlsFallbacks")->as_int(), 0);
+    EXPECT_EQ(tls->find("sealed")->as_int(), 2);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tls/record_sealer.h"
 #include "tls/tls_stream.h"
 #include "tls_test_peer.h"
 
@@ -183,6 +184,38 @@ TEST_P(KtlsTxTest, AResumedHandshakeExportsToo) {
     const std::string rec = seal(m, m.seq, "resumed\n", 0x17);
     client.give(rec.data(), rec.size());
     EXPECT_EQ(client.read_all(), "resumed\n");
+}
+
+// ringcastd's own sealer (tls/record_sealer.h), made from the same export,
+// makes byte for byte the records the kernel would (the reference above).
+TEST_P(KtlsTxTest, TheSealerMakesTheKernelsRecords) {
+    auto ctx = context(GetParam());
+    auto s = TlsStream::accept(ctx);
+    TestClient client(pki.path("ca.pem"));
+    Collect sink;
+    ASSERT_EQ(handshake(*s, client, sink), TlsStream::Input::more) << s->reason();
+    settle(*s, client);
+    KtlsTx tx;
+    std::string why;
+    ASSERT_TRUE(s->export_ktls_tx(&tx, &why)) << why;
+    const Material m = material_of(tx);
+    auto sealer = RecordSealer::create(tx, &why);
+    ASSERT_TRUE(sealer) << why;
+    EXPECT_EQ(sealer->sequence(), m.seq);
+    const std::string plains[] = {"data: 1\n\n", std::string(16384, 'x'), "\x01"};
+    for (uint64_t i = 0; i < 3; ++i) {
+        const std::string& plain = plains[i];
+        const uint8_t type = i == 2 ? RecordSealer::kAlert : RecordSealer::kApplicationData;
+        std::string record(RecordSealer::kHeader + plain.size() + RecordSealer::kTrailer, '\0');
+        record.replace(RecordSealer::kHeader, plain.size(), plain);
+        ASSERT_TRUE(sealer->seal(record.data(), plain.size(), type));
+        EXPECT_EQ(record, seal(m, m.seq + i, plain, type)) << "record " << i;
+    }
+    EXPECT_EQ(sealer->sequence(), m.seq + 3);
+    // More than a record's plaintext is refused, and takes no sequence number.
+    std::string big(RecordSealer::kHeader + 16385 + RecordSealer::kTrailer, 'x');
+    EXPECT_FALSE(sealer->seal(big.data(), 16385, RecordSealer::kApplicationData));
+    EXPECT_EQ(sealer->sequence(), m.seq + 3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Suites, KtlsTxTest,

@@ -52,12 +52,17 @@ void* counted_realloc(void* ptr, size_t n, const char* f, int l) {
 
 const bool g_counting = CRYPTO_set_mem_functions(counted_malloc, counted_realloc, counted_free);
 
-TEST(TlsMemoryTest, IdleStreamCostsAFewKilobytes) {
-    if (!g_counting) GTEST_SKIP() << "OpenSSL allocated before the counters were installed";
+// What one idle stream holds, in bytes: OpenSSL's allocations (the SSL
+// object, its session, the record layer's cipher contexts; the sealer's EVP
+// context when `seal`) and ours. -1 when the counters are not installed.
+int64_t idle_stream_bytes(bool seal) {
     test::PkiDir pki;
     std::string error;
-    auto ctx = TlsContext::create(pki.options(), std::make_shared<TicketKeys>(3600'000), &error);
-    ASSERT_TRUE(ctx) << error;
+    TlsContextOptions o = pki.options();
+    o.seal = seal;
+    auto ctx = TlsContext::create(o, std::make_shared<TicketKeys>(3600'000), &error);
+    EXPECT_TRUE(ctx) << error;
+    if (!ctx) return -1;
     char scratch[16384];
     constexpr int kStreams = 50;
     std::vector<std::unique_ptr<TlsStream>> streams;
@@ -69,8 +74,10 @@ TEST(TlsMemoryTest, IdleStreamCostsAFewKilobytes) {
     test::Collect sink;
     for (int i = 0; i < kStreams; ++i) {
         streams.push_back(TlsStream::accept(ctx));
-        ASSERT_EQ(test::handshake(*streams.back(), *clients[size_t(i)], sink),
+        EXPECT_EQ(test::handshake(*streams.back(), *clients[size_t(i)], sink),
                   TlsStream::Input::more);
+        std::string why;
+        if (seal) EXPECT_TRUE(streams.back()->start_sealing(&why)) << why;
         // A request and its answer, then silence: an SSE stream at rest.
         SSL_write(clients[size_t(i)]->ssl, "GET / HTTP/1.1\r\n\r\n", 18);
         std::string wire = clients[size_t(i)]->take();
@@ -78,22 +85,43 @@ TEST(TlsMemoryTest, IdleStreamCostsAFewKilobytes) {
         iovec answer{const_cast<char*>("HTTP/1.1 200 OK\r\n\r\n"), 19};
         streams.back()->encrypt(&answer, 1, scratch);
         test::deliver(*streams.back(), *clients[size_t(i)]);
-        clients[size_t(i)]->read_all();
+        EXPECT_EQ(clients[size_t(i)]->read_all(), "HTTP/1.1 200 OK\r\n\r\n");
     }
     clients.clear();
     const int64_t openssl_per_stream = (g_openssl_live.load() - before) / kStreams;
     const size_t ours = sizeof(TlsStream) + sizeof(Transport::TlsConn) +
                         // the side table's node and its share of buckets
-                        sizeof(void*) * 2 + sizeof(std::unique_ptr<Transport::TlsConn>) + 8;
+                        sizeof(void*) * 2 + sizeof(std::unique_ptr<Transport::TlsConn>) + 8 +
+                        (seal ? sizeof(RecordSealer) : 0);
     const int64_t total = openssl_per_stream + int64_t(ours);
-    RecordProperty("idle_tls_stream_bytes", std::to_string(total));
-    std::printf("idle TLS stream: %lld bytes (OpenSSL %lld, ours %zu)\n", (long long)total,
+    std::printf("idle TLS stream%s: %lld bytes (OpenSSL %lld, ours %zu)\n",
+                seal ? " (records sealed by ringcastd)" : "", (long long)total,
                 (long long)openssl_per_stream, ours);
     EXPECT_GT(openssl_per_stream, 0);
+    return total;
+}
+
+TEST(TlsMemoryTest, IdleStreamCostsAFewKilobytes) {
+    if (!g_counting) GTEST_SKIP() << "OpenSSL allocated before the counters were installed";
+    const int64_t total = idle_stream_bytes(false);
+    RecordProperty("idle_tls_stream_bytes", std::to_string(total));
     // About 14 KiB with OpenSSL 3.0 (the SSL object, its session, the record
     // layer's cipher contexts); without SSL_MODE_RELEASE_BUFFERS the read and
     // write buffers would add about 34 KiB more.
     EXPECT_LT(total, 20 * 1024) << "SSL_MODE_RELEASE_BUFFERS should leave no record buffer";
+}
+
+// The sealer adds one keyed EVP context per stream (OpenSSL's own write
+// context stays: no API frees it), and no buffer: OpenSSL never writes again,
+// so SSL_MODE_RELEASE_BUFFERS leaves it none, and our ciphertext buffer goes
+// back to the pool once sent.
+TEST(TlsMemoryTest, ASealedIdleStreamCostsOneCipherContextMore) {
+    if (!g_counting) GTEST_SKIP() << "OpenSSL allocated before the counters were installed";
+    const int64_t plain = idle_stream_bytes(false), sealed = idle_stream_bytes(true);
+    RecordProperty("idle_sealed_tls_stream_bytes", std::to_string(sealed));
+    std::printf("the sealer adds %lld bytes per idle stream\n", (long long)(sealed - plain));
+    EXPECT_GT(sealed, plain);
+    EXPECT_LT(sealed - plain, 2 * 1024);
 }
 
 }  // namespace
