@@ -16,6 +16,7 @@
 
 #include "../common/redis_server.h"
 #include "daemon_process.h"
+#include "freezing_proxy.h"
 #include "http_client.h"
 #include "json.h"
 #include "publish_support.h"
@@ -344,6 +345,57 @@ TEST_F(ClusterBus, AnInvalidationOnOneNodeEmptiesEveryNodesCache) {
     EXPECT_EQ(cached(b), (std::vector<std::string>{"2", "3"}));
     DaemonProcess& late = node();
     EXPECT_EQ(cached(late), (std::vector<std::string>{"2", "3"}));
+}
+
+// A subscription that is silently dead (its connection open, nothing coming
+// through: a network cut, a stuck proxy) takes the node out of the load
+// balancer until its subscription is made again, and then nothing published
+// meanwhile is missing.
+TEST_F(ClusterBus, ASilentlyDeadSubscriptionMakesTheNodeUnreadyUntilItIsBack) {
+    DaemonProcess& a = node();
+    FreezingProxy proxy(_redis.dir() + "/proxy.sock", _redis.socket_path(), "SUBSCRIBE");
+    ASSERT_TRUE(proxy.ok());
+    auto d = std::make_unique<DaemonProcess>();
+    ASSERT_TRUE(d->start({.config = node_config(proxy.url())})) << d->error();
+    DaemonProcess& b = *d;
+    _nodes.push_back(std::move(d));
+    Deadline joined(10s);
+    while (!cluster_stats(b.port())["live"].as_bool() && !joined.expired())
+        usleep(10'000);
+    SseClient s;
+    ASSERT_TRUE(s.open(b.port(), "/api/sse/stream?channels=dead"));
+    std::vector<std::string> ids{publish_json(a.port(), "dead", "1")["id"].as_string()};
+    ASSERT_TRUE(s.await_events(2, Deadline(kIoTimeout)));
+
+    // Held: every new subscription of b is frozen too, until release().
+    ASSERT_EQ(proxy.freeze(true), 1u) << "b's one subscriber connection";
+    // Published while b's subscription is dead: a answers without b.
+    for (int i = 2; i <= 4; ++i)
+        ids.push_back(publish_json(a.port(), "dead", std::to_string(i))["id"].as_string());
+    bool unready = false;
+    Deadline d1(10s);
+    while (!unready && !d1.expired()) {
+        HttpClient probe(b.port());
+        if (probe.connect()) {
+            auto r = probe.request("GET", "/healthz/ready", {}, kKey);
+            unready = r && r->status == 503;
+        }
+        if (!unready) usleep(5'000);
+    }
+    EXPECT_TRUE(unready) << "the node stays in the load balancer with a dead subscription";
+    proxy.release();
+    // Made again through the proxy (a new connection), b catches up and is ready.
+    Deadline d2(10s);
+    while (!cluster_stats(b.port())["live"].as_bool() && !d2.expired())
+        usleep(20'000);
+    ASSERT_TRUE(cluster_stats(b.port())["live"].as_bool()) << b.log();
+    ASSERT_TRUE(
+        s.read_until([&] { return s.data_events().size() >= ids.size(); }, Deadline(kIoTimeout)));
+    std::vector<std::string> got;
+    for (const SseEvent& e : s.data_events())
+        got.push_back(e.last_event_id);
+    EXPECT_EQ(got, ids);
+    EXPECT_GE(cluster_stats(b.port())["readFromStream"].as_int(), 3);
 }
 
 TEST_F(ClusterBus, AFrozenNodeHoldsAReplyNoLongerThanReplyWait) {
