@@ -120,6 +120,51 @@ TEST_F(EventLogTest, UnknownIdsAndIdsFromTheFutureAreGaps) {
     }
 }
 
+// A cluster's numbering (cluster/cluster_bus.h): events numbered elsewhere are
+// kept as numbered, and the log continues after them.
+TEST_F(EventLogTest, EventsNumberedByTheClusterAreKeptAndContinueTheNumbering) {
+    Event* e = Event::build(message("a", "1"), kNow);
+    _mine.push_back(e);
+    e->assign_sequence(41, kEpoch);
+    EXPECT_FALSE(_log.keep_numbered(e, kNow));
+    EXPECT_EQ(_log.last_sequence(), 41u);
+    CatchUp r;
+    r.channels = {"a"};
+    r.last_id = "ep-40";
+    ASSERT_TRUE(_log.answer(r, kNow));
+    EXPECT_FALSE(r.gap);
+    EXPECT_EQ(data_of(r.events), (std::vector<std::string>{"1"}));
+    release(r.events);
+}
+
+// Another numbering (a Redis that lost its data): what the old one kept is
+// dropped, its ids are gaps, and resumes from before the new floor too.
+TEST_F(EventLogTest, RenumberingDropsTheOldNumberingsKeeps) {
+    publish(message("a", "1"));
+    publish_persistent("a", "2");
+    _log.renumber("new", 10, 7);
+    EXPECT_EQ(_log.epoch(), "new");
+    EXPECT_EQ(_log.last_sequence(), 10u);
+    EXPECT_EQ(_log.history_stats().events, 0u);
+    EXPECT_EQ(_log.cache_stats().events, 0u);
+    for (const char* id : {"ep-1", "new-5"}) {
+        CatchUp r;
+        r.channels = {"a"};
+        r.last_id = std::string(id);
+        ASSERT_TRUE(_log.answer(r, kNow));
+        EXPECT_TRUE(r.gap) << id;
+        EXPECT_TRUE(r.events.empty()) << id;
+    }
+    // The same numbering again keeps what it has: only the floor and the next
+    // sequence move.
+    Event* e = Event::build(message("a", "3"), kNow);
+    _mine.push_back(e);
+    e->assign_sequence(11, "new");
+    _log.keep_numbered(e, kNow);
+    _log.renumber("new", 11, 7);
+    EXPECT_EQ(_log.history_stats().events, 1u);
+}
+
 TEST(EventLogWithoutHistory, AResumeIsAGapUnlessNothingWasNumberedSince) {
     EventLogOptions o;
     o.history.max_events = 0;
