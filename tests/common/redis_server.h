@@ -46,6 +46,9 @@ inline std::string redis_server_path() {
 struct RedisServerOptions {
     bool tcp = false;      // also listen on a free port of 127.0.0.1
     std::string password;  // requirepass ("" = none)
+    // An append-only file in the server's directory, every write fsynced:
+    // what it acknowledged survives a kill and a start again.
+    bool durable = false;
 };
 
 class RedisServer {
@@ -127,7 +130,9 @@ private:
                                          "--save",
                                          "",
                                          "--appendonly",
-                                         "no",
+                                         _opts.durable ? "yes" : "no",
+                                         "--appendfsync",
+                                         "always",
                                          "--daemonize",
                                          "no",
                                          "--dir",
