@@ -373,6 +373,10 @@ std::vector<Key> base_schema(Config& c) {
          [&c](auto& n, auto* e) {
              return want_duration(n, &c.cluster_redis_ping_interval_ms, 0, e);
          }},
+        {"cluster.node", [&c](auto& n, auto* e) { return want_string(n, &c.cluster_node, e); }},
+        {"cluster.prefix", [&c](auto& n, auto* e) { return want_string(n, &c.cluster_prefix, e); }},
+        {"cluster.node_ttl",
+         [&c](auto& n, auto* e) { return want_duration(n, &c.cluster_node_ttl_ms, 500, e); }},
         {"upgrade.socket", [&c](auto& n, auto* e) { return want_string(n, &c.upgrade_socket, e); }},
         {"upgrade.carry_streams",
          [&c](auto& n, auto* e) { return want_bool(n, &c.upgrade_carry_streams, e); }},

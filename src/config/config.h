@@ -214,6 +214,9 @@ struct Config {
     uint64_t cluster_redis_reconnect_base_ms = 0;
     uint64_t cluster_redis_reconnect_max_ms = 0;
     uint64_t cluster_redis_ping_interval_ms = 0;  // 0 = no keepalive PING
+    std::string cluster_node;                     // "" = <host name>:<port of server.http>
+    std::string cluster_prefix;                   // every Redis key's
+    uint64_t cluster_node_ttl_ms = 0;
     // [engine]
     uint32_t sq_entries = 0;
     uint32_t cq_entries = 0;

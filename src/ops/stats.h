@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "cluster/redis_link.h"
 #include "core/latency_histogram.h"
 #include "core/mesh.h"
 #include "core/reactor.h"
@@ -50,6 +51,11 @@ struct RedisFigures {
     bool up = false;
     uint64_t down_for_ms = 0;  // while down: since the link was lost (or started)
     std::string last_error;    // why the last attempt or connection failed
+    // The home shard's: why this node is not registered in the cluster ("":
+    // it is; cluster/node_registry.h), and the live nodes at its last beat.
+    std::string node_problem;
+    uint64_t cluster_nodes = 0;
+    RedisLinkStats link;  // the link's counters, for /metrics
 };
 
 struct StoreFigures {

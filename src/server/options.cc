@@ -1,7 +1,12 @@
 #include "server/options.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <filesystem>
+#include <random>
 
 #include <spdlog/spdlog.h>
 
@@ -27,6 +32,33 @@ EndpointOptions endpoint_options(const EndpointConfig& e, const Config& cfg) {
     o.max_connections_per_ip = e.max_connections_per_ip;
     o.max_connections_per_user = e.max_connections_per_user;
     return o;
+}
+
+// [cluster] node, or its default: the host name and the port of server.http
+// (the pid when that port is 0, picked by the kernel at each start); and a
+// random instance id, new at every start (cluster/cluster_node.h).
+std::shared_ptr<ClusterNode> cluster_node(const Config& cfg) {
+    auto node = std::make_shared<ClusterNode>();
+    node->prefix = cfg.cluster_prefix;
+    node->ttl_ms = cfg.cluster_node_ttl_ms;
+    node->name = cfg.cluster_node;
+    if (node->name.empty()) {
+        char host[256] = {};
+        if (gethostname(host, sizeof host - 1) != 0 || !host[0]) std::snprintf(host, 8, "ringcast");
+        std::string port;
+        const size_t colon = cfg.http.rfind(':');
+        if (colon != std::string::npos) port = cfg.http.substr(colon + 1);
+        if (port.empty() || port == "0") port = fmt::format("pid{}", getpid());
+        node->name = fmt::format("{}:{}", host, port);
+        // A host name may hold what a node name may not (cluster.node's rules).
+        for (char& ch : node->name)
+            if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '_' &&
+                ch != ':' && ch != '-')
+                ch = '-';
+    }
+    std::random_device rd;
+    node->instance = fmt::format("{:08x}{:08x}", rd(), rd());
+    return node;
 }
 
 }  // namespace
@@ -138,6 +170,7 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthS
         o.redis.reconnect_min_ms = cfg.cluster_redis_reconnect_base_ms;
         o.redis.reconnect_max_ms = cfg.cluster_redis_reconnect_max_ms;
         o.redis.ping_interval_ms = cfg.cluster_redis_ping_interval_ms;
+        o.cluster = cluster_node(cfg);
     }
     o.handover.carry = cfg.upgrade_carry_streams;
     o.handover.flush_timeout_ms = cfg.shutdown_timeout_ms;

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/clock.h"
+#include "core/json_writer.h"
 #include "core/log_event.h"
 #include "core/user_data.h"
 
@@ -18,6 +19,8 @@ namespace ringcast {
 namespace {
 constexpr uint64_t kExpirySweepMs = 1000;
 constexpr uint64_t kLogReportMs = 1000;
+// The shard whose link keeps this node's heartbeat (cluster/node_registry.h).
+constexpr unsigned kClusterHomeShard = 0;
 // A scrape was copying the buffer a snapshot would overwrite (microseconds):
 // the snapshot is taken again this soon rather than a whole interval later.
 constexpr uint64_t kMetricsRetryMs = 1;
@@ -49,7 +52,8 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
             shared.streams, shared.worker, opts.http, started_ms, kHttp)
     , _publish(_reactor, _transport, _hub, _stats, _directory, _flow, opts.publish, started_ms,
                kPublish)
-    , _pulses(shared.pulses) {
+    , _pulses(shared.pulses)
+    , _started_ms(started_ms) {
     _stats.set_stream_counter(&_http.streams().stream_count());
     _stats.set_h2_stats(&_http.h2_stats());
     _stats.set_refusals(&_http.refusals(), &_publish.refusals());
@@ -118,6 +122,8 @@ void Shard::start_redis() {
     _redis = std::make_unique<RedisLink>(_reactor, &_worker, RedisRole::commands, o);
     const std::string where = o.endpoint.describe();
     _redis->on_state([this, where](bool up, std::string_view why) {
+        if (_user_caps) _user_caps->link_changed(up);
+        if (_registry && up) _registry->link_up();
         if (up)
             spdlog::info("shard {}: linked to Redis at {}", _reactor.id(), where);
         else
@@ -134,9 +140,50 @@ void Shard::start_redis() {
         if (!f.up && st.down_since_ms && _reactor.now_ms() > st.down_since_ms)
             f.down_for_ms = _reactor.now_ms() - st.down_since_ms;
         if (!f.up) f.last_error = st.last_error;
+        if (_registry) f.node_problem = _registry->problem();
+        f.link = st;
+        if (_registry) f.cluster_nodes = _registry->live_nodes();
         return f;
     });
+    ClusterNode& node = *_opts.cluster;
+    _user_caps = std::make_unique<UserCaps>(_reactor, *_redis, node);
+    _http.streams().set_cluster(_user_caps.get(), _redis.get(), _opts.cluster.get());
+    if (_reactor.id() == kClusterHomeShard)
+        _registry = std::make_unique<NodeRegistry>(_reactor, *_redis, node,
+                                                   [this] { return cluster_summary(); });
     _redis->start();
+    if (_registry) _registry->start();
+}
+
+std::string Shard::cluster_summary() const {
+    PulseFigures sum;
+    for (unsigned s = 0; s < _pulses.shards(); ++s) {
+        PulseFigures f = _pulses.read(s);
+        sum.streams += f.streams;
+        sum.published += f.published;
+        sum.deliveries += f.deliveries;
+    }
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object()
+        .key("node")
+        .value(_opts.cluster->name)
+        .key("instance")
+        .value(_opts.cluster->instance)
+        .key("at")
+        .value(wall_ms())
+        .key("uptimeMs")
+        .value(_reactor.now_ms() - std::min(_reactor.now_ms(), _started_ms))
+        .key("shards")
+        .value(uint64_t(_pulses.shards()))
+        .key("streams")
+        .value(sum.streams)
+        .key("published")
+        .value(sum.published)
+        .key("deliveries")
+        .value(sum.deliveries)
+        .end_object();
+    return out;
 }
 
 void Shard::on_completion(const io_uring_cqe& cqe) {
@@ -203,6 +250,10 @@ void Shard::on_timer(TimerNode* node) {
         _redis->on_timer(node);
         return;
     }
+    if (_registry && _registry->owns(node)) {
+        _registry->on_timer();
+        return;
+    }
     if (_alerts.owns(node)) {
         _alerts.on_timer();
         return;
@@ -221,6 +272,7 @@ void Shard::on_timer(TimerNode* node) {
     }
     if (node == &_log_report_timer) {
         flush_log_summaries();
+        if (_user_caps) _user_caps->tick();  // counts Redis may have missed, written again
         _reactor.timers().schedule(&_log_report_timer, _reactor.now_ms() + kLogReportMs);
         return;
     }
@@ -284,7 +336,10 @@ void Shard::on_stop_requested(uint64_t phase) {
         _transport.stop_accepting();
         _http.begin_shutdown();
         _publish.begin_shutdown();
-        if (_redis) _redis->stop();
+        if (_registry)  // the name given up first, then the link stops
+            _registry->leave([this] { _redis->stop(); });
+        else if (_redis)
+            _redis->stop();
         _reactor.timers().schedule(&_drain_timer, _reactor.now_ms() + _opts.shutdown_timeout_ms);
     } else {
         _reactor.finish();

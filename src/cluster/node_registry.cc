@@ -1,0 +1,110 @@
+#include "cluster/node_registry.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "cluster/cluster_scripts.h"
+
+namespace ringcast {
+
+void list_nodes(RedisLink& link, const ClusterNode& node, std::function<void(NodeList&)> done) {
+    link.command({"EVAL", cluster_scripts::kListNodes, "1", node.key("nodes", ""), node.prefix},
+                 [done = std::move(done)](const RespValue& v) {
+                     NodeList list;
+                     if (!v.is_array()) {
+                         list.error = v.str.empty() ? v.describe() : v.str;
+                         done(list);
+                         return;
+                     }
+                     list.ok = true;
+                     for (size_t i = 0; i + 1 < v.elements.size(); i += 2)
+                         list.nodes.push_back({v.elements[i].str, v.elements[i + 1].str});
+                     done(list);
+                 });
+}
+
+NodeRegistry::NodeRegistry(Reactor& reactor, RedisLink& link, ClusterNode& node,
+                           std::function<std::string()> summary)
+    : _reactor(reactor), _link(link), _node(node), _summary(std::move(summary)) {}
+
+void NodeRegistry::start() {
+    beat();
+}
+
+void NodeRegistry::on_timer() {
+    beat();
+}
+
+void NodeRegistry::beat() {
+    _reactor.timers().schedule(&_timer, _reactor.now_ms() + _node.heartbeat_ms());
+    if (_left || _in_flight || !_link.up()) {
+        if (!_link.up() && !_in_flight) _node.registered.store(false, std::memory_order_relaxed);
+        if (!_link.up() && !_in_flight) _problem = "no link to Redis";
+        return;
+    }
+    _in_flight = true;
+    const std::string ttl = std::to_string(_node.ttl_ms);
+    const std::string summary = _summary();
+    _link.command({"EVAL", cluster_scripts::kHeartbeat, "3", _node.key("node", _node.name),
+                   _node.key("stats", _node.name), _node.key("nodes", ""), _node.instance, ttl,
+                   summary, _node.name},
+                  [this](const RespValue& v) { on_beat(v); });
+    list_nodes(_link, _node, [this](NodeList& list) {
+        if (list.ok) _live = list.nodes.size();
+    });
+}
+
+void NodeRegistry::on_beat(const RespValue& v) {
+    _in_flight = false;
+    if (!v.is_array() || v.elements.size() != 2) {
+        // No answer: the link is down (its own log line says why) or Redis
+        // refused the script. Not registered until a beat is answered.
+        _node.registered.store(false, std::memory_order_relaxed);
+        _problem = v.type == RespValue::Type::error
+                       ? fmt::format("Redis refused the heartbeat script: {}", v.str)
+                       : "no link to Redis";
+        if (v.type == RespValue::Type::error)
+            spdlog::error("cluster: node {}: {}", _node.name, _problem);
+        return;
+    }
+    const int64_t outcome = v.elements[0].integer;
+    if (outcome == 0) {
+        const std::string& holder = v.elements[1].str;
+        if (holder != _holder) {
+            _holder = holder;
+            spdlog::error(
+                "cluster: the node name \"{}\" is held by another live ringcastd (instance {}; "
+                "this one is {}): two nodes must not share a name ([cluster] node). This node "
+                "stays out of the cluster (/healthz/ready fails) until the name frees: within "
+                "{} ms if the holder was a previous run of this node that died",
+                _node.name, holder, _node.instance, _node.ttl_ms);
+        }
+        _problem = fmt::format("the node name \"{}\" is held by another live node", _node.name);
+        _node.registered.store(false, std::memory_order_relaxed);
+        return;
+    }
+    if (outcome == 2 || !_node.registered.load(std::memory_order_relaxed)) {
+        spdlog::info("cluster: node \"{}\" (instance {}) {} the cluster under prefix \"{}\"",
+                     _node.name, _node.instance, outcome == 2 ? "joined" : "is back in",
+                     _node.prefix);
+        _holder.clear();
+    }
+    _problem.clear();
+    _node.registered.store(true, std::memory_order_relaxed);
+}
+
+void NodeRegistry::leave(std::function<void()> then) {
+    _reactor.timers().cancel(&_timer);
+    _node.registered.store(false, std::memory_order_relaxed);
+    if (_left || !_link.up()) {
+        _left = true;
+        then();
+        return;
+    }
+    _left = true;
+    _link.command({"EVAL", cluster_scripts::kLeave, "2", _node.key("node", _node.name),
+                   _node.key("stats", _node.name), _node.instance},
+                  [then = std::move(then)](const RespValue&) { then(); });
+}
+
+}  // namespace ringcast
