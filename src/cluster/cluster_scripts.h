@@ -11,15 +11,17 @@
 namespace ringcast::cluster_scripts {
 
 // KEYS: P:node:<name>, P:stats:<name>, P:nodes
-// ARGV: instance, ttl ms, summary JSON, name
+// ARGV: instance, ttl ms, name, then the summary's field, value pairs
 // -> {0, holder}: the name is held by another live instance (nothing written)
 //    {1, ""}: refreshed; {2, ""}: claimed (the key was free)
 inline constexpr std::string_view kHeartbeat = R"lua(
 local cur = redis.call('GET', KEYS[1])
 if cur and cur ~= ARGV[1] then return {0, cur} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])
-redis.call('SADD', KEYS[3], ARGV[4])
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[2], unpack(ARGV, 4))
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[3])
 if cur then return {1, ''} end
 return {2, ''}
 )lua";
@@ -36,12 +38,12 @@ return 0
 
 // The live nodes and their summaries; dead names leave the set.
 // KEYS: P:nodes; ARGV: P
-// -> {name1, summary1, name2, summary2, ...}
+// -> {name1, {field, value, ...}, name2, {...}, ...}
 inline constexpr std::string_view kListNodes = R"lua(
 local out = {}
 for _, name in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local s = redis.call('GET', ARGV[1] .. ':stats:' .. name)
-  if s and redis.call('EXISTS', ARGV[1] .. ':node:' .. name) == 1 then
+  local s = redis.call('HGETALL', ARGV[1] .. ':stats:' .. name)
+  if #s > 0 and redis.call('EXISTS', ARGV[1] .. ':node:' .. name) == 1 then
     out[#out + 1] = name
     out[#out + 1] = s
   else

@@ -17,14 +17,19 @@ void list_nodes(RedisLink& link, const ClusterNode& node, std::function<void(Nod
                          return;
                      }
                      list.ok = true;
-                     for (size_t i = 0; i + 1 < v.elements.size(); i += 2)
-                         list.nodes.push_back({v.elements[i].str, v.elements[i + 1].str});
+                     for (size_t i = 0; i + 1 < v.elements.size(); i += 2) {
+                         NodeSummary n{v.elements[i].str, {}};
+                         const auto& f = v.elements[i + 1].elements;
+                         for (size_t k = 0; k + 1 < f.size(); k += 2)
+                             n.fields.emplace_back(f[k].str, f[k + 1].str);
+                         list.nodes.push_back(std::move(n));
+                     }
                      done(list);
                  });
 }
 
 NodeRegistry::NodeRegistry(Reactor& reactor, RedisLink& link, ClusterNode& node,
-                           std::function<std::string()> summary)
+                           std::function<SummaryFields()> summary)
     : _reactor(reactor), _link(link), _node(node), _summary(std::move(summary)) {}
 
 void NodeRegistry::start() {
@@ -44,11 +49,24 @@ void NodeRegistry::beat() {
     }
     _in_flight = true;
     const std::string ttl = std::to_string(_node.ttl_ms);
-    const std::string summary = _summary();
-    _link.command({"EVAL", cluster_scripts::kHeartbeat, "3", _node.key("node", _node.name),
-                   _node.key("stats", _node.name), _node.key("nodes", ""), _node.instance, ttl,
-                   summary, _node.name},
-                  [this](const RespValue& v) { on_beat(v); });
+    const SummaryFields summary = _summary();
+    const std::string node_key = _node.key("node", _node.name);
+    const std::string stats_key = _node.key("stats", _node.name);
+    const std::string nodes_key = _node.key("nodes", "");
+    std::vector<std::string_view> args = {"EVAL",
+                                          cluster_scripts::kHeartbeat,
+                                          "3",
+                                          node_key,
+                                          stats_key,
+                                          nodes_key,
+                                          _node.instance,
+                                          ttl,
+                                          _node.name};
+    for (const auto& [field, value] : summary) {
+        args.push_back(field);
+        args.push_back(value);
+    }
+    _link.command(args, [this](const RespValue& v) { on_beat(v); });
     list_nodes(_link, _node, [this](NodeList& list) {
         if (list.ok) _live = list.nodes.size();
     });

@@ -27,9 +27,13 @@
 
 namespace ringcast {
 
+// A node's summary, as it wrote it at its last beat: field, value pairs
+// ("streams", "12"...; Shard::cluster_summary).
+using SummaryFields = std::vector<std::pair<std::string, std::string>>;
+
 struct NodeSummary {
     std::string name;
-    std::string summary;  // the JSON object the node wrote
+    SummaryFields fields;
 };
 
 // The live nodes, or ok = false and why.
@@ -43,9 +47,9 @@ void list_nodes(RedisLink& link, const ClusterNode& node, std::function<void(Nod
 
 class NodeRegistry {
 public:
-    // `summary` writes this node's figures (a JSON object) at each beat.
+    // `summary` gives this node's figures at each beat.
     NodeRegistry(Reactor& reactor, RedisLink& link, ClusterNode& node,
-                 std::function<std::string()> summary);
+                 std::function<SummaryFields()> summary);
     NodeRegistry(const NodeRegistry&) = delete;
     NodeRegistry& operator=(const NodeRegistry&) = delete;
 
@@ -73,7 +77,7 @@ private:
     Reactor& _reactor;
     RedisLink& _link;
     ClusterNode& _node;
-    std::function<std::string()> _summary;
+    std::function<SummaryFields()> _summary;
     TimerNode _timer;
     std::string _problem = "not registered yet (waiting for Redis)";
     std::string _holder;  // the other instance holding the name, when logged

@@ -135,6 +135,7 @@ struct ShardSnapshot {
     std::vector<ChannelFigures> channels;
     std::vector<std::pair<std::string, uint64_t>> users;  // user -> local streams
     ShardMetricFigures metrics;                           // only with SnapshotScope::metrics
+    RedisFigures redis;  // [cluster] redis, only with SnapshotScope::metrics
     // Publishes that started here in the last minute, and per channel (those
     // with any; pubsub/publish_rate.h).
     uint64_t messages_per_minute = 0;
@@ -183,6 +184,12 @@ public:
     StoreFigures store_figures() const { return _store ? _store() : StoreFigures{}; }
     // This shard's Redis link, read on this shard (the readiness probe's call).
     void set_redis(std::function<RedisFigures()> read) { _redis = std::move(read); }
+    // [cluster] redis: the cluster's statistics (cluster/cluster_stats.h), asked
+    // of Redis by this shard's link; `done` gets the JSON, or nullopt and why.
+    using ClusterAnswer = std::function<void(const std::string* json, std::string_view error)>;
+    void set_cluster(std::function<void(ClusterAnswer)> ask) { _cluster = std::move(ask); }
+    bool cluster_enabled() const { return bool(_cluster); }
+    void cluster(ClusterAnswer done) const { _cluster(std::move(done)); }
     RedisFigures redis_figures() const { return _redis ? _redis() : RedisFigures{}; }
     // Who describes streams (their users); none: no per-user figures.
     void set_catalog(const StreamCatalog* catalog) { _catalog = catalog; }
@@ -231,6 +238,7 @@ private:
     const H2Stats* _h2 = nullptr;
     std::function<StoreFigures()> _store;
     std::function<RedisFigures()> _redis;
+    std::function<void(ClusterAnswer)> _cluster;
     const StreamCatalog* _catalog = nullptr;
     const QueueLossStats* _losses = nullptr;
     std::function<StreamCensus()> _census;

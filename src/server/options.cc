@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <filesystem>
 #include <random>
 
@@ -43,8 +42,9 @@ std::shared_ptr<ClusterNode> cluster_node(const Config& cfg) {
     node->ttl_ms = cfg.cluster_node_ttl_ms;
     node->name = cfg.cluster_node;
     if (node->name.empty()) {
-        char host[256] = {};
-        if (gethostname(host, sizeof host - 1) != 0 || !host[0]) std::snprintf(host, 8, "ringcast");
+        char buf[256] = {};
+        const std::string host =
+            gethostname(buf, sizeof buf - 1) == 0 && buf[0] ? std::string(buf) : "ringcast";
         std::string port;
         const size_t colon = cfg.http.rfind(':');
         if (colon != std::string::npos) port = cfg.http.substr(colon + 1);

@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cluster/cluster_stats.h"
 #include "core/clock.h"
 #include "core/json_writer.h"
 #include "core/log_event.h"
@@ -151,11 +152,21 @@ void Shard::start_redis() {
     if (_reactor.id() == kClusterHomeShard)
         _registry = std::make_unique<NodeRegistry>(_reactor, *_redis, node,
                                                    [this] { return cluster_summary(); });
+    _stats.set_cluster([this](StatsCollector::ClusterAnswer done) {
+        list_nodes(*_redis, *_opts.cluster, [this, done = std::move(done)](NodeList& list) {
+            if (!list.ok) {
+                done(nullptr, list.error);
+                return;
+            }
+            const std::string json = render_cluster_stats(list, *_opts.cluster);
+            done(&json, {});
+        });
+    });
     _redis->start();
     if (_registry) _registry->start();
 }
 
-std::string Shard::cluster_summary() const {
+SummaryFields Shard::cluster_summary() const {
     PulseFigures sum;
     for (unsigned s = 0; s < _pulses.shards(); ++s) {
         PulseFigures f = _pulses.read(s);
@@ -163,27 +174,14 @@ std::string Shard::cluster_summary() const {
         sum.published += f.published;
         sum.deliveries += f.deliveries;
     }
-    std::string out;
-    JsonWriter w(out);
-    w.begin_object()
-        .key("node")
-        .value(_opts.cluster->name)
-        .key("instance")
-        .value(_opts.cluster->instance)
-        .key("at")
-        .value(wall_ms())
-        .key("uptimeMs")
-        .value(_reactor.now_ms() - std::min(_reactor.now_ms(), _started_ms))
-        .key("shards")
-        .value(uint64_t(_pulses.shards()))
-        .key("streams")
-        .value(sum.streams)
-        .key("published")
-        .value(sum.published)
-        .key("deliveries")
-        .value(sum.deliveries)
-        .end_object();
-    return out;
+    const uint64_t now = _reactor.now_ms();
+    return {{"instance", _opts.cluster->instance},
+            {"at", std::to_string(wall_ms())},
+            {"uptimeMs", std::to_string(now - std::min(now, _started_ms))},
+            {"shards", std::to_string(_pulses.shards())},
+            {"streams", std::to_string(sum.streams)},
+            {"published", std::to_string(sum.published)},
+            {"deliveries", std::to_string(sum.deliveries)}};
 }
 
 void Shard::on_completion(const io_uring_cqe& cqe) {

@@ -162,7 +162,7 @@ private:
     void start_redis();
     // This node's summary for the cluster (cluster/node_registry.h): the
     // shards' pulses summed.
-    std::string cluster_summary() const;
+    SummaryFields cluster_summary() const;
     // kStopQuiesce and kStopExport; their progress, once per turn.
     void begin_handover(uint64_t phase);
     void handover_progress();

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "../common/redis_server.h"
+#include "cli_support.h"
 #include "daemon_process.h"
 #include "http_client.h"
 #include "json.h"
@@ -156,6 +157,91 @@ TEST(ClusterCaps, ANameHeldByALiveNodeKeepsTheSecondOut) {
     ASSERT_TRUE(first.stop());
     EXPECT_EQ(await_ready(second.port(), 200, Deadline(5s)).first, 200);
     EXPECT_TRUE(second.await_log("joined the cluster", Deadline(5s))) << second.log();
+}
+
+// GET /api/stats?cluster=1 on any node: every live node's summary and the
+// totals; `ringcast stats --cluster` prints them; a node killed leaves the
+// list within node_ttl.
+TEST(ClusterStats, EveryLiveNodeFromAnyNode) {
+    if (test::redis_server_path().empty())
+        GTEST_SKIP() << "redis-server is not installed (Debian: apt-get install redis-server)";
+    test::RedisServer redis;
+    ASSERT_TRUE(redis.start()) << redis.error();
+    DaemonProcess a, b;
+    ASSERT_TRUE(a.start({.config = node_config(redis.unix_url(), "node-a")})) << a.error();
+    ASSERT_TRUE(b.start({.config = node_config(redis.unix_url(), "node-b")})) << b.error();
+    ASSERT_EQ(await_ready(a.port(), 200, Deadline(10s)).first, 200);
+    ASSERT_EQ(await_ready(b.port(), 200, Deadline(10s)).first, 200);
+    // A stream on B, seen from A once B's next beat has written it.
+    SseFleet on_b(b.port());
+    size_t s = open_from(on_b, "/u?channels=a", "127.0.0.1");
+    ASSERT_TRUE(on_b[s].connected) << on_b.problems();
+
+    auto cluster_of = [](uint16_t port) {
+        HttpClient c(port);
+        std::optional<Json> out;
+        if (!c.connect()) return out;
+        auto r = c.request("GET", "/api/stats?cluster=1", {}, kKey);
+        if (r && r->status == 200) out = r->json();
+        return out;
+    };
+    std::optional<Json> doc;
+    for (Deadline d(10s); !d.expired(); usleep(50'000)) {
+        doc = cluster_of(a.port());
+        if (doc && (*doc)["totals"]["nodes"].as_int() == 2 &&
+            (*doc)["totals"]["streams"].as_int() == 1)
+            break;
+    }
+    ASSERT_TRUE(doc);
+    EXPECT_EQ((*doc)["self"].as_string(), "node-a");
+    EXPECT_EQ((*doc)["prefix"].as_string(), "ringcast");
+    ASSERT_EQ((*doc)["nodes"].size(), 2u);
+    EXPECT_EQ((*doc)["nodes"][0]["node"].as_string(), "node-a");
+    EXPECT_EQ((*doc)["nodes"][1]["node"].as_string(), "node-b");
+    EXPECT_EQ((*doc)["nodes"][1]["streams"].as_int(), 1);
+    EXPECT_EQ((*doc)["nodes"][1]["shards"].as_int(), 2);
+    EXPECT_EQ((*doc)["totals"]["shards"].as_int(), 4);
+    EXPECT_EQ((*doc)["totals"]["streams"].as_int(), 1);
+
+    CliRun cli = run_on(a, {"stats", "--cluster"});
+    ASSERT_EQ(cli.code, 0) << cli.describe();
+    EXPECT_NE(cli.out.find("node-a *"), std::string::npos) << cli.out;
+    EXPECT_NE(cli.out.find("node-b"), std::string::npos) << cli.out;
+    EXPECT_NE(cli.out.find("total (2 nodes)"), std::string::npos) << cli.out;
+
+    // /metrics counts the live nodes too (its snapshot is taken every second).
+    std::string metrics;
+    for (Deadline d(5s); !d.expired(); usleep(50'000)) {
+        HttpClient c(a.port());
+        ASSERT_TRUE(c.connect());
+        auto m = c.request("GET", "/metrics", {}, kKey);
+        ASSERT_TRUE(m);
+        metrics = m->body;
+        if (metrics.find("ringcast_cluster_nodes 2") != std::string::npos) break;
+    }
+    EXPECT_NE(metrics.find("ringcast_cluster_nodes 2"), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find("ringcast_cluster_registered 1"), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find("ringcast_redis_link_commands_total{shard=\"0\"}"), std::string::npos)
+        << metrics;
+
+    ASSERT_TRUE(b.signal(SIGKILL));
+    ASSERT_TRUE(b.wait_exit(Deadline(5s)));
+    for (Deadline d(5s); !d.expired(); usleep(50'000)) {
+        doc = cluster_of(a.port());
+        if (doc && (*doc)["totals"]["nodes"].as_int() == 1) break;
+    }
+    ASSERT_TRUE(doc);
+    EXPECT_EQ((*doc)["totals"]["nodes"].as_int(), 1) << "node_ttl is 1s";
+
+    // A node alone is told so.
+    DaemonProcess alone;
+    ASSERT_TRUE(alone.start()) << alone.error();
+    HttpClient c(alone.port());
+    ASSERT_TRUE(c.connect());
+    auto r = c.request("GET", "/api/stats?cluster=1", {}, kKey);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << r->body;
+    EXPECT_NE(r->body.find("no_cluster"), std::string::npos) << r->body;
 }
 
 }  // namespace
