@@ -29,6 +29,11 @@ void UserCaps::fallback(std::string_view why) {
         _shard, why);
 }
 
+void UserCaps::back_in_cluster() {
+    _falling_back = false;
+    spdlog::info("shard {}: per-user stream caps are counted across the cluster again", _shard);
+}
+
 void UserCaps::acquire(const std::string& user, uint32_t cap, Answer done) {
     if (!usable()) {
         fallback(_link.up() ? "this node is not registered in the cluster yet"
@@ -45,13 +50,7 @@ void UserCaps::acquire(const std::string& user, uint32_t cap, Answer done) {
                   [this, user, done = std::move(done)](const RespValue& v) {
                       if (v.is_array() && v.elements.size() == 2 &&
                           v.elements[0].type == RespValue::Type::integer) {
-                          if (_falling_back) {
-                              _falling_back = false;
-                              spdlog::info(
-                                  "shard {}: per-user stream caps are counted across the "
-                                  "cluster again",
-                                  _shard);
-                          }
+                          if (_falling_back) back_in_cluster();
                           const uint64_t total = uint64_t(v.elements[1].integer);
                           if (v.elements[0].integer == 1) {
                               done(Verdict::granted, total);
@@ -111,7 +110,9 @@ void UserCaps::resync(const std::string& user) {
 }
 
 void UserCaps::tick() {
-    if (_unsynced.empty() || !usable()) return;
+    if (!usable()) return;
+    if (_falling_back) back_in_cluster();
+    if (_unsynced.empty()) return;
     std::unordered_set<std::string> users;
     users.swap(_unsynced);
     for (const std::string& user : users)

@@ -55,6 +55,7 @@ public:
 private:
     bool usable() const { return _link.up() && _node.registered.load(std::memory_order_relaxed); }
     void fallback(std::string_view why);
+    void back_in_cluster();
     void resync(const std::string& user);
 
     Reactor& _reactor;

@@ -135,6 +135,53 @@ TEST(ClusterCaps, AUserCapHoldsAcrossNodes) {
     EXPECT_LT(std::chrono::steady_clock::now() - killed, 3s) << "node_ttl is 1s";
 }
 
+// Redis gone: each node's own cap decides at once (no stream waits), and the
+// node says so; Redis back, empty: every node writes its counts again, and
+// the cap holds across the nodes once more.
+TEST(ClusterCaps, WithoutRedisEachNodeCountsItsOwnThenWritesItBack) {
+    if (test::redis_server_path().empty())
+        GTEST_SKIP() << "redis-server is not installed (Debian: apt-get install redis-server)";
+    test::RedisServer redis;
+    ASSERT_TRUE(redis.start()) << redis.error();
+    DaemonProcess a, b;
+    ASSERT_TRUE(a.start({.config = node_config(redis.unix_url(), "node-a")})) << a.error();
+    ASSERT_TRUE(b.start({.config = node_config(redis.unix_url(), "node-b")})) << b.error();
+    ASSERT_EQ(await_ready(a.port(), 200, Deadline(10s)).first, 200);
+    ASSERT_EQ(await_ready(b.port(), 200, Deadline(10s)).first, 200);
+    const std::string alice = mint_hs256(kSecret, R"({"sub":"alice"})");
+    SseFleet on_a(a.port()), on_b(b.port());
+    size_t a1 = open_from(on_a, "/u?channels=a&token=" + alice, "127.0.0.1");
+    ASSERT_TRUE(on_a[a1].connected) << on_a.problems();
+    size_t b1 = open_from(on_b, "/u?channels=a&token=" + alice, "127.0.0.1");
+    ASSERT_TRUE(on_b[b1].connected) << on_b.problems();
+
+    redis.kill();
+    ASSERT_EQ(await_ready(a.port(), 503, Deadline(10s)).first, 503);
+    const auto asked = std::chrono::steady_clock::now();
+    size_t a2 = open_from(on_a, "/u?channels=a&token=" + alice, "127.0.0.1", {}, Deadline(5s));
+    ASSERT_TRUE(on_a[a2].connected) << "A's own count is 1 of 2: " << on_a.problems();
+    EXPECT_LT(std::chrono::steady_clock::now() - asked, 1s) << "the link is known to be down";
+    EXPECT_EQ(refused_on(a.port(), alice).status, 429) << "A's own cap still holds";
+    EXPECT_TRUE(a.await_log("counted on this node only", Deadline(5s))) << a.log();
+
+    // Redis back, empty: A's 2 and B's 1 are written again, so B refuses a
+    // stream its own count (1) would allow.
+    ASSERT_TRUE(redis.start()) << redis.error();
+    ASSERT_EQ(await_ready(a.port(), 200, Deadline(10s)).first, 200);
+    ASSERT_EQ(await_ready(b.port(), 200, Deadline(10s)).first, 200);
+    bool refused = false;
+    for (Deadline d(10s); !refused && !d.expired();) {
+        size_t i = open_from(on_b, "/u?channels=a&token=" + alice, "127.0.0.1");
+        refused = on_b[i].status == 429;
+        if (on_b[i].connected) {  // not written back yet: this one goes again
+            on_b.close(i, false);
+            usleep(100'000);
+        }
+    }
+    EXPECT_TRUE(refused) << "the counts were not written back";
+    EXPECT_TRUE(a.await_log("counted across the cluster again", Deadline(5s))) << a.log();
+}
+
 TEST(ClusterCaps, ANameHeldByALiveNodeKeepsTheSecondOut) {
     if (test::redis_server_path().empty())
         GTEST_SKIP() << "redis-server is not installed (Debian: apt-get install redis-server)";
