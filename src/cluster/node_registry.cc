@@ -88,14 +88,25 @@ void NodeRegistry::on_beat(const RespValue& v) {
     const int64_t outcome = v.elements[0].integer;
     if (outcome == 0) {
         const std::string& holder = v.elements[1].str;
+        const uint64_t now = _reactor.now_ms();
         if (holder != _holder) {
+            // A previous run of this node (killed, or handing over to this
+            // one in an upgrade) frees the name within node_ttl: wait that
+            // long before calling it a second node.
             _holder = holder;
+            _held_since_ms = now;
+            _reported = false;
+            spdlog::info(
+                "cluster: the node name \"{}\" is held by instance {}; waiting up to {} ms for "
+                "it to free (a previous run of this node, stopped or handing over)",
+                _node.name, holder, _node.ttl_ms);
+        } else if (!_reported && now - _held_since_ms > _node.ttl_ms + _node.heartbeat_ms()) {
+            _reported = true;
             spdlog::error(
                 "cluster: the node name \"{}\" is held by another live ringcastd (instance {}; "
                 "this one is {}): two nodes must not share a name ([cluster] node). This node "
-                "stays out of the cluster (/healthz/ready fails) until the name frees: within "
-                "{} ms if the holder was a previous run of this node that died",
-                _node.name, holder, _node.instance, _node.ttl_ms);
+                "stays out of the cluster (/healthz/ready fails) until the name frees",
+                _node.name, holder, _node.instance);
         }
         _problem = fmt::format("the node name \"{}\" is held by another live node", _node.name);
         _node.registered.store(false, std::memory_order_relaxed);

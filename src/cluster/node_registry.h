@@ -10,8 +10,9 @@
 //
 // A name held by another live instance is not taken: the node stays
 // unregistered (per-user caps fall back to its own count, /healthz/ready
-// fails with the reason) and logs it, and takes the name when it frees
-// (within node_ttl of a previous run of its own that was killed).
+// fails with the reason) and takes the name when it frees. Held for longer
+// than node_ttl (a previous run that was killed, or that is handing over in
+// an upgrade, frees it sooner) it is another live node: an error in the log.
 //
 // list_nodes() is for any shard's command link: the live nodes' summaries.
 #include <cstdint>
@@ -80,7 +81,9 @@ private:
     std::function<SummaryFields()> _summary;
     TimerNode _timer;
     std::string _problem = "not registered yet (waiting for Redis)";
-    std::string _holder;  // the other instance holding the name, when logged
+    std::string _holder;          // the other instance holding the name, when logged
+    uint64_t _held_since_ms = 0;  // since when _holder has held it
+    bool _reported = false;       // the error about _holder logged
     uint64_t _live = 0;
     bool _in_flight = false;
     bool _left = false;

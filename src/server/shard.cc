@@ -348,6 +348,9 @@ void Shard::begin_handover(uint64_t phase) {
     if (_draining) return;
     if (phase == kStopQuiesce && !_quiescing) {
         _quiescing = true;
+        // The new daemon takes the name over (at its next beat); the link
+        // stays for what the streams still release.
+        if (_registry) _registry->leave([] {});
         _transport.stop_accepting();
         _http.begin_handover();
         _publish.begin_shutdown();
