@@ -334,8 +334,9 @@ void Shard::on_stop_requested(uint64_t phase) {
         _transport.stop_accepting();
         _http.begin_shutdown();
         _publish.begin_shutdown();
-        if (_registry)  // the name given up first, then the link stops
-            _registry->leave([this] { _redis->stop(); });
+        if (_registry)  // the name given up first, then the link stops (not
+                        // inside the link's own completion: deferred)
+            _registry->leave([this] { _reactor.defer([this] { _redis->stop(); }); });
         else if (_redis)
             _redis->stop();
         _reactor.timers().schedule(&_drain_timer, _reactor.now_ms() + _opts.shutdown_timeout_ms);

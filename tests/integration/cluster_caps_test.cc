@@ -201,7 +201,9 @@ TEST(ClusterCaps, ANameHeldByALiveNodeKeepsTheSecondOut) {
     EXPECT_EQ(await_ready(first.port(), 200, Deadline(1s)).first, 200) << "the first stays in";
 
     // The first stops (and gives its name up): the second joins.
-    ASSERT_TRUE(first.stop());
+    auto code = first.stop();
+    ASSERT_TRUE(code);
+    EXPECT_EQ(*code, 0) << first.log();
     EXPECT_EQ(await_ready(second.port(), 200, Deadline(5s)).first, 200);
     EXPECT_TRUE(second.await_log("joined the cluster", Deadline(5s))) << second.log();
 }
