@@ -159,15 +159,15 @@ void ApiRequests::stats(HttpConnection& c, const HttpRequest& req) {
 }
 
 void ApiRequests::cluster_stats(HttpConnection& c) {
-    if (!_stats.cluster_enabled()) {
+    if (!_stats.cluster_stats_enabled()) {
         reply_bad_request(c, "no_cluster",
                           "this node is not in a cluster ([cluster] redis is empty): ask "
                           "without ?cluster=1");
         return;
     }
     _http.wait_for_answer(c);
-    _stats.cluster([this, h = Transport::handle(c)](const std::string* json,
-                                                    std::string_view error) {
+    _stats.cluster_stats([this, h = Transport::handle(c)](const std::string* json,
+                                                          std::string_view error) {
         _http.complete_async(h, [&](HttpConnection& c) {
             if (json) return http_response(200, "application/json", *json, _http.keeps_alive(c));
             _http.count_refusal(503);

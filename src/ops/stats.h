@@ -187,9 +187,11 @@ public:
     // [cluster] redis: the cluster's statistics (cluster/cluster_stats.h), asked
     // of Redis by this shard's link; `done` gets the JSON, or nullopt and why.
     using ClusterAnswer = std::function<void(const std::string* json, std::string_view error)>;
-    void set_cluster(std::function<void(ClusterAnswer)> ask) { _cluster = std::move(ask); }
-    bool cluster_enabled() const { return bool(_cluster); }
-    void cluster(ClusterAnswer done) const { _cluster(std::move(done)); }
+    void set_cluster_stats(std::function<void(ClusterAnswer)> ask) {
+        _cluster_stats = std::move(ask);
+    }
+    bool cluster_stats_enabled() const { return bool(_cluster_stats); }
+    void cluster_stats(ClusterAnswer done) const { _cluster_stats(std::move(done)); }
     RedisFigures redis_figures() const { return _redis ? _redis() : RedisFigures{}; }
     // Who describes streams (their users); none: no per-user figures.
     void set_catalog(const StreamCatalog* catalog) { _catalog = catalog; }
@@ -238,7 +240,7 @@ private:
     const H2Stats* _h2 = nullptr;
     std::function<StoreFigures()> _store;
     std::function<RedisFigures()> _redis;
-    std::function<void(ClusterAnswer)> _cluster;
+    std::function<void(ClusterAnswer)> _cluster_stats;
     const StreamCatalog* _catalog = nullptr;
     const QueueLossStats* _losses = nullptr;
     std::function<StreamCensus()> _census;

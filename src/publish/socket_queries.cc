@@ -25,7 +25,7 @@ void SocketOps::stats(PublishConnection& c, const SocketRequest& r, simdjson::do
         return;
     }
     if (!r.answered()) return;  // nothing to do for a stats request nobody reads
-    if (cluster && !_stats.cluster_enabled()) {
+    if (cluster && !_stats.cluster_stats_enabled()) {
         _server.reply_error(c, r, "no_cluster",
                             "this node is not in a cluster ([cluster] redis is empty): ask "
                             "without \"cluster\"");
@@ -33,8 +33,8 @@ void SocketOps::stats(PublishConnection& c, const SocketRequest& r, simdjson::do
     }
     const uint64_t slot = _server.reserve(c, r);
     if (cluster) {
-        _stats.cluster([this, h = Transport::handle(c), slot](const std::string* json,
-                                                              std::string_view error) {
+        _stats.cluster_stats([this, h = Transport::handle(c), slot](const std::string* json,
+                                                                    std::string_view error) {
             PublishConnection* conn = _server.alive(h);
             if (!conn) return;
             if (json)

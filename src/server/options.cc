@@ -170,7 +170,7 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthS
         o.redis.reconnect_min_ms = cfg.cluster_redis_reconnect_base_ms;
         o.redis.reconnect_max_ms = cfg.cluster_redis_reconnect_max_ms;
         o.redis.ping_interval_ms = cfg.cluster_redis_ping_interval_ms;
-        o.cluster = cluster_node(cfg);
+        o.cluster_node = cluster_node(cfg);
     }
     o.handover.carry = cfg.upgrade_carry_streams;
     o.handover.flush_timeout_ms = cfg.shutdown_timeout_ms;

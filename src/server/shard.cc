@@ -146,19 +146,19 @@ void Shard::start_redis() {
         if (_registry) f.cluster_nodes = _registry->live_nodes();
         return f;
     });
-    ClusterNode& node = *_opts.cluster;
+    ClusterNode& node = *_opts.cluster_node;
     _user_caps = std::make_unique<UserCaps>(_reactor, *_redis, node);
-    _http.streams().set_cluster(_user_caps.get(), _redis.get(), _opts.cluster.get());
+    _http.streams().set_cluster(_user_caps.get(), _redis.get(), _opts.cluster_node.get());
     if (_reactor.id() == kClusterHomeShard)
         _registry = std::make_unique<NodeRegistry>(_reactor, *_redis, node,
                                                    [this] { return cluster_summary(); });
-    _stats.set_cluster([this](StatsCollector::ClusterAnswer done) {
-        list_nodes(*_redis, *_opts.cluster, [this, done = std::move(done)](NodeList& list) {
+    _stats.set_cluster_stats([this](StatsCollector::ClusterAnswer done) {
+        list_nodes(*_redis, *_opts.cluster_node, [this, done = std::move(done)](NodeList& list) {
             if (!list.ok) {
                 done(nullptr, list.error);
                 return;
             }
-            const std::string json = render_cluster_stats(list, *_opts.cluster);
+            const std::string json = render_cluster_stats(list, *_opts.cluster_node);
             done(&json, {});
         });
     });
@@ -175,7 +175,7 @@ SummaryFields Shard::cluster_summary() const {
         sum.deliveries += f.deliveries;
     }
     const uint64_t now = _reactor.now_ms();
-    return {{"instance", _opts.cluster->instance},
+    return {{"instance", _opts.cluster_node->instance},
             {"at", std::to_string(wall_ms())},
             {"uptimeMs", std::to_string(now - std::min(now, _started_ms))},
             {"shards", std::to_string(_pulses.shards())},

@@ -78,7 +78,7 @@ struct ShardOptions {
     // this node's identity there, shared by the shards (docs/scaling.md).
     bool redis_enabled = false;
     RedisLinkOptions redis;
-    std::shared_ptr<ClusterNode> cluster;
+    std::shared_ptr<ClusterNode> cluster_node;
     // Streams handed over by the daemon this one replaces, by shard (nullptr:
     // none), and the position they resume from (handed_stream.h).
     std::vector<std::vector<HandedStream>>* adopt = nullptr;
