@@ -104,6 +104,10 @@ public:
     Result publish(const Message& m);
     Result publish_batch(std::span<const Message> messages);
     Result stats();
+    // Every live node's summary and their totals, from a node of a cluster
+    // ({"op":"stats","cluster":true}; Result::json: docs/protocol.md, "The
+    // cluster's statistics"). Refused with no_cluster by a node alone.
+    Result cluster_stats();
     Result connection(std::string_view connection_id);
     Result user(std::string_view user_id);
     // A page of every SSE connection on every shard, in the daemon's order (by

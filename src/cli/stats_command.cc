@@ -8,6 +8,7 @@
 // the tool (an object no section knows is printed in the totals).
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -298,10 +299,50 @@ void print_users(object stats, object users) {
     print_others(stats, "otherUsers", "users", "connections", "connections");
 }
 
-int run_stats(const GlobalOptions& g) {
+// --cluster: one row per live node, then the totals.
+int print_cluster(object doc) {
+    std::string_view self, prefix;
+    if (doc["self"].get_string().get(self) != simdjson::SUCCESS) self = "?";
+    if (doc["prefix"].get_string().get(prefix) != simdjson::SUCCESS) prefix = "?";
+    simdjson::dom::array nodes;
+    if (doc["nodes"].get_array().get(nodes) != simdjson::SUCCESS) {
+        fmt::print(stderr, "ringcast: the cluster's stats have no \"nodes\"\n");
+        return kExitUnreachable;
+    }
+    fmt::print("Cluster (prefix \"{}\", asked of {})\n", prefix, self);
+    Table t({"node", "shards", "streams", "published", "deliveries", "uptime"});
+    auto number = [](object o, const char* k) {
+        uint64_t v = 0;
+        if (o[k].get_uint64().get(v) != simdjson::SUCCESS) return std::string("-");
+        return fmt::format("{}", v);
+    };
+    t.set_text(0);
+    for (element e : nodes) {
+        object n;
+        if (e.get_object().get(n) != simdjson::SUCCESS) continue;
+        std::string_view name;
+        if (n["node"].get_string().get(name) != simdjson::SUCCESS) continue;
+        uint64_t up_ms = 0;
+        std::string uptime = n["uptimeMs"].get_uint64().get(up_ms) == simdjson::SUCCESS
+                                 ? fmt::format("{}s", up_ms / 1000)
+                                 : std::string("-");
+        t.add({std::string(name) + (name == self ? " *" : ""), number(n, "shards"),
+               number(n, "streams"), number(n, "published"), number(n, "deliveries"), uptime});
+    }
+    object totals;
+    if (doc["totals"].get_object().get(totals) == simdjson::SUCCESS)
+        t.add({fmt::format("total ({} nodes)", number(totals, "nodes")), number(totals, "shards"),
+               number(totals, "streams"), number(totals, "published"), number(totals, "deliveries"),
+               ""});
+    t.print();
+    std::fflush(stdout);
+    return kExitOk;
+}
+
+int run_stats(const GlobalOptions& g, bool cluster) {
     client::Client c;
     if (!open_session(c, g)) return kExitUnreachable;
-    client::Result r = c.stats();
+    client::Result r = cluster ? c.cluster_stats() : c.stats();
     if (!r.ok) return report_failure(r, g);
     if (g.json) {
         // The daemon's document as it sent it, in the envelope every command uses.
@@ -318,6 +359,7 @@ int run_stats(const GlobalOptions& g) {
         fmt::print(stderr, "ringcast: the daemon's stats are not a JSON object: {}\n", r.json);
         return kExitUnreachable;
     }
+    if (cluster) return print_cluster(stats);
     print_totals(stats);
     print_side_by_side("Kept events", stats, {"history", "cache", "mailboxes"});
     print_store(stats);
@@ -342,10 +384,14 @@ Command add_stats(CLI::App& app, const GlobalOptions& g) {
         "stats",
         "Show the daemon's statistics: totals, kept events (history, cache, mailboxes), store, "
         "catch-ups, shards, channels, the busiest channels, users");
+    auto cluster = std::make_shared<bool>(false);
+    sub->add_flag("--cluster", *cluster,
+                  "Every live node of the cluster ([cluster] redis): one row per node, then "
+                  "the totals");
     sub->footer(
         "With --json: {\"ok\":true,\"stats\":<the daemon's stats document, unchanged>} "
-        "(docs/protocol.md, Statistics).");
-    return {sub, [&g] { return run_stats(g); }};
+        "(docs/protocol.md, Statistics; with --cluster, \"The cluster's statistics\").");
+    return {sub, [&g, cluster] { return run_stats(g, *cluster); }};
 }
 
 }  // namespace ringcast::cli

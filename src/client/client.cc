@@ -475,6 +475,16 @@ Result Client::ping() {
 Result Client::stats() {
     return call(Op::stats, {}, {});
 }
+Result Client::cluster_stats() {
+    Result r;
+    if (!idle_for_call(r, Op::stats)) return r;
+    append_op(_out, op_name(Op::stats), begin_request(Op::stats, true));
+    // One member more than a plain stats request: the line ends "}\n".
+    _out.resize(_out.size() - 2);
+    _out += ",\"cluster\":true}\n";
+    receive(r);
+    return r;
+}
 Result Client::connection(std::string_view id) {
     return call(Op::connection, "id", id);
 }

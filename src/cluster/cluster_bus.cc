@@ -94,7 +94,7 @@ ClusterBus::ClusterBus(Reactor& reactor, Hub& hub, EventLog& log, RedisLink& com
     , _sub(reactor, worker, RedisRole::subscriber, std::move(link))
     , _opts(std::move(opts))
     , _keys(_opts.prefix)
-    , _instance(make_instance())
+    , _instance(_opts.instance.empty() ? make_instance() : _opts.instance)
     , _reports_channel(_keys.reports_prefix + _instance)
     , _sha(sha1_hex(kPublishScript)) {}
 

@@ -53,6 +53,7 @@ class Reactor;
 
 struct ClusterBusOptions {
     std::string prefix = "ringcast";    // [cluster] prefix
+    std::string instance;               // this process on the bus (ClusterNode's; "" = a new one)
     uint64_t history_length = 100'000;  // [cluster] history_length: the stream's MAXLEN ~
     uint64_t reply_wait_ms = 250;       // [cluster] reply_wait
     uint32_t read_batch = 1000;         // stream entries per XRANGE

@@ -377,25 +377,16 @@ std::vector<Key> base_schema(Config& c) {
          [&c](auto& n, auto* e) {
              return want_duration(n, &c.cluster_redis_ping_interval_ms, 0, e);
          }},
-        {"cluster.prefix",
-         [&c](auto& n, auto* e) {
-             std::string prefix;
-             if (!want_string(n, &prefix, e)) return false;
-             const bool plain = std::all_of(prefix.begin(), prefix.end(),
-                                            [](char ch) { return ch > ' ' && ch < 0x7f; });
-             if (prefix.empty() || prefix.size() > 64 || !plain) {
-                 *e = "a key prefix of 1 to 64 printable characters without spaces";
-                 return false;
-             }
-             c.cluster_prefix = std::move(prefix);
-             return true;
-         }},
+        {"cluster.prefix", [&c](auto& n, auto* e) { return want_string(n, &c.cluster_prefix, e); }},
         {"cluster.history_length",
          [&c](auto& n, auto* e) {
              return want_uint(n, &c.cluster_history_length, 100, 100'000'000, e);
          }},
         {"cluster.reply_wait",
          [&c](auto& n, auto* e) { return want_duration(n, &c.cluster_reply_wait_ms, 0, e); }},
+        {"cluster.node", [&c](auto& n, auto* e) { return want_string(n, &c.cluster_node, e); }},
+        {"cluster.node_ttl",
+         [&c](auto& n, auto* e) { return want_duration(n, &c.cluster_node_ttl_ms, 500, e); }},
         {"upgrade.socket", [&c](auto& n, auto* e) { return want_string(n, &c.upgrade_socket, e); }},
         {"upgrade.carry_streams",
          [&c](auto& n, auto* e) { return want_bool(n, &c.upgrade_carry_streams, e); }},

@@ -218,6 +218,8 @@ struct Config {
     std::string cluster_prefix;                   // every key and channel starts with it
     uint64_t cluster_history_length = 0;          // the history stream's MAXLEN ~
     uint64_t cluster_reply_wait_ms = 0;           // a publish reply waits this long for nodes
+    std::string cluster_node;                     // "" = <host name>:<port of server.http>
+    uint64_t cluster_node_ttl_ms = 0;
     // [engine]
     uint32_t sq_entries = 0;
     uint32_t cq_entries = 0;

@@ -2,6 +2,7 @@
 // Messages name the keys (endpoints by their path) and say what to change; they
 // never quote a secret.
 #include <algorithm>
+#include <cctype>
 
 #include <fmt/format.h>
 
@@ -356,6 +357,32 @@ bool validate_alerts(const Config& cfg, ConfigProblems* p) {
     return true;
 }
 
+// [cluster] node and prefix name Redis keys and a node in logs and stats:
+// a plain alphabet, so that neither can break a key's shape ('#' separates
+// the parts of a user count's field: cluster/cluster_node.h).
+bool valid_cluster_word(const std::string& s, size_t max) {
+    if (s.size() > max) return false;
+    for (char ch : s)
+        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '_' && ch != ':' &&
+            ch != '-')
+            return false;
+    return true;
+}
+
+bool validate_cluster(const Config& cfg, ConfigProblems* p) {
+    if (!valid_cluster_word(cfg.cluster_node, 100))
+        return fail(p, {"cluster.node"},
+                    fmt::format("cluster.node = \"{}\": a node name is 1 to 100 of A-Z a-z 0-9 "
+                                ". _ : - (\"\" for the host name and the HTTP port)",
+                                cfg.cluster_node.substr(0, 200)));
+    if (cfg.cluster_prefix.empty() || !valid_cluster_word(cfg.cluster_prefix, 64))
+        return fail(p, {"cluster.prefix"},
+                    fmt::format("cluster.prefix = \"{}\": the key prefix is 1 to 64 of A-Z a-z "
+                                "0-9 . _ : -",
+                                cfg.cluster_prefix.substr(0, 200)));
+    return true;
+}
+
 }  // namespace
 
 // Every group of rules runs, so that the problem first in the file is among
@@ -395,6 +422,7 @@ bool validate_config(const Config& cfg, ConfigProblems* p) {
                          "cluster.redis_reconnect_max ({} ms): the waits between attempts "
                          "grow from base up to max; lower base or raise max",
                          cfg.cluster_redis_reconnect_base_ms, cfg.cluster_redis_reconnect_max_ms));
+    validate_cluster(cfg, p);
     if (!cfg.tls_listen.empty() && (cfg.tls_certificate.empty() || cfg.tls_key.empty()))
         fail(p, {"tls.listen", "tls.certificate", "tls.key"},
              fmt::format("tls.listen = \"{}\" needs tls.certificate and tls.key: the PEM "

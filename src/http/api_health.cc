@@ -157,6 +157,7 @@ std::string ApiRequests::ready_response(HttpConnection& c, const ReadyProbe* pro
             f.redis_enabled |= l.enabled;
             f.redis.push_back(
                 {probe->answered_us[s] >= 0 && l.enabled, l.up, l.down_for_ms, l.last_error});
+            if (!l.node_problem.empty()) f.cluster_problem = l.node_problem;
         }
     }
     Readiness r = assess_readiness(f);

@@ -60,7 +60,7 @@ void ApiRequests::handle(HttpConnection& c, HttpRequest& req, const RouteMatch& 
                 _http.refuse(c, *r);
                 return;
             }
-            stats(c);
+            stats(c, req);
             return;
         case Route::ping:
         case Route::connection:
@@ -136,7 +136,17 @@ void ApiRequests::handle(HttpConnection& c, HttpRequest& req, const RouteMatch& 
     }
 }
 
-void ApiRequests::stats(HttpConnection& c) {
+void ApiRequests::stats(HttpConnection& c, const HttpRequest& req) {
+    bool malformed = false;
+    auto cluster = query_param(req.query(), "cluster", &malformed);
+    if (malformed || (cluster && *cluster != "1" && *cluster != "0")) {
+        reply_bad_request(c, "", "cluster takes 1 (every node of the cluster) or 0 (this node)");
+        return;
+    }
+    if (cluster && *cluster == "1") {
+        cluster_stats(c);
+        return;
+    }
     _http.wait_for_answer(c);
     _stats.collect([this, h = Transport::handle(c)](std::vector<ShardSnapshot>& shards) {
         _http.complete_async(h, [&](HttpConnection& c) {
@@ -144,6 +154,30 @@ void ApiRequests::stats(HttpConnection& c) {
             return http_response(200, "application/json",
                                  render_stats_json(shards, uptime, read_process_stats()),
                                  _http.keeps_alive(c));
+        });
+    });
+}
+
+void ApiRequests::cluster_stats(HttpConnection& c) {
+    if (!_stats.cluster_stats_enabled()) {
+        reply_bad_request(c, "no_cluster",
+                          "this node is not in a cluster ([cluster] redis is empty): ask "
+                          "without ?cluster=1");
+        return;
+    }
+    _http.wait_for_answer(c);
+    _stats.cluster_stats([this, h = Transport::handle(c)](const std::string* json,
+                                                          std::string_view error) {
+        _http.complete_async(h, [&](HttpConnection& c) {
+            if (json) return http_response(200, "application/json", *json, _http.keeps_alive(c));
+            _http.count_refusal(503);
+            return http_response(
+                503, "application/json",
+                json_error_body("redis_unavailable",
+                                fmt::format("the cluster's nodes are listed in Redis, which did "
+                                            "not answer: {}",
+                                            error)),
+                _http.keeps_alive(c), {{"Retry-After", "1"}});
         });
     });
 }

@@ -50,7 +50,9 @@ private:
     void publish_batch(HttpConnection& c, simdjson::dom::object obj, const std::string& publisher);
     void invalidate(HttpConnection& c, HttpRequest& req);
     // api_queries.cc
-    void stats(HttpConnection& c);
+    void stats(HttpConnection& c, const HttpRequest& req);
+    // ?cluster=1: every live node's summary (cluster/cluster_stats.h).
+    void cluster_stats(HttpConnection& c);
     void ping(HttpConnection& c);
     void log_level(HttpConnection& c, HttpRequest& req, bool change);
     void issue_token(HttpConnection& c, HttpRequest& req);

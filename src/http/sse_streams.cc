@@ -54,16 +54,6 @@ SseStreams::~SseStreams() {
     if (_heartbeat) _reactor.frames().drop_user(_heartbeat);
 }
 
-// What a stream that waits for the limiter's answers (per-IP, per-user owner
-// shards) needs to open afterwards.
-struct SseStreams::PendingOpen {
-    std::string path;    // the endpoint's: a reload while we ask may change it
-    PeerAddress client;  // whose streams the per-IP limits count
-    StreamAdmission admission;
-    std::string origin;
-    std::vector<LimitAsk> asks;
-};
-
 void SseStreams::open(HttpConnection& c, HttpRequest& req, const EndpointOptions& ep) {
     StreamAdmission a = admit_stream(req, ep, *_opts.verifier, _opts.channel_rules,
                                      _opts.max_channels_per_stream, wall_ms() / 1000);
@@ -125,10 +115,12 @@ void SseStreams::on_limit_answer(ConnectionHandle h, PendingOpen& p,
         if (refused == verdicts.size() || v.retry_after_ms > retry_ms) refused = i;
         retry_ms = std::max(retry_ms, v.retry_after_ms);
     }
+    if (all && c && !_http.shutting_down() && ask_cluster_cap(h, p, verdicts)) return;
     // Whatever was granted is given back unless the stream opens now.
     auto release_granted = [&] {
         for (size_t i = 0; i < verdicts.size(); ++i)
             if (verdicts[i].granted && p.asks[i].rule.max_open) _limiter.release(p.asks[i].key);
+        if (p.cluster_held) _user_caps->release(p.admission.claims->user);
     };
     if (!c) {  // the connection went away while we asked
         release_granted();
@@ -191,6 +183,7 @@ void SseStreams::on_limit_answer(ConnectionHandle h, PendingOpen& p,
         if (!c->_extras) c->_extras = std::make_unique<StreamExtras>();
         c->_extras->limit_holds.push_back(std::move(p.asks[i].key));
     }
+    if (p.cluster_held) c->_extras->limit_holds.push_back(cluster_hold(p.admission.claims->user));
     start(*c, *ep, p.admission, p.origin);
     _transport.resume_reading(*c);  // reading watches for the client leaving
 }
@@ -467,7 +460,7 @@ void SseStreams::on_closed(HttpConnection& c) {
     }
     if (c._extras) {
         for (const std::string& key : c._extras->limit_holds)
-            _limiter.release(key);
+            if (!release_cluster_hold(key)) _limiter.release(key);
         // The identity lives in the extras: a closed connection stays listed
         // (directory queries read user_of) until the transport frees it.
         c._member.who = &kAnonymous;

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cluster/user_caps.h"
 #include "http/handed_stream.h"
 #include "http/http_connection.h"
 #include "http/http_options.h"
@@ -70,6 +71,16 @@ public:
     // takes its endpoint's new options (heartbeat interval...) by path.
     void follow_endpoints();
 
+    // [cluster] redis: per-user caps counted across the nodes
+    // (stream_cluster_caps.cc), and what GET /api/stats?cluster=1 lists with.
+    void set_cluster(UserCaps* caps, RedisLink* link, const ClusterNode* node) {
+        _user_caps = caps;
+        _cluster_link = link;
+        _cluster_node = node;
+    }
+    RedisLink* cluster_link() const { return _cluster_link; }
+    const ClusterNode* cluster_node() const { return _cluster_node; }
+
     // Number of SSE streams on this shard (read by stats).
     const uint64_t& stream_count() const { return _streams; }
     const CatchUpStats& catch_ups() const { return _catch_up_stats; }
@@ -79,7 +90,19 @@ public:
     StreamCensus census() const;
 
 private:
-    struct PendingOpen;
+    // What a stream that waits for the limiter's answers (per-IP, per-user owner
+    // shards) needs to open afterwards.
+    struct PendingOpen {
+        std::string path;    // the endpoint's: a reload while we ask may change it
+        PeerAddress client;  // whose streams the per-IP limits count
+        StreamAdmission admission;
+        std::string origin;
+        std::vector<LimitAsk> asks;
+        // [cluster]: the per-user cap asked of Redis after the node's own limits
+        // granted (stream_cluster_caps.cc), and a count held there.
+        bool cluster_asked = false;
+        bool cluster_held = false;
+    };
     void on_limit_answer(ConnectionHandle h, PendingOpen& p, std::vector<LimitVerdict>& verdicts);
     // After every check: subscribes, sends the handshake, starts the heartbeat.
     void start(HttpConnection& c, const EndpointOptions& ep, StreamAdmission& a,
@@ -108,6 +131,16 @@ private:
     LocalFrame* heartbeat_frame();
     // The stream's connection, by its HTTP protocol id (describe, user_of).
     const HttpConnection* stream_of(const Connection& c) const;
+    // stream_cluster_caps.cc. True when the user's cap is asked of the cluster
+    // (on_limit_answer runs again with the answer in p and verdicts).
+    bool ask_cluster_cap(ConnectionHandle h, PendingOpen& p, std::vector<LimitVerdict>& verdicts);
+    // A stream's hold on its user's count in the cluster, among its limit
+    // holds: "cluster-user:<id>".
+    static std::string cluster_hold(const std::string& user);
+    // True (and released) when `key` is a cluster hold.
+    bool release_cluster_hold(const std::string& key);
+    // An adopted stream's cluster holds, counted again whatever the cap says.
+    void recount_cluster_holds(HttpConnection& c, const std::vector<std::string>& keys);
 
     HttpServer& _http;
     Reactor& _reactor;
@@ -118,6 +151,9 @@ private:
     Hub& _hub;
     StreamLimit& _limit;
     const HttpOptions& _opts;
+    UserCaps* _user_caps = nullptr;  // [cluster] redis
+    RedisLink* _cluster_link = nullptr;
+    const ClusterNode* _cluster_node = nullptr;
     uint64_t _streams = 0;
     CatchUpStats _catch_up_stats;
     QueueLossStats _losses;

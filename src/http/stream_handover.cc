@@ -81,7 +81,11 @@ bool SseStreams::adopt(HttpConnection& c, const HandedStream& s, const std::stri
 
 // The stream is open already: its counts are taken whatever the limits say
 // now (a rule that cannot refuse), and kept as its holds like any stream's.
-void SseStreams::recount_limits(HttpConnection& c, const std::vector<std::string>& keys) {
+void SseStreams::recount_limits(HttpConnection& c, const std::vector<std::string>& all) {
+    recount_cluster_holds(c, all);
+    std::vector<std::string> keys;
+    for (const std::string& key : all)
+        if (!key.starts_with(cluster_hold(""))) keys.push_back(key);
     if (keys.empty()) return;
     std::vector<LimitAsk> asks;
     for (const std::string& key : keys)

@@ -96,6 +96,19 @@ Readiness assess_readiness(const ReadinessFacts& f) {
     }
     c.end_object();
 
+    // cluster: this node holds its name ([cluster] node)
+    c.key("cluster").begin_object();
+    if (!f.redis_enabled) {
+        c.key("ok").value(true).key("enabled").value(false);
+    } else {
+        c.key("ok").value(f.cluster_problem.empty()).key("enabled").value(true);
+        if (!f.cluster_problem.empty()) {
+            r.ready = false;
+            c.key("reason").value("cluster: " + f.cluster_problem);
+        }
+    }
+    c.end_object();
+
     // draining
     c.key("draining").begin_object().key("ok").value(!f.draining);
     if (f.draining) {

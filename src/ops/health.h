@@ -41,6 +41,9 @@ struct ReadinessFacts {
         std::string last_error;
     };
     std::vector<RedisLinkFact> redis;
+    // Why this node is not registered in the cluster ("": it is, or no
+    // cluster): cluster/node_registry.h.
+    std::string cluster_problem;
     int64_t now_wall_ms = 0;
 };
 

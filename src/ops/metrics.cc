@@ -6,6 +6,7 @@
 #include <mimalloc.h>
 #endif
 
+#include "ops/metrics_cluster.h"
 #include "ops/metrics_text.h"
 #include "tls/ktls_probe.h"
 
@@ -419,6 +420,7 @@ std::string render_metrics(const std::vector<ShardSnapshot>& shards, const Metri
     write_keeps(m, log);
     write_store(m, log.store);
     write_channels(m, shards);
+    write_cluster(m, shards);
     return m.take();
 }
 

@@ -87,6 +87,7 @@ ShardSnapshot StatsCollector::snapshot(SnapshotScope scope) const {
     if (_alerts) s->alerts = _alerts();
     if (scope == SnapshotScope::metrics) {
         fill_metrics(s);
+        if (_redis) s->redis = _redis();
         return snap;
     }
     _index.for_each([&](const Channel& ch) {

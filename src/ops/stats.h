@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "cluster/redis_link.h"
 #include "core/latency_histogram.h"
 #include "core/mesh.h"
 #include "core/reactor.h"
@@ -50,6 +51,11 @@ struct RedisFigures {
     bool up = false;
     uint64_t down_for_ms = 0;  // while down: since the link was lost (or started)
     std::string last_error;    // why the last attempt or connection failed
+    // The home shard's: why this node is not registered in the cluster ("":
+    // it is; cluster/node_registry.h), and the live nodes at its last beat.
+    std::string node_problem;
+    uint64_t cluster_nodes = 0;
+    RedisLinkStats link;  // the link's counters, for /metrics
 };
 
 // The log shard's place in a cluster's order (cluster/cluster_bus.h).
@@ -142,6 +148,7 @@ struct ShardSnapshot {
     std::vector<ChannelFigures> channels;
     std::vector<std::pair<std::string, uint64_t>> users;  // user -> local streams
     ShardMetricFigures metrics;                           // only with SnapshotScope::metrics
+    RedisFigures redis;  // [cluster] redis, only with SnapshotScope::metrics
     // Publishes that started here in the last minute, and per channel (those
     // with any; pubsub/publish_rate.h).
     uint64_t messages_per_minute = 0;
@@ -192,6 +199,14 @@ public:
     void set_redis(std::function<RedisFigures()> read) { _redis = std::move(read); }
     // The log shard in a cluster: its place in the cluster's order.
     void set_cluster(std::function<ClusterFigures()> read) { _cluster = std::move(read); }
+    // [cluster] redis: the cluster's statistics (cluster/cluster_stats.h), asked
+    // of Redis by this shard's link; `done` gets the JSON, or nullopt and why.
+    using ClusterAnswer = std::function<void(const std::string* json, std::string_view error)>;
+    void set_cluster_stats(std::function<void(ClusterAnswer)> ask) {
+        _cluster_stats = std::move(ask);
+    }
+    bool cluster_stats_enabled() const { return bool(_cluster_stats); }
+    void cluster_stats(ClusterAnswer done) const { _cluster_stats(std::move(done)); }
     RedisFigures redis_figures() const { return _redis ? _redis() : RedisFigures{}; }
     // Who describes streams (their users); none: no per-user figures.
     void set_catalog(const StreamCatalog* catalog) { _catalog = catalog; }
@@ -241,6 +256,7 @@ private:
     std::function<StoreFigures()> _store;
     std::function<RedisFigures()> _redis;
     std::function<ClusterFigures()> _cluster;
+    std::function<void(ClusterAnswer)> _cluster_stats;
     const StreamCatalog* _catalog = nullptr;
     const QueueLossStats* _losses = nullptr;
     std::function<StreamCensus()> _census;

@@ -208,7 +208,7 @@ bool PublishServer::handle_line(PublishConnection& c, std::string_view line, uin
     } else if (op == "invalidate") {
         _ops.invalidate(c, r, obj);
     } else if (op == "stats") {
-        _ops.stats(c, r);
+        _ops.stats(c, r, obj);
     } else if (op == "connection" || op == "user" || op == "connections" || op == "disconnect") {
         _ops.directory(c, r, obj);
     } else if (op == "token") {

@@ -49,7 +49,8 @@ public:
     void publish(PublishConnection& c, const SocketRequest& r, simdjson::dom::object obj);
     void publish_batch(PublishConnection& c, const SocketRequest& r, simdjson::dom::array messages);
     // socket_queries.cc
-    void stats(PublishConnection& c, const SocketRequest& r);
+    // "cluster": true: every live node's summary (cluster/cluster_stats.h).
+    void stats(PublishConnection& c, const SocketRequest& r, simdjson::dom::object obj);
     void invalidate(PublishConnection& c, const SocketRequest& r, simdjson::dom::object obj);
     void directory(PublishConnection& c, const SocketRequest& r, simdjson::dom::object obj);
     // A stream token signed here (auth/stream_token.h), at once.

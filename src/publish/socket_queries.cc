@@ -17,9 +17,38 @@ namespace ringcast {
 
 using namespace reply_json;
 
-void SocketOps::stats(PublishConnection& c, const SocketRequest& r) {
+void SocketOps::stats(PublishConnection& c, const SocketRequest& r, simdjson::dom::object obj) {
+    bool cluster = false;
+    if (simdjson::dom::element e; obj["cluster"].get(e) == simdjson::SUCCESS &&
+                                  e.get_bool().get(cluster) != simdjson::SUCCESS) {
+        _server.reply_error(c, r, "invalid_field", "\"cluster\" must be true or false");
+        return;
+    }
     if (!r.answered()) return;  // nothing to do for a stats request nobody reads
+    if (cluster && !_stats.cluster_stats_enabled()) {
+        _server.reply_error(c, r, "no_cluster",
+                            "this node is not in a cluster ([cluster] redis is empty): ask "
+                            "without \"cluster\"");
+        return;
+    }
     const uint64_t slot = _server.reserve(c, r);
+    if (cluster) {
+        _stats.cluster_stats([this, h = Transport::handle(c), slot](const std::string* json,
+                                                                    std::string_view error) {
+            PublishConnection* conn = _server.alive(h);
+            if (!conn) return;
+            if (json)
+                conn->_replies.fill_ok(slot, ",\"stats\":" + *json);
+            else
+                conn->_replies.fill_error(
+                    slot, error_object("redis_unavailable",
+                                       fmt::format("the cluster's nodes are listed in Redis, "
+                                                   "which did not answer: {}",
+                                                   error)));
+            _server.mark_dirty(*conn);
+        });
+        return;
+    }
     _stats.collect([this, h = Transport::handle(c), slot](std::vector<ShardSnapshot>& shards) {
         PublishConnection* conn = _server.alive(h);
         if (!conn) return;

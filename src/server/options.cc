@@ -1,10 +1,14 @@
 #include "server/options.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include <spdlog/spdlog.h>
 
+#include "cluster/bus_message.h"
 #include "net/ip_range.h"
 #include "server/alerts_setup.h"
 
@@ -27,6 +31,33 @@ EndpointOptions endpoint_options(const EndpointConfig& e, const Config& cfg) {
     o.max_connections_per_ip = e.max_connections_per_ip;
     o.max_connections_per_user = e.max_connections_per_user;
     return o;
+}
+
+// [cluster] node, or its default: the host name and the port of server.http
+// (the pid when that port is 0, picked by the kernel at each start); and a
+// random instance id, new at every start (cluster/cluster_node.h).
+std::shared_ptr<ClusterNode> cluster_node(const Config& cfg) {
+    auto node = std::make_shared<ClusterNode>();
+    node->prefix = cfg.cluster_prefix;
+    node->ttl_ms = cfg.cluster_node_ttl_ms;
+    node->name = cfg.cluster_node;
+    if (node->name.empty()) {
+        char buf[256] = {};
+        const std::string host =
+            gethostname(buf, sizeof buf - 1) == 0 && buf[0] ? std::string(buf) : "ringcast";
+        std::string port;
+        const size_t colon = cfg.http.rfind(':');
+        if (colon != std::string::npos) port = cfg.http.substr(colon + 1);
+        if (port.empty() || port == "0") port = fmt::format("pid{}", getpid());
+        node->name = fmt::format("{}:{}", host, port);
+        // A host name may hold what a node name may not (cluster.node's rules).
+        for (char& ch : node->name)
+            if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '_' &&
+                ch != ':' && ch != '-')
+                ch = '-';
+    }
+    node->instance = make_instance();  // the bus's origin name too (cluster/bus_message.h)
+    return node;
 }
 
 }  // namespace
@@ -144,6 +175,7 @@ ShardOptions shard_options(const Config& cfg, unsigned direct_files, const AuthS
         // Whether a user-specific event reached the user is known per node, so
         // mail cannot be decided by one node yet (docs/scaling.md): off.
         o.log.mailbox.max_events = 0;
+        o.cluster_node = cluster_node(cfg);
     }
     o.handover.carry = cfg.upgrade_carry_streams;
     o.handover.flush_timeout_ms = cfg.shutdown_timeout_ms;

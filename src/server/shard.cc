@@ -9,7 +9,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cluster/cluster_stats.h"
 #include "core/clock.h"
+#include "core/json_writer.h"
 #include "core/log_event.h"
 #include "core/user_data.h"
 
@@ -18,6 +20,8 @@ namespace ringcast {
 namespace {
 constexpr uint64_t kExpirySweepMs = 1000;
 constexpr uint64_t kLogReportMs = 1000;
+// The shard whose link keeps this node's heartbeat (cluster/node_registry.h).
+constexpr unsigned kClusterHomeShard = 0;
 // A scrape was copying the buffer a snapshot would overwrite (microseconds):
 // the snapshot is taken again this soon rather than a whole interval later.
 constexpr uint64_t kMetricsRetryMs = 1;
@@ -49,7 +53,8 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
             shared.streams, shared.worker, opts.http, started_ms, kHttp)
     , _publish(_reactor, _transport, _hub, _stats, _directory, _flow, opts.publish, started_ms,
                kPublish)
-    , _pulses(shared.pulses) {
+    , _pulses(shared.pulses)
+    , _started_ms(started_ms) {
     _stats.set_stream_counter(&_http.streams().stream_count());
     _stats.set_h2_stats(&_http.h2_stats());
     _stats.set_refusals(&_http.refusals(), &_publish.refusals());
@@ -118,6 +123,8 @@ void Shard::start_redis() {
     _redis = std::make_unique<RedisLink>(_reactor, &_worker, RedisRole::commands, o);
     const std::string where = o.endpoint.describe();
     _redis->on_state([this, where](bool up, std::string_view why) {
+        if (_user_caps) _user_caps->link_changed(up);
+        if (_registry && up) _registry->link_up();
         if (up)
             spdlog::info("shard {}: linked to Redis at {}", _reactor.id(), where);
         else
@@ -130,8 +137,10 @@ void Shard::start_redis() {
     if (_log) {
         RedisLinkOptions sub = _opts.redis;
         sub.name = fmt::format("shard {} redis bus", _reactor.id());
+        ClusterBusOptions bus = _opts.cluster;
+        bus.instance = _opts.cluster_node->instance;
         _bus = std::make_unique<ClusterBus>(_reactor, _hub, *_log, *_redis, &_worker, sub,
-                                            _opts.cluster);
+                                            std::move(bus));
         _hub.set_order(_bus.get());
         _stats.set_cluster([this] {
             ClusterFigures f;
@@ -167,10 +176,48 @@ void Shard::start_redis() {
         if (!f.up) f.last_error = st.last_error;
         if (!f.up && _redis->up())
             f.last_error = "not yet in the cluster's order (joining, or reading what it missed)";
+        if (_registry) f.node_problem = _registry->problem();
+        f.link = st;
+        if (_registry) f.cluster_nodes = _registry->live_nodes();
         return f;
+    });
+    ClusterNode& node = *_opts.cluster_node;
+    _user_caps = std::make_unique<UserCaps>(_reactor, *_redis, node);
+    _http.streams().set_cluster(_user_caps.get(), _redis.get(), _opts.cluster_node.get());
+    if (_reactor.id() == kClusterHomeShard)
+        _registry = std::make_unique<NodeRegistry>(_reactor, *_redis, node,
+                                                   [this] { return cluster_summary(); });
+    _stats.set_cluster_stats([this](StatsCollector::ClusterAnswer done) {
+        list_nodes(*_redis, *_opts.cluster_node, [this, done = std::move(done)](NodeList& list) {
+            if (!list.ok) {
+                done(nullptr, list.error);
+                return;
+            }
+            const std::string json = render_cluster_stats(list, *_opts.cluster_node);
+            done(&json, {});
+        });
     });
     _redis->start();
     if (_bus) _bus->start();
+    if (_registry) _registry->start();
+}
+
+SummaryFields Shard::cluster_summary() const {
+    PulseFigures sum;
+    for (unsigned s = 0; s < _pulses.shards(); ++s) {
+        PulseFigures f = _pulses.read(s);
+        sum.streams += f.streams;
+        sum.published += f.published;
+        sum.deliveries += f.deliveries;
+    }
+    const uint64_t now = _reactor.now_ms();
+    return {{"instance", _opts.cluster_node->instance},
+            {"at", std::to_string(wall_ms())},
+            {"uptimeMs", std::to_string(now - std::min(now, _started_ms))},
+            {"shards", std::to_string(_pulses.shards())},
+            {"streams", std::to_string(sum.streams)},
+            {"published", std::to_string(sum.published)},
+            {"deliveries", std::to_string(sum.deliveries)}};
 }
 
 void Shard::on_completion(const io_uring_cqe& cqe) {
@@ -241,6 +288,10 @@ void Shard::on_timer(TimerNode* node) {
         _bus->on_timer(node);
         return;
     }
+    if (_registry && _registry->owns(node)) {
+        _registry->on_timer();
+        return;
+    }
     if (_alerts.owns(node)) {
         _alerts.on_timer();
         return;
@@ -259,6 +310,7 @@ void Shard::on_timer(TimerNode* node) {
     }
     if (node == &_log_report_timer) {
         flush_log_summaries();
+        if (_user_caps) _user_caps->tick();  // counts Redis may have missed, written again
         _reactor.timers().schedule(&_log_report_timer, _reactor.now_ms() + kLogReportMs);
         return;
     }
@@ -327,7 +379,11 @@ void Shard::on_stop_requested(uint64_t phase) {
         _http.begin_shutdown();
         _publish.begin_shutdown();
         if (_bus) _bus->stop();
-        if (_redis) _redis->stop();
+        if (_registry)  // the name given up first, then the link stops (not
+                        // inside the link's own completion: deferred)
+            _registry->leave([this] { _reactor.defer([this] { _redis->stop(); }); });
+        else if (_redis)
+            _redis->stop();
         _reactor.timers().schedule(&_drain_timer, _reactor.now_ms() + _opts.shutdown_timeout_ms);
     } else {
         _reactor.finish();
@@ -338,6 +394,9 @@ void Shard::begin_handover(uint64_t phase) {
     if (_draining) return;
     if (phase == kStopQuiesce && !_quiescing) {
         _quiescing = true;
+        // The new daemon takes the name over (at its next beat); the link
+        // stays for what the streams still release.
+        if (_registry) _registry->leave([] {});
         _transport.stop_accepting();
         _http.begin_handover();
         _publish.begin_shutdown();

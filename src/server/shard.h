@@ -11,7 +11,10 @@
 #include "alerts/alert_feed.h"
 #include "alerts/alert_service.h"
 #include "cluster/cluster_bus.h"
+#include "cluster/cluster_node.h"
+#include "cluster/node_registry.h"
 #include "cluster/redis_link.h"
+#include "cluster/user_caps.h"
 #include "core/blocking_worker.h"
 #include "core/reactor.h"
 #include "http/http_server.h"
@@ -72,10 +75,12 @@ struct ShardOptions {
     std::vector<std::string> metric_channels;      // [metrics] channels
     uint64_t metrics_snapshot_interval_ms = 1000;  // [metrics] snapshot_interval
     HandoverOptions handover;
-    // [cluster] redis: each shard keeps a link to Redis (src/cluster), and the
-    // log shard takes the cluster's order through it (cluster/cluster_bus.h).
+    // [cluster] redis: each shard keeps a link to Redis (src/cluster); this
+    // node's identity there, shared by the shards; and the log shard takes the
+    // cluster's order through its link (cluster/cluster_bus.h).
     bool redis_enabled = false;
     RedisLinkOptions redis;
+    std::shared_ptr<ClusterNode> cluster_node;
     ClusterBusOptions cluster;
     // Streams handed over by the daemon this one replaces, by shard (nullptr:
     // none), and the position they resume from (handed_stream.h).
@@ -158,6 +163,9 @@ private:
     void publish_metrics();
     // [cluster] redis: the link made and started (init), and its changes logged.
     void start_redis();
+    // This node's summary for the cluster (cluster/node_registry.h): the
+    // shards' pulses summed.
+    SummaryFields cluster_summary() const;
     // kStopQuiesce and kStopExport; their progress, once per turn.
     void begin_handover(uint64_t phase);
     void handover_progress();
@@ -181,8 +189,10 @@ private:
     std::unique_ptr<AlertService> _alert_service;
     HttpServer _http;
     PublishServer _publish;
-    std::unique_ptr<RedisLink> _redis;  // with [cluster] redis
-    std::unique_ptr<ClusterBus> _bus;   // ... on the log shard
+    std::unique_ptr<RedisLink> _redis;        // with [cluster] redis
+    std::unique_ptr<UserCaps> _user_caps;     // with [cluster] redis
+    std::unique_ptr<NodeRegistry> _registry;  // the home shard's, with [cluster] redis
+    std::unique_ptr<ClusterBus> _bus;         // the log shard's, with [cluster] redis
     TimerNode _drain_timer;
     TimerNode _expiry_timer;  // the log shard: ages its keeps, every second
     PulseBoard& _pulses;
@@ -191,6 +201,7 @@ private:
     // Every second: sums up log lines the rate limit held back (core/log_event.h),
     // also after the flood that caused them stopped.
     TimerNode _log_report_timer;
+    uint64_t _started_ms;  // monotonic: the daemon's start
     bool _draining = false;
     bool _drained = false;
     bool _quiescing = false;  // an upgrade: see StopPhase
