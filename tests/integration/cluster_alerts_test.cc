@@ -196,6 +196,32 @@ TEST_F(ClusterAlerts, ADismissalOnOneNodeReachesTheUsersStreamsOnAnother) {
     EXPECT_EQ(bobs["alerts"].size(), 1u);
 }
 
+TEST_F(ClusterAlerts, ARefreshAskedOfOneNodeReachesEveryNodesStreams) {
+    DaemonProcess& a = node();
+    DaemonProcess& b = node();
+    std::unique_ptr<SseClient> streams[2] = {open_stream(a.port(), alerts_stream()),
+                                             open_stream(b.port(), alerts_stream())};
+    HttpResponse r = api(a, "POST", "/api/alerts/refresh", R"({"reason":"new-banner-css"})");
+    ASSERT_EQ(r.status, 200) << r.describe();
+    for (auto& s : streams) {
+        size_t at = 0;
+        auto e = next_event(*s, "alerts-refresh", &at);
+        ASSERT_TRUE(e) << s->raw_body();
+        EXPECT_EQ(json_of_text(e->data)["reason"].as_string(), "new-banner-css");
+    }
+    // Once: the node that asked hears it from the channel like the others, and
+    // a change made after it reaches the streams after it.
+    create(a, R"({"title":"after the refresh"})");
+    for (auto& s : streams) {
+        size_t at = 0;
+        ASSERT_TRUE(next_event(*s, "alerts-update", &at)) << s->raw_body();
+        size_t refreshes = 0;
+        for (const auto& e : s->events())
+            refreshes += e.event.type == "alerts-refresh";
+        EXPECT_EQ(refreshes, 1u) << s->raw_body();
+    }
+}
+
 TEST_F(ClusterAlerts, AnExpiryIsAnnouncedOnceByOneNode) {
     DaemonProcess* n[3] = {&node(), &node(), &node()};
     auto admin = open_stream(n[1]->port(), "/api/sse/stream?channels=admin-actions&token=" +
