@@ -33,6 +33,21 @@ std::string cluster_section(const std::string& url) {
            "redis_ping_interval = \"200ms\"\nredis_command_timeout = \"500ms\"\n";
 }
 
+// One command to Redis over its Unix socket; the first line of the reply ("" on
+// failure): the test's own hand on the server.
+std::string redis_command(const std::string& socket, const std::vector<std::string>& args) {
+    UnixClient c;
+    if (!c.connect(socket)) return "";
+    std::string cmd = "*" + std::to_string(args.size()) + "\r\n";
+    for (const std::string& a : args)
+        cmd += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+    if (!c.send(cmd)) return "";
+    auto line = c.read_line();
+    if (!line) return "";
+    if (line->ends_with('\r')) line->pop_back();
+    return *line;
+}
+
 int ready_status(uint16_t port) {
     HttpClient c(port);
     if (!c.connect()) return 0;
@@ -273,6 +288,33 @@ TEST_F(ClusterAlerts, ANodeStartedLateGetsTheList) {
     ASSERT_TRUE(first) << s->raw_body();
     EXPECT_EQ(ids_of(first->data), (Ids{two, three}));
     EXPECT_EQ(create(late, R"({"title":"four"})"), three + 1);
+}
+
+TEST_F(ClusterAlerts, ANodeWhoseSubscriptionWasCutReadsTheSetAgain) {
+    DaemonProcess& a = node();
+    auto s = open_stream(a.port(), alerts_stream("amy"));
+    size_t at = 0;
+    ASSERT_TRUE(next_event(*s, "alerts", &at));
+    // A change no node announced (as one made while this node's subscription
+    // was down would be, for it): only a read after the cut finds it.
+    const std::string set =
+        R"({"alerts":[{"id":50,"title":"written while unheard","version":1,)"
+        R"("created_at":"2026-12-07T10:00:00.000Z","updated_at":"2026-12-07T10:00:00.000Z"}],)"
+        R"("dismissed":[],"expiryAnnounced":[]})";
+    ASSERT_EQ(redis_command(_redis.socket_path(), {"SET", "ringcast:alerts", set}), "+OK");
+    ASSERT_EQ(redis_command(_redis.socket_path(), {"SET", "ringcast:alerts:version", "100"}),
+              "+OK");
+    EXPECT_EQ(api(a, "GET", "/api/alerts/50").status, 404) << "not heard of yet";
+    EXPECT_NE(redis_command(_redis.socket_path(), {"CLIENT", "KILL", "TYPE", "pubsub"}), ":0");
+    auto update = next_event(*s, "alerts-update", &at);
+    ASSERT_TRUE(update) << s->raw_body();
+    EXPECT_EQ(ids_of(update->data), Ids{50});
+    HttpResponse r = api(a, "GET", "/api/alerts/50");
+    EXPECT_EQ(r.status, 200) << r.describe();
+    // And changes go on from that version.
+    r = api(a, "PATCH", "/api/alerts/50", R"({"priority":9,"version":1})");
+    EXPECT_EQ(r.status, 200) << r.describe();
+    EXPECT_EQ(redis_command(_redis.socket_path(), {"GET", "ringcast:alerts:version"}), "$3");
 }
 
 TEST_F(ClusterAlerts, AnAlertsDbGoesIntoARedisThatHoldsNoSet) {
