@@ -128,6 +128,7 @@ public:
 private:
     class Write;
     class AnnounceExpiries;
+    class Mirror;
     // A prepared change made into the next set: what the feeds are told,
     // what admins hear, and what the caller gets.
     struct Applied {
@@ -161,6 +162,9 @@ private:
     void on_read(AlertShareReply& r, bool listening);
     void adopt(uint64_t version, const std::string& text);
     void claim_expiries();
+    // alerts.db becomes a copy of _set, on the worker (one copy at a time; the
+    // latest set waits for the one being written).
+    void mirror();
     // Passed, and admins not yet told (also when it passed while the daemon was down).
     bool expiry_due(const Alert& a, int64_t now) const;
     static void mark_told_by_change(AlertSet& set, const Alert& change);
@@ -193,6 +197,9 @@ private:
     bool _expiry_wanted = false;     // a claim waits for the write in progress
     int64_t _expiry_hold_until = 0;  // wall ms: no claim before (Redis did not answer one)
     TimerNode _sync_timer;           // a read that found Redis away, tried again
+    bool _mirroring = false;         // a copy to alerts.db at the worker
+    bool _mirror_again = false;      // ... and _set changed since it was taken
+    bool _mirror_failing = false;    // logged once until a copy succeeds
 };
 
 }  // namespace ringcast

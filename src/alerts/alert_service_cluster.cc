@@ -35,6 +35,42 @@ uint64_t highest_id(const AlertSet& set) {
 
 }  // namespace
 
+// alerts.db as a copy of the cluster's set: what this node puts back into a
+// Redis that lost its set, should it be the first to find it so after a
+// restart. Written after the fact, never on the way to an answer.
+class AlertService::Mirror final : public BlockingJob {
+public:
+    Mirror(AlertService& service, AlertSnapshot set) : _service(service), _set(std::move(set)) {}
+    void work() override { _result = _service._db.mirror(*_set, &_error); }
+    void complete() override {
+        AlertService& s = _service;
+        s._mirroring = false;
+        if (_result != AlertDb::Outcome::done && !s._mirror_failing)
+            spdlog::error("{} (the cluster's alerts are in Redis; this is only the node's copy)",
+                          _error);
+        s._mirror_failing = _result != AlertDb::Outcome::done;
+        if (s._mirror_again) {
+            s._mirror_again = false;
+            s.mirror();
+        }
+    }
+
+private:
+    AlertService& _service;
+    AlertSnapshot _set;
+    AlertDb::Outcome _result = AlertDb::Outcome::failed;
+    std::string _error;
+};
+
+void AlertService::mirror() {
+    if (_mirroring) {
+        _mirror_again = true;
+        return;
+    }
+    _mirroring = true;
+    _worker.submit(_reactor.id(), std::make_unique<Mirror>(*this, _set));
+}
+
 void AlertService::share(AlertShare* share, AlertSnapshot seed) {
     _share = share;
     _seed = std::move(seed);
@@ -140,6 +176,7 @@ void AlertService::committed(AlertCall& call, Applied& a, std::string& text, Ale
         broadcast(_set, a.what);
         announce(a.what.alert_id, a.action, a.by);
         schedule_expiry();
+        mirror();
         settle_shared(call);
         return;
     }
@@ -291,6 +328,7 @@ void AlertService::adopt(uint64_t version, const std::string& text) {
     _text = text;
     _loaded = true;
     schedule_expiry();
+    mirror();
 }
 
 // --- expiries -----------------------------------------------------------------
@@ -324,6 +362,7 @@ void AlertService::claim_expiries() {
             _text = text;
             for (uint64_t id : due)
                 announce(id, "expired", "ringcastd");
+            mirror();
         } else if (r.answered && r.held) {
             adopt(r.version, r.text);  // perhaps another node's claim: looked at again
             _expiry_wanted = true;

@@ -335,6 +335,31 @@ TEST_F(ClusterAlerts, AnAlertsDbGoesIntoARedisThatHoldsNoSet) {
     EXPECT_EQ(create(b, R"({"title":"next"})"), id + 1) << "ids go on above the seeded ones";
 }
 
+TEST_F(ClusterAlerts, ANodesAlertsDbFollowsTheClusterForARedisThatLostEverything) {
+    DaemonProcess& a = node();
+    DaemonProcess& b = node();
+    const int64_t gone = create(a, R"({"title":"deleted later"})");
+    const int64_t kept = create(b, R"({"title":"made on the other node"})");
+    ASSERT_EQ(await_alert(a, kept, 200).status, 200);
+    ASSERT_EQ(api(b, "DELETE", "/api/alerts/" + std::to_string(gone)).status, 200);
+    ASSERT_EQ(await_alert(a, gone, 404).status, 404);
+    // Everything stops, and Redis comes back without its data: node A, the
+    // first to start, puts back the set it last held (its alerts.db), not what
+    // its alerts.db held before.
+    const std::string dir = a.data_dir();
+    ASSERT_EQ(b.stop(), 0);
+    ASSERT_EQ(a.stop(), 0);
+    _redis.kill();
+    ASSERT_TRUE(_redis.start()) << _redis.error();
+    DaemonProcess& again = node(dir);
+    EXPECT_TRUE(again.await_log("Redis held no alert set; this node put its 1 there", Deadline(5s)))
+        << again.log();
+    Json list = json_of(api(again, "GET", "/api/alerts"));
+    ASSERT_EQ(list["total"].as_int(), 1);
+    EXPECT_EQ(list["alerts"][size_t(0)]["id"].as_int(), kept);
+    EXPECT_GT(create(again, R"({"title":"new"})"), kept);
+}
+
 TEST_F(ClusterAlerts, WithoutRedisAChangeIsA503AndStreamsKeepTheirAlerts) {
     DaemonProcess& a = node();
     DaemonProcess& b = node();
