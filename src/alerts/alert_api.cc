@@ -18,6 +18,7 @@ AlertRefusal alert_refusal(AlertOutcome::Status status) {
         case S::too_many: return {409, "too_many_alerts", false};
         case S::forbidden: return {403, "not_dismissible", false};
         case S::failed: return {503, "store_failed", false};
+        case S::unavailable: return {503, "cluster_unavailable", false};
         case S::done:
         case S::created: break;  // not refusals
     }

@@ -143,6 +143,11 @@ bool AlertDb::prepare(std::string* error) {
         {&_dismiss, "INSERT OR IGNORE INTO dismissals(alert_id, user, at) VALUES(?1, ?2, ?3)"},
         {&_select_alerts, "SELECT body, expiry_announced FROM alerts ORDER BY id"},
         {&_select_dismissals, "SELECT alert_id, user, at FROM dismissals ORDER BY alert_id, at"},
+        {&_clear_alerts, "DELETE FROM alerts"},
+        {&_clear_dismissals, "DELETE FROM dismissals"},
+        {&_insert_whole,
+         "INSERT INTO alerts(id, version, starts_at, expires_at, body, expiry_announced) "
+         "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"},
     };
     for (auto& [s, sql] : all) {
         if (s->prepare(_db, sql) != SQLITE_OK) {
@@ -275,6 +280,33 @@ AlertDb::Outcome AlertDb::announced(const std::vector<AlertExpiry>& told, std::s
             _announce.bind(2, e.expires_at_ms);
             if (_announce.run() != SQLITE_DONE) return fail("recording announced expiries", error);
         }
+        return Outcome::done;
+    });
+}
+
+AlertDb::Outcome AlertDb::mirror(const AlertSet& set, std::string* error) {
+    const char* doing = "copying the cluster's alerts";
+    return transaction(doing, error, [&] {
+        if (_clear_alerts.run() != SQLITE_DONE || _clear_dismissals.run() != SQLITE_DONE)
+            return fail(doing, error);
+        for (const Alert& a : set.alerts) {
+            const std::string body = alert_json(a);
+            auto told = set.expiry_announced.find(a.id);
+            _insert_whole.bind(1, a.id);
+            _insert_whole.bind(2, a.version);
+            _insert_whole.bind(3, a.starts_at_ms);
+            _insert_whole.bind(4, a.expires_at_ms);
+            _insert_whole.bind_text(5, body);
+            _insert_whole.bind(6, told == set.expiry_announced.end() ? int64_t(0) : told->second);
+            if (_insert_whole.run() != SQLITE_DONE) return fail(doing, error);
+        }
+        for (const auto& [id, users] : set.dismissed)
+            for (const std::string& user : users) {
+                _dismiss.bind(1, id);
+                _dismiss.bind_text(2, user);
+                _dismiss.bind(3, int64_t(0));
+                if (_dismiss.run() != SQLITE_DONE) return fail(doing, error);
+            }
         return Outcome::done;
     });
 }

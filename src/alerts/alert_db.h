@@ -14,6 +14,8 @@
 //          body TEXT,          -- body: the alert as alert_json() writes it
 //          expiry_announced)   -- the expires_at admins were told had passed, or 0
 //   dismissals(alert_id, user, at)  -- who dismissed which alert, and when
+// In a cluster the file is a copy of the cluster's set (mirror()), rewritten
+// after each change the node hears of.
 // A newer schema is refused with a clear message; older ones are migrated step
 // by step (kMigrations in alert_db.cc), each step in its own transaction.
 #include <cstdint>
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "alerts/alert.h"
+#include "alerts/alert_set.h"
 #include "store/sqlite.h"
 
 namespace ringcast {
@@ -71,6 +74,9 @@ public:
     // Records that admins were told these expiries passed (an alert whose
     // expiry changed meanwhile keeps its mark: the new one is still to come).
     Outcome announced(const std::vector<AlertExpiry>& told, std::string* error);
+    // In a cluster: the file becomes a copy of `set` (the cluster's, as this
+    // node last heard of it), in one transaction. Ids are kept.
+    Outcome mirror(const AlertSet& set, std::string* error);
 
 private:
     bool prepare(std::string* error);
@@ -84,7 +90,8 @@ private:
     sqlite::Db _db;
     sqlite::Statement _begin, _commit, _rollback;
     sqlite::Statement _insert, _set_body, _version_of, _update, _announce, _delete,
-        _delete_dismissals, _dismiss, _select_alerts, _select_dismissals;
+        _delete_dismissals, _dismiss, _select_alerts, _select_dismissals, _clear_alerts,
+        _clear_dismissals, _insert_whole;
 };
 
 }  // namespace ringcast

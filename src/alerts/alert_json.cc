@@ -446,6 +446,10 @@ bool read_stored_alert(simdjson::dom::parser& parser, std::string_view text, Ale
         *error = "stored alert is not a JSON object";
         return false;
     }
+    return read_stored_alert(obj, out, error);
+}
+
+bool read_stored_alert(simdjson::dom::object obj, Alert* out, std::string* error) {
     std::string field;
     uint64_t unused;
     Reader r{nullptr, error, &field};

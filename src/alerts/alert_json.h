@@ -55,5 +55,7 @@ std::string alert_json(const Alert& a);
 // Reads back what alert_json() wrote (the store's text), server fields included.
 bool read_stored_alert(simdjson::dom::parser& parser, std::string_view text, Alert* out,
                        std::string* error);
+// The same for an object already parsed (an alert inside a larger document).
+bool read_stored_alert(simdjson::dom::object obj, Alert* out, std::string* error);
 
 }  // namespace ringcast

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "alerts/alert_json.h"
+#include "cluster/alert_share.h"
 #include "core/clock.h"
 #include "core/json_writer.h"
 #include "pubsub/event.h"
@@ -33,11 +34,7 @@ private:
 };
 
 AlertOutcome refused(AlertOutcome::Status status, std::string message, std::string field = {}) {
-    AlertOutcome o;
-    o.status = status;
-    o.message = std::move(message);
-    o.field = std::move(field);
-    return o;
+    return AlertOutcome::refused(status, std::move(message), std::move(field));
 }
 
 }  // namespace
@@ -108,10 +105,12 @@ AlertService::AlertService(Reactor& reactor, Hub& hub, BlockingWorker& worker, A
 
 AlertService::~AlertService() {
     _reactor.timers().cancel(&_expiry_timer);
+    _reactor.timers().cancel(&_sync_timer);
 }
 
 void AlertService::start() {
     schedule_expiry();  // at once if expiries passed while the daemon was down
+    if (_share) sync();
 }
 
 void AlertService::submit(AlertCall* call) {
@@ -119,7 +118,24 @@ void AlertService::submit(AlertCall* call) {
     next();
 }
 
+bool AlertService::owns(const TimerNode* node) const {
+    return node == &_expiry_timer || node == &_sync_timer || (_share && _share->owns(node));
+}
+
+void AlertService::on_timer(TimerNode* node) {
+    if (node == &_sync_timer)
+        sync();
+    else if (node == &_expiry_timer)
+        _share ? claim_expiries() : on_expiry_timer();
+    else
+        _share->on_timer(node);
+}
+
 void AlertService::next() {
+    if (_share) {
+        next_shared();
+        return;
+    }
     while (!_writing && !_queue.empty()) {
         AlertCall& call = *_queue.front();
         Alert change;
@@ -128,7 +144,7 @@ void AlertService::next() {
             continue;
         }
         if (call.request.op == AlertRequest::Op::refresh) {
-            broadcast({AlertChange::Kind::refresh, 0, call.request.reason});
+            broadcast(_set, {AlertChange::Kind::refresh, 0, call.request.reason, {}});
             call.outcome.status = AlertOutcome::Status::done;
             finish(call);
             continue;
@@ -276,55 +292,61 @@ void AlertService::written(AlertCall& call, const Alert& change, AlertDb::Outcom
             break;
     }
     if (result == AlertDb::Outcome::done) {
-        auto next = std::make_shared<AlertSet>(*_set);
-        AlertChange what;
-        what.alert_id = change.id;
-        const char* action = "updated";
-        switch (r.op) {
-            case AlertRequest::Op::create:
-                next->alerts.push_back(change);  // ids only grow: the order holds
-                mark_told_by_change(*next, change);
-                what.kind = AlertChange::Kind::created;
-                action = "created";
-                out.status = AlertOutcome::Status::created;
-                break;
-            case AlertRequest::Op::replace:
-            case AlertRequest::Op::patch:
-                *next->find(change.id) = change;
-                mark_told_by_change(*next, change);
-                what.kind = AlertChange::Kind::updated;
-                out.status = AlertOutcome::Status::done;
-                break;
-            case AlertRequest::Op::remove:
-                std::erase_if(next->alerts, [&](const Alert& a) { return a.id == change.id; });
-                next->dismissed.erase(change.id);
-                next->expiry_announced.erase(change.id);
-                what.kind = AlertChange::Kind::deleted;
-                action = "deleted";
-                out.status = AlertOutcome::Status::done;
-                break;
-            case AlertRequest::Op::dismiss:
-                next->dismissed[change.id].insert(r.user);
-                what.kind = AlertChange::Kind::dismissed;
-                what.user = r.user;
-                action = "dismissed";
-                out.status = AlertOutcome::Status::done;
-                break;
-            case AlertRequest::Op::refresh: break;
-        }
-        out.alert = r.op == AlertRequest::Op::dismiss ? *next->find(change.id) : change;
-        _set = std::move(next);
-        broadcast(what);
-        announce(change.id, action, r.op == AlertRequest::Op::dismiss ? r.user : r.by);
+        Applied a = apply(call, change);
+        out.status = a.status;
+        out.alert = std::move(a.alert);
+        _set = std::move(a.set);
+        broadcast(_set, a.what);
+        announce(change.id, a.action, a.by);
         schedule_expiry();
     }
     finish(call);
     next();
 }
 
-void AlertService::broadcast(const AlertChange& change) {
+AlertService::Applied AlertService::apply(const AlertCall& call, const Alert& change) const {
+    const AlertRequest& r = call.request;
+    Applied a;
+    a.set = std::make_shared<AlertSet>(*_set);
+    AlertSet& next = *a.set;
+    a.what.alert_id = change.id;
+    a.by = r.op == AlertRequest::Op::dismiss ? r.user : r.by;
+    switch (r.op) {
+        case AlertRequest::Op::create:
+            next.alerts.push_back(change);  // ids only grow: the order holds
+            mark_told_by_change(next, change);
+            a.what.kind = AlertChange::Kind::created;
+            a.action = "created";
+            a.status = AlertOutcome::Status::created;
+            break;
+        case AlertRequest::Op::replace:
+        case AlertRequest::Op::patch:
+            *next.find(change.id) = change;
+            mark_told_by_change(next, change);
+            a.what.kind = AlertChange::Kind::updated;
+            break;
+        case AlertRequest::Op::remove:
+            std::erase_if(next.alerts, [&](const Alert& x) { return x.id == change.id; });
+            next.dismissed.erase(change.id);
+            next.expiry_announced.erase(change.id);
+            a.what.kind = AlertChange::Kind::deleted;
+            a.action = "deleted";
+            break;
+        case AlertRequest::Op::dismiss:
+            next.dismissed[change.id].insert(r.user);
+            a.what.kind = AlertChange::Kind::dismissed;
+            a.what.user = r.user;
+            a.action = "dismissed";
+            break;
+        case AlertRequest::Op::refresh: break;
+    }
+    a.alert = r.op == AlertRequest::Op::dismiss ? *next.find(change.id) : change;
+    return a;
+}
+
+void AlertService::broadcast(const AlertSnapshot& set, const AlertChange& change) {
     for (unsigned s = 0; s < _reactor.shards(); ++s)
-        _reactor.post(s, std::make_unique<AdoptAlerts>(_set, change));
+        _reactor.post(s, std::make_unique<AdoptAlerts>(set, change));
 }
 
 void AlertService::announce(uint64_t alert_id, const char* action, const std::string& by) {
@@ -371,10 +393,11 @@ void AlertService::schedule_expiry() {
         _reactor.timers().cancel(&_expiry_timer);
         return;
     }
+    next = std::max(next, _expiry_hold_until);
     _reactor.timers().schedule(&_expiry_timer, mono_ms() + uint64_t(next - now));
 }
 
-void AlertService::on_timer() {
+void AlertService::on_expiry_timer() {
     const int64_t now = wall_ms();
     std::vector<AlertExpiry> due;
     for (const Alert& a : _set->alerts)

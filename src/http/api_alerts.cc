@@ -91,6 +91,9 @@ std::string outcome_response(const AlertOutcome& o, AlertRequest::Op op, bool ke
         write_alert(w, o.alert);
     }
     w.end_object();
+    if (o.status == S::unavailable)  // as a publish Redis did not take (docs/protocol.md)
+        return http_response(refusal.http_status, "application/json", body, keep_alive,
+                             {{"Retry-After", "1"}});
     return http_response(refusal.http_status, "application/json", body, keep_alive);
 }
 

@@ -272,6 +272,10 @@ int start_shards(const Config& cfg, const Plan& plan, uint64_t started_ms, Liste
     opts.http.web = web_options(cfg, pages);
     opts.alerts = alerts->options;
     opts.alerts_loaded = alerts->loaded;
+    if (opts.redis_enabled) {  // the cluster's set comes from Redis (docs/alerts.md)
+        opts.alerts_seed = std::move(opts.alerts_loaded);
+        opts.alerts_loaded = std::make_shared<const AlertSet>();
+    }
     opts.alert_db = alerts->db.get();
     opts.epoch = durable->epoch;
     opts.next_sequence = durable->next_sequence;

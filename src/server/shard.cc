@@ -105,13 +105,13 @@ Shard::Shard(unsigned id, const ShardShared& shared, const ShardOptions& opts, u
 int Shard::init(const char** what) {
     int rc = _reactor.init(_opts.reactor, what);
     if (rc == 0) beat();  // the first beat: this shard is up
-    if (rc == 0 && _alert_service) _alert_service->start();
     if (rc == 0) _reactor.timers().schedule(&_log_report_timer, _reactor.now_ms() + kLogReportMs);
     if (rc == 0 && _log) {
         restore_keeps();
         _reactor.timers().schedule(&_expiry_timer, _reactor.now_ms() + kExpirySweepMs);
     }
     if (rc == 0 && _opts.redis_enabled) start_redis();
+    if (rc == 0 && _alert_service) _alert_service->start();  // in a cluster, after start_redis
     // The first snapshot, before any loop runs: no scrape finds a slot empty.
     if (rc == 0) publish_metrics();
     return rc;
@@ -165,17 +165,30 @@ void Shard::start_redis() {
             return f;
         });
     }
+    if (_alert_service) {
+        // The alerts' home shard keeps the cluster's alert set (alerts/alert_service.h).
+        RedisLinkOptions sub = _opts.redis;
+        sub.name = fmt::format("shard {} redis alerts", _reactor.id());
+        _alert_share =
+            std::make_unique<AlertShare>(_reactor, &_worker, *_redis, sub, _opts.cluster.prefix);
+        _alert_service->share(_alert_share.get(), _opts.alerts_seed);
+    }
     _stats.set_redis([this] {
         RedisFigures f;
         f.enabled = true;
-        // Ready in a cluster: linked, and (the log shard) in the cluster's order.
-        f.up = _redis->up() && (!_bus || _bus->live());
+        // Ready in a cluster: linked, (the log shard) in the cluster's order,
+        // and (the alerts' home shard) holding the cluster's alerts.
+        const bool alerts = !_alert_service || _alert_service->in_step();
+        f.up = _redis->up() && (!_bus || _bus->live()) && alerts;
         const RedisLinkStats& st = _redis->stats();
         if (!f.up && st.down_since_ms && _reactor.now_ms() > st.down_since_ms)
             f.down_for_ms = _reactor.now_ms() - st.down_since_ms;
         if (!f.up) f.last_error = st.last_error;
         if (!f.up && _redis->up())
-            f.last_error = "not yet in the cluster's order (joining, or reading what it missed)";
+            f.last_error = alerts ? "not yet in the cluster's order (joining, or reading what it "
+                                    "missed)"
+                                  : "not yet holding the cluster's alerts (reading them from "
+                                    "Redis)";
         if (_registry) f.node_problem = _registry->problem();
         f.link = st;
         if (_registry) f.cluster_nodes = _registry->live_nodes();
@@ -199,6 +212,7 @@ void Shard::start_redis() {
     });
     _redis->start();
     if (_bus) _bus->start();
+    if (_alert_share) _alert_share->start();
     if (_registry) _registry->start();
 }
 
@@ -297,7 +311,7 @@ void Shard::on_timer(TimerNode* node) {
         return;
     }
     if (_alert_service && _alert_service->owns(node)) {
-        _alert_service->on_timer();
+        _alert_service->on_timer(node);
         return;
     }
     if (node == &_pulse_timer) {
@@ -330,11 +344,13 @@ void Shard::before_sleep() {
         _bus->flush();  // this turn's delivery reports
         _bus->subscriber().flush();
     }
+    if (_alert_share) _alert_share->flush();
     if (_redis) _redis->flush();  // this turn's commands, in one send
     _transport.flush();
     _hub.after_flush(_transport.sends_waiting());  // delivery latency (pubsub/hub.h)
     if (_draining && !_drained && _transport.connection_count() == 0 &&
-        (!_redis || _redis->stopped()) && (!_bus || _bus->stopped())) {
+        (!_redis || _redis->stopped()) && (!_bus || _bus->stopped()) &&
+        (!_alert_share || _alert_share->stopped())) {
         _drained = true;
         _reactor.timers().cancel(&_drain_timer);
         _shutdown.drained.fetch_add(1);
@@ -379,6 +395,7 @@ void Shard::on_stop_requested(uint64_t phase) {
         _http.begin_shutdown();
         _publish.begin_shutdown();
         if (_bus) _bus->stop();
+        if (_alert_share) _alert_share->stop();
         if (_registry)  // the name given up first, then the link stops (not
                         // inside the link's own completion: deferred)
             _registry->leave([this] { _reactor.defer([this] { _redis->stop(); }); });

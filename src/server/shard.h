@@ -10,6 +10,7 @@
 
 #include "alerts/alert_feed.h"
 #include "alerts/alert_service.h"
+#include "cluster/alert_share.h"
 #include "cluster/cluster_bus.h"
 #include "cluster/cluster_node.h"
 #include "cluster/node_registry.h"
@@ -72,6 +73,9 @@ struct ShardOptions {
     AlertOptions alerts;
     AlertSnapshot alerts_loaded;
     AlertDb* alert_db = nullptr;
+    // In a cluster the set comes from Redis: the feeds start empty, and what
+    // alerts.db holds is only put in a Redis that holds no set yet.
+    AlertSnapshot alerts_seed;
     std::vector<std::string> metric_channels;      // [metrics] channels
     uint64_t metrics_snapshot_interval_ms = 1000;  // [metrics] snapshot_interval
     HandoverOptions handover;
@@ -189,10 +193,11 @@ private:
     std::unique_ptr<AlertService> _alert_service;
     HttpServer _http;
     PublishServer _publish;
-    std::unique_ptr<RedisLink> _redis;        // with [cluster] redis
-    std::unique_ptr<UserCaps> _user_caps;     // with [cluster] redis
-    std::unique_ptr<NodeRegistry> _registry;  // the home shard's, with [cluster] redis
-    std::unique_ptr<ClusterBus> _bus;         // the log shard's, with [cluster] redis
+    std::unique_ptr<RedisLink> _redis;         // with [cluster] redis
+    std::unique_ptr<UserCaps> _user_caps;      // with [cluster] redis
+    std::unique_ptr<NodeRegistry> _registry;   // the home shard's, with [cluster] redis
+    std::unique_ptr<ClusterBus> _bus;          // the log shard's, with [cluster] redis
+    std::unique_ptr<AlertShare> _alert_share;  // the alerts' home shard's, with [cluster] redis
     TimerNode _drain_timer;
     TimerNode _expiry_timer;  // the log shard: ages its keeps, every second
     PulseBoard& _pulses;

@@ -110,6 +110,40 @@ TEST_F(AlertDbTest, WhatIsWrittenComesBackAfterAReopen) {
     EXPECT_EQ(dismissals[0], (AlertDismissal{a.id, "7", 1'800'000'001'000}));
 }
 
+TEST_F(AlertDbTest, AMirrorIsTheClustersSetWithItsIds) {
+    Alert old = sample("before the cluster");
+    AlertSet set;
+    Alert a = sample("from the cluster"), b = sample("another");
+    a.id = 40;
+    b.id = 52;
+    set.alerts = {a, b};
+    set.dismissed[52] = {"7", "8"};
+    set.expiry_announced[40] = a.expires_at_ms;
+    {
+        AlertDb db;
+        open_ok(db);
+        std::string error;
+        ASSERT_EQ(db.insert(&old, &error), AlertDb::Outcome::done) << error;
+        ASSERT_EQ(db.dismiss({old.id, "7", 1}, &error), AlertDb::Outcome::done);
+        ASSERT_EQ(db.mirror(set, &error), AlertDb::Outcome::done) << error;
+    }
+    std::vector<Alert> alerts;
+    std::vector<AlertDismissal> dismissals;
+    std::vector<AlertExpiry> announced;
+    load_ok(&alerts, &dismissals, &announced);
+    EXPECT_EQ(alerts, set.alerts) << "what was there before is gone";
+    ASSERT_EQ(dismissals.size(), 2u);
+    EXPECT_EQ(dismissals[0].alert_id, 52u);
+    EXPECT_EQ(announced, (std::vector<AlertExpiry>{{40, a.expires_at_ms}}));
+    // A node alone again goes on above the cluster's ids.
+    AlertDb db;
+    open_ok(db);
+    std::string error;
+    Alert next = sample("alone again");
+    ASSERT_EQ(db.insert(&next, &error), AlertDb::Outcome::done) << error;
+    EXPECT_EQ(next.id, 53u);
+}
+
 TEST_F(AlertDbTest, AChangeIsStoredOnlyOverTheVersionItEdited) {
     AlertDb db;
     open_ok(db);
