@@ -436,17 +436,9 @@ std::string alert_json(const Alert& a) {
 
 bool read_stored_alert(simdjson::dom::parser& parser, std::string_view text, Alert* out,
                        std::string* error) {
-    simdjson::dom::element root;
     simdjson::dom::object obj;
-    if (auto err = parser.parse(text.data(), text.size(), true).get(root)) {
-        *error = json_error_text("stored alert", err);
-        return false;
-    }
-    if (root.get_object().get(obj) != simdjson::SUCCESS) {
-        *error = "stored alert is not a JSON object";
-        return false;
-    }
-    return read_stored_alert(obj, out, error);
+    return parse_json_object(parser, text, "stored alert", &obj, error) &&
+           read_stored_alert(obj, out, error);
 }
 
 bool read_stored_alert(simdjson::dom::object obj, Alert* out, std::string* error) {

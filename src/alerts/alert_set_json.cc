@@ -109,16 +109,8 @@ std::string alert_set_json(const AlertSet& set) {
 bool read_alert_set(simdjson::dom::parser& parser, std::string_view text, AlertSet* out,
                     std::string* error) {
     *out = AlertSet{};
-    simdjson::dom::element root;
     simdjson::dom::object obj;
-    if (auto err = parser.parse(text.data(), text.size(), true).get(root)) {
-        *error = json_error_text("the alert set", err);
-        return false;
-    }
-    if (root.get_object().get(obj) != simdjson::SUCCESS) {
-        *error = "the alert set is not a JSON object";
-        return false;
-    }
+    if (!parse_json_object(parser, text, "the alert set", &obj, error)) return false;
     simdjson::dom::array alerts, dismissed, announced;
     if (obj["alerts"].get_array().get(alerts) != simdjson::SUCCESS ||
         obj["dismissed"].get_array().get(dismissed) != simdjson::SUCCESS ||

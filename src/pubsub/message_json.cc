@@ -350,6 +350,20 @@ bool read_user_id(simdjson::dom::element v, std::string* out) {
     return false;
 }
 
+bool parse_json_object(simdjson::dom::parser& parser, std::string_view text, std::string_view what,
+                       simdjson::dom::object* out, std::string* error) {
+    simdjson::dom::element root;
+    if (auto err = parser.parse(text.data(), text.size(), true).get(root)) {
+        *error = json_error_text(what, err);
+        return false;
+    }
+    if (root.get_object().get(*out) != simdjson::SUCCESS) {
+        *error = std::string(what) + " is not a JSON object";
+        return false;
+    }
+    return true;
+}
+
 std::string json_error_text(std::string_view what, simdjson::error_code err) {
     if (err == simdjson::NUMBER_ERROR)
         return std::string(what) +

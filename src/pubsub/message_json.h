@@ -68,6 +68,11 @@ bool read_user_id(simdjson::dom::element v, std::string* out);
 // and lone surrogate escapes ("\ud800") are refused too, each said plainly.
 std::string json_error_text(std::string_view what, simdjson::error_code err);
 
+// Parses `text` that must be one JSON object; false with "<what> is not a JSON
+// object" or json_error_text(what) in *error. The object lives in `parser`.
+bool parse_json_object(simdjson::dom::parser& parser, std::string_view text, std::string_view what,
+                       simdjson::dom::object* out, std::string* error);
+
 // Parses a whole JSON text that must be one message object (the HTTP body).
 bool parse_message_text(simdjson::dom::parser& parser, std::string_view text, Message* out,
                         std::string* error);

@@ -17,6 +17,7 @@
 
 #include "../common/redis_server.h"
 #include "alerts_support.h"
+#include "cluster_support.h"
 #include "daemon_process.h"
 #include "publish_support.h"
 #include "unix_client.h"
@@ -26,27 +27,6 @@ namespace {
 
 using Ids = std::vector<int64_t>;
 using namespace std::chrono_literals;
-
-std::string cluster_section(const std::string& url) {
-    return "[cluster]\nredis = \"" + url +
-           "\"\nredis_reconnect_base = \"10ms\"\nredis_reconnect_max = \"200ms\"\n"
-           "redis_ping_interval = \"200ms\"\nredis_command_timeout = \"500ms\"\n";
-}
-
-// One command to Redis over its Unix socket; the first line of the reply ("" on
-// failure): the test's own hand on the server.
-std::string redis_command(const std::string& socket, const std::vector<std::string>& args) {
-    UnixClient c;
-    if (!c.connect(socket)) return "";
-    std::string cmd = "*" + std::to_string(args.size()) + "\r\n";
-    for (const std::string& a : args)
-        cmd += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
-    if (!c.send(cmd)) return "";
-    auto line = c.read_line();
-    if (!line) return "";
-    if (line->ends_with('\r')) line->pop_back();
-    return *line;
-}
 
 int ready_status(uint16_t port) {
     HttpClient c(port);
@@ -75,7 +55,7 @@ protected:
     DaemonProcess& node(const std::string& data_dir = {}) {
         auto d = std::make_unique<DaemonProcess>();
         EXPECT_TRUE(d->start(
-            {.config = alerts_config() + cluster_section(_redis.unix_url()), .data_dir = data_dir}))
+            {.config = alerts_config() + node_config(_redis.unix_url()), .data_dir = data_dir}))
             << d->error();
         await_ready(*d);
         _nodes.push_back(std::move(d));

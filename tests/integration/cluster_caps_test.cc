@@ -84,16 +84,28 @@ size_t open_when_free(SseFleet& fleet, uint16_t port, const std::string& token, 
     }
 }
 
-TEST(ClusterCaps, AUserCapHoldsAcrossNodes) {
-    if (test::redis_server_path().empty())
-        GTEST_SKIP() << "redis-server is not installed (Debian: apt-get install redis-server)";
+// A real redis-server for each test (skipped without one), and two nodes on
+// it, named node-a and node-b, started and ready.
+class ClusterPair : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (test::redis_server_path().empty())
+            GTEST_SKIP() << "redis-server is not installed (Debian: apt-get install redis-server)";
+        ASSERT_TRUE(redis.start()) << redis.error();
+    }
+    void start_both() {
+        ASSERT_TRUE(a.start({.config = node_config(redis.unix_url(), "node-a")})) << a.error();
+        ASSERT_TRUE(b.start({.config = node_config(redis.unix_url(), "node-b")})) << b.error();
+        ASSERT_EQ(await_ready(a.port(), 200, Deadline(10s)).first, 200);
+        ASSERT_EQ(await_ready(b.port(), 200, Deadline(10s)).first, 200);
+    }
     test::RedisServer redis;
-    ASSERT_TRUE(redis.start()) << redis.error();
     DaemonProcess a, b;
-    ASSERT_TRUE(a.start({.config = node_config(redis.unix_url(), "node-a")})) << a.error();
-    ASSERT_TRUE(b.start({.config = node_config(redis.unix_url(), "node-b")})) << b.error();
-    ASSERT_EQ(await_ready(a.port(), 200, Deadline(10s)).first, 200);
-    ASSERT_EQ(await_ready(b.port(), 200, Deadline(10s)).first, 200);
+};
+
+TEST_F(ClusterPair, AUserCapHoldsAcrossNodes) {
+    start_both();
+    if (HasFatalFailure()) return;
     EXPECT_TRUE(a.await_log("joined the cluster under prefix", Deadline(5s))) << a.log();
     const std::string alice = mint_hs256(kSecret, R"({"sub":"alice"})");
     const std::string bob = mint_hs256(kSecret, R"({"sub":"bob"})");
@@ -138,16 +150,9 @@ TEST(ClusterCaps, AUserCapHoldsAcrossNodes) {
 // Redis gone: each node's own cap decides at once (no stream waits), and the
 // node says so; Redis back, empty: every node writes its counts again, and
 // the cap holds across the nodes once more.
-TEST(ClusterCaps, WithoutRedisEachNodeCountsItsOwnThenWritesItBack) {
-    if (test::redis_server_path().empty())
-        GTEST_SKIP() << "redis-server is not installed (Debian: apt-get install redis-server)";
-    test::RedisServer redis;
-    ASSERT_TRUE(redis.start()) << redis.error();
-    DaemonProcess a, b;
-    ASSERT_TRUE(a.start({.config = node_config(redis.unix_url(), "node-a")})) << a.error();
-    ASSERT_TRUE(b.start({.config = node_config(redis.unix_url(), "node-b")})) << b.error();
-    ASSERT_EQ(await_ready(a.port(), 200, Deadline(10s)).first, 200);
-    ASSERT_EQ(await_ready(b.port(), 200, Deadline(10s)).first, 200);
+TEST_F(ClusterPair, WithoutRedisEachNodeCountsItsOwnThenWritesItBack) {
+    start_both();
+    if (HasFatalFailure()) return;
     const std::string alice = mint_hs256(kSecret, R"({"sub":"alice"})");
     SseFleet on_a(a.port()), on_b(b.port());
     size_t a1 = open_from(on_a, "/u?channels=a&token=" + alice, "127.0.0.1");
@@ -211,16 +216,9 @@ TEST(ClusterCaps, ANameHeldByALiveNodeKeepsTheSecondOut) {
 // GET /api/stats?cluster=1 on any node: every live node's summary and the
 // totals; `ringcast stats --cluster` prints them; a node killed leaves the
 // list within node_ttl.
-TEST(ClusterStats, EveryLiveNodeFromAnyNode) {
-    if (test::redis_server_path().empty())
-        GTEST_SKIP() << "redis-server is not installed (Debian: apt-get install redis-server)";
-    test::RedisServer redis;
-    ASSERT_TRUE(redis.start()) << redis.error();
-    DaemonProcess a, b;
-    ASSERT_TRUE(a.start({.config = node_config(redis.unix_url(), "node-a")})) << a.error();
-    ASSERT_TRUE(b.start({.config = node_config(redis.unix_url(), "node-b")})) << b.error();
-    ASSERT_EQ(await_ready(a.port(), 200, Deadline(10s)).first, 200);
-    ASSERT_EQ(await_ready(b.port(), 200, Deadline(10s)).first, 200);
+TEST_F(ClusterPair, ClusterStatsShowEveryLiveNodeFromAnyNode) {
+    start_both();
+    if (HasFatalFailure()) return;
     // A stream on B, seen from A once B's next beat has written it.
     SseFleet on_b(b.port());
     size_t s = open_from(on_b, "/u?channels=a", "127.0.0.1");

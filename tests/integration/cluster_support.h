@@ -105,7 +105,9 @@ inline std::string redis_command(const std::string& socket, const std::vector<st
         cmd += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
     if (!c.send(cmd)) return "";
     auto line = c.read_line();
-    return line ? *line : "";
+    if (!line) return "";
+    if (line->ends_with('\r')) line->pop_back();
+    return *line;
 }
 
 // A real redis-server for each test, and nodes on it.
