@@ -28,10 +28,10 @@ void bus_event(std::string_view text) {
         check(!error.empty(), "a refused bus event has no reason");
         return;
     }
-    if (b.record[0] == kInvalidationMark) {
+    if (std::string_view json = invalidation_json(b.record); !json.empty()) {
         static simdjson::dom::parser parser;
         CacheInvalidation what;
-        if (!parse_invalidation_text(parser, b.record.substr(1), &what, &error))
+        if (!parse_invalidation_text(parser, json, &what, &error))
             check(!error.empty(), "a refused invalidation has no reason");
         else
             check(!what.channels.empty() || !what.users.empty(), "an invalidation of nothing");

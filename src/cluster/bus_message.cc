@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "core/json_writer.h"
 #include "pubsub/event_id.h"
 
 namespace ringcast {
@@ -70,6 +71,24 @@ bool parse_bus_event(std::string_view in, BusEvent* out, std::string* error) {
     if (in.empty()) return fail(error, "no record");
     out->record = in;
     return true;
+}
+
+std::string invalidation_record(const CacheInvalidation& what) {
+    std::string record(1, kInvalidationMark);
+    JsonWriter w(record);
+    w.begin_object().key("channels").begin_array();
+    for (const std::string& c : what.channels)
+        w.value(c);
+    w.end_array().key("users").begin_array();
+    for (const std::string& u : what.users)
+        w.value(u);
+    w.end_array().end_object();
+    return record;
+}
+
+std::string_view invalidation_json(std::string_view record) {
+    return !record.empty() && record[0] == kInvalidationMark ? record.substr(1)
+                                                             : std::string_view();
 }
 
 void write_report(std::string* out, uint64_t token, uint64_t sent, uint64_t failed) {

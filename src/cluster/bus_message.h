@@ -17,12 +17,16 @@
 // its JSON ({"channels":[...],"users":[...]}, pubsub/message_json.h). An event
 // record starts with its version (1), never with the mark.
 //
+// (invalidation_record and invalidation_json below.)
+//
 // Reports, published to the origin's reports channel, one line per event this
 // node delivered, several per message:  "<token> <sent> <failed>\n".
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
+
+#include "pubsub/message.h"
 
 namespace ringcast {
 
@@ -45,6 +49,11 @@ struct BusEvent {
 // False with *error for anything that is not a well-formed bus event (the
 // record itself is checked by decode_event).
 bool parse_bus_event(std::string_view text, BusEvent* out, std::string* error);
+
+// The record of a cache invalidation: kInvalidationMark and its JSON.
+std::string invalidation_record(const CacheInvalidation& what);
+// The JSON of an invalidation record; "" for an event's record.
+std::string_view invalidation_json(std::string_view record);
 
 void write_report(std::string* out, uint64_t token, uint64_t sent, uint64_t failed);
 // Calls f(token, sent, failed) for every line; false (after the good lines)

@@ -25,20 +25,26 @@ struct BusKeys {
         , reports_prefix(std::string(prefix) + ":reports:") {}
 };
 
-// KEYS: epoch, seq, events. ARGV: a candidate epoch, the last sequence this
-// node applied, and the epoch it belongs to ("" for none).
-// Returns {epoch, last sequence}. A Redis without an epoch (new, or one that
-// lost its data) starts a numbering named by the candidate; what was left of
-// an older one is removed, so no id of it can be handed out again. A Redis
-// whose sequence is behind what a node of the same numbering applied (it was
-// restored from an older snapshot) continues above it, for the same reason.
-inline constexpr std::string_view kJoinScript = R"lua(
+// What both scripts begin with, `candidate` set before it: the numbering's
+// name, and a Redis without one (new, or one that lost its data) starts a
+// numbering named by the candidate; what was left of an older one is removed,
+// so no id of it can be handed out again.
+inline constexpr std::string_view kEpochPrelude = R"lua(
 local epoch = redis.call('GET', KEYS[1])
 if not epoch then
   redis.call('DEL', KEYS[2], KEYS[3])
-  epoch = ARGV[1]
+  epoch = candidate
   redis.call('SET', KEYS[1], epoch)
 end
+)lua";
+
+// KEYS: epoch, seq, events. ARGV: a candidate epoch, the last sequence this
+// node applied, and the epoch it belongs to ("" for none).
+// Returns {epoch, last sequence}. A Redis
+// whose sequence is behind what a node of the same numbering applied (it was
+// restored from an older snapshot) continues above it, for the same reason.
+inline const std::string kJoinScript = "local candidate = ARGV[1]" + std::string(kEpochPrelude) +
+                                       R"lua(
 local seq = redis.call('GET', KEYS[2]) or '0'
 if epoch == ARGV[3] and tonumber(seq) < tonumber(ARGV[2]) then
   redis.call('SET', KEYS[2], ARGV[2])
@@ -51,13 +57,8 @@ return {epoch, seq}
 // (cluster/bus_message.h), a candidate epoch, the stream's length.
 // Returns {sequence, epoch, nodes}: nodes is how many subscribers the bus
 // message reached, one per node that listens.
-inline constexpr std::string_view kPublishScript = R"lua(
-local epoch = redis.call('GET', KEYS[1])
-if not epoch then
-  redis.call('DEL', KEYS[2], KEYS[3])
-  epoch = ARGV[2]
-  redis.call('SET', KEYS[1], epoch)
-end
+inline const std::string kPublishScript =
+    "local candidate = ARGV[2]" + std::string(kEpochPrelude) + R"lua(
 local seq = redis.call('INCR', KEYS[2])
 local text = string.format('%d', seq)
 local msg = text .. ' ' .. epoch .. ' ' .. ARGV[1]

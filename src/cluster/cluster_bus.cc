@@ -9,7 +9,6 @@
 #include <spdlog/spdlog.h>
 
 #include "core/clock.h"
-#include "core/json_writer.h"
 #include "core/reactor.h"
 #include "core/shard_call.h"
 #include "pubsub/event_log.h"
@@ -216,21 +215,12 @@ void ClusterBus::invalidate(CacheInvalidation what, InvalidateDone done) {
         done(r);
         return;
     }
-    std::string record(1, kInvalidationMark);
-    JsonWriter w(record);
-    w.begin_object().key("channels").begin_array();
-    for (const std::string& c : what.channels)
-        w.value(c);
-    w.end_array().key("users").begin_array();
-    for (const std::string& u : what.users)
-        w.value(u);
-    w.end_array().end_object();
     const uint64_t token = _next_token++;
     Pending& p = _pending[token];
     p.is_invalidation = true;
     p.invalidated = std::move(done);
-    p.what = std::move(what);
-    run_script(token, record, false);
+    p.record = invalidation_record(what);
+    run_script(token, p.record, false);
 }
 
 void ClusterBus::run_script(uint64_t token, std::string_view record, bool whole_script) {
@@ -239,16 +229,17 @@ void ClusterBus::run_script(uint64_t token, std::string_view record, bool whole_
     write_bus_submission(&_scratch, _instance, token, record);
     const std::string length = std::to_string(_opts.history_length);
     const std::string candidate = candidate_epoch();
-    const std::string_view args[] = {whole_script ? "EVAL" : "EVALSHA",
-                                     whole_script ? kPublishScript : std::string_view(_sha),
-                                     "4",
-                                     _keys.epoch,
-                                     _keys.seq,
-                                     _keys.events,
-                                     _keys.bus,
-                                     _scratch,
-                                     candidate,
-                                     length};
+    const std::string_view args[] = {
+        whole_script ? "EVAL" : "EVALSHA",
+        whole_script ? std::string_view(kPublishScript) : std::string_view(_sha),
+        "4",
+        _keys.epoch,
+        _keys.seq,
+        _keys.events,
+        _keys.bus,
+        _scratch,
+        candidate,
+        length};
     _cmd.command(args, [this, token](const RespValue& v) { on_script_reply(token, v); });
 }
 
@@ -258,20 +249,7 @@ void ClusterBus::on_script_reply(uint64_t token, const RespValue& v) {
     Pending& p = it->second;
     if (v.type == RespValue::Type::error && v.text().starts_with("NOSCRIPT") && !p.delivered) {
         // Somebody flushed Redis's scripts: once more with the whole script.
-        if (p.is_invalidation) {
-            std::string record(1, kInvalidationMark);
-            JsonWriter w(record);
-            w.begin_object().key("channels").begin_array();
-            for (const std::string& c : p.what.channels)
-                w.value(c);
-            w.end_array().key("users").begin_array();
-            for (const std::string& u : p.what.users)
-                w.value(u);
-            w.end_array().end_object();
-            run_script(token, record, true);
-        } else {
-            run_script(token, encode_event(*p.event), true);
-        }
+        run_script(token, p.is_invalidation ? p.record : encode_event(*p.event), true);
         return;
     }
     uint64_t seq = 0;
@@ -587,11 +565,10 @@ void ClusterBus::restore(const BusEvent& b) {
     if (_restored == 0 && b.sequence > 1) _join_floor = b.sequence - 1;
     _applied = b.sequence;
     std::string error;
-    if (!b.record.empty() && b.record[0] == kInvalidationMark) {
+    if (std::string_view json = invalidation_json(b.record); !json.empty()) {
         // What it removed from the cache of the events restored before it.
         CacheInvalidation what;
-        if (parse_invalidation_text(_json, b.record.substr(1), &what, &error))
-            _log.invalidate(what);
+        if (parse_invalidation_text(_json, json, &what, &error)) _log.invalidate(what);
         return;
     }
     Event* e = decode_event(b.record, &error);
@@ -617,8 +594,8 @@ void ClusterBus::apply(const BusEvent& b, bool from_stream) {
         _log.history().log().restore_floor(b.sequence - 1);
     }
     _applied = b.sequence;
-    if (!b.record.empty() && b.record[0] == kInvalidationMark) {
-        apply_invalidation(b, b.record.substr(1), from_stream);
+    if (std::string_view json = invalidation_json(b.record); !json.empty()) {
+        apply_invalidation(b, json, from_stream);
         return;
     }
     Pending* mine = nullptr;

@@ -140,7 +140,7 @@ private:
         // An invalidation instead of an event: who waits for it (event and
         // ticket unused; sent counts removals).
         InvalidateDone invalidated;
-        CacheInvalidation what;
+        std::string record;  // sent again as EVAL if Redis lost the script
         bool is_invalidation = false;
     };
 
